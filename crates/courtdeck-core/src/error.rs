@@ -1,0 +1,108 @@
+//! The one list of error codes that cross into the control surface, the CLI's JSON output and the
+//! playout protocol. The UI branches on these codes, never on message text.
+
+use std::fmt;
+
+/// A stable, machine-readable error code. `as_str` is the wire spelling; it never changes once shipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The evidence store did not answer (network down, directory not mounted).
+    StoreUnreachable,
+    /// The store refused our credentials.
+    NotAuthorised,
+    /// A document or blob the list refers to is not in the store.
+    NotFound,
+    /// Downloaded or cached bytes do not match the manifest's SHA-256.
+    HashMismatch,
+    /// A manifest or court list is malformed or hostile.
+    InvalidManifest,
+    /// The media cannot be decoded here: a missing container or codec plugin.
+    DecoderMissing,
+    /// The media file is damaged: truncated, corrupt, empty.
+    MediaCorrupt,
+    /// A routing request would show a restricted exhibit on a screen that may not see it.
+    RestrictedRoute,
+    /// Not enough free disk for the fetch.
+    DiskFull,
+    /// A configured screen is not connected.
+    ScreenMissing,
+    /// The playout process died and is being restarted.
+    PlayoutRestarting,
+    /// The playout process could not be started or does not answer.
+    PlayoutUnavailable,
+    /// The request does not make sense in the current state (e.g. Present with nothing selected).
+    InvalidState,
+    /// The exhibit is not in the local cache yet.
+    NotCached,
+    /// The configuration file is invalid.
+    ConfigInvalid,
+    /// Anything else; the message says what.
+    Internal,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 16] = [
+        ErrorCode::StoreUnreachable,
+        ErrorCode::NotAuthorised,
+        ErrorCode::NotFound,
+        ErrorCode::HashMismatch,
+        ErrorCode::InvalidManifest,
+        ErrorCode::DecoderMissing,
+        ErrorCode::MediaCorrupt,
+        ErrorCode::RestrictedRoute,
+        ErrorCode::DiskFull,
+        ErrorCode::ScreenMissing,
+        ErrorCode::PlayoutRestarting,
+        ErrorCode::PlayoutUnavailable,
+        ErrorCode::InvalidState,
+        ErrorCode::NotCached,
+        ErrorCode::ConfigInvalid,
+        ErrorCode::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::StoreUnreachable => "store_unreachable",
+            ErrorCode::NotAuthorised => "not_authorised",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::HashMismatch => "hash_mismatch",
+            ErrorCode::InvalidManifest => "invalid_manifest",
+            ErrorCode::DecoderMissing => "decoder_missing",
+            ErrorCode::MediaCorrupt => "media_corrupt",
+            ErrorCode::RestrictedRoute => "restricted_route",
+            ErrorCode::DiskFull => "disk_full",
+            ErrorCode::ScreenMissing => "screen_missing",
+            ErrorCode::PlayoutRestarting => "playout_restarting",
+            ErrorCode::PlayoutUnavailable => "playout_unavailable",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::NotCached => "not_cached",
+            ErrorCode::ConfigInvalid => "config_invalid",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate code {code}");
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("no_such_code"), None);
+    }
+}

@@ -1,0 +1,23 @@
+//! Courtdeck's domain core.
+//!
+//! Everything a court user means by "case", "hearing", "exhibit `JS/3`", "the public gallery screen" and
+//! "presented" lives here as plain, validated Rust types with pure functions over them.
+//!
+//! Architecture invariant: this crate does no I/O and depends on no async runtime, network, media,
+//! keyring or UI crate. It is not serialisable either: the wire formats live at the edges
+//! (`courtdeck-store::wire`, `courtdeck-playout::protocol`, `courtdeck-api::json`) and are parsed into
+//! these types once.
+
+mod error;
+mod exhibit;
+mod hearing;
+mod presentation;
+mod routing;
+
+pub use error::ErrorCode;
+pub use exhibit::{
+    CaseId, Clip, Exhibit, ExhibitKind, ExhibitRef, InvalidValue, Restriction, Sha256Digest,
+};
+pub use hearing::{CaseManifest, CourtId, CourtList, Hearing, ManifestError};
+pub use presentation::{OnAir, Presentation, PresentationError, PresentationState, Transport};
+pub use routing::{OutputRole, RouteRefused, Screen, ScreenId, default_route, may_show, plan_route};

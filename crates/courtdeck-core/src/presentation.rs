@@ -1,0 +1,252 @@
+//! What is on the courtroom's screens: the pure state machine behind the control surface.
+//!
+//! Per exhibit: `idle -> prerolled (cued: paused on its first frame, not visible) -> presented (on air:
+//! visible on chosen screens, playing or paused) -> withdrawn (its screens back to black)`. One exhibit
+//! is on air at a time and another may be cued behind it, so that Present switches within a frame.
+//!
+//! Blanking is per screen and orthogonal: a blanked screen stays black until it is unblanked, even when a
+//! new exhibit is presented. A playout crash resets to idle with every screen black, and nothing comes
+//! back by itself.
+
+use std::collections::BTreeSet;
+
+use crate::exhibit::{Exhibit, ExhibitRef};
+use crate::routing::{RouteRefused, Screen, ScreenId, plan_route};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Playing,
+    Paused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnAir {
+    pub exhibit: ExhibitRef,
+    pub screens: BTreeSet<ScreenId>,
+    pub transport: Transport,
+}
+
+/// The state of one exhibit, as the control surface shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresentationState {
+    Idle,
+    Prerolled,
+    Presented(Transport),
+    Withdrawn,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PresentationError {
+    #[error("{0}")]
+    Refused(#[from] RouteRefused),
+    #[error("nothing is selected: choose an exhibit first")]
+    NothingSelected,
+    #[error("nothing is on the screens")]
+    NothingPresented,
+    #[error("choose at least one screen to present to")]
+    NoScreens,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Presentation {
+    cued: Option<ExhibitRef>,
+    on_air: Option<OnAir>,
+    withdrawn: Option<ExhibitRef>,
+    blanked: BTreeSet<ScreenId>,
+}
+
+impl Presentation {
+    pub fn cued(&self) -> Option<&ExhibitRef> {
+        self.cued.as_ref()
+    }
+
+    pub fn on_air(&self) -> Option<&OnAir> {
+        self.on_air.as_ref()
+    }
+
+    pub fn blanked(&self) -> &BTreeSet<ScreenId> {
+        &self.blanked
+    }
+
+    pub fn state_of(&self, exhibit: &ExhibitRef) -> PresentationState {
+        match &self.on_air {
+            Some(on) if &on.exhibit == exhibit => PresentationState::Presented(on.transport),
+            _ if self.cued.as_ref() == Some(exhibit) => PresentationState::Prerolled,
+            _ if self.withdrawn.as_ref() == Some(exhibit) => PresentationState::Withdrawn,
+            _ => PresentationState::Idle,
+        }
+    }
+
+    /// What `screen` shows right now: the on-air exhibit, unless the screen is blanked or not routed.
+    pub fn showing(&self, screen: &ScreenId) -> Option<&ExhibitRef> {
+        let on = self.on_air.as_ref()?;
+        (on.screens.contains(screen) && !self.blanked.contains(screen)).then_some(&on.exhibit)
+    }
+
+    /// Selecting an exhibit cues it (prerolled, invisible). What is on air stays on air.
+    pub fn select(&mut self, exhibit: ExhibitRef) {
+        if self.on_air.as_ref().is_some_and(|on| on.exhibit == exhibit) {
+            self.cued = None;
+        } else {
+            self.cued = Some(exhibit);
+        }
+    }
+
+    /// Puts the cued exhibit (or, with nothing cued, the one on air) on `requested` screens, paused on
+    /// its first frame. The route is checked against the restriction rule first and refused whole.
+    pub fn present(
+        &mut self,
+        exhibit: &Exhibit,
+        requested: &BTreeSet<ScreenId>,
+        screens: &[Screen],
+    ) -> Result<&OnAir, PresentationError> {
+        let target = match (&self.cued, &self.on_air) {
+            (Some(cued), _) => cued.clone(),
+            (None, Some(on)) => on.exhibit.clone(),
+            (None, None) => return Err(PresentationError::NothingSelected),
+        };
+        assert_eq!(target, exhibit.reference, "present() was given the wrong exhibit");
+        if requested.is_empty() {
+            return Err(PresentationError::NoScreens);
+        }
+        let screens = plan_route(exhibit.restriction, requested, screens)?;
+        let transport = match &self.on_air {
+            Some(on) if on.exhibit == target => on.transport,
+            _ => Transport::Paused,
+        };
+        if let Some(previous) = self.on_air.take().filter(|on| on.exhibit != target) {
+            self.withdrawn = Some(previous.exhibit);
+        }
+        self.cued = None;
+        Ok(self.on_air.insert(OnAir { exhibit: target, screens, transport }))
+    }
+
+    pub fn set_transport(&mut self, transport: Transport) -> Result<(), PresentationError> {
+        let on = self.on_air.as_mut().ok_or(PresentationError::NothingPresented)?;
+        on.transport = transport;
+        Ok(())
+    }
+
+    /// Takes the on-air exhibit off every screen; they go black.
+    pub fn withdraw(&mut self) -> Result<ExhibitRef, PresentationError> {
+        let on = self.on_air.take().ok_or(PresentationError::NothingPresented)?;
+        self.withdrawn = Some(on.exhibit.clone());
+        Ok(on.exhibit)
+    }
+
+    pub fn set_blank(&mut self, screen: ScreenId, blank: bool) {
+        if blank {
+            self.blanked.insert(screen);
+        } else {
+            self.blanked.remove(&screen);
+        }
+    }
+
+    pub fn blank_all(&mut self, screens: &[Screen]) {
+        self.blanked.extend(screens.iter().map(|s| s.id.clone()));
+    }
+
+    /// The playout process died: nothing is cued or on air, and every screen is blanked so that
+    /// nothing reappears until someone presents again.
+    pub fn playout_lost(&mut self, screens: &[Screen]) {
+        self.cued = None;
+        self.on_air = None;
+        self.withdrawn = None;
+        self.blank_all(screens);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{ExhibitKind, OutputRole, Restriction, Sha256Digest};
+
+    fn screens() -> Vec<Screen> {
+        [("bench", OutputRole::Bench), ("public", OutputRole::PublicGallery)]
+            .into_iter()
+            .map(|(id, role)| Screen { id: ScreenId::parse(id).unwrap(), label: id.to_uppercase(), role })
+            .collect()
+    }
+
+    fn exhibit(reference: &str, restriction: Restriction) -> Exhibit {
+        Exhibit {
+            reference: ExhibitRef::parse(reference).unwrap(),
+            title: "t".into(),
+            kind: ExhibitKind::Video,
+            media_type: "video/mp4".into(),
+            size: 1,
+            sha256: Sha256Digest::from_bytes([0; 32]),
+            restriction,
+            duration: Some(Duration::from_secs(10)),
+            clips: vec![],
+        }
+    }
+
+    fn ids(names: &[&str]) -> BTreeSet<ScreenId> {
+        names.iter().map(|n| ScreenId::parse(n).unwrap()).collect()
+    }
+
+    #[test]
+    fn select_present_switch_withdraw() {
+        let (js1, js2) = (exhibit("JS/1", Restriction::Open), exhibit("JS/2", Restriction::Open));
+        let mut p = Presentation::default();
+        assert!(matches!(p.present(&js1, &ids(&["bench"]), &screens()), Err(PresentationError::NothingSelected)));
+
+        p.select(js1.reference.clone());
+        assert_eq!(p.state_of(&js1.reference), PresentationState::Prerolled);
+        assert_eq!(p.showing(&ids(&["bench"]).pop_first().unwrap()), None, "prerolled is invisible");
+
+        p.present(&js1, &ids(&["bench", "public"]), &screens()).unwrap();
+        assert_eq!(p.state_of(&js1.reference), PresentationState::Presented(Transport::Paused));
+        p.set_transport(Transport::Playing).unwrap();
+
+        // Cue the next exhibit behind the one on air; the screens keep showing JS/1.
+        p.select(js2.reference.clone());
+        assert_eq!(p.showing(&ScreenId::parse("public").unwrap()), Some(&js1.reference));
+        p.present(&js2, &ids(&["bench"]), &screens()).unwrap();
+        assert_eq!(p.state_of(&js1.reference), PresentationState::Withdrawn);
+        assert_eq!(p.showing(&ScreenId::parse("public").unwrap()), None);
+
+        assert_eq!(p.withdraw().unwrap(), js2.reference);
+        assert_eq!(p.showing(&ScreenId::parse("bench").unwrap()), None);
+        assert!(matches!(p.withdraw(), Err(PresentationError::NothingPresented)));
+    }
+
+    #[test]
+    fn a_blanked_screen_stays_blank_across_presentations() {
+        let js1 = exhibit("JS/1", Restriction::Open);
+        let public = ScreenId::parse("public").unwrap();
+        let mut p = Presentation::default();
+        p.set_blank(public.clone(), true);
+        p.select(js1.reference.clone());
+        p.present(&js1, &ids(&["bench", "public"]), &screens()).unwrap();
+        assert_eq!(p.showing(&public), None);
+        assert_eq!(p.showing(&ScreenId::parse("bench").unwrap()), Some(&js1.reference));
+        p.set_blank(public.clone(), false);
+        assert_eq!(p.showing(&public), Some(&js1.reference));
+    }
+
+    #[test]
+    fn restricted_exhibits_never_reach_public() {
+        let abe = exhibit("JS/3", Restriction::NoPublic);
+        let mut p = Presentation::default();
+        p.select(abe.reference.clone());
+        let err = p.present(&abe, &ids(&["bench", "public"]), &screens()).unwrap_err();
+        assert!(matches!(err, PresentationError::Refused(RouteRefused::Restricted { .. })));
+        assert_eq!(p.on_air(), None, "a refused route changes nothing");
+        assert_eq!(p.state_of(&abe.reference), PresentationState::Prerolled);
+    }
+
+    #[test]
+    fn playout_loss_goes_idle_and_black() {
+        let js1 = exhibit("JS/1", Restriction::Open);
+        let mut p = Presentation::default();
+        p.select(js1.reference.clone());
+        p.present(&js1, &ids(&["bench"]), &screens()).unwrap();
+        p.playout_lost(&screens());
+        assert_eq!(p.state_of(&js1.reference), PresentationState::Idle);
+        assert_eq!(p.blanked().len(), 2);
+    }
+}

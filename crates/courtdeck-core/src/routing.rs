@@ -1,0 +1,219 @@
+//! Screen roles and the restriction rule.
+//!
+//! | role              | open | no_public | bench_only |
+//! |-------------------|------|-----------|------------|
+//! | bench             | yes  | yes       | yes        |
+//! | legal_adviser     | yes  | yes       | yes        |
+//! | witness           | yes  | yes       | no         |
+//! | prosecution       | yes  | yes       | no         |
+//! | defence           | yes  | yes       | no         |
+//! | public_gallery    | yes  | never     | never      |
+//!
+//! Architecture invariant: this table is the only place the rule is written. The facade asks
+//! `plan_route` before anything reaches playout, and the playout process asks `may_show` again before it
+//! links a screen (defence in depth).
+
+use std::collections::BTreeSet;
+
+use crate::exhibit::{InvalidValue, Restriction, safe_segment};
+
+/// What a physical screen is for. Decides which exhibits it may show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutputRole {
+    Bench,
+    LegalAdviser,
+    Witness,
+    Prosecution,
+    Defence,
+    PublicGallery,
+}
+
+impl OutputRole {
+    pub const ALL: [OutputRole; 6] = [
+        OutputRole::Bench,
+        OutputRole::LegalAdviser,
+        OutputRole::Witness,
+        OutputRole::Prosecution,
+        OutputRole::Defence,
+        OutputRole::PublicGallery,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputRole::Bench => "bench",
+            OutputRole::LegalAdviser => "legal_adviser",
+            OutputRole::Witness => "witness",
+            OutputRole::Prosecution => "prosecution",
+            OutputRole::Defence => "defence",
+            OutputRole::PublicGallery => "public_gallery",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        OutputRole::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            InvalidValue::new(
+                "role",
+                format!(
+                    "{s:?} is not one of bench, legal_adviser, witness, prosecution, defence, public_gallery"
+                ),
+            )
+        })
+    }
+}
+
+/// May a screen with `role` show an exhibit with `restriction`? The whole rule.
+pub fn may_show(restriction: Restriction, role: OutputRole) -> bool {
+    use OutputRole::*;
+    match restriction {
+        Restriction::Open => true,
+        Restriction::NoPublic => role != PublicGallery,
+        Restriction::BenchOnly => matches!(role, Bench | LegalAdviser),
+    }
+}
+
+/// A configured screen's identifier (`bench`, `public`): a safe, stable name used in commands and logs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScreenId(String);
+
+impl ScreenId {
+    pub fn parse(s: &str) -> Result<ScreenId, InvalidValue> {
+        safe_segment("screen", s).map(ScreenId)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ScreenId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A configured screen: its id, the label shown to users (`BENCH`), and its role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Screen {
+    pub id: ScreenId,
+    pub label: String,
+    pub role: OutputRole,
+}
+
+/// A refused routing request, naming every screen that may not see the exhibit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteRefused {
+    #[error("this exhibit is {restriction} and may not be shown on {}", screens.join(", "))]
+    Restricted { restriction: &'static str, screens: Vec<String> },
+    #[error("there is no screen called {0}")]
+    UnknownScreen(String),
+}
+
+/// Checks a request to show an exhibit with `restriction` on `requested` screens out of `screens`.
+/// Either every requested screen may show it, or the request is refused whole: a partial route could
+/// surprise the advocate, who believes the public gallery is showing what the bench sees.
+pub fn plan_route(
+    restriction: Restriction,
+    requested: &BTreeSet<ScreenId>,
+    screens: &[Screen],
+) -> Result<BTreeSet<ScreenId>, RouteRefused> {
+    let mut refused = Vec::new();
+    for id in requested {
+        let screen = screens
+            .iter()
+            .find(|s| &s.id == id)
+            .ok_or_else(|| RouteRefused::UnknownScreen(id.to_string()))?;
+        if !may_show(restriction, screen.role) {
+            refused.push(screen.label.clone());
+        }
+    }
+    if refused.is_empty() {
+        Ok(requested.clone())
+    } else {
+        Err(RouteRefused::Restricted { restriction: restriction.as_str(), screens: refused })
+    }
+}
+
+/// The screens ticked by default when an exhibit is selected: every screen that may show it.
+pub fn default_route(restriction: Restriction, screens: &[Screen]) -> BTreeSet<ScreenId> {
+    screens.iter().filter(|s| may_show(restriction, s.role)).map(|s| s.id.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screens() -> Vec<Screen> {
+        OutputRole::ALL
+            .into_iter()
+            .map(|role| Screen {
+                id: ScreenId::parse(role.as_str()).unwrap(),
+                label: role.as_str().to_uppercase(),
+                role,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_table() {
+        use OutputRole::*;
+        use Restriction::*;
+        let expect = [
+            // role, open, no_public, bench_only
+            (Bench, true, true, true),
+            (LegalAdviser, true, true, true),
+            (Witness, true, true, false),
+            (Prosecution, true, true, false),
+            (Defence, true, true, false),
+            (PublicGallery, true, false, false),
+        ];
+        for (role, open, no_public, bench_only) in expect {
+            assert_eq!(may_show(Open, role), open, "{role:?} open");
+            assert_eq!(may_show(NoPublic, role), no_public, "{role:?} no_public");
+            assert_eq!(may_show(BenchOnly, role), bench_only, "{role:?} bench_only");
+        }
+    }
+
+    #[test]
+    fn a_route_with_one_forbidden_screen_is_refused_whole() {
+        let all: BTreeSet<_> = screens().into_iter().map(|s| s.id).collect();
+        let err = plan_route(Restriction::NoPublic, &all, &screens()).unwrap_err();
+        assert_eq!(
+            err,
+            RouteRefused::Restricted { restriction: "no_public", screens: vec!["PUBLIC_GALLERY".into()] }
+        );
+        let bench_only = plan_route(Restriction::BenchOnly, &all, &screens()).unwrap_err();
+        assert!(matches!(bench_only, RouteRefused::Restricted { screens, .. } if screens.len() == 4));
+        assert_eq!(plan_route(Restriction::Open, &all, &screens()).unwrap(), all);
+    }
+
+    #[test]
+    fn unknown_screens_are_refused() {
+        let req = BTreeSet::from([ScreenId::parse("ceiling").unwrap()]);
+        assert!(matches!(
+            plan_route(Restriction::Open, &req, &screens()),
+            Err(RouteRefused::UnknownScreen(_))
+        ));
+    }
+
+    /// Exhaustive over every subset of screens and every restriction: an accepted route never contains
+    /// a screen the table forbids, and a refused one always contains one.
+    #[test]
+    fn plan_route_agrees_with_the_table_for_every_request() {
+        let screens = screens();
+        for restriction in [Restriction::Open, Restriction::NoPublic, Restriction::BenchOnly] {
+            for mask in 0u32..(1 << screens.len()) {
+                let requested: BTreeSet<_> = screens
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, s)| s.id.clone())
+                    .collect();
+                let forbidden = screens
+                    .iter()
+                    .any(|s| requested.contains(&s.id) && !may_show(restriction, s.role));
+                assert_eq!(plan_route(restriction, &requested, &screens).is_err(), forbidden);
+            }
+            let default = default_route(restriction, &screens);
+            assert!(plan_route(restriction, &default, &screens).is_ok());
+        }
+    }
+}

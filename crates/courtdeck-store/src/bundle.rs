@@ -1,0 +1,300 @@
+//! `courtdeck bundle`: publishes a folder of media plus a small description into a directory store.
+//!
+//! The description (`case.toml`, documented in `docs/store-format.md`) names each file and its exhibit
+//! details; bundle hashes each file, copies it to `blobs/sha256/<hex>`, writes the case manifest and adds
+//! the hearing to the court list of its day (replacing an earlier listing of the same case).
+
+use std::fs;
+use std::path::{Component, Path};
+use std::time::Duration;
+
+use courtdeck_core::{
+    CaseId, CaseManifest, Clip, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing, Restriction,
+};
+use serde::Deserialize;
+
+use crate::{DirStore, StoreError, blob_path, cache::hash_file, court_list_path, manifest_path, wire};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleDescription {
+    pub case_id: String,
+    pub title: String,
+    #[serde(rename = "exhibit")]
+    pub exhibits: Vec<BundleExhibit>,
+    pub listing: Option<BundleListing>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleExhibit {
+    pub reference: String,
+    pub title: String,
+    /// A file name inside the media folder.
+    pub file: String,
+    pub kind: String,
+    #[serde(default)]
+    pub media_type: Option<String>,
+    #[serde(default = "open")]
+    pub restriction: String,
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
+    #[serde(default, rename = "clip")]
+    pub clips: Vec<BundleClip>,
+}
+
+fn open() -> String {
+    "open".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleClip {
+    pub label: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleListing {
+    pub court: String,
+    pub court_name: String,
+    pub date: String,
+    pub time: String,
+    pub hearing_type: String,
+}
+
+fn invalid(reason: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(format!("the bundle description is not valid: {reason}"))
+}
+
+fn media_type_for(file: &str) -> &'static str {
+    let ext = file.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    match ext.as_str() {
+        "mp4" | "m4v" => "video/mp4",
+        "m4a" => "audio/mp4",
+        "mov" => "video/quicktime",
+        "ts" => "video/mp2t",
+        "mpg" | "mpeg" | "vob" => "video/mpeg",
+        "wmv" | "asf" => "video/x-ms-asf",
+        "avi" => "video/x-msvideo",
+        "mkv" => "video/x-matroska",
+        "webm" => "video/webm",
+        "wav" => "audio/wav",
+        "mp3" => "audio/mpeg",
+        "flac" => "audio/flac",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Publishes `media_dir` described by `desc` into `store`. Returns the manifest written.
+pub fn bundle(store: &DirStore, media_dir: &Path, desc: &BundleDescription) -> Result<CaseManifest, StoreError> {
+    let case_id = CaseId::parse(&desc.case_id).map_err(invalid)?;
+    let mut exhibits = Vec::new();
+    for e in &desc.exhibits {
+        // The file must be a plain name inside the media folder: no absolute paths, no `..`.
+        let rel = Path::new(&e.file);
+        if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(invalid(format!("file {:?} must be a name inside the media folder", e.file)));
+        }
+        let src = media_dir.join(rel);
+        let sha256 = hash_file(&src).map_err(|err| StoreError::io(format!("reading {}", src.display()), err))?;
+        let size = fs::metadata(&src).map_err(|err| StoreError::io(format!("reading {}", src.display()), err))?.len();
+        let dest = store.root().join(blob_path(&sha256));
+        if !dest.exists() {
+            fs::create_dir_all(dest.parent().expect("blob has a parent"))
+                .map_err(|err| StoreError::io("creating the blob folder", err))?;
+            let tmp = dest.with_extension("part");
+            fs::copy(&src, &tmp).map_err(|err| StoreError::io(format!("copying {}", src.display()), err))?;
+            fs::rename(&tmp, &dest).map_err(|err| StoreError::io("publishing a blob", err))?;
+        }
+        let clips = e
+            .clips
+            .iter()
+            .map(|c| Clip::new(&c.label, Duration::from_millis(c.start_ms), Duration::from_millis(c.end_ms)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        exhibits.push(Exhibit {
+            reference: ExhibitRef::parse(&e.reference).map_err(invalid)?,
+            title: e.title.clone(),
+            kind: ExhibitKind::parse(&e.kind).map_err(invalid)?,
+            media_type: e.media_type.clone().unwrap_or_else(|| media_type_for(&e.file).into()),
+            size,
+            sha256,
+            restriction: Restriction::parse(&e.restriction).map_err(invalid)?,
+            duration: e.duration_ms.map(Duration::from_millis),
+            clips,
+        });
+    }
+    let manifest = CaseManifest::new(case_id.clone(), desc.title.clone(), exhibits).map_err(invalid)?;
+    let doc = serde_json::to_vec_pretty(&wire::manifest_doc(&manifest)).expect("serialisable");
+    // Re-parse what we are about to publish, so that bundle can never write a manifest a kiosk refuses.
+    wire::parse_manifest(&doc)?;
+    write_atomic(&store.root().join(manifest_path(&case_id)), &doc)?;
+
+    if let Some(l) = &desc.listing {
+        let court = CourtId::parse(&l.court).map_err(invalid)?;
+        let date = l.date.parse().map_err(|e| invalid(format!("listing date {:?}: {e}", l.date)))?;
+        let path = store.root().join(court_list_path(&court, date));
+        let mut hearings = match fs::read(&path) {
+            Ok(bytes) => wire::parse_court_list(&bytes)?.hearings,
+            Err(_) => Vec::new(),
+        };
+        hearings.retain(|h| h.case_id != case_id);
+        hearings.push(Hearing {
+            time: jiff::civil::Time::strptime("%H:%M", &l.time)
+                .map_err(|_| invalid(format!("listing time {:?} is not HH:MM", l.time)))?,
+            case_id,
+            title: desc.title.clone(),
+            hearing_type: l.hearing_type.clone(),
+        });
+        let list = CourtList::new(court, l.court_name.clone(), date, hearings).map_err(invalid)?;
+        let doc = serde_json::to_vec_pretty(&wire::court_list_doc(&list)).expect("serialisable");
+        wire::parse_court_list(&doc)?;
+        write_atomic(&path, &doc)?;
+    }
+    Ok(manifest)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().expect("document has a parent");
+    fs::create_dir_all(dir).map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
+    let tmp = path.with_extension("json.part");
+    fs::write(&tmp, bytes).map_err(|e| StoreError::io(format!("writing {}", tmp.display()), e))?;
+    fs::rename(&tmp, path).map_err(|e| StoreError::io(format!("writing {}", path.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+    use crate::{Cache, read_court_list, read_manifest};
+
+    #[test]
+    fn bundle_then_fetch_verified() {
+        let media = tempfile::tempdir().unwrap();
+        let store_dir = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        fs::write(media.path().join("a.mp4"), vec![1u8; 3 * 1024 * 1024 + 17]).unwrap();
+        fs::write(media.path().join("b.jpg"), b"jpeg").unwrap();
+        let desc: BundleDescription = toml::from_str(
+            r#"
+            case_id = "JS-1"
+            title = "R v J.S."
+            [listing]
+            court = "courtroom-2"
+            court_name = "Courtroom 2"
+            date = "2026-11-26"
+            time = "10:00"
+            hearing_type = "Trial"
+            [[exhibit]]
+            reference = "JS/1"
+            title = "CCTV"
+            file = "a.mp4"
+            kind = "video"
+            duration_ms = 20000
+            [[exhibit.clip]]
+            label = "Entry"
+            start_ms = 1000
+            end_ms = 3000
+            [[exhibit]]
+            reference = "JS/2"
+            title = "Photo"
+            file = "b.jpg"
+            kind = "image"
+            restriction = "no_public"
+            "#,
+        )
+        .unwrap();
+        let store = DirStore::new(store_dir.path());
+        let written = bundle(&store, media.path(), &desc).unwrap();
+        let case = CaseId::parse("JS-1").unwrap();
+        let read = read_manifest(&store, &case).unwrap();
+        assert_eq!(read, written);
+        assert_eq!(read.exhibits()[1].restriction, Restriction::NoPublic);
+        assert_eq!(read.exhibits()[0].media_type, "video/mp4");
+
+        let list = read_court_list(&store, &CourtId::parse("courtroom-2").unwrap(), "2026-11-26".parse().unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(list.hearings.len(), 1);
+        // Bundling again replaces the listing rather than duplicating it.
+        bundle(&store, media.path(), &desc).unwrap();
+        let list = read_court_list(&store, &list.court, list.date).unwrap().unwrap();
+        assert_eq!(list.hearings.len(), 1);
+
+        let cache = Cache::new(cache_dir.path());
+        let mut last = None;
+        for e in read.exhibits() {
+            assert_eq!(cache.verified_path(e), None);
+            let path = cache.fetch(&store, e, &AtomicBool::new(false), &mut |p| last = Some(p)).unwrap();
+            assert_eq!(cache.verified_path(e), Some(path.clone()));
+            assert_eq!(hash_file(&path).unwrap(), e.sha256);
+            cache.verify(e).unwrap();
+        }
+        assert_eq!(last.unwrap().done, 4);
+    }
+
+    #[test]
+    fn tampered_blob_never_enters_the_cache() {
+        let media = tempfile::tempdir().unwrap();
+        let store_dir = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        fs::write(media.path().join("a.wav"), vec![9u8; 100_000]).unwrap();
+        let desc: BundleDescription = toml::from_str(
+            r#"
+            case_id = "K-1"
+            title = "R v K"
+            [[exhibit]]
+            reference = "K/1"
+            title = "999 call"
+            file = "a.wav"
+            kind = "audio"
+            "#,
+        )
+        .unwrap();
+        let store = DirStore::new(store_dir.path());
+        let manifest = bundle(&store, media.path(), &desc).unwrap();
+        let e = &manifest.exhibits()[0];
+        // Flip one byte of the published blob, keeping its size.
+        let blob = store_dir.path().join(blob_path(&e.sha256));
+        let mut bytes = fs::read(&blob).unwrap();
+        bytes[50_000] ^= 1;
+        fs::write(&blob, bytes).unwrap();
+
+        let cache = Cache::new(cache_dir.path());
+        let err = cache.fetch(&store, e, &AtomicBool::new(false), &mut |_| {}).unwrap_err();
+        assert_eq!(err.code(), courtdeck_core::ErrorCode::HashMismatch, "{err}");
+        assert_eq!(cache.verified_path(e), None);
+        assert!(!cache_dir.path().join("tmp").join(format!("{}.part", e.sha256)).exists());
+    }
+
+    #[test]
+    fn bundle_refuses_paths_outside_the_media_folder() {
+        let media = tempfile::tempdir().unwrap();
+        let store_dir = tempfile::tempdir().unwrap();
+        for file in ["../secret.mp4", "/etc/passwd"] {
+            let desc = BundleDescription {
+                case_id: "A-1".into(),
+                title: "R v A".into(),
+                exhibits: vec![BundleExhibit {
+                    reference: "A/1".into(),
+                    title: "x".into(),
+                    file: file.into(),
+                    kind: "video".into(),
+                    media_type: None,
+                    restriction: "open".into(),
+                    duration_ms: None,
+                    clips: vec![],
+                }],
+                listing: None,
+            };
+            let err = bundle(&DirStore::new(store_dir.path()), media.path(), &desc).unwrap_err();
+            assert!(err.to_string().contains("inside the media folder"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Evidence stores, their wire format, and the verified, content-addressed cache.
+//!
+//! ```text
+//! store (dir | later HTTPS, S3)            kiosk cache
+//! lists/<court>/<date>.json   ──fetch──▶   sha256/ab/abcd…   (verified bytes only, read-only)
+//! cases/<id>/manifest.json    ──verify─▶   tmp/*.part        (in flight; never played)
+//! blobs/sha256/<hex>
+//! ```
+//!
+//! Architecture invariant: the only way bytes enter `sha256/` is `Cache::fetch`, which hashes while it
+//! writes and renames into place only when the digest and size match the manifest. Playout opens files
+//! from there and nowhere else.
+//!
+//! API boundary: `wire` is the only module that knows the JSON layout; everything it returns is a
+//! validated `courtdeck_core` type.
+
+mod bundle;
+mod cache;
+mod dir;
+mod error;
+pub mod wire;
+
+pub use bundle::{BundleDescription, BundleExhibit, BundleListing, bundle};
+pub use cache::{Cache, FetchProgress, hash_file};
+pub use dir::DirStore;
+pub use error::StoreError;
+
+use courtdeck_core::{CaseId, CaseManifest, CourtId, CourtList, Sha256Digest};
+use jiff::civil::Date;
+use std::io::Read;
+
+/// The largest court list or manifest we parse. A real one is a few kilobytes; anything near this is
+/// hostile or broken.
+pub const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// One evidence store. Blocking by design: callers run it on a blocking thread. Every backend holds the
+/// same layout (see `docs/store-format.md`), so an S3 backend is one more implementation of this trait.
+pub trait EvidenceStore: Send + Sync + std::fmt::Debug {
+    /// A human description for messages and logs ("directory /srv/evidence"). Never contains secrets.
+    fn describe(&self) -> String;
+
+    /// Reads a small JSON document at `path` (relative, `/`-separated), at most `MAX_DOCUMENT_BYTES`.
+    fn read_document(&self, path: &str) -> Result<Vec<u8>, StoreError>;
+
+    /// Opens the blob `digest` for reading, starting at byte `offset` (for resumed fetches).
+    fn open_blob(&self, digest: &Sha256Digest, offset: u64) -> Result<Box<dyn Read + Send>, StoreError>;
+}
+
+pub fn court_list_path(court: &CourtId, date: Date) -> String {
+    format!("lists/{court}/{date}.json")
+}
+
+pub fn manifest_path(case: &CaseId) -> String {
+    format!("cases/{case}/manifest.json")
+}
+
+pub fn blob_path(digest: &Sha256Digest) -> String {
+    format!("blobs/sha256/{}", digest.to_hex())
+}
+
+/// Reads and validates a court list. A missing list is an empty day, not an error.
+pub fn read_court_list(
+    store: &dyn EvidenceStore,
+    court: &CourtId,
+    date: Date,
+) -> Result<Option<CourtList>, StoreError> {
+    match store.read_document(&court_list_path(court, date)) {
+        Ok(bytes) => wire::parse_court_list(&bytes).map(Some),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn read_manifest(store: &dyn EvidenceStore, case: &CaseId) -> Result<CaseManifest, StoreError> {
+    let manifest = wire::parse_manifest(&store.read_document(&manifest_path(case))?)?;
+    if &manifest.case_id != case {
+        return Err(StoreError::Invalid(format!(
+            "the manifest in cases/{case}/ is for case {}",
+            manifest.case_id
+        )));
+    }
+    Ok(manifest)
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every system package Courtdeck needs to build, run and test on Debian 12 / Ubuntu 24.04.
+# Idempotent: it skips apt-get when every package is already present.
+set -euo pipefail
+
+PACKAGES=(
+  # Tauri 2 / WebKitGTK build
+  libwebkit2gtk-4.1-dev build-essential file pkg-config libxdo-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev
+  # GStreamer (build and runtime)
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x gstreamer1.0-gl
+  # A display, a WebDriver and screenshots for the end-to-end tests
+  xvfb x11-xserver-utils x11-utils webkit2gtk-driver imagemagick
+  # Secret Service for keyring tests
+  gnome-keyring dbus-x11 libsecret-tools
+  # Evidence store for tests
+  nginx-light openssl curl
+  # Fonts so the UI and slates render text
+  fonts-dejavu-core
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${#missing[@]} system packages: ${missing[*]}" >&2
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
