@@ -1,0 +1,6 @@
+//! The playout process. Spawned and supervised by the Courtdeck app and CLI; speaks
+//! `courtdeck_playout::protocol` on stdin/stdout. Logs go to stderr.
+
+fn main() -> std::process::ExitCode {
+    courtdeck_playout::server::main()
+}

@@ -1,0 +1,267 @@
+//! Spawns the playout process and supervises it.
+//!
+//! Requests get exactly one reply or a clear error (`playout_restarting`, `playout_unavailable`). When the
+//! process dies the supervisor says so at once (`ClientEvent::Restarting`), starts a new one, configures
+//! the same outputs (their windows come back black) and says `ClientEvent::Restarted`. Nothing that was
+//! on screen resumes by itself: the advocate presents again.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use courtdeck_core::ErrorCode;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command as ProcessCommand};
+use tokio::sync::{Mutex, broadcast, oneshot};
+
+use crate::protocol::{Command, Event, OutputSpec, PROTOCOL_VERSION, Request, ScreenStats, WireError};
+
+const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ClientError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ClientError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ClientError { code, message: message.into() }
+    }
+}
+
+impl From<WireError> for ClientError {
+    fn from(e: WireError) -> Self {
+        ClientError { code: ErrorCode::parse(&e.code).unwrap_or(ErrorCode::Internal), message: e.message }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ClientEvent {
+    Playout(Event),
+    /// The process died; a new one is starting. Everything is idle and black.
+    Restarting { reason: String },
+    /// A new process is up with the outputs configured again.
+    Restarted { pid: u32 },
+}
+
+type Pending = HashMap<u64, oneshot::Sender<Result<Option<Vec<ScreenStats>>, ClientError>>>;
+
+#[derive(Debug)]
+struct Live {
+    stdin: ChildStdin,
+    pid: u32,
+}
+
+#[derive(Debug)]
+struct Inner {
+    exe: PathBuf,
+    outputs: std::sync::Mutex<Vec<OutputSpec>>,
+    live: Mutex<Option<Live>>,
+    pending: std::sync::Mutex<Pending>,
+    next_id: AtomicU64,
+    events: broadcast::Sender<ClientEvent>,
+    shutting_down: AtomicBool,
+}
+
+/// A handle to the supervised playout process. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PlayoutClient {
+    inner: Arc<Inner>,
+}
+
+/// Finds the `courtdeck-playout` binary: `$COURTDECK_PLAYOUT`, else beside the running executable (where
+/// cargo and the package put it).
+pub fn locate_playout_binary() -> Result<PathBuf, ClientError> {
+    if let Some(p) = std::env::var_os("COURTDECK_PLAYOUT") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| ClientError::new(ErrorCode::PlayoutUnavailable, e.to_string()))?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    // Test binaries live one level down, in target/<profile>/deps.
+    for candidate in [dir.join("courtdeck-playout"), dir.join("../courtdeck-playout")] {
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    Err(ClientError::new(
+        ErrorCode::PlayoutUnavailable,
+        format!(
+            "the playout engine (courtdeck-playout) was not found beside {}. Build it with `cargo build --workspace` \
+             or set COURTDECK_PLAYOUT to its path.",
+            exe.display()
+        ),
+    ))
+}
+
+impl PlayoutClient {
+    /// Starts the playout process and configures `outputs`.
+    pub async fn start(exe: PathBuf, outputs: Vec<OutputSpec>) -> Result<PlayoutClient, ClientError> {
+        let (events, _) = broadcast::channel(1024);
+        let client = PlayoutClient {
+            inner: Arc::new(Inner {
+                exe,
+                outputs: std::sync::Mutex::new(outputs),
+                live: Mutex::new(None),
+                pending: std::sync::Mutex::new(HashMap::new()),
+                next_id: AtomicU64::new(1),
+                events,
+                shutting_down: AtomicBool::new(false),
+            }),
+        };
+        let child = client.spawn_child().await?;
+        client.configure_current().await?;
+        tokio::spawn(client.clone().supervise(child));
+        Ok(client)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ClientEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub async fn pid(&self) -> Option<u32> {
+        self.inner.live.lock().await.as_ref().map(|l| l.pid)
+    }
+
+    /// Sends a command and waits for its reply.
+    pub async fn request(&self, command: Command) -> Result<Option<Vec<ScreenStats>>, ClientError> {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.inner.pending.lock().expect("pending").insert(id, tx);
+        let mut line = serde_json::to_string(&Request { id, command }).expect("requests serialise");
+        line.push('\n');
+        {
+            let mut live = self.inner.live.lock().await;
+            let Some(l) = live.as_mut() else {
+                self.inner.pending.lock().expect("pending").remove(&id);
+                return Err(restarting());
+            };
+            if l.stdin.write_all(line.as_bytes()).await.is_err() || l.stdin.flush().await.is_err() {
+                self.inner.pending.lock().expect("pending").remove(&id);
+                return Err(restarting());
+            }
+        }
+        match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(restarting()),
+            Err(_) => {
+                self.inner.pending.lock().expect("pending").remove(&id);
+                Err(ClientError::new(ErrorCode::PlayoutUnavailable, "the playout engine did not answer in time"))
+            }
+        }
+    }
+
+    pub async fn configure(&self, outputs: Vec<OutputSpec>) -> Result<(), ClientError> {
+        *self.inner.outputs.lock().expect("outputs") = outputs;
+        self.configure_current().await
+    }
+
+    async fn configure_current(&self) -> Result<(), ClientError> {
+        let outputs = self.inner.outputs.lock().expect("outputs").clone();
+        self.request(Command::Configure { outputs }).await.map(|_| ())
+    }
+
+    pub async fn shutdown(&self) {
+        self.inner.shutting_down.store(true, Ordering::SeqCst);
+        let _ = tokio::time::timeout(Duration::from_secs(3), self.request(Command::Shutdown)).await;
+        *self.inner.live.lock().await = None;
+    }
+
+    /// Spawns a process, waits for its Hello, starts its reader; returns the child to supervise.
+    async fn spawn_child(&self) -> Result<Child, ClientError> {
+        let unavailable = |m: String| ClientError::new(ErrorCode::PlayoutUnavailable, m);
+        let mut child = ProcessCommand::new(&self.inner.exe)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| unavailable(format!("cannot start {}: {e}", self.inner.exe.display())))?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        let hello = tokio::time::timeout(HELLO_TIMEOUT, lines.next_line())
+            .await
+            .map_err(|_| unavailable("the playout engine did not start in time".into()))?
+            .map_err(|e| unavailable(e.to_string()))?
+            .ok_or_else(|| unavailable("the playout engine exited at start; see its log".into()))?;
+        let pid = match serde_json::from_str::<Event>(&hello) {
+            Ok(Event::Hello { protocol_version, pid }) if protocol_version == PROTOCOL_VERSION => pid,
+            Ok(Event::Hello { protocol_version, .. }) => {
+                return Err(unavailable(format!(
+                    "the playout engine speaks protocol {protocol_version}, this app {PROTOCOL_VERSION}: reinstall Courtdeck"
+                )));
+            }
+            _ => return Err(unavailable(format!("the playout engine said {hello:?} instead of hello"))),
+        };
+        *self.inner.live.lock().await = Some(Live { stdin, pid });
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                match serde_json::from_str::<Event>(&line) {
+                    Ok(Event::Reply { id, error, stats }) => {
+                        if let Some(tx) = inner.pending.lock().expect("pending").remove(&id) {
+                            let _ = tx.send(match error {
+                                Some(e) => Err(e.into()),
+                                None => Ok(stats),
+                            });
+                        }
+                    }
+                    Ok(event) => {
+                        let _ = inner.events.send(ClientEvent::Playout(event));
+                    }
+                    Err(e) => tracing::warn!("unreadable line from playout: {e}: {line}"),
+                }
+            }
+        });
+        tracing::info!(pid, "playout process started");
+        Ok(child)
+    }
+
+    /// Waits for the child to exit; unless shutting down, restarts it and re-configures the outputs.
+    async fn supervise(self, mut child: Child) {
+        loop {
+            let status = child.wait().await;
+            *self.inner.live.lock().await = None;
+            for (_, tx) in self.inner.pending.lock().expect("pending").drain() {
+                let _ = tx.send(Err(restarting()));
+            }
+            if self.inner.shutting_down.load(Ordering::SeqCst) {
+                return;
+            }
+            let reason = match status {
+                Ok(s) => format!("the playout engine stopped ({s})"),
+                Err(e) => format!("the playout engine was lost: {e}"),
+            };
+            tracing::error!("{reason}; restarting it");
+            let _ = self.inner.events.send(ClientEvent::Restarting { reason });
+            let mut delay = Duration::from_millis(100);
+            child = loop {
+                match self.spawn_child().await {
+                    Ok(c) => break c,
+                    Err(e) => {
+                        tracing::error!("restart failed: {e}");
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(5));
+                    }
+                }
+            };
+            if let Err(e) = self.configure_current().await {
+                tracing::error!("re-configuring outputs after a restart failed: {e}");
+            }
+            let pid = self.pid().await.unwrap_or_default();
+            let _ = self.inner.events.send(ClientEvent::Restarted { pid });
+        }
+    }
+}
+
+fn restarting() -> ClientError {
+    ClientError::new(
+        ErrorCode::PlayoutRestarting,
+        "The playout engine is restarting. The screens are black; present the exhibit again in a moment.",
+    )
+}

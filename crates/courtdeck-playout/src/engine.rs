@@ -1,0 +1,855 @@
+//! The playout engine: owns the outputs and one GStreamer pipeline per loaded exhibit.
+//!
+//! ```text
+//!                                         ┌▶ queue ▶ videoconvert ▶ videoscale ▶ caps WxH ▶ sink (BENCH)
+//! uridecodebin3 ─video▶ videoconvert ▶ videoflip(auto) ▶ [imagefreeze] ▶ tee ─┤
+//!   (file:// from the verified cache)     └▶ queue ▶ videoconvert ▶ videoscale ▶ caps WxH ▶ sink (WITNESS)
+//!               └audio▶ audioconvert ▶ audioresample ▶ scaletempo ▶ volume ▶ level ▶ audio sink
+//! audio-only exhibits: videotestsrc (black) ▶ textoverlay(title) ▶ timeoverlay ▶ tee …   (the slate)
+//! ```
+//!
+//! One decode per exhibit fans out to every screen allowed to show it (the restriction rule is checked
+//! again here, so a screen that may not see an exhibit never even gets a sink for it). Each branch draws
+//! into its own child window, unmapped until Present: a prerolled exhibit sits paused on its first frame,
+//! invisible, and Present is a map and an expose.
+//!
+//! Threads: the engine runs on one thread and is the only one that changes pipeline state. GStreamer's
+//! streaming threads talk to it only through the `Msg` channel (bus sync handler) and atomics (frame
+//! counters in pad probes).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use courtdeck_core::{ErrorCode, ExhibitKind, OutputRole, Restriction, may_show};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_video::prelude::*;
+
+use crate::protocol::{Command, Event, OutputKind, OutputSpec, ScreenStats, WireError};
+use crate::x11;
+
+/// Size headless outputs scale to, so that their cost resembles a real screen's.
+const HEADLESS_SIZE: (u16, u16) = (1280, 720);
+
+pub type Emit = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// What reaches the engine thread.
+#[derive(Debug)]
+pub enum Msg {
+    Request { id: u64, command: Command },
+    Bus { program: u64, message: gst::Message },
+    Tick,
+    /// stdin closed: the supervisor is gone.
+    Hangup,
+}
+
+fn err(code: ErrorCode, message: impl Into<String>) -> WireError {
+    WireError { code: code.as_str().into(), message: message.into() }
+}
+
+struct Output {
+    spec: OutputSpec,
+    role: OutputRole,
+    /// The output window and its size; `None` for headless outputs or a missing monitor.
+    window: Option<(u32, u16, u16)>,
+    blanked: bool,
+    frames: Arc<AtomicU64>,
+}
+
+/// Per screen of one program.
+struct Branch {
+    child: Option<u32>,
+    sink: gst::Element,
+}
+
+/// Present times per screen, waiting for that screen's first buffer to report latency.
+type PendingFirstFrames = Arc<Mutex<HashMap<String, Instant>>>;
+
+struct Program {
+    seq: u64,
+    exhibit: String,
+    kind: ExhibitKind,
+    restriction: Restriction,
+    pipeline: gst::Pipeline,
+    branches: Arc<Mutex<BTreeMap<String, Branch>>>,
+    /// Screens the restriction rule allowed at load time; the only ones it can ever be routed to.
+    allowed: Vec<String>,
+    pending_first_frames: PendingFirstFrames,
+    /// Screens the exhibit is presented on (while on air).
+    route: Vec<String>,
+    prerolled: bool,
+    has_audio: Arc<std::sync::atomic::AtomicBool>,
+    rate: f64,
+    playing: bool,
+    frame_duration: Arc<Mutex<Duration>>,
+}
+
+pub struct Engine {
+    emit: Emit,
+    tx: Sender<Msg>,
+    display: Option<x11::Display>,
+    outputs: Vec<Output>,
+    programs: Vec<Program>,
+    on_air: Option<String>,
+    next_seq: u64,
+    audio_sink: String,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("on_air", &self.on_air).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(emit: Emit, tx: Sender<Msg>) -> anyhow::Result<Engine> {
+        gst::init()?;
+        Ok(Engine {
+            emit,
+            tx,
+            display: None,
+            outputs: Vec::new(),
+            programs: Vec::new(),
+            on_air: None,
+            next_seq: 1,
+            audio_sink: std::env::var("COURTDECK_AUDIO_SINK").unwrap_or_else(|_| "autoaudiosink".into()),
+        })
+    }
+
+    /// Handles one message; returns false when the engine should stop.
+    pub fn handle(&mut self, msg: Msg) -> bool {
+        match msg {
+            Msg::Request { id, command } => {
+                let shutdown = matches!(command, Command::Shutdown);
+                let stats = matches!(command, Command::Stats).then(|| self.stats());
+                let error = self.command(command).err();
+                (self.emit)(Event::Reply { id, error, stats });
+                !shutdown
+            }
+            Msg::Bus { program, message } => {
+                self.bus(program, &message);
+                true
+            }
+            Msg::Tick => {
+                self.tick();
+                true
+            }
+            Msg::Hangup => false,
+        }
+    }
+
+    pub fn shutdown(&mut self) {
+        for p in std::mem::take(&mut self.programs) {
+            self.teardown(p);
+        }
+    }
+
+    fn command(&mut self, command: Command) -> Result<(), WireError> {
+        match command {
+            Command::Configure { outputs } => self.configure(outputs),
+            Command::Load { exhibit, title, path, kind, restriction } => {
+                self.load(exhibit, &title, Path::new(&path), &kind, &restriction)
+            }
+            Command::Present { exhibit, screens } => self.present(&exhibit, screens),
+            Command::Withdraw => {
+                let on = self.on_air.take().ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
+                self.remove_program(&on);
+                Ok(())
+            }
+            Command::Unload { exhibit } => {
+                if self.on_air.as_deref() == Some(exhibit.as_str()) {
+                    return Err(err(ErrorCode::InvalidState, "withdraw the exhibit before unloading it"));
+                }
+                self.remove_program(&exhibit);
+                Ok(())
+            }
+            Command::Play => self.set_playing(true),
+            Command::Pause => self.set_playing(false),
+            Command::Seek { position_ms } => {
+                let p = self.on_air_program()?;
+                seek(p, p.rate, gst::ClockTime::from_mseconds(position_ms), None)
+            }
+            Command::Step { frames } => self.step(frames),
+            Command::SetRate { rate } => {
+                if !(0.25..=2.0).contains(&rate) {
+                    return Err(err(ErrorCode::InvalidState, "speed must be between 0.25x and 2x"));
+                }
+                let p = self.on_air_program_mut()?;
+                let pos = p.pipeline.query_position::<gst::ClockTime>().unwrap_or(gst::ClockTime::ZERO);
+                p.rate = rate;
+                let p = self.on_air_program()?;
+                seek(p, rate, pos, None)
+            }
+            Command::PlayClip { start_ms, end_ms } => {
+                if start_ms >= end_ms {
+                    return Err(err(ErrorCode::InvalidState, "a clip must start before it ends"));
+                }
+                let p = self.on_air_program()?;
+                seek(
+                    p,
+                    p.rate,
+                    gst::ClockTime::from_mseconds(start_ms),
+                    Some(gst::ClockTime::from_mseconds(end_ms)),
+                )?;
+                self.set_playing(true)
+            }
+            Command::Blank { screen, blank } => {
+                let i = self
+                    .outputs
+                    .iter()
+                    .position(|o| o.spec.id == screen)
+                    .ok_or_else(|| err(ErrorCode::ScreenMissing, format!("there is no screen called {screen}")))?;
+                self.outputs[i].blanked = blank;
+                self.apply_visibility();
+                Ok(())
+            }
+            Command::BlankAll => {
+                for o in &mut self.outputs {
+                    o.blanked = true;
+                }
+                self.apply_visibility();
+                Ok(())
+            }
+            Command::Stats => Ok(()),
+            Command::Shutdown => {
+                self.shutdown();
+                Ok(())
+            }
+        }
+    }
+
+    fn configure(&mut self, specs: Vec<OutputSpec>) -> Result<(), WireError> {
+        for p in std::mem::take(&mut self.programs) {
+            self.teardown(p);
+        }
+        self.on_air = None;
+        if let Some(d) = &self.display {
+            for o in &self.outputs {
+                if let Some((w, _, _)) = o.window {
+                    let _ = d.destroy(w);
+                }
+            }
+        }
+        self.outputs.clear();
+        let needs_display = specs.iter().any(|s| s.kind == OutputKind::Window);
+        if needs_display && self.display.is_none() {
+            self.display = Some(x11::Display::connect().map_err(|e| {
+                err(ErrorCode::ScreenMissing, format!("no display for the courtroom screens: {e:#}"))
+            })?);
+        }
+        let monitors = match &self.display {
+            Some(d) if needs_display => d.monitors().map_err(|e| err(ErrorCode::ScreenMissing, format!("{e:#}")))?,
+            _ => Vec::new(),
+        };
+        let mut missing = Vec::new();
+        for spec in specs {
+            let role = OutputRole::parse(&spec.role).map_err(|e| err(ErrorCode::ConfigInvalid, e.to_string()))?;
+            let window = match spec.kind {
+                OutputKind::Headless => None,
+                OutputKind::Window => {
+                    let monitor = match (&spec.monitor, spec.monitor_index) {
+                        (Some(name), _) => monitors.iter().find(|m| &m.name == name),
+                        (None, Some(i)) => monitors.get(i),
+                        (None, None) => None,
+                    };
+                    match (monitor, &self.display) {
+                        (Some(m), Some(d)) => {
+                            let title = format!("Courtdeck output {}", spec.label);
+                            let w = d
+                                .create_output_window(m, &title)
+                                .map_err(|e| err(ErrorCode::ScreenMissing, format!("{e:#}")))?;
+                            tracing::info!(screen = %spec.id, monitor = %m.name, x = m.x, y = m.y, w = m.width, h = m.height, "output window placed");
+                            Some((w, m.width, m.height))
+                        }
+                        _ => {
+                            missing.push(spec.label.clone());
+                            None
+                        }
+                    }
+                }
+            };
+            self.outputs.push(Output { spec, role, window, blanked: false, frames: Arc::new(AtomicU64::new(0)) });
+        }
+        for label in &missing {
+            let screen = self.outputs.iter().find(|o| &o.spec.label == label).map(|o| o.spec.id.clone());
+            (self.emit)(Event::Error {
+                exhibit: None,
+                screen,
+                error: err(
+                    ErrorCode::ScreenMissing,
+                    format!("The {label} screen is not connected. The other screens work; ask the clerk to check its cable."),
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn load(&mut self, exhibit: String, title: &str, path: &Path, kind: &str, restriction: &str) -> Result<(), WireError> {
+        let kind = ExhibitKind::parse(kind).map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
+        let restriction =
+            Restriction::parse(restriction).map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
+        if !path.is_absolute() {
+            return Err(err(ErrorCode::NotCached, "playout only opens absolute paths in the verified cache"));
+        }
+        let size = std::fs::metadata(path).map_err(|e| {
+            err(ErrorCode::NotCached, format!("exhibit {exhibit} is not in the cache ({}): {e}", path.display()))
+        })?;
+        if size.len() == 0 {
+            return Err(err(ErrorCode::MediaCorrupt, format!("exhibit {exhibit} is an empty file")));
+        }
+        // Drop whatever was cued but not on air: one cue at a time keeps memory flat.
+        let stale: Vec<String> = self
+            .programs
+            .iter()
+            .filter(|p| Some(&p.exhibit) != self.on_air.as_ref())
+            .map(|p| p.exhibit.clone())
+            .collect();
+        for e in stale {
+            self.remove_program(&e);
+        }
+        if self.on_air.as_deref() == Some(exhibit.as_str()) {
+            // Selecting what is on air: nothing to load.
+            return Ok(());
+        }
+
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let pipeline = gst::Pipeline::with_name(&format!("exhibit-{seq}"));
+        let branches = Arc::new(Mutex::new(BTreeMap::new()));
+        let has_audio = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let frame_duration = Arc::new(Mutex::new(Duration::from_millis(40)));
+        let pending: PendingFirstFrames = Arc::new(Mutex::new(HashMap::new()));
+
+        // One branch per screen allowed to show this exhibit. Child windows are made here, on the engine
+        // thread, and handed to the streaming thread that builds the sinks.
+        let mut targets = Vec::new();
+        for o in &self.outputs {
+            if !may_show(restriction, o.role) {
+                continue;
+            }
+            let child = match (&self.display, o.window) {
+                (Some(d), Some((parent, w, h))) => Some((
+                    d.create_child(parent, w, h).map_err(|e| err(ErrorCode::ScreenMissing, format!("{e:#}")))?,
+                    w,
+                    h,
+                )),
+                _ => None,
+            };
+            if o.spec.kind == OutputKind::Window && child.is_none() {
+                continue; // A missing screen: already reported at Configure.
+            }
+            targets.push(BranchTarget {
+                screen: o.spec.id.clone(),
+                child,
+                frames: o.frames.clone(),
+                exhibit: exhibit.clone(),
+                pending: pending.clone(),
+                emit: self.emit.clone(),
+            });
+        }
+
+        let build = || -> Result<(), anyhow::Error> {
+            let uri = gst::glib::filename_to_uri(path, None)?;
+            let decode = gst::ElementFactory::make("uridecodebin3").property("uri", uri.as_str()).build()?;
+            pipeline.add(&decode)?;
+            if kind == ExhibitKind::Audio {
+                let slate = slate_source(title)?;
+                pipeline.add(&slate)?;
+                let tee = video_fanout(&pipeline, &targets, &branches, &frame_duration, false)?;
+                slate.link(&tee)?;
+            }
+            let pipeline_weak = pipeline.downgrade();
+            let targets = targets.clone();
+            let branches = branches.clone();
+            let has_audio = has_audio.clone();
+            let frame_duration = frame_duration.clone();
+            let audio_sink = self.audio_sink.clone();
+            let is_image = kind == ExhibitKind::Image;
+            let wants_video = kind != ExhibitKind::Audio;
+            decode.connect_pad_added(move |_, pad| {
+                let Some(pipeline) = pipeline_weak.upgrade() else { return };
+                let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+                let name = caps.structure(0).map(|s| s.name().to_string()).unwrap_or_default();
+                let result = if name.starts_with("video/") && wants_video {
+                    video_fanout(&pipeline, &targets, &branches, &frame_duration, is_image).and_then(|tee| {
+                        let sink = tee.static_pad("sink").expect("tee has a sink pad");
+                        pad.link(&sink)?;
+                        Ok(())
+                    })
+                } else if name.starts_with("audio/") && !has_audio.swap(true, Ordering::SeqCst) {
+                    audio_chain(&pipeline, pad, &audio_sink)
+                } else {
+                    Ok(())
+                };
+                if let Err(e) = result {
+                    gst::element_error!(
+                        pipeline,
+                        gst::CoreError::Negotiation,
+                        ("could not build the output branch: {e:#}")
+                    );
+                }
+            });
+            Ok(())
+        };
+        if let Err(e) = build() {
+            let _ = pipeline.set_state(gst::State::Null);
+            self.destroy_children(&targets);
+            return Err(err(ErrorCode::DecoderMissing, format!("cannot build a player for {exhibit}: {e:#}")));
+        }
+
+        let tx = Mutex::new(self.tx.clone());
+        pipeline.bus().expect("pipelines have a bus").set_sync_handler(move |_, message| {
+            let _ = tx.lock().expect("bus sender").send(Msg::Bus { program: seq, message: message.clone() });
+            gst::BusSyncReply::Drop
+        });
+        if pipeline.set_state(gst::State::Paused).is_err() {
+            // The bus carries the reason; it arrives as an Error and tears the program down.
+            tracing::warn!(exhibit, "pipeline refused to pause");
+        }
+        tracing::info!(exhibit, seq, screens = targets.len(), "loading");
+        self.programs.push(Program {
+            seq,
+            exhibit,
+            kind,
+            restriction,
+            pipeline,
+            branches,
+            allowed: targets.iter().map(|t| t.screen.clone()).collect(),
+            pending_first_frames: pending,
+            route: Vec::new(),
+            prerolled: false,
+            has_audio,
+            rate: 1.0,
+            playing: false,
+            frame_duration,
+        });
+        Ok(())
+    }
+
+    fn destroy_children(&self, targets: &[BranchTarget]) {
+        if let Some(d) = &self.display {
+            for t in targets {
+                if let Some((w, _, _)) = t.child {
+                    let _ = d.destroy(w);
+                }
+            }
+        }
+    }
+
+    fn present(&mut self, exhibit: &str, screens: Vec<String>) -> Result<(), WireError> {
+        let idx = self
+            .programs
+            .iter()
+            .position(|p| p.exhibit == exhibit)
+            .ok_or_else(|| err(ErrorCode::InvalidState, format!("exhibit {exhibit} is not loaded")))?;
+        // Defence in depth: the core already checked this route; check again against our own branches,
+        // which exist only for screens the restriction allows.
+        for s in &screens {
+            let output = self
+                .outputs
+                .iter()
+                .find(|o| &o.spec.id == s)
+                .ok_or_else(|| err(ErrorCode::ScreenMissing, format!("there is no screen called {s}")))?;
+            if !may_show(self.programs[idx].restriction, output.role) {
+                return Err(err(
+                    ErrorCode::RestrictedRoute,
+                    format!("exhibit {exhibit} may not be shown on {}", output.spec.label),
+                ));
+            }
+            if !self.programs[idx].allowed.contains(s) {
+                return Err(err(
+                    ErrorCode::ScreenMissing,
+                    format!("The {} screen is not connected.", output.spec.label),
+                ));
+            }
+        }
+        if let Some(previous) = self.on_air.take().filter(|p| p != exhibit) {
+            self.remove_program(&previous);
+        }
+        let idx = self.programs.iter().position(|p| p.exhibit == exhibit).expect("still loaded");
+        let now = Instant::now();
+        {
+            let p = &mut self.programs[idx];
+            if !p.prerolled {
+                let mut pending = p.pending_first_frames.lock().expect("pending");
+                for s in &screens {
+                    pending.insert(s.clone(), now);
+                }
+            }
+            p.route = screens;
+        }
+        self.on_air = Some(exhibit.to_owned());
+        self.apply_visibility();
+        // A prerolled exhibit is on screen as soon as its windows are mapped and exposed.
+        let p = &self.programs[idx];
+        if p.prerolled {
+            let latency_us = now.elapsed().as_micros() as u64;
+            for s in &p.route {
+                (self.emit)(Event::FirstFrame { exhibit: exhibit.to_owned(), screen: s.clone(), latency_us });
+            }
+        }
+        Ok(())
+    }
+
+    /// Maps the on-air exhibit's child windows on routed, unblanked screens; unmaps everything else.
+    fn apply_visibility(&mut self) {
+        let Some(display) = &self.display else { return };
+        for p in &self.programs {
+            let on_air = self.on_air.as_deref() == Some(p.exhibit.as_str());
+            let branches = p.branches.lock().expect("branches");
+            for (screen, b) in branches.iter() {
+                let Some(child) = b.child else { continue };
+                let blanked = self.outputs.iter().any(|o| &o.spec.id == screen && o.blanked);
+                let visible = on_air && p.route.contains(screen) && !blanked;
+                let result = if visible {
+                    display.map(child).map(|()| {
+                        if let Ok(overlay) = b.sink.clone().dynamic_cast::<gstreamer_video::VideoOverlay>() {
+                            overlay.expose();
+                        }
+                    })
+                } else {
+                    display.unmap(child)
+                };
+                if let Err(e) = result {
+                    tracing::warn!(screen, "window update failed: {e:#}");
+                }
+            }
+        }
+    }
+
+    fn set_playing(&mut self, playing: bool) -> Result<(), WireError> {
+        let p = self.on_air_program_mut()?;
+        let state = if playing { gst::State::Playing } else { gst::State::Paused };
+        p.pipeline
+            .set_state(state)
+            .map_err(|_| err(ErrorCode::MediaCorrupt, format!("exhibit {} cannot change state", p.exhibit)))?;
+        p.playing = playing;
+        Ok(())
+    }
+
+    fn step(&mut self, frames: i32) -> Result<(), WireError> {
+        if frames == 0 {
+            return Ok(());
+        }
+        self.set_playing(false)?;
+        let p = self.on_air_program()?;
+        if frames > 0 {
+            let ok = p.pipeline.send_event(gst::event::Step::new(
+                gst::format::Buffers::from_u64(frames as u64),
+                1.0,
+                true,
+                false,
+            ));
+            if !ok {
+                return Err(err(ErrorCode::InvalidState, "this exhibit cannot step forward"));
+            }
+            Ok(())
+        } else {
+            // Backwards: an accurate seek to the frame before (decoders cannot run backwards cheaply).
+            let frame = *p.frame_duration.lock().expect("fd");
+            let pos = p.pipeline.query_position::<gst::ClockTime>().unwrap_or(gst::ClockTime::ZERO);
+            let back = gst::ClockTime::from_nseconds(frame.as_nanos() as u64 * frames.unsigned_abs() as u64);
+            let target = pos.saturating_sub(back);
+            seek(p, p.rate, target, None)
+        }
+    }
+
+    fn on_air_program(&self) -> Result<&Program, WireError> {
+        let on = self.on_air.as_ref().ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
+        Ok(self.programs.iter().find(|p| &p.exhibit == on).expect("on-air program exists"))
+    }
+
+    fn on_air_program_mut(&mut self) -> Result<&mut Program, WireError> {
+        let on = self.on_air.clone().ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
+        Ok(self.programs.iter_mut().find(|p| p.exhibit == on).expect("on-air program exists"))
+    }
+
+    fn remove_program(&mut self, exhibit: &str) {
+        if let Some(i) = self.programs.iter().position(|p| p.exhibit == exhibit) {
+            let p = self.programs.remove(i);
+            if self.on_air.as_deref() == Some(exhibit) {
+                self.on_air = None;
+            }
+            self.teardown(p);
+        }
+    }
+
+    fn teardown(&self, p: Program) {
+        let _ = p.pipeline.set_state(gst::State::Null);
+        if let Some(bus) = p.pipeline.bus() {
+            bus.unset_sync_handler();
+        }
+        if let Some(d) = &self.display {
+            for b in p.branches.lock().expect("branches").values() {
+                if let Some(w) = b.child {
+                    let _ = d.destroy(w);
+                }
+            }
+        }
+        tracing::debug!(exhibit = p.exhibit, "torn down");
+    }
+
+    fn bus(&mut self, seq: u64, message: &gst::Message) {
+        let Some(idx) = self.programs.iter().position(|p| p.seq == seq) else { return };
+        use gst::MessageView;
+        match message.view() {
+            MessageView::AsyncDone(_) => {
+                let p = &mut self.programs[idx];
+                if !p.prerolled {
+                    p.prerolled = true;
+                    let duration = if p.kind == ExhibitKind::Image {
+                        None
+                    } else {
+                        p.pipeline.query_duration::<gst::ClockTime>().map(|d| d.mseconds())
+                    };
+                    let has_video = !p.branches.lock().expect("branches").is_empty() || p.kind != ExhibitKind::Audio;
+                    (self.emit)(Event::Prerolled {
+                        exhibit: p.exhibit.clone(),
+                        duration_ms: duration,
+                        has_video,
+                        has_audio: p.has_audio.load(Ordering::SeqCst),
+                    });
+                }
+            }
+            MessageView::Eos(_) => {
+                let p = &mut self.programs[idx];
+                p.playing = false;
+                let _ = p.pipeline.set_state(gst::State::Paused);
+                (self.emit)(Event::Eos { exhibit: p.exhibit.clone() });
+            }
+            MessageView::Element(e) if gstreamer_pbutils::MissingPluginMessage::is(e) => {
+                // A typical missing-plugin note precedes the error; remember it for the error text.
+                if let Some(s) = e.structure() {
+                    let detail = gstreamer_pbutils::MissingPluginMessage::parse(e)
+                        .map(|m| m.description().to_string())
+                        .unwrap_or_else(|_| s.to_string());
+                    let p = &self.programs[idx];
+                    (self.emit)(Event::Error {
+                        exhibit: Some(p.exhibit.clone()),
+                        screen: None,
+                        error: err(
+                            ErrorCode::DecoderMissing,
+                            format!(
+                                "Exhibit {} cannot play here: this kiosk has no {detail}. Ask the clerk to install it or to obtain the exhibit in another format.",
+                                p.exhibit
+                            ),
+                        ),
+                    });
+                    let e = p.exhibit.clone();
+                    self.remove_program(&e);
+                }
+            }
+            MessageView::Error(e) => {
+                let p = &self.programs[idx];
+                let gerr = e.error();
+                let code = if gerr.matches(gst::StreamError::CodecNotFound) {
+                    ErrorCode::DecoderMissing
+                } else if gerr.matches(gst::ResourceError::NotFound) || gerr.matches(gst::ResourceError::OpenRead) {
+                    ErrorCode::NotCached
+                } else if gerr.matches(gst::StreamError::TypeNotFound)
+                    || gerr.matches(gst::StreamError::Decode)
+                    || gerr.matches(gst::StreamError::Demux)
+                    || gerr.matches(gst::StreamError::Format)
+                    || gerr.matches(gst::StreamError::WrongType)
+                {
+                    ErrorCode::MediaCorrupt
+                } else {
+                    ErrorCode::Internal
+                };
+                let advice = match code {
+                    ErrorCode::MediaCorrupt => "The file may be damaged. Other exhibits still play.",
+                    ErrorCode::DecoderMissing => "This kiosk cannot decode it. Other exhibits still play.",
+                    _ => "Other exhibits still play.",
+                };
+                let src = e.src().map(|s| s.name().to_string()).unwrap_or_default();
+                tracing::warn!(exhibit = p.exhibit, %src, error = %gerr, debug = ?e.debug(), "playback error");
+                (self.emit)(Event::Error {
+                    exhibit: Some(p.exhibit.clone()),
+                    screen: None,
+                    error: err(code, format!("Exhibit {} cannot play: {gerr}. {advice}", p.exhibit)),
+                });
+                let e = p.exhibit.clone();
+                self.remove_program(&e);
+            }
+            _ => {}
+        }
+    }
+
+    fn tick(&mut self) {
+        let Ok(p) = self.on_air_program() else { return };
+        if !p.prerolled || p.kind == ExhibitKind::Image {
+            return;
+        }
+        if let Some(pos) = p.pipeline.query_position::<gst::ClockTime>() {
+            (self.emit)(Event::Position {
+                exhibit: p.exhibit.clone(),
+                position_ms: pos.mseconds(),
+                duration_ms: p.pipeline.query_duration::<gst::ClockTime>().map(|d| d.mseconds()),
+                playing: p.playing,
+                rate: p.rate,
+            });
+        }
+    }
+
+    fn stats(&self) -> Vec<ScreenStats> {
+        self.outputs
+            .iter()
+            .map(|o| ScreenStats {
+                screen: o.spec.id.clone(),
+                frames: o.frames.load(Ordering::Relaxed),
+                blanked: o.blanked,
+                showing: self.on_air.as_ref().and_then(|e| {
+                    let p = self.programs.iter().find(|p| &p.exhibit == e)?;
+                    (p.route.contains(&o.spec.id) && !o.blanked).then(|| e.clone())
+                }),
+            })
+            .collect()
+    }
+}
+
+#[derive(Clone)]
+struct BranchTarget {
+    screen: String,
+    /// Child window and its size; `None` for a headless output.
+    child: Option<(u32, u16, u16)>,
+    frames: Arc<AtomicU64>,
+    exhibit: String,
+    pending: PendingFirstFrames,
+    emit: Emit,
+}
+
+fn seek(p: &Program, rate: f64, start: gst::ClockTime, stop: Option<gst::ClockTime>) -> Result<(), WireError> {
+    let flags = gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE;
+    let (stop_type, stop) = match stop {
+        Some(s) => (gst::SeekType::Set, Some(s)),
+        None => (gst::SeekType::Set, gst::ClockTime::NONE),
+    };
+    p.pipeline
+        .seek(rate, flags, gst::SeekType::Set, start, stop_type, stop)
+        .map_err(|_| err(ErrorCode::InvalidState, format!("exhibit {} cannot seek there", p.exhibit)))
+}
+
+/// The black slate shown on screens for an audio-only exhibit: its title and the elapsed time.
+fn slate_source(title: &str) -> anyhow::Result<gst::Element> {
+    let bin = gst::parse::bin_from_description(
+        "videotestsrc pattern=solid-color foreground-color=0xff101820 ! \
+         video/x-raw,width=1280,height=720,framerate=25/1,pixel-aspect-ratio=1/1 ! \
+         textoverlay name=title valignment=center halignment=center font-desc=\"Sans 36\" ! \
+         timeoverlay valignment=bottom halignment=center font-desc=\"Sans 28\"",
+        true,
+    )?;
+    if let Some(t) = bin.by_name("title") {
+        t.set_property("text", format!("Audio exhibit\n{title}"));
+    }
+    Ok(bin.upcast())
+}
+
+/// Builds `videoconvert ! videoflip ! [imagefreeze] ! tee` and one branch per target; returns the head.
+fn video_fanout(
+    pipeline: &gst::Pipeline,
+    targets: &[BranchTarget],
+    branches: &Arc<Mutex<BTreeMap<String, Branch>>>,
+    frame_duration: &Arc<Mutex<Duration>>,
+    is_image: bool,
+) -> anyhow::Result<gst::Element> {
+    let convert = gst::ElementFactory::make("videoconvert").build()?;
+    // Phone video carries rotation tags; `automatic` honours them.
+    let flip = gst::ElementFactory::make("videoflip").property_from_str("video-direction", "auto").build()?;
+    let tee = gst::ElementFactory::make("tee").property("allow-not-linked", true).build()?;
+    let mut chain = vec![convert.clone(), flip];
+    if is_image {
+        chain.push(gst::ElementFactory::make("imagefreeze").build()?);
+    }
+    chain.push(tee.clone());
+    pipeline.add_many(&chain)?;
+    gst::Element::link_many(&chain)?;
+
+    // Learn the frame duration for stepping back.
+    let fd = frame_duration.clone();
+    convert.static_pad("sink").expect("sink pad").add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        if let Some(gst::EventView::Caps(c)) = info.event().map(|e| e.view())
+            && let Ok(vi) = gstreamer_video::VideoInfo::from_caps(c.caps())
+            && vi.fps().numer() > 0
+        {
+            let nanos = 1_000_000_000u64 * vi.fps().denom() as u64 / vi.fps().numer() as u64;
+            *fd.lock().expect("fd") = Duration::from_nanos(nanos);
+        }
+        gst::PadProbeReturn::Ok
+    });
+
+    let mut map = branches.lock().expect("branches");
+    for t in targets {
+        let (w, h) = t.child.map(|(_, w, h)| (w, h)).unwrap_or(HEADLESS_SIZE);
+        let queue = gst::ElementFactory::make("queue").property("max-size-buffers", 3u32).build()?;
+        let convert = gst::ElementFactory::make("videoconvert").build()?;
+        let scale = gst::ElementFactory::make("videoscale").property("add-borders", true).build()?;
+        let caps = gst::ElementFactory::make("capsfilter")
+            .property(
+                "caps",
+                gst::Caps::builder("video/x-raw")
+                    .field("width", w as i32)
+                    .field("height", h as i32)
+                    .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
+                    .build(),
+            )
+            .build()?;
+        let sink = match t.child {
+            Some((xid, _, _)) => {
+                let sink = gst::ElementFactory::make("ximagesink").property("handle-events", false).build()?;
+                let overlay = sink.clone().dynamic_cast::<gstreamer_video::VideoOverlay>().expect("ximagesink is an overlay");
+                // SAFETY: `xid` is a window we created and destroy only after this sink is in Null.
+                unsafe { overlay.set_window_handle(xid as usize) };
+                sink
+            }
+            None => gst::ElementFactory::make("fakesink").property("sync", true).build()?,
+        };
+        let elements = [&queue, &convert, &scale, &caps, &sink];
+        pipeline.add_many(elements)?;
+        gst::Element::link_many(elements)?;
+        for e in elements {
+            e.sync_state_with_parent()?;
+        }
+        let target = t.clone();
+        sink.static_pad("sink").expect("sink pad").add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            target.frames.fetch_add(1, Ordering::Relaxed);
+            let presented_at = target.pending.lock().expect("pending").remove(&target.screen);
+            if let Some(t0) = presented_at {
+                (target.emit)(Event::FirstFrame {
+                    exhibit: target.exhibit.clone(),
+                    screen: target.screen.clone(),
+                    latency_us: t0.elapsed().as_micros() as u64,
+                });
+            }
+            gst::PadProbeReturn::Ok
+        });
+        let tee_pad = tee.request_pad_simple("src_%u").expect("tee request pad");
+        tee_pad.link(&queue.static_pad("sink").expect("queue sink"))?;
+        map.insert(t.screen.clone(), Branch { child: t.child.map(|c| c.0), sink });
+    }
+    drop(map);
+    for e in &chain {
+        e.sync_state_with_parent()?;
+    }
+    Ok(convert)
+}
+
+/// `audioconvert ! audioresample ! scaletempo ! volume ! level ! sink`, linked to `pad`.
+fn audio_chain(pipeline: &gst::Pipeline, pad: &gst::Pad, sink_name: &str) -> anyhow::Result<()> {
+    let bin = gst::parse::bin_from_description(
+        &format!("audioconvert ! audioresample ! scaletempo ! audioconvert ! volume name=volume ! level name=level post-messages=true interval=100000000 ! {sink_name}"),
+        true,
+    )?;
+    pipeline.add(&bin)?;
+    bin.sync_state_with_parent()?;
+    pad.link(&bin.static_pad("sink").expect("ghost sink"))?;
+    Ok(())
+}
+
+/// How many frames each headless screen got; used by `courtdeck play --headless`.
+pub fn frames_by_screen(stats: &[ScreenStats]) -> HashMap<String, u64> {
+    stats.iter().map(|s| (s.screen.clone(), s.frames)).collect()
+}

@@ -1,0 +1,130 @@
+//! Media made at run time with GStreamer encoders: the demo store's exhibits and the test fixtures.
+//! Nothing binary is committed; every file here is generated from a pipeline description.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+
+/// Runs a pipeline description that ends in a `filesink` to EOS.
+pub fn encode(description: &str) -> Result<()> {
+    gst::init()?;
+    let pipeline = gst::parse::launch(description).with_context(|| format!("pipeline: {description}"))?;
+    pipeline.set_state(gst::State::Playing).context("starting the encoder")?;
+    let bus = pipeline.bus().expect("pipelines have a bus");
+    let result = loop {
+        let Some(msg) = bus.timed_pop(gst::ClockTime::from_seconds(300)) else {
+            break Err(anyhow::anyhow!("encoding did not finish in 300 s: {description}"));
+        };
+        match msg.view() {
+            gst::MessageView::Eos(_) => break Ok(()),
+            gst::MessageView::Error(e) => {
+                break Err(anyhow::anyhow!("{} ({:?}) in {description}", e.error(), e.debug()));
+            }
+            _ => {}
+        }
+    };
+    pipeline.set_state(gst::State::Null)?;
+    result
+}
+
+/// A file of the demo store, with what the bundle description says about it.
+#[derive(Debug, Clone)]
+pub struct DemoFile {
+    pub file: &'static str,
+    pub duration: Option<Duration>,
+}
+
+const CCTV_SECONDS: u64 = 20;
+const AUDIO_SECONDS: u64 = 15;
+const INTERVIEW_SECONDS: u64 = 10;
+
+fn q(path: &Path) -> String {
+    // gst-launch syntax: quote the location so spaces in temp paths are safe.
+    format!("\"{}\"", path.display().to_string().replace('"', "\\\""))
+}
+
+/// Generates the demo case's media into `dir` (skipping files that already exist).
+pub fn demo_media(dir: &Path) -> Result<Vec<(DemoFile, PathBuf)>> {
+    std::fs::create_dir_all(dir)?;
+    let jobs: Vec<(DemoFile, String)> = vec![
+        (
+            DemoFile { file: "cctv-high-st.mp4", duration: Some(Duration::from_secs(CCTV_SECONDS)) },
+            // CCTV as police export it: 704x576 anamorphic PAL at 25 fps, H.264, a burnt-in clock.
+            format!(
+                "videotestsrc pattern=ball motion=sweep background-color=0xff2a3a2a num-buffers={n} ! \
+                 video/x-raw,width=704,height=576,framerate=25/1,pixel-aspect-ratio=12/11 ! \
+                 textoverlay text=\"CAM 3  HIGH ST\" valignment=top halignment=left font-desc=\"Sans 20\" ! \
+                 timeoverlay valignment=top halignment=right font-desc=\"Sans 20\" ! \
+                 videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=ultrafast key-int-max=50 ! \
+                 h264parse ! mp4mux ! filesink location={{out}}",
+                n = CCTV_SECONDS * 25
+            ),
+        ),
+        (
+            DemoFile { file: "999-call.wav", duration: Some(Duration::from_secs(AUDIO_SECONDS)) },
+            format!(
+                "audiotestsrc wave=sine freq=440 volume=0.3 samplesperbuffer=800 num-buffers={n} ! \
+                 audio/x-raw,rate=8000,channels=1,format=S16LE ! wavenc ! filesink location={{out}}",
+                n = AUDIO_SECONDS * 10
+            ),
+        ),
+        (
+            DemoFile { file: "interview.wmv", duration: Some(Duration::from_secs(INTERVIEW_SECONDS)) },
+            format!(
+                "asfmux name=mux ! filesink location={{out}} \
+                 videotestsrc pattern=pinwheel num-buffers={v} ! video/x-raw,width=320,height=240,framerate=15/1 ! \
+                 timeoverlay ! videoconvert ! avenc_wmv2 ! queue ! mux. \
+                 audiotestsrc wave=sine freq=330 volume=0.3 samplesperbuffer=1600 num-buffers={a} ! \
+                 audio/x-raw,rate=16000,channels=1 ! audioconvert ! avenc_wmav2 ! queue ! mux.",
+                v = INTERVIEW_SECONDS * 15,
+                a = INTERVIEW_SECONDS * 10
+            ),
+        ),
+        (
+            DemoFile { file: "abe-interview.mpg", duration: Some(Duration::from_secs(INTERVIEW_SECONDS)) },
+            // DVD-style MPEG-2 program stream: mpeg2enc format=8 (avenc_mpeg2video fails to negotiate here).
+            format!(
+                "mpegpsmux name=mux ! filesink location={{out}} \
+                 videotestsrc pattern=gradient num-buffers={v} ! video/x-raw,width=720,height=576,framerate=25/1 ! \
+                 textoverlay text=\"ABE interview (restricted)\" font-desc=\"Sans 24\" ! timeoverlay ! \
+                 videoconvert ! video/x-raw,format=I420 ! mpeg2enc format=8 ! queue ! mux. \
+                 audiotestsrc wave=sine freq=220 volume=0.3 samplesperbuffer=4800 num-buffers={a} ! \
+                 audio/x-raw,rate=48000,channels=2 ! audioconvert ! avenc_mp2 ! queue ! mux.",
+                v = INTERVIEW_SECONDS * 25,
+                a = INTERVIEW_SECONDS * 10
+            ),
+        ),
+        (
+            DemoFile { file: "scene-1.jpg", duration: None },
+            "videotestsrc pattern=smpte num-buffers=1 ! video/x-raw,width=1600,height=1200 ! \
+             textoverlay text=\"Scene 1: High St, looking north\" font-desc=\"Sans 48\" ! videoconvert ! \
+             jpegenc ! filesink location={out}"
+                .into(),
+        ),
+        (
+            DemoFile { file: "scene-2.jpg", duration: None },
+            "videotestsrc pattern=colors num-buffers=1 ! video/x-raw,width=1200,height=1600 ! \
+             textoverlay text=\"Scene 2: doorway\" font-desc=\"Sans 48\" ! videoconvert ! \
+             jpegenc ! filesink location={out}"
+                .into(),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (file, template) in jobs {
+        let path = dir.join(file.file);
+        if !path.exists() {
+            let part = dir.join(format!("{}.part", file.file));
+            encode(&template.replace("{out}", &q(&part)))
+                .with_context(|| format!("generating the demo file {}", file.file))?;
+            std::fs::rename(&part, &path)?;
+        }
+        if std::fs::metadata(&path)?.len() == 0 {
+            bail!("generating {} produced an empty file", file.file);
+        }
+        out.push((file, path));
+    }
+    Ok(out)
+}

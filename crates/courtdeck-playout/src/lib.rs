@@ -1,0 +1,19 @@
+//! Playout: the separate, supervised process that owns the courtroom's output windows and GStreamer
+//! pipelines, so that a decoder crash can never take down the control surface.
+//!
+//! - `protocol`: the versioned IPC types (JSON lines) shared by both sides.
+//! - `server`: the playout process's main loop (the `courtdeck-playout` binary).
+//! - `engine`: pipelines and outputs, run on the server's engine thread.
+//! - `x11`: output windows on X11 monitors.
+//! - `client`: spawns and supervises the process from the app or the CLI.
+//! - `fixtures`: media made with GStreamer encoders, for the demo store and tests.
+//!
+//! Architecture invariant: the app links this crate for `client`, `protocol` and `fixtures` only; the
+//! engine runs in the child process.
+
+pub mod client;
+pub mod engine;
+pub mod fixtures;
+pub mod protocol;
+pub mod server;
+pub mod x11;

@@ -1,0 +1,127 @@
+//! The playout process's IPC protocol: newline-delimited JSON over the child's stdin (requests) and
+//! stdout (replies and events). Versioned: the first line the process writes is `Event::Hello` with
+//! `PROTOCOL_VERSION`, and the supervisor refuses a process that speaks another version.
+//!
+//! API boundary: these types are the only thing the app and the playout process share at run time.
+
+use serde::{Deserialize, Serialize};
+
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A request, answered by exactly one `Event::Reply` with the same `id`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Request {
+    pub id: u64,
+    #[serde(flatten)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputKind {
+    /// A borderless window on an X11 monitor.
+    Window,
+    /// No window: frames are counted and dropped (tests, `courtdeck play --headless`).
+    Headless,
+}
+
+/// A configured screen, as the playout process needs it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutputSpec {
+    pub id: String,
+    pub label: String,
+    /// `courtdeck_core::OutputRole` wire name; playout checks the restriction rule again with it.
+    pub role: String,
+    pub kind: OutputKind,
+    /// The monitor's connector or `xrandr --setmonitor` name (`HDMI-1`, `BENCH`).
+    #[serde(default)]
+    pub monitor: Option<String>,
+    /// Used only when no monitor name is given: the n-th monitor.
+    #[serde(default)]
+    pub monitor_index: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Command {
+    /// Replaces the set of outputs. Screens whose monitor is missing are reported, the rest work.
+    Configure { outputs: Vec<OutputSpec> },
+    /// Prerolls an exhibit from the verified cache: paused on its first frame, invisible.
+    Load {
+        exhibit: String,
+        title: String,
+        /// Absolute path inside the verified cache. Playout never opens the network.
+        path: String,
+        /// `video`, `audio` or `image`.
+        kind: String,
+        /// `open`, `no_public` or `bench_only`.
+        restriction: String,
+    },
+    /// Shows a loaded exhibit on `screens` (already checked by the core; checked again here).
+    Present { exhibit: String, screens: Vec<String> },
+    /// Takes the on-air exhibit off every screen.
+    Withdraw,
+    /// Drops a loaded exhibit that is not on air.
+    Unload { exhibit: String },
+    Play,
+    Pause,
+    /// Accurate seek of the on-air exhibit.
+    Seek { position_ms: u64 },
+    /// Frame step while paused: positive forward, negative back.
+    Step { frames: i32 },
+    /// 0.25 to 2.0, pitch kept.
+    SetRate { rate: f64 },
+    /// Plays `[start_ms, end_ms)` of the on-air exhibit and stops exactly at the end.
+    PlayClip { start_ms: u64, end_ms: u64 },
+    Blank { screen: String, blank: bool },
+    BlankAll,
+    /// Frames rendered per screen since Configure: a readback for tests and checks.
+    Stats,
+    Shutdown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireError {
+    /// A `courtdeck_core::ErrorCode` wire name.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScreenStats {
+    pub screen: String,
+    pub frames: u64,
+    pub blanked: bool,
+    /// The exhibit the screen shows now, if any.
+    pub showing: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Hello { protocol_version: u32, pid: u32 },
+    Reply {
+        id: u64,
+        #[serde(default)]
+        error: Option<WireError>,
+        #[serde(default)]
+        stats: Option<Vec<ScreenStats>>,
+    },
+    /// A loaded exhibit reached its first frame (paused, invisible).
+    Prerolled { exhibit: String, duration_ms: Option<u64>, has_video: bool, has_audio: bool },
+    /// The first frame of an exhibit reached a screen's sink after Present.
+    FirstFrame { exhibit: String, screen: String, latency_us: u64 },
+    Position { exhibit: String, position_ms: u64, duration_ms: Option<u64>, playing: bool, rate: f64 },
+    /// Playback reached the end (or a clip's out point) and holds the last frame.
+    Eos { exhibit: String },
+    /// Something failed; `exhibit` names it when it is about one exhibit. Other exhibits go on.
+    Error { exhibit: Option<String>, screen: Option<String>, error: WireError },
+}
+
+impl Event {
+    pub fn to_line(&self) -> String {
+        let mut s = serde_json::to_string(self).expect("events serialise");
+        s.push('\n');
+        s
+    }
+}

@@ -1,0 +1,139 @@
+//! Output windows on X11: one borderless, black, override-redirect window per screen, placed on its
+//! monitor, and inside it one child window per loaded exhibit for the video sink to draw into.
+//!
+//! Blanking unmaps the exhibit's child window, so the screen shows its parent's black background: it can
+//! never show the desktop, and no frame in flight can race the blank.
+
+use anyhow::{Context, Result};
+use x11rb::connection::Connection;
+use x11rb::protocol::randr::ConnectionExt as _;
+use x11rb::protocol::xproto::{
+    AtomEnum, ConfigureWindowAux, ConnectionExt as _, CreateWindowAux, EventMask, PropMode, StackMode, Window,
+    WindowClass,
+};
+use x11rb::rust_connection::RustConnection;
+use x11rb::wrapper::ConnectionExt as _;
+
+/// A monitor as RandR reports it (`xrandr --listmonitors`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Monitor {
+    pub name: String,
+    pub x: i16,
+    pub y: i16,
+    pub width: u16,
+    pub height: u16,
+}
+
+pub struct Display {
+    conn: RustConnection,
+    root: Window,
+    root_depth: u8,
+    root_visual: u32,
+    black: u32,
+}
+
+impl std::fmt::Debug for Display {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Display").field("root", &self.root).finish_non_exhaustive()
+    }
+}
+
+impl Display {
+    /// Connects to `$DISPLAY`.
+    pub fn connect() -> Result<Display> {
+        let (conn, screen_num) = x11rb::connect(None).context("cannot open the X display (is DISPLAY set?)")?;
+        let screen = &conn.setup().roots[screen_num];
+        Ok(Display {
+            root: screen.root,
+            root_depth: screen.root_depth,
+            root_visual: screen.root_visual,
+            black: screen.black_pixel,
+            conn,
+        })
+    }
+
+    /// The monitors, in RandR's order (primary first).
+    pub fn monitors(&self) -> Result<Vec<Monitor>> {
+        let reply = self.conn.randr_get_monitors(self.root, true)?.reply().context("RandR GetMonitors")?;
+        let mut out = Vec::new();
+        for m in reply.monitors {
+            let name = self.conn.get_atom_name(m.name)?.reply()?.name;
+            out.push(Monitor {
+                name: String::from_utf8_lossy(&name).into_owned(),
+                x: m.x,
+                y: m.y,
+                width: m.width,
+                height: m.height,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A black, borderless window covering `monitor`, above everything, titled for identification.
+    pub fn create_output_window(&self, monitor: &Monitor, title: &str) -> Result<Window> {
+        let win = self.conn.generate_id()?;
+        self.conn.create_window(
+            self.root_depth,
+            win,
+            self.root,
+            monitor.x,
+            monitor.y,
+            monitor.width,
+            monitor.height,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            self.root_visual,
+            &CreateWindowAux::new()
+                .background_pixel(self.black)
+                .override_redirect(1)
+                .event_mask(EventMask::NO_EVENT),
+        )?;
+        self.conn.change_property8(PropMode::REPLACE, win, AtomEnum::WM_NAME, AtomEnum::STRING, title.as_bytes())?;
+        self.conn.map_window(win)?;
+        self.conn.configure_window(win, &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE))?;
+        self.sync()?;
+        Ok(win)
+    }
+
+    /// An unmapped black child window filling `parent`, for one exhibit's sink.
+    pub fn create_child(&self, parent: Window, width: u16, height: u16) -> Result<Window> {
+        let win = self.conn.generate_id()?;
+        self.conn.create_window(
+            self.root_depth,
+            win,
+            parent,
+            0,
+            0,
+            width,
+            height,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            self.root_visual,
+            &CreateWindowAux::new().background_pixel(self.black),
+        )?;
+        self.sync()?;
+        Ok(win)
+    }
+
+    pub fn map(&self, win: Window) -> Result<()> {
+        self.conn.map_window(win)?;
+        self.conn.configure_window(win, &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE))?;
+        self.sync()
+    }
+
+    pub fn unmap(&self, win: Window) -> Result<()> {
+        self.conn.unmap_window(win)?;
+        self.sync()
+    }
+
+    pub fn destroy(&self, win: Window) -> Result<()> {
+        self.conn.destroy_window(win)?;
+        self.sync()
+    }
+
+    /// Waits until the server has processed everything sent so far.
+    pub fn sync(&self) -> Result<()> {
+        self.conn.sync()?;
+        Ok(())
+    }
+}
