@@ -92,6 +92,11 @@ impl Presentation {
         }
     }
 
+    /// Forgets the cued exhibit (it failed to load, or the advocate changed their mind).
+    pub fn uncue(&mut self) {
+        self.cued = None;
+    }
+
     /// Puts the cued exhibit (or, with nothing cued, the one on air) on `requested` screens, paused on
     /// its first frame. The route is checked against the restriction rule first and refused whole.
     pub fn present(

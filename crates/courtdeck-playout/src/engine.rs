@@ -83,6 +83,7 @@ struct Program {
     route: Vec<String>,
     prerolled: bool,
     has_audio: Arc<std::sync::atomic::AtomicBool>,
+    video_linked: Arc<std::sync::atomic::AtomicBool>,
     rate: f64,
     playing: bool,
     frame_duration: Arc<Mutex<Duration>>,
@@ -321,6 +322,7 @@ impl Engine {
         let pipeline = gst::Pipeline::with_name(&format!("exhibit-{seq}"));
         let branches = Arc::new(Mutex::new(BTreeMap::new()));
         let has_audio = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let video_linked = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let frame_duration = Arc::new(Mutex::new(Duration::from_millis(40)));
         let pending: PendingFirstFrames = Arc::new(Mutex::new(HashMap::new()));
 
@@ -354,33 +356,43 @@ impl Engine {
 
         let build = || -> Result<(), anyhow::Error> {
             let uri = gst::glib::filename_to_uri(path, None)?;
-            let decode = gst::ElementFactory::make("uridecodebin3").property("uri", uri.as_str()).build()?;
+            let decode = gst::ElementFactory::make("uridecodebin3")
+                .name("decode")
+                .property("uri", uri.as_str())
+                .build()?;
             pipeline.add(&decode)?;
             if kind == ExhibitKind::Audio {
                 let slate = slate_source(title)?;
                 pipeline.add(&slate)?;
                 let tee = video_fanout(&pipeline, &targets, &branches, &frame_duration, false)?;
                 slate.link(&tee)?;
+                video_linked.store(true, Ordering::SeqCst);
             }
             let pipeline_weak = pipeline.downgrade();
             let targets = targets.clone();
             let branches = branches.clone();
             let has_audio = has_audio.clone();
+            let video_linked = video_linked.clone();
             let frame_duration = frame_duration.clone();
             let audio_sink = self.audio_sink.clone();
             let is_image = kind == ExhibitKind::Image;
             let wants_video = kind != ExhibitKind::Audio;
             decode.connect_pad_added(move |_, pad| {
                 let Some(pipeline) = pipeline_weak.upgrade() else { return };
+                // decodebin3 tags each pad with its stream; caps may not be fixed yet at pad-added.
+                let stream_type = pad.stream().map(|s| s.stream_type()).unwrap_or(gst::StreamType::UNKNOWN);
                 let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
                 let name = caps.structure(0).map(|s| s.name().to_string()).unwrap_or_default();
-                let result = if name.starts_with("video/") && wants_video {
+                tracing::debug!(pad = %pad.name(), ?stream_type, caps = %name, "decoded pad");
+                let is_video = stream_type.contains(gst::StreamType::VIDEO) || name.starts_with("video/");
+                let is_audio = stream_type.contains(gst::StreamType::AUDIO) || name.starts_with("audio/");
+                let result = if is_video && wants_video && !video_linked.swap(true, Ordering::SeqCst) {
                     video_fanout(&pipeline, &targets, &branches, &frame_duration, is_image).and_then(|tee| {
                         let sink = tee.static_pad("sink").expect("tee has a sink pad");
                         pad.link(&sink)?;
                         Ok(())
                     })
-                } else if name.starts_with("audio/") && !has_audio.swap(true, Ordering::SeqCst) {
+                } else if is_audio && !has_audio.swap(true, Ordering::SeqCst) {
                     audio_chain(&pipeline, pad, &audio_sink)
                 } else {
                     Ok(())
@@ -423,6 +435,7 @@ impl Engine {
             route: Vec::new(),
             prerolled: false,
             has_audio,
+            video_linked,
             rate: 1.0,
             playing: false,
             frame_duration,
@@ -601,12 +614,21 @@ impl Engine {
                 let p = &mut self.programs[idx];
                 if !p.prerolled {
                     p.prerolled = true;
-                    let duration = if p.kind == ExhibitKind::Image {
-                        None
-                    } else {
-                        p.pipeline.query_duration::<gst::ClockTime>().map(|d| d.mseconds())
-                    };
-                    let has_video = !p.branches.lock().expect("branches").is_empty() || p.kind != ExhibitKind::Audio;
+                    let duration = if p.kind == ExhibitKind::Image { None } else { p.duration() };
+                    let has_video = p.video_linked.load(Ordering::SeqCst);
+                    if !has_video && p.kind != ExhibitKind::Audio {
+                        let exhibit = p.exhibit.clone();
+                        (self.emit)(Event::Error {
+                            exhibit: Some(exhibit.clone()),
+                            screen: None,
+                            error: err(
+                                ErrorCode::MediaCorrupt,
+                                format!("Exhibit {exhibit} has no picture that this kiosk can decode. The file may be damaged. Other exhibits still play."),
+                            ),
+                        });
+                        self.remove_program(&exhibit);
+                        return;
+                    }
                     (self.emit)(Event::Prerolled {
                         exhibit: p.exhibit.clone(),
                         duration_ms: duration,
@@ -688,7 +710,7 @@ impl Engine {
             (self.emit)(Event::Position {
                 exhibit: p.exhibit.clone(),
                 position_ms: pos.mseconds(),
-                duration_ms: p.pipeline.query_duration::<gst::ClockTime>().map(|d| d.mseconds()),
+                duration_ms: p.duration(),
                 playing: p.playing,
                 rate: p.rate,
             });
@@ -722,6 +744,14 @@ struct BranchTarget {
     emit: Emit,
 }
 
+impl Program {
+    /// The media's duration, asked of the decoder (an audio exhibit's slate source has none).
+    fn duration(&self) -> Option<u64> {
+        let decode = self.pipeline.by_name("decode")?;
+        decode.query_duration::<gst::ClockTime>().map(|d| d.mseconds())
+    }
+}
+
 fn seek(p: &Program, rate: f64, start: gst::ClockTime, stop: Option<gst::ClockTime>) -> Result<(), WireError> {
     let flags = gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE;
     let (stop_type, stop) = match stop {
@@ -739,12 +769,16 @@ fn slate_source(title: &str) -> anyhow::Result<gst::Element> {
         "videotestsrc pattern=solid-color foreground-color=0xff101820 ! \
          video/x-raw,width=1280,height=720,framerate=25/1,pixel-aspect-ratio=1/1 ! \
          textoverlay name=title valignment=center halignment=center font-desc=\"Sans 36\" ! \
-         timeoverlay valignment=bottom halignment=center font-desc=\"Sans 28\"",
-        true,
+         timeoverlay name=clock valignment=bottom halignment=center font-desc=\"Sans 28\"",
+        // Not `ghost_unlinked_pads`: that would also ghost textoverlay's text sink, which then counts as
+        // linked and makes it wait for text buffers forever.
+        false,
     )?;
     if let Some(t) = bin.by_name("title") {
         t.set_property("text", format!("Audio exhibit\n{title}"));
     }
+    let src = bin.by_name("clock").and_then(|c| c.static_pad("src")).expect("slate has a clock src pad");
+    bin.add_pad(&gst::GhostPad::with_target(&src)?)?;
     Ok(bin.upcast())
 }
 

@@ -74,13 +74,13 @@ pub fn demo_media(dir: &Path) -> Result<Vec<(DemoFile, PathBuf)>> {
         (
             DemoFile { file: "interview.wmv", duration: Some(Duration::from_secs(INTERVIEW_SECONDS)) },
             format!(
+                // Video only: asfmux in GStreamer 1.22 writes audio+video ASF files that its own
+                // asfdemux cannot play back (preroll hangs, or EOS with no picture), so WMA audio is
+                // left out until that is solved (see BENCHMARKS.md / the issue notes).
                 "asfmux name=mux ! filesink location={{out}} \
-                 videotestsrc pattern=pinwheel num-buffers={v} ! video/x-raw,width=320,height=240,framerate=15/1 ! \
-                 timeoverlay ! videoconvert ! avenc_wmv2 ! queue ! mux. \
-                 audiotestsrc wave=sine freq=330 volume=0.3 samplesperbuffer=1600 num-buffers={a} ! \
-                 audio/x-raw,rate=16000,channels=1 ! audioconvert ! avenc_wmav2 ! queue ! mux.",
-                v = INTERVIEW_SECONDS * 15,
-                a = INTERVIEW_SECONDS * 10
+                 videotestsrc pattern=pinwheel num-buffers={v} ! video/x-raw,width=320,height=240,framerate=25/1 ! \
+                 timeoverlay ! videoconvert ! avenc_wmv2 ! queue ! mux.",
+                v = INTERVIEW_SECONDS * 25
             ),
         ),
         (

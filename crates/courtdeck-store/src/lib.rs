@@ -20,7 +20,7 @@ mod dir;
 mod error;
 pub mod wire;
 
-pub use bundle::{BundleDescription, BundleExhibit, BundleListing, bundle};
+pub use bundle::{BundleClip, BundleDescription, BundleExhibit, BundleListing, bundle};
 pub use cache::{Cache, FetchProgress, hash_file};
 pub use dir::DirStore;
 pub use error::StoreError;

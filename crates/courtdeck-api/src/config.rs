@@ -1,0 +1,232 @@
+//! The kiosk's configuration: TOML in the XDG config dir (`~/.config/courtdeck/config.toml`), or the file
+//! named by `$COURTDECK_CONFIG`. Every key is optional; the defaults run the built-in demo store.
+//! `docs/config.md` documents each key; `Config::example()` prints a commented file.
+
+use std::path::PathBuf;
+
+use courtdeck_core::{ErrorCode, OutputRole, Screen, ScreenId};
+use courtdeck_playout::protocol::{OutputKind, OutputSpec};
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The courtroom whose list this kiosk shows (a store path segment).
+    pub court: String,
+    /// This kiosk's name, for reports and the audit log.
+    pub kiosk_id: String,
+    pub store: StoreConfig,
+    /// Where verified exhibits are cached.
+    pub cache_dir: Option<PathBuf>,
+    #[serde(rename = "screen")]
+    pub screens: Vec<ScreenConfig>,
+    pub audio: AudioConfig,
+    pub control: ControlConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
+pub enum StoreConfig {
+    /// The built-in demo store, generated on first run into the XDG data dir.
+    Demo,
+    /// A folder: a mounted share or a USB stick.
+    Dir { path: PathBuf },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenConfig {
+    pub id: String,
+    pub label: String,
+    pub role: String,
+    /// Connector or monitor name (`HDMI-1`, or the name given with `xrandr --setmonitor`).
+    #[serde(default)]
+    pub monitor: Option<String>,
+    /// The n-th monitor, when names are not available.
+    #[serde(default)]
+    pub monitor_index: Option<usize>,
+    /// No window: frames are counted and dropped (for tests and headless kiosks).
+    #[serde(default)]
+    pub headless: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AudioConfig {
+    /// A GStreamer sink description (`autoaudiosink`, `pulsesink device=…`, `fakesink`).
+    pub sink: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControlConfig {
+    /// Monitor the control surface opens on; the first monitor when absent.
+    pub monitor: Option<String>,
+}
+
+impl Default for AudioConfig {
+    fn default() -> Self {
+        AudioConfig { sink: "autoaudiosink".into() }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let screen = |id: &str, label: &str, role: &str, index: usize| ScreenConfig {
+            id: id.into(),
+            label: label.into(),
+            role: role.into(),
+            monitor: Some(label.into()),
+            monitor_index: Some(index),
+            headless: false,
+        };
+        Config {
+            court: "courtroom-2".into(),
+            kiosk_id: "kiosk-1".into(),
+            store: StoreConfig::Demo,
+            cache_dir: None,
+            screens: vec![
+                screen("bench", "BENCH", "bench", 1),
+                screen("witness", "WITNESS", "witness", 2),
+                screen("public", "PUBLIC", "public_gallery", 3),
+            ],
+            audio: AudioConfig::default(),
+            control: ControlConfig::default(),
+        }
+    }
+}
+
+pub fn dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("uk.gov", "Courtdeck", "courtdeck")
+}
+
+impl Config {
+    /// `$COURTDECK_CONFIG`, else `~/.config/courtdeck/config.toml`.
+    pub fn default_path() -> Option<PathBuf> {
+        std::env::var_os("COURTDECK_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| dirs().map(|d| d.config_dir().join("config.toml")))
+    }
+
+    /// Loads the config file, or the defaults when there is none.
+    pub fn load(path: Option<PathBuf>) -> ApiResult<Config> {
+        let Some(path) = path.or_else(Config::default_path) else {
+            return Ok(Config::default());
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&text).map_err(|e| {
+                ApiError::new(ErrorCode::ConfigInvalid, format!("{}: {}", path.display(), e.message))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(ApiError::new(ErrorCode::ConfigInvalid, format!("cannot read {}: {e}", path.display()))),
+        }
+    }
+
+    pub fn parse(text: &str) -> ApiResult<Config> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
+        config.screens()?;
+        Ok(config)
+    }
+
+    /// The configured screens as domain values (validated: unique ids, known roles).
+    pub fn screens(&self) -> ApiResult<Vec<Screen>> {
+        let invalid = |m: String| ApiError::new(ErrorCode::ConfigInvalid, m);
+        let mut out: Vec<Screen> = Vec::new();
+        for s in &self.screens {
+            let id = ScreenId::parse(&s.id).map_err(|e| invalid(e.to_string()))?;
+            if out.iter().any(|o| o.id == id) {
+                return Err(invalid(format!("screen {id} is configured twice")));
+            }
+            out.push(Screen {
+                id,
+                label: s.label.clone(),
+                role: OutputRole::parse(&s.role).map_err(|e| invalid(e.to_string()))?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn output_specs(&self) -> Vec<OutputSpec> {
+        self.screens
+            .iter()
+            .map(|s| OutputSpec {
+                id: s.id.clone(),
+                label: s.label.clone(),
+                role: s.role.clone(),
+                kind: if s.headless { OutputKind::Headless } else { OutputKind::Window },
+                monitor: s.monitor.clone(),
+                monitor_index: s.monitor_index,
+            })
+            .collect()
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cache_dir
+            .clone()
+            .or_else(|| dirs().map(|d| d.cache_dir().join("evidence")))
+            .unwrap_or_else(|| std::env::temp_dir().join("courtdeck-cache"))
+    }
+
+    pub fn demo_store_dir() -> PathBuf {
+        dirs()
+            .map(|d| d.data_dir().join("demo-store"))
+            .unwrap_or_else(|| std::env::temp_dir().join("courtdeck-demo-store"))
+    }
+
+    pub fn store_dir(&self) -> PathBuf {
+        match &self.store {
+            StoreConfig::Demo => Config::demo_store_dir(),
+            StoreConfig::Dir { path } => path.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_a_full_file() {
+        let d = Config::default();
+        assert_eq!(d.screens().unwrap().len(), 3);
+        let c = Config::parse(
+            r#"
+            court = "courtroom-5"
+            kiosk_id = "k5"
+            store = { kind = "dir", path = "/srv/evidence" }
+            [[screen]]
+            id = "bench"
+            label = "BENCH"
+            role = "bench"
+            monitor = "HDMI-1"
+            [[screen]]
+            id = "public"
+            label = "PUBLIC"
+            role = "public_gallery"
+            headless = true
+            [audio]
+            sink = "fakesink"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.store_dir(), PathBuf::from("/srv/evidence"));
+        assert_eq!(c.output_specs()[1].kind, OutputKind::Headless);
+    }
+
+    #[test]
+    fn bad_files_name_the_problem() {
+        for (text, expect) in [
+            ("colour = 1", "unknown field"),
+            ("[[screen]]\nid='b'\nlabel='B'\nrole='ceiling'", "ceiling"),
+            ("[[screen]]\nid='b'\nlabel='B'\nrole='bench'\n[[screen]]\nid='b'\nlabel='C'\nrole='bench'", "twice"),
+            ("[[screen]]\nid='../x'\nlabel='B'\nrole='bench'", "screen"),
+        ] {
+            let e = Config::parse(text).unwrap_err();
+            assert_eq!(e.code, ErrorCode::ConfigInvalid);
+            assert!(e.message.contains(expect), "{expect:?} in {}", e.message);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The built-in demo store: three hearings in today's list for `courtroom-2`, with exhibits that look
+//! like the real thing (CCTV, a 999 call, a suspect interview, a restricted ABE interview, photos). Media
+//! is generated with GStreamer on first run and kept; the day's list is written again for each new day.
+
+use std::path::Path;
+
+use courtdeck_playout::fixtures::{DemoFile, demo_media};
+use courtdeck_store::{BundleDescription, BundleExhibit, BundleListing, DirStore, bundle};
+use jiff::civil::Date;
+
+use crate::error::{ApiError, ApiResult};
+
+pub const DEMO_COURT: &str = "courtroom-2";
+pub const DEMO_COURT_NAME: &str = "Courtroom 2";
+
+struct DemoExhibit {
+    reference: &'static str,
+    title: &'static str,
+    file: &'static str,
+    kind: &'static str,
+    restriction: &'static str,
+    clips: &'static [(&'static str, u64, u64)],
+}
+
+struct DemoCase {
+    case_id: &'static str,
+    title: &'static str,
+    time: &'static str,
+    hearing_type: &'static str,
+    exhibits: &'static [DemoExhibit],
+}
+
+const CASES: &[DemoCase] = &[
+    DemoCase {
+        case_id: "JS-2026-0142",
+        title: "R v J.S.",
+        time: "10:00",
+        hearing_type: "Trial",
+        exhibits: &[
+            DemoExhibit {
+                reference: "JS/1",
+                title: "CCTV High St 22:14",
+                file: "cctv-high-st.mp4",
+                kind: "video",
+                restriction: "open",
+                clips: &[("Entry", 4_000, 9_000), ("Altercation", 12_000, 18_000)],
+            },
+            DemoExhibit { reference: "JS/2", title: "999 call", file: "999-call.wav", kind: "audio", restriction: "open", clips: &[] },
+            DemoExhibit { reference: "JS/3", title: "ABE interview", file: "abe-interview.mpg", kind: "video", restriction: "no_public", clips: &[] },
+            DemoExhibit { reference: "JS/4", title: "Photo: scene 1", file: "scene-1.jpg", kind: "image", restriction: "open", clips: &[] },
+            DemoExhibit { reference: "JS/5", title: "Photo: scene 2", file: "scene-2.jpg", kind: "image", restriction: "open", clips: &[] },
+            DemoExhibit { reference: "JS/6", title: "Suspect interview", file: "interview.wmv", kind: "video", restriction: "open", clips: &[] },
+        ],
+    },
+    DemoCase {
+        case_id: "KM-2026-0077",
+        title: "R v K.M.",
+        time: "10:30",
+        hearing_type: "Sentence",
+        exhibits: &[
+            DemoExhibit { reference: "KM/1", title: "Suspect interview", file: "interview.wmv", kind: "video", restriction: "open", clips: &[] },
+            DemoExhibit { reference: "KM/2", title: "Photo: injuries", file: "scene-2.jpg", kind: "image", restriction: "bench_only", clips: &[] },
+        ],
+    },
+    DemoCase {
+        case_id: "AP-2026-0203",
+        title: "R v A.P.",
+        time: "11:00",
+        hearing_type: "Trial",
+        exhibits: &[
+            DemoExhibit { reference: "AP/1", title: "CCTV car park", file: "cctv-high-st.mp4", kind: "video", restriction: "open", clips: &[] },
+            DemoExhibit { reference: "AP/2", title: "999 call", file: "999-call.wav", kind: "audio", restriction: "open", clips: &[] },
+        ],
+    },
+];
+
+/// Makes sure `dir` holds the demo store with a list for `date`. Cheap when it already does.
+pub fn ensure_demo_store(dir: &Path, date: Date) -> ApiResult<()> {
+    let store = DirStore::new(dir);
+    let list = dir.join(courtdeck_store::court_list_path(
+        &courtdeck_core::CourtId::parse(DEMO_COURT).expect("valid"),
+        date,
+    ));
+    if list.exists() {
+        return Ok(());
+    }
+    tracing::info!(dir = %dir.display(), %date, "preparing the demo store (first run generates media with GStreamer)");
+    let media_dir = dir.join("media-src");
+    let media = demo_media(&media_dir).map_err(|e| ApiError::new(courtdeck_core::ErrorCode::Internal, format!("{e:#}")))?;
+    let duration = |file: &str| -> Option<u64> {
+        media.iter().find(|(f, _): &&(DemoFile, _)| f.file == file).and_then(|(f, _)| f.duration).map(|d| d.as_millis() as u64)
+    };
+    for case in CASES {
+        let desc = BundleDescription {
+            case_id: case.case_id.into(),
+            title: case.title.into(),
+            exhibits: case
+                .exhibits
+                .iter()
+                .map(|e| BundleExhibit {
+                    reference: e.reference.into(),
+                    title: e.title.into(),
+                    file: e.file.into(),
+                    kind: e.kind.into(),
+                    media_type: None,
+                    restriction: e.restriction.into(),
+                    duration_ms: duration(e.file),
+                    clips: e
+                        .clips
+                        .iter()
+                        .map(|(label, start_ms, end_ms)| courtdeck_store::BundleClip {
+                            label: (*label).into(),
+                            start_ms: *start_ms,
+                            end_ms: *end_ms,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            listing: Some(BundleListing {
+                court: DEMO_COURT.into(),
+                court_name: DEMO_COURT_NAME.into(),
+                date: date.to_string(),
+                time: case.time.into(),
+                hearing_type: case.hearing_type.into(),
+            }),
+        };
+        bundle(&store, &media_dir, &desc)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! What crosses into the control surface (and the CLI's `--json`): serialisable views of the core's
+//! types. Mirrored by hand in `ui/src/lib/types.ts`; keep the two in step.
+
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+impl Serialize for ApiError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ErrorDto { code: self.code.as_str(), message: &self.message }.serialize(s)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorDto<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreStatusDto {
+    pub online: bool,
+    pub description: String,
+    pub problem: Option<ApiError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TodayDto {
+    pub court: String,
+    pub court_name: String,
+    pub date: String,
+    pub store: StoreStatusDto,
+    pub hearings: Vec<HearingCardDto>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Readiness {
+    /// Every exhibit cached and verified.
+    Ready,
+    /// Some exhibits still to fetch (launching fetches them).
+    NotFetched,
+    /// The manifest could not be read or is invalid.
+    Unavailable,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HearingCardDto {
+    pub time: String,
+    pub case_id: String,
+    pub title: String,
+    pub hearing_type: String,
+    pub exhibits_total: usize,
+    pub exhibits_ready: usize,
+    pub readiness: Readiness,
+    pub problem: Option<ApiError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScreenDto {
+    pub id: String,
+    pub label: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClipDto {
+    pub label: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExhibitDto {
+    pub reference: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub media_type: String,
+    pub duration_ms: Option<u64>,
+    pub restriction: &'static str,
+    pub size: u64,
+    pub sha256: String,
+    pub cached: bool,
+    /// Why it cannot be played, when it cannot.
+    pub problem: Option<ApiError>,
+    pub clips: Vec<ClipDto>,
+    /// Screens the restriction rule allows; the UI greys out the rest, the core refuses them anyway.
+    pub allowed_screens: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HearingDto {
+    pub case_id: String,
+    pub title: String,
+    pub hearing_type: String,
+    pub time: String,
+    pub exhibits: Vec<ExhibitDto>,
+    pub screens: Vec<ScreenDto>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OnAirDto {
+    pub exhibit: String,
+    pub screens: Vec<String>,
+    pub playing: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScreenStateDto {
+    pub id: String,
+    pub label: String,
+    pub role: String,
+    pub blanked: bool,
+    /// The exhibit this screen shows right now; `None` means black.
+    pub showing: Option<String>,
+    /// False when the screen is not connected.
+    pub connected: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlayoutStatus {
+    Ready,
+    Restarting,
+    Unavailable,
+}
+
+/// Everything the advocate needs to know about the screens, sent after every change.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageDto {
+    pub case_id: Option<String>,
+    pub cued: Option<String>,
+    /// The cued exhibit has reached its first frame and Present will be instant.
+    pub cued_ready: bool,
+    pub on_air: Option<OnAirDto>,
+    pub screens: Vec<ScreenStateDto>,
+    pub playout: PlayoutStatus,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum UiEvent {
+    Stage(StageDto),
+    Position { exhibit: String, position_ms: u64, duration_ms: Option<u64>, playing: bool, rate: f64 },
+    /// Something the user should read: an error from playout, a screen unplugged, a restart.
+    Notice { error: ApiError, exhibit: Option<String> },
+    FetchProgress { case_id: String, exhibit: String, done: u64, total: u64 },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FetchReportDto {
+    pub case_id: String,
+    pub exhibits: usize,
+    pub verified: usize,
+    /// (exhibit reference, why) for each exhibit that could not be fetched and verified.
+    pub problems: Vec<(String, ApiError)>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PlayReportDto {
+    pub file: String,
+    pub ok: bool,
+    pub duration_ms: Option<u64>,
+    /// Present -> first frame at each screen's sink, in milliseconds.
+    pub first_frame_ms: std::collections::BTreeMap<String, f64>,
+    pub frames: std::collections::BTreeMap<String, u64>,
+    pub eos: bool,
+    pub wall_seconds: f64,
+    pub errors: Vec<ApiError>,
+}

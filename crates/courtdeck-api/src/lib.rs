@@ -1,0 +1,731 @@
+//! The one facade every front end uses: the Tauri commands are one-line calls into `Courtdeck`, and the
+//! CLI and the tests call the same methods.
+//!
+//! API boundary: every method returns `ApiResult<dto>`; errors are `{code, message}` with a stable code
+//! from `courtdeck_core::ErrorCode`. Events for the control surface come from `subscribe()`.
+//!
+//! Architecture invariant: every route reaches playout only after `courtdeck_core::Presentation::present`
+//! (which applies the restriction rule) accepted it; the playout process checks again.
+
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod json;
+pub mod logging;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use courtdeck_core::{
+    CaseId, CaseManifest, CourtId, ErrorCode, Exhibit, ExhibitRef, Hearing, Presentation, Screen, ScreenId,
+    Transport, may_show,
+};
+use courtdeck_playout::client::{ClientEvent, PlayoutClient, locate_playout_binary};
+use courtdeck_playout::protocol::{Command, Event};
+use courtdeck_store::{Cache, DirStore, EvidenceStore, StoreError};
+use jiff::civil::Date;
+use tokio::sync::{Mutex, broadcast};
+
+pub use config::Config;
+pub use error::{ApiError, ApiResult};
+use json::*;
+
+/// The hearing the advocate is working in.
+#[derive(Debug)]
+struct OpenHearing {
+    hearing: Hearing,
+    manifest: CaseManifest,
+    paths: HashMap<ExhibitRef, PathBuf>,
+    problems: HashMap<ExhibitRef, ApiError>,
+}
+
+#[derive(Debug)]
+struct Session {
+    open: Option<OpenHearing>,
+    presentation: Presentation,
+    playout: PlayoutStatus,
+    /// Loaded exhibits that reached their first frame.
+    prerolled: HashSet<String>,
+    /// Screens playout reported as not connected.
+    missing_screens: HashSet<String>,
+}
+
+#[derive(Debug)]
+pub struct Courtdeck {
+    config: Config,
+    screens: Vec<Screen>,
+    store: Arc<dyn EvidenceStore>,
+    cache: Cache,
+    playout: Option<PlayoutClient>,
+    playout_error: Option<ApiError>,
+    session: Mutex<Session>,
+    events: broadcast::Sender<UiEvent>,
+}
+
+impl Courtdeck {
+    /// Opens the kiosk: prepares the demo store if configured, starts the playout process (its output
+    /// windows come up black). A playout failure does not stop the control surface from opening.
+    pub async fn open(config: Config) -> ApiResult<Arc<Courtdeck>> {
+        Courtdeck::open_with(config, true).await
+    }
+
+    /// As `open`, optionally without the playout process (for store-only CLI commands).
+    pub async fn open_with(config: Config, start_playout: bool) -> ApiResult<Arc<Courtdeck>> {
+        let screens = config.screens()?;
+        if matches!(config.store, config::StoreConfig::Demo) {
+            let dir = config.store_dir();
+            let today = today();
+            tokio::task::spawn_blocking(move || demo::ensure_demo_store(&dir, today))
+                .await
+                .map_err(internal)??;
+        }
+        let store: Arc<dyn EvidenceStore> = Arc::new(DirStore::new(config.store_dir()));
+        let cache = Cache::new(config.cache_dir());
+        // The engine reads its audio sink from the environment it inherits.
+        // SAFETY: called before the playout process is spawned, from the single thread that opens the kiosk.
+        unsafe { std::env::set_var("COURTDECK_AUDIO_SINK", &config.audio.sink) };
+        let (playout, playout_error) = if !start_playout {
+            (None, Some(ApiError::new(ErrorCode::PlayoutUnavailable, "playout was not started for this command")))
+        } else {
+            match async { PlayoutClient::start(locate_playout_binary()?, config.output_specs()).await }.await {
+                Ok(c) => (Some(c), None),
+                Err(e) => {
+                    tracing::error!("playout unavailable: {e}");
+                    (None, Some(ApiError::from(e)))
+                }
+            }
+        };
+        let (events, _) = broadcast::channel(1024);
+        let deck = Arc::new(Courtdeck {
+            screens,
+            store,
+            cache,
+            session: Mutex::new(Session {
+                open: None,
+                presentation: Presentation::default(),
+                playout: if playout.is_some() { PlayoutStatus::Ready } else { PlayoutStatus::Unavailable },
+                prerolled: HashSet::new(),
+                missing_screens: HashSet::new(),
+            }),
+            playout,
+            playout_error,
+            events,
+            config,
+        });
+        if let Some(p) = &deck.playout {
+            tokio::spawn(forward_playout_events(Arc::downgrade(&deck), p.subscribe()));
+        }
+        Ok(deck)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<UiEvent> {
+        self.events.subscribe()
+    }
+
+    pub async fn shutdown(&self) {
+        if let Some(p) = &self.playout {
+            p.shutdown().await;
+        }
+    }
+
+    fn playout(&self) -> ApiResult<&PlayoutClient> {
+        self.playout.as_ref().ok_or_else(|| {
+            self.playout_error.clone().unwrap_or_else(|| ApiError::new(ErrorCode::PlayoutUnavailable, "no playout"))
+        })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Arc<dyn EvidenceStore>, Cache) -> T + Send + 'static,
+    ) -> ApiResult<T> {
+        let (store, cache) = (self.store.clone(), self.cache.clone());
+        tokio::task::spawn_blocking(move || f(store, cache)).await.map_err(internal)
+    }
+
+    /// Today's list for this courtroom, with each hearing's readiness.
+    pub async fn today(&self) -> ApiResult<TodayDto> {
+        self.court_list(today()).await
+    }
+
+    pub async fn court_list(&self, date: Date) -> ApiResult<TodayDto> {
+        let court = CourtId::parse(&self.config.court).map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
+        let description = self.store.describe();
+        let c2 = court.clone();
+        let list = self.blocking(move |store, _| courtdeck_store::read_court_list(store.as_ref(), &c2, date)).await?;
+        let (list, store_status) = match list {
+            Ok(list) => (list, StoreStatusDto { online: true, description, problem: None }),
+            Err(e) => (None, StoreStatusDto { online: false, description, problem: Some(e.into()) }),
+        };
+        let mut hearings = Vec::new();
+        let court_name = list.as_ref().map(|l| l.court_name.clone()).unwrap_or_else(|| court.to_string());
+        for h in list.map(|l| l.hearings).unwrap_or_default() {
+            let case = h.case_id.clone();
+            let manifest = self.blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &case)).await?;
+            let (total, ready, readiness, problem) = match manifest {
+                Ok(m) => {
+                    let total = m.exhibits().len();
+                    let ready = m.exhibits().iter().filter(|e| self.cache.verified_path(e).is_some()).count();
+                    let r = if ready == total { Readiness::Ready } else { Readiness::NotFetched };
+                    (total, ready, r, None)
+                }
+                Err(e) => (0, 0, Readiness::Unavailable, Some(ApiError::from(e))),
+            };
+            hearings.push(HearingCardDto {
+                time: h.time.strftime("%H:%M").to_string(),
+                case_id: h.case_id.to_string(),
+                title: h.title.clone(),
+                hearing_type: h.hearing_type.clone(),
+                exhibits_total: total,
+                exhibits_ready: ready,
+                readiness,
+                problem,
+            });
+        }
+        Ok(TodayDto { court: court.to_string(), court_name, date: date.to_string(), store: store_status, hearings })
+    }
+
+    /// Fetches and verifies every exhibit of `case_id` not yet cached. Returns the problems per exhibit;
+    /// the rest of the hearing is usable whatever fails.
+    pub async fn fetch_case(&self, case_id: &str) -> ApiResult<(CaseManifest, HashMap<ExhibitRef, ApiError>)> {
+        let case = parse_case(case_id)?;
+        let c2 = case.clone();
+        let manifest = self.blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &c2)).await??;
+        let mut problems = HashMap::new();
+        for exhibit in manifest.exhibits().to_vec() {
+            let events = self.events.clone();
+            let case_id = case_id.to_owned();
+            let reference = exhibit.reference.clone();
+            let result = self
+                .blocking(move |store, cache| {
+                    let mut last = 0u64;
+                    cache.fetch(store.as_ref(), &exhibit, &AtomicBool::new(false), &mut |p| {
+                        // A progress event per 4 MiB keeps the UI live without flooding it.
+                        if p.done == p.total || p.done - last >= 4 << 20 {
+                            last = p.done;
+                            let _ = events.send(UiEvent::FetchProgress {
+                                case_id: case_id.clone(),
+                                exhibit: exhibit.reference.to_string(),
+                                done: p.done,
+                                total: p.total,
+                            });
+                        }
+                    })
+                })
+                .await?;
+            if let Err(e) = result {
+                tracing::warn!(exhibit = %reference, "fetch failed: {e}");
+                problems.insert(reference, e.into());
+            }
+        }
+        Ok((manifest, problems))
+    }
+
+    /// Fetches every exhibit of the day's list (or of one case): what a clerk runs before court.
+    pub async fn fetch_day(&self, date: Date, case: Option<&str>) -> ApiResult<Vec<FetchReportDto>> {
+        let list = self.court_list(date).await?;
+        if let Some(problem) = list.store.problem {
+            return Err(problem);
+        }
+        let mut out = Vec::new();
+        for h in list.hearings.iter().filter(|h| case.is_none_or(|c| c == h.case_id)) {
+            let report = match self.fetch_case(&h.case_id).await {
+                Ok((manifest, problems)) => FetchReportDto {
+                    case_id: h.case_id.clone(),
+                    exhibits: manifest.exhibits().len(),
+                    verified: manifest.exhibits().len() - problems.len(),
+                    problems: problems.into_iter().map(|(r, e)| (r.to_string(), e)).collect(),
+                },
+                Err(e) => FetchReportDto {
+                    case_id: h.case_id.clone(),
+                    exhibits: 0,
+                    verified: 0,
+                    problems: vec![("manifest".into(), e)],
+                },
+            };
+            out.push(report);
+        }
+        if let Some(c) = case
+            && out.is_empty()
+        {
+            return Err(ApiError::new(ErrorCode::NotFound, format!("Case {c} is not in the list for {date}.")));
+        }
+        Ok(out)
+    }
+
+    /// Plays a file on `outputs` headless screens for `seconds` in a playout process of its own, and
+    /// reports first-frame latency and frames per screen. For `courtdeck play --headless` and benchmarks.
+    pub async fn play_headless(path: &std::path::Path, outputs: usize, seconds: f64) -> ApiResult<PlayReportDto> {
+        use courtdeck_playout::protocol::{OutputKind, OutputSpec};
+        let path = std::fs::canonicalize(path)
+            .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("{}: {e}", path.display())))?;
+        let specs: Vec<OutputSpec> = (1..=outputs.max(1))
+            .map(|i| OutputSpec {
+                id: format!("out{i}"),
+                label: format!("OUT{i}"),
+                role: "bench".into(),
+                kind: OutputKind::Headless,
+                monitor: None,
+                monitor_index: None,
+            })
+            .collect();
+        let client = PlayoutClient::start(locate_playout_binary()?, specs.clone()).await?;
+        let mut rx = client.subscribe();
+        let kind = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("jpg" | "jpeg" | "png") => "image",
+            Some("wav" | "mp3" | "m4a" | "flac" | "ogg") => "audio",
+            _ => "video",
+        };
+        let started = std::time::Instant::now();
+        let mut report = PlayReportDto { file: path.display().to_string(), ..Default::default() };
+        let result: ApiResult<()> = async {
+            client
+                .request(Command::Load {
+                    exhibit: "X/1".into(),
+                    title: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                    path: path.display().to_string(),
+                    kind: kind.into(),
+                    restriction: "open".into(),
+                })
+                .await?;
+            client
+                .request(Command::Present { exhibit: "X/1".into(), screens: specs.iter().map(|s| s.id.clone()).collect() })
+                .await?;
+            client.request(Command::Play).await?;
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+            loop {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Err(_) => break,
+                    Ok(Err(broadcast::error::RecvError::Closed)) => break,
+                    Ok(Err(_)) => continue,
+                    Ok(Ok(ClientEvent::Playout(Event::FirstFrame { screen, latency_us, .. }))) => {
+                        report.first_frame_ms.insert(screen, latency_us as f64 / 1000.0);
+                    }
+                    Ok(Ok(ClientEvent::Playout(Event::Prerolled { duration_ms, .. }))) => {
+                        report.duration_ms = duration_ms;
+                    }
+                    Ok(Ok(ClientEvent::Playout(Event::Eos { .. }))) => {
+                        report.eos = true;
+                        break;
+                    }
+                    Ok(Ok(ClientEvent::Playout(Event::Error { error, .. }))) => {
+                        report.errors.push(ApiError::from(courtdeck_playout::client::ClientError::from(error)));
+                        break;
+                    }
+                    Ok(Ok(ClientEvent::Restarting { reason })) => {
+                        report.errors.push(ApiError::new(ErrorCode::PlayoutRestarting, reason));
+                        break;
+                    }
+                    Ok(Ok(_)) => {}
+                }
+            }
+            let stats = client.request(Command::Stats).await?.unwrap_or_default();
+            report.frames = stats.into_iter().map(|s| (s.screen, s.frames)).collect();
+            Ok(())
+        }
+        .await;
+        report.wall_seconds = started.elapsed().as_secs_f64();
+        client.shutdown().await;
+        if let Err(e) = result {
+            report.errors.push(e);
+        }
+        report.ok = report.errors.is_empty()
+            && report.frames.len() == outputs.max(1)
+            && report.frames.values().all(|&f| f > 0);
+        Ok(report)
+    }
+
+    /// Launches a hearing: fetches what is missing, then opens it for the advocate.
+    pub async fn launch(&self, case_id: &str) -> ApiResult<HearingDto> {
+        let case = parse_case(case_id)?;
+        let today_list = self.today().await?;
+        let card = today_list.hearings.iter().find(|h| h.case_id == case_id);
+        let (manifest, problems) = self.fetch_case(case_id).await?;
+        let hearing = Hearing {
+            time: card
+                .and_then(|c| jiff::civil::Time::strptime("%H:%M", &c.time).ok())
+                .unwrap_or(jiff::civil::Time::midnight()),
+            case_id: case,
+            title: card.map(|c| c.title.clone()).unwrap_or_else(|| manifest.title.clone()),
+            hearing_type: card.map(|c| c.hearing_type.clone()).unwrap_or_default(),
+        };
+        let paths = manifest
+            .exhibits()
+            .iter()
+            .filter_map(|e| Some((e.reference.clone(), self.cache.verified_path(e)?)))
+            .collect();
+        let mut session = self.session.lock().await;
+        if let Some(on) = session.presentation.on_air().cloned() {
+            // A new hearing starts with clear screens.
+            let _ = self.playout()?.request(Command::Withdraw).await;
+            let _ = session.presentation.withdraw();
+            tracing::info!(exhibit = %on.exhibit, "withdrawn for a new hearing");
+        }
+        session.presentation = Presentation::default();
+        session.prerolled.clear();
+        session.open = Some(OpenHearing { hearing, manifest, paths, problems });
+        tracing::info!(case = case_id, "hearing launched");
+        let dto = self.hearing_dto(session.open.as_ref().expect("just set"));
+        self.emit_stage(&session);
+        Ok(dto)
+    }
+
+    pub async fn hearing(&self) -> ApiResult<Option<HearingDto>> {
+        let session = self.session.lock().await;
+        Ok(session.open.as_ref().map(|o| self.hearing_dto(o)))
+    }
+
+    fn hearing_dto(&self, open: &OpenHearing) -> HearingDto {
+        HearingDto {
+            case_id: open.hearing.case_id.to_string(),
+            title: open.hearing.title.clone(),
+            hearing_type: open.hearing.hearing_type.clone(),
+            time: open.hearing.time.strftime("%H:%M").to_string(),
+            exhibits: open
+                .manifest
+                .exhibits()
+                .iter()
+                .map(|e| ExhibitDto {
+                    reference: e.reference.to_string(),
+                    title: e.title.clone(),
+                    kind: e.kind.as_str(),
+                    media_type: e.media_type.clone(),
+                    duration_ms: e.duration.map(|d| d.as_millis() as u64),
+                    restriction: e.restriction.as_str(),
+                    size: e.size,
+                    sha256: e.sha256.to_hex(),
+                    cached: open.paths.contains_key(&e.reference),
+                    problem: open.problems.get(&e.reference).cloned(),
+                    clips: e
+                        .clips
+                        .iter()
+                        .map(|c| ClipDto {
+                            label: c.label().into(),
+                            start_ms: c.start().as_millis() as u64,
+                            end_ms: c.end().as_millis() as u64,
+                        })
+                        .collect(),
+                    allowed_screens: self
+                        .screens
+                        .iter()
+                        .filter(|s| may_show(e.restriction, s.role))
+                        .map(|s| s.id.to_string())
+                        .collect(),
+                })
+                .collect(),
+            screens: self
+                .screens
+                .iter()
+                .map(|s| ScreenDto { id: s.id.to_string(), label: s.label.clone(), role: s.role.as_str().into() })
+                .collect(),
+        }
+    }
+
+    /// Selects an exhibit: it prerolls, paused on its first frame, invisible.
+    pub async fn select(&self, reference: &str) -> ApiResult<StageDto> {
+        let mut session = self.session.lock().await;
+        let (exhibit, path) = {
+            let open = open_hearing(&session)?;
+            let exhibit = find_exhibit(open, reference)?.clone();
+            let path = open.paths.get(&exhibit.reference).cloned().ok_or_else(|| {
+                open.problems.get(&exhibit.reference).cloned().unwrap_or_else(|| {
+                    ApiError::new(ErrorCode::NotCached, format!("Exhibit {reference} is not in the cache yet."))
+                })
+            })?;
+            (exhibit, path)
+        };
+        self.playout()?
+            .request(Command::Load {
+                exhibit: exhibit.reference.to_string(),
+                title: exhibit.title.clone(),
+                path: path.display().to_string(),
+                kind: exhibit.kind.as_str().into(),
+                restriction: exhibit.restriction.as_str().into(),
+            })
+            .await?;
+        let on_air = session.presentation.on_air().map(|o| o.exhibit.to_string());
+        session.prerolled.retain(|e| Some(e) == on_air.as_ref());
+        session.presentation.select(exhibit.reference);
+        Ok(self.emit_stage(&session))
+    }
+
+    /// Shows the cued exhibit (or re-routes the one on air) on `screens`.
+    pub async fn present(&self, screens: &[String]) -> ApiResult<StageDto> {
+        let mut session = self.session.lock().await;
+        let requested: BTreeSet<ScreenId> = screens
+            .iter()
+            .map(|s| ScreenId::parse(s).map_err(|e| ApiError::new(ErrorCode::ScreenMissing, e.to_string())))
+            .collect::<ApiResult<_>>()?;
+        let target = session
+            .presentation
+            .cued()
+            .or(session.presentation.on_air().map(|o| &o.exhibit))
+            .cloned()
+            .ok_or_else(|| ApiError::new(ErrorCode::InvalidState, "Choose an exhibit first."))?;
+        let exhibit = find_exhibit(open_hearing(&session)?, &target.to_string())?.clone();
+        // The core decides; only an accepted route is sent on.
+        let mut next = session.presentation.clone();
+        let route = next.present(&exhibit, &requested, &self.screens)?.screens.clone();
+        self.playout()?
+            .request(Command::Present {
+                exhibit: target.to_string(),
+                screens: route.iter().map(|s| s.to_string()).collect(),
+            })
+            .await?;
+        session.presentation = next;
+        tracing::info!(exhibit = %target, sha256 = %exhibit.sha256, screens = ?route, "presented");
+        Ok(self.emit_stage(&session))
+    }
+
+    pub async fn play(&self) -> ApiResult<StageDto> {
+        self.transport(Command::Play, Some(Transport::Playing)).await
+    }
+
+    pub async fn pause(&self) -> ApiResult<StageDto> {
+        self.transport(Command::Pause, Some(Transport::Paused)).await
+    }
+
+    pub async fn seek(&self, position_ms: u64) -> ApiResult<StageDto> {
+        self.transport(Command::Seek { position_ms }, None).await
+    }
+
+    pub async fn step(&self, frames: i32) -> ApiResult<StageDto> {
+        self.transport(Command::Step { frames }, Some(Transport::Paused)).await
+    }
+
+    pub async fn set_rate(&self, rate: f64) -> ApiResult<StageDto> {
+        self.transport(Command::SetRate { rate }, None).await
+    }
+
+    /// Plays the named clip of the on-air exhibit, stopping exactly at its out point.
+    pub async fn play_clip(&self, label: &str) -> ApiResult<StageDto> {
+        let (start_ms, end_ms) = {
+            let session = self.session.lock().await;
+            let on = session
+                .presentation
+                .on_air()
+                .ok_or_else(|| ApiError::new(ErrorCode::InvalidState, "Present the exhibit first."))?;
+            let exhibit = find_exhibit(open_hearing(&session)?, &on.exhibit.to_string())?;
+            let clip = exhibit.clips.iter().find(|c| c.label() == label).ok_or_else(|| {
+                ApiError::new(ErrorCode::InvalidState, format!("Exhibit {} has no clip called {label:?}.", exhibit.reference))
+            })?;
+            (clip.start().as_millis() as u64, clip.end().as_millis() as u64)
+        };
+        tracing::info!(clip = label, start_ms, end_ms, "clip played");
+        self.transport(Command::PlayClip { start_ms, end_ms }, Some(Transport::Playing)).await
+    }
+
+    async fn transport(&self, command: Command, after: Option<Transport>) -> ApiResult<StageDto> {
+        let mut session = self.session.lock().await;
+        if session.presentation.on_air().is_none() {
+            return Err(ApiError::new(ErrorCode::InvalidState, "Nothing is on the screens. Present an exhibit first."));
+        }
+        self.playout()?.request(command).await?;
+        if let Some(t) = after {
+            session.presentation.set_transport(t)?;
+        }
+        Ok(self.emit_stage(&session))
+    }
+
+    pub async fn blank(&self, screen: &str, blank: bool) -> ApiResult<StageDto> {
+        let mut session = self.session.lock().await;
+        let id = self
+            .screens
+            .iter()
+            .find(|s| s.id.as_str() == screen)
+            .map(|s| s.id.clone())
+            .ok_or_else(|| ApiError::new(ErrorCode::ScreenMissing, format!("There is no screen called {screen}.")))?;
+        self.playout()?.request(Command::Blank { screen: screen.into(), blank }).await?;
+        session.presentation.set_blank(id, blank);
+        tracing::info!(screen, blank, "blank");
+        Ok(self.emit_stage(&session))
+    }
+
+    /// One tap: every screen black. Works even when playout is restarting (the screens are black then).
+    pub async fn blank_all(&self) -> ApiResult<StageDto> {
+        let mut session = self.session.lock().await;
+        session.presentation.blank_all(&self.screens);
+        tracing::info!("blank all");
+        let result = self.playout()?.request(Command::BlankAll).await;
+        let stage = self.emit_stage(&session);
+        result.map(|_| stage).map_err(Into::into)
+    }
+
+    pub async fn withdraw(&self) -> ApiResult<StageDto> {
+        let mut session = self.session.lock().await;
+        let exhibit = session.presentation.withdraw()?;
+        session.prerolled.remove(&exhibit.to_string());
+        self.playout()?.request(Command::Withdraw).await?;
+        tracing::info!(exhibit = %exhibit, "withdrawn");
+        Ok(self.emit_stage(&session))
+    }
+
+    pub async fn stage(&self) -> StageDto {
+        let session = self.session.lock().await;
+        self.stage_dto(&session)
+    }
+
+    /// Frames each screen has rendered, as the playout process counts them (a readback for tests/checks).
+    pub async fn screen_frames(&self) -> ApiResult<HashMap<String, u64>> {
+        let stats = self.playout()?.request(Command::Stats).await?.unwrap_or_default();
+        Ok(stats.into_iter().map(|s| (s.screen, s.frames)).collect())
+    }
+
+    fn stage_dto(&self, session: &Session) -> StageDto {
+        let p = &session.presentation;
+        StageDto {
+            case_id: session.open.as_ref().map(|o| o.hearing.case_id.to_string()),
+            cued: p.cued().map(|e| e.to_string()),
+            cued_ready: p.cued().is_some_and(|e| session.prerolled.contains(&e.to_string())),
+            on_air: p.on_air().map(|o| OnAirDto {
+                exhibit: o.exhibit.to_string(),
+                screens: o.screens.iter().map(|s| s.to_string()).collect(),
+                playing: o.transport == Transport::Playing,
+            }),
+            screens: self
+                .screens
+                .iter()
+                .map(|s| ScreenStateDto {
+                    id: s.id.to_string(),
+                    label: s.label.clone(),
+                    role: s.role.as_str().into(),
+                    blanked: p.blanked().contains(&s.id),
+                    showing: p.showing(&s.id).map(|e| e.to_string()),
+                    connected: !session.missing_screens.contains(s.id.as_str()),
+                })
+                .collect(),
+            playout: session.playout,
+        }
+    }
+
+    fn emit_stage(&self, session: &Session) -> StageDto {
+        let stage = self.stage_dto(session);
+        let _ = self.events.send(UiEvent::Stage(stage.clone()));
+        stage
+    }
+}
+
+/// Turns playout events into session changes and UI events.
+async fn forward_playout_events(deck: std::sync::Weak<Courtdeck>, mut rx: broadcast::Receiver<ClientEvent>) {
+    loop {
+        let event = match rx.recv().await {
+            Ok(e) => e,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(n, "playout events dropped");
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let Some(deck) = deck.upgrade() else { return };
+        let mut session = deck.session.lock().await;
+        match event {
+            ClientEvent::Restarting { reason } => {
+                session.presentation.playout_lost(&deck.screens);
+                session.prerolled.clear();
+                session.playout = PlayoutStatus::Restarting;
+                let _ = deck.events.send(UiEvent::Notice {
+                    error: ApiError::new(
+                        ErrorCode::PlayoutRestarting,
+                        format!("The playout engine stopped and is restarting ({reason}). The screens are black; present the exhibit again."),
+                    ),
+                    exhibit: None,
+                });
+                deck.emit_stage(&session);
+            }
+            ClientEvent::Restarted { .. } => {
+                session.playout = PlayoutStatus::Ready;
+                deck.emit_stage(&session);
+            }
+            ClientEvent::Playout(Event::Prerolled { exhibit, .. }) => {
+                session.prerolled.insert(exhibit);
+                deck.emit_stage(&session);
+            }
+            ClientEvent::Playout(Event::Position { exhibit, position_ms, duration_ms, playing, rate }) => {
+                let _ = deck.events.send(UiEvent::Position { exhibit, position_ms, duration_ms, playing, rate });
+            }
+            ClientEvent::Playout(Event::Eos { exhibit }) => {
+                if session.presentation.on_air().is_some_and(|o| o.exhibit.to_string() == exhibit) {
+                    let _ = session.presentation.set_transport(Transport::Paused);
+                }
+                deck.emit_stage(&session);
+            }
+            ClientEvent::Playout(Event::Error { exhibit, screen, error }) => {
+                let error = ApiError::from(courtdeck_playout::client::ClientError::from(error));
+                if error.code == ErrorCode::ScreenMissing
+                    && let Some(s) = screen
+                {
+                    session.missing_screens.insert(s);
+                }
+                // Playout tore the failed exhibit down; reflect it, so the surface never claims a screen
+                // shows something it does not.
+                if let Some(x) = &exhibit {
+                    if session.presentation.on_air().is_some_and(|o| &o.exhibit.to_string() == x) {
+                        let _ = session.presentation.withdraw();
+                    }
+                    if session.presentation.cued().is_some_and(|c| &c.to_string() == x) {
+                        session.presentation.uncue();
+                    }
+                    session.prerolled.remove(x);
+                }
+                let _ = deck.events.send(UiEvent::Notice { error, exhibit });
+                deck.emit_stage(&session);
+            }
+            ClientEvent::Playout(_) => {}
+        }
+    }
+}
+
+fn open_hearing(session: &Session) -> ApiResult<&OpenHearing> {
+    session
+        .open
+        .as_ref()
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidState, "No hearing is open. Launch one from today's list."))
+}
+
+fn find_exhibit<'a>(open: &'a OpenHearing, reference: &str) -> ApiResult<&'a Exhibit> {
+    let r = ExhibitRef::parse(reference).map_err(|e| ApiError::new(ErrorCode::InvalidState, e.to_string()))?;
+    open.manifest
+        .exhibit(&r)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("This hearing has no exhibit {reference}.")))
+}
+
+fn parse_case(case_id: &str) -> ApiResult<CaseId> {
+    CaseId::parse(case_id).map_err(|e| ApiError::new(ErrorCode::InvalidManifest, e.to_string()))
+}
+
+/// Reads the manifest from the store and keeps a copy in the cache; with the store unreachable, uses the
+/// copy, so a hearing whose exhibits are cached still launches offline.
+fn load_manifest(store: &dyn EvidenceStore, cache: &Cache, case: &CaseId) -> Result<CaseManifest, StoreError> {
+    let copy = cache.root().join("manifests").join(format!("{case}.json"));
+    match store.read_document(&courtdeck_store::manifest_path(case)) {
+        Ok(bytes) => {
+            let manifest = courtdeck_store::wire::parse_manifest(&bytes)?;
+            if manifest.case_id != *case {
+                return Err(StoreError::Invalid(format!("the manifest in cases/{case}/ is for case {}", manifest.case_id)));
+            }
+            if std::fs::create_dir_all(copy.parent().expect("has parent")).is_ok() {
+                let _ = std::fs::write(&copy, &bytes);
+            }
+            Ok(manifest)
+        }
+        Err(e @ StoreError::Unreachable { .. }) => match std::fs::read(&copy) {
+            Ok(bytes) => courtdeck_store::wire::parse_manifest(&bytes),
+            Err(_) => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorCode::Internal, e.to_string())
+}
+
+/// Today's date in the kiosk's time zone.
+pub fn today() -> Date {
+    jiff::Zoned::now().date()
+}
