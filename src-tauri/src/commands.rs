@@ -1,0 +1,84 @@
+//! Tauri commands: each is one line into the facade. The capability file grants exactly these.
+
+use std::sync::Arc;
+
+use courtdeck_api::json::{HearingDto, StageDto, TodayDto};
+use courtdeck_api::{ApiResult, Courtdeck};
+use tauri::State;
+
+type Deck<'a> = State<'a, Arc<Courtdeck>>;
+
+#[tauri::command]
+pub async fn today(deck: Deck<'_>) -> ApiResult<TodayDto> {
+    deck.today().await
+}
+
+#[tauri::command]
+pub async fn launch(deck: Deck<'_>, case_id: String) -> ApiResult<HearingDto> {
+    deck.launch(&case_id).await
+}
+
+#[tauri::command]
+pub async fn hearing(deck: Deck<'_>) -> ApiResult<Option<HearingDto>> {
+    deck.hearing().await
+}
+
+#[tauri::command]
+pub async fn stage(deck: Deck<'_>) -> ApiResult<StageDto> {
+    Ok(deck.stage().await)
+}
+
+#[tauri::command]
+pub async fn select(deck: Deck<'_>, reference: String) -> ApiResult<StageDto> {
+    deck.select(&reference).await
+}
+
+#[tauri::command]
+pub async fn present(deck: Deck<'_>, screens: Vec<String>) -> ApiResult<StageDto> {
+    deck.present(&screens).await
+}
+
+#[tauri::command]
+pub async fn play(deck: Deck<'_>) -> ApiResult<StageDto> {
+    deck.play().await
+}
+
+#[tauri::command]
+pub async fn pause(deck: Deck<'_>) -> ApiResult<StageDto> {
+    deck.pause().await
+}
+
+#[tauri::command]
+pub async fn seek(deck: Deck<'_>, position_ms: u64) -> ApiResult<StageDto> {
+    deck.seek(position_ms).await
+}
+
+#[tauri::command]
+pub async fn step(deck: Deck<'_>, frames: i32) -> ApiResult<StageDto> {
+    deck.step(frames).await
+}
+
+#[tauri::command]
+pub async fn set_rate(deck: Deck<'_>, rate: f64) -> ApiResult<StageDto> {
+    deck.set_rate(rate).await
+}
+
+#[tauri::command]
+pub async fn play_clip(deck: Deck<'_>, label: String) -> ApiResult<StageDto> {
+    deck.play_clip(&label).await
+}
+
+#[tauri::command]
+pub async fn blank(deck: Deck<'_>, screen: String, blank: bool) -> ApiResult<StageDto> {
+    deck.blank(&screen, blank).await
+}
+
+#[tauri::command]
+pub async fn blank_all(deck: Deck<'_>) -> ApiResult<StageDto> {
+    deck.blank_all().await
+}
+
+#[tauri::command]
+pub async fn withdraw(deck: Deck<'_>) -> ApiResult<StageDto> {
+    deck.withdraw().await
+}

@@ -1,0 +1,80 @@
+//! The Courtdeck kiosk app. The webview is the control surface only; video plays in the supervised
+//! playout process, never here. Every command is a one-line call into `courtdeck_api::Courtdeck`.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+
+use std::sync::Arc;
+
+use courtdeck_api::{Config, Courtdeck};
+use tauri::{Emitter, Manager};
+
+/// The one event channel to the control surface; payloads are `courtdeck_api::json::UiEvent`.
+pub const EVENT: &str = "courtdeck:event";
+
+fn main() -> std::process::ExitCode {
+    let _guard = courtdeck_api::logging::init("courtdeck-app");
+    // One tokio runtime, owned here and lent to Tauri.
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    tauri::async_runtime::set(runtime.handle().clone());
+
+    let deck = match runtime.block_on(async { Courtdeck::open(Config::load(None)?).await }) {
+        Ok(deck) => deck,
+        Err(e) => {
+            eprintln!("courtdeck-app: {} [{}]", e.message, e.code);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+
+    let app = tauri::Builder::default()
+        .manage(deck.clone())
+        .invoke_handler(tauri::generate_handler![
+            commands::today,
+            commands::launch,
+            commands::hearing,
+            commands::stage,
+            commands::select,
+            commands::present,
+            commands::play,
+            commands::pause,
+            commands::seek,
+            commands::step,
+            commands::set_rate,
+            commands::play_clip,
+            commands::blank,
+            commands::blank_all,
+            commands::withdraw,
+        ])
+        .setup(|app| {
+            let handle = app.handle().clone();
+            let mut events = app.state::<Arc<Courtdeck>>().subscribe();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    match events.recv().await {
+                        Ok(ev) => {
+                            let _ = handle.emit(EVENT, ev);
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => break,
+                    }
+                }
+            });
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("courtdeck-app: cannot start the control surface: {e}");
+            runtime.block_on(deck.shutdown());
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    app.run(move |_, event| {
+        if let tauri::RunEvent::Exit = event {
+            tauri::async_runtime::block_on(deck.shutdown());
+        }
+    });
+    std::process::ExitCode::SUCCESS
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { asApiError, defaultTargets, formatTime, headline, nextRate, screenStatus, toggleTarget } from "./logic";
+import type { Exhibit, Stage } from "./types";
+
+const exhibit = (restriction: Exhibit["restriction"], allowed: string[]): Exhibit => ({
+  reference: "JS/3", title: "ABE interview", kind: "video", media_type: "video/mpeg", duration_ms: 10_000,
+  restriction, size: 1, sha256: "0".repeat(64), cached: true, problem: null, clips: [], allowed_screens: allowed,
+});
+
+describe("errors", () => {
+  it("keeps a well-formed {code, message}", () => {
+    expect(asApiError({ code: "restricted_route", message: "No." })).toEqual({ code: "restricted_route", message: "No." });
+  });
+  it("maps anything else to internal", () => {
+    expect(asApiError("boom").code).toBe("internal");
+    expect(asApiError({ code: "made_up", message: "x" }).code).toBe("internal");
+    expect(asApiError(null).code).toBe("internal");
+  });
+  it("has a headline for every code", () => {
+    expect(headline("store_unreachable")).toMatch(/offline/);
+    expect(headline("playout_restarting")).toMatch(/restarting/);
+  });
+});
+
+describe("screen targets", () => {
+  it("defaults to every allowed screen and never adds a forbidden one", () => {
+    const abe = exhibit("no_public", ["bench", "witness"]);
+    const t = defaultTargets(abe);
+    expect([...t].sort()).toEqual(["bench", "witness"]);
+    expect(toggleTarget(t, abe, "public").has("public")).toBe(false);
+    expect(toggleTarget(t, abe, "bench").has("bench")).toBe(false);
+    expect(toggleTarget(toggleTarget(t, abe, "bench"), abe, "bench").has("bench")).toBe(true);
+  });
+});
+
+describe("time and rate", () => {
+  it("formats", () => {
+    expect(formatTime(0)).toBe("0:00");
+    expect(formatTime(125_000)).toBe("2:05");
+    expect(formatTime(38 * 60_000 + 10_000)).toBe("38:10");
+    expect(formatTime(3_725_000)).toBe("1:02:05");
+    expect(formatTime(null)).toBe("--:--");
+  });
+  it("steps through rates and stops at the ends", () => {
+    expect(nextRate(1, 1)).toBe(1.5);
+    expect(nextRate(2, 1)).toBe(2);
+    expect(nextRate(0.25, -1)).toBe(0.25);
+    expect(nextRate(1, -1)).toBe(0.5);
+  });
+});
+
+describe("screen status comes from the stage", () => {
+  const stage: Stage = {
+    case_id: "JS-1", cued: null, cued_ready: false, playout: "ready",
+    on_air: { exhibit: "JS/1", screens: ["bench", "public"], playing: true },
+    screens: [
+      { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: "JS/1", connected: true },
+      { id: "public", label: "PUBLIC", role: "public_gallery", blanked: true, showing: null, connected: true },
+      { id: "witness", label: "WITNESS", role: "witness", blanked: false, showing: null, connected: false },
+    ],
+  };
+  it("says live, blank, missing", () => {
+    expect(screenStatus(stage, "bench")).toBe("live");
+    expect(screenStatus(stage, "public")).toBe("blank");
+    expect(screenStatus(stage, "witness")).toBe("missing");
+    expect(screenStatus(stage, "nope")).toBe("missing");
+  });
+});

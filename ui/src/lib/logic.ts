@@ -1,0 +1,91 @@
+// Pure state logic of the control surface, unit-tested in logic.test.ts.
+import type { ApiError, ErrorCode, Exhibit, Restriction, Stage } from "./types";
+
+const CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  "store_unreachable", "not_authorised", "not_found", "hash_mismatch", "invalid_manifest", "decoder_missing",
+  "media_corrupt", "restricted_route", "disk_full", "screen_missing", "playout_restarting",
+  "playout_unavailable", "invalid_state", "not_cached", "config_invalid", "internal",
+]);
+
+/** Whatever a failed call threw, as `{code, message}`; the UI branches on `code` only. */
+export function asApiError(e: unknown): ApiError {
+  if (typeof e === "object" && e !== null && "code" in e && "message" in e) {
+    const { code, message } = e as { code: unknown; message: unknown };
+    if (typeof code === "string" && CODES.has(code) && typeof message === "string") {
+      return { code: code as ErrorCode, message };
+    }
+  }
+  return { code: "internal", message: typeof e === "string" ? e : "Something went wrong. Try again." };
+}
+
+/** A short headline per error code, in words an usher understands. The message says the detail. */
+export function headline(code: ErrorCode): string {
+  switch (code) {
+    case "store_unreachable": return "Evidence store offline";
+    case "not_authorised": return "Store sign-in needed";
+    case "not_found": return "Not found";
+    case "hash_mismatch": return "Exhibit failed its check";
+    case "invalid_manifest": return "Case details are invalid";
+    case "decoder_missing": return "Cannot play this format";
+    case "media_corrupt": return "Exhibit file is damaged";
+    case "restricted_route": return "Not allowed on that screen";
+    case "disk_full": return "Kiosk disk is full";
+    case "screen_missing": return "Screen not connected";
+    case "playout_restarting": return "Screens restarting";
+    case "playout_unavailable": return "Screens unavailable";
+    case "invalid_state": return "Not possible now";
+    case "not_cached": return "Exhibit not downloaded";
+    case "config_invalid": return "Kiosk settings are invalid";
+    case "internal": return "Something went wrong";
+  }
+}
+
+export function restrictionBadge(r: Restriction): string | null {
+  switch (r) {
+    case "open": return null;
+    case "no_public": return "No public";
+    case "bench_only": return "Bench only";
+  }
+}
+
+/** The screens ticked when an exhibit is chosen: every screen it may be shown on, except blanked ones
+ *  stay ticked too (blank is separate and stays until lifted). */
+export function defaultTargets(exhibit: Exhibit): Set<string> {
+  return new Set(exhibit.allowed_screens);
+}
+
+/** Toggling a screen the exhibit may not be shown on does nothing: the core would refuse it anyway. */
+export function toggleTarget(targets: Set<string>, exhibit: Exhibit, screen: string): Set<string> {
+  if (!exhibit.allowed_screens.includes(screen)) return targets;
+  const next = new Set(targets);
+  if (next.has(screen)) next.delete(screen);
+  else next.add(screen);
+  return next;
+}
+
+export function formatTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return "--:--";
+  const total = Math.floor(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const mm = h > 0 ? String(m).padStart(2, "0") : String(m);
+  return (h > 0 ? `${h}:` : "") + `${mm}:${String(s).padStart(2, "0")}`;
+}
+
+/** What a screen tile says: the truth from playout's stage, never what the user last tapped. */
+export function screenStatus(stage: Stage, id: string): "live" | "blank" | "black" | "missing" {
+  const s = stage.screens.find((x) => x.id === id);
+  if (!s || !s.connected) return "missing";
+  if (s.blanked) return "blank";
+  return s.showing ? "live" : "black";
+}
+
+export const RATES = [0.25, 0.5, 1, 1.5, 2] as const;
+
+export function nextRate(rate: number, dir: 1 | -1): number {
+  const i = RATES.findIndex((r) => r >= rate - 1e-9);
+  const at = i < 0 ? RATES.length - 1 : i;
+  const j = Math.min(RATES.length - 1, Math.max(0, at + dir));
+  return RATES[j] ?? 1;
+}

@@ -1,0 +1,113 @@
+// Mirrors crates/courtdeck-api/src/json.rs. Keep the two in step.
+
+export type ErrorCode =
+  | "store_unreachable"
+  | "not_authorised"
+  | "not_found"
+  | "hash_mismatch"
+  | "invalid_manifest"
+  | "decoder_missing"
+  | "media_corrupt"
+  | "restricted_route"
+  | "disk_full"
+  | "screen_missing"
+  | "playout_restarting"
+  | "playout_unavailable"
+  | "invalid_state"
+  | "not_cached"
+  | "config_invalid"
+  | "internal";
+
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+}
+
+export interface StoreStatus {
+  online: boolean;
+  description: string;
+  problem: ApiError | null;
+}
+
+export type Readiness = "ready" | "not_fetched" | "unavailable";
+
+export interface HearingCard {
+  time: string;
+  case_id: string;
+  title: string;
+  hearing_type: string;
+  exhibits_total: number;
+  exhibits_ready: number;
+  readiness: Readiness;
+  problem: ApiError | null;
+}
+
+export interface Today {
+  court: string;
+  court_name: string;
+  date: string;
+  store: StoreStatus;
+  hearings: HearingCard[];
+}
+
+export type Restriction = "open" | "no_public" | "bench_only";
+export type Kind = "video" | "audio" | "image";
+
+export interface Clip {
+  label: string;
+  start_ms: number;
+  end_ms: number;
+}
+
+export interface Exhibit {
+  reference: string;
+  title: string;
+  kind: Kind;
+  media_type: string;
+  duration_ms: number | null;
+  restriction: Restriction;
+  size: number;
+  sha256: string;
+  cached: boolean;
+  problem: ApiError | null;
+  clips: Clip[];
+  allowed_screens: string[];
+}
+
+export interface ScreenInfo {
+  id: string;
+  label: string;
+  role: string;
+}
+
+export interface Hearing {
+  case_id: string;
+  title: string;
+  hearing_type: string;
+  time: string;
+  exhibits: Exhibit[];
+  screens: ScreenInfo[];
+}
+
+export interface ScreenState extends ScreenInfo {
+  blanked: boolean;
+  showing: string | null;
+  connected: boolean;
+}
+
+export type PlayoutStatus = "ready" | "restarting" | "unavailable";
+
+export interface Stage {
+  case_id: string | null;
+  cued: string | null;
+  cued_ready: boolean;
+  on_air: { exhibit: string; screens: string[]; playing: boolean } | null;
+  screens: ScreenState[];
+  playout: PlayoutStatus;
+}
+
+export type UiEvent =
+  | ({ type: "stage" } & Stage)
+  | { type: "position"; exhibit: string; position_ms: number; duration_ms: number | null; playing: boolean; rate: number }
+  | { type: "notice"; error: ApiError; exhibit: string | null }
+  | { type: "fetch_progress"; case_id: string; exhibit: string; done: number; total: number };
