@@ -27,6 +27,8 @@ fn main() -> std::process::ExitCode {
         }
     };
 
+    runtime.block_on(async { deck.prefetch_today_in_background() });
+
     let app = tauri::Builder::default()
         .manage(deck.clone())
         .invoke_handler(tauri::generate_handler![

@@ -340,6 +340,22 @@ impl Courtdeck {
         Ok(report)
     }
 
+    /// Fetches today's list in the background, so that hearings are ready before the usher launches them.
+    /// Progress arrives as `UiEvent::FetchProgress`; failures are logged and shown on the hearing cards.
+    pub fn prefetch_today_in_background(self: &Arc<Self>) {
+        let deck = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let Some(deck) = deck.upgrade() else { return };
+            match deck.fetch_day(today(), None).await {
+                Ok(reports) => {
+                    let verified: usize = reports.iter().map(|r| r.verified).sum();
+                    tracing::info!(verified, "today's exhibits prefetched");
+                }
+                Err(e) => tracing::warn!("prefetch of today's list failed: {e}"),
+            }
+        });
+    }
+
     /// Launches a hearing: fetches what is missing, then opens it for the advocate.
     pub async fn launch(&self, case_id: &str) -> ApiResult<HearingDto> {
         let case = parse_case(case_id)?;

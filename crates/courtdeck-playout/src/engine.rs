@@ -267,7 +267,8 @@ impl Engine {
                             Some((w, m.width, m.height))
                         }
                         _ => {
-                            missing.push(spec.label.clone());
+                            tracing::warn!(screen = %spec.id, monitor = ?spec.monitor, "screen not connected");
+                    missing.push(spec.label.clone());
                             None
                         }
                     }

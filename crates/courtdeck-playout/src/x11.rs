@@ -54,7 +54,7 @@ impl Display {
 
     /// The monitors, in RandR's order (primary first).
     pub fn monitors(&self) -> Result<Vec<Monitor>> {
-        let reply = self.conn.randr_get_monitors(self.root, true)?.reply().context("RandR GetMonitors")?;
+        let reply = self.conn.randr_get_monitors(self.root, false)?.reply().context("RandR GetMonitors")?;
         let mut out = Vec::new();
         for m in reply.monitors {
             let name = self.conn.get_atom_name(m.name)?.reply()?.name;

@@ -73,6 +73,17 @@ impl Cache {
         let part = self.part_path(&exhibit.sha256);
         let tmp_dir = part.parent().expect("part has a parent");
         fs::create_dir_all(tmp_dir).map_err(|e| StoreError::io(format!("creating {}", tmp_dir.display()), e))?;
+        // One writer per blob, across threads and processes (the app's prefetch and a clerk's `courtdeck
+        // fetch` may race): an exclusive lock on a sidecar file, held until this call returns.
+        let lock_path = part.with_extension("lock");
+        let lock = File::create(&lock_path).map_err(|e| StoreError::io(format!("creating {}", lock_path.display()), e))?;
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| StoreError::io("locking a fetch", std::io::Error::from(e)))?;
+        if let Some(path) = self.verified_path(exhibit) {
+            // Someone else finished it while we waited.
+            progress(FetchProgress { done: exhibit.size, total: exhibit.size });
+            return Ok(path);
+        }
 
         // Resume: rehash what is already on disk (it is local, so this is fast) and carry on from there.
         let mut hasher = Sha256::new();

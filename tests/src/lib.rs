@@ -1,0 +1,309 @@
+//! Real parts for tests, started and stopped by the tests themselves (cleanup in `Drop`):
+//! - `Xvfb`: a virtual X server with named RandR monitors, and grabs of its framebuffer;
+//! - `TauriDriver` + `WebDriver`: the real app driven through tauri-driver and WebKitWebDriver.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Value, json};
+use x11rb::connection::Connection;
+use x11rb::protocol::randr::{ConnectionExt as _, MonitorInfo};
+use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat};
+use x11rb::wrapper::ConnectionExt as _;
+
+/// A monitor to create: name and geometry.
+#[derive(Debug, Clone, Copy)]
+pub struct Mon {
+    pub name: &'static str,
+    pub x: i16,
+    pub y: i16,
+    pub w: u16,
+    pub h: u16,
+}
+
+/// Sets RandR 1.5 monitors on `display` (`xrandr --setmonitor` silently does nothing on Debian 12's Xvfb;
+/// the protocol request works).
+pub fn set_monitors(display: &str, monitors: &[Mon]) -> Result<()> {
+    let (conn, n) = x11rb::connect(Some(display)).with_context(|| format!("connecting to {display}"))?;
+    let root = conn.setup().roots[n].root;
+    for m in monitors {
+        let name = conn.intern_atom(false, m.name.as_bytes())?.reply()?.atom;
+        conn.randr_set_monitor(
+            root,
+            MonitorInfo {
+                name,
+                primary: false,
+                automatic: false,
+                x: m.x,
+                y: m.y,
+                width: m.w,
+                height: m.h,
+                width_in_millimeters: (m.w as u32 * 254 / 960) as u32,
+                height_in_millimeters: (m.h as u32 * 254 / 960) as u32,
+                outputs: vec![],
+            },
+        )?
+        .check()
+        .with_context(|| format!("RandR SetMonitor {}", m.name))?;
+    }
+    // Monitors belong to the client that made them and vanish when it disconnects (which is also why
+    // `xrandr --setmonitor` seems to do nothing here). Keep this client's resources after we exit.
+    conn.set_close_down_mode(x11rb::protocol::xproto::CloseDown::RETAIN_PERMANENT)?;
+    conn.sync()?;
+    Ok(())
+}
+
+#[derive(Debug)]
+pub struct Xvfb {
+    child: Child,
+    pub display: String,
+    pub width: u16,
+    pub height: u16,
+}
+
+impl Xvfb {
+    /// Starts `Xvfb` on a free display number with one screen of `width`x`height` and `monitors`.
+    pub fn start(width: u16, height: u16, monitors: &[Mon]) -> Result<Xvfb> {
+        let n = (100..400)
+            .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+            .ok_or_else(|| anyhow!("no free X display number"))?;
+        let display = format!(":{n}");
+        let child = Command::new("Xvfb")
+            .args([&display, "-screen", "0", &format!("{width}x{height}x24"), "+extension", "RANDR", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting Xvfb (apt-get install xvfb)")?;
+        let xvfb = Xvfb { child, display, width, height };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while x11rb::connect(Some(&xvfb.display)).is_err() {
+            if Instant::now() > deadline {
+                bail!("Xvfb {} did not start", xvfb.display);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        set_monitors(&xvfb.display, monitors)?;
+        Ok(xvfb)
+    }
+
+    /// Grabs a region of the framebuffer as RGB.
+    pub fn grab(&self, x: i16, y: i16, w: u16, h: u16) -> Result<Rgb> {
+        let (conn, n) = x11rb::connect(Some(&self.display))?;
+        let root = conn.setup().roots[n].root;
+        let img = conn.get_image(ImageFormat::Z_PIXMAP, root, x, y, w, h, !0)?.reply()?;
+        // 24-bit depth, 32 bits per pixel, little-endian BGRX.
+        let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
+        for px in img.data.chunks_exact(4) {
+            rgb.extend_from_slice(&[px[2], px[1], px[0]]);
+        }
+        Ok(Rgb { w: w as u32, h: h as u32, data: rgb })
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An RGB picture from the framebuffer.
+#[derive(Debug, Clone)]
+pub struct Rgb {
+    pub w: u32,
+    pub h: u32,
+    pub data: Vec<u8>,
+}
+
+impl Rgb {
+    /// Share of pixels brighter than near-black (any channel above 24).
+    pub fn lit_fraction(&self) -> f64 {
+        let lit = self.data.chunks_exact(3).filter(|p| p.iter().any(|&c| c > 24)).count();
+        lit as f64 / (self.data.len() / 3).max(1) as f64
+    }
+
+    pub fn max_channel(&self) -> u8 {
+        self.data.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Share of pixels that differ noticeably from `other` (same size).
+    pub fn changed_fraction(&self, other: &Rgb) -> f64 {
+        let changed = self
+            .data
+            .chunks_exact(3)
+            .zip(other.data.chunks_exact(3))
+            .filter(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| x.abs_diff(*y) > 16))
+            .count();
+        changed as f64 / (self.data.len() / 3).max(1) as f64
+    }
+
+    pub fn save_png(&self, path: &Path) -> Result<()> {
+        let file = std::fs::File::create(path)?;
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), self.w, self.h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header()?.write_image_data(&self.data)?;
+        Ok(())
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// `tauri-driver`, which starts WebKitWebDriver and the app for each session.
+#[derive(Debug)]
+pub struct TauriDriver {
+    child: Child,
+    pub port: u16,
+}
+
+pub fn tauri_driver_path() -> PathBuf {
+    std::env::var_os("TAURI_DRIVER").map(PathBuf::from).unwrap_or_else(|| {
+        let cargo_bin = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+            .unwrap_or_default()
+            .join("bin/tauri-driver");
+        if cargo_bin.exists() { cargo_bin } else { PathBuf::from("tauri-driver") }
+    })
+}
+
+impl TauriDriver {
+    pub fn start(display: &str, env: &[(&str, &Path)]) -> Result<TauriDriver> {
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let mut cmd = Command::new(tauri_driver_path());
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("DISPLAY", display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().context("starting tauri-driver (cargo install tauri-driver --locked)")?;
+        let driver = TauriDriver { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not listen on {port}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+}
+
+impl Drop for TauriDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal W3C WebDriver client: enough to find, click, read and run script.
+#[derive(Debug)]
+pub struct WebDriver {
+    http: reqwest::blocking::Client,
+    base: String,
+}
+
+impl WebDriver {
+    pub fn new_session(port: u16, application: &Path) -> Result<WebDriver> {
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
+        let resp: Value = http.post(format!("{base}/session")).json(&caps).send()?.json()?;
+        let id = resp["value"]["sessionId"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no session: {resp}"))?
+            .to_owned();
+        Ok(WebDriver { http, base: format!("{base}/session/{id}") })
+    }
+
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp: Value = req.send()?.json()?;
+        if let Some(err) = resp["value"].get("error") {
+            bail!("webdriver {path}: {err} {}", resp["value"]["message"]);
+        }
+        Ok(resp["value"].clone())
+    }
+
+    pub fn find_all(&self, css: &str) -> Result<Vec<String>> {
+        let v = self.call(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css})))?;
+        Ok(v.as_array()
+            .map(|a| a.iter().filter_map(|e| e.as_object()?.values().next()?.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default())
+    }
+
+    /// Waits until `css` matches, and returns the first element.
+    pub fn wait_for(&self, css: &str, timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(e) = self.find_all(css)?.into_iter().next() {
+                return Ok(e);
+            }
+            if Instant::now() > deadline {
+                bail!("{css} did not appear within {timeout:?}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn click(&self, element: &str) -> Result<()> {
+        self.call(reqwest::Method::POST, &format!("/element/{element}/click"), Some(json!({})))?;
+        Ok(())
+    }
+
+    pub fn text(&self, element: &str) -> Result<String> {
+        Ok(self.call(reqwest::Method::GET, &format!("/element/{element}/text"), None)?.as_str().unwrap_or("").to_owned())
+    }
+
+    pub fn attribute(&self, element: &str, name: &str) -> Result<Option<String>> {
+        Ok(self.call(reqwest::Method::GET, &format!("/element/{element}/attribute/{name}"), None)?.as_str().map(str::to_owned))
+    }
+
+    /// Runs an async script; `arguments[arguments.length-1]` is the callback.
+    pub fn execute_async(&self, script: &str) -> Result<Value> {
+        self.call(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": []})))
+    }
+
+    pub fn execute(&self, script: &str) -> Result<Value> {
+        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []})))
+    }
+
+    /// Waits until `f` holds, polling.
+    pub fn wait_until(&self, what: &str, timeout: Duration, mut f: impl FnMut(&WebDriver) -> Result<bool>) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if f(self)? {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("timed out waiting for {what}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for WebDriver {
+    fn drop(&mut self) {
+        let _ = self.http.delete(&self.base).send();
+    }
+}
+
+/// The workspace's target directory (for the app and playout binaries the tests drive).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("debug")
+}
