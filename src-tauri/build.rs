@@ -1,8 +1,11 @@
 // Declaring the app's commands makes Tauri check every call against the capability files: a command not
 // granted in `capabilities/default.json` is refused, whatever the webview tries.
 fn main() {
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)))
-        .expect("tauri-build");
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build");
 }
 
 const COMMANDS: &[&str] = &[

@@ -27,7 +27,8 @@ pub struct Mon {
 /// Sets RandR 1.5 monitors on `display` (`xrandr --setmonitor` silently does nothing on Debian 12's Xvfb;
 /// the protocol request works).
 pub fn set_monitors(display: &str, monitors: &[Mon]) -> Result<()> {
-    let (conn, n) = x11rb::connect(Some(display)).with_context(|| format!("connecting to {display}"))?;
+    let (conn, n) =
+        x11rb::connect(Some(display)).with_context(|| format!("connecting to {display}"))?;
     let root = conn.setup().roots[n].root;
     for m in monitors {
         let name = conn.intern_atom(false, m.name.as_bytes())?.reply()?.atom;
@@ -41,8 +42,8 @@ pub fn set_monitors(display: &str, monitors: &[Mon]) -> Result<()> {
                 y: m.y,
                 width: m.w,
                 height: m.h,
-                width_in_millimeters: (m.w as u32 * 254 / 960) as u32,
-                height_in_millimeters: (m.h as u32 * 254 / 960) as u32,
+                width_in_millimeters: m.w as u32 * 254 / 960,
+                height_in_millimeters: m.h as u32 * 254 / 960,
                 outputs: vec![],
             },
         )?
@@ -68,16 +69,33 @@ impl Xvfb {
     /// Starts `Xvfb` on a free display number with one screen of `width`x`height` and `monitors`.
     pub fn start(width: u16, height: u16, monitors: &[Mon]) -> Result<Xvfb> {
         let n = (100..400)
-            .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
             .ok_or_else(|| anyhow!("no free X display number"))?;
         let display = format!(":{n}");
         let child = Command::new("Xvfb")
-            .args([&display, "-screen", "0", &format!("{width}x{height}x24"), "+extension", "RANDR", "-nolisten", "tcp"])
+            .args([
+                &display,
+                "-screen",
+                "0",
+                &format!("{width}x{height}x24"),
+                "+extension",
+                "RANDR",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .context("starting Xvfb (apt-get install xvfb)")?;
-        let xvfb = Xvfb { child, display, width, height };
+        let xvfb = Xvfb {
+            child,
+            display,
+            width,
+            height,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while x11rb::connect(Some(&xvfb.display)).is_err() {
             if Instant::now() > deadline {
@@ -93,13 +111,19 @@ impl Xvfb {
     pub fn grab(&self, x: i16, y: i16, w: u16, h: u16) -> Result<Rgb> {
         let (conn, n) = x11rb::connect(Some(&self.display))?;
         let root = conn.setup().roots[n].root;
-        let img = conn.get_image(ImageFormat::Z_PIXMAP, root, x, y, w, h, !0)?.reply()?;
+        let img = conn
+            .get_image(ImageFormat::Z_PIXMAP, root, x, y, w, h, !0)?
+            .reply()?;
         // 24-bit depth, 32 bits per pixel, little-endian BGRX.
         let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
         for px in img.data.chunks_exact(4) {
             rgb.extend_from_slice(&[px[2], px[1], px[0]]);
         }
-        Ok(Rgb { w: w as u32, h: h as u32, data: rgb })
+        Ok(Rgb {
+            w: w as u32,
+            h: h as u32,
+            data: rgb,
+        })
     }
 }
 
@@ -121,7 +145,11 @@ pub struct Rgb {
 impl Rgb {
     /// Share of pixels brighter than near-black (any channel above 24).
     pub fn lit_fraction(&self) -> f64 {
-        let lit = self.data.chunks_exact(3).filter(|p| p.iter().any(|&c| c > 24)).count();
+        let lit = self
+            .data
+            .chunks_exact(3)
+            .filter(|p| p.iter().any(|&c| c > 24))
+            .count();
         lit as f64 / (self.data.len() / 3).max(1) as f64
     }
 
@@ -162,14 +190,20 @@ pub struct TauriDriver {
 }
 
 pub fn tauri_driver_path() -> PathBuf {
-    std::env::var_os("TAURI_DRIVER").map(PathBuf::from).unwrap_or_else(|| {
-        let cargo_bin = std::env::var_os("CARGO_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-            .unwrap_or_default()
-            .join("bin/tauri-driver");
-        if cargo_bin.exists() { cargo_bin } else { PathBuf::from("tauri-driver") }
-    })
+    std::env::var_os("TAURI_DRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cargo_bin = std::env::var_os("CARGO_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+                .unwrap_or_default()
+                .join("bin/tauri-driver");
+            if cargo_bin.exists() {
+                cargo_bin
+            } else {
+                PathBuf::from("tauri-driver")
+            }
+        })
 }
 
 impl TauriDriver {
@@ -177,14 +211,21 @@ impl TauriDriver {
         let port = free_port()?;
         let native_port = free_port()?;
         let mut cmd = Command::new(tauri_driver_path());
-        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("DISPLAY", display)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("DISPLAY", display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().context("starting tauri-driver (cargo install tauri-driver --locked)")?;
+        let child = cmd
+            .spawn()
+            .context("starting tauri-driver (cargo install tauri-driver --locked)")?;
         let driver = TauriDriver { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -213,15 +254,24 @@ pub struct WebDriver {
 
 impl WebDriver {
     pub fn new_session(port: u16, application: &Path) -> Result<WebDriver> {
-        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build()?;
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()?;
         let base = format!("http://127.0.0.1:{port}");
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
-        let resp: Value = http.post(format!("{base}/session")).json(&caps).send()?.json()?;
+        let resp: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()?
+            .json()?;
         let id = resp["value"]["sessionId"]
             .as_str()
             .ok_or_else(|| anyhow!("no session: {resp}"))?
             .to_owned();
-        Ok(WebDriver { http, base: format!("{base}/session/{id}") })
+        Ok(WebDriver {
+            http,
+            base: format!("{base}/session/{id}"),
+        })
     }
 
     fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value> {
@@ -237,9 +287,17 @@ impl WebDriver {
     }
 
     pub fn find_all(&self, css: &str) -> Result<Vec<String>> {
-        let v = self.call(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css})))?;
+        let v = self.call(
+            reqwest::Method::POST,
+            "/elements",
+            Some(json!({"using": "css selector", "value": css})),
+        )?;
         Ok(v.as_array()
-            .map(|a| a.iter().filter_map(|e| e.as_object()?.values().next()?.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.as_object()?.values().next()?.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -258,29 +316,61 @@ impl WebDriver {
     }
 
     pub fn click(&self, element: &str) -> Result<()> {
-        self.call(reqwest::Method::POST, &format!("/element/{element}/click"), Some(json!({})))?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )?;
         Ok(())
     }
 
     pub fn text(&self, element: &str) -> Result<String> {
-        Ok(self.call(reqwest::Method::GET, &format!("/element/{element}/text"), None)?.as_str().unwrap_or("").to_owned())
+        Ok(self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{element}/text"),
+                None,
+            )?
+            .as_str()
+            .unwrap_or("")
+            .to_owned())
     }
 
     pub fn attribute(&self, element: &str, name: &str) -> Result<Option<String>> {
-        Ok(self.call(reqwest::Method::GET, &format!("/element/{element}/attribute/{name}"), None)?.as_str().map(str::to_owned))
+        Ok(self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{element}/attribute/{name}"),
+                None,
+            )?
+            .as_str()
+            .map(str::to_owned))
     }
 
     /// Runs an async script; `arguments[arguments.length-1]` is the callback.
     pub fn execute_async(&self, script: &str) -> Result<Value> {
-        self.call(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": []})))
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": []})),
+        )
     }
 
     pub fn execute(&self, script: &str) -> Result<Value> {
-        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []})))
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
     }
 
     /// Waits until `f` holds, polling.
-    pub fn wait_until(&self, what: &str, timeout: Duration, mut f: impl FnMut(&WebDriver) -> Result<bool>) -> Result<()> {
+    pub fn wait_until(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut f: impl FnMut(&WebDriver) -> Result<bool>,
+    ) -> Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
             if f(self)? {

@@ -7,9 +7,27 @@ use std::time::{Duration, Instant};
 
 use courtdeck_testkit::{Mon, Rgb, TauriDriver, WebDriver, Xvfb, target_dir};
 
-const CONTROL: Mon = Mon { name: "CONTROL", x: 0, y: 0, w: 1280, h: 800 };
-const BENCH: Mon = Mon { name: "BENCH", x: 1280, y: 0, w: 640, h: 360 };
-const PUBLIC: Mon = Mon { name: "PUBLIC", x: 1280, y: 400, w: 640, h: 360 };
+const CONTROL: Mon = Mon {
+    name: "CONTROL",
+    x: 0,
+    y: 0,
+    w: 1280,
+    h: 800,
+};
+const BENCH: Mon = Mon {
+    name: "BENCH",
+    x: 1280,
+    y: 0,
+    w: 640,
+    h: 360,
+};
+const PUBLIC: Mon = Mon {
+    name: "PUBLIC",
+    x: 1280,
+    y: 400,
+    w: 640,
+    h: 360,
+};
 
 fn grab(x: &Xvfb, m: Mon) -> Rgb {
     x.grab(m.x, m.y, m.w, m.h).unwrap()
@@ -26,7 +44,11 @@ struct Kiosk {
 
 fn start_kiosk() -> Kiosk {
     let app = target_dir().join("courtdeck-app");
-    assert!(app.exists(), "{} is missing: build the workspace first (cargo build --workspace)", app.display());
+    assert!(
+        app.exists(),
+        "{} is missing: build the workspace first (cargo build --workspace)",
+        app.display()
+    );
     let home = tempfile::tempdir().unwrap();
     let config_dir = home.path().join(".config/courtdeck");
     std::fs::create_dir_all(&config_dir).unwrap();
@@ -57,25 +79,46 @@ monitor = "PUBLIC"
         .map(PathBuf::from)
         .unwrap_or_else(|| target_dir().join("e2e-shots"));
     std::fs::create_dir_all(&shots).unwrap();
-    Kiosk { _home: home, shots, xvfb, wd, _driver: driver }
+    Kiosk {
+        _home: home,
+        shots,
+        xvfb,
+        wd,
+        _driver: driver,
+    }
 }
 
 impl Kiosk {
     fn shot(&self, name: &str) {
-        let full = self.xvfb.grab(0, 0, self.xvfb.width, self.xvfb.height).unwrap();
-        full.save_png(&self.shots.join(format!("{name}.png"))).unwrap();
+        let full = self
+            .xvfb
+            .grab(0, 0, self.xvfb.width, self.xvfb.height)
+            .unwrap();
+        full.save_png(&self.shots.join(format!("{name}.png")))
+            .unwrap();
     }
 
     fn tile_status(&self, screen: &str) -> String {
-        let el = self.wd.wait_for(&format!("[data-testid=screen-tile][data-screen={screen}]"), Duration::from_secs(10)).unwrap();
-        self.wd.attribute(&el, "data-status").unwrap().unwrap_or_default()
+        let el = self
+            .wd
+            .wait_for(
+                &format!("[data-testid=screen-tile][data-screen={screen}]"),
+                Duration::from_secs(10),
+            )
+            .unwrap();
+        self.wd
+            .attribute(&el, "data-status")
+            .unwrap()
+            .unwrap_or_default()
     }
 
     fn wait_tile(&self, screen: &str, status: &str) {
         self.wd
-            .wait_until(&format!("{screen} tile to say {status}"), Duration::from_secs(20), |_| {
-                Ok(self.tile_status(screen) == status)
-            })
+            .wait_until(
+                &format!("{screen} tile to say {status}"),
+                Duration::from_secs(20),
+                |_| Ok(self.tile_status(screen) == status),
+            )
             .unwrap();
     }
 
@@ -90,7 +133,11 @@ impl Kiosk {
             if lit > 0.2 && changed > 0.001 {
                 return (lit, changed);
             }
-            assert!(Instant::now() < deadline, "{} never showed moving video (lit {lit:.3}, changed {changed:.4})", m.name);
+            assert!(
+                Instant::now() < deadline,
+                "{} never showed moving video (lit {lit:.3}, changed {changed:.4})",
+                m.name
+            );
         }
     }
 
@@ -101,7 +148,12 @@ impl Kiosk {
             if g.max_channel() <= 8 {
                 return;
             }
-            assert!(Instant::now() < deadline, "{} did not go black (max channel {})", m.name, g.max_channel());
+            assert!(
+                Instant::now() < deadline,
+                "{} did not go black (max channel {})",
+                m.name,
+                g.max_channel()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -117,13 +169,25 @@ fn tap(k: &Kiosk, css: &str, taps: &mut u32) {
 fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     let k = start_kiosk();
     // Today's list comes from the demo store (generated on first run: allow for it).
-    k.wd.wait_for("[data-testid=hearing-card][data-case=JS-2026-0142]", Duration::from_secs(180)).unwrap();
+    k.wd.wait_for(
+        "[data-testid=hearing-card][data-case=JS-2026-0142]",
+        Duration::from_secs(180),
+    )
+    .unwrap();
     k.shot("01-today");
 
     // The usher: one tap launches the hearing.
     let mut launch_taps = 0;
-    tap(&k, "[data-testid=hearing-card][data-case=JS-2026-0142] [data-testid=launch]", &mut launch_taps);
-    k.wd.wait_for("[data-testid=exhibit][data-ref='JS/1']", Duration::from_secs(120)).unwrap();
+    tap(
+        &k,
+        "[data-testid=hearing-card][data-case=JS-2026-0142] [data-testid=launch]",
+        &mut launch_taps,
+    );
+    k.wd.wait_for(
+        "[data-testid=exhibit][data-ref='JS/1']",
+        Duration::from_secs(120),
+    )
+    .unwrap();
 
     // Before anything is presented, both output monitors are black.
     k.wait_black(BENCH);
@@ -131,7 +195,11 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
 
     // The advocate: tap JS/1 (it prerolls), tap Present. Defaults follow the restriction: all screens.
     let mut present_taps = 0;
-    tap(&k, "[data-testid=exhibit][data-ref='JS/1']", &mut present_taps);
+    tap(
+        &k,
+        "[data-testid=exhibit][data-ref='JS/1']",
+        &mut present_taps,
+    );
     k.wd.wait_until("the cue to be ready", Duration::from_secs(30), |wd| {
         let b = wd.wait_for("[data-testid=present]", Duration::from_secs(10))?;
         Ok(wd.text(&b)? == "Present")
@@ -146,12 +214,20 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     let mut extra = 0;
     tap(&k, "[data-testid=play-pause]", &mut extra);
     let (lit, changed) = k.wait_moving(BENCH);
-    println!("BENCH after Present+Play: {:.0}% lit, {:.2}% of pixels changing", lit * 100.0, changed * 100.0);
+    println!(
+        "BENCH after Present+Play: {:.0}% lit, {:.2}% of pixels changing",
+        lit * 100.0,
+        changed * 100.0
+    );
     k.wait_moving(PUBLIC);
     k.shot("02-presented");
 
     // Blank PUBLIC only: it goes black, BENCH keeps moving.
-    tap(&k, "[data-testid=blank-toggle][data-screen=public]", &mut extra);
+    tap(
+        &k,
+        "[data-testid=blank-toggle][data-screen=public]",
+        &mut extra,
+    );
     k.wait_tile("public", "blank");
     k.wait_black(PUBLIC);
     k.wait_moving(BENCH);
@@ -166,21 +242,42 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
 
     // Unblank BENCH, then cue the restricted ABE interview (JS/3, no_public): the PUBLIC toggle is
     // disabled, and a forged request through the same IPC is refused by the core.
-    tap(&k, "[data-testid=blank-toggle][data-screen=bench]", &mut extra);
-    tap(&k, "[data-testid=blank-toggle][data-screen=public]", &mut extra);
+    tap(
+        &k,
+        "[data-testid=blank-toggle][data-screen=bench]",
+        &mut extra,
+    );
+    tap(
+        &k,
+        "[data-testid=blank-toggle][data-screen=public]",
+        &mut extra,
+    );
     k.wait_tile("public", "live");
     tap(&k, "[data-testid=exhibit][data-ref='JS/3']", &mut extra);
-    let public_toggle = k.wd.wait_for("[data-testid=target][data-screen=public]", Duration::from_secs(10)).unwrap();
-    assert_eq!(k.wd.attribute(&public_toggle, "disabled").unwrap().as_deref(), Some("true"));
-    let forged = k
-        .wd
-        .execute_async(
+    let public_toggle =
+        k.wd.wait_for(
+            "[data-testid=target][data-screen=public]",
+            Duration::from_secs(10),
+        )
+        .unwrap();
+    assert_eq!(
+        k.wd.attribute(&public_toggle, "disabled")
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    let forged =
+        k.wd.execute_async(
             "const done = arguments[arguments.length - 1];
              window.__TAURI_INTERNALS__.invoke('present', { screens: ['bench', 'public'] })
                .then(() => done('accepted'), (e) => done(e.code || String(e)));",
         )
         .unwrap();
-    assert_eq!(forged.as_str(), Some("restricted_route"), "a forged route to PUBLIC must be refused");
+    assert_eq!(
+        forged.as_str(),
+        Some("restricted_route"),
+        "a forged route to PUBLIC must be refused"
+    );
     tap(&k, "[data-testid=present]", &mut extra);
     k.wait_tile("bench", "live");
     k.wait_tile("public", "black");
@@ -190,9 +287,8 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     k.shot("05-restricted-bench-only");
 
     // The webview cannot call anything outside its capability set.
-    let outside = k
-        .wd
-        .execute_async(
+    let outside =
+        k.wd.execute_async(
             "const done = arguments[arguments.length - 1];
              window.__TAURI_INTERNALS__.invoke('plugin:fs|read_text_file', { path: '/etc/passwd' })
                .then(() => done('allowed'), (e) => done(String(e)));",
@@ -204,5 +300,8 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
 }
 
 fn save_manifest(dir: &Path) {
-    let _ = std::fs::write(dir.join("README.txt"), "Screenshots from the e2e test: whole Xvfb screen (CONTROL | BENCH above PUBLIC).\n");
+    let _ = std::fs::write(
+        dir.join("README.txt"),
+        "Screenshots from the e2e test: whole Xvfb screen (CONTROL | BENCH above PUBLIC).\n",
+    );
 }

@@ -68,7 +68,9 @@ pub struct ControlConfig {
 
 impl Default for AudioConfig {
     fn default() -> Self {
-        AudioConfig { sink: "autoaudiosink".into() }
+        AudioConfig {
+            sink: "autoaudiosink".into(),
+        }
     }
 }
 
@@ -117,16 +119,22 @@ impl Config {
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => Config::parse(&text).map_err(|e| {
-                ApiError::new(ErrorCode::ConfigInvalid, format!("{}: {}", path.display(), e.message))
+                ApiError::new(
+                    ErrorCode::ConfigInvalid,
+                    format!("{}: {}", path.display(), e.message),
+                )
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(ApiError::new(ErrorCode::ConfigInvalid, format!("cannot read {}: {e}", path.display()))),
+            Err(e) => Err(ApiError::new(
+                ErrorCode::ConfigInvalid,
+                format!("cannot read {}: {e}", path.display()),
+            )),
         }
     }
 
     pub fn parse(text: &str) -> ApiResult<Config> {
-        let config: Config =
-            toml::from_str(text).map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
+        let config: Config = toml::from_str(text)
+            .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
         config.screens()?;
         Ok(config)
     }
@@ -156,7 +164,11 @@ impl Config {
                 id: s.id.clone(),
                 label: s.label.clone(),
                 role: s.role.clone(),
-                kind: if s.headless { OutputKind::Headless } else { OutputKind::Window },
+                kind: if s.headless {
+                    OutputKind::Headless
+                } else {
+                    OutputKind::Window
+                },
                 monitor: s.monitor.clone(),
                 monitor_index: s.monitor_index,
             })
@@ -221,7 +233,10 @@ mod tests {
         for (text, expect) in [
             ("colour = 1", "unknown field"),
             ("[[screen]]\nid='b'\nlabel='B'\nrole='ceiling'", "ceiling"),
-            ("[[screen]]\nid='b'\nlabel='B'\nrole='bench'\n[[screen]]\nid='b'\nlabel='C'\nrole='bench'", "twice"),
+            (
+                "[[screen]]\nid='b'\nlabel='B'\nrole='bench'\n[[screen]]\nid='b'\nlabel='C'\nrole='bench'",
+                "twice",
+            ),
             ("[[screen]]\nid='../x'\nlabel='B'\nrole='bench'", "screen"),
         ] {
             let e = Config::parse(text).unwrap_err();

@@ -45,11 +45,46 @@ const CASES: &[DemoCase] = &[
                 restriction: "open",
                 clips: &[("Entry", 4_000, 9_000), ("Altercation", 12_000, 18_000)],
             },
-            DemoExhibit { reference: "JS/2", title: "999 call", file: "999-call.wav", kind: "audio", restriction: "open", clips: &[] },
-            DemoExhibit { reference: "JS/3", title: "ABE interview", file: "abe-interview.mpg", kind: "video", restriction: "no_public", clips: &[] },
-            DemoExhibit { reference: "JS/4", title: "Photo: scene 1", file: "scene-1.jpg", kind: "image", restriction: "open", clips: &[] },
-            DemoExhibit { reference: "JS/5", title: "Photo: scene 2", file: "scene-2.jpg", kind: "image", restriction: "open", clips: &[] },
-            DemoExhibit { reference: "JS/6", title: "Suspect interview", file: "interview.wmv", kind: "video", restriction: "open", clips: &[] },
+            DemoExhibit {
+                reference: "JS/2",
+                title: "999 call",
+                file: "999-call.wav",
+                kind: "audio",
+                restriction: "open",
+                clips: &[],
+            },
+            DemoExhibit {
+                reference: "JS/3",
+                title: "ABE interview",
+                file: "abe-interview.mpg",
+                kind: "video",
+                restriction: "no_public",
+                clips: &[],
+            },
+            DemoExhibit {
+                reference: "JS/4",
+                title: "Photo: scene 1",
+                file: "scene-1.jpg",
+                kind: "image",
+                restriction: "open",
+                clips: &[],
+            },
+            DemoExhibit {
+                reference: "JS/5",
+                title: "Photo: scene 2",
+                file: "scene-2.jpg",
+                kind: "image",
+                restriction: "open",
+                clips: &[],
+            },
+            DemoExhibit {
+                reference: "JS/6",
+                title: "Suspect interview",
+                file: "interview.wmv",
+                kind: "video",
+                restriction: "open",
+                clips: &[],
+            },
         ],
     },
     DemoCase {
@@ -58,8 +93,22 @@ const CASES: &[DemoCase] = &[
         time: "10:30",
         hearing_type: "Sentence",
         exhibits: &[
-            DemoExhibit { reference: "KM/1", title: "Suspect interview", file: "interview.wmv", kind: "video", restriction: "open", clips: &[] },
-            DemoExhibit { reference: "KM/2", title: "Photo: injuries", file: "scene-2.jpg", kind: "image", restriction: "bench_only", clips: &[] },
+            DemoExhibit {
+                reference: "KM/1",
+                title: "Suspect interview",
+                file: "interview.wmv",
+                kind: "video",
+                restriction: "open",
+                clips: &[],
+            },
+            DemoExhibit {
+                reference: "KM/2",
+                title: "Photo: injuries",
+                file: "scene-2.jpg",
+                kind: "image",
+                restriction: "bench_only",
+                clips: &[],
+            },
         ],
     },
     DemoCase {
@@ -68,8 +117,22 @@ const CASES: &[DemoCase] = &[
         time: "11:00",
         hearing_type: "Trial",
         exhibits: &[
-            DemoExhibit { reference: "AP/1", title: "CCTV car park", file: "cctv-high-st.mp4", kind: "video", restriction: "open", clips: &[] },
-            DemoExhibit { reference: "AP/2", title: "999 call", file: "999-call.wav", kind: "audio", restriction: "open", clips: &[] },
+            DemoExhibit {
+                reference: "AP/1",
+                title: "CCTV car park",
+                file: "cctv-high-st.mp4",
+                kind: "video",
+                restriction: "open",
+                clips: &[],
+            },
+            DemoExhibit {
+                reference: "AP/2",
+                title: "999 call",
+                file: "999-call.wav",
+                kind: "audio",
+                restriction: "open",
+                clips: &[],
+            },
         ],
     },
 ];
@@ -86,9 +149,14 @@ pub fn ensure_demo_store(dir: &Path, date: Date) -> ApiResult<()> {
     }
     tracing::info!(dir = %dir.display(), %date, "preparing the demo store (first run generates media with GStreamer)");
     let media_dir = dir.join("media-src");
-    let media = demo_media(&media_dir).map_err(|e| ApiError::new(courtdeck_core::ErrorCode::Internal, format!("{e:#}")))?;
+    let media = demo_media(&media_dir)
+        .map_err(|e| ApiError::new(courtdeck_core::ErrorCode::Internal, format!("{e:#}")))?;
     let duration = |file: &str| -> Option<u64> {
-        media.iter().find(|(f, _): &&(DemoFile, _)| f.file == file).and_then(|(f, _)| f.duration).map(|d| d.as_millis() as u64)
+        media
+            .iter()
+            .find(|(f, _): &&(DemoFile, _)| f.file == file)
+            .and_then(|(f, _)| f.duration)
+            .map(|d| d.as_millis() as u64)
     };
     for case in CASES {
         let desc = BundleDescription {

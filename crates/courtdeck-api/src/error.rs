@@ -13,38 +13,54 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into() }
+        ApiError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         let next = match e.code() {
-            ErrorCode::StoreUnreachable => " Cached exhibits still play. Ask the clerk to check the network.",
+            ErrorCode::StoreUnreachable => {
+                " Cached exhibits still play. Ask the clerk to check the network."
+            }
             ErrorCode::NotAuthorised => " Ask the clerk to sign in to the store again.",
             ErrorCode::HashMismatch => " The exhibit was not used. Ask the party to re-upload it.",
             ErrorCode::DiskFull => " Ask the clerk to free space on the kiosk.",
             ErrorCode::InvalidManifest => " Ask the party who published it to correct it.",
             _ => "",
         };
-        ApiError { code: e.code(), message: format!("{}{next}", capitalise(&e.to_string())) }
+        ApiError {
+            code: e.code(),
+            message: format!("{}{next}", capitalise(&e.to_string())),
+        }
     }
 }
 
 impl From<ClientError> for ApiError {
     fn from(e: ClientError) -> Self {
-        ApiError { code: e.code, message: e.message }
+        ApiError {
+            code: e.code,
+            message: e.message,
+        }
     }
 }
 
 impl From<PresentationError> for ApiError {
     fn from(e: PresentationError) -> Self {
         let code = match &e {
-            PresentationError::Refused(RouteRefused::Restricted { .. }) => ErrorCode::RestrictedRoute,
+            PresentationError::Refused(RouteRefused::Restricted { .. }) => {
+                ErrorCode::RestrictedRoute
+            }
             PresentationError::Refused(RouteRefused::UnknownScreen(_)) => ErrorCode::ScreenMissing,
             _ => ErrorCode::InvalidState,
         };
-        ApiError { code, message: capitalise(&e.to_string()) + "." }
+        ApiError {
+            code,
+            message: capitalise(&e.to_string()) + ".",
+        }
     }
 }
 

@@ -7,7 +7,11 @@ use crate::error::ApiError;
 
 impl Serialize for ApiError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ErrorDto { code: self.code.as_str(), message: &self.message }.serialize(s)
+        ErrorDto {
+            code: self.code.as_str(),
+            message: &self.message,
+        }
+        .serialize(s)
     }
 }
 
@@ -141,10 +145,24 @@ pub struct StageDto {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum UiEvent {
     Stage(StageDto),
-    Position { exhibit: String, position_ms: u64, duration_ms: Option<u64>, playing: bool, rate: f64 },
+    Position {
+        exhibit: String,
+        position_ms: u64,
+        duration_ms: Option<u64>,
+        playing: bool,
+        rate: f64,
+    },
     /// Something the user should read: an error from playout, a screen unplugged, a restart.
-    Notice { error: ApiError, exhibit: Option<String> },
-    FetchProgress { case_id: String, exhibit: String, done: u64, total: u64 },
+    Notice {
+        error: ApiError,
+        exhibit: Option<String>,
+    },
+    FetchProgress {
+        case_id: String,
+        exhibit: String,
+        done: u64,
+        total: u64,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use courtdeck_core::{
-    CaseId, CaseManifest, CourtId, ErrorCode, Exhibit, ExhibitRef, Hearing, Presentation, Screen, ScreenId,
-    Transport, may_show,
+    CaseId, CaseManifest, CourtId, ErrorCode, Exhibit, ExhibitRef, Hearing, Presentation, Screen,
+    ScreenId, Transport, may_show,
 };
 use courtdeck_playout::client::{ClientEvent, PlayoutClient, locate_playout_binary};
 use courtdeck_playout::protocol::{Command, Event};
@@ -87,9 +87,19 @@ impl Courtdeck {
         // SAFETY: called before the playout process is spawned, from the single thread that opens the kiosk.
         unsafe { std::env::set_var("COURTDECK_AUDIO_SINK", &config.audio.sink) };
         let (playout, playout_error) = if !start_playout {
-            (None, Some(ApiError::new(ErrorCode::PlayoutUnavailable, "playout was not started for this command")))
+            (
+                None,
+                Some(ApiError::new(
+                    ErrorCode::PlayoutUnavailable,
+                    "playout was not started for this command",
+                )),
+            )
         } else {
-            match async { PlayoutClient::start(locate_playout_binary()?, config.output_specs()).await }.await {
+            match async {
+                PlayoutClient::start(locate_playout_binary()?, config.output_specs()).await
+            }
+            .await
+            {
                 Ok(c) => (Some(c), None),
                 Err(e) => {
                     tracing::error!("playout unavailable: {e}");
@@ -105,7 +115,11 @@ impl Courtdeck {
             session: Mutex::new(Session {
                 open: None,
                 presentation: Presentation::default(),
-                playout: if playout.is_some() { PlayoutStatus::Ready } else { PlayoutStatus::Unavailable },
+                playout: if playout.is_some() {
+                    PlayoutStatus::Ready
+                } else {
+                    PlayoutStatus::Unavailable
+                },
                 prerolled: HashSet::new(),
                 missing_screens: HashSet::new(),
             }),
@@ -136,7 +150,9 @@ impl Courtdeck {
 
     fn playout(&self) -> ApiResult<&PlayoutClient> {
         self.playout.as_ref().ok_or_else(|| {
-            self.playout_error.clone().unwrap_or_else(|| ApiError::new(ErrorCode::PlayoutUnavailable, "no playout"))
+            self.playout_error
+                .clone()
+                .unwrap_or_else(|| ApiError::new(ErrorCode::PlayoutUnavailable, "no playout"))
         })
     }
 
@@ -145,7 +161,9 @@ impl Courtdeck {
         f: impl FnOnce(Arc<dyn EvidenceStore>, Cache) -> T + Send + 'static,
     ) -> ApiResult<T> {
         let (store, cache) = (self.store.clone(), self.cache.clone());
-        tokio::task::spawn_blocking(move || f(store, cache)).await.map_err(internal)
+        tokio::task::spawn_blocking(move || f(store, cache))
+            .await
+            .map_err(internal)
     }
 
     /// Today's list for this courtroom, with each hearing's readiness.
@@ -154,24 +172,54 @@ impl Courtdeck {
     }
 
     pub async fn court_list(&self, date: Date) -> ApiResult<TodayDto> {
-        let court = CourtId::parse(&self.config.court).map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
+        let court = CourtId::parse(&self.config.court)
+            .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
         let description = self.store.describe();
         let c2 = court.clone();
-        let list = self.blocking(move |store, _| courtdeck_store::read_court_list(store.as_ref(), &c2, date)).await?;
+        let list = self
+            .blocking(move |store, _| courtdeck_store::read_court_list(store.as_ref(), &c2, date))
+            .await?;
         let (list, store_status) = match list {
-            Ok(list) => (list, StoreStatusDto { online: true, description, problem: None }),
-            Err(e) => (None, StoreStatusDto { online: false, description, problem: Some(e.into()) }),
+            Ok(list) => (
+                list,
+                StoreStatusDto {
+                    online: true,
+                    description,
+                    problem: None,
+                },
+            ),
+            Err(e) => (
+                None,
+                StoreStatusDto {
+                    online: false,
+                    description,
+                    problem: Some(e.into()),
+                },
+            ),
         };
         let mut hearings = Vec::new();
-        let court_name = list.as_ref().map(|l| l.court_name.clone()).unwrap_or_else(|| court.to_string());
+        let court_name = list
+            .as_ref()
+            .map(|l| l.court_name.clone())
+            .unwrap_or_else(|| court.to_string());
         for h in list.map(|l| l.hearings).unwrap_or_default() {
             let case = h.case_id.clone();
-            let manifest = self.blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &case)).await?;
+            let manifest = self
+                .blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &case))
+                .await?;
             let (total, ready, readiness, problem) = match manifest {
                 Ok(m) => {
                     let total = m.exhibits().len();
-                    let ready = m.exhibits().iter().filter(|e| self.cache.verified_path(e).is_some()).count();
-                    let r = if ready == total { Readiness::Ready } else { Readiness::NotFetched };
+                    let ready = m
+                        .exhibits()
+                        .iter()
+                        .filter(|e| self.cache.verified_path(e).is_some())
+                        .count();
+                    let r = if ready == total {
+                        Readiness::Ready
+                    } else {
+                        Readiness::NotFetched
+                    };
                     (total, ready, r, None)
                 }
                 Err(e) => (0, 0, Readiness::Unavailable, Some(ApiError::from(e))),
@@ -187,15 +235,26 @@ impl Courtdeck {
                 problem,
             });
         }
-        Ok(TodayDto { court: court.to_string(), court_name, date: date.to_string(), store: store_status, hearings })
+        Ok(TodayDto {
+            court: court.to_string(),
+            court_name,
+            date: date.to_string(),
+            store: store_status,
+            hearings,
+        })
     }
 
     /// Fetches and verifies every exhibit of `case_id` not yet cached. Returns the problems per exhibit;
     /// the rest of the hearing is usable whatever fails.
-    pub async fn fetch_case(&self, case_id: &str) -> ApiResult<(CaseManifest, HashMap<ExhibitRef, ApiError>)> {
+    pub async fn fetch_case(
+        &self,
+        case_id: &str,
+    ) -> ApiResult<(CaseManifest, HashMap<ExhibitRef, ApiError>)> {
         let case = parse_case(case_id)?;
         let c2 = case.clone();
-        let manifest = self.blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &c2)).await??;
+        let manifest = self
+            .blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &c2))
+            .await??;
         let mut problems = HashMap::new();
         for exhibit in manifest.exhibits().to_vec() {
             let events = self.events.clone();
@@ -204,18 +263,23 @@ impl Courtdeck {
             let result = self
                 .blocking(move |store, cache| {
                     let mut last = 0u64;
-                    cache.fetch(store.as_ref(), &exhibit, &AtomicBool::new(false), &mut |p| {
-                        // A progress event per 4 MiB keeps the UI live without flooding it.
-                        if p.done == p.total || p.done - last >= 4 << 20 {
-                            last = p.done;
-                            let _ = events.send(UiEvent::FetchProgress {
-                                case_id: case_id.clone(),
-                                exhibit: exhibit.reference.to_string(),
-                                done: p.done,
-                                total: p.total,
-                            });
-                        }
-                    })
+                    cache.fetch(
+                        store.as_ref(),
+                        &exhibit,
+                        &AtomicBool::new(false),
+                        &mut |p| {
+                            // A progress event per 4 MiB keeps the UI live without flooding it.
+                            if p.done == p.total || p.done - last >= 4 << 20 {
+                                last = p.done;
+                                let _ = events.send(UiEvent::FetchProgress {
+                                    case_id: case_id.clone(),
+                                    exhibit: exhibit.reference.to_string(),
+                                    done: p.done,
+                                    total: p.total,
+                                });
+                            }
+                        },
+                    )
                 })
                 .await?;
             if let Err(e) = result {
@@ -227,19 +291,30 @@ impl Courtdeck {
     }
 
     /// Fetches every exhibit of the day's list (or of one case): what a clerk runs before court.
-    pub async fn fetch_day(&self, date: Date, case: Option<&str>) -> ApiResult<Vec<FetchReportDto>> {
+    pub async fn fetch_day(
+        &self,
+        date: Date,
+        case: Option<&str>,
+    ) -> ApiResult<Vec<FetchReportDto>> {
         let list = self.court_list(date).await?;
         if let Some(problem) = list.store.problem {
             return Err(problem);
         }
         let mut out = Vec::new();
-        for h in list.hearings.iter().filter(|h| case.is_none_or(|c| c == h.case_id)) {
+        for h in list
+            .hearings
+            .iter()
+            .filter(|h| case.is_none_or(|c| c == h.case_id))
+        {
             let report = match self.fetch_case(&h.case_id).await {
                 Ok((manifest, problems)) => FetchReportDto {
                     case_id: h.case_id.clone(),
                     exhibits: manifest.exhibits().len(),
                     verified: manifest.exhibits().len() - problems.len(),
-                    problems: problems.into_iter().map(|(r, e)| (r.to_string(), e)).collect(),
+                    problems: problems
+                        .into_iter()
+                        .map(|(r, e)| (r.to_string(), e))
+                        .collect(),
                 },
                 Err(e) => FetchReportDto {
                     case_id: h.case_id.clone(),
@@ -253,14 +328,21 @@ impl Courtdeck {
         if let Some(c) = case
             && out.is_empty()
         {
-            return Err(ApiError::new(ErrorCode::NotFound, format!("Case {c} is not in the list for {date}.")));
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("Case {c} is not in the list for {date}."),
+            ));
         }
         Ok(out)
     }
 
     /// Plays a file on `outputs` headless screens for `seconds` in a playout process of its own, and
     /// reports first-frame latency and frames per screen. For `courtdeck play --headless` and benchmarks.
-    pub async fn play_headless(path: &std::path::Path, outputs: usize, seconds: f64) -> ApiResult<PlayReportDto> {
+    pub async fn play_headless(
+        path: &std::path::Path,
+        outputs: usize,
+        seconds: f64,
+    ) -> ApiResult<PlayReportDto> {
         use courtdeck_playout::protocol::{OutputKind, OutputSpec};
         let path = std::fs::canonicalize(path)
             .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("{}: {e}", path.display())))?;
@@ -276,35 +358,54 @@ impl Courtdeck {
             .collect();
         let client = PlayoutClient::start(locate_playout_binary()?, specs.clone()).await?;
         let mut rx = client.subscribe();
-        let kind = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        let kind = match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("jpg" | "jpeg" | "png") => "image",
             Some("wav" | "mp3" | "m4a" | "flac" | "ogg") => "audio",
             _ => "video",
         };
         let started = std::time::Instant::now();
-        let mut report = PlayReportDto { file: path.display().to_string(), ..Default::default() };
+        let mut report = PlayReportDto {
+            file: path.display().to_string(),
+            ..Default::default()
+        };
         let result: ApiResult<()> = async {
             client
                 .request(Command::Load {
                     exhibit: "X/1".into(),
-                    title: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                    title: path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
                     path: path.display().to_string(),
                     kind: kind.into(),
                     restriction: "open".into(),
                 })
                 .await?;
             client
-                .request(Command::Present { exhibit: "X/1".into(), screens: specs.iter().map(|s| s.id.clone()).collect() })
+                .request(Command::Present {
+                    exhibit: "X/1".into(),
+                    screens: specs.iter().map(|s| s.id.clone()).collect(),
+                })
                 .await?;
             client.request(Command::Play).await?;
-            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+            let deadline =
+                tokio::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
             loop {
                 match tokio::time::timeout_at(deadline, rx.recv()).await {
                     Err(_) => break,
                     Ok(Err(broadcast::error::RecvError::Closed)) => break,
                     Ok(Err(_)) => continue,
-                    Ok(Ok(ClientEvent::Playout(Event::FirstFrame { screen, latency_us, .. }))) => {
-                        report.first_frame_ms.insert(screen, latency_us as f64 / 1000.0);
+                    Ok(Ok(ClientEvent::Playout(Event::FirstFrame {
+                        screen, latency_us, ..
+                    }))) => {
+                        report
+                            .first_frame_ms
+                            .insert(screen, latency_us as f64 / 1000.0);
                     }
                     Ok(Ok(ClientEvent::Playout(Event::Prerolled { duration_ms, .. }))) => {
                         report.duration_ms = duration_ms;
@@ -314,11 +415,15 @@ impl Courtdeck {
                         break;
                     }
                     Ok(Ok(ClientEvent::Playout(Event::Error { error, .. }))) => {
-                        report.errors.push(ApiError::from(courtdeck_playout::client::ClientError::from(error)));
+                        report.errors.push(ApiError::from(
+                            courtdeck_playout::client::ClientError::from(error),
+                        ));
                         break;
                     }
                     Ok(Ok(ClientEvent::Restarting { reason })) => {
-                        report.errors.push(ApiError::new(ErrorCode::PlayoutRestarting, reason));
+                        report
+                            .errors
+                            .push(ApiError::new(ErrorCode::PlayoutRestarting, reason));
                         break;
                     }
                     Ok(Ok(_)) => {}
@@ -367,7 +472,9 @@ impl Courtdeck {
                 .and_then(|c| jiff::civil::Time::strptime("%H:%M", &c.time).ok())
                 .unwrap_or(jiff::civil::Time::midnight()),
             case_id: case,
-            title: card.map(|c| c.title.clone()).unwrap_or_else(|| manifest.title.clone()),
+            title: card
+                .map(|c| c.title.clone())
+                .unwrap_or_else(|| manifest.title.clone()),
             hearing_type: card.map(|c| c.hearing_type.clone()).unwrap_or_default(),
         };
         let paths = manifest
@@ -384,7 +491,12 @@ impl Courtdeck {
         }
         session.presentation = Presentation::default();
         session.prerolled.clear();
-        session.open = Some(OpenHearing { hearing, manifest, paths, problems });
+        session.open = Some(OpenHearing {
+            hearing,
+            manifest,
+            paths,
+            problems,
+        });
         tracing::info!(case = case_id, "hearing launched");
         let dto = self.hearing_dto(session.open.as_ref().expect("just set"));
         self.emit_stage(&session);
@@ -437,7 +549,11 @@ impl Courtdeck {
             screens: self
                 .screens
                 .iter()
-                .map(|s| ScreenDto { id: s.id.to_string(), label: s.label.clone(), role: s.role.as_str().into() })
+                .map(|s| ScreenDto {
+                    id: s.id.to_string(),
+                    label: s.label.clone(),
+                    role: s.role.as_str().into(),
+                })
                 .collect(),
         }
     }
@@ -449,9 +565,15 @@ impl Courtdeck {
             let open = open_hearing(&session)?;
             let exhibit = find_exhibit(open, reference)?.clone();
             let path = open.paths.get(&exhibit.reference).cloned().ok_or_else(|| {
-                open.problems.get(&exhibit.reference).cloned().unwrap_or_else(|| {
-                    ApiError::new(ErrorCode::NotCached, format!("Exhibit {reference} is not in the cache yet."))
-                })
+                open.problems
+                    .get(&exhibit.reference)
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        ApiError::new(
+                            ErrorCode::NotCached,
+                            format!("Exhibit {reference} is not in the cache yet."),
+                        )
+                    })
             })?;
             (exhibit, path)
         };
@@ -475,7 +597,10 @@ impl Courtdeck {
         let mut session = self.session.lock().await;
         let requested: BTreeSet<ScreenId> = screens
             .iter()
-            .map(|s| ScreenId::parse(s).map_err(|e| ApiError::new(ErrorCode::ScreenMissing, e.to_string())))
+            .map(|s| {
+                ScreenId::parse(s)
+                    .map_err(|e| ApiError::new(ErrorCode::ScreenMissing, e.to_string()))
+            })
             .collect::<ApiResult<_>>()?;
         let target = session
             .presentation
@@ -486,7 +611,10 @@ impl Courtdeck {
         let exhibit = find_exhibit(open_hearing(&session)?, &target.to_string())?.clone();
         // The core decides; only an accepted route is sent on.
         let mut next = session.presentation.clone();
-        let route = next.present(&exhibit, &requested, &self.screens)?.screens.clone();
+        let route = next
+            .present(&exhibit, &requested, &self.screens)?
+            .screens
+            .clone();
         self.playout()?
             .request(Command::Present {
                 exhibit: target.to_string(),
@@ -499,11 +627,13 @@ impl Courtdeck {
     }
 
     pub async fn play(&self) -> ApiResult<StageDto> {
-        self.transport(Command::Play, Some(Transport::Playing)).await
+        self.transport(Command::Play, Some(Transport::Playing))
+            .await
     }
 
     pub async fn pause(&self) -> ApiResult<StageDto> {
-        self.transport(Command::Pause, Some(Transport::Paused)).await
+        self.transport(Command::Pause, Some(Transport::Paused))
+            .await
     }
 
     pub async fn seek(&self, position_ms: u64) -> ApiResult<StageDto> {
@@ -511,7 +641,8 @@ impl Courtdeck {
     }
 
     pub async fn step(&self, frames: i32) -> ApiResult<StageDto> {
-        self.transport(Command::Step { frames }, Some(Transport::Paused)).await
+        self.transport(Command::Step { frames }, Some(Transport::Paused))
+            .await
     }
 
     pub async fn set_rate(&self, rate: f64) -> ApiResult<StageDto> {
@@ -522,24 +653,43 @@ impl Courtdeck {
     pub async fn play_clip(&self, label: &str) -> ApiResult<StageDto> {
         let (start_ms, end_ms) = {
             let session = self.session.lock().await;
-            let on = session
-                .presentation
-                .on_air()
-                .ok_or_else(|| ApiError::new(ErrorCode::InvalidState, "Present the exhibit first."))?;
-            let exhibit = find_exhibit(open_hearing(&session)?, &on.exhibit.to_string())?;
-            let clip = exhibit.clips.iter().find(|c| c.label() == label).ok_or_else(|| {
-                ApiError::new(ErrorCode::InvalidState, format!("Exhibit {} has no clip called {label:?}.", exhibit.reference))
+            let on = session.presentation.on_air().ok_or_else(|| {
+                ApiError::new(ErrorCode::InvalidState, "Present the exhibit first.")
             })?;
-            (clip.start().as_millis() as u64, clip.end().as_millis() as u64)
+            let exhibit = find_exhibit(open_hearing(&session)?, &on.exhibit.to_string())?;
+            let clip = exhibit
+                .clips
+                .iter()
+                .find(|c| c.label() == label)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::InvalidState,
+                        format!(
+                            "Exhibit {} has no clip called {label:?}.",
+                            exhibit.reference
+                        ),
+                    )
+                })?;
+            (
+                clip.start().as_millis() as u64,
+                clip.end().as_millis() as u64,
+            )
         };
         tracing::info!(clip = label, start_ms, end_ms, "clip played");
-        self.transport(Command::PlayClip { start_ms, end_ms }, Some(Transport::Playing)).await
+        self.transport(
+            Command::PlayClip { start_ms, end_ms },
+            Some(Transport::Playing),
+        )
+        .await
     }
 
     async fn transport(&self, command: Command, after: Option<Transport>) -> ApiResult<StageDto> {
         let mut session = self.session.lock().await;
         if session.presentation.on_air().is_none() {
-            return Err(ApiError::new(ErrorCode::InvalidState, "Nothing is on the screens. Present an exhibit first."));
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                "Nothing is on the screens. Present an exhibit first.",
+            ));
         }
         self.playout()?.request(command).await?;
         if let Some(t) = after {
@@ -555,8 +705,18 @@ impl Courtdeck {
             .iter()
             .find(|s| s.id.as_str() == screen)
             .map(|s| s.id.clone())
-            .ok_or_else(|| ApiError::new(ErrorCode::ScreenMissing, format!("There is no screen called {screen}.")))?;
-        self.playout()?.request(Command::Blank { screen: screen.into(), blank }).await?;
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::ScreenMissing,
+                    format!("There is no screen called {screen}."),
+                )
+            })?;
+        self.playout()?
+            .request(Command::Blank {
+                screen: screen.into(),
+                blank,
+            })
+            .await?;
         session.presentation.set_blank(id, blank);
         tracing::info!(screen, blank, "blank");
         Ok(self.emit_stage(&session))
@@ -588,7 +748,11 @@ impl Courtdeck {
 
     /// Frames each screen has rendered, as the playout process counts them (a readback for tests/checks).
     pub async fn screen_frames(&self) -> ApiResult<HashMap<String, u64>> {
-        let stats = self.playout()?.request(Command::Stats).await?.unwrap_or_default();
+        let stats = self
+            .playout()?
+            .request(Command::Stats)
+            .await?
+            .unwrap_or_default();
         Ok(stats.into_iter().map(|s| (s.screen, s.frames)).collect())
     }
 
@@ -597,7 +761,9 @@ impl Courtdeck {
         StageDto {
             case_id: session.open.as_ref().map(|o| o.hearing.case_id.to_string()),
             cued: p.cued().map(|e| e.to_string()),
-            cued_ready: p.cued().is_some_and(|e| session.prerolled.contains(&e.to_string())),
+            cued_ready: p
+                .cued()
+                .is_some_and(|e| session.prerolled.contains(&e.to_string())),
             on_air: p.on_air().map(|o| OnAirDto {
                 exhibit: o.exhibit.to_string(),
                 screens: o.screens.iter().map(|s| s.to_string()).collect(),
@@ -627,7 +793,10 @@ impl Courtdeck {
 }
 
 /// Turns playout events into session changes and UI events.
-async fn forward_playout_events(deck: std::sync::Weak<Courtdeck>, mut rx: broadcast::Receiver<ClientEvent>) {
+async fn forward_playout_events(
+    deck: std::sync::Weak<Courtdeck>,
+    mut rx: broadcast::Receiver<ClientEvent>,
+) {
     loop {
         let event = match rx.recv().await {
             Ok(e) => e,
@@ -661,16 +830,36 @@ async fn forward_playout_events(deck: std::sync::Weak<Courtdeck>, mut rx: broadc
                 session.prerolled.insert(exhibit);
                 deck.emit_stage(&session);
             }
-            ClientEvent::Playout(Event::Position { exhibit, position_ms, duration_ms, playing, rate }) => {
-                let _ = deck.events.send(UiEvent::Position { exhibit, position_ms, duration_ms, playing, rate });
+            ClientEvent::Playout(Event::Position {
+                exhibit,
+                position_ms,
+                duration_ms,
+                playing,
+                rate,
+            }) => {
+                let _ = deck.events.send(UiEvent::Position {
+                    exhibit,
+                    position_ms,
+                    duration_ms,
+                    playing,
+                    rate,
+                });
             }
             ClientEvent::Playout(Event::Eos { exhibit }) => {
-                if session.presentation.on_air().is_some_and(|o| o.exhibit.to_string() == exhibit) {
+                if session
+                    .presentation
+                    .on_air()
+                    .is_some_and(|o| o.exhibit.to_string() == exhibit)
+                {
                     let _ = session.presentation.set_transport(Transport::Paused);
                 }
                 deck.emit_stage(&session);
             }
-            ClientEvent::Playout(Event::Error { exhibit, screen, error }) => {
+            ClientEvent::Playout(Event::Error {
+                exhibit,
+                screen,
+                error,
+            }) => {
                 let error = ApiError::from(courtdeck_playout::client::ClientError::from(error));
                 if error.code == ErrorCode::ScreenMissing
                     && let Some(s) = screen
@@ -680,10 +869,18 @@ async fn forward_playout_events(deck: std::sync::Weak<Courtdeck>, mut rx: broadc
                 // Playout tore the failed exhibit down; reflect it, so the surface never claims a screen
                 // shows something it does not.
                 if let Some(x) = &exhibit {
-                    if session.presentation.on_air().is_some_and(|o| &o.exhibit.to_string() == x) {
+                    if session
+                        .presentation
+                        .on_air()
+                        .is_some_and(|o| &o.exhibit.to_string() == x)
+                    {
                         let _ = session.presentation.withdraw();
                     }
-                    if session.presentation.cued().is_some_and(|c| &c.to_string() == x) {
+                    if session
+                        .presentation
+                        .cued()
+                        .is_some_and(|c| &c.to_string() == x)
+                    {
                         session.presentation.uncue();
                     }
                     session.prerolled.remove(x);
@@ -697,17 +894,23 @@ async fn forward_playout_events(deck: std::sync::Weak<Courtdeck>, mut rx: broadc
 }
 
 fn open_hearing(session: &Session) -> ApiResult<&OpenHearing> {
-    session
-        .open
-        .as_ref()
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidState, "No hearing is open. Launch one from today's list."))
+    session.open.as_ref().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidState,
+            "No hearing is open. Launch one from today's list.",
+        )
+    })
 }
 
 fn find_exhibit<'a>(open: &'a OpenHearing, reference: &str) -> ApiResult<&'a Exhibit> {
-    let r = ExhibitRef::parse(reference).map_err(|e| ApiError::new(ErrorCode::InvalidState, e.to_string()))?;
-    open.manifest
-        .exhibit(&r)
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("This hearing has no exhibit {reference}.")))
+    let r = ExhibitRef::parse(reference)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidState, e.to_string()))?;
+    open.manifest.exhibit(&r).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("This hearing has no exhibit {reference}."),
+        )
+    })
 }
 
 fn parse_case(case_id: &str) -> ApiResult<CaseId> {
@@ -716,13 +919,20 @@ fn parse_case(case_id: &str) -> ApiResult<CaseId> {
 
 /// Reads the manifest from the store and keeps a copy in the cache; with the store unreachable, uses the
 /// copy, so a hearing whose exhibits are cached still launches offline.
-fn load_manifest(store: &dyn EvidenceStore, cache: &Cache, case: &CaseId) -> Result<CaseManifest, StoreError> {
+fn load_manifest(
+    store: &dyn EvidenceStore,
+    cache: &Cache,
+    case: &CaseId,
+) -> Result<CaseManifest, StoreError> {
     let copy = cache.root().join("manifests").join(format!("{case}.json"));
     match store.read_document(&courtdeck_store::manifest_path(case)) {
         Ok(bytes) => {
             let manifest = courtdeck_store::wire::parse_manifest(&bytes)?;
             if manifest.case_id != *case {
-                return Err(StoreError::Invalid(format!("the manifest in cases/{case}/ is for case {}", manifest.case_id)));
+                return Err(StoreError::Invalid(format!(
+                    "the manifest in cases/{case}/ is for case {}",
+                    manifest.case_id
+                )));
             }
             if std::fs::create_dir_all(copy.parent().expect("has parent")).is_ok() {
                 let _ = std::fs::write(&copy, &bytes);

@@ -12,7 +12,11 @@ use courtdeck_api::{ApiError, Config, Courtdeck};
 use jiff::civil::Date;
 
 #[derive(Parser)]
-#[command(name = "courtdeck", version, about = "Courtdeck: courtroom evidence playout")]
+#[command(
+    name = "courtdeck",
+    version,
+    about = "Courtdeck: courtroom evidence playout"
+)]
 struct Cli {
     /// Config file (default: $COURTDECK_CONFIG or ~/.config/courtdeck/config.toml).
     #[arg(long, global = true)]
@@ -121,18 +125,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Cmd::DemoStore { dir, date } => {
             let (dir, date) = (dir.clone(), date.unwrap_or_else(courtdeck_api::today));
-            tokio::task::spawn_blocking(move || courtdeck_api::demo::ensure_demo_store(&dir, date)).await??;
+            tokio::task::spawn_blocking(move || courtdeck_api::demo::ensure_demo_store(&dir, date))
+                .await??;
             println!("demo store ready for {date}");
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Bundle { store, media, description } => {
-            let path = description.clone().unwrap_or_else(|| media.join("case.toml"));
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-            let desc: courtdeck_store::BundleDescription =
-                toml::from_str(&text).with_context(|| format!("{} is not a valid description", path.display()))?;
-            let manifest = courtdeck_store::bundle(&courtdeck_store::DirStore::new(store), media, &desc)
-                .map_err(ApiError::from)?;
-            println!("published case {} with {} exhibits", manifest.case_id, manifest.exhibits().len());
+        Cmd::Bundle {
+            store,
+            media,
+            description,
+        } => {
+            let path = description
+                .clone()
+                .unwrap_or_else(|| media.join("case.toml"));
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let desc: courtdeck_store::BundleDescription = toml::from_str(&text)
+                .with_context(|| format!("{} is not a valid description", path.display()))?;
+            let manifest =
+                courtdeck_store::bundle(&courtdeck_store::DirStore::new(store), media, &desc)
+                    .map_err(ApiError::from)?;
+            println!(
+                "published case {} with {} exhibits",
+                manifest.case_id,
+                manifest.exhibits().len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Cmd::List { store, json } => {
@@ -141,8 +158,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if *json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                let status = if list.store.online { "online" } else { "OFFLINE" };
-                println!("{} · {} · store: {} ({status})", list.court_name, list.date, list.store.description);
+                let status = if list.store.online {
+                    "online"
+                } else {
+                    "OFFLINE"
+                };
+                println!(
+                    "{} · {} · store: {} ({status})",
+                    list.court_name, list.date, list.store.description
+                );
                 if let Some(p) = &list.store.problem {
                     println!("  {}", p.message);
                 }
@@ -152,12 +176,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 for h in &list.hearings {
                     let readiness = match &h.problem {
                         Some(p) => format!("unavailable: {}", p.message),
-                        None => format!("{}/{} exhibits cached", h.exhibits_ready, h.exhibits_total),
+                        None => {
+                            format!("{}/{} exhibits cached", h.exhibits_ready, h.exhibits_total)
+                        }
                     };
-                    println!("  {}  {:<12} {:<10} {:<14} {readiness}", h.time, h.title, h.hearing_type, h.case_id);
+                    println!(
+                        "  {}  {:<12} {:<10} {:<14} {readiness}",
+                        h.time, h.title, h.hearing_type, h.case_id
+                    );
                 }
             }
-            Ok(if list.store.online { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if list.store.online {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Cmd::Fetch { store, case, json } => {
             let deck = Courtdeck::open_with(store.config(config()?), false).await?;
@@ -167,16 +200,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let started = std::time::Instant::now();
             let printer = tokio::spawn(async move {
                 while let Ok(ev) = rx.recv().await {
-                    if let UiEvent::FetchProgress { case_id, exhibit, done, total } = &ev {
+                    if let UiEvent::FetchProgress {
+                        case_id,
+                        exhibit,
+                        done,
+                        total,
+                    } = &ev
+                    {
                         let secs = started.elapsed().as_secs_f64().max(1e-3);
                         let rate = *done as f64 / secs;
                         if json {
-                            println!("{}", serde_json::json!({"event":"progress","case_id":case_id,"exhibit":exhibit,"done":done,"total":total,"bytes_per_s":rate as u64}));
+                            println!(
+                                "{}",
+                                serde_json::json!({"event":"progress","case_id":case_id,"exhibit":exhibit,"done":done,"total":total,"bytes_per_s":rate as u64})
+                            );
                         } else if tty {
                             let pct = if *total > 0 { done * 100 / total } else { 100 };
-                            let eta = if rate > 0.0 { (total - done) as f64 / rate } else { 0.0 };
+                            let eta = if rate > 0.0 {
+                                (total - done) as f64 / rate
+                            } else {
+                                0.0
+                            };
                             let bar = "#".repeat((pct / 5) as usize);
-                            eprint!("\r{exhibit:<8} [{bar:<20}] {pct:>3}% {:>8.1} MB/s ETA {eta:>4.0}s", rate / 1e6);
+                            eprint!(
+                                "\r{exhibit:<8} [{bar:<20}] {pct:>3}% {:>8.1} MB/s ETA {eta:>4.0}s",
+                                rate / 1e6
+                            );
                             if done == total {
                                 eprintln!();
                             }
@@ -195,18 +244,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if json {
                     println!("{}", serde_json::json!({"event":"case","report":r}));
                 } else {
-                    println!("{}: {}/{} exhibits verified in the cache", r.case_id, r.verified, r.exhibits);
+                    println!(
+                        "{}: {}/{} exhibits verified in the cache",
+                        r.case_id, r.verified, r.exhibits
+                    );
                     for (exhibit, e) in &r.problems {
                         println!("  {exhibit}: {} [{}]", e.message, e.code);
                     }
                 }
             }
-            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
-        Cmd::Play { file, headless: _, outputs, seconds } => {
+        Cmd::Play {
+            file,
+            headless: _,
+            outputs,
+            seconds,
+        } => {
             let report = Courtdeck::play_headless(file, *outputs, *seconds).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }

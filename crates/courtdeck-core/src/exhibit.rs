@@ -13,7 +13,10 @@ pub struct InvalidValue {
 
 impl InvalidValue {
     pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        InvalidValue { field, reason: reason.into() }
+        InvalidValue {
+            field,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -32,7 +35,9 @@ impl ExhibitRef {
         let bad = || {
             InvalidValue::new(
                 "reference",
-                format!("{s:?} is not an exhibit reference like JS/3 (initials, a slash, a number)"),
+                format!(
+                    "{s:?} is not an exhibit reference like JS/3 (initials, a slash, a number)"
+                ),
             )
         };
         let (initials, number) = s.split_once('/').ok_or_else(bad)?;
@@ -49,7 +54,10 @@ impl ExhibitRef {
         if number == 0 {
             return Err(bad());
         }
-        Ok(ExhibitRef { initials: initials.to_owned(), number })
+        Ok(ExhibitRef {
+            initials: initials.to_owned(),
+            number,
+        })
     }
 
     pub fn initials(&self) -> &str {
@@ -93,7 +101,8 @@ pub(crate) fn safe_segment(field: &'static str, s: &str) -> Result<String, Inval
     let ok = !s.is_empty()
         && s.len() <= 64
         && !s.starts_with('.')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(s.to_owned())
     } else {
@@ -216,7 +225,10 @@ impl ExhibitKind {
             "video" => Ok(ExhibitKind::Video),
             "audio" => Ok(ExhibitKind::Audio),
             "image" => Ok(ExhibitKind::Image),
-            _ => Err(InvalidValue::new("kind", format!("{s:?} is not one of video, audio, image"))),
+            _ => Err(InvalidValue::new(
+                "kind",
+                format!("{s:?} is not one of video, audio, image"),
+            )),
         }
     }
 }
@@ -241,7 +253,11 @@ impl Clip {
                 format!("{label:?} starts at {start:?}, which is not before its end {end:?}"),
             ));
         }
-        Ok(Clip { label: label.to_owned(), start, end })
+        Ok(Clip {
+            label: label.to_owned(),
+            start,
+            end,
+        })
     }
 
     pub fn label(&self) -> &str {
@@ -280,16 +296,30 @@ mod tests {
         for ok in ["JS/1", "JS/3", "ABC/1234", "K/9"] {
             assert_eq!(ExhibitRef::parse(ok).unwrap().to_string(), ok);
         }
-        for bad in ["", "JS", "JS/", "/3", "js/3", "JS/0", "JS/3a", "J S/3", "JS/3/4", "JS/12345", "../3"] {
+        for bad in [
+            "", "JS", "JS/", "/3", "js/3", "JS/0", "JS/3a", "J S/3", "JS/3/4", "JS/12345", "../3",
+        ] {
             assert!(ExhibitRef::parse(bad).is_err(), "{bad:?} should be refused");
         }
-        assert!(ExhibitRef::parse("JS/2").unwrap() < ExhibitRef::parse("JS/10").unwrap(), "sorted by number, not text");
+        assert!(
+            ExhibitRef::parse("JS/2").unwrap() < ExhibitRef::parse("JS/10").unwrap(),
+            "sorted by number, not text"
+        );
     }
 
     #[test]
     fn case_ids_are_safe_path_segments() {
         assert!(CaseId::parse("JS-2026-0142").is_ok());
-        for bad in ["", "..", ".hidden", "a/b", "a\\b", "/etc", "a b", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "..",
+            ".hidden",
+            "a/b",
+            "a\\b",
+            "/etc",
+            "a b",
+            &"x".repeat(65),
+        ] {
             assert!(CaseId::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -63,7 +63,12 @@ impl CourtList {
             }
         }
         hearings.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.case_id.cmp(&b.case_id)));
-        Ok(CourtList { court, court_name, date, hearings })
+        Ok(CourtList {
+            court,
+            court_name,
+            date,
+            hearings,
+        })
     }
 }
 
@@ -74,8 +79,15 @@ pub enum ManifestError {
     Invalid(#[from] InvalidValue),
     #[error("exhibit {0} appears more than once")]
     DuplicateReference(ExhibitRef),
-    #[error("exhibit {reference}: clip {label:?} ends after the recording ({end_ms} ms > {duration_ms} ms)")]
-    ClipOutsideMedia { reference: ExhibitRef, label: String, end_ms: u128, duration_ms: u128 },
+    #[error(
+        "exhibit {reference}: clip {label:?} ends after the recording ({end_ms} ms > {duration_ms} ms)"
+    )]
+    ClipOutsideMedia {
+        reference: ExhibitRef,
+        label: String,
+        end_ms: u128,
+        duration_ms: u128,
+    },
     #[error("exhibit {0}: a still image cannot have clips")]
     ClipOnStill(ExhibitRef),
     #[error("the case has no exhibits")]
@@ -122,7 +134,11 @@ impl CaseManifest {
             }
         }
         exhibits.sort_by(|a, b| a.reference.cmp(&b.reference));
-        Ok(CaseManifest { case_id, title, exhibits })
+        Ok(CaseManifest {
+            case_id,
+            title,
+            exhibits,
+        })
     }
 
     pub fn exhibits(&self) -> &[Exhibit] {
@@ -141,7 +157,12 @@ mod tests {
     use super::*;
     use crate::{Clip, ExhibitKind, Restriction, Sha256Digest};
 
-    fn exhibit(reference: &str, kind: ExhibitKind, duration: Option<u64>, clips: Vec<Clip>) -> Exhibit {
+    fn exhibit(
+        reference: &str,
+        kind: ExhibitKind,
+        duration: Option<u64>,
+        clips: Vec<Clip>,
+    ) -> Exhibit {
         Exhibit {
             reference: ExhibitRef::parse(reference).unwrap(),
             title: "x".into(),
@@ -171,26 +192,48 @@ mod tests {
             ],
         )
         .unwrap();
-        let refs: Vec<_> = m.exhibits().iter().map(|e| e.reference.to_string()).collect();
+        let refs: Vec<_> = m
+            .exhibits()
+            .iter()
+            .map(|e| e.reference.to_string())
+            .collect();
         assert_eq!(refs, ["JS/2", "JS/10"]);
 
         let dup = CaseManifest::new(
             case(),
             "t".into(),
-            vec![exhibit("JS/1", ExhibitKind::Video, None, vec![]), exhibit("JS/1", ExhibitKind::Audio, None, vec![])],
+            vec![
+                exhibit("JS/1", ExhibitKind::Video, None, vec![]),
+                exhibit("JS/1", ExhibitKind::Audio, None, vec![]),
+            ],
         );
         assert!(matches!(dup, Err(ManifestError::DuplicateReference(_))));
 
         let outside = CaseManifest::new(
             case(),
             "t".into(),
-            vec![exhibit("JS/1", ExhibitKind::Video, Some(20), vec![clip.clone()])],
+            vec![exhibit(
+                "JS/1",
+                ExhibitKind::Video,
+                Some(20),
+                vec![clip.clone()],
+            )],
         );
-        assert!(matches!(outside, Err(ManifestError::ClipOutsideMedia { .. })));
+        assert!(matches!(
+            outside,
+            Err(ManifestError::ClipOutsideMedia { .. })
+        ));
 
-        let still = CaseManifest::new(case(), "t".into(), vec![exhibit("JS/1", ExhibitKind::Image, None, vec![clip])]);
+        let still = CaseManifest::new(
+            case(),
+            "t".into(),
+            vec![exhibit("JS/1", ExhibitKind::Image, None, vec![clip])],
+        );
         assert!(matches!(still, Err(ManifestError::ClipOnStill(_))));
 
-        assert_eq!(CaseManifest::new(case(), "t".into(), vec![]), Err(ManifestError::Empty));
+        assert_eq!(
+            CaseManifest::new(case(), "t".into(), vec![]),
+            Err(ManifestError::Empty)
+        );
     }
 }

@@ -20,4 +20,6 @@ pub use exhibit::{
 };
 pub use hearing::{CaseManifest, CourtId, CourtList, Hearing, ManifestError};
 pub use presentation::{OnAir, Presentation, PresentationError, PresentationState, Transport};
-pub use routing::{OutputRole, RouteRefused, Screen, ScreenId, default_route, may_show, plan_route};
+pub use routing::{
+    OutputRole, RouteRefused, Screen, ScreenId, default_route, may_show, plan_route,
+};

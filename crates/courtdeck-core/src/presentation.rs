@@ -110,7 +110,10 @@ impl Presentation {
             (None, Some(on)) => on.exhibit.clone(),
             (None, None) => return Err(PresentationError::NothingSelected),
         };
-        assert_eq!(target, exhibit.reference, "present() was given the wrong exhibit");
+        assert_eq!(
+            target, exhibit.reference,
+            "present() was given the wrong exhibit"
+        );
         if requested.is_empty() {
             return Err(PresentationError::NoScreens);
         }
@@ -123,18 +126,28 @@ impl Presentation {
             self.withdrawn = Some(previous.exhibit);
         }
         self.cued = None;
-        Ok(self.on_air.insert(OnAir { exhibit: target, screens, transport }))
+        Ok(self.on_air.insert(OnAir {
+            exhibit: target,
+            screens,
+            transport,
+        }))
     }
 
     pub fn set_transport(&mut self, transport: Transport) -> Result<(), PresentationError> {
-        let on = self.on_air.as_mut().ok_or(PresentationError::NothingPresented)?;
+        let on = self
+            .on_air
+            .as_mut()
+            .ok_or(PresentationError::NothingPresented)?;
         on.transport = transport;
         Ok(())
     }
 
     /// Takes the on-air exhibit off every screen; they go black.
     pub fn withdraw(&mut self) -> Result<ExhibitRef, PresentationError> {
-        let on = self.on_air.take().ok_or(PresentationError::NothingPresented)?;
+        let on = self
+            .on_air
+            .take()
+            .ok_or(PresentationError::NothingPresented)?;
         self.withdrawn = Some(on.exhibit.clone());
         Ok(on.exhibit)
     }
@@ -169,10 +182,17 @@ mod tests {
     use crate::{ExhibitKind, OutputRole, Restriction, Sha256Digest};
 
     fn screens() -> Vec<Screen> {
-        [("bench", OutputRole::Bench), ("public", OutputRole::PublicGallery)]
-            .into_iter()
-            .map(|(id, role)| Screen { id: ScreenId::parse(id).unwrap(), label: id.to_uppercase(), role })
-            .collect()
+        [
+            ("bench", OutputRole::Bench),
+            ("public", OutputRole::PublicGallery),
+        ]
+        .into_iter()
+        .map(|(id, role)| Screen {
+            id: ScreenId::parse(id).unwrap(),
+            label: id.to_uppercase(),
+            role,
+        })
+        .collect()
     }
 
     fn exhibit(reference: &str, restriction: Restriction) -> Exhibit {
@@ -195,28 +215,48 @@ mod tests {
 
     #[test]
     fn select_present_switch_withdraw() {
-        let (js1, js2) = (exhibit("JS/1", Restriction::Open), exhibit("JS/2", Restriction::Open));
+        let (js1, js2) = (
+            exhibit("JS/1", Restriction::Open),
+            exhibit("JS/2", Restriction::Open),
+        );
         let mut p = Presentation::default();
-        assert!(matches!(p.present(&js1, &ids(&["bench"]), &screens()), Err(PresentationError::NothingSelected)));
+        assert!(matches!(
+            p.present(&js1, &ids(&["bench"]), &screens()),
+            Err(PresentationError::NothingSelected)
+        ));
 
         p.select(js1.reference.clone());
         assert_eq!(p.state_of(&js1.reference), PresentationState::Prerolled);
-        assert_eq!(p.showing(&ids(&["bench"]).pop_first().unwrap()), None, "prerolled is invisible");
+        assert_eq!(
+            p.showing(&ids(&["bench"]).pop_first().unwrap()),
+            None,
+            "prerolled is invisible"
+        );
 
-        p.present(&js1, &ids(&["bench", "public"]), &screens()).unwrap();
-        assert_eq!(p.state_of(&js1.reference), PresentationState::Presented(Transport::Paused));
+        p.present(&js1, &ids(&["bench", "public"]), &screens())
+            .unwrap();
+        assert_eq!(
+            p.state_of(&js1.reference),
+            PresentationState::Presented(Transport::Paused)
+        );
         p.set_transport(Transport::Playing).unwrap();
 
         // Cue the next exhibit behind the one on air; the screens keep showing JS/1.
         p.select(js2.reference.clone());
-        assert_eq!(p.showing(&ScreenId::parse("public").unwrap()), Some(&js1.reference));
+        assert_eq!(
+            p.showing(&ScreenId::parse("public").unwrap()),
+            Some(&js1.reference)
+        );
         p.present(&js2, &ids(&["bench"]), &screens()).unwrap();
         assert_eq!(p.state_of(&js1.reference), PresentationState::Withdrawn);
         assert_eq!(p.showing(&ScreenId::parse("public").unwrap()), None);
 
         assert_eq!(p.withdraw().unwrap(), js2.reference);
         assert_eq!(p.showing(&ScreenId::parse("bench").unwrap()), None);
-        assert!(matches!(p.withdraw(), Err(PresentationError::NothingPresented)));
+        assert!(matches!(
+            p.withdraw(),
+            Err(PresentationError::NothingPresented)
+        ));
     }
 
     #[test]
@@ -226,9 +266,13 @@ mod tests {
         let mut p = Presentation::default();
         p.set_blank(public.clone(), true);
         p.select(js1.reference.clone());
-        p.present(&js1, &ids(&["bench", "public"]), &screens()).unwrap();
+        p.present(&js1, &ids(&["bench", "public"]), &screens())
+            .unwrap();
         assert_eq!(p.showing(&public), None);
-        assert_eq!(p.showing(&ScreenId::parse("bench").unwrap()), Some(&js1.reference));
+        assert_eq!(
+            p.showing(&ScreenId::parse("bench").unwrap()),
+            Some(&js1.reference)
+        );
         p.set_blank(public.clone(), false);
         assert_eq!(p.showing(&public), Some(&js1.reference));
     }
@@ -238,8 +282,13 @@ mod tests {
         let abe = exhibit("JS/3", Restriction::NoPublic);
         let mut p = Presentation::default();
         p.select(abe.reference.clone());
-        let err = p.present(&abe, &ids(&["bench", "public"]), &screens()).unwrap_err();
-        assert!(matches!(err, PresentationError::Refused(RouteRefused::Restricted { .. })));
+        let err = p
+            .present(&abe, &ids(&["bench", "public"]), &screens())
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            PresentationError::Refused(RouteRefused::Restricted { .. })
+        ));
         assert_eq!(p.on_air(), None, "a refused route changes nothing");
         assert_eq!(p.state_of(&abe.reference), PresentationState::Prerolled);
     }

@@ -102,7 +102,10 @@ pub struct Screen {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RouteRefused {
     #[error("this exhibit is {restriction} and may not be shown on {}", screens.join(", "))]
-    Restricted { restriction: &'static str, screens: Vec<String> },
+    Restricted {
+        restriction: &'static str,
+        screens: Vec<String>,
+    },
     #[error("there is no screen called {0}")]
     UnknownScreen(String),
 }
@@ -128,13 +131,20 @@ pub fn plan_route(
     if refused.is_empty() {
         Ok(requested.clone())
     } else {
-        Err(RouteRefused::Restricted { restriction: restriction.as_str(), screens: refused })
+        Err(RouteRefused::Restricted {
+            restriction: restriction.as_str(),
+            screens: refused,
+        })
     }
 }
 
 /// The screens ticked by default when an exhibit is selected: every screen that may show it.
 pub fn default_route(restriction: Restriction, screens: &[Screen]) -> BTreeSet<ScreenId> {
-    screens.iter().filter(|s| may_show(restriction, s.role)).map(|s| s.id.clone()).collect()
+    screens
+        .iter()
+        .filter(|s| may_show(restriction, s.role))
+        .map(|s| s.id.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -178,11 +188,19 @@ mod tests {
         let err = plan_route(Restriction::NoPublic, &all, &screens()).unwrap_err();
         assert_eq!(
             err,
-            RouteRefused::Restricted { restriction: "no_public", screens: vec!["PUBLIC_GALLERY".into()] }
+            RouteRefused::Restricted {
+                restriction: "no_public",
+                screens: vec!["PUBLIC_GALLERY".into()]
+            }
         );
         let bench_only = plan_route(Restriction::BenchOnly, &all, &screens()).unwrap_err();
-        assert!(matches!(bench_only, RouteRefused::Restricted { screens, .. } if screens.len() == 4));
-        assert_eq!(plan_route(Restriction::Open, &all, &screens()).unwrap(), all);
+        assert!(
+            matches!(bench_only, RouteRefused::Restricted { screens, .. } if screens.len() == 4)
+        );
+        assert_eq!(
+            plan_route(Restriction::Open, &all, &screens()).unwrap(),
+            all
+        );
     }
 
     #[test]
@@ -199,7 +217,11 @@ mod tests {
     #[test]
     fn plan_route_agrees_with_the_table_for_every_request() {
         let screens = screens();
-        for restriction in [Restriction::Open, Restriction::NoPublic, Restriction::BenchOnly] {
+        for restriction in [
+            Restriction::Open,
+            Restriction::NoPublic,
+            Restriction::BenchOnly,
+        ] {
             for mask in 0u32..(1 << screens.len()) {
                 let requested: BTreeSet<_> = screens
                     .iter()
@@ -210,7 +232,10 @@ mod tests {
                 let forbidden = screens
                     .iter()
                     .any(|s| requested.contains(&s.id) && !may_show(restriction, s.role));
-                assert_eq!(plan_route(restriction, &requested, &screens).is_err(), forbidden);
+                assert_eq!(
+                    plan_route(restriction, &requested, &screens).is_err(),
+                    forbidden
+                );
             }
             let default = default_route(restriction, &screens);
             assert!(plan_route(restriction, &default, &screens).is_ok());

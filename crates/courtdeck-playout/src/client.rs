@@ -17,7 +17,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command as ProcessCommand};
 use tokio::sync::{Mutex, broadcast, oneshot};
 
-use crate::protocol::{Command, Event, OutputSpec, PROTOCOL_VERSION, Request, ScreenStats, WireError};
+use crate::protocol::{
+    Command, Event, OutputSpec, PROTOCOL_VERSION, Request, ScreenStats, WireError,
+};
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -31,13 +33,19 @@ pub struct ClientError {
 
 impl ClientError {
     fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ClientError { code, message: message.into() }
+        ClientError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
 impl From<WireError> for ClientError {
     fn from(e: WireError) -> Self {
-        ClientError { code: ErrorCode::parse(&e.code).unwrap_or(ErrorCode::Internal), message: e.message }
+        ClientError {
+            code: ErrorCode::parse(&e.code).unwrap_or(ErrorCode::Internal),
+            message: e.message,
+        }
     }
 }
 
@@ -45,9 +53,13 @@ impl From<WireError> for ClientError {
 pub enum ClientEvent {
     Playout(Event),
     /// The process died; a new one is starting. Everything is idle and black.
-    Restarting { reason: String },
+    Restarting {
+        reason: String,
+    },
     /// A new process is up with the outputs configured again.
-    Restarted { pid: u32 },
+    Restarted {
+        pid: u32,
+    },
 }
 
 type Pending = HashMap<u64, oneshot::Sender<Result<Option<Vec<ScreenStats>>, ClientError>>>;
@@ -81,10 +93,14 @@ pub fn locate_playout_binary() -> Result<PathBuf, ClientError> {
     if let Some(p) = std::env::var_os("COURTDECK_PLAYOUT") {
         return Ok(PathBuf::from(p));
     }
-    let exe = std::env::current_exe().map_err(|e| ClientError::new(ErrorCode::PlayoutUnavailable, e.to_string()))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| ClientError::new(ErrorCode::PlayoutUnavailable, e.to_string()))?;
     let dir = exe.parent().unwrap_or(Path::new("."));
     // Test binaries live one level down, in target/<profile>/deps.
-    for candidate in [dir.join("courtdeck-playout"), dir.join("../courtdeck-playout")] {
+    for candidate in [
+        dir.join("courtdeck-playout"),
+        dir.join("../courtdeck-playout"),
+    ] {
         if candidate.is_file() {
             return Ok(candidate);
         }
@@ -101,7 +117,10 @@ pub fn locate_playout_binary() -> Result<PathBuf, ClientError> {
 
 impl PlayoutClient {
     /// Starts the playout process and configures `outputs`.
-    pub async fn start(exe: PathBuf, outputs: Vec<OutputSpec>) -> Result<PlayoutClient, ClientError> {
+    pub async fn start(
+        exe: PathBuf,
+        outputs: Vec<OutputSpec>,
+    ) -> Result<PlayoutClient, ClientError> {
         let (events, _) = broadcast::channel(1024);
         let client = PlayoutClient {
             inner: Arc::new(Inner {
@@ -151,7 +170,10 @@ impl PlayoutClient {
             Ok(Err(_)) => Err(restarting()),
             Err(_) => {
                 self.inner.pending.lock().expect("pending").remove(&id);
-                Err(ClientError::new(ErrorCode::PlayoutUnavailable, "the playout engine did not answer in time"))
+                Err(ClientError::new(
+                    ErrorCode::PlayoutUnavailable,
+                    "the playout engine did not answer in time",
+                ))
             }
         }
     }
@@ -163,7 +185,9 @@ impl PlayoutClient {
 
     async fn configure_current(&self) -> Result<(), ClientError> {
         let outputs = self.inner.outputs.lock().expect("outputs").clone();
-        self.request(Command::Configure { outputs }).await.map(|_| ())
+        self.request(Command::Configure { outputs })
+            .await
+            .map(|_| ())
     }
 
     pub async fn shutdown(&self) {
@@ -190,13 +214,22 @@ impl PlayoutClient {
             .map_err(|e| unavailable(e.to_string()))?
             .ok_or_else(|| unavailable("the playout engine exited at start; see its log".into()))?;
         let pid = match serde_json::from_str::<Event>(&hello) {
-            Ok(Event::Hello { protocol_version, pid }) if protocol_version == PROTOCOL_VERSION => pid,
-            Ok(Event::Hello { protocol_version, .. }) => {
+            Ok(Event::Hello {
+                protocol_version,
+                pid,
+            }) if protocol_version == PROTOCOL_VERSION => pid,
+            Ok(Event::Hello {
+                protocol_version, ..
+            }) => {
                 return Err(unavailable(format!(
                     "the playout engine speaks protocol {protocol_version}, this app {PROTOCOL_VERSION}: reinstall Courtdeck"
                 )));
             }
-            _ => return Err(unavailable(format!("the playout engine said {hello:?} instead of hello"))),
+            _ => {
+                return Err(unavailable(format!(
+                    "the playout engine said {hello:?} instead of hello"
+                )));
+            }
         };
         *self.inner.live.lock().await = Some(Live { stdin, pid });
         let inner = self.inner.clone();

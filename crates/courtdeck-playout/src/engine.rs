@@ -40,15 +40,24 @@ pub type Emit = Arc<dyn Fn(Event) + Send + Sync>;
 /// What reaches the engine thread.
 #[derive(Debug)]
 pub enum Msg {
-    Request { id: u64, command: Command },
-    Bus { program: u64, message: gst::Message },
+    Request {
+        id: u64,
+        command: Command,
+    },
+    Bus {
+        program: u64,
+        message: gst::Message,
+    },
     Tick,
     /// stdin closed: the supervisor is gone.
     Hangup,
 }
 
 fn err(code: ErrorCode, message: impl Into<String>) -> WireError {
-    WireError { code: code.as_str().into(), message: message.into() }
+    WireError {
+        code: code.as_str().into(),
+        message: message.into(),
+    }
 }
 
 struct Output {
@@ -102,7 +111,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("on_air", &self.on_air).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("on_air", &self.on_air)
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,7 +128,8 @@ impl Engine {
             programs: Vec::new(),
             on_air: None,
             next_seq: 1,
-            audio_sink: std::env::var("COURTDECK_AUDIO_SINK").unwrap_or_else(|_| "autoaudiosink".into()),
+            audio_sink: std::env::var("COURTDECK_AUDIO_SINK")
+                .unwrap_or_else(|_| "autoaudiosink".into()),
         })
     }
 
@@ -152,18 +164,28 @@ impl Engine {
     fn command(&mut self, command: Command) -> Result<(), WireError> {
         match command {
             Command::Configure { outputs } => self.configure(outputs),
-            Command::Load { exhibit, title, path, kind, restriction } => {
-                self.load(exhibit, &title, Path::new(&path), &kind, &restriction)
-            }
+            Command::Load {
+                exhibit,
+                title,
+                path,
+                kind,
+                restriction,
+            } => self.load(exhibit, &title, Path::new(&path), &kind, &restriction),
             Command::Present { exhibit, screens } => self.present(&exhibit, screens),
             Command::Withdraw => {
-                let on = self.on_air.take().ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
+                let on = self
+                    .on_air
+                    .take()
+                    .ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
                 self.remove_program(&on);
                 Ok(())
             }
             Command::Unload { exhibit } => {
                 if self.on_air.as_deref() == Some(exhibit.as_str()) {
-                    return Err(err(ErrorCode::InvalidState, "withdraw the exhibit before unloading it"));
+                    return Err(err(
+                        ErrorCode::InvalidState,
+                        "withdraw the exhibit before unloading it",
+                    ));
                 }
                 self.remove_program(&exhibit);
                 Ok(())
@@ -177,17 +199,26 @@ impl Engine {
             Command::Step { frames } => self.step(frames),
             Command::SetRate { rate } => {
                 if !(0.25..=2.0).contains(&rate) {
-                    return Err(err(ErrorCode::InvalidState, "speed must be between 0.25x and 2x"));
+                    return Err(err(
+                        ErrorCode::InvalidState,
+                        "speed must be between 0.25x and 2x",
+                    ));
                 }
                 let p = self.on_air_program_mut()?;
-                let pos = p.pipeline.query_position::<gst::ClockTime>().unwrap_or(gst::ClockTime::ZERO);
+                let pos = p
+                    .pipeline
+                    .query_position::<gst::ClockTime>()
+                    .unwrap_or(gst::ClockTime::ZERO);
                 p.rate = rate;
                 let p = self.on_air_program()?;
                 seek(p, rate, pos, None)
             }
             Command::PlayClip { start_ms, end_ms } => {
                 if start_ms >= end_ms {
-                    return Err(err(ErrorCode::InvalidState, "a clip must start before it ends"));
+                    return Err(err(
+                        ErrorCode::InvalidState,
+                        "a clip must start before it ends",
+                    ));
                 }
                 let p = self.on_air_program()?;
                 seek(
@@ -203,7 +234,12 @@ impl Engine {
                     .outputs
                     .iter()
                     .position(|o| o.spec.id == screen)
-                    .ok_or_else(|| err(ErrorCode::ScreenMissing, format!("there is no screen called {screen}")))?;
+                    .ok_or_else(|| {
+                        err(
+                            ErrorCode::ScreenMissing,
+                            format!("there is no screen called {screen}"),
+                        )
+                    })?;
                 self.outputs[i].blanked = blank;
                 self.apply_visibility();
                 Ok(())
@@ -239,16 +275,22 @@ impl Engine {
         let needs_display = specs.iter().any(|s| s.kind == OutputKind::Window);
         if needs_display && self.display.is_none() {
             self.display = Some(x11::Display::connect().map_err(|e| {
-                err(ErrorCode::ScreenMissing, format!("no display for the courtroom screens: {e:#}"))
+                err(
+                    ErrorCode::ScreenMissing,
+                    format!("no display for the courtroom screens: {e:#}"),
+                )
             })?);
         }
         let monitors = match &self.display {
-            Some(d) if needs_display => d.monitors().map_err(|e| err(ErrorCode::ScreenMissing, format!("{e:#}")))?,
+            Some(d) if needs_display => d
+                .monitors()
+                .map_err(|e| err(ErrorCode::ScreenMissing, format!("{e:#}")))?,
             _ => Vec::new(),
         };
         let mut missing = Vec::new();
         for spec in specs {
-            let role = OutputRole::parse(&spec.role).map_err(|e| err(ErrorCode::ConfigInvalid, e.to_string()))?;
+            let role = OutputRole::parse(&spec.role)
+                .map_err(|e| err(ErrorCode::ConfigInvalid, e.to_string()))?;
             let window = match spec.kind {
                 OutputKind::Headless => None,
                 OutputKind::Window => {
@@ -268,40 +310,72 @@ impl Engine {
                         }
                         _ => {
                             tracing::warn!(screen = %spec.id, monitor = ?spec.monitor, "screen not connected");
-                    missing.push(spec.label.clone());
+                            missing.push(spec.label.clone());
                             None
                         }
                     }
                 }
             };
-            self.outputs.push(Output { spec, role, window, blanked: false, frames: Arc::new(AtomicU64::new(0)) });
+            self.outputs.push(Output {
+                spec,
+                role,
+                window,
+                blanked: false,
+                frames: Arc::new(AtomicU64::new(0)),
+            });
         }
         for label in &missing {
-            let screen = self.outputs.iter().find(|o| &o.spec.label == label).map(|o| o.spec.id.clone());
+            let screen = self
+                .outputs
+                .iter()
+                .find(|o| &o.spec.label == label)
+                .map(|o| o.spec.id.clone());
             (self.emit)(Event::Error {
                 exhibit: None,
                 screen,
                 error: err(
                     ErrorCode::ScreenMissing,
-                    format!("The {label} screen is not connected. The other screens work; ask the clerk to check its cable."),
+                    format!(
+                        "The {label} screen is not connected. The other screens work; ask the clerk to check its cable."
+                    ),
                 ),
             });
         }
         Ok(())
     }
 
-    fn load(&mut self, exhibit: String, title: &str, path: &Path, kind: &str, restriction: &str) -> Result<(), WireError> {
-        let kind = ExhibitKind::parse(kind).map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
-        let restriction =
-            Restriction::parse(restriction).map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
+    fn load(
+        &mut self,
+        exhibit: String,
+        title: &str,
+        path: &Path,
+        kind: &str,
+        restriction: &str,
+    ) -> Result<(), WireError> {
+        let kind =
+            ExhibitKind::parse(kind).map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
+        let restriction = Restriction::parse(restriction)
+            .map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
         if !path.is_absolute() {
-            return Err(err(ErrorCode::NotCached, "playout only opens absolute paths in the verified cache"));
+            return Err(err(
+                ErrorCode::NotCached,
+                "playout only opens absolute paths in the verified cache",
+            ));
         }
         let size = std::fs::metadata(path).map_err(|e| {
-            err(ErrorCode::NotCached, format!("exhibit {exhibit} is not in the cache ({}): {e}", path.display()))
+            err(
+                ErrorCode::NotCached,
+                format!(
+                    "exhibit {exhibit} is not in the cache ({}): {e}",
+                    path.display()
+                ),
+            )
         })?;
         if size.len() == 0 {
-            return Err(err(ErrorCode::MediaCorrupt, format!("exhibit {exhibit} is an empty file")));
+            return Err(err(
+                ErrorCode::MediaCorrupt,
+                format!("exhibit {exhibit} is an empty file"),
+            ));
         }
         // Drop whatever was cued but not on air: one cue at a time keeps memory flat.
         let stale: Vec<String> = self
@@ -336,7 +410,8 @@ impl Engine {
             }
             let child = match (&self.display, o.window) {
                 (Some(d), Some((parent, w, h))) => Some((
-                    d.create_child(parent, w, h).map_err(|e| err(ErrorCode::ScreenMissing, format!("{e:#}")))?,
+                    d.create_child(parent, w, h)
+                        .map_err(|e| err(ErrorCode::ScreenMissing, format!("{e:#}")))?,
                     w,
                     h,
                 )),
@@ -379,25 +454,37 @@ impl Engine {
             let is_image = kind == ExhibitKind::Image;
             let wants_video = kind != ExhibitKind::Audio;
             decode.connect_pad_added(move |_, pad| {
-                let Some(pipeline) = pipeline_weak.upgrade() else { return };
-                // decodebin3 tags each pad with its stream; caps may not be fixed yet at pad-added.
-                let stream_type = pad.stream().map(|s| s.stream_type()).unwrap_or(gst::StreamType::UNKNOWN);
-                let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
-                let name = caps.structure(0).map(|s| s.name().to_string()).unwrap_or_default();
-                tracing::debug!(pad = %pad.name(), ?stream_type, caps = %name, "decoded pad");
-                let is_video = stream_type.contains(gst::StreamType::VIDEO) || name.starts_with("video/");
-                let is_audio = stream_type.contains(gst::StreamType::AUDIO) || name.starts_with("audio/");
-                let result = if is_video && wants_video && !video_linked.swap(true, Ordering::SeqCst) {
-                    video_fanout(&pipeline, &targets, &branches, &frame_duration, is_image).and_then(|tee| {
-                        let sink = tee.static_pad("sink").expect("tee has a sink pad");
-                        pad.link(&sink)?;
-                        Ok(())
-                    })
-                } else if is_audio && !has_audio.swap(true, Ordering::SeqCst) {
-                    audio_chain(&pipeline, pad, &audio_sink)
-                } else {
-                    Ok(())
+                let Some(pipeline) = pipeline_weak.upgrade() else {
+                    return;
                 };
+                // decodebin3 tags each pad with its stream; caps may not be fixed yet at pad-added.
+                let stream_type = pad
+                    .stream()
+                    .map(|s| s.stream_type())
+                    .unwrap_or(gst::StreamType::UNKNOWN);
+                let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+                let name = caps
+                    .structure(0)
+                    .map(|s| s.name().to_string())
+                    .unwrap_or_default();
+                tracing::debug!(pad = %pad.name(), ?stream_type, caps = %name, "decoded pad");
+                let is_video =
+                    stream_type.contains(gst::StreamType::VIDEO) || name.starts_with("video/");
+                let is_audio =
+                    stream_type.contains(gst::StreamType::AUDIO) || name.starts_with("audio/");
+                let result =
+                    if is_video && wants_video && !video_linked.swap(true, Ordering::SeqCst) {
+                        video_fanout(&pipeline, &targets, &branches, &frame_duration, is_image)
+                            .and_then(|tee| {
+                                let sink = tee.static_pad("sink").expect("tee has a sink pad");
+                                pad.link(&sink)?;
+                                Ok(())
+                            })
+                    } else if is_audio && !has_audio.swap(true, Ordering::SeqCst) {
+                        audio_chain(&pipeline, pad, &audio_sink)
+                    } else {
+                        Ok(())
+                    };
                 if let Err(e) = result {
                     gst::element_error!(
                         pipeline,
@@ -411,14 +498,23 @@ impl Engine {
         if let Err(e) = build() {
             let _ = pipeline.set_state(gst::State::Null);
             self.destroy_children(&targets);
-            return Err(err(ErrorCode::DecoderMissing, format!("cannot build a player for {exhibit}: {e:#}")));
+            return Err(err(
+                ErrorCode::DecoderMissing,
+                format!("cannot build a player for {exhibit}: {e:#}"),
+            ));
         }
 
         let tx = Mutex::new(self.tx.clone());
-        pipeline.bus().expect("pipelines have a bus").set_sync_handler(move |_, message| {
-            let _ = tx.lock().expect("bus sender").send(Msg::Bus { program: seq, message: message.clone() });
-            gst::BusSyncReply::Drop
-        });
+        pipeline
+            .bus()
+            .expect("pipelines have a bus")
+            .set_sync_handler(move |_, message| {
+                let _ = tx.lock().expect("bus sender").send(Msg::Bus {
+                    program: seq,
+                    message: message.clone(),
+                });
+                gst::BusSyncReply::Drop
+            });
         if pipeline.set_state(gst::State::Paused).is_err() {
             // The bus carries the reason; it arrives as an Error and tears the program down.
             tracing::warn!(exhibit, "pipeline refused to pause");
@@ -459,7 +555,12 @@ impl Engine {
             .programs
             .iter()
             .position(|p| p.exhibit == exhibit)
-            .ok_or_else(|| err(ErrorCode::InvalidState, format!("exhibit {exhibit} is not loaded")))?;
+            .ok_or_else(|| {
+                err(
+                    ErrorCode::InvalidState,
+                    format!("exhibit {exhibit} is not loaded"),
+                )
+            })?;
         // Defence in depth: the core already checked this route; check again against our own branches,
         // which exist only for screens the restriction allows.
         for s in &screens {
@@ -467,11 +568,19 @@ impl Engine {
                 .outputs
                 .iter()
                 .find(|o| &o.spec.id == s)
-                .ok_or_else(|| err(ErrorCode::ScreenMissing, format!("there is no screen called {s}")))?;
+                .ok_or_else(|| {
+                    err(
+                        ErrorCode::ScreenMissing,
+                        format!("there is no screen called {s}"),
+                    )
+                })?;
             if !may_show(self.programs[idx].restriction, output.role) {
                 return Err(err(
                     ErrorCode::RestrictedRoute,
-                    format!("exhibit {exhibit} may not be shown on {}", output.spec.label),
+                    format!(
+                        "exhibit {exhibit} may not be shown on {}",
+                        output.spec.label
+                    ),
                 ));
             }
             if !self.programs[idx].allowed.contains(s) {
@@ -484,7 +593,11 @@ impl Engine {
         if let Some(previous) = self.on_air.take().filter(|p| p != exhibit) {
             self.remove_program(&previous);
         }
-        let idx = self.programs.iter().position(|p| p.exhibit == exhibit).expect("still loaded");
+        let idx = self
+            .programs
+            .iter()
+            .position(|p| p.exhibit == exhibit)
+            .expect("still loaded");
         let now = Instant::now();
         {
             let p = &mut self.programs[idx];
@@ -503,7 +616,11 @@ impl Engine {
         if p.prerolled {
             let latency_us = now.elapsed().as_micros() as u64;
             for s in &p.route {
-                (self.emit)(Event::FirstFrame { exhibit: exhibit.to_owned(), screen: s.clone(), latency_us });
+                (self.emit)(Event::FirstFrame {
+                    exhibit: exhibit.to_owned(),
+                    screen: s.clone(),
+                    latency_us,
+                });
             }
         }
         Ok(())
@@ -517,11 +634,18 @@ impl Engine {
             let branches = p.branches.lock().expect("branches");
             for (screen, b) in branches.iter() {
                 let Some(child) = b.child else { continue };
-                let blanked = self.outputs.iter().any(|o| &o.spec.id == screen && o.blanked);
+                let blanked = self
+                    .outputs
+                    .iter()
+                    .any(|o| &o.spec.id == screen && o.blanked);
                 let visible = on_air && p.route.contains(screen) && !blanked;
                 let result = if visible {
                     display.map(child).map(|()| {
-                        if let Ok(overlay) = b.sink.clone().dynamic_cast::<gstreamer_video::VideoOverlay>() {
+                        if let Ok(overlay) = b
+                            .sink
+                            .clone()
+                            .dynamic_cast::<gstreamer_video::VideoOverlay>()
+                        {
                             overlay.expose();
                         }
                     })
@@ -537,10 +661,17 @@ impl Engine {
 
     fn set_playing(&mut self, playing: bool) -> Result<(), WireError> {
         let p = self.on_air_program_mut()?;
-        let state = if playing { gst::State::Playing } else { gst::State::Paused };
-        p.pipeline
-            .set_state(state)
-            .map_err(|_| err(ErrorCode::MediaCorrupt, format!("exhibit {} cannot change state", p.exhibit)))?;
+        let state = if playing {
+            gst::State::Playing
+        } else {
+            gst::State::Paused
+        };
+        p.pipeline.set_state(state).map_err(|_| {
+            err(
+                ErrorCode::MediaCorrupt,
+                format!("exhibit {} cannot change state", p.exhibit),
+            )
+        })?;
         p.playing = playing;
         Ok(())
     }
@@ -559,27 +690,49 @@ impl Engine {
                 false,
             ));
             if !ok {
-                return Err(err(ErrorCode::InvalidState, "this exhibit cannot step forward"));
+                return Err(err(
+                    ErrorCode::InvalidState,
+                    "this exhibit cannot step forward",
+                ));
             }
             Ok(())
         } else {
             // Backwards: an accurate seek to the frame before (decoders cannot run backwards cheaply).
             let frame = *p.frame_duration.lock().expect("fd");
-            let pos = p.pipeline.query_position::<gst::ClockTime>().unwrap_or(gst::ClockTime::ZERO);
-            let back = gst::ClockTime::from_nseconds(frame.as_nanos() as u64 * frames.unsigned_abs() as u64);
+            let pos = p
+                .pipeline
+                .query_position::<gst::ClockTime>()
+                .unwrap_or(gst::ClockTime::ZERO);
+            let back = gst::ClockTime::from_nseconds(
+                frame.as_nanos() as u64 * frames.unsigned_abs() as u64,
+            );
             let target = pos.saturating_sub(back);
             seek(p, p.rate, target, None)
         }
     }
 
     fn on_air_program(&self) -> Result<&Program, WireError> {
-        let on = self.on_air.as_ref().ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
-        Ok(self.programs.iter().find(|p| &p.exhibit == on).expect("on-air program exists"))
+        let on = self
+            .on_air
+            .as_ref()
+            .ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
+        Ok(self
+            .programs
+            .iter()
+            .find(|p| &p.exhibit == on)
+            .expect("on-air program exists"))
     }
 
     fn on_air_program_mut(&mut self) -> Result<&mut Program, WireError> {
-        let on = self.on_air.clone().ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
-        Ok(self.programs.iter_mut().find(|p| p.exhibit == on).expect("on-air program exists"))
+        let on = self
+            .on_air
+            .clone()
+            .ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
+        Ok(self
+            .programs
+            .iter_mut()
+            .find(|p| p.exhibit == on)
+            .expect("on-air program exists"))
     }
 
     fn remove_program(&mut self, exhibit: &str) {
@@ -608,14 +761,20 @@ impl Engine {
     }
 
     fn bus(&mut self, seq: u64, message: &gst::Message) {
-        let Some(idx) = self.programs.iter().position(|p| p.seq == seq) else { return };
+        let Some(idx) = self.programs.iter().position(|p| p.seq == seq) else {
+            return;
+        };
         use gst::MessageView;
         match message.view() {
             MessageView::AsyncDone(_) => {
                 let p = &mut self.programs[idx];
                 if !p.prerolled {
                     p.prerolled = true;
-                    let duration = if p.kind == ExhibitKind::Image { None } else { p.duration() };
+                    let duration = if p.kind == ExhibitKind::Image {
+                        None
+                    } else {
+                        p.duration()
+                    };
                     let has_video = p.video_linked.load(Ordering::SeqCst);
                     if !has_video && p.kind != ExhibitKind::Audio {
                         let exhibit = p.exhibit.clone();
@@ -624,7 +783,9 @@ impl Engine {
                             screen: None,
                             error: err(
                                 ErrorCode::MediaCorrupt,
-                                format!("Exhibit {exhibit} has no picture that this kiosk can decode. The file may be damaged. Other exhibits still play."),
+                                format!(
+                                    "Exhibit {exhibit} has no picture that this kiosk can decode. The file may be damaged. Other exhibits still play."
+                                ),
                             ),
                         });
                         self.remove_program(&exhibit);
@@ -642,7 +803,9 @@ impl Engine {
                 let p = &mut self.programs[idx];
                 p.playing = false;
                 let _ = p.pipeline.set_state(gst::State::Paused);
-                (self.emit)(Event::Eos { exhibit: p.exhibit.clone() });
+                (self.emit)(Event::Eos {
+                    exhibit: p.exhibit.clone(),
+                });
             }
             MessageView::Element(e) if gstreamer_pbutils::MissingPluginMessage::is(e) => {
                 // A typical missing-plugin note precedes the error; remember it for the error text.
@@ -671,7 +834,9 @@ impl Engine {
                 let gerr = e.error();
                 let code = if gerr.matches(gst::StreamError::CodecNotFound) {
                     ErrorCode::DecoderMissing
-                } else if gerr.matches(gst::ResourceError::NotFound) || gerr.matches(gst::ResourceError::OpenRead) {
+                } else if gerr.matches(gst::ResourceError::NotFound)
+                    || gerr.matches(gst::ResourceError::OpenRead)
+                {
                     ErrorCode::NotCached
                 } else if gerr.matches(gst::StreamError::TypeNotFound)
                     || gerr.matches(gst::StreamError::Decode)
@@ -684,8 +849,12 @@ impl Engine {
                     ErrorCode::Internal
                 };
                 let advice = match code {
-                    ErrorCode::MediaCorrupt => "The file may be damaged. Other exhibits still play.",
-                    ErrorCode::DecoderMissing => "This kiosk cannot decode it. Other exhibits still play.",
+                    ErrorCode::MediaCorrupt => {
+                        "The file may be damaged. Other exhibits still play."
+                    }
+                    ErrorCode::DecoderMissing => {
+                        "This kiosk cannot decode it. Other exhibits still play."
+                    }
                     _ => "Other exhibits still play.",
                 };
                 let src = e.src().map(|s| s.name().to_string()).unwrap_or_default();
@@ -693,7 +862,10 @@ impl Engine {
                 (self.emit)(Event::Error {
                     exhibit: Some(p.exhibit.clone()),
                     screen: None,
-                    error: err(code, format!("Exhibit {} cannot play: {gerr}. {advice}", p.exhibit)),
+                    error: err(
+                        code,
+                        format!("Exhibit {} cannot play: {gerr}. {advice}", p.exhibit),
+                    ),
                 });
                 let e = p.exhibit.clone();
                 self.remove_program(&e);
@@ -749,11 +921,18 @@ impl Program {
     /// The media's duration, asked of the decoder (an audio exhibit's slate source has none).
     fn duration(&self) -> Option<u64> {
         let decode = self.pipeline.by_name("decode")?;
-        decode.query_duration::<gst::ClockTime>().map(|d| d.mseconds())
+        decode
+            .query_duration::<gst::ClockTime>()
+            .map(|d| d.mseconds())
     }
 }
 
-fn seek(p: &Program, rate: f64, start: gst::ClockTime, stop: Option<gst::ClockTime>) -> Result<(), WireError> {
+fn seek(
+    p: &Program,
+    rate: f64,
+    start: gst::ClockTime,
+    stop: Option<gst::ClockTime>,
+) -> Result<(), WireError> {
     let flags = gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE;
     let (stop_type, stop) = match stop {
         Some(s) => (gst::SeekType::Set, Some(s)),
@@ -761,7 +940,12 @@ fn seek(p: &Program, rate: f64, start: gst::ClockTime, stop: Option<gst::ClockTi
     };
     p.pipeline
         .seek(rate, flags, gst::SeekType::Set, start, stop_type, stop)
-        .map_err(|_| err(ErrorCode::InvalidState, format!("exhibit {} cannot seek there", p.exhibit)))
+        .map_err(|_| {
+            err(
+                ErrorCode::InvalidState,
+                format!("exhibit {} cannot seek there", p.exhibit),
+            )
+        })
 }
 
 /// The black slate shown on screens for an audio-only exhibit: its title and the elapsed time.
@@ -778,7 +962,10 @@ fn slate_source(title: &str) -> anyhow::Result<gst::Element> {
     if let Some(t) = bin.by_name("title") {
         t.set_property("text", format!("Audio exhibit\n{title}"));
     }
-    let src = bin.by_name("clock").and_then(|c| c.static_pad("src")).expect("slate has a clock src pad");
+    let src = bin
+        .by_name("clock")
+        .and_then(|c| c.static_pad("src"))
+        .expect("slate has a clock src pad");
     bin.add_pad(&gst::GhostPad::with_target(&src)?)?;
     Ok(bin.upcast())
 }
@@ -793,8 +980,12 @@ fn video_fanout(
 ) -> anyhow::Result<gst::Element> {
     let convert = gst::ElementFactory::make("videoconvert").build()?;
     // Phone video carries rotation tags; `automatic` honours them.
-    let flip = gst::ElementFactory::make("videoflip").property_from_str("video-direction", "auto").build()?;
-    let tee = gst::ElementFactory::make("tee").property("allow-not-linked", true).build()?;
+    let flip = gst::ElementFactory::make("videoflip")
+        .property_from_str("video-direction", "auto")
+        .build()?;
+    let tee = gst::ElementFactory::make("tee")
+        .property("allow-not-linked", true)
+        .build()?;
     let mut chain = vec![convert.clone(), flip];
     if is_image {
         chain.push(gst::ElementFactory::make("imagefreeze").build()?);
@@ -805,23 +996,30 @@ fn video_fanout(
 
     // Learn the frame duration for stepping back.
     let fd = frame_duration.clone();
-    convert.static_pad("sink").expect("sink pad").add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-        if let Some(gst::EventView::Caps(c)) = info.event().map(|e| e.view())
-            && let Ok(vi) = gstreamer_video::VideoInfo::from_caps(c.caps())
-            && vi.fps().numer() > 0
-        {
-            let nanos = 1_000_000_000u64 * vi.fps().denom() as u64 / vi.fps().numer() as u64;
-            *fd.lock().expect("fd") = Duration::from_nanos(nanos);
-        }
-        gst::PadProbeReturn::Ok
-    });
+    convert.static_pad("sink").expect("sink pad").add_probe(
+        gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, info| {
+            if let Some(gst::EventView::Caps(c)) = info.event().map(|e| e.view())
+                && let Ok(vi) = gstreamer_video::VideoInfo::from_caps(c.caps())
+                && vi.fps().numer() > 0
+            {
+                let nanos = 1_000_000_000u64 * vi.fps().denom() as u64 / vi.fps().numer() as u64;
+                *fd.lock().expect("fd") = Duration::from_nanos(nanos);
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
 
     let mut map = branches.lock().expect("branches");
     for t in targets {
         let (w, h) = t.child.map(|(_, w, h)| (w, h)).unwrap_or(HEADLESS_SIZE);
-        let queue = gst::ElementFactory::make("queue").property("max-size-buffers", 3u32).build()?;
+        let queue = gst::ElementFactory::make("queue")
+            .property("max-size-buffers", 3u32)
+            .build()?;
         let convert = gst::ElementFactory::make("videoconvert").build()?;
-        let scale = gst::ElementFactory::make("videoscale").property("add-borders", true).build()?;
+        let scale = gst::ElementFactory::make("videoscale")
+            .property("add-borders", true)
+            .build()?;
         let caps = gst::ElementFactory::make("capsfilter")
             .property(
                 "caps",
@@ -834,13 +1032,20 @@ fn video_fanout(
             .build()?;
         let sink = match t.child {
             Some((xid, _, _)) => {
-                let sink = gst::ElementFactory::make("ximagesink").property("handle-events", false).build()?;
-                let overlay = sink.clone().dynamic_cast::<gstreamer_video::VideoOverlay>().expect("ximagesink is an overlay");
+                let sink = gst::ElementFactory::make("ximagesink")
+                    .property("handle-events", false)
+                    .build()?;
+                let overlay = sink
+                    .clone()
+                    .dynamic_cast::<gstreamer_video::VideoOverlay>()
+                    .expect("ximagesink is an overlay");
                 // SAFETY: `xid` is a window we created and destroy only after this sink is in Null.
                 unsafe { overlay.set_window_handle(xid as usize) };
                 sink
             }
-            None => gst::ElementFactory::make("fakesink").property("sync", true).build()?,
+            None => gst::ElementFactory::make("fakesink")
+                .property("sync", true)
+                .build()?,
         };
         let elements = [&queue, &convert, &scale, &caps, &sink];
         pipeline.add_many(elements)?;
@@ -849,21 +1054,34 @@ fn video_fanout(
             e.sync_state_with_parent()?;
         }
         let target = t.clone();
-        sink.static_pad("sink").expect("sink pad").add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-            target.frames.fetch_add(1, Ordering::Relaxed);
-            let presented_at = target.pending.lock().expect("pending").remove(&target.screen);
-            if let Some(t0) = presented_at {
-                (target.emit)(Event::FirstFrame {
-                    exhibit: target.exhibit.clone(),
-                    screen: target.screen.clone(),
-                    latency_us: t0.elapsed().as_micros() as u64,
-                });
-            }
-            gst::PadProbeReturn::Ok
-        });
+        sink.static_pad("sink").expect("sink pad").add_probe(
+            gst::PadProbeType::BUFFER,
+            move |_, _| {
+                target.frames.fetch_add(1, Ordering::Relaxed);
+                let presented_at = target
+                    .pending
+                    .lock()
+                    .expect("pending")
+                    .remove(&target.screen);
+                if let Some(t0) = presented_at {
+                    (target.emit)(Event::FirstFrame {
+                        exhibit: target.exhibit.clone(),
+                        screen: target.screen.clone(),
+                        latency_us: t0.elapsed().as_micros() as u64,
+                    });
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
         let tee_pad = tee.request_pad_simple("src_%u").expect("tee request pad");
         tee_pad.link(&queue.static_pad("sink").expect("queue sink"))?;
-        map.insert(t.screen.clone(), Branch { child: t.child.map(|c| c.0), sink });
+        map.insert(
+            t.screen.clone(),
+            Branch {
+                child: t.child.map(|c| c.0),
+                sink,
+            },
+        );
     }
     drop(map);
     for e in &chain {
@@ -875,7 +1093,9 @@ fn video_fanout(
 /// `audioconvert ! audioresample ! scaletempo ! volume ! level ! sink`, linked to `pad`.
 fn audio_chain(pipeline: &gst::Pipeline, pad: &gst::Pad, sink_name: &str) -> anyhow::Result<()> {
     let bin = gst::parse::bin_from_description(
-        &format!("audioconvert ! audioresample ! scaletempo ! audioconvert ! volume name=volume ! level name=level post-messages=true interval=100000000 ! {sink_name}"),
+        &format!(
+            "audioconvert ! audioresample ! scaletempo ! audioconvert ! volume name=volume ! level name=level post-messages=true interval=100000000 ! {sink_name}"
+        ),
         true,
     )?;
     pipeline.add(&bin)?;

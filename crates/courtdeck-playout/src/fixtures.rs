@@ -11,17 +11,26 @@ use gstreamer::prelude::*;
 /// Runs a pipeline description that ends in a `filesink` to EOS.
 pub fn encode(description: &str) -> Result<()> {
     gst::init()?;
-    let pipeline = gst::parse::launch(description).with_context(|| format!("pipeline: {description}"))?;
-    pipeline.set_state(gst::State::Playing).context("starting the encoder")?;
+    let pipeline =
+        gst::parse::launch(description).with_context(|| format!("pipeline: {description}"))?;
+    pipeline
+        .set_state(gst::State::Playing)
+        .context("starting the encoder")?;
     let bus = pipeline.bus().expect("pipelines have a bus");
     let result = loop {
         let Some(msg) = bus.timed_pop(gst::ClockTime::from_seconds(300)) else {
-            break Err(anyhow::anyhow!("encoding did not finish in 300 s: {description}"));
+            break Err(anyhow::anyhow!(
+                "encoding did not finish in 300 s: {description}"
+            ));
         };
         match msg.view() {
             gst::MessageView::Eos(_) => break Ok(()),
             gst::MessageView::Error(e) => {
-                break Err(anyhow::anyhow!("{} ({:?}) in {description}", e.error(), e.debug()));
+                break Err(anyhow::anyhow!(
+                    "{} ({:?}) in {description}",
+                    e.error(),
+                    e.debug()
+                ));
             }
             _ => {}
         }

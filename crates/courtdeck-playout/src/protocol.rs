@@ -45,7 +45,9 @@ pub struct OutputSpec {
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {
     /// Replaces the set of outputs. Screens whose monitor is missing are reported, the rest work.
-    Configure { outputs: Vec<OutputSpec> },
+    Configure {
+        outputs: Vec<OutputSpec>,
+    },
     /// Prerolls an exhibit from the verified cache: paused on its first frame, invisible.
     Load {
         exhibit: String,
@@ -58,22 +60,39 @@ pub enum Command {
         restriction: String,
     },
     /// Shows a loaded exhibit on `screens` (already checked by the core; checked again here).
-    Present { exhibit: String, screens: Vec<String> },
+    Present {
+        exhibit: String,
+        screens: Vec<String>,
+    },
     /// Takes the on-air exhibit off every screen.
     Withdraw,
     /// Drops a loaded exhibit that is not on air.
-    Unload { exhibit: String },
+    Unload {
+        exhibit: String,
+    },
     Play,
     Pause,
     /// Accurate seek of the on-air exhibit.
-    Seek { position_ms: u64 },
+    Seek {
+        position_ms: u64,
+    },
     /// Frame step while paused: positive forward, negative back.
-    Step { frames: i32 },
+    Step {
+        frames: i32,
+    },
     /// 0.25 to 2.0, pitch kept.
-    SetRate { rate: f64 },
+    SetRate {
+        rate: f64,
+    },
     /// Plays `[start_ms, end_ms)` of the on-air exhibit and stops exactly at the end.
-    PlayClip { start_ms: u64, end_ms: u64 },
-    Blank { screen: String, blank: bool },
+    PlayClip {
+        start_ms: u64,
+        end_ms: u64,
+    },
+    Blank {
+        screen: String,
+        blank: bool,
+    },
     BlankAll,
     /// Frames rendered per screen since Configure: a readback for tests and checks.
     Stats,
@@ -99,7 +118,10 @@ pub struct ScreenStats {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Hello { protocol_version: u32, pid: u32 },
+    Hello {
+        protocol_version: u32,
+        pid: u32,
+    },
     Reply {
         id: u64,
         #[serde(default)]
@@ -108,14 +130,35 @@ pub enum Event {
         stats: Option<Vec<ScreenStats>>,
     },
     /// A loaded exhibit reached its first frame (paused, invisible).
-    Prerolled { exhibit: String, duration_ms: Option<u64>, has_video: bool, has_audio: bool },
+    Prerolled {
+        exhibit: String,
+        duration_ms: Option<u64>,
+        has_video: bool,
+        has_audio: bool,
+    },
     /// The first frame of an exhibit reached a screen's sink after Present.
-    FirstFrame { exhibit: String, screen: String, latency_us: u64 },
-    Position { exhibit: String, position_ms: u64, duration_ms: Option<u64>, playing: bool, rate: f64 },
+    FirstFrame {
+        exhibit: String,
+        screen: String,
+        latency_us: u64,
+    },
+    Position {
+        exhibit: String,
+        position_ms: u64,
+        duration_ms: Option<u64>,
+        playing: bool,
+        rate: f64,
+    },
     /// Playback reached the end (or a clip's out point) and holds the last frame.
-    Eos { exhibit: String },
+    Eos {
+        exhibit: String,
+    },
     /// Something failed; `exhibit` names it when it is about one exhibit. Other exhibits go on.
-    Error { exhibit: Option<String>, screen: Option<String>, error: WireError },
+    Error {
+        exhibit: Option<String>,
+        screen: Option<String>,
+        error: WireError,
+    },
 }
 
 impl Event {

@@ -39,35 +39,46 @@ fn run() -> anyhow::Result<()> {
     });
     let (tx, rx) = mpsc::channel();
     let mut engine = Engine::new(emit.clone(), tx.clone())?;
-    emit(Event::Hello { protocol_version: PROTOCOL_VERSION, pid: std::process::id() });
+    emit(Event::Hello {
+        protocol_version: PROTOCOL_VERSION,
+        pid: std::process::id(),
+    });
 
     let reader_tx = tx.clone();
     let reader_emit = emit.clone();
-    std::thread::Builder::new().name("stdin".into()).spawn(move || {
-        let stdin = std::io::stdin();
-        for line in stdin.lock().lines() {
-            let Ok(line) = line else { break };
-            if line.trim().is_empty() {
-                continue;
-            }
-            match serde_json::from_str::<Request>(&line) {
-                Ok(req) => {
-                    if reader_tx.send(Msg::Request { id: req.id, command: req.command }).is_err() {
-                        break;
-                    }
+    std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let stdin = std::io::stdin();
+            for line in stdin.lock().lines() {
+                let Ok(line) = line else { break };
+                if line.trim().is_empty() {
+                    continue;
                 }
-                Err(e) => reader_emit(Event::Error {
-                    exhibit: None,
-                    screen: None,
-                    error: crate::protocol::WireError {
-                        code: courtdeck_core::ErrorCode::Internal.as_str().into(),
-                        message: format!("unreadable request: {e}"),
-                    },
-                }),
+                match serde_json::from_str::<Request>(&line) {
+                    Ok(req) => {
+                        if reader_tx
+                            .send(Msg::Request {
+                                id: req.id,
+                                command: req.command,
+                            })
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                    Err(e) => reader_emit(Event::Error {
+                        exhibit: None,
+                        screen: None,
+                        error: crate::protocol::WireError {
+                            code: courtdeck_core::ErrorCode::Internal.as_str().into(),
+                            message: format!("unreadable request: {e}"),
+                        },
+                    }),
+                }
             }
-        }
-        let _ = reader_tx.send(Msg::Hangup);
-    })?;
+            let _ = reader_tx.send(Msg::Hangup);
+        })?;
 
     // Position ticks run on a deadline, not on idleness, so a busy bus cannot starve them.
     let mut next_tick = std::time::Instant::now() + TICK;

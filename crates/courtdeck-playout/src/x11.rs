@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use x11rb::connection::Connection;
 use x11rb::protocol::randr::ConnectionExt as _;
 use x11rb::protocol::xproto::{
-    AtomEnum, ConfigureWindowAux, ConnectionExt as _, CreateWindowAux, EventMask, PropMode, StackMode, Window,
-    WindowClass,
+    AtomEnum, ConfigureWindowAux, ConnectionExt as _, CreateWindowAux, EventMask, PropMode,
+    StackMode, Window, WindowClass,
 };
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
@@ -34,14 +34,17 @@ pub struct Display {
 
 impl std::fmt::Debug for Display {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Display").field("root", &self.root).finish_non_exhaustive()
+        f.debug_struct("Display")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
     }
 }
 
 impl Display {
     /// Connects to `$DISPLAY`.
     pub fn connect() -> Result<Display> {
-        let (conn, screen_num) = x11rb::connect(None).context("cannot open the X display (is DISPLAY set?)")?;
+        let (conn, screen_num) =
+            x11rb::connect(None).context("cannot open the X display (is DISPLAY set?)")?;
         let screen = &conn.setup().roots[screen_num];
         Ok(Display {
             root: screen.root,
@@ -54,7 +57,11 @@ impl Display {
 
     /// The monitors, in RandR's order (primary first).
     pub fn monitors(&self) -> Result<Vec<Monitor>> {
-        let reply = self.conn.randr_get_monitors(self.root, false)?.reply().context("RandR GetMonitors")?;
+        let reply = self
+            .conn
+            .randr_get_monitors(self.root, false)?
+            .reply()
+            .context("RandR GetMonitors")?;
         let mut out = Vec::new();
         for m in reply.monitors {
             let name = self.conn.get_atom_name(m.name)?.reply()?.name;
@@ -88,9 +95,16 @@ impl Display {
                 .override_redirect(1)
                 .event_mask(EventMask::NO_EVENT),
         )?;
-        self.conn.change_property8(PropMode::REPLACE, win, AtomEnum::WM_NAME, AtomEnum::STRING, title.as_bytes())?;
+        self.conn.change_property8(
+            PropMode::REPLACE,
+            win,
+            AtomEnum::WM_NAME,
+            AtomEnum::STRING,
+            title.as_bytes(),
+        )?;
         self.conn.map_window(win)?;
-        self.conn.configure_window(win, &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE))?;
+        self.conn
+            .configure_window(win, &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE))?;
         self.sync()?;
         Ok(win)
     }
@@ -117,7 +131,8 @@ impl Display {
 
     pub fn map(&self, win: Window) -> Result<()> {
         self.conn.map_window(win)?;
-        self.conn.configure_window(win, &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE))?;
+        self.conn
+            .configure_window(win, &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE))?;
         self.sync()
     }
 

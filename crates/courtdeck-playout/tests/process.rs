@@ -26,12 +26,21 @@ fn exe() -> PathBuf {
 async fn start() -> PlayoutClient {
     // SAFETY: set before any thread of ours reads the environment; the child inherits it.
     unsafe { std::env::set_var("COURTDECK_AUDIO_SINK", "fakesink sync=true") };
-    PlayoutClient::start(exe(), vec![headless("bench", "bench"), headless("public", "public_gallery")])
-        .await
-        .unwrap()
+    PlayoutClient::start(
+        exe(),
+        vec![
+            headless("bench", "bench"),
+            headless("public", "public_gallery"),
+        ],
+    )
+    .await
+    .unwrap()
 }
 
-async fn wait_for<T>(rx: &mut Receiver<ClientEvent>, mut f: impl FnMut(&ClientEvent) -> Option<T>) -> T {
+async fn wait_for<T>(
+    rx: &mut Receiver<ClientEvent>,
+    mut f: impl FnMut(&ClientEvent) -> Option<T>,
+) -> T {
     tokio::time::timeout(Duration::from_secs(60), async {
         loop {
             let ev = rx.recv().await.expect("event stream open");
@@ -44,7 +53,10 @@ async fn wait_for<T>(rx: &mut Receiver<ClientEvent>, mut f: impl FnMut(&ClientEv
     .expect("the awaited event arrived within 60 s")
 }
 
-fn media() -> (tempfile::TempDir, Vec<(courtdeck_playout::fixtures::DemoFile, PathBuf)>) {
+fn media() -> (
+    tempfile::TempDir,
+    Vec<(courtdeck_playout::fixtures::DemoFile, PathBuf)>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let files = courtdeck_playout::fixtures::demo_media(dir.path()).unwrap();
     (dir, files)
@@ -68,45 +80,89 @@ async fn present_play_blank_and_survive_a_crash() {
     let client = start().await;
     let mut rx = client.subscribe();
 
-    client.request(load("JS/1", cctv, "video", "open")).await.unwrap();
+    client
+        .request(load("JS/1", cctv, "video", "open"))
+        .await
+        .unwrap();
     let duration = wait_for(&mut rx, |e| match e {
-        ClientEvent::Playout(Event::Prerolled { exhibit, duration_ms, .. }) if exhibit == "JS/1" => Some(*duration_ms),
+        ClientEvent::Playout(Event::Prerolled {
+            exhibit,
+            duration_ms,
+            ..
+        }) if exhibit == "JS/1" => Some(*duration_ms),
         _ => None,
     })
     .await;
     assert!(duration.unwrap() >= 19_000, "duration {duration:?}");
 
     client
-        .request(Command::Present { exhibit: "JS/1".into(), screens: vec!["bench".into(), "public".into()] })
+        .request(Command::Present {
+            exhibit: "JS/1".into(),
+            screens: vec!["bench".into(), "public".into()],
+        })
         .await
         .unwrap();
     client.request(Command::Play).await.unwrap();
     // Wait for playback to advance past one second, by the engine's own position reports.
     wait_for(&mut rx, |e| match e {
-        ClientEvent::Playout(Event::Position { position_ms, playing: true, .. }) if *position_ms > 1000 => Some(()),
+        ClientEvent::Playout(Event::Position {
+            position_ms,
+            playing: true,
+            ..
+        }) if *position_ms > 1000 => Some(()),
         _ => None,
     })
     .await;
-    client.request(Command::Blank { screen: "public".into(), blank: true }).await.unwrap();
+    client
+        .request(Command::Blank {
+            screen: "public".into(),
+            blank: true,
+        })
+        .await
+        .unwrap();
     let stats = client.request(Command::Stats).await.unwrap().unwrap();
     let by = |s: &str| stats.iter().find(|x| x.screen == s).unwrap().clone();
-    assert!(by("bench").frames > 20, "bench rendered {} frames", by("bench").frames);
-    assert!(by("public").frames > 20, "public rendered {} frames", by("public").frames);
+    assert!(
+        by("bench").frames > 20,
+        "bench rendered {} frames",
+        by("bench").frames
+    );
+    assert!(
+        by("public").frames > 20,
+        "public rendered {} frames",
+        by("public").frames
+    );
     assert_eq!(by("bench").showing.as_deref(), Some("JS/1"));
     assert_eq!(by("public").showing, None, "blanked");
 
     // Defence in depth: the process itself refuses a restricted route.
-    client.request(load("JS/3", abe, "video", "no_public")).await.unwrap();
+    client
+        .request(load("JS/3", abe, "video", "no_public"))
+        .await
+        .unwrap();
     let refused = client
-        .request(Command::Present { exhibit: "JS/3".into(), screens: vec!["public".into()] })
+        .request(Command::Present {
+            exhibit: "JS/3".into(),
+            screens: vec!["public".into()],
+        })
         .await
         .unwrap_err();
-    assert_eq!(refused.code, courtdeck_core::ErrorCode::RestrictedRoute, "{refused}");
+    assert_eq!(
+        refused.code,
+        courtdeck_core::ErrorCode::RestrictedRoute,
+        "{refused}"
+    );
 
     // Kill -9 the process: the supervisor reports it, restarts it and re-configures the outputs.
     let pid = client.pid().await.unwrap();
-    std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
-    wait_for(&mut rx, |e| matches!(e, ClientEvent::Restarting { .. }).then_some(())).await;
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    wait_for(&mut rx, |e| {
+        matches!(e, ClientEvent::Restarting { .. }).then_some(())
+    })
+    .await;
     let new_pid = wait_for(&mut rx, |e| match e {
         ClientEvent::Restarted { pid } => Some(*pid),
         _ => None,
@@ -114,7 +170,10 @@ async fn present_play_blank_and_survive_a_crash() {
     .await;
     assert_ne!(new_pid, pid);
     let stats = client.request(Command::Stats).await.unwrap().unwrap();
-    assert!(stats.iter().all(|s| s.showing.is_none()), "nothing resumes by itself: {stats:?}");
+    assert!(
+        stats.iter().all(|s| s.showing.is_none()),
+        "nothing resumes by itself: {stats:?}"
+    );
     client.shutdown().await;
 }
 
@@ -125,19 +184,33 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
     let bytes = std::fs::read(&files[0].1).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
     let garbage = dir.path().join("not-video.mp4");
-    std::fs::write(&garbage, b"this is a text file, named as if it were video".repeat(100)).unwrap();
+    std::fs::write(
+        &garbage,
+        b"this is a text file, named as if it were video".repeat(100),
+    )
+    .unwrap();
     let empty = dir.path().join("empty.mp4");
     std::fs::write(&empty, b"").unwrap();
 
     let client = start().await;
     let mut rx = client.subscribe();
 
-    let err = client.request(load("X/1", &empty, "video", "open")).await.unwrap_err();
+    let err = client
+        .request(load("X/1", &empty, "video", "open"))
+        .await
+        .unwrap_err();
     assert_eq!(err.code, courtdeck_core::ErrorCode::MediaCorrupt, "{err}");
 
-    client.request(load("X/2", &garbage, "video", "open")).await.unwrap();
+    client
+        .request(load("X/2", &garbage, "video", "open"))
+        .await
+        .unwrap();
     let error = wait_for(&mut rx, |e| match e {
-        ClientEvent::Playout(Event::Error { exhibit: Some(x), error, .. }) if x == "X/2" => Some(error.clone()),
+        ClientEvent::Playout(Event::Error {
+            exhibit: Some(x),
+            error,
+            ..
+        }) if x == "X/2" => Some(error.clone()),
         _ => None,
     })
     .await;
@@ -145,8 +218,15 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
     assert!(error.message.contains("X/2"), "{error:?}");
 
     // After failures, a good exhibit still plays.
-    client.request(load("JS/1", &files[0].1, "video", "open")).await.unwrap();
-    wait_for(&mut rx, |e| matches!(e, ClientEvent::Playout(Event::Prerolled { exhibit, .. }) if exhibit == "JS/1").then_some(())).await;
+    client
+        .request(load("JS/1", &files[0].1, "video", "open"))
+        .await
+        .unwrap();
+    wait_for(&mut rx, |e| {
+        matches!(e, ClientEvent::Playout(Event::Prerolled { exhibit, .. }) if exhibit == "JS/1")
+            .then_some(())
+    })
+    .await;
     let _ = truncated;
     client.shutdown().await;
 }

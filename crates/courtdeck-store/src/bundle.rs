@@ -9,11 +9,14 @@ use std::path::{Component, Path};
 use std::time::Duration;
 
 use courtdeck_core::{
-    CaseId, CaseManifest, Clip, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing, Restriction,
+    CaseId, CaseManifest, Clip, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing,
+    Restriction,
 };
 use serde::Deserialize;
 
-use crate::{DirStore, StoreError, blob_path, cache::hash_file, court_list_path, manifest_path, wire};
+use crate::{
+    DirStore, StoreError, blob_path, cache::hash_file, court_list_path, manifest_path, wire,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,7 +73,11 @@ fn invalid(reason: impl std::fmt::Display) -> StoreError {
 }
 
 fn media_type_for(file: &str) -> &'static str {
-    let ext = file.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    let ext = file
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     match ext.as_str() {
         "mp4" | "m4v" => "video/mp4",
         "m4a" => "audio/mp4",
@@ -91,37 +98,57 @@ fn media_type_for(file: &str) -> &'static str {
 }
 
 /// Publishes `media_dir` described by `desc` into `store`. Returns the manifest written.
-pub fn bundle(store: &DirStore, media_dir: &Path, desc: &BundleDescription) -> Result<CaseManifest, StoreError> {
+pub fn bundle(
+    store: &DirStore,
+    media_dir: &Path,
+    desc: &BundleDescription,
+) -> Result<CaseManifest, StoreError> {
     let case_id = CaseId::parse(&desc.case_id).map_err(invalid)?;
     let mut exhibits = Vec::new();
     for e in &desc.exhibits {
         // The file must be a plain name inside the media folder: no absolute paths, no `..`.
         let rel = Path::new(&e.file);
         if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(invalid(format!("file {:?} must be a name inside the media folder", e.file)));
+            return Err(invalid(format!(
+                "file {:?} must be a name inside the media folder",
+                e.file
+            )));
         }
         let src = media_dir.join(rel);
-        let sha256 = hash_file(&src).map_err(|err| StoreError::io(format!("reading {}", src.display()), err))?;
-        let size = fs::metadata(&src).map_err(|err| StoreError::io(format!("reading {}", src.display()), err))?.len();
+        let sha256 = hash_file(&src)
+            .map_err(|err| StoreError::io(format!("reading {}", src.display()), err))?;
+        let size = fs::metadata(&src)
+            .map_err(|err| StoreError::io(format!("reading {}", src.display()), err))?
+            .len();
         let dest = store.root().join(blob_path(&sha256));
         if !dest.exists() {
             fs::create_dir_all(dest.parent().expect("blob has a parent"))
                 .map_err(|err| StoreError::io("creating the blob folder", err))?;
             let tmp = dest.with_extension("part");
-            fs::copy(&src, &tmp).map_err(|err| StoreError::io(format!("copying {}", src.display()), err))?;
+            fs::copy(&src, &tmp)
+                .map_err(|err| StoreError::io(format!("copying {}", src.display()), err))?;
             fs::rename(&tmp, &dest).map_err(|err| StoreError::io("publishing a blob", err))?;
         }
         let clips = e
             .clips
             .iter()
-            .map(|c| Clip::new(&c.label, Duration::from_millis(c.start_ms), Duration::from_millis(c.end_ms)))
+            .map(|c| {
+                Clip::new(
+                    &c.label,
+                    Duration::from_millis(c.start_ms),
+                    Duration::from_millis(c.end_ms),
+                )
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid)?;
         exhibits.push(Exhibit {
             reference: ExhibitRef::parse(&e.reference).map_err(invalid)?,
             title: e.title.clone(),
             kind: ExhibitKind::parse(&e.kind).map_err(invalid)?,
-            media_type: e.media_type.clone().unwrap_or_else(|| media_type_for(&e.file).into()),
+            media_type: e
+                .media_type
+                .clone()
+                .unwrap_or_else(|| media_type_for(&e.file).into()),
             size,
             sha256,
             restriction: Restriction::parse(&e.restriction).map_err(invalid)?,
@@ -129,7 +156,8 @@ pub fn bundle(store: &DirStore, media_dir: &Path, desc: &BundleDescription) -> R
             clips,
         });
     }
-    let manifest = CaseManifest::new(case_id.clone(), desc.title.clone(), exhibits).map_err(invalid)?;
+    let manifest =
+        CaseManifest::new(case_id.clone(), desc.title.clone(), exhibits).map_err(invalid)?;
     let doc = serde_json::to_vec_pretty(&wire::manifest_doc(&manifest)).expect("serialisable");
     // Re-parse what we are about to publish, so that bundle can never write a manifest a kiosk refuses.
     wire::parse_manifest(&doc)?;
@@ -137,7 +165,10 @@ pub fn bundle(store: &DirStore, media_dir: &Path, desc: &BundleDescription) -> R
 
     if let Some(l) = &desc.listing {
         let court = CourtId::parse(&l.court).map_err(invalid)?;
-        let date = l.date.parse().map_err(|e| invalid(format!("listing date {:?}: {e}", l.date)))?;
+        let date = l
+            .date
+            .parse()
+            .map_err(|e| invalid(format!("listing date {:?}: {e}", l.date)))?;
         let path = store.root().join(court_list_path(&court, date));
         let mut hearings = match fs::read(&path) {
             Ok(bytes) => wire::parse_court_list(&bytes)?.hearings,
@@ -161,7 +192,8 @@ pub fn bundle(store: &DirStore, media_dir: &Path, desc: &BundleDescription) -> R
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = path.parent().expect("document has a parent");
-    fs::create_dir_all(dir).map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
+    fs::create_dir_all(dir)
+        .map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
     let tmp = path.with_extension("json.part");
     fs::write(&tmp, bytes).map_err(|e| StoreError::io(format!("writing {}", tmp.display()), e))?;
     fs::rename(&tmp, path).map_err(|e| StoreError::io(format!("writing {}", path.display()), e))
@@ -218,20 +250,28 @@ mod tests {
         assert_eq!(read.exhibits()[1].restriction, Restriction::NoPublic);
         assert_eq!(read.exhibits()[0].media_type, "video/mp4");
 
-        let list = read_court_list(&store, &CourtId::parse("courtroom-2").unwrap(), "2026-11-26".parse().unwrap())
-            .unwrap()
-            .unwrap();
+        let list = read_court_list(
+            &store,
+            &CourtId::parse("courtroom-2").unwrap(),
+            "2026-11-26".parse().unwrap(),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(list.hearings.len(), 1);
         // Bundling again replaces the listing rather than duplicating it.
         bundle(&store, media.path(), &desc).unwrap();
-        let list = read_court_list(&store, &list.court, list.date).unwrap().unwrap();
+        let list = read_court_list(&store, &list.court, list.date)
+            .unwrap()
+            .unwrap();
         assert_eq!(list.hearings.len(), 1);
 
         let cache = Cache::new(cache_dir.path());
         let mut last = None;
         for e in read.exhibits() {
             assert_eq!(cache.verified_path(e), None);
-            let path = cache.fetch(&store, e, &AtomicBool::new(false), &mut |p| last = Some(p)).unwrap();
+            let path = cache
+                .fetch(&store, e, &AtomicBool::new(false), &mut |p| last = Some(p))
+                .unwrap();
             assert_eq!(cache.verified_path(e), Some(path.clone()));
             assert_eq!(hash_file(&path).unwrap(), e.sha256);
             cache.verify(e).unwrap();
@@ -267,10 +307,18 @@ mod tests {
         fs::write(&blob, bytes).unwrap();
 
         let cache = Cache::new(cache_dir.path());
-        let err = cache.fetch(&store, e, &AtomicBool::new(false), &mut |_| {}).unwrap_err();
+        let err = cache
+            .fetch(&store, e, &AtomicBool::new(false), &mut |_| {})
+            .unwrap_err();
         assert_eq!(err.code(), courtdeck_core::ErrorCode::HashMismatch, "{err}");
         assert_eq!(cache.verified_path(e), None);
-        assert!(!cache_dir.path().join("tmp").join(format!("{}.part", e.sha256)).exists());
+        assert!(
+            !cache_dir
+                .path()
+                .join("tmp")
+                .join(format!("{}.part", e.sha256))
+                .exists()
+        );
     }
 
     #[test]

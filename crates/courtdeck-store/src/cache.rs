@@ -44,7 +44,9 @@ impl Cache {
     }
 
     fn part_path(&self, digest: &Sha256Digest) -> PathBuf {
-        self.root.join("tmp").join(format!("{}.part", digest.to_hex()))
+        self.root
+            .join("tmp")
+            .join(format!("{}.part", digest.to_hex()))
     }
 
     /// The verified file for `exhibit`, if it is cached with the right size. No hashing: see the module
@@ -66,22 +68,30 @@ impl Cache {
         progress: &mut dyn FnMut(FetchProgress),
     ) -> Result<PathBuf, StoreError> {
         if let Some(path) = self.verified_path(exhibit) {
-            progress(FetchProgress { done: exhibit.size, total: exhibit.size });
+            progress(FetchProgress {
+                done: exhibit.size,
+                total: exhibit.size,
+            });
             return Ok(path);
         }
         let what = format!("exhibit {}", exhibit.reference);
         let part = self.part_path(&exhibit.sha256);
         let tmp_dir = part.parent().expect("part has a parent");
-        fs::create_dir_all(tmp_dir).map_err(|e| StoreError::io(format!("creating {}", tmp_dir.display()), e))?;
+        fs::create_dir_all(tmp_dir)
+            .map_err(|e| StoreError::io(format!("creating {}", tmp_dir.display()), e))?;
         // One writer per blob, across threads and processes (the app's prefetch and a clerk's `courtdeck
         // fetch` may race): an exclusive lock on a sidecar file, held until this call returns.
         let lock_path = part.with_extension("lock");
-        let lock = File::create(&lock_path).map_err(|e| StoreError::io(format!("creating {}", lock_path.display()), e))?;
+        let lock = File::create(&lock_path)
+            .map_err(|e| StoreError::io(format!("creating {}", lock_path.display()), e))?;
         rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
             .map_err(|e| StoreError::io("locking a fetch", std::io::Error::from(e)))?;
         if let Some(path) = self.verified_path(exhibit) {
             // Someone else finished it while we waited.
-            progress(FetchProgress { done: exhibit.size, total: exhibit.size });
+            progress(FetchProgress {
+                done: exhibit.size,
+                total: exhibit.size,
+            });
             return Ok(path);
         }
 
@@ -91,7 +101,9 @@ impl Cache {
         if let Ok(mut existing) = File::open(&part) {
             let mut buf = vec![0u8; CHUNK];
             loop {
-                let n = existing.read(&mut buf).map_err(|e| StoreError::io("reading a partial fetch", e))?;
+                let n = existing
+                    .read(&mut buf)
+                    .map_err(|e| StoreError::io("reading a partial fetch", e))?;
                 if n == 0 {
                     break;
                 }
@@ -113,7 +125,10 @@ impl Cache {
             .map_err(|e| StoreError::io(format!("creating {}", part.display()), e))?;
         let mut reader = store.open_blob(&exhibit.sha256, done)?;
         let mut buf = vec![0u8; CHUNK];
-        progress(FetchProgress { done, total: exhibit.size });
+        progress(FetchProgress {
+            done,
+            total: exhibit.size,
+        });
         loop {
             if cancel.load(Ordering::Relaxed) {
                 return Err(StoreError::Io {
@@ -121,7 +136,9 @@ impl Cache {
                     source: std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"),
                 });
             }
-            let n = reader.read(&mut buf).map_err(|e| StoreError::io(format!("downloading {what}"), e))?;
+            let n = reader
+                .read(&mut buf)
+                .map_err(|e| StoreError::io(format!("downloading {what}"), e))?;
             if n == 0 {
                 break;
             }
@@ -129,17 +146,30 @@ impl Cache {
             if done > exhibit.size {
                 drop(out);
                 let _ = fs::remove_file(&part);
-                return Err(StoreError::SizeMismatch { what, expected: exhibit.size, actual: done });
+                return Err(StoreError::SizeMismatch {
+                    what,
+                    expected: exhibit.size,
+                    actual: done,
+                });
             }
             hasher.update(&buf[..n]);
-            out.write_all(&buf[..n]).map_err(|e| StoreError::io(format!("writing {what}"), e))?;
-            progress(FetchProgress { done, total: exhibit.size });
+            out.write_all(&buf[..n])
+                .map_err(|e| StoreError::io(format!("writing {what}"), e))?;
+            progress(FetchProgress {
+                done,
+                total: exhibit.size,
+            });
         }
-        out.sync_all().map_err(|e| StoreError::io(format!("saving {what}"), e))?;
+        out.sync_all()
+            .map_err(|e| StoreError::io(format!("saving {what}"), e))?;
         drop(out);
         if done != exhibit.size {
             let _ = fs::remove_file(&part);
-            return Err(StoreError::SizeMismatch { what, expected: exhibit.size, actual: done });
+            return Err(StoreError::SizeMismatch {
+                what,
+                expected: exhibit.size,
+                actual: done,
+            });
         }
         let actual = Sha256Digest::from_bytes(hasher.finalize().into());
         if actual != exhibit.sha256 {
@@ -152,11 +182,16 @@ impl Cache {
         }
         let dest = self.path_of(&exhibit.sha256);
         let dir = dest.parent().expect("cache path has a parent");
-        fs::create_dir_all(dir).map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
-        let mut perms = fs::metadata(&part).map_err(|e| StoreError::io("reading a fetched file", e))?.permissions();
+        fs::create_dir_all(dir)
+            .map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
+        let mut perms = fs::metadata(&part)
+            .map_err(|e| StoreError::io("reading a fetched file", e))?
+            .permissions();
         perms.set_readonly(true);
-        fs::set_permissions(&part, perms).map_err(|e| StoreError::io("protecting a fetched file", e))?;
-        fs::rename(&part, &dest).map_err(|e| StoreError::io(format!("moving {what} into the cache"), e))?;
+        fs::set_permissions(&part, perms)
+            .map_err(|e| StoreError::io("protecting a fetched file", e))?;
+        fs::rename(&part, &dest)
+            .map_err(|e| StoreError::io(format!("moving {what} into the cache"), e))?;
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
@@ -181,7 +216,8 @@ impl Cache {
     }
 
     fn check_free_space(&self, needed: u64, what: &str) -> Result<(), StoreError> {
-        fs::create_dir_all(&self.root).map_err(|e| StoreError::io(format!("creating {}", self.root.display()), e))?;
+        fs::create_dir_all(&self.root)
+            .map_err(|e| StoreError::io(format!("creating {}", self.root.display()), e))?;
         let stat = rustix::fs::statvfs(&self.root)
             .map_err(|e| StoreError::io("checking free disk space", std::io::Error::from(e)))?;
         let free = stat.f_bavail.saturating_mul(stat.f_frsize);

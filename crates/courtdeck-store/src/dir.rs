@@ -25,8 +25,14 @@ impl DirStore {
     /// Joins a store path made by this crate from validated segments. Refuses anything that could leave
     /// the root anyway, as a second line of defence.
     fn resolve(&self, rel: &str) -> Result<PathBuf, StoreError> {
-        if rel.starts_with('/') || rel.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
-            return Err(StoreError::Invalid(format!("refusing the store path {rel:?}")));
+        if rel.starts_with('/')
+            || rel
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            return Err(StoreError::Invalid(format!(
+                "refusing the store path {rel:?}"
+            )));
         }
         Ok(self.root.join(rel))
     }
@@ -64,10 +70,15 @@ impl EvidenceStore for DirStore {
         Ok(bytes)
     }
 
-    fn open_blob(&self, digest: &Sha256Digest, offset: u64) -> Result<Box<dyn Read + Send>, StoreError> {
+    fn open_blob(
+        &self,
+        digest: &Sha256Digest,
+        offset: u64,
+    ) -> Result<Box<dyn Read + Send>, StoreError> {
         let rel = blob_path(digest);
         let mut file = self.open(&rel)?;
-        file.seek(SeekFrom::Start(offset)).map_err(|e| StoreError::io(format!("seeking in {rel}"), e))?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| StoreError::io(format!("seeking in {rel}"), e))?;
         Ok(Box::new(file))
     }
 }

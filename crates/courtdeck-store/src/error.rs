@@ -14,11 +14,23 @@ pub enum StoreError {
     #[error(
         "the bytes of {what} do not match the manifest (expected sha256 {expected}, got {actual}); they were discarded"
     )]
-    HashMismatch { what: String, expected: String, actual: String },
+    HashMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+    },
     #[error("{what} has {actual} bytes but the manifest says {expected}; it was discarded")]
-    SizeMismatch { what: String, expected: u64, actual: u64 },
+    SizeMismatch {
+        what: String,
+        expected: u64,
+        actual: u64,
+    },
     #[error("not enough disk space for {what}: {missing} more bytes are needed in {dir}")]
-    DiskFull { what: String, missing: u64, dir: String },
+    DiskFull {
+        what: String,
+        missing: u64,
+        dir: String,
+    },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -31,9 +43,16 @@ impl StoreError {
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         if source.raw_os_error() == Some(28) {
             // ENOSPC: report it as what it is, so the usher sees "disk full", not an OS error.
-            return StoreError::DiskFull { what: context.into(), missing: 0, dir: String::new() };
+            return StoreError::DiskFull {
+                what: context.into(),
+                missing: 0,
+                dir: String::new(),
+            };
         }
-        StoreError::Io { context: context.into(), source }
+        StoreError::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -42,7 +61,9 @@ impl StoreError {
             StoreError::NotAuthorised => ErrorCode::NotAuthorised,
             StoreError::NotFound(_) => ErrorCode::NotFound,
             StoreError::Invalid(_) => ErrorCode::InvalidManifest,
-            StoreError::HashMismatch { .. } | StoreError::SizeMismatch { .. } => ErrorCode::HashMismatch,
+            StoreError::HashMismatch { .. } | StoreError::SizeMismatch { .. } => {
+                ErrorCode::HashMismatch
+            }
             StoreError::DiskFull { .. } => ErrorCode::DiskFull,
             StoreError::Io { .. } => ErrorCode::Internal,
         }

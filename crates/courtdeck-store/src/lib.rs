@@ -43,7 +43,11 @@ pub trait EvidenceStore: Send + Sync + std::fmt::Debug {
     fn read_document(&self, path: &str) -> Result<Vec<u8>, StoreError>;
 
     /// Opens the blob `digest` for reading, starting at byte `offset` (for resumed fetches).
-    fn open_blob(&self, digest: &Sha256Digest, offset: u64) -> Result<Box<dyn Read + Send>, StoreError>;
+    fn open_blob(
+        &self,
+        digest: &Sha256Digest,
+        offset: u64,
+    ) -> Result<Box<dyn Read + Send>, StoreError>;
 }
 
 pub fn court_list_path(court: &CourtId, date: Date) -> String {

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use courtdeck_core::{
-    CaseId, CaseManifest, Clip, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing, Restriction,
-    Sha256Digest,
+    CaseId, CaseManifest, Clip, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing,
+    Restriction, Sha256Digest,
 };
 use serde::{Deserialize, Serialize};
 
@@ -79,7 +79,10 @@ fn invalid(what: &str, reason: impl std::fmt::Display) -> StoreError {
 
 fn check_size(what: &str, bytes: &[u8]) -> Result<(), StoreError> {
     if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-        return Err(invalid(what, format!("it is larger than {MAX_DOCUMENT_BYTES} bytes")));
+        return Err(invalid(
+            what,
+            format!("it is larger than {MAX_DOCUMENT_BYTES} bytes"),
+        ));
     }
     Ok(())
 }
@@ -88,7 +91,9 @@ fn check_version(what: &str, v: u32) -> Result<(), StoreError> {
     if v != SCHEMA_VERSION {
         return Err(invalid(
             what,
-            format!("schema_version {v} is not supported (this Courtdeck reads version {SCHEMA_VERSION}); update Courtdeck"),
+            format!(
+                "schema_version {v} is not supported (this Courtdeck reads version {SCHEMA_VERSION}); update Courtdeck"
+            ),
         ));
     }
     Ok(())
@@ -97,7 +102,10 @@ fn check_version(what: &str, v: u32) -> Result<(), StoreError> {
 fn title(what: &str, field: &str, s: &str) -> Result<String, StoreError> {
     let t = s.trim();
     if t.is_empty() || t.chars().count() > MAX_TITLE_CHARS || t.chars().any(char::is_control) {
-        return Err(invalid(what, format!("{field} must be 1-{MAX_TITLE_CHARS} printable characters")));
+        return Err(invalid(
+            what,
+            format!("{field} must be 1-{MAX_TITLE_CHARS} printable characters"),
+        ));
     }
     Ok(t.to_owned())
 }
@@ -108,10 +116,16 @@ pub fn parse_court_list(bytes: &[u8]) -> Result<CourtList, StoreError> {
     let doc: CourtListDoc = serde_json::from_slice(bytes).map_err(|e| invalid(WHAT, e))?;
     check_version(WHAT, doc.schema_version)?;
     if doc.hearings.len() > MAX_HEARINGS {
-        return Err(invalid(WHAT, format!("it lists more than {MAX_HEARINGS} hearings")));
+        return Err(invalid(
+            WHAT,
+            format!("it lists more than {MAX_HEARINGS} hearings"),
+        ));
     }
     let court = CourtId::parse(&doc.court).map_err(|e| invalid(WHAT, e))?;
-    let date = doc.date.parse().map_err(|e| invalid(WHAT, format!("date {:?}: {e}", doc.date)))?;
+    let date = doc
+        .date
+        .parse()
+        .map_err(|e| invalid(WHAT, format!("date {:?}: {e}", doc.date)))?;
     let hearings = doc
         .hearings
         .iter()
@@ -125,8 +139,13 @@ pub fn parse_court_list(bytes: &[u8]) -> Result<CourtList, StoreError> {
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    CourtList::new(court, title(WHAT, "court_name", &doc.court_name)?, date, hearings)
-        .map_err(|e| invalid(WHAT, e))
+    CourtList::new(
+        court,
+        title(WHAT, "court_name", &doc.court_name)?,
+        date,
+        hearings,
+    )
+    .map_err(|e| invalid(WHAT, e))
 }
 
 pub fn parse_manifest(bytes: &[u8]) -> Result<CaseManifest, StoreError> {
@@ -135,29 +154,51 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<CaseManifest, StoreError> {
     let doc: ManifestDoc = serde_json::from_slice(bytes).map_err(|e| invalid(WHAT, e))?;
     check_version(WHAT, doc.schema_version)?;
     if doc.exhibits.len() > MAX_EXHIBITS {
-        return Err(invalid(WHAT, format!("it lists more than {MAX_EXHIBITS} exhibits")));
+        return Err(invalid(
+            WHAT,
+            format!("it lists more than {MAX_EXHIBITS} exhibits"),
+        ));
     }
     let case_id = CaseId::parse(&doc.case_id).map_err(|e| invalid(WHAT, e))?;
-    let exhibits = doc.exhibits.iter().map(parse_exhibit).collect::<Result<Vec<_>, _>>()?;
-    CaseManifest::new(case_id, title(WHAT, "title", &doc.title)?, exhibits).map_err(|e| invalid(WHAT, e))
+    let exhibits = doc
+        .exhibits
+        .iter()
+        .map(parse_exhibit)
+        .collect::<Result<Vec<_>, _>>()?;
+    CaseManifest::new(case_id, title(WHAT, "title", &doc.title)?, exhibits)
+        .map_err(|e| invalid(WHAT, e))
 }
 
 fn parse_exhibit(e: &ExhibitDoc) -> Result<Exhibit, StoreError> {
-    let reference = ExhibitRef::parse(&e.reference).map_err(|err| invalid("the case manifest", err))?;
+    let reference =
+        ExhibitRef::parse(&e.reference).map_err(|err| invalid("the case manifest", err))?;
     let what = format!("exhibit {reference}");
     let w = what.as_str();
     if e.size == 0 || e.size > MAX_BLOB_BYTES {
-        return Err(invalid(w, format!("size {} must be between 1 and {MAX_BLOB_BYTES} bytes", e.size)));
+        return Err(invalid(
+            w,
+            format!(
+                "size {} must be between 1 and {MAX_BLOB_BYTES} bytes",
+                e.size
+            ),
+        ));
     }
     if e.media_type.is_empty() || e.media_type.len() > 100 || !e.media_type.contains('/') {
-        return Err(invalid(w, format!("media_type {:?} is not a media type", e.media_type)));
+        return Err(invalid(
+            w,
+            format!("media_type {:?} is not a media type", e.media_type),
+        ));
     }
     let clips = e
         .clips
         .iter()
         .map(|c| {
-            Clip::new(&c.label, Duration::from_millis(c.start_ms), Duration::from_millis(c.end_ms))
-                .map_err(|err| invalid(w, err))
+            Clip::new(
+                &c.label,
+                Duration::from_millis(c.start_ms),
+                Duration::from_millis(c.end_ms),
+            )
+            .map_err(|err| invalid(w, err))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Exhibit {
@@ -230,7 +271,9 @@ mod tests {
     const HASH: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
     fn manifest(exhibits: &str) -> String {
-        format!(r#"{{"schema_version":1,"case_id":"JS-1","title":"R v J.S.","exhibits":[{exhibits}]}}"#)
+        format!(
+            r#"{{"schema_version":1,"case_id":"JS-1","title":"R v J.S.","exhibits":[{exhibits}]}}"#
+        )
     }
 
     fn exhibit(reference: &str, extra: &str) -> String {
@@ -242,8 +285,11 @@ mod tests {
     #[test]
     fn a_good_manifest_round_trips() {
         let m = parse_manifest(
-            manifest(&exhibit("JS/1", r#","duration_ms":20000,"clips":[{"label":"Entry","start_ms":1000,"end_ms":5000}]"#))
-                .as_bytes(),
+            manifest(&exhibit(
+                "JS/1",
+                r#","duration_ms":20000,"clips":[{"label":"Entry","start_ms":1000,"end_ms":5000}]"#,
+            ))
+            .as_bytes(),
         )
         .unwrap();
         let again = serde_json::to_vec(&manifest_doc(&m)).unwrap();
@@ -255,22 +301,76 @@ mod tests {
     fn bad_manifests_are_refused_with_a_reason() {
         let cases: Vec<(String, &str)> = vec![
             ("{".into(), "EOF"),
-            (manifest(&exhibit("JS/1", "")).replace("\"schema_version\":1", "\"schema_version\":2"), "schema_version 2"),
-            (manifest(&exhibit("JS/1", "")).replace("JS-1", "../../etc"), "case_id"),
-            (manifest(&exhibit("JS/1", "")).replace("JS-1", "/abs"), "case_id"),
-            (manifest(&format!("{},{}", exhibit("JS/1", ""), exhibit("JS/1", ""))), "more than once"),
-            (manifest(&exhibit("JS/1", "")).replace("\"size\":10", "\"size\":-1"), "invalid value"),
-            (manifest(&exhibit("JS/1", "")).replace("\"size\":10", "\"size\":0"), "size 0"),
-            (manifest(&exhibit("JS/1", "")).replace("\"size\":10", "\"size\":18446744073709551615"), "size"),
-            (manifest(&exhibit("JS/1", "")).replace(HASH, "abc"), "sha256"),
-            (manifest(&exhibit("JS/1", "")).replace(HASH, &HASH.to_uppercase()), "sha256"),
-            (manifest(&exhibit("JS/1", r#","duration_ms":2000,"clips":[{"label":"x","start_ms":1000,"end_ms":5000}]"#)), "ends after"),
-            (manifest(&exhibit("JS/1", r#","clips":[{"label":"x","start_ms":5000,"end_ms":1000}]"#)), "not before"),
-            (manifest(&exhibit("JS/1", r#","evil":true"#)), "unknown field"),
+            (
+                manifest(&exhibit("JS/1", ""))
+                    .replace("\"schema_version\":1", "\"schema_version\":2"),
+                "schema_version 2",
+            ),
+            (
+                manifest(&exhibit("JS/1", "")).replace("JS-1", "../../etc"),
+                "case_id",
+            ),
+            (
+                manifest(&exhibit("JS/1", "")).replace("JS-1", "/abs"),
+                "case_id",
+            ),
+            (
+                manifest(&format!("{},{}", exhibit("JS/1", ""), exhibit("JS/1", ""))),
+                "more than once",
+            ),
+            (
+                manifest(&exhibit("JS/1", "")).replace("\"size\":10", "\"size\":-1"),
+                "invalid value",
+            ),
+            (
+                manifest(&exhibit("JS/1", "")).replace("\"size\":10", "\"size\":0"),
+                "size 0",
+            ),
+            (
+                manifest(&exhibit("JS/1", ""))
+                    .replace("\"size\":10", "\"size\":18446744073709551615"),
+                "size",
+            ),
+            (
+                manifest(&exhibit("JS/1", "")).replace(HASH, "abc"),
+                "sha256",
+            ),
+            (
+                manifest(&exhibit("JS/1", "")).replace(HASH, &HASH.to_uppercase()),
+                "sha256",
+            ),
+            (
+                manifest(&exhibit(
+                    "JS/1",
+                    r#","duration_ms":2000,"clips":[{"label":"x","start_ms":1000,"end_ms":5000}]"#,
+                )),
+                "ends after",
+            ),
+            (
+                manifest(&exhibit(
+                    "JS/1",
+                    r#","clips":[{"label":"x","start_ms":5000,"end_ms":1000}]"#,
+                )),
+                "not before",
+            ),
+            (
+                manifest(&exhibit("JS/1", r#","evil":true"#)),
+                "unknown field",
+            ),
             (manifest(&exhibit("js 1", "")), "reference"),
-            (manifest(&exhibit("JS/1", "")).replace("\"open\"", "\"secret\""), "restriction"),
+            (
+                manifest(&exhibit("JS/1", "")).replace("\"open\"", "\"secret\""),
+                "restriction",
+            ),
             (manifest(""), "no exhibits"),
-            (format!("{}{}", manifest(&exhibit("JS/1", "")), " ".repeat(5 * 1024 * 1024)), "larger than"),
+            (
+                format!(
+                    "{}{}",
+                    manifest(&exhibit("JS/1", "")),
+                    " ".repeat(5 * 1024 * 1024)
+                ),
+                "larger than",
+            ),
         ];
         for (doc, expect) in cases {
             let err = parse_manifest(doc.as_bytes()).unwrap_err().to_string();
@@ -285,12 +385,18 @@ mod tests {
                         {"time":"10:00","case_id":"A","title":"R v A","hearing_type":"Sentence"}]}"#;
         let list = parse_court_list(doc.as_bytes()).unwrap();
         assert_eq!(list.hearings[0].case_id.as_str(), "A", "sorted by time");
-        assert_eq!(parse_court_list(&serde_json::to_vec(&court_list_doc(&list)).unwrap()).unwrap(), list);
+        assert_eq!(
+            parse_court_list(&serde_json::to_vec(&court_list_doc(&list)).unwrap()).unwrap(),
+            list
+        );
         for (bad, expect) in [
             (doc.replace("11:00", "25:00"), "HH:MM"),
             (doc.replace("2026-11-26", "yesterday"), "date"),
             (doc.replace("courtroom-2", "../x"), "court"),
-            (doc.replace("\"B\"", "\"A\"").replace("11:00", "10:00"), "listed twice"),
+            (
+                doc.replace("\"B\"", "\"A\"").replace("11:00", "10:00"),
+                "listed twice",
+            ),
         ] {
             let err = parse_court_list(bad.as_bytes()).unwrap_err().to_string();
             assert!(err.contains(expect), "expected {expect:?} in {err:?}");

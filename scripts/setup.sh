@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian 12 / Ubuntu 24.04 machine to the point where Courtdeck builds, runs and tests:
+# system packages, the UI's npm dependencies (npm ci from the committed lockfile) and its build,
+# and tauri-driver for the end-to-end tests. Idempotent and quick when everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup-system.sh
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo is missing. Install Rust 1.95 (rustup) and run again." >&2
+  exit 1
+fi
+
+if [[ ! -d ui/node_modules ]] || [[ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]]; then
+  echo "setup: installing UI dependencies (npm ci)" >&2
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# The app embeds ui/dist at compile time, so build it before cargo.
+(cd ui && npm run --silent build >/dev/null)
+
+if [[ "${1:-}" == "--with-tauri-driver" ]] && ! command -v tauri-driver >/dev/null && [[ ! -x "$HOME/.cargo/bin/tauri-driver" ]]; then
+  echo "setup: installing tauri-driver" >&2
+  cargo install tauri-driver --version ^2 --locked --quiet
+fi
