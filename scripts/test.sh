@@ -25,8 +25,8 @@ cargo build --workspace --bins --locked
 
 step "cargo test"
 # The tests need no display of their own: the e2e test starts Xvfb itself. Playout tests use fakesinks.
-# Log files go to a throwaway HOME so tests never touch the user's.
-test_home=$(mktemp -d)
-trap 'rm -rf "$test_home"' EXIT
-HOME="$test_home" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUST_LOG="${RUST_LOG:-warn}" \
-  cargo test --workspace --locked -- --test-threads=1
+# Config, caches and logs go to throwaway XDG dirs so tests never touch the user's.
+xdg=$(mktemp -d)
+trap 'rm -rf "$xdg"' EXIT
+XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" XDG_STATE_HOME="$xdg/state" \
+  RUST_LOG="${RUST_LOG:-warn}" cargo test --workspace --locked -- --test-threads=1

@@ -73,7 +73,24 @@ monitor = "PUBLIC"
     )
     .unwrap();
     let xvfb = Xvfb::start(1920, 800, &[CONTROL, BENCH, PUBLIC]).unwrap();
-    let driver = TauriDriver::start(&xvfb.display, &[("HOME", home.path())]).unwrap();
+    let h = home.path();
+    let (config, data, cache, state) = (
+        h.join(".config"),
+        h.join(".local/share"),
+        h.join(".cache"),
+        h.join(".local/state"),
+    );
+    let driver = TauriDriver::start(
+        &xvfb.display,
+        &[
+            ("HOME", h),
+            ("XDG_CONFIG_HOME", &config),
+            ("XDG_DATA_HOME", &data),
+            ("XDG_CACHE_HOME", &cache),
+            ("XDG_STATE_HOME", &state),
+        ],
+    )
+    .unwrap();
     let wd = WebDriver::new_session(driver.port, &app).unwrap();
     let shots = std::env::var_os("COURTDECK_SHOTS")
         .map(PathBuf::from)

@@ -130,6 +130,7 @@ impl Courtdeck {
         });
         if let Some(p) = &deck.playout {
             tokio::spawn(forward_playout_events(Arc::downgrade(&deck), p.subscribe()));
+            deck.refresh_connected_screens().await;
         }
         Ok(deck)
     }
@@ -595,13 +596,40 @@ impl Courtdeck {
     /// Shows the cued exhibit (or re-routes the one on air) on `screens`.
     pub async fn present(&self, screens: &[String]) -> ApiResult<StageDto> {
         let mut session = self.session.lock().await;
-        let requested: BTreeSet<ScreenId> = screens
+        let mut requested: BTreeSet<ScreenId> = screens
             .iter()
             .map(|s| {
                 ScreenId::parse(s)
                     .map_err(|e| ApiError::new(ErrorCode::ScreenMissing, e.to_string()))
             })
             .collect::<ApiResult<_>>()?;
+        // A disconnected screen must not stop the hearing: present on the others and say so.
+        let unplugged: Vec<ScreenId> = requested
+            .iter()
+            .filter(|s| session.missing_screens.contains(s.as_str()))
+            .cloned()
+            .collect();
+        for s in &unplugged {
+            requested.remove(s);
+        }
+        if !unplugged.is_empty() {
+            let labels: Vec<&str> = self
+                .screens
+                .iter()
+                .filter(|s| unplugged.contains(&s.id))
+                .map(|s| s.label.as_str())
+                .collect();
+            let _ = self.events.send(UiEvent::Notice {
+                error: ApiError::new(
+                    ErrorCode::ScreenMissing,
+                    format!(
+                        "Not shown on {}: not connected. The other screens show it.",
+                        labels.join(", ")
+                    ),
+                ),
+                exhibit: None,
+            });
+        }
         let target = session
             .presentation
             .cued()
@@ -746,6 +774,28 @@ impl Courtdeck {
         self.stage_dto(&session)
     }
 
+    /// Asks playout which screens are connected (after it configured them) and records the answer.
+    async fn refresh_connected_screens(&self) {
+        let Ok(p) = self.playout() else { return };
+        match p.request(Command::Stats).await {
+            Ok(stats) => {
+                let missing: HashSet<String> = stats
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|s| !s.connected)
+                    .map(|s| s.screen)
+                    .collect();
+                if !missing.is_empty() {
+                    tracing::warn!(?missing, "screens not connected");
+                }
+                let mut session = self.session.lock().await;
+                session.missing_screens = missing;
+                self.emit_stage(&session);
+            }
+            Err(e) => tracing::warn!("cannot ask playout for its screens: {e}"),
+        }
+    }
+
     /// Frames each screen has rendered, as the playout process counts them (a readback for tests/checks).
     pub async fn screen_frames(&self) -> ApiResult<HashMap<String, u64>> {
         let stats = self
@@ -825,6 +875,8 @@ async fn forward_playout_events(
             ClientEvent::Restarted { .. } => {
                 session.playout = PlayoutStatus::Ready;
                 deck.emit_stage(&session);
+                drop(session);
+                deck.refresh_connected_screens().await;
             }
             ClientEvent::Playout(Event::Prerolled { exhibit, .. }) => {
                 session.prerolled.insert(exhibit);

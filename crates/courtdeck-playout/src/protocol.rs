@@ -109,6 +109,8 @@ pub struct WireError {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScreenStats {
     pub screen: String,
+    /// False when the screen's monitor is not connected.
+    pub connected: bool,
     pub frames: u64,
     pub blanked: bool,
     /// The exhibit the screen shows now, if any.

@@ -31,6 +31,18 @@ describe("screen targets", () => {
     expect(toggleTarget(t, abe, "bench").has("bench")).toBe(false);
     expect(toggleTarget(toggleTarget(t, abe, "bench"), abe, "bench").has("bench")).toBe(true);
   });
+  it("leaves unplugged screens unticked", () => {
+    const open = exhibit("open", ["bench", "witness", "public"]);
+    const stage: Stage = {
+      case_id: "JS-1", cued: "JS/3", cued_ready: true, playout: "ready", on_air: null,
+      screens: [
+        { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: null, connected: true },
+        { id: "witness", label: "WITNESS", role: "witness", blanked: false, showing: null, connected: false },
+        { id: "public", label: "PUBLIC", role: "public_gallery", blanked: true, showing: null, connected: true },
+      ],
+    };
+    expect([...defaultTargets(open, stage)].sort()).toEqual(["bench", "public"]);
+  });
 });
 
 describe("time and rate", () => {

@@ -48,10 +48,11 @@ export function restrictionBadge(r: Restriction): string | null {
   }
 }
 
-/** The screens ticked when an exhibit is chosen: every screen it may be shown on, except blanked ones
- *  stay ticked too (blank is separate and stays until lifted). */
-export function defaultTargets(exhibit: Exhibit): Set<string> {
-  return new Set(exhibit.allowed_screens);
+/** The screens ticked when an exhibit is chosen: every connected screen it may be shown on. Blanked
+ *  screens stay ticked (blank is separate and stays until lifted). */
+export function defaultTargets(exhibit: Exhibit, stage?: Stage): Set<string> {
+  const connected = (id: string) => stage?.screens.find((s) => s.id === id)?.connected ?? true;
+  return new Set(exhibit.allowed_screens.filter(connected));
 }
 
 /** Toggling a screen the exhibit may not be shown on does nothing: the core would refuse it anyway. */

@@ -1,0 +1,199 @@
+//! The facade as every front end uses it, on the real demo store, the real verified cache and the real
+//! playout process (headless outputs, plus one window screen whose monitor does not exist).
+
+use std::time::Duration;
+
+use courtdeck_api::config::{AudioConfig, ScreenConfig, StoreConfig};
+use courtdeck_api::json::UiEvent;
+use courtdeck_api::{Config, Courtdeck};
+use courtdeck_core::ErrorCode;
+
+fn screen(id: &str, role: &str, headless: bool) -> ScreenConfig {
+    ScreenConfig {
+        id: id.into(),
+        label: id.to_uppercase(),
+        role: role.into(),
+        monitor: (!headless).then(|| "NO-SUCH-MONITOR".into()),
+        monitor_index: None,
+        headless,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hearing_through_the_facade() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    courtdeck_api::demo::ensure_demo_store(&store, courtdeck_api::today()).unwrap();
+    let config = Config {
+        store: StoreConfig::Dir { path: store },
+        cache_dir: Some(dir.path().join("cache")),
+        screens: vec![
+            screen("bench", "bench", true),
+            screen("witness", "witness", false),
+            screen("public", "public_gallery", true),
+        ],
+        audio: AudioConfig {
+            sink: "fakesink sync=true".into(),
+        },
+        ..Config::default()
+    };
+    let deck = Courtdeck::open(config).await.unwrap();
+    let mut events = deck.subscribe();
+
+    let today = deck.today().await.unwrap();
+    assert!(today.store.online);
+    assert_eq!(today.hearings.len(), 3);
+    assert!(
+        today.hearings.iter().all(|h| h.exhibits_ready == 0),
+        "nothing cached yet"
+    );
+
+    let hearing = deck.launch("JS-2026-0142").await.unwrap();
+    assert_eq!(hearing.exhibits.len(), 6);
+    assert!(
+        hearing.exhibits.iter().all(|e| e.cached),
+        "launch fetched and verified every exhibit"
+    );
+    let abe = hearing
+        .exhibits
+        .iter()
+        .find(|e| e.reference == "JS/3")
+        .unwrap();
+    assert_eq!(abe.allowed_screens, ["bench", "witness"]);
+    let today = deck.today().await.unwrap();
+    assert!(matches!(
+        today.hearings[0].readiness,
+        courtdeck_api::json::Readiness::Ready
+    ));
+
+    // The witness screen's monitor does not exist: reported, and the stage says so.
+    let stage = deck.stage().await;
+    let witness = stage.screens.iter().find(|s| s.id == "witness").unwrap();
+    assert!(!witness.connected, "{stage:?}");
+
+    // Present JS/1 to all three: shown on the two that work, with a notice about the third.
+    deck.select("JS/1").await.unwrap();
+    let stage = deck
+        .present(&["bench".into(), "witness".into(), "public".into()])
+        .await
+        .unwrap();
+    assert_eq!(stage.on_air.as_ref().unwrap().screens, ["bench", "public"]);
+    let notice = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(UiEvent::Notice { error, .. }) = events.recv().await
+                && error.code == ErrorCode::ScreenMissing
+            {
+                return error;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(notice.message.contains("WITNESS"), "{}", notice.message);
+    deck.play().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let frames = deck.screen_frames().await.unwrap();
+    assert!(frames["bench"] > 0 && frames["public"] > 0, "{frames:?}");
+
+    // Blank one screen: the stage says black for it, live for the other.
+    let stage = deck.blank("public", true).await.unwrap();
+    let s = |id: &str| stage.screens.iter().find(|s| s.id == id).unwrap().clone();
+    assert_eq!(s("bench").showing.as_deref(), Some("JS/1"));
+    assert_eq!(s("public").showing, None);
+    assert!(s("public").blanked);
+
+    // A clip plays from its in point.
+    deck.play_clip("Entry").await.unwrap();
+    assert_eq!(
+        deck.play_clip("No such clip").await.unwrap_err().code,
+        ErrorCode::InvalidState
+    );
+
+    // The restricted ABE interview can never reach PUBLIC, whatever is requested.
+    deck.select("JS/3").await.unwrap();
+    let refused = deck
+        .present(&["bench".into(), "public".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::RestrictedRoute);
+    assert!(refused.message.contains("PUBLIC"), "{}", refused.message);
+    assert_eq!(
+        deck.stage().await.on_air.unwrap().exhibit,
+        "JS/1",
+        "a refused request changes nothing"
+    );
+    deck.blank("public", false).await.unwrap();
+    let stage = deck.present(&["bench".into()]).await.unwrap();
+    assert_eq!(stage.on_air.as_ref().unwrap().exhibit, "JS/3");
+    assert_eq!(
+        stage
+            .screens
+            .iter()
+            .find(|s| s.id == "public")
+            .unwrap()
+            .showing,
+        None
+    );
+
+    // Withdraw: everything black.
+    let stage = deck.withdraw().await.unwrap();
+    assert!(stage.screens.iter().all(|s| s.showing.is_none()));
+    assert_eq!(
+        deck.withdraw().await.unwrap_err().code,
+        ErrorCode::InvalidState
+    );
+    deck.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tampered_exhibit_is_refused_and_the_rest_of_the_hearing_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    courtdeck_api::demo::ensure_demo_store(&store, courtdeck_api::today()).unwrap();
+    // Flip one byte in the 999 call's blob (same size, wrong hash).
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(store.join("cases/JS-2026-0142/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let call = manifest["exhibits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["reference"] == "JS/2")
+        .unwrap();
+    let blob = store
+        .join("blobs/sha256")
+        .join(call["sha256"].as_str().unwrap());
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[1000] ^= 0x40;
+    std::fs::write(&blob, bytes).unwrap();
+
+    let config = Config {
+        store: StoreConfig::Dir { path: store },
+        cache_dir: Some(dir.path().join("cache")),
+        screens: vec![screen("bench", "bench", true)],
+        audio: AudioConfig {
+            sink: "fakesink".into(),
+        },
+        ..Config::default()
+    };
+    let deck = Courtdeck::open(config).await.unwrap();
+    let hearing = deck.launch("JS-2026-0142").await.unwrap();
+    let call = hearing
+        .exhibits
+        .iter()
+        .find(|e| e.reference == "JS/2")
+        .unwrap();
+    assert!(!call.cached);
+    assert_eq!(call.problem.as_ref().unwrap().code, ErrorCode::HashMismatch);
+    assert_eq!(
+        hearing.exhibits.iter().filter(|e| e.cached).count(),
+        5,
+        "the others are fine"
+    );
+    let err = deck.select("JS/2").await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::HashMismatch, "{}", err.message);
+    deck.select("JS/1").await.unwrap();
+    deck.present(&["bench".into()]).await.unwrap();
+    deck.shutdown().await;
+}

@@ -1,0 +1,319 @@
+//! Benchmarks that print figures, each beside a reference tool run in the same process on the same data.
+//! No pass/fail: BENCHMARKS.md records the figures. Run: `cargo run --release -p courtdeck-testkit --bin
+//! courtdeck-bench [-- --fetch-mib N --runs N]`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use courtdeck_core::{Exhibit, ExhibitKind, ExhibitRef, Restriction};
+use courtdeck_playout::client::{ClientEvent, PlayoutClient};
+use courtdeck_playout::protocol::{Command as Cmd, Event, OutputKind, OutputSpec};
+use courtdeck_store::{Cache, DirStore, hash_file};
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() -> Result<()> {
+    let work =
+        tempfile::tempdir_in(std::env::var_os("BENCH_DIR").unwrap_or_else(|| "/var/tmp".into()))?;
+    println!(
+        "# Courtdeck benchmarks ({} cores, work dir {})",
+        std::thread::available_parallelism()?,
+        work.path().display()
+    );
+    fetch_bench(work.path(), arg("--fetch-mib", 512))?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let media = work.path().join("media");
+    let files = courtdeck_playout::fixtures::demo_media(&media)?;
+    let cctv = files
+        .iter()
+        .find(|(f, _)| f.file.ends_with(".mp4"))
+        .context("cctv")?
+        .1
+        .clone();
+    rt.block_on(first_frame_bench(&cctv, arg("--runs", 10) as usize))?;
+    rt.block_on(cpu_bench(&cctv))?;
+    Ok(())
+}
+
+/// Verified fetch from a directory store into the cache (hash while writing, fsync, rename) against
+/// `cp` + `sync` and `sha256sum` on the same file.
+fn fetch_bench(dir: &Path, mib: u64) -> Result<()> {
+    let store_dir = dir.join("store");
+    let blob_src = dir.join("blob.bin");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&blob_src)?;
+        let mut block = vec![0u8; 1 << 20];
+        let mut x: u64 = 0x9e3779b97f4a7c15;
+        for _ in 0..mib {
+            for chunk in block.chunks_exact_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.copy_from_slice(&x.to_le_bytes());
+            }
+            f.write_all(&block)?;
+        }
+        f.sync_all()?;
+    }
+    let sha256 = hash_file(&blob_src)?;
+    let blob = store_dir.join(courtdeck_store::blob_path(&sha256));
+    std::fs::create_dir_all(blob.parent().unwrap())?;
+    std::fs::rename(&blob_src, &blob)?;
+    let size = std::fs::metadata(&blob)?.len();
+    let exhibit = Exhibit {
+        reference: ExhibitRef::parse("B/1")?,
+        title: "bench".into(),
+        kind: ExhibitKind::Video,
+        media_type: "video/mp4".into(),
+        size,
+        sha256,
+        restriction: Restriction::Open,
+        duration: None,
+        clips: vec![],
+    };
+    let mb = size as f64 / 1e6;
+    let mut ours = Vec::new();
+    let mut cp = Vec::new();
+    let mut shasum = Vec::new();
+    for i in 0..3 {
+        let cache = Cache::new(dir.join(format!("cache{i}")));
+        let t = Instant::now();
+        cache.fetch(
+            &DirStore::new(&store_dir),
+            &exhibit,
+            &AtomicBool::new(false),
+            &mut |_| {},
+        )?;
+        ours.push(mb / t.elapsed().as_secs_f64());
+        std::fs::remove_dir_all(cache.root()).ok();
+
+        let dest = dir.join("cp.out");
+        let t = Instant::now();
+        run(Command::new("cp").arg(&blob).arg(&dest))?;
+        run(Command::new("sync").arg(&dest))?;
+        cp.push(mb / t.elapsed().as_secs_f64());
+        std::fs::remove_file(&dest).ok();
+
+        let t = Instant::now();
+        run(Command::new("sha256sum").arg(&blob))?;
+        shasum.push(mb / t.elapsed().as_secs_f64());
+    }
+    let (o, c, s) = (median(ours), median(cp), median(shasum));
+    println!(
+        "\n## Verified fetch, directory store -> cache ({mib} MiB, median of 3, page cache warm)"
+    );
+    println!("courtdeck fetch (sha256 while writing + fsync + rename): {o:>8.0} MB/s");
+    println!(
+        "reference cp + sync:                                    {c:>8.0} MB/s   ratio {:.2}x",
+        o / c
+    );
+    println!(
+        "reference sha256sum (hash only):                        {s:>8.0} MB/s   ratio {:.2}x",
+        o / s
+    );
+    Ok(())
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let out = cmd.output()?;
+    if !out.status.success() {
+        bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+fn headless(n: usize) -> Vec<OutputSpec> {
+    (1..=n)
+        .map(|i| OutputSpec {
+            id: format!("out{i}"),
+            label: format!("OUT{i}"),
+            role: "bench".into(),
+            kind: OutputKind::Headless,
+            monitor: None,
+            monitor_index: None,
+        })
+        .collect()
+}
+
+fn playout_exe() -> Result<PathBuf> {
+    Ok(courtdeck_playout::client::locate_playout_binary()?)
+}
+
+async fn wait<T>(
+    rx: &mut tokio::sync::broadcast::Receiver<ClientEvent>,
+    mut f: impl FnMut(&Event) -> Option<T>,
+) -> Result<T> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Ok(ClientEvent::Playout(e))) => {
+                if let Some(t) = f(&e) {
+                    return Ok(t);
+                }
+                if let Event::Error { error, .. } = e {
+                    bail!("playout error: {}", error.message);
+                }
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => bail!("event stream: {e}"),
+            Err(_) => bail!("timed out"),
+        }
+    }
+}
+
+fn load(path: &Path) -> Cmd {
+    Cmd::Load {
+        exhibit: "X/1".into(),
+        title: "bench".into(),
+        path: path.display().to_string(),
+        kind: "video".into(),
+        restriction: "open".into(),
+    }
+}
+
+/// Present -> first frame at every output, three ways, against a cold `gst-launch-1.0 playbin`.
+async fn first_frame_bench(media: &Path, runs: usize) -> Result<()> {
+    // SAFETY: set before any playout process is spawned; single-threaded at this point of the program.
+    unsafe { std::env::set_var("COURTDECK_AUDIO_SINK", "fakesink") };
+    let uri = format!("file://{}", media.display());
+    let mut gst = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        run(Command::new("gst-launch-1.0").args([
+            "-q",
+            "playbin",
+            &format!("uri={uri}"),
+            "video-sink=fakesink num-buffers=1",
+            "audio-sink=fakesink",
+        ]))?;
+        gst.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let outputs = 4;
+    let client = PlayoutClient::start(playout_exe()?, headless(outputs)).await?;
+    let screens: Vec<String> = (1..=outputs).map(|i| format!("out{i}")).collect();
+    let mut warm = Vec::new();
+    let mut prerolled = Vec::new();
+    for _ in 0..runs {
+        // Warm: the process is running; Load + Present together, then every output's first buffer.
+        let mut rx = client.subscribe();
+        let t = Instant::now();
+        client.request(load(media)).await?;
+        client
+            .request(Cmd::Present {
+                exhibit: "X/1".into(),
+                screens: screens.clone(),
+            })
+            .await?;
+        let mut seen = 0;
+        wait(&mut rx, |e| {
+            if matches!(e, Event::FirstFrame { .. }) {
+                seen += 1;
+            }
+            (seen == outputs).then_some(())
+        })
+        .await?;
+        warm.push(t.elapsed().as_secs_f64() * 1e3);
+        client.request(Cmd::Withdraw).await?;
+
+        // Prerolled: Load, wait for the first frame to be decoded, then time Present alone.
+        let mut rx = client.subscribe();
+        client.request(load(media)).await?;
+        wait(&mut rx, |e| {
+            matches!(e, Event::Prerolled { .. }).then_some(())
+        })
+        .await?;
+        let t = Instant::now();
+        client
+            .request(Cmd::Present {
+                exhibit: "X/1".into(),
+                screens: screens.clone(),
+            })
+            .await?;
+        prerolled.push(t.elapsed().as_secs_f64() * 1e3);
+        client.request(Cmd::Withdraw).await?;
+    }
+    client.shutdown().await;
+    let (g, w, p) = (median(gst), median(warm), median(prerolled));
+    println!(
+        "\n## Present -> first frame, 704x576 H.264 CCTV, {outputs} headless outputs (median of {runs})"
+    );
+    println!("reference gst-launch-1.0 playbin, cold, to first frame: {g:>7.1} ms");
+    println!(
+        "courtdeck warm (Load+Present, all {outputs} outputs):        {w:>7.1} ms   ratio {:.2}",
+        w / g
+    );
+    println!(
+        "courtdeck prerolled (Present only, round trip):         {p:>7.2} ms   ratio {:.3}",
+        p / g
+    );
+    Ok(())
+}
+
+fn cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    Ok(ticks / 100.0)
+}
+
+/// CPU time of the playout process playing 5 s of the CCTV to 1 and to 4 outputs.
+async fn cpu_bench(media: &Path) -> Result<()> {
+    let mut results = Vec::new();
+    for outputs in [1usize, 4] {
+        let client = PlayoutClient::start(playout_exe()?, headless(outputs)).await?;
+        let pid = client.pid().await.context("pid")?;
+        let mut rx = client.subscribe();
+        client.request(load(media)).await?;
+        wait(&mut rx, |e| {
+            matches!(e, Event::Prerolled { .. }).then_some(())
+        })
+        .await?;
+        let screens = (1..=outputs).map(|i| format!("out{i}")).collect();
+        client
+            .request(Cmd::Present {
+                exhibit: "X/1".into(),
+                screens,
+            })
+            .await?;
+        let before = cpu_seconds(pid)?;
+        client.request(Cmd::Play).await?;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let used = cpu_seconds(pid)? - before;
+        let stats = client.request(Cmd::Stats).await?.unwrap_or_default();
+        client.shutdown().await;
+        let frames: u64 = stats.iter().map(|s| s.frames).sum();
+        results.push((outputs, used, frames));
+    }
+    println!(
+        "\n## CPU time of the playout process, 5 s of 704x576 H.264 scaled to 1280x720 per output"
+    );
+    for (n, cpu, frames) in &results {
+        println!("{n} output(s): {cpu:>5.2} CPU-s for {frames} frames rendered");
+    }
+    println!(
+        "ratio 4 outputs / 1 output: {:.2}x",
+        results[1].1 / results[0].1
+    );
+    Ok(())
+}
