@@ -191,6 +191,26 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         Duration::from_secs(180),
     )
     .unwrap();
+    // The DOM can exist before WebKit paints it: wait for the dark surface to reach the monitor.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        // The hearing cards (panel colour) fill the band below the title once painted.
+        let cards = k.xvfb.grab(0, 110, 1280, 150).unwrap();
+        let panel = [0x15u8, 0x1c, 0x24];
+        let panel_px = cards
+            .data
+            .chunks_exact(3)
+            .filter(|p| p.iter().zip(panel).all(|(c, want)| c.abs_diff(want) < 8))
+            .count();
+        if panel_px as f64 > 0.4 * (cards.data.len() / 3) as f64 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the control surface never painted"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     k.shot("01-today");
 
     // The usher: one tap launches the hearing.
