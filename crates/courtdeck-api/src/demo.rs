@@ -139,6 +139,11 @@ const CASES: &[DemoCase] = &[
 
 /// Makes sure `dir` holds the demo store with a list for `date`. Cheap when it already does.
 pub fn ensure_demo_store(dir: &Path, date: Date) -> ApiResult<()> {
+    ensure_demo_store_from(dir, &dir.join("media-src"), date)
+}
+
+/// As `ensure_demo_store`, with the generated media kept in `media_dir` (tests share one).
+pub fn ensure_demo_store_from(dir: &Path, media_dir: &Path, date: Date) -> ApiResult<()> {
     let store = DirStore::new(dir);
     let list = dir.join(courtdeck_store::court_list_path(
         &courtdeck_core::CourtId::parse(DEMO_COURT).expect("valid"),
@@ -148,8 +153,7 @@ pub fn ensure_demo_store(dir: &Path, date: Date) -> ApiResult<()> {
         return Ok(());
     }
     tracing::info!(dir = %dir.display(), %date, "preparing the demo store (first run generates media with GStreamer)");
-    let media_dir = dir.join("media-src");
-    let media = demo_media(&media_dir)
+    let media = demo_media(media_dir)
         .map_err(|e| ApiError::new(courtdeck_core::ErrorCode::Internal, format!("{e:#}")))?;
     let duration = |file: &str| -> Option<u64> {
         media
@@ -192,7 +196,7 @@ pub fn ensure_demo_store(dir: &Path, date: Date) -> ApiResult<()> {
                 hearing_type: case.hearing_type.into(),
             }),
         };
-        bundle(&store, &media_dir, &desc)?;
+        bundle(&store, media_dir, &desc)?;
     }
     Ok(())
 }

@@ -753,18 +753,24 @@ impl Courtdeck {
     /// One tap: every screen black. Works even when playout is restarting (the screens are black then).
     pub async fn blank_all(&self) -> ApiResult<StageDto> {
         let mut session = self.session.lock().await;
-        session.presentation.blank_all(&self.screens);
         tracing::info!("blank all");
-        let result = self.playout()?.request(Command::BlankAll).await;
-        let stage = self.emit_stage(&session);
-        result.map(|_| stage).map_err(Into::into)
+        // The surface changes only once the screens did; a restarting engine's screens are black already.
+        match self.playout()?.request(Command::BlankAll).await {
+            Ok(_) => {}
+            Err(e) if e.code == ErrorCode::PlayoutRestarting => {}
+            Err(e) => return Err(e.into()),
+        }
+        session.presentation.blank_all(&self.screens);
+        Ok(self.emit_stage(&session))
     }
 
     pub async fn withdraw(&self) -> ApiResult<StageDto> {
         let mut session = self.session.lock().await;
-        let exhibit = session.presentation.withdraw()?;
-        session.prerolled.remove(&exhibit.to_string());
+        let mut next = session.presentation.clone();
+        let exhibit = next.withdraw()?;
         self.playout()?.request(Command::Withdraw).await?;
+        session.presentation = next;
+        session.prerolled.remove(&exhibit.to_string());
         tracing::info!(exhibit = %exhibit, "withdrawn");
         Ok(self.emit_stage(&session))
     }
@@ -987,12 +993,22 @@ fn load_manifest(
                 )));
             }
             if std::fs::create_dir_all(copy.parent().expect("has parent")).is_ok() {
-                let _ = std::fs::write(&copy, &bytes);
+                // Written aside and renamed, so a crash never leaves half a manifest for offline use.
+                let tmp = copy.with_extension("json.part");
+                if std::fs::write(&tmp, &bytes).is_ok() {
+                    let _ = std::fs::rename(&tmp, &copy);
+                }
             }
             Ok(manifest)
         }
         Err(e @ StoreError::Unreachable { .. }) => match std::fs::read(&copy) {
-            Ok(bytes) => courtdeck_store::wire::parse_manifest(&bytes),
+            Ok(bytes) => {
+                let manifest = courtdeck_store::wire::parse_manifest(&bytes)?;
+                if manifest.case_id != *case {
+                    return Err(e);
+                }
+                Ok(manifest)
+            }
             Err(_) => Err(e),
         },
         Err(e) => Err(e),

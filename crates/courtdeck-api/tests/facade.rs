@@ -8,6 +8,12 @@ use courtdeck_api::json::UiEvent;
 use courtdeck_api::{Config, Courtdeck};
 use courtdeck_core::ErrorCode;
 
+/// The demo store, with its generated media shared by every test of this crate.
+fn demo_store(store: &std::path::Path) {
+    let media = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-media");
+    courtdeck_api::demo::ensure_demo_store_from(store, &media, courtdeck_api::today()).unwrap();
+}
+
 fn screen(id: &str, role: &str, headless: bool) -> ScreenConfig {
     ScreenConfig {
         id: id.into(),
@@ -23,7 +29,7 @@ fn screen(id: &str, role: &str, headless: bool) -> ScreenConfig {
 async fn a_hearing_through_the_facade() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    courtdeck_api::demo::ensure_demo_store(&store, courtdeck_api::today()).unwrap();
+    demo_store(&store);
     let config = Config {
         store: StoreConfig::Dir { path: store },
         cache_dir: Some(dir.path().join("cache")),
@@ -149,7 +155,7 @@ async fn a_hearing_through_the_facade() {
 async fn a_tampered_exhibit_is_refused_and_the_rest_of_the_hearing_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    courtdeck_api::demo::ensure_demo_store(&store, courtdeck_api::today()).unwrap();
+    demo_store(&store);
     // Flip one byte in the 999 call's blob (same size, wrong hash).
     let manifest: serde_json::Value = serde_json::from_slice(
         &std::fs::read(store.join("cases/JS-2026-0142/manifest.json")).unwrap(),

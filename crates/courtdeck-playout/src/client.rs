@@ -79,6 +79,9 @@ struct Inner {
     next_id: AtomicU64,
     events: broadcast::Sender<ClientEvent>,
     shutting_down: AtomicBool,
+    /// False from a process's death until its replacement has configured the outputs: requests in that
+    /// window are refused with `playout_restarting` instead of reaching a half-ready process.
+    ready: AtomicBool,
 }
 
 /// A handle to the supervised playout process. Cheap to clone.
@@ -131,10 +134,12 @@ impl PlayoutClient {
                 next_id: AtomicU64::new(1),
                 events,
                 shutting_down: AtomicBool::new(false),
+                ready: AtomicBool::new(false),
             }),
         };
         let child = client.spawn_child().await?;
         client.configure_current().await?;
+        client.inner.ready.store(true, Ordering::SeqCst);
         tokio::spawn(client.clone().supervise(child));
         Ok(client)
     }
@@ -149,6 +154,14 @@ impl PlayoutClient {
 
     /// Sends a command and waits for its reply.
     pub async fn request(&self, command: Command) -> Result<Option<Vec<ScreenStats>>, ClientError> {
+        if !self.inner.ready.load(Ordering::SeqCst) {
+            return Err(restarting());
+        }
+        self.send(command).await
+    }
+
+    /// Sends without the readiness check: for the supervisor's own Configure of a new process.
+    async fn send(&self, command: Command) -> Result<Option<Vec<ScreenStats>>, ClientError> {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.inner.pending.lock().expect("pending").insert(id, tx);
@@ -170,9 +183,16 @@ impl PlayoutClient {
             Ok(Err(_)) => Err(restarting()),
             Err(_) => {
                 self.inner.pending.lock().expect("pending").remove(&id);
+                // A hung engine is as bad as a dead one: kill it, and the supervisor starts a new one.
+                if let Some(pid) = self.pid().await {
+                    tracing::error!(pid, "playout did not answer in time; killing it");
+                    if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                    }
+                }
                 Err(ClientError::new(
-                    ErrorCode::PlayoutUnavailable,
-                    "the playout engine did not answer in time",
+                    ErrorCode::PlayoutRestarting,
+                    "The playout engine stopped answering and is being restarted. The screens are black; present the exhibit again in a moment.",
                 ))
             }
         }
@@ -185,9 +205,7 @@ impl PlayoutClient {
 
     async fn configure_current(&self) -> Result<(), ClientError> {
         let outputs = self.inner.outputs.lock().expect("outputs").clone();
-        self.request(Command::Configure { outputs })
-            .await
-            .map(|_| ())
+        self.send(Command::Configure { outputs }).await.map(|_| ())
     }
 
     pub async fn shutdown(&self) {
@@ -259,6 +277,7 @@ impl PlayoutClient {
     async fn supervise(self, mut child: Child) {
         loop {
             let status = child.wait().await;
+            self.inner.ready.store(false, Ordering::SeqCst);
             *self.inner.live.lock().await = None;
             for (_, tx) in self.inner.pending.lock().expect("pending").drain() {
                 let _ = tx.send(Err(restarting()));
@@ -286,6 +305,7 @@ impl PlayoutClient {
             if let Err(e) = self.configure_current().await {
                 tracing::error!("re-configuring outputs after a restart failed: {e}");
             }
+            self.inner.ready.store(true, Ordering::SeqCst);
             let pid = self.pid().await.unwrap_or_default();
             let _ = self.inner.events.send(ClientEvent::Restarted { pid });
         }

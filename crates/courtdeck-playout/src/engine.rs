@@ -95,6 +95,10 @@ struct Program {
     video_linked: Arc<std::sync::atomic::AtomicBool>,
     rate: f64,
     playing: bool,
+    /// The out point of the clip being played, kept across speed changes and steps.
+    clip_end: Option<gst::ClockTime>,
+    /// Every child window made for this program (also those whose sink never got built).
+    windows: Vec<u32>,
     frame_duration: Arc<Mutex<Duration>>,
 }
 
@@ -193,8 +197,11 @@ impl Engine {
             Command::Play => self.set_playing(true),
             Command::Pause => self.set_playing(false),
             Command::Seek { position_ms } => {
+                // Scrubbing leaves any clip: play on to the end from there.
+                let p = self.on_air_program_mut()?;
+                p.clip_end = None;
                 let p = self.on_air_program()?;
-                seek(p, p.rate, gst::ClockTime::from_mseconds(position_ms), None)
+                seek(p, p.rate, millis(position_ms))
             }
             Command::Step { frames } => self.step(frames),
             Command::SetRate { rate } => {
@@ -211,7 +218,7 @@ impl Engine {
                     .unwrap_or(gst::ClockTime::ZERO);
                 p.rate = rate;
                 let p = self.on_air_program()?;
-                seek(p, rate, pos, None)
+                seek(p, rate, pos)
             }
             Command::PlayClip { start_ms, end_ms } => {
                 if start_ms >= end_ms {
@@ -220,13 +227,10 @@ impl Engine {
                         "a clip must start before it ends",
                     ));
                 }
+                let p = self.on_air_program_mut()?;
+                p.clip_end = Some(millis(end_ms));
                 let p = self.on_air_program()?;
-                seek(
-                    p,
-                    p.rate,
-                    gst::ClockTime::from_mseconds(start_ms),
-                    Some(gst::ClockTime::from_mseconds(end_ms)),
-                )?;
+                seek(p, p.rate, millis(start_ms))?;
                 self.set_playing(true)
             }
             Command::Blank { screen, blank } => {
@@ -302,11 +306,18 @@ impl Engine {
                     match (monitor, &self.display) {
                         (Some(m), Some(d)) => {
                             let title = format!("Courtdeck output {}", spec.label);
-                            let w = d
-                                .create_output_window(m, &title)
-                                .map_err(|e| err(ErrorCode::ScreenMissing, format!("{e:#}")))?;
-                            tracing::info!(screen = %spec.id, monitor = %m.name, x = m.x, y = m.y, w = m.width, h = m.height, "output window placed");
-                            Some((w, m.width, m.height))
+                            match d.create_output_window(m, &title) {
+                                Ok(w) => {
+                                    tracing::info!(screen = %spec.id, monitor = %m.name, x = m.x, y = m.y, w = m.width, h = m.height, "output window placed");
+                                    Some((w, m.width, m.height))
+                                }
+                                Err(e) => {
+                                    // One bad screen must not take the others down with it.
+                                    tracing::warn!(screen = %spec.id, "cannot open its window: {e:#}");
+                                    missing.push(spec.label.clone());
+                                    None
+                                }
+                            }
                         }
                         _ => {
                             tracing::warn!(screen = %spec.id, monitor = ?spec.monitor, "screen not connected");
@@ -409,12 +420,14 @@ impl Engine {
                 continue;
             }
             let child = match (&self.display, o.window) {
-                (Some(d), Some((parent, w, h))) => Some((
-                    d.create_child(parent, w, h)
-                        .map_err(|e| err(ErrorCode::ScreenMissing, format!("{e:#}")))?,
-                    w,
-                    h,
-                )),
+                (Some(d), Some((parent, w, h))) => match d.create_child(parent, w, h) {
+                    Ok(win) => Some((win, w, h)),
+                    Err(e) => {
+                        // This screen cannot show it; the others still can.
+                        tracing::warn!(screen = %o.spec.id, "cannot create a window: {e:#}");
+                        None
+                    }
+                },
                 _ => None,
             };
             if o.spec.kind == OutputKind::Window && child.is_none() {
@@ -535,6 +548,11 @@ impl Engine {
             video_linked,
             rate: 1.0,
             playing: false,
+            clip_end: None,
+            windows: targets
+                .iter()
+                .filter_map(|t| t.child.map(|c| c.0))
+                .collect(),
             frame_duration,
         });
         Ok(())
@@ -628,6 +646,18 @@ impl Engine {
 
     /// Maps the on-air exhibit's child windows on routed, unblanked screens; unmaps everything else.
     fn apply_visibility(&mut self) {
+        // Sound follows the pictures: when no screen shows the exhibit (all blanked, or none routed),
+        // the room hears nothing either. Blank All silences the courtroom.
+        for p in &self.programs {
+            let on_air = self.on_air.as_deref() == Some(p.exhibit.as_str());
+            let visible = on_air
+                && p.route
+                    .iter()
+                    .any(|s| self.outputs.iter().any(|o| &o.spec.id == s && !o.blanked));
+            if let Some(volume) = p.pipeline.by_name("volume") {
+                volume.set_property("mute", !visible);
+            }
+        }
         let Some(display) = &self.display else { return };
         for p in &self.programs {
             let on_air = self.on_air.as_deref() == Some(p.exhibit.as_str());
@@ -707,7 +737,7 @@ impl Engine {
                 frame.as_nanos() as u64 * frames.unsigned_abs() as u64,
             );
             let target = pos.saturating_sub(back);
-            seek(p, p.rate, target, None)
+            seek(p, p.rate, target)
         }
     }
 
@@ -751,10 +781,8 @@ impl Engine {
             bus.unset_sync_handler();
         }
         if let Some(d) = &self.display {
-            for b in p.branches.lock().expect("branches").values() {
-                if let Some(w) = b.child {
-                    let _ = d.destroy(w);
-                }
+            for w in &p.windows {
+                let _ = d.destroy(*w);
             }
         }
         tracing::debug!(exhibit = p.exhibit, "torn down");
@@ -797,6 +825,25 @@ impl Engine {
                         has_video,
                         has_audio: p.has_audio.load(Ordering::SeqCst),
                     });
+                    // If Present came before the first frame, the branches did not exist yet: show them
+                    // now, and report the screens still waiting (their preroll frame is on the sink).
+                    let exhibit = p.exhibit.clone();
+                    let waiting: Vec<(String, Instant)> = p
+                        .pending_first_frames
+                        .lock()
+                        .expect("pending")
+                        .drain()
+                        .collect();
+                    if self.on_air.as_deref() == Some(exhibit.as_str()) {
+                        self.apply_visibility();
+                        for (screen, t0) in waiting {
+                            (self.emit)(Event::FirstFrame {
+                                exhibit: exhibit.clone(),
+                                screen,
+                                latency_us: t0.elapsed().as_micros() as u64,
+                            });
+                        }
+                    }
                 }
             }
             MessageView::Eos(_) => {
@@ -928,17 +975,16 @@ impl Program {
     }
 }
 
-fn seek(
-    p: &Program,
-    rate: f64,
-    start: gst::ClockTime,
-    stop: Option<gst::ClockTime>,
-) -> Result<(), WireError> {
+/// Milliseconds from the wire as a clock time; absurd values saturate instead of panicking.
+fn millis(ms: u64) -> gst::ClockTime {
+    gst::ClockTime::from_nseconds(ms.saturating_mul(1_000_000).min(i64::MAX as u64))
+}
+
+/// A flushing, accurate seek that keeps the program's clip out point (if a clip is playing), so that
+/// changing speed or stepping never runs past the end of the clip.
+fn seek(p: &Program, rate: f64, start: gst::ClockTime) -> Result<(), WireError> {
     let flags = gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE;
-    let (stop_type, stop) = match stop {
-        Some(s) => (gst::SeekType::Set, Some(s)),
-        None => (gst::SeekType::Set, gst::ClockTime::NONE),
-    };
+    let (stop_type, stop) = (gst::SeekType::Set, p.clip_end);
     p.pipeline
         .seek(rate, flags, gst::SeekType::Set, start, stop_type, stop)
         .map_err(|_| {

@@ -125,7 +125,14 @@ pub fn demo_media(dir: &Path) -> Result<Vec<(DemoFile, PathBuf)>> {
     for (file, template) in jobs {
         let path = dir.join(file.file);
         if !path.exists() {
-            let part = dir.join(format!("{}.part", file.file));
+            // A name of our own, so that tests generating the same shared fixtures at once never write
+            // into one file; the rename is atomic and either complete copy wins.
+            let part = dir.join(format!(
+                "{}.{}-{:?}.part",
+                file.file,
+                std::process::id(),
+                std::thread::current().id()
+            ));
             encode(&template.replace("{out}", &q(&part)))
                 .with_context(|| format!("generating the demo file {}", file.file))?;
             std::fs::rename(&part, &path)?;

@@ -83,8 +83,16 @@ fn run() -> anyhow::Result<()> {
     // Position ticks run on a deadline, not on idleness, so a busy bus cannot starve them.
     let mut next_tick = std::time::Instant::now() + TICK;
     loop {
-        let wait = next_tick.saturating_duration_since(std::time::Instant::now());
-        let msg = match rx.recv_timeout(wait) {
+        let now = std::time::Instant::now();
+        if now >= next_tick {
+            // Checked before receiving, so a queue that is never empty cannot starve the ticks.
+            next_tick = now + TICK;
+            if !engine.handle(Msg::Tick) {
+                break;
+            }
+            continue;
+        }
+        let msg = match rx.recv_timeout(next_tick - now) {
             Ok(m) => m,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 next_tick += TICK;

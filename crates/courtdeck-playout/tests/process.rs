@@ -57,9 +57,10 @@ fn media() -> (
     tempfile::TempDir,
     Vec<(courtdeck_playout::fixtures::DemoFile, PathBuf)>,
 ) {
-    let dir = tempfile::tempdir().unwrap();
-    let files = courtdeck_playout::fixtures::demo_media(dir.path()).unwrap();
-    (dir, files)
+    // Generated once and shared by the tests; the temp dir is scratch space for broken copies.
+    let shared = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-media");
+    let files = courtdeck_playout::fixtures::demo_media(&shared).unwrap();
+    (tempfile::tempdir().unwrap(), files)
 }
 
 fn load(exhibit: &str, path: &std::path::Path, kind: &str, restriction: &str) -> Command {
@@ -217,6 +218,22 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
     assert_eq!(error.code, "media_corrupt", "{error:?}");
     assert!(error.message.contains("X/2"), "{error:?}");
 
+    // A truncated MP4 (the index at its end cut off): a clear error, not a black screen.
+    client
+        .request(load("X/3", &truncated, "video", "open"))
+        .await
+        .unwrap();
+    let error = wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::Error {
+            exhibit: Some(x),
+            error,
+            ..
+        }) if x == "X/3" => Some(error.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(error.code, "media_corrupt", "{error:?}");
+
     // After failures, a good exhibit still plays.
     client
         .request(load("JS/1", &files[0].1, "video", "open"))
@@ -227,6 +244,5 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
             .then_some(())
     })
     .await;
-    let _ = truncated;
     client.shutdown().await;
 }

@@ -184,14 +184,15 @@ impl Cache {
         let dir = dest.parent().expect("cache path has a parent");
         fs::create_dir_all(dir)
             .map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
-        let mut perms = fs::metadata(&part)
-            .map_err(|e| StoreError::io("reading a fetched file", e))?
-            .permissions();
-        perms.set_readonly(true);
-        fs::set_permissions(&part, perms)
-            .map_err(|e| StoreError::io("protecting a fetched file", e))?;
         fs::rename(&part, &dest)
             .map_err(|e| StoreError::io(format!("moving {what} into the cache"), e))?;
+        // Read-only once in place (set after the rename, so a failed rename never leaves a read-only
+        // `.part` that no resume could append to).
+        if let Ok(meta) = fs::metadata(&dest) {
+            let mut perms = meta.permissions();
+            perms.set_readonly(true);
+            let _ = fs::set_permissions(&dest, perms);
+        }
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
