@@ -66,7 +66,9 @@ type Pending = HashMap<u64, oneshot::Sender<Result<Option<Vec<ScreenStats>>, Cli
 
 #[derive(Debug)]
 struct Live {
-    stdin: ChildStdin,
+    /// Whole lines for the writer task, which alone owns the child's stdin: a request future dropped
+    /// mid-write can therefore never leave half a line that corrupts the next request.
+    lines: tokio::sync::mpsc::UnboundedSender<String>,
     pid: u32,
 }
 
@@ -168,12 +170,8 @@ impl PlayoutClient {
         let mut line = serde_json::to_string(&Request { id, command }).expect("requests serialise");
         line.push('\n');
         {
-            let mut live = self.inner.live.lock().await;
-            let Some(l) = live.as_mut() else {
-                self.inner.pending.lock().expect("pending").remove(&id);
-                return Err(restarting());
-            };
-            if l.stdin.write_all(line.as_bytes()).await.is_err() || l.stdin.flush().await.is_err() {
+            let live = self.inner.live.lock().await;
+            if live.as_ref().is_none_or(|l| l.lines.send(line).is_err()) {
                 self.inner.pending.lock().expect("pending").remove(&id);
                 return Err(restarting());
             }
@@ -249,7 +247,16 @@ impl PlayoutClient {
                 )));
             }
         };
-        *self.inner.live.lock().await = Some(Live { stdin, pid });
+        let (to_stdin, mut queue) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let mut stdin: ChildStdin = stdin;
+        tokio::spawn(async move {
+            while let Some(line) = queue.recv().await {
+                if stdin.write_all(line.as_bytes()).await.is_err() || stdin.flush().await.is_err() {
+                    break;
+                }
+            }
+        });
+        *self.inner.live.lock().await = Some(Live { lines: to_stdin, pid });
         let inner = self.inner.clone();
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {

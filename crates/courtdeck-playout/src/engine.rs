@@ -35,6 +35,9 @@ use crate::x11;
 /// Size headless outputs scale to, so that their cost resembles a real screen's.
 const HEADLESS_SIZE: (u16, u16) = (1280, 720);
 
+/// How long a loaded exhibit may take to reach its first frame before it is declared unplayable.
+const PREROLL_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub type Emit = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// What reaches the engine thread.
@@ -100,6 +103,7 @@ struct Program {
     /// Every child window made for this program (also those whose sink never got built).
     windows: Vec<u32>,
     frame_duration: Arc<Mutex<Duration>>,
+    loaded_at: Instant,
 }
 
 pub struct Engine {
@@ -554,6 +558,7 @@ impl Engine {
                 .filter_map(|t| t.child.map(|c| c.0))
                 .collect(),
             frame_duration,
+            loaded_at: Instant::now(),
         });
         Ok(())
     }
@@ -922,6 +927,29 @@ impl Engine {
     }
 
     fn tick(&mut self) {
+        // A file can stall its decoder without an error (a truncated MP4 whose index is missing, say):
+        // never leave the court with a black screen and no word. Give up on it, say why, move on.
+        let stalled: Vec<String> = self
+            .programs
+            .iter()
+            .filter(|p| !p.prerolled && p.loaded_at.elapsed() > PREROLL_TIMEOUT)
+            .map(|p| p.exhibit.clone())
+            .collect();
+        for exhibit in stalled {
+            tracing::warn!(exhibit, "no first frame within {PREROLL_TIMEOUT:?}");
+            (self.emit)(Event::Error {
+                exhibit: Some(exhibit.clone()),
+                screen: None,
+                error: err(
+                    ErrorCode::MediaCorrupt,
+                    format!(
+                        "Exhibit {exhibit} did not start within {} seconds. The file may be damaged or incomplete. Other exhibits still play.",
+                        PREROLL_TIMEOUT.as_secs()
+                    ),
+                ),
+            });
+            self.remove_program(&exhibit);
+        }
         let Ok(p) = self.on_air_program() else { return };
         if !p.prerolled || p.kind == ExhibitKind::Image {
             return;
