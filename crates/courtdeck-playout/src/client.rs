@@ -256,7 +256,10 @@ impl PlayoutClient {
                 }
             }
         });
-        *self.inner.live.lock().await = Some(Live { lines: to_stdin, pid });
+        *self.inner.live.lock().await = Some(Live {
+            lines: to_stdin,
+            pid,
+        });
         let inner = self.inner.clone();
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
