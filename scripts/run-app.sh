@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
+if [[ "${1:-}" != "--xvfb" && -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" ]]; then
+  echo "There is no display here (DISPLAY is not set)." >&2
+  echo "Run it under a virtual display with four virtual monitors instead:  scripts/run-app.sh --xvfb" >&2
+  exit 2
+fi
+
 bash scripts/setup.sh
 cargo build --workspace --bins --locked
 
@@ -19,10 +25,6 @@ if [[ "${1:-}" == "--xvfb" ]]; then
   target/debug/xmonitors CONTROL=1280x800+0+0 BENCH=640x400+1280+0 WITNESS=640x400+1920+0 PUBLIC=1280x400+1280+400
   echo "Courtdeck is running under Xvfb on DISPLAY=$display (CONTROL | BENCH WITNESS above PUBLIC)."
   echo "Screenshot: DISPLAY=$display import -window root shot.png    Stop: Ctrl-C"
-elif [[ -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" ]]; then
-  echo "There is no display here (DISPLAY is not set)." >&2
-  echo "Run it under a virtual display with four virtual monitors instead:  scripts/run-app.sh --xvfb" >&2
-  exit 2
 fi
 
 target/debug/courtdeck-app
