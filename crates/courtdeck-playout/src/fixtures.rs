@@ -144,3 +144,50 @@ pub fn demo_media(dir: &Path) -> Result<Vec<(DemoFile, PathBuf)>> {
     }
     Ok(out)
 }
+
+/// One file of the format matrix: the exhibit kind it is, and how it was made.
+#[derive(Debug, Clone)]
+pub struct FormatFile {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub path: PathBuf,
+}
+
+const V: &str = "videotestsrc pattern=ball num-buffers=50 ! video/x-raw,width=320,height=240,framerate=25/1 ! videoconvert";
+const A: &str = "audiotestsrc wave=sine num-buffers=50 samplesperbuffer=882 ! audio/x-raw,rate=44100,channels=2 ! audioconvert";
+
+/// The formats police and parties export (issue 4's list), two seconds each, made with GStreamer's own
+/// encoders into `dir` (skipping files that exist).
+pub fn format_matrix(dir: &Path) -> Result<Vec<FormatFile>> {
+    std::fs::create_dir_all(dir)?;
+    let jobs: Vec<(&'static str, &'static str, String)> = vec![
+        ("h264-aac.mp4", "video", format!("mp4mux name=m ! filesink location={{out}} {V} ! video/x-raw,format=I420 ! x264enc speed-preset=ultrafast ! h264parse ! queue ! m. {A} ! avenc_aac ! queue ! m.")),
+        ("h265.ts", "video", format!("mpegtsmux name=m ! filesink location={{out}} {V} ! video/x-raw,format=I420 ! x265enc speed-preset=ultrafast ! h265parse ! queue ! m.")),
+        ("mjpeg.avi", "video", format!("avimux name=m ! filesink location={{out}} {V} ! jpegenc ! queue ! m.")),
+        ("wmv2.wmv", "video", format!("asfmux name=m ! filesink location={{out}} {V} ! avenc_wmv2 ! queue ! m.")),
+        ("mpeg2.mpg", "video", "mpegpsmux name=m ! filesink location={out} videotestsrc num-buffers=50 ! video/x-raw,width=720,height=576,framerate=25/1 ! videoconvert ! video/x-raw,format=I420 ! mpeg2enc format=8 ! queue ! m.".into()),
+        ("vp8-vorbis.webm", "video", format!("webmmux name=m ! filesink location={{out}} {V} ! vp8enc deadline=1 ! queue ! m. {A} ! vorbisenc ! queue ! m.")),
+        ("h264.mkv", "video", format!("matroskamux name=m ! filesink location={{out}} {V} ! video/x-raw,format=I420 ! x264enc speed-preset=ultrafast ! h264parse ! queue ! m.")),
+        ("photo.jpg", "image", "videotestsrc num-buffers=1 ! video/x-raw,width=640,height=480 ! videoconvert ! jpegenc ! filesink location={out}".into()),
+        ("photo.png", "image", "videotestsrc num-buffers=1 ! video/x-raw,width=640,height=480 ! videoconvert ! pngenc ! filesink location={out}".into()),
+        ("call.wav", "audio", format!("{A} ! wavenc ! filesink location={{out}}")),
+        ("call.mp3", "audio", format!("{A} ! lamemp3enc ! xingmux ! id3v2mux ! filesink location={{out}}")),
+        ("call.m4a", "audio", format!("mp4mux name=m ! filesink location={{out}} {A} ! avenc_aac ! queue ! m.")),
+    ];
+    let mut out = Vec::new();
+    for (name, kind, template) in jobs {
+        let path = dir.join(name);
+        if !path.exists() {
+            let part = dir.join(format!(
+                "{name}.{}-{:?}.part",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            encode(&template.replace("{out}", &q(&part)))
+                .with_context(|| format!("generating {name}"))?;
+            std::fs::rename(&part, &path)?;
+        }
+        out.push(FormatFile { name, kind, path });
+    }
+    Ok(out)
+}
