@@ -20,6 +20,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// Where verified exhibits are cached.
     pub cache_dir: Option<PathBuf>,
+    /// The hash-chained audit log (default: `$XDG_STATE_HOME/courtdeck/audit.jsonl`).
+    pub audit_file: Option<PathBuf>,
     #[serde(rename = "screen")]
     pub screens: Vec<ScreenConfig>,
     pub audio: AudioConfig,
@@ -89,6 +91,7 @@ impl Default for Config {
             kiosk_id: "kiosk-1".into(),
             store: StoreConfig::Demo,
             cache_dir: None,
+            audit_file: None,
             screens: vec![
                 screen("bench", "BENCH", "bench", 1),
                 screen("witness", "WITNESS", "witness", 2),
@@ -180,6 +183,18 @@ impl Config {
             .clone()
             .or_else(|| dirs().map(|d| d.cache_dir().join("evidence")))
             .unwrap_or_else(|| std::env::temp_dir().join("courtdeck-cache"))
+    }
+
+    pub fn audit_file(&self) -> PathBuf {
+        self.audit_file.clone().unwrap_or_else(|| {
+            dirs()
+                .map(|d| {
+                    d.state_dir()
+                        .unwrap_or(d.data_local_dir())
+                        .join("audit.jsonl")
+                })
+                .unwrap_or_else(|| std::env::temp_dir().join("courtdeck-audit.jsonl"))
+        })
     }
 
     pub fn demo_store_dir() -> PathBuf {

@@ -62,6 +62,7 @@ pub struct Courtdeck {
     playout_error: Option<ApiError>,
     session: Mutex<Session>,
     events: broadcast::Sender<UiEvent>,
+    audit: Option<courtdeck_audit::AuditLog>,
 }
 
 impl Courtdeck {
@@ -108,7 +109,16 @@ impl Courtdeck {
             }
         };
         let (events, _) = broadcast::channel(1024);
+        let audit = match courtdeck_audit::AuditLog::open(&config.audit_file()) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                // The hearing goes on, but loudly: nothing is recorded until the clerk deals with it.
+                tracing::error!("audit log unavailable: {e}");
+                None
+            }
+        };
         let deck = Arc::new(Courtdeck {
+            audit,
             screens,
             store,
             cache,
@@ -129,6 +139,15 @@ impl Courtdeck {
             config,
         });
         if let Some(p) = &deck.playout {
+            deck.audit(
+                "app_start",
+                serde_json::json!({
+                    "kiosk_id": deck.config.kiosk_id,
+                    "court": deck.config.court,
+                    "store": deck.store.describe(),
+                    "version": env!("CARGO_PKG_VERSION"),
+                }),
+            );
             tokio::spawn(forward_playout_events(Arc::downgrade(&deck), p.subscribe()));
             deck.refresh_connected_screens().await;
         }
@@ -143,7 +162,22 @@ impl Courtdeck {
         self.events.subscribe()
     }
 
+    /// Appends to the audit log; a failure is logged, never allowed to stop the hearing.
+    fn audit(&self, event: &str, fields: serde_json::Value) {
+        if let Some(log) = &self.audit
+            && let Err(e) = log.record(event, fields)
+        {
+            tracing::error!("audit record {event} lost: {e}");
+        }
+    }
+
     pub async fn shutdown(&self) {
+        if self.playout.is_some() {
+            self.audit(
+                "app_stop",
+                serde_json::json!({ "kiosk_id": self.config.kiosk_id }),
+            );
+        }
         if let Some(p) = &self.playout {
             p.shutdown().await;
         }
@@ -259,7 +293,7 @@ impl Courtdeck {
         let mut problems = HashMap::new();
         for exhibit in manifest.exhibits().to_vec() {
             let events = self.events.clone();
-            let case_id = case_id.to_owned();
+            let case_for_progress = case_id.to_owned();
             let reference = exhibit.reference.clone();
             let result = self
                 .blocking(move |store, cache| {
@@ -273,7 +307,7 @@ impl Courtdeck {
                             if p.done == p.total || p.done - last >= 4 << 20 {
                                 last = p.done;
                                 let _ = events.send(UiEvent::FetchProgress {
-                                    case_id: case_id.clone(),
+                                    case_id: case_for_progress.clone(),
                                     exhibit: exhibit.reference.to_string(),
                                     done: p.done,
                                     total: p.total,
@@ -283,9 +317,16 @@ impl Courtdeck {
                     )
                 })
                 .await?;
-            if let Err(e) = result {
-                tracing::warn!(exhibit = %reference, "fetch failed: {e}");
-                problems.insert(reference, e.into());
+            match result {
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(exhibit = %reference, "fetch failed: {e}");
+                    self.audit(
+                        if e.code() == ErrorCode::HashMismatch { "fetch_failed_verification" } else { "fetch_failed" },
+                        serde_json::json!({ "case": case_id, "exhibit": reference.to_string(), "code": e.code().as_str(), "reason": e.to_string() }),
+                    );
+                    problems.insert(reference, e.into());
+                }
             }
         }
         Ok((manifest, problems))
@@ -499,6 +540,19 @@ impl Courtdeck {
             problems,
         });
         tracing::info!(case = case_id, "hearing launched");
+        if let Some(open) = &session.open {
+            self.audit(
+                "hearing_launched",
+                serde_json::json!({
+                    "case": case_id,
+                    "exhibits": open.manifest.exhibits().iter().map(|e| serde_json::json!({
+                        "exhibit": e.reference.to_string(),
+                        "sha256": e.sha256.to_hex(),
+                        "verified_in_cache": open.paths.contains_key(&e.reference),
+                    })).collect::<Vec<_>>(),
+                }),
+            );
+        }
         let dto = self.hearing_dto(session.open.as_ref().expect("just set"));
         self.emit_stage(&session);
         Ok(dto)
@@ -639,10 +693,23 @@ impl Courtdeck {
         let exhibit = find_exhibit(open_hearing(&session)?, &target.to_string())?.clone();
         // The core decides; only an accepted route is sent on.
         let mut next = session.presentation.clone();
-        let route = next
-            .present(&exhibit, &requested, &self.screens)?
-            .screens
-            .clone();
+        let route = match next.present(&exhibit, &requested, &self.screens) {
+            Ok(on_air) => on_air.screens.clone(),
+            Err(e) => {
+                if matches!(e, courtdeck_core::PresentationError::Refused(_)) {
+                    self.audit(
+                        "route_refused",
+                        serde_json::json!({
+                            "exhibit": target.to_string(),
+                            "restriction": exhibit.restriction.as_str(),
+                            "requested": requested.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                            "reason": e.to_string(),
+                        }),
+                    );
+                }
+                return Err(e.into());
+            }
+        };
         self.playout()?
             .request(Command::Present {
                 exhibit: target.to_string(),
@@ -651,6 +718,18 @@ impl Courtdeck {
             .await?;
         session.presentation = next;
         tracing::info!(exhibit = %target, sha256 = %exhibit.sha256, screens = ?route, "presented");
+        self.audit(
+            "exhibit_presented",
+            serde_json::json!({
+                "case": session.open.as_ref().map(|o| o.hearing.case_id.to_string()),
+                "exhibit": target.to_string(),
+                "sha256": exhibit.sha256.to_hex(),
+                "restriction": exhibit.restriction.as_str(),
+                "screens": self.screens.iter().filter(|s| route.contains(&s.id)).map(|s| serde_json::json!({
+                    "screen": s.id.to_string(), "label": s.label, "role": s.role.as_str(),
+                })).collect::<Vec<_>>(),
+            }),
+        );
         Ok(self.emit_stage(&session))
     }
 
@@ -704,6 +783,10 @@ impl Courtdeck {
             )
         };
         tracing::info!(clip = label, start_ms, end_ms, "clip played");
+        self.audit(
+            "clip_played",
+            serde_json::json!({ "clip": label, "start_ms": start_ms, "end_ms": end_ms }),
+        );
         self.transport(
             Command::PlayClip { start_ms, end_ms },
             Some(Transport::Playing),
@@ -747,6 +830,14 @@ impl Courtdeck {
             .await?;
         session.presentation.set_blank(id, blank);
         tracing::info!(screen, blank, "blank");
+        self.audit(
+            if blank {
+                "screen_blanked"
+            } else {
+                "screen_unblanked"
+            },
+            serde_json::json!({ "screen": screen }),
+        );
         Ok(self.emit_stage(&session))
     }
 
@@ -754,6 +845,7 @@ impl Courtdeck {
     pub async fn blank_all(&self) -> ApiResult<StageDto> {
         let mut session = self.session.lock().await;
         tracing::info!("blank all");
+        self.audit("blank_all", serde_json::json!({}));
         // The surface changes only once the screens did; a restarting engine's screens are black already.
         match self.playout()?.request(Command::BlankAll).await {
             Ok(_) => {}
@@ -772,6 +864,10 @@ impl Courtdeck {
         session.presentation = next;
         session.prerolled.remove(&exhibit.to_string());
         tracing::info!(exhibit = %exhibit, "withdrawn");
+        self.audit(
+            "exhibit_withdrawn",
+            serde_json::json!({ "exhibit": exhibit.to_string() }),
+        );
         Ok(self.emit_stage(&session))
     }
 
@@ -866,6 +962,7 @@ async fn forward_playout_events(
         let mut session = deck.session.lock().await;
         match event {
             ClientEvent::Restarting { reason } => {
+                deck.audit("playout_crashed", serde_json::json!({ "reason": reason }));
                 session.presentation.playout_lost(&deck.screens);
                 session.prerolled.clear();
                 session.playout = PlayoutStatus::Restarting;
@@ -878,7 +975,8 @@ async fn forward_playout_events(
                 });
                 deck.emit_stage(&session);
             }
-            ClientEvent::Restarted { .. } => {
+            ClientEvent::Restarted { pid } => {
+                deck.audit("playout_restarted", serde_json::json!({ "pid": pid }));
                 session.playout = PlayoutStatus::Ready;
                 deck.emit_stage(&session);
                 drop(session);

@@ -41,6 +41,7 @@ async fn a_hearing_through_the_facade() {
         audio: AudioConfig {
             sink: "fakesink sync=true".into(),
         },
+        audit_file: Some(dir.path().join("audit.jsonl")),
         ..Config::default()
     };
     let deck = Courtdeck::open(config).await.unwrap();
@@ -149,6 +150,58 @@ async fn a_hearing_through_the_facade() {
         ErrorCode::InvalidState
     );
     deck.shutdown().await;
+
+    // The audit log of this real run: the chain verifies, and says who saw what.
+    let audit = dir.path().join("audit.jsonl");
+    let report = courtdeck_audit::verify(&audit).unwrap();
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(report.records as usize, records.len());
+    let events: Vec<&str> = records
+        .iter()
+        .map(|r| r["event"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "app_start",
+        "hearing_launched",
+        "exhibit_presented",
+        "screen_blanked",
+        "clip_played",
+        "route_refused",
+        "exhibit_withdrawn",
+        "app_stop",
+    ] {
+        assert!(
+            events.contains(&expected),
+            "{expected} missing from {events:?}"
+        );
+    }
+    let first_presented = records
+        .iter()
+        .find(|r| r["event"] == "exhibit_presented")
+        .unwrap();
+    assert_eq!(first_presented["fields"]["exhibit"], "JS/1");
+    assert_eq!(
+        first_presented["fields"]["sha256"].as_str().unwrap().len(),
+        64
+    );
+    assert_eq!(
+        first_presented["fields"]["screens"][1]["role"],
+        "public_gallery"
+    );
+    // One byte changed anywhere is found, at its line.
+    let mut bytes = text.into_bytes();
+    let at = bytes.iter().position(|&b| b == b'J').unwrap();
+    bytes[at] = b'K';
+    std::fs::write(&audit, &bytes).unwrap();
+    let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    match courtdeck_audit::verify(&audit) {
+        Err(courtdeck_audit::AuditError::Broken { line: l, .. }) => assert_eq!(l, line),
+        other => panic!("a one-byte edit went unnoticed: {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

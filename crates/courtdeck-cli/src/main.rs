@@ -63,6 +63,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The audit log: `courtdeck audit verify [FILE]` checks its hash chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCmd,
+    },
     /// Plays a media file on headless outputs and prints a JSON report (first frame, frames per output).
     Play {
         file: PathBuf,
@@ -74,6 +79,13 @@ enum Cmd {
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Checks every record's hash and the chain; names the first line that was edited, removed,
+    /// inserted or reordered. Default file: the configured audit log.
+    Verify { file: Option<PathBuf> },
 }
 
 #[derive(clap::Args)]
@@ -258,6 +270,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Cmd::Audit {
+            command: AuditCmd::Verify { file },
+        } => {
+            let path = match file {
+                Some(f) => f.clone(),
+                None => config()?.audit_file(),
+            };
+            match courtdeck_audit::verify(&path) {
+                Ok(report) => {
+                    println!(
+                        "{}: {} records, chain intact (last hash {})",
+                        path.display(),
+                        report.records,
+                        report.last_hash
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("{e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Cmd::Play {
             file,
