@@ -385,18 +385,11 @@ impl Courtdeck {
         outputs: usize,
         seconds: f64,
     ) -> ApiResult<PlayReportDto> {
-        use courtdeck_playout::protocol::{OutputKind, OutputSpec};
+        use courtdeck_playout::protocol::OutputSpec;
         let path = std::fs::canonicalize(path)
             .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("{}: {e}", path.display())))?;
         let specs: Vec<OutputSpec> = (1..=outputs.max(1))
-            .map(|i| OutputSpec {
-                id: format!("out{i}"),
-                label: format!("OUT{i}"),
-                role: "bench".into(),
-                kind: OutputKind::Headless,
-                monitor: None,
-                monitor_index: None,
-            })
+            .map(|i| OutputSpec::headless(&format!("out{i}"), "bench"))
             .collect();
         let client = PlayoutClient::start(locate_playout_binary()?, specs.clone()).await?;
         let mut rx = client.subscribe();

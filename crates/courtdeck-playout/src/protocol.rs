@@ -41,6 +41,20 @@ pub struct OutputSpec {
     pub monitor_index: Option<usize>,
 }
 
+impl OutputSpec {
+    /// A screen with no window: frames are counted and dropped (tests, benchmarks, `play --headless`).
+    pub fn headless(id: &str, role: &str) -> OutputSpec {
+        OutputSpec {
+            id: id.into(),
+            label: id.to_uppercase(),
+            role: role.into(),
+            kind: OutputKind::Headless,
+            monitor: None,
+            monitor_index: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {

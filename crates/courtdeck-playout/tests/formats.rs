@@ -5,17 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
-use courtdeck_playout::protocol::{Command, Event, OutputKind, OutputSpec};
+use courtdeck_playout::protocol::{Command, Event, OutputSpec};
 
 fn headless(id: &str) -> OutputSpec {
-    OutputSpec {
-        id: id.into(),
-        label: id.to_uppercase(),
-        role: "bench".into(),
-        kind: OutputKind::Headless,
-        monitor: None,
-        monitor_index: None,
-    }
+    OutputSpec::headless(id, "bench")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,18 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
-use courtdeck_playout::protocol::{Command, Event, OutputKind, OutputSpec};
+use courtdeck_playout::protocol::{Command, Event, OutputSpec};
 use tokio::sync::broadcast::Receiver;
 
 fn headless(id: &str, role: &str) -> OutputSpec {
-    OutputSpec {
-        id: id.into(),
-        label: id.to_uppercase(),
-        role: role.into(),
-        kind: OutputKind::Headless,
-        monitor: None,
-        monitor_index: None,
-    }
+    OutputSpec::headless(id, role)
 }
 
 fn exe() -> PathBuf {

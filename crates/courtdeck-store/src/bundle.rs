@@ -9,7 +9,7 @@ use std::path::{Component, Path};
 use std::time::Duration;
 
 use courtdeck_core::{
-    CaseId, CaseManifest, Clip, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing,
+    CaseId, CaseManifest, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing,
     Restriction,
 };
 use serde::Deserialize;
@@ -50,13 +50,8 @@ fn open() -> String {
     "open".into()
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BundleClip {
-    pub label: String,
-    pub start_ms: u64,
-    pub end_ms: u64,
-}
+/// A clip in a bundle description: the same fields as in the manifest.
+pub type BundleClip = wire::ClipDoc;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,13 +127,7 @@ pub fn bundle(
         let clips = e
             .clips
             .iter()
-            .map(|c| {
-                Clip::new(
-                    &c.label,
-                    Duration::from_millis(c.start_ms),
-                    Duration::from_millis(c.end_ms),
-                )
-            })
+            .map(wire::ClipDoc::to_clip)
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid)?;
         exhibits.push(Exhibit {

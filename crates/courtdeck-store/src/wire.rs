@@ -73,6 +73,16 @@ pub struct ClipDoc {
     pub end_ms: u64,
 }
 
+impl ClipDoc {
+    pub fn to_clip(&self) -> Result<Clip, courtdeck_core::InvalidValue> {
+        Clip::new(
+            &self.label,
+            Duration::from_millis(self.start_ms),
+            Duration::from_millis(self.end_ms),
+        )
+    }
+}
+
 fn invalid(what: &str, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Invalid(format!("{what} is not valid: {reason}"))
 }
@@ -192,14 +202,7 @@ fn parse_exhibit(e: &ExhibitDoc) -> Result<Exhibit, StoreError> {
     let clips = e
         .clips
         .iter()
-        .map(|c| {
-            Clip::new(
-                &c.label,
-                Duration::from_millis(c.start_ms),
-                Duration::from_millis(c.end_ms),
-            )
-            .map_err(|err| invalid(w, err))
-        })
+        .map(|c| c.to_clip().map_err(|err| invalid(w, err)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Exhibit {
         title: title(w, "title", &e.title)?,

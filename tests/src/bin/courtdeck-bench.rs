@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use courtdeck_core::{Exhibit, ExhibitKind, ExhibitRef, Restriction};
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
-use courtdeck_playout::protocol::{Command as Cmd, Event, OutputKind, OutputSpec};
+use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
 use courtdeck_store::{Cache, DirStore, hash_file};
 
 fn arg(name: &str, default: u64) -> u64 {
@@ -140,14 +140,7 @@ fn run(cmd: &mut Command) -> Result<()> {
 
 fn headless(n: usize) -> Vec<OutputSpec> {
     (1..=n)
-        .map(|i| OutputSpec {
-            id: format!("out{i}"),
-            label: format!("OUT{i}"),
-            role: "bench".into(),
-            kind: OutputKind::Headless,
-            monitor: None,
-            monitor_index: None,
-        })
+        .map(|i| OutputSpec::headless(&format!("out{i}"), "bench"))
         .collect()
 }
 
