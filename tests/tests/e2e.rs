@@ -259,6 +259,62 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     k.wait_moving(PUBLIC);
     k.shot("02-presented");
 
+    // Pause holds the picture; one frame step changes it (the burnt-in clock moves on by a frame).
+    tap(&k, "[data-testid=play-pause]", &mut extra);
+    k.wd.wait_until("paused", Duration::from_secs(10), |wd| {
+        let b = wd.wait_for("[data-testid=play-pause]", Duration::from_secs(5))?;
+        Ok(wd.text(&b)?.contains("Play"))
+    })
+    .unwrap();
+    let held = {
+        // Paused means two grabs agree.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let a = grab(&k.xvfb, BENCH);
+            std::thread::sleep(Duration::from_millis(300));
+            let b = grab(&k.xvfb, BENCH);
+            if a.changed_fraction(&b) == 0.0 {
+                break b;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "BENCH kept changing while paused"
+            );
+        }
+    };
+    tap(&k, "[data-testid=step-forward]", &mut extra);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = grab(&k.xvfb, BENCH);
+        let changed = held.changed_fraction(&now);
+        if changed > 0.0 {
+            println!(
+                "one frame step changed {:.3}% of BENCH's pixels",
+                changed * 100.0
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a frame step did not change the picture"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The "Entry" clip (00:04-00:09) plays from its in point.
+    tap(&k, "[data-testid=clip][data-clip=Entry]", &mut extra);
+    k.wd.wait_until(
+        "the clip to play from 0:04",
+        Duration::from_secs(15),
+        |wd| {
+            let p = wd.wait_for("[data-testid=position]", Duration::from_secs(5))?;
+            let text = wd.text(&p)?;
+            Ok(["0:04", "0:05", "0:06"].iter().any(|t| text.starts_with(t)))
+        },
+    )
+    .unwrap();
+    k.wait_moving(BENCH);
+
     // Blank PUBLIC only: it goes black, BENCH keeps moving.
     tap(
         &k,
@@ -267,7 +323,11 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     );
     k.wait_tile("public", "blank");
     k.wait_black(PUBLIC);
-    k.wait_moving(BENCH);
+    // BENCH still shows the picture (not moving necessarily: the clip may have reached its out point).
+    assert!(
+        grab(&k.xvfb, BENCH).lit_fraction() > 0.2,
+        "BENCH went dark when only PUBLIC was blanked"
+    );
     k.shot("03-public-blanked");
 
     // Blank all: every output black, and the surface says so.
