@@ -48,6 +48,12 @@ impl From<ClientError> for ApiError {
     }
 }
 
+impl From<courtdeck_playout::protocol::WireError> for ApiError {
+    fn from(e: courtdeck_playout::protocol::WireError) -> Self {
+        ClientError::from(e).into()
+    }
+}
+
 impl From<PresentationError> for ApiError {
     fn from(e: PresentationError) -> Self {
         let code = match &e {

@@ -111,9 +111,8 @@ pub struct OnAirDto {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ScreenStateDto {
-    pub id: String,
-    pub label: String,
-    pub role: String,
+    #[serde(flatten)]
+    pub screen: ScreenDto,
     pub blanked: bool,
     /// The exhibit this screen shows right now; `None` means black.
     pub showing: Option<String>,

@@ -450,9 +450,7 @@ impl Courtdeck {
                         break;
                     }
                     Ok(Ok(ClientEvent::Playout(Event::Error { error, .. }))) => {
-                        report.errors.push(ApiError::from(
-                            courtdeck_playout::client::ClientError::from(error),
-                        ));
+                        report.errors.push(ApiError::from(error));
                         break;
                     }
                     Ok(Ok(ClientEvent::Restarting { reason })) => {
@@ -594,15 +592,7 @@ impl Courtdeck {
                         .collect(),
                 })
                 .collect(),
-            screens: self
-                .screens
-                .iter()
-                .map(|s| ScreenDto {
-                    id: s.id.to_string(),
-                    label: s.label.clone(),
-                    role: s.role.as_str().into(),
-                })
-                .collect(),
+            screens: self.screens.iter().map(screen_dto).collect(),
         }
     }
 
@@ -918,9 +908,7 @@ impl Courtdeck {
                 .screens
                 .iter()
                 .map(|s| ScreenStateDto {
-                    id: s.id.to_string(),
-                    label: s.label.clone(),
-                    role: s.role.as_str().into(),
+                    screen: screen_dto(s),
                     blanked: p.blanked().contains(&s.id),
                     showing: p.showing(&s.id).map(|e| e.to_string()),
                     connected: !session.missing_screens.contains(s.id.as_str()),
@@ -1009,7 +997,7 @@ async fn forward_playout_events(
                 screen,
                 error,
             }) => {
-                let error = ApiError::from(courtdeck_playout::client::ClientError::from(error));
+                let error = ApiError::from(error);
                 if error.code == ErrorCode::ScreenMissing
                     && let Some(s) = screen
                 {
@@ -1039,6 +1027,14 @@ async fn forward_playout_events(
             }
             ClientEvent::Playout(_) => {}
         }
+    }
+}
+
+fn screen_dto(s: &Screen) -> ScreenDto {
+    ScreenDto {
+        id: s.id.to_string(),
+        label: s.label.clone(),
+        role: s.role.as_str().into(),
     }
 }
 

@@ -75,7 +75,11 @@ async fn a_hearing_through_the_facade() {
 
     // The witness screen's monitor does not exist: reported, and the stage says so.
     let stage = deck.stage().await;
-    let witness = stage.screens.iter().find(|s| s.id == "witness").unwrap();
+    let witness = stage
+        .screens
+        .iter()
+        .find(|s| s.screen.id == "witness")
+        .unwrap();
     assert!(!witness.connected, "{stage:?}");
 
     // Present JS/1 to all three: shown on the two that work, with a notice about the third.
@@ -104,7 +108,14 @@ async fn a_hearing_through_the_facade() {
 
     // Blank one screen: the stage says black for it, live for the other.
     let stage = deck.blank("public", true).await.unwrap();
-    let s = |id: &str| stage.screens.iter().find(|s| s.id == id).unwrap().clone();
+    let s = |id: &str| {
+        stage
+            .screens
+            .iter()
+            .find(|s| s.screen.id == id)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(s("bench").showing.as_deref(), Some("JS/1"));
     assert_eq!(s("public").showing, None);
     assert!(s("public").blanked);
@@ -136,7 +147,7 @@ async fn a_hearing_through_the_facade() {
         stage
             .screens
             .iter()
-            .find(|s| s.id == "public")
+            .find(|s| s.screen.id == "public")
             .unwrap()
             .showing,
         None

@@ -746,7 +746,7 @@ impl Engine {
         }
     }
 
-    fn on_air_program(&self) -> Result<&Program, WireError> {
+    fn on_air_index(&self) -> Result<usize, WireError> {
         let on = self
             .on_air
             .as_ref()
@@ -754,20 +754,17 @@ impl Engine {
         Ok(self
             .programs
             .iter()
-            .find(|p| &p.exhibit == on)
+            .position(|p| &p.exhibit == on)
             .expect("on-air program exists"))
     }
 
+    fn on_air_program(&self) -> Result<&Program, WireError> {
+        Ok(&self.programs[self.on_air_index()?])
+    }
+
     fn on_air_program_mut(&mut self) -> Result<&mut Program, WireError> {
-        let on = self
-            .on_air
-            .clone()
-            .ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
-        Ok(self
-            .programs
-            .iter_mut()
-            .find(|p| p.exhibit == on)
-            .expect("on-air program exists"))
+        let i = self.on_air_index()?;
+        Ok(&mut self.programs[i])
     }
 
     fn remove_program(&mut self, exhibit: &str) {

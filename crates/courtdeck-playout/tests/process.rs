@@ -46,6 +46,22 @@ async fn wait_for<T>(
     .expect("the awaited event arrived within 60 s")
 }
 
+/// Waits for the error event about `exhibit`.
+async fn wait_for_error(
+    rx: &mut Receiver<ClientEvent>,
+    exhibit: &str,
+) -> courtdeck_playout::protocol::WireError {
+    wait_for(rx, |e| match e {
+        ClientEvent::Playout(Event::Error {
+            exhibit: Some(x),
+            error,
+            ..
+        }) if x == exhibit => Some(error.clone()),
+        _ => None,
+    })
+    .await
+}
+
 fn media() -> (
     tempfile::TempDir,
     Vec<(courtdeck_playout::fixtures::DemoFile, PathBuf)>,
@@ -199,15 +215,7 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
         .request(load("X/2", &garbage, "video", "open"))
         .await
         .unwrap();
-    let error = wait_for(&mut rx, |e| match e {
-        ClientEvent::Playout(Event::Error {
-            exhibit: Some(x),
-            error,
-            ..
-        }) if x == "X/2" => Some(error.clone()),
-        _ => None,
-    })
-    .await;
+    let error = wait_for_error(&mut rx, "X/2").await;
     assert_eq!(error.code, "media_corrupt", "{error:?}");
     assert!(error.message.contains("X/2"), "{error:?}");
 
@@ -216,15 +224,7 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
         .request(load("X/3", &truncated, "video", "open"))
         .await
         .unwrap();
-    let error = wait_for(&mut rx, |e| match e {
-        ClientEvent::Playout(Event::Error {
-            exhibit: Some(x),
-            error,
-            ..
-        }) if x == "X/3" => Some(error.clone()),
-        _ => None,
-    })
-    .await;
+    let error = wait_for_error(&mut rx, "X/3").await;
     assert_eq!(error.code, "media_corrupt", "{error:?}");
 
     // After failures, a good exhibit still plays.
