@@ -26,6 +26,7 @@ pub struct Config {
     pub screens: Vec<ScreenConfig>,
     pub audio: AudioConfig,
     pub control: ControlConfig,
+    pub cache: CacheConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -35,6 +36,65 @@ pub enum StoreConfig {
     Demo,
     /// A folder: a mounted share or a USB stick.
     Dir { path: PathBuf },
+    /// An HTTPS server holding the store layout. The credential is in the OS keyring, put there by
+    /// `courtdeck store login`; never in this file.
+    Https(HttpsStoreConfig),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpsStoreConfig {
+    /// `https://evidence.example/store/` (plain `http://` only on loopback).
+    pub url: String,
+    /// `bearer` (default), `basic` (with `username`) or `none`.
+    #[serde(default)]
+    pub auth: AuthKind,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// PEM CA bundle to trust instead of the system roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_s: u64,
+    #[serde(default = "default_read_timeout")]
+    pub read_timeout_s: u64,
+}
+
+fn default_connect_timeout() -> u64 {
+    10
+}
+fn default_read_timeout() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    #[default]
+    Bearer,
+    Basic,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Days a case's exhibits stay cached after its last listed hearing.
+    pub retention_days: u32,
+    /// Upper bound on the cache size in GB; the oldest cases not needed today go first.
+    pub max_gb: Option<f64>,
+    /// Exhibits downloaded at once.
+    pub concurrent_fetches: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            retention_days: 30,
+            max_gb: None,
+            concurrent_fetches: 3,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -99,6 +159,7 @@ impl Default for Config {
             ],
             audio: AudioConfig::default(),
             control: ControlConfig::default(),
+            cache: CacheConfig::default(),
         }
     }
 }
@@ -207,6 +268,7 @@ impl Config {
         match &self.store {
             StoreConfig::Demo => Config::demo_store_dir(),
             StoreConfig::Dir { path } => path.clone(),
+            StoreConfig::Https(_) => PathBuf::new(),
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct StoreStatusDto {
     pub online: bool,
     pub description: String,
     pub problem: Option<ApiError>,
+    /// `not_needed`, `present`, `missing` or `keyring_unavailable`; never the credential itself.
+    pub credential: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -8,6 +8,7 @@
 //! (which applies the restriction rule) accepted it; the playout process checks again.
 
 pub mod config;
+pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod json;
@@ -24,7 +25,9 @@ use courtdeck_core::{
 };
 use courtdeck_playout::client::{ClientEvent, PlayoutClient, locate_playout_binary};
 use courtdeck_playout::protocol::{Command, Event};
-use courtdeck_store::{Cache, DirStore, EvidenceStore, StoreError};
+use courtdeck_store::{
+    Cache, DirStore, EvidenceStore, HttpAuth, HttpStore, HttpStoreConfig, StoreError,
+};
 use jiff::civil::Date;
 use tokio::sync::{Mutex, broadcast};
 
@@ -63,6 +66,97 @@ pub struct Courtdeck {
     session: Mutex<Session>,
     events: broadcast::Sender<UiEvent>,
     audit: Option<courtdeck_audit::AuditLog>,
+    /// Bounds the downloads running at once, across prefetch, launch and `courtdeck fetch`.
+    fetch_slots: Arc<tokio::sync::Semaphore>,
+    /// Set to cancel the fetches now running; replaced by a fresh flag after each cancel.
+    fetch_cancel: std::sync::Mutex<Arc<AtomicBool>>,
+    credential: CredentialState,
+}
+
+/// Whether the store's credential is in the keyring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialState {
+    /// The store needs none (a folder, or an HTTPS store without auth).
+    NotNeeded,
+    Present,
+    Missing,
+    /// The keyring could not be asked; the message says why.
+    KeyringUnavailable(String),
+}
+
+impl CredentialState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CredentialState::NotNeeded => "not_needed",
+            CredentialState::Present => "present",
+            CredentialState::Missing => "missing",
+            CredentialState::KeyringUnavailable(_) => "keyring_unavailable",
+        }
+    }
+}
+
+/// Builds the configured store. An HTTPS store's credential comes from the keyring; without one the
+/// store still opens (cached hearings go on) and every request says how to sign in.
+async fn build_store(config: &Config) -> ApiResult<(Arc<dyn EvidenceStore>, CredentialState)> {
+    use config::{AuthKind, StoreConfig};
+    let h = match &config.store {
+        StoreConfig::Demo | StoreConfig::Dir { .. } => {
+            return Ok((
+                Arc::new(DirStore::new(config.store_dir())),
+                CredentialState::NotNeeded,
+            ));
+        }
+        StoreConfig::Https(h) => h.clone(),
+    };
+    if h.auth == AuthKind::Basic && h.username.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::ConfigInvalid,
+            "the store uses basic auth but names no `username`",
+        ));
+    }
+    let secret = if h.auth == AuthKind::None {
+        Ok(None)
+    } else {
+        let h2 = h.clone();
+        tokio::task::spawn_blocking(move || credentials::load(&h2))
+            .await
+            .map_err(internal)?
+    };
+    let (auth, state) = match (h.auth, secret) {
+        (AuthKind::None, _) => (HttpAuth::None, CredentialState::NotNeeded),
+        (_, Ok(None)) => {
+            tracing::warn!(store = %h.url, "no credential in the keyring for the store; run `courtdeck store login`");
+            (HttpAuth::None, CredentialState::Missing)
+        }
+        (_, Err(e)) => {
+            tracing::error!(store = %h.url, "{}", e.message);
+            (
+                HttpAuth::None,
+                CredentialState::KeyringUnavailable(e.message),
+            )
+        }
+        (AuthKind::Bearer, Ok(Some(token))) => (HttpAuth::Bearer(token), CredentialState::Present),
+        (AuthKind::Basic, Ok(Some(password))) => (
+            HttpAuth::Basic {
+                username: h.username.clone().unwrap_or_default(),
+                password,
+            },
+            CredentialState::Present,
+        ),
+    };
+    let store = HttpStore::new(
+        HttpStoreConfig {
+            url: h.url.clone(),
+            auth,
+            ca_file: h.ca_file.clone(),
+            connect_timeout: std::time::Duration::from_secs(h.connect_timeout_s.max(1)),
+            read_timeout: std::time::Duration::from_secs(h.read_timeout_s.max(1)),
+            retries: 3,
+        },
+        tokio::runtime::Handle::current(),
+    )
+    .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
+    Ok((Arc::new(store), state))
 }
 
 impl Courtdeck {
@@ -82,7 +176,7 @@ impl Courtdeck {
                 .await
                 .map_err(internal)??;
         }
-        let store: Arc<dyn EvidenceStore> = Arc::new(DirStore::new(config.store_dir()));
+        let (store, credential) = build_store(&config).await?;
         let cache = Cache::new(config.cache_dir());
         // The engine reads its audio sink from the environment it inherits.
         // SAFETY: called before the playout process is spawned, from the single thread that opens the kiosk.
@@ -119,6 +213,11 @@ impl Courtdeck {
         };
         let deck = Arc::new(Courtdeck {
             audit,
+            fetch_slots: Arc::new(tokio::sync::Semaphore::new(
+                config.cache.concurrent_fetches.max(1),
+            )),
+            fetch_cancel: std::sync::Mutex::new(Arc::new(AtomicBool::new(false))),
+            credential,
             screens,
             store,
             cache,
@@ -152,6 +251,41 @@ impl Courtdeck {
             deck.refresh_connected_screens().await;
         }
         Ok(deck)
+    }
+
+    /// Puts the configured HTTPS store's credential into the OS keyring (`courtdeck store login`), and
+    /// records that it changed (never the value) in the audit log.
+    pub async fn store_login(config: &Config, secret: courtdeck_store::Secret) -> ApiResult<()> {
+        let h = https_store(config)?;
+        let h2 = h.clone();
+        tokio::task::spawn_blocking(move || credentials::save(&h2, &secret))
+            .await
+            .map_err(internal)??;
+        audit_once(
+            config,
+            "credential_saved",
+            serde_json::json!({ "store": h.url, "auth": format!("{:?}", h.auth).to_lowercase() }),
+        );
+        Ok(())
+    }
+
+    /// Removes the store's credential from the keyring; true when there was one.
+    pub async fn store_logout(config: &Config) -> ApiResult<bool> {
+        let h = https_store(config)?;
+        let h2 = h.clone();
+        let removed = tokio::task::spawn_blocking(move || credentials::delete(&h2))
+            .await
+            .map_err(internal)??;
+        audit_once(
+            config,
+            "credential_removed",
+            serde_json::json!({ "store": h.url, "existed": removed }),
+        );
+        Ok(removed)
+    }
+
+    pub fn credential(&self) -> &CredentialState {
+        &self.credential
     }
 
     pub fn config(&self) -> &Config {
@@ -212,15 +346,26 @@ impl Courtdeck {
         let description = self.store.describe();
         let c2 = court.clone();
         let list = self
-            .blocking(move |store, _| courtdeck_store::read_court_list(store.as_ref(), &c2, date))
+            .blocking(move |store, cache| {
+                let rel = courtdeck_store::court_list_path(&c2, date);
+                match load_document(store.as_ref(), &cache, &rel) {
+                    Ok((bytes, offline)) => {
+                        courtdeck_store::wire::parse_court_list(&bytes).map(|l| (Some(l), offline))
+                    }
+                    Err(StoreError::NotFound(_)) => Ok((None, None)),
+                    Err(e) => Err(e),
+                }
+            })
             .await?;
+        let credential = Some(self.credential.as_str().to_owned());
         let (list, store_status) = match list {
-            Ok(list) => (
+            Ok((list, offline)) => (
                 list,
                 StoreStatusDto {
-                    online: true,
+                    online: offline.is_none(),
                     description,
-                    problem: None,
+                    problem: offline.map(Into::into),
+                    credential,
                 },
             ),
             Err(e) => (
@@ -229,6 +374,7 @@ impl Courtdeck {
                     online: false,
                     description,
                     problem: Some(e.into()),
+                    credential,
                 },
             ),
         };
@@ -290,46 +436,73 @@ impl Courtdeck {
         let manifest = self
             .blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &c2))
             .await??;
-        let mut problems = HashMap::new();
-        for exhibit in manifest.exhibits().to_vec() {
-            let events = self.events.clone();
+        let cancel = self.fetch_cancel.lock().expect("not poisoned").clone();
+        let mut tasks = tokio::task::JoinSet::new();
+        for exhibit in manifest.exhibits().iter().cloned() {
+            let (store, cache) = (self.store.clone(), self.cache.clone());
+            let (events, cancel, slots) = (
+                self.events.clone(),
+                cancel.clone(),
+                self.fetch_slots.clone(),
+            );
             let case_for_progress = case_id.to_owned();
-            let reference = exhibit.reference.clone();
-            let result = self
-                .blocking(move |store, cache| {
+            tasks.spawn(async move {
+                let _slot = slots.acquire_owned().await;
+                let exhibit2 = exhibit.clone();
+                let result = tokio::task::spawn_blocking(move || {
                     let mut last = 0u64;
-                    cache.fetch(
-                        store.as_ref(),
-                        &exhibit,
-                        &AtomicBool::new(false),
-                        &mut |p| {
-                            // A progress event per 4 MiB keeps the UI live without flooding it.
-                            if p.done == p.total || p.done - last >= 4 << 20 {
-                                last = p.done;
-                                let _ = events.send(UiEvent::FetchProgress {
-                                    case_id: case_for_progress.clone(),
-                                    exhibit: exhibit.reference.to_string(),
-                                    done: p.done,
-                                    total: p.total,
-                                });
-                            }
-                        },
-                    )
+                    cache.fetch_with_report(store.as_ref(), &exhibit2, &cancel, &mut |p| {
+                        // A progress event per 4 MiB keeps the UI live without flooding it.
+                        if p.done == p.total || p.done < last || p.done - last >= 4 << 20 {
+                            last = p.done;
+                            let _ = events.send(UiEvent::FetchProgress {
+                                case_id: case_for_progress.clone(),
+                                exhibit: exhibit2.reference.to_string(),
+                                done: p.done,
+                                total: p.total,
+                            });
+                        }
+                    })
                 })
-                .await?;
-            match result {
+                .await;
+                (exhibit, result)
+            });
+        }
+        let mut problems = HashMap::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (exhibit, result) = joined.map_err(internal)?;
+            match result.map_err(internal)? {
+                Ok(report) if !report.already_cached => self.audit(
+                    "fetch_verified",
+                    serde_json::json!({
+                        "case": case_id,
+                        "exhibit": exhibit.reference.to_string(),
+                        "sha256": exhibit.sha256.to_hex(),
+                        "bytes": exhibit.size,
+                        "resumed_from": report.resumed_from,
+                        "reconnects": report.reconnects,
+                        "store": self.store.describe(),
+                    }),
+                ),
                 Ok(_) => {}
                 Err(e) => {
-                    tracing::warn!(exhibit = %reference, "fetch failed: {e}");
+                    tracing::warn!(exhibit = %exhibit.reference, "fetch failed: {e}");
                     self.audit(
                         if e.code() == ErrorCode::HashMismatch { "fetch_failed_verification" } else { "fetch_failed" },
-                        serde_json::json!({ "case": case_id, "exhibit": reference.to_string(), "code": e.code().as_str(), "reason": e.to_string() }),
+                        serde_json::json!({ "case": case_id, "exhibit": exhibit.reference.to_string(), "sha256": exhibit.sha256.to_hex(), "code": e.code().as_str(), "reason": e.to_string() }),
                     );
-                    problems.insert(reference, e.into());
+                    problems.insert(exhibit.reference.clone(), e.into());
                 }
             }
         }
         Ok((manifest, problems))
+    }
+
+    /// Cancels the downloads now running; what arrived is kept and the next fetch resumes it.
+    pub fn cancel_fetches(&self) {
+        let mut flag = self.fetch_cancel.lock().expect("not poisoned");
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        *flag = Arc::new(AtomicBool::new(false));
     }
 
     /// Fetches every exhibit of the day's list (or of one case): what a clerk runs before court.
@@ -342,13 +515,17 @@ impl Courtdeck {
         if let Some(problem) = list.store.problem {
             return Err(problem);
         }
-        let mut out = Vec::new();
-        for h in list
+        // Every case at once; the fetch slots bound the downloads actually running.
+        let cases: Vec<_> = list
             .hearings
             .iter()
             .filter(|h| case.is_none_or(|c| c == h.case_id))
-        {
-            let report = match self.fetch_case(&h.case_id).await {
+            .collect();
+        let results =
+            futures_util::future::join_all(cases.iter().map(|h| self.fetch_case(&h.case_id))).await;
+        let mut out = Vec::new();
+        for (h, result) in cases.into_iter().zip(results) {
+            let report = match result {
                 Ok((manifest, problems)) => FetchReportDto {
                     case_id: h.case_id.clone(),
                     exhibits: manifest.exhibits().len(),
@@ -1062,43 +1239,77 @@ fn parse_case(case_id: &str) -> ApiResult<CaseId> {
     CaseId::parse(case_id).map_err(|e| ApiError::new(ErrorCode::InvalidManifest, e.to_string()))
 }
 
-/// Reads the manifest from the store and keeps a copy in the cache; with the store unreachable, uses the
-/// copy, so a hearing whose exhibits are cached still launches offline.
+/// Reads a document from the store and keeps a copy in the cache. When the store cannot be reached or
+/// refuses us, returns the kept copy with the reason, so a hearing whose exhibits are cached launches
+/// offline and the surface says the store is offline.
+fn load_document(
+    store: &dyn EvidenceStore,
+    cache: &Cache,
+    rel: &str,
+) -> Result<(Vec<u8>, Option<StoreError>), StoreError> {
+    match store.read_document(rel) {
+        Ok(bytes) => {
+            cache.keep_document(rel, &bytes);
+            Ok((bytes, None))
+        }
+        Err(e)
+            if matches!(
+                e.code(),
+                ErrorCode::StoreUnreachable | ErrorCode::NotAuthorised
+            ) =>
+        {
+            match cache.kept_document(rel) {
+                Some(bytes) => {
+                    tracing::warn!(path = rel, "store unavailable, using the kept copy: {e}");
+                    Ok((bytes, Some(e)))
+                }
+                None => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A case's manifest, from the store or (offline) the kept copy.
 fn load_manifest(
     store: &dyn EvidenceStore,
     cache: &Cache,
     case: &CaseId,
 ) -> Result<CaseManifest, StoreError> {
-    let copy = cache.root().join("manifests").join(format!("{case}.json"));
-    match store.read_document(&courtdeck_store::manifest_path(case)) {
-        Ok(bytes) => {
-            let manifest = courtdeck_store::wire::parse_manifest(&bytes)?;
-            if manifest.case_id != *case {
-                return Err(StoreError::Invalid(format!(
-                    "the manifest in cases/{case}/ is for case {}",
-                    manifest.case_id
-                )));
+    let (bytes, _) = load_document(store, cache, &courtdeck_store::manifest_path(case))?;
+    let manifest = courtdeck_store::wire::parse_manifest(&bytes)?;
+    if manifest.case_id != *case {
+        return Err(StoreError::Invalid(format!(
+            "the manifest in cases/{case}/ is for case {}",
+            manifest.case_id
+        )));
+    }
+    Ok(manifest)
+}
+
+fn https_store(config: &Config) -> ApiResult<config::HttpsStoreConfig> {
+    match &config.store {
+        config::StoreConfig::Https(h) if h.auth != config::AuthKind::None => Ok(h.clone()),
+        config::StoreConfig::Https(_) => Err(ApiError::new(
+            ErrorCode::ConfigInvalid,
+            "the store is configured with `auth = \"none\"`: it takes no credential",
+        )),
+        _ => Err(ApiError::new(
+            ErrorCode::ConfigInvalid,
+            "the configured store is a folder: it takes no credential (configure `kind = \"https\"` first)",
+        )),
+    }
+}
+
+/// One audit record outside a running kiosk (CLI commands that change the store's set-up).
+fn audit_once(config: &Config, event: &str, fields: serde_json::Value) {
+    match courtdeck_audit::AuditLog::open(&config.audit_file()) {
+        Ok(log) => {
+            if let Err(e) = log.record(event, fields) {
+                tracing::error!("audit record {event} lost: {e}");
             }
-            if std::fs::create_dir_all(copy.parent().expect("has parent")).is_ok() {
-                // Written aside and renamed, so a crash never leaves half a manifest for offline use.
-                let tmp = copy.with_extension("json.part");
-                if std::fs::write(&tmp, &bytes).is_ok() {
-                    let _ = std::fs::rename(&tmp, &copy);
-                }
-            }
-            Ok(manifest)
         }
-        Err(e @ StoreError::Unreachable { .. }) => match std::fs::read(&copy) {
-            Ok(bytes) => {
-                let manifest = courtdeck_store::wire::parse_manifest(&bytes)?;
-                if manifest.case_id != *case {
-                    return Err(e);
-                }
-                Ok(manifest)
-            }
-            Err(_) => Err(e),
-        },
-        Err(e) => Err(e),
+        Err(e) => tracing::error!("audit log unavailable, {event} not recorded: {e}"),
     }
 }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use courtdeck_api::config::StoreConfig;
+use courtdeck_api::config::{AuthKind, HttpsStoreConfig, StoreConfig};
 use courtdeck_api::json::UiEvent;
 use courtdeck_api::{ApiError, Config, Courtdeck};
 use jiff::civil::Date;
@@ -63,6 +63,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The evidence store's credential and state: `login`, `logout`, `status`.
+    Store {
+        #[command(subcommand)]
+        command: StoreCmd,
+    },
     /// The audit log: `courtdeck audit verify [FILE]` checks its hash chain.
     Audit {
         #[command(subcommand)]
@@ -82,6 +87,28 @@ enum Cmd {
 }
 
 #[derive(Subcommand)]
+enum StoreCmd {
+    /// Saves the store's token (or basic-auth password) in the OS keyring, then checks the store
+    /// accepts it. Reads it from stdin (hidden when typed at a terminal); never from the command line.
+    Login {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Removes the store's credential from the keyring.
+    Logout {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Says whether the store answers and the credential is present and accepted.
+    Status {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCmd {
     /// Checks every record's hash and the chain; names the first line that was edited, removed,
     /// inserted or reordered. Default file: the configured audit log.
@@ -90,9 +117,18 @@ enum AuditCmd {
 
 #[derive(clap::Args)]
 struct StoreArgs {
-    /// A store folder (default: the configured store).
+    /// A store folder or an `https://` URL (default: the configured store).
     #[arg(long)]
-    store: Option<PathBuf>,
+    store: Option<String>,
+    /// For a URL store: `bearer` (default), `basic` or `none`.
+    #[arg(long)]
+    auth: Option<String>,
+    /// For basic auth.
+    #[arg(long)]
+    username: Option<String>,
+    /// For a URL store: a PEM bundle of the CAs to trust instead of the system roots.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
     /// The day (default: today).
     #[arg(long)]
     date: Option<Date>,
@@ -102,18 +138,56 @@ struct StoreArgs {
 }
 
 impl StoreArgs {
-    fn config(&self, mut config: Config) -> Config {
+    fn config(&self, mut config: Config) -> anyhow::Result<Config> {
         if let Some(s) = &self.store {
-            config.store = StoreConfig::Dir { path: s.clone() };
+            config.store = if s.starts_with("https://") || s.starts_with("http://") {
+                let auth = match self.auth.as_deref().unwrap_or("bearer") {
+                    "bearer" => AuthKind::Bearer,
+                    "basic" => AuthKind::Basic,
+                    "none" => AuthKind::None,
+                    other => anyhow::bail!("--auth must be bearer, basic or none, not {other:?}"),
+                };
+                StoreConfig::Https(HttpsStoreConfig {
+                    url: s.clone(),
+                    auth,
+                    username: self.username.clone(),
+                    ca_file: self.ca_file.clone(),
+                    connect_timeout_s: 10,
+                    read_timeout_s: 30,
+                })
+            } else {
+                StoreConfig::Dir {
+                    path: PathBuf::from(s),
+                }
+            };
+        } else if let StoreConfig::Https(h) = &mut config.store
+            && let Some(ca) = &self.ca_file
+        {
+            h.ca_file = Some(ca.clone());
         }
         if let Some(c) = &self.court {
             config.court = c.clone();
         }
-        config
+        Ok(config)
     }
     fn date(&self) -> Date {
         self.date.unwrap_or_else(courtdeck_api::today)
     }
+}
+
+/// One line from stdin: hidden when typed at a terminal, piped otherwise. Never an argument, which
+/// would land in shell history and `ps`.
+fn read_secret() -> anyhow::Result<courtdeck_store::Secret> {
+    let line = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Store token or password (input hidden): ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line
+    };
+    let value = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!value.is_empty(), "no credential given on stdin");
+    Ok(courtdeck_store::Secret::new(value))
 }
 
 fn main() -> ExitCode {
@@ -165,7 +239,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::List { store, json } => {
-            let deck = Courtdeck::open_with(store.config(config()?), false).await?;
+            let deck = Courtdeck::open_with(store.config(config()?)?, false).await?;
             let list = deck.court_list(store.date()).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
@@ -205,45 +279,64 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Cmd::Fetch { store, case, json } => {
-            let deck = Courtdeck::open_with(store.config(config()?), false).await?;
+            let deck = Courtdeck::open_with(store.config(config()?)?, false).await?;
             let mut rx = deck.subscribe();
             let tty = std::io::stderr().is_terminal() && !json;
             let json = *json;
             let started = std::time::Instant::now();
             let printer = tokio::spawn(async move {
+                // Per exhibit (done, total); the bar shows the sum, so concurrent downloads add up.
+                let mut exhibits: std::collections::HashMap<String, (u64, u64)> =
+                    Default::default();
+                let mut first_done: Option<u64> = None;
+                let mut last_draw = std::time::Instant::now() - std::time::Duration::from_secs(1);
                 while let Ok(ev) = rx.recv().await {
-                    if let UiEvent::FetchProgress {
+                    let UiEvent::FetchProgress {
                         case_id,
                         exhibit,
                         done,
                         total,
                     } = &ev
+                    else {
+                        continue;
+                    };
+                    exhibits.insert(format!("{case_id} {exhibit}"), (*done, *total));
+                    let all_done: u64 = exhibits.values().map(|v| v.0).sum();
+                    let all_total: u64 = exhibits.values().map(|v| v.1).sum();
+                    // Bytes already cached or resumed do not count towards the rate.
+                    let base = *first_done.get_or_insert(all_done);
+                    let secs = started.elapsed().as_secs_f64().max(1e-3);
+                    let rate = all_done.saturating_sub(base) as f64 / secs;
+                    let eta = if rate > 0.0 {
+                        (all_total - all_done) as f64 / rate
+                    } else {
+                        0.0
+                    };
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::json!({"event":"progress","case_id":case_id,"exhibit":exhibit,"done":done,"total":total,"all_done":all_done,"all_total":all_total,"bytes_per_s":rate as u64,"eta_s":eta.round() as u64})
+                        );
+                    } else if tty
+                        && (last_draw.elapsed().as_millis() >= 100 || all_done == all_total)
                     {
-                        let secs = started.elapsed().as_secs_f64().max(1e-3);
-                        let rate = *done as f64 / secs;
-                        if json {
-                            println!(
-                                "{}",
-                                serde_json::json!({"event":"progress","case_id":case_id,"exhibit":exhibit,"done":done,"total":total,"bytes_per_s":rate as u64})
-                            );
-                        } else if tty {
-                            let pct = if *total > 0 { done * 100 / total } else { 100 };
-                            let eta = if rate > 0.0 {
-                                (total - done) as f64 / rate
-                            } else {
-                                0.0
-                            };
-                            let bar = "#".repeat((pct / 5) as usize);
-                            eprint!(
-                                "\r{exhibit:<8} [{bar:<20}] {pct:>3}% {:>8.1} MB/s ETA {eta:>4.0}s",
-                                rate / 1e6
-                            );
-                            if done == total {
-                                eprintln!();
-                            }
-                            let _ = std::io::stderr().flush();
-                        }
+                        last_draw = std::time::Instant::now();
+                        let pct = (all_done * 100).checked_div(all_total).unwrap_or(100);
+                        let bar = "#".repeat((pct / 4) as usize);
+                        let complete = exhibits.values().filter(|v| v.0 == v.1).count();
+                        eprint!(
+                            "\r[{bar:<25}] {pct:>3}%  {:>7.1}/{:.1} MB  {:>6.1} MB/s  ETA {:>4.0}s  {complete}/{} exhibits ",
+                            all_done as f64 / 1e6,
+                            all_total as f64 / 1e6,
+                            rate / 1e6,
+                            eta,
+                            exhibits.len()
+                        );
+                        let _ = std::io::stderr().flush();
                     }
+                }
+                if tty && !exhibits.is_empty() {
+                    eprintln!();
                 }
             });
             let reports = deck.fetch_day(store.date(), case.as_deref()).await;
@@ -269,6 +362,68 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
+            })
+        }
+        Cmd::Store {
+            command: StoreCmd::Login { store },
+        } => {
+            let config = store.config(config()?)?;
+            let secret = read_secret()?;
+            Courtdeck::store_login(&config, secret).await?;
+            println!("Saved the store credential in the OS keyring.");
+            let deck = Courtdeck::open_with(config, false).await?;
+            let list = deck.court_list(store.date()).await?;
+            match &list.store.problem {
+                None => {
+                    println!("The store {} accepted it.", list.store.description);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(p) => {
+                    println!(
+                        "But the store did not accept it: {} [{}]",
+                        p.message, p.code
+                    );
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Cmd::Store {
+            command: StoreCmd::Logout { store },
+        } => {
+            let config = store.config(config()?)?;
+            if Courtdeck::store_logout(&config).await? {
+                println!("Removed the store credential from the OS keyring.");
+            } else {
+                println!("There was no store credential in the OS keyring.");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Store {
+            command: StoreCmd::Status { store, json },
+        } => {
+            let deck = Courtdeck::open_with(store.config(config()?)?, false).await?;
+            let list = deck.court_list(store.date()).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&list.store)?);
+            } else {
+                println!("store:      {}", list.store.description);
+                println!(
+                    "state:      {}",
+                    if list.store.online {
+                        "online"
+                    } else {
+                        "OFFLINE"
+                    }
+                );
+                println!("credential: {}", deck.credential().as_str());
+                if let Some(p) = &list.store.problem {
+                    println!("problem:    {} [{}]", p.message, p.code);
+                }
+            }
+            Ok(if list.store.online {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
             })
         }
         Cmd::Audit {

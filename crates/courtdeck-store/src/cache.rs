@@ -9,11 +9,13 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use courtdeck_core::{Exhibit, Sha256Digest};
 use sha2::{Digest, Sha256};
 
-use crate::{EvidenceStore, StoreError};
+use crate::http::backoff;
+use crate::{EvidenceStore, Resume, StoreError};
 
 const CHUNK: usize = 1 << 20;
 
@@ -57,9 +59,12 @@ impl Cache {
         (meta.is_file() && meta.len() == exhibit.size).then_some(path)
     }
 
-    /// Fetches `exhibit` from `store` unless already cached, hashing while writing (one pass), checking
-    /// size and digest, then fsync and atomic rename. Bytes that fail are deleted and never enter the
-    /// cache. A `.part` left by an interrupted fetch is resumed from where it ends.
+    /// Fetches `exhibit` from `store` unless already cached: the download runs on its own thread while
+    /// this one hashes and writes (one pass over the bytes, hashing overlapped with the network), then
+    /// size and digest are checked, the file is fsync'd and renamed into place. Bytes that fail are
+    /// deleted and never enter the cache. A dropped connection is resumed where the bytes stopped (with
+    /// the store's ETag as the condition), with backoff, until `MAX_FAILURES_WITHOUT_PROGRESS` attempts
+    /// in a row bring nothing; a `.part` left by an interrupted or killed fetch is resumed the same way.
     pub fn fetch(
         &self,
         store: &dyn EvidenceStore,
@@ -67,15 +72,42 @@ impl Cache {
         cancel: &AtomicBool,
         progress: &mut dyn FnMut(FetchProgress),
     ) -> Result<PathBuf, StoreError> {
-        if let Some(path) = self.verified_path(exhibit) {
+        self.fetch_with_report(store, exhibit, cancel, progress)
+            .map(|r| r.path)
+    }
+
+    /// As `fetch`, also saying how the download went (for benchmarks and the CLI's JSON).
+    pub fn fetch_with_report(
+        &self,
+        store: &dyn EvidenceStore,
+        exhibit: &Exhibit,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(FetchProgress),
+    ) -> Result<FetchReport, StoreError> {
+        let mut report = FetchReport {
+            path: PathBuf::new(),
+            already_cached: false,
+            resumed_from: 0,
+            bytes_received: 0,
+            reconnects: 0,
+        };
+        let done_already = |path: PathBuf, progress: &mut dyn FnMut(FetchProgress)| {
             progress(FetchProgress {
                 done: exhibit.size,
                 total: exhibit.size,
             });
-            return Ok(path);
+            FetchReport {
+                path,
+                already_cached: true,
+                ..FetchReport::default()
+            }
+        };
+        if let Some(path) = self.verified_path(exhibit) {
+            return Ok(done_already(path, progress));
         }
         let what = format!("exhibit {}", exhibit.reference);
         let part = self.part_path(&exhibit.sha256);
+        let etag_path = part.with_extension("etag");
         let tmp_dir = part.parent().expect("part has a parent");
         fs::create_dir_all(tmp_dir)
             .map_err(|e| StoreError::io(format!("creating {}", tmp_dir.display()), e))?;
@@ -88,14 +120,14 @@ impl Cache {
             .map_err(|e| StoreError::io("locking a fetch", std::io::Error::from(e)))?;
         if let Some(path) = self.verified_path(exhibit) {
             // Someone else finished it while we waited.
-            progress(FetchProgress {
-                done: exhibit.size,
-                total: exhibit.size,
-            });
-            return Ok(path);
+            return Ok(done_already(path, progress));
         }
+        let discard = || {
+            let _ = fs::remove_file(&part);
+            let _ = fs::remove_file(&etag_path);
+        };
 
-        // Resume: rehash what is already on disk (it is local, so this is fast) and carry on from there.
+        // Resume: rehash what is already on disk (local, so fast) and carry on from there.
         let mut hasher = Sha256::new();
         let mut done = 0u64;
         if let Ok(mut existing) = File::open(&part) {
@@ -113,9 +145,11 @@ impl Cache {
             if done > exhibit.size {
                 done = 0;
                 hasher = Sha256::new();
-                let _ = fs::remove_file(&part);
+                discard();
             }
         }
+        let mut etag = fs::read_to_string(&etag_path).ok().filter(|_| done > 0);
+        report.resumed_from = done;
         self.check_free_space(exhibit.size - done, &what)?;
 
         let mut out = OpenOptions::new()
@@ -123,48 +157,112 @@ impl Cache {
             .append(true)
             .open(&part)
             .map_err(|e| StoreError::io(format!("creating {}", part.display()), e))?;
-        let mut reader = store.open_blob(&exhibit.sha256, done)?;
-        let mut buf = vec![0u8; CHUNK];
         progress(FetchProgress {
             done,
             total: exhibit.size,
         });
+        let mut failures = 0u32;
         loop {
             if cancel.load(Ordering::Relaxed) {
-                return Err(StoreError::Io {
-                    context: format!("fetching {what}"),
-                    source: std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"),
-                });
+                return Err(StoreError::Cancelled { what });
             }
-            let n = reader
-                .read(&mut buf)
-                .map_err(|e| StoreError::io(format!("downloading {what}"), e))?;
-            if n == 0 {
-                break;
+            let resume = Resume {
+                offset: done,
+                etag: etag.clone(),
+            };
+            let body = match store.open_blob(&exhibit.sha256, &resume) {
+                Ok(body) => body,
+                Err(e) if e.is_transient() && failures < MAX_FAILURES_WITHOUT_PROGRESS => {
+                    failures += 1;
+                    report.reconnects += 1;
+                    tracing::warn!(exhibit = %exhibit.reference, failures, "store unavailable, retrying: {e}");
+                    pause(backoff(failures), cancel);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if body.offset != done {
+                // The store could not resume (changed ETag, no Range support): start again from zero.
+                tracing::warn!(exhibit = %exhibit.reference, had = done, "the download starts again from the beginning");
+                out.set_len(0)
+                    .map_err(|e| StoreError::io(format!("truncating {}", part.display()), e))?;
+                done = 0;
+                hasher = Sha256::new();
             }
-            done += n as u64;
-            if done > exhibit.size {
-                drop(out);
-                let _ = fs::remove_file(&part);
-                return Err(StoreError::SizeMismatch {
-                    what,
-                    expected: exhibit.size,
-                    actual: done,
-                });
+            if body.etag != etag {
+                etag = body.etag.clone();
+                match &etag {
+                    Some(tag) => fs::write(&etag_path, tag),
+                    None => fs::remove_file(&etag_path).or(Ok(())),
+                }
+                .map_err(|e| StoreError::io(format!("writing {}", etag_path.display()), e))?;
             }
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n])
-                .map_err(|e| StoreError::io(format!("writing {what}"), e))?;
-            progress(FetchProgress {
-                done,
-                total: exhibit.size,
-            });
+            let before = done;
+            let streamed = stream(
+                body.reader,
+                &mut Sink {
+                    out: &mut out,
+                    hasher: &mut hasher,
+                    done: &mut done,
+                    size: exhibit.size,
+                },
+                cancel,
+                progress,
+            );
+            report.bytes_received += done - before;
+            match streamed {
+                Ok(()) => break,
+                Err(StreamError::Cancelled) => return Err(StoreError::Cancelled { what }),
+                Err(StreamError::TooLong) => {
+                    drop(out);
+                    discard();
+                    return Err(StoreError::SizeMismatch {
+                        what,
+                        expected: exhibit.size,
+                        actual: done + 1,
+                    });
+                }
+                Err(StreamError::Write(e)) => {
+                    drop(out);
+                    if e.raw_os_error() == Some(ENOSPC) {
+                        // Free what we took: a full disk also stops the audit log and the other fetches.
+                        discard();
+                        return Err(StoreError::DiskFull {
+                            what,
+                            missing: exhibit.size.saturating_sub(before),
+                            dir: self.root.display().to_string(),
+                        });
+                    }
+                    return Err(StoreError::io(format!("writing {what}"), e));
+                }
+                Err(StreamError::Read(e)) => {
+                    if done > before {
+                        failures = 0;
+                    }
+                    failures += 1;
+                    report.reconnects += 1;
+                    if failures > MAX_FAILURES_WITHOUT_PROGRESS {
+                        return Err(StoreError::Interrupted {
+                            what,
+                            reason: format!(
+                                "{e}; {failures} attempts in a row brought nothing (the {done} bytes that arrived are kept for the next fetch)"
+                            ),
+                        });
+                    }
+                    tracing::info!(exhibit = %exhibit.reference, at = done, failures, "download interrupted, resuming: {e}");
+                    pause(backoff(failures), cancel);
+                }
+            }
         }
-        out.sync_all()
-            .map_err(|e| StoreError::io(format!("saving {what}"), e))?;
+        out.sync_all().map_err(|e| {
+            if e.raw_os_error() == Some(ENOSPC) {
+                discard();
+            }
+            StoreError::io(format!("saving {what}"), e)
+        })?;
         drop(out);
         if done != exhibit.size {
-            let _ = fs::remove_file(&part);
+            discard();
             return Err(StoreError::SizeMismatch {
                 what,
                 expected: exhibit.size,
@@ -173,7 +271,7 @@ impl Cache {
         }
         let actual = Sha256Digest::from_bytes(hasher.finalize().into());
         if actual != exhibit.sha256 {
-            let _ = fs::remove_file(&part);
+            discard();
             return Err(StoreError::HashMismatch {
                 what,
                 expected: exhibit.sha256.to_hex(),
@@ -186,6 +284,7 @@ impl Cache {
             .map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
         fs::rename(&part, &dest)
             .map_err(|e| StoreError::io(format!("moving {what} into the cache"), e))?;
+        let _ = fs::remove_file(&etag_path);
         // Read-only once in place (set after the rename, so a failed rename never leaves a read-only
         // `.part` that no resume could append to).
         if let Ok(meta) = fs::metadata(&dest) {
@@ -196,8 +295,42 @@ impl Cache {
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
-        tracing::info!(exhibit = %exhibit.reference, sha256 = %exhibit.sha256, bytes = done, "exhibit verified and cached");
-        Ok(dest)
+        tracing::info!(exhibit = %exhibit.reference, sha256 = %exhibit.sha256, bytes = done, reconnects = report.reconnects, "exhibit verified and cached");
+        report.path = dest;
+        Ok(report)
+    }
+
+    /// Keeps a copy of a store document (court list, manifest) for offline use. Written aside and
+    /// renamed, so a crash never leaves half a document. Best effort: a failure only costs offline use.
+    pub fn keep_document(&self, rel: &str, bytes: &[u8]) {
+        let Some(path) = self.document_path(rel) else {
+            return;
+        };
+        if fs::read(&path).is_ok_and(|old| old == bytes) {
+            return;
+        }
+        let tmp = path.with_extension("part");
+        let ok = path
+            .parent()
+            .is_some_and(|dir| fs::create_dir_all(dir).is_ok())
+            && fs::write(&tmp, bytes).is_ok()
+            && fs::rename(&tmp, &path).is_ok();
+        if !ok {
+            tracing::warn!(path = rel, "could not keep an offline copy");
+        }
+    }
+
+    /// The kept copy of a store document, if any.
+    pub fn kept_document(&self, rel: &str) -> Option<Vec<u8>> {
+        fs::read(self.document_path(rel)?).ok()
+    }
+
+    fn document_path(&self, rel: &str) -> Option<PathBuf> {
+        let safe = !rel.starts_with('/')
+            && rel
+                .split('/')
+                .all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains('\\'));
+        safe.then(|| self.root.join("documents").join(rel))
     }
 
     /// Rehashes a cached entry. A mismatch removes it, so the next fetch brings a good copy.
@@ -230,6 +363,119 @@ impl Cache {
             });
         }
         Ok(())
+    }
+}
+
+/// How a fetch went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchReport {
+    pub path: PathBuf,
+    /// It was in the cache already; nothing was downloaded.
+    pub already_cached: bool,
+    /// Bytes of an earlier partial download that were kept.
+    pub resumed_from: u64,
+    /// Bytes that came over the wire in this call.
+    pub bytes_received: u64,
+    /// Times the download was reopened after a dropped connection or an unavailable store.
+    pub reconnects: u32,
+}
+
+/// Attempts in a row that bring no byte before a fetch gives up (about 12 s of backoff in all).
+pub const MAX_FAILURES_WITHOUT_PROGRESS: u32 = 6;
+const ENOSPC: i32 = 28;
+/// Chunks in flight between the download thread and the hashing writer.
+const PIPELINE_DEPTH: usize = 4;
+
+fn pause(d: std::time::Duration, cancel: &AtomicBool) {
+    let until = std::time::Instant::now() + d;
+    while std::time::Instant::now() < until && !cancel.load(Ordering::Relaxed) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+struct Sink<'a> {
+    out: &'a mut File,
+    hasher: &'a mut Sha256,
+    done: &'a mut u64,
+    size: u64,
+}
+
+enum StreamError {
+    Cancelled,
+    TooLong,
+    Read(std::io::Error),
+    Write(std::io::Error),
+}
+
+/// Copies `reader` into the sink: a thread reads the network into 1 MiB buffers while this thread
+/// hashes and writes the previous ones. Every byte that arrived is written before a read error is
+/// returned, so a resume never asks for it again. The reader thread is detached: on cancel we return at
+/// once and it ends when its next send finds nobody listening.
+fn stream(
+    mut reader: Box<dyn Read + Send>,
+    sink: &mut Sink<'_>,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(FetchProgress),
+) -> Result<(), StreamError> {
+    let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(PIPELINE_DEPTH);
+    let (recycle_tx, recycle_rx) = mpsc::sync_channel::<Vec<u8>>(PIPELINE_DEPTH + 2);
+    std::thread::Builder::new()
+        .name("fetch-read".into())
+        .spawn(move || {
+            loop {
+                let mut buf = recycle_rx.try_recv().unwrap_or_default();
+                buf.resize(CHUNK, 0);
+                let mut filled = 0;
+                let mut failure = None;
+                while filled < CHUNK {
+                    match reader.read(&mut buf[filled..]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            failure = Some(e);
+                            break;
+                        }
+                    }
+                }
+                buf.truncate(filled);
+                let eof = filled == 0;
+                if filled > 0 && tx.send(Ok(buf)).is_err() {
+                    return;
+                }
+                if let Some(e) = failure {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+                if eof {
+                    let _ = tx.send(Ok(Vec::new()));
+                    return;
+                }
+            }
+        })
+        .map_err(StreamError::Read)?;
+    loop {
+        let msg = rx
+            .recv()
+            .map_err(|_| StreamError::Read(std::io::Error::other("the download thread stopped")))?;
+        if cancel.load(Ordering::Relaxed) {
+            return Err(StreamError::Cancelled);
+        }
+        let buf = msg.map_err(StreamError::Read)?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        if *sink.done + buf.len() as u64 > sink.size {
+            return Err(StreamError::TooLong);
+        }
+        sink.hasher.update(&buf);
+        sink.out.write_all(&buf).map_err(StreamError::Write)?;
+        *sink.done += buf.len() as u64;
+        progress(FetchProgress {
+            done: *sink.done,
+            total: sink.size,
+        });
+        let _ = recycle_tx.try_send(buf);
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use courtdeck_core::Sha256Digest;
 
-use crate::{EvidenceStore, MAX_DOCUMENT_BYTES, StoreError, blob_path};
+use crate::{BlobBody, EvidenceStore, MAX_DOCUMENT_BYTES, Resume, StoreError, blob_path};
 
 #[derive(Debug, Clone)]
 pub struct DirStore {
@@ -70,15 +70,15 @@ impl EvidenceStore for DirStore {
         Ok(bytes)
     }
 
-    fn open_blob(
-        &self,
-        digest: &Sha256Digest,
-        offset: u64,
-    ) -> Result<Box<dyn Read + Send>, StoreError> {
+    fn open_blob(&self, digest: &Sha256Digest, resume: &Resume) -> Result<BlobBody, StoreError> {
         let rel = blob_path(digest);
         let mut file = self.open(&rel)?;
-        file.seek(SeekFrom::Start(offset))
+        file.seek(SeekFrom::Start(resume.offset))
             .map_err(|e| StoreError::io(format!("seeking in {rel}"), e))?;
-        Ok(Box::new(file))
+        Ok(BlobBody {
+            reader: Box::new(file),
+            offset: resume.offset,
+            etag: None,
+        })
     }
 }

@@ -5,8 +5,20 @@ use courtdeck_core::ErrorCode;
 pub enum StoreError {
     #[error("the evidence store {store} could not be reached: {reason}")]
     Unreachable { store: String, reason: String },
-    #[error("the evidence store refused our credentials")]
-    NotAuthorised,
+    #[error(
+        "the evidence store {store} did not accept Courtdeck's credentials (HTTP {status}); sign in again with `courtdeck store login`"
+    )]
+    NotAuthorised { store: String, status: u16 },
+    #[error(
+        "the evidence store {store} was refused: its TLS certificate is not trusted ({reason}); check `ca_file` in the store config"
+    )]
+    Untrusted { store: String, reason: String },
+    #[error(
+        "the download of {what} was cancelled; what arrived is kept and the next fetch resumes it"
+    )]
+    Cancelled { what: String },
+    #[error("the download of {what} was interrupted: {reason}")]
+    Interrupted { what: String, reason: String },
     #[error("{0} is not in the evidence store")]
     NotFound(String),
     #[error("{0}")]
@@ -55,16 +67,29 @@ impl StoreError {
         }
     }
 
+    /// Worth trying again after a pause: the network or the server may recover. Credentials, missing
+    /// files, bad bytes and a full disk will not.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unreachable { .. } | StoreError::Interrupted { .. }
+        )
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             StoreError::Unreachable { .. } => ErrorCode::StoreUnreachable,
-            StoreError::NotAuthorised => ErrorCode::NotAuthorised,
+            StoreError::NotAuthorised { .. } => ErrorCode::NotAuthorised,
+            StoreError::Untrusted { .. } | StoreError::Interrupted { .. } => {
+                ErrorCode::StoreUnreachable
+            }
             StoreError::NotFound(_) => ErrorCode::NotFound,
             StoreError::Invalid(_) => ErrorCode::InvalidManifest,
             StoreError::HashMismatch { .. } | StoreError::SizeMismatch { .. } => {
                 ErrorCode::HashMismatch
             }
             StoreError::DiskFull { .. } => ErrorCode::DiskFull,
+            StoreError::Cancelled { .. } => ErrorCode::NotCached,
             StoreError::Io { .. } => ErrorCode::Internal,
         }
     }

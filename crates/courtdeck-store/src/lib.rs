@@ -1,7 +1,7 @@
 //! Evidence stores, their wire format, and the verified, content-addressed cache.
 //!
 //! ```text
-//! store (dir | later HTTPS, S3)            kiosk cache
+//! store (dir | HTTPS | later S3)            kiosk cache
 //! lists/<court>/<date>.json   ──fetch──▶   sha256/ab/abcd…   (verified bytes only, read-only)
 //! cases/<id>/manifest.json    ──verify─▶   tmp/*.part        (in flight; never played)
 //! blobs/sha256/<hex>
@@ -18,12 +18,16 @@ mod bundle;
 mod cache;
 mod dir;
 mod error;
+mod http;
+mod secret;
 pub mod wire;
 
 pub use bundle::{BundleClip, BundleDescription, BundleExhibit, BundleListing, bundle};
-pub use cache::{Cache, FetchProgress, hash_file};
+pub use cache::{Cache, FetchProgress, FetchReport, MAX_FAILURES_WITHOUT_PROGRESS, hash_file};
 pub use dir::DirStore;
 pub use error::StoreError;
+pub use http::{HttpAuth, HttpStore, HttpStoreConfig};
+pub use secret::Secret;
 
 use courtdeck_core::{CaseId, CaseManifest, CourtId, CourtList, Sha256Digest};
 use jiff::civil::Date;
@@ -42,12 +46,35 @@ pub trait EvidenceStore: Send + Sync + std::fmt::Debug {
     /// Reads a small JSON document at `path` (relative, `/`-separated), at most `MAX_DOCUMENT_BYTES`.
     fn read_document(&self, path: &str) -> Result<Vec<u8>, StoreError>;
 
-    /// Opens the blob `digest` for reading, starting at byte `offset` (for resumed fetches).
-    fn open_blob(
-        &self,
-        digest: &Sha256Digest,
-        offset: u64,
-    ) -> Result<Box<dyn Read + Send>, StoreError>;
+    /// Opens the blob `digest` for reading. With `resume.offset > 0` the store is asked for the bytes
+    /// from there on, on condition that the blob is still the one whose validator is `resume.etag`; a
+    /// store that cannot or will not resume sends the whole blob again, and says so in `BlobBody::offset`.
+    fn open_blob(&self, digest: &Sha256Digest, resume: &Resume) -> Result<BlobBody, StoreError>;
+}
+
+/// Where an interrupted download stopped, and the validator the store gave for the bytes we already have.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resume {
+    pub offset: u64,
+    pub etag: Option<String>,
+}
+
+/// A blob's bytes as the store sends them.
+pub struct BlobBody {
+    pub reader: Box<dyn Read + Send>,
+    /// Where `reader` starts in the blob: the requested offset, or 0 when the store sent it all again.
+    pub offset: u64,
+    /// The store's strong validator for the blob (an HTTP ETag), kept beside a partial download.
+    pub etag: Option<String>,
+}
+
+impl std::fmt::Debug for BlobBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobBody")
+            .field("offset", &self.offset)
+            .field("etag", &self.etag)
+            .finish_non_exhaustive()
+    }
 }
 
 pub fn court_list_path(court: &CourtId, date: Date) -> String {

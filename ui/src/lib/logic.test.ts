@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { asApiError, defaultTargets, formatTime, headline, nextRate, screenStatus, toggleTarget } from "./logic";
+import { addFetchProgress, asApiError, caseProgress, defaultTargets, formatTime, headline, nextRate, screenStatus, toggleTarget } from "./logic";
 import type { Exhibit, Stage } from "./types";
+import type { FetchState } from "./logic";
 
 const exhibit = (restriction: Exhibit["restriction"], allowed: string[]): Exhibit => ({
   reference: "JS/3", title: "ABE interview", kind: "video", media_type: "video/mpeg", duration_ms: 10_000,
@@ -76,5 +77,18 @@ describe("screen status comes from the stage", () => {
     expect(screenStatus(stage, "public")).toBe("blank");
     expect(screenStatus(stage, "witness")).toBe("missing");
     expect(screenStatus(stage, "nope")).toBe("missing");
+  });
+});
+
+describe("fetch progress", () => {
+  it("adds up the exhibits of a case that download at once", () => {
+    let s: FetchState = {};
+    expect(caseProgress(s, "C1")).toBeNull();
+    s = addFetchProgress(s, { case_id: "C1", exhibit: "JS/1", done: 10, total: 100 });
+    s = addFetchProgress(s, { case_id: "C1", exhibit: "JS/2", done: 50, total: 50 });
+    s = addFetchProgress(s, { case_id: "C2", exhibit: "AB/1", done: 1, total: 2 });
+    s = addFetchProgress(s, { case_id: "C1", exhibit: "JS/1", done: 40, total: 100 });
+    expect(caseProgress(s, "C1")).toEqual({ done: 90, total: 150 });
+    expect(caseProgress(s, "C2")).toEqual({ done: 1, total: 2 });
   });
 });

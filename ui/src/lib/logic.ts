@@ -90,3 +90,20 @@ export function nextRate(rate: number, dir: 1 | -1): number {
   const j = Math.min(RATES.length - 1, Math.max(0, at + dir));
   return RATES[j] ?? 1;
 }
+
+/** Download progress per case, from per-exhibit events (several exhibits download at once). */
+export type FetchState = Record<string, Record<string, { done: number; total: number }>>;
+
+export function addFetchProgress(
+  state: FetchState,
+  e: { case_id: string; exhibit: string; done: number; total: number },
+): FetchState {
+  return { ...state, [e.case_id]: { ...(state[e.case_id] ?? {}), [e.exhibit]: { done: e.done, total: e.total } } };
+}
+
+/** The sum over a case's exhibits seen so far, or null when none has reported. */
+export function caseProgress(state: FetchState, caseId: string): { done: number; total: number } | null {
+  const exhibits = Object.values(state[caseId] ?? {});
+  if (exhibits.length === 0) return null;
+  return exhibits.reduce((a, x) => ({ done: a.done + x.done, total: a.total + x.total }), { done: 0, total: 0 });
+}

@@ -27,6 +27,8 @@ export interface StoreStatus {
   online: boolean;
   description: string;
   problem: ApiError | null;
+  /** "not_needed" | "present" | "missing" | "keyring_unavailable"; never the credential. */
+  credential: string | null;
 }
 
 export type Readiness = "ready" | "not_fetched" | "unavailable";
