@@ -14,7 +14,7 @@ PACKAGES=(
   # A display, a WebDriver and screenshots for the end-to-end tests
   xvfb x11-xserver-utils x11-utils webkit2gtk-driver imagemagick
   # Secret Service for keyring tests
-  gnome-keyring dbus-x11 libsecret-tools
+  gnome-keyring dbus dbus-x11 libdbus-1-dev libsecret-tools
   # Evidence store for tests
   nginx-light openssl curl
   # Fonts so the UI and slates render text

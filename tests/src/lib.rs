@@ -1,6 +1,9 @@
 //! Real parts for tests, started and stopped by the tests themselves (cleanup in `Drop`):
 //! - `Xvfb`: a virtual X server with named RandR monitors, and grabs of its framebuffer;
-//! - `TauriDriver` + `WebDriver`: the real app driven through tauri-driver and WebKitWebDriver.
+//! - `TauriDriver` + `WebDriver`: the real app driven through tauri-driver and WebKitWebDriver;
+//! - `servers`: nginx (HTTP/HTTPS, bearer), a test CA, a connection-cutting proxy, gnome-keyring.
+
+pub mod servers;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

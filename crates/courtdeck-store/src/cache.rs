@@ -150,13 +150,41 @@ impl Cache {
         }
         let mut etag = fs::read_to_string(&etag_path).ok().filter(|_| done > 0);
         report.resumed_from = done;
-        self.check_free_space(exhibit.size - done, &what)?;
 
+        // Check and reserve the rest of the blob's space now, one fetch at a time (a cache-wide lock,
+        // across processes), so that downloads running at once cannot each take half of what is left and
+        // all fail: whoever cannot have its space is told so before it starts.
+        let reserve_path = tmp_dir.join("reserve.lock");
+        let reserve = File::create(&reserve_path)
+            .map_err(|e| StoreError::io(format!("creating {}", reserve_path.display()), e))?;
+        rustix::fs::flock(&reserve, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| StoreError::io("locking the cache's space", std::io::Error::from(e)))?;
+        self.check_free_space(exhibit.size - done, &what)?;
         let mut out = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&part)
             .map_err(|e| StoreError::io(format!("creating {}", part.display()), e))?;
+        // EOPNOTSUPP (a file system without fallocate) is fine: carry on without a reservation.
+        if rustix::fs::fallocate(
+            &out,
+            rustix::fs::FallocateFlags::KEEP_SIZE,
+            done,
+            exhibit.size - done,
+        ) == Err(rustix::io::Errno::NOSPC)
+        {
+            drop(out);
+            if done == 0 {
+                discard();
+            }
+            return Err(StoreError::disk_full(
+                what,
+                exhibit.size - done,
+                self.free_space().unwrap_or(0),
+                &self.root,
+            ));
+        }
+        drop(reserve);
         progress(FetchProgress {
             done,
             total: exhibit.size,
@@ -227,11 +255,12 @@ impl Cache {
                     if e.raw_os_error() == Some(ENOSPC) {
                         // Free what we took: a full disk also stops the audit log and the other fetches.
                         discard();
-                        return Err(StoreError::DiskFull {
+                        return Err(StoreError::disk_full(
                             what,
-                            missing: exhibit.size.saturating_sub(before),
-                            dir: self.root.display().to_string(),
-                        });
+                            exhibit.size,
+                            self.free_space().unwrap_or(0),
+                            &self.root,
+                        ));
                     }
                     return Err(StoreError::io(format!("writing {what}"), e));
                 }
@@ -349,18 +378,18 @@ impl Cache {
         Ok(())
     }
 
-    fn check_free_space(&self, needed: u64, what: &str) -> Result<(), StoreError> {
+    fn free_space(&self) -> Result<u64, StoreError> {
         fs::create_dir_all(&self.root)
             .map_err(|e| StoreError::io(format!("creating {}", self.root.display()), e))?;
         let stat = rustix::fs::statvfs(&self.root)
             .map_err(|e| StoreError::io("checking free disk space", std::io::Error::from(e)))?;
-        let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+        Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
+    }
+
+    fn check_free_space(&self, needed: u64, what: &str) -> Result<(), StoreError> {
+        let free = self.free_space()?;
         if free < needed {
-            return Err(StoreError::DiskFull {
-                what: what.to_owned(),
-                missing: needed - free,
-                dir: self.root.display().to_string(),
-            });
+            return Err(StoreError::disk_full(what, needed, free, &self.root));
         }
         Ok(())
     }

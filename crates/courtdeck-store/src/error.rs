@@ -37,12 +37,8 @@ pub enum StoreError {
         expected: u64,
         actual: u64,
     },
-    #[error("not enough disk space for {what}: {missing} more bytes are needed in {dir}")]
-    DiskFull {
-        what: String,
-        missing: u64,
-        dir: String,
-    },
+    #[error("not enough disk space for {what}: {detail}")]
+    DiskFull { what: String, detail: String },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -57,13 +53,32 @@ impl StoreError {
             // ENOSPC: report it as what it is, so the usher sees "disk full", not an OS error.
             return StoreError::DiskFull {
                 what: context.into(),
-                missing: 0,
-                dir: String::new(),
+                detail: "the disk is full".into(),
             };
         }
         StoreError::Io {
             context: context.into(),
             source,
+        }
+    }
+
+    /// `needed` bytes wanted, `free` available in `dir`: says how much is missing, in megabytes.
+    pub fn disk_full(
+        what: impl Into<String>,
+        needed: u64,
+        free: u64,
+        dir: &std::path::Path,
+    ) -> Self {
+        let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
+        StoreError::DiskFull {
+            what: what.into(),
+            detail: format!(
+                "it needs {}, {} are free in {} ({} more needed)",
+                mb(needed),
+                mb(free),
+                dir.display(),
+                mb(needed.saturating_sub(free).max(1))
+            ),
         }
     }
 

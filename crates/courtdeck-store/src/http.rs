@@ -140,8 +140,9 @@ impl HttpStore {
                 req.basic_auth(username, Some(password.expose()))
             }
         };
+        // `send` starts its timers at once, so it must be called inside the runtime, not before.
         self.rt
-            .block_on(req.send())
+            .block_on(async move { req.send().await })
             .map_err(|e| self.transport_error(&e))
     }
 
