@@ -576,3 +576,83 @@ echo "--- end"
     assert!(cached.len() == 3 && intact == 3, "{cached:?}");
     assert!(section("partials").is_empty(), "{text}");
 }
+
+/// The demo store served by nginx: fetched while online, then the server stops and the hearing still
+/// launches from the kept list and manifest and plays from the cache, with the store shown offline.
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_a_cached_hearing_launches_and_plays() {
+    use courtdeck_api::config::{
+        AudioConfig, AuthKind, HttpsStoreConfig, ScreenConfig, StoreConfig,
+    };
+    use courtdeck_api::{Config, Courtdeck};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let media = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-media");
+    courtdeck_api::demo::ensure_demo_store_from(&store, &media, courtdeck_api::today()).unwrap();
+    let nginx = Nginx::start(&store, &NginxOptions::default()).unwrap();
+    let config = Config {
+        store: StoreConfig::Https(HttpsStoreConfig {
+            url: nginx.url.clone(),
+            auth: AuthKind::None,
+            username: None,
+            ca_file: None,
+            connect_timeout_s: 2,
+            read_timeout_s: 5,
+        }),
+        cache_dir: Some(dir.path().join("cache")),
+        audit_file: Some(dir.path().join("audit.jsonl")),
+        screens: vec![ScreenConfig {
+            id: "bench".into(),
+            label: "BENCH".into(),
+            role: "bench".into(),
+            monitor: None,
+            monitor_index: None,
+            headless: true,
+        }],
+        audio: AudioConfig {
+            sink: "fakesink sync=true".into(),
+        },
+        ..Config::default()
+    };
+    let online = Courtdeck::open_with(config.clone(), false).await.unwrap();
+    let reports = online
+        .fetch_day(courtdeck_api::today(), None)
+        .await
+        .unwrap();
+    assert!(reports.iter().all(|r| r.problems.is_empty()), "{reports:?}");
+    let case = reports[0].case_id.clone();
+    online.shutdown().await;
+    drop(online);
+    drop(nginx);
+
+    let deck = Courtdeck::open(config).await.unwrap();
+    let today = deck.today().await.unwrap();
+    assert!(!today.store.online);
+    assert_eq!(
+        today.store.problem.as_ref().unwrap().code,
+        ErrorCode::StoreUnreachable
+    );
+    assert_eq!(today.hearings.len(), reports.len(), "the kept list");
+    assert!(
+        today
+            .hearings
+            .iter()
+            .all(|h| matches!(h.readiness, courtdeck_api::json::Readiness::Ready))
+    );
+    let hearing = deck.launch(&case).await.unwrap();
+    assert!(hearing.exhibits.iter().all(|e| e.cached));
+    let video = hearing
+        .exhibits
+        .iter()
+        .find(|e| e.kind == "video")
+        .unwrap()
+        .reference
+        .clone();
+    deck.select(&video).await.unwrap();
+    deck.present(&["bench".into()]).await.unwrap();
+    deck.play().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let frames = deck.screen_frames().await.unwrap();
+    assert!(frames["bench"] > 0, "{frames:?}");
+    deck.shutdown().await;
+}

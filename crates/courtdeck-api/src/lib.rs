@@ -386,7 +386,13 @@ impl Courtdeck {
         for h in list.map(|l| l.hearings).unwrap_or_default() {
             let case = h.case_id.clone();
             let manifest = self
-                .blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &case))
+                .blocking(move |store, cache| {
+                    let m = load_manifest(store.as_ref(), &cache, &case);
+                    if let Ok(m) = &m {
+                        cache.note_listing(m, date);
+                    }
+                    m
+                })
                 .await?;
             let (total, ready, readiness, problem) = match manifest {
                 Ok(m) => {
@@ -496,6 +502,46 @@ impl Courtdeck {
             }
         }
         Ok((manifest, problems))
+    }
+
+    /// Applies the cache's size/age policy (`[cache]` in the config). Today's list is read first, so
+    /// its cases count as needed today and nothing they need is evicted; nor is the open hearing's.
+    pub async fn housekeep(&self) -> ApiResult<courtdeck_store::HousekeepReport> {
+        let today_list = self.today().await?;
+        let mut protect = HashSet::new();
+        if let Some(open) = &self.session.lock().await.open {
+            protect.extend(open.manifest.exhibits().iter().map(|e| e.sha256));
+        }
+        if !today_list.store.online && today_list.hearings.is_empty() {
+            // Without today's list we cannot know what is needed: evict nothing.
+            return Err(today_list.store.problem.unwrap_or_else(|| {
+                ApiError::new(ErrorCode::StoreUnreachable, "today's list is not available")
+            }));
+        }
+        let policy = courtdeck_store::housekeeping::Policy {
+            retention_days: self.config.cache.retention_days,
+            max_bytes: self.config.cache.max_gb.map(|gb| (gb * 1e9) as u64),
+        };
+        let report = self
+            .blocking(move |_, cache| cache.housekeep(today(), policy, &protect))
+            .await??;
+        if report.evicted_blobs > 0 || report.forgotten_cases > 0 {
+            self.audit(
+                "cache_housekeeping",
+                serde_json::json!({
+                    "evicted_blobs": report.evicted_blobs,
+                    "evicted_bytes": report.evicted_bytes,
+                    "forgotten_cases": report.forgotten_cases,
+                }),
+            );
+        }
+        if report.over_limit_by > 0 {
+            tracing::warn!(
+                over_by = report.over_limit_by,
+                "the cache is over its size limit with only what today's hearings need"
+            );
+        }
+        Ok(report)
     }
 
     /// Cancels the downloads now running; what arrived is kept and the next fetch resumes it.
@@ -667,6 +713,14 @@ impl Courtdeck {
                     tracing::info!(verified, "today's exhibits prefetched");
                 }
                 Err(e) => tracing::warn!("prefetch of today's list failed: {e}"),
+            }
+            match deck.housekeep().await {
+                Ok(r) => tracing::info!(
+                    evicted = r.evicted_blobs,
+                    kept = r.kept_blobs,
+                    "cache housekeeping done"
+                ),
+                Err(e) => tracing::warn!("cache housekeeping skipped: {e}"),
             }
         });
     }

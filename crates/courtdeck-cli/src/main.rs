@@ -68,6 +68,11 @@ enum Cmd {
         #[command(subcommand)]
         command: StoreCmd,
     },
+    /// The kiosk's cache: `courtdeck cache gc` applies the size/age policy now.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCmd,
+    },
     /// The audit log: `courtdeck audit verify [FILE]` checks its hash chain.
     Audit {
         #[command(subcommand)]
@@ -101,6 +106,18 @@ enum StoreCmd {
     },
     /// Says whether the store answers and the credential is present and accepted.
     Status {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CacheCmd {
+    /// Evicts cases past their retention and, over the size limit, the longest unneeded; never what
+    /// today's list needs.
+    Gc {
         #[command(flatten)]
         store: StoreArgs,
         #[arg(long)]
@@ -425,6 +442,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Cmd::Cache {
+            command: CacheCmd::Gc { store, json },
+        } => {
+            let deck = Courtdeck::open_with(store.config(config()?)?, false).await?;
+            let r = deck.housekeep().await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "evicted {} exhibits ({:.1} MB), kept {} ({:.1} MB), forgot {} old cases, removed {} stale partial downloads",
+                    r.evicted_blobs,
+                    r.evicted_bytes as f64 / 1e6,
+                    r.kept_blobs,
+                    r.kept_bytes as f64 / 1e6,
+                    r.forgotten_cases,
+                    r.stale_partials
+                );
+                if r.over_limit_by > 0 {
+                    println!(
+                        "warning: still {:.1} MB over the size limit with only what today's hearings need",
+                        r.over_limit_by as f64 / 1e6
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Audit {
             command: AuditCmd::Verify { file },

@@ -310,6 +310,87 @@ mod tests {
         );
     }
 
+    /// Publishes cases `ids`, one exhibit each of `size` bytes, and fetches them into `cache`.
+    fn cached_cases(
+        store_dir: &Path,
+        cache: &Cache,
+        ids: &[&str],
+        size: usize,
+    ) -> Vec<CaseManifest> {
+        let media = tempfile::tempdir().unwrap();
+        let store = DirStore::new(store_dir);
+        ids.iter()
+            .enumerate()
+            .map(|(i, id)| {
+                fs::write(media.path().join("x.bin"), vec![i as u8 + 1; size]).unwrap();
+                let desc = BundleDescription {
+                    case_id: (*id).into(),
+                    title: format!("R v {id}"),
+                    exhibits: vec![BundleExhibit {
+                        reference: "A/1".into(),
+                        title: "x".into(),
+                        file: "x.bin".into(),
+                        kind: "image".into(),
+                        media_type: None,
+                        restriction: "open".into(),
+                        duration_ms: None,
+                        clips: vec![],
+                    }],
+                    listing: None,
+                };
+                let m = bundle(&store, media.path(), &desc).unwrap();
+                cache
+                    .fetch(
+                        &store,
+                        &m.exhibits()[0],
+                        &AtomicBool::new(false),
+                        &mut |_| {},
+                    )
+                    .unwrap();
+                m
+            })
+            .collect()
+    }
+
+    #[test]
+    fn housekeeping_evicts_old_cases_and_keeps_todays() {
+        use crate::housekeeping::Policy;
+        let store_dir = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(cache_dir.path());
+        let m = cached_cases(
+            store_dir.path(),
+            &cache,
+            &["OLD", "RECENT", "TODAY", "BIG"],
+            1000,
+        );
+        let today: jiff::civil::Date = "2026-11-26".parse().unwrap();
+        cache.note_listing(&m[0], "2026-09-01".parse().unwrap());
+        cache.note_listing(&m[1], "2026-11-20".parse().unwrap());
+        cache.note_listing(&m[2], today);
+        cache.note_listing(&m[3], "2026-11-19".parse().unwrap());
+        // A later listing moves the date on; an earlier one does not move it back.
+        cache.note_listing(&m[1], "2026-11-01".parse().unwrap());
+        let policy = Policy {
+            retention_days: 30,
+            max_bytes: Some(2500),
+        };
+        let report = cache
+            .housekeep(today, policy, &std::collections::HashSet::new())
+            .unwrap();
+        // OLD expired; then over 2500 bytes BIG (listed before RECENT) goes; TODAY is never evicted.
+        assert_eq!(report.evicted_blobs, 2, "{report:?}");
+        assert_eq!(report.kept_bytes, 2000);
+        assert_eq!(report.forgotten_cases, 1);
+        let cached = |i: usize| cache.verified_path(&m[i].exhibits()[0]).is_some();
+        assert!(!cached(0) && cached(1) && cached(2) && !cached(3));
+        // Nothing to do the second time.
+        let again = cache
+            .housekeep(today, policy, &std::collections::HashSet::new())
+            .unwrap();
+        assert_eq!(again.evicted_blobs, 0);
+    }
+
     #[test]
     fn bundle_refuses_paths_outside_the_media_folder() {
         let media = tempfile::tempdir().unwrap();

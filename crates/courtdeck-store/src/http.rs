@@ -60,7 +60,14 @@ pub struct HttpStore {
     auth: HttpAuth,
     retries: u32,
     rt: Handle,
+    /// Set when a request just failed for good after its retries: until then, one attempt per request
+    /// and no retries, so an offline kiosk falls back to its kept copies at once instead of waiting
+    /// out the backoff on every document.
+    offline_until: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// How long a store that failed all its retries is asked only once per request.
+const OFFLINE_GRACE: Duration = Duration::from_secs(30);
 
 impl HttpStore {
     pub fn new(config: HttpStoreConfig, rt: Handle) -> Result<HttpStore, StoreError> {
@@ -123,6 +130,7 @@ impl HttpStore {
             auth: config.auth,
             retries: config.retries,
             rt,
+            offline_until: std::sync::Mutex::new(None),
         })
     }
 
@@ -212,6 +220,12 @@ impl EvidenceStore for HttpStore {
 
     fn read_document(&self, rel: &str) -> Result<Vec<u8>, StoreError> {
         let mut attempt = 0;
+        let recently_offline = self
+            .offline_until
+            .lock()
+            .expect("not poisoned")
+            .is_some_and(|t| std::time::Instant::now() < t);
+        let retries = if recently_offline { 0 } else { self.retries };
         loop {
             let result = self.send(rel, HeaderMap::new()).and_then(|resp| {
                 if !resp.status().is_success() {
@@ -228,8 +242,17 @@ impl EvidenceStore for HttpStore {
                     })?;
                 Ok(bytes)
             });
+            let mut offline = self.offline_until.lock().expect("not poisoned");
+            match &result {
+                Err(e) if e.is_transient() && attempt >= retries => {
+                    *offline = Some(std::time::Instant::now() + OFFLINE_GRACE);
+                }
+                Ok(_) => *offline = None,
+                Err(_) => {}
+            }
+            drop(offline);
             match result {
-                Err(e) if e.is_transient() && attempt < self.retries => {
+                Err(e) if e.is_transient() && attempt < retries => {
                     attempt += 1;
                     let pause = backoff(attempt);
                     tracing::warn!(

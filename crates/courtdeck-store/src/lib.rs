@@ -18,12 +18,15 @@ mod bundle;
 mod cache;
 mod dir;
 mod error;
+pub mod housekeeping;
 mod http;
 mod secret;
 pub mod wire;
 
 pub use bundle::{BundleClip, BundleDescription, BundleExhibit, BundleListing, bundle};
-pub use cache::{Cache, FetchProgress, FetchReport, MAX_FAILURES_WITHOUT_PROGRESS, hash_file};
+pub use cache::{
+    Cache, FetchProgress, FetchReport, HousekeepReport, MAX_FAILURES_WITHOUT_PROGRESS, hash_file,
+};
 pub use dir::DirStore;
 pub use error::StoreError;
 pub use http::{HttpAuth, HttpStore, HttpStoreConfig};
