@@ -1,6 +1,6 @@
 //! Benchmarks that print figures, each beside a reference tool run in the same process on the same data.
 //! No pass/fail: BENCHMARKS.md records the figures. Run: `cargo run --release -p courtdeck-testkit --bin
-//! courtdeck-bench [-- --fetch-mib N --runs N]`.
+//! courtdeck-bench [-- --fetch-mib N --resume-mib N --exhibits N --runs N]`. Needs nginx and curl.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,7 +11,8 @@ use anyhow::{Context, Result, bail};
 use courtdeck_core::{Exhibit, ExhibitKind, ExhibitRef, Restriction};
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
 use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
-use courtdeck_store::{Cache, DirStore, hash_file};
+use courtdeck_store::{Cache, DirStore, HttpAuth, HttpStore, HttpStoreConfig, hash_file};
+use courtdeck_testkit::servers::{CutProxy, Nginx, NginxOptions, publish_random_case};
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -37,6 +38,12 @@ fn main() -> Result<()> {
     );
     fetch_bench(work.path(), arg("--fetch-mib", 512))?;
     let rt = tokio::runtime::Runtime::new()?;
+    http_fetch_bench(&rt, work.path(), arg("--fetch-mib", 512))?;
+    resume_bench(&rt, work.path(), arg("--resume-mib", 256))?;
+    rt.block_on(warm_launch_bench(
+        work.path(),
+        arg("--exhibits", 100) as usize,
+    ))?;
     let media = work.path().join("media");
     let files = courtdeck_playout::fixtures::demo_media(&media)?;
     let cctv = files
@@ -127,6 +134,159 @@ fn fetch_bench(dir: &Path, mib: u64) -> Result<()> {
         "reference sha256sum (hash only):                        {s:>8.0} MB/s   ratio {:.2}x",
         o / s
     );
+    Ok(())
+}
+
+/// A directory store holding one random blob of `mib` MiB; returns the exhibit.
+fn random_blob_store(store_dir: &Path, mib: u64) -> Result<Exhibit> {
+    let date = jiff::Zoned::now().date();
+    let m = publish_random_case(store_dir, "bench-court", date, "BENCH-1", &[mib << 20], 99)?;
+    Ok(m.exhibits()[0].clone())
+}
+
+/// Verified fetch over HTTP from a loopback nginx against `curl -o` (+ `sync`) from the same nginx to
+/// the same disk.
+fn http_fetch_bench(rt: &tokio::runtime::Runtime, dir: &Path, mib: u64) -> Result<()> {
+    let store_dir = dir.join("http-store");
+    let exhibit = random_blob_store(&store_dir, mib)?;
+    let nginx = Nginx::start(&store_dir, &NginxOptions::default())?;
+    let url = format!(
+        "{}{}",
+        nginx.url,
+        courtdeck_store::blob_path(&exhibit.sha256)
+    );
+    let store = HttpStore::new(
+        HttpStoreConfig::new(&nginx.url, HttpAuth::None),
+        rt.handle().clone(),
+    )?;
+    // Warm the server's page cache once, as a store that has served the file before would be.
+    run(Command::new("curl").args(["-sS", "-o", "/dev/null", &url]))?;
+    let mb = exhibit.size as f64 / 1e6;
+    let (mut ours, mut curl_sync, mut curl) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..3 {
+        let cache = Cache::new(dir.join(format!("http-cache{i}")));
+        let t = Instant::now();
+        cache.fetch(&store, &exhibit, &AtomicBool::new(false), &mut |_| {})?;
+        ours.push(mb / t.elapsed().as_secs_f64());
+        std::fs::remove_dir_all(cache.root()).ok();
+
+        let dest = dir.join("curl.out");
+        let t = Instant::now();
+        run(Command::new("curl")
+            .args(["-sS", "-o"])
+            .arg(&dest)
+            .arg(&url))?;
+        curl.push(mb / t.elapsed().as_secs_f64());
+        run(Command::new("sync").arg(&dest))?;
+        curl_sync.push(mb / t.elapsed().as_secs_f64());
+        std::fs::remove_file(&dest).ok();
+    }
+    let (o, cs, c) = (median(ours), median(curl_sync), median(curl));
+    println!("\n## Verified fetch over HTTP from loopback nginx ({mib} MiB, median of 3)");
+    println!(
+        "courtdeck fetch (download thread; sha256 while writing; fsync; rename): {o:>8.0} MB/s"
+    );
+    println!(
+        "reference curl -o + sync (same durability):                            {cs:>8.0} MB/s   ratio {:.2}x",
+        o / cs
+    );
+    println!(
+        "reference curl -o (page cache only, no fsync, no hash):                {c:>8.0} MB/s   ratio {:.2}x",
+        o / c
+    );
+    Ok(())
+}
+
+/// Bytes transferred again per resume, through a proxy that cuts connections every 4-12 MiB.
+fn resume_bench(rt: &tokio::runtime::Runtime, dir: &Path, mib: u64) -> Result<()> {
+    let store_dir = dir.join("resume-store");
+    let exhibit = random_blob_store(&store_dir, mib)?;
+    let nginx = Nginx::start(&store_dir, &NginxOptions::default())?;
+    let proxy = CutProxy::start(nginx.port, 4 << 20..12 << 20, 42)?;
+    let store = HttpStore::new(
+        HttpStoreConfig::new(proxy.url(), HttpAuth::None),
+        rt.handle().clone(),
+    )?;
+    let cache = Cache::new(dir.join("resume-cache"));
+    let t = Instant::now();
+    let report = cache.fetch_with_report(&store, &exhibit, &AtomicBool::new(false), &mut |_| {})?;
+    let secs = t.elapsed().as_secs_f64();
+    let cuts = proxy.cuts().max(1);
+    let down = proxy
+        .stats
+        .bytes_down
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let sent = nginx.body_bytes_sent("/blobs/");
+    println!("\n## Resume after dropped connections ({mib} MiB, a cut every 4-12 MiB)");
+    println!(
+        "{} cuts, {} reconnects, {secs:.1} s (backoff included), verified",
+        proxy.cuts(),
+        report.reconnects
+    );
+    println!(
+        "bytes the kiosk received beyond the blob, per resume (headers): {:.0}",
+        down.saturating_sub(exhibit.size) as f64 / cuts as f64
+    );
+    println!(
+        "body bytes nginx sent beyond the blob, per resume (lost in socket buffers at the cut): {:.0}",
+        sent.saturating_sub(exhibit.size) as f64 / cuts as f64
+    );
+    Ok(())
+}
+
+/// Launching a hearing of `n` cached exhibits through the facade, its store an nginx on loopback;
+/// against rehashing those exhibits with sha256sum (what launch avoids).
+async fn warm_launch_bench(dir: &Path, n: usize) -> Result<()> {
+    use courtdeck_api::config::{AuthKind, HttpsStoreConfig, StoreConfig};
+    let store_dir = dir.join("launch-store");
+    let date = courtdeck_api::today();
+    let sizes: Vec<u64> = (0..n as u64).map(|i| 256 * 1024 + i).collect();
+    let m = publish_random_case(&store_dir, "bench-court", date, "LAUNCH-1", &sizes, 7)?;
+    let nginx = Nginx::start(&store_dir, &NginxOptions::default())?;
+    let config = courtdeck_api::Config {
+        court: "bench-court".into(),
+        store: StoreConfig::Https(HttpsStoreConfig {
+            url: nginx.url.clone(),
+            auth: AuthKind::None,
+            username: None,
+            ca_file: None,
+            connect_timeout_s: 5,
+            read_timeout_s: 10,
+        }),
+        cache_dir: Some(dir.join("launch-cache")),
+        audit_file: Some(dir.join("launch-audit.jsonl")),
+        ..courtdeck_api::Config::default()
+    };
+    let deck = courtdeck_api::Courtdeck::open_with(config, false).await?;
+    deck.fetch_day(date, None).await?;
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let h = deck.launch("LAUNCH-1").await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(h.exhibits.iter().all(|e| e.cached), "not all cached");
+    }
+    let cache = Cache::new(dir.join("launch-cache"));
+    let paths: Vec<_> = m
+        .exhibits()
+        .iter()
+        .filter_map(|e| cache.verified_path(e))
+        .collect();
+    let t = Instant::now();
+    run(Command::new("sha256sum").args(&paths))?;
+    let rehash = t.elapsed().as_secs_f64() * 1000.0;
+    let launch = median(times);
+    println!(
+        "\n## Warm launch of a hearing with {n} cached exhibits (store: loopback nginx, median of 5)"
+    );
+    println!(
+        "courtdeck launch (list + manifest from the store, one stat per exhibit): {launch:>8.1} ms"
+    );
+    println!(
+        "reference sha256sum of the same {n} files (what launch does not do):    {rehash:>8.1} ms   ratio {:.2}x",
+        launch / rehash
+    );
+    deck.shutdown().await;
     Ok(())
 }
 
