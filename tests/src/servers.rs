@@ -177,7 +177,7 @@ pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 events {{ worker_connections 256; }}
 http {{
-  log_format bytes '$status $request_method $uri $http_range $body_bytes_sent';
+  log_format bytes escape=none '$status $request_method $uri range=$http_range if-match=$http_if_match $body_bytes_sent';
   access_log {d}/access.log bytes;
   client_body_temp_path {d}/body;
   proxy_temp_path {d}/proxy;
@@ -232,7 +232,7 @@ http {{
         std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
 
-    /// Lines of the access log: `status method uri range body_bytes_sent`.
+    /// Lines of the access log: `status method uri range=… if-match=… body_bytes_sent`.
     pub fn access_log(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.path().join("access.log"))
             .unwrap_or_default()

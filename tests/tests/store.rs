@@ -390,13 +390,20 @@ fn connections_cut_at_random_offsets_over_512_mib() {
     );
     // Every resume was a conditional range request that nginx answered with 206.
     let log = nginx.access_log();
-    let ranged = log
+    let ranged: Vec<_> = log
         .iter()
         .filter(|l| l.starts_with("206 GET /blobs/"))
-        .count();
+        .collect();
     assert!(
-        ranged as u64 >= cuts,
-        "{ranged} ranged requests for {cuts} cuts"
+        ranged.len() as u64 >= cuts,
+        "{} ranged requests for {cuts} cuts",
+        ranged.len()
+    );
+    assert!(
+        ranged
+            .iter()
+            .all(|l| l.contains("range=bytes=") && l.contains("if-match=\"")),
+        "every resume is conditional on the ETag: {ranged:?}"
     );
 }
 
@@ -655,4 +662,42 @@ async fn offline_a_cached_hearing_launches_and_plays() {
     let frames = deck.screen_frames().await.unwrap();
     assert!(frames["bench"] > 0, "{frames:?}");
     deck.shutdown().await;
+}
+
+/// A partial download whose ETag no longer matches the store's (the blob was republished): the store
+/// answers 412 and the fetch starts again from zero rather than splicing two versions.
+#[test]
+fn a_changed_etag_restarts_the_download() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let m = publish_random_case(&store, COURT, date(), "ETAG-1", &[3 * MIB], 18).unwrap();
+    let e = &m.exhibits()[0];
+    let cache_dir = dir.path().join("cache");
+    let tmp = cache_dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let blob = std::fs::read(store.join(courtdeck_store::blob_path(&e.sha256))).unwrap();
+    // A megabyte of other bytes, said to come from a different version of the blob.
+    let mut stale = blob[..MIB as usize].to_vec();
+    stale[10] ^= 0xff;
+    std::fs::write(tmp.join(format!("{}.part", e.sha256.to_hex())), &stale).unwrap();
+    std::fs::write(
+        tmp.join(format!("{}.etag", e.sha256.to_hex())),
+        "\"old-version\"",
+    )
+    .unwrap();
+    let nginx = Nginx::start(&store, &NginxOptions::default()).unwrap();
+    let rt = runtime();
+    let http = http_store(&rt, &nginx.url, HttpAuth::None, None);
+    let cache = Cache::new(&cache_dir);
+    let report = fetch(&http, &cache, &m, 0).unwrap();
+    assert_eq!(report.resumed_from, MIB);
+    assert_eq!(report.bytes_received, 3 * MIB, "started again from zero");
+    assert_eq!(hash_file(&report.path).unwrap(), e.sha256);
+    let log = nginx.access_log();
+    assert!(
+        log[0].starts_with("412 GET /blobs/") && log[0].contains("if-match=\"old-version\""),
+        "{log:?}"
+    );
+    assert!(log[1].starts_with("200 GET /blobs/"), "{log:?}");
+    assert!(partials(&cache_dir).is_empty());
 }

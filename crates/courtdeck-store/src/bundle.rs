@@ -353,6 +353,33 @@ mod tests {
     }
 
     #[test]
+    fn a_cancelled_fetch_keeps_what_arrived_for_the_next() {
+        let store_dir = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(cache_dir.path());
+        let m = cached_cases(store_dir.path(), &cache, &["C-1"], 3 << 20);
+        let e = &m[0].exhibits()[0];
+        fs::remove_file(cache.verified_path(e).unwrap()).unwrap();
+        let cancel = AtomicBool::new(false);
+        let store = DirStore::new(store_dir.path());
+        // Cancel after the first megabyte is written.
+        let err = cache
+            .fetch(&store, e, &cancel, &mut |p| {
+                if p.done >= 1 << 20 {
+                    cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Cancelled { .. }), "{err}");
+        assert_eq!(cache.verified_path(e), None);
+        let report = cache
+            .fetch_with_report(&store, e, &AtomicBool::new(false), &mut |_| {})
+            .unwrap();
+        assert!(report.resumed_from >= 1 << 20, "{report:?}");
+        assert_eq!(hash_file(&report.path).unwrap(), e.sha256);
+    }
+
+    #[test]
     fn housekeeping_evicts_old_cases_and_keeps_todays() {
         use crate::housekeeping::Policy;
         let store_dir = tempfile::tempdir().unwrap();
