@@ -456,11 +456,13 @@ impl Courtdeck {
                 let _slot = slots.acquire_owned().await;
                 let exhibit2 = exhibit.clone();
                 let result = tokio::task::spawn_blocking(move || {
-                    let mut last = 0u64;
+                    let mut last: Option<u64> = None;
                     cache.fetch_with_report(store.as_ref(), &exhibit2, &cancel, &mut |p| {
-                        // A progress event per 4 MiB keeps the UI live without flooding it.
-                        if p.done == p.total || p.done < last || p.done - last >= 4 << 20 {
-                            last = p.done;
+                        // The first, then one per 4 MiB, then the last: keeps the UI live without
+                        // flooding it.
+                        let due = last.is_none_or(|l| p.done < l || p.done - l >= 4 << 20);
+                        if due || p.done == p.total {
+                            last = Some(p.done);
                             let _ = events.send(UiEvent::FetchProgress {
                                 case_id: case_for_progress.clone(),
                                 exhibit: exhibit2.reference.to_string(),

@@ -1,5 +1,7 @@
 //! Logging: human lines to stderr and JSON lines to `<state dir>/logs/<app>.log.json`; `RUST_LOG`
-//! honoured (default `info`). Secrets never reach here: they are `Sensitive<T>`, whose Debug is redacted.
+//! honoured (default `info`; a command-line tool may show only warnings on stderr, so its output stays
+//! readable, while the file keeps `info`). Secrets never reach here: they are `courtdeck_store::Secret`,
+//! whose `Debug` and `Display` print `<redacted>`.
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -7,11 +9,21 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 /// Keep the guard alive for the life of the program, or buffered lines are lost.
 pub fn init(app: &str) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    init_with(app, "info")
+}
+
+/// As `init`, with `stderr_default` as the stderr level when `RUST_LOG` is not set.
+pub fn init_with(
+    app: &str,
+    stderr_default: &str,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .with_filter(filter());
+        .with_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(stderr_default)),
+        );
     let dir = crate::config::dirs()
         .map(|d| d.state_dir().unwrap_or(d.data_local_dir()).join("logs"))
         .filter(|d| std::fs::create_dir_all(d).is_ok());

@@ -208,7 +208,8 @@ fn read_secret() -> anyhow::Result<courtdeck_store::Secret> {
 }
 
 fn main() -> ExitCode {
-    let _guard = courtdeck_api::logging::init("courtdeck");
+    // Warnings on stderr (the progress bar and reports stay readable); the log file keeps `info`.
+    let _guard = courtdeck_api::logging::init_with("courtdeck", "warn");
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     match runtime.block_on(run(cli)) {
@@ -302,10 +303,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let json = *json;
             let started = std::time::Instant::now();
             let printer = tokio::spawn(async move {
-                // Per exhibit (done, total); the bar shows the sum, so concurrent downloads add up.
-                let mut exhibits: std::collections::HashMap<String, (u64, u64)> =
+                // Per exhibit (first seen, done, total); the bar shows the sums, so concurrent
+                // downloads add up. Bytes already there (cached, or a resumed part) do not count
+                // towards the rate.
+                let mut exhibits: std::collections::HashMap<String, (u64, u64, u64)> =
                     Default::default();
-                let mut first_done: Option<u64> = None;
                 let mut last_draw = std::time::Instant::now() - std::time::Duration::from_secs(1);
                 while let Ok(ev) = rx.recv().await {
                     let UiEvent::FetchProgress {
@@ -317,13 +319,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     else {
                         continue;
                     };
-                    exhibits.insert(format!("{case_id} {exhibit}"), (*done, *total));
-                    let all_done: u64 = exhibits.values().map(|v| v.0).sum();
-                    let all_total: u64 = exhibits.values().map(|v| v.1).sum();
-                    // Bytes already cached or resumed do not count towards the rate.
-                    let base = *first_done.get_or_insert(all_done);
+                    let e = exhibits
+                        .entry(format!("{case_id} {exhibit}"))
+                        .or_insert((*done, *done, *total));
+                    (e.1, e.2) = (*done, *total);
+                    let all_done: u64 = exhibits.values().map(|v| v.1).sum();
+                    let all_total: u64 = exhibits.values().map(|v| v.2).sum();
+                    let fetched: u64 = exhibits.values().map(|v| v.1.saturating_sub(v.0)).sum();
                     let secs = started.elapsed().as_secs_f64().max(1e-3);
-                    let rate = all_done.saturating_sub(base) as f64 / secs;
+                    let rate = fetched as f64 / secs;
                     let eta = if rate > 0.0 {
                         (all_total - all_done) as f64 / rate
                     } else {
@@ -340,7 +344,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         last_draw = std::time::Instant::now();
                         let pct = (all_done * 100).checked_div(all_total).unwrap_or(100);
                         let bar = "#".repeat((pct / 4) as usize);
-                        let complete = exhibits.values().filter(|v| v.0 == v.1).count();
+                        let complete = exhibits.values().filter(|v| v.1 == v.2).count();
                         eprint!(
                             "\r[{bar:<25}] {pct:>3}%  {:>7.1}/{:.1} MB  {:>6.1} MB/s  ETA {:>4.0}s  {complete}/{} exhibits ",
                             all_done as f64 / 1e6,
