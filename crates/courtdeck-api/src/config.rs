@@ -27,6 +27,15 @@ pub struct Config {
     pub audio: AudioConfig,
     pub control: ControlConfig,
     pub cache: CacheConfig,
+    pub trust: TrustConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustConfig {
+    /// Base64 Ed25519 public keys of the publishers whose manifests this kiosk accepts (as printed by
+    /// `courtdeck keygen`). When set, unsigned or wrongly signed manifests are refused.
+    pub publisher_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -160,6 +169,7 @@ impl Default for Config {
             audio: AudioConfig::default(),
             control: ControlConfig::default(),
             cache: CacheConfig::default(),
+            trust: TrustConfig::default(),
         }
     }
 }

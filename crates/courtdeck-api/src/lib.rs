@@ -26,7 +26,7 @@ use courtdeck_core::{
 use courtdeck_playout::client::{ClientEvent, PlayoutClient, locate_playout_binary};
 use courtdeck_playout::protocol::{Command, Event};
 use courtdeck_store::{
-    Cache, DirStore, EvidenceStore, HttpAuth, HttpStore, HttpStoreConfig, StoreError,
+    Cache, DirStore, EvidenceStore, HttpAuth, HttpStore, HttpStoreConfig, StoreError, TrustedKeys,
 };
 use jiff::civil::Date;
 use tokio::sync::{Mutex, broadcast};
@@ -71,6 +71,10 @@ pub struct Courtdeck {
     /// Set to cancel the fetches now running; replaced by a fresh flag after each cancel.
     fetch_cancel: std::sync::Mutex<Arc<AtomicBool>>,
     credential: CredentialState,
+    /// The open hearing's case, stamped on audit records that do not name one.
+    audit_case: std::sync::Mutex<Option<String>>,
+    /// Publisher keys whose signatures manifests must carry (none configured: not required).
+    trust: Arc<TrustedKeys>,
 }
 
 /// Whether the store's credential is in the keyring.
@@ -177,6 +181,8 @@ impl Courtdeck {
                 .map_err(internal)??;
         }
         let (store, credential) = build_store(&config).await?;
+        let trust = TrustedKeys::parse(&config.trust.publisher_keys)
+            .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, format!("[trust] {e}")))?;
         let cache = Cache::new(config.cache_dir());
         // The engine reads its audio sink from the environment it inherits.
         // SAFETY: called before the playout process is spawned, from the single thread that opens the kiosk.
@@ -218,6 +224,8 @@ impl Courtdeck {
             )),
             fetch_cancel: std::sync::Mutex::new(Arc::new(AtomicBool::new(false))),
             credential,
+            audit_case: std::sync::Mutex::new(None),
+            trust: Arc::new(trust),
             screens,
             store,
             cache,
@@ -296,8 +304,15 @@ impl Courtdeck {
         self.events.subscribe()
     }
 
-    /// Appends to the audit log; a failure is logged, never allowed to stop the hearing.
-    fn audit(&self, event: &str, fields: serde_json::Value) {
+    /// Appends to the audit log; a failure is logged, never allowed to stop the hearing. Records made
+    /// while a hearing is open carry its `case` (so `courtdeck audit export --case` finds them).
+    fn audit(&self, event: &str, mut fields: serde_json::Value) {
+        if let Some(map) = fields.as_object_mut()
+            && !map.contains_key("case")
+            && let Some(case) = self.audit_case.lock().expect("not poisoned").clone()
+        {
+            map.insert("case".into(), serde_json::Value::String(case));
+        }
         if let Some(log) = &self.audit
             && let Err(e) = log.record(event, fields)
         {
@@ -385,9 +400,10 @@ impl Courtdeck {
             .unwrap_or_else(|| court.to_string());
         for h in list.map(|l| l.hearings).unwrap_or_default() {
             let case = h.case_id.clone();
+            let trust = self.trust.clone();
             let manifest = self
                 .blocking(move |store, cache| {
-                    let m = load_manifest(store.as_ref(), &cache, &case);
+                    let m = load_manifest(store.as_ref(), &cache, &trust, &case);
                     if let Ok(m) = &m {
                         cache.note_listing(m, date);
                     }
@@ -439,12 +455,25 @@ impl Courtdeck {
     ) -> ApiResult<(CaseManifest, HashMap<ExhibitRef, ApiError>)> {
         let case = parse_case(case_id)?;
         let c2 = case.clone();
+        let trust = self.trust.clone();
         let manifest = self
-            .blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &c2))
+            .blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &trust, &c2))
             .await??;
         let cancel = self.fetch_cancel.lock().expect("not poisoned").clone();
         let mut tasks = tokio::task::JoinSet::new();
         for exhibit in manifest.exhibits().iter().cloned() {
+            if self.cache.verified_path(&exhibit).is_none() {
+                self.audit(
+                    "fetch_started",
+                    serde_json::json!({
+                        "case": case_id,
+                        "exhibit": exhibit.reference.to_string(),
+                        "sha256": exhibit.sha256.to_hex(),
+                        "bytes": exhibit.size,
+                        "store": self.store.describe(),
+                    }),
+                );
+            }
             let (store, cache) = (self.store.clone(), self.cache.clone());
             let (events, cancel, slots) = (
                 self.events.clone(),
@@ -764,6 +793,7 @@ impl Courtdeck {
             problems,
         });
         tracing::info!(case = case_id, "hearing launched");
+        *self.audit_case.lock().expect("not poisoned") = Some(case_id.to_owned());
         if let Some(open) = &session.open {
             self.audit(
                 "hearing_launched",
@@ -1326,13 +1356,27 @@ fn load_document(
     }
 }
 
-/// A case's manifest, from the store or (offline) the kept copy.
+/// A case's manifest, from the store or (offline) the kept copy; with trusted publisher keys
+/// configured, only if its signature (kept alongside) verifies.
 fn load_manifest(
     store: &dyn EvidenceStore,
     cache: &Cache,
+    trust: &TrustedKeys,
     case: &CaseId,
 ) -> Result<CaseManifest, StoreError> {
     let (bytes, _) = load_document(store, cache, &courtdeck_store::manifest_path(case))?;
+    if !trust.is_empty() {
+        let sig = match load_document(
+            store,
+            cache,
+            &courtdeck_store::manifest_signature_path(case),
+        ) {
+            Ok((sig, _)) => Some(sig),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        trust.check(&format!("case {case}"), &bytes, sig.as_deref())?;
+    }
     let manifest = courtdeck_store::wire::parse_manifest(&bytes)?;
     if manifest.case_id != *case {
         return Err(StoreError::Invalid(format!(

@@ -7,6 +7,10 @@
 //! (Cutting records off the end leaves a shorter valid chain; anchoring the last hash elsewhere, e.g. in
 //! the setup-check report, is how that is caught.)
 
+mod export;
+
+pub use export::{CaseExport, Row, export, to_csv, to_html};
+
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

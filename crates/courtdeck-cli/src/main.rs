@@ -44,6 +44,15 @@ enum Cmd {
         /// The description (default: <media>/case.toml).
         #[arg(long)]
         description: Option<PathBuf>,
+        /// Sign the manifest with this publisher key file (from `courtdeck keygen`).
+        #[arg(long)]
+        sign: Option<PathBuf>,
+    },
+    /// Makes a publisher signing key: the private key goes to --out (mode 0600), the public key is
+    /// printed for kiosks' `[trust] publisher_keys`.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Prints a day's court list with each hearing's readiness.
     List {
@@ -130,6 +139,18 @@ enum AuditCmd {
     /// Checks every record's hash and the chain; names the first line that was edited, removed,
     /// inserted or reordered. Default file: the configured audit log.
     Verify { file: Option<PathBuf> },
+    /// Writes a case's records as CSV and HTML (`audit-<case>.csv`, `.html` in --out), headed by
+    /// whether the log's hash chain verified.
+    Export {
+        #[arg(long)]
+        case: String,
+        /// The log (default: the configured audit log).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Where to write (default: the current folder).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -234,11 +255,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("demo store ready for {date}");
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Keygen { out } => {
+            use std::os::unix::fs::OpenOptionsExt;
+            let key = courtdeck_store::PublisherKey::generate().map_err(anyhow::Error::msg)?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(out)
+                .with_context(|| format!("creating {} (it must not exist yet)", out.display()))?;
+            f.write_all(key.to_file_text().as_bytes())?;
+            f.sync_all()?;
+            println!("private key written to {} (keep it secret)", out.display());
+            println!(
+                "public key for kiosks' [trust] publisher_keys:\n{}",
+                key.public_key()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Bundle {
             store,
             media,
             description,
+            sign,
         } => {
+            let key = match sign {
+                Some(path) => Some(
+                    courtdeck_store::PublisherKey::from_file_text(
+                        &std::fs::read_to_string(path)
+                            .with_context(|| format!("reading {}", path.display()))?,
+                    )
+                    .map_err(anyhow::Error::msg)?,
+                ),
+                None => None,
+            };
             let path = description
                 .clone()
                 .unwrap_or_else(|| media.join("case.toml"));
@@ -246,13 +296,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("reading {}", path.display()))?;
             let desc: courtdeck_store::BundleDescription = toml::from_str(&text)
                 .with_context(|| format!("{} is not a valid description", path.display()))?;
-            let manifest =
-                courtdeck_store::bundle(&courtdeck_store::DirStore::new(store), media, &desc)
-                    .map_err(ApiError::from)?;
+            let manifest = courtdeck_store::bundle_signed(
+                &courtdeck_store::DirStore::new(store),
+                media,
+                &desc,
+                key.as_ref(),
+            )
+            .map_err(ApiError::from)?;
             println!(
-                "published case {} with {} exhibits",
+                "published case {} with {} exhibits{}",
                 manifest.case_id,
-                manifest.exhibits().len()
+                manifest.exhibits().len(),
+                if key.is_some() { ", signed" } else { "" }
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -384,6 +439,46 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Cmd::Audit {
+            command: AuditCmd::Export { case, file, out },
+        } => {
+            let path = match file {
+                Some(f) => f.clone(),
+                None => config()?.audit_file(),
+            };
+            let export = courtdeck_audit::export(&path, case)?;
+            let safe: String = case
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            std::fs::create_dir_all(out)?;
+            let csv = out.join(format!("audit-{safe}.csv"));
+            let html = out.join(format!("audit-{safe}.html"));
+            std::fs::write(&csv, courtdeck_audit::to_csv(&export))?;
+            std::fs::write(&html, courtdeck_audit::to_html(&export))?;
+            println!(
+                "{} records for case {case}: {} and {}",
+                export.rows.len(),
+                csv.display(),
+                html.display()
+            );
+            match &export.chain {
+                Ok((n, _)) => {
+                    println!("hash chain verified ({n} records)");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(why) => {
+                    println!("WARNING: the hash chain is broken at {why}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Cmd::Store {
             command: StoreCmd::Login { store },

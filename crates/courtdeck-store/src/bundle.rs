@@ -15,7 +15,8 @@ use courtdeck_core::{
 use serde::Deserialize;
 
 use crate::{
-    DirStore, StoreError, blob_path, cache::hash_file, court_list_path, manifest_path, wire,
+    DirStore, PublisherKey, StoreError, blob_path, cache::hash_file, court_list_path,
+    manifest_path, manifest_signature_path, wire,
 };
 
 #[derive(Debug, Deserialize)]
@@ -92,11 +93,22 @@ fn media_type_for(file: &str) -> &'static str {
     }
 }
 
-/// Publishes `media_dir` described by `desc` into `store`. Returns the manifest written.
+/// Publishes `media_dir` described by `desc` into `store`, unsigned. Returns the manifest written.
 pub fn bundle(
     store: &DirStore,
     media_dir: &Path,
     desc: &BundleDescription,
+) -> Result<CaseManifest, StoreError> {
+    bundle_signed(store, media_dir, desc, None)
+}
+
+/// As `bundle`; with `key`, also writes `manifest.json.sig`. Without one, removes any earlier
+/// signature (it would not match the new manifest).
+pub fn bundle_signed(
+    store: &DirStore,
+    media_dir: &Path,
+    desc: &BundleDescription,
+    key: Option<&PublisherKey>,
 ) -> Result<CaseManifest, StoreError> {
     let case_id = CaseId::parse(&desc.case_id).map_err(invalid)?;
     let mut exhibits = Vec::new();
@@ -150,6 +162,13 @@ pub fn bundle(
     let doc = serde_json::to_vec_pretty(&wire::manifest_doc(&manifest)).expect("serialisable");
     // Re-parse what we are about to publish, so that bundle can never write a manifest a kiosk refuses.
     wire::parse_manifest(&doc)?;
+    let sig_path = store.root().join(manifest_signature_path(&case_id));
+    match key {
+        Some(key) => write_atomic(&sig_path, &key.sign(&doc))?,
+        None => {
+            let _ = fs::remove_file(&sig_path);
+        }
+    }
     write_atomic(&store.root().join(manifest_path(&case_id)), &doc)?;
 
     if let Some(l) = &desc.listing {

@@ -21,9 +21,12 @@ mod error;
 pub mod housekeeping;
 mod http;
 mod secret;
+mod signing;
 pub mod wire;
 
-pub use bundle::{BundleClip, BundleDescription, BundleExhibit, BundleListing, bundle};
+pub use bundle::{
+    BundleClip, BundleDescription, BundleExhibit, BundleListing, bundle, bundle_signed,
+};
 pub use cache::{
     Cache, FetchProgress, FetchReport, HousekeepReport, MAX_FAILURES_WITHOUT_PROGRESS, hash_file,
 };
@@ -31,6 +34,7 @@ pub use dir::DirStore;
 pub use error::StoreError;
 pub use http::{HttpAuth, HttpStore, HttpStoreConfig};
 pub use secret::Secret;
+pub use signing::{PublisherKey, TrustedKeys};
 
 use courtdeck_core::{CaseId, CaseManifest, CourtId, CourtList, Sha256Digest};
 use jiff::civil::Date;
@@ -86,6 +90,11 @@ pub fn court_list_path(court: &CourtId, date: Date) -> String {
 
 pub fn manifest_path(case: &CaseId) -> String {
     format!("cases/{case}/manifest.json")
+}
+
+/// The detached Ed25519 signature of a manifest (see `signing`).
+pub fn manifest_signature_path(case: &CaseId) -> String {
+    format!("cases/{case}/manifest.json.sig")
 }
 
 pub fn blob_path(digest: &Sha256Digest) -> String {
