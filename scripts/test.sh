@@ -28,5 +28,27 @@ step "cargo test"
 # Config, caches and logs go to throwaway XDG dirs so tests never touch the user's.
 xdg=$(mktemp -d)
 trap 'rm -rf "$xdg"' EXIT
+# --show-output keeps what passing tests print: the figures, and the RELIABILITY lines of the fault tests.
+mkdir -p target
 XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" XDG_STATE_HOME="$xdg/state" \
-  RUST_LOG="${RUST_LOG:-warn}" cargo test --workspace --locked -- --test-threads=1
+  COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" RUST_LOG="${RUST_LOG:-warn}" cargo test --workspace --locked -- --test-threads=1 --show-output \
+  2>&1 | tee target/test-output.log
+
+step "reliability table (target/RELIABILITY.md)"
+bash scripts/reliability.sh target/test-output.log > target/RELIABILITY.md
+tail -n 3 target/RELIABILITY.md
+
+step "secrets: no test credential in any file the suite wrote"
+# Every config, log, audit log and cache the tests left in the throwaway XDG dirs and kept work folders.
+files=$(find "$xdg" -type f | wc -l)
+logs=$(find "$xdg/artifacts" -name '*.log.json' 2>/dev/null | wc -l)
+if ((logs == 0)); then
+  echo "FAIL: no test kept its logs under $xdg/artifacts; the secrets check would search nothing" >&2
+  exit 1
+fi
+if hits=$(grep -rlF --binary-files=text -f tests/test-secrets.txt "$xdg"); then
+  echo "FAIL: a test credential was written to:" >&2
+  echo "$hits" >&2
+  exit 1
+fi
+echo "searched $files files ($logs kept logs) for $(grep -c . tests/test-secrets.txt) test credentials: 0 hits"

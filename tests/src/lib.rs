@@ -393,6 +393,24 @@ impl Drop for WebDriver {
     }
 }
 
+/// The credentials tests hand to the kiosk (one per line). `scripts/test.sh` greps every file the
+/// whole suite left behind for them, after the last test.
+pub const TEST_SECRETS: &str = include_str!("../test-secrets.txt");
+
+/// A test's work folder (configs, caches, audit logs, logs). Under `$COURTDECK_TEST_ARTIFACTS` it is
+/// kept after the test, so that the suite's final secrets check can search it; otherwise removed.
+pub fn work_dir() -> tempfile::TempDir {
+    match std::env::var_os("COURTDECK_TEST_ARTIFACTS") {
+        Some(root) => {
+            std::fs::create_dir_all(&root).expect("artifacts folder");
+            let mut dir = tempfile::tempdir_in(root).expect("work folder");
+            dir.disable_cleanup(true);
+            dir
+        }
+        None => tempfile::tempdir().expect("work folder"),
+    }
+}
+
 /// The workspace's target directory (for the app and playout binaries the tests drive).
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

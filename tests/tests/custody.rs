@@ -151,6 +151,10 @@ fn a_kiosk_that_trusts_a_publisher_refuses_every_other_manifest() {
         !ok && out.contains("[trust]") && out.contains("config_invalid"),
         "{out}"
     );
+    println!(
+        "RELIABILITY|custody|a_kiosk_that_trusts_a_publisher_refuses_every_other_manifest|manifests unsigned, signed by an untrusted key, altered after signing; an invalid trust key|{}",
+        4
+    );
 }
 
 /// A real run through the facade (demo store, headless playout), then `courtdeck audit export` and
@@ -259,4 +263,8 @@ async fn the_audit_of_a_real_hearing_exports_and_catches_a_one_byte_edit() {
         "{csv}"
     );
     assert!(html.contains("class=\"bad\""));
+    println!(
+        "RELIABILITY|custody|the_audit_of_a_real_hearing_exports_and_catches_a_one_byte_edit|a one-byte edit in the audit log of a real hearing: verify names the line, the export says the chain broke|{}",
+        1
+    );
 }

@@ -394,6 +394,10 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     assert_ne!(outside.as_str(), Some("allowed"), "{outside}");
     println!("fs plugin call refused: {outside}");
     save_manifest(&k.shots);
+    println!(
+        "RELIABILITY|custody|usher_launches_advocate_presents_blanks_and_restricted_stays_off_public|restricted exhibit in the real app: PUBLIC toggle disabled, forged IPC present refused, PUBLIC pixels stay dark; a command outside the capability set refused|{}",
+        3
+    );
 }
 
 fn save_manifest(dir: &Path) {

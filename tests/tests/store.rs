@@ -21,7 +21,13 @@ use courtdeck_testkit::servers::{
 use jiff::civil::Date;
 
 const COURT: &str = "test-court";
-const TOKEN: &str = "test-token-7f3a9c1e-never-log-me";
+/// The right token and a wrong one, from `tests/test-secrets.txt` (grepped for after the whole suite).
+fn token() -> &'static str {
+    courtdeck_testkit::TEST_SECRETS.lines().next().unwrap()
+}
+fn wrong_token() -> &'static str {
+    courtdeck_testkit::TEST_SECRETS.lines().nth(1).unwrap()
+}
 const MIB: u64 = 1 << 20;
 
 fn date() -> Date {
@@ -159,7 +165,7 @@ fn audit_events(dir: &Path, event: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn https_store_with_a_token_in_gnome_keyring() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = courtdeck_testkit::work_dir();
     let store = dir.path().join("store");
     let manifest = publish_random_case(
         &store,
@@ -174,7 +180,7 @@ fn https_store_with_a_token_in_gnome_keyring() {
     let nginx = Nginx::start(
         &store,
         &NginxOptions {
-            bearer: Some(TOKEN.into()),
+            bearer: Some(token().into()),
             tls: Some((ca.cert_pem.clone(), ca.key_pem.clone())),
             limit_rate: None,
         },
@@ -196,7 +202,7 @@ fn https_store_with_a_token_in_gnome_keyring() {
     // A wrong token: saved, but the store says no, in words.
     let mut c = cli(&work, Some(&keyring));
     c.args(["store", "login"]);
-    let (ok, out) = run(c, "not-the-token\n");
+    let (ok, out) = run(c, &format!("{}\n", wrong_token()));
     assert!(!ok, "{out}");
     assert!(out.contains("did not accept"), "{out}");
     assert!(out.contains("[not_authorised]"), "{out}");
@@ -204,7 +210,7 @@ fn https_store_with_a_token_in_gnome_keyring() {
     // The right token, through stdin into the keyring.
     let mut c = cli(&work, Some(&keyring));
     c.args(["store", "login"]);
-    let (ok, out) = run(c, &format!("{TOKEN}\n"));
+    let (ok, out) = run(c, &format!("{}\n", token()));
     assert!(ok, "{out}");
     assert!(out.contains("accepted"), "{out}");
     let mut lookup = keyring.command("secret-tool");
@@ -259,7 +265,10 @@ fn https_store_with_a_token_in_gnome_keyring() {
     );
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
-        if bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()) {
+        if bytes
+            .windows(token().len())
+            .any(|w| w == token().as_bytes())
+        {
             hits.push(f.clone());
         }
     }
@@ -269,18 +278,22 @@ fn https_store_with_a_token_in_gnome_keyring() {
         hits.len()
     );
     assert!(hits.is_empty(), "the token leaked into {hits:?}");
+    println!(
+        "RELIABILITY|store|https_store_with_a_token_in_gnome_keyring|no credential, a wrong token, logout (offline from kept copies); the token grepped for in every file the run wrote|{}",
+        4
+    );
 }
 
 #[test]
 fn tls_refused_without_the_ca_and_tokens_checked() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = courtdeck_testkit::work_dir();
     let store = dir.path().join("store");
     let m = publish_random_case(&store, COURT, date(), "TLS-1", &[MIB], 12).unwrap();
     let ca = TestCa::generate().unwrap();
     let nginx = Nginx::start(
         &store,
         &NginxOptions {
-            bearer: Some(TOKEN.into()),
+            bearer: Some(token().into()),
             tls: Some((ca.cert_pem.clone(), ca.key_pem.clone())),
             limit_rate: None,
         },
@@ -289,7 +302,12 @@ fn tls_refused_without_the_ca_and_tokens_checked() {
     let rt = runtime();
     let cache = Cache::new(dir.path().join("cache"));
 
-    let untrusted = http_store(&rt, &nginx.url, HttpAuth::Bearer(Secret::new(TOKEN)), None);
+    let untrusted = http_store(
+        &rt,
+        &nginx.url,
+        HttpAuth::Bearer(Secret::new(token())),
+        None,
+    );
     let e = untrusted
         .read_document("cases/TLS-1/manifest.json")
         .unwrap_err();
@@ -317,7 +335,7 @@ fn tls_refused_without_the_ca_and_tokens_checked() {
     let good = http_store(
         &rt,
         &nginx.url,
-        HttpAuth::Bearer(Secret::new(TOKEN)),
+        HttpAuth::Bearer(Secret::new(token())),
         Some(&ca.ca_pem),
     );
     let r = fetch(&good, &cache, &m, 0).unwrap();
@@ -338,6 +356,10 @@ fn tls_refused_without_the_ca_and_tokens_checked() {
     );
     let e = down.read_document("lists/x/2026-01-01.json").unwrap_err();
     assert_eq!(e.code(), ErrorCode::StoreUnreachable, "{e}");
+    println!(
+        "RELIABILITY|store|tls_refused_without_the_ca_and_tokens_checked|TLS with an unconfigured CA, a wrong token, no token, a missing blob, a store that is down|{}",
+        5
+    );
 }
 
 #[test]
@@ -405,6 +427,10 @@ fn connections_cut_at_random_offsets_over_512_mib() {
             .all(|l| l.contains("range=bytes=") && l.contains("if-match=\"")),
         "every resume is conditional on the ETag: {ranged:?}"
     );
+    println!(
+        "RELIABILITY|store|connections_cut_at_random_offsets_over_512_mib|connection cut at random offsets during a 512 MiB download (one case per cut)|{}",
+        cuts
+    );
 }
 
 #[test]
@@ -436,6 +462,10 @@ fn tampered_bytes_never_enter_the_cache() {
         partials(&cache_dir).is_empty(),
         "{:?}",
         partials(&cache_dir)
+    );
+    println!(
+        "RELIABILITY|store|tampered_bytes_never_enter_the_cache|a blob with one byte changed, a blob one byte too long|{}",
+        2
     );
 }
 
@@ -507,6 +537,10 @@ fn a_fetch_killed_with_sigkill_resumes_where_it_stopped() {
         fast.access_log()
             .iter()
             .any(|l| l.starts_with("206 GET /blobs/") && l.contains(&format!("bytes={kept}-")))
+    );
+    println!(
+        "RELIABILITY|store|a_fetch_killed_with_sigkill_resumes_where_it_stopped|courtdeck fetch killed with SIGKILL mid-download, then rerun|{}",
+        1
     );
 }
 
@@ -582,6 +616,10 @@ echo "--- end"
         .count();
     assert!(cached.len() == 3 && intact == 3, "{cached:?}");
     assert!(section("partials").is_empty(), "{text}");
+    println!(
+        "RELIABILITY|store|a_full_disk_gives_a_clear_error_and_keeps_the_cache|a full disk (24 MiB tmpfs) with two downloads racing for the space|{}",
+        1
+    );
 }
 
 /// The demo store served by nginx: fetched while online, then the server stops and the hearing still
@@ -662,6 +700,10 @@ async fn offline_a_cached_hearing_launches_and_plays() {
     let frames = deck.screen_frames().await.unwrap();
     assert!(frames["bench"] > 0, "{frames:?}");
     deck.shutdown().await;
+    println!(
+        "RELIABILITY|store|offline_a_cached_hearing_launches_and_plays|the store stops: a cached hearing launches from kept documents and plays|{}",
+        1
+    );
 }
 
 /// A partial download whose ETag no longer matches the store's (the blob was republished): the store
@@ -700,4 +742,8 @@ fn a_changed_etag_restarts_the_download() {
     );
     assert!(log[1].starts_with("200 GET /blobs/"), "{log:?}");
     assert!(partials(&cache_dir).is_empty());
+    println!(
+        "RELIABILITY|store|a_changed_etag_restarts_the_download|a partial download whose ETag no longer matches (412: start again)|{}",
+        1
+    );
 }

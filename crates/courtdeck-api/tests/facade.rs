@@ -213,6 +213,10 @@ async fn a_hearing_through_the_facade() {
         Err(courtdeck_audit::AuditError::Broken { line: l, .. }) => assert_eq!(l, line),
         other => panic!("a one-byte edit went unnoticed: {other:?}"),
     }
+    println!(
+        "RELIABILITY|playout|a_hearing_through_the_facade|a configured screen whose monitor is missing (the others show the exhibit); a restricted exhibit sent to PUBLIC (refused)|{}",
+        2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -266,4 +270,8 @@ async fn a_tampered_exhibit_is_refused_and_the_rest_of_the_hearing_goes_on() {
     deck.select("JS/1").await.unwrap();
     deck.present(&["bench".into()]).await.unwrap();
     deck.shutdown().await;
+    println!(
+        "RELIABILITY|store|a_tampered_exhibit_is_refused_and_the_rest_of_the_hearing_goes_on|a tampered exhibit in the store: refused at launch, the rest of the hearing plays|{}",
+        1
+    );
 }

@@ -185,6 +185,10 @@ async fn present_play_blank_and_survive_a_crash() {
         "nothing resumes by itself: {stats:?}"
     );
     client.shutdown().await;
+    println!(
+        "RELIABILITY|playout|present_play_blank_and_survive_a_crash|SIGKILL of the playout process mid-playback (restart, black outputs, nothing resumes); restricted route refused by the process itself|{}",
+        2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -238,4 +242,8 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
     })
     .await;
     client.shutdown().await;
+    println!(
+        "RELIABILITY|playout|bad_media_gives_a_clear_error_and_others_still_play|zero-byte, text named as video and truncated files: media_corrupt, the next exhibit still plays|{}",
+        3
+    );
 }

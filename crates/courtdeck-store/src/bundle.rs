@@ -327,6 +327,10 @@ mod tests {
                 .join(format!("{}.part", e.sha256))
                 .exists()
         );
+        println!(
+            "RELIABILITY|store|tampered_blob_never_enters_the_cache|a tampered blob in a directory store|{}",
+            1
+        );
     }
 
     /// Publishes cases `ids`, one exhibit each of `size` bytes, and fetches them into `cache`.
@@ -460,5 +464,9 @@ mod tests {
             let err = bundle(&DirStore::new(store_dir.path()), media.path(), &desc).unwrap_err();
             assert!(err.to_string().contains("inside the media folder"), "{err}");
         }
+        println!(
+            "RELIABILITY|custody|bundle_refuses_paths_outside_the_media_folder|bundle descriptions naming files outside the media folder|{}",
+            2
+        );
     }
 }

@@ -375,10 +375,15 @@ mod tests {
                 "larger than",
             ),
         ];
+        let n = cases.len();
         for (doc, expect) in cases {
             let err = parse_manifest(doc.as_bytes()).unwrap_err().to_string();
             assert!(err.contains(expect), "expected {expect:?} in {err:?}");
         }
+        println!(
+            "RELIABILITY|custody|bad_manifests_are_refused_with_a_reason|hostile manifests: traversal, absolute paths, unknown versions and fields, duplicates, bad sizes and hashes, clips outside the media|{}",
+            n
+        );
     }
 
     #[test]
