@@ -183,7 +183,7 @@ proptest! {
 #[test]
 fn reliability_line() {
     println!(
-        "RELIABILITY|custody|restriction rule over random courtrooms, manifests and request sequences (proptest)|{}",
+        "RELIABILITY|custody|no_sequence_of_requests_puts_an_exhibit_on_a_screen_that_may_not_see_it + plan_route_accepts_exactly_the_allowed_requests|restriction rule over random courtrooms, manifests and request sequences (proptest)|{}",
         cases() * 2
     );
 }

@@ -236,7 +236,7 @@ fn oversized_and_deeply_nested_documents_are_refused() {
 #[test]
 fn reliability_line() {
     println!(
-        "RELIABILITY|custody|store documents: arbitrary bytes, mutated valid documents, hostile values (proptest)|{}",
+        "RELIABILITY|custody|hostile_documents (4 tests)|store documents: arbitrary bytes, mutated valid documents, hostile values, oversized and deeply nested (proptest)|{}",
         cases() * 3 + 3
     );
 }
