@@ -88,6 +88,8 @@ impl Xvfb {
                 "RANDR",
                 "-nolisten",
                 "tcp",
+                // Without it the server resets (and forgets the monitors) when its last client leaves.
+                "-noreset",
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

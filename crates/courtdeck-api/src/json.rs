@@ -21,6 +21,47 @@ pub struct ErrorDto<'a> {
     pub message: &'a str,
 }
 
+/// A setup check's outcome; ordered so that the worst one decides the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Warn => "warn",
+            CheckStatus::Fail => "fail",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct CheckDto {
+    /// Stable id (`screens`, `store`, `exhibit:<case>:<ref>`…): what a re-run names.
+    pub id: String,
+    pub title: String,
+    pub status: CheckStatus,
+    pub detail: String,
+    pub ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct CheckReportDto {
+    pub time: String,
+    pub court: String,
+    pub kiosk_id: String,
+    pub overall: CheckStatus,
+    pub seconds: f64,
+    pub checks: Vec<CheckDto>,
+    pub json_path: Option<String>,
+    pub html_path: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct StoreStatusDto {
     pub online: bool,

@@ -7,6 +7,7 @@
 //! Architecture invariant: every route reaches playout only after `courtdeck_core::Presentation::present`
 //! (which applies the restriction rule) accepted it; the playout process checks again.
 
+pub mod checks;
 pub mod config;
 pub mod credentials;
 pub mod demo;

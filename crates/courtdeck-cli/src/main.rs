@@ -72,6 +72,19 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The clerk's setup checks: screens (identify card, test card read back), test tone, store,
+    /// credential, clock, disk, every exhibit of today's list (cached, hash, decodable), plugins.
+    /// Saves the report as JSON and HTML; exits non-zero when a check fails.
+    Check {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+        /// Re-run only these checks (ids from a report: `screens`, `store`, `exhibit:CASE:REF`,
+        /// `exhibits` for all exhibits…).
+        #[arg(long, num_args = 1..)]
+        only: Option<Vec<String>>,
+    },
     /// The evidence store's credential and state: `login`, `logout`, `status`.
     Store {
         #[command(subcommand)]
@@ -541,6 +554,54 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Cmd::Check { store, json, only } => {
+            let deck = Courtdeck::open(store.config(config()?)?).await?;
+            let report = deck.run_checks(only.clone()).await;
+            deck.shutdown().await;
+            let report = report?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "Setup check for {} (kiosk {}), {}: {} in {:.1} s",
+                    report.court,
+                    report.kiosk_id,
+                    report.time,
+                    report.overall.as_str().to_uppercase(),
+                    report.seconds
+                );
+                for c in &report.checks {
+                    println!(
+                        "  {:<4}  {:<44} {}",
+                        c.status.as_str().to_uppercase(),
+                        c.title,
+                        c.detail
+                    );
+                }
+                if let Some(p) = &report.html_path {
+                    println!("report: {p}");
+                }
+                let failed: Vec<&str> = report
+                    .checks
+                    .iter()
+                    .filter(|c| c.status == courtdeck_api::json::CheckStatus::Fail)
+                    .map(|c| c.id.as_str())
+                    .collect();
+                if !failed.is_empty() {
+                    println!(
+                        "re-run what failed: courtdeck check --only {}",
+                        failed.join(" ")
+                    );
+                }
+            }
+            Ok(
+                if report.overall == courtdeck_api::json::CheckStatus::Fail {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                },
+            )
         }
         Cmd::Cache {
             command: CacheCmd::Gc { store, json },

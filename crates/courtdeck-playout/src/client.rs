@@ -62,7 +62,14 @@ pub enum ClientEvent {
     },
 }
 
-type Pending = HashMap<u64, oneshot::Sender<Result<Option<Vec<ScreenStats>>, ClientError>>>;
+/// What a reply carries besides success.
+#[derive(Debug, Default)]
+struct ReplyData {
+    stats: Option<Vec<ScreenStats>>,
+    data: Option<serde_json::Value>,
+}
+
+type Pending = HashMap<u64, oneshot::Sender<Result<ReplyData, ClientError>>>;
 
 #[derive(Debug)]
 struct Live {
@@ -159,11 +166,28 @@ impl PlayoutClient {
         if !self.inner.ready.load(Ordering::SeqCst) {
             return Err(restarting());
         }
-        self.send(command).await
+        self.send(command).await.map(|r| r.stats)
+    }
+
+    /// A check command whose reply carries a typed result (`TestCard`, `Discover`, `Inventory`).
+    pub async fn request_data<T: serde::de::DeserializeOwned>(
+        &self,
+        command: Command,
+    ) -> Result<T, ClientError> {
+        if !self.inner.ready.load(Ordering::SeqCst) {
+            return Err(restarting());
+        }
+        let reply = self.send(command).await?;
+        serde_json::from_value(reply.data.unwrap_or_default()).map_err(|e| {
+            ClientError::new(
+                ErrorCode::Internal,
+                format!("the playout engine's reply was not understood: {e}"),
+            )
+        })
     }
 
     /// Sends without the readiness check: for the supervisor's own Configure of a new process.
-    async fn send(&self, command: Command) -> Result<Option<Vec<ScreenStats>>, ClientError> {
+    async fn send(&self, command: Command) -> Result<ReplyData, ClientError> {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.inner.pending.lock().expect("pending").insert(id, tx);
@@ -264,11 +288,16 @@ impl PlayoutClient {
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
                 match serde_json::from_str::<Event>(&line) {
-                    Ok(Event::Reply { id, error, stats }) => {
+                    Ok(Event::Reply {
+                        id,
+                        error,
+                        stats,
+                        data,
+                    }) => {
                         if let Some(tx) = inner.pending.lock().expect("pending").remove(&id) {
                             let _ = tx.send(match error {
                                 Some(e) => Err(e.into()),
-                                None => Ok(stats),
+                                None => Ok(ReplyData { stats, data }),
                             });
                         }
                     }

@@ -6,11 +6,13 @@
 //! - `engine`: pipelines and outputs, run on the server's engine thread.
 //! - `x11`: output windows on X11 monitors.
 //! - `client`: spawns and supervises the process from the app or the CLI.
+//! - `checks`: the playout side of the clerk's setup checks (test card, discoverer, inventory).
 //! - `fixtures`: media made with GStreamer encoders, for the demo store and tests.
 //!
 //! Architecture invariant: the app links this crate for `client`, `protocol` and `fixtures` only; the
 //! engine runs in the child process.
 
+pub mod checks;
 pub mod client;
 pub mod engine;
 pub mod fixtures;

@@ -110,6 +110,22 @@ pub enum Command {
     BlankAll,
     /// Frames rendered per screen since Configure: a readback for tests and checks.
     Stats,
+    /// Setup check: for `seconds`, every screen shows a card (with `identify`, its label big on its
+    /// own colour; else SMPTE bars with the label) and the audio output plays a 1 kHz tone. Replies
+    /// with a `CardReport`: frames per screen, a pixel readback of each window, the tone's level.
+    /// Refused while an exhibit is on air.
+    TestCard {
+        seconds: f64,
+        identify: bool,
+    },
+    /// Setup check: what GStreamer makes of a cached file (GstDiscoverer), in this process so that a
+    /// hostile file can only crash playout. Replies with a `DiscoverReport`.
+    Discover {
+        path: String,
+    },
+    /// Setup check: the GStreamer version and whether every element Courtdeck uses is installed.
+    /// Replies with an `Inventory`.
+    Inventory,
     Shutdown,
 }
 
@@ -118,6 +134,51 @@ pub struct WireError {
     /// A `courtdeck_core::ErrorCode` wire name.
     pub code: String,
     pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardReport {
+    pub screens: Vec<CardScreen>,
+    pub tone: ToneReport,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardScreen {
+    pub screen: String,
+    pub connected: bool,
+    /// Frames that reached the screen's sink during the card.
+    pub frames: u64,
+    /// For a window: the pixels read back from it matched the card. `None` for headless screens.
+    pub readback_ok: Option<bool>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToneReport {
+    pub sink: String,
+    /// The loudest RMS level the meter saw after the tone, dBFS; `None` when no level arrived.
+    pub rms_db: Option<f64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DiscoverReport {
+    pub container: Option<String>,
+    pub video: Vec<String>,
+    pub audio: Vec<String>,
+    pub duration_ms: Option<u64>,
+    /// GStreamer's own description of each missing plugin (a decoder, a demuxer).
+    pub missing: Vec<String>,
+    /// Why it cannot be played, when it cannot.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub gstreamer: String,
+    /// Each element Courtdeck relies on, and whether it is installed.
+    pub elements: Vec<(String, bool)>,
+    pub plugins: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,6 +205,9 @@ pub enum Event {
         error: Option<WireError>,
         #[serde(default)]
         stats: Option<Vec<ScreenStats>>,
+        /// The typed result of a check command (`CardReport`, `DiscoverReport`, `Inventory`).
+        #[serde(default)]
+        data: Option<serde_json::Value>,
     },
     /// A loaded exhibit reached its first frame (paused, invisible).
     Prerolled {

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use x11rb::connection::Connection;
 use x11rb::protocol::randr::ConnectionExt as _;
 use x11rb::protocol::xproto::{
-    AtomEnum, ConfigureWindowAux, ConnectionExt as _, CreateWindowAux, EventMask, PropMode,
-    StackMode, Window, WindowClass,
+    AtomEnum, ConfigureWindowAux, ConnectionExt as _, CreateWindowAux, EventMask, ImageFormat,
+    PropMode, StackMode, Window, WindowClass,
 };
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
@@ -147,6 +147,25 @@ impl Display {
     }
 
     /// Waits until the server has processed everything sent so far.
+    /// The average colour of a `size`x`size` square of `win` at (`x`, `y`): a readback of what the
+    /// window shows. Assumes a 24-bit TrueColor visual (little-endian BGRX), as Xvfb and Xorg use.
+    pub fn average_rgb(&self, win: Window, x: i16, y: i16, size: u16) -> Result<(u8, u8, u8)> {
+        let img = self
+            .conn
+            .get_image(ImageFormat::Z_PIXMAP, win, x, y, size, size, !0)?
+            .reply()
+            .context("reading back the window's pixels")?;
+        let (mut r, mut g, mut b, mut n) = (0u64, 0u64, 0u64, 0u64);
+        for px in img.data.chunks_exact(4) {
+            b += px[0] as u64;
+            g += px[1] as u64;
+            r += px[2] as u64;
+            n += 1;
+        }
+        let n = n.max(1);
+        Ok(((r / n) as u8, (g / n) as u8, (b / n) as u8))
+    }
+
     pub fn sync(&self) -> Result<()> {
         self.conn.sync()?;
         Ok(())

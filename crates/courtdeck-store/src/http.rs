@@ -268,6 +268,21 @@ impl EvidenceStore for HttpStore {
         }
     }
 
+    fn server_time(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
+        // Any answer (even a 403 for the root folder) carries a Date header; the root is the cheapest
+        // thing to ask for. Credentials are checked elsewhere.
+        let resp = self.send("", HeaderMap::new())?;
+        Ok(resp
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|d| {
+                jiff::fmt::rfc2822::DateTimeParser::new()
+                    .parse_timestamp(d)
+                    .ok()
+            }))
+    }
+
     fn open_blob(&self, digest: &Sha256Digest, resume: &Resume) -> Result<BlobBody, StoreError> {
         let rel = blob_path(digest);
         let what = format!("blob {}", digest.to_hex());

@@ -57,6 +57,12 @@ pub trait EvidenceStore: Send + Sync + std::fmt::Debug {
     /// from there on, on condition that the blob is still the one whose validator is `resume.etag`; a
     /// store that cannot or will not resume sends the whole blob again, and says so in `BlobBody::offset`.
     fn open_blob(&self, digest: &Sha256Digest, resume: &Resume) -> Result<BlobBody, StoreError>;
+
+    /// The store's clock (an HTTP `Date` header), for the clerk's clock-skew check. `None` for a
+    /// store without one (a folder shares the kiosk's clock).
+    fn server_time(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// Where an interrupted download stopped, and the validator the store gave for the bytes we already have.

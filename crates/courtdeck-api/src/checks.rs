@@ -1,0 +1,696 @@
+//! The clerk's setup checks (`courtdeck check`, the Setup view): every screen present, identify card,
+//! test card read back, test tone on the level meter, store reachable, credential accepted, clock skew,
+//! free disk for the day, every exhibit of today's list cached + hash-verified + decodable, GStreamer
+//! inventory. One report (pass / warn / fail per check), saved as JSON and HTML and recorded in the
+//! audit log. `only` re-runs a subset (the ids of what failed).
+
+use std::time::Instant;
+
+use courtdeck_core::ErrorCode;
+use courtdeck_playout::protocol::{CardReport, Command, DiscoverReport, Inventory};
+
+use crate::json::{CheckDto, CheckReportDto, CheckStatus};
+use crate::{ApiError, ApiResult, Courtdeck, internal};
+
+/// Clock skew against the store that is worth a warning, and that fails the check.
+const SKEW_WARN_S: i64 = 30;
+const SKEW_FAIL_S: i64 = 300;
+
+struct Run {
+    only: Option<Vec<String>>,
+    checks: Vec<CheckDto>,
+}
+
+impl Run {
+    fn wants(&self, id: &str) -> bool {
+        self.only.as_ref().is_none_or(|o| {
+            o.iter()
+                .any(|x| x == id || (x == "exhibits" && id.starts_with("exhibit:")))
+        })
+    }
+
+    fn add(&mut self, id: &str, title: &str, status: CheckStatus, detail: String, t0: Instant) {
+        self.checks.push(CheckDto {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            status,
+            detail,
+            ms: t0.elapsed().as_millis() as u64,
+        });
+    }
+}
+
+impl Courtdeck {
+    /// Runs the setup checks (all, or those in `only`) and saves the report.
+    pub async fn run_checks(&self, only: Option<Vec<String>>) -> ApiResult<CheckReportDto> {
+        let started = Instant::now();
+        let when = jiff::Zoned::now();
+        let mut run = Run {
+            only,
+            checks: Vec::new(),
+        };
+        self.check_screens(&mut run).await;
+        self.check_store(&mut run).await;
+        self.check_exhibits(&mut run).await?;
+        self.check_plugins(&mut run).await;
+
+        let overall = run
+            .checks
+            .iter()
+            .map(|c| c.status)
+            .max()
+            .unwrap_or(CheckStatus::Pass);
+        let mut report = CheckReportDto {
+            time: when.strftime("%Y-%m-%d %H:%M:%S %Z").to_string(),
+            court: self.config.court.clone(),
+            kiosk_id: self.config.kiosk_id.clone(),
+            overall,
+            seconds: started.elapsed().as_secs_f64(),
+            checks: run.checks,
+            json_path: None,
+            html_path: None,
+        };
+        let dir = self
+            .config
+            .audit_file()
+            .parent()
+            .map(|p| p.join("checks"))
+            .unwrap_or_else(|| std::env::temp_dir().join("courtdeck-checks"));
+        let stem = format!("check-{}", when.strftime("%Y%m%dT%H%M%S"));
+        let (json_path, html_path) = (
+            dir.join(format!("{stem}.json")),
+            dir.join(format!("{stem}.html")),
+        );
+        report.json_path = Some(json_path.display().to_string());
+        report.html_path = Some(html_path.display().to_string());
+        let saved = std::fs::create_dir_all(&dir)
+            .and_then(|_| {
+                std::fs::write(
+                    &json_path,
+                    serde_json::to_vec_pretty(&report).expect("serialisable"),
+                )
+            })
+            .and_then(|_| std::fs::write(&html_path, report_html(&report)));
+        if let Err(e) = saved {
+            tracing::error!(
+                "the check report could not be saved in {}: {e}",
+                dir.display()
+            );
+            report.json_path = None;
+            report.html_path = None;
+        }
+        let count = |s: CheckStatus| report.checks.iter().filter(|c| c.status == s).count();
+        self.audit(
+            "setup_check",
+            serde_json::json!({
+                "overall": report.overall,
+                "pass": count(CheckStatus::Pass),
+                "warn": count(CheckStatus::Warn),
+                "fail": count(CheckStatus::Fail),
+                "failed": report.checks.iter().filter(|c| c.status == CheckStatus::Fail).map(|c| c.id.clone()).collect::<Vec<_>>(),
+                "report": report.json_path,
+            }),
+        );
+        Ok(report)
+    }
+
+    async fn check_screens(&self, run: &mut Run) {
+        let wanted = ["screens", "identify", "test_card", "test_tone"];
+        if !wanted.iter().any(|id| run.wants(id)) {
+            return;
+        }
+        let t0 = Instant::now();
+        let playout = match self.playout() {
+            Ok(p) => p,
+            Err(e) => {
+                for id in wanted {
+                    if run.wants(id) {
+                        run.add(id, title_of(id), CheckStatus::Fail, e.message.clone(), t0);
+                    }
+                }
+                return;
+            }
+        };
+        if run.wants("screens") {
+            self.refresh_connected_screens().await;
+            let missing = self.session.lock().await.missing_screens.clone();
+            let label = |id: &String| {
+                self.screens
+                    .iter()
+                    .find(|s| s.id.as_str() == id)
+                    .map_or(id.clone(), |s| s.label.clone())
+            };
+            let (status, detail) = if missing.is_empty() {
+                (
+                    CheckStatus::Pass,
+                    format!(
+                        "{} connected",
+                        self.screens
+                            .iter()
+                            .map(|s| s.label.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            } else {
+                let mut names: Vec<String> = missing.iter().map(label).collect();
+                names.sort();
+                (
+                    CheckStatus::Fail,
+                    format!(
+                        "not connected: {} (check the cable and the monitor's power)",
+                        names.join(", ")
+                    ),
+                )
+            };
+            run.add("screens", title_of("screens"), status, detail, t0);
+        }
+        let mut tone = None;
+        for (id, identify, seconds) in [("identify", true, 3.0), ("test_card", false, 2.0)] {
+            if !run.wants(id) && !(id == "test_card" && run.wants("test_tone")) {
+                continue;
+            }
+            let t0 = Instant::now();
+            match playout
+                .request_data::<CardReport>(Command::TestCard { seconds, identify })
+                .await
+            {
+                Ok(card) => {
+                    tone = Some(card.tone.clone());
+                    if run.wants(id) {
+                        let (status, detail) = card_verdict(&card, identify, &self.screens);
+                        run.add(id, title_of(id), status, detail, t0);
+                    }
+                }
+                Err(e) => {
+                    if run.wants(id) {
+                        run.add(id, title_of(id), CheckStatus::Fail, e.message.clone(), t0);
+                    }
+                }
+            }
+        }
+        if run.wants("test_tone") {
+            let t0 = Instant::now();
+            let (status, detail) = match tone {
+                Some(t) => match (t.rms_db, t.error) {
+                    (_, Some(e)) => (CheckStatus::Fail, format!("{}: {e}", t.sink)),
+                    (Some(db), None) if db > -40.0 => (
+                        CheckStatus::Pass,
+                        format!(
+                            "1 kHz tone reached the level meter at {db:.1} dBFS RMS, output {}",
+                            t.sink
+                        ),
+                    ),
+                    (Some(db), None) => (
+                        CheckStatus::Fail,
+                        format!(
+                            "the tone was too quiet at the meter ({db:.1} dBFS): check the volume chain"
+                        ),
+                    ),
+                    (None, None) => (
+                        CheckStatus::Fail,
+                        format!(
+                            "no level reached the meter: the audio output {} did not run",
+                            t.sink
+                        ),
+                    ),
+                },
+                None => (CheckStatus::Fail, "the tone could not be played".into()),
+            };
+            run.add("test_tone", title_of("test_tone"), status, detail, t0);
+        }
+    }
+
+    async fn check_store(&self, run: &mut Run) {
+        let t0 = Instant::now();
+        let list = if ["store", "credential", "clock", "disk"]
+            .iter()
+            .any(|id| run.wants(id))
+        {
+            Some(self.today().await)
+        } else {
+            None
+        };
+        if run.wants("store") {
+            let (status, detail) = match &list {
+                Some(Ok(l)) if l.store.online => (
+                    CheckStatus::Pass,
+                    format!(
+                        "{} answered; {} hearings listed today",
+                        l.store.description,
+                        l.hearings.len()
+                    ),
+                ),
+                Some(Ok(l)) => (
+                    CheckStatus::Fail,
+                    format!(
+                        "{}: {} (cached hearings still play)",
+                        l.store.description,
+                        l.store
+                            .problem
+                            .as_ref()
+                            .map(|p| p.message.as_str())
+                            .unwrap_or("offline")
+                    ),
+                ),
+                Some(Err(e)) => (CheckStatus::Fail, e.message.clone()),
+                None => unreachable!(),
+            };
+            run.add("store", title_of("store"), status, detail, t0);
+        }
+        if run.wants("credential") {
+            let t0 = Instant::now();
+            let refused = list
+                .as_ref()
+                .and_then(|l| l.as_ref().ok())
+                .and_then(|l| l.store.problem.as_ref())
+                .is_some_and(|p| p.code == ErrorCode::NotAuthorised);
+            let (status, detail) = match (&self.credential, refused) {
+                (crate::CredentialState::NotNeeded, _) => {
+                    (CheckStatus::Pass, "this store needs no credential".into())
+                }
+                (crate::CredentialState::Present, false) => (
+                    CheckStatus::Pass,
+                    "present in the OS keyring and accepted by the store".into(),
+                ),
+                (crate::CredentialState::Present, true) => (
+                    CheckStatus::Fail,
+                    "present in the OS keyring but the store refused it: run `courtdeck store login`".into(),
+                ),
+                (crate::CredentialState::Missing, _) => (
+                    CheckStatus::Fail,
+                    "no credential in the OS keyring: run `courtdeck store login`".into(),
+                ),
+                (crate::CredentialState::KeyringUnavailable(why), _) => {
+                    (CheckStatus::Fail, why.clone())
+                }
+            };
+            run.add("credential", title_of("credential"), status, detail, t0);
+        }
+        if run.wants("clock") {
+            let t0 = Instant::now();
+            let store = self.store.clone();
+            let answer = tokio::task::spawn_blocking(move || store.server_time()).await;
+            let (status, detail) = match answer {
+                Ok(Ok(Some(server))) => {
+                    let skew = jiff::Timestamp::now().as_second() - server.as_second();
+                    let text = format!("kiosk clock {skew:+} s against the store's");
+                    if skew.abs() >= SKEW_FAIL_S {
+                        (
+                            CheckStatus::Fail,
+                            format!(
+                                "{text}: fix the time (NTP) before court, logs and audit times are wrong"
+                            ),
+                        )
+                    } else if skew.abs() >= SKEW_WARN_S {
+                        (CheckStatus::Warn, format!("{text}: check NTP"))
+                    } else {
+                        (CheckStatus::Pass, text)
+                    }
+                }
+                Ok(Ok(None)) => (
+                    CheckStatus::Pass,
+                    "the store is a folder on this kiosk: same clock".into(),
+                ),
+                Ok(Err(e)) => (
+                    CheckStatus::Warn,
+                    format!("could not read the store's clock: {e}"),
+                ),
+                Err(e) => (
+                    CheckStatus::Warn,
+                    format!("could not read the store's clock: {e}"),
+                ),
+            };
+            run.add("clock", title_of("clock"), status, detail, t0);
+        }
+        if run.wants("disk") {
+            let t0 = Instant::now();
+            let (status, detail) = self.disk_verdict().await;
+            run.add("disk", title_of("disk"), status, detail, t0);
+        }
+    }
+
+    /// Free space in the cache against what today's list still has to download.
+    async fn disk_verdict(&self) -> (CheckStatus, String) {
+        let missing: u64 = match self.todays_exhibits().await {
+            Ok(all) => all
+                .iter()
+                .filter(|(_, e)| self.cache.verified_path(e).is_none())
+                .map(|(_, e)| e.size)
+                .sum(),
+            Err(e) => {
+                return (
+                    CheckStatus::Warn,
+                    format!("today's list is not available: {}", e.message),
+                );
+            }
+        };
+        let root = self.cache.root().to_path_buf();
+        let free = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&root)?;
+            rustix::fs::statvfs(&root)
+                .map(|s| s.f_bavail.saturating_mul(s.f_frsize))
+                .map_err(std::io::Error::from)
+        })
+        .await;
+        let mb = |b: u64| b as f64 / 1e6;
+        match free {
+            Ok(Ok(free)) if free < missing => (
+                CheckStatus::Fail,
+                format!(
+                    "{:.1} MB still to download today, {:.1} MB free in {}: free {:.1} MB",
+                    mb(missing),
+                    mb(free),
+                    self.cache.root().display(),
+                    mb(missing - free)
+                ),
+            ),
+            Ok(Ok(free)) if free < missing + 1_000_000_000 => (
+                CheckStatus::Warn,
+                format!(
+                    "{:.1} MB free, {:.1} MB still to download: less than 1 GB spare",
+                    mb(free),
+                    mb(missing)
+                ),
+            ),
+            Ok(Ok(free)) => (
+                CheckStatus::Pass,
+                format!(
+                    "{:.1} GB free; {:.1} MB still to download today",
+                    free as f64 / 1e9,
+                    mb(missing)
+                ),
+            ),
+            Ok(Err(e)) => (CheckStatus::Fail, format!("cannot read free space: {e}")),
+            Err(e) => (CheckStatus::Fail, format!("cannot read free space: {e}")),
+        }
+    }
+
+    /// Every exhibit of today's list, with its case.
+    async fn todays_exhibits(&self) -> ApiResult<Vec<(String, courtdeck_core::Exhibit)>> {
+        let list = self.today().await?;
+        let mut out = Vec::new();
+        for h in &list.hearings {
+            let case = crate::parse_case(&h.case_id)?;
+            let trust = self.trust.clone();
+            let manifest = self
+                .blocking(move |store, cache| {
+                    crate::load_manifest(store.as_ref(), &cache, &trust, &case)
+                })
+                .await?;
+            if let Ok(m) = manifest {
+                out.extend(m.exhibits().iter().map(|e| (h.case_id.clone(), e.clone())));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn check_exhibits(&self, run: &mut Run) -> ApiResult<()> {
+        let wants_any = run.only.as_ref().is_none_or(|o| {
+            o.iter()
+                .any(|x| x == "exhibits" || x.starts_with("exhibit:"))
+        });
+        if !wants_any {
+            return Ok(());
+        }
+        let t0 = Instant::now();
+        let list = match self.today().await {
+            Ok(l) => l,
+            Err(e) => {
+                run.add(
+                    "exhibits",
+                    title_of("exhibits"),
+                    CheckStatus::Fail,
+                    e.message,
+                    t0,
+                );
+                return Ok(());
+            }
+        };
+        for h in &list.hearings {
+            if let Some(problem) = &h.problem {
+                let id = format!("exhibit:{}:manifest", h.case_id);
+                if run.wants(&id) {
+                    run.add(
+                        &id,
+                        &format!("{} {} manifest", h.case_id, h.title),
+                        CheckStatus::Fail,
+                        problem.message.clone(),
+                        t0,
+                    );
+                }
+            }
+        }
+        for (case, e) in self.todays_exhibits().await? {
+            let id = format!("exhibit:{case}:{}", e.reference);
+            if !run.wants(&id) {
+                continue;
+            }
+            let t0 = Instant::now();
+            let title = format!("{} {} ({case})", e.reference, e.title);
+            let Some(path) = self.cache.verified_path(&e) else {
+                run.add(
+                    &id,
+                    &title,
+                    CheckStatus::Fail,
+                    "not downloaded yet: run `courtdeck fetch` (or wait for the prefetch)".into(),
+                    t0,
+                );
+                continue;
+            };
+            let (cache, e2) = (self.cache.clone(), e.clone());
+            match tokio::task::spawn_blocking(move || cache.verify(&e2))
+                .await
+                .map_err(internal)?
+            {
+                Ok(()) => {}
+                Err(err) => {
+                    run.add(
+                        &id,
+                        &title,
+                        CheckStatus::Fail,
+                        format!("{err}; fetch it again before court"),
+                        t0,
+                    );
+                    continue;
+                }
+            }
+            let report = match self.playout() {
+                Ok(p) => p
+                    .request_data::<DiscoverReport>(Command::Discover {
+                        path: path.display().to_string(),
+                    })
+                    .await
+                    .map_err(ApiError::from),
+                Err(e) => Err(e),
+            };
+            let (status, detail) = match report {
+                Ok(r) => match &r.error {
+                    None => (
+                        CheckStatus::Pass,
+                        format!("hash verified; {}", describe(&r)),
+                    ),
+                    Some(why) if !r.missing.is_empty() => (
+                        CheckStatus::Fail,
+                        format!("hash verified, but this kiosk cannot decode it: {why}"),
+                    ),
+                    Some(why) => (CheckStatus::Fail, format!("hash verified, but {why}")),
+                },
+                Err(e) => (
+                    CheckStatus::Fail,
+                    format!("hash verified; could not be inspected: {}", e.message),
+                ),
+            };
+            run.add(&id, &title, status, detail, t0);
+        }
+        Ok(())
+    }
+
+    async fn check_plugins(&self, run: &mut Run) {
+        if !run.wants("plugins") {
+            return;
+        }
+        let t0 = Instant::now();
+        let (status, detail) = match self.playout() {
+            Ok(p) => match p.request_data::<Inventory>(Command::Inventory).await {
+                Ok(inv) => {
+                    let missing: Vec<&str> = inv
+                        .elements
+                        .iter()
+                        .filter(|(_, ok)| !ok)
+                        .map(|(e, _)| e.as_str())
+                        .collect();
+                    if missing.is_empty() {
+                        (
+                            CheckStatus::Pass,
+                            format!(
+                                "{}; {} plugins; all {} elements Courtdeck uses are installed",
+                                inv.gstreamer,
+                                inv.plugins,
+                                inv.elements.len()
+                            ),
+                        )
+                    } else {
+                        (
+                            CheckStatus::Warn,
+                            format!(
+                                "{}; missing: {} (formats needing them will not play)",
+                                inv.gstreamer,
+                                missing.join(", ")
+                            ),
+                        )
+                    }
+                }
+                Err(e) => (CheckStatus::Fail, e.message.clone()),
+            },
+            Err(e) => (CheckStatus::Fail, e.message),
+        };
+        run.add("plugins", title_of("plugins"), status, detail, t0);
+    }
+}
+
+fn title_of(id: &str) -> &'static str {
+    match id {
+        "screens" => "Every screen connected",
+        "identify" => "Identify card on each screen",
+        "test_card" => "Test card read back from each screen",
+        "test_tone" => "Test tone on the audio output",
+        "store" => "Evidence store reachable",
+        "credential" => "Store credential present and accepted",
+        "clock" => "Clock agrees with the store",
+        "disk" => "Free disk for today",
+        "exhibits" => "Today's exhibits",
+        "plugins" => "GStreamer plugins",
+        _ => "Check",
+    }
+}
+
+fn card_verdict(
+    card: &CardReport,
+    identify: bool,
+    screens: &[courtdeck_core::Screen],
+) -> (CheckStatus, String) {
+    let label = |id: &str| {
+        screens
+            .iter()
+            .find(|s| s.id.as_str() == id)
+            .map_or(id.to_owned(), |s| s.label.clone())
+    };
+    let mut bad = Vec::new();
+    let mut good = Vec::new();
+    for s in &card.screens {
+        let name = label(&s.screen);
+        if !s.connected {
+            bad.push(format!("{name}: not connected"));
+        } else if s.frames == 0 {
+            bad.push(format!("{name}: no frame reached the screen"));
+        } else if s.readback_ok == Some(false) {
+            bad.push(format!(
+                "{name}: the picture read back is wrong ({})",
+                s.detail
+            ));
+        } else {
+            good.push(match s.readback_ok {
+                Some(true) => format!("{name}: shown and read back"),
+                _ => format!("{name}: {} frames (headless)", s.frames),
+            });
+        }
+    }
+    let what = if identify {
+        "identify card"
+    } else {
+        "test card"
+    };
+    if bad.is_empty() {
+        (CheckStatus::Pass, format!("{what}: {}", good.join("; ")))
+    } else {
+        (
+            CheckStatus::Fail,
+            format!("{what}: {}", [bad, good].concat().join("; ")),
+        )
+    }
+}
+
+fn describe(r: &DiscoverReport) -> String {
+    let mut parts = Vec::new();
+    if let Some(c) = &r.container {
+        parts.push(c.clone());
+    }
+    parts.extend(r.video.iter().cloned());
+    parts.extend(r.audio.iter().cloned());
+    if let Some(ms) = r.duration_ms {
+        parts.push(format!("{}:{:02}", ms / 60_000, ms / 1000 % 60));
+    }
+    parts.join(", ")
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The report as a self-contained page (no scripts, no remote content).
+pub fn report_html(r: &CheckReportDto) -> String {
+    let rows: String = r
+        .checks
+        .iter()
+        .map(|c| {
+            format!(
+                "<tr class=\"{s}\"><td>{s}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                html_escape(&c.title),
+                html_escape(&c.detail),
+                c.ms,
+                s = c.status.as_str()
+            )
+        })
+        .collect();
+    format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Courtdeck setup check {time}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;width:100%}}
+td,th{{border:1px solid #999;padding:4px 6px;text-align:left;vertical-align:top}}
+.pass td:first-child{{color:#060}}.warn td:first-child{{color:#a60}}.fail td:first-child{{color:#a00;font-weight:bold}}</style>
+</head><body><h1>Setup check: {overall}</h1>
+<p>{court}, kiosk {kiosk}, {time}, {secs:.1} s.</p>
+<table><thead><tr><th>Result</th><th>Check</th><th>Detail</th><th>ms</th></tr></thead><tbody>
+{rows}</tbody></table></body></html>
+"#,
+        overall = r.overall.as_str().to_uppercase(),
+        court = html_escape(&r.court),
+        kiosk = html_escape(&r.kiosk_id),
+        time = html_escape(&r.time),
+        secs = r.seconds,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_check_decides_and_html_is_escaped() {
+        assert!(CheckStatus::Fail > CheckStatus::Warn && CheckStatus::Warn > CheckStatus::Pass);
+        let r = CheckReportDto {
+            time: "t".into(),
+            court: "<c>".into(),
+            kiosk_id: "k".into(),
+            overall: CheckStatus::Fail,
+            seconds: 1.0,
+            checks: vec![CheckDto {
+                id: "x".into(),
+                title: "X".into(),
+                status: CheckStatus::Fail,
+                detail: "<script>".into(),
+                ms: 1,
+            }],
+            json_path: None,
+            html_path: None,
+        };
+        let html = report_html(&r);
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
+        assert!(html.contains("Setup check: FAIL"));
+    }
+}

@@ -1,0 +1,231 @@
+//! The playout side of the clerk's setup checks: what GStreamer makes of a cached file (Discoverer),
+//! the element inventory, and the pieces of the test card (colours, pipelines, pixel expectations).
+//! Runs in the playout process, so a hostile file can only ever crash playout.
+
+use std::path::Path;
+
+use gstreamer as gst;
+use gstreamer_pbutils::prelude::*;
+
+use crate::protocol::{DiscoverReport, Inventory};
+
+/// Every element the engine and the checks build by name.
+pub const REQUIRED_ELEMENTS: &[&str] = &[
+    "uridecodebin3",
+    "videoconvert",
+    "videoscale",
+    "videoflip",
+    "imagefreeze",
+    "tee",
+    "queue",
+    "capsfilter",
+    "ximagesink",
+    "fakesink",
+    "audioconvert",
+    "audioresample",
+    "scaletempo",
+    "volume",
+    "level",
+    "textoverlay",
+    "timeoverlay",
+    "videotestsrc",
+    "audiotestsrc",
+    "autoaudiosink",
+    // Decoders and demuxers for the formats police and courts send (see fixtures::format_matrix).
+    "qtdemux",
+    "matroskademux",
+    "avidemux",
+    "asfdemux",
+    "mpegpsdemux",
+    "tsdemux",
+    "avdec_h264",
+    "avdec_h265",
+    "avdec_mpeg2video",
+    "avdec_wmv2",
+    "vp8dec",
+    "jpegdec",
+    "pngdec",
+    "avdec_aac",
+    "mpg123audiodec",
+    "vorbisdec",
+    "wavparse",
+];
+
+pub fn inventory() -> Inventory {
+    let registry = gst::Registry::get();
+    Inventory {
+        gstreamer: gst::version_string().to_string(),
+        elements: REQUIRED_ELEMENTS
+            .iter()
+            .map(|e| (e.to_string(), gst::ElementFactory::find(e).is_some()))
+            .collect(),
+        plugins: registry.plugins().len(),
+    }
+}
+
+/// Discovers `path` (a file in the verified cache): container, streams, duration, and what is
+/// missing to play it. Never fails: a file GStreamer cannot read gets `error` set.
+pub fn discover(path: &Path) -> DiscoverReport {
+    let mut report = DiscoverReport::default();
+    let uri = match gst::glib::filename_to_uri(path, None) {
+        Ok(u) => u,
+        Err(e) => {
+            report.error = Some(format!("not a usable path: {e}"));
+            return report;
+        }
+    };
+    let discoverer = match gstreamer_pbutils::Discoverer::new(gst::ClockTime::from_seconds(15)) {
+        Ok(d) => d,
+        Err(e) => {
+            report.error = Some(format!("GStreamer's discoverer is not available: {e}"));
+            return report;
+        }
+    };
+    let info = match discoverer.discover_uri(&uri) {
+        Ok(info) => info,
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return report;
+        }
+    };
+    let describe = |caps: Option<gst::Caps>| {
+        caps.map(|c| gstreamer_pbutils::pb_utils_get_codec_description(&c).to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    report.container = info.container_streams().first().map(|c| describe(c.caps()));
+    report.video = info
+        .video_streams()
+        .iter()
+        .map(|v| describe(v.caps()))
+        .collect();
+    report.audio = info
+        .audio_streams()
+        .iter()
+        .map(|a| describe(a.caps()))
+        .collect();
+    report.duration_ms = info.duration().map(|d| d.mseconds());
+    report.missing = info
+        .missing_elements_installer_details()
+        .iter()
+        .map(|d| missing_description(d))
+        .collect();
+    use gstreamer_pbutils::DiscovererResult as R;
+    report.error = match info.result() {
+        R::Ok if report.video.is_empty() && report.audio.is_empty() => {
+            Some("it has no audio or video stream".into())
+        }
+        R::Ok => None,
+        R::MissingPlugins => Some(format!(
+            "a plugin is missing to play it: {}",
+            report.missing.join("; ")
+        )),
+        R::Timeout => Some("GStreamer did not finish reading it within 15 s".into()),
+        R::UriInvalid => Some("the file cannot be opened".into()),
+        R::Error => Some("GStreamer cannot read it: the file is damaged or not media".into()),
+        R::Busy => Some("the discoverer was busy".into()),
+        _ => Some("GStreamer could not read it".into()),
+    };
+    report
+}
+
+/// `gstreamer|1.0|courtdeck|H.265 decoder|decoder-video/x-h265…` -> `H.265 decoder (decoder-video/x-h265…)`.
+fn missing_description(detail: &str) -> String {
+    let parts: Vec<&str> = detail.split('|').collect();
+    match (parts.get(3), parts.get(4)) {
+        (Some(desc), Some(what)) => format!("{desc} ({what})"),
+        _ => detail.to_owned(),
+    }
+}
+
+/// A clearly different colour per screen for the identify card, as `0xAARRGGBB` and RGB.
+pub fn identify_colour(i: usize) -> (u32, (u8, u8, u8)) {
+    const COLOURS: [(u8, u8, u8); 6] = [
+        (0, 90, 200),  // blue
+        (200, 60, 0),  // orange
+        (0, 150, 70),  // green
+        (150, 0, 150), // purple
+        (170, 140, 0), // ochre
+        (0, 140, 150), // teal
+    ];
+    let (r, g, b) = COLOURS[i % COLOURS.len()];
+    (
+        0xff00_0000 | (r as u32) << 16 | (g as u32) << 8 | b as u32,
+        (r, g, b),
+    )
+}
+
+/// What a probed square of a card should look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// This colour, allowing for scaling and colour conversion.
+    Rgb(u8, u8, u8),
+    /// The first SMPTE bar: a bright grey/white (75% or 100% bars, whichever the version draws).
+    BrightNeutral,
+    /// The last SMPTE bar: blue.
+    Blue,
+}
+
+/// Where to look on a card of `w`x`h` and what should be there: for the identify card, a corner well
+/// away from the label; for SMPTE bars, the middle of the first and last bars, high up, away from the
+/// label.
+pub fn card_probes(identify: bool, i: usize, w: u16, h: u16) -> Vec<(i16, i16, Expect)> {
+    let (w, h) = (w as i32, h as i32);
+    if identify {
+        let (r, g, b) = identify_colour(i).1;
+        vec![((w / 12) as i16, (h / 12) as i16, Expect::Rgb(r, g, b))]
+    } else {
+        vec![
+            ((w / 14) as i16, (h / 6) as i16, Expect::BrightNeutral),
+            ((w * 13 / 14) as i16, (h / 6) as i16, Expect::Blue),
+        ]
+    }
+}
+
+/// Whether `seen` is what `expected` describes.
+pub fn colour_matches(seen: (u8, u8, u8), expected: Expect) -> bool {
+    let d = |a: u8, b: u8| (a as i32 - b as i32).abs();
+    let (r, g, b) = seen;
+    match expected {
+        Expect::Rgb(er, eg, eb) => d(r, er) <= 40 && d(g, eg) <= 40 && d(b, eb) <= 40,
+        Expect::BrightNeutral => r >= 150 && d(r, g) <= 30 && d(g, b) <= 30,
+        Expect::Blue => b >= 150 && r <= 60 && g <= 60,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_and_probes() {
+        let (argb, rgb) = identify_colour(1);
+        assert_eq!(argb, 0xffc83c00);
+        assert_eq!(rgb, (200, 60, 0));
+        let want = Expect::Rgb(rgb.0, rgb.1, rgb.2);
+        assert!(colour_matches((195, 70, 10), want));
+        assert!(!colour_matches((0, 0, 0), want));
+        assert_eq!(
+            card_probes(false, 0, 1400, 600)[1],
+            (1300, 100, Expect::Blue)
+        );
+        for white in [(191, 191, 191), (255, 255, 255)] {
+            assert!(colour_matches(white, Expect::BrightNeutral));
+        }
+        assert!(!colour_matches((0, 0, 0), Expect::BrightNeutral));
+        assert!(
+            !colour_matches((191, 191, 0), Expect::BrightNeutral),
+            "yellow is not white"
+        );
+        assert!(
+            colour_matches((0, 0, 191), Expect::Blue) && colour_matches((0, 0, 255), Expect::Blue)
+        );
+        assert!(
+            !colour_matches((40, 40, 40), Expect::Blue),
+            "desktop grey is not blue"
+        );
+        assert_eq!(
+            missing_description("gstreamer|1.0|courtdeck|H.265 decoder|decoder-video/x-h265"),
+            "H.265 decoder (decoder-video/x-h265)"
+        );
+    }
+}
