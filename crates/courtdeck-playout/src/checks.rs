@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use gstreamer as gst;
+use gstreamer::prelude::*;
 use gstreamer_pbutils::prelude::*;
 
 use crate::protocol::{DiscoverReport, Inventory};
@@ -84,7 +85,17 @@ pub fn discover(path: &Path) -> DiscoverReport {
     let info = match discoverer.discover_uri(&uri) {
         Ok(info) => info,
         Err(e) => {
-            report.error = Some(e.to_string());
+            // The discoverer reports a missing plugin as an error without saying which: preroll the
+            // file once more and collect the missing-plugin messages, which name the decoder.
+            report.missing = missing_plugins(&uri);
+            report.error = Some(if report.missing.is_empty() {
+                e.to_string()
+            } else {
+                format!(
+                    "a plugin is missing to play it: {}",
+                    report.missing.join("; ")
+                )
+            });
             return report;
         }
     };
@@ -126,6 +137,39 @@ pub fn discover(path: &Path) -> DiscoverReport {
         _ => Some("GStreamer could not read it".into()),
     };
     report
+}
+
+/// What decoders or demuxers `uri` needs that are not installed, as GStreamer describes them.
+fn missing_plugins(uri: &str) -> Vec<String> {
+    let Ok(pipeline) = gst::parse::launch(&format!(
+        "playbin3 uri=\"{uri}\" video-sink=fakesink audio-sink=fakesink"
+    )) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let _ = pipeline.set_state(gst::State::Paused);
+    if let Some(bus) = pipeline.bus() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else {
+                continue;
+            };
+            match msg.view() {
+                gst::MessageView::Element(_) => {
+                    if let Ok(m) = gstreamer_pbutils::MissingPluginMessage::parse(&msg) {
+                        let d = m.description().to_string();
+                        if !out.contains(&d) {
+                            out.push(d);
+                        }
+                    }
+                }
+                gst::MessageView::AsyncDone(_) | gst::MessageView::Error(_) => break,
+                _ => {}
+            }
+        }
+    }
+    let _ = pipeline.set_state(gst::State::Null);
+    out
 }
 
 /// `gstreamer|1.0|courtdeck|H.265 decoder|decoder-video/x-h265…` -> `H.265 decoder (decoder-video/x-h265…)`.
