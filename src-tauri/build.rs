@@ -24,4 +24,5 @@ const COMMANDS: &[&str] = &[
     "blank",
     "blank_all",
     "withdraw",
+    "run_checks",
 ];

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use courtdeck_api::json::{HearingDto, StageDto, TodayDto};
+use courtdeck_api::json::{CheckReportDto, HearingDto, StageDto, TodayDto};
 use courtdeck_api::{ApiResult, Courtdeck};
 use tauri::State;
 
@@ -11,6 +11,12 @@ type Deck<'a> = State<'a, Arc<Courtdeck>>;
 #[tauri::command]
 pub async fn today(deck: Deck<'_>) -> ApiResult<TodayDto> {
     deck.today().await
+}
+
+/// The clerk's setup checks; `only` re-runs the named ones (what failed).
+#[tauri::command]
+pub async fn run_checks(deck: Deck<'_>, only: Option<Vec<String>>) -> ApiResult<CheckReportDto> {
+    deck.run_checks(only).await
 }
 
 #[tauri::command]

@@ -47,6 +47,7 @@ fn main() -> std::process::ExitCode {
             commands::blank,
             commands::blank_all,
             commands::withdraw,
+            commands::run_checks,
         ])
         .setup(|app| {
             let handle = app.handle().clone();

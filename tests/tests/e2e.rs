@@ -393,6 +393,45 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         .unwrap();
     assert_ne!(outside.as_str(), Some("allowed"), "{outside}");
     println!("fs plugin call refused: {outside}");
+
+    // The clerk's Setup view in the real app: with nothing on air, the checks run; every window's
+    // test card is read back from its pixels and the tone reaches the level meter.
+    let mut setup_taps = 0;
+    tap(&k, "[data-testid=withdraw]", &mut setup_taps);
+    k.wait_tile("bench", "black");
+    tap(&k, "[data-testid=back-to-list]", &mut setup_taps);
+    tap(&k, "[data-testid=open-setup]", &mut setup_taps);
+    tap(&k, "[data-testid=run-checks]", &mut setup_taps);
+    // The identify card is up for the first three seconds.
+    std::thread::sleep(Duration::from_millis(1500));
+    k.shot("06-identify-card");
+    k.wd.wait_for("[data-testid=checks-overall]", Duration::from_secs(120))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500)); // let the webview paint the report
+    let status = |id: &str| {
+        let el =
+            k.wd.wait_for(
+                &format!("[data-testid=check][data-id='{id}']"),
+                Duration::from_secs(5),
+            )
+            .unwrap();
+        k.wd.attribute(&el, "data-status")
+            .unwrap()
+            .unwrap_or_default()
+    };
+    for id in [
+        "screens",
+        "identify",
+        "test_card",
+        "test_tone",
+        "store",
+        "plugins",
+    ] {
+        assert_eq!(status(id), "pass", "setup check {id}");
+    }
+    let overall = k.wd.find_all("[data-testid=checks-overall]").unwrap();
+    println!("setup view: {}", k.wd.text(&overall[0]).unwrap_or_default());
+    k.shot("07-setup-checks");
     save_manifest(&k.shots);
     println!(
         "RELIABILITY|custody|usher_launches_advocate_presents_blanks_and_restricted_stays_off_public|restricted exhibit in the real app: PUBLIC toggle disabled, forged IPC present refused, PUBLIC pixels stay dark; a command outside the capability set refused|{}",

@@ -1,7 +1,7 @@
 // The control surface's only way out: Tauri commands granted in src-tauri/capabilities/default.json.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ApiError, Hearing, Stage, Today, UiEvent } from "./types";
+import type { ApiError, CheckReport, Hearing, Stage, Today, UiEvent } from "./types";
 import { asApiError } from "./logic";
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -28,6 +28,7 @@ export const api = {
   blank: (screen: string, blank: boolean) => call<Stage>("blank", { screen, blank }),
   blankAll: () => call<Stage>("blank_all"),
   withdraw: () => call<Stage>("withdraw"),
+  runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
 };
 
 export function onEvent(handler: (e: UiEvent) => void): Promise<UnlistenFn> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { addFetchProgress, asApiError, caseProgress, defaultTargets, formatTime, headline, nextRate, screenStatus, toggleTarget } from "./logic";
-import type { Exhibit, Stage } from "./types";
+import { addFetchProgress, asApiError, caseProgress, failedChecks, mergeChecks, defaultTargets, formatTime, headline, nextRate, screenStatus, toggleTarget } from "./logic";
+import type { CheckReport, Exhibit, Stage } from "./types";
 import type { FetchState } from "./logic";
 
 const exhibit = (restriction: Exhibit["restriction"], allowed: string[]): Exhibit => ({
@@ -90,5 +90,22 @@ describe("fetch progress", () => {
     s = addFetchProgress(s, { case_id: "C1", exhibit: "JS/1", done: 40, total: 100 });
     expect(caseProgress(s, "C1")).toEqual({ done: 90, total: 150 });
     expect(caseProgress(s, "C2")).toEqual({ done: 1, total: 2 });
+  });
+});
+
+describe("setup checks", () => {
+  const report = (checks: [string, "pass" | "warn" | "fail"][]): CheckReport => ({
+    time: "t", court: "c", kiosk_id: "k", seconds: 1, json_path: null, html_path: null,
+    overall: checks.some(([, s]) => s === "fail") ? "fail" : "pass",
+    checks: checks.map(([id, status]) => ({ id, title: id, status, detail: "", ms: 1 })),
+  });
+  it("re-runs what did not pass and merges the answer in place", () => {
+    const first = report([["screens", "fail"], ["store", "pass"], ["clock", "warn"]]);
+    expect(failedChecks(first)).toEqual(["screens", "clock"]);
+    const merged = mergeChecks(first, report([["screens", "pass"], ["clock", "pass"]]));
+    expect(merged.checks.map((c) => [c.id, c.status])).toEqual([["screens", "pass"], ["store", "pass"], ["clock", "pass"]]);
+    expect(merged.overall).toBe("pass");
+    expect(mergeChecks(first, report([["clock", "fail"]])).overall).toBe("fail");
+    expect(failedChecks(null)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // Pure state logic of the control surface, unit-tested in logic.test.ts.
-import type { ApiError, ErrorCode, Exhibit, Restriction, Stage } from "./types";
+import type { ApiError, CheckReport, CheckStatus, ErrorCode, Exhibit, Restriction, Stage } from "./types";
 
 const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "store_unreachable", "not_authorised", "not_found", "hash_mismatch", "invalid_manifest", "decoder_missing",
@@ -106,4 +106,22 @@ export function caseProgress(state: FetchState, caseId: string): { done: number;
   const exhibits = Object.values(state[caseId] ?? {});
   if (exhibits.length === 0) return null;
   return exhibits.reduce((a, x) => ({ done: a.done + x.done, total: a.total + x.total }), { done: 0, total: 0 });
+}
+
+/** Merges a re-run of some checks into the last full report: re-run checks replace theirs, the others
+ * stay; the overall result is the worst of all. */
+export function mergeChecks(previous: CheckReport | null, rerun: CheckReport): CheckReport {
+  if (!previous) return rerun;
+  const byId = new Map(previous.checks.map((c) => [c.id, c] as const));
+  for (const c of rerun.checks) byId.set(c.id, c);
+  const checks = previous.checks.map((c) => byId.get(c.id)!);
+  for (const c of rerun.checks) if (!previous.checks.some((p) => p.id === c.id)) checks.push(c);
+  const rank = { pass: 0, warn: 1, fail: 2 } as const;
+  const overall = checks.reduce<CheckStatus>((w, c) => (rank[c.status] > rank[w] ? c.status : w), "pass");
+  return { ...rerun, checks, overall };
+}
+
+/** The ids to re-run: everything that did not pass. */
+export function failedChecks(report: CheckReport | null): string[] {
+  return report ? report.checks.filter((c) => c.status !== "pass").map((c) => c.id) : [];
 }

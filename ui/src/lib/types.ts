@@ -113,3 +113,25 @@ export type UiEvent =
   | { type: "position"; exhibit: string; position_ms: number; duration_ms: number | null; playing: boolean; rate: number }
   | { type: "notice"; error: ApiError; exhibit: string | null }
   | { type: "fetch_progress"; case_id: string; exhibit: string; done: number; total: number };
+
+/** Mirrors courtdeck-api::json::CheckReportDto. */
+export type CheckStatus = "pass" | "warn" | "fail";
+
+export interface Check {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  detail: string;
+  ms: number;
+}
+
+export interface CheckReport {
+  time: string;
+  court: string;
+  kiosk_id: string;
+  overall: CheckStatus;
+  seconds: number;
+  checks: Check[];
+  json_path: string | null;
+  html_path: string | null;
+}
