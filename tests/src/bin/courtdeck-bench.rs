@@ -36,14 +36,23 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    fetch_bench(work.path(), arg("--fetch-mib", 512))?;
+    // `--only store|checks|playout` runs one group.
+    let args: Vec<String> = std::env::args().collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    let wants = |group: &str| only.as_deref().is_none_or(|o| o == group);
     let rt = tokio::runtime::Runtime::new()?;
-    http_fetch_bench(&rt, work.path(), arg("--fetch-mib", 512))?;
-    resume_bench(&rt, work.path(), arg("--resume-mib", 256))?;
-    rt.block_on(warm_launch_bench(
-        work.path(),
-        arg("--exhibits", 100) as usize,
-    ))?;
+    if wants("store") {
+        fetch_bench(work.path(), arg("--fetch-mib", 512))?;
+        http_fetch_bench(&rt, work.path(), arg("--fetch-mib", 512))?;
+        resume_bench(&rt, work.path(), arg("--resume-mib", 256))?;
+        rt.block_on(warm_launch_bench(
+            work.path(),
+            arg("--exhibits", 100) as usize,
+        ))?;
+    }
     let media = work.path().join("media");
     let files = courtdeck_playout::fixtures::demo_media(&media)?;
     let cctv = files
@@ -52,8 +61,17 @@ fn main() -> Result<()> {
         .context("cctv")?
         .1
         .clone();
-    rt.block_on(first_frame_bench(&cctv, arg("--runs", 10) as usize))?;
-    rt.block_on(cpu_bench(&cctv))?;
+    if wants("checks") {
+        rt.block_on(checks_bench(
+            work.path(),
+            &files,
+            arg("--hearings", 10) as usize,
+        ))?;
+    }
+    if wants("playout") {
+        rt.block_on(first_frame_bench(&cctv, arg("--runs", 10) as usize))?;
+        rt.block_on(cpu_bench(&cctv))?;
+    }
     Ok(())
 }
 
@@ -287,6 +305,136 @@ async fn warm_launch_bench(dir: &Path, n: usize) -> Result<()> {
         launch / rehash
     );
     deck.shutdown().await;
+    Ok(())
+}
+
+/// A full setup-check run for a day of `hearings` hearings of 10 exhibits each (the demo media, each
+/// exhibit its own copy with a distinct hash), warm cache, two headless screens; against sha256sum and
+/// a gst-launch-1.0 preroll of the same files, run one after the other in the same benchmark.
+async fn checks_bench(
+    dir: &Path,
+    media: &[(courtdeck_playout::fixtures::DemoFile, PathBuf)],
+    hearings: usize,
+) -> Result<()> {
+    use courtdeck_api::config::{AudioConfig, ScreenConfig, StoreConfig};
+    let store_dir = dir.join("checks-store");
+    let date = courtdeck_api::today();
+    let mut files = Vec::new();
+    for h in 0..hearings {
+        let case = format!("CHK-{h:02}");
+        let m = dir.join(format!("checks-media-{h}"));
+        std::fs::create_dir_all(&m)?;
+        let mut toml = format!(
+            "case_id = \"{case}\"\ntitle = \"R v {h}\"\n[listing]\ncourt = \"bench-court\"\ncourt_name = \"Bench\"\ndate = \"{date}\"\ntime = \"{:02}:00\"\nhearing_type = \"Trial\"\n",
+            9 + h % 8
+        );
+        for i in 0..10 {
+            let (demo, src) = &media[i % media.len()];
+            let ext = demo.file.rsplit('.').next().unwrap_or("bin");
+            let name = format!("e{i}.{ext}");
+            // A distinct copy: trailing bytes after the media change the hash, not the playback.
+            let mut bytes = std::fs::read(src)?;
+            bytes.extend_from_slice(format!("{case}/{i}").as_bytes());
+            std::fs::write(m.join(&name), bytes)?;
+            files.push(m.join(&name));
+            let kind = match ext {
+                "jpg" | "png" => "image",
+                "wav" | "mp3" | "m4a" => "audio",
+                _ => "video",
+            };
+            toml.push_str(&format!(
+                "[[exhibit]]\nreference = \"CK/{}\"\ntitle = \"{}\"\nfile = \"{name}\"\nkind = \"{kind}\"\n",
+                i + 1,
+                demo.file
+            ));
+        }
+        let desc: courtdeck_store::BundleDescription = toml::from_str(&toml)?;
+        courtdeck_store::bundle(&DirStore::new(&store_dir), &m, &desc)?;
+    }
+    let screen = |id: &str, role: &str| ScreenConfig {
+        id: id.into(),
+        label: id.to_uppercase(),
+        role: role.into(),
+        monitor: None,
+        monitor_index: None,
+        headless: true,
+    };
+    let config = courtdeck_api::Config {
+        court: "bench-court".into(),
+        store: StoreConfig::Dir { path: store_dir },
+        cache_dir: Some(dir.join("checks-cache")),
+        audit_file: Some(dir.join("checks-audit.jsonl")),
+        screens: vec![screen("bench", "bench"), screen("public", "public_gallery")],
+        audio: AudioConfig {
+            sink: "fakesink sync=true".into(),
+        },
+        ..courtdeck_api::Config::default()
+    };
+    let deck = courtdeck_api::Courtdeck::open(config).await?;
+    deck.fetch_day(date, None).await?;
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let r = deck.run_checks(None).await?;
+        times.push(r.seconds);
+        last = Some(r);
+    }
+    deck.shutdown().await;
+    let r = last.context("a report")?;
+    let exhibits = r
+        .checks
+        .iter()
+        .filter(|c| c.id.starts_with("exhibit:"))
+        .count();
+    let failed = r
+        .checks
+        .iter()
+        .filter(|c| c.status != courtdeck_api::json::CheckStatus::Pass)
+        .map(|c| format!("{}: {}", c.id, c.detail))
+        .collect::<Vec<_>>();
+    let exhibit_ms: u64 = r
+        .checks
+        .iter()
+        .filter(|c| c.id.starts_with("exhibit:"))
+        .map(|c| c.ms)
+        .sum();
+    let t = Instant::now();
+    run(Command::new("sha256sum").args(&files))?;
+    let sha = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for f in &files {
+        let uri = format!("file://{}", f.display());
+        run(Command::new("gst-launch-1.0").args([
+            "-q",
+            "playbin",
+            &format!("uri={uri}"),
+            "video-sink=fakesink num-buffers=1",
+            "audio-sink=fakesink num-buffers=1",
+        ]))
+        .ok();
+    }
+    let gst = t.elapsed().as_secs_f64();
+    let ours = median(times);
+    println!(
+        "\n## Setup checks: a day of {hearings} hearings / {exhibits} exhibits, warm cache, 2 headless screens (median of 3)"
+    );
+    println!(
+        "courtdeck check, every check ({} checks, overall {}):  {ours:>6.1} s   (exhibits: {:.1} s)",
+        r.checks.len(),
+        r.overall.as_str(),
+        exhibit_ms as f64 / 1000.0
+    );
+    println!(
+        "reference sha256sum of the {} files:                 {sha:>6.1} s",
+        files.len()
+    );
+    println!(
+        "reference gst-launch-1.0 playbin to the first buffer, per file: {gst:>6.1} s   ratio {:.2}x (ours / sha256sum + gst-launch)",
+        ours / (sha + gst)
+    );
+    if !failed.is_empty() {
+        println!("not passing: {failed:?}");
+    }
     Ok(())
 }
 
