@@ -25,4 +25,5 @@ const COMMANDS: &[&str] = &[
     "blank_all",
     "withdraw",
     "run_checks",
+    "set_thumbnails",
 ];

@@ -13,6 +13,12 @@ pub async fn today(deck: Deck<'_>) -> ApiResult<TodayDto> {
     deck.today().await
 }
 
+/// Confidence thumbnails of what each screen shows, while the hearing view is open.
+#[tauri::command]
+pub async fn set_thumbnails(deck: Deck<'_>, enabled: bool) -> ApiResult<()> {
+    deck.set_thumbnails(enabled).await
+}
+
 /// The clerk's setup checks; `only` re-runs the named ones (what failed).
 #[tauri::command]
 pub async fn run_checks(deck: Deck<'_>, only: Option<Vec<String>>) -> ApiResult<CheckReportDto> {

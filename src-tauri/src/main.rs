@@ -48,6 +48,7 @@ fn main() -> std::process::ExitCode {
             commands::blank_all,
             commands::withdraw,
             commands::run_checks,
+            commands::set_thumbnails,
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -107,6 +107,8 @@ monitor = "PUBLIC"
 
 impl Kiosk {
     fn shot(&self, name: &str) {
+        // The DOM is already what the test checked; give WebKit a moment to paint it.
+        std::thread::sleep(Duration::from_millis(400));
         let full = self
             .xvfb
             .grab(0, 0, self.xvfb.width, self.xvfb.height)
@@ -256,6 +258,23 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         lit * 100.0,
         changed * 100.0
     );
+    // The BENCH tile shows a live confidence thumbnail of what BENCH shows.
+    k.wd.wait_for(
+        "[data-testid=screen-thumb][data-screen=bench] img",
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let width =
+        k.wd.execute(
+            "const i = document.querySelector('[data-testid=screen-thumb][data-screen=bench] img');
+             return i.complete ? i.naturalWidth : -1;",
+        )
+        .unwrap();
+    assert_eq!(
+        width.as_i64(),
+        Some(192),
+        "a decoded 192x108 thumbnail: {width}"
+    );
     k.wait_moving(PUBLIC);
     k.shot("02-presented");
 
@@ -327,6 +346,12 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     assert!(
         grab(&k.xvfb, BENCH).lit_fraction() > 0.2,
         "BENCH went dark when only PUBLIC was blanked"
+    );
+    assert!(
+        k.wd.find_all("[data-testid=screen-thumb][data-screen=public] img")
+            .unwrap()
+            .is_empty(),
+        "a blanked screen's tile shows no picture"
     );
     k.shot("03-public-blanked");
 
@@ -407,7 +432,6 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     k.shot("06-identify-card");
     k.wd.wait_for("[data-testid=checks-overall]", Duration::from_secs(120))
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500)); // let the webview paint the report
     let status = |id: &str| {
         let el =
             k.wd.wait_for(

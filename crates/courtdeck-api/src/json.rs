@@ -194,6 +194,12 @@ pub enum UiEvent {
         playing: bool,
         rate: f64,
     },
+    /// A confidence thumbnail of an exhibit's picture (192x108 JPEG, base64), about twice a second
+    /// while the surface asked for them. Every screen showing `exhibit` (not blanked) shows this.
+    Thumbnail {
+        exhibit: String,
+        jpeg: String,
+    },
     /// Something the user should read: an error from playout, a screen unplugged, a restart.
     Notice {
         error: ApiError,

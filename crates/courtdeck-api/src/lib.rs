@@ -76,6 +76,8 @@ pub struct Courtdeck {
     audit_case: std::sync::Mutex<Option<String>>,
     /// Publisher keys whose signatures manifests must carry (none configured: not required).
     trust: Arc<TrustedKeys>,
+    /// Whether the control surface wants confidence thumbnails.
+    thumbnails: AtomicBool,
 }
 
 /// Whether the store's credential is in the keyring.
@@ -227,6 +229,7 @@ impl Courtdeck {
             credential,
             audit_case: std::sync::Mutex::new(None),
             trust: Arc::new(trust),
+            thumbnails: AtomicBool::new(false),
             screens,
             store,
             cache,
@@ -574,6 +577,17 @@ impl Courtdeck {
             );
         }
         Ok(report)
+    }
+
+    /// Confidence thumbnails on or off (`UiEvent::Thumbnail`): the surface turns them on while it
+    /// shows the screens' tiles, so playout spends nothing on them otherwise.
+    pub async fn set_thumbnails(&self, enabled: bool) -> ApiResult<()> {
+        self.thumbnails
+            .store(enabled, std::sync::atomic::Ordering::SeqCst);
+        self.playout()?
+            .request(Command::Thumbnails { enabled })
+            .await?;
+        Ok(())
     }
 
     /// Cancels the downloads now running; what arrived is kept and the next fetch resumes it.
@@ -1226,6 +1240,14 @@ async fn forward_playout_events(
                 deck.emit_stage(&session);
                 drop(session);
                 deck.refresh_connected_screens().await;
+                // A new engine starts without thumbnails: ask again if the surface wants them.
+                if deck.thumbnails.load(std::sync::atomic::Ordering::SeqCst) {
+                    let _ = deck.set_thumbnails(true).await;
+                }
+            }
+            ClientEvent::Playout(Event::Thumbnail { exhibit, jpeg }) => {
+                drop(session);
+                let _ = deck.events.send(UiEvent::Thumbnail { exhibit, jpeg });
             }
             ClientEvent::Playout(Event::Prerolled { exhibit, .. }) => {
                 session.prerolled.insert(exhibit);

@@ -131,6 +131,8 @@ pub struct Engine {
     on_air: Option<String>,
     next_seq: u64,
     audio_sink: String,
+    /// Whether exhibits send confidence thumbnails (`Command::Thumbnails`).
+    thumbnails: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -152,6 +154,7 @@ impl Engine {
             programs: Vec::new(),
             on_air: None,
             next_seq: 1,
+            thumbnails: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             audio_sink: std::env::var("COURTDECK_AUDIO_SINK")
                 .unwrap_or_else(|_| "autoaudiosink".into()),
         })
@@ -288,6 +291,10 @@ impl Engine {
                 Ok(())
             }
             Command::Stats => Ok(()),
+            Command::Thumbnails { enabled } => {
+                self.thumbnails.store(enabled, Ordering::SeqCst);
+                Ok(())
+            }
             Command::TestCard { .. } | Command::Discover { .. } | Command::Inventory => {
                 unreachable!("answered in handle()")
             }
@@ -684,6 +691,11 @@ impl Engine {
             });
         }
 
+        let thumbs = Thumbs {
+            exhibit: exhibit.clone(),
+            enabled: self.thumbnails.clone(),
+            emit: self.emit.clone(),
+        };
         let build = || -> Result<(), anyhow::Error> {
             let uri = gst::glib::filename_to_uri(path, None)?;
             let decode = gst::ElementFactory::make("uridecodebin3")
@@ -694,11 +706,19 @@ impl Engine {
             if kind == ExhibitKind::Audio {
                 let slate = slate_source(title)?;
                 pipeline.add(&slate)?;
-                let tee = video_fanout(&pipeline, &targets, &branches, &frame_duration, false)?;
+                let tee = video_fanout(
+                    &pipeline,
+                    &targets,
+                    &branches,
+                    &frame_duration,
+                    false,
+                    &thumbs,
+                )?;
                 slate.link(&tee)?;
                 video_linked.store(true, Ordering::SeqCst);
             }
             let pipeline_weak = pipeline.downgrade();
+            let thumbs = thumbs.clone();
             let targets = targets.clone();
             let branches = branches.clone();
             let has_audio = has_audio.clone();
@@ -728,12 +748,19 @@ impl Engine {
                     stream_type.contains(gst::StreamType::AUDIO) || name.starts_with("audio/");
                 let result =
                     if is_video && wants_video && !video_linked.swap(true, Ordering::SeqCst) {
-                        video_fanout(&pipeline, &targets, &branches, &frame_duration, is_image)
-                            .and_then(|tee| {
-                                let sink = tee.static_pad("sink").expect("tee has a sink pad");
-                                pad.link(&sink)?;
-                                Ok(())
-                            })
+                        video_fanout(
+                            &pipeline,
+                            &targets,
+                            &branches,
+                            &frame_duration,
+                            is_image,
+                            &thumbs,
+                        )
+                        .and_then(|tee| {
+                            let sink = tee.static_pad("sink").expect("tee has a sink pad");
+                            pad.link(&sink)?;
+                            Ok(())
+                        })
                     } else if is_audio && !has_audio.swap(true, Ordering::SeqCst) {
                         audio_chain(&pipeline, pad, &audio_sink)
                     } else {
@@ -1286,6 +1313,7 @@ fn video_fanout(
     branches: &Arc<Mutex<BTreeMap<String, Branch>>>,
     frame_duration: &Arc<Mutex<Duration>>,
     is_image: bool,
+    thumbs: &Thumbs,
 ) -> anyhow::Result<gst::Element> {
     let convert = gst::ElementFactory::make("videoconvert").build()?;
     // Phone video carries rotation tags; `automatic` honours them.
@@ -1393,10 +1421,75 @@ fn video_fanout(
         );
     }
     drop(map);
+    thumbnail_branch(pipeline, &tee, thumbs)?;
     for e in &chain {
         e.sync_state_with_parent()?;
     }
     Ok(convert)
+}
+
+/// What an exhibit needs to send confidence thumbnails.
+#[derive(Clone)]
+struct Thumbs {
+    exhibit: String,
+    enabled: Arc<std::sync::atomic::AtomicBool>,
+    emit: Emit,
+}
+
+/// `queue (leaky, 1 frame) ! videorate (<= 2 fps) ! videoscale ! 192x108 ! jpegenc ! appsink` off the
+/// exhibit's tee: one small JPEG for every screen that shows it. The leaky queue means a slow encoder
+/// can never hold up the screens.
+fn thumbnail_branch(
+    pipeline: &gst::Pipeline,
+    tee: &gst::Element,
+    thumbs: &Thumbs,
+) -> anyhow::Result<()> {
+    let bin = gst::parse::bin_from_description(
+        "queue leaky=downstream max-size-buffers=1 ! videorate drop-only=true max-rate=2 ! videoconvert ! \
+         videoscale add-borders=true ! video/x-raw,width=192,height=108,pixel-aspect-ratio=1/1 ! \
+         jpegenc quality=70 ! appsink name=thumb sync=false max-buffers=1 drop=true",
+        true,
+    )?;
+    let sink = bin
+        .by_name("thumb")
+        .expect("named appsink")
+        .dynamic_cast::<gstreamer_app::AppSink>()
+        .expect("an appsink");
+    let send = {
+        let thumbs = thumbs.clone();
+        move |sample: Option<gst::Sample>| {
+            if !thumbs.enabled.load(Ordering::Relaxed) {
+                return;
+            }
+            if let Some(buf) = sample.as_ref().and_then(|s| s.buffer())
+                && let Ok(map) = buf.map_readable()
+            {
+                use base64::Engine as _;
+                (thumbs.emit)(Event::Thumbnail {
+                    exhibit: thumbs.exhibit.clone(),
+                    jpeg: base64::engine::general_purpose::STANDARD.encode(map.as_slice()),
+                });
+            }
+        }
+    };
+    let send2 = send.clone();
+    sink.set_callbacks(
+        gstreamer_app::AppSinkCallbacks::builder()
+            .new_sample(move |s| {
+                send(s.pull_sample().ok());
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .new_preroll(move |s| {
+                send2(s.pull_preroll().ok());
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    pipeline.add(&bin)?;
+    let tee_pad = tee.request_pad_simple("src_%u").expect("tee request pad");
+    tee_pad.link(&bin.static_pad("sink").expect("ghost sink"))?;
+    bin.sync_state_with_parent()?;
+    Ok(())
 }
 
 /// `audioconvert ! audioresample ! scaletempo ! volume ! level ! sink`, linked to `pad`.

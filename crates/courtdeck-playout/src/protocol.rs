@@ -110,6 +110,12 @@ pub enum Command {
     BlankAll,
     /// Frames rendered per screen since Configure: a readback for tests and checks.
     Stats,
+    /// Confidence thumbnails: while enabled, each loaded exhibit sends a small JPEG of its current
+    /// picture (`Event::Thumbnail`) about twice a second, and on every new paused frame. The app
+    /// enables them only while the control surface shows them.
+    Thumbnails {
+        enabled: bool,
+    },
     /// Setup check: for `seconds`, every screen shows a card (with `identify`, its label big on its
     /// own colour; else SMPTE bars with the label) and the audio output plays a 1 kHz tone. Replies
     /// with a `CardReport`: frames per screen, a pixel readback of each window, the tone's level.
@@ -228,6 +234,11 @@ pub enum Event {
         duration_ms: Option<u64>,
         playing: bool,
         rate: f64,
+    },
+    /// A confidence thumbnail of an exhibit's picture: 192x108 JPEG, base64.
+    Thumbnail {
+        exhibit: String,
+        jpeg: String,
     },
     /// Playback reached the end (or a clip's out point) and holds the last frame.
     Eos {

@@ -123,6 +123,30 @@ async fn present_play_blank_and_survive_a_crash() {
         _ => None,
     })
     .await;
+    // Confidence thumbnails: none until asked for, then small JPEGs of the playing exhibit.
+    client
+        .request(Command::Thumbnails { enabled: true })
+        .await
+        .unwrap();
+    let jpeg = wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::Thumbnail { exhibit, jpeg }) if exhibit == "JS/1" => {
+            Some(jpeg.clone())
+        }
+        _ => None,
+    })
+    .await;
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(jpeg)
+        .unwrap();
+    assert!(
+        bytes.starts_with(&[0xff, 0xd8]) && bytes.len() > 500,
+        "a JPEG"
+    );
+    client
+        .request(Command::Thumbnails { enabled: false })
+        .await
+        .unwrap();
     client
         .request(Command::Blank {
             screen: "public".into(),

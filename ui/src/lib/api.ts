@@ -28,6 +28,7 @@ export const api = {
   blank: (screen: string, blank: boolean) => call<Stage>("blank", { screen, blank }),
   blankAll: () => call<Stage>("blank_all"),
   withdraw: () => call<Stage>("withdraw"),
+  setThumbnails: (enabled: boolean) => call<null>("set_thumbnails", { enabled }),
   runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
 };
 

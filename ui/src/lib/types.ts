@@ -112,7 +112,8 @@ export type UiEvent =
   | ({ type: "stage" } & Stage)
   | { type: "position"; exhibit: string; position_ms: number; duration_ms: number | null; playing: boolean; rate: number }
   | { type: "notice"; error: ApiError; exhibit: string | null }
-  | { type: "fetch_progress"; case_id: string; exhibit: string; done: number; total: number };
+  | { type: "fetch_progress"; case_id: string; exhibit: string; done: number; total: number }
+  | { type: "thumbnail"; exhibit: string; jpeg: string };
 
 /** Mirrors courtdeck-api::json::CheckReportDto. */
 export type CheckStatus = "pass" | "warn" | "fail";

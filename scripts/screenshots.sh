@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Makes the screenshots in docs/screenshots: runs the end-to-end test (the real app under Xvfb, driven
+# through tauri-driver, screens on virtual monitors) and copies the shots of each view under their
+# stable names. Each shot is the whole Xvfb screen: the control surface on the left, the courtroom
+# monitors (BENCH above PUBLIC) on the right, as the test grabbed them after checking what they show.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+bash scripts/setup.sh --with-tauri-driver
+cargo build --workspace --bins --locked
+shots=$(mktemp -d)
+trap 'rm -rf "$shots"' EXIT
+COURTDECK_SHOTS="$shots" cargo test --locked -p courtdeck-testkit --test e2e -- --nocapture
+declare -A names=(
+  [01-today]=today
+  [03-public-blanked]=presented-public-blanked
+  [05-restricted-bench-only]=restricted-bench-only
+  [06-identify-card]=setup-identify-card
+  [07-setup-checks]=setup-checks
+)
+for shot in "${!names[@]}"; do
+  cp "$shots/$shot.png" "docs/screenshots/${names[$shot]}.png"
+done
+echo "docs/screenshots updated: ${names[*]}"
