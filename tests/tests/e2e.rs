@@ -353,6 +353,14 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
             .is_empty(),
         "a blanked screen's tile shows no picture"
     );
+    // Poster frames reach the exhibit list (made in the background after the prefetch).
+    for reference in ["JS/1", "JS/4"] {
+        k.wd.wait_for(
+            &format!("[data-testid=exhibit][data-ref='{reference}'] [data-testid=poster] img"),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    }
     k.shot("03-public-blanked");
 
     // Blank all: every output black, and the surface says so.

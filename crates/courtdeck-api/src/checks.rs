@@ -389,7 +389,9 @@ impl Courtdeck {
     }
 
     /// Every exhibit of today's list, with its case.
-    async fn todays_exhibits(&self) -> ApiResult<Vec<(String, courtdeck_core::Exhibit)>> {
+    pub(crate) async fn todays_exhibits(
+        &self,
+    ) -> ApiResult<Vec<(String, courtdeck_core::Exhibit)>> {
         let list = self.today().await?;
         let mut out = Vec::new();
         for h in &list.hearings {

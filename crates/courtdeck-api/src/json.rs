@@ -133,6 +133,8 @@ pub struct ExhibitDto {
     pub clips: Vec<ClipDto>,
     /// Screens the restriction rule allows; the UI greys out the rest, the core refuses them anyway.
     pub allowed_screens: Vec<String>,
+    /// A 160x90 JPEG poster frame (base64), once made (`UiEvent::Poster` announces new ones).
+    pub poster: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -193,6 +195,12 @@ pub enum UiEvent {
         duration_ms: Option<u64>,
         playing: bool,
         rate: f64,
+    },
+    /// A poster frame was made for an exhibit (160x90 JPEG, base64).
+    Poster {
+        exhibit: String,
+        sha256: String,
+        jpeg: String,
     },
     /// A confidence thumbnail of an exhibit's picture (192x108 JPEG, base64), about twice a second
     /// while the surface asked for them. Every screen showing `exhibit` (not blanked) shows this.

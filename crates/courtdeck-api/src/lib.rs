@@ -579,6 +579,65 @@ impl Courtdeck {
         Ok(report)
     }
 
+    fn poster_path(&self, sha256: &courtdeck_core::Sha256Digest) -> PathBuf {
+        self.cache
+            .root()
+            .join("posters")
+            .join(format!("{}.jpg", sha256.to_hex()))
+    }
+
+    /// The poster frame of a blob, base64, if one was made.
+    fn poster_of(&self, sha256: &courtdeck_core::Sha256Digest) -> Option<String> {
+        use base64::Engine as _;
+        let bytes = std::fs::read(self.poster_path(sha256)).ok()?;
+        Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    /// Makes the missing poster frames of today's cached video and image exhibits, one at a time in
+    /// the playout process (a file that crashes a decoder takes only playout down, which restarts),
+    /// and announces each as `UiEvent::Poster`.
+    pub async fn make_posters(&self) {
+        use base64::Engine as _;
+        let Ok(exhibits) = self.todays_exhibits().await else {
+            return;
+        };
+        let Ok(playout) = self.playout() else { return };
+        for (_, e) in exhibits {
+            if e.kind == courtdeck_core::ExhibitKind::Audio || self.poster_path(&e.sha256).exists()
+            {
+                continue;
+            }
+            let Some(path) = self.cache.verified_path(&e) else {
+                continue;
+            };
+            let poster = playout
+                .request_data::<courtdeck_playout::protocol::Poster>(Command::Poster {
+                    path: path.display().to_string(),
+                })
+                .await;
+            let Ok(courtdeck_playout::protocol::Poster { jpeg: Some(jpeg) }) = poster else {
+                continue;
+            };
+            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&jpeg) else {
+                continue;
+            };
+            let dest = self.poster_path(&e.sha256);
+            let tmp = dest.with_extension("part");
+            let saved = dest
+                .parent()
+                .is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+                && std::fs::write(&tmp, bytes).is_ok()
+                && std::fs::rename(&tmp, &dest).is_ok();
+            if saved {
+                let _ = self.events.send(UiEvent::Poster {
+                    exhibit: e.reference.to_string(),
+                    sha256: e.sha256.to_hex(),
+                    jpeg,
+                });
+            }
+        }
+    }
+
     /// Confidence thumbnails on or off (`UiEvent::Thumbnail`): the surface turns them on while it
     /// shows the screens' tiles, so playout spends nothing on them otherwise.
     pub async fn set_thumbnails(&self, enabled: bool) -> ApiResult<()> {
@@ -760,6 +819,7 @@ impl Courtdeck {
                 }
                 Err(e) => tracing::warn!("prefetch of today's list failed: {e}"),
             }
+            deck.make_posters().await;
             match deck.housekeep().await {
                 Ok(r) => tracing::info!(
                     evicted = r.evicted_blobs,
@@ -868,6 +928,7 @@ impl Courtdeck {
                         .filter(|s| may_show(e.restriction, s.role))
                         .map(|s| s.id.to_string())
                         .collect(),
+                    poster: self.poster_of(&e.sha256),
                 })
                 .collect(),
             screens: self.screens.iter().map(screen_dto).collect(),

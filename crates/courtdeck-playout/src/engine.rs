@@ -172,6 +172,7 @@ impl Engine {
                     }
                     Command::Discover { path } => split(Ok(checks::discover(Path::new(&path)))),
                     Command::Inventory => split(Ok(checks::inventory())),
+                    Command::Poster { path } => split(Ok(checks::poster(Path::new(&path)))),
                     other => (self.command(other).err(), None),
                 };
                 (self.emit)(Event::Reply {
@@ -295,7 +296,10 @@ impl Engine {
                 self.thumbnails.store(enabled, Ordering::SeqCst);
                 Ok(())
             }
-            Command::TestCard { .. } | Command::Discover { .. } | Command::Inventory => {
+            Command::TestCard { .. }
+            | Command::Discover { .. }
+            | Command::Inventory
+            | Command::Poster { .. } => {
                 unreachable!("answered in handle()")
             }
             Command::Shutdown => {

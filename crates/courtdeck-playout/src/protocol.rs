@@ -129,6 +129,11 @@ pub enum Command {
     Discover {
         path: String,
     },
+    /// A poster frame for the exhibit list: a 160x90 JPEG (base64) of a video 10% in (at most 5 s) or
+    /// of a still; replies with a `Poster`. Audio has none.
+    Poster {
+        path: String,
+    },
     /// Setup check: the GStreamer version and whether every element Courtdeck uses is installed.
     /// Replies with an `Inventory`.
     Inventory,
@@ -177,6 +182,12 @@ pub struct DiscoverReport {
     pub missing: Vec<String>,
     /// Why it cannot be played, when it cannot.
     pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Poster {
+    /// Base64 JPEG; `None` when the file has no picture or could not be read.
+    pub jpeg: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -271,3 +271,52 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
         3
     );
 }
+
+/// Poster frames for the exhibit list: a JPEG for video and stills, none for audio or a broken file,
+/// and the engine still answers afterwards.
+#[tokio::test(flavor = "multi_thread")]
+async fn posters_for_video_and_stills_none_for_audio_or_junk() {
+    use base64::Engine as _;
+    use courtdeck_playout::protocol::Poster;
+    let (dir, files) = media();
+    let client = start().await;
+    let by_ext = |ext: &str| {
+        files
+            .iter()
+            .find(|(f, _)| f.file.ends_with(ext))
+            .unwrap()
+            .1
+            .clone()
+    };
+    let junk = dir.path().join("junk.mp4");
+    std::fs::write(&junk, b"not a video".repeat(50)).unwrap();
+    for (path, expect) in [
+        (by_ext(".mp4"), true),
+        (by_ext(".jpg"), true),
+        (by_ext(".wav"), false),
+        (junk, false),
+    ] {
+        let poster: Poster = client
+            .request_data(Command::Poster {
+                path: path.display().to_string(),
+            })
+            .await
+            .unwrap();
+        match (&poster.jpeg, expect) {
+            (Some(b64), true) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .unwrap();
+                assert!(bytes.starts_with(&[0xff, 0xd8]), "{}", path.display());
+            }
+            (None, false) => {}
+            _ => panic!(
+                "{}: poster {:?}",
+                path.display(),
+                poster.jpeg.map(|j| j.len())
+            ),
+        }
+    }
+    assert!(client.request(Command::Stats).await.is_ok());
+    client.shutdown().await;
+}

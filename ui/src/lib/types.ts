@@ -74,6 +74,8 @@ export interface Exhibit {
   problem: ApiError | null;
   clips: Clip[];
   allowed_screens: string[];
+  /** 160x90 JPEG poster frame, base64, once made. */
+  poster: string | null;
 }
 
 export interface ScreenInfo {
@@ -113,7 +115,8 @@ export type UiEvent =
   | { type: "position"; exhibit: string; position_ms: number; duration_ms: number | null; playing: boolean; rate: number }
   | { type: "notice"; error: ApiError; exhibit: string | null }
   | { type: "fetch_progress"; case_id: string; exhibit: string; done: number; total: number }
-  | { type: "thumbnail"; exhibit: string; jpeg: string };
+  | { type: "thumbnail"; exhibit: string; jpeg: string }
+  | { type: "poster"; exhibit: string; sha256: string; jpeg: string };
 
 /** Mirrors courtdeck-api::json::CheckReportDto. */
 export type CheckStatus = "pass" | "warn" | "fail";
