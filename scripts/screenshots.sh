@@ -17,6 +17,8 @@ declare -A names=(
   [05-restricted-bench-only]=restricted-bench-only
   [06-identify-card]=setup-identify-card
   [07-setup-checks]=setup-checks
+  [layout-1280x800]=hearing-1280x800
+  [layout-1920x1080]=hearing-1920x1080
 )
 for shot in "${!names[@]}"; do
   cp "$shots/$shot.png" "docs/screenshots/${names[$shot]}.png"

@@ -13,6 +13,14 @@ use tauri::{Emitter, Manager};
 /// The one event channel to the control surface; payloads are `courtdeck_api::json::UiEvent`.
 pub const EVENT: &str = "courtdeck:event";
 
+/// Puts the control surface on its monitor, filling it (see `Courtdeck::control_placement`).
+fn place_control_window(win: &tauri::WebviewWindow, deck: &Courtdeck) {
+    if let Some(p) = deck.control_placement() {
+        let _ = win.set_position(tauri::PhysicalPosition::new(p.x, p.y));
+        let _ = win.set_size(tauri::PhysicalSize::new(p.width, p.height));
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let _guard = courtdeck_api::logging::init("courtdeck-app");
     // One tokio runtime, owned here and lent to Tauri.
@@ -51,6 +59,9 @@ fn main() -> std::process::ExitCode {
             commands::set_thumbnails,
         ])
         .setup(|app| {
+            if let Some(win) = app.get_webview_window("main") {
+                place_control_window(&win, &app.state::<Arc<Courtdeck>>());
+            }
             let handle = app.handle().clone();
             let mut events = app.state::<Arc<Courtdeck>>().subscribe();
             tauri::async_runtime::spawn(async move {

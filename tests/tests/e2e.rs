@@ -43,6 +43,10 @@ struct Kiosk {
 }
 
 fn start_kiosk() -> Kiosk {
+    start_kiosk_on(1920, 800, &[CONTROL, BENCH, PUBLIC])
+}
+
+fn start_kiosk_on(width: u16, height: u16, monitors: &[Mon]) -> Kiosk {
     let app = target_dir().join("courtdeck-app");
     assert!(
         app.exists(),
@@ -72,7 +76,7 @@ monitor = "PUBLIC"
 "#,
     )
     .unwrap();
-    let xvfb = Xvfb::start(1920, 800, &[CONTROL, BENCH, PUBLIC]).unwrap();
+    let xvfb = Xvfb::start(width, height, monitors).unwrap();
     let h = home.path();
     let (config, data, cache, state) = (
         h.join(".config"),
@@ -476,4 +480,123 @@ fn save_manifest(dir: &Path) {
         dir.join("README.txt"),
         "Screenshots from the e2e test: whole Xvfb screen (CONTROL | BENCH above PUBLIC).\n",
     );
+}
+
+/// The surface at the two sizes courtrooms have (1280x800 panels, 1920x1080 screens): the window fills
+/// its CONTROL monitor, nothing scrolls sideways, every button is a touch target of at least 44 px, and
+/// Blank All is in view, on Today's list and in a hearing.
+#[test]
+fn the_surface_fits_1280x800_and_1920x1080() {
+    for (w, h) in [(1280u16, 800u16), (1920, 1080)] {
+        let control = Mon {
+            name: "CONTROL",
+            x: 0,
+            y: 0,
+            w,
+            h,
+        };
+        let bench = Mon {
+            name: "BENCH",
+            x: w as i16,
+            y: 0,
+            w: 640,
+            h: 360,
+        };
+        let public = Mon {
+            name: "PUBLIC",
+            x: w as i16,
+            y: 400,
+            w: 640,
+            h: 360,
+        };
+        let k = start_kiosk_on(w + 640, h.max(760), &[control, bench, public]);
+        k.wd.wait_for(
+            "[data-testid=hearing-card][data-case=JS-2026-0142]",
+            Duration::from_secs(180),
+        )
+        .unwrap();
+        let layout = |view: &str| {
+            let v = k
+                .wd
+                .execute(
+                    "const small = [...document.querySelectorAll('button')]
+                       .map(b => [b.textContent.trim(), b.getBoundingClientRect()])
+                       .filter(([, r]) => r.width > 0 && (r.width < 44 || r.height < 44))
+                       .map(([t, r]) => `${t} ${Math.round(r.width)}x${Math.round(r.height)}`);
+                     const blank = document.querySelector('[data-testid=blank-all]').getBoundingClientRect();
+                     return { w: window.innerWidth, h: window.innerHeight,
+                              scroll: document.documentElement.scrollWidth, small,
+                              blank: [blank.left, blank.top, blank.right, blank.bottom] };",
+                )
+                .unwrap();
+            println!("{w}x{h} {view}: {v}");
+            assert_eq!(
+                v["w"].as_u64(),
+                Some(w as u64),
+                "the window fills CONTROL: {v}"
+            );
+            assert_eq!(
+                v["h"].as_u64(),
+                Some(h as u64),
+                "the window fills CONTROL: {v}"
+            );
+            assert!(
+                v["scroll"].as_u64().unwrap() <= w as u64,
+                "no sideways scrolling: {v}"
+            );
+            assert!(
+                v["small"].as_array().unwrap().is_empty(),
+                "touch targets: {v}"
+            );
+            let b: Vec<f64> = v["blank"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            assert!(
+                b[0] >= 0.0 && b[1] >= 0.0 && b[2] <= w as f64 && b[3] <= h as f64,
+                "Blank All in view: {v}"
+            );
+        };
+        layout("today");
+        let mut taps = 0;
+        tap(
+            &k,
+            "[data-testid=hearing-card][data-case=JS-2026-0142] [data-testid=launch]",
+            &mut taps,
+        );
+        k.wd.wait_for(
+            "[data-testid=exhibit][data-ref='JS/1']",
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        tap(&k, "[data-testid=exhibit][data-ref='JS/1']", &mut taps);
+        k.wd.wait_for("[data-testid=present]", Duration::from_secs(10))
+            .unwrap();
+        layout("hearing");
+        // The DOM is laid out; wait until WebKit has painted it: the selected exhibit's row colour
+        // (#17324f) appears only in the hearing view.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let shot = loop {
+            let shot = k.xvfb.grab(0, 0, w, h).unwrap();
+            let selected = shot
+                .data
+                .chunks_exact(3)
+                .filter(|p| {
+                    p[0].abs_diff(0x17) < 6 && p[1].abs_diff(0x32) < 6 && p[2].abs_diff(0x4f) < 6
+                })
+                .count();
+            if selected > 5000 {
+                break shot;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the surface never painted at {w}x{h}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        shot.save_png(&k.shots.join(format!("layout-{w}x{h}.png")))
+            .unwrap();
+    }
 }

@@ -133,7 +133,7 @@ pub struct AudioConfig {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct ControlConfig {
-    /// Monitor the control surface opens on; the first monitor when absent.
+    /// Monitor the control surface fills (RandR name); when absent, the first monitor no screen uses.
     pub monitor: Option<String>,
 }
 

@@ -80,6 +80,16 @@ pub struct Courtdeck {
     thumbnails: AtomicBool,
 }
 
+/// A monitor's place and size for the control surface, in physical pixels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub monitor: String,
+    pub x: i32,
+    pub y: i32,
+    pub width: u32,
+    pub height: u32,
+}
+
 /// Whether the store's credential is in the keyring.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialState {
@@ -636,6 +646,38 @@ impl Courtdeck {
                 });
             }
         }
+    }
+
+    /// Where the control surface goes: `[control] monitor` by RandR name, else the first monitor no
+    /// configured screen uses, else the first; `None` without X11 monitors (the window stays where
+    /// the shell put it).
+    pub fn control_placement(&self) -> Option<Placement> {
+        let monitors = match courtdeck_playout::x11::Display::connect().and_then(|d| d.monitors()) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("control surface left at its default place: {e:#}");
+                return None;
+            }
+        };
+        let used: Vec<&str> = self
+            .config
+            .screens
+            .iter()
+            .filter_map(|s| s.monitor.as_deref())
+            .collect();
+        let m = match &self.config.control.monitor {
+            Some(name) => monitors.iter().find(|m| &m.name == name),
+            None => monitors.iter().find(|m| !used.contains(&m.name.as_str())),
+        }
+        .or(monitors.first())?;
+        tracing::info!(monitor = %m.name, x = m.x, y = m.y, w = m.width, h = m.height, "control surface placed");
+        Some(Placement {
+            monitor: m.name.clone(),
+            x: m.x as i32,
+            y: m.y as i32,
+            width: m.width as u32,
+            height: m.height as u32,
+        })
     }
 
     /// Confidence thumbnails on or off (`UiEvent::Thumbnail`): the surface turns them on while it
