@@ -1,9 +1,11 @@
 //! The playout engine: owns the outputs and one GStreamer pipeline per loaded exhibit.
 //!
 //! ```text
-//!                                         ┌▶ queue ▶ videoconvert ▶ videoscale ▶ caps WxH ▶ sink (BENCH)
-//! uridecodebin3 ─video▶ videoconvert ▶ videoflip(auto) ▶ [imagefreeze] ▶ tee ─┤
-//!   (file:// from the verified cache)     └▶ queue ▶ videoconvert ▶ videoscale ▶ caps WxH ▶ sink (WITNESS)
+//!                                                      one per output size          one per screen
+//!                                              ┌▶ queue ▶ videoconvert ▶ videoscale ▶ caps WxH ▶ tee ─┬▶ queue ▶ sink (BENCH)
+//! uridecodebin3 ─video▶ videoconvert ▶ videoflip(auto) ▶ [imagefreeze] ▶ tee ─┤                      └▶ queue ▶ sink (WITNESS)
+//!   (file:// from the verified cache)          ├▶ … the next output size …
+//!                                              └▶ queue(leaky) ▶ videorate ≤2 fps ▶ 192x108 ▶ jpegenc ▶ appsink (thumbnails)
 //!               └audio▶ audioconvert ▶ audioresample ▶ scaletempo ▶ volume ▶ level ▶ audio sink
 //! audio-only exhibits: videotestsrc (black) ▶ textoverlay(title) ▶ timeoverlay ▶ tee …   (the slate)
 //! ```
@@ -1351,25 +1353,49 @@ fn video_fanout(
         },
     );
 
+    // One convert + scale per distinct output size, shared by every screen of that size through a
+    // second tee: four 1080p screens cost one scaler, not four.
+    let mut by_size: BTreeMap<(u16, u16), gst::Element> = BTreeMap::new();
     let mut map = branches.lock().expect("branches");
     for t in targets {
         let (w, h) = t.child.map(|(_, w, h)| (w, h)).unwrap_or(HEADLESS_SIZE);
+        let size_tee = match by_size.get(&(w, h)) {
+            Some(tee) => tee.clone(),
+            None => {
+                let queue = gst::ElementFactory::make("queue")
+                    .property("max-size-buffers", 3u32)
+                    .build()?;
+                let convert = gst::ElementFactory::make("videoconvert").build()?;
+                let scale = gst::ElementFactory::make("videoscale")
+                    .property("add-borders", true)
+                    .build()?;
+                let caps = gst::ElementFactory::make("capsfilter")
+                    .property(
+                        "caps",
+                        gst::Caps::builder("video/x-raw")
+                            .field("width", w as i32)
+                            .field("height", h as i32)
+                            .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
+                            .build(),
+                    )
+                    .build()?;
+                let size_tee = gst::ElementFactory::make("tee")
+                    .property("allow-not-linked", true)
+                    .build()?;
+                let elements = [&queue, &convert, &scale, &caps, &size_tee];
+                pipeline.add_many(elements)?;
+                gst::Element::link_many(elements)?;
+                let tee_pad = tee.request_pad_simple("src_%u").expect("tee request pad");
+                tee_pad.link(&queue.static_pad("sink").expect("queue sink"))?;
+                for e in elements {
+                    e.sync_state_with_parent()?;
+                }
+                by_size.insert((w, h), size_tee.clone());
+                size_tee
+            }
+        };
         let queue = gst::ElementFactory::make("queue")
             .property("max-size-buffers", 3u32)
-            .build()?;
-        let convert = gst::ElementFactory::make("videoconvert").build()?;
-        let scale = gst::ElementFactory::make("videoscale")
-            .property("add-borders", true)
-            .build()?;
-        let caps = gst::ElementFactory::make("capsfilter")
-            .property(
-                "caps",
-                gst::Caps::builder("video/x-raw")
-                    .field("width", w as i32)
-                    .field("height", h as i32)
-                    .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
-                    .build(),
-            )
             .build()?;
         let sink = match t.child {
             Some((xid, _, _)) => {
@@ -1388,7 +1414,7 @@ fn video_fanout(
                 .property("sync", true)
                 .build()?,
         };
-        let elements = [&queue, &convert, &scale, &caps, &sink];
+        let elements = [&queue, &sink];
         pipeline.add_many(elements)?;
         gst::Element::link_many(elements)?;
         for e in elements {
@@ -1414,7 +1440,9 @@ fn video_fanout(
                 gst::PadProbeReturn::Ok
             },
         );
-        let tee_pad = tee.request_pad_simple("src_%u").expect("tee request pad");
+        let tee_pad = size_tee
+            .request_pad_simple("src_%u")
+            .expect("tee request pad");
         tee_pad.link(&queue.static_pad("sink").expect("queue sink"))?;
         map.insert(
             t.screen.clone(),
