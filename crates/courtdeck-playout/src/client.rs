@@ -240,6 +240,9 @@ impl PlayoutClient {
     async fn spawn_child(&self) -> Result<Child, ClientError> {
         let unavailable = |m: String| ClientError::new(ErrorCode::PlayoutUnavailable, m);
         let mut child = ProcessCommand::new(&self.inner.exe)
+            // Two malloc arenas, not one per streaming thread: with `malloc_trim` after each
+            // teardown this keeps a day of exhibit switches from growing the process (BENCHMARKS.md).
+            .env("MALLOC_ARENA_MAX", "2")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -42,6 +42,8 @@ const HEADLESS_SIZE: (u16, u16) = (1280, 720);
 
 /// How long a loaded exhibit may take to reach its first frame before it is declared unplayable.
 const PREROLL_TIMEOUT: Duration = Duration::from_secs(10);
+/// A local file prerolls in well under 100 ms; one that has not after this is rebuilt once.
+const RETRY_AFTER: Duration = Duration::from_secs(2);
 
 pub type Emit = Arc<dyn Fn(Event) + Send + Sync>;
 
@@ -122,6 +124,19 @@ struct Program {
     windows: Vec<u32>,
     frame_duration: Arc<Mutex<Duration>>,
     loaded_at: Instant,
+    /// What was loaded, for a rebuild.
+    source: Source,
+    /// 0 for the first build, 1 for the one retry.
+    attempt: u32,
+}
+
+/// The Load parameters of a program.
+#[derive(Debug, Clone)]
+struct Source {
+    title: String,
+    path: std::path::PathBuf,
+    kind: ExhibitKind,
+    restriction: Restriction,
 }
 
 pub struct Engine {
@@ -656,7 +671,23 @@ impl Engine {
             // Selecting what is on air: nothing to load.
             return Ok(());
         }
+        let source = Source {
+            title: title.to_owned(),
+            path: path.to_owned(),
+            kind,
+            restriction,
+        };
+        self.build(exhibit, source, 0)
+    }
 
+    /// Builds and prerolls the pipeline of `exhibit` (the second half of `load`, and a retry).
+    fn build(&mut self, exhibit: String, source: Source, attempt: u32) -> Result<(), WireError> {
+        let (title, path, kind, restriction) = (
+            source.title.as_str(),
+            source.path.as_path(),
+            source.kind,
+            source.restriction,
+        );
         let seq = self.next_seq;
         self.next_seq += 1;
         let pipeline = gst::Pipeline::with_name(&format!("exhibit-{seq}"));
@@ -829,8 +860,38 @@ impl Engine {
                 .collect(),
             frame_duration,
             loaded_at: Instant::now(),
+            source: source.clone(),
+            attempt,
         });
         Ok(())
+    }
+
+    /// A preroll that stalled or came up without its picture is rebuilt once, quietly, before the
+    /// court is told: decodebin3 in GStreamer 1.22 now and then fails to preroll a good local file (the
+    /// playout benchmark's 200 switches hit it every few dozen loads), and a second try succeeds. An
+    /// on-air exhibit keeps its route.
+    fn retry(&mut self, exhibit: &str) -> bool {
+        let Some(p) = self.programs.iter().find(|p| p.exhibit == exhibit) else {
+            return false;
+        };
+        if p.attempt > 0 {
+            return false;
+        }
+        let (source, route) = (p.source.clone(), p.route.clone());
+        let on_air = self.on_air.as_deref() == Some(exhibit);
+        tracing::warn!(exhibit, "preroll failed; rebuilding the pipeline once");
+        self.remove_program(exhibit);
+        if let Err(e) = self.build(exhibit.to_owned(), source, 1) {
+            tracing::warn!(exhibit, "rebuild failed: {}", e.message);
+            return false;
+        }
+        if on_air {
+            self.on_air = Some(exhibit.to_owned());
+            if let Some(p) = self.programs.iter_mut().find(|p| p.exhibit == exhibit) {
+                p.route = route;
+            }
+        }
+        true
     }
 
     fn destroy_children(&self, targets: &[BranchTarget]) {
@@ -1058,6 +1119,8 @@ impl Engine {
             }
         }
         tracing::debug!(exhibit = p.exhibit, "torn down");
+        drop(p);
+        release_freed_memory();
     }
 
     fn bus(&mut self, seq: u64, message: &gst::Message) {
@@ -1078,6 +1141,9 @@ impl Engine {
                     let has_video = p.video_linked.load(Ordering::SeqCst);
                     if !has_video && p.kind != ExhibitKind::Audio {
                         let exhibit = p.exhibit.clone();
+                        if self.retry(&exhibit) {
+                            return;
+                        }
                         (self.emit)(Event::Error {
                             exhibit: Some(exhibit.clone()),
                             screen: None,
@@ -1196,10 +1262,27 @@ impl Engine {
     fn tick(&mut self) {
         // A file can stall its decoder without an error (a truncated MP4 whose index is missing, say):
         // never leave the court with a black screen and no word. Give up on it, say why, move on.
+        let slow: Vec<String> = self
+            .programs
+            .iter()
+            .filter(|p| !p.prerolled && p.attempt == 0 && p.loaded_at.elapsed() > RETRY_AFTER)
+            .map(|p| p.exhibit.clone())
+            .collect();
+        for exhibit in slow {
+            self.retry(&exhibit);
+        }
         let stalled: Vec<String> = self
             .programs
             .iter()
-            .filter(|p| !p.prerolled && p.loaded_at.elapsed() > PREROLL_TIMEOUT)
+            .filter(|p| {
+                // A rebuilt program gets what is left of the first attempt's time.
+                let limit = if p.attempt == 0 {
+                    PREROLL_TIMEOUT
+                } else {
+                    PREROLL_TIMEOUT - RETRY_AFTER
+                };
+                !p.prerolled && p.loaded_at.elapsed() > limit
+            })
             .map(|p| p.exhibit.clone())
             .collect();
         for exhibit in stalled {
@@ -1460,6 +1543,19 @@ fn video_fanout(
     Ok(convert)
 }
 
+/// Hands memory freed by a torn-down pipeline back to the system. Decoders allocate large frame
+/// pools on GStreamer's streaming threads; glibc keeps freed blocks in per-thread arenas, so without
+/// this a kiosk that switches exhibits all day grows though nothing leaks.
+fn release_freed_memory() {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> i32;
+    }
+    // SAFETY: glibc's malloc_trim only returns free heap pages to the kernel; it is thread-safe.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
 /// What an exhibit needs to send confidence thumbnails.
 #[derive(Clone)]
 struct Thumbs {
@@ -1470,7 +1566,8 @@ struct Thumbs {
 
 /// `queue (leaky, 1 frame) ! videorate (<= 2 fps) ! videoscale ! 192x108 ! jpegenc ! appsink` off the
 /// exhibit's tee: one small JPEG for every screen that shows it. The leaky queue means a slow encoder
-/// can never hold up the screens.
+/// can never hold up the screens, and the appsink is not `async`: the exhibit's preroll never waits
+/// for a thumbnail (a leaky queue may drop the very frame it would wait for).
 fn thumbnail_branch(
     pipeline: &gst::Pipeline,
     tee: &gst::Element,
@@ -1479,7 +1576,7 @@ fn thumbnail_branch(
     let bin = gst::parse::bin_from_description(
         "queue leaky=downstream max-size-buffers=1 ! videorate drop-only=true max-rate=2 ! videoconvert ! \
          videoscale add-borders=true ! video/x-raw,width=192,height=108,pixel-aspect-ratio=1/1 ! \
-         jpegenc quality=70 ! appsink name=thumb sync=false max-buffers=1 drop=true",
+         jpegenc quality=70 ! appsink name=thumb sync=false async=false max-buffers=1 drop=true",
         true,
     )?;
     let sink = bin

@@ -71,6 +71,8 @@ fn main() -> Result<()> {
     if wants("playout") {
         rt.block_on(first_frame_bench(&cctv, arg("--runs", 10) as usize))?;
         rt.block_on(cpu_bench(&cctv))?;
+        rt.block_on(step_seek_bench(work.path(), arg("--runs", 10) as usize))?;
+        rt.block_on(rss_bench(&files, arg("--switches", 200) as usize))?;
     }
     Ok(())
 }
@@ -435,6 +437,187 @@ async fn checks_bench(
     if !failed.is_empty() {
         println!("not passing: {failed:?}");
     }
+    Ok(())
+}
+
+/// Frames counted at `screen`'s sink, as the engine reports them.
+async fn frames_at(client: &PlayoutClient, screen: &str) -> Result<u64> {
+    let stats = client.request(Cmd::Stats).await?.unwrap_or_default();
+    Ok(stats
+        .iter()
+        .find(|s| s.screen == screen)
+        .map_or(0, |s| s.frames))
+}
+
+/// Sends `command` and waits until a new frame reaches the screen's sink; milliseconds.
+async fn until_new_frame(client: &PlayoutClient, command: Cmd) -> Result<f64> {
+    let before = frames_at(client, "out1").await?;
+    let t = Instant::now();
+    client.request(command).await?;
+    while frames_at(client, "out1").await? == before {
+        if t.elapsed() > Duration::from_secs(10) {
+            bail!("no new frame within 10 s");
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    Ok(t.elapsed().as_secs_f64() * 1e3)
+}
+
+/// Frame step forward and back, and accurate seeks, on 1080p H.264 with a keyframe every 50 frames,
+/// paused; each from the request until the new frame reached the sink. Reference: a cold
+/// `gst-launch-1.0` decoding to the same point (what seeking by restarting a player costs).
+async fn step_seek_bench(dir: &Path, runs: usize) -> Result<()> {
+    let media = dir.join("gop50-1080p.mp4");
+    run(Command::new("gst-launch-1.0").args([
+        "-q",
+        "videotestsrc",
+        "pattern=ball",
+        "num-buffers=500",
+        "!",
+        "video/x-raw,width=1920,height=1080,framerate=25/1",
+        "!",
+        "videoconvert",
+        "!",
+        "video/x-raw,format=I420",
+        "!",
+        "x264enc",
+        "speed-preset=ultrafast",
+        "key-int-max=50",
+        "!",
+        "h264parse",
+        "!",
+        "mp4mux",
+        "!",
+        "filesink",
+        &format!("location={}", media.display()),
+    ]))?;
+    let client = PlayoutClient::start(playout_exe()?, headless(1)).await?;
+    let mut rx = client.subscribe();
+    client.request(load(&media)).await?;
+    wait(&mut rx, |e| {
+        matches!(e, Event::Prerolled { .. }).then_some(())
+    })
+    .await?;
+    client
+        .request(Cmd::Present {
+            exhibit: "X/1".into(),
+            screens: vec!["out1".into()],
+        })
+        .await?;
+    wait(&mut rx, |e| {
+        matches!(e, Event::FirstFrame { .. }).then_some(())
+    })
+    .await?;
+    let (mut fwd, mut back, mut seek) = (Vec::new(), Vec::new(), Vec::new());
+    // Start mid-GOP so that stepping back must decode from the keyframe before.
+    client.request(Cmd::Seek { position_ms: 8_840 }).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for i in 0..runs {
+        fwd.push(until_new_frame(&client, Cmd::Step { frames: 1 }).await?);
+        back.push(until_new_frame(&client, Cmd::Step { frames: -1 }).await?);
+        // Accurate seeks to frames in the middle of GOPs across the file.
+        let position_ms = 1_000 + (i as u64 * 1_760) % 18_000 + 840;
+        seek.push(until_new_frame(&client, Cmd::Seek { position_ms }).await?);
+    }
+    client.shutdown().await;
+    let mut cold = Vec::new();
+    for _ in 0..runs.min(5) {
+        let t = Instant::now();
+        run(Command::new("gst-launch-1.0").args([
+            "-q",
+            "playbin",
+            &format!("uri=file://{}", media.display()),
+            "video-sink=fakesink num-buffers=1",
+        ]))?;
+        cold.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let cold = median(cold);
+    println!(
+        "\n## Frame step and accurate seek, 1080p H.264, keyframe every 50 frames, paused (median of {runs})"
+    );
+    println!("reference gst-launch-1.0 playbin, cold, to the first frame: {cold:>7.1} ms");
+    for (what, v, target) in [
+        ("step forward one frame", fwd, 50.0),
+        ("step back one frame (accurate seek)", back, 300.0),
+        ("accurate seek mid-GOP", seek, 300.0),
+    ] {
+        let m = median(v);
+        println!(
+            "{what:<38} {m:>7.1} ms   ratio {:.2}   (target {target:.0} ms)",
+            m / cold
+        );
+    }
+    Ok(())
+}
+
+/// Resident memory of the playout process across `switches` exhibit switches (Load + Present of the
+/// next demo file, round robin), against its size after the first ten.
+async fn rss_bench(
+    media: &[(courtdeck_playout::fixtures::DemoFile, PathBuf)],
+    switches: usize,
+) -> Result<()> {
+    let rss = |pid: u32| -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kb = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .context("VmRSS")?;
+        Ok(kb * 1024)
+    };
+    let client = PlayoutClient::start(playout_exe()?, headless(2)).await?;
+    let pid = client.pid().await.context("playout pid")?;
+    let mut rx = client.subscribe();
+    let mut baseline = 0;
+    let mut peak = 0;
+    for i in 0..switches {
+        let (demo, path) = &media[i % media.len()];
+        let kind = match demo.file.rsplit('.').next() {
+            Some("jpg" | "png") => "image",
+            Some("wav") => "audio",
+            _ => "video",
+        };
+        let exhibit = format!("X/{}", i + 1);
+        client
+            .request(Cmd::Load {
+                exhibit: exhibit.clone(),
+                title: demo.file.into(),
+                path: path.display().to_string(),
+                kind: kind.into(),
+                restriction: "open".into(),
+            })
+            .await?;
+        wait(&mut rx, |e| match e {
+            Event::Prerolled { exhibit: x, .. } if *x == exhibit => Some(()),
+            _ => None,
+        })
+        .await
+        .with_context(|| format!("switch {i}: {}", demo.file))?;
+        client
+            .request(Cmd::Present {
+                exhibit,
+                screens: vec!["out1".into(), "out2".into()],
+            })
+            .await?;
+        if i == 9 {
+            baseline = rss(pid)?;
+        }
+        if i >= 9 {
+            peak = peak.max(rss(pid)?);
+        }
+    }
+    let last = rss(pid)?;
+    client.shutdown().await;
+    println!(
+        "\n## Playout RSS across {switches} exhibit switches (demo media round robin, 2 headless screens)"
+    );
+    println!(
+        "after 10 switches {:.1} MB, after {switches} {:.1} MB (peak {:.1} MB): growth {:+.1}%   (target <= 10%)",
+        baseline as f64 / 1e6,
+        last as f64 / 1e6,
+        peak as f64 / 1e6,
+        (last as f64 / baseline.max(1) as f64 - 1.0) * 100.0
+    );
     Ok(())
 }
 
