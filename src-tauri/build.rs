@@ -26,4 +26,6 @@ const COMMANDS: &[&str] = &[
     "withdraw",
     "run_checks",
     "set_thumbnails",
+    "set_volume",
+    "set_mute",
 ];

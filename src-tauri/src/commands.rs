@@ -13,6 +13,17 @@ pub async fn today(deck: Deck<'_>) -> ApiResult<TodayDto> {
     deck.today().await
 }
 
+/// The exhibit sound level, 0.0 to 1.5.
+#[tauri::command]
+pub async fn set_volume(deck: Deck<'_>, volume: f64) -> ApiResult<()> {
+    deck.set_volume(volume).await
+}
+
+#[tauri::command]
+pub async fn set_mute(deck: Deck<'_>, mute: bool) -> ApiResult<()> {
+    deck.set_mute(mute).await
+}
+
 /// Confidence thumbnails of what each screen shows, while the hearing view is open.
 #[tauri::command]
 pub async fn set_thumbnails(deck: Deck<'_>, enabled: bool) -> ApiResult<()> {

@@ -57,6 +57,8 @@ fn main() -> std::process::ExitCode {
             commands::withdraw,
             commands::run_checks,
             commands::set_thumbnails,
+            commands::set_volume,
+            commands::set_mute,
         ])
         .setup(|app| {
             if let Some(win) = app.get_webview_window("main") {

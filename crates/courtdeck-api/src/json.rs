@@ -196,6 +196,11 @@ pub enum UiEvent {
         playing: bool,
         rate: f64,
     },
+    /// The on-air exhibit's sound level as it leaves for the speakers (dBFS, -120 = silence), ~10 Hz.
+    Level {
+        exhibit: String,
+        rms_db: f64,
+    },
     /// A poster frame was made for an exhibit (160x90 JPEG, base64).
     Poster {
         exhibit: String,

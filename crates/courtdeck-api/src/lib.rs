@@ -680,6 +680,25 @@ impl Courtdeck {
         })
     }
 
+    /// The exhibit sound level in the room, 0.0 to 1.5 (1.0 as recorded).
+    pub async fn set_volume(&self, volume: f64) -> ApiResult<()> {
+        self.playout()?
+            .request(Command::SetVolume { volume })
+            .await?;
+        self.audit("volume_set", serde_json::json!({ "volume": volume }));
+        Ok(())
+    }
+
+    /// Silences or restores the exhibit sound (pictures go on).
+    pub async fn set_mute(&self, mute: bool) -> ApiResult<()> {
+        self.playout()?.request(Command::SetMute { mute }).await?;
+        self.audit(
+            if mute { "sound_muted" } else { "sound_unmuted" },
+            serde_json::json!({}),
+        );
+        Ok(())
+    }
+
     /// Confidence thumbnails on or off (`UiEvent::Thumbnail`): the surface turns them on while it
     /// shows the screens' tiles, so playout spends nothing on them otherwise.
     pub async fn set_thumbnails(&self, enabled: bool) -> ApiResult<()> {
@@ -1347,6 +1366,10 @@ async fn forward_playout_events(
                 if deck.thumbnails.load(std::sync::atomic::Ordering::SeqCst) {
                     let _ = deck.set_thumbnails(true).await;
                 }
+            }
+            ClientEvent::Playout(Event::Level { exhibit, rms_db }) => {
+                drop(session);
+                let _ = deck.events.send(UiEvent::Level { exhibit, rms_db });
             }
             ClientEvent::Playout(Event::Thumbnail { exhibit, jpeg }) => {
                 drop(session);

@@ -150,6 +150,9 @@ pub struct Engine {
     audio_sink: String,
     /// Whether exhibits send confidence thumbnails (`Command::Thumbnails`).
     thumbnails: Arc<std::sync::atomic::AtomicBool>,
+    /// The room's exhibit sound level and the advocate's mute (`SetVolume`, `SetMute`).
+    volume: f64,
+    muted: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -172,6 +175,8 @@ impl Engine {
             on_air: None,
             next_seq: 1,
             thumbnails: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            volume: 1.0,
+            muted: false,
             audio_sink: std::env::var("COURTDECK_AUDIO_SINK")
                 .unwrap_or_else(|_| "autoaudiosink".into()),
         })
@@ -309,6 +314,22 @@ impl Engine {
                 Ok(())
             }
             Command::Stats => Ok(()),
+            Command::SetVolume { volume } => {
+                if !(0.0..=1.5).contains(&volume) {
+                    return Err(err(
+                        ErrorCode::InvalidState,
+                        "the volume must be between 0 and 150%",
+                    ));
+                }
+                self.volume = volume;
+                self.apply_visibility();
+                Ok(())
+            }
+            Command::SetMute { mute } => {
+                self.muted = mute;
+                self.apply_visibility();
+                Ok(())
+            }
             Command::Thumbnails { enabled } => {
                 self.thumbnails.store(enabled, Ordering::SeqCst);
                 Ok(())
@@ -991,7 +1012,8 @@ impl Engine {
                     .iter()
                     .any(|s| self.outputs.iter().any(|o| &o.spec.id == s && !o.blanked));
             if let Some(volume) = p.pipeline.by_name("volume") {
-                volume.set_property("mute", !visible);
+                volume.set_property("mute", !visible || self.muted);
+                volume.set_property("volume", self.volume);
             }
         }
         let Some(display) = &self.display else { return };
@@ -1191,6 +1213,33 @@ impl Engine {
                 (self.emit)(Event::Eos {
                     exhibit: p.exhibit.clone(),
                 });
+            }
+            MessageView::Element(e)
+                if e.src().is_some_and(|s| s.name() == "level")
+                    && self.on_air.as_deref() == Some(self.programs[idx].exhibit.as_str()) =>
+            {
+                // The meter after volume and mute: what the room hears.
+                let rms_db = e
+                    .structure()
+                    .and_then(|st| st.get::<gst::glib::ValueArray>("rms").ok())
+                    .map(|rms| {
+                        rms.iter()
+                            .filter_map(|v| v.get::<f64>().ok())
+                            .map(|db| {
+                                if db.is_finite() {
+                                    db.max(-120.0)
+                                } else {
+                                    -120.0
+                                }
+                            })
+                            .fold(-120.0, f64::max)
+                    });
+                if let Some(rms_db) = rms_db {
+                    (self.emit)(Event::Level {
+                        exhibit: self.programs[idx].exhibit.clone(),
+                        rms_db,
+                    });
+                }
             }
             MessageView::Element(e) if gstreamer_pbutils::MissingPluginMessage::is(e) => {
                 // A typical missing-plugin note precedes the error; remember it for the error text.

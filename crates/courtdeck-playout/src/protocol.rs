@@ -110,6 +110,15 @@ pub enum Command {
     BlankAll,
     /// Frames rendered per screen since Configure: a readback for tests and checks.
     Stats,
+    /// The courtroom's sound level for exhibits, 0.0 to 1.5 (1.0 as recorded). Applies to what is on air
+    /// and to every exhibit presented after.
+    SetVolume {
+        volume: f64,
+    },
+    /// Silences the exhibit sound (the picture goes on). Blanking every screen silences it too.
+    SetMute {
+        mute: bool,
+    },
     /// Confidence thumbnails: while enabled, each loaded exhibit sends a small JPEG of its current
     /// picture (`Event::Thumbnail`) about twice a second, and on every new paused frame. The app
     /// enables them only while the control surface shows them.
@@ -245,6 +254,12 @@ pub enum Event {
         duration_ms: Option<u64>,
         playing: bool,
         rate: f64,
+    },
+    /// The on-air exhibit's sound level as it leaves for the speakers (after volume and mute), about
+    /// ten times a second while it plays: the loudest channel's RMS in dBFS (-inf as -120).
+    Level {
+        exhibit: String,
+        rms_db: f64,
     },
     /// A confidence thumbnail of an exhibit's picture: 192x108 JPEG, base64.
     Thumbnail {

@@ -320,3 +320,74 @@ async fn posters_for_video_and_stills_none_for_audio_or_junk() {
     assert!(client.request(Command::Stats).await.is_ok());
     client.shutdown().await;
 }
+
+/// The 999 call plays with the level meter moving; mute and a zero volume silence what leaves for
+/// the speakers (the meter is after volume and mute), and unmuting brings it back.
+#[tokio::test(flavor = "multi_thread")]
+async fn volume_mute_and_the_level_meter() {
+    let (_dir, files) = media();
+    let call = files
+        .iter()
+        .find(|(f, _)| f.file.ends_with(".wav"))
+        .unwrap()
+        .1
+        .clone();
+    let client = start().await;
+    let mut rx = client.subscribe();
+    client
+        .request(load("JS/2", &call, "audio", "open"))
+        .await
+        .unwrap();
+    wait_for(&mut rx, |e| {
+        matches!(e, ClientEvent::Playout(Event::Prerolled { .. })).then_some(())
+    })
+    .await;
+    client
+        .request(Command::Present {
+            exhibit: "JS/2".into(),
+            screens: vec!["bench".into()],
+        })
+        .await
+        .unwrap();
+    client.request(Command::Play).await.unwrap();
+    let level = |rx: &mut tokio::sync::broadcast::Receiver<ClientEvent>, loud: bool| {
+        let mut rx = rx.resubscribe();
+        async move {
+            wait_for(&mut rx, |e| match e {
+                ClientEvent::Playout(Event::Level { rms_db, .. }) if (*rms_db > -60.0) == loud => {
+                    Some(*rms_db)
+                }
+                _ => None,
+            })
+            .await
+        }
+    };
+    let playing = level(&mut rx, true).await;
+    client
+        .request(Command::SetMute { mute: true })
+        .await
+        .unwrap();
+    let muted = level(&mut rx, false).await;
+    client
+        .request(Command::SetMute { mute: false })
+        .await
+        .unwrap();
+    let back = level(&mut rx, true).await;
+    client
+        .request(Command::SetVolume { volume: 0.0 })
+        .await
+        .unwrap();
+    let zero = level(&mut rx, false).await;
+    assert!(
+        client
+            .request(Command::SetVolume { volume: 3.0 })
+            .await
+            .is_err(),
+        "300% is refused"
+    );
+    println!(
+        "level playing {playing:.1} dB, muted {muted:.1} dB, unmuted {back:.1} dB, volume 0 {zero:.1} dB"
+    );
+    assert!(muted <= -100.0 && zero <= -100.0);
+    client.shutdown().await;
+}

@@ -29,6 +29,8 @@ export const api = {
   blankAll: () => call<Stage>("blank_all"),
   withdraw: () => call<Stage>("withdraw"),
   setThumbnails: (enabled: boolean) => call<null>("set_thumbnails", { enabled }),
+  setVolume: (volume: number) => call<null>("set_volume", { volume }),
+  setMute: (mute: boolean) => call<null>("set_mute", { mute }),
   runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFetchProgress, asApiError, caseProgress, failedChecks, mergeChecks, defaultTargets, formatTime, headline, nextRate, screenStatus, toggleTarget } from "./logic";
+import { addFetchProgress, asApiError, caseProgress, failedChecks, levelPercent, mergeChecks, defaultTargets, formatTime, headline, nextRate, screenStatus, toggleTarget } from "./logic";
 import type { CheckReport, Exhibit, Stage } from "./types";
 import type { FetchState } from "./logic";
 
@@ -107,5 +107,15 @@ describe("setup checks", () => {
     expect(merged.overall).toBe("pass");
     expect(mergeChecks(first, report([["clock", "fail"]])).overall).toBe("fail");
     expect(failedChecks(null)).toEqual([]);
+  });
+});
+
+describe("level meter", () => {
+  it("maps dBFS to a fill from -60 to 0", () => {
+    expect(levelPercent(-120)).toBe(0);
+    expect(levelPercent(-60)).toBe(0);
+    expect(levelPercent(-30)).toBe(50);
+    expect(levelPercent(0)).toBe(100);
+    expect(levelPercent(6)).toBe(100);
   });
 });

@@ -125,3 +125,8 @@ export function mergeChecks(previous: CheckReport | null, rerun: CheckReport): C
 export function failedChecks(report: CheckReport | null): string[] {
   return report ? report.checks.filter((c) => c.status !== "pass").map((c) => c.id) : [];
 }
+
+/** A meter's fill for an RMS level in dBFS: -60 dB and below empty, 0 dB full. */
+export function levelPercent(rmsDb: number): number {
+  return Math.max(0, Math.min(100, ((rmsDb + 60) / 60) * 100));
+}

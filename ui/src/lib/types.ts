@@ -116,6 +116,7 @@ export type UiEvent =
   | { type: "notice"; error: ApiError; exhibit: string | null }
   | { type: "fetch_progress"; case_id: string; exhibit: string; done: number; total: number }
   | { type: "thumbnail"; exhibit: string; jpeg: string }
+  | { type: "level"; exhibit: string; rms_db: number }
   | { type: "poster"; exhibit: string; sha256: string; jpeg: string };
 
 /** Mirrors courtdeck-api::json::CheckReportDto. */
