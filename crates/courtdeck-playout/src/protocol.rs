@@ -119,9 +119,10 @@ pub enum Command {
     SetMute {
         mute: bool,
     },
-    /// Confidence thumbnails: while enabled, each loaded exhibit sends a small JPEG of its current
-    /// picture (`Event::Thumbnail`) about twice a second, and on every new paused frame. The app
-    /// enables them only while the control surface shows them.
+    /// Confidence thumbnails: while enabled, each playing exhibit sends a small JPEG of its current
+    /// picture (`Event::Thumbnail`) about twice a second. (A paused frame or a still sends none yet:
+    /// the surface shows the exhibit's poster for those.) The app enables them only while the
+    /// control surface shows them.
     Thumbnails {
         enabled: bool,
     },
