@@ -108,7 +108,22 @@ impl Xvfb {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        set_monitors(&xvfb.display, monitors)?;
+        // Seen once: a BadValue from SetMonitor right after start. Give the server a moment and retry.
+        let mut attempt = 0;
+        loop {
+            match set_monitors(&xvfb.display, monitors) {
+                Ok(()) => break,
+                Err(e) if attempt < 5 => {
+                    attempt += 1;
+                    eprintln!(
+                        "setting monitors on {} failed ({e:#}); retrying",
+                        xvfb.display
+                    );
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                Err(e) => return Err(e),
+            }
+        }
         Ok(xvfb)
     }
 
