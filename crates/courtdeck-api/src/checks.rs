@@ -9,7 +9,10 @@ use std::time::Instant;
 use courtdeck_core::ErrorCode;
 use courtdeck_playout::protocol::{CardReport, Command, DiscoverReport, Inventory};
 
-use crate::json::{CheckDto, CheckReportDto, CheckStatus};
+use courtdeck_audit::html_escape;
+use courtdeck_core::Exhibit;
+
+use crate::json::{CheckDto, CheckReportDto, CheckStatus, TodayDto};
 use crate::{ApiError, ApiResult, Courtdeck, internal};
 
 /// Clock skew against the store that is worth a warning, and that fails the check.
@@ -50,8 +53,32 @@ impl Courtdeck {
             checks: Vec::new(),
         };
         self.check_screens(&mut run).await;
-        self.check_store(&mut run).await;
-        self.check_exhibits(&mut run).await?;
+        // Today's list and its exhibits are read once, for every check that needs them.
+        let wants_exhibits = run.only.as_ref().is_none_or(|o| {
+            o.iter()
+                .any(|x| x == "exhibits" || x.starts_with("exhibit:"))
+        });
+        let wants_list = wants_exhibits
+            || ["store", "credential", "clock", "disk"]
+                .iter()
+                .any(|id| run.wants(id));
+        let list = if wants_list {
+            Some(self.today().await)
+        } else {
+            None
+        };
+        let exhibits = match &list {
+            Some(Ok(l)) if wants_exhibits || run.wants("disk") => {
+                Some(self.todays_exhibits(l).await?)
+            }
+            _ => None,
+        };
+        self.check_store(&mut run, list.as_ref(), exhibits.as_deref())
+            .await;
+        if wants_exhibits {
+            self.check_exhibits(&mut run, list.as_ref(), exhibits.as_deref())
+                .await?;
+        }
         self.check_plugins(&mut run).await;
 
         let overall = run
@@ -223,16 +250,13 @@ impl Courtdeck {
         }
     }
 
-    async fn check_store(&self, run: &mut Run) {
+    async fn check_store(
+        &self,
+        run: &mut Run,
+        list: Option<&ApiResult<TodayDto>>,
+        exhibits: Option<&[(String, Exhibit)]>,
+    ) {
         let t0 = Instant::now();
-        let list = if ["store", "credential", "clock", "disk"]
-            .iter()
-            .any(|id| run.wants(id))
-        {
-            Some(self.today().await)
-        } else {
-            None
-        };
         if run.wants("store") {
             let (status, detail) = match &list {
                 Some(Ok(l)) if l.store.online => (
@@ -263,7 +287,6 @@ impl Courtdeck {
         if run.wants("credential") {
             let t0 = Instant::now();
             let refused = list
-                .as_ref()
                 .and_then(|l| l.as_ref().ok())
                 .and_then(|l| l.store.problem.as_ref())
                 .is_some_and(|p| p.code == ErrorCode::NotAuthorised);
@@ -327,23 +350,31 @@ impl Courtdeck {
         }
         if run.wants("disk") {
             let t0 = Instant::now();
-            let (status, detail) = self.disk_verdict().await;
+            let needed = match (list, exhibits) {
+                (Some(Err(e)), _) => Err(e.message.clone()),
+                (_, Some(x)) => Ok(x),
+                _ => Err("it was not read".to_owned()),
+            };
+            let (status, detail) = self.disk_verdict(needed).await;
             run.add("disk", title_of("disk"), status, detail, t0);
         }
     }
 
     /// Free space in the cache against what today's list still has to download.
-    async fn disk_verdict(&self) -> (CheckStatus, String) {
-        let missing: u64 = match self.todays_exhibits().await {
+    async fn disk_verdict(
+        &self,
+        exhibits: Result<&[(String, Exhibit)], String>,
+    ) -> (CheckStatus, String) {
+        let missing: u64 = match exhibits {
             Ok(all) => all
                 .iter()
                 .filter(|(_, e)| self.cache.verified_path(e).is_none())
                 .map(|(_, e)| e.size)
                 .sum(),
-            Err(e) => {
+            Err(message) => {
                 return (
                     CheckStatus::Warn,
-                    format!("today's list is not available: {}", e.message),
+                    format!("today's list is not available: {message}"),
                 );
             }
         };
@@ -391,8 +422,8 @@ impl Courtdeck {
     /// Every exhibit of today's list, with its case.
     pub(crate) async fn todays_exhibits(
         &self,
-    ) -> ApiResult<Vec<(String, courtdeck_core::Exhibit)>> {
-        let list = self.today().await?;
+        list: &TodayDto,
+    ) -> ApiResult<Vec<(String, Exhibit)>> {
         let mut out = Vec::new();
         for h in &list.hearings {
             let case = crate::parse_case(&h.case_id)?;
@@ -409,27 +440,26 @@ impl Courtdeck {
         Ok(out)
     }
 
-    async fn check_exhibits(&self, run: &mut Run) -> ApiResult<()> {
-        let wants_any = run.only.as_ref().is_none_or(|o| {
-            o.iter()
-                .any(|x| x == "exhibits" || x.starts_with("exhibit:"))
-        });
-        if !wants_any {
-            return Ok(());
-        }
+    async fn check_exhibits(
+        &self,
+        run: &mut Run,
+        list: Option<&ApiResult<TodayDto>>,
+        exhibits: Option<&[(String, Exhibit)]>,
+    ) -> ApiResult<()> {
         let t0 = Instant::now();
-        let list = match self.today().await {
-            Ok(l) => l,
-            Err(e) => {
+        let list = match list {
+            Some(Ok(l)) => l,
+            Some(Err(e)) => {
                 run.add(
                     "exhibits",
                     title_of("exhibits"),
                     CheckStatus::Fail,
-                    e.message,
+                    e.message.clone(),
                     t0,
                 );
                 return Ok(());
             }
+            None => return Ok(()),
         };
         for h in &list.hearings {
             if let Some(problem) = &h.problem {
@@ -445,7 +475,7 @@ impl Courtdeck {
                 }
             }
         }
-        for (case, e) in self.todays_exhibits().await? {
+        for (case, e) in exhibits.unwrap_or_default().iter().cloned() {
             let id = format!("exhibit:{case}:{}", e.reference);
             if !run.wants(&id) {
                 continue;
@@ -626,13 +656,6 @@ fn describe(r: &DiscoverReport) -> String {
         parts.push(format!("{}:{:02}", ms / 60_000, ms / 1000 % 60));
     }
     parts.join(", ")
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The report as a self-contained page (no scripts, no remote content).

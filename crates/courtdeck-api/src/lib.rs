@@ -608,7 +608,8 @@ impl Courtdeck {
     /// and announces each as `UiEvent::Poster`.
     pub async fn make_posters(&self) {
         use base64::Engine as _;
-        let Ok(exhibits) = self.todays_exhibits().await else {
+        let Ok(list) = self.today().await else { return };
+        let Ok(exhibits) = self.todays_exhibits(&list).await else {
             return;
         };
         let Ok(playout) = self.playout() else { return };

@@ -137,7 +137,8 @@ pub fn to_csv(e: &CaseExport) -> String {
     out
 }
 
-fn html_escape(s: &str) -> String {
+/// Text for HTML element content and attribute values: `& < > " '` escaped.
+pub fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

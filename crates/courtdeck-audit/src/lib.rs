@@ -9,7 +9,7 @@
 
 mod export;
 
-pub use export::{CaseExport, Row, export, to_csv, to_html};
+pub use export::{CaseExport, Row, export, html_escape, to_csv, to_html};
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
