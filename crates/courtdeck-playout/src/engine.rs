@@ -489,17 +489,8 @@ impl Engine {
             };
             match msg.view() {
                 gst::MessageView::Element(e) => {
-                    if let Some(st) = e.structure()
-                        && st.name() == "level"
-                        && let Ok(rms) = st.get::<gst::glib::ValueArray>("rms")
-                    {
-                        for v in rms.iter() {
-                            if let Ok(db) = v.get::<f64>()
-                                && db.is_finite()
-                            {
-                                rms_db = Some(rms_db.map_or(db, |m: f64| m.max(db)));
-                            }
-                        }
+                    if let Some(db) = loudest_rms(e) {
+                        rms_db = Some(rms_db.map_or(db, |m: f64| m.max(db)));
                     }
                 }
                 gst::MessageView::Error(e) => {
@@ -1120,6 +1111,16 @@ impl Engine {
         Ok(&mut self.programs[i])
     }
 
+    /// Tells the court an exhibit cannot be shown (`media_corrupt`) and tears it down.
+    fn give_up(&mut self, exhibit: &str, message: String) {
+        (self.emit)(Event::Error {
+            exhibit: Some(exhibit.to_owned()),
+            screen: None,
+            error: err(ErrorCode::MediaCorrupt, message),
+        });
+        self.remove_program(exhibit);
+    }
+
     fn remove_program(&mut self, exhibit: &str) {
         if let Some(i) = self.programs.iter().position(|p| p.exhibit == exhibit) {
             let p = self.programs.remove(i);
@@ -1166,17 +1167,10 @@ impl Engine {
                         if self.retry(&exhibit) {
                             return;
                         }
-                        (self.emit)(Event::Error {
-                            exhibit: Some(exhibit.clone()),
-                            screen: None,
-                            error: err(
-                                ErrorCode::MediaCorrupt,
-                                format!(
-                                    "Exhibit {exhibit} has no picture that this kiosk can decode. The file may be damaged. Other exhibits still play."
-                                ),
-                            ),
-                        });
-                        self.remove_program(&exhibit);
+                        let message = format!(
+                            "Exhibit {exhibit} has no picture that this kiosk can decode. The file may be damaged. Other exhibits still play."
+                        );
+                        self.give_up(&exhibit, message);
                         return;
                     }
                     (self.emit)(Event::Prerolled {
@@ -1214,32 +1208,16 @@ impl Engine {
                     exhibit: p.exhibit.clone(),
                 });
             }
+            // The meter after volume and mute: what the room hears. Silence is -inf: -120.
             MessageView::Element(e)
                 if e.src().is_some_and(|s| s.name() == "level")
+                    && e.structure().is_some_and(|st| st.has_field("rms"))
                     && self.on_air.as_deref() == Some(self.programs[idx].exhibit.as_str()) =>
             {
-                // The meter after volume and mute: what the room hears.
-                let rms_db = e
-                    .structure()
-                    .and_then(|st| st.get::<gst::glib::ValueArray>("rms").ok())
-                    .map(|rms| {
-                        rms.iter()
-                            .filter_map(|v| v.get::<f64>().ok())
-                            .map(|db| {
-                                if db.is_finite() {
-                                    db.max(-120.0)
-                                } else {
-                                    -120.0
-                                }
-                            })
-                            .fold(-120.0, f64::max)
-                    });
-                if let Some(rms_db) = rms_db {
-                    (self.emit)(Event::Level {
-                        exhibit: self.programs[idx].exhibit.clone(),
-                        rms_db,
-                    });
-                }
+                (self.emit)(Event::Level {
+                    exhibit: self.programs[idx].exhibit.clone(),
+                    rms_db: loudest_rms(e).unwrap_or(-120.0).max(-120.0),
+                });
             }
             MessageView::Element(e) if gstreamer_pbutils::MissingPluginMessage::is(e) => {
                 // A typical missing-plugin note precedes the error; remember it for the error text.
@@ -1336,18 +1314,11 @@ impl Engine {
             .collect();
         for exhibit in stalled {
             tracing::warn!(exhibit, "no first frame within {PREROLL_TIMEOUT:?}");
-            (self.emit)(Event::Error {
-                exhibit: Some(exhibit.clone()),
-                screen: None,
-                error: err(
-                    ErrorCode::MediaCorrupt,
-                    format!(
-                        "Exhibit {exhibit} did not start within {} seconds. The file may be damaged or incomplete. Other exhibits still play.",
-                        PREROLL_TIMEOUT.as_secs()
-                    ),
-                ),
-            });
-            self.remove_program(&exhibit);
+            let message = format!(
+                "Exhibit {exhibit} did not start within {} seconds. The file may be damaged or incomplete. Other exhibits still play.",
+                PREROLL_TIMEOUT.as_secs()
+            );
+            self.give_up(&exhibit, message);
         }
         let Ok(p) = self.on_air_program() else { return };
         if !p.prerolled || p.kind == ExhibitKind::Image {
@@ -1590,6 +1561,20 @@ fn video_fanout(
         e.sync_state_with_parent()?;
     }
     Ok(convert)
+}
+
+/// The loudest channel's RMS (dBFS) in a `level` element message; `None` when it is not one, or
+/// every channel is silent (-inf).
+fn loudest_rms(message: &gst::message::Element) -> Option<f64> {
+    let st = message.structure()?;
+    if st.name() != "level" {
+        return None;
+    }
+    let rms = st.get::<gst::glib::ValueArray>("rms").ok()?;
+    rms.iter()
+        .filter_map(|v| v.get::<f64>().ok())
+        .filter(|db| db.is_finite())
+        .reduce(f64::max)
 }
 
 /// Hands memory freed by a torn-down pipeline back to the system. Decoders allocate large frame
