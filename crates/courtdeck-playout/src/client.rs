@@ -2,7 +2,7 @@
 //!
 //! Requests get exactly one reply or a clear error (`playout_restarting`, `playout_unavailable`). When the
 //! process dies the supervisor says so at once (`ClientEvent::Restarting`), starts a new one, configures
-//! the same outputs (their windows come back black) and says `ClientEvent::Restarted`. Nothing that was
+//! the same outputs (their windows come back on the standby slate) and says `ClientEvent::Restarted`. Nothing that was
 //! on screen resumes by itself: the advocate presents again.
 
 use std::collections::HashMap;
@@ -52,7 +52,7 @@ impl From<WireError> for ClientError {
 #[derive(Debug, Clone)]
 pub enum ClientEvent {
     Playout(Event),
-    /// The process died; a new one is starting. Everything is idle and black.
+    /// The process died; a new one is starting. Everything is idle; the screens come back on the standby slate.
     Restarting {
         reason: String,
     },
@@ -147,7 +147,7 @@ impl PlayoutClient {
             }),
         };
         let child = client.spawn_child().await?;
-        client.configure_current().await?;
+        client.configure_current(false).await?;
         client.inner.ready.store(true, Ordering::SeqCst);
         tokio::spawn(client.clone().supervise(child));
         Ok(client)
@@ -214,7 +214,7 @@ impl PlayoutClient {
                 }
                 Err(ClientError::new(
                     ErrorCode::PlayoutRestarting,
-                    "The playout engine stopped answering and is being restarted. The screens are black; present the exhibit again in a moment.",
+                    "The playout engine stopped answering and is being restarted. Nothing is on the screens; present the exhibit again in a moment.",
                 ))
             }
         }
@@ -222,12 +222,15 @@ impl PlayoutClient {
 
     pub async fn configure(&self, outputs: Vec<OutputSpec>) -> Result<(), ClientError> {
         *self.inner.outputs.lock().expect("outputs") = outputs;
-        self.configure_current().await
+        self.configure_current(false).await
     }
 
-    async fn configure_current(&self) -> Result<(), ClientError> {
+    /// Configures the remembered outputs; `standby` after a restart puts the standby slate up.
+    async fn configure_current(&self, standby: bool) -> Result<(), ClientError> {
         let outputs = self.inner.outputs.lock().expect("outputs").clone();
-        self.send(Command::Configure { outputs }).await.map(|_| ())
+        self.send(Command::Configure { outputs, standby })
+            .await
+            .map(|_| ())
     }
 
     pub async fn shutdown(&self) {
@@ -344,7 +347,7 @@ impl PlayoutClient {
                     }
                 }
             };
-            if let Err(e) = self.configure_current().await {
+            if let Err(e) = self.configure_current(true).await {
                 tracing::error!("re-configuring outputs after a restart failed: {e}");
             }
             self.inner.ready.store(true, Ordering::SeqCst);
@@ -357,6 +360,6 @@ impl PlayoutClient {
 fn restarting() -> ClientError {
     ClientError::new(
         ErrorCode::PlayoutRestarting,
-        "The playout engine is restarting. The screens are black; present the exhibit again in a moment.",
+        "The playout engine is restarting. Nothing is on the screens; present the exhibit again in a moment.",
     )
 }

@@ -1,13 +1,16 @@
 //! The playout engine: owns the outputs and one GStreamer pipeline per loaded exhibit.
 //!
 //! ```text
-//!                                                      one per output size          one per screen
-//!                                              ┌▶ queue ▶ videoconvert ▶ videoscale ▶ caps WxH ▶ tee ─┬▶ queue ▶ sink (BENCH)
-//! uridecodebin3 ─video▶ videoconvert ▶ videoflip(auto) ▶ [imagefreeze] ▶ tee ─┤                      └▶ queue ▶ sink (WITNESS)
-//!   (file:// from the verified cache)          ├▶ … the next output size …
-//!                                              └▶ queue(leaky) ▶ videorate ≤2 fps ▶ 192x108 ▶ jpegenc ▶ appsink (thumbnails)
+//!                                                                   one per output size                          one per screen
+//!                                                              ┌▶ queue ▶ videoconvert ▶ videoscale ▶ caps WxH ▶ tee ─┬▶ queue ▶ sink (BENCH)
+//! uridecodebin3 ─video▶ videoconvert ▶ videoflip(auto)         │                                                      └▶ queue ▶ sink (WITNESS)
+//!   (file:// from        ▶ [imagefreeze] ▶ videocrop(zoom) ▶ tee ┼▶ … the next output size …
+//!    the verified cache)                                       └▶ queue(leaky) ▶ ≤2 fps probe ▶ 192x108 ▶ jpegenc ▶ appsink (thumbnails)
 //!               └audio▶ audioconvert ▶ audioresample ▶ scaletempo ▶ volume ▶ level ▶ audio sink
 //! audio-only exhibits: videotestsrc (black) ▶ textoverlay(title) ▶ timeoverlay ▶ tee …   (the slate)
+//!
+//! With no exhibit drawn on it a screen shows its window's background: black, or a slate (standby
+//! after an engine restart, "exhibit unavailable" after an on-air failure) painted once as a pixmap.
 //! ```
 //!
 //! One decode per exhibit fans out to every screen allowed to show it (the restriction rule is checked
@@ -89,8 +92,44 @@ struct Output {
     /// The output window and its size; `None` for headless outputs or a missing monitor.
     window: Option<(u32, u16, u16)>,
     blanked: bool,
+    /// What the screen shows when no exhibit is drawn on it: black (`None`) or a slate.
+    slate: Option<Slate>,
     frames: Arc<AtomicU64>,
 }
+
+/// The neutral pictures a screen shows instead of black. Neither names an exhibit: a restricted
+/// exhibit's reference must not reach the public gallery even in an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slate {
+    /// After the playout engine restarted: nothing is shown until an advocate presents again.
+    Standby,
+    /// The exhibit on this screen failed while on air (damaged file, lost decoder).
+    Unavailable,
+}
+
+impl Slate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Slate::Standby => "standby",
+            Slate::Unavailable => "unavailable",
+        }
+    }
+
+    /// Background colour (ARGB) and the text, given the screen's label.
+    fn look(self, label: &str) -> (u32, String) {
+        match self {
+            Slate::Standby => (SLATE_STANDBY_ARGB, format!("{label}\nNo exhibit on screen")),
+            Slate::Unavailable => (
+                SLATE_UNAVAILABLE_ARGB,
+                "Exhibit unavailable\nThe advocate has been told why".to_owned(),
+            ),
+        }
+    }
+}
+
+/// The slates' background colours; tests read them back from the screens.
+pub const SLATE_STANDBY_ARGB: u32 = 0xff1c2733;
+pub const SLATE_UNAVAILABLE_ARGB: u32 = 0xff3a2a1c;
 
 /// Per screen of one program.
 struct Branch {
@@ -118,6 +157,7 @@ struct Program {
     video_linked: Arc<std::sync::atomic::AtomicBool>,
     rate: f64,
     playing: bool,
+    thumbs: Thumbs,
     /// The out point of the clip being played, kept across speed changes and steps.
     clip_end: Option<gst::ClockTime>,
     /// Every child window made for this program (also those whose sink never got built).
@@ -225,7 +265,13 @@ impl Engine {
 
     fn command(&mut self, command: Command) -> Result<(), WireError> {
         match command {
-            Command::Configure { outputs } => self.configure(outputs),
+            Command::Configure { outputs, standby } => {
+                self.configure(outputs)?;
+                if standby {
+                    self.set_slates(|_| Some(Slate::Standby));
+                }
+                Ok(())
+            }
             Command::Load {
                 exhibit,
                 title,
@@ -240,6 +286,7 @@ impl Engine {
                     .take()
                     .ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
                 self.remove_program(&on);
+                self.set_slates(|_| None);
                 Ok(())
             }
             Command::Unload { exhibit } => {
@@ -262,6 +309,12 @@ impl Engine {
                 seek(p, p.rate, millis(position_ms))
             }
             Command::Step { frames } => self.step(frames),
+            Command::Zoom {
+                x,
+                y,
+                width,
+                height,
+            } => self.zoom(x, y, width, height),
             Command::SetRate { rate } => {
                 if !(0.25..=2.0).contains(&rate) {
                     return Err(err(
@@ -303,6 +356,9 @@ impl Engine {
                         )
                     })?;
                 self.outputs[i].blanked = blank;
+                if blank {
+                    self.set_slates(|o| if o.spec.id == screen { None } else { o.slate });
+                }
                 self.apply_visibility();
                 Ok(())
             }
@@ -310,6 +366,7 @@ impl Engine {
                 for o in &mut self.outputs {
                     o.blanked = true;
                 }
+                self.set_slates(|_| None);
                 self.apply_visibility();
                 Ok(())
             }
@@ -332,6 +389,17 @@ impl Engine {
             }
             Command::Thumbnails { enabled } => {
                 self.thumbnails.store(enabled, Ordering::SeqCst);
+                // A paused exhibit makes no new frames: send the surface the one it is showing.
+                if enabled
+                    && let Ok(p) = self.on_air_program()
+                    && !p.playing
+                    && let Some(jpeg) = p.thumbs.last.lock().expect("last thumbnail").clone()
+                {
+                    (self.emit)(Event::Thumbnail {
+                        exhibit: p.exhibit.clone(),
+                        jpeg,
+                    });
+                }
                 Ok(())
             }
             Command::TestCard { .. }
@@ -613,6 +681,7 @@ impl Engine {
                 role,
                 window,
                 blanked: false,
+                slate: None,
                 frames: Arc::new(AtomicU64::new(0)),
             });
         }
@@ -743,6 +812,8 @@ impl Engine {
         let thumbs = Thumbs {
             exhibit: exhibit.clone(),
             enabled: self.thumbnails.clone(),
+            playing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            last: Arc::new(Mutex::new(None)),
             emit: self.emit.clone(),
         };
         let build = || -> Result<(), anyhow::Error> {
@@ -865,6 +936,7 @@ impl Engine {
             video_linked,
             rate: 1.0,
             playing: false,
+            thumbs,
             clip_end: None,
             windows: targets
                 .iter()
@@ -976,6 +1048,8 @@ impl Engine {
             p.route = screens;
         }
         self.on_air = Some(exhibit.to_owned());
+        // Whatever a slate said before is stale now: screens not in this route go black.
+        self.set_slates(|_| None);
         self.apply_visibility();
         // A prerolled exhibit is on screen as soon as its windows are mapped and exposed.
         let p = &self.programs[idx];
@@ -1052,6 +1126,7 @@ impl Engine {
             )
         })?;
         p.playing = playing;
+        p.thumbs.playing.store(playing, Ordering::Relaxed);
         Ok(())
     }
 
@@ -1090,6 +1165,61 @@ impl Engine {
         }
     }
 
+    /// Shows the region (`x`, `y`, `width`, `height`, fractions of the picture) of the on-air exhibit:
+    /// `videocrop` after the decoder (and after `imagefreeze` for a still), so every screen and the
+    /// thumbnail show the same region, each scaled to fit without distortion. Paused, a flushing seek
+    /// to where it stands pushes the frame through again.
+    fn zoom(&mut self, x: f64, y: f64, width: f64, height: f64) -> Result<(), WireError> {
+        const SMALLEST: f64 = 0.05; // 20x
+        let valid = [x, y, width, height].iter().all(|v| v.is_finite())
+            && (SMALLEST..=1.0).contains(&width)
+            && (SMALLEST..=1.0).contains(&height)
+            && x >= 0.0
+            && y >= 0.0
+            && x + width <= 1.0 + 1e-9
+            && y + height <= 1.0 + 1e-9;
+        if !valid {
+            return Err(err(
+                ErrorCode::InvalidState,
+                "the zoom region must lie inside the picture and be at least 5% of it",
+            ));
+        }
+        let p = self.on_air_program()?;
+        let no_picture = || {
+            err(
+                ErrorCode::InvalidState,
+                format!("exhibit {} has no picture to zoom into", p.exhibit),
+            )
+        };
+        if p.kind == ExhibitKind::Audio {
+            return Err(no_picture());
+        }
+        let crop = p.pipeline.by_name("zoom").ok_or_else(no_picture)?;
+        let info = crop
+            .static_pad("sink")
+            .and_then(|pad| pad.current_caps())
+            .and_then(|caps| gstreamer_video::VideoInfo::from_caps(&caps).ok())
+            .ok_or_else(no_picture)?;
+        let (w, h) = (info.width() as f64, info.height() as f64);
+        let left = (x * w).round() as i32;
+        let top = (y * h).round() as i32;
+        let right = (w - ((x + width) * w).round()).max(0.0) as i32;
+        let bottom = (h - ((y + height) * h).round()).max(0.0) as i32;
+        crop.set_property("left", left);
+        crop.set_property("right", right);
+        crop.set_property("top", top);
+        crop.set_property("bottom", bottom);
+        tracing::info!(exhibit = p.exhibit, left, right, top, bottom, "zoom");
+        if !p.playing {
+            let pos = p
+                .pipeline
+                .query_position::<gst::ClockTime>()
+                .unwrap_or(gst::ClockTime::ZERO);
+            seek(p, p.rate, pos)?;
+        }
+        Ok(())
+    }
+
     fn on_air_index(&self) -> Result<usize, WireError> {
         let on = self
             .on_air
@@ -1111,14 +1241,57 @@ impl Engine {
         Ok(&mut self.programs[i])
     }
 
-    /// Tells the court an exhibit cannot be shown (`media_corrupt`) and tears it down.
-    fn give_up(&mut self, exhibit: &str, message: String) {
+    /// Tells the court an exhibit cannot be shown and tears it down. If it was on air, the screens
+    /// that showed it put up the "exhibit unavailable" slate rather than going black unexplained.
+    fn give_up(&mut self, exhibit: &str, code: ErrorCode, message: String) {
         (self.emit)(Event::Error {
             exhibit: Some(exhibit.to_owned()),
             screen: None,
-            error: err(ErrorCode::MediaCorrupt, message),
+            error: err(code, message),
         });
+        let route = self
+            .programs
+            .iter()
+            .find(|p| p.exhibit == exhibit && self.on_air.as_deref() == Some(exhibit))
+            .map(|p| p.route.clone())
+            .unwrap_or_default();
         self.remove_program(exhibit);
+        if !route.is_empty() {
+            self.set_slates(|o| {
+                if route.contains(&o.spec.id) && !o.blanked {
+                    Some(Slate::Unavailable)
+                } else {
+                    o.slate
+                }
+            });
+        }
+    }
+
+    /// Puts up (or takes down) slates: `choose` gives each screen's new slate.
+    fn set_slates(&mut self, choose: impl Fn(&Output) -> Option<Slate>) {
+        for o in &mut self.outputs {
+            let slate = choose(o);
+            if slate == o.slate {
+                continue;
+            }
+            o.slate = slate;
+            let (Some(display), Some((win, w, h))) = (&self.display, o.window) else {
+                continue; // headless: the state is all there is
+            };
+            let image = match slate {
+                Some(s) => match render_slate(s, &o.spec.label, w, h) {
+                    Ok(img) => Some(img),
+                    Err(e) => {
+                        tracing::warn!(screen = %o.spec.id, "cannot draw the slate: {e:#}");
+                        None
+                    }
+                },
+                None => None,
+            };
+            if let Err(e) = display.set_background(win, image.as_deref().map(|i| (i, w, h))) {
+                tracing::warn!(screen = %o.spec.id, "cannot change the screen's background: {e:#}");
+            }
+        }
     }
 
     fn remove_program(&mut self, exhibit: &str) {
@@ -1170,7 +1343,7 @@ impl Engine {
                         let message = format!(
                             "Exhibit {exhibit} has no picture that this kiosk can decode. The file may be damaged. Other exhibits still play."
                         );
-                        self.give_up(&exhibit, message);
+                        self.give_up(&exhibit, ErrorCode::MediaCorrupt, message);
                         return;
                     }
                     (self.emit)(Event::Prerolled {
@@ -1203,6 +1376,7 @@ impl Engine {
             MessageView::Eos(_) => {
                 let p = &mut self.programs[idx];
                 p.playing = false;
+                p.thumbs.playing.store(false, Ordering::Relaxed);
                 let _ = p.pipeline.set_state(gst::State::Paused);
                 (self.emit)(Event::Eos {
                     exhibit: p.exhibit.clone(),
@@ -1225,20 +1399,11 @@ impl Engine {
                     let detail = gstreamer_pbutils::MissingPluginMessage::parse(e)
                         .map(|m| m.description().to_string())
                         .unwrap_or_else(|_| s.to_string());
-                    let p = &self.programs[idx];
-                    (self.emit)(Event::Error {
-                        exhibit: Some(p.exhibit.clone()),
-                        screen: None,
-                        error: err(
-                            ErrorCode::DecoderMissing,
-                            format!(
-                                "Exhibit {} cannot play here: this kiosk has no {detail}. Ask the clerk to install it or to obtain the exhibit in another format.",
-                                p.exhibit
-                            ),
-                        ),
-                    });
-                    let e = p.exhibit.clone();
-                    self.remove_program(&e);
+                    let exhibit = self.programs[idx].exhibit.clone();
+                    let message = format!(
+                        "Exhibit {exhibit} cannot play here: this kiosk has no {detail}. Ask the clerk to install it or to obtain the exhibit in another format."
+                    );
+                    self.give_up(&exhibit, ErrorCode::DecoderMissing, message);
                 }
             }
             MessageView::Error(e) => {
@@ -1271,16 +1436,13 @@ impl Engine {
                 };
                 let src = e.src().map(|s| s.name().to_string()).unwrap_or_default();
                 tracing::warn!(exhibit = p.exhibit, %src, error = %gerr, debug = ?e.debug(), "playback error");
-                (self.emit)(Event::Error {
-                    exhibit: Some(p.exhibit.clone()),
-                    screen: None,
-                    error: err(
-                        code,
-                        format!("Exhibit {} cannot play: {gerr}. {advice}", p.exhibit),
-                    ),
-                });
-                let e = p.exhibit.clone();
-                self.remove_program(&e);
+                let exhibit = p.exhibit.clone();
+                let reason = gerr.to_string();
+                let message = format!(
+                    "Exhibit {exhibit} cannot play: {}. {advice}",
+                    reason.trim_end_matches('.')
+                );
+                self.give_up(&exhibit, code, message);
             }
             _ => {}
         }
@@ -1318,7 +1480,7 @@ impl Engine {
                 "Exhibit {exhibit} did not start within {} seconds. The file may be damaged or incomplete. Other exhibits still play.",
                 PREROLL_TIMEOUT.as_secs()
             );
-            self.give_up(&exhibit, message);
+            self.give_up(&exhibit, ErrorCode::MediaCorrupt, message);
         }
         let Ok(p) = self.on_air_program() else { return };
         if !p.prerolled || p.kind == ExhibitKind::Image {
@@ -1347,6 +1509,7 @@ impl Engine {
                     let p = self.programs.iter().find(|p| &p.exhibit == e)?;
                     (p.route.contains(&o.spec.id) && !o.blanked).then(|| e.clone())
                 }),
+                slate: o.slate.map(|s| s.as_str().to_owned()),
             })
             .collect()
     }
@@ -1393,6 +1556,38 @@ fn seek(p: &Program, rate: f64, start: gst::ClockTime) -> Result<(), WireError> 
         })
 }
 
+/// Draws `slate` for a `width` x `height` screen as BGRx rows: one frame of a solid colour with
+/// centred text, made by GStreamer (Pango) once when the slate goes up.
+fn render_slate(slate: Slate, label: &str, width: u16, height: u16) -> anyhow::Result<Vec<u8>> {
+    let (argb, text) = slate.look(label);
+    let pipeline = gst::parse::launch(&format!(
+        "videotestsrc num-buffers=1 pattern=solid-color foreground-color={argb} ! \
+         video/x-raw,format=BGRx,width={width},height={height},framerate=1/1 ! \
+         textoverlay name=text valignment=center halignment=center line-alignment=center \
+           font-desc=\"Sans {px}px\" ! \
+         videoconvert ! video/x-raw,format=BGRx ! appsink name=out sync=false",
+        px = (height / 16).max(12)
+    ))?
+    .downcast::<gst::Pipeline>()
+    .map_err(|_| anyhow::anyhow!("not a pipeline"))?;
+    if let Some(t) = pipeline.by_name("text") {
+        t.set_property("text", text);
+    }
+    let sink = pipeline
+        .by_name("out")
+        .and_then(|s| s.dynamic_cast::<gstreamer_app::AppSink>().ok())
+        .expect("named appsink");
+    pipeline.set_state(gst::State::Playing)?;
+    let sample = sink.try_pull_sample(gst::ClockTime::from_seconds(5));
+    let _ = pipeline.set_state(gst::State::Null);
+    let sample = sample.ok_or_else(|| anyhow::anyhow!("no slate frame within 5 s"))?;
+    let buffer = sample
+        .buffer()
+        .ok_or_else(|| anyhow::anyhow!("empty slate frame"))?;
+    let map = buffer.map_readable()?;
+    Ok(map.as_slice().to_vec())
+}
+
 /// The black slate shown on screens for an audio-only exhibit: its title and the elapsed time.
 fn slate_source(title: &str) -> anyhow::Result<gst::Element> {
     let bin = gst::parse::bin_from_description(
@@ -1415,7 +1610,7 @@ fn slate_source(title: &str) -> anyhow::Result<gst::Element> {
     Ok(bin.upcast())
 }
 
-/// Builds `videoconvert ! videoflip ! [imagefreeze] ! tee` and one branch per target; returns the head.
+/// Builds `videoconvert ! videoflip ! [imagefreeze] ! videocrop ! tee` and one branch per target; returns the head.
 fn video_fanout(
     pipeline: &gst::Pipeline,
     targets: &[BranchTarget],
@@ -1436,6 +1631,12 @@ fn video_fanout(
     if is_image {
         chain.push(gst::ElementFactory::make("imagefreeze").build()?);
     }
+    // Zoom and pan (`Command::Zoom`); passes frames through untouched while nothing is cropped.
+    chain.push(
+        gst::ElementFactory::make("videocrop")
+            .name("zoom")
+            .build()?,
+    );
     chain.push(tee.clone());
     pipeline.add_many(&chain)?;
     gst::Element::link_many(&chain)?;
@@ -1595,24 +1796,58 @@ fn release_freed_memory() {
 struct Thumbs {
     exhibit: String,
     enabled: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the exhibit is playing: then thumbnails are limited to 2 a second; paused, every new
+    /// frame (a step, a seek, a zoom) is sent, since those come at the advocate's pace.
+    playing: Arc<std::sync::atomic::AtomicBool>,
+    /// The last thumbnail sent, to send again when the surface asks for thumbnails while paused.
+    last: Arc<Mutex<Option<String>>>,
     emit: Emit,
 }
 
-/// `queue (leaky, 1 frame) ! videorate (<= 2 fps) ! videoscale ! 192x108 ! jpegenc ! appsink` off the
-/// exhibit's tee: one small JPEG for every screen that shows it. The leaky queue means a slow encoder
-/// can never hold up the screens, and the appsink is not `async`: the exhibit's preroll never waits
-/// for a thumbnail (a leaky queue may drop the very frame it would wait for).
+/// A playing exhibit sends at most one thumbnail per this.
+const THUMBNAIL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// `queue (leaky, 1 frame) ! videoconvert ! videoscale ! 192x108 ! jpegenc ! appsink` off the
+/// exhibit's tee: one small JPEG for every screen that shows it. A pad probe in front passes at most
+/// two frames a second while playing (every frame while paused, and none while the surface is not
+/// looking), so the scaler and encoder cost nothing most of the time. Not `videorate`: it holds each
+/// frame back until the next arrives, so a paused still or a frame step would never show. The leaky
+/// queue means a slow encoder can never hold up the screens, and the appsink is not `async`: the
+/// exhibit's preroll never waits for a thumbnail.
 fn thumbnail_branch(
     pipeline: &gst::Pipeline,
     tee: &gst::Element,
     thumbs: &Thumbs,
 ) -> anyhow::Result<()> {
     let bin = gst::parse::bin_from_description(
-        "queue leaky=downstream max-size-buffers=1 ! videorate drop-only=true max-rate=2 ! videoconvert ! \
+        "queue name=thumbq leaky=downstream max-size-buffers=1 ! videoconvert ! \
          videoscale add-borders=true ! video/x-raw,width=192,height=108,pixel-aspect-ratio=1/1 ! \
          jpegenc quality=70 ! appsink name=thumb sync=false async=false max-buffers=1 drop=true",
         true,
     )?;
+    let throttle = {
+        let thumbs = thumbs.clone();
+        let last_sent: Mutex<Option<Instant>> = Mutex::new(None);
+        move |_: &gst::Pad, info: &mut gst::PadProbeInfo| {
+            let mut last = last_sent.lock().expect("thumbnail clock");
+            let skip = !thumbs.enabled.load(Ordering::Relaxed)
+                || (thumbs.playing.load(Ordering::Relaxed)
+                    && last.is_some_and(|t| t.elapsed() < THUMBNAIL_INTERVAL));
+            if skip {
+                // Taken and handled rather than `Drop`: returning `Drop` here filled the log with
+                // "gst_mini_object_unref: assertion 'mini_object != NULL'" (gstreamer-rs 0.25,
+                // GStreamer 1.22).
+                drop(info.take_buffer());
+                return gst::PadProbeReturn::Handled;
+            }
+            *last = Some(Instant::now());
+            gst::PadProbeReturn::Ok
+        }
+    };
+    bin.by_name("thumbq")
+        .and_then(|q| q.static_pad("sink"))
+        .expect("thumbnail queue sink")
+        .add_probe(gst::PadProbeType::BUFFER, throttle);
     let sink = bin
         .by_name("thumb")
         .expect("named appsink")
@@ -1621,17 +1856,18 @@ fn thumbnail_branch(
     let send = {
         let thumbs = thumbs.clone();
         move |sample: Option<gst::Sample>| {
-            if !thumbs.enabled.load(Ordering::Relaxed) {
-                return;
-            }
             if let Some(buf) = sample.as_ref().and_then(|s| s.buffer())
                 && let Ok(map) = buf.map_readable()
             {
                 use base64::Engine as _;
-                (thumbs.emit)(Event::Thumbnail {
-                    exhibit: thumbs.exhibit.clone(),
-                    jpeg: base64::engine::general_purpose::STANDARD.encode(map.as_slice()),
-                });
+                let jpeg = base64::engine::general_purpose::STANDARD.encode(map.as_slice());
+                *thumbs.last.lock().expect("last thumbnail") = Some(jpeg.clone());
+                if thumbs.enabled.load(Ordering::Relaxed) {
+                    (thumbs.emit)(Event::Thumbnail {
+                        exhibit: thumbs.exhibit.clone(),
+                        jpeg,
+                    });
+                }
             }
         }
     };

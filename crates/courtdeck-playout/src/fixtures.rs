@@ -191,3 +191,63 @@ pub fn format_matrix(dir: &Path) -> Result<Vec<FormatFile>> {
     }
     Ok(out)
 }
+
+/// Files that test how pictures are placed and how damage is handled, made into `dir`:
+/// - `phone-rotated.mp4`: 320x180 SMPTE bars whose track carries a 90° rotation, as phones write it;
+/// - `cctv-anamorphic.mp4`: a white 704x576 picture with 12:11 pixels (4:3 on screen, not 11:9).
+pub fn geometry_media(dir: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let jobs = [
+        (
+            "phone-rotated.mp4",
+            "videotestsrc pattern=smpte num-buffers=50 ! video/x-raw,width=320,height=180,framerate=25/1 ! \
+             videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! \
+             filesink location={out}",
+        ),
+        (
+            "cctv-anamorphic.mp4",
+            "videotestsrc pattern=white num-buffers=50 ! \
+             video/x-raw,width=704,height=576,framerate=25/1,pixel-aspect-ratio=12/11 ! \
+             videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! \
+             filesink location={out}",
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, template) in jobs {
+        let path = dir.join(name);
+        if !path.exists() {
+            let part = dir.join(format!(
+                "{name}.{}-{:?}.part",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            encode(&template.replace("{out}", &q(&part)))
+                .with_context(|| format!("generating {name}"))?;
+            let mut bytes = std::fs::read(&part)?;
+            if name == "phone-rotated.mp4" {
+                set_mp4_rotation_90(&mut bytes)?;
+            }
+            std::fs::write(&part, &bytes)?;
+            std::fs::rename(&part, &path)?;
+        }
+        out.push(path);
+    }
+    Ok(out)
+}
+
+/// Sets the first track header's matrix to a 90° clockwise rotation (what a phone held upright
+/// writes; qtmux has no way to write it).
+fn set_mp4_rotation_90(mp4: &mut [u8]) -> Result<()> {
+    let at = mp4
+        .windows(4)
+        .position(|w| w == b"tkhd")
+        .context("no track header in the MP4")?;
+    // After the box type: version (1), flags (3), then times, track id, duration, layer etc.: 40
+    // bytes to the matrix in a version 0 box, 52 in version 1.
+    let matrix = at + 4 + if mp4[at + 4] == 0 { 40 } else { 52 };
+    let values: [u32; 9] = [0, 1 << 16, 0, 0xffff_0000, 0, 0, 0, 0, 1 << 30];
+    for (i, v) in values.iter().enumerate() {
+        mp4[matrix + i * 4..matrix + i * 4 + 4].copy_from_slice(&v.to_be_bytes());
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A request, answered by exactly one `Event::Reply` with the same `id`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +61,11 @@ pub enum Command {
     /// Replaces the set of outputs. Screens whose monitor is missing are reported, the rest work.
     Configure {
         outputs: Vec<OutputSpec>,
+        /// The supervisor's Configure of a restarted engine: every screen shows the neutral standby
+        /// slate (not black, so the room can tell the kiosk is alive) until the next Present,
+        /// Withdraw or Blank.
+        #[serde(default)]
+        standby: bool,
     },
     /// Prerolls an exhibit from the verified cache: paused on its first frame, invisible.
     Load {
@@ -119,10 +124,18 @@ pub enum Command {
     SetMute {
         mute: bool,
     },
-    /// Confidence thumbnails: while enabled, each playing exhibit sends a small JPEG of its current
-    /// picture (`Event::Thumbnail`) about twice a second. (A paused frame or a still sends none yet:
-    /// the surface shows the exhibit's poster for those.) The app enables them only while the
-    /// control surface shows them.
+    /// Shows a region of the on-air still: `x`, `y`, `width`, `height` as fractions of the picture
+    /// (0,0,1,1 is the whole of it). The region fills the screens without distortion.
+    Zoom {
+        x: f64,
+        y: f64,
+        width: f64,
+        height: f64,
+    },
+    /// Confidence thumbnails: while enabled, the on-air exhibit sends a small JPEG of its current
+    /// picture (`Event::Thumbnail`): about twice a second while playing, and each new frame while
+    /// paused (a step, a seek, a zoom); enabling them while paused sends the frame on screen. The app
+    /// enables them only while the control surface shows them.
     Thumbnails {
         enabled: bool,
     },
@@ -217,6 +230,9 @@ pub struct ScreenStats {
     pub blanked: bool,
     /// The exhibit the screen shows now, if any.
     pub showing: Option<String>,
+    /// `standby` or `unavailable` when the screen shows a slate instead of black.
+    #[serde(default)]
+    pub slate: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

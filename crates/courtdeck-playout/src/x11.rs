@@ -5,11 +5,11 @@
 //! never show the desktop, and no frame in flight can race the blank.
 
 use anyhow::{Context, Result};
-use x11rb::connection::Connection;
+use x11rb::connection::{Connection, RequestConnection as _};
 use x11rb::protocol::randr::ConnectionExt as _;
 use x11rb::protocol::xproto::{
-    AtomEnum, ConfigureWindowAux, ConnectionExt as _, CreateWindowAux, EventMask, ImageFormat,
-    PropMode, StackMode, Window, WindowClass,
+    AtomEnum, ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt as _, CreateGCAux,
+    CreateWindowAux, EventMask, ImageFormat, PropMode, StackMode, Window, WindowClass,
 };
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
@@ -146,7 +146,61 @@ impl Display {
         self.sync()
     }
 
-    /// Waits until the server has processed everything sent so far.
+    /// Paints `image` (BGRx rows of `width` x `height`, the window's size) as `win`'s background, or
+    /// black again for `None`. The server repaints a background by itself, so a slate costs nothing
+    /// while it is up and survives anything drawn over it being unmapped.
+    pub fn set_background(&self, win: Window, image: Option<(&[u8], u16, u16)>) -> Result<()> {
+        match image {
+            None => {
+                self.conn.change_window_attributes(
+                    win,
+                    &ChangeWindowAttributesAux::new().background_pixel(self.black),
+                )?;
+            }
+            Some((data, width, height)) => {
+                let stride = width as usize * 4;
+                anyhow::ensure!(
+                    data.len() >= stride * height as usize,
+                    "slate image too small"
+                );
+                let pixmap = self.conn.generate_id()?;
+                self.conn
+                    .create_pixmap(self.root_depth, pixmap, win, width, height)?;
+                let gc = self.conn.generate_id()?;
+                self.conn.create_gc(gc, pixmap, &CreateGCAux::new())?;
+                // A 1080p image is larger than one request may be: send it in bands of rows.
+                let rows_per_request =
+                    ((self.conn.maximum_request_bytes().saturating_sub(64)) / stride).max(1);
+                for (band, rows) in data[..stride * height as usize]
+                    .chunks(stride * rows_per_request)
+                    .enumerate()
+                {
+                    self.conn.put_image(
+                        ImageFormat::Z_PIXMAP,
+                        pixmap,
+                        gc,
+                        width,
+                        (rows.len() / stride) as u16,
+                        0,
+                        (band * rows_per_request) as i16,
+                        0,
+                        self.root_depth,
+                        rows,
+                    )?;
+                }
+                self.conn.change_window_attributes(
+                    win,
+                    &ChangeWindowAttributesAux::new().background_pixmap(pixmap),
+                )?;
+                // The window keeps its own reference to the pixmap.
+                self.conn.free_pixmap(pixmap)?;
+                self.conn.free_gc(gc)?;
+            }
+        }
+        self.conn.clear_area(false, win, 0, 0, 0, 0)?;
+        self.sync()
+    }
+
     /// The average colour of a `size`x`size` square of `win` at (`x`, `y`): a readback of what the
     /// window shows. Assumes a 24-bit TrueColor visual (little-endian BGRX), as Xvfb and Xorg use.
     pub fn average_rgb(&self, win: Window, x: i16, y: i16, size: u16) -> Result<(u8, u8, u8)> {
@@ -166,6 +220,7 @@ impl Display {
         Ok(((r / n) as u8, (g / n) as u8, (b / n) as u8))
     }
 
+    /// Waits until the server has processed everything sent so far.
     pub fn sync(&self) -> Result<()> {
         self.conn.sync()?;
         Ok(())

@@ -1,0 +1,503 @@
+//! The playout process drawing into real output windows on Xvfb with two virtual monitors, BENCH and
+//! PUBLIC, every claim read back from the framebuffer: blanking one screen, the aspect ratio of
+//! anamorphic CCTV, a phone video's rotation, zoom and pan on a still (and its thumbnail while paused),
+//! the "exhibit unavailable" slate when an exhibit on air fails, and the standby slate after the
+//! process is killed.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use courtdeck_playout::client::{ClientEvent, PlayoutClient};
+use courtdeck_playout::engine::{SLATE_STANDBY_ARGB, SLATE_UNAVAILABLE_ARGB};
+use courtdeck_playout::protocol::{Command, Event, OutputKind, OutputSpec};
+use courtdeck_testkit::{Mon, Rgb, Xvfb};
+use tokio::sync::broadcast::Receiver;
+
+const BENCH: Mon = Mon {
+    name: "BENCH",
+    x: 0,
+    y: 0,
+    w: 640,
+    h: 360,
+};
+const PUBLIC: Mon = Mon {
+    name: "PUBLIC",
+    x: 640,
+    y: 0,
+    w: 640,
+    h: 360,
+};
+
+fn window(id: &str, role: &str, monitor: &str) -> OutputSpec {
+    OutputSpec {
+        id: id.into(),
+        label: id.to_uppercase(),
+        role: role.into(),
+        kind: OutputKind::Window,
+        monitor: Some(monitor.into()),
+        monitor_index: None,
+    }
+}
+
+fn load(exhibit: &str, path: &Path, kind: &str) -> Command {
+    Command::Load {
+        exhibit: exhibit.into(),
+        title: format!("exhibit {exhibit}"),
+        path: path.display().to_string(),
+        kind: kind.into(),
+        restriction: "open".into(),
+    }
+}
+
+fn present(exhibit: &str, screens: &[&str]) -> Command {
+    Command::Present {
+        exhibit: exhibit.into(),
+        screens: screens.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+async fn wait_for<T>(
+    rx: &mut Receiver<ClientEvent>,
+    mut f: impl FnMut(&ClientEvent) -> Option<T>,
+) -> T {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let ev = rx.recv().await.expect("event stream open");
+            if let Some(t) = f(&ev) {
+                return t;
+            }
+        }
+    })
+    .await
+    .expect("the awaited event arrived within 60 s")
+}
+
+async fn prerolled(rx: &mut Receiver<ClientEvent>, exhibit: &str) {
+    wait_for(rx, |e| match e {
+        ClientEvent::Playout(Event::Prerolled { exhibit: x, .. }) if x == exhibit => Some(()),
+        ClientEvent::Playout(Event::Error {
+            exhibit: Some(x),
+            error,
+            ..
+        }) if x == exhibit => panic!("{exhibit} failed: {}", error.message),
+        _ => None,
+    })
+    .await
+}
+
+/// Average colour of an 8x8 square at (`x`, `y`) of monitor `m`.
+fn colour_at(xvfb: &Xvfb, m: Mon, x: i16, y: i16) -> (u8, u8, u8) {
+    let rgb = xvfb.grab(m.x + x, m.y + y, 8, 8).expect("grab");
+    average(&rgb)
+}
+
+fn average(rgb: &Rgb) -> (u8, u8, u8) {
+    let n = (rgb.data.len() / 3).max(1) as u64;
+    let sum = rgb.data.chunks_exact(3).fold([0u64; 3], |mut s, p| {
+        for i in 0..3 {
+            s[i] += p[i] as u64;
+        }
+        s
+    });
+    ((sum[0] / n) as u8, (sum[1] / n) as u8, (sum[2] / n) as u8)
+}
+
+fn argb_to_rgb(argb: u32) -> (u8, u8, u8) {
+    ((argb >> 16) as u8, (argb >> 8) as u8, argb as u8)
+}
+
+fn close(a: (u8, u8, u8), b: (u8, u8, u8), tolerance: u8) -> bool {
+    a.0.abs_diff(b.0) <= tolerance
+        && a.1.abs_diff(b.1) <= tolerance
+        && a.2.abs_diff(b.2) <= tolerance
+}
+
+/// Polls `what` until it holds (the X server draws asynchronously); panics with `describe` after 20 s.
+fn wait_screen(what: &str, mut check: impl FnMut() -> bool, describe: impl Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen: {}",
+            describe()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn is_black(xvfb: &Xvfb, m: Mon) -> bool {
+    xvfb.grab(m.x, m.y, m.w, m.h).expect("grab").max_channel() <= 8
+}
+
+/// The first column of row `y` on monitor `m` that is not black: the width of the left border.
+fn left_border(xvfb: &Xvfb, m: Mon, y: i16) -> u16 {
+    let row = xvfb.grab(m.x, m.y + y, m.w, 1).expect("grab");
+    row.data
+        .chunks_exact(3)
+        .position(|p| p.iter().any(|&c| c > 40))
+        .unwrap_or(m.w as usize) as u16
+}
+
+/// The number of black columns at the right end of row `y` on monitor `m`.
+fn right_border(xvfb: &Xvfb, m: Mon, y: i16) -> u16 {
+    let row = xvfb.grab(m.x, m.y + y, m.w, 1).expect("grab");
+    row.data
+        .chunks_exact(3)
+        .rev()
+        .position(|p| p.iter().any(|&c| c > 40))
+        .unwrap_or(m.w as usize) as u16
+}
+
+fn shared(dir: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(dir)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
+    let demo = courtdeck_playout::fixtures::demo_media(&shared("demo-media")).unwrap();
+    let cctv = demo[0].1.clone();
+    let matrix = courtdeck_playout::fixtures::format_matrix(&shared("format-matrix")).unwrap();
+    let photo = matrix
+        .iter()
+        .find(|f| f.name == "photo.png")
+        .unwrap()
+        .path
+        .clone();
+    let geometry = courtdeck_playout::fixtures::geometry_media(&shared("geometry-media")).unwrap();
+    let (rotated, anamorphic) = (geometry[0].clone(), geometry[1].clone());
+    let scratch = tempfile::tempdir().unwrap();
+    let truncated = scratch.path().join("truncated.mp4");
+    let bytes = std::fs::read(&cctv).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+    let shots = courtdeck_testkit::target_dir().join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let xvfb = Xvfb::start(1280, 360, &[BENCH, PUBLIC]).unwrap();
+    // SAFETY: set before the client spawns the process (which inherits them); nothing else of this
+    // test binary reads the environment concurrently.
+    unsafe {
+        std::env::set_var("DISPLAY", &xvfb.display);
+        std::env::set_var("COURTDECK_AUDIO_SINK", "fakesink sync=true");
+    }
+    let client = PlayoutClient::start(
+        courtdeck_testkit::target_dir().join("courtdeck-playout"),
+        vec![
+            window("bench", "bench", "BENCH"),
+            window("public", "public_gallery", "PUBLIC"),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut rx = client.subscribe();
+    let mut checked = 0;
+
+    // Idle: both screens black.
+    wait_screen(
+        "both screens black at start",
+        || is_black(&xvfb, BENCH) && is_black(&xvfb, PUBLIC),
+        || "a screen is lit".into(),
+    );
+
+    // CCTV on both, playing; blank PUBLIC: it goes black while BENCH plays on.
+    client.request(load("JS/1", &cctv, "video")).await.unwrap();
+    prerolled(&mut rx, "JS/1").await;
+    client
+        .request(present("JS/1", &["bench", "public"]))
+        .await
+        .unwrap();
+    client.request(Command::Play).await.unwrap();
+    let lit = |m: Mon| xvfb.grab(m.x, m.y, m.w, m.h).unwrap().lit_fraction() > 0.3;
+    wait_screen(
+        "CCTV on both screens",
+        || lit(BENCH) && lit(PUBLIC),
+        || "a screen stayed dark".into(),
+    );
+    client
+        .request(Command::Blank {
+            screen: "public".into(),
+            blank: true,
+        })
+        .await
+        .unwrap();
+    wait_screen(
+        "PUBLIC black after blanking it",
+        || is_black(&xvfb, PUBLIC),
+        || "PUBLIC still lit".into(),
+    );
+    let before = xvfb.grab(BENCH.x, BENCH.y, BENCH.w, BENCH.h).unwrap();
+    wait_screen(
+        "BENCH still playing",
+        || {
+            xvfb.grab(BENCH.x, BENCH.y, BENCH.w, BENCH.h)
+                .unwrap()
+                .changed_fraction(&before)
+                > 0.001
+        },
+        || "BENCH froze".into(),
+    );
+    xvfb.grab(0, 0, 1280, 360)
+        .unwrap()
+        .save_png(&shots.join("outputs-public-blanked.png"))
+        .unwrap();
+    client
+        .request(Command::Blank {
+            screen: "public".into(),
+            blank: false,
+        })
+        .await
+        .unwrap();
+    checked += 1;
+
+    // Anamorphic CCTV (704x576, 12:11 pixels) is 4:3: on a 640x360 screen 480 wide with 80 px borders.
+    // Square pixels would make it 440 wide with 100 px borders.
+    client
+        .request(load("JS/5", &anamorphic, "video"))
+        .await
+        .unwrap();
+    prerolled(&mut rx, "JS/5").await;
+    client.request(present("JS/5", &["bench"])).await.unwrap();
+    wait_screen(
+        "anamorphic picture with 4:3 borders",
+        || (76..=84).contains(&left_border(&xvfb, BENCH, 180)),
+        || format!("left border {} px", left_border(&xvfb, BENCH, 180)),
+    );
+    assert!(is_black(&xvfb, PUBLIC), "PUBLIC is not routed: black");
+    println!(
+        "anamorphic 704x576 12:11 on 640x360: left border {} px (expected 80)",
+        left_border(&xvfb, BENCH, 180)
+    );
+    checked += 1;
+
+    // A phone video (320x180 bars, rotated 90° by its track matrix) stands upright: 203 px wide in
+    // the middle of the screen (the bars' top rows, now on the right, end 219 px from the edge), the
+    // first bar (white) at the top and the last (blue) at the bottom. Unrotated, it would fill the
+    // screen with the green bar in the middle of its top row.
+    client
+        .request(load("JS/6", &rotated, "video"))
+        .await
+        .unwrap();
+    prerolled(&mut rx, "JS/6").await;
+    client.request(present("JS/6", &["bench"])).await.unwrap();
+    wait_screen(
+        "rotated phone video upright",
+        || {
+            let border = right_border(&xvfb, BENCH, 180);
+            let top = colour_at(&xvfb, BENCH, 316, 16);
+            let bottom = colour_at(&xvfb, BENCH, 316, 336);
+            (214..=224).contains(&border)
+                && top.0 > 150
+                && close((top.0, top.0, top.0), top, 20)
+                && bottom.2 > 140
+                && bottom.0 < 60
+                && bottom.1 < 60
+        },
+        || {
+            format!(
+                "right border {} px, top {:?}, bottom {:?}",
+                right_border(&xvfb, BENCH, 180),
+                colour_at(&xvfb, BENCH, 316, 16),
+                colour_at(&xvfb, BENCH, 316, 336)
+            )
+        },
+    );
+    xvfb.grab(0, 0, 1280, 360)
+        .unwrap()
+        .save_png(&shots.join("outputs-phone-rotated.png"))
+        .unwrap();
+    checked += 1;
+
+    // A still (SMPTE bars, 640x480): the middle is the green bar; zoomed to its top-left tenth the
+    // screen's middle is the white bar; panned to the top-right tenth, blue; back to the whole, green.
+    // Thumbnails of the paused still arrive too, and change with the zoom.
+    client.request(load("JS/4", &photo, "image")).await.unwrap();
+    prerolled(&mut rx, "JS/4").await;
+    client.request(present("JS/4", &["bench"])).await.unwrap();
+    client
+        .request(Command::Thumbnails { enabled: true })
+        .await
+        .unwrap();
+    // Each zoom brings a new thumbnail of the paused still (a different picture from the one before).
+    let mut last_thumbnail = String::new();
+    for (x, y, w, want, name) in [
+        (0.0, 0.0, 1.0, (0, 255, 0), "whole still: green middle"),
+        (
+            0.0,
+            0.0,
+            0.1,
+            (255, 255, 255),
+            "zoomed to the top-left: white",
+        ),
+        (0.9, 0.0, 0.1, (0, 0, 255), "panned to the top-right: blue"),
+    ] {
+        client
+            .request(Command::Zoom {
+                x,
+                y,
+                width: w,
+                height: w,
+            })
+            .await
+            .unwrap();
+        wait_screen(
+            name,
+            || close(colour_at(&xvfb, BENCH, 316, 176), want, 40),
+            || format!("middle is {:?}", colour_at(&xvfb, BENCH, 316, 176)),
+        );
+        last_thumbnail = wait_for(&mut rx, |e| match e {
+            ClientEvent::Playout(Event::Thumbnail { exhibit, jpeg })
+                if exhibit == "JS/4" && *jpeg != last_thumbnail =>
+            {
+                Some(jpeg.clone())
+            }
+            _ => None,
+        })
+        .await;
+    }
+    let refused = client
+        .request(Command::Zoom {
+            x: 0.5,
+            y: 0.5,
+            width: 0.9,
+            height: 0.9,
+        })
+        .await
+        .unwrap_err();
+    assert!(refused.message.contains("inside the picture"), "{refused}");
+    client
+        .request(Command::Thumbnails { enabled: false })
+        .await
+        .unwrap();
+    checked += 1;
+
+    // An exhibit that fails on air: both screens it was presented on show the "exhibit unavailable"
+    // slate, not black and not the desktop. The process is held (SIGSTOP) while Load and Present are
+    // queued, so Present is certain to come before the failure.
+    let pid = client.pid().await.unwrap();
+    let signal = |sig: &str, pid: u32| {
+        assert!(
+            std::process::Command::new("kill")
+                .args([sig, &pid.to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    signal("-STOP", pid);
+    let (loaded, presented) =
+        tokio::join!(client.request(load("JS/9", &truncated, "video")), async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let request = client.request(present("JS/9", &["bench", "public"]));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            signal("-CONT", pid);
+            request.await
+        });
+    loaded.unwrap();
+    presented.unwrap();
+    let failure = wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::Error {
+            exhibit: Some(x),
+            error,
+            ..
+        }) if x == "JS/9" => Some(error.clone()),
+        _ => None,
+    })
+    .await;
+    println!("on-air failure: {}", failure.message);
+    let unavailable = argb_to_rgb(SLATE_UNAVAILABLE_ARGB);
+    wait_screen(
+        "the unavailable slate on both screens",
+        || {
+            close(colour_at(&xvfb, BENCH, 8, 8), unavailable, 4)
+                && close(colour_at(&xvfb, PUBLIC, 8, 8), unavailable, 4)
+        },
+        || {
+            format!(
+                "corners {:?} {:?}",
+                colour_at(&xvfb, BENCH, 8, 8),
+                colour_at(&xvfb, PUBLIC, 8, 8)
+            )
+        },
+    );
+    let slate_text = xvfb.grab(BENCH.x, BENCH.y, BENCH.w, BENCH.h).unwrap();
+    assert!(
+        slate_text.lit_fraction() > 0.01,
+        "the slate carries its words"
+    );
+    slate_text
+        .save_png(&shots.join("outputs-slate-unavailable.png"))
+        .unwrap();
+    let stats = client.request(Command::Stats).await.unwrap().unwrap();
+    assert!(
+        stats
+            .iter()
+            .all(|s| s.slate.as_deref() == Some("unavailable") && s.showing.is_none()),
+        "{stats:?}"
+    );
+    // Blanking a screen takes its slate down: black.
+    client
+        .request(Command::Blank {
+            screen: "public".into(),
+            blank: true,
+        })
+        .await
+        .unwrap();
+    wait_screen(
+        "PUBLIC black",
+        || is_black(&xvfb, PUBLIC),
+        || format!("PUBLIC corner {:?}", colour_at(&xvfb, PUBLIC, 8, 8)),
+    );
+    checked += 1;
+
+    // SIGKILL: the supervisor restarts the process; both screens come back on the standby slate,
+    // nothing resumes; the next Present clears it.
+    signal("-9", pid);
+    wait_for(&mut rx, |e| {
+        matches!(e, ClientEvent::Restarted { .. }).then_some(())
+    })
+    .await;
+    let standby = argb_to_rgb(SLATE_STANDBY_ARGB);
+    wait_screen(
+        "the standby slate on both screens after a restart",
+        || {
+            close(colour_at(&xvfb, BENCH, 8, 8), standby, 4)
+                && close(colour_at(&xvfb, PUBLIC, 8, 8), standby, 4)
+        },
+        || {
+            format!(
+                "corners {:?} {:?}",
+                colour_at(&xvfb, BENCH, 8, 8),
+                colour_at(&xvfb, PUBLIC, 8, 8)
+            )
+        },
+    );
+    xvfb.grab(0, 0, 1280, 360)
+        .unwrap()
+        .save_png(&shots.join("outputs-slate-standby.png"))
+        .unwrap();
+    let stats = client.request(Command::Stats).await.unwrap().unwrap();
+    assert!(
+        stats
+            .iter()
+            .all(|s| s.slate.as_deref() == Some("standby") && s.showing.is_none()),
+        "{stats:?}"
+    );
+    client.request(load("JS/1", &cctv, "video")).await.unwrap();
+    prerolled(&mut rx, "JS/1").await;
+    client.request(present("JS/1", &["bench"])).await.unwrap();
+    wait_screen(
+        "CCTV on BENCH, PUBLIC black (slate gone)",
+        || lit(BENCH) && is_black(&xvfb, PUBLIC),
+        || format!("PUBLIC corner {:?}", colour_at(&xvfb, PUBLIC, 8, 8)),
+    );
+    client.request(Command::Withdraw).await.unwrap();
+    wait_screen(
+        "both black after Withdraw",
+        || is_black(&xvfb, BENCH) && is_black(&xvfb, PUBLIC),
+        || "a screen is lit".into(),
+    );
+    checked += 1;
+    client.shutdown().await;
+    println!(
+        "RELIABILITY|playout|pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates|read back from Xvfb: one screen blanked, anamorphic 12:11 CCTV, a rotated phone video, zoom and pan on a still, an exhibit failing on air (unavailable slate), SIGKILL (standby slate)|{checked}"
+    );
+}
