@@ -28,4 +28,5 @@ const COMMANDS: &[&str] = &[
     "set_thumbnails",
     "set_volume",
     "set_mute",
+    "zoom",
 ];

@@ -19,6 +19,12 @@ pub async fn set_volume(deck: Deck<'_>, volume: f64) -> ApiResult<()> {
     deck.set_volume(volume).await
 }
 
+/// Zooms or pans the picture on air: `in`, `out`, `left`, `right`, `up`, `down`, `whole`.
+#[tauri::command]
+pub async fn zoom(deck: Deck<'_>, step: String) -> ApiResult<StageDto> {
+    deck.zoom(&step).await
+}
+
 #[tauri::command]
 pub async fn set_mute(deck: Deck<'_>, mute: bool) -> ApiResult<()> {
     deck.set_mute(mute).await

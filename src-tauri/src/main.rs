@@ -59,6 +59,7 @@ fn main() -> std::process::ExitCode {
             commands::set_thumbnails,
             commands::set_volume,
             commands::set_mute,
+            commands::zoom,
         ])
         .setup(|app| {
             if let Some(win) = app.get_webview_window("main") {

@@ -164,6 +164,24 @@ impl Kiosk {
         }
     }
 
+    /// Waits until a monitor shows a lit picture that holds still (a presented still); returns it.
+    fn wait_still(&self, m: Mon) -> courtdeck_testkit::Rgb {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let a = grab(&self.xvfb, m);
+            std::thread::sleep(Duration::from_millis(300));
+            let b = grab(&self.xvfb, m);
+            if b.lit_fraction() > 0.2 && a.changed_fraction(&b) < 0.001 {
+                return b;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never showed a still picture",
+                m.name
+            );
+        }
+    }
+
     fn wait_black(&self, m: Mon) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -419,6 +437,42 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     let bench = grab(&k.xvfb, BENCH);
     assert!(bench.lit_fraction() > 0.2, "JS/3 shows on BENCH");
     k.shot("05-restricted-bench-only");
+
+    // Zoom into the still JS/4 on BENCH from the surface: two taps on "+ Zoom", the surface says
+    // 2.3x and BENCH shows a different (magnified) picture.
+    tap(&k, "[data-testid=exhibit][data-ref='JS/4']", &mut extra);
+    tap(&k, "[data-testid=present]", &mut extra);
+    k.wait_tile("bench", "live");
+    let whole = k.wait_still(BENCH);
+    tap(&k, "[data-testid=zoom-in]", &mut extra);
+    tap(&k, "[data-testid=zoom-in]", &mut extra);
+    k.wd.wait_until(
+        "the zoom factor to read 2.3x",
+        Duration::from_secs(10),
+        |wd| {
+            let el = wd.wait_for("[data-testid=zoom-factor]", Duration::from_secs(5))?;
+            Ok(wd.text(&el)? == "2.3x")
+        },
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let zoomed = grab(&k.xvfb, BENCH);
+        let changed = zoomed.changed_fraction(&whole);
+        if changed > 0.2 && zoomed.lit_fraction() > 0.2 {
+            println!(
+                "zoom 2.3x on BENCH changed {:.0}% of its pixels",
+                changed * 100.0
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "BENCH did not zoom (changed {changed:.3})"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    k.shot("05b-still-zoomed");
 
     // The webview cannot call anything outside its capability set.
     let outside =

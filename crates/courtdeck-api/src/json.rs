@@ -152,6 +152,8 @@ pub struct OnAirDto {
     pub exhibit: String,
     pub screens: Vec<String>,
     pub playing: bool,
+    /// How many times the picture is magnified (1 for the whole picture).
+    pub zoom: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,6 +165,8 @@ pub struct ScreenStateDto {
     pub showing: Option<String>,
     /// False when the screen is not connected.
     pub connected: bool,
+    /// `standby` or `unavailable` when the screen shows a slate instead of black.
+    pub slate: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -54,6 +54,8 @@ struct Session {
     prerolled: HashSet<String>,
     /// Screens playout reported as not connected.
     missing_screens: HashSet<String>,
+    /// Screens showing a slate (`standby`, `unavailable`) instead of black, as playout reported.
+    slates: HashMap<String, String>,
 }
 
 #[derive(Debug)]
@@ -253,6 +255,7 @@ impl Courtdeck {
                 },
                 prerolled: HashSet::new(),
                 missing_screens: HashSet::new(),
+                slates: HashMap::new(),
             }),
             playout,
             playout_error,
@@ -344,6 +347,11 @@ impl Courtdeck {
         if let Some(p) = &self.playout {
             p.shutdown().await;
         }
+    }
+
+    /// The playout process's id (for `courtdeck` diagnostics and the crash tests).
+    pub async fn playout_pid(&self) -> Option<u32> {
+        self.playout.as_ref()?.pid().await
     }
 
     fn playout(&self) -> ApiResult<&PlayoutClient> {
@@ -1114,6 +1122,7 @@ impl Courtdeck {
                 })).collect::<Vec<_>>(),
             }),
         );
+        self.sync_screens(&mut session).await;
         Ok(self.emit_stage(&session))
     }
 
@@ -1222,21 +1231,24 @@ impl Courtdeck {
             },
             serde_json::json!({ "screen": screen }),
         );
+        self.sync_screens(&mut session).await;
         Ok(self.emit_stage(&session))
     }
 
-    /// One tap: every screen black. Works even when playout is restarting (the screens are black then).
+    /// One tap: every screen black. Works even when playout is restarting (the new engine is told the
+    /// blanks when it is up).
     pub async fn blank_all(&self) -> ApiResult<StageDto> {
         let mut session = self.session.lock().await;
         tracing::info!("blank all");
         self.audit("blank_all", serde_json::json!({}));
-        // The surface changes only once the screens did; a restarting engine's screens are black already.
+        // The surface changes only once the screens did; a restarting engine gets the blanks when up.
         match self.playout()?.request(Command::BlankAll).await {
             Ok(_) => {}
             Err(e) if e.code == ErrorCode::PlayoutRestarting => {}
             Err(e) => return Err(e.into()),
         }
         session.presentation.blank_all(&self.screens);
+        session.slates.clear();
         Ok(self.emit_stage(&session))
     }
 
@@ -1252,6 +1264,38 @@ impl Courtdeck {
             "exhibit_withdrawn",
             serde_json::json!({ "exhibit": exhibit.to_string() }),
         );
+        self.sync_screens(&mut session).await;
+        Ok(self.emit_stage(&session))
+    }
+
+    /// Zooms or pans the picture on air (`in`, `out`, `left`, `right`, `up`, `down`, `whole`). Every
+    /// screen showing it shows the same view; the audit log records each view the court saw.
+    pub async fn zoom(&self, step: &str) -> ApiResult<StageDto> {
+        let step = courtdeck_core::ZoomStep::parse(step)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidState, e.to_string()))?;
+        let mut session = self.session.lock().await;
+        let mut next = session.presentation.clone();
+        let zoom = next.zoom(step)?;
+        let (x, y, width, height) = zoom.region();
+        self.playout()?
+            .request(Command::Zoom {
+                x,
+                y,
+                width,
+                height,
+            })
+            .await?;
+        session.presentation = next;
+        let exhibit = session.presentation.on_air().map(|o| o.exhibit.to_string());
+        tracing::info!(exhibit, factor = zoom.factor(), x, y, width, "zoomed");
+        self.audit(
+            "exhibit_zoomed",
+            serde_json::json!({
+                "exhibit": exhibit,
+                "factor": zoom.factor(),
+                "region": { "x": x, "y": y, "width": width, "height": height },
+            }),
+        );
         Ok(self.emit_stage(&session))
     }
 
@@ -1262,23 +1306,59 @@ impl Courtdeck {
 
     /// Asks playout which screens are connected (after it configured them) and records the answer.
     async fn refresh_connected_screens(&self) {
+        let mut session = self.session.lock().await;
+        self.sync_screens(&mut session).await;
+        if !session.missing_screens.is_empty() {
+            tracing::warn!(missing = ?session.missing_screens, "screens not connected");
+        }
+        self.emit_stage(&session);
+    }
+
+    /// Asks playout which screens are unplugged and which show a slate: the engine decides both
+    /// (a slate goes up when an exhibit fails on air or after a restart, and comes down on the next
+    /// Present, Withdraw or Blank), so the surface reads them back rather than guessing.
+    async fn sync_screens(&self, session: &mut Session) {
         let Ok(p) = self.playout() else { return };
         match p.request(Command::Stats).await {
             Ok(stats) => {
-                let missing: HashSet<String> = stats
-                    .unwrap_or_default()
-                    .into_iter()
+                let stats = stats.unwrap_or_default();
+                session.missing_screens = stats
+                    .iter()
                     .filter(|s| !s.connected)
-                    .map(|s| s.screen)
+                    .map(|s| s.screen.clone())
                     .collect();
-                if !missing.is_empty() {
-                    tracing::warn!(?missing, "screens not connected");
-                }
-                let mut session = self.session.lock().await;
-                session.missing_screens = missing;
-                self.emit_stage(&session);
+                session.slates = stats
+                    .into_iter()
+                    .filter_map(|s| Some((s.screen, s.slate?)))
+                    .collect();
             }
             Err(e) => tracing::warn!("cannot ask playout for its screens: {e}"),
+        }
+    }
+
+    /// After a restart the new engine knows no blanks: tell it the court's, so blanked screens are
+    /// black rather than on the standby slate.
+    async fn reapply_blanks(&self) {
+        let Ok(p) = self.playout() else { return };
+        let blanked: Vec<String> = {
+            let session = self.session.lock().await;
+            session
+                .presentation
+                .blanked()
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        };
+        for screen in blanked {
+            if let Err(e) = p
+                .request(Command::Blank {
+                    screen,
+                    blank: true,
+                })
+                .await
+            {
+                tracing::warn!("cannot blank a screen again after the restart: {e}");
+            }
         }
     }
 
@@ -1304,6 +1384,7 @@ impl Courtdeck {
                 exhibit: o.exhibit.to_string(),
                 screens: o.screens.iter().map(|s| s.to_string()).collect(),
                 playing: o.transport == Transport::Playing,
+                zoom: o.zoom.factor(),
             }),
             screens: self
                 .screens
@@ -1312,6 +1393,7 @@ impl Courtdeck {
                     screen: screen_dto(s),
                     blanked: p.blanked().contains(&s.id),
                     showing: p.showing(&s.id).map(|e| e.to_string()),
+                    slate: session.slates.get(s.id.as_str()).cloned(),
                     connected: !session.missing_screens.contains(s.id.as_str()),
                 })
                 .collect(),
@@ -1345,13 +1427,13 @@ async fn forward_playout_events(
         match event {
             ClientEvent::Restarting { reason } => {
                 deck.audit("playout_crashed", serde_json::json!({ "reason": reason }));
-                session.presentation.playout_lost(&deck.screens);
+                session.presentation.playout_lost();
                 session.prerolled.clear();
                 session.playout = PlayoutStatus::Restarting;
                 let _ = deck.events.send(UiEvent::Notice {
                     error: ApiError::new(
                         ErrorCode::PlayoutRestarting,
-                        format!("The playout engine stopped and is restarting ({reason}). The screens are black; present the exhibit again."),
+                        format!("The playout engine stopped and is restarting ({reason}). Nothing is on the screens; present the exhibit again."),
                     ),
                     exhibit: None,
                 });
@@ -1362,6 +1444,7 @@ async fn forward_playout_events(
                 session.playout = PlayoutStatus::Ready;
                 deck.emit_stage(&session);
                 drop(session);
+                deck.reapply_blanks().await;
                 deck.refresh_connected_screens().await;
                 // A new engine starts without thumbnails: ask again if the surface wants them.
                 if deck.thumbnails.load(std::sync::atomic::Ordering::SeqCst) {
@@ -1434,6 +1517,8 @@ async fn forward_playout_events(
                         session.presentation.uncue();
                     }
                     session.prerolled.remove(x);
+                    // An exhibit that failed on air leaves the "unavailable" slate on its screens.
+                    deck.sync_screens(&mut session).await;
                 }
                 let _ = deck.events.send(UiEvent::Notice { error, exhibit });
                 deck.emit_stage(&session);

@@ -160,6 +160,68 @@ async fn a_hearing_through_the_facade() {
         deck.withdraw().await.unwrap_err().code,
         ErrorCode::InvalidState
     );
+
+    // Zoom on the still: the stage says how far; a new exhibit starts whole.
+    deck.select("JS/4").await.unwrap();
+    deck.present(&["bench".into()]).await.unwrap();
+    deck.zoom("in").await.unwrap();
+    let stage = deck.zoom("in").await.unwrap();
+    assert_eq!(stage.on_air.as_ref().unwrap().zoom, 2.25);
+    assert_eq!(
+        deck.zoom("sideways").await.unwrap_err().code,
+        ErrorCode::InvalidState
+    );
+
+    // The playout process killed: the stage goes idle, the new engine's screens show the standby
+    // slate, except PUBLIC, which the court had blanked and which stays black.
+    deck.blank("public", true).await.unwrap();
+    let pid = deck.playout_pid().await.unwrap();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let stage = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let Ok(UiEvent::Stage(stage)) = events.recv().await
+                && stage.playout == courtdeck_api::json::PlayoutStatus::Ready
+                && stage
+                    .screens
+                    .iter()
+                    .any(|s| s.slate.as_deref() == Some("standby"))
+            {
+                return stage;
+            }
+        }
+    })
+    .await
+    .expect("the restarted engine's screens reported");
+    assert!(stage.on_air.is_none(), "nothing resumes by itself");
+    let slate = |id: &str| {
+        stage
+            .screens
+            .iter()
+            .find(|s| s.screen.id == id)
+            .map(|s| (s.slate.clone(), s.blanked))
+            .unwrap()
+    };
+    assert_eq!(slate("bench"), (Some("standby".into()), false));
+    assert_eq!(slate("public"), (None, true), "blanked stays black");
+    assert_ne!(deck.playout_pid().await.unwrap(), pid);
+    // Presenting again clears the slate.
+    deck.select("JS/1").await.unwrap();
+    let stage = deck.present(&["bench".into()]).await.unwrap();
+    let bench = stage
+        .screens
+        .iter()
+        .find(|s| s.screen.id == "bench")
+        .unwrap();
+    assert_eq!(
+        (bench.showing.as_deref(), bench.slate.as_deref()),
+        (Some("JS/1"), None)
+    );
     deck.shutdown().await;
 
     // The audit log of this real run: the chain verifies, and says who saw what.
@@ -183,6 +245,9 @@ async fn a_hearing_through_the_facade() {
         "clip_played",
         "route_refused",
         "exhibit_withdrawn",
+        "exhibit_zoomed",
+        "playout_crashed",
+        "playout_restarted",
         "app_stop",
     ] {
         assert!(
@@ -214,8 +279,8 @@ async fn a_hearing_through_the_facade() {
         other => panic!("a one-byte edit went unnoticed: {other:?}"),
     }
     println!(
-        "RELIABILITY|playout|a_hearing_through_the_facade|a configured screen whose monitor is missing (the others show the exhibit); a restricted exhibit sent to PUBLIC (refused)|{}",
-        2
+        "RELIABILITY|playout|a_hearing_through_the_facade|a configured screen whose monitor is missing (the others show the exhibit); a restricted exhibit sent to PUBLIC (refused); the playout process SIGKILLed (standby slate, blanks kept, nothing resumes)|{}",
+        3
     );
 }
 

@@ -13,6 +13,7 @@ mod exhibit;
 mod hearing;
 mod presentation;
 mod routing;
+mod zoom;
 
 pub use error::ErrorCode;
 pub use exhibit::{
@@ -23,3 +24,4 @@ pub use presentation::{OnAir, Presentation, PresentationError, PresentationState
 pub use routing::{
     OutputRole, RouteRefused, Screen, ScreenId, default_route, may_show, plan_route,
 };
+pub use zoom::{Zoom, ZoomStep};

@@ -5,13 +5,14 @@
 //! is on air at a time and another may be cued behind it, so that Present switches within a frame.
 //!
 //! Blanking is per screen and orthogonal: a blanked screen stays black until it is unblanked, even when a
-//! new exhibit is presented. A playout crash resets to idle with every screen black, and nothing comes
-//! back by itself.
+//! new exhibit is presented. A playout crash resets to idle (screens on the standby slate, blanked ones
+//! black), and nothing comes back by itself.
 
 use std::collections::BTreeSet;
 
 use crate::exhibit::{Exhibit, ExhibitRef};
 use crate::routing::{RouteRefused, Screen, ScreenId, plan_route};
+use crate::zoom::{Zoom, ZoomStep};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -24,6 +25,8 @@ pub struct OnAir {
     pub exhibit: ExhibitRef,
     pub screens: BTreeSet<ScreenId>,
     pub transport: Transport,
+    /// The part of the picture shown; kept while the same exhibit is re-routed.
+    pub zoom: Zoom,
 }
 
 /// The state of one exhibit, as the control surface shows it.
@@ -118,9 +121,9 @@ impl Presentation {
             return Err(PresentationError::NoScreens);
         }
         let screens = plan_route(exhibit.restriction, requested, screens)?;
-        let transport = match &self.on_air {
-            Some(on) if on.exhibit == target => on.transport,
-            _ => Transport::Paused,
+        let (transport, zoom) = match &self.on_air {
+            Some(on) if on.exhibit == target => (on.transport, on.zoom),
+            _ => (Transport::Paused, Zoom::default()),
         };
         if let Some(previous) = self.on_air.take().filter(|on| on.exhibit != target) {
             self.withdrawn = Some(previous.exhibit);
@@ -130,7 +133,18 @@ impl Presentation {
             exhibit: target,
             screens,
             transport,
+            zoom,
         }))
+    }
+
+    /// Zooms or pans the picture on air; returns the new view for the playout engine.
+    pub fn zoom(&mut self, step: ZoomStep) -> Result<Zoom, PresentationError> {
+        let on = self
+            .on_air
+            .as_mut()
+            .ok_or(PresentationError::NothingPresented)?;
+        on.zoom = on.zoom.step(step);
+        Ok(on.zoom)
     }
 
     pub fn set_transport(&mut self, transport: Transport) -> Result<(), PresentationError> {
@@ -164,13 +178,13 @@ impl Presentation {
         self.blanked.extend(screens.iter().map(|s| s.id.clone()));
     }
 
-    /// The playout process died: nothing is cued or on air, and every screen is blanked so that
-    /// nothing reappears until someone presents again.
-    pub fn playout_lost(&mut self, screens: &[Screen]) {
+    /// The playout process died: nothing is cued or on air, so nothing comes back by itself; the
+    /// screens show the standby slate until an advocate presents again. Blanked screens stay blanked
+    /// (black): the court chose that, and a restart must not undo it.
+    pub fn playout_lost(&mut self) {
         self.cued = None;
         self.on_air = None;
         self.withdrawn = None;
-        self.blank_all(screens);
     }
 }
 
@@ -294,13 +308,39 @@ mod tests {
     }
 
     #[test]
-    fn playout_loss_goes_idle_and_black() {
+    fn playout_loss_goes_idle_and_keeps_the_blanks() {
         let js1 = exhibit("JS/1", Restriction::Open);
         let mut p = Presentation::default();
         p.select(js1.reference.clone());
         p.present(&js1, &ids(&["bench"]), &screens()).unwrap();
-        p.playout_lost(&screens());
+        let public = ids(&["public"]).into_iter().next().unwrap();
+        p.set_blank(public.clone(), true);
+        p.playout_lost();
         assert_eq!(p.state_of(&js1.reference), PresentationState::Idle);
-        assert_eq!(p.blanked().len(), 2);
+        assert_eq!(p.on_air(), None, "nothing resumes by itself");
+        assert_eq!(p.blanked().iter().collect::<Vec<_>>(), vec![&public]);
+    }
+
+    #[test]
+    fn zoom_is_kept_when_rerouted_and_reset_for_another_exhibit() {
+        let (js1, js2) = (
+            exhibit("JS/1", Restriction::Open),
+            exhibit("JS/2", Restriction::Open),
+        );
+        let mut p = Presentation::default();
+        assert_eq!(
+            p.zoom(ZoomStep::In),
+            Err(PresentationError::NothingPresented)
+        );
+        p.select(js1.reference.clone());
+        p.present(&js1, &ids(&["bench"]), &screens()).unwrap();
+        let z = p.zoom(ZoomStep::In).unwrap();
+        assert!(!z.is_whole());
+        p.present(&js1, &ids(&["bench", "public"]), &screens())
+            .unwrap();
+        assert_eq!(p.on_air().unwrap().zoom, z);
+        p.select(js2.reference.clone());
+        p.present(&js2, &ids(&["bench"]), &screens()).unwrap();
+        assert!(p.on_air().unwrap().zoom.is_whole());
     }
 }

@@ -131,7 +131,7 @@ proptest! {
                 Step::Play => {
                     let _ = p.set_transport(Transport::Playing);
                 }
-                Step::PlayoutLost => p.playout_lost(&screens),
+                Step::PlayoutLost => p.playout_lost(),
             }
             for s in &screens {
                 if let Some(shown) = p.showing(&s.id) {

@@ -168,6 +168,8 @@ struct Program {
     source: Source,
     /// 0 for the first build, 1 for the one retry.
     attempt: u32,
+    /// The zoom region asked for (`Command::Zoom`), applied once the picture's size is known.
+    zoom: Option<[f64; 4]>,
 }
 
 /// The Load parameters of a program.
@@ -946,6 +948,7 @@ impl Engine {
             loaded_at: Instant::now(),
             source: source.clone(),
             attempt,
+            zoom: None,
         });
         Ok(())
     }
@@ -1165,10 +1168,8 @@ impl Engine {
         }
     }
 
-    /// Shows the region (`x`, `y`, `width`, `height`, fractions of the picture) of the on-air exhibit:
-    /// `videocrop` after the decoder (and after `imagefreeze` for a still), so every screen and the
-    /// thumbnail show the same region, each scaled to fit without distortion. Paused, a flushing seek
-    /// to where it stands pushes the frame through again.
+    /// Shows the region (`x`, `y`, `width`, `height`, fractions of the picture) of the on-air exhibit
+    /// (`apply_zoom`).
     fn zoom(&mut self, x: f64, y: f64, width: f64, height: f64) -> Result<(), WireError> {
         const SMALLEST: f64 = 0.05; // 20x
         let valid = [x, y, width, height].iter().all(|v| v.is_finite())
@@ -1184,38 +1185,18 @@ impl Engine {
                 "the zoom region must lie inside the picture and be at least 5% of it",
             ));
         }
-        let p = self.on_air_program()?;
-        let no_picture = || {
-            err(
+        let p = self.on_air_program_mut()?;
+        if p.kind == ExhibitKind::Audio {
+            return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} has no picture to zoom into", p.exhibit),
-            )
-        };
-        if p.kind == ExhibitKind::Audio {
-            return Err(no_picture());
+            ));
         }
-        let crop = p.pipeline.by_name("zoom").ok_or_else(no_picture)?;
-        let info = crop
-            .static_pad("sink")
-            .and_then(|pad| pad.current_caps())
-            .and_then(|caps| gstreamer_video::VideoInfo::from_caps(&caps).ok())
-            .ok_or_else(no_picture)?;
-        let (w, h) = (info.width() as f64, info.height() as f64);
-        let left = (x * w).round() as i32;
-        let top = (y * h).round() as i32;
-        let right = (w - ((x + width) * w).round()).max(0.0) as i32;
-        let bottom = (h - ((y + height) * h).round()).max(0.0) as i32;
-        crop.set_property("left", left);
-        crop.set_property("right", right);
-        crop.set_property("top", top);
-        crop.set_property("bottom", bottom);
-        tracing::info!(exhibit = p.exhibit, left, right, top, bottom, "zoom");
-        if !p.playing {
-            let pos = p
-                .pipeline
-                .query_position::<gst::ClockTime>()
-                .unwrap_or(gst::ClockTime::ZERO);
-            seek(p, p.rate, pos)?;
+        p.zoom = Some([x, y, width, height]);
+        // Before its first frame the picture's size is unknown: applied at preroll (see `bus`).
+        let p = self.on_air_program()?;
+        if p.prerolled {
+            apply_zoom(p)?;
         }
         Ok(())
     }
@@ -1345,6 +1326,11 @@ impl Engine {
                         );
                         self.give_up(&exhibit, ErrorCode::MediaCorrupt, message);
                         return;
+                    }
+                    if p.zoom.is_some()
+                        && let Err(e) = apply_zoom(p)
+                    {
+                        tracing::warn!(exhibit = p.exhibit, "zoom: {}", e.message);
                     }
                     (self.emit)(Event::Prerolled {
                         exhibit: p.exhibit.clone(),
@@ -1534,6 +1520,45 @@ impl Program {
             .query_duration::<gst::ClockTime>()
             .map(|d| d.mseconds())
     }
+}
+
+/// Crops `p`'s picture to its zoom region: `videocrop` after the decoder (and after `imagefreeze` for a
+/// still), so every screen and the thumbnail show the same region, each scaled to fit without
+/// distortion. Paused, a flushing seek to where it stands pushes the frame through again.
+fn apply_zoom(p: &Program) -> Result<(), WireError> {
+    let Some([x, y, width, height]) = p.zoom else {
+        return Ok(());
+    };
+    let no_picture = || {
+        err(
+            ErrorCode::InvalidState,
+            format!("exhibit {} has no picture to zoom into", p.exhibit),
+        )
+    };
+    let crop = p.pipeline.by_name("zoom").ok_or_else(no_picture)?;
+    let info = crop
+        .static_pad("sink")
+        .and_then(|pad| pad.current_caps())
+        .and_then(|caps| gstreamer_video::VideoInfo::from_caps(&caps).ok())
+        .ok_or_else(no_picture)?;
+    let (w, h) = (info.width() as f64, info.height() as f64);
+    let left = (x * w).round() as i32;
+    let top = (y * h).round() as i32;
+    let right = (w - ((x + width) * w).round()).max(0.0) as i32;
+    let bottom = (h - ((y + height) * h).round()).max(0.0) as i32;
+    crop.set_property("left", left);
+    crop.set_property("right", right);
+    crop.set_property("top", top);
+    crop.set_property("bottom", bottom);
+    tracing::info!(exhibit = p.exhibit, left, right, top, bottom, "zoom");
+    if !p.playing {
+        let pos = p
+            .pipeline
+            .query_position::<gst::ClockTime>()
+            .unwrap_or(gst::ClockTime::ZERO);
+        seek(p, p.rate, pos)?;
+    }
+    Ok(())
 }
 
 /// Milliseconds from the wire as a clock time; absurd values saturate instead of panicking.

@@ -36,7 +36,7 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    // `--only store|checks|playout` runs one group.
+    // `--only store|checks|playout|rss` runs one group (rss: the playout RSS benchmark alone).
     let args: Vec<String> = std::env::args().collect();
     let only = args
         .iter()
@@ -72,6 +72,8 @@ fn main() -> Result<()> {
         rt.block_on(first_frame_bench(&cctv, arg("--runs", 10) as usize))?;
         rt.block_on(cpu_bench(&cctv))?;
         rt.block_on(step_seek_bench(work.path(), arg("--runs", 10) as usize))?;
+    }
+    if wants("playout") || only.as_deref() == Some("rss") {
         rt.block_on(rss_bench(&files, arg("--switches", 200) as usize))?;
     }
     Ok(())

@@ -31,6 +31,7 @@ export const api = {
   setThumbnails: (enabled: boolean) => call<null>("set_thumbnails", { enabled }),
   setVolume: (volume: number) => call<null>("set_volume", { volume }),
   setMute: (mute: boolean) => call<null>("set_mute", { mute }),
+  zoom: (step: "in" | "out" | "left" | "right" | "up" | "down" | "whole") => call<Stage>("zoom", { step }),
   runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFetchProgress, asApiError, caseProgress, failedChecks, levelPercent, mergeChecks, defaultTargets, formatTime, headline, nextRate, screenStatus, toggleTarget } from "./logic";
+import { addFetchProgress, asApiError, caseProgress, failedChecks, levelPercent, mergeChecks, defaultTargets, formatTime, headline, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel } from "./logic";
 import type { CheckReport, Exhibit, Stage } from "./types";
 import type { FetchState } from "./logic";
 
@@ -37,9 +37,9 @@ describe("screen targets", () => {
     const stage: Stage = {
       case_id: "JS-1", cued: "JS/3", cued_ready: true, playout: "ready", on_air: null,
       screens: [
-        { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: null, connected: true },
-        { id: "witness", label: "WITNESS", role: "witness", blanked: false, showing: null, connected: false },
-        { id: "public", label: "PUBLIC", role: "public_gallery", blanked: true, showing: null, connected: true },
+        { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: null, connected: true, slate: null },
+        { id: "witness", label: "WITNESS", role: "witness", blanked: false, showing: null, connected: false, slate: null },
+        { id: "public", label: "PUBLIC", role: "public_gallery", blanked: true, showing: null, connected: true, slate: null },
       ],
     };
     expect([...defaultTargets(open, stage)].sort()).toEqual(["bench", "public"]);
@@ -65,13 +65,26 @@ describe("time and rate", () => {
 describe("screen status comes from the stage", () => {
   const stage: Stage = {
     case_id: "JS-1", cued: null, cued_ready: false, playout: "ready",
-    on_air: { exhibit: "JS/1", screens: ["bench", "public"], playing: true },
+    on_air: { exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1 },
     screens: [
-      { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: "JS/1", connected: true },
-      { id: "public", label: "PUBLIC", role: "public_gallery", blanked: true, showing: null, connected: true },
-      { id: "witness", label: "WITNESS", role: "witness", blanked: false, showing: null, connected: false },
+      { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: "JS/1", connected: true, slate: null },
+      { id: "public", label: "PUBLIC", role: "public_gallery", blanked: true, showing: null, connected: true, slate: null },
+      { id: "witness", label: "WITNESS", role: "witness", blanked: false, showing: null, connected: false, slate: null },
+      { id: "defence", label: "DEFENCE", role: "defence", blanked: false, showing: null, connected: true, slate: "unavailable" },
     ],
   };
+  it("says which slate a screen shows, and a blank beats a slate", () => {
+    expect(screenStatus(stage, "defence")).toBe("unavailable");
+    expect(screenWords("unavailable", null)).toContain("exhibit unavailable");
+    expect(screenWords("standby", null)).toBe("standby slate");
+    expect(screenWords("live", "JS/1")).toBe("JS/1");
+    const blanked: Stage = { ...stage, screens: stage.screens.map((s) => ({ ...s, blanked: true })) };
+    expect(screenStatus(blanked, "defence")).toBe("blank");
+  });
+  it("labels the zoom factor", () => {
+    expect(zoomLabel(1)).toBe("1x");
+    expect(zoomLabel(2.25)).toBe("2.3x");
+  });
   it("says live, blank, missing", () => {
     expect(screenStatus(stage, "bench")).toBe("live");
     expect(screenStatus(stage, "public")).toBe("blank");

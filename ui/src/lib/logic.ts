@@ -75,11 +75,36 @@ export function formatTime(ms: number | null | undefined): string {
 }
 
 /** What a screen tile says: the truth from playout's stage, never what the user last tapped. */
-export function screenStatus(stage: Stage, id: string): "live" | "blank" | "black" | "missing" {
+export function screenStatus(
+  stage: Stage,
+  id: string,
+): "live" | "blank" | "black" | "missing" | "standby" | "unavailable" {
   const s = stage.screens.find((x) => x.id === id);
   if (!s || !s.connected) return "missing";
   if (s.blanked) return "blank";
-  return s.showing ? "live" : "black";
+  if (s.showing) return "live";
+  return s.slate ?? "black";
+}
+
+/** The words under a screen tile. */
+export function screenWords(status: ReturnType<typeof screenStatus>, showing: string | null): string {
+  switch (status) {
+    case "live":
+      return showing ?? "";
+    case "missing":
+      return "not connected";
+    case "standby":
+      return "standby slate";
+    case "unavailable":
+      return "“exhibit unavailable”";
+    default:
+      return status;
+  }
+}
+
+/** "1x", "2.3x": the zoom factor as the advocate reads it. */
+export function zoomLabel(factor: number): string {
+  return `${Math.round(factor * 10) / 10}x`;
 }
 
 export const RATES = [0.25, 0.5, 1, 1.5, 2] as const;

@@ -97,6 +97,8 @@ export interface ScreenState extends ScreenInfo {
   blanked: boolean;
   showing: string | null;
   connected: boolean;
+  /** A slate instead of black: after a playout restart, or when the exhibit on it failed. */
+  slate: "standby" | "unavailable" | null;
 }
 
 export type PlayoutStatus = "ready" | "restarting" | "unavailable";
@@ -105,7 +107,7 @@ export interface Stage {
   case_id: string | null;
   cued: string | null;
   cued_ready: boolean;
-  on_air: { exhibit: string; screens: string[]; playing: boolean } | null;
+  on_air: { exhibit: string; screens: string[]; playing: boolean; zoom: number } | null;
   screens: ScreenState[];
   playout: PlayoutStatus;
 }
