@@ -255,6 +255,87 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
     let error = wait_for_error(&mut rx, "X/3").await;
     assert_eq!(error.code, "media_corrupt", "{error:?}");
 
+    // Bit-flipped copies of a 2 s H.264/AAC MP4: one with flips through the media data (decoders
+    // conceal what they can), one with flips in the index. Each must end cleanly, with an error
+    // event or by playing to its end, never hang on a frozen or black screen.
+    let matrix = courtdeck_playout::fixtures::format_matrix(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("format-matrix"),
+    )
+    .unwrap();
+    let good = std::fs::read(
+        &matrix
+            .iter()
+            .find(|f| f.name == "h264-aac.mp4")
+            .unwrap()
+            .path,
+    )
+    .unwrap();
+    let moov = good.windows(4).position(|w| w == b"moov").unwrap();
+    let mut outcomes = Vec::new();
+    for (name, range, every) in [
+        ("flipped-data.mp4", good.len() / 10..moov, 997),
+        ("flipped-index.mp4", moov..good.len(), 61),
+    ] {
+        let mut bytes = good.clone();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for at in range.step_by(every) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            bytes[at] ^= 1 << (state % 8);
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let exhibit = format!("F/{name}");
+        client
+            .request(load(&exhibit, &path, "video", "open"))
+            .await
+            .unwrap();
+        let prerolled = wait_for(&mut rx, |e| match e {
+            ClientEvent::Playout(Event::Prerolled { exhibit: x, .. }) if *x == exhibit => {
+                Some(true)
+            }
+            ClientEvent::Playout(Event::Error {
+                exhibit: Some(x),
+                error,
+                ..
+            }) if *x == exhibit => {
+                assert!(error.message.contains(&exhibit), "{error:?}");
+                Some(false)
+            }
+            _ => None,
+        })
+        .await;
+        let outcome = if prerolled {
+            client
+                .request(Command::Present {
+                    exhibit: exhibit.clone(),
+                    screens: vec!["bench".into()],
+                })
+                .await
+                .unwrap();
+            client.request(Command::Play).await.unwrap();
+            wait_for(&mut rx, |e| match e {
+                ClientEvent::Playout(Event::Eos { exhibit: x }) if *x == exhibit => {
+                    Some("played to its end")
+                }
+                ClientEvent::Playout(Event::Error {
+                    exhibit: Some(x), ..
+                }) if *x == exhibit => Some("error while playing"),
+                _ => None,
+            })
+            .await
+        } else {
+            "error before the first frame"
+        };
+        println!("{name}: {outcome}");
+        outcomes.push(outcome);
+        if prerolled {
+            let _ = client.request(Command::Withdraw).await;
+        }
+    }
+    assert_eq!(outcomes.len(), 2);
+
     // After failures, a good exhibit still plays.
     client
         .request(load("JS/1", &files[0].1, "video", "open"))
@@ -267,8 +348,8 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
     .await;
     client.shutdown().await;
     println!(
-        "RELIABILITY|playout|bad_media_gives_a_clear_error_and_others_still_play|zero-byte, text named as video and truncated files: media_corrupt, the next exhibit still plays|{}",
-        3
+        "RELIABILITY|playout|bad_media_gives_a_clear_error_and_others_still_play|zero-byte, text named as video, truncated and bit-flipped (data, index) files: a clear error or a clean end, never a hang; the next exhibit still plays|{}",
+        5
     );
 }
 
