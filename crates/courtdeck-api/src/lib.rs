@@ -797,8 +797,10 @@ impl Courtdeck {
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
-            Some("jpg" | "jpeg" | "png") => "image",
-            Some("wav" | "mp3" | "m4a" | "flac" | "ogg") => "audio",
+            Some("jpg" | "jpeg" | "png" | "tif" | "tiff" | "bmp") => "image",
+            Some("wav" | "mp3" | "m4a" | "wma" | "aac" | "flac" | "ogg" | "oga" | "opus") => {
+                "audio"
+            }
             _ => "video",
         };
         let started = std::time::Instant::now();

@@ -825,8 +825,17 @@ impl Engine {
                 .property("uri", uri.as_str())
                 .build()?;
             pipeline.add(&decode)?;
+            // An audio exhibit's slate never ends by itself: when the sound ends, it is sent EOS too,
+            // so the pipeline ends (the surface sees the end; a seek back plays again).
+            let mut slate_src = None;
             if kind == ExhibitKind::Audio {
                 let slate = slate_source(title)?;
+                slate_src = slate
+                    .clone()
+                    .dynamic_cast::<gst::Bin>()
+                    .ok()
+                    .and_then(|b| b.by_name("slatesrc"))
+                    .map(|e| e.downgrade());
                 pipeline.add(&slate)?;
                 let tee = video_fanout(
                     &pipeline,
@@ -884,6 +893,16 @@ impl Engine {
                             Ok(())
                         })
                     } else if is_audio && !has_audio.swap(true, Ordering::SeqCst) {
+                        if let Some(src) = slate_src.clone() {
+                            pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+                                if let Some(gst::EventView::Eos(_)) = info.event().map(|e| e.view())
+                                    && let Some(src) = src.upgrade()
+                                {
+                                    src.send_event(gst::event::Eos::new());
+                                }
+                                gst::PadProbeReturn::Ok
+                            });
+                        }
                         audio_chain(&pipeline, pad, &audio_sink)
                     } else {
                         Ok(())
@@ -1616,7 +1635,7 @@ fn render_slate(slate: Slate, label: &str, width: u16, height: u16) -> anyhow::R
 /// The black slate shown on screens for an audio-only exhibit: its title and the elapsed time.
 fn slate_source(title: &str) -> anyhow::Result<gst::Element> {
     let bin = gst::parse::bin_from_description(
-        "videotestsrc pattern=solid-color foreground-color=0xff101820 ! \
+        "videotestsrc name=slatesrc pattern=solid-color foreground-color=0xff101820 ! \
          video/x-raw,width=1280,height=720,framerate=25/1,pixel-aspect-ratio=1/1 ! \
          textoverlay name=title valignment=center halignment=center font-desc=\"Sans 36\" ! \
          timeoverlay name=clock valignment=bottom halignment=center font-desc=\"Sans 28\"",

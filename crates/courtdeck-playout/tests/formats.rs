@@ -1,5 +1,6 @@
 //! Every format in issue 4's list, generated here with GStreamer encoders, plays on two headless screens
-//! in the real playout process: it prerolls, reaches both screens, and frames keep coming.
+//! in the real playout process: it prerolls, reaches both screens, frames keep coming, and (but for
+//! stills) it plays to its end and says so.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -81,6 +82,24 @@ async fn every_listed_format_plays_on_every_screen() {
                 failures.push(format!("{}: screen {} got {got} frames", f.name, a.screen));
             }
         }
+        if f.kind != "image" {
+            let ended = tokio::time::timeout(Duration::from_secs(15), async {
+                loop {
+                    match rx.recv().await {
+                        Ok(ClientEvent::Playout(Event::Eos { exhibit: x })) if x == exhibit => {
+                            return true;
+                        }
+                        Ok(_) => {}
+                        Err(_) => return false,
+                    }
+                }
+            })
+            .await
+            .unwrap_or(false);
+            if !ended {
+                failures.push(format!("{}: did not reach its end within 15 s", f.name));
+            }
+        }
         client.request(Command::Withdraw).await.unwrap();
     }
     client.shutdown().await;
@@ -89,7 +108,7 @@ async fn every_listed_format_plays_on_every_screen() {
         "formats that did not play: {failures:#?}"
     );
     println!(
-        "RELIABILITY|playout|every_listed_format_plays_on_every_screen|formats made by GStreamer encoders at test time, each on two screens (a file that cannot play names what is missing)|{}",
-        12
+        "RELIABILITY|playout|every_listed_format_plays_on_every_screen|formats made by GStreamer encoders at test time, each on two screens and played to its end (a file that cannot play names what is missing)|{}",
+        files.len()
     );
 }
