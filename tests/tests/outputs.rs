@@ -148,6 +148,27 @@ fn right_border(xvfb: &Xvfb, m: Mon, y: i16) -> u16 {
         .unwrap_or(m.w as usize) as u16
 }
 
+/// How many child windows each Courtdeck output window has (one per loaded exhibit), by window title.
+fn exhibit_windows(display: &str) -> Vec<usize> {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _};
+    let (conn, n) = x11rb::connect(Some(display)).unwrap();
+    let root = conn.setup().roots[n].root;
+    let mut counts = Vec::new();
+    for w in conn.query_tree(root).unwrap().reply().unwrap().children {
+        let name = conn
+            .get_property(false, w, AtomEnum::WM_NAME, AtomEnum::STRING, 0, 256)
+            .unwrap()
+            .reply()
+            .unwrap()
+            .value;
+        if name.starts_with(b"Courtdeck output") {
+            counts.push(conn.query_tree(w).unwrap().reply().unwrap().children.len());
+        }
+    }
+    counts
+}
+
 fn shared(dir: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(dir)
 }
@@ -489,12 +510,17 @@ async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
         || lit(BENCH) && is_black(&xvfb, PUBLIC),
         || format!("PUBLIC corner {:?}", colour_at(&xvfb, PUBLIC, 8, 8)),
     );
+    // One exhibit loaded: one child window in each output window it may reach.
+    assert_eq!(exhibit_windows(&xvfb.display), vec![1, 1]);
     client.request(Command::Withdraw).await.unwrap();
     wait_screen(
         "both black after Withdraw",
         || is_black(&xvfb, BENCH) && is_black(&xvfb, PUBLIC),
         || "a screen is lit".into(),
     );
+    // Torn down means gone: no exhibit window is left inside either output window.
+    let left = exhibit_windows(&xvfb.display);
+    assert_eq!(left, vec![0, 0], "child windows left in the output windows");
     checked += 1;
     client.shutdown().await;
     println!(
