@@ -194,17 +194,15 @@ async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
     std::fs::create_dir_all(&shots).unwrap();
 
     let xvfb = Xvfb::start(1280, 360, &[BENCH, PUBLIC]).unwrap();
-    // SAFETY: set before the client spawns the process (which inherits them); nothing else of this
-    // test binary reads the environment concurrently.
-    unsafe {
-        std::env::set_var("DISPLAY", &xvfb.display);
-        std::env::set_var("COURTDECK_AUDIO_SINK", "fakesink sync=true");
-    }
-    let client = PlayoutClient::start(
+    let client = PlayoutClient::start_with(
         courtdeck_testkit::target_dir().join("courtdeck-playout"),
         vec![
             window("bench", "bench", "BENCH"),
             window("public", "public_gallery", "PUBLIC"),
+        ],
+        vec![
+            ("DISPLAY".into(), xvfb.display.clone()),
+            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
         ],
     )
     .await

@@ -199,9 +199,6 @@ impl Courtdeck {
         let trust = TrustedKeys::parse(&config.trust.publisher_keys)
             .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, format!("[trust] {e}")))?;
         let cache = Cache::new(config.cache_dir());
-        // The engine reads its audio sink from the environment it inherits.
-        // SAFETY: called before the playout process is spawned, from the single thread that opens the kiosk.
-        unsafe { std::env::set_var("COURTDECK_AUDIO_SINK", &config.audio.sink) };
         let (playout, playout_error) = if !start_playout {
             (
                 None,
@@ -212,7 +209,12 @@ impl Courtdeck {
             )
         } else {
             match async {
-                PlayoutClient::start(locate_playout_binary()?, config.output_specs()).await
+                PlayoutClient::start_with(
+                    locate_playout_binary()?,
+                    config.output_specs(),
+                    playout_env(&config),
+                )
+                .await
             }
             .await
             {
@@ -778,7 +780,9 @@ impl Courtdeck {
 
     /// Plays a file on `outputs` headless screens for `seconds` in a playout process of its own, and
     /// reports first-frame latency and frames per screen. For `courtdeck play --headless` and benchmarks.
+    /// The sound goes to the configuration's `[audio] sink`.
     pub async fn play_headless(
+        config: &Config,
         path: &std::path::Path,
         outputs: usize,
         seconds: f64,
@@ -789,7 +793,9 @@ impl Courtdeck {
         let specs: Vec<OutputSpec> = (1..=outputs.max(1))
             .map(|i| OutputSpec::headless(&format!("out{i}"), "bench"))
             .collect();
-        let client = PlayoutClient::start(locate_playout_binary()?, specs.clone()).await?;
+        let client =
+            PlayoutClient::start_with(locate_playout_binary()?, specs.clone(), playout_env(config))
+                .await?;
         let mut rx = client.subscribe();
         let kind = match path
             .extension()
@@ -1408,6 +1414,11 @@ impl Courtdeck {
         let _ = self.events.send(UiEvent::Stage(stage.clone()));
         stage
     }
+}
+
+/// What the playout process needs from the configuration in its environment: the audio output.
+fn playout_env(config: &Config) -> Vec<(String, String)> {
+    vec![("COURTDECK_AUDIO_SINK".into(), config.audio.sink.clone())]
 }
 
 /// Turns playout events into session changes and UI events.

@@ -658,7 +658,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             outputs,
             seconds,
         } => {
-            let report = Courtdeck::play_headless(file, *outputs, *seconds).await?;
+            let report = Courtdeck::play_headless(&config()?, file, *outputs, *seconds).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(if report.ok {
                 ExitCode::SUCCESS

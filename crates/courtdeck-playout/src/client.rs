@@ -82,6 +82,7 @@ struct Live {
 #[derive(Debug)]
 struct Inner {
     exe: PathBuf,
+    env: Vec<(String, String)>,
     outputs: std::sync::Mutex<Vec<OutputSpec>>,
     live: Mutex<Option<Live>>,
     pending: std::sync::Mutex<Pending>,
@@ -133,10 +134,21 @@ impl PlayoutClient {
         exe: PathBuf,
         outputs: Vec<OutputSpec>,
     ) -> Result<PlayoutClient, ClientError> {
+        Self::start_with(exe, outputs, Vec::new()).await
+    }
+
+    /// As `start`, with variables set in the process's environment (and every restart's), such as
+    /// `COURTDECK_AUDIO_SINK` (the audio output, a GStreamer description) or `DISPLAY`.
+    pub async fn start_with(
+        exe: PathBuf,
+        outputs: Vec<OutputSpec>,
+        env: Vec<(String, String)>,
+    ) -> Result<PlayoutClient, ClientError> {
         let (events, _) = broadcast::channel(1024);
         let client = PlayoutClient {
             inner: Arc::new(Inner {
                 exe,
+                env,
                 outputs: std::sync::Mutex::new(outputs),
                 live: Mutex::new(None),
                 pending: std::sync::Mutex::new(HashMap::new()),
@@ -246,6 +258,7 @@ impl PlayoutClient {
             // Two malloc arenas, not one per streaming thread: with `malloc_trim` after each
             // teardown this keeps a day of exhibit switches from growing the process (BENCHMARKS.md).
             .env("MALLOC_ARENA_MAX", "2")
+            .envs(self.inner.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -16,11 +16,10 @@ fn headless(id: &str) -> OutputSpec {
 async fn every_listed_format_plays_on_every_screen() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("format-matrix");
     let files = courtdeck_playout::fixtures::format_matrix(&dir).unwrap();
-    // SAFETY: set before the playout process is spawned; the child inherits it.
-    unsafe { std::env::set_var("COURTDECK_AUDIO_SINK", "fakesink sync=true") };
-    let client = PlayoutClient::start(
+    let client = PlayoutClient::start_with(
         PathBuf::from(env!("CARGO_BIN_EXE_courtdeck-playout")),
         vec![headless("a"), headless("b")],
+        vec![("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into())],
     )
     .await
     .unwrap();

@@ -16,15 +16,18 @@ fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_courtdeck-playout"))
 }
 
+fn audio_sink(description: &str) -> Vec<(String, String)> {
+    vec![("COURTDECK_AUDIO_SINK".into(), description.into())]
+}
+
 async fn start() -> PlayoutClient {
-    // SAFETY: set before any thread of ours reads the environment; the child inherits it.
-    unsafe { std::env::set_var("COURTDECK_AUDIO_SINK", "fakesink sync=true") };
-    PlayoutClient::start(
+    PlayoutClient::start_with(
         exe(),
         vec![
             headless("bench", "bench"),
             headless("public", "public_gallery"),
         ],
+        audio_sink("fakesink sync=true"),
     )
     .await
     .unwrap()
@@ -471,4 +474,151 @@ async fn volume_mute_and_the_level_meter() {
     );
     assert!(muted <= -100.0 && zero <= -100.0);
     client.shutdown().await;
+}
+
+/// Reads a 16-bit PCM WAV: (sample rate, channels, samples).
+fn read_wav(path: &std::path::Path) -> (u32, u16, Vec<i16>) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..4], b"RIFF", "a WAV file");
+    let (mut at, mut rate, mut channels) = (12, 0, 0);
+    while at + 8 <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        let body = &bytes[at + 8..(at + 8 + len).min(bytes.len())];
+        if id == b"fmt " {
+            channels = u16::from_le_bytes([body[2], body[3]]);
+            rate = u32::from_le_bytes(body[4..8].try_into().unwrap());
+        } else if id == b"data" {
+            let samples = body
+                .chunks_exact(2)
+                .map(|c| i16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            return (rate, channels, samples);
+        }
+        at += 8 + len + (len & 1);
+    }
+    panic!("no data chunk in {}", path.display());
+}
+
+/// The last reported position of `exhibit` once it has stopped after its end.
+async fn position_after_eos(rx: &mut Receiver<ClientEvent>, exhibit: &str) -> u64 {
+    wait_for(rx, |e| {
+        matches!(e, ClientEvent::Playout(Event::Eos { exhibit: x }) if x == exhibit).then_some(())
+    })
+    .await;
+    wait_for(rx, |e| match e {
+        ClientEvent::Playout(Event::Position {
+            exhibit: x,
+            position_ms,
+            playing: false,
+            ..
+        }) if x == exhibit => Some(*position_ms),
+        _ => None,
+    })
+    .await
+}
+
+/// A clip stops at its out point, and at 2x the 999 call keeps its pitch: the sound that leaves for
+/// the speakers (written to a WAV file by the audio sink) is 440 Hz, as recorded, and half as long.
+#[tokio::test(flavor = "multi_thread")]
+async fn clips_stop_at_their_out_point_and_speed_keeps_the_pitch() {
+    let (dir, files) = media();
+    let out = dir.path().join("speakers.wav");
+    let client = PlayoutClient::start_with(
+        exe(),
+        vec![headless("bench", "bench")],
+        audio_sink(&format!("wavenc ! filesink location=\"{}\"", out.display())),
+    )
+    .await
+    .unwrap();
+    let mut rx = client.subscribe();
+
+    // The CCTV (25 fps): the clip 1.000-3.000 s ends within one frame of 3.000 s.
+    client
+        .request(load("JS/1", &files[0].1, "video", "open"))
+        .await
+        .unwrap();
+    wait_for(&mut rx, |e| {
+        matches!(e, ClientEvent::Playout(Event::Prerolled { exhibit, .. }) if exhibit == "JS/1")
+            .then_some(())
+    })
+    .await;
+    client
+        .request(Command::Present {
+            exhibit: "JS/1".into(),
+            screens: vec!["bench".into()],
+        })
+        .await
+        .unwrap();
+    client
+        .request(Command::PlayClip {
+            start_ms: 1000,
+            end_ms: 3000,
+        })
+        .await
+        .unwrap();
+    let stopped = position_after_eos(&mut rx, "JS/1").await;
+    println!("video clip 1000-3000 ms stopped at {stopped} ms");
+    assert!((2960..=3040).contains(&stopped), "stopped at {stopped} ms");
+    client.request(Command::Withdraw).await.unwrap();
+
+    // The 999 call (440 Hz), its clip 2-6 s at 2x: 2 s of sound at 440 Hz.
+    let call = &files
+        .iter()
+        .find(|(f, _)| f.file.ends_with(".wav"))
+        .unwrap()
+        .1;
+    client
+        .request(load("JS/2", call, "audio", "open"))
+        .await
+        .unwrap();
+    wait_for(&mut rx, |e| {
+        matches!(e, ClientEvent::Playout(Event::Prerolled { exhibit, .. }) if exhibit == "JS/2")
+            .then_some(())
+    })
+    .await;
+    client
+        .request(Command::Present {
+            exhibit: "JS/2".into(),
+            screens: vec!["bench".into()],
+        })
+        .await
+        .unwrap();
+    client
+        .request(Command::SetRate { rate: 2.0 })
+        .await
+        .unwrap();
+    client
+        .request(Command::PlayClip {
+            start_ms: 2000,
+            end_ms: 6000,
+        })
+        .await
+        .unwrap();
+    let stopped = position_after_eos(&mut rx, "JS/2").await;
+    assert!((5960..=6040).contains(&stopped), "stopped at {stopped} ms");
+    client.request(Command::Withdraw).await.unwrap();
+    client.shutdown().await;
+
+    let (rate, channels, samples) = read_wav(&out);
+    let mono: Vec<i16> = samples
+        .chunks(channels.max(1) as usize)
+        .map(|c| c[0])
+        .collect();
+    let seconds = mono.len() as f64 / rate as f64;
+    let crossings = mono.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count();
+    let hz = crossings as f64 / 2.0 / seconds;
+    println!("speakers got {seconds:.2} s at {hz:.0} Hz ({rate} Hz, {channels} ch)");
+    assert!(
+        (1.8..=2.3).contains(&seconds),
+        "{seconds:.2} s of sound for a 4 s clip at 2x"
+    );
+    assert!(
+        (420.0..=460.0).contains(&hz),
+        "pitch {hz:.0} Hz, recorded at 440 Hz"
+    );
+    println!(
+        "RELIABILITY|playout|clips_stop_at_their_out_point_and_speed_keeps_the_pitch|a clip's out point (video and audio, within a frame); 2x speed keeps a 440 Hz tone at 440 Hz|{}",
+        2
+    );
 }
