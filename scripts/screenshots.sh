@@ -11,14 +11,21 @@ cargo build --workspace --bins --locked
 shots=$(mktemp -d)
 trap 'rm -rf "$shots"' EXIT
 COURTDECK_SHOTS="$shots" cargo test --locked -p courtdeck-testkit --test e2e -- --nocapture
+# The output windows alone (the playout process on BENCH and PUBLIC monitors): slates, rotation.
+cargo test --locked -p courtdeck-testkit --test outputs -- --nocapture
+cp target/debug/screenshots/outputs-*.png "$shots/"
 declare -A names=(
   [01-today]=today
   [03-public-blanked]=presented-public-blanked
   [05-restricted-bench-only]=restricted-bench-only
+  [05b-still-zoomed]=still-zoomed
   [06-identify-card]=setup-identify-card
   [07-setup-checks]=setup-checks
   [layout-1280x800]=hearing-1280x800
   [layout-1920x1080]=hearing-1920x1080
+  [outputs-slate-standby]=slate-standby
+  [outputs-slate-unavailable]=slate-unavailable
+  [outputs-phone-rotated]=phone-rotated
 )
 for shot in "${!names[@]}"; do
   cp "$shots/$shot.png" "docs/screenshots/${names[$shot]}.png"

@@ -72,6 +72,7 @@ fn main() -> Result<()> {
         rt.block_on(first_frame_bench(&cctv, arg("--runs", 10) as usize))?;
         rt.block_on(cpu_bench(&cctv))?;
         rt.block_on(step_seek_bench(work.path(), arg("--runs", 10) as usize))?;
+        rt.block_on(restart_bench(&cctv, arg("--runs", 10) as usize))?;
     }
     if wants("playout") || only.as_deref() == Some("rss") {
         rt.block_on(rss_bench(&files, arg("--switches", 200) as usize))?;
@@ -765,6 +766,92 @@ async fn first_frame_bench(media: &Path, runs: usize) -> Result<()> {
     );
     println!(
         "courtdeck prerolled (Present only, round trip):         {p:>7.2} ms   ratio {:.3}",
+        p / g
+    );
+    Ok(())
+}
+
+/// SIGKILL of the playout process mid-playback: how long until the supervisor has a new process
+/// with its outputs configured (`Restarted`, the standby slate up), and until an exhibit presented
+/// again is on every output. The reference is a cold `gst-launch-1.0` to its first frame (process
+/// start and GStreamer set-up, as a restart must do).
+async fn restart_bench(media: &Path, runs: usize) -> Result<()> {
+    let uri = format!("file://{}", media.display());
+    let mut gst = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        run(Command::new("gst-launch-1.0").args([
+            "-q",
+            "playbin",
+            &format!("uri={uri}"),
+            "video-sink=fakesink num-buffers=1",
+            "audio-sink=fakesink",
+        ]))?;
+        gst.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let outputs = 2;
+    let screens: Vec<String> = (1..=outputs).map(|i| format!("out{i}")).collect();
+    let client = PlayoutClient::start(playout_exe()?, headless(outputs)).await?;
+    let mut restarted = Vec::new();
+    let mut presented = Vec::new();
+    for _ in 0..runs {
+        let mut rx = client.subscribe();
+        client.request(load(media)).await?;
+        wait(&mut rx, |e| {
+            matches!(e, Event::Prerolled { .. }).then_some(())
+        })
+        .await?;
+        client
+            .request(Cmd::Present {
+                exhibit: "X/1".into(),
+                screens: screens.clone(),
+            })
+            .await?;
+        client.request(Cmd::Play).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let pid = client.pid().await.context("pid")?;
+        let t = Instant::now();
+        run(Command::new("kill").args(["-9", &pid.to_string()]))?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Ok(ClientEvent::Restarted { .. })) => break,
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => bail!("event stream: {e}"),
+                Err(_) => bail!("no restart within 30 s"),
+            }
+        }
+        restarted.push(t.elapsed().as_secs_f64() * 1e3);
+        client.request(load(media)).await?;
+        client
+            .request(Cmd::Present {
+                exhibit: "X/1".into(),
+                screens: screens.clone(),
+            })
+            .await?;
+        let mut seen = 0;
+        wait(&mut rx, |e| {
+            if matches!(e, Event::FirstFrame { .. }) {
+                seen += 1;
+            }
+            (seen == outputs).then_some(())
+        })
+        .await?;
+        presented.push(t.elapsed().as_secs_f64() * 1e3);
+        client.request(Cmd::Withdraw).await?;
+    }
+    client.shutdown().await;
+    let (g, r, p) = (median(gst), median(restarted), median(presented));
+    println!(
+        "\n## Playout restart after SIGKILL mid-playback, {outputs} headless outputs (median of {runs})"
+    );
+    println!("reference gst-launch-1.0 playbin, cold, to first frame: {g:>7.1} ms");
+    println!(
+        "kill -> new process up, outputs configured (standby slate): {r:>7.1} ms   ratio {:.2}   (target 2000 ms)",
+        r / g
+    );
+    println!(
+        "kill -> the exhibit presented again on every output:        {p:>7.1} ms   ratio {:.2}",
         p / g
     );
     Ok(())
