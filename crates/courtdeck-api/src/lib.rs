@@ -1223,12 +1223,19 @@ impl Courtdeck {
                     format!("There is no screen called {screen}."),
                 )
             })?;
-        self.playout()?
+        // A blank is honoured even while playout restarts: the supervisor hands it to the new engine.
+        match self
+            .playout()?
             .request(Command::Blank {
                 screen: screen.into(),
                 blank,
             })
-            .await?;
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if blank && e.code == ErrorCode::PlayoutRestarting => {}
+            Err(e) => return Err(e.into()),
+        }
         session.presentation.set_blank(id, blank);
         tracing::info!(screen, blank, "blank");
         self.audit(
@@ -1243,8 +1250,8 @@ impl Courtdeck {
         Ok(self.emit_stage(&session))
     }
 
-    /// One tap: every screen black. Works even when playout is restarting (the new engine is told the
-    /// blanks when it is up).
+    /// One tap: every screen black. Works even when playout is restarting (the supervisor hands the
+    /// blanks to the new engine with its Configure).
     pub async fn blank_all(&self) -> ApiResult<StageDto> {
         let mut session = self.session.lock().await;
         tracing::info!("blank all");
@@ -1262,6 +1269,14 @@ impl Courtdeck {
 
     pub async fn withdraw(&self) -> ApiResult<StageDto> {
         let mut session = self.session.lock().await;
+        if session.presentation.on_air().is_none() && !session.slates.is_empty() {
+            // Nothing on air but slates up: Withdraw takes them down (the screens go black).
+            self.playout()?.request(Command::Withdraw).await?;
+            tracing::info!("slates cleared");
+            self.audit("slates_cleared", serde_json::json!({}));
+            self.sync_screens(&mut session).await;
+            return Ok(self.emit_stage(&session));
+        }
         let mut next = session.presentation.clone();
         let exhibit = next.withdraw()?;
         self.playout()?.request(Command::Withdraw).await?;
@@ -1313,59 +1328,37 @@ impl Courtdeck {
     }
 
     /// Asks playout which screens are connected (after it configured them) and records the answer.
+    /// Reads the screens back from playout (without holding the session while it answers) and
+    /// shows the surface.
     async fn refresh_connected_screens(&self) {
+        let states = self.screen_states().await;
         let mut session = self.session.lock().await;
-        self.sync_screens(&mut session).await;
+        if let Some(states) = states {
+            apply_screen_states(&mut session, states);
+        }
         if !session.missing_screens.is_empty() {
             tracing::warn!(missing = ?session.missing_screens, "screens not connected");
         }
         self.emit_stage(&session);
     }
 
-    /// Asks playout which screens are unplugged and which show a slate: the engine decides both
-    /// (a slate goes up when an exhibit fails on air or after a restart, and comes down on the next
-    /// Present, Withdraw or Blank), so the surface reads them back rather than guessing.
+    /// For commands, which hold the session while they talk to playout anyway.
     async fn sync_screens(&self, session: &mut Session) {
-        let Ok(p) = self.playout() else { return };
-        match p.request(Command::Stats).await {
-            Ok(stats) => {
-                let stats = stats.unwrap_or_default();
-                session.missing_screens = stats
-                    .iter()
-                    .filter(|s| !s.connected)
-                    .map(|s| s.screen.clone())
-                    .collect();
-                session.slates = stats
-                    .into_iter()
-                    .filter_map(|s| Some((s.screen, s.slate?)))
-                    .collect();
-            }
-            Err(e) => tracing::warn!("cannot ask playout for its screens: {e}"),
+        if let Some(states) = self.screen_states().await {
+            apply_screen_states(session, states);
         }
     }
 
-    /// After a restart the new engine knows no blanks: tell it the court's, so blanked screens are
-    /// black rather than on the standby slate.
-    async fn reapply_blanks(&self) {
-        let Ok(p) = self.playout() else { return };
-        let blanked: Vec<String> = {
-            let session = self.session.lock().await;
-            session
-                .presentation
-                .blanked()
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
-        };
-        for screen in blanked {
-            if let Err(e) = p
-                .request(Command::Blank {
-                    screen,
-                    blank: true,
-                })
-                .await
-            {
-                tracing::warn!("cannot blank a screen again after the restart: {e}");
+    /// Asks playout which screens are unplugged and which show a slate: the engine decides both
+    /// (a slate goes up when an exhibit fails on air or after a restart, and comes down on the next
+    /// Present, Withdraw or Blank), so the surface reads them back rather than guessing.
+    async fn screen_states(&self) -> Option<Vec<courtdeck_playout::protocol::ScreenStats>> {
+        let p = self.playout().ok()?;
+        match p.request(Command::Stats).await {
+            Ok(stats) => Some(stats.unwrap_or_default()),
+            Err(e) => {
+                tracing::warn!("cannot ask playout for its screens: {e}");
+                None
             }
         }
     }
@@ -1416,6 +1409,21 @@ impl Courtdeck {
     }
 }
 
+fn apply_screen_states(
+    session: &mut Session,
+    stats: Vec<courtdeck_playout::protocol::ScreenStats>,
+) {
+    session.missing_screens = stats
+        .iter()
+        .filter(|s| !s.connected)
+        .map(|s| s.screen.clone())
+        .collect();
+    session.slates = stats
+        .into_iter()
+        .filter_map(|s| Some((s.screen, s.slate?)))
+        .collect();
+}
+
 /// What the playout process needs from the configuration in its environment: the audio output.
 fn playout_env(config: &Config) -> Vec<(String, String)> {
     vec![("COURTDECK_AUDIO_SINK".into(), config.audio.sink.clone())]
@@ -1457,7 +1465,7 @@ async fn forward_playout_events(
                 session.playout = PlayoutStatus::Ready;
                 deck.emit_stage(&session);
                 drop(session);
-                deck.reapply_blanks().await;
+                // The supervisor gave the new engine the court's blanks with its Configure.
                 deck.refresh_connected_screens().await;
                 // A new engine starts without thumbnails: ask again if the surface wants them.
                 if deck.thumbnails.load(std::sync::atomic::Ordering::SeqCst) {
@@ -1530,11 +1538,17 @@ async fn forward_playout_events(
                         session.presentation.uncue();
                     }
                     session.prerolled.remove(x);
-                    // An exhibit that failed on air leaves the "unavailable" slate on its screens.
-                    deck.sync_screens(&mut session).await;
                 }
-                let _ = deck.events.send(UiEvent::Notice { error, exhibit });
+                let _ = deck.events.send(UiEvent::Notice {
+                    error,
+                    exhibit: exhibit.clone(),
+                });
                 deck.emit_stage(&session);
+                if exhibit.is_some() {
+                    // An exhibit that failed on air leaves the "unavailable" slate on its screens.
+                    drop(session);
+                    deck.refresh_connected_screens().await;
+                }
             }
             ClientEvent::Playout(_) => {}
         }

@@ -210,7 +210,14 @@ async fn a_hearing_through_the_facade() {
     assert_eq!(slate("bench"), (Some("standby".into()), false));
     assert_eq!(slate("public"), (None, true), "blanked stays black");
     assert_ne!(deck.playout_pid().await.unwrap(), pid);
-    // Presenting again clears the slate.
+    // With nothing on air, Withdraw takes the slate down (black); without slates it is refused.
+    let stage = deck.withdraw().await.unwrap();
+    assert!(stage.screens.iter().all(|s| s.slate.is_none()), "{stage:?}");
+    assert_eq!(
+        deck.withdraw().await.unwrap_err().code,
+        ErrorCode::InvalidState
+    );
+    // Presenting again works at once.
     deck.select("JS/1").await.unwrap();
     let stage = deck.present(&["bench".into()]).await.unwrap();
     let bench = stage
@@ -248,6 +255,7 @@ async fn a_hearing_through_the_facade() {
         "exhibit_zoomed",
         "playout_crashed",
         "playout_restarted",
+        "slates_cleared",
         "app_stop",
     ] {
         assert!(

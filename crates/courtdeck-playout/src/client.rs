@@ -83,6 +83,9 @@ struct Live {
 struct Inner {
     exe: PathBuf,
     env: Vec<(String, String)>,
+    /// Screens blanked through this client. A restarted engine gets them with its Configure, so a
+    /// screen the court blanked is black from the new process's first moment.
+    blanked: std::sync::Mutex<std::collections::BTreeSet<String>>,
     outputs: std::sync::Mutex<Vec<OutputSpec>>,
     live: Mutex<Option<Live>>,
     pending: std::sync::Mutex<Pending>,
@@ -149,6 +152,7 @@ impl PlayoutClient {
             inner: Arc::new(Inner {
                 exe,
                 env,
+                blanked: std::sync::Mutex::new(Default::default()),
                 outputs: std::sync::Mutex::new(outputs),
                 live: Mutex::new(None),
                 pending: std::sync::Mutex::new(HashMap::new()),
@@ -174,11 +178,43 @@ impl PlayoutClient {
     }
 
     /// Sends a command and waits for its reply.
+    ///
+    /// A blank is remembered even when the engine is restarting (blanking is always honoured: the new
+    /// engine starts with it); an unblank only once the engine has done it.
     pub async fn request(&self, command: Command) -> Result<Option<Vec<ScreenStats>>, ClientError> {
+        let unblank = match &command {
+            Command::Blank { screen, blank } => {
+                if *blank {
+                    self.inner
+                        .blanked
+                        .lock()
+                        .expect("blanked")
+                        .insert(screen.clone());
+                }
+                (!*blank).then(|| screen.clone())
+            }
+            Command::BlankAll => {
+                let ids: Vec<String> = self
+                    .inner
+                    .outputs
+                    .lock()
+                    .expect("outputs")
+                    .iter()
+                    .map(|o| o.id.clone())
+                    .collect();
+                self.inner.blanked.lock().expect("blanked").extend(ids);
+                None
+            }
+            _ => None,
+        };
         if !self.inner.ready.load(Ordering::SeqCst) {
             return Err(restarting());
         }
-        self.send(command).await.map(|r| r.stats)
+        let reply = self.send(command).await?;
+        if let Some(screen) = unblank {
+            self.inner.blanked.lock().expect("blanked").remove(&screen);
+        }
+        Ok(reply.stats)
     }
 
     /// A check command whose reply carries a typed result (`TestCard`, `Discover`, `Inventory`).
@@ -234,15 +270,29 @@ impl PlayoutClient {
 
     pub async fn configure(&self, outputs: Vec<OutputSpec>) -> Result<(), ClientError> {
         *self.inner.outputs.lock().expect("outputs") = outputs;
+        self.inner.blanked.lock().expect("blanked").clear();
         self.configure_current(false).await
     }
 
-    /// Configures the remembered outputs; `standby` after a restart puts the standby slate up.
+    /// Configures the remembered outputs and blanks; `standby` (after a restart) puts the standby
+    /// slate up on the screens that are not blanked.
     async fn configure_current(&self, standby: bool) -> Result<(), ClientError> {
         let outputs = self.inner.outputs.lock().expect("outputs").clone();
-        self.send(Command::Configure { outputs, standby })
-            .await
-            .map(|_| ())
+        let blanked = self
+            .inner
+            .blanked
+            .lock()
+            .expect("blanked")
+            .iter()
+            .cloned()
+            .collect();
+        self.send(Command::Configure {
+            outputs,
+            standby,
+            blanked,
+        })
+        .await
+        .map(|_| ())
     }
 
     pub async fn shutdown(&self) {

@@ -94,6 +94,8 @@ struct Output {
     blanked: bool,
     /// What the screen shows when no exhibit is drawn on it: black (`None`) or a slate.
     slate: Option<Slate>,
+    /// The slate last drawn on the window (`draw_slates` catches up with `slate`).
+    drawn: Option<Slate>,
     frames: Arc<AtomicU64>,
 }
 
@@ -228,35 +230,44 @@ impl Engine {
     pub fn handle(&mut self, msg: Msg) -> bool {
         match msg {
             Msg::Request { id, command } => {
-                let shutdown = matches!(command, Command::Shutdown);
-                let stats = matches!(command, Command::Stats).then(|| self.stats());
-                let (error, data) = match command {
-                    Command::TestCard { seconds, identify } => {
-                        split(self.test_card(seconds, identify))
-                    }
-                    Command::Discover { path } => split(Ok(checks::discover(Path::new(&path)))),
-                    Command::Inventory => split(Ok(checks::inventory())),
-                    Command::Poster { path } => split(Ok(checks::poster(Path::new(&path)))),
-                    other => (self.command(other).err(), None),
-                };
-                (self.emit)(Event::Reply {
-                    id,
-                    error,
-                    stats,
-                    data,
-                });
-                !shutdown
+                let keep_going = self.request(id, command);
+                // Slates are drawn after the reply: drawing takes a Pango render per screen, and the
+                // supervisor's Configure after a restart must not wait on fonts.
+                self.draw_slates();
+                keep_going
             }
             Msg::Bus { program, message } => {
                 self.bus(program, &message);
+                self.draw_slates();
                 true
             }
             Msg::Tick => {
                 self.tick();
+                self.draw_slates();
                 true
             }
             Msg::Hangup => false,
         }
+    }
+
+    /// Answers one request; returns false for Shutdown.
+    fn request(&mut self, id: u64, command: Command) -> bool {
+        let shutdown = matches!(command, Command::Shutdown);
+        let stats = matches!(command, Command::Stats).then(|| self.stats());
+        let (error, data) = match command {
+            Command::TestCard { seconds, identify } => split(self.test_card(seconds, identify)),
+            Command::Discover { path } => split(Ok(checks::discover(Path::new(&path)))),
+            Command::Inventory => split(Ok(checks::inventory())),
+            Command::Poster { path } => split(Ok(checks::poster(Path::new(&path)))),
+            other => (self.command(other).err(), None),
+        };
+        (self.emit)(Event::Reply {
+            id,
+            error,
+            stats,
+            data,
+        });
+        !shutdown
     }
 
     pub fn shutdown(&mut self) {
@@ -267,10 +278,17 @@ impl Engine {
 
     fn command(&mut self, command: Command) -> Result<(), WireError> {
         match command {
-            Command::Configure { outputs, standby } => {
+            Command::Configure {
+                outputs,
+                standby,
+                blanked,
+            } => {
                 self.configure(outputs)?;
+                for o in &mut self.outputs {
+                    o.blanked = blanked.contains(&o.spec.id);
+                }
                 if standby {
-                    self.set_slates(|_| Some(Slate::Standby));
+                    self.set_slates(|o| (!o.blanked).then_some(Slate::Standby));
                 }
                 Ok(())
             }
@@ -283,11 +301,15 @@ impl Engine {
             } => self.load(exhibit, &title, Path::new(&path), &kind, &restriction),
             Command::Present { exhibit, screens } => self.present(&exhibit, screens),
             Command::Withdraw => {
-                let on = self
-                    .on_air
-                    .take()
-                    .ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
-                self.remove_program(&on);
+                // With nothing on air, Withdraw still takes slates down (the screens go black).
+                let on = self.on_air.take();
+                let slates = self.outputs.iter().any(|o| o.slate.is_some());
+                if on.is_none() && !slates {
+                    return Err(err(ErrorCode::InvalidState, "nothing is on the screens"));
+                }
+                if let Some(on) = on {
+                    self.remove_program(&on);
+                }
                 self.set_slates(|_| None);
                 Ok(())
             }
@@ -684,6 +706,7 @@ impl Engine {
                 window,
                 blanked: false,
                 slate: None,
+                drawn: None,
                 frames: Arc::new(AtomicU64::new(0)),
             });
         }
@@ -983,19 +1006,25 @@ impl Engine {
         if p.attempt > 0 {
             return false;
         }
-        let (source, route) = (p.source.clone(), p.route.clone());
+        let (source, route, zoom) = (p.source.clone(), p.route.clone(), p.zoom);
         let on_air = self.on_air.as_deref() == Some(exhibit);
         tracing::warn!(exhibit, "preroll failed; rebuilding the pipeline once");
         self.remove_program(exhibit);
         if let Err(e) = self.build(exhibit.to_owned(), source, 1) {
+            // Handled here: the program is gone, so the court must hear of it now.
             tracing::warn!(exhibit, "rebuild failed: {}", e.message);
-            return false;
+            let route = if on_air { route } else { Vec::new() };
+            self.announce_failure(exhibit, &route, ErrorCode::MediaCorrupt, e.message);
+            return true;
+        }
+        if let Some(p) = self.programs.iter_mut().find(|p| p.exhibit == exhibit) {
+            p.zoom = zoom;
+            if on_air {
+                p.route = route;
+            }
         }
         if on_air {
             self.on_air = Some(exhibit.to_owned());
-            if let Some(p) = self.programs.iter_mut().find(|p| p.exhibit == exhibit) {
-                p.route = route;
-            }
         }
         true
     }
@@ -1244,11 +1273,6 @@ impl Engine {
     /// Tells the court an exhibit cannot be shown and tears it down. If it was on air, the screens
     /// that showed it put up the "exhibit unavailable" slate rather than going black unexplained.
     fn give_up(&mut self, exhibit: &str, code: ErrorCode, message: String) {
-        (self.emit)(Event::Error {
-            exhibit: Some(exhibit.to_owned()),
-            screen: None,
-            error: err(code, message),
-        });
         let route = self
             .programs
             .iter()
@@ -1256,6 +1280,23 @@ impl Engine {
             .map(|p| p.route.clone())
             .unwrap_or_default();
         self.remove_program(exhibit);
+        self.announce_failure(exhibit, &route, code, message);
+    }
+
+    /// Tells the court an exhibit (already torn down) cannot be shown; `route` is where it was on
+    /// air, if it was: those screens get the "exhibit unavailable" slate.
+    fn announce_failure(
+        &mut self,
+        exhibit: &str,
+        route: &[String],
+        code: ErrorCode,
+        message: String,
+    ) {
+        (self.emit)(Event::Error {
+            exhibit: Some(exhibit.to_owned()),
+            screen: None,
+            error: err(code, message),
+        });
         if !route.is_empty() {
             self.set_slates(|o| {
                 if route.contains(&o.spec.id) && !o.blanked {
@@ -1267,29 +1308,44 @@ impl Engine {
         }
     }
 
-    /// Puts up (or takes down) slates: `choose` gives each screen's new slate.
+    /// Puts up (or takes down) slates: `choose` gives each screen's new slate. They are drawn by
+    /// `draw_slates` once the current message is answered.
     fn set_slates(&mut self, choose: impl Fn(&Output) -> Option<Slate>) {
         for o in &mut self.outputs {
-            let slate = choose(o);
-            if slate == o.slate {
+            o.slate = choose(o);
+        }
+    }
+
+    /// Draws the slates that changed since they were last drawn. A slate that cannot be drawn is
+    /// taken down (black), so `Stats` never claims a slate the room cannot see.
+    fn draw_slates(&mut self) {
+        for o in &mut self.outputs {
+            if o.slate == o.drawn {
                 continue;
             }
-            o.slate = slate;
             let (Some(display), Some((win, w, h))) = (&self.display, o.window) else {
-                continue; // headless: the state is all there is
+                o.drawn = o.slate; // headless: the state is all there is
+                continue;
             };
-            let image = match slate {
+            let image = match o.slate {
                 Some(s) => match render_slate(s, &o.spec.label, w, h) {
                     Ok(img) => Some(img),
                     Err(e) => {
                         tracing::warn!(screen = %o.spec.id, "cannot draw the slate: {e:#}");
+                        o.slate = None;
                         None
                     }
                 },
                 None => None,
             };
-            if let Err(e) = display.set_background(win, image.as_deref().map(|i| (i, w, h))) {
-                tracing::warn!(screen = %o.spec.id, "cannot change the screen's background: {e:#}");
+            match display.set_background(win, image.as_deref().map(|i| (i, w, h))) {
+                Ok(()) => o.drawn = o.slate,
+                Err(e) => {
+                    tracing::warn!(screen = %o.spec.id, "cannot change the screen's background: {e:#}");
+                    o.slate = None;
+                    o.drawn = None;
+                    let _ = display.set_background(win, None);
+                }
             }
         }
     }
@@ -1514,7 +1570,8 @@ impl Engine {
                     let p = self.programs.iter().find(|p| &p.exhibit == e)?;
                     (p.route.contains(&o.spec.id) && !o.blanked).then(|| e.clone())
                 }),
-                slate: o.slate.map(|s| s.as_str().to_owned()),
+                // What is drawn: slates are drawn after each reply, so by any later request.
+                slate: o.drawn.map(|s| s.as_str().to_owned()),
             })
             .collect()
     }
@@ -1561,10 +1618,13 @@ fn apply_zoom(p: &Program) -> Result<(), WireError> {
         .and_then(|caps| gstreamer_video::VideoInfo::from_caps(&caps).ok())
         .ok_or_else(no_picture)?;
     let (w, h) = (info.width() as f64, info.height() as f64);
-    let left = (x * w).round() as i32;
-    let top = (y * h).round() as i32;
-    let right = (w - ((x + width) * w).round()).max(0.0) as i32;
-    let bottom = (h - ((y + height) * h).round()).max(0.0) as i32;
+    // At least 2x2 pixels stay, however small the picture: a zero-sized crop would fail negotiation
+    // and take the exhibit off the screens.
+    let left = ((x * w).round()).min(w - 2.0).max(0.0) as i32;
+    let top = ((y * h).round()).min(h - 2.0).max(0.0) as i32;
+    let right = (w - ((x + width) * w).round()).clamp(0.0, (w - left as f64 - 2.0).max(0.0)) as i32;
+    let bottom =
+        (h - ((y + height) * h).round()).clamp(0.0, (h - top as f64 - 2.0).max(0.0)) as i32;
     crop.set_property("left", left);
     crop.set_property("right", right);
     crop.set_property("top", top);
@@ -1853,8 +1913,8 @@ const THUMBNAIL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// `queue (leaky, 1 frame) ! videoconvert ! videoscale ! 192x108 ! jpegenc ! appsink` off the
 /// exhibit's tee: one small JPEG for every screen that shows it. A pad probe in front passes at most
-/// two frames a second while playing (every frame while paused, and none while the surface is not
-/// looking), so the scaler and encoder cost nothing most of the time. Not `videorate`: it holds each
+/// two frames a second while playing and none while playing unwatched (every frame while paused: those
+/// come at the advocate's pace), so the scaler and encoder cost nothing most of the time. Not `videorate`: it holds each
 /// frame back until the next arrives, so a paused still or a frame step would never show. The leaky
 /// queue means a slow encoder can never hold up the screens, and the appsink is not `async`: the
 /// exhibit's preroll never waits for a thumbnail.
@@ -1874,9 +1934,11 @@ fn thumbnail_branch(
         let last_sent: Mutex<Option<Instant>> = Mutex::new(None);
         move |_: &gst::Pad, info: &mut gst::PadProbeInfo| {
             let mut last = last_sent.lock().expect("thumbnail clock");
-            let skip = !thumbs.enabled.load(Ordering::Relaxed)
-                || (thumbs.playing.load(Ordering::Relaxed)
-                    && last.is_some_and(|t| t.elapsed() < THUMBNAIL_INTERVAL));
+            // Paused, every new frame is encoded even while the surface is not looking, so the
+            // thumbnail sent when it looks again is the frame on the screens.
+            let skip = thumbs.playing.load(Ordering::Relaxed)
+                && (!thumbs.enabled.load(Ordering::Relaxed)
+                    || last.is_some_and(|t| t.elapsed() < THUMBNAIL_INTERVAL));
             if skip {
                 // Taken and handled rather than `Drop`: returning `Drop` here filled the log with
                 // "gst_mini_object_unref: assertion 'mini_object != NULL'" (gstreamer-rs 0.25,

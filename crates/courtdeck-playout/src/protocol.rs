@@ -66,6 +66,10 @@ pub enum Command {
         /// Withdraw or Blank.
         #[serde(default)]
         standby: bool,
+        /// Screens the court has blanked: black from the first moment, before anything else can
+        /// reach them (the supervisor remembers blanks across a restart).
+        #[serde(default)]
+        blanked: Vec<String>,
     },
     /// Prerolls an exhibit from the verified cache: paused on its first frame, invisible.
     Load {

@@ -30,6 +30,9 @@ pub struct Display {
     root_depth: u8,
     root_visual: u32,
     black: u32,
+    /// Whether the root visual is 24-bit TrueColor in 32-bit little-endian pixels (BGRx bytes), the
+    /// layout slates are uploaded in.
+    bgrx: bool,
 }
 
 impl std::fmt::Debug for Display {
@@ -45,12 +48,28 @@ impl Display {
     pub fn connect() -> Result<Display> {
         let (conn, screen_num) =
             x11rb::connect(None).context("cannot open the X display (is DISPLAY set?)")?;
-        let screen = &conn.setup().roots[screen_num];
+        let setup = conn.setup();
+        let screen = &setup.roots[screen_num];
+        let visual = screen
+            .allowed_depths
+            .iter()
+            .flat_map(|d| d.visuals.iter())
+            .find(|v| v.visual_id == screen.root_visual);
+        let bgrx = screen.root_depth == 24
+            && setup.image_byte_order == x11rb::protocol::xproto::ImageOrder::LSB_FIRST
+            && setup
+                .pixmap_formats
+                .iter()
+                .any(|f| f.depth == 24 && f.bits_per_pixel == 32)
+            && visual.is_some_and(|v| {
+                v.red_mask == 0xff0000 && v.green_mask == 0xff00 && v.blue_mask == 0xff
+            });
         Ok(Display {
             root: screen.root,
             root_depth: screen.root_depth,
             root_visual: screen.root_visual,
             black: screen.black_pixel,
+            bgrx,
             conn,
         })
     }
@@ -158,6 +177,10 @@ impl Display {
                 )?;
             }
             Some((data, width, height)) => {
+                anyhow::ensure!(
+                    self.bgrx,
+                    "the display is not 24-bit TrueColor with 32-bit little-endian pixels; slates need it"
+                );
                 let stride = width as usize * 4;
                 anyhow::ensure!(
                     data.len() >= stride * height as usize,
@@ -165,36 +188,50 @@ impl Display {
                 );
                 let pixmap = self.conn.generate_id()?;
                 self.conn
-                    .create_pixmap(self.root_depth, pixmap, win, width, height)?;
+                    .create_pixmap(self.root_depth, pixmap, win, width, height)?
+                    .check()?;
                 let gc = self.conn.generate_id()?;
-                self.conn.create_gc(gc, pixmap, &CreateGCAux::new())?;
-                // A 1080p image is larger than one request may be: send it in bands of rows.
-                let rows_per_request =
-                    ((self.conn.maximum_request_bytes().saturating_sub(64)) / stride).max(1);
-                for (band, rows) in data[..stride * height as usize]
-                    .chunks(stride * rows_per_request)
-                    .enumerate()
-                {
-                    self.conn.put_image(
-                        ImageFormat::Z_PIXMAP,
-                        pixmap,
-                        gc,
-                        width,
-                        (rows.len() / stride) as u16,
-                        0,
-                        (band * rows_per_request) as i16,
-                        0,
-                        self.root_depth,
-                        rows,
-                    )?;
-                }
-                self.conn.change_window_attributes(
-                    win,
-                    &ChangeWindowAttributesAux::new().background_pixmap(pixmap),
-                )?;
+                let upload = || -> Result<()> {
+                    self.conn
+                        .create_gc(gc, pixmap, &CreateGCAux::new().foreground(self.black))?
+                        .check()?;
+                    // A 1080p image is larger than one request may be: send it in bands of rows,
+                    // each checked, so a failure leaves the screen black, never half a pixmap.
+                    let rows_per_request =
+                        ((self.conn.maximum_request_bytes().saturating_sub(64)) / stride).max(1);
+                    for (band, rows) in data[..stride * height as usize]
+                        .chunks(stride * rows_per_request)
+                        .enumerate()
+                    {
+                        self.conn
+                            .put_image(
+                                ImageFormat::Z_PIXMAP,
+                                pixmap,
+                                gc,
+                                width,
+                                (rows.len() / stride) as u16,
+                                0,
+                                (band * rows_per_request) as i16,
+                                0,
+                                self.root_depth,
+                                rows,
+                            )?
+                            .check()
+                            .context("uploading the slate")?;
+                    }
+                    self.conn
+                        .change_window_attributes(
+                            win,
+                            &ChangeWindowAttributesAux::new().background_pixmap(pixmap),
+                        )?
+                        .check()?;
+                    Ok(())
+                };
+                let result = upload();
                 // The window keeps its own reference to the pixmap.
+                let _ = self.conn.free_gc(gc);
                 self.conn.free_pixmap(pixmap)?;
-                self.conn.free_gc(gc)?;
+                result?;
             }
         }
         self.conn.clear_area(false, win, 0, 0, 0, 0)?;

@@ -39,7 +39,12 @@ async fn wait_for<T>(
 ) -> T {
     tokio::time::timeout(Duration::from_secs(60), async {
         loop {
-            let ev = rx.recv().await.expect("event stream open");
+            let ev = match rx.recv().await {
+                Ok(ev) => ev,
+                // A burst of thumbnails or levels may overrun a slow test: skip, do not fail.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(e) => panic!("event stream: {e}"),
+            };
             if let Some(t) = f(&ev) {
                 return t;
             }
@@ -274,6 +279,11 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
     )
     .unwrap();
     let moov = good.windows(4).position(|w| w == b"moov").unwrap();
+    assert!(
+        moov > good.len() / 2,
+        "the fixture keeps its index at the end (moov at {moov} of {})",
+        good.len()
+    );
     let mut outcomes = Vec::new();
     for (name, range, every) in [
         ("flipped-data.mp4", good.len() / 10..moov, 997),
@@ -287,6 +297,8 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
             state ^= state << 17;
             bytes[at] ^= 1 << (state % 8);
         }
+        let flipped = bytes.iter().zip(&good).filter(|(a, b)| a != b).count();
+        assert!(flipped > 10, "{name}: only {flipped} bytes flipped");
         let path = dir.path().join(name);
         std::fs::write(&path, &bytes).unwrap();
         let exhibit = format!("F/{name}");
@@ -337,7 +349,8 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
             let _ = client.request(Command::Withdraw).await;
         }
     }
-    assert_eq!(outcomes.len(), 2);
+    // Each case ended one way or the other (the waits above fail the test on a hang); say how.
+    println!("bit-flipped outcomes: {outcomes:?}");
 
     // After failures, a good exhibit still plays.
     client
