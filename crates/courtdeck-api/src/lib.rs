@@ -1509,6 +1509,19 @@ async fn forward_playout_events(
                 }
                 deck.emit_stage(&session);
             }
+            ClientEvent::Playout(Event::Warning { exhibit, error }) => {
+                // The exhibit stays on air; the court is told what it could not see, and the custody
+                // record says so.
+                deck.audit(
+                    "exhibit_damaged",
+                    serde_json::json!({ "exhibit": exhibit, "message": error.message }),
+                );
+                drop(session);
+                let _ = deck.events.send(UiEvent::Notice {
+                    error: ApiError::from(error),
+                    exhibit: Some(exhibit),
+                });
+            }
             ClientEvent::Playout(Event::Error {
                 exhibit,
                 screen,

@@ -45,6 +45,10 @@ const HEADLESS_SIZE: (u16, u16) = (1280, 720);
 
 /// How long a loaded exhibit may take to reach its first frame before it is declared unplayable.
 const PREROLL_TIMEOUT: Duration = Duration::from_secs(10);
+/// A decoder that cannot decode a frame skips it without an error (`jpegdec` ignores `max-errors`), so
+/// a damaged stretch would play as if it were not there. A jump in the decoded pictures' timestamps
+/// longer than this (or a last picture this far from the end) is reported (`Event::Warning`).
+const GAP: gst::ClockTime = gst::ClockTime::from_seconds(1);
 /// A local file prerolls in well under 100 ms; one that has not after this is rebuilt once.
 const RETRY_AFTER: Duration = Duration::from_secs(2);
 
@@ -62,6 +66,12 @@ pub enum Msg {
         message: gst::Message,
     },
     Tick,
+    /// A stretch of the program's video reached no screen: from `from` to `to` (`None`: to the end).
+    Gap {
+        program: u64,
+        from: gst::ClockTime,
+        to: Option<gst::ClockTime>,
+    },
     /// stdin closed: the supervisor is gone.
     Hangup,
 }
@@ -244,6 +254,10 @@ impl Engine {
             Msg::Tick => {
                 self.tick();
                 self.draw_slates();
+                true
+            }
+            Msg::Gap { program, from, to } => {
+                self.gap(program, from, to);
                 true
             }
             Msg::Hangup => false,
@@ -834,6 +848,16 @@ impl Engine {
             });
         }
 
+        let gaps: GapReport = {
+            let tx = Mutex::new(self.tx.clone());
+            Arc::new(move |from, to| {
+                let _ = tx.lock().expect("gap sender").send(Msg::Gap {
+                    program: seq,
+                    from,
+                    to,
+                });
+            })
+        };
         let thumbs = Thumbs {
             exhibit: exhibit.clone(),
             enabled: self.thumbnails.clone(),
@@ -867,6 +891,7 @@ impl Engine {
                     &frame_duration,
                     false,
                     &thumbs,
+                    None,
                 )?;
                 slate.link(&tee)?;
                 video_linked.store(true, Ordering::SeqCst);
@@ -879,6 +904,7 @@ impl Engine {
             let video_linked = video_linked.clone();
             let frame_duration = frame_duration.clone();
             let audio_sink = self.audio_sink.clone();
+            let gaps = gaps.clone();
             let is_image = kind == ExhibitKind::Image;
             let wants_video = kind != ExhibitKind::Audio;
             decode.connect_pad_added(move |_, pad| {
@@ -909,6 +935,7 @@ impl Engine {
                             &frame_duration,
                             is_image,
                             &thumbs,
+                            (!is_image).then(|| gaps.clone()),
                         )
                         .and_then(|tee| {
                             let sink = tee.static_pad("sink").expect("tee has a sink pad");
@@ -1509,6 +1536,32 @@ impl Engine {
         }
     }
 
+    /// A damaged stretch: say so, with where it is; the exhibit plays on (what is left is evidence).
+    fn gap(&mut self, seq: u64, from: gst::ClockTime, to: Option<gst::ClockTime>) {
+        let Some(p) = self.programs.iter().find(|p| p.seq == seq) else {
+            return;
+        };
+        let end = to.or_else(|| p.duration().map(gst::ClockTime::from_mseconds));
+        let Some(end) = end else { return };
+        if end <= from + GAP {
+            return; // the last frame ended within a second of the end: nothing missing
+        }
+        let at = |t: gst::ClockTime| format!("{}:{:02}", t.seconds() / 60, t.seconds() % 60);
+        let exhibit = p.exhibit.clone();
+        tracing::warn!(exhibit, from = %from, to = %end, "a stretch of video reached no screen");
+        (self.emit)(Event::Warning {
+            exhibit: exhibit.clone(),
+            error: err(
+                ErrorCode::MediaCorrupt,
+                format!(
+                    "Exhibit {exhibit} is damaged from {} to {}: that part could not be decoded and was not shown. The rest of it plays.",
+                    at(from),
+                    at(end)
+                ),
+            ),
+        });
+    }
+
     fn tick(&mut self) {
         // A file can stall its decoder without an error (a truncated MP4 whose index is missing, say):
         // never leave the court with a black screen and no word. Give up on it, say why, move on.
@@ -1722,6 +1775,7 @@ fn video_fanout(
     frame_duration: &Arc<Mutex<Duration>>,
     is_image: bool,
     thumbs: &Thumbs,
+    gaps: Option<GapReport>,
 ) -> anyhow::Result<gst::Element> {
     let convert = gst::ElementFactory::make("videoconvert").build()?;
     // Phone video carries rotation tags; `automatic` honours them.
@@ -1760,6 +1814,10 @@ fn video_fanout(
             gst::PadProbeReturn::Ok
         },
     );
+
+    if let Some(report) = gaps {
+        watch_for_gaps(&convert, report);
+    }
 
     // One convert + scale per distinct output size, shared by every screen of that size through a
     // second tee: four 1080p screens cost one scaler, not four.
@@ -1866,6 +1924,63 @@ fn video_fanout(
         e.sync_state_with_parent()?;
     }
     Ok(convert)
+}
+
+/// Reports stretches of decoded video that reach no screen: `(from, to)` in stream time, `to` being
+/// `None` for "to the end" (the engine knows the duration).
+type GapReport = Arc<dyn Fn(gst::ClockTime, Option<gst::ClockTime>) + Send + Sync>;
+
+/// Watches the decoded pictures entering `convert` for jumps in their timestamps (see `GAP`). A
+/// segment (after a seek, a speed change, a clip) starts the watch again at its start; at the end of
+/// the stream the last picture is compared with the segment's stop (a clip's out point), or with the
+/// duration.
+fn watch_for_gaps(convert: &gst::Element, report: GapReport) {
+    struct Watch {
+        /// Where the last picture ended.
+        covered: Option<gst::ClockTime>,
+        stop: Option<gst::ClockTime>,
+    }
+    let watch = Mutex::new(Watch {
+        covered: None,
+        stop: None,
+    });
+    convert.static_pad("sink").expect("sink pad").add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, info| {
+            let mut w = watch.lock().expect("gap watch");
+            if let Some(buffer) = info.buffer() {
+                if let Some(pts) = buffer.pts() {
+                    if let Some(covered) = w.covered
+                        && pts > covered + GAP
+                    {
+                        report(covered, Some(pts));
+                    }
+                    let end = pts + buffer.duration().unwrap_or(gst::ClockTime::ZERO);
+                    w.covered = Some(w.covered.map_or(end, |c| c.max(end)));
+                }
+            } else if let Some(event) = info.event() {
+                match event.view() {
+                    gst::EventView::Segment(s) => {
+                        let segment = s.segment().downcast_ref::<gst::ClockTime>();
+                        w.covered = segment.and_then(|s| s.start());
+                        w.stop = segment.and_then(|s| s.stop());
+                    }
+                    gst::EventView::FlushStop(_) => w.covered = None,
+                    gst::EventView::Eos(_) => {
+                        if let Some(covered) = w.covered {
+                            match w.stop {
+                                Some(stop) if stop > covered + GAP => report(covered, Some(stop)),
+                                Some(_) => {}
+                                None => report(covered, None),
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
 }
 
 /// The loudest channel's RMS (dBFS) in a `level` element message; `None` when it is not one, or

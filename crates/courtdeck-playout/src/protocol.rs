@@ -291,6 +291,12 @@ pub enum Event {
     Eos {
         exhibit: String,
     },
+    /// Something the court must know that does not stop the exhibit: a stretch of a video that could
+    /// not be decoded and reached no screen (the decoder skipped it). The exhibit stays on air.
+    Warning {
+        exhibit: String,
+        error: WireError,
+    },
     /// Something failed; `exhibit` names it when it is about one exhibit. Other exhibits go on.
     Error {
         exhibit: Option<String>,

@@ -64,6 +64,8 @@ async fn every_listed_format_plays_on_every_screen() {
             failures.push(format!("{}: {e}", f.name));
             continue;
         }
+        // A good file must never be reported damaged (the gap watch on the decoded pictures).
+        let mut warnings = client.subscribe();
         client
             .request(Command::Present {
                 exhibit: exhibit.clone(),
@@ -97,6 +99,13 @@ async fn every_listed_format_plays_on_every_screen() {
             .unwrap_or(false);
             if !ended {
                 failures.push(format!("{}: did not reach its end within 15 s", f.name));
+            }
+        }
+        while let Ok(event) = warnings.try_recv() {
+            if let ClientEvent::Playout(Event::Warning { exhibit: x, error }) = event
+                && x == exhibit
+            {
+                failures.push(format!("{}: reported damaged: {}", f.name, error.message));
             }
         }
         client.request(Command::Withdraw).await.unwrap();

@@ -635,3 +635,98 @@ async fn clips_stop_at_their_out_point_and_speed_keeps_the_pitch() {
         2
     );
 }
+
+/// An MJPEG AVI whose second half cannot be decoded (each frame's bytes after its JPEG marker garbled):
+/// the decoder skips those frames without an error, so the engine watches the pictures' timestamps and
+/// tells the court where the exhibit is damaged; the good part stays on the screens.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_stretch_is_reported_and_the_rest_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.avi");
+    courtdeck_playout::fixtures::encode(&format!(
+        "videotestsrc pattern=ball num-buffers=100 ! video/x-raw,width=320,height=240,framerate=25/1 ! \
+         videoconvert ! jpegenc ! avimux ! filesink location=\"{}\"",
+        path.display()
+    ))
+    .unwrap();
+    let mut avi = std::fs::read(&path).unwrap();
+    let index = avi
+        .windows(4)
+        .position(|w| w == b"idx1")
+        .unwrap_or(avi.len());
+    let chunks: Vec<usize> = avi[..index]
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"00db")
+        .map(|(i, _)| i)
+        .collect();
+    assert!(chunks.len() >= 100, "{} video chunks", chunks.len());
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for &at in &chunks[chunks.len() / 2..] {
+        let size = u32::from_le_bytes(avi[at + 4..at + 8].try_into().unwrap()) as usize;
+        let end = (at + 8 + size).min(index);
+        for b in &mut avi[(at + 10).min(end)..end] {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *b = state as u8;
+        }
+    }
+    std::fs::write(&path, &avi).unwrap();
+
+    let client = start().await;
+    let mut rx = client.subscribe();
+    client
+        .request(load("X/7", &path, "video", "open"))
+        .await
+        .unwrap();
+    wait_for(&mut rx, |e| {
+        matches!(e, ClientEvent::Playout(Event::Prerolled { exhibit, .. }) if exhibit == "X/7")
+            .then_some(())
+    })
+    .await;
+    client
+        .request(Command::Present {
+            exhibit: "X/7".into(),
+            screens: vec!["bench".into()],
+        })
+        .await
+        .unwrap();
+    client.request(Command::Play).await.unwrap();
+    let warning = wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::Warning { exhibit, error }) if exhibit == "X/7" => {
+            Some(error.clone())
+        }
+        ClientEvent::Playout(Event::Error {
+            exhibit: Some(x),
+            error,
+            ..
+        }) if x == "X/7" => panic!("the good half must stay on air: {error:?}"),
+        _ => None,
+    })
+    .await;
+    println!("{}", warning.message);
+    assert_eq!(warning.code, "media_corrupt");
+    assert!(
+        warning.message.contains("from 0:01 to 0:04")
+            || warning.message.contains("from 0:02 to 0:04"),
+        "{}",
+        warning.message
+    );
+    let stats = client.request(Command::Stats).await.unwrap().unwrap();
+    assert_eq!(
+        stats
+            .iter()
+            .find(|s| s.screen == "bench")
+            .unwrap()
+            .showing
+            .as_deref(),
+        Some("X/7"),
+        "still on air"
+    );
+    client.shutdown().await;
+    println!(
+        "RELIABILITY|playout|a_damaged_stretch_is_reported_and_the_rest_plays|an MJPEG AVI whose second half cannot be decoded (the decoder skips it silently): the damaged stretch named, the good part stays on air|{}",
+        1
+    );
+}
