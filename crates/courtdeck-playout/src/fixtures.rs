@@ -123,23 +123,7 @@ pub fn demo_media(dir: &Path) -> Result<Vec<(DemoFile, PathBuf)>> {
     ];
     let mut out = Vec::new();
     for (file, template) in jobs {
-        let path = dir.join(file.file);
-        if !path.exists() {
-            // A name of our own, so that tests generating the same shared fixtures at once never write
-            // into one file; the rename is atomic and either complete copy wins.
-            let part = dir.join(format!(
-                "{}.{}-{:?}.part",
-                file.file,
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            encode(&template.replace("{out}", &q(&part)))
-                .with_context(|| format!("generating the demo file {}", file.file))?;
-            std::fs::rename(&part, &path)?;
-        }
-        if std::fs::metadata(&path)?.len() == 0 {
-            bail!("generating {} produced an empty file", file.file);
-        }
+        let path = generate_once(dir, file.file, &template, None)?;
         out.push((file, path));
     }
     Ok(out)
@@ -178,23 +162,42 @@ pub fn format_matrix(dir: &Path) -> Result<Vec<FormatFile>> {
     ];
     let mut out = Vec::new();
     for (name, kind, template) in jobs {
-        let path = dir.join(name);
-        if !path.exists() {
-            let part = dir.join(format!(
-                "{name}.{}-{:?}.part",
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            encode(&template.replace("{out}", &q(&part)))
-                .with_context(|| format!("generating {name}"))?;
-            std::fs::rename(&part, &path)?;
-        }
+        let path = generate_once(dir, name, &template, None)?;
         out.push(FormatFile { name, kind, path });
     }
     Ok(out)
 }
 
-/// Files that test how pictures are placed and how damage is handled, made into `dir`:
+/// Rewrites a generated file's bytes before it is put in place.
+type Patch = fn(&mut [u8]) -> Result<()>;
+
+/// Makes `dir/name` from a pipeline `template` (its `filesink location={out}`), unless it exists,
+/// applying `patch` to the bytes. Tests that generate the same shared fixtures at once never write
+/// into one file: each writes a part of its own and the rename is atomic, so either complete copy wins.
+fn generate_once(dir: &Path, name: &str, template: &str, patch: Option<Patch>) -> Result<PathBuf> {
+    let path = dir.join(name);
+    if !path.exists() {
+        let part = dir.join(format!(
+            "{name}.{}-{:?}.part",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        encode(&template.replace("{out}", &q(&part)))
+            .with_context(|| format!("generating {name}"))?;
+        if let Some(patch) = patch {
+            let mut bytes = std::fs::read(&part)?;
+            patch(&mut bytes)?;
+            std::fs::write(&part, &bytes)?;
+        }
+        std::fs::rename(&part, &path)?;
+    }
+    if std::fs::metadata(&path)?.len() == 0 {
+        bail!("generating {name} produced an empty file");
+    }
+    Ok(path)
+}
+
+/// Files that test how pictures are placed, made into `dir`:
 /// - `phone-rotated.mp4`: 320x180 SMPTE bars whose track carries a 90° rotation, as phones write it;
 /// - `cctv-anamorphic.mp4`: a white 704x576 picture with 12:11 pixels (4:3 on screen, not 11:9).
 pub fn geometry_media(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -216,23 +219,8 @@ pub fn geometry_media(dir: &Path) -> Result<Vec<PathBuf>> {
     ];
     let mut out = Vec::new();
     for (name, template) in jobs {
-        let path = dir.join(name);
-        if !path.exists() {
-            let part = dir.join(format!(
-                "{name}.{}-{:?}.part",
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            encode(&template.replace("{out}", &q(&part)))
-                .with_context(|| format!("generating {name}"))?;
-            let mut bytes = std::fs::read(&part)?;
-            if name == "phone-rotated.mp4" {
-                set_mp4_rotation_90(&mut bytes)?;
-            }
-            std::fs::write(&part, &bytes)?;
-            std::fs::rename(&part, &path)?;
-        }
-        out.push(path);
+        let patch: Option<Patch> = (name == "phone-rotated.mp4").then_some(set_mp4_rotation_90);
+        out.push(generate_once(dir, name, template, patch)?);
     }
     Ok(out)
 }

@@ -523,18 +523,10 @@ async fn step_seek_bench(dir: &Path, runs: usize) -> Result<()> {
         seek.push(until_new_frame(&client, Cmd::Seek { position_ms }).await?);
     }
     client.shutdown().await;
-    let mut cold = Vec::new();
-    for _ in 0..runs.min(5) {
-        let t = Instant::now();
-        run(Command::new("gst-launch-1.0").args([
-            "-q",
-            "playbin",
-            &format!("uri=file://{}", media.display()),
-            "video-sink=fakesink num-buffers=1",
-        ]))?;
-        cold.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    let cold = median(cold);
+    let cold = median(cold_gst_launch_ms(
+        &format!("file://{}", media.display()),
+        runs.min(5),
+    )?);
     println!(
         "\n## Frame step and accurate seek, 1080p H.264, keyframe every 50 frames, paused (median of {runs})"
     );
@@ -698,18 +690,7 @@ async fn first_frame_bench(media: &Path, runs: usize) -> Result<()> {
     // SAFETY: set before any playout process is spawned; single-threaded at this point of the program.
     unsafe { std::env::set_var("COURTDECK_AUDIO_SINK", "fakesink") };
     let uri = format!("file://{}", media.display());
-    let mut gst = Vec::new();
-    for _ in 0..runs {
-        let t = Instant::now();
-        run(Command::new("gst-launch-1.0").args([
-            "-q",
-            "playbin",
-            &format!("uri={uri}"),
-            "video-sink=fakesink num-buffers=1",
-            "audio-sink=fakesink",
-        ]))?;
-        gst.push(t.elapsed().as_secs_f64() * 1e3);
-    }
+    let gst = cold_gst_launch_ms(&uri, runs)?;
     let outputs = 4;
     let client = PlayoutClient::start(playout_exe()?, headless(outputs)).await?;
     let screens: Vec<String> = (1..=outputs).map(|i| format!("out{i}")).collect();
@@ -777,18 +758,7 @@ async fn first_frame_bench(media: &Path, runs: usize) -> Result<()> {
 /// start and GStreamer set-up, as a restart must do).
 async fn restart_bench(media: &Path, runs: usize) -> Result<()> {
     let uri = format!("file://{}", media.display());
-    let mut gst = Vec::new();
-    for _ in 0..runs {
-        let t = Instant::now();
-        run(Command::new("gst-launch-1.0").args([
-            "-q",
-            "playbin",
-            &format!("uri={uri}"),
-            "video-sink=fakesink num-buffers=1",
-            "audio-sink=fakesink",
-        ]))?;
-        gst.push(t.elapsed().as_secs_f64() * 1e3);
-    }
+    let gst = cold_gst_launch_ms(&uri, runs)?;
     let outputs = 2;
     let screens: Vec<String> = (1..=outputs).map(|i| format!("out{i}")).collect();
     let client = PlayoutClient::start(playout_exe()?, headless(outputs)).await?;
@@ -855,6 +825,24 @@ async fn restart_bench(media: &Path, runs: usize) -> Result<()> {
         p / g
     );
     Ok(())
+}
+
+/// The reference: `gst-launch-1.0 playbin` from process start to its first video frame, `runs` times
+/// (milliseconds each).
+fn cold_gst_launch_ms(uri: &str, runs: usize) -> Result<Vec<f64>> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        run(Command::new("gst-launch-1.0").args([
+            "-q",
+            "playbin",
+            &format!("uri={uri}"),
+            "video-sink=fakesink num-buffers=1",
+            "audio-sink=fakesink",
+        ]))?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(times)
 }
 
 fn cpu_seconds(pid: u32) -> Result<f64> {
