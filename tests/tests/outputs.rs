@@ -77,7 +77,16 @@ async fn wait_for<T>(
     .expect("the awaited event arrived within 60 s")
 }
 
-async fn prerolled(rx: &mut Receiver<ClientEvent>, exhibit: &str) {
+/// Loads `exhibit`, waits for its first frame (a failure fails the test) and presents it on `screens`.
+async fn show(
+    client: &PlayoutClient,
+    rx: &mut Receiver<ClientEvent>,
+    exhibit: &str,
+    path: &Path,
+    kind: &str,
+    screens: &[&str],
+) {
+    client.request(load(exhibit, path, kind)).await.unwrap();
     wait_for(rx, |e| match e {
         ClientEvent::Playout(Event::Prerolled { exhibit: x, .. }) if x == exhibit => Some(()),
         ClientEvent::Playout(Event::Error {
@@ -87,7 +96,8 @@ async fn prerolled(rx: &mut Receiver<ClientEvent>, exhibit: &str) {
         }) if x == exhibit => panic!("{exhibit} failed: {}", error.message),
         _ => None,
     })
-    .await
+    .await;
+    client.request(present(exhibit, screens)).await.unwrap();
 }
 
 /// Average colour of an 8x8 square at (`x`, `y`) of monitor `m`.
@@ -223,12 +233,15 @@ async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
     );
 
     // CCTV on both, playing; blank PUBLIC: it goes black while BENCH plays on.
-    client.request(load("JS/1", &cctv, "video")).await.unwrap();
-    prerolled(&mut rx, "JS/1").await;
-    client
-        .request(present("JS/1", &["bench", "public"]))
-        .await
-        .unwrap();
+    show(
+        &client,
+        &mut rx,
+        "JS/1",
+        &cctv,
+        "video",
+        &["bench", "public"],
+    )
+    .await;
     client.request(Command::Play).await.unwrap();
     let lit = |m: Mon| xvfb.grab(m.x, m.y, m.w, m.h).unwrap().lit_fraction() > 0.3;
     wait_screen(
@@ -274,12 +287,7 @@ async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
 
     // Anamorphic CCTV (704x576, 12:11 pixels) is 4:3: on a 640x360 screen 480 wide with 80 px borders.
     // Square pixels would make it 440 wide with 100 px borders.
-    client
-        .request(load("JS/5", &anamorphic, "video"))
-        .await
-        .unwrap();
-    prerolled(&mut rx, "JS/5").await;
-    client.request(present("JS/5", &["bench"])).await.unwrap();
+    show(&client, &mut rx, "JS/5", &anamorphic, "video", &["bench"]).await;
     wait_screen(
         "anamorphic picture with 4:3 borders",
         || (76..=84).contains(&left_border(&xvfb, BENCH, 180)),
@@ -296,12 +304,7 @@ async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
     // the middle of the screen (the bars' top rows, now on the right, end 219 px from the edge), the
     // first bar (white) at the top and the last (blue) at the bottom. Unrotated, it would fill the
     // screen with the green bar in the middle of its top row.
-    client
-        .request(load("JS/6", &rotated, "video"))
-        .await
-        .unwrap();
-    prerolled(&mut rx, "JS/6").await;
-    client.request(present("JS/6", &["bench"])).await.unwrap();
+    show(&client, &mut rx, "JS/6", &rotated, "video", &["bench"]).await;
     wait_screen(
         "rotated phone video upright",
         || {
@@ -333,9 +336,7 @@ async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
     // A still (SMPTE bars, 640x480): the middle is the green bar; zoomed to its top-left tenth the
     // screen's middle is the white bar; panned to the top-right tenth, blue; back to the whole, green.
     // Thumbnails of the paused still arrive too, and change with the zoom.
-    client.request(load("JS/4", &photo, "image")).await.unwrap();
-    prerolled(&mut rx, "JS/4").await;
-    client.request(present("JS/4", &["bench"])).await.unwrap();
+    show(&client, &mut rx, "JS/4", &photo, "image", &["bench"]).await;
     client
         .request(Command::Thumbnails { enabled: true })
         .await
@@ -544,9 +545,7 @@ async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
         .unwrap()
         .save_png(&shots.join("outputs-slate-standby.png"))
         .unwrap();
-    client.request(load("JS/1", &cctv, "video")).await.unwrap();
-    prerolled(&mut rx, "JS/1").await;
-    client.request(present("JS/1", &["bench"])).await.unwrap();
+    show(&client, &mut rx, "JS/1", &cctv, "video", &["bench"]).await;
     wait_screen(
         "CCTV on BENCH, PUBLIC black (slate gone)",
         || lit(BENCH) && is_black(&xvfb, PUBLIC),

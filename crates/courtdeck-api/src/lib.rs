@@ -1263,7 +1263,7 @@ impl Courtdeck {
             Err(e) => return Err(e.into()),
         }
         session.presentation.blank_all(&self.screens);
-        session.slates.clear();
+        self.sync_screens(&mut session).await;
         Ok(self.emit_stage(&session))
     }
 

@@ -90,6 +90,33 @@ fn load(exhibit: &str, path: &std::path::Path, kind: &str, restriction: &str) ->
     }
 }
 
+/// Loads `exhibit`, waits for its first frame and presents it on `screens`.
+async fn show(
+    client: &PlayoutClient,
+    rx: &mut Receiver<ClientEvent>,
+    exhibit: &str,
+    path: &std::path::Path,
+    kind: &str,
+    screens: &[&str],
+) {
+    client
+        .request(load(exhibit, path, kind, "open"))
+        .await
+        .unwrap();
+    wait_for(rx, |e| {
+        matches!(e, ClientEvent::Playout(Event::Prerolled { exhibit: x, .. }) if x == exhibit)
+            .then_some(())
+    })
+    .await;
+    client
+        .request(Command::Present {
+            exhibit: exhibit.into(),
+            screens: screens.iter().map(|s| s.to_string()).collect(),
+        })
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn present_play_blank_and_survive_a_crash() {
     let (_dir, files) = media();
@@ -547,22 +574,7 @@ async fn clips_stop_at_their_out_point_and_speed_keeps_the_pitch() {
     let mut rx = client.subscribe();
 
     // The CCTV (25 fps): the clip 1.000-3.000 s ends within one frame of 3.000 s.
-    client
-        .request(load("JS/1", &files[0].1, "video", "open"))
-        .await
-        .unwrap();
-    wait_for(&mut rx, |e| {
-        matches!(e, ClientEvent::Playout(Event::Prerolled { exhibit, .. }) if exhibit == "JS/1")
-            .then_some(())
-    })
-    .await;
-    client
-        .request(Command::Present {
-            exhibit: "JS/1".into(),
-            screens: vec!["bench".into()],
-        })
-        .await
-        .unwrap();
+    show(&client, &mut rx, "JS/1", &files[0].1, "video", &["bench"]).await;
     client
         .request(Command::PlayClip {
             start_ms: 1000,
@@ -581,22 +593,7 @@ async fn clips_stop_at_their_out_point_and_speed_keeps_the_pitch() {
         .find(|(f, _)| f.file.ends_with(".wav"))
         .unwrap()
         .1;
-    client
-        .request(load("JS/2", call, "audio", "open"))
-        .await
-        .unwrap();
-    wait_for(&mut rx, |e| {
-        matches!(e, ClientEvent::Playout(Event::Prerolled { exhibit, .. }) if exhibit == "JS/2")
-            .then_some(())
-    })
-    .await;
-    client
-        .request(Command::Present {
-            exhibit: "JS/2".into(),
-            screens: vec!["bench".into()],
-        })
-        .await
-        .unwrap();
+    show(&client, &mut rx, "JS/2", call, "audio", &["bench"]).await;
     client
         .request(Command::SetRate { rate: 2.0 })
         .await
@@ -676,22 +673,7 @@ async fn a_damaged_stretch_is_reported_and_the_rest_plays() {
 
     let client = start().await;
     let mut rx = client.subscribe();
-    client
-        .request(load("X/7", &path, "video", "open"))
-        .await
-        .unwrap();
-    wait_for(&mut rx, |e| {
-        matches!(e, ClientEvent::Playout(Event::Prerolled { exhibit, .. }) if exhibit == "X/7")
-            .then_some(())
-    })
-    .await;
-    client
-        .request(Command::Present {
-            exhibit: "X/7".into(),
-            screens: vec!["bench".into()],
-        })
-        .await
-        .unwrap();
+    show(&client, &mut rx, "X/7", &path, "video", &["bench"]).await;
     client.request(Command::Play).await.unwrap();
     let warning = wait_for(&mut rx, |e| match e {
         ClientEvent::Playout(Event::Warning { exhibit, error }) if exhibit == "X/7" => {

@@ -700,21 +700,7 @@ async fn first_frame_bench(media: &Path, runs: usize) -> Result<()> {
         // Warm: the process is running; Load + Present together, then every output's first buffer.
         let mut rx = client.subscribe();
         let t = Instant::now();
-        client.request(load(media)).await?;
-        client
-            .request(Cmd::Present {
-                exhibit: "X/1".into(),
-                screens: screens.clone(),
-            })
-            .await?;
-        let mut seen = 0;
-        wait(&mut rx, |e| {
-            if matches!(e, Event::FirstFrame { .. }) {
-                seen += 1;
-            }
-            (seen == outputs).then_some(())
-        })
-        .await?;
+        load_present_first_frames(&client, &mut rx, media, &screens).await?;
         warm.push(t.elapsed().as_secs_f64() * 1e3);
         client.request(Cmd::Withdraw).await?;
 
@@ -792,21 +778,7 @@ async fn restart_bench(media: &Path, runs: usize) -> Result<()> {
             }
         }
         restarted.push(t.elapsed().as_secs_f64() * 1e3);
-        client.request(load(media)).await?;
-        client
-            .request(Cmd::Present {
-                exhibit: "X/1".into(),
-                screens: screens.clone(),
-            })
-            .await?;
-        let mut seen = 0;
-        wait(&mut rx, |e| {
-            if matches!(e, Event::FirstFrame { .. }) {
-                seen += 1;
-            }
-            (seen == outputs).then_some(())
-        })
-        .await?;
+        load_present_first_frames(&client, &mut rx, media, &screens).await?;
         presented.push(t.elapsed().as_secs_f64() * 1e3);
         client.request(Cmd::Withdraw).await?;
     }
@@ -825,6 +797,30 @@ async fn restart_bench(media: &Path, runs: usize) -> Result<()> {
         p / g
     );
     Ok(())
+}
+
+/// Load + Present of `media` on `screens`, returning once the first frame reached every one of them.
+async fn load_present_first_frames(
+    client: &PlayoutClient,
+    rx: &mut tokio::sync::broadcast::Receiver<ClientEvent>,
+    media: &Path,
+    screens: &[String],
+) -> Result<()> {
+    client.request(load(media)).await?;
+    client
+        .request(Cmd::Present {
+            exhibit: "X/1".into(),
+            screens: screens.to_vec(),
+        })
+        .await?;
+    let mut seen = 0;
+    wait(rx, |e| {
+        if matches!(e, Event::FirstFrame { .. }) {
+            seen += 1;
+        }
+        (seen == screens.len()).then_some(())
+    })
+    .await
 }
 
 /// The reference: `gst-launch-1.0 playbin` from process start to its first video frame, `runs` times
