@@ -70,7 +70,8 @@ impl From<PresentationError> for ApiError {
     }
 }
 
-fn capitalise(s: &str) -> String {
+/// `s` with its first letter in upper case, to start a sentence.
+pub(crate) fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),

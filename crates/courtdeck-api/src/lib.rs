@@ -1454,7 +1454,8 @@ async fn forward_playout_events(
                 let _ = deck.events.send(UiEvent::Notice {
                     error: ApiError::new(
                         ErrorCode::PlayoutRestarting,
-                        format!("The playout engine stopped and is restarting ({reason}). Nothing is on the screens; present the exhibit again."),
+                        // The reason already says what happened ("the playout engine stopped (signal: 9)").
+                        format!("{} and is being restarted. Nothing is on the screens; present the exhibit again.", error::capitalise(&reason)),
                     ),
                     exhibit: None,
                 });
