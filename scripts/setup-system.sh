@@ -19,6 +19,9 @@ PACKAGES=(
   nginx-light openssl curl
   # Fonts so the UI and slates render text
   fonts-dejavu-core
+  # Test media from a tool other than the library that plays it; Xlib for the playout process's
+  # X error handler
+  ffmpeg libx11-dev
 )
 
 missing=()

@@ -250,4 +250,32 @@ pub struct PlayReportDto {
     pub eos: bool,
     pub wall_seconds: f64,
     pub errors: Vec<ApiError>,
+    /// The kind it was played as, from the streams found in it.
+    pub kind: Option<String>,
+    /// What the court would have been told while it played (a damaged stretch, a freeze, no sound).
+    pub warnings: Vec<ApiError>,
+}
+
+/// `courtdeck probe FILE`: what a kiosk will show of a file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProbeDto {
+    pub file: String,
+    /// `video`, `audio` or `image`, from the streams found (not the file's name).
+    pub kind: Option<String>,
+    pub duration_ms: Option<u64>,
+    /// The picture's size as shown (after pixel aspect, rotation and EXIF orientation).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Degrees clockwise the picture is turned to stand upright.
+    pub rotation: u32,
+    pub container: Option<String>,
+    pub video: Vec<String>,
+    pub audio: Vec<String>,
+    /// Whether it reached its first picture (or sound) in a real playout pipeline here.
+    pub plays: bool,
+    /// Why it does not play, when it does not.
+    pub error: Option<ApiError>,
+    pub warnings: Vec<ApiError>,
+    /// Where the poster frame was written (`--poster`).
+    pub poster: Option<String>,
 }

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod json;
 pub mod logging;
+mod media;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -636,8 +637,22 @@ impl Courtdeck {
                     path: path.display().to_string(),
                 })
                 .await;
-            let Ok(courtdeck_playout::protocol::Poster { jpeg: Some(jpeg) }) = poster else {
-                continue;
+            let jpeg = match poster {
+                Ok(courtdeck_playout::protocol::Poster {
+                    jpeg: Some(jpeg), ..
+                }) => jpeg,
+                Ok(courtdeck_playout::protocol::Poster {
+                    error: Some(reason),
+                    ..
+                }) => {
+                    tracing::warn!(exhibit = %e.reference, "no preview: {reason}");
+                    continue;
+                }
+                Ok(_) => continue, // no picture to show
+                Err(err) => {
+                    tracing::warn!(exhibit = %e.reference, "no preview: {err}");
+                    continue;
+                }
             };
             let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&jpeg) else {
                 continue;
@@ -776,112 +791,6 @@ impl Courtdeck {
             ));
         }
         Ok(out)
-    }
-
-    /// Plays a file on `outputs` headless screens for `seconds` in a playout process of its own, and
-    /// reports first-frame latency and frames per screen. For `courtdeck play --headless` and benchmarks.
-    /// The sound goes to the configuration's `[audio] sink`.
-    pub async fn play_headless(
-        config: &Config,
-        path: &std::path::Path,
-        outputs: usize,
-        seconds: f64,
-    ) -> ApiResult<PlayReportDto> {
-        use courtdeck_playout::protocol::OutputSpec;
-        let path = std::fs::canonicalize(path)
-            .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("{}: {e}", path.display())))?;
-        let specs: Vec<OutputSpec> = (1..=outputs.max(1))
-            .map(|i| OutputSpec::headless(&format!("out{i}"), "bench"))
-            .collect();
-        let client =
-            PlayoutClient::start_with(locate_playout_binary()?, specs.clone(), playout_env(config))
-                .await?;
-        let mut rx = client.subscribe();
-        let kind = match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("jpg" | "jpeg" | "png" | "tif" | "tiff" | "bmp") => "image",
-            Some("wav" | "mp3" | "m4a" | "wma" | "aac" | "flac" | "ogg" | "oga" | "opus") => {
-                "audio"
-            }
-            _ => "video",
-        };
-        let started = std::time::Instant::now();
-        let mut report = PlayReportDto {
-            file: path.display().to_string(),
-            ..Default::default()
-        };
-        let result: ApiResult<()> = async {
-            client
-                .request(Command::Load {
-                    exhibit: "X/1".into(),
-                    title: path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    path: path.display().to_string(),
-                    kind: kind.into(),
-                    restriction: "open".into(),
-                })
-                .await?;
-            client
-                .request(Command::Present {
-                    exhibit: "X/1".into(),
-                    screens: specs.iter().map(|s| s.id.clone()).collect(),
-                })
-                .await?;
-            client.request(Command::Play).await?;
-            let deadline =
-                tokio::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
-            loop {
-                match tokio::time::timeout_at(deadline, rx.recv()).await {
-                    Err(_) => break,
-                    Ok(Err(broadcast::error::RecvError::Closed)) => break,
-                    Ok(Err(_)) => continue,
-                    Ok(Ok(ClientEvent::Playout(Event::FirstFrame {
-                        screen, latency_us, ..
-                    }))) => {
-                        report
-                            .first_frame_ms
-                            .insert(screen, latency_us as f64 / 1000.0);
-                    }
-                    Ok(Ok(ClientEvent::Playout(Event::Prerolled { duration_ms, .. }))) => {
-                        report.duration_ms = duration_ms;
-                    }
-                    Ok(Ok(ClientEvent::Playout(Event::Eos { .. }))) => {
-                        report.eos = true;
-                        break;
-                    }
-                    Ok(Ok(ClientEvent::Playout(Event::Error { error, .. }))) => {
-                        report.errors.push(ApiError::from(error));
-                        break;
-                    }
-                    Ok(Ok(ClientEvent::Restarting { reason })) => {
-                        report
-                            .errors
-                            .push(ApiError::new(ErrorCode::PlayoutRestarting, reason));
-                        break;
-                    }
-                    Ok(Ok(_)) => {}
-                }
-            }
-            let stats = client.request(Command::Stats).await?.unwrap_or_default();
-            report.frames = stats.into_iter().map(|s| (s.screen, s.frames)).collect();
-            Ok(())
-        }
-        .await;
-        report.wall_seconds = started.elapsed().as_secs_f64();
-        client.shutdown().await;
-        if let Err(e) = result {
-            report.errors.push(e);
-        }
-        report.ok = report.errors.is_empty()
-            && report.frames.len() == outputs.max(1)
-            && report.frames.values().all(|&f| f > 0);
-        Ok(report)
     }
 
     /// Fetches today's list in the background, so that hearings are ready before the usher launches them.
@@ -1425,7 +1334,7 @@ fn apply_screen_states(
 }
 
 /// What the playout process needs from the configuration in its environment: the audio output.
-fn playout_env(config: &Config) -> Vec<(String, String)> {
+pub(crate) fn playout_env(config: &Config) -> Vec<(String, String)> {
     vec![("COURTDECK_AUDIO_SINK".into(), config.audio.sink.clone())]
 }
 
@@ -1511,10 +1420,15 @@ async fn forward_playout_events(
                 deck.emit_stage(&session);
             }
             ClientEvent::Playout(Event::Warning { exhibit, error }) => {
-                // The exhibit stays on air; the court is told what it could not see, and the custody
-                // record says so.
+                // The exhibit stays on air; the court is told what it could not see or hear, and the
+                // custody record says so.
+                let kind = match ErrorCode::parse(&error.code) {
+                    Some(ErrorCode::PlaybackStalled) => "exhibit_stalled",
+                    Some(ErrorCode::AudioUnavailable) => "sound_unavailable",
+                    _ => "exhibit_damaged",
+                };
                 deck.audit(
-                    "exhibit_damaged",
+                    kind,
                     serde_json::json!({ "exhibit": exhibit, "message": error.message }),
                 );
                 drop(session);

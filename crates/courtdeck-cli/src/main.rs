@@ -111,6 +111,16 @@ enum Cmd {
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
     },
+    /// Says what a kiosk will show of a media file: kind (from its streams), duration, size as
+    /// shown, rotation, codecs, warnings, and whether it plays here. Exits non-zero when it does not.
+    Probe {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// Also write its 160x90 poster frame (JPEG) here.
+        #[arg(long)]
+        poster: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -652,6 +662,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Cmd::Probe { file, json, poster } => {
+            let report = Courtdeck::probe(&config()?, file, poster.as_deref()).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_probe(&report);
+            }
+            Ok(if report.plays {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Cmd::Play {
             file,
             headless: _,
@@ -666,5 +689,46 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+    }
+}
+
+fn print_probe(r: &courtdeck_api::json::ProbeDto) {
+    let ms = |d: u64| format!("{}:{:02}.{:03}", d / 60_000, d / 1000 % 60, d % 1000);
+    println!("{}", r.file);
+    println!(
+        "  kind:      {}",
+        r.kind.as_deref().unwrap_or("nothing to show")
+    );
+    if let Some(d) = r.duration_ms {
+        println!("  duration:  {}", ms(d));
+    }
+    if let (Some(w), Some(h)) = (r.width, r.height) {
+        println!(
+            "  shown as:  {w} x {h}{}",
+            if r.rotation != 0 {
+                format!(" (turned {}°)", r.rotation)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let Some(c) = &r.container {
+        println!("  container: {c}");
+    }
+    for v in &r.video {
+        println!("  video:     {v}");
+    }
+    for a in &r.audio {
+        println!("  audio:     {a}");
+    }
+    for w in &r.warnings {
+        println!("  warning:   {} ({})", w.message, w.code);
+    }
+    match &r.error {
+        None => println!("  plays here: yes"),
+        Some(e) => println!("  plays here: no: {} ({})", e.message, e.code),
+    }
+    if let Some(p) = &r.poster {
+        println!("  poster:    {p}");
     }
 }

@@ -20,6 +20,14 @@ pub enum ErrorCode {
     DecoderMissing,
     /// The media file is damaged: truncated, corrupt, empty.
     MediaCorrupt,
+    /// The file is not a recording or a picture at all (a web page, an archive saved as `.mp4`).
+    NotMedia,
+    /// A picture larger than the kiosk will decode (a decompression bomb, or a huge scan).
+    MediaTooLarge,
+    /// The exhibit's picture froze while playing; playout restarted it where it stood.
+    PlaybackStalled,
+    /// The kiosk's sound output cannot be opened: exhibits play without sound.
+    AudioUnavailable,
     /// A routing request would show a restricted exhibit on a screen that may not see it.
     RestrictedRoute,
     /// Not enough free disk for the fetch.
@@ -41,7 +49,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::StoreUnreachable,
         ErrorCode::NotAuthorised,
         ErrorCode::NotFound,
@@ -49,6 +57,10 @@ impl ErrorCode {
         ErrorCode::InvalidManifest,
         ErrorCode::DecoderMissing,
         ErrorCode::MediaCorrupt,
+        ErrorCode::NotMedia,
+        ErrorCode::MediaTooLarge,
+        ErrorCode::PlaybackStalled,
+        ErrorCode::AudioUnavailable,
         ErrorCode::RestrictedRoute,
         ErrorCode::DiskFull,
         ErrorCode::ScreenMissing,
@@ -69,6 +81,10 @@ impl ErrorCode {
             ErrorCode::InvalidManifest => "invalid_manifest",
             ErrorCode::DecoderMissing => "decoder_missing",
             ErrorCode::MediaCorrupt => "media_corrupt",
+            ErrorCode::NotMedia => "not_media",
+            ErrorCode::MediaTooLarge => "media_too_large",
+            ErrorCode::PlaybackStalled => "playback_stalled",
+            ErrorCode::AudioUnavailable => "audio_unavailable",
             ErrorCode::RestrictedRoute => "restricted_route",
             ErrorCode::DiskFull => "disk_full",
             ErrorCode::ScreenMissing => "screen_missing",

@@ -12,7 +12,8 @@ use crate::protocol::{DiscoverReport, Inventory, Poster};
 
 /// Every element the engine and the checks build by name.
 pub const REQUIRED_ELEMENTS: &[&str] = &[
-    "uridecodebin3",
+    "uridecodebin",
+    "playbin",
     "videoconvert",
     "videoscale",
     "videoflip",
@@ -45,7 +46,9 @@ pub const REQUIRED_ELEMENTS: &[&str] = &[
     "avdec_wmv2",
     "vp8dec",
     "jpegdec",
+    "jpegparse",
     "pngdec",
+    "gdkpixbufdec",
     "avdec_aac",
     "mpg123audiodec",
     "vorbisdec",
@@ -115,6 +118,38 @@ pub fn discover(path: &Path) -> DiscoverReport {
         .map(|a| describe(a.caps()))
         .collect();
     report.duration_ms = info.duration().map(|d| d.mseconds());
+    let videos = info.video_streams();
+    report.kind = match (videos.first(), info.audio_streams().is_empty()) {
+        (Some(v), _) if v.is_image() && videos.len() == 1 => Some("image".into()),
+        (Some(_), _) => Some("video".into()),
+        (None, false) => Some("audio".into()),
+        (None, true) => None,
+    };
+    if report.kind.as_deref() == Some("image") {
+        report.duration_ms = None;
+    }
+    if let Some(v) = videos.first() {
+        report.rotation = v
+            .tags()
+            .and_then(|t| t.get::<gst::tags::ImageOrientation>())
+            .map(|o| rotation_degrees(o.get()))
+            .unwrap_or(0);
+        let par = v.par();
+        let (w, h) = (v.width() as u64, v.height() as u64);
+        // Square pixels on screen: a 704x576 picture of 12:11 pixels shows as 768x576.
+        let w = if par.numer() > 0 && par.denom() > 0 {
+            w * par.numer() as u64 / par.denom() as u64
+        } else {
+            w
+        };
+        let (w, h) = if report.rotation % 180 == 90 {
+            (h, w)
+        } else {
+            (w, h)
+        };
+        report.width = u32::try_from(w).ok().filter(|w| *w > 0);
+        report.height = u32::try_from(h).ok().filter(|h| *h > 0);
+    }
     report.missing = info
         .missing_elements_installer_details()
         .iter()
@@ -139,15 +174,26 @@ pub fn discover(path: &Path) -> DiscoverReport {
     report
 }
 
-/// A 160x90 JPEG of `path`: a still as it is, a video 10% in (at most 5 s). Prerolls paused with
-/// playbin3 (audio to a fakesink), seeks, and takes the preroll frame from an appsink.
+/// A 160x90 JPEG of `path`: a still as it is (turned as its EXIF says), a video 10% in (at most 5
+/// s, turned as its track says). Prerolls paused with playbin (audio to a fakesink), seeks, and
+/// takes the preroll frame from an appsink. A failure is tried once more, then logged as a warning
+/// and its reason returned, so the list can say why an exhibit has no preview.
 pub fn poster(path: &Path) -> Poster {
-    match try_poster(path) {
-        Ok(jpeg) => Poster { jpeg },
-        Err(e) => {
-            tracing::info!(path = %path.display(), "no poster: {e:#}");
-            Poster::default()
+    let mut reason = String::new();
+    for attempt in 1..=2 {
+        match try_poster(path) {
+            Ok(jpeg) => {
+                return Poster { jpeg, error: None };
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), attempt, "no poster: {e:#}");
+                reason = format!("{e:#}");
+            }
         }
+    }
+    Poster {
+        jpeg: None,
+        error: Some(reason),
     }
 }
 
@@ -155,7 +201,7 @@ fn try_poster(path: &Path) -> anyhow::Result<Option<String>> {
     use base64::Engine as _;
     let uri = gst::glib::filename_to_uri(path, None)?;
     let sink_bin = gst::parse::bin_from_description(
-        "videoconvert ! videoscale add-borders=true ! video/x-raw,width=160,height=90,pixel-aspect-ratio=1/1 ! jpegenc quality=75 ! appsink name=poster sync=false max-buffers=1",
+        "videoconvert ! videoflip video-direction=auto ! videoscale add-borders=true ! video/x-raw,width=160,height=90,pixel-aspect-ratio=1/1 ! jpegenc quality=75 ! appsink name=poster sync=false max-buffers=1",
         true,
     )?;
     let appsink = sink_bin
@@ -163,7 +209,8 @@ fn try_poster(path: &Path) -> anyhow::Result<Option<String>> {
         .expect("named")
         .dynamic_cast::<gstreamer_app::AppSink>()
         .expect("appsink");
-    let playbin = gst::ElementFactory::make("playbin3")
+    // playbin (decodebin2), as the engine uses: see `media::decodebin`.
+    let playbin = gst::ElementFactory::make("playbin")
         .property("uri", uri.as_str())
         .property("video-sink", &sink_bin)
         .property("audio-sink", gst::ElementFactory::make("fakesink").build()?)
@@ -191,10 +238,19 @@ fn try_poster(path: &Path) -> anyhow::Result<Option<String>> {
     result
 }
 
+/// The clockwise turn an `image-orientation` tag asks for (`rotate-90`, `flip-rotate-270`…).
+fn rotation_degrees(tag: &str) -> u32 {
+    ["90", "180", "270"]
+        .into_iter()
+        .find(|d| tag.ends_with(&format!("rotate-{d}")))
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0)
+}
+
 /// What decoders or demuxers `uri` needs that are not installed, as GStreamer describes them.
 fn missing_plugins(uri: &str) -> Vec<String> {
     let Ok(pipeline) = gst::parse::launch(&format!(
-        "playbin3 uri=\"{uri}\" video-sink=fakesink audio-sink=fakesink"
+        "playbin uri=\"{uri}\" video-sink=fakesink audio-sink=fakesink"
     )) else {
         return Vec::new();
     };

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -38,7 +38,7 @@ use crate::protocol::{
     CardReport, CardScreen, Command, Event, OutputKind, OutputSpec, ScreenStats, ToneReport,
     WireError,
 };
-use crate::{checks, x11};
+use crate::{checks, media, x11};
 
 /// Size headless outputs scale to, so that their cost resembles a real screen's.
 const HEADLESS_SIZE: (u16, u16) = (1280, 720);
@@ -51,6 +51,14 @@ const PREROLL_TIMEOUT: Duration = Duration::from_secs(10);
 const GAP: gst::ClockTime = gst::ClockTime::from_seconds(1);
 /// A local file prerolls in well under 100 ms; one that has not after this is rebuilt once.
 const RETRY_AFTER: Duration = Duration::from_secs(2);
+/// A playing exhibit whose position has not moved for this long has frozen: it is reported and
+/// rebuilt where it stood (the playback watchdog).
+const STALL_AFTER: Duration = Duration::from_secs(2);
+/// How many times one exhibit is rebuilt while on air (a freeze, a lost sound output) before the
+/// court is told it cannot be played.
+const MAX_REBUILDS: u32 = 3;
+/// The audio sink used when the room's sound output cannot be opened: the picture plays on.
+const SILENT_SINK: &str = "fakesink sync=true";
 
 pub type Emit = Arc<dyn Fn(Event) + Send + Sync>;
 
@@ -71,6 +79,12 @@ pub enum Msg {
         program: u64,
         from: gst::ClockTime,
         to: Option<gst::ClockTime>,
+    },
+    /// The program must not play, for a reason found on a streaming thread before any harm was done
+    /// (a picture over `media::MAX_PIXELS`).
+    Refuse {
+        program: u64,
+        reason: String,
     },
     /// stdin closed: the supervisor is gone.
     Hangup,
@@ -182,6 +196,37 @@ struct Program {
     attempt: u32,
     /// The zoom region asked for (`Command::Zoom`), applied once the picture's size is known.
     zoom: Option<[f64; 4]>,
+    /// Where a rebuilt program picks up once prerolled.
+    resume: Option<Resume>,
+    /// How many times it was rebuilt while on air (`MAX_REBUILDS`).
+    rebuilds: u32,
+    /// The playback watchdog: the last position seen to move, and when.
+    progress: Option<(gst::ClockTime, Instant)>,
+    /// The audio branch, once built: an error from inside it is a lost sound output, not a bad file.
+    audio: Arc<Mutex<Option<gst::glib::WeakRef<gst::Element>>>>,
+    /// The streams decodebin chose (`media::VIDEO`, `media::AUDIO`): it is prerolled only once each
+    /// has reached its sinks.
+    expected: Arc<AtomicU8>,
+}
+
+/// Where a rebuilt program picks up: the old one's position, speed, clip and transport.
+#[derive(Debug, Clone, Copy)]
+struct Resume {
+    position: gst::ClockTime,
+    playing: bool,
+    rate: f64,
+    clip_end: Option<gst::ClockTime>,
+}
+
+/// Why a program is rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rebuild {
+    /// The preroll stalled or came up without its picture (once, quietly).
+    Preroll,
+    /// It froze while playing (the watchdog).
+    Stall,
+    /// The sound output failed: it plays on without sound.
+    Sound,
 }
 
 /// The Load parameters of a program.
@@ -201,7 +246,11 @@ pub struct Engine {
     programs: Vec<Program>,
     on_air: Option<String>,
     next_seq: u64,
+    /// The configured audio sink description (`[audio] sink`).
     audio_sink: String,
+    /// Why the room hears nothing, when its sound output cannot be opened: exhibits then play their
+    /// pictures with `SILENT_SINK` and the court is told.
+    no_sound: Option<String>,
     /// Whether exhibits send confidence thumbnails (`Command::Thumbnails`).
     thumbnails: Arc<std::sync::atomic::AtomicBool>,
     /// The room's exhibit sound level and the advocate's mute (`SetVolume`, `SetMute`).
@@ -220,6 +269,13 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     pub fn new(emit: Emit, tx: Sender<Msg>) -> anyhow::Result<Engine> {
         gst::init()?;
+        media::prepare_registry();
+        let audio_sink =
+            std::env::var("COURTDECK_AUDIO_SINK").unwrap_or_else(|_| "autoaudiosink".into());
+        let no_sound = media::open_audio_output(&audio_sink).err();
+        if let Some(why) = &no_sound {
+            tracing::warn!("no sound output, exhibits will play silently: {why}");
+        }
         Ok(Engine {
             emit,
             tx,
@@ -231,8 +287,8 @@ impl Engine {
             thumbnails: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             volume: 1.0,
             muted: false,
-            audio_sink: std::env::var("COURTDECK_AUDIO_SINK")
-                .unwrap_or_else(|_| "autoaudiosink".into()),
+            audio_sink,
+            no_sound,
         })
     }
 
@@ -258,6 +314,18 @@ impl Engine {
             }
             Msg::Gap { program, from, to } => {
                 self.gap(program, from, to);
+                true
+            }
+            Msg::Refuse { program, reason } => {
+                if let Some(p) = self.programs.iter().find(|p| p.seq == program) {
+                    let exhibit = p.exhibit.clone();
+                    tracing::warn!(exhibit, "refused: {reason}");
+                    let message = format!(
+                        "Exhibit {exhibit} cannot be shown: {reason}. Other exhibits still play."
+                    );
+                    self.give_up(&exhibit, ErrorCode::MediaTooLarge, message);
+                    self.draw_slates();
+                }
                 true
             }
             Msg::Hangup => false,
@@ -535,11 +603,20 @@ impl Engine {
             );
             pipeline.add(&bin).map_err(|e| fail(&e))?;
         }
+        // Without a sound output the tone cannot be heard: the check fails with the reason (the
+        // meter before the sink would otherwise pass it).
+        let mut tone_error = self
+            .no_sound
+            .as_ref()
+            .map(|why| format!("no sound output: {why}. Check the speakers and their cable"));
+        let tone_sink = if self.no_sound.is_some() {
+            SILENT_SINK
+        } else {
+            self.audio_sink.as_str()
+        };
         let tone = format!(
-            "audiotestsrc is-live=true wave=sine freq=1000 volume=0.25 ! audioconvert ! level name=tone-level post-messages=true interval=100000000 ! audioconvert ! audioresample ! {}",
-            self.audio_sink
+            "audiotestsrc is-live=true wave=sine freq=1000 volume=0.25 ! audioconvert ! level name=tone-level post-messages=true interval=100000000 ! audioconvert ! audioresample ! {tone_sink}"
         );
-        let mut tone_error = None;
         match gst::parse::bin_from_description(&tone, false) {
             Ok(bin) => pipeline.add(&bin).map_err(|e| fail(&e))?,
             Err(e) => {
@@ -797,11 +874,17 @@ impl Engine {
             kind,
             restriction,
         };
-        self.build(exhibit, source, 0)
+        self.build(exhibit, source, 0, None)
     }
 
     /// Builds and prerolls the pipeline of `exhibit` (the second half of `load`, and a retry).
-    fn build(&mut self, exhibit: String, source: Source, attempt: u32) -> Result<(), WireError> {
+    fn build(
+        &mut self,
+        exhibit: String,
+        source: Source,
+        attempt: u32,
+        resume: Option<Resume>,
+    ) -> Result<(), WireError> {
         let (title, path, kind, restriction) = (
             source.title.as_str(),
             source.path.as_path(),
@@ -816,6 +899,8 @@ impl Engine {
         let video_linked = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let frame_duration = Arc::new(Mutex::new(Duration::from_millis(40)));
         let pending: PendingFirstFrames = Arc::new(Mutex::new(HashMap::new()));
+        let audio_branch = Arc::new(Mutex::new(None));
+        let expected = Arc::new(AtomicU8::new(0));
 
         // One branch per screen allowed to show this exhibit. Child windows are made here, on the engine
         // thread, and handed to the streaming thread that builds the sinks.
@@ -867,11 +952,24 @@ impl Engine {
         };
         let build = || -> Result<(), anyhow::Error> {
             let uri = gst::glib::filename_to_uri(path, None)?;
-            let decode = gst::ElementFactory::make("uridecodebin3")
+            let decode = gst::ElementFactory::make(media::decodebin())
                 .name("decode")
                 .property("uri", uri.as_str())
                 .build()?;
             pipeline.add(&decode)?;
+            if media::decodebin() == "uridecodebin3" {
+                media::select_one_of_each(&decode, kind != ExhibitKind::Audio, expected.clone());
+            }
+            let refuse = Mutex::new(self.tx.clone());
+            media::guard_picture_size(
+                pipeline.upcast_ref(),
+                Arc::new(move |reason| {
+                    let _ = refuse.lock().expect("refuse sender").send(Msg::Refuse {
+                        program: seq,
+                        reason,
+                    });
+                }),
+            );
             // An audio exhibit's slate never ends by itself: when the sound ends, it is sent EOS too,
             // so the pipeline ends (the surface sees the end; a seek back plays again).
             let mut slate_src = None;
@@ -903,7 +1001,12 @@ impl Engine {
             let has_audio = has_audio.clone();
             let video_linked = video_linked.clone();
             let frame_duration = frame_duration.clone();
-            let audio_sink = self.audio_sink.clone();
+            let audio_sink = if self.no_sound.is_some() {
+                SILENT_SINK.to_owned()
+            } else {
+                self.audio_sink.clone()
+            };
+            let audio_branch = audio_branch.clone();
             let gaps = gaps.clone();
             let is_image = kind == ExhibitKind::Image;
             let wants_video = kind != ExhibitKind::Audio;
@@ -953,7 +1056,9 @@ impl Engine {
                                 gst::PadProbeReturn::Ok
                             });
                         }
-                        audio_chain(&pipeline, pad, &audio_sink)
+                        audio_chain(&pipeline, pad, &audio_sink).map(|bin| {
+                            *audio_branch.lock().expect("audio branch") = Some(bin.downgrade());
+                        })
                     } else {
                         Ok(())
                     };
@@ -1018,26 +1123,57 @@ impl Engine {
             source: source.clone(),
             attempt,
             zoom: None,
+            resume,
+            rebuilds: 0,
+            progress: None,
+            audio: audio_branch,
+            expected,
         });
         Ok(())
     }
 
-    /// A preroll that stalled or came up without its picture is rebuilt once, quietly, before the
-    /// court is told: decodebin3 in GStreamer 1.22 now and then fails to preroll a good local file (the
-    /// playout benchmark's 200 switches hit it every few dozen loads), and a second try succeeds. An
-    /// on-air exhibit keeps its route.
-    fn retry(&mut self, exhibit: &str) -> bool {
+    /// Rebuilds a program in place: the same file, route and zoom, picking up where it stood.
+    /// - `Rebuild::Preroll`: a preroll that stalled or came up without its picture is rebuilt once,
+    ///   quietly, before the court is told (a second try at a good local file succeeds).
+    /// - `Rebuild::Stall`, `Rebuild::Sound`: an exhibit that froze while playing, or whose sound
+    ///   output failed, is rebuilt at its position (at most `MAX_REBUILDS` times); the caller tells the
+    ///   court. An on-air exhibit keeps its route.
+    ///
+    /// Returns false when it may not be rebuilt (again); the caller then gives up on it.
+    fn rebuild(&mut self, exhibit: &str, why: Rebuild) -> bool {
         let Some(p) = self.programs.iter().find(|p| p.exhibit == exhibit) else {
             return false;
         };
-        if p.attempt > 0 {
+        let allowed = match why {
+            Rebuild::Preroll => p.attempt == 0,
+            Rebuild::Stall | Rebuild::Sound => p.rebuilds < MAX_REBUILDS,
+        };
+        if !allowed {
             return false;
         }
+        // An exhibit the advocate already pressed Play on keeps playing after any rebuild (a preroll
+        // rebuild used to leave it paused on its first frame: a frozen picture and no word).
+        let resume = (why != Rebuild::Preroll || p.playing).then(|| Resume {
+            position: p
+                .progress
+                .map(|(at, _)| at)
+                .or_else(|| p.pipeline.query_position::<gst::ClockTime>())
+                .unwrap_or(gst::ClockTime::ZERO),
+            playing: p.playing,
+            rate: p.rate,
+            clip_end: p.clip_end,
+        });
         let (source, route, zoom) = (p.source.clone(), p.route.clone(), p.zoom);
+        let rebuilds = p.rebuilds + u32::from(why != Rebuild::Preroll);
+        let attempt = if why == Rebuild::Preroll {
+            1
+        } else {
+            p.attempt
+        };
         let on_air = self.on_air.as_deref() == Some(exhibit);
-        tracing::warn!(exhibit, "preroll failed; rebuilding the pipeline once");
+        tracing::warn!(exhibit, ?why, ?resume, "rebuilding the pipeline");
         self.remove_program(exhibit);
-        if let Err(e) = self.build(exhibit.to_owned(), source, 1) {
+        if let Err(e) = self.build(exhibit.to_owned(), source, attempt, resume) {
             // Handled here: the program is gone, so the court must hear of it now.
             tracing::warn!(exhibit, "rebuild failed: {}", e.message);
             let route = if on_air { route } else { Vec::new() };
@@ -1046,6 +1182,7 @@ impl Engine {
         }
         if let Some(p) = self.programs.iter_mut().find(|p| p.exhibit == exhibit) {
             p.zoom = zoom;
+            p.rebuilds = rebuilds;
             if on_air {
                 p.route = route;
             }
@@ -1410,6 +1547,29 @@ impl Engine {
         match message.view() {
             MessageView::AsyncDone(_) => {
                 let p = &mut self.programs[idx];
+                // decodebin3 exposes the chosen streams one at a time, and the pipeline prerolls as
+                // soon as the first one's sinks have a frame: a video whose sound came first would
+                // be called prerolled with no picture (and rebuilt, and left paused). Adding the
+                // next branch makes the pipeline preroll again; wait for that AsyncDone.
+                let expected = p.expected.load(Ordering::SeqCst);
+                let linked = (if p.video_linked.load(Ordering::SeqCst) {
+                    media::VIDEO
+                } else {
+                    0
+                }) | (if p.has_audio.load(Ordering::SeqCst) {
+                    media::AUDIO
+                } else {
+                    0
+                });
+                if !p.prerolled && expected & !linked != 0 {
+                    tracing::debug!(
+                        exhibit = p.exhibit,
+                        expected,
+                        linked,
+                        "prerolled before every stream was linked; waiting"
+                    );
+                    return;
+                }
                 if !p.prerolled {
                     p.prerolled = true;
                     let duration = if p.kind == ExhibitKind::Image {
@@ -1420,7 +1580,7 @@ impl Engine {
                     let has_video = p.video_linked.load(Ordering::SeqCst);
                     if !has_video && p.kind != ExhibitKind::Audio {
                         let exhibit = p.exhibit.clone();
-                        if self.retry(&exhibit) {
+                        if self.rebuild(&exhibit, Rebuild::Preroll) {
                             return;
                         }
                         let message = format!(
@@ -1433,6 +1593,33 @@ impl Engine {
                         && let Err(e) = apply_zoom(p)
                     {
                         tracing::warn!(exhibit = p.exhibit, "zoom: {}", e.message);
+                    }
+                    if let Some(r) = p.resume.take() {
+                        // A rebuild picks up where the old pipeline stood.
+                        p.rate = r.rate;
+                        p.clip_end = r.clip_end;
+                        if let Err(e) = seek(p, r.rate, r.position) {
+                            tracing::warn!(exhibit = p.exhibit, "resume: {}", e.message);
+                        }
+                        if r.playing {
+                            let _ = p.pipeline.set_state(gst::State::Playing);
+                            p.playing = true;
+                            p.thumbs.playing.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    if let Some(why) = &self.no_sound
+                        && p.has_audio.load(Ordering::SeqCst)
+                    {
+                        (self.emit)(Event::Warning {
+                            exhibit: p.exhibit.clone(),
+                            error: err(
+                                ErrorCode::AudioUnavailable,
+                                format!(
+                                    "No sound output: exhibit {} plays without sound ({why}). Check the speakers and their cable, then ask the clerk to run the setup checks.",
+                                    p.exhibit
+                                ),
+                            ),
+                        });
                     }
                     (self.emit)(Event::Prerolled {
                         exhibit: p.exhibit.clone(),
@@ -1487,16 +1674,45 @@ impl Engine {
                     let detail = gstreamer_pbutils::MissingPluginMessage::parse(e)
                         .map(|m| m.description().to_string())
                         .unwrap_or_else(|_| s.to_string());
-                    let exhibit = self.programs[idx].exhibit.clone();
-                    let message = format!(
-                        "Exhibit {exhibit} cannot play here: this kiosk has no {detail}. Ask the clerk to install it or to obtain the exhibit in another format."
-                    );
-                    self.give_up(&exhibit, ErrorCode::DecoderMissing, message);
+                    let p = &self.programs[idx];
+                    let exhibit = p.exhibit.clone();
+                    // No decoder for text/html or application/zip means it is no recording at all.
+                    let (code, message) = match media::not_media(&p.source.path) {
+                        Some(what) => (ErrorCode::NotMedia, not_a_recording(&exhibit, what)),
+                        None => (
+                            ErrorCode::DecoderMissing,
+                            format!(
+                                "Exhibit {exhibit} cannot play here: this kiosk has no {detail}. Ask the clerk to install it or to obtain the exhibit in another format."
+                            ),
+                        ),
+                    };
+                    self.give_up(&exhibit, code, message);
                 }
             }
             MessageView::Error(e) => {
                 let p = &self.programs[idx];
                 let gerr = e.error();
+                let from_audio = p
+                    .audio
+                    .lock()
+                    .expect("audio branch")
+                    .as_ref()
+                    .and_then(|w| w.upgrade())
+                    .zip(e.src())
+                    .is_some_and(|(bin, src)| src.has_as_ancestor(&bin));
+                if from_audio && self.no_sound.is_none() {
+                    // The speakers went (a device unplugged, a sound server gone): the picture is the
+                    // evidence, so it plays on without sound and the court is told.
+                    let exhibit = p.exhibit.clone();
+                    let why = gerr.to_string();
+                    tracing::warn!(exhibit, error = %why, "the sound output failed");
+                    self.no_sound = Some(why);
+                    // The rebuilt program says "no sound output" once it has prerolled.
+                    if self.rebuild(&exhibit, Rebuild::Sound) {
+                        return;
+                    }
+                }
+                let p = &self.programs[idx];
                 let code = if gerr.matches(gst::StreamError::CodecNotFound) {
                     ErrorCode::DecoderMissing
                 } else if gerr.matches(gst::ResourceError::NotFound)
@@ -1526,10 +1742,24 @@ impl Engine {
                 tracing::warn!(exhibit = p.exhibit, %src, error = %gerr, debug = ?e.debug(), "playback error");
                 let exhibit = p.exhibit.clone();
                 let reason = gerr.to_string();
-                let message = format!(
-                    "Exhibit {exhibit} cannot play: {}. {advice}",
-                    reason.trim_end_matches('.')
-                );
+                // A file GStreamer cannot even type is often no recording at all (a web page saved
+                // as .mp4): say what it is rather than call it damaged.
+                let what = gerr
+                    .matches(gst::StreamError::TypeNotFound)
+                    .then(|| media::not_media(&p.source.path))
+                    .flatten();
+                let code = if what.is_some() {
+                    ErrorCode::NotMedia
+                } else {
+                    code
+                };
+                let message = match what {
+                    Some(what) => not_a_recording(&exhibit, what),
+                    None => format!(
+                        "Exhibit {exhibit} cannot play: {}. {advice}",
+                        reason.trim_end_matches('.')
+                    ),
+                };
                 self.give_up(&exhibit, code, message);
             }
             _ => {}
@@ -1572,7 +1802,7 @@ impl Engine {
             .map(|p| p.exhibit.clone())
             .collect();
         for exhibit in slow {
-            self.retry(&exhibit);
+            self.rebuild(&exhibit, Rebuild::Preroll);
         }
         let stalled: Vec<String> = self
             .programs
@@ -1596,6 +1826,7 @@ impl Engine {
             );
             self.give_up(&exhibit, ErrorCode::MediaCorrupt, message);
         }
+        self.watch_playback();
         let Ok(p) = self.on_air_program() else { return };
         if !p.prerolled || p.kind == ExhibitKind::Image {
             return;
@@ -1608,6 +1839,65 @@ impl Engine {
                 playing: p.playing,
                 rate: p.rate,
             });
+        }
+    }
+
+    /// The playback watchdog: a playing exhibit whose picture (each routed screen's sink) or, for
+    /// sound, whose position has not moved for `STALL_AFTER` has frozen. A frozen picture is never
+    /// silent: the court is told, and the exhibit is rebuilt where it stood (`MAX_REBUILDS` times,
+    /// then given up with the reason). A sink reports no position past the last frame it was given,
+    /// so a picture that stops arriving stops its position even while the sound plays on; a held
+    /// frame of a variable-frame-rate recording lasts its duration, so it is not a freeze.
+    fn watch_playback(&mut self) {
+        let Ok(p) = self.on_air_program_mut() else {
+            return;
+        };
+        if !p.prerolled || !p.playing || p.kind == ExhibitKind::Image || p.resume.is_some() {
+            p.progress = None;
+            return;
+        }
+        let position = if p.kind == ExhibitKind::Audio {
+            p.pipeline.query_position::<gst::ClockTime>()
+        } else {
+            let branches = p.branches.lock().expect("branches");
+            p.route
+                .iter()
+                .filter_map(|s| branches.get(s))
+                .filter_map(|b| b.sink.query_position::<gst::ClockTime>())
+                .min()
+        };
+        let Some(position) = position else { return };
+        let since = match p.progress {
+            Some((last, since)) if last == position => since,
+            _ => {
+                p.progress = Some((position, Instant::now()));
+                return;
+            }
+        };
+        if since.elapsed() < STALL_AFTER {
+            return;
+        }
+        let exhibit = p.exhibit.clone();
+        let at = format!("{}:{:02}", position.seconds() / 60, position.seconds() % 60);
+        tracing::warn!(exhibit, %position, "playback froze");
+        if self.rebuild(&exhibit, Rebuild::Stall) {
+            (self.emit)(Event::Warning {
+                exhibit: exhibit.clone(),
+                error: err(
+                    ErrorCode::PlaybackStalled,
+                    format!(
+                        "Exhibit {exhibit} froze at {at} and was restarted from there. If it freezes again, ask the clerk to run the setup checks."
+                    ),
+                ),
+            });
+        } else {
+            self.give_up(
+                &exhibit,
+                ErrorCode::PlaybackStalled,
+                format!(
+                    "Exhibit {exhibit} keeps freezing at {at} and cannot be played on this kiosk. Other exhibits still play."
+                ),
+            );
         }
     }
 
@@ -1694,6 +1984,13 @@ fn apply_zoom(p: &Program) -> Result<(), WireError> {
 }
 
 /// Milliseconds from the wire as a clock time; absurd values saturate instead of panicking.
+/// What the court is told of a file that is no recording or picture at all.
+fn not_a_recording(exhibit: &str, what: &str) -> String {
+    format!(
+        "Exhibit {exhibit} is not a recording or a picture: the file is {what}. Ask the party who served it for the original. Other exhibits still play."
+    )
+}
+
 fn millis(ms: u64) -> gst::ClockTime {
     gst::ClockTime::from_nseconds(ms.saturating_mul(1_000_000).min(i64::MAX as u64))
 }
@@ -2113,7 +2410,11 @@ fn thumbnail_branch(
 }
 
 /// `audioconvert ! audioresample ! scaletempo ! volume ! level ! sink`, linked to `pad`.
-fn audio_chain(pipeline: &gst::Pipeline, pad: &gst::Pad, sink_name: &str) -> anyhow::Result<()> {
+fn audio_chain(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    sink_name: &str,
+) -> anyhow::Result<gst::Element> {
     let bin = gst::parse::bin_from_description(
         &format!(
             "audioconvert ! audioresample ! scaletempo ! audioconvert ! volume name=volume ! level name=level post-messages=true interval=100000000 ! {sink_name}"
@@ -2123,7 +2424,7 @@ fn audio_chain(pipeline: &gst::Pipeline, pad: &gst::Pad, sink_name: &str) -> any
     pipeline.add(&bin)?;
     bin.sync_state_with_parent()?;
     pad.link(&bin.static_pad("sink").expect("ghost sink"))?;
-    Ok(())
+    Ok(bin.upcast())
 }
 
 /// How many frames each headless screen got; used by `courtdeck play --headless`.

@@ -169,24 +169,36 @@ pub fn format_matrix(dir: &Path) -> Result<Vec<FormatFile>> {
 }
 
 /// Rewrites a generated file's bytes before it is put in place.
-type Patch = fn(&mut [u8]) -> Result<()>;
+pub(crate) type Patch = fn(Vec<u8>) -> Result<Vec<u8>>;
 
 /// Makes `dir/name` from a pipeline `template` (its `filesink location={out}`), unless it exists,
-/// applying `patch` to the bytes. Tests that generate the same shared fixtures at once never write
-/// into one file: each writes a part of its own and the rename is atomic, so either complete copy wins.
+/// applying `patch` to the bytes.
 fn generate_once(dir: &Path, name: &str, template: &str, patch: Option<Patch>) -> Result<PathBuf> {
+    make_once(dir, name, patch, |part| {
+        encode(&template.replace("{out}", &q(part)))
+    })
+}
+
+/// Makes `dir/name` with `make` (which writes the file it is given), unless it exists, applying
+/// `patch` to the bytes. Tests that generate the same shared fixtures at once never write into one
+/// file: each writes a part of its own and the rename is atomic, so either complete copy wins.
+pub(crate) fn make_once(
+    dir: &Path,
+    name: &str,
+    patch: Option<Patch>,
+    make: impl FnOnce(&Path) -> Result<()>,
+) -> Result<PathBuf> {
     let path = dir.join(name);
     if !path.exists() {
+        // The part keeps the name's extension last: ffmpeg picks its muxer by it.
         let part = dir.join(format!(
-            "{name}.{}-{:?}.part",
+            "part-{}-{:?}-{name}",
             std::process::id(),
             std::thread::current().id()
         ));
-        encode(&template.replace("{out}", &q(&part)))
-            .with_context(|| format!("generating {name}"))?;
+        make(&part).with_context(|| format!("generating {name}"))?;
         if let Some(patch) = patch {
-            let mut bytes = std::fs::read(&part)?;
-            patch(&mut bytes)?;
+            let bytes = patch(std::fs::read(&part)?)?;
             std::fs::write(&part, &bytes)?;
         }
         std::fs::rename(&part, &path)?;
@@ -227,7 +239,7 @@ pub fn geometry_media(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Sets the first track header's matrix to a 90° clockwise rotation (what a phone held upright
 /// writes; qtmux has no way to write it).
-fn set_mp4_rotation_90(mp4: &mut [u8]) -> Result<()> {
+pub(crate) fn set_mp4_rotation_90(mut mp4: Vec<u8>) -> Result<Vec<u8>> {
     let at = mp4
         .windows(4)
         .position(|w| w == b"tkhd")
@@ -239,5 +251,5 @@ fn set_mp4_rotation_90(mp4: &mut [u8]) -> Result<()> {
     for (i, v) in values.iter().enumerate() {
         mp4[matrix + i * 4..matrix + i * 4 + 4].copy_from_slice(&v.to_be_bytes());
     }
-    Ok(())
+    Ok(mp4)
 }

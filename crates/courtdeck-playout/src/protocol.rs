@@ -209,12 +209,28 @@ pub struct DiscoverReport {
     pub missing: Vec<String>,
     /// Why it cannot be played, when it cannot.
     pub error: Option<String>,
+    /// What a kiosk shows, from the streams found (not the file's name): `video`, `audio` or
+    /// `image`; `None` when there is nothing to show.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The picture's size as shown: after the pixel aspect ratio and any rotation (a track matrix,
+    /// EXIF orientation).
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+    /// Degrees clockwise the picture is turned to be shown upright (0, 90, 180, 270).
+    #[serde(default)]
+    pub rotation: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Poster {
     /// Base64 JPEG; `None` when the file has no picture or could not be read.
     pub jpeg: Option<String>,
+    /// Why no poster could be made (after a second try); `None` when it was, or there is no picture.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

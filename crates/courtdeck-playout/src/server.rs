@@ -30,6 +30,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
+    crate::x11::install_xlib_error_handler();
     let stdout = Arc::new(Mutex::new(std::io::stdout()));
     let emit: Emit = Arc::new(move |event: Event| {
         let mut out = stdout.lock().expect("stdout");

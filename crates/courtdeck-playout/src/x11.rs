@@ -263,3 +263,54 @@ impl Display {
         Ok(())
     }
 }
+
+/// X errors raised inside the video sinks' own Xlib connections since the process started.
+pub static XLIB_ERRORS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Replaces Xlib's default error handler, which prints "X Error of failed request" and calls
+/// `exit(1)`: with it, one sink drawing into a window that was just destroyed (`BadDrawable`,
+/// `BadWindow`) would end the whole playout process and take every screen down. Our own windows go
+/// through x11rb, which returns errors instead; this covers the sinks' Xlib connections
+/// (`ximagesink`). A stale window is then an error on one screen, not an exit. Process-wide; call
+/// once at start.
+pub fn install_xlib_error_handler() {
+    use std::ffi::{c_int, c_uchar, c_ulong, c_void};
+
+    /// Xlib's `XErrorEvent`.
+    #[repr(C)]
+    struct XErrorEvent {
+        kind: c_int,
+        display: *mut c_void,
+        resource_id: c_ulong,
+        serial: c_ulong,
+        error_code: c_uchar,
+        request_code: c_uchar,
+        minor_code: c_uchar,
+    }
+    type Handler = unsafe extern "C" fn(*mut c_void, *mut XErrorEvent) -> c_int;
+
+    #[link(name = "X11")]
+    unsafe extern "C" {
+        fn XSetErrorHandler(handler: Option<Handler>) -> Option<Handler>;
+    }
+
+    /// Called by Xlib on the thread that made the failing request; it must not call Xlib. Logging
+    /// and an atomic are safe here.
+    unsafe extern "C" fn on_error(_display: *mut c_void, event: *mut XErrorEvent) -> c_int {
+        // SAFETY: Xlib passes a valid event for the duration of the call.
+        let e = unsafe { &*event };
+        XLIB_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(
+            error_code = e.error_code,
+            request = e.request_code,
+            resource = e.resource_id,
+            "X error in a video sink: ignored (that screen keeps its last picture)"
+        );
+        0
+    }
+
+    // SAFETY: XSetErrorHandler only swaps a process-wide function pointer; `on_error` never calls Xlib.
+    unsafe {
+        XSetErrorHandler(Some(on_error));
+    }
+}

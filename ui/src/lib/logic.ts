@@ -3,7 +3,7 @@ import type { ApiError, CheckReport, CheckStatus, ErrorCode, Exhibit, Restrictio
 
 const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "store_unreachable", "not_authorised", "not_found", "hash_mismatch", "invalid_manifest", "decoder_missing",
-  "media_corrupt", "restricted_route", "disk_full", "screen_missing", "playout_restarting",
+  "media_corrupt", "not_media", "media_too_large", "playback_stalled", "audio_unavailable", "restricted_route", "disk_full", "screen_missing", "playout_restarting",
   "playout_unavailable", "invalid_state", "not_cached", "config_invalid", "internal",
 ]);
 
@@ -28,6 +28,10 @@ export function headline(code: ErrorCode): string {
     case "invalid_manifest": return "Case details are invalid";
     case "decoder_missing": return "Cannot play this format";
     case "media_corrupt": return "Exhibit file is damaged";
+    case "not_media": return "Not a recording or picture";
+    case "media_too_large": return "Picture too large to show";
+    case "playback_stalled": return "Playback froze and was restarted";
+    case "audio_unavailable": return "No sound output";
     case "restricted_route": return "Not allowed on that screen";
     case "disk_full": return "Kiosk disk is full";
     case "screen_missing": return "Screen not connected";

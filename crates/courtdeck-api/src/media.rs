@@ -1,0 +1,276 @@
+//! What a file will do on a kiosk, asked of a playout process of its own (a hostile file can only
+//! crash that process): `probe` (`courtdeck probe`, and `bundle` before it publishes) and
+//! `play_headless` (`courtdeck play --headless`, the benchmarks).
+
+use std::path::Path;
+use std::time::Duration;
+
+use courtdeck_core::ErrorCode;
+use courtdeck_playout::client::{ClientEvent, PlayoutClient, locate_playout_binary};
+use courtdeck_playout::protocol::{Command, DiscoverReport, Event, OutputSpec, Poster};
+use tokio::sync::broadcast;
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::json::{PlayReportDto, ProbeDto};
+use crate::{Courtdeck, playout_env};
+
+/// How long a probe waits for the file to reach its first frame.
+const PROBE_PREROLL: Duration = Duration::from_secs(20);
+
+impl Courtdeck {
+    /// Reports what a kiosk will show of `path`: its kind from the streams found (not its name),
+    /// duration, size as shown (after pixel aspect, rotation and EXIF orientation), codecs, and
+    /// whether it plays here: it is loaded in a real playout pipeline to its first frame, and the
+    /// warnings raised on the way are kept. With `poster`, a 160x90 JPEG is written there.
+    pub async fn probe(config: &Config, path: &Path, poster: Option<&Path>) -> ApiResult<ProbeDto> {
+        let path = canonical(path)?;
+        let client = PlayoutClient::start_with(
+            locate_playout_binary()?,
+            vec![OutputSpec::headless("probe", "bench")],
+            playout_env(config),
+        )
+        .await?;
+        let result = probe_with(&client, &path, poster).await;
+        client.shutdown().await;
+        result
+    }
+
+    /// Plays a file on `outputs` headless screens for `seconds` in a playout process of its own, and
+    /// reports first-frame latency, frames per screen and every warning raised. For `courtdeck play
+    /// --headless` and benchmarks. The kind comes from the streams found, as in `probe`. The sound
+    /// goes to the configuration's `[audio] sink`. Not `ok` when an output got no frames, an error
+    /// was raised, or the playout process died.
+    pub async fn play_headless(
+        config: &Config,
+        path: &Path,
+        outputs: usize,
+        seconds: f64,
+    ) -> ApiResult<PlayReportDto> {
+        let path = canonical(path)?;
+        let specs: Vec<OutputSpec> = (1..=outputs.max(1))
+            .map(|i| OutputSpec::headless(&format!("out{i}"), "bench"))
+            .collect();
+        let client =
+            PlayoutClient::start_with(locate_playout_binary()?, specs.clone(), playout_env(config))
+                .await?;
+        let mut rx = client.subscribe();
+        let started = std::time::Instant::now();
+        let mut report = PlayReportDto {
+            file: path.display().to_string(),
+            ..Default::default()
+        };
+        let result: ApiResult<()> = async {
+            let discovered = discover(&client, &path).await?;
+            // With no stream found, it is loaded as a video: playout then says what the file is.
+            let kind = discovered.kind.clone().unwrap_or_else(|| "video".into());
+            report.kind = Some(kind.clone());
+            client.request(load(&path, &kind)).await?;
+            client
+                .request(Command::Present {
+                    exhibit: EXHIBIT.into(),
+                    screens: specs.iter().map(|s| s.id.clone()).collect(),
+                })
+                .await?;
+            client.request(Command::Play).await?;
+            let deadline =
+                tokio::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+            loop {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Err(_) => break,
+                    Ok(Err(broadcast::error::RecvError::Closed)) => break,
+                    Ok(Err(_)) => continue,
+                    Ok(Ok(ClientEvent::Playout(Event::FirstFrame {
+                        screen, latency_us, ..
+                    }))) => {
+                        report
+                            .first_frame_ms
+                            .insert(screen, latency_us as f64 / 1000.0);
+                    }
+                    Ok(Ok(ClientEvent::Playout(Event::Prerolled { duration_ms, .. }))) => {
+                        report.duration_ms = duration_ms;
+                    }
+                    Ok(Ok(ClientEvent::Playout(Event::Warning { error, .. }))) => {
+                        report.warnings.push(ApiError::from(error));
+                    }
+                    Ok(Ok(ClientEvent::Playout(Event::Eos { .. }))) => {
+                        report.eos = true;
+                        break;
+                    }
+                    Ok(Ok(ClientEvent::Playout(Event::Error { error, .. }))) => {
+                        report.errors.push(ApiError::from(error));
+                        break;
+                    }
+                    Ok(Ok(ClientEvent::Restarting { reason })) => {
+                        report.errors.push(crashed(&reason));
+                        break;
+                    }
+                    Ok(Ok(_)) => {}
+                }
+            }
+            let stats = client.request(Command::Stats).await?.unwrap_or_default();
+            report.frames = stats.into_iter().map(|s| (s.screen, s.frames)).collect();
+            Ok(())
+        }
+        .await;
+        report.wall_seconds = started.elapsed().as_secs_f64();
+        // A crash after the last event (while answering Stats, say) must not pass unseen either.
+        if let Ok(ClientEvent::Restarting { reason }) = rx.try_recv() {
+            report.errors.push(crashed(&reason));
+        }
+        client.shutdown().await;
+        if let Err(e) = result {
+            report.errors.push(e);
+        }
+        report.ok = report.errors.is_empty()
+            && report.frames.len() == outputs.max(1)
+            && report.frames.values().all(|&f| f > 0);
+        Ok(report)
+    }
+}
+
+const EXHIBIT: &str = "X/1";
+
+fn canonical(path: &Path) -> ApiResult<std::path::PathBuf> {
+    std::fs::canonicalize(path)
+        .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("{}: {e}", path.display())))
+}
+
+fn crashed(reason: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::PlayoutRestarting,
+        format!("The playout process died while playing this file: {reason}"),
+    )
+}
+
+fn load(path: &Path, kind: &str) -> Command {
+    Command::Load {
+        exhibit: EXHIBIT.into(),
+        title: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        path: path.display().to_string(),
+        kind: kind.into(),
+        restriction: "open".into(),
+    }
+}
+
+async fn discover(client: &PlayoutClient, path: &Path) -> ApiResult<DiscoverReport> {
+    Ok(client
+        .request_data::<DiscoverReport>(Command::Discover {
+            path: path.display().to_string(),
+        })
+        .await?)
+}
+
+async fn probe_with(
+    client: &PlayoutClient,
+    path: &Path,
+    poster: Option<&Path>,
+) -> ApiResult<ProbeDto> {
+    let d = discover(client, path).await?;
+    let mut report = ProbeDto {
+        file: path.display().to_string(),
+        kind: d.kind.clone(),
+        duration_ms: d.duration_ms,
+        width: d.width,
+        height: d.height,
+        rotation: d.rotation,
+        container: d.container.clone(),
+        video: d.video.clone(),
+        audio: d.audio.clone(),
+        ..Default::default()
+    };
+    let Some(kind) = d.kind.clone() else {
+        report.error = Some(ApiError::new(
+            ErrorCode::MediaCorrupt,
+            d.error
+                .clone()
+                .unwrap_or_else(|| "it has no picture or sound".into()),
+        ));
+        return Ok(report);
+    };
+    // Load it as a kiosk would, to its first frame: what discovery cannot see (a decoder that
+    // stalls, a picture over the size limit, no sound output) shows here.
+    let mut rx = client.subscribe();
+    client.request(load(path, &kind)).await?;
+    let outcome = tokio::time::timeout(PROBE_PREROLL, async {
+        loop {
+            match rx.recv().await {
+                Ok(ClientEvent::Playout(Event::Prerolled { .. })) => return Ok(()),
+                Ok(ClientEvent::Playout(Event::Warning { error, .. })) => {
+                    report.warnings.push(ApiError::from(error));
+                }
+                Ok(ClientEvent::Playout(Event::Error { error, .. })) => {
+                    return Err(ApiError::from(error));
+                }
+                Ok(ClientEvent::Restarting { reason }) => return Err(crashed(&reason)),
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => {
+                    return Err(crashed("it stopped answering"));
+                }
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(ApiError::new(
+            ErrorCode::MediaCorrupt,
+            format!(
+                "it did not reach its first picture within {} s",
+                PROBE_PREROLL.as_secs()
+            ),
+        ))
+    });
+    // Warnings raised with the first frame (no sound output) arrive just after it.
+    while let Ok(event) = rx.try_recv() {
+        if let ClientEvent::Playout(Event::Warning { error, .. }) = event {
+            report.warnings.push(ApiError::from(error));
+        }
+    }
+    match outcome {
+        Ok(()) => report.plays = true,
+        Err(e) => report.error = Some(e),
+    }
+    let _ = client
+        .request(Command::Unload {
+            exhibit: EXHIBIT.into(),
+        })
+        .await;
+    if let Some(out) = poster
+        && report.plays
+        && kind != "audio"
+    {
+        let made = client
+            .request_data::<Poster>(Command::Poster {
+                path: path.display().to_string(),
+            })
+            .await?;
+        match made.jpeg {
+            Some(jpeg) => {
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(jpeg)
+                    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+                std::fs::write(out, bytes).map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::Internal,
+                        format!("cannot write {}: {e}", out.display()),
+                    )
+                })?;
+                report.poster = Some(out.display().to_string());
+            }
+            None => {
+                report.warnings.push(ApiError::new(
+                    ErrorCode::MediaCorrupt,
+                    format!(
+                        "no preview could be made: {}",
+                        made.error.unwrap_or_else(|| "no picture".into())
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(report)
+}

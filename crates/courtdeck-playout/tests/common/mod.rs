@@ -1,0 +1,142 @@
+//! What the format and corpus tests share: play one file on every headless screen, to its end.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use courtdeck_playout::client::{ClientEvent, PlayoutClient};
+use courtdeck_playout::protocol::{Command, Event};
+
+/// What happened to one file.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Prerolled, reached every screen, played to its end (stills: kept coming); the warnings raised.
+    Played {
+        frames: Vec<(String, u64)>,
+        warnings: Vec<String>,
+        ended: bool,
+    },
+    /// Refused with this error code and message.
+    Refused { code: String, message: String },
+    /// Neither: no preroll and no error (a hang), or the process went away.
+    Hung(String),
+}
+
+/// Loads `path` as `exhibit`, presents it on `screens`, plays it and waits for its end (a still is
+/// watched for `still_for`). Withdraws it afterwards.
+pub async fn play_to_end(
+    client: &PlayoutClient,
+    exhibit: &str,
+    path: &Path,
+    kind: &str,
+    screens: &[&str],
+    end_within: Duration,
+) -> Outcome {
+    let mut rx = client.subscribe();
+    let before = client
+        .request(Command::Stats)
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    if let Err(e) = client
+        .request(Command::Load {
+            exhibit: exhibit.into(),
+            title: exhibit.into(),
+            path: path.display().to_string(),
+            kind: kind.into(),
+            restriction: "open".into(),
+        })
+        .await
+    {
+        return Outcome::Refused {
+            code: e.code.as_str().into(),
+            message: e.message,
+        };
+    }
+    let prerolled = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match rx.recv().await {
+                Ok(ClientEvent::Playout(Event::Prerolled { exhibit: x, .. })) if x == exhibit => {
+                    return Ok(());
+                }
+                Ok(ClientEvent::Playout(Event::Error {
+                    exhibit: Some(x),
+                    error,
+                    ..
+                })) if x == exhibit => {
+                    return Err(Outcome::Refused {
+                        code: error.code,
+                        message: error.message,
+                    });
+                }
+                Ok(ClientEvent::Restarting { reason }) => return Err(Outcome::Hung(reason)),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => return Err(Outcome::Hung(e.to_string())),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| Err(Outcome::Hung("no preroll and no error within 30 s".into())));
+    if let Err(outcome) = prerolled {
+        return outcome;
+    }
+    client
+        .request(Command::Present {
+            exhibit: exhibit.into(),
+            screens: screens.iter().map(|s| s.to_string()).collect(),
+        })
+        .await
+        .unwrap();
+    client.request(Command::Play).await.unwrap();
+    let mut warnings = Vec::new();
+    let mut ended = false;
+    let deadline = if kind == "image" {
+        Duration::from_millis(700)
+    } else {
+        end_within
+    };
+    let _ = tokio::time::timeout(deadline, async {
+        loop {
+            match rx.recv().await {
+                Ok(ClientEvent::Playout(Event::Eos { exhibit: x })) if x == exhibit => {
+                    ended = true;
+                    return;
+                }
+                Ok(ClientEvent::Playout(Event::Warning { exhibit: x, error })) if x == exhibit => {
+                    warnings.push(error.message);
+                }
+                Ok(ClientEvent::Playout(Event::Error {
+                    exhibit: Some(x),
+                    error,
+                    ..
+                })) if x == exhibit => {
+                    warnings.push(format!("error: {}", error.message));
+                    return;
+                }
+                Ok(ClientEvent::Restarting { reason }) => {
+                    warnings.push(format!("the playout process died: {reason}"));
+                    return;
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return,
+            }
+        }
+    })
+    .await;
+    let after = client.request(Command::Stats).await;
+    let frames = match after {
+        Ok(Some(after)) => before
+            .iter()
+            .zip(after.iter())
+            .map(|(b, a)| (a.screen.clone(), a.frames - b.frames))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let _ = client.request(Command::Withdraw).await;
+    Outcome::Played {
+        frames,
+        warnings,
+        ended,
+    }
+}
