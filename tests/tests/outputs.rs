@@ -568,3 +568,185 @@ async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
         "RELIABILITY|playout|pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates|read back from Xvfb: one screen blanked, anamorphic 12:11 CCTV, a rotated phone video, zoom and pan on a still, an exhibit failing on air (unavailable slate), SIGKILL (standby slate; a blanked screen stays black)|{checked}"
     );
 }
+
+/// The ids of the exhibit child windows inside each Courtdeck output window, in output order.
+fn exhibit_children(display: &str) -> Vec<Vec<u32>> {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _};
+    let (conn, n) = x11rb::connect(Some(display)).unwrap();
+    let root = conn.setup().roots[n].root;
+    let mut out = Vec::new();
+    for w in conn.query_tree(root).unwrap().reply().unwrap().children {
+        let name = conn
+            .get_property(false, w, AtomEnum::WM_NAME, AtomEnum::STRING, 0, 256)
+            .unwrap()
+            .reply()
+            .unwrap()
+            .value;
+        if name.starts_with(b"Courtdeck output") {
+            out.push(conn.query_tree(w).unwrap().reply().unwrap().children);
+        }
+    }
+    out
+}
+
+/// Media nobody here made, on real windows: a portrait phone photo (stored landscape, EXIF
+/// orientation 6) stands upright; a TIFF scan is shown (no decoder was autoplugged for it before).
+/// Then a window is destroyed under a playing video sink, from another X client, as a display
+/// server does when a screen goes away: X errors follow in the sink's Xlib connection, and the
+/// playout process must live on (Xlib's default handler exits) and show the next exhibit.
+#[tokio::test(flavor = "multi_thread")]
+async fn exif_portrait_upright_and_a_vanished_window_is_not_an_exit() {
+    let corpus = courtdeck_playout::corpus::ffmpeg_corpus(&shared("ffmpeg-corpus")).unwrap();
+    let file = |name: &str| corpus.iter().find(|f| f.name == name).unwrap().path.clone();
+    let demo = courtdeck_playout::fixtures::demo_media(&shared("demo-media")).unwrap();
+    let cctv = demo[0].1.clone();
+    let shots = courtdeck_testkit::target_dir().join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let xvfb = Xvfb::start(1280, 360, &[BENCH, PUBLIC]).unwrap();
+    let client = PlayoutClient::start_with(
+        courtdeck_testkit::target_dir().join("courtdeck-playout"),
+        vec![
+            window("bench", "bench", "BENCH"),
+            window("public", "public_gallery", "PUBLIC"),
+        ],
+        vec![
+            ("DISPLAY".into(), xvfb.display.clone()),
+            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut rx = client.subscribe();
+    let mut checked = 0;
+
+    // SMPTE bars 640x480 stored landscape, EXIF "turn 90° clockwise": shown 480x640, so on a
+    // 640x360 screen 270 px wide with 185 px borders (landscape would leave 80). Turned clockwise,
+    // the picture's left column (the grey bar) becomes its top row, the grey at its top right and
+    // the right column's blue bar along its bottom.
+    show(
+        &client,
+        &mut rx,
+        "P/1",
+        &file("portrait-exif6.jpg"),
+        "image",
+        &["bench"],
+    )
+    .await;
+    wait_screen(
+        "EXIF portrait photo upright",
+        || {
+            let border = left_border(&xvfb, BENCH, 180);
+            let top_right = colour_at(&xvfb, BENCH, 640 - 185 - 20, 10);
+            let bottom_right = colour_at(&xvfb, BENCH, 640 - 185 - 20, 345);
+            (181..=189).contains(&border)
+                && close(top_right, (191, 191, 191), 30)
+                && bottom_right.2 > 150
+                && bottom_right.0 < 60
+        },
+        || {
+            format!(
+                "left border {} px, top right {:?}, bottom right {:?}",
+                left_border(&xvfb, BENCH, 180),
+                colour_at(&xvfb, BENCH, 640 - 185 - 20, 10),
+                colour_at(&xvfb, BENCH, 640 - 185 - 20, 345)
+            )
+        },
+    );
+    xvfb.grab(0, 0, 1280, 360)
+        .unwrap()
+        .save_png(&shots.join("outputs-exif-portrait.png"))
+        .unwrap();
+    checked += 1;
+
+    // A TIFF scan (640x480 bars): 4:3 on the 16:9 screen, 80 px borders, the middle lit.
+    show(
+        &client,
+        &mut rx,
+        "P/2",
+        &file("scan.tiff"),
+        "image",
+        &["bench"],
+    )
+    .await;
+    wait_screen(
+        "TIFF scan shown",
+        || {
+            (76..=84).contains(&left_border(&xvfb, BENCH, 100))
+                && colour_at(&xvfb, BENCH, 320, 100) != (0, 0, 0)
+        },
+        || format!("left border {} px", left_border(&xvfb, BENCH, 100)),
+    );
+    checked += 1;
+
+    // CCTV on BENCH alone, playing (one video sink: with two, their Xlib calls can race and leave
+    // GStreamer's own error handler installed, which would hide the default one's exit); then
+    // BENCH's exhibit window is destroyed by another client.
+    show(&client, &mut rx, "P/3", &cctv, "video", &["bench"]).await;
+    client.request(Command::Play).await.unwrap();
+    let lit = |m: Mon| xvfb.grab(m.x, m.y, m.w, m.h).unwrap().lit_fraction() > 0.3;
+    wait_screen(
+        "CCTV on BENCH",
+        || lit(BENCH),
+        || "BENCH stayed dark".into(),
+    );
+    let children = exhibit_children(&xvfb.display);
+    assert_eq!(children.len(), 2, "two output windows");
+    let bench_child = *children[0].first().expect("BENCH shows an exhibit window");
+    {
+        use x11rb::connection::Connection as _;
+        use x11rb::protocol::xproto::ConnectionExt as _;
+        let (conn, _) = x11rb::connect(Some(&xvfb.display)).unwrap();
+        conn.destroy_window(bench_child).unwrap().check().unwrap();
+        conn.flush().unwrap();
+    }
+    // The sink goes on being fed (every frame it draws into nothing is an X error) for a second
+    // and more: the process lives, and the same process answers.
+    let frames = |stats: &[courtdeck_playout::protocol::ScreenStats]| {
+        stats.iter().find(|s| s.screen == "bench").unwrap().frames
+    };
+    let at_destroy = frames(&client.request(Command::Stats).await.unwrap().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut after = at_destroy;
+    while after < at_destroy + 30 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = frames(&client.request(Command::Stats).await.unwrap().unwrap());
+    }
+    let mut restarted = false;
+    while let Ok(event) = rx.try_recv() {
+        restarted |= matches!(event, ClientEvent::Restarting { .. });
+    }
+    assert!(
+        !restarted,
+        "the playout process died when a window vanished"
+    );
+    assert!(
+        after >= at_destroy + 30,
+        "BENCH's sink stopped at {after} frames ({at_destroy} when its window vanished)"
+    );
+    println!(
+        "frames drawn into the vanished window: {}",
+        after - at_destroy
+    );
+    checked += 1;
+    // And the next exhibit shows on both screens as usual.
+    show(
+        &client,
+        &mut rx,
+        "P/4",
+        &file("scan.tiff"),
+        "image",
+        &["bench", "public"],
+    )
+    .await;
+    wait_screen(
+        "the next exhibit on both screens",
+        || lit(BENCH) && lit(PUBLIC),
+        || "a screen stayed dark".into(),
+    );
+    checked += 1;
+    client.shutdown().await;
+    println!(
+        "RELIABILITY|playout|exif_portrait_upright_and_a_vanished_window_is_not_an_exit|read back from Xvfb: an EXIF-rotated portrait JPEG and a TIFF scan (ffmpeg), a playing sink's window destroyed by another X client (the process lives and plays on, the next exhibit shows on both screens)|{checked}"
+    );
+}

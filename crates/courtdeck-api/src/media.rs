@@ -182,15 +182,9 @@ async fn probe_with(
         audio: d.audio.clone(),
         ..Default::default()
     };
-    let Some(kind) = d.kind.clone() else {
-        report.error = Some(ApiError::new(
-            ErrorCode::MediaCorrupt,
-            d.error
-                .clone()
-                .unwrap_or_else(|| "it has no picture or sound".into()),
-        ));
-        return Ok(report);
-    };
+    // With no stream found it is still loaded (as a video): playout then says what the file is
+    // (a web page, an archive, damaged media).
+    let kind = d.kind.clone().unwrap_or_else(|| "video".into());
     // Load it as a kiosk would, to its first frame: what discovery cannot see (a decoder that
     // stalls, a picture over the size limit, no sound output) shows here.
     let mut rx = client.subscribe();

@@ -1607,6 +1607,12 @@ impl Engine {
                             p.thumbs.playing.store(true, Ordering::Relaxed);
                         }
                     }
+                    (self.emit)(Event::Prerolled {
+                        exhibit: p.exhibit.clone(),
+                        duration_ms: duration,
+                        has_video,
+                        has_audio: p.has_audio.load(Ordering::SeqCst),
+                    });
                     if let Some(why) = &self.no_sound
                         && p.has_audio.load(Ordering::SeqCst)
                     {
@@ -1621,12 +1627,6 @@ impl Engine {
                             ),
                         });
                     }
-                    (self.emit)(Event::Prerolled {
-                        exhibit: p.exhibit.clone(),
-                        duration_ms: duration,
-                        has_video,
-                        has_audio: p.has_audio.load(Ordering::SeqCst),
-                    });
                     // If Present came before the first frame, the branches did not exist yet: show them
                     // now, and report the screens still waiting (their preroll frame is on the sink).
                     let exhibit = p.exhibit.clone();

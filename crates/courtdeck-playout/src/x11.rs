@@ -299,13 +299,18 @@ pub fn install_xlib_error_handler() {
     unsafe extern "C" fn on_error(_display: *mut c_void, event: *mut XErrorEvent) -> c_int {
         // SAFETY: Xlib passes a valid event for the duration of the call.
         let e = unsafe { &*event };
-        XLIB_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::warn!(
-            error_code = e.error_code,
-            request = e.request_code,
-            resource = e.resource_id,
-            "X error in a video sink: ignored (that screen keeps its last picture)"
-        );
+        let n = XLIB_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        // A sink drawing into a vanished window fails on every frame: log the first few and then
+        // every power of two, not 25 lines a second.
+        if n <= 3 || n.is_power_of_two() {
+            tracing::warn!(
+                error_code = e.error_code,
+                request = e.request_code,
+                resource = e.resource_id,
+                total = n,
+                "X error in a video sink: ignored (that screen keeps its last picture)"
+            );
+        }
         0
     }
 

@@ -712,3 +712,74 @@ async fn a_damaged_stretch_is_reported_and_the_rest_plays() {
         1
     );
 }
+
+/// A kiosk whose sound output cannot be opened (here a sound server that is not there): the picture
+/// of a video with a soundtrack still plays, to its end, and the court is told "no sound output";
+/// the setup check's tone fails with the reason instead of passing on a meter nobody hears.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_sound_output_the_picture_plays_and_the_court_is_told() {
+    let matrix = courtdeck_playout::fixtures::format_matrix(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("format-matrix"),
+    )
+    .unwrap();
+    let with_sound = matrix.iter().find(|f| f.name == "h264-aac.mp4").unwrap();
+    let client = PlayoutClient::start_with(
+        exe(),
+        vec![headless("bench", "bench"), headless("witness", "witness")],
+        audio_sink("pulsesink server=unix:/nonexistent/courtdeck-test/pulse"),
+    )
+    .await
+    .unwrap();
+    let mut rx = client.subscribe();
+    show(
+        &client,
+        &mut rx,
+        "S/1",
+        &with_sound.path,
+        "video",
+        &["bench", "witness"],
+    )
+    .await;
+    let warning = wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::Warning { exhibit, error }) if exhibit == "S/1" => {
+            Some(error.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(warning.code, "audio_unavailable");
+    assert!(
+        warning.message.contains("No sound output") && warning.message.contains("speakers"),
+        "{}",
+        warning.message
+    );
+    client.request(Command::Play).await.unwrap();
+    wait_for(&mut rx, |e| {
+        matches!(e, ClientEvent::Playout(Event::Eos { exhibit }) if exhibit == "S/1").then_some(())
+    })
+    .await;
+    let stats = client.request(Command::Stats).await.unwrap().unwrap();
+    for s in &stats {
+        assert!(s.frames >= 40, "{} got {} frames of 50", s.screen, s.frames);
+    }
+    client.request(Command::Withdraw).await.unwrap();
+    let card: courtdeck_playout::protocol::CardReport = client
+        .request_data(Command::TestCard {
+            seconds: 1.0,
+            identify: false,
+        })
+        .await
+        .unwrap();
+    let tone_error = card
+        .tone
+        .error
+        .expect("the tone check fails without a sound output");
+    assert!(tone_error.contains("no sound output"), "{tone_error}");
+    client.shutdown().await;
+    println!(
+        "RELIABILITY|playout|no_sound_output_the_picture_plays_and_the_court_is_told|a sound output that cannot be opened: the video with sound plays to its end on 2 screens ({} and {} frames), 'no sound output' notice, the tone check fails|{}",
+        stats[0].frames,
+        stats[1].frames,
+        stats.len()
+    );
+}

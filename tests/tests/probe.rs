@@ -1,0 +1,177 @@
+//! `courtdeck probe` and `courtdeck play --headless` through the real binary, on media ffmpeg wrote:
+//! the kind comes from the streams found (not the file's name), the size is the size shown (after a
+//! track's rotation matrix, EXIF orientation and pixel aspect), a file that is not media says what
+//! it is, and the play report carries the warnings the court would have seen.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn courtdeck(dir: &Path) -> Command {
+    let bin = courtdeck_testkit::target_dir().join("courtdeck");
+    assert!(bin.exists(), "build the workspace's binaries first");
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "[audio]\nsink = \"fakesink sync=true\"\n").unwrap();
+    let mut c = Command::new(bin);
+    c.arg("--config")
+        .arg(config)
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("XDG_CONFIG_HOME", dir.join("config"));
+    c
+}
+
+fn json(mut c: Command) -> (bool, serde_json::Value) {
+    let out = c.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.success(), value)
+}
+
+fn corpus() -> Vec<courtdeck_playout::corpus::CorpusFile> {
+    courtdeck_playout::corpus::ffmpeg_corpus(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ffmpeg-corpus"),
+    )
+    .unwrap()
+}
+
+/// A file, and what probe must say of it: kind, width, height, rotation, plays, error code.
+type Case = (
+    &'static str,
+    Option<&'static str>,
+    Option<u64>,
+    Option<u64>,
+    u64,
+    bool,
+    Option<&'static str>,
+);
+
+#[test]
+fn probe_says_what_a_kiosk_will_show() {
+    let files = corpus();
+    let path = |name: &str| files.iter().find(|f| f.name == name).unwrap().path.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [Case; 6] = [
+        // 320x240 stored, the track matrix turns it: 240x320 upright.
+        (
+            "phone-hevc-rotated.mov",
+            Some("video"),
+            Some(240),
+            Some(320),
+            90,
+            true,
+            None,
+        ),
+        // 640x480 stored, EXIF orientation 6: 480x640.
+        (
+            "portrait-exif6.jpg",
+            Some("image"),
+            Some(480),
+            Some(640),
+            90,
+            true,
+            None,
+        ),
+        // Named .3gp, holds only sound.
+        ("voice-memo.3gp", Some("audio"), None, None, 0, true, None),
+        ("camcorder-dv.avi", Some("video"), None, None, 0, true, None),
+        (
+            "web-page.mp4",
+            None,
+            None,
+            None,
+            0,
+            false,
+            Some("not_media"),
+        ),
+        (
+            "bomb-30000x30000.png",
+            Some("image"),
+            Some(30000),
+            Some(30000),
+            0,
+            false,
+            Some("media_too_large"),
+        ),
+    ];
+    let mut checked = 0;
+    for (name, kind, width, height, rotation, plays, code) in cases {
+        let poster = dir.path().join(format!("{name}.jpg"));
+        let mut c = courtdeck(dir.path());
+        c.args(["probe", "--json", "--poster"])
+            .arg(&poster)
+            .arg(path(name));
+        let (ok, r) = json(c);
+        println!("{name}: {r}");
+        assert_eq!(ok, plays, "{name}: exit status");
+        assert_eq!(r["plays"], plays, "{name}");
+        assert_eq!(r["kind"].as_str(), kind, "{name}: kind");
+        if width.is_some() {
+            assert_eq!(r["width"].as_u64(), width, "{name}: width");
+            assert_eq!(r["height"].as_u64(), height, "{name}: height");
+        }
+        assert_eq!(r["rotation"].as_u64(), Some(rotation), "{name}: rotation");
+        assert_eq!(r["error"]["code"].as_str(), code, "{name}: error");
+        if plays && kind != Some("audio") {
+            let jpeg = std::fs::read(&poster).unwrap();
+            assert!(jpeg.starts_with(&[0xff, 0xd8]), "{name}: poster is a JPEG");
+        }
+        checked += 1;
+    }
+    // The DV recording lasts 2 s.
+    let mut c = courtdeck(dir.path());
+    c.args(["probe", "--json"]).arg(path("camcorder-dv.avi"));
+    let (_, r) = json(c);
+    let ms = r["duration_ms"].as_u64().unwrap();
+    assert!((1900..=2100).contains(&ms), "duration {ms} ms");
+    println!(
+        "RELIABILITY|media|probe_says_what_a_kiosk_will_show|courtdeck probe on ffmpeg media: rotated HEVC, EXIF portrait, sound-only 3GP, DV, a web page named .mp4, a pixel bomb (kind, size as shown, rotation, plays or the true error, poster)|{checked}"
+    );
+}
+
+#[test]
+fn play_headless_takes_the_kind_from_the_streams_and_reports_warnings() {
+    let files = corpus();
+    let path = |name: &str| files.iter().find(|f| f.name == name).unwrap().path.clone();
+    let dir = tempfile::tempdir().unwrap();
+    // A sound-only 3GP: played as audio, so its screens show the slate and it ends.
+    let mut c = courtdeck(dir.path());
+    c.args(["play", "--headless", "--outputs", "2", "--seconds", "10"])
+        .arg(path("voice-memo.3gp"));
+    let (ok, r) = json(c);
+    println!("voice memo: {r}");
+    assert!(ok, "{r}");
+    assert_eq!(r["kind"], "audio");
+    assert_eq!(r["eos"], true);
+    // No sound output: the play passes (the picture is the evidence) and says so in its warnings.
+    let config = dir.path().join("nosound.toml");
+    std::fs::write(
+        &config,
+        "[audio]\nsink = \"pulsesink server=unix:/nonexistent/courtdeck-test/pulse\"\n",
+    )
+    .unwrap();
+    let bin = courtdeck_testkit::target_dir().join("courtdeck");
+    let mut c = Command::new(bin);
+    c.arg("--config")
+        .arg(&config)
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .args(["play", "--headless", "--outputs", "1", "--seconds", "10"])
+        .arg(path("hevc-aac.mp4"));
+    let (ok, r) = json(c);
+    println!("no sound: {r}");
+    assert!(ok, "{r}");
+    assert_eq!(r["warnings"][0]["code"], "audio_unavailable");
+    // A web page named .mp4: not ok, and it says what it is.
+    let mut c = courtdeck(dir.path());
+    c.args(["play", "--headless", "--seconds", "5"])
+        .arg(path("web-page.mp4"));
+    let (ok, r) = json(c);
+    assert!(!ok);
+    assert_eq!(r["errors"][0]["code"], "not_media", "{r}");
+    println!(
+        "RELIABILITY|media|play_headless_takes_the_kind_from_the_streams_and_reports_warnings|courtdeck play --headless: a sound-only 3GP played as audio to its end, no sound output reported as a warning, a web page named .mp4 refused as not media|3"
+    );
+}
