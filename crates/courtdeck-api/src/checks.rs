@@ -80,6 +80,7 @@ impl Courtdeck {
                 .await?;
         }
         self.check_plugins(&mut run).await;
+        self.check_audit(&mut run);
 
         let overall = run
             .checks
@@ -540,6 +541,55 @@ impl Courtdeck {
         Ok(())
     }
 
+    /// The custody log: its whole chain verifies (repairs of torn tails are named), and it can be
+    /// written now. Either failing fails the check: a court must not sit unrecorded.
+    fn check_audit(&self, run: &mut Run) {
+        if !run.wants("audit") {
+            return;
+        }
+        let t0 = Instant::now();
+        let path = self.config.audit_file();
+        let chain = match courtdeck_audit::verify(&path) {
+            Ok(r) => {
+                let mut detail = format!("{} records, hash chain intact", r.records);
+                for rec in &r.recoveries {
+                    detail.push_str(&format!(
+                        "; repaired at line {} after a torn write ({} bytes kept in {}{})",
+                        rec.line,
+                        rec.bytes,
+                        rec.quarantine_file,
+                        if rec.quarantine_intact {
+                            ""
+                        } else {
+                            ", which is MISSING OR CHANGED"
+                        }
+                    ));
+                }
+                if let Some((line, bytes)) = r.torn_tail {
+                    detail.push_str(&format!(
+                        "; a torn last line ({bytes} bytes at line {line}) is moved aside at the next record"
+                    ));
+                }
+                let intact = r.recoveries.iter().all(|x| x.quarantine_intact);
+                Ok((detail, intact))
+            }
+            Err(courtdeck_audit::AuditError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Ok(("no records yet".to_owned(), true))
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let writable = self.require_custody();
+        let (status, detail) = match (chain, writable) {
+            (Err(e), _) => (CheckStatus::Fail, e),
+            (Ok(_), Err(e)) => (CheckStatus::Fail, e.message),
+            (Ok((d, true)), Ok(())) => (CheckStatus::Pass, format!("{}: {d}", path.display())),
+            (Ok((d, false)), Ok(())) => (CheckStatus::Warn, format!("{}: {d}", path.display())),
+        };
+        run.add("audit", title_of("audit"), status, detail, t0);
+    }
+
     async fn check_plugins(&self, run: &mut Run) {
         if !run.wants("plugins") {
             return;
@@ -595,6 +645,7 @@ fn title_of(id: &str) -> &'static str {
         "disk" => "Free disk for today",
         "exhibits" => "Today's exhibits",
         "plugins" => "GStreamer plugins",
+        "audit" => "Custody log verified and writable",
         _ => "Check",
     }
 }

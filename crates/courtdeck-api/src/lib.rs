@@ -68,7 +68,8 @@ pub struct Courtdeck {
     playout_error: Option<ApiError>,
     session: Mutex<Session>,
     events: broadcast::Sender<UiEvent>,
-    audit: Option<courtdeck_audit::AuditLog>,
+    /// The custody log, and why it cannot be written when it cannot (the surface shows it as a banner).
+    audit: std::sync::Mutex<AuditState>,
     /// Bounds the downloads running at once, across prefetch, launch and `courtdeck fetch`.
     fetch_slots: Arc<tokio::sync::Semaphore>,
     /// Set to cancel the fetches now running; replaced by a fresh flag after each cancel.
@@ -80,6 +81,15 @@ pub struct Courtdeck {
     trust: Arc<TrustedKeys>,
     /// Whether the control surface wants confidence thumbnails.
     thumbnails: AtomicBool,
+}
+
+/// The custody log as the facade holds it. `problem` stays set once a record was lost, so the court is
+/// told even if a later record gets through.
+#[derive(Debug, Default)]
+struct AuditState {
+    log: Option<courtdeck_audit::AuditLog>,
+    problem: Option<String>,
+    lost: u64,
 }
 
 /// A monitor's place and size for the control surface, in physical pixels.
@@ -227,15 +237,22 @@ impl Courtdeck {
         };
         let (events, _) = broadcast::channel(1024);
         let audit = match courtdeck_audit::AuditLog::open(&config.audit_file()) {
-            Ok(log) => Some(log),
+            Ok(log) => AuditState {
+                log: Some(log),
+                ..AuditState::default()
+            },
             Err(e) => {
-                // The hearing goes on, but loudly: nothing is recorded until the clerk deals with it.
+                // The hearing goes on, but loudly: the surface shows a banner, the setup checks fail
+                // and the CLI commands that must be recorded refuse to run.
                 tracing::error!("audit log unavailable: {e}");
-                None
+                AuditState {
+                    problem: Some(e.to_string()),
+                    ..AuditState::default()
+                }
             }
         };
         let deck = Arc::new(Courtdeck {
-            audit,
+            audit: std::sync::Mutex::new(audit),
             fetch_slots: Arc::new(tokio::sync::Semaphore::new(
                 config.cache.concurrent_fetches.max(1),
             )),
@@ -284,6 +301,7 @@ impl Courtdeck {
     /// records that it changed (never the value) in the audit log.
     pub async fn store_login(config: &Config, secret: courtdeck_store::Secret) -> ApiResult<()> {
         let h = https_store(config)?;
+        custody_open(config)?;
         let h2 = h.clone();
         tokio::task::spawn_blocking(move || credentials::save(&h2, &secret))
             .await
@@ -292,13 +310,13 @@ impl Courtdeck {
             config,
             "credential_saved",
             serde_json::json!({ "store": h.url, "auth": format!("{:?}", h.auth).to_lowercase() }),
-        );
-        Ok(())
+        )
     }
 
     /// Removes the store's credential from the keyring; true when there was one.
     pub async fn store_logout(config: &Config) -> ApiResult<bool> {
         let h = https_store(config)?;
+        custody_open(config)?;
         let h2 = h.clone();
         let removed = tokio::task::spawn_blocking(move || credentials::delete(&h2))
             .await
@@ -307,7 +325,7 @@ impl Courtdeck {
             config,
             "credential_removed",
             serde_json::json!({ "store": h.url, "existed": removed }),
-        );
+        )?;
         Ok(removed)
     }
 
@@ -332,11 +350,77 @@ impl Courtdeck {
         {
             map.insert("case".into(), serde_json::Value::String(case));
         }
-        if let Some(log) = &self.audit
-            && let Err(e) = log.record(event, fields)
-        {
-            tracing::error!("audit record {event} lost: {e}");
+        let mut state = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+        if state.log.is_none() {
+            // Perhaps the clerk has dealt with it (space freed, permissions fixed): try again.
+            match courtdeck_audit::AuditLog::open(&self.config.audit_file()) {
+                Ok(log) => state.log = Some(log),
+                Err(e) => state.problem = Some(e.to_string()),
+            }
         }
+        let result = match &state.log {
+            Some(log) => log.record(event, fields),
+            None => {
+                state.lost += 1;
+                tracing::error!("audit record {event} lost: the custody log is unavailable");
+                return;
+            }
+        };
+        if let Err(e) = result {
+            tracing::error!("audit record {event} lost: {e}");
+            state.problem = Some(e.to_string());
+            state.lost += 1;
+            if matches!(e, courtdeck_audit::AuditError::Broken { .. }) {
+                state.log = None;
+            }
+        }
+    }
+
+    /// Why the custody log cannot be written, if it cannot: shown on the control surface as a banner,
+    /// failed by the `audit` setup check, and the reason the CLI refuses to fetch.
+    pub fn custody_problem(&self) -> Option<ApiError> {
+        let state = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+        let problem = state.problem.as_ref()?;
+        let lost = match state.lost {
+            0 => String::new(),
+            1 => " 1 record could not be written.".into(),
+            n => format!(" {n} records could not be written."),
+        };
+        Some(ApiError::new(
+            ErrorCode::AuditUnavailable,
+            format!(
+                "custody log unavailable: {problem}.{lost} What happens now is not recorded; ask the clerk to fix the log (see `courtdeck check`)."
+            ),
+        ))
+    }
+
+    /// Fails with the custody problem, for commands that must not run unrecorded: the log must be open
+    /// and still writable now.
+    pub fn require_custody(&self) -> ApiResult<()> {
+        let path = self.config.audit_file();
+        {
+            let mut state = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+            if state.log.is_none() {
+                match courtdeck_audit::AuditLog::open(&path) {
+                    Ok(log) => state.log = Some(log),
+                    Err(e) => state.problem = Some(e.to_string()),
+                }
+            }
+            if state.log.is_some() {
+                match std::fs::OpenOptions::new().append(true).open(&path) {
+                    Ok(_) => return Ok(()),
+                    Err(e) => {
+                        state.problem = Some(format!(
+                            "cannot write the audit log {}: {e}",
+                            path.display()
+                        ))
+                    }
+                }
+            }
+        }
+        Err(self.custody_problem().unwrap_or_else(|| {
+            ApiError::new(ErrorCode::AuditUnavailable, "custody log unavailable")
+        }))
     }
 
     pub async fn shutdown(&self) {
@@ -467,6 +551,7 @@ impl Courtdeck {
             court_name,
             date: date.to_string(),
             store: store_status,
+            custody: self.custody_problem(),
             hearings,
         })
     }
@@ -1399,6 +1484,7 @@ impl Courtdeck {
                 })
                 .collect(),
             playout: session.playout,
+            custody: self.custody_problem(),
         }
     }
 
@@ -1677,16 +1763,39 @@ fn https_store(config: &Config) -> ApiResult<config::HttpsStoreConfig> {
     }
 }
 
-/// One audit record outside a running kiosk (CLI commands that change the store's set-up).
-fn audit_once(config: &Config, event: &str, fields: serde_json::Value) {
-    match courtdeck_audit::AuditLog::open(&config.audit_file()) {
-        Ok(log) => {
-            if let Err(e) = log.record(event, fields) {
-                tracing::error!("audit record {event} lost: {e}");
-            }
-        }
-        Err(e) => tracing::error!("audit log unavailable, {event} not recorded: {e}"),
-    }
+/// One audit record outside a running kiosk (CLI commands that change the store's set-up). A record that
+/// cannot be written is an error: these commands must not happen unrecorded.
+fn audit_once(config: &Config, event: &str, fields: serde_json::Value) -> ApiResult<()> {
+    courtdeck_audit::AuditLog::open(&config.audit_file())
+        .and_then(|log| log.record(event, fields))
+        .map_err(|e| {
+            tracing::error!("audit record {event} lost: {e}");
+            ApiError::new(
+                ErrorCode::AuditUnavailable,
+                format!("custody log unavailable: {e}; {event} was not recorded"),
+            )
+        })
+}
+
+/// Opens the custody log before a change that must be recorded, so a log that cannot be written stops
+/// the change instead of losing its record.
+fn custody_open(config: &Config) -> ApiResult<()> {
+    let path = config.audit_file();
+    courtdeck_audit::AuditLog::open(&path)
+        .map(drop)
+        .and_then(|_| {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .map(drop)
+                .map_err(|source| courtdeck_audit::AuditError::Io { path, source })
+        })
+        .map_err(|e| {
+            ApiError::new(
+                ErrorCode::AuditUnavailable,
+                format!("custody log unavailable: {e}; nothing was changed"),
+            )
+        })
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
