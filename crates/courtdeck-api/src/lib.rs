@@ -43,7 +43,13 @@ struct OpenHearing {
     manifest: CaseManifest,
     paths: HashMap<ExhibitRef, PathBuf>,
     problems: HashMap<ExhibitRef, ApiError>,
+    /// Each cached exhibit's copy hashed again since the hearing was launched, once: by the background
+    /// check, or by the selection that needs it first (the other waits for the same answer). Only a
+    /// copy that passed is loaded.
+    checks: HashMap<ExhibitRef, CopyCheck>,
 }
+
+type CopyCheck = Arc<tokio::sync::OnceCell<ApiResult<PathBuf>>>;
 
 #[derive(Debug)]
 struct Session {
@@ -180,12 +186,35 @@ async fn build_store(config: &Config) -> ApiResult<(Arc<dyn EvidenceStore>, Cred
             ca_file: h.ca_file.clone(),
             connect_timeout: std::time::Duration::from_secs(h.connect_timeout_s.max(1)),
             read_timeout: std::time::Duration::from_secs(h.read_timeout_s.max(1)),
+            answer_timeout: seconds(h.answer_timeout_s),
+            document_deadline: seconds(h.document_deadline_s),
             retries: 3,
         },
         tokio::runtime::Handle::current(),
     )
     .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
     Ok((Arc::new(store), state))
+}
+
+/// A configured number of seconds as a `Duration` (at least 10 ms; nonsense becomes the minimum).
+fn seconds(s: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(s.max(0.01))
+        .unwrap_or(std::time::Duration::from_millis(10))
+}
+
+/// The download policy: the configured rate floor for an HTTPS store; none for a folder (a local disk
+/// or a USB stick is as fast as it is).
+fn fetch_policy(config: &Config) -> courtdeck_store::FetchPolicy {
+    let mut policy = courtdeck_store::FetchPolicy::default();
+    match &config.store {
+        config::StoreConfig::Https(h) => {
+            policy.min_rate = (h.min_rate_kib_s.max(0.0) * 1024.0) as u64;
+            policy.rate_window = seconds(h.rate_window_s);
+            policy.max_slow_attempts = h.slow_attempts.max(1);
+        }
+        _ => policy.min_rate = 0,
+    }
+    policy
 }
 
 impl Courtdeck {
@@ -208,7 +237,7 @@ impl Courtdeck {
         let (store, credential) = build_store(&config).await?;
         let trust = TrustedKeys::parse(&config.trust.publisher_keys)
             .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, format!("[trust] {e}")))?;
-        let cache = Cache::new(config.cache_dir());
+        let cache = Cache::with_policy(config.cache_dir(), fetch_policy(&config));
         let (playout, playout_error) = if !start_playout {
             (
                 None,
@@ -556,11 +585,14 @@ impl Courtdeck {
         })
     }
 
-    /// Fetches and verifies every exhibit of `case_id` not yet cached. Returns the problems per exhibit;
-    /// the rest of the hearing is usable whatever fails.
+    /// Fetches and verifies every exhibit of `case_id` not yet cached. With `rehash`, what is already
+    /// cached is hashed again first, and a copy that no longer matches is set aside (`cache_corrupt`)
+    /// and fetched again. Returns the problems per exhibit; the rest of the hearing is usable whatever
+    /// fails.
     pub async fn fetch_case(
         &self,
         case_id: &str,
+        rehash: bool,
     ) -> ApiResult<(CaseManifest, HashMap<ExhibitRef, ApiError>)> {
         let case = parse_case(case_id)?;
         let c2 = case.clone();
@@ -583,7 +615,13 @@ impl Courtdeck {
                     }),
                 );
             }
-            let (store, cache) = (self.store.clone(), self.cache.clone());
+            let (store, cache) = (
+                self.store.clone(),
+                self.cache.with(courtdeck_store::FetchPolicy {
+                    rehash_cached: rehash,
+                    ..self.cache.policy()
+                }),
+            );
             let (events, cancel, slots) = (
                 self.events.clone(),
                 cancel.clone(),
@@ -617,7 +655,13 @@ impl Courtdeck {
         let mut problems = HashMap::new();
         while let Some(joined) = tasks.join_next().await {
             let (exhibit, result) = joined.map_err(internal)?;
-            match result.map_err(internal)? {
+            let result = result.map_err(internal)?;
+            if let Ok(report) = &result
+                && let Some(c) = &report.corrupt_copy
+            {
+                self.audit_corrupt(case_id, &exhibit, c);
+            }
+            match result {
                 Ok(report) if !report.already_cached => self.audit(
                     "fetch_verified",
                     serde_json::json!({
@@ -625,6 +669,7 @@ impl Courtdeck {
                         "exhibit": exhibit.reference.to_string(),
                         "sha256": exhibit.sha256.to_hex(),
                         "bytes": exhibit.size,
+                        "bytes_received": report.bytes_received,
                         "resumed_from": report.resumed_from,
                         "reconnects": report.reconnects,
                         "store": self.store.describe(),
@@ -642,6 +687,47 @@ impl Courtdeck {
             }
         }
         Ok((manifest, problems))
+    }
+
+    /// Records a cached copy found rotted and set aside.
+    fn audit_corrupt(&self, case_id: &str, exhibit: &Exhibit, c: &courtdeck_store::CorruptCopy) {
+        self.audit(
+            "cache_corrupt",
+            serde_json::json!({
+                "case": case_id,
+                "exhibit": exhibit.reference.to_string(),
+                "sha256": exhibit.sha256.to_hex(),
+                "actual_sha256": c.actual_sha256,
+                "bytes": c.bytes,
+                "quarantined_to": c.quarantined_to.display().to_string(),
+            }),
+        );
+    }
+
+    /// Hashes the cached copy of `exhibit` again. A copy that no longer matches is set aside and
+    /// recorded, and the answer says why it cannot be shown.
+    async fn check_cached_copy(&self, case_id: &str, exhibit: &Exhibit) -> ApiResult<PathBuf> {
+        let e2 = exhibit.clone();
+        let checked = self
+            .blocking(move |_, cache| {
+                let corrupt = cache.reverify(&e2)?;
+                Ok::<_, StoreError>((corrupt, cache.verified_path(&e2)))
+            })
+            .await??;
+        match checked {
+            (Some(c), _) => {
+                self.audit_corrupt(case_id, exhibit, &c);
+                Err(corrupt_error(exhibit))
+            }
+            (None, Some(path)) => Ok(path),
+            (None, None) => Err(ApiError::new(
+                ErrorCode::NotCached,
+                format!(
+                    "Exhibit {} is not in the cache (its copy was set aside or removed). Fetch the hearing again.",
+                    exhibit.reference
+                ),
+            )),
+        }
     }
 
     /// Applies the cache's size/age policy (`[cache]` in the config). Today's list is read first, so
@@ -829,8 +915,10 @@ impl Courtdeck {
             .iter()
             .filter(|h| case.is_none_or(|c| c == h.case_id))
             .collect();
+        // What a clerk fetches before court is hashed again, even if it is cached already.
         let results =
-            futures_util::future::join_all(cases.iter().map(|h| self.fetch_case(&h.case_id))).await;
+            futures_util::future::join_all(cases.iter().map(|h| self.fetch_case(&h.case_id, true)))
+                .await;
         let mut out = Vec::new();
         for (h, result) in cases.into_iter().zip(results) {
             let report = match result {
@@ -994,12 +1082,14 @@ impl Courtdeck {
         });
     }
 
-    /// Launches a hearing: fetches what is missing, then opens it for the advocate.
-    pub async fn launch(&self, case_id: &str) -> ApiResult<HearingDto> {
+    /// Launches a hearing: fetches what is missing, then opens it for the advocate. The cached copies
+    /// are hashed again in the background (selecting an exhibit the background has not reached yet
+    /// hashes it first); a copy that no longer matches is set aside and its exhibit is not presentable.
+    pub async fn launch(self: &Arc<Self>, case_id: &str) -> ApiResult<HearingDto> {
         let case = parse_case(case_id)?;
         let today_list = self.today().await?;
         let card = today_list.hearings.iter().find(|h| h.case_id == case_id);
-        let (manifest, problems) = self.fetch_case(case_id).await?;
+        let (manifest, problems) = self.fetch_case(case_id, false).await?;
         let hearing = Hearing {
             time: card
                 .and_then(|c| jiff::civil::Time::strptime("%H:%M", &c.time).ok())
@@ -1010,7 +1100,7 @@ impl Courtdeck {
                 .unwrap_or_else(|| manifest.title.clone()),
             hearing_type: card.map(|c| c.hearing_type.clone()).unwrap_or_default(),
         };
-        let paths = manifest
+        let paths: HashMap<ExhibitRef, PathBuf> = manifest
             .exhibits()
             .iter()
             .filter_map(|e| Some((e.reference.clone(), self.cache.verified_path(e)?)))
@@ -1024,12 +1114,28 @@ impl Courtdeck {
         }
         session.presentation = Presentation::default();
         session.prerolled.clear();
+        let to_check: Vec<Exhibit> = manifest
+            .exhibits()
+            .iter()
+            .filter(|e| paths.contains_key(&e.reference))
+            .cloned()
+            .collect();
+        let checks = to_check
+            .iter()
+            .map(|e| (e.reference.clone(), CopyCheck::default()))
+            .collect();
         session.open = Some(OpenHearing {
             hearing,
             manifest,
             paths,
             problems,
+            checks,
         });
+        tokio::spawn(reverify_hearing(
+            Arc::downgrade(self),
+            case_id.to_owned(),
+            to_check,
+        ));
         tracing::info!(case = case_id, "hearing launched");
         *self.audit_case.lock().expect("not poisoned") = Some(case_id.to_owned());
         if let Some(open) = &session.open {
@@ -1048,6 +1154,42 @@ impl Courtdeck {
         let dto = self.hearing_dto(session.open.as_ref().expect("just set"));
         self.emit_stage(&session);
         Ok(dto)
+    }
+
+    /// Hashes a launched exhibit's cached copy again, once per launch (see `OpenHearing::checks`), and
+    /// keeps the outcome in the open hearing if it is still `case`: a copy that failed is no longer
+    /// presentable, and the surface is told why.
+    async fn check_copy_once(
+        &self,
+        case: &str,
+        exhibit: &Exhibit,
+        check: &CopyCheck,
+    ) -> ApiResult<()> {
+        let checked = check
+            .get_or_init(|| self.check_cached_copy(case, exhibit))
+            .await
+            .clone();
+        let mut session = self.session.lock().await;
+        let Some(open) = session.open.as_mut() else {
+            return checked.map(drop);
+        };
+        if open.hearing.case_id.as_str() != case {
+            return checked.map(drop);
+        }
+        match checked {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let newly = open.paths.remove(&exhibit.reference).is_some();
+                open.problems.insert(exhibit.reference.clone(), e.clone());
+                if newly {
+                    let _ = self.events.send(UiEvent::Notice {
+                        error: e.clone(),
+                        exhibit: Some(exhibit.reference.to_string()),
+                    });
+                }
+                Err(e)
+            }
+        }
     }
 
     pub async fn hearing(&self) -> ApiResult<Option<HearingDto>> {
@@ -1100,6 +1242,19 @@ impl Courtdeck {
 
     /// Selects an exhibit: it prerolls, paused on its first frame, invisible.
     pub async fn select(&self, reference: &str) -> ApiResult<StageDto> {
+        // A copy not hashed again since launch is hashed now, outside the session lock (Blank All must
+        // never wait for a hash).
+        let check = {
+            let session = self.session.lock().await;
+            let open = open_hearing(&session)?;
+            let exhibit = find_exhibit(open, reference)?;
+            open.checks
+                .get(&exhibit.reference)
+                .map(|c| (open.hearing.case_id.to_string(), exhibit.clone(), c.clone()))
+        };
+        if let Some((case, exhibit, check)) = check {
+            self.check_copy_once(&case, &exhibit, &check).await?;
+        }
         let mut session = self.session.lock().await;
         let (exhibit, path) = {
             let open = open_hearing(&session)?;
@@ -1655,6 +1810,26 @@ async fn forward_playout_events(
     }
 }
 
+/// Hashes a launched hearing's cached exhibits again, one at a time, while that hearing stays open.
+async fn reverify_hearing(deck: std::sync::Weak<Courtdeck>, case: String, exhibits: Vec<Exhibit>) {
+    for exhibit in exhibits {
+        let Some(deck) = deck.upgrade() else { return };
+        let check = {
+            let session = deck.session.lock().await;
+            match &session.open {
+                Some(open) if open.hearing.case_id.as_str() == case => {
+                    open.checks.get(&exhibit.reference).cloned()
+                }
+                _ => return,
+            }
+        };
+        let Some(check) = check else { continue };
+        if let Err(e) = deck.check_copy_once(&case, &exhibit, &check).await {
+            tracing::error!(exhibit = %exhibit.reference, "not presentable: {}", e.message);
+        }
+    }
+}
+
 fn screen_dto(s: &Screen) -> ScreenDto {
     ScreenDto {
         id: s.id.to_string(),
@@ -1796,6 +1971,17 @@ fn custody_open(config: &Config) -> ApiResult<()> {
                 format!("custody log unavailable: {e}; nothing was changed"),
             )
         })
+}
+
+/// Why an exhibit whose cached copy changed on disk is not shown.
+fn corrupt_error(exhibit: &Exhibit) -> ApiError {
+    ApiError::new(
+        ErrorCode::HashMismatch,
+        format!(
+            "The copy of exhibit {} on this kiosk no longer matches its SHA-256 (the file changed on disk after it was checked). It was set aside and will not be shown. Fetch the hearing again to repair it.",
+            exhibit.reference
+        ),
+    )
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {

@@ -199,12 +199,10 @@ impl StoreArgs {
                     other => anyhow::bail!("--auth must be bearer, basic or none, not {other:?}"),
                 };
                 StoreConfig::Https(HttpsStoreConfig {
-                    url: s.clone(),
                     auth,
                     username: self.username.clone(),
                     ca_file: self.ca_file.clone(),
-                    connect_timeout_s: 10,
-                    read_timeout_s: 30,
+                    ..HttpsStoreConfig::new(s.clone())
                 })
             } else {
                 StoreConfig::Dir {
