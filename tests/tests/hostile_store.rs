@@ -615,3 +615,68 @@ fn courtdeck_audit_verifies(log: &Path) -> bool {
     println!("{}", String::from_utf8_lossy(&out.stdout));
     out.status.success()
 }
+
+/// Through the facade on a folder store: one malformed hearing is shown as unavailable in its place
+/// while the rest of the list stands; a list filed under another day is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_bad_hearing_is_unavailable_and_a_misplaced_list_is_refused() {
+    use courtdeck_api::config::StoreConfig;
+    use courtdeck_api::json::Readiness;
+    use courtdeck_api::{Config, Courtdeck};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    publish_random_case(&store, COURT, date(), "GOOD-1", &[1000], 70).unwrap();
+    let list_path = store.join(courtdeck_store::court_list_path(
+        &courtdeck_core::CourtId::parse(COURT).unwrap(),
+        date(),
+    ));
+    let mut list: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&list_path).unwrap()).unwrap();
+    list["hearings"].as_array_mut().unwrap().push(serde_json::json!({
+        "time": "11:00", "case_id": "EVIL-1", "title": "R v Smith\u{202e}htimS", "hearing_type": "Trial"
+    }));
+    std::fs::write(&list_path, serde_json::to_vec(&list).unwrap()).unwrap();
+    let config = Config {
+        court: COURT.into(),
+        store: StoreConfig::Dir {
+            path: store.clone(),
+        },
+        cache_dir: Some(dir.path().join("cache")),
+        audit_file: Some(dir.path().join("audit.jsonl")),
+        ..Config::default()
+    };
+    let deck = Courtdeck::open_with(config, false).await.unwrap();
+    let today = deck.court_list(date()).await.unwrap();
+    assert!(today.store.online, "{:?}", today.store.problem);
+    assert_eq!(today.hearings.len(), 2);
+    let good = &today.hearings[0];
+    assert_eq!(good.case_id, "GOOD-1");
+    assert!(good.problem.is_none());
+    let bad = &today.hearings[1];
+    assert_eq!(
+        (bad.case_id.as_str(), bad.time.as_str()),
+        ("EVIL-1", "11:00")
+    );
+    assert!(matches!(bad.readiness, Readiness::Unavailable));
+    assert!(!bad.title.contains('\u{202e}'), "{}", bad.title);
+    let problem = bad.problem.as_ref().unwrap();
+    assert_eq!(problem.code, ErrorCode::InvalidManifest);
+    assert!(problem.message.contains("U+202E"), "{}", problem.message);
+
+    // The same list copied under tomorrow's path: refused, not shown as tomorrow's.
+    let tomorrow = date().tomorrow().unwrap();
+    let moved = list_path.with_file_name(format!("{tomorrow}.json"));
+    std::fs::copy(&list_path, &moved).unwrap();
+    let other = deck.court_list(tomorrow).await.unwrap();
+    assert!(other.hearings.is_empty());
+    let problem = other.store.problem.unwrap();
+    assert_eq!(problem.code, ErrorCode::InvalidManifest);
+    assert!(
+        problem.message.contains("says it is for"),
+        "{}",
+        problem.message
+    );
+    println!(
+        "RELIABILITY|custody|one_bad_hearing_is_unavailable_and_a_misplaced_list_is_refused|through the facade: a hearing titled with a right-to-left override (unavailable, the rest of the list stands); a list filed under another day (refused)|2"
+    );
+}

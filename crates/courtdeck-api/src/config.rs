@@ -271,6 +271,27 @@ impl Config {
             if out.iter().any(|o| o.id == id) {
                 return Err(invalid(format!("screen {id} is configured twice")));
             }
+            if !s.headless
+                && let Some(other) = self.screens.iter().take(out.len()).find(|o| {
+                    !o.headless
+                        && ((s.monitor.is_some() && o.monitor == s.monitor)
+                            // The index is used only without a name.
+                            || (s.monitor.is_none()
+                                && o.monitor.is_none()
+                                && s.monitor_index.is_some()
+                                && o.monitor_index == s.monitor_index))
+                })
+            {
+                let on = match (&s.monitor, s.monitor_index) {
+                    (Some(m), _) if other.monitor.as_ref() == Some(m) => format!("monitor {m}"),
+                    (_, Some(i)) => format!("monitor number {i}"),
+                    _ => "the same monitor".into(),
+                };
+                return Err(invalid(format!(
+                    "screens {} and {id} are both configured on {on}: each screen needs a monitor of its own",
+                    other.id
+                )));
+            }
             out.push(Screen {
                 id,
                 label: s.label.clone(),
@@ -374,6 +395,14 @@ mod tests {
                 "twice",
             ),
             ("[[screen]]\nid='../x'\nlabel='B'\nrole='bench'", "screen"),
+            (
+                "[[screen]]\nid='a'\nlabel='A'\nrole='bench'\nmonitor='HDMI-1'\n[[screen]]\nid='b'\nlabel='B'\nrole='witness'\nmonitor='HDMI-1'",
+                "both configured on monitor HDMI-1",
+            ),
+            (
+                "[[screen]]\nid='a'\nlabel='A'\nrole='bench'\nmonitor_index=1\n[[screen]]\nid='b'\nlabel='B'\nrole='witness'\nmonitor_index=1",
+                "monitor number 1",
+            ),
         ] {
             let e = Config::parse(text).unwrap_err();
             assert_eq!(e.code, ErrorCode::ConfigInvalid);

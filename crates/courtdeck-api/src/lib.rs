@@ -502,7 +502,12 @@ impl Courtdeck {
                 let rel = courtdeck_store::court_list_path(&c2, date);
                 match load_document(store.as_ref(), &cache, &rel) {
                     Ok((bytes, offline)) => {
-                        courtdeck_store::wire::parse_court_list(&bytes).map(|l| (Some(l), offline))
+                        // One bad hearing is shown as unavailable in its place; a list that is not
+                        // this court's or this day's is refused whole.
+                        let (list, rejected) =
+                            courtdeck_store::wire::parse_court_list_lenient(&bytes)?;
+                        courtdeck_store::wire::check_court_list_place(&list, &c2, date)?;
+                        Ok((Some((list, rejected)), offline))
                     }
                     Err(StoreError::NotFound(_)) => Ok((None, None)),
                     Err(e) => Err(e),
@@ -533,8 +538,12 @@ impl Courtdeck {
         let mut hearings = Vec::new();
         let court_name = list
             .as_ref()
-            .map(|l| l.court_name.clone())
+            .map(|(l, _)| l.court_name.clone())
             .unwrap_or_else(|| court.to_string());
+        let (list, rejected) = match list {
+            Some((l, r)) => (Some(l), r),
+            None => (None, Vec::new()),
+        };
         for h in list.map(|l| l.hearings).unwrap_or_default() {
             let case = h.case_id.clone();
             let trust = self.trust.clone();
@@ -575,6 +584,22 @@ impl Courtdeck {
                 problem,
             });
         }
+        for r in rejected {
+            hearings.push(HearingCardDto {
+                time: r
+                    .time
+                    .map(|t| t.strftime("%H:%M").to_string())
+                    .unwrap_or_default(),
+                case_id: r.case_id.map(|c| c.to_string()).unwrap_or_default(),
+                title: format!("Hearing {} of the list", r.position),
+                hearing_type: String::new(),
+                exhibits_total: 0,
+                exhibits_ready: 0,
+                readiness: Readiness::Unavailable,
+                problem: Some(ApiError::from(StoreError::Invalid(r.reason))),
+            });
+        }
+        hearings.sort_by(|a, b| a.time.cmp(&b.time));
         Ok(TodayDto {
             court: court.to_string(),
             court_name,

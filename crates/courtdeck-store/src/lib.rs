@@ -118,7 +118,11 @@ pub fn read_court_list(
     date: Date,
 ) -> Result<Option<CourtList>, StoreError> {
     match store.read_document(&court_list_path(court, date)) {
-        Ok(bytes) => wire::parse_court_list(&bytes).map(Some),
+        Ok(bytes) => {
+            let list = wire::parse_court_list(&bytes)?;
+            wire::check_court_list_place(&list, court, date)?;
+            Ok(Some(list))
+        }
         Err(StoreError::NotFound(_)) => Ok(None),
         Err(e) => Err(e),
     }
