@@ -75,9 +75,9 @@ pub struct HttpStore {
     /// Set when a request just failed for good after its retries: until then, one attempt per request
     /// and no retries, so an offline kiosk falls back to its kept copies at once instead of waiting
     /// out the backoff on every document. When the failure was silence (the store accepted and said
-    /// nothing), requests in that time fail at once: waiting out the silence again for every document
-    /// is what made an offline kiosk take minutes.
-    offline_until: std::sync::Mutex<Option<(Instant, bool)>>,
+    /// nothing) or slowness (a document missed its deadline), requests in that time fail at once with
+    /// that reason: waiting it out again for every document is what made an offline kiosk take minutes.
+    offline_until: std::sync::Mutex<Option<(Instant, Option<String>)>>,
 }
 
 /// How long a store that failed all its retries is asked only once per request.
@@ -185,29 +185,36 @@ impl HttpStore {
         let req = self.request(rel, headers)?;
         // `send` starts its timers at once, so it must be called inside the runtime, not before.
         let result = self.rt.block_on(self.answer(req));
-        if matches!(result, Err(StoreError::Silent { .. })) {
-            self.mark_offline(true);
+        if let Err(e @ StoreError::Silent { .. }) = &result {
+            self.mark_offline(Some(e));
         }
         result
     }
 
-    fn mark_offline(&self, silent: bool) {
+    /// Remembers a failure for `OFFLINE_GRACE`; with `fail_fast`, requests in that time fail at once.
+    fn mark_offline(&self, fail_fast: Option<&StoreError>) {
+        let reason = fail_fast.map(|e| match e {
+            StoreError::Silent { detail, .. } => format!("it did not answer{detail}"),
+            StoreError::TooSlow { rate, need, .. } => format!("it was too slow ({rate}; {need})"),
+            other => other.to_string(),
+        });
         *self.offline_until.lock().expect("not poisoned") =
-            Some((Instant::now() + OFFLINE_GRACE, silent));
+            Some((Instant::now() + OFFLINE_GRACE, reason));
     }
 
-    /// The store fell silent a moment ago: say so at once instead of waiting for it again.
+    /// The store fell silent or was too slow a moment ago: say so at once instead of waiting again.
     fn still_silent(&self) -> Option<StoreError> {
-        let offline = *self.offline_until.lock().expect("not poisoned");
+        let offline = self.offline_until.lock().expect("not poisoned").clone();
         match offline {
-            Some((until, true)) if Instant::now() < until => Some(StoreError::Silent {
-                store: self.describe(),
-                detail: format!(
-                    " a moment ago (within {}); it is asked again in {}",
-                    secs(self.answer_timeout),
-                    secs(until - Instant::now())
-                ),
-            }),
+            Some((until, Some(reason))) if Instant::now() < until => {
+                Some(StoreError::Unreachable {
+                    store: self.describe(),
+                    reason: format!(
+                        "{reason} a moment ago; it is asked again in {}",
+                        secs(Duration::from_secs((until - Instant::now()).as_secs() + 1))
+                    ),
+                })
+            }
             _ => None,
         }
     }
@@ -335,7 +342,8 @@ impl EvidenceStore for HttpStore {
             .offline_until
             .lock()
             .expect("not poisoned")
-            .is_some_and(|(t, _)| Instant::now() < t);
+            .as_ref()
+            .is_some_and(|(t, _)| Instant::now() < *t);
         let retries = if recently_offline { 0 } else { self.retries };
         loop {
             let result = self.document_once(rel, deadline);
@@ -346,9 +354,11 @@ impl EvidenceStore for HttpStore {
                 && attempt < retries
                 && Instant::now() + pause < deadline;
             match &result {
-                Err(StoreError::Silent { .. }) => self.mark_offline(true),
+                Err(e @ (StoreError::Silent { .. } | StoreError::TooSlow { .. })) => {
+                    self.mark_offline(Some(e))
+                }
                 Err(e) if e.code() == courtdeck_core::ErrorCode::StoreUnreachable && !retry => {
-                    self.mark_offline(false)
+                    self.mark_offline(None)
                 }
                 Ok(_) => *self.offline_until.lock().expect("not poisoned") = None,
                 Err(_) => {}
