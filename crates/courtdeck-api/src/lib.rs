@@ -78,6 +78,10 @@ pub struct Courtdeck {
     audit: std::sync::Mutex<AuditState>,
     /// Bounds the downloads running at once, across prefetch, launch and `courtdeck fetch`.
     fetch_slots: Arc<tokio::sync::Semaphore>,
+    /// When a download last ended as too slow (store, rate, what was needed): downloads waiting for a
+    /// slot in the next minute are not started, so a day of exhibits from a trickling store ends after
+    /// one slow attempt's time, not one per exhibit.
+    slow_store: Arc<std::sync::Mutex<Option<SlowStore>>>,
     /// Set to cancel the fetches now running; replaced by a fresh flag after each cancel.
     fetch_cancel: std::sync::Mutex<Arc<AtomicBool>>,
     credential: CredentialState,
@@ -196,6 +200,12 @@ async fn build_store(config: &Config) -> ApiResult<(Arc<dyn EvidenceStore>, Cred
     Ok((Arc::new(store), state))
 }
 
+/// When a download ended as too slow, the store, its rate and what was needed.
+type SlowStore = (std::time::Instant, String, String, String);
+
+/// How long a download that ended as too slow keeps the waiting ones from starting.
+const SLOW_STORE_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// A configured number of seconds as a `Duration` (at least 10 ms; nonsense becomes the minimum).
 fn seconds(s: f64) -> std::time::Duration {
     std::time::Duration::try_from_secs_f64(s.max(0.01))
@@ -286,6 +296,7 @@ impl Courtdeck {
                 config.cache.concurrent_fetches.max(1),
             )),
             fetch_cancel: std::sync::Mutex::new(Arc::new(AtomicBool::new(false))),
+            slow_store: Arc::default(),
             credential,
             audit_case: std::sync::Mutex::new(None),
             trust: Arc::new(trust),
@@ -653,8 +664,29 @@ impl Courtdeck {
                 self.fetch_slots.clone(),
             );
             let case_for_progress = case_id.to_owned();
+            let slow_store = self.slow_store.clone();
             tasks.spawn(async move {
                 let _slot = slots.acquire_owned().await;
+                let recently_slow = slow_store
+                    .lock()
+                    .expect("not poisoned")
+                    .clone()
+                    .filter(|(at, ..)| at.elapsed() < SLOW_STORE_GRACE);
+                if let Some((_, store, rate, need)) = recently_slow
+                    && cache.verified_path(&exhibit).is_none()
+                {
+                    let detail = format!(
+                        "exhibit {} was not tried, because another download from it ended that slow just now; fetch again later",
+                        exhibit.reference
+                    );
+                    let e = StoreError::TooSlow {
+                        store,
+                        rate,
+                        need,
+                        detail,
+                    };
+                    return (exhibit, Ok(Err(e)));
+                }
                 let exhibit2 = exhibit.clone();
                 let result = tokio::task::spawn_blocking(move || {
                     let mut last: Option<u64> = None;
@@ -674,6 +706,17 @@ impl Courtdeck {
                     })
                 })
                 .await;
+                if let Ok(Err(StoreError::TooSlow {
+                    store, rate, need, ..
+                })) = &result
+                {
+                    *slow_store.lock().expect("not poisoned") = Some((
+                        std::time::Instant::now(),
+                        store.clone(),
+                        rate.clone(),
+                        need.clone(),
+                    ));
+                }
                 (exhibit, result)
             });
         }
