@@ -590,17 +590,26 @@ async fn a_rotted_cached_copy_is_not_presented_until_fetched_again() {
         },
         ..Config::default()
     };
-    let deck = Courtdeck::open(config.clone()).await.unwrap();
-    let hearing = deck.launch("JS-2026-0142").await.unwrap();
-    let first = hearing
-        .exhibits
+    // Fetched the way the clerk does (no hearing open, so no background check still running later).
+    let deck = Courtdeck::open_with(config.clone(), false).await.unwrap();
+    let reports = deck
+        .fetch_day(courtdeck_api::today(), Some("JS-2026-0142"))
+        .await
+        .unwrap();
+    assert!(reports[0].problems.is_empty(), "{:?}", reports[0].problems);
+    drop(deck);
+    let manifest = courtdeck_store::read_manifest(
+        &courtdeck_store::DirStore::new(d.join("store")),
+        &courtdeck_core::CaseId::parse("JS-2026-0142").unwrap(),
+    )
+    .unwrap();
+    let first = manifest
+        .exhibits()
         .iter()
-        .find(|e| e.reference == "JS/1")
+        .find(|e| e.reference.to_string() == "JS/1")
         .unwrap();
     let cache = Cache::new(d.join("cache"));
-    let path = cache.path_of(&courtdeck_core::Sha256Digest::from_hex(&first.sha256).unwrap());
-    deck.shutdown().await;
-    drop(deck);
+    let path = cache.path_of(&first.sha256);
 
     // One byte flips in the cached copy of JS/1.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -725,5 +734,64 @@ async fn one_bad_hearing_is_unavailable_and_a_misplaced_list_is_refused() {
     println!(
         "RELIABILITY|custody|one_bad_hearing_is_unavailable_and_a_misplaced_list_is_refused|through the facade: a hearing titled with a right-to-left override (unavailable, the rest of the list stands); a list filed under another day (refused)|{}",
         unavailable + usize::from(other.hearings.is_empty())
+    );
+}
+
+/// Through the facade: a custody log that cannot be written (its folder is a file) is in every list and
+/// stage the surface reads, as `audit_unavailable`, and the `audit` setup check fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unwritable_custody_log_is_in_what_the_surface_reads() {
+    use courtdeck_api::config::StoreConfig;
+    use courtdeck_api::json::CheckStatus;
+    use courtdeck_api::{Config, Courtdeck};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    publish_random_case(&store, COURT, date(), "LOG-1", &[1000], 80).unwrap();
+    // Not even root can create a file under a regular file.
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "").unwrap();
+    let config = Config {
+        court: COURT.into(),
+        store: StoreConfig::Dir { path: store },
+        cache_dir: Some(dir.path().join("cache")),
+        audit_file: Some(blocker.join("audit.jsonl")),
+        ..Config::default()
+    };
+    let deck = Courtdeck::open_with(config, false).await.unwrap();
+    let today = deck.court_list(date()).await.unwrap();
+    let banner = today.custody.expect("the list carries the custody problem");
+    assert_eq!(banner.code, ErrorCode::AuditUnavailable);
+    assert!(
+        banner.message.starts_with("custody log unavailable: "),
+        "{}",
+        banner.message
+    );
+    let stage = deck.stage().await;
+    let in_stage = stage.custody.map(|e| e.code) == Some(ErrorCode::AuditUnavailable);
+    assert!(in_stage);
+    assert_eq!(
+        deck.require_custody().unwrap_err().code,
+        ErrorCode::AuditUnavailable
+    );
+    let report = deck.run_checks(Some(vec!["audit".into()])).await.unwrap();
+    let audit = report.checks.iter().find(|c| c.id == "audit").unwrap();
+    println!("audit check: {:?} {}", audit.status, audit.detail);
+    assert_eq!(audit.status, CheckStatus::Fail);
+    assert_eq!(report.overall, CheckStatus::Fail);
+    // Records the facade could not write are counted in the banner.
+    deck.fetch_day(date(), None).await.unwrap();
+    let after = deck.court_list(date()).await.unwrap().custody.unwrap();
+    println!("banner: {}", after.message);
+    let surfaces = [true, in_stage, audit.status == CheckStatus::Fail]
+        .iter()
+        .filter(|b| **b)
+        .count();
+    assert!(
+        after.message.contains("could not be written"),
+        "{}",
+        after.message
+    );
+    println!(
+        "RELIABILITY|custody|an_unwritable_custody_log_is_in_what_the_surface_reads|an audit log that cannot be created: audit_unavailable in the list and the stage (the banner), the audit check fails, lost records counted|{surfaces}"
     );
 }
