@@ -493,22 +493,27 @@ impl Courtdeck {
                 );
                 continue;
             };
+            // A rotted copy is set aside (kept in quarantine/) and recorded, as the fetch does.
             let (cache, e2) = (self.cache.clone(), e.clone());
-            match tokio::task::spawn_blocking(move || cache.verify(&e2))
+            let failure = match tokio::task::spawn_blocking(move || cache.reverify(&e2))
                 .await
                 .map_err(internal)?
             {
-                Ok(()) => {}
-                Err(err) => {
-                    run.add(
-                        &id,
-                        &title,
-                        CheckStatus::Fail,
-                        format!("{err}; fetch it again before court"),
-                        t0,
-                    );
-                    continue;
+                Ok(None) => None,
+                Ok(Some(c)) => {
+                    self.audit_corrupt(&case, &e, &c);
+                    Some(format!(
+                        "the cached bytes do not match the manifest (sha256 {}, expected {}); the copy was set aside in {}; fetch it again before court",
+                        c.actual_sha256,
+                        e.sha256,
+                        c.quarantined_to.display()
+                    ))
                 }
+                Err(err) => Some(format!("{err}; fetch it again before court")),
+            };
+            if let Some(detail) = failure {
+                run.add(&id, &title, CheckStatus::Fail, detail, t0);
+                continue;
             }
             let report = match self.playout() {
                 Ok(p) => p

@@ -3,7 +3,7 @@
 //! Layout: `sha256/ab/abcdef…` holds verified bytes, read-only; `tmp/<hex>.part` holds a fetch in
 //! flight. A file's presence under `sha256/` with the right size *is* the record that it was verified,
 //! because nothing else ever renames into that folder; launching a hearing therefore costs one `stat` per
-//! exhibit, and `verify` rehashes on demand.
+//! exhibit, and `reverify` rehashes on demand (a rotted copy goes to `quarantine/`, never served).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -643,22 +643,6 @@ impl Cache {
             }
         }
         Ok(report)
-    }
-
-    /// Rehashes a cached entry. A mismatch removes it, so the next fetch brings a good copy.
-    pub fn verify(&self, exhibit: &Exhibit) -> Result<(), StoreError> {
-        let path = self.path_of(&exhibit.sha256);
-        let what = format!("cached exhibit {}", exhibit.reference);
-        let actual = hash_file(&path).map_err(|e| StoreError::io(format!("reading {what}"), e))?;
-        if actual != exhibit.sha256 {
-            let _ = fs::remove_file(&path);
-            return Err(StoreError::HashMismatch {
-                what,
-                expected: exhibit.sha256.to_hex(),
-                actual: actual.to_hex(),
-            });
-        }
-        Ok(())
     }
 
     fn free_space(&self) -> Result<u64, StoreError> {
