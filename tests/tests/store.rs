@@ -651,12 +651,10 @@ async fn offline_a_cached_hearing_launches_and_plays() {
     let nginx = Nginx::start(&store, &NginxOptions::default()).unwrap();
     let config = Config {
         store: StoreConfig::Https(HttpsStoreConfig {
-            url: nginx.url.clone(),
             auth: AuthKind::None,
-            username: None,
-            ca_file: None,
             connect_timeout_s: 2,
             read_timeout_s: 5,
+            ..HttpsStoreConfig::new(nginx.url.clone())
         }),
         cache_dir: Some(dir.path().join("cache")),
         audit_file: Some(dir.path().join("audit.jsonl")),

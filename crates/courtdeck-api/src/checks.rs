@@ -80,6 +80,7 @@ impl Courtdeck {
                 .await?;
         }
         self.check_plugins(&mut run).await;
+        self.check_audit(&mut run);
 
         let overall = run
             .checks
@@ -492,22 +493,27 @@ impl Courtdeck {
                 );
                 continue;
             };
+            // A rotted copy is set aside (kept in quarantine/) and recorded, as the fetch does.
             let (cache, e2) = (self.cache.clone(), e.clone());
-            match tokio::task::spawn_blocking(move || cache.verify(&e2))
+            let failure = match tokio::task::spawn_blocking(move || cache.reverify(&e2))
                 .await
                 .map_err(internal)?
             {
-                Ok(()) => {}
-                Err(err) => {
-                    run.add(
-                        &id,
-                        &title,
-                        CheckStatus::Fail,
-                        format!("{err}; fetch it again before court"),
-                        t0,
-                    );
-                    continue;
+                Ok(None) => None,
+                Ok(Some(c)) => {
+                    self.audit_corrupt(&case, &e, &c);
+                    Some(format!(
+                        "the cached bytes do not match the manifest (sha256 {}, expected {}); the copy was set aside in {}; fetch it again before court",
+                        c.actual_sha256,
+                        e.sha256,
+                        c.quarantined_to.display()
+                    ))
                 }
+                Err(err) => Some(format!("{err}; fetch it again before court")),
+            };
+            if let Some(detail) = failure {
+                run.add(&id, &title, CheckStatus::Fail, detail, t0);
+                continue;
             }
             let report = match self.playout() {
                 Ok(p) => p
@@ -538,6 +544,55 @@ impl Courtdeck {
             run.add(&id, &title, status, detail, t0);
         }
         Ok(())
+    }
+
+    /// The custody log: its whole chain verifies (repairs of torn tails are named), and it can be
+    /// written now. Either failing fails the check: a court must not sit unrecorded.
+    fn check_audit(&self, run: &mut Run) {
+        if !run.wants("audit") {
+            return;
+        }
+        let t0 = Instant::now();
+        let path = self.config.audit_file();
+        let chain = match courtdeck_audit::verify(&path) {
+            Ok(r) => {
+                let mut detail = format!("{} records, hash chain intact", r.records);
+                for rec in &r.recoveries {
+                    detail.push_str(&format!(
+                        "; repaired at line {} after a torn write ({} bytes kept in {}{})",
+                        rec.line,
+                        rec.bytes,
+                        rec.quarantine_file,
+                        if rec.quarantine_intact {
+                            ""
+                        } else {
+                            ", which is MISSING OR CHANGED"
+                        }
+                    ));
+                }
+                if let Some((line, bytes)) = r.torn_tail {
+                    detail.push_str(&format!(
+                        "; a torn last line ({bytes} bytes at line {line}) is moved aside at the next record"
+                    ));
+                }
+                let intact = r.recoveries.iter().all(|x| x.quarantine_intact);
+                Ok((detail, intact))
+            }
+            Err(courtdeck_audit::AuditError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Ok(("no records yet".to_owned(), true))
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let writable = self.require_custody();
+        let (status, detail) = match (chain, writable) {
+            (Err(e), _) => (CheckStatus::Fail, e),
+            (Ok(_), Err(e)) => (CheckStatus::Fail, e.message),
+            (Ok((d, true)), Ok(())) => (CheckStatus::Pass, format!("{}: {d}", path.display())),
+            (Ok((d, false)), Ok(())) => (CheckStatus::Warn, format!("{}: {d}", path.display())),
+        };
+        run.add("audit", title_of("audit"), status, detail, t0);
     }
 
     async fn check_plugins(&self, run: &mut Run) {
@@ -595,6 +650,7 @@ fn title_of(id: &str) -> &'static str {
         "disk" => "Free disk for today",
         "exhibits" => "Today's exhibits",
         "plugins" => "GStreamer plugins",
+        "audit" => "Custody log verified and writable",
         _ => "Check",
     }
 }

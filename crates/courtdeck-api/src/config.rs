@@ -67,6 +67,40 @@ pub struct HttpsStoreConfig {
     pub connect_timeout_s: u64,
     #[serde(default = "default_read_timeout")]
     pub read_timeout_s: u64,
+    /// Longest wait for the store's answer (status and headers) to a request: a store that accepts
+    /// and says nothing is offline after this.
+    #[serde(default = "default_answer_timeout")]
+    pub answer_timeout_s: f64,
+    /// Longest time for one court list or manifest, retries and body included.
+    #[serde(default = "default_document_deadline")]
+    pub document_deadline_s: f64,
+    /// The slowest acceptable exhibit download, in KiB/s, measured over `rate_window_s`; below it the
+    /// download is resumed, and after `slow_attempts` such attempts in a row it fails. 0: no floor.
+    #[serde(default = "default_min_rate")]
+    pub min_rate_kib_s: f64,
+    #[serde(default = "default_rate_window")]
+    pub rate_window_s: f64,
+    #[serde(default = "default_slow_attempts")]
+    pub slow_attempts: u32,
+}
+
+impl HttpsStoreConfig {
+    /// A store at `url` with every other key at its default.
+    pub fn new(url: impl Into<String>) -> Self {
+        HttpsStoreConfig {
+            url: url.into(),
+            auth: AuthKind::default(),
+            username: None,
+            ca_file: None,
+            connect_timeout_s: default_connect_timeout(),
+            read_timeout_s: default_read_timeout(),
+            answer_timeout_s: default_answer_timeout(),
+            document_deadline_s: default_document_deadline(),
+            min_rate_kib_s: default_min_rate(),
+            rate_window_s: default_rate_window(),
+            slow_attempts: default_slow_attempts(),
+        }
+    }
 }
 
 fn default_connect_timeout() -> u64 {
@@ -74,6 +108,21 @@ fn default_connect_timeout() -> u64 {
 }
 fn default_read_timeout() -> u64 {
     30
+}
+fn default_answer_timeout() -> f64 {
+    10.0
+}
+fn default_document_deadline() -> f64 {
+    20.0
+}
+fn default_min_rate() -> f64 {
+    64.0
+}
+fn default_rate_window() -> f64 {
+    30.0
+}
+fn default_slow_attempts() -> u32 {
+    3
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
@@ -222,6 +271,27 @@ impl Config {
             if out.iter().any(|o| o.id == id) {
                 return Err(invalid(format!("screen {id} is configured twice")));
             }
+            if !s.headless
+                && let Some(other) = self.screens.iter().take(out.len()).find(|o| {
+                    !o.headless
+                        && ((s.monitor.is_some() && o.monitor == s.monitor)
+                            // The index is used only without a name.
+                            || (s.monitor.is_none()
+                                && o.monitor.is_none()
+                                && s.monitor_index.is_some()
+                                && o.monitor_index == s.monitor_index))
+                })
+            {
+                let on = match (&s.monitor, s.monitor_index) {
+                    (Some(m), _) if other.monitor.as_ref() == Some(m) => format!("monitor {m}"),
+                    (_, Some(i)) => format!("monitor number {i}"),
+                    _ => "the same monitor".into(),
+                };
+                return Err(invalid(format!(
+                    "screens {} and {id} are both configured on {on}: each screen needs a monitor of its own",
+                    other.id
+                )));
+            }
             out.push(Screen {
                 id,
                 label: s.label.clone(),
@@ -325,6 +395,14 @@ mod tests {
                 "twice",
             ),
             ("[[screen]]\nid='../x'\nlabel='B'\nrole='bench'", "screen"),
+            (
+                "[[screen]]\nid='a'\nlabel='A'\nrole='bench'\nmonitor='HDMI-1'\n[[screen]]\nid='b'\nlabel='B'\nrole='witness'\nmonitor='HDMI-1'",
+                "both configured on monitor HDMI-1",
+            ),
+            (
+                "[[screen]]\nid='a'\nlabel='A'\nrole='bench'\nmonitor_index=1\n[[screen]]\nid='b'\nlabel='B'\nrole='witness'\nmonitor_index=1",
+                "monitor number 1",
+            ),
         ] {
             let e = Config::parse(text).unwrap_err();
             assert_eq!(e.code, ErrorCode::ConfigInvalid);

@@ -32,9 +32,13 @@ impl From<StoreError> for ApiError {
             ErrorCode::InvalidManifest => " Ask the party who published it to correct it.",
             _ => "",
         };
+        let mut message = capitalise(&e.to_string());
+        if !next.is_empty() && !message.ends_with('.') {
+            message.push('.');
+        }
         ApiError {
             code: e.code(),
-            message: format!("{}{next}", capitalise(&e.to_string())),
+            message: format!("{message}{next}"),
         }
     }
 }

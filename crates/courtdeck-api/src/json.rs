@@ -78,6 +78,9 @@ pub struct TodayDto {
     pub date: String,
     pub store: StoreStatusDto,
     pub hearings: Vec<HearingCardDto>,
+    /// Set when the custody (audit) log cannot be written (`audit_unavailable`): the surface shows it
+    /// as a banner until it is fixed.
+    pub custody: Option<ApiError>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,6 +190,8 @@ pub struct StageDto {
     pub on_air: Option<OnAirDto>,
     pub screens: Vec<ScreenStateDto>,
     pub playout: PlayoutStatus,
+    /// As `TodayDto::custody`.
+    pub custody: Option<ApiError>,
 }
 
 #[derive(Debug, Clone, Serialize)]

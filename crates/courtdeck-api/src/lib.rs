@@ -44,7 +44,13 @@ struct OpenHearing {
     manifest: CaseManifest,
     paths: HashMap<ExhibitRef, PathBuf>,
     problems: HashMap<ExhibitRef, ApiError>,
+    /// Each cached exhibit's copy hashed again since the hearing was launched, once: by the background
+    /// check, or by the selection that needs it first (the other waits for the same answer). Only a
+    /// copy that passed is loaded.
+    checks: HashMap<ExhibitRef, CopyCheck>,
 }
+
+type CopyCheck = Arc<tokio::sync::OnceCell<ApiResult<PathBuf>>>;
 
 #[derive(Debug)]
 struct Session {
@@ -69,9 +75,14 @@ pub struct Courtdeck {
     playout_error: Option<ApiError>,
     session: Mutex<Session>,
     events: broadcast::Sender<UiEvent>,
-    audit: Option<courtdeck_audit::AuditLog>,
+    /// The custody log, and why it cannot be written when it cannot (the surface shows it as a banner).
+    audit: std::sync::Mutex<AuditState>,
     /// Bounds the downloads running at once, across prefetch, launch and `courtdeck fetch`.
     fetch_slots: Arc<tokio::sync::Semaphore>,
+    /// When a download last ended as too slow (store, rate, what was needed): downloads waiting for a
+    /// slot in the next minute are not started, so a day of exhibits from a trickling store ends after
+    /// one slow attempt's time, not one per exhibit.
+    slow_store: Arc<std::sync::Mutex<Option<SlowStore>>>,
     /// Set to cancel the fetches now running; replaced by a fresh flag after each cancel.
     fetch_cancel: std::sync::Mutex<Arc<AtomicBool>>,
     credential: CredentialState,
@@ -81,6 +92,15 @@ pub struct Courtdeck {
     trust: Arc<TrustedKeys>,
     /// Whether the control surface wants confidence thumbnails.
     thumbnails: AtomicBool,
+}
+
+/// The custody log as the facade holds it. `problem` stays set once a record was lost, so the court is
+/// told even if a later record gets through.
+#[derive(Debug, Default)]
+struct AuditState {
+    log: Option<courtdeck_audit::AuditLog>,
+    problem: Option<String>,
+    lost: u64,
 }
 
 /// A monitor's place and size for the control surface, in physical pixels.
@@ -171,12 +191,41 @@ async fn build_store(config: &Config) -> ApiResult<(Arc<dyn EvidenceStore>, Cred
             ca_file: h.ca_file.clone(),
             connect_timeout: std::time::Duration::from_secs(h.connect_timeout_s.max(1)),
             read_timeout: std::time::Duration::from_secs(h.read_timeout_s.max(1)),
+            answer_timeout: seconds(h.answer_timeout_s),
+            document_deadline: seconds(h.document_deadline_s),
             retries: 3,
         },
         tokio::runtime::Handle::current(),
     )
     .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
     Ok((Arc::new(store), state))
+}
+
+/// When a download ended as too slow, the store, its rate and what was needed.
+type SlowStore = (std::time::Instant, String, String, String);
+
+/// How long a download that ended as too slow keeps the waiting ones from starting.
+const SLOW_STORE_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A configured number of seconds as a `Duration` (at least 10 ms; nonsense becomes the minimum).
+fn seconds(s: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(s.max(0.01))
+        .unwrap_or(std::time::Duration::from_millis(10))
+}
+
+/// The download policy: the configured rate floor for an HTTPS store; none for a folder (a local disk
+/// or a USB stick is as fast as it is).
+fn fetch_policy(config: &Config) -> courtdeck_store::FetchPolicy {
+    let mut policy = courtdeck_store::FetchPolicy::default();
+    match &config.store {
+        config::StoreConfig::Https(h) => {
+            policy.min_rate = (h.min_rate_kib_s.max(0.0) * 1024.0) as u64;
+            policy.rate_window = seconds(h.rate_window_s);
+            policy.max_slow_attempts = h.slow_attempts.max(1);
+        }
+        _ => policy.min_rate = 0,
+    }
+    policy
 }
 
 impl Courtdeck {
@@ -199,7 +248,7 @@ impl Courtdeck {
         let (store, credential) = build_store(&config).await?;
         let trust = TrustedKeys::parse(&config.trust.publisher_keys)
             .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, format!("[trust] {e}")))?;
-        let cache = Cache::new(config.cache_dir());
+        let cache = Cache::with_policy(config.cache_dir(), fetch_policy(&config));
         let (playout, playout_error) = if !start_playout {
             (
                 None,
@@ -228,19 +277,27 @@ impl Courtdeck {
         };
         let (events, _) = broadcast::channel(1024);
         let audit = match courtdeck_audit::AuditLog::open(&config.audit_file()) {
-            Ok(log) => Some(log),
+            Ok(log) => AuditState {
+                log: Some(log),
+                ..AuditState::default()
+            },
             Err(e) => {
-                // The hearing goes on, but loudly: nothing is recorded until the clerk deals with it.
+                // The hearing goes on, but loudly: the surface shows a banner, the setup checks fail
+                // and the CLI commands that must be recorded refuse to run.
                 tracing::error!("audit log unavailable: {e}");
-                None
+                AuditState {
+                    problem: Some(e.to_string()),
+                    ..AuditState::default()
+                }
             }
         };
         let deck = Arc::new(Courtdeck {
-            audit,
+            audit: std::sync::Mutex::new(audit),
             fetch_slots: Arc::new(tokio::sync::Semaphore::new(
                 config.cache.concurrent_fetches.max(1),
             )),
             fetch_cancel: std::sync::Mutex::new(Arc::new(AtomicBool::new(false))),
+            slow_store: Arc::default(),
             credential,
             audit_case: std::sync::Mutex::new(None),
             trust: Arc::new(trust),
@@ -285,6 +342,7 @@ impl Courtdeck {
     /// records that it changed (never the value) in the audit log.
     pub async fn store_login(config: &Config, secret: courtdeck_store::Secret) -> ApiResult<()> {
         let h = https_store(config)?;
+        custody_open(config)?;
         let h2 = h.clone();
         tokio::task::spawn_blocking(move || credentials::save(&h2, &secret))
             .await
@@ -293,13 +351,13 @@ impl Courtdeck {
             config,
             "credential_saved",
             serde_json::json!({ "store": h.url, "auth": format!("{:?}", h.auth).to_lowercase() }),
-        );
-        Ok(())
+        )
     }
 
     /// Removes the store's credential from the keyring; true when there was one.
     pub async fn store_logout(config: &Config) -> ApiResult<bool> {
         let h = https_store(config)?;
+        custody_open(config)?;
         let h2 = h.clone();
         let removed = tokio::task::spawn_blocking(move || credentials::delete(&h2))
             .await
@@ -308,7 +366,7 @@ impl Courtdeck {
             config,
             "credential_removed",
             serde_json::json!({ "store": h.url, "existed": removed }),
-        );
+        )?;
         Ok(removed)
     }
 
@@ -333,11 +391,77 @@ impl Courtdeck {
         {
             map.insert("case".into(), serde_json::Value::String(case));
         }
-        if let Some(log) = &self.audit
-            && let Err(e) = log.record(event, fields)
-        {
-            tracing::error!("audit record {event} lost: {e}");
+        let mut state = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+        if state.log.is_none() {
+            // Perhaps the clerk has dealt with it (space freed, permissions fixed): try again.
+            match courtdeck_audit::AuditLog::open(&self.config.audit_file()) {
+                Ok(log) => state.log = Some(log),
+                Err(e) => state.problem = Some(e.to_string()),
+            }
         }
+        let result = match &state.log {
+            Some(log) => log.record(event, fields),
+            None => {
+                state.lost += 1;
+                tracing::error!("audit record {event} lost: the custody log is unavailable");
+                return;
+            }
+        };
+        if let Err(e) = result {
+            tracing::error!("audit record {event} lost: {e}");
+            state.problem = Some(e.to_string());
+            state.lost += 1;
+            if matches!(e, courtdeck_audit::AuditError::Broken { .. }) {
+                state.log = None;
+            }
+        }
+    }
+
+    /// Why the custody log cannot be written, if it cannot: shown on the control surface as a banner,
+    /// failed by the `audit` setup check, and the reason the CLI refuses to fetch.
+    pub fn custody_problem(&self) -> Option<ApiError> {
+        let state = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+        let problem = state.problem.as_ref()?;
+        let lost = match state.lost {
+            0 => String::new(),
+            1 => " 1 record could not be written.".into(),
+            n => format!(" {n} records could not be written."),
+        };
+        Some(ApiError::new(
+            ErrorCode::AuditUnavailable,
+            format!(
+                "custody log unavailable: {problem}.{lost} What happens now is not recorded; ask the clerk to fix the log (see `courtdeck check`)."
+            ),
+        ))
+    }
+
+    /// Fails with the custody problem, for commands that must not run unrecorded: the log must be open
+    /// and still writable now.
+    pub fn require_custody(&self) -> ApiResult<()> {
+        let path = self.config.audit_file();
+        {
+            let mut state = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+            if state.log.is_none() {
+                match courtdeck_audit::AuditLog::open(&path) {
+                    Ok(log) => state.log = Some(log),
+                    Err(e) => state.problem = Some(e.to_string()),
+                }
+            }
+            if state.log.is_some() {
+                match std::fs::OpenOptions::new().append(true).open(&path) {
+                    Ok(_) => return Ok(()),
+                    Err(e) => {
+                        state.problem = Some(format!(
+                            "cannot write the audit log {}: {e}",
+                            path.display()
+                        ))
+                    }
+                }
+            }
+        }
+        Err(self.custody_problem().unwrap_or_else(|| {
+            ApiError::new(ErrorCode::AuditUnavailable, "custody log unavailable")
+        }))
     }
 
     pub async fn shutdown(&self) {
@@ -390,7 +514,12 @@ impl Courtdeck {
                 let rel = courtdeck_store::court_list_path(&c2, date);
                 match load_document(store.as_ref(), &cache, &rel) {
                     Ok((bytes, offline)) => {
-                        courtdeck_store::wire::parse_court_list(&bytes).map(|l| (Some(l), offline))
+                        // One bad hearing is shown as unavailable in its place; a list that is not
+                        // this court's or this day's is refused whole.
+                        let (list, rejected) =
+                            courtdeck_store::wire::parse_court_list_lenient(&bytes)?;
+                        courtdeck_store::wire::check_court_list_place(&list, &c2, date)?;
+                        Ok((Some((list, rejected)), offline))
                     }
                     Err(StoreError::NotFound(_)) => Ok((None, None)),
                     Err(e) => Err(e),
@@ -421,8 +550,12 @@ impl Courtdeck {
         let mut hearings = Vec::new();
         let court_name = list
             .as_ref()
-            .map(|l| l.court_name.clone())
+            .map(|(l, _)| l.court_name.clone())
             .unwrap_or_else(|| court.to_string());
+        let (list, rejected) = match list {
+            Some((l, r)) => (Some(l), r),
+            None => (None, Vec::new()),
+        };
         for h in list.map(|l| l.hearings).unwrap_or_default() {
             let case = h.case_id.clone();
             let trust = self.trust.clone();
@@ -463,20 +596,40 @@ impl Courtdeck {
                 problem,
             });
         }
+        for r in rejected {
+            hearings.push(HearingCardDto {
+                time: r
+                    .time
+                    .map(|t| t.strftime("%H:%M").to_string())
+                    .unwrap_or_default(),
+                case_id: r.case_id.map(|c| c.to_string()).unwrap_or_default(),
+                title: format!("Hearing {} of the list", r.position),
+                hearing_type: String::new(),
+                exhibits_total: 0,
+                exhibits_ready: 0,
+                readiness: Readiness::Unavailable,
+                problem: Some(ApiError::from(StoreError::Invalid(r.reason))),
+            });
+        }
+        hearings.sort_by(|a, b| a.time.cmp(&b.time));
         Ok(TodayDto {
             court: court.to_string(),
             court_name,
             date: date.to_string(),
             store: store_status,
+            custody: self.custody_problem(),
             hearings,
         })
     }
 
-    /// Fetches and verifies every exhibit of `case_id` not yet cached. Returns the problems per exhibit;
-    /// the rest of the hearing is usable whatever fails.
+    /// Fetches and verifies every exhibit of `case_id` not yet cached. With `rehash`, what is already
+    /// cached is hashed again first, and a copy that no longer matches is set aside (`cache_corrupt`)
+    /// and fetched again. Returns the problems per exhibit; the rest of the hearing is usable whatever
+    /// fails.
     pub async fn fetch_case(
         &self,
         case_id: &str,
+        rehash: bool,
     ) -> ApiResult<(CaseManifest, HashMap<ExhibitRef, ApiError>)> {
         let case = parse_case(case_id)?;
         let c2 = case.clone();
@@ -499,15 +652,42 @@ impl Courtdeck {
                     }),
                 );
             }
-            let (store, cache) = (self.store.clone(), self.cache.clone());
+            let (store, cache) = (
+                self.store.clone(),
+                self.cache.with(courtdeck_store::FetchPolicy {
+                    rehash_cached: rehash,
+                    ..self.cache.policy()
+                }),
+            );
             let (events, cancel, slots) = (
                 self.events.clone(),
                 cancel.clone(),
                 self.fetch_slots.clone(),
             );
             let case_for_progress = case_id.to_owned();
+            let slow_store = self.slow_store.clone();
             tasks.spawn(async move {
                 let _slot = slots.acquire_owned().await;
+                let recently_slow = slow_store
+                    .lock()
+                    .expect("not poisoned")
+                    .clone()
+                    .filter(|(at, ..)| at.elapsed() < SLOW_STORE_GRACE);
+                if let Some((_, store, rate, need)) = recently_slow
+                    && cache.verified_path(&exhibit).is_none()
+                {
+                    let detail = format!(
+                        "exhibit {} was not tried, because another download from it ended that slow just now; fetch again later",
+                        exhibit.reference
+                    );
+                    let e = StoreError::TooSlow {
+                        store,
+                        rate,
+                        need,
+                        detail,
+                    };
+                    return (exhibit, Ok(Err(e)));
+                }
                 let exhibit2 = exhibit.clone();
                 let result = tokio::task::spawn_blocking(move || {
                     let mut last: Option<u64> = None;
@@ -527,13 +707,30 @@ impl Courtdeck {
                     })
                 })
                 .await;
+                if let Ok(Err(StoreError::TooSlow {
+                    store, rate, need, ..
+                })) = &result
+                {
+                    *slow_store.lock().expect("not poisoned") = Some((
+                        std::time::Instant::now(),
+                        store.clone(),
+                        rate.clone(),
+                        need.clone(),
+                    ));
+                }
                 (exhibit, result)
             });
         }
         let mut problems = HashMap::new();
         while let Some(joined) = tasks.join_next().await {
             let (exhibit, result) = joined.map_err(internal)?;
-            match result.map_err(internal)? {
+            let result = result.map_err(internal)?;
+            if let Ok(report) = &result
+                && let Some(c) = &report.corrupt_copy
+            {
+                self.audit_corrupt(case_id, &exhibit, c);
+            }
+            match result {
                 Ok(report) if !report.already_cached => self.audit(
                     "fetch_verified",
                     serde_json::json!({
@@ -541,6 +738,7 @@ impl Courtdeck {
                         "exhibit": exhibit.reference.to_string(),
                         "sha256": exhibit.sha256.to_hex(),
                         "bytes": exhibit.size,
+                        "bytes_received": report.bytes_received,
                         "resumed_from": report.resumed_from,
                         "reconnects": report.reconnects,
                         "store": self.store.describe(),
@@ -558,6 +756,47 @@ impl Courtdeck {
             }
         }
         Ok((manifest, problems))
+    }
+
+    /// Records a cached copy found rotted and set aside.
+    fn audit_corrupt(&self, case_id: &str, exhibit: &Exhibit, c: &courtdeck_store::CorruptCopy) {
+        self.audit(
+            "cache_corrupt",
+            serde_json::json!({
+                "case": case_id,
+                "exhibit": exhibit.reference.to_string(),
+                "sha256": exhibit.sha256.to_hex(),
+                "actual_sha256": c.actual_sha256,
+                "bytes": c.bytes,
+                "quarantined_to": c.quarantined_to.display().to_string(),
+            }),
+        );
+    }
+
+    /// Hashes the cached copy of `exhibit` again. A copy that no longer matches is set aside and
+    /// recorded, and the answer says why it cannot be shown.
+    async fn check_cached_copy(&self, case_id: &str, exhibit: &Exhibit) -> ApiResult<PathBuf> {
+        let e2 = exhibit.clone();
+        let checked = self
+            .blocking(move |_, cache| {
+                let corrupt = cache.reverify(&e2)?;
+                Ok::<_, StoreError>((corrupt, cache.verified_path(&e2)))
+            })
+            .await??;
+        match checked {
+            (Some(c), _) => {
+                self.audit_corrupt(case_id, exhibit, &c);
+                Err(corrupt_error(exhibit))
+            }
+            (None, Some(path)) => Ok(path),
+            (None, None) => Err(ApiError::new(
+                ErrorCode::NotCached,
+                format!(
+                    "Exhibit {} is not in the cache (its copy was set aside or removed). Fetch the hearing again.",
+                    exhibit.reference
+                ),
+            )),
+        }
     }
 
     /// Applies the cache's size/age policy (`[cache]` in the config). Today's list is read first, so
@@ -759,8 +998,10 @@ impl Courtdeck {
             .iter()
             .filter(|h| case.is_none_or(|c| c == h.case_id))
             .collect();
+        // What a clerk fetches before court is hashed again, even if it is cached already.
         let results =
-            futures_util::future::join_all(cases.iter().map(|h| self.fetch_case(&h.case_id))).await;
+            futures_util::future::join_all(cases.iter().map(|h| self.fetch_case(&h.case_id, true)))
+                .await;
         let mut out = Vec::new();
         for (h, result) in cases.into_iter().zip(results) {
             let report = match result {
@@ -818,12 +1059,14 @@ impl Courtdeck {
         });
     }
 
-    /// Launches a hearing: fetches what is missing, then opens it for the advocate.
-    pub async fn launch(&self, case_id: &str) -> ApiResult<HearingDto> {
+    /// Launches a hearing: fetches what is missing, then opens it for the advocate. The cached copies
+    /// are hashed again in the background (selecting an exhibit the background has not reached yet
+    /// hashes it first); a copy that no longer matches is set aside and its exhibit is not presentable.
+    pub async fn launch(self: &Arc<Self>, case_id: &str) -> ApiResult<HearingDto> {
         let case = parse_case(case_id)?;
         let today_list = self.today().await?;
         let card = today_list.hearings.iter().find(|h| h.case_id == case_id);
-        let (manifest, problems) = self.fetch_case(case_id).await?;
+        let (manifest, problems) = self.fetch_case(case_id, false).await?;
         let hearing = Hearing {
             time: card
                 .and_then(|c| jiff::civil::Time::strptime("%H:%M", &c.time).ok())
@@ -834,7 +1077,7 @@ impl Courtdeck {
                 .unwrap_or_else(|| manifest.title.clone()),
             hearing_type: card.map(|c| c.hearing_type.clone()).unwrap_or_default(),
         };
-        let paths = manifest
+        let paths: HashMap<ExhibitRef, PathBuf> = manifest
             .exhibits()
             .iter()
             .filter_map(|e| Some((e.reference.clone(), self.cache.verified_path(e)?)))
@@ -848,12 +1091,28 @@ impl Courtdeck {
         }
         session.presentation = Presentation::default();
         session.prerolled.clear();
+        let to_check: Vec<Exhibit> = manifest
+            .exhibits()
+            .iter()
+            .filter(|e| paths.contains_key(&e.reference))
+            .cloned()
+            .collect();
+        let checks = to_check
+            .iter()
+            .map(|e| (e.reference.clone(), CopyCheck::default()))
+            .collect();
         session.open = Some(OpenHearing {
             hearing,
             manifest,
             paths,
             problems,
+            checks,
         });
+        tokio::spawn(reverify_hearing(
+            Arc::downgrade(self),
+            case_id.to_owned(),
+            to_check,
+        ));
         tracing::info!(case = case_id, "hearing launched");
         *self.audit_case.lock().expect("not poisoned") = Some(case_id.to_owned());
         if let Some(open) = &session.open {
@@ -872,6 +1131,42 @@ impl Courtdeck {
         let dto = self.hearing_dto(session.open.as_ref().expect("just set"));
         self.emit_stage(&session);
         Ok(dto)
+    }
+
+    /// Hashes a launched exhibit's cached copy again, once per launch (see `OpenHearing::checks`), and
+    /// keeps the outcome in the open hearing if it is still `case`: a copy that failed is no longer
+    /// presentable, and the surface is told why.
+    async fn check_copy_once(
+        &self,
+        case: &str,
+        exhibit: &Exhibit,
+        check: &CopyCheck,
+    ) -> ApiResult<()> {
+        let checked = check
+            .get_or_init(|| self.check_cached_copy(case, exhibit))
+            .await
+            .clone();
+        let mut session = self.session.lock().await;
+        let Some(open) = session.open.as_mut() else {
+            return checked.map(drop);
+        };
+        if open.hearing.case_id.as_str() != case {
+            return checked.map(drop);
+        }
+        match checked {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let newly = open.paths.remove(&exhibit.reference).is_some();
+                open.problems.insert(exhibit.reference.clone(), e.clone());
+                if newly {
+                    let _ = self.events.send(UiEvent::Notice {
+                        error: e.clone(),
+                        exhibit: Some(exhibit.reference.to_string()),
+                    });
+                }
+                Err(e)
+            }
+        }
     }
 
     pub async fn hearing(&self) -> ApiResult<Option<HearingDto>> {
@@ -924,6 +1219,19 @@ impl Courtdeck {
 
     /// Selects an exhibit: it prerolls, paused on its first frame, invisible.
     pub async fn select(&self, reference: &str) -> ApiResult<StageDto> {
+        // A copy not hashed again since launch is hashed now, outside the session lock (Blank All must
+        // never wait for a hash).
+        let check = {
+            let session = self.session.lock().await;
+            let open = open_hearing(&session)?;
+            let exhibit = find_exhibit(open, reference)?;
+            open.checks
+                .get(&exhibit.reference)
+                .map(|c| (open.hearing.case_id.to_string(), exhibit.clone(), c.clone()))
+        };
+        if let Some((case, exhibit, check)) = check {
+            self.check_copy_once(&case, &exhibit, &check).await?;
+        }
         let mut session = self.session.lock().await;
         let (exhibit, path) = {
             let open = open_hearing(&session)?;
@@ -1308,6 +1616,7 @@ impl Courtdeck {
                 })
                 .collect(),
             playout: session.playout,
+            custody: self.custody_problem(),
         }
     }
 
@@ -1483,6 +1792,26 @@ async fn forward_playout_events(
     }
 }
 
+/// Hashes a launched hearing's cached exhibits again, one at a time, while that hearing stays open.
+async fn reverify_hearing(deck: std::sync::Weak<Courtdeck>, case: String, exhibits: Vec<Exhibit>) {
+    for exhibit in exhibits {
+        let Some(deck) = deck.upgrade() else { return };
+        let check = {
+            let session = deck.session.lock().await;
+            match &session.open {
+                Some(open) if open.hearing.case_id.as_str() == case => {
+                    open.checks.get(&exhibit.reference).cloned()
+                }
+                _ => return,
+            }
+        };
+        let Some(check) = check else { continue };
+        if let Err(e) = deck.check_copy_once(&case, &exhibit, &check).await {
+            tracing::error!(exhibit = %exhibit.reference, "not presentable: {}", e.message);
+        }
+    }
+}
+
 fn screen_dto(s: &Screen) -> ScreenDto {
     ScreenDto {
         id: s.id.to_string(),
@@ -1591,16 +1920,50 @@ fn https_store(config: &Config) -> ApiResult<config::HttpsStoreConfig> {
     }
 }
 
-/// One audit record outside a running kiosk (CLI commands that change the store's set-up).
-fn audit_once(config: &Config, event: &str, fields: serde_json::Value) {
-    match courtdeck_audit::AuditLog::open(&config.audit_file()) {
-        Ok(log) => {
-            if let Err(e) = log.record(event, fields) {
-                tracing::error!("audit record {event} lost: {e}");
-            }
-        }
-        Err(e) => tracing::error!("audit log unavailable, {event} not recorded: {e}"),
-    }
+/// One audit record outside a running kiosk (CLI commands that change the store's set-up). A record that
+/// cannot be written is an error: these commands must not happen unrecorded.
+fn audit_once(config: &Config, event: &str, fields: serde_json::Value) -> ApiResult<()> {
+    courtdeck_audit::AuditLog::open(&config.audit_file())
+        .and_then(|log| log.record(event, fields))
+        .map_err(|e| {
+            tracing::error!("audit record {event} lost: {e}");
+            ApiError::new(
+                ErrorCode::AuditUnavailable,
+                format!("custody log unavailable: {e}; {event} was not recorded"),
+            )
+        })
+}
+
+/// Opens the custody log before a change that must be recorded, so a log that cannot be written stops
+/// the change instead of losing its record.
+fn custody_open(config: &Config) -> ApiResult<()> {
+    let path = config.audit_file();
+    courtdeck_audit::AuditLog::open(&path)
+        .map(drop)
+        .and_then(|_| {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .map(drop)
+                .map_err(|source| courtdeck_audit::AuditError::Io { path, source })
+        })
+        .map_err(|e| {
+            ApiError::new(
+                ErrorCode::AuditUnavailable,
+                format!("custody log unavailable: {e}; nothing was changed"),
+            )
+        })
+}
+
+/// Why an exhibit whose cached copy changed on disk is not shown.
+fn corrupt_error(exhibit: &Exhibit) -> ApiError {
+    ApiError::new(
+        ErrorCode::HashMismatch,
+        format!(
+            "The copy of exhibit {} on this kiosk no longer matches its SHA-256 (the file changed on disk after it was checked). It was set aside and will not be shown. Fetch the hearing again to repair it.",
+            exhibit.reference
+        ),
+    )
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {

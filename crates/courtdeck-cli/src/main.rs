@@ -209,12 +209,10 @@ impl StoreArgs {
                     other => anyhow::bail!("--auth must be bearer, basic or none, not {other:?}"),
                 };
                 StoreConfig::Https(HttpsStoreConfig {
-                    url: s.clone(),
                     auth,
                     username: self.username.clone(),
                     ca_file: self.ca_file.clone(),
-                    connect_timeout_s: 10,
-                    read_timeout_s: 30,
+                    ..HttpsStoreConfig::new(s.clone())
                 })
             } else {
                 StoreConfig::Dir {
@@ -376,6 +374,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Fetch { store, case, json } => {
             let deck = Courtdeck::open_with(store.config(config()?)?, false).await?;
+            // Bytes entering the cache unrecorded would break custody: refuse before fetching.
+            deck.require_custody()?;
             let mut rx = deck.subscribe();
             let tty = std::io::stderr().is_terminal() && !json;
             let json = *json;
@@ -439,6 +439,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             });
             let reports = deck.fetch_day(store.date(), case.as_deref()).await;
+            let custody = deck.custody_problem();
             drop(deck);
             let _ = printer.await;
             let reports = reports?;
@@ -456,6 +457,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         println!("  {exhibit}: {} [{}]", e.message, e.code);
                     }
                 }
+            }
+            if let Some(e) = custody {
+                eprintln!("courtdeck: {} [{}]", e.message, e.code);
+                failed = true;
             }
             Ok(if failed {
                 ExitCode::FAILURE
@@ -617,6 +622,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: CacheCmd::Gc { store, json },
         } => {
             let deck = Courtdeck::open_with(store.config(config()?)?, false).await?;
+            // Evictions are recorded: none happen unrecorded.
+            deck.require_custody()?;
             let r = deck.housekeep().await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
@@ -654,7 +661,33 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         report.records,
                         report.last_hash
                     );
-                    Ok(ExitCode::SUCCESS)
+                    let mut intact = true;
+                    for r in &report.recoveries {
+                        intact &= r.quarantine_intact;
+                        println!(
+                            "recovered at line {} (log_recovered): a torn write after record {} was moved aside, {} bytes, sha256 {}, in {}{}",
+                            r.line,
+                            r.after_record,
+                            r.bytes,
+                            r.sha256,
+                            r.quarantine_file,
+                            if r.quarantine_intact {
+                                " (still there, unchanged)"
+                            } else {
+                                " (MISSING OR CHANGED)"
+                            }
+                        );
+                    }
+                    if let Some((line, bytes)) = report.torn_tail {
+                        println!(
+                            "torn last line: {bytes} bytes at line {line} (a write cut off); the next record moves it aside"
+                        );
+                    }
+                    Ok(if intact {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    })
                 }
                 Err(e) => {
                     println!("{e}");

@@ -44,12 +44,14 @@ pub enum ErrorCode {
     NotCached,
     /// The configuration file is invalid.
     ConfigInvalid,
+    /// The custody (audit) log cannot be written: what the court does is not being recorded.
+    AuditUnavailable,
     /// Anything else; the message says what.
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::StoreUnreachable,
         ErrorCode::NotAuthorised,
         ErrorCode::NotFound,
@@ -69,6 +71,7 @@ impl ErrorCode {
         ErrorCode::InvalidState,
         ErrorCode::NotCached,
         ErrorCode::ConfigInvalid,
+        ErrorCode::AuditUnavailable,
         ErrorCode::Internal,
     ];
 
@@ -93,6 +96,7 @@ impl ErrorCode {
             ErrorCode::InvalidState => "invalid_state",
             ErrorCode::NotCached => "not_cached",
             ErrorCode::ConfigInvalid => "config_invalid",
+            ErrorCode::AuditUnavailable => "audit_unavailable",
             ErrorCode::Internal => "internal",
         }
     }

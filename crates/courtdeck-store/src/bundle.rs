@@ -282,7 +282,7 @@ mod tests {
                 .unwrap();
             assert_eq!(cache.verified_path(e), Some(path.clone()));
             assert_eq!(hash_file(&path).unwrap(), e.sha256);
-            cache.verify(e).unwrap();
+            assert_eq!(cache.reverify(e).unwrap(), None, "a good copy stays");
         }
         assert_eq!(last.unwrap().done, 4);
     }

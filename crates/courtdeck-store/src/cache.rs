@@ -3,13 +3,15 @@
 //! Layout: `sha256/ab/abcdef…` holds verified bytes, read-only; `tmp/<hex>.part` holds a fetch in
 //! flight. A file's presence under `sha256/` with the right size *is* the record that it was verified,
 //! because nothing else ever renames into that folder; launching a hearing therefore costs one `stat` per
-//! exhibit, and `verify` rehashes on demand.
+//! exhibit, and `reverify` rehashes on demand (a rotted copy goes to `quarantine/`, never served).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use std::collections::HashSet;
 
@@ -27,6 +29,45 @@ const CHUNK: usize = 1 << 20;
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    policy: FetchPolicy,
+}
+
+/// How long a download may drag on. Progress means bytes beyond the furthest offset this fetch reached:
+/// bytes sent again from zero by a store that ignores `Range` are not progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchPolicy {
+    /// The slowest acceptable rate, in bytes per second, measured over `rate_window`; 0 for none.
+    pub min_rate: u64,
+    pub rate_window: Duration,
+    /// Attempts in a row that stayed below `min_rate` before the fetch gives up (`store_unreachable`).
+    pub max_slow_attempts: u32,
+    /// Attempts in a row that brought no new byte before the fetch gives up.
+    pub max_attempts_without_progress: u32,
+    /// Rehash what is already cached before saying it is there (`courtdeck fetch`, the prefetch).
+    pub rehash_cached: bool,
+    /// The longest pause between attempts (the backoff doubles from 250 ms up to this).
+    pub max_backoff: Duration,
+}
+
+impl Default for FetchPolicy {
+    fn default() -> Self {
+        FetchPolicy {
+            min_rate: 64 * 1024,
+            rate_window: Duration::from_secs(30),
+            max_slow_attempts: 3,
+            max_attempts_without_progress: MAX_FAILURES_WITHOUT_PROGRESS,
+            rehash_cached: false,
+            max_backoff: Duration::from_secs(4),
+        }
+    }
+}
+
+/// A cached copy that no longer hashed to its digest: set aside, never served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorruptCopy {
+    pub quarantined_to: PathBuf,
+    pub actual_sha256: String,
+    pub bytes: u64,
 }
 
 /// Reported while a fetch runs.
@@ -38,7 +79,70 @@ pub struct FetchProgress {
 
 impl Cache {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Cache { root: root.into() }
+        Cache {
+            root: root.into(),
+            policy: FetchPolicy::default(),
+        }
+    }
+
+    pub fn with_policy(root: impl Into<PathBuf>, policy: FetchPolicy) -> Self {
+        Cache {
+            root: root.into(),
+            policy,
+        }
+    }
+
+    pub fn policy(&self) -> FetchPolicy {
+        self.policy
+    }
+
+    /// The same cache with another policy (e.g. rehashing cached copies for `courtdeck fetch`).
+    pub fn with(&self, policy: FetchPolicy) -> Cache {
+        Cache {
+            root: self.root.clone(),
+            policy,
+        }
+    }
+
+    /// Rehashes the cached copy of `exhibit`, if there is one. A copy that no longer matches is moved to
+    /// `quarantine/` (kept for whoever investigates, never served) and reported; `Ok(None)` means the
+    /// copy is good or there is none.
+    pub fn reverify(&self, exhibit: &Exhibit) -> Result<Option<CorruptCopy>, StoreError> {
+        let path = self.path_of(&exhibit.sha256);
+        if fs::metadata(&path).is_err() {
+            return Ok(None);
+        }
+        // The blob's fetch lock: another process rehashing or fetching it waits, so a rotted copy is
+        // set aside (and reported) once.
+        let lock = self.lock_blob(&exhibit.sha256)?;
+        let Ok(meta) = fs::metadata(&path) else {
+            return Ok(None);
+        };
+        let what = format!("cached exhibit {}", exhibit.reference);
+        let actual = match hash_file(&path) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(format!("reading {what}"), e)),
+        };
+        if actual == exhibit.sha256 && meta.len() == exhibit.size {
+            return Ok(None);
+        }
+        let dir = self.root.join("quarantine");
+        fs::create_dir_all(&dir)
+            .map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
+        let dest = dir.join(format!(
+            "{}.{}",
+            exhibit.sha256.to_hex(),
+            jiff::Timestamp::now().as_second()
+        ));
+        fs::rename(&path, &dest).map_err(|e| StoreError::io(format!("setting aside {what}"), e))?;
+        drop(lock);
+        tracing::error!(exhibit = %exhibit.reference, expected = %exhibit.sha256, actual = %actual, quarantine = %dest.display(), "a cached copy no longer matches its digest; set aside");
+        Ok(Some(CorruptCopy {
+            quarantined_to: dest,
+            actual_sha256: actual.to_hex(),
+            bytes: meta.len(),
+        }))
     }
 
     pub fn root(&self) -> &Path {
@@ -48,6 +152,21 @@ impl Cache {
     pub fn path_of(&self, digest: &Sha256Digest) -> PathBuf {
         let hex = digest.to_hex();
         self.root.join("sha256").join(&hex[..2]).join(hex)
+    }
+
+    /// The exclusive lock on one blob's sidecar file (`tmp/<hex>.lock`), held while the returned file
+    /// is open.
+    fn lock_blob(&self, digest: &Sha256Digest) -> Result<File, StoreError> {
+        let lock_path = self.part_path(digest).with_extension("lock");
+        if let Some(dir) = lock_path.parent() {
+            fs::create_dir_all(dir)
+                .map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
+        }
+        let lock = File::create(&lock_path)
+            .map_err(|e| StoreError::io(format!("creating {}", lock_path.display()), e))?;
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| StoreError::io("locking a fetch", std::io::Error::from(e)))?;
+        Ok(lock)
     }
 
     fn part_path(&self, digest: &Sha256Digest) -> PathBuf {
@@ -89,13 +208,11 @@ impl Cache {
         cancel: &AtomicBool,
         progress: &mut dyn FnMut(FetchProgress),
     ) -> Result<FetchReport, StoreError> {
-        let mut report = FetchReport {
-            path: PathBuf::new(),
-            already_cached: false,
-            resumed_from: 0,
-            bytes_received: 0,
-            reconnects: 0,
-        };
+        let mut report = FetchReport::default();
+        if self.policy.rehash_cached {
+            // One pass at disk speed; a rotted copy is set aside and fetched again below.
+            report.corrupt_copy = self.reverify(exhibit)?;
+        }
         let done_already = |path: PathBuf, progress: &mut dyn FnMut(FetchProgress)| {
             progress(FetchProgress {
                 done: exhibit.size,
@@ -107,7 +224,9 @@ impl Cache {
                 ..FetchReport::default()
             }
         };
-        if let Some(path) = self.verified_path(exhibit) {
+        if report.corrupt_copy.is_none()
+            && let Some(path) = self.verified_path(exhibit)
+        {
             return Ok(done_already(path, progress));
         }
         let what = format!("exhibit {}", exhibit.reference);
@@ -118,14 +237,13 @@ impl Cache {
             .map_err(|e| StoreError::io(format!("creating {}", tmp_dir.display()), e))?;
         // One writer per blob, across threads and processes (the app's prefetch and a clerk's `courtdeck
         // fetch` may race): an exclusive lock on a sidecar file, held until this call returns.
-        let lock_path = part.with_extension("lock");
-        let lock = File::create(&lock_path)
-            .map_err(|e| StoreError::io(format!("creating {}", lock_path.display()), e))?;
-        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
-            .map_err(|e| StoreError::io("locking a fetch", std::io::Error::from(e)))?;
+        let _lock = self.lock_blob(&exhibit.sha256)?;
         if let Some(path) = self.verified_path(exhibit) {
             // Someone else finished it while we waited.
-            return Ok(done_already(path, progress));
+            return Ok(FetchReport {
+                corrupt_copy: report.corrupt_copy,
+                ..done_already(path, progress)
+            });
         }
         let discard = || {
             let _ = fs::remove_file(&part);
@@ -194,7 +312,12 @@ impl Cache {
             done,
             total: exhibit.size,
         });
+        let policy = self.policy;
+        // Attempts in a row that brought no byte beyond `best`, and that stayed below the minimum rate.
         let mut failures = 0u32;
+        let mut slow = 0u32;
+        let mut best = done;
+        let mut restarts = 0u32;
         loop {
             if cancel.load(Ordering::Relaxed) {
                 return Err(StoreError::Cancelled { what });
@@ -205,11 +328,11 @@ impl Cache {
             };
             let body = match store.open_blob(&exhibit.sha256, &resume) {
                 Ok(body) => body,
-                Err(e) if e.is_transient() && failures < MAX_FAILURES_WITHOUT_PROGRESS => {
+                Err(e) if e.is_transient() && failures < policy.max_attempts_without_progress => {
                     failures += 1;
                     report.reconnects += 1;
                     tracing::warn!(exhibit = %exhibit.reference, failures, "store unavailable, retrying: {e}");
-                    pause(backoff(failures), cancel);
+                    pause(backoff(failures).min(policy.max_backoff), cancel);
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -221,6 +344,7 @@ impl Cache {
                     .map_err(|e| StoreError::io(format!("truncating {}", part.display()), e))?;
                 done = 0;
                 hasher = Sha256::new();
+                restarts += 1;
             }
             if body.etag != etag {
                 etag = body.etag.clone();
@@ -231,20 +355,30 @@ impl Cache {
                 .map_err(|e| StoreError::io(format!("writing {}", etag_path.display()), e))?;
             }
             let before = done;
-            let streamed = stream(
-                body.reader,
+            let (streamed, received) = stream(
+                body,
                 &mut Sink {
                     out: &mut out,
                     hasher: &mut hasher,
                     done: &mut done,
                     size: exhibit.size,
                 },
+                &policy,
                 cancel,
                 progress,
             );
-            report.bytes_received += done - before;
-            match streamed {
-                Ok(()) => break,
+            report.bytes_received += received;
+            // Only bytes beyond the furthest point reached count: a store that sends the start again
+            // and cuts at the same place makes no progress, however many bytes it sends.
+            let progressed = done > best;
+            best = best.max(done);
+            let was_slow = matches!(streamed, Err(StreamError::TooSlow { .. }));
+            let failure = match streamed {
+                Ok(()) if done == exhibit.size => break,
+                Ok(()) => format!(
+                    "the store ended the body after {} of {} bytes",
+                    done, exhibit.size
+                ),
                 Err(StreamError::Cancelled) => return Err(StoreError::Cancelled { what }),
                 Err(StreamError::TooLong) => {
                     drop(out);
@@ -252,7 +386,8 @@ impl Cache {
                     return Err(StoreError::SizeMismatch {
                         what,
                         expected: exhibit.size,
-                        actual: done + 1,
+                        // What really arrived: the bytes before this attempt and all it brought.
+                        actual: before + received,
                     });
                 }
                 Err(StreamError::Write(e)) => {
@@ -269,24 +404,60 @@ impl Cache {
                     }
                     return Err(StoreError::io(format!("writing {what}"), e));
                 }
-                Err(StreamError::Read(e)) => {
-                    if done > before {
-                        failures = 0;
-                    }
-                    failures += 1;
-                    report.reconnects += 1;
-                    if failures > MAX_FAILURES_WITHOUT_PROGRESS {
-                        return Err(StoreError::Interrupted {
-                            what,
-                            reason: format!(
-                                "{e}; {failures} attempts in a row brought nothing (the {done} bytes that arrived are kept for the next fetch)"
+                // Every byte of the blob arrived before the connection failed (a Content-Length larger
+                // than the body): the digest decides.
+                Err(StreamError::Read(_)) if done == exhibit.size => break,
+                Err(StreamError::Read(e)) => e.to_string(),
+                Err(StreamError::TooSlow { bytes_per_s }) => {
+                    slow += 1;
+                    if slow >= policy.max_slow_attempts {
+                        return Err(StoreError::TooSlow {
+                            store: store.describe(),
+                            rate: StoreError::rate(bytes_per_s),
+                            need: format!(
+                                "at least {} is needed",
+                                StoreError::rate(policy.min_rate as f64)
+                            ),
+                            detail: format!(
+                                "{slow} attempts in a row stayed below it; {done} of the {} bytes of {what} arrived and are kept for the next fetch",
+                                exhibit.size
                             ),
                         });
                     }
-                    tracing::info!(exhibit = %exhibit.reference, at = done, failures, "download interrupted, resuming: {e}");
-                    pause(backoff(failures), cancel);
+                    format!(
+                        "the store sent {} over {:.0} s",
+                        StoreError::rate(bytes_per_s),
+                        policy.rate_window.as_secs_f64()
+                    )
                 }
+            };
+            if !was_slow {
+                slow = 0;
             }
+            if progressed {
+                failures = 0;
+            } else {
+                failures += 1;
+            }
+            report.reconnects += 1;
+            if failures >= policy.max_attempts_without_progress {
+                let why = if restarts > 0 {
+                    format!(
+                        "; the store sent the blob again from the start {restarts} times (it does not resume) and never past {best} bytes"
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(StoreError::Interrupted {
+                    what,
+                    reason: format!(
+                        "{failure}; {failures} attempts in a row brought no new byte{why} ({done} of {} bytes are kept for the next fetch)",
+                        exhibit.size
+                    ),
+                });
+            }
+            tracing::info!(exhibit = %exhibit.reference, at = done, failures, slow, "download interrupted, resuming: {failure}");
+            pause(backoff(failures.max(slow)).min(policy.max_backoff), cancel);
         }
         out.sync_all().map_err(|e| {
             if e.raw_os_error() == Some(ENOSPC) {
@@ -474,22 +645,6 @@ impl Cache {
         Ok(report)
     }
 
-    /// Rehashes a cached entry. A mismatch removes it, so the next fetch brings a good copy.
-    pub fn verify(&self, exhibit: &Exhibit) -> Result<(), StoreError> {
-        let path = self.path_of(&exhibit.sha256);
-        let what = format!("cached exhibit {}", exhibit.reference);
-        let actual = hash_file(&path).map_err(|e| StoreError::io(format!("reading {what}"), e))?;
-        if actual != exhibit.sha256 {
-            let _ = fs::remove_file(&path);
-            return Err(StoreError::HashMismatch {
-                what,
-                expected: exhibit.sha256.to_hex(),
-                actual: actual.to_hex(),
-            });
-        }
-        Ok(())
-    }
-
     fn free_space(&self) -> Result<u64, StoreError> {
         fs::create_dir_all(&self.root)
             .map_err(|e| StoreError::io(format!("creating {}", self.root.display()), e))?;
@@ -546,6 +701,8 @@ pub struct FetchReport {
     pub bytes_received: u64,
     /// Times the download was reopened after a dropped connection or an unavailable store.
     pub reconnects: u32,
+    /// The cached copy found rotted (and set aside) before this fetch brought a good one.
+    pub corrupt_copy: Option<CorruptCopy>,
 }
 
 /// Attempts in a row that bring no byte before a fetch gives up (about 12 s of backoff in all).
@@ -571,23 +728,37 @@ struct Sink<'a> {
 enum StreamError {
     Cancelled,
     TooLong,
+    TooSlow { bytes_per_s: f64 },
     Read(std::io::Error),
     Write(std::io::Error),
 }
 
-/// Copies `reader` into the sink: a thread reads the network into 1 MiB buffers while this thread
+/// How often the writer looks at the rate and the cancel flag while no buffer arrives.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Copies the body into the sink: a thread reads the network into 1 MiB buffers while this thread
 /// hashes and writes the previous ones. Every byte that arrived is written before a read error is
-/// returned, so a resume never asks for it again. The reader thread is detached: on cancel we return at
-/// once and it ends when its next send finds nobody listening.
+/// returned, so a resume never asks for it again. Returns how many bytes came over the wire in this
+/// attempt (more than were written when the store sent more than the blob).
+///
+/// The reader thread is always joined before this returns: it blocks on the store's runtime, and one
+/// left behind would find that runtime gone at exit (the panic "A Tokio 1.x context was found, but it
+/// is being shutdown"). `BlobBody::stop` makes its read return promptly.
 fn stream(
-    mut reader: Box<dyn Read + Send>,
+    body: crate::BlobBody,
     sink: &mut Sink<'_>,
+    policy: &FetchPolicy,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(FetchProgress),
-) -> Result<(), StreamError> {
+) -> (Result<(), StreamError>, u64) {
+    let crate::BlobBody {
+        mut reader, stop, ..
+    } = body;
+    let received = Arc::new(AtomicU64::new(0));
     let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(PIPELINE_DEPTH);
     let (recycle_tx, recycle_rx) = mpsc::sync_channel::<Vec<u8>>(PIPELINE_DEPTH + 2);
-    std::thread::Builder::new()
+    let (stop2, received2) = (stop.clone(), received.clone());
+    let spawned = std::thread::Builder::new()
         .name("fetch-read".into())
         .spawn(move || {
             loop {
@@ -595,10 +766,15 @@ fn stream(
                 buf.resize(CHUNK, 0);
                 let mut filled = 0;
                 let mut failure = None;
-                while filled < CHUNK {
+                // Fill the buffer, but hand over what there is when told to stop (a slow store's
+                // bytes are kept too).
+                while filled < CHUNK && !stop2.load(Ordering::Relaxed) {
                     match reader.read(&mut buf[filled..]) {
                         Ok(0) => break,
-                        Ok(n) => filled += n,
+                        Ok(n) => {
+                            filled += n;
+                            received2.fetch_add(n as u64, Ordering::Relaxed);
+                        }
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                         Err(e) => {
                             failure = Some(e);
@@ -607,8 +783,12 @@ fn stream(
                     }
                 }
                 buf.truncate(filled);
-                let eof = filled == 0;
+                let stopped = stop2.load(Ordering::Relaxed);
+                let eof = filled == 0 && failure.is_none() && !stopped;
                 if filled > 0 && tx.send(Ok(buf)).is_err() {
+                    return;
+                }
+                if stopped {
                     return;
                 }
                 if let Some(e) = failure {
@@ -620,31 +800,88 @@ fn stream(
                     return;
                 }
             }
-        })
-        .map_err(StreamError::Read)?;
-    loop {
-        let msg = rx
-            .recv()
-            .map_err(|_| StreamError::Read(std::io::Error::other("the download thread stopped")))?;
+        });
+    let reader_thread = match spawned {
+        Ok(t) => t,
+        Err(e) => return (Err(StreamError::Read(e)), 0),
+    };
+    let mut window_start = Instant::now();
+    let mut window_bytes = 0u64;
+    let mut too_slow: Option<f64> = None;
+    let result = loop {
+        let msg = match rx.recv_timeout(TICK) {
+            Ok(m) => m,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if cancel.load(Ordering::Relaxed) {
+                    break Err(StreamError::Cancelled);
+                }
+                if too_slow.is_none() && policy.min_rate > 0 {
+                    let elapsed = window_start.elapsed();
+                    if elapsed >= policy.rate_window {
+                        let got = received.load(Ordering::Relaxed) - window_bytes;
+                        let rate = got as f64 / elapsed.as_secs_f64();
+                        if rate < policy.min_rate as f64 {
+                            // Collect what the reader holds, then end this attempt.
+                            too_slow = Some(rate);
+                            stop.store(true, Ordering::Relaxed);
+                        } else {
+                            window_start = Instant::now();
+                            window_bytes = received.load(Ordering::Relaxed);
+                        }
+                    }
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => match too_slow {
+                Some(bytes_per_s) => break Err(StreamError::TooSlow { bytes_per_s }),
+                None => {
+                    break Err(StreamError::Read(std::io::Error::other(
+                        "the download thread stopped",
+                    )));
+                }
+            },
+        };
         if cancel.load(Ordering::Relaxed) {
-            return Err(StreamError::Cancelled);
+            break Err(StreamError::Cancelled);
         }
-        let buf = msg.map_err(StreamError::Read)?;
+        let buf = match msg {
+            Ok(b) => b,
+            Err(e) => break Err(StreamError::Read(e)),
+        };
         if buf.is_empty() {
-            return Ok(());
+            break Ok(());
         }
         if *sink.done + buf.len() as u64 > sink.size {
-            return Err(StreamError::TooLong);
+            break Err(StreamError::TooLong);
         }
         sink.hasher.update(&buf);
-        sink.out.write_all(&buf).map_err(StreamError::Write)?;
+        if let Err(e) = sink.out.write_all(&buf) {
+            break Err(StreamError::Write(e));
+        }
         *sink.done += buf.len() as u64;
         progress(FetchProgress {
             done: *sink.done,
             total: sink.size,
         });
         let _ = recycle_tx.try_send(buf);
-    }
+        // A fast window restarts the measurement; the rate is checked while waiting too (above).
+        if policy.min_rate > 0 && window_start.elapsed() >= policy.rate_window {
+            let got = received.load(Ordering::Relaxed) - window_bytes;
+            let rate = got as f64 / window_start.elapsed().as_secs_f64();
+            if rate < policy.min_rate as f64 && too_slow.is_none() {
+                too_slow = Some(rate);
+                stop.store(true, Ordering::Relaxed);
+            } else if too_slow.is_none() {
+                window_start = Instant::now();
+                window_bytes = received.load(Ordering::Relaxed);
+            }
+        }
+    };
+    stop.store(true, Ordering::Relaxed);
+    drop(rx);
+    drop(recycle_tx);
+    let _ = reader_thread.join();
+    (result, received.load(Ordering::Relaxed))
 }
 
 /// SHA-256 of a file in one streaming pass.

@@ -79,6 +79,7 @@ impl EvidenceStore for DirStore {
             reader: Box::new(file),
             offset: resume.offset,
             etag: None,
+            stop: Default::default(),
         })
     }
 }

@@ -13,6 +13,18 @@ pub enum StoreError {
         "the evidence store {store} was refused: its TLS certificate is not trusted ({reason}); check `ca_file` in the store config"
     )]
     Untrusted { store: String, reason: String },
+    /// Accepted the connection, then said nothing.
+    #[error("the evidence store {store} accepted the connection but did not answer{detail}")]
+    Silent { store: String, detail: String },
+    /// Kept sending, but below the configured minimum rate, attempt after attempt.
+    #[error("the evidence store {store} is too slow: {rate} ({need}); {detail}")]
+    TooSlow {
+        store: String,
+        rate: String,
+        /// What would have been fast enough, as a phrase ("at least 64 KiB/s is needed").
+        need: String,
+        detail: String,
+    },
     #[error(
         "the download of {what} was cancelled; what arrived is kept and the next fetch resumes it"
     )]
@@ -31,7 +43,9 @@ pub enum StoreError {
         expected: String,
         actual: String,
     },
-    #[error("{what} has {actual} bytes but the manifest says {expected}; it was discarded")]
+    #[error(
+        "{what}: the store sent {actual} bytes but the manifest says {expected}; they were discarded"
+    )]
     SizeMismatch {
         what: String,
         expected: u64,
@@ -82,6 +96,17 @@ impl StoreError {
         }
     }
 
+    /// A rate for messages, in the units the config uses: `20 B/s`, `12.5 KiB/s`, `1.5 MiB/s`.
+    pub fn rate(bytes_per_s: f64) -> String {
+        if bytes_per_s < 1024.0 {
+            format!("{} B/s", bytes_per_s.round() as u64)
+        } else if bytes_per_s < 1024.0 * 1024.0 {
+            format!("{:.1} KiB/s", bytes_per_s / 1024.0)
+        } else {
+            format!("{:.1} MiB/s", bytes_per_s / (1024.0 * 1024.0))
+        }
+    }
+
     /// Worth trying again after a pause: the network or the server may recover. Credentials, missing
     /// files, bad bytes and a full disk will not.
     pub fn is_transient(&self) -> bool {
@@ -95,9 +120,10 @@ impl StoreError {
         match self {
             StoreError::Unreachable { .. } => ErrorCode::StoreUnreachable,
             StoreError::NotAuthorised { .. } => ErrorCode::NotAuthorised,
-            StoreError::Untrusted { .. } | StoreError::Interrupted { .. } => {
-                ErrorCode::StoreUnreachable
-            }
+            StoreError::Untrusted { .. }
+            | StoreError::Interrupted { .. }
+            | StoreError::Silent { .. }
+            | StoreError::TooSlow { .. } => ErrorCode::StoreUnreachable,
             StoreError::NotFound(_) => ErrorCode::NotFound,
             StoreError::Invalid(_) => ErrorCode::InvalidManifest,
             StoreError::HashMismatch { .. } | StoreError::SizeMismatch { .. } => {

@@ -7,7 +7,9 @@
 
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use courtdeck_core::Sha256Digest;
@@ -35,6 +37,12 @@ pub struct HttpStoreConfig {
     pub connect_timeout: Duration,
     /// Longest silence while reading a response before the connection counts as dropped.
     pub read_timeout: Duration,
+    /// Longest wait for the answer (status and headers) after the request went out: a store that
+    /// accepts the connection and says nothing is offline after this.
+    pub answer_timeout: Duration,
+    /// Longest time for one document, all attempts and the whole body included: a court list that
+    /// trickles in does not hold the kiosk.
+    pub document_deadline: Duration,
     /// Extra attempts for a document after a transient failure (blobs are retried by the cache, which
     /// resumes where the bytes stopped).
     pub retries: u32,
@@ -48,6 +56,8 @@ impl HttpStoreConfig {
             ca_file: None,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
+            answer_timeout: Duration::from_secs(10),
+            document_deadline: Duration::from_secs(20),
             retries: 3,
         }
     }
@@ -59,11 +69,15 @@ pub struct HttpStore {
     client: reqwest::Client,
     auth: HttpAuth,
     retries: u32,
+    answer_timeout: Duration,
+    document_deadline: Duration,
     rt: Handle,
     /// Set when a request just failed for good after its retries: until then, one attempt per request
     /// and no retries, so an offline kiosk falls back to its kept copies at once instead of waiting
-    /// out the backoff on every document.
-    offline_until: std::sync::Mutex<Option<std::time::Instant>>,
+    /// out the backoff on every document. When the failure was silence (the store accepted and said
+    /// nothing) or slowness (a document missed its deadline), requests in that time fail at once with
+    /// that reason: waiting it out again for every document is what made an offline kiosk take minutes.
+    offline_until: std::sync::Mutex<Option<(Instant, Option<String>)>>,
 }
 
 /// How long a store that failed all its retries is asked only once per request.
@@ -129,29 +143,126 @@ impl HttpStore {
             client,
             auth: config.auth,
             retries: config.retries,
+            answer_timeout: config.answer_timeout,
+            document_deadline: config.document_deadline,
             rt,
             offline_until: std::sync::Mutex::new(None),
         })
     }
 
-    /// One GET, no retry. Transport failures become `Unreachable` (transient) or `Untrusted`.
-    fn send(&self, rel: &str, headers: HeaderMap) -> Result<reqwest::Response, StoreError> {
+    fn request(
+        &self,
+        rel: &str,
+        headers: HeaderMap,
+    ) -> Result<reqwest::RequestBuilder, StoreError> {
         let url = self
             .base
             .join(rel)
             .map_err(|e| StoreError::Invalid(format!("bad store path {rel:?}: {e}")))?;
-        let mut req = self.client.get(url).headers(headers);
-        req = match &self.auth {
+        let req = self.client.get(url).headers(headers);
+        Ok(match &self.auth {
             HttpAuth::None => req,
             HttpAuth::Bearer(token) => req.bearer_auth(token.expose()),
             HttpAuth::Basic { username, password } => {
                 req.basic_auth(username, Some(password.expose()))
             }
-        };
+        })
+    }
+
+    /// Sends `req` and waits at most `answer_timeout` for its status and headers.
+    async fn answer(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, StoreError> {
+        match tokio::time::timeout(self.answer_timeout, req.send()).await {
+            Ok(r) => r.map_err(|e| self.transport_error(&e)),
+            Err(_) => Err(StoreError::Silent {
+                store: self.describe(),
+                detail: format!(" within {}", secs(self.answer_timeout)),
+            }),
+        }
+    }
+
+    /// One GET, no retry. Transport failures become `Unreachable` (transient), `Silent` or `Untrusted`.
+    fn send(&self, rel: &str, headers: HeaderMap) -> Result<reqwest::Response, StoreError> {
+        let req = self.request(rel, headers)?;
         // `send` starts its timers at once, so it must be called inside the runtime, not before.
-        self.rt
-            .block_on(async move { req.send().await })
-            .map_err(|e| self.transport_error(&e))
+        let result = self.rt.block_on(self.answer(req));
+        if let Err(e @ StoreError::Silent { .. }) = &result {
+            self.mark_offline(Some(e));
+        }
+        result
+    }
+
+    /// Remembers a failure for `OFFLINE_GRACE`; with `fail_fast`, requests in that time fail at once.
+    fn mark_offline(&self, fail_fast: Option<&StoreError>) {
+        let reason = fail_fast.map(|e| match e {
+            StoreError::Silent { detail, .. } => format!("it did not answer{detail}"),
+            StoreError::TooSlow { rate, need, .. } => format!("it was too slow ({rate}; {need})"),
+            other => other.to_string(),
+        });
+        *self.offline_until.lock().expect("not poisoned") =
+            Some((Instant::now() + OFFLINE_GRACE, reason));
+    }
+
+    /// The store fell silent or was too slow a moment ago: say so at once instead of waiting again.
+    fn still_silent(&self) -> Option<StoreError> {
+        let offline = self.offline_until.lock().expect("not poisoned").clone();
+        match offline {
+            Some((until, Some(reason))) if Instant::now() < until => {
+                Some(StoreError::Unreachable {
+                    store: self.describe(),
+                    reason: format!(
+                        "{reason} a moment ago; it is asked again in {}",
+                        secs(Duration::from_secs((until - Instant::now()).as_secs() + 1))
+                    ),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// One attempt at a document, its body included, ending by `deadline`.
+    fn document_once(&self, rel: &str, deadline: Instant) -> Result<Vec<u8>, StoreError> {
+        let req = self.request(rel, HeaderMap::new())?;
+        let received = std::cell::Cell::new(0u64);
+        let work = async {
+            let mut resp = self.answer(req).await?;
+            if !resp.status().is_success() {
+                return Err(self.status_error(resp.status(), rel));
+            }
+            let mut bytes = Vec::new();
+            loop {
+                match resp.chunk().await {
+                    Ok(Some(c)) => {
+                        received.set(received.get() + c.len() as u64);
+                        bytes.extend_from_slice(&c);
+                        if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        return Err(StoreError::Interrupted {
+                            what: rel.to_owned(),
+                            reason: chain(&e),
+                        });
+                    }
+                }
+            }
+            Ok(bytes)
+        };
+        let result = self
+            .rt
+            .block_on(async { tokio::time::timeout_at(deadline.into(), work).await });
+        match result {
+            Ok(r) => r,
+            Err(_) => Err(StoreError::TooSlow {
+                store: self.describe(),
+                rate: StoreError::rate(
+                    received.get() as f64 / self.document_deadline.as_secs_f64(),
+                ),
+                need: format!("{rel} must arrive within {}", secs(self.document_deadline)),
+                detail: format!("only {} bytes of it arrived in that time", received.get()),
+            }),
+        }
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> StoreError {
@@ -200,15 +311,18 @@ impl HttpStore {
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.starts_with("W/"))
             .map(str::to_owned);
+        let stop = Arc::new(AtomicBool::new(false));
         BlobBody {
             reader: Box::new(HttpBody {
                 resp,
                 rt: self.rt.clone(),
                 chunk: Bytes::new(),
                 what,
+                stop: stop.clone(),
             }),
             offset,
             etag,
+            stop,
         }
     }
 }
@@ -219,42 +333,39 @@ impl EvidenceStore for HttpStore {
     }
 
     fn read_document(&self, rel: &str) -> Result<Vec<u8>, StoreError> {
+        if let Some(e) = self.still_silent() {
+            return Err(e);
+        }
+        let deadline = Instant::now() + self.document_deadline;
         let mut attempt = 0;
         let recently_offline = self
             .offline_until
             .lock()
             .expect("not poisoned")
-            .is_some_and(|t| std::time::Instant::now() < t);
+            .as_ref()
+            .is_some_and(|(t, _)| Instant::now() < *t);
         let retries = if recently_offline { 0 } else { self.retries };
         loop {
-            let result = self.send(rel, HeaderMap::new()).and_then(|resp| {
-                if !resp.status().is_success() {
-                    return Err(self.status_error(resp.status(), rel));
-                }
-                let mut body = self.body(resp, 0, rel.to_owned()).reader;
-                let mut bytes = Vec::new();
-                (&mut body)
-                    .take(MAX_DOCUMENT_BYTES + 1)
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| StoreError::Interrupted {
-                        what: rel.to_owned(),
-                        reason: e.to_string(),
-                    })?;
-                Ok(bytes)
-            });
-            let mut offline = self.offline_until.lock().expect("not poisoned");
+            let result = self.document_once(rel, deadline);
+            let pause = backoff(attempt + 1);
+            // Silence and a missed deadline are not retried: the first already waited its full time,
+            // the second has no time left.
+            let retry = matches!(&result, Err(e) if e.is_transient())
+                && attempt < retries
+                && Instant::now() + pause < deadline;
             match &result {
-                Err(e) if e.is_transient() && attempt >= retries => {
-                    *offline = Some(std::time::Instant::now() + OFFLINE_GRACE);
+                Err(e @ (StoreError::Silent { .. } | StoreError::TooSlow { .. })) => {
+                    self.mark_offline(Some(e))
                 }
-                Ok(_) => *offline = None,
+                Err(e) if e.code() == courtdeck_core::ErrorCode::StoreUnreachable && !retry => {
+                    self.mark_offline(None)
+                }
+                Ok(_) => *self.offline_until.lock().expect("not poisoned") = None,
                 Err(_) => {}
             }
-            drop(offline);
             match result {
-                Err(e) if e.is_transient() && attempt < retries => {
+                Err(e) if retry => {
                     attempt += 1;
-                    let pause = backoff(attempt);
                     tracing::warn!(
                         path = rel,
                         attempt,
@@ -284,6 +395,9 @@ impl EvidenceStore for HttpStore {
     }
 
     fn open_blob(&self, digest: &Sha256Digest, resume: &Resume) -> Result<BlobBody, StoreError> {
+        if let Some(e) = self.still_silent() {
+            return Err(e);
+        }
         let rel = blob_path(digest);
         let what = format!("blob {}", digest.to_hex());
         if resume.offset > 0 {
@@ -342,6 +456,16 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(250u64 << attempt.saturating_sub(1).min(4))
 }
 
+/// `10 s`, `1.5 s`.
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
 /// An error with its causes, `a: b: c` (reqwest's own message alone says little).
 fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
@@ -354,18 +478,34 @@ fn chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// A response body as `Read`, pulling chunks on the store's runtime.
+/// How often a body read waiting on the network looks at its stop flag.
+const STOP_TICK: Duration = Duration::from_millis(100);
+
+/// A response body as `Read`, pulling chunks on the store's runtime. A read waiting for the network
+/// returns (`Interrupted`... as an error of kind `Other`) within `STOP_TICK` of `stop` being set; waiting
+/// in short slices loses nothing, because a body's next chunk stays in the body until it is taken.
 struct HttpBody {
     resp: reqwest::Response,
     rt: Handle,
     chunk: Bytes,
     what: String,
+    stop: Arc<AtomicBool>,
 }
 
 impl Read for HttpBody {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.chunk.is_empty() {
-            match self.rt.block_on(self.resp.chunk()) {
+            if self.stop.load(Ordering::Relaxed) {
+                return Err(io::Error::other(format!(
+                    "{}: the download was stopped",
+                    self.what
+                )));
+            }
+            let next = self
+                .rt
+                .block_on(async { tokio::time::timeout(STOP_TICK, self.resp.chunk()).await });
+            let Ok(next) = next else { continue };
+            match next {
                 Ok(Some(c)) => self.chunk = c,
                 Ok(None) => return Ok(0),
                 Err(e) => {

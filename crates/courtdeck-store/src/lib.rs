@@ -28,7 +28,8 @@ pub use bundle::{
     BundleClip, BundleDescription, BundleExhibit, BundleListing, bundle, bundle_signed,
 };
 pub use cache::{
-    Cache, FetchProgress, FetchReport, HousekeepReport, MAX_FAILURES_WITHOUT_PROGRESS, hash_file,
+    Cache, CorruptCopy, FetchPolicy, FetchProgress, FetchReport, HousekeepReport,
+    MAX_FAILURES_WITHOUT_PROGRESS, hash_file,
 };
 pub use dir::DirStore;
 pub use error::StoreError;
@@ -79,6 +80,9 @@ pub struct BlobBody {
     pub offset: u64,
     /// The store's strong validator for the blob (an HTTP ETag), kept beside a partial download.
     pub etag: Option<String>,
+    /// Set by the reader's owner to make a `read` blocked on the network return soon (within 100 ms),
+    /// so the thread reading can always be joined before the runtime under it goes away.
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for BlobBody {
@@ -114,7 +118,11 @@ pub fn read_court_list(
     date: Date,
 ) -> Result<Option<CourtList>, StoreError> {
     match store.read_document(&court_list_path(court, date)) {
-        Ok(bytes) => wire::parse_court_list(&bytes).map(Some),
+        Ok(bytes) => {
+            let list = wire::parse_court_list(&bytes)?;
+            wire::check_court_list_place(&list, court, date)?;
+            Ok(Some(list))
+        }
         Err(StoreError::NotFound(_)) => Ok(None),
         Err(e) => Err(e),
     }

@@ -109,12 +109,66 @@ fn check_version(what: &str, v: u32) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Unicode's invisible format characters (general category Cf, Unicode 15.1): the bidirectional
+/// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) that make a title read as
+/// another one, zero-width spaces and joiners, the byte order mark, and the rest of the category. A
+/// displayed string never needs one; rejecting them all is simpler to trust than allowing some.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// A string with its control and invisible format characters written out (`\u{202e}`), for messages
+/// that quote what a hostile document said.
+pub fn visible(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || is_invisible_format(c) {
+                format!("\\u{{{:04x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn title(what: &str, field: &str, s: &str) -> Result<String, StoreError> {
     let t = s.trim();
     if t.is_empty() || t.chars().count() > MAX_TITLE_CHARS || t.chars().any(char::is_control) {
         return Err(invalid(
             what,
             format!("{field} must be 1-{MAX_TITLE_CHARS} printable characters"),
+        ));
+    }
+    if let Some(c) = t.chars().find(|&c| is_invisible_format(c)) {
+        return Err(invalid(
+            what,
+            format!(
+                "{field} contains the invisible character U+{:04X} (a direction override or another format character can make text read as something else)",
+                c as u32
+            ),
         ));
     }
     Ok(t.to_owned())
@@ -158,6 +212,118 @@ pub fn parse_court_list(bytes: &[u8]) -> Result<CourtList, StoreError> {
     .map_err(|e| invalid(WHAT, e))
 }
 
+/// A hearing of a court list that could not be read, kept so the list can say so in its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedHearing {
+    /// 1-based position in the document.
+    pub position: usize,
+    /// Its time and case, when those at least are valid.
+    pub time: Option<jiff::civil::Time>,
+    pub case_id: Option<CaseId>,
+    /// Why, with any hostile characters written out.
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LenientCourtListDoc {
+    schema_version: u32,
+    court: String,
+    court_name: String,
+    date: String,
+    hearings: Vec<serde_json::Value>,
+}
+
+/// As `parse_court_list`, but one malformed hearing does not take the list with it: the valid hearings
+/// make the list, and each bad one comes back as a `RejectedHearing` (so the kiosk shows it as
+/// unavailable, with the reason, where it was listed). The document itself (schema, court, date, court
+/// name, size, count) must still be valid.
+pub fn parse_court_list_lenient(
+    bytes: &[u8],
+) -> Result<(CourtList, Vec<RejectedHearing>), StoreError> {
+    const WHAT: &str = "the court list";
+    check_size(WHAT, bytes)?;
+    let doc: LenientCourtListDoc = serde_json::from_slice(bytes).map_err(|e| invalid(WHAT, e))?;
+    check_version(WHAT, doc.schema_version)?;
+    if doc.hearings.len() > MAX_HEARINGS {
+        return Err(invalid(
+            WHAT,
+            format!("it lists more than {MAX_HEARINGS} hearings"),
+        ));
+    }
+    let court = CourtId::parse(&doc.court).map_err(|e| invalid(WHAT, visible(&e.to_string())))?;
+    let date = doc
+        .date
+        .parse()
+        .map_err(|e| invalid(WHAT, format!("date {:?}: {e}", visible(&doc.date))))?;
+    let court_name = title(WHAT, "court_name", &doc.court_name)?;
+    let mut hearings: Vec<Hearing> = Vec::new();
+    let mut rejected = Vec::new();
+    for (i, value) in doc.hearings.iter().enumerate() {
+        let position = i + 1;
+        let what = format!("hearing {position} of the court list");
+        let time = value["time"]
+            .as_str()
+            .and_then(|t| jiff::civil::Time::strptime("%H:%M", t).ok());
+        let case_id = value["case_id"]
+            .as_str()
+            .and_then(|c| CaseId::parse(c).ok());
+        let parsed = serde_json::from_value::<HearingDoc>(value.clone())
+            .map_err(|e| invalid(&what, e))
+            .and_then(|h| {
+                Ok(Hearing {
+                    time: time
+                        .ok_or_else(|| invalid(&what, format!("time {:?} is not HH:MM", h.time)))?,
+                    case_id: CaseId::parse(&h.case_id).map_err(|e| invalid(&what, e))?,
+                    title: title(&what, "title", &h.title)?,
+                    hearing_type: title(&what, "hearing_type", &h.hearing_type)?,
+                })
+            })
+            .and_then(|h| {
+                if hearings
+                    .iter()
+                    .any(|o| o.time == h.time && o.case_id == h.case_id)
+                {
+                    Err(invalid(
+                        &what,
+                        format!("case {} is listed twice at {}", h.case_id, h.time),
+                    ))
+                } else {
+                    Ok(h)
+                }
+            });
+        match parsed {
+            Ok(h) => hearings.push(h),
+            Err(e) => rejected.push(RejectedHearing {
+                position,
+                time,
+                case_id,
+                reason: visible(&e.to_string()),
+            }),
+        }
+    }
+    let list = CourtList::new(court, court_name, date, hearings).map_err(|e| invalid(WHAT, e))?;
+    Ok((list, rejected))
+}
+
+/// Refuses a court list whose own `court` or `date` is not the place it was read from: a list moved
+/// or copied to another court's or day's path must not be shown there.
+pub fn check_court_list_place(
+    list: &CourtList,
+    court: &CourtId,
+    date: jiff::civil::Date,
+) -> Result<(), StoreError> {
+    if &list.court != court || list.date != date {
+        return Err(StoreError::Invalid(format!(
+            "the court list at {} says it is for {} on {}, not {court} on {date}; it was refused",
+            crate::court_list_path(court, date),
+            list.court,
+            list.date
+        )));
+    }
+    Ok(())
+}
+
 pub fn parse_manifest(bytes: &[u8]) -> Result<CaseManifest, StoreError> {
     const WHAT: &str = "the case manifest";
     check_size(WHAT, bytes)?;
@@ -198,6 +364,17 @@ fn parse_exhibit(e: &ExhibitDoc) -> Result<Exhibit, StoreError> {
             w,
             format!("media_type {:?} is not a media type", e.media_type),
         ));
+    }
+    if e.media_type
+        .chars()
+        .any(|c| c.is_control() || is_invisible_format(c))
+    {
+        return Err(invalid(w, "media_type contains an invisible character"));
+    }
+    for c in &e.clips {
+        if c.label.chars().any(is_invisible_format) {
+            title(w, "a clip label", &c.label)?;
+        }
     }
     let clips = e
         .clips
@@ -409,5 +586,146 @@ mod tests {
             let err = parse_court_list(bad.as_bytes()).unwrap_err().to_string();
             assert!(err.contains(expect), "expected {expect:?} in {err:?}");
         }
+    }
+
+    #[test]
+    fn invisible_characters_are_refused_in_every_displayed_string() {
+        let list = r#"{"schema_version":1,"court":"courtroom-2","court_name":"Courtroom 2","date":"2026-11-26",
+            "hearings":[{"time":"10:00","case_id":"A","title":"R v A","hearing_type":"Trial"}]}"#;
+        let m = manifest(&exhibit(
+            "JS/1",
+            r#","duration_ms":20000,"clips":[{"label":"Entry","start_ms":1000,"end_ms":5000}]"#,
+        ));
+        let mut tried = 0;
+        // U+202E makes "R v Smith\u{202e}htims" read backwards; the others hide in plain sight.
+        for c in [
+            '\u{202A}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200B}',
+            '\u{200F}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{E0041}',
+        ] {
+            // As JSON writes it (a surrogate pair above the BMP).
+            let esc: String = c
+                .encode_utf16(&mut [0u16; 2])
+                .iter()
+                .map(|u| format!("\\u{u:04x}"))
+                .collect();
+            for (doc, field, is_list) in [
+                (
+                    list.replace("R v A", &format!("R v A{esc}x")),
+                    "title",
+                    true,
+                ),
+                (
+                    list.replace("Courtroom 2", &format!("Court{esc}room")),
+                    "court_name",
+                    true,
+                ),
+                (
+                    list.replace("Trial", &format!("Tri{esc}al")),
+                    "hearing_type",
+                    true,
+                ),
+                (
+                    m.replace("R v J.S.", &format!("R v J.S.{esc}")),
+                    "title",
+                    false,
+                ),
+                (m.replace("CCTV", &format!("CC{esc}TV")), "title", false),
+                (
+                    m.replace("Entry", &format!("En{esc}try")),
+                    "clip label",
+                    false,
+                ),
+                (
+                    m.replace("video/mp4", &format!("video/mp4{esc}")),
+                    "media_type",
+                    false,
+                ),
+            ] {
+                let err = if is_list {
+                    parse_court_list(doc.as_bytes()).unwrap_err()
+                } else {
+                    parse_manifest(doc.as_bytes()).unwrap_err()
+                };
+                let text = err.to_string();
+                assert!(
+                    text.contains("invisible"),
+                    "{field} with U+{:04X}: {text}",
+                    c as u32
+                );
+                tried += 1;
+            }
+        }
+        assert!(parse_court_list(list.as_bytes()).is_ok());
+        assert!(parse_manifest(m.as_bytes()).is_ok());
+        // Ordinary non-ASCII text stays welcome.
+        assert!(
+            parse_court_list(
+                list.replace("R v A", "R v Łukasz Müller-Ødegård")
+                    .as_bytes()
+            )
+            .is_ok()
+        );
+        assert_eq!(visible("a\u{202e}b"), "a\\u{202e}b");
+        println!(
+            "RELIABILITY|custody|invisible_characters_are_refused_in_every_displayed_string|bidi overrides, embeddings and isolates, zero-width and other format characters in every title, name, label and media type of lists and manifests|{tried}"
+        );
+    }
+
+    #[test]
+    fn one_bad_hearing_leaves_the_rest_of_the_list_and_a_misplaced_list_is_refused() {
+        let doc = r#"{"schema_version":1,"court":"courtroom-2","court_name":"Courtroom 2","date":"2026-11-26",
+            "hearings":[{"time":"10:00","case_id":"A","title":"R v A","hearing_type":"Trial"},
+                        {"time":"10:30","case_id":"B","title":"R v B\u202e","hearing_type":"Trial"},
+                        {"time":"25:00","case_id":"C","title":"R v C","hearing_type":"Trial"},
+                        {"time":"11:00","case_id":"../etc","title":"R v D","hearing_type":"Trial"},
+                        {"time":"11:30","case_id":"E","title":"R v E","hearing_type":"Trial","evil":1},
+                        {"time":"10:00","case_id":"A","title":"R v A again","hearing_type":"Trial"},
+                        {"time":"12:00","case_id":"F","title":"R v F","hearing_type":"Mention"}]}"#;
+        let (list, rejected) = parse_court_list_lenient(doc.as_bytes()).unwrap();
+        let good: Vec<&str> = list.hearings.iter().map(|h| h.case_id.as_str()).collect();
+        assert_eq!(good, ["A", "F"]);
+        let positions: Vec<usize> = rejected.iter().map(|r| r.position).collect();
+        assert_eq!(positions, [2, 3, 4, 5, 6]);
+        assert_eq!(rejected[0].case_id.as_ref().map(|c| c.as_str()), Some("B"));
+        assert!(
+            rejected[0].reason.contains("invisible"),
+            "{}",
+            rejected[0].reason
+        );
+        assert_eq!(rejected[1].time, None);
+        assert_eq!(rejected[2].case_id, None);
+        assert!(
+            rejected[3].reason.contains("unknown field"),
+            "{}",
+            rejected[3].reason
+        );
+        assert!(
+            rejected[4].reason.contains("listed twice"),
+            "{}",
+            rejected[4].reason
+        );
+        // The strict parser still refuses the whole document.
+        assert!(parse_court_list(doc.as_bytes()).is_err());
+
+        // A list whose own court or date is not where it was read from.
+        let court = CourtId::parse("courtroom-2").unwrap();
+        let day: jiff::civil::Date = "2026-11-26".parse().unwrap();
+        assert!(check_court_list_place(&list, &court, day).is_ok());
+        let other_court = CourtId::parse("courtroom-3").unwrap();
+        let e = check_court_list_place(&list, &other_court, day).unwrap_err();
+        assert!(e.to_string().contains("says it is for courtroom-2"), "{e}");
+        let e = check_court_list_place(&list, &court, "2026-11-27".parse().unwrap()).unwrap_err();
+        assert!(e.to_string().contains("on 2026-11-26, not"), "{e}");
+        println!(
+            "RELIABILITY|custody|one_bad_hearing_leaves_the_rest_of_the_list_and_a_misplaced_list_is_refused|court lists with a hidden bidi override, a bad time, a traversal case id, an unknown field, a duplicate; a list filed under another court or day|{}",
+            rejected.len() + 2
+        );
     }
 }

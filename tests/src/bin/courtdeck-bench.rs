@@ -398,12 +398,10 @@ async fn warm_launch_bench(dir: &Path, n: usize) -> Result<()> {
     let config = courtdeck_api::Config {
         court: "bench-court".into(),
         store: StoreConfig::Https(HttpsStoreConfig {
-            url: nginx.url.clone(),
             auth: AuthKind::None,
-            username: None,
-            ca_file: None,
             connect_timeout_s: 5,
             read_timeout_s: 10,
+            ..HttpsStoreConfig::new(nginx.url.clone())
         }),
         cache_dir: Some(dir.join("launch-cache")),
         audit_file: Some(dir.join("launch-audit.jsonl")),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFetchProgress, asApiError, caseProgress, failedChecks, levelPercent, mergeChecks, defaultTargets, formatTime, headline, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel } from "./logic";
+import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, defaultTargets, formatTime, headline, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel } from "./logic";
 import type { CheckReport, Exhibit, Stage } from "./types";
 import type { FetchState } from "./logic";
 
@@ -35,6 +35,7 @@ describe("screen targets", () => {
   it("leaves unplugged screens unticked", () => {
     const open = exhibit("open", ["bench", "witness", "public"]);
     const stage: Stage = {
+      custody: null,
       case_id: "JS-1", cued: "JS/3", cued_ready: true, playout: "ready", on_air: null,
       screens: [
         { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: null, connected: true, slate: null },
@@ -64,6 +65,7 @@ describe("time and rate", () => {
 
 describe("screen status comes from the stage", () => {
   const stage: Stage = {
+    custody: null,
     case_id: "JS-1", cued: null, cued_ready: false, playout: "ready",
     on_air: { exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1 },
     screens: [
@@ -130,5 +132,16 @@ describe("level meter", () => {
     expect(levelPercent(-30)).toBe(50);
     expect(levelPercent(0)).toBe(100);
     expect(levelPercent(6)).toBe(100);
+  });
+});
+
+describe("custody banner", () => {
+  const problem = { code: "audit_unavailable" as const, message: "custody log unavailable: read-only file system" };
+  it("shows what the facade reports, the stage first", () => {
+    expect(custodyProblem(null, null)).toBeNull();
+    expect(custodyProblem({ custody: null }, { custody: null })).toBeNull();
+    expect(custodyProblem({ custody: problem }, null)).toEqual(problem);
+    expect(custodyProblem({ custody: null }, { custody: problem })).toEqual(problem);
+    expect(headline("audit_unavailable")).toMatch(/Custody log/);
   });
 });

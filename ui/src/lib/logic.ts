@@ -40,6 +40,7 @@ export function headline(code: ErrorCode): string {
     case "invalid_state": return "Not possible now";
     case "not_cached": return "Exhibit not downloaded";
     case "config_invalid": return "Kiosk settings are invalid";
+    case "audit_unavailable": return "Custody log unavailable";
     case "internal": return "Something went wrong";
   }
 }
@@ -158,4 +159,12 @@ export function failedChecks(report: CheckReport | null): string[] {
 /** A meter's fill for an RMS level in dBFS: -60 dB and below empty, 0 dB full. */
 export function levelPercent(rmsDb: number): number {
   return Math.max(0, Math.min(100, ((rmsDb + 60) / 60) * 100));
+}
+
+/**
+ * The custody log's problem, if the facade reports one: the stage is the newer word when both say
+ * something (it comes with every change), else today's list. Null when the log is being written.
+ */
+export function custodyProblem(today: { custody: ApiError | null } | null, stage: { custody: ApiError | null } | null): ApiError | null {
+  return stage?.custody ?? today?.custody ?? null;
 }

@@ -20,6 +20,7 @@ export type ErrorCode =
   | "invalid_state"
   | "not_cached"
   | "config_invalid"
+  | "audit_unavailable"
   | "internal";
 
 export interface ApiError {
@@ -54,6 +55,8 @@ export interface Today {
   date: string;
   store: StoreStatus;
   hearings: HearingCard[];
+  /** Set when the custody (audit) log cannot be written. */
+  custody: ApiError | null;
 }
 
 export type Restriction = "open" | "no_public" | "bench_only";
@@ -114,6 +117,8 @@ export interface Stage {
   on_air: { exhibit: string; screens: string[]; playing: boolean; zoom: number } | null;
   screens: ScreenState[];
   playout: PlayoutStatus;
+  /** Set when the custody (audit) log cannot be written. */
+  custody: ApiError | null;
 }
 
 export type UiEvent =
