@@ -34,7 +34,13 @@ fn run(mut c: Command) -> (bool, String) {
 fn media(dir: &Path, case: &str, title: &str) -> PathBuf {
     let m = dir.join(format!("media-{case}"));
     std::fs::create_dir_all(&m).unwrap();
-    std::fs::write(m.join("photo.jpg"), format!("not really a jpeg {case}")).unwrap();
+    // A real picture (bundle probes what it publishes), one of its own per case.
+    courtdeck_playout::fixtures::encode(&format!(
+        "videotestsrc num-buffers=1 ! video/x-raw,width=320,height=240 ! textoverlay text=\"{case}\" ! \
+         videoconvert ! jpegenc ! filesink location=\"{}\"",
+        m.join("photo.jpg").display()
+    ))
+    .unwrap();
     std::fs::write(
         m.join("case.toml"),
         format!(

@@ -175,3 +175,68 @@ fn play_headless_takes_the_kind_from_the_streams_and_reports_warnings() {
         "RELIABILITY|media|play_headless_takes_the_kind_from_the_streams_and_reports_warnings|courtdeck play --headless: a sound-only 3GP played as audio to its end, no sound output reported as a warning, a web page named .mp4 refused as not media|3"
     );
 }
+
+/// `courtdeck bundle` probes what it publishes: a file declared as the wrong kind, or one that does
+/// not play, is refused with the reason and nothing is written; a missing duration is filled in.
+#[test]
+fn bundle_refuses_what_will_not_play_and_fills_in_durations() {
+    let files = corpus();
+    let path = |name: &str| files.iter().find(|f| f.name == name).unwrap().path.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let bundle = |file: &str, kind: &str| -> (bool, String) {
+        let media = dir.path().join(format!("media-{kind}-{file}"));
+        std::fs::create_dir_all(&media).unwrap();
+        std::fs::copy(path(file), media.join(file)).unwrap();
+        std::fs::write(
+            media.join("case.toml"),
+            format!(
+                "case_id = \"PR-1\"\ntitle = \"R v Probe\"\n[[exhibit]]\nreference = \"PR/1\"\ntitle = \"Recording\"\nfile = \"{file}\"\nkind = \"{kind}\"\n"
+            ),
+        )
+        .unwrap();
+        let mut c = courtdeck(dir.path());
+        c.args(["bundle", "--store"])
+            .arg(&store)
+            .arg("--media")
+            .arg(&media);
+        let out = c.output().unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let manifest = store.join("cases/PR-1/manifest.json");
+    // A sound-only 3GP declared as video.
+    let (ok, out) = bundle("voice-memo.3gp", "video");
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("declared video, but the file holds only sound"),
+        "{out}"
+    );
+    assert!(!manifest.exists(), "nothing published");
+    // A web page named .mp4.
+    let (ok, out) = bundle("web-page.mp4", "video");
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("does not play") && out.contains("web page"),
+        "{out}"
+    );
+    assert!(!manifest.exists(), "nothing published");
+    // The same 3GP declared as audio: published, with the file's duration.
+    let (ok, out) = bundle("voice-memo.3gp", "audio");
+    assert!(ok, "{out}");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    let ms = doc["exhibits"][0]["duration_ms"]
+        .as_u64()
+        .expect("a duration");
+    assert!((1900..=2100).contains(&ms), "duration {ms} ms");
+    println!(
+        "RELIABILITY|media|bundle_refuses_what_will_not_play_and_fills_in_durations|courtdeck bundle: a sound-only 3GP declared video and a web page named .mp4 refused (nothing published); the 3GP as audio published with its duration from the file|3"
+    );
+}

@@ -66,13 +66,27 @@ impl Courtdeck {
             let kind = discovered.kind.clone().unwrap_or_else(|| "video".into());
             report.kind = Some(kind.clone());
             client.request(load(&path, &kind)).await?;
-            client
-                .request(Command::Present {
-                    exhibit: EXHIBIT.into(),
-                    screens: specs.iter().map(|s| s.id.clone()).collect(),
-                })
-                .await?;
-            client.request(Command::Play).await?;
+            // Present and Play go straight after Load (the first-frame latency is from Present). A
+            // file playout refuses while prerolling is gone by then: its own error, which playout
+            // sent before it answered, is the one to report, not "not loaded".
+            let shown = async {
+                client
+                    .request(Command::Present {
+                        exhibit: EXHIBIT.into(),
+                        screens: specs.iter().map(|s| s.id.clone()).collect(),
+                    })
+                    .await?;
+                client.request(Command::Play).await
+            }
+            .await;
+            if let Err(e) = shown {
+                while let Ok(event) = rx.try_recv() {
+                    if let ClientEvent::Playout(Event::Error { error, .. }) = event {
+                        return Err(ApiError::from(error));
+                    }
+                }
+                return Err(e.into());
+            }
             let deadline =
                 tokio::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
             loop {
@@ -267,4 +281,77 @@ async fn probe_with(
         }
     }
     Ok(report)
+}
+
+/// What probing a bundle's files changed or found.
+#[derive(Debug, Clone, Default)]
+pub struct BundleProbe {
+    /// One line per exhibit whose duration was filled in from its file.
+    pub durations: Vec<String>,
+}
+
+impl Courtdeck {
+    /// Probes every file of a bundle description before it is published (one playout process for
+    /// them all): a file that does not play here is refused with the reason, a declared kind the
+    /// streams contradict is refused ("declared video, but the file holds only sound"), and a
+    /// missing duration is filled in from the file. Nothing is written: `bundle` does that after.
+    pub async fn probe_bundle(
+        config: &Config,
+        media_dir: &Path,
+        desc: &mut courtdeck_store::BundleDescription,
+    ) -> ApiResult<BundleProbe> {
+        let client = PlayoutClient::start_with(
+            locate_playout_binary()?,
+            vec![OutputSpec::headless("probe", "bench")],
+            playout_env(config),
+        )
+        .await?;
+        let result = async {
+            let mut out = BundleProbe::default();
+            for e in &mut desc.exhibits {
+                // A name that leaves the media folder is refused by `bundle` itself; not opened here.
+                let rel = Path::new(&e.file);
+                if !rel
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+                {
+                    continue;
+                }
+                let path = canonical(&media_dir.join(rel))?;
+                let r = probe_with(&client, &path, None).await?;
+                let refuse = |why: String| {
+                    ApiError::new(
+                        ErrorCode::InvalidManifest,
+                        format!("Exhibit {} ({}) cannot be published: {why}", e.reference, e.file),
+                    )
+                };
+                if let Some(err) = &r.error {
+                    return Err(refuse(format!("it does not play: {}", err.message)));
+                }
+                if let Some(found) = &r.kind
+                    && *found != e.kind
+                {
+                    let holds = match found.as_str() {
+                        "audio" => "only sound",
+                        "image" => "a still picture",
+                        _ => "a moving picture",
+                    };
+                    return Err(refuse(format!(
+                        "it is declared {}, but the file holds {holds} ({found}). Correct `kind` in the description",
+                        e.kind
+                    )));
+                }
+                if e.duration_ms.is_none()
+                    && let Some(ms) = r.duration_ms
+                {
+                    e.duration_ms = Some(ms);
+                    out.durations.push(format!("{}: {} ms", e.reference, ms));
+                }
+            }
+            Ok(out)
+        }
+        .await;
+        client.shutdown().await;
+        result
+    }
 }

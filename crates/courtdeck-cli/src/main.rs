@@ -315,8 +315,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|| media.join("case.toml"));
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            let desc: courtdeck_store::BundleDescription = toml::from_str(&text)
+            let mut desc: courtdeck_store::BundleDescription = toml::from_str(&text)
                 .with_context(|| format!("{} is not a valid description", path.display()))?;
+            // What a kiosk will do with each file, before anything is published: a file that does
+            // not play, or is not the kind declared, is refused; durations are filled in.
+            let probed = Courtdeck::probe_bundle(&config()?, media, &mut desc).await?;
+            for d in &probed.durations {
+                println!("duration from the file: {d}");
+            }
             let manifest = courtdeck_store::bundle_signed(
                 &courtdeck_store::DirStore::new(store),
                 media,

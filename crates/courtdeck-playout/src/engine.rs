@@ -161,6 +161,9 @@ pub const SLATE_UNAVAILABLE_ARGB: u32 = 0xff3a2a1c;
 struct Branch {
     child: Option<u32>,
     sink: gst::Element,
+    /// The queue in front of the sink: empty while the sink waits means nothing is arriving (a
+    /// freeze); full means the sink is waiting for the next frame's time (a gap in the recording).
+    queue: gst::Element,
 }
 
 /// Present times per screen, waiting for that screen's first buffer to report latency.
@@ -901,6 +904,13 @@ impl Engine {
         let pending: PendingFirstFrames = Arc::new(Mutex::new(HashMap::new()));
         let audio_branch = Arc::new(Mutex::new(None));
         let expected = Arc::new(AtomicU8::new(0));
+        // Fault injection for the watchdog's test: the first build's picture stops arriving at
+        // this stream time, as a decoder that deadlocks would (a rebuild is not frozen).
+        let freeze_at = std::env::var("COURTDECK_FAULT_FREEZE_AT_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|_| attempt == 0 && resume.is_none())
+            .map(gst::ClockTime::from_mseconds);
 
         // One branch per screen allowed to show this exhibit. Child windows are made here, on the engine
         // thread, and handed to the streaming thread that builds the sinks.
@@ -1029,6 +1039,22 @@ impl Engine {
                     stream_type.contains(gst::StreamType::VIDEO) || name.starts_with("video/");
                 let is_audio =
                     stream_type.contains(gst::StreamType::AUDIO) || name.starts_with("audio/");
+                if is_video && let Some(at) = freeze_at {
+                    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+                        if info
+                            .buffer()
+                            .and_then(|b| b.pts())
+                            .is_some_and(|pts| pts >= at)
+                        {
+                            // Held until the pipeline is torn down (its pads then flush).
+                            while !pad.pad_flags().contains(gst::PadFlags::FLUSHING) {
+                                std::thread::sleep(Duration::from_millis(20));
+                            }
+                            return gst::PadProbeReturn::Drop;
+                        }
+                        gst::PadProbeReturn::Ok
+                    });
+                }
                 let result =
                     if is_video && wants_video && !video_linked.swap(true, Ordering::SeqCst) {
                         video_fanout(
@@ -1856,19 +1882,28 @@ impl Engine {
             p.progress = None;
             return;
         }
-        let position = if p.kind == ExhibitKind::Audio {
-            p.pipeline.query_position::<gst::ClockTime>()
+        // A recording with a gap in its timestamps (motion-triggered CCTV) holds its picture too,
+        // but it is no freeze: the sink waits for its next frame's time (its position moves on with
+        // the clock) and the next frames wait in its queue. As a second guard, only a sink whose
+        // queue is empty (nothing is arriving) counts as frozen.
+        let (position, starved) = if p.kind == ExhibitKind::Audio {
+            (p.pipeline.query_position::<gst::ClockTime>(), true)
         } else {
             let branches = p.branches.lock().expect("branches");
-            p.route
-                .iter()
-                .filter_map(|s| branches.get(s))
-                .filter_map(|b| b.sink.query_position::<gst::ClockTime>())
-                .min()
+            let routed: Vec<&Branch> = p.route.iter().filter_map(|s| branches.get(s)).collect();
+            (
+                routed
+                    .iter()
+                    .filter_map(|b| b.sink.query_position::<gst::ClockTime>())
+                    .min(),
+                routed
+                    .iter()
+                    .any(|b| b.queue.property::<u32>("current-level-buffers") == 0),
+            )
         };
         let Some(position) = position else { return };
         let since = match p.progress {
-            Some((last, since)) if last == position => since,
+            Some((last, since)) if last == position && starved => since,
             _ => {
                 p.progress = Some((position, Instant::now()));
                 return;
@@ -2212,6 +2247,7 @@ fn video_fanout(
             Branch {
                 child: t.child.map(|c| c.0),
                 sink,
+                queue: queue.clone(),
             },
         );
     }

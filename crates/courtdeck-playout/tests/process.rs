@@ -783,3 +783,112 @@ async fn no_sound_output_the_picture_plays_and_the_court_is_told() {
         stats.len()
     );
 }
+
+/// The playback watchdog. A picture that stops arriving while playing (injected: the first
+/// pipeline's video is held from 1 s, as a deadlocked decoder would) is reported within seconds and
+/// the exhibit is rebuilt where it stood and plays to its end. A recording with a gap in its
+/// timestamps (motion-triggered CCTV: 1 s, nothing for 3 s, 1 s) holds its picture too, but is no
+/// freeze: it is reported as a gap, never as frozen.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_frozen_picture_is_reported_and_restarted_a_gap_is_not_a_freeze() {
+    let matrix = courtdeck_playout::fixtures::format_matrix(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("format-matrix"),
+    )
+    .unwrap();
+    let video = matrix.iter().find(|f| f.name == "h264-aac.mp4").unwrap();
+    let client = PlayoutClient::start_with(
+        exe(),
+        vec![headless("bench", "bench")],
+        vec![
+            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
+            ("COURTDECK_FAULT_FREEZE_AT_MS".into(), "1000".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut rx = client.subscribe();
+    show(&client, &mut rx, "W/1", &video.path, "video", &["bench"]).await;
+    client.request(Command::Play).await.unwrap();
+    let warning = wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::Warning { exhibit, error }) if exhibit == "W/1" => {
+            Some(error.clone())
+        }
+        ClientEvent::Playout(Event::Eos { exhibit }) if exhibit == "W/1" => {
+            panic!("reached its end without the freeze being seen")
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(warning.code, "playback_stalled", "{}", warning.message);
+    assert!(
+        warning.message.contains("froze at 0:0") && warning.message.contains("restarted"),
+        "{}",
+        warning.message
+    );
+    wait_for(&mut rx, |e| {
+        matches!(e, ClientEvent::Playout(Event::Eos { exhibit }) if exhibit == "W/1").then_some(())
+    })
+    .await;
+    client.shutdown().await;
+
+    // A gap: no freeze reported (the gap watch names the missing stretch instead).
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("watchdog");
+    std::fs::create_dir_all(&dir).unwrap();
+    let gap = dir.join("gap.mkv");
+    if !gap.exists() {
+        let status = std::process::Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=320x240:rate=25:duration=2",
+                "-vf",
+                "setpts='if(lt(N\\,25)\\,N\\,N+75)/25/TB'",
+                "-fps_mode",
+                "passthrough",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+            ])
+            .arg(&gap)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let client = start().await;
+    let mut rx = client.subscribe();
+    show(&client, &mut rx, "W/2", &gap, "video", &["bench"]).await;
+    client.request(Command::Play).await.unwrap();
+    let mut warnings = Vec::new();
+    wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::Warning { exhibit, error }) if exhibit == "W/2" => {
+            warnings.push(error.clone());
+            None
+        }
+        ClientEvent::Playout(Event::Eos { exhibit }) if exhibit == "W/2" => Some(()),
+        _ => None,
+    })
+    .await;
+    client.shutdown().await;
+    assert!(
+        warnings.iter().all(|w| w.code != "playback_stalled"),
+        "a gap was called a freeze: {warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.code == "media_corrupt" && w.message.contains("0:01 to 0:04")),
+        "the gap is named: {warnings:?}"
+    );
+    println!(
+        "RELIABILITY|playout|a_frozen_picture_is_reported_and_restarted_a_gap_is_not_a_freeze|a picture held from 1 s (injected): reported as frozen, rebuilt where it stood, played to its end; a recording with a 3 s timestamp gap: named as a gap, not as a freeze|2"
+    );
+}
