@@ -466,19 +466,29 @@ impl SecretService {
         let home = tempfile::tempdir()?;
         let socket = home.path().join("bus");
         let address = format!("unix:path={}", socket.display());
-        let bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nopidfile"])
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
             .arg(format!("--address={address}"))
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .context("starting dbus-daemon (apt-get install dbus)")?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !socket.exists() {
-            if Instant::now() > deadline {
-                bail!("dbus-daemon did not create {}", socket.display());
+        // Ready when it prints its address, which it does once it listens. The socket file alone
+        // is no sign: it exists from bind(), and a gnome-keyring that connected before listen() was
+        // refused and ran on without the bus, so the Secret Service never came up (seen under load,
+        // one run in several).
+        {
+            use std::io::BufRead as _;
+            let mut line = String::new();
+            std::io::BufReader::new(bus.stdout.take().expect("piped"))
+                .read_line(&mut line)
+                .context("reading dbus-daemon's address")?;
+            if !line.starts_with("unix:") || !socket.exists() {
+                bail!(
+                    "dbus-daemon did not start on {}: {line:?}",
+                    socket.display()
+                );
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
         let mut keyring = Command::new("gnome-keyring-daemon")
             .args(["--foreground", "--unlock", "--components=secrets"])
@@ -488,7 +498,10 @@ impl SecretService {
             .env("XDG_RUNTIME_DIR", home.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // Kept, so that a Secret Service that does not come up says why.
+            .stderr(std::fs::File::create(
+                home.path().join("gnome-keyring.log"),
+            )?)
             .spawn()
             .context("starting gnome-keyring-daemon (apt-get install gnome-keyring)")?;
         // The unlock password, empty, on stdin; then EOF.
@@ -516,7 +529,11 @@ impl SecretService {
                 break;
             }
             if Instant::now() > deadline {
-                bail!("gnome-keyring's Secret Service did not come up");
+                bail!(
+                    "gnome-keyring's Secret Service did not come up; it said: {}",
+                    std::fs::read_to_string(service.home.path().join("gnome-keyring.log"))
+                        .unwrap_or_default()
+                );
             }
             std::thread::sleep(Duration::from_millis(200));
         }
