@@ -184,6 +184,26 @@ fn exhibit_windows(display: &str) -> Vec<usize> {
     counts
 }
 
+/// Xvfb with BENCH and PUBLIC, and the playout process drawing on them (BENCH a bench screen,
+/// PUBLIC the public gallery).
+async fn start_on_xvfb() -> (Xvfb, PlayoutClient) {
+    let xvfb = Xvfb::start(1280, 360, &[BENCH, PUBLIC]).unwrap();
+    let client = PlayoutClient::start_with(
+        courtdeck_testkit::target_dir().join("courtdeck-playout"),
+        vec![
+            window("bench", "bench", "BENCH"),
+            window("public", "public_gallery", "PUBLIC"),
+        ],
+        vec![
+            ("DISPLAY".into(), xvfb.display.clone()),
+            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    (xvfb, client)
+}
+
 fn shared(dir: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(dir)
 }
@@ -208,20 +228,7 @@ async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
     let shots = courtdeck_testkit::target_dir().join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
 
-    let xvfb = Xvfb::start(1280, 360, &[BENCH, PUBLIC]).unwrap();
-    let client = PlayoutClient::start_with(
-        courtdeck_testkit::target_dir().join("courtdeck-playout"),
-        vec![
-            window("bench", "bench", "BENCH"),
-            window("public", "public_gallery", "PUBLIC"),
-        ],
-        vec![
-            ("DISPLAY".into(), xvfb.display.clone()),
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ],
-    )
-    .await
-    .unwrap();
+    let (xvfb, client) = start_on_xvfb().await;
     let mut rx = client.subscribe();
     let mut checked = 0;
 
@@ -603,20 +610,7 @@ async fn exif_portrait_upright_and_a_vanished_window_is_not_an_exit() {
     let cctv = demo[0].1.clone();
     let shots = courtdeck_testkit::target_dir().join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let xvfb = Xvfb::start(1280, 360, &[BENCH, PUBLIC]).unwrap();
-    let client = PlayoutClient::start_with(
-        courtdeck_testkit::target_dir().join("courtdeck-playout"),
-        vec![
-            window("bench", "bench", "BENCH"),
-            window("public", "public_gallery", "PUBLIC"),
-        ],
-        vec![
-            ("DISPLAY".into(), xvfb.display.clone()),
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ],
-    )
-    .await
-    .unwrap();
+    let (xvfb, client) = start_on_xvfb().await;
     let mut rx = client.subscribe();
     let mut checked = 0;
 

@@ -41,7 +41,7 @@ pub struct CorpusFile {
 pub const SECONDS: u32 = 2;
 
 /// Runs ffmpeg with `args`, writing `out` (the last argument).
-fn ffmpeg(args: &[&str], out: &Path) -> Result<()> {
+pub fn ffmpeg(args: &[&str], out: &Path) -> Result<()> {
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
         .args(args)

@@ -836,13 +836,9 @@ async fn a_frozen_picture_is_reported_and_restarted_a_gap_is_not_a_freeze() {
     std::fs::create_dir_all(&dir).unwrap();
     let gap = dir.join("gap.mkv");
     if !gap.exists() {
-        let status = std::process::Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-nostdin",
-                "-loglevel",
-                "error",
-                "-y",
+        // 25 frames at 0-1 s, then 25 more from 4 s: a 3 s hole in the timestamps.
+        courtdeck_playout::corpus::ffmpeg(
+            &[
                 "-f",
                 "lavfi",
                 "-i",
@@ -857,11 +853,10 @@ async fn a_frozen_picture_is_reported_and_restarted_a_gap_is_not_a_freeze() {
                 "ultrafast",
                 "-pix_fmt",
                 "yuv420p",
-            ])
-            .arg(&gap)
-            .status()
-            .unwrap();
-        assert!(status.success());
+            ],
+            &gap,
+        )
+        .unwrap();
     }
     let client = start().await;
     let mut rx = client.subscribe();
