@@ -216,6 +216,12 @@ pub enum UiEvent {
         sha256: String,
         jpeg: String,
     },
+    /// No poster frame could be made for an exhibit (after a second try): the list says why.
+    NoPoster {
+        exhibit: String,
+        sha256: String,
+        reason: String,
+    },
     /// A confidence thumbnail of an exhibit's picture (192x108 JPEG, base64), about twice a second
     /// while the surface asked for them. Every screen showing `exhibit` (not blanked) shows this.
     Thumbnail {

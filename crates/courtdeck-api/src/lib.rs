@@ -885,6 +885,11 @@ impl Courtdeck {
                     ..
                 }) => {
                     tracing::warn!(exhibit = %e.reference, "no preview: {reason}");
+                    let _ = self.events.send(UiEvent::NoPoster {
+                        exhibit: e.reference.to_string(),
+                        sha256: e.sha256.to_hex(),
+                        reason,
+                    });
                     continue;
                 }
                 Ok(_) => continue, // no picture to show

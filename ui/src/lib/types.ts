@@ -128,7 +128,8 @@ export type UiEvent =
   | { type: "fetch_progress"; case_id: string; exhibit: string; done: number; total: number }
   | { type: "thumbnail"; exhibit: string; jpeg: string }
   | { type: "level"; exhibit: string; rms_db: number }
-  | { type: "poster"; exhibit: string; sha256: string; jpeg: string };
+  | { type: "poster"; exhibit: string; sha256: string; jpeg: string }
+  | { type: "no_poster"; exhibit: string; sha256: string; reason: string };
 
 /** Mirrors courtdeck-api::json::CheckReportDto. */
 export type CheckStatus = "pass" | "warn" | "fail";
