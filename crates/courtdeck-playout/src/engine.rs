@@ -210,6 +210,8 @@ struct Program {
     /// The streams decodebin chose (`media::VIDEO`, `media::AUDIO`): it is prerolled only once each
     /// has reached its sinks.
     expected: Arc<AtomicU8>,
+    /// Built with `SILENT_SINK` (the room had no sound output then).
+    silent: bool,
 }
 
 /// Where a rebuilt program picks up: the old one's position, speed, clip and transport.
@@ -1154,6 +1156,7 @@ impl Engine {
             progress: None,
             audio: audio_branch,
             expected,
+            silent: self.no_sound.is_some(),
         });
         Ok(())
     }
@@ -1726,13 +1729,14 @@ impl Engine {
                     .and_then(|w| w.upgrade())
                     .zip(e.src())
                     .is_some_and(|(bin, src)| src.has_as_ancestor(&bin));
-                if from_audio && self.no_sound.is_none() {
+                if from_audio && !p.silent {
                     // The speakers went (a device unplugged, a sound server gone): the picture is the
-                    // evidence, so it plays on without sound and the court is told.
+                    // evidence, so it plays on without sound and the court is told. (A cued exhibit
+                    // built before the loss meets it later: the same.)
                     let exhibit = p.exhibit.clone();
                     let why = gerr.to_string();
                     tracing::warn!(exhibit, error = %why, "the sound output failed");
-                    self.no_sound = Some(why);
+                    self.no_sound.get_or_insert(why);
                     // The rebuilt program says "no sound output" once it has prerolled.
                     if self.rebuild(&exhibit, Rebuild::Sound) {
                         return;
