@@ -163,25 +163,9 @@ fn right_border(xvfb: &Xvfb, m: Mon, y: i16) -> u16 {
         .unwrap_or(m.w as usize) as u16
 }
 
-/// How many child windows each Courtdeck output window has (one per loaded exhibit), by window title.
+/// How many child windows each Courtdeck output window has (one per loaded exhibit).
 fn exhibit_windows(display: &str) -> Vec<usize> {
-    use x11rb::connection::Connection as _;
-    use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _};
-    let (conn, n) = x11rb::connect(Some(display)).unwrap();
-    let root = conn.setup().roots[n].root;
-    let mut counts = Vec::new();
-    for w in conn.query_tree(root).unwrap().reply().unwrap().children {
-        let name = conn
-            .get_property(false, w, AtomEnum::WM_NAME, AtomEnum::STRING, 0, 256)
-            .unwrap()
-            .reply()
-            .unwrap()
-            .value;
-        if name.starts_with(b"Courtdeck output") {
-            counts.push(conn.query_tree(w).unwrap().reply().unwrap().children.len());
-        }
-    }
-    counts
+    exhibit_children(display).iter().map(Vec::len).collect()
 }
 
 /// Xvfb with BENCH and PUBLIC, and the playout process drawing on them (BENCH a bench screen,
