@@ -32,6 +32,19 @@ fn corpus() -> Vec<CorpusFile> {
     ffmpeg_corpus(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ffmpeg-corpus")).unwrap()
 }
 
+/// Plays `f` as `exhibit` on both screens, to its end (15 s at most).
+async fn play(client: &PlayoutClient, exhibit: &str, f: &CorpusFile) -> Outcome {
+    play_to_end(
+        client,
+        exhibit,
+        &f.path,
+        f.kind,
+        &SCREENS,
+        Duration::from_secs(15),
+    )
+    .await
+}
+
 /// Checks one outcome against what the file should do; `Err` says what went wrong.
 fn judge(f: &CorpusFile, outcome: &Outcome) -> Result<(), String> {
     match (&f.expect, outcome) {
@@ -78,15 +91,7 @@ async fn media_nobody_here_made_plays_or_is_refused_truly() {
     let (mut played, mut refused) = (0, 0);
     for (i, f) in files.iter().enumerate() {
         let exhibit = format!("C/{}", i + 1);
-        let outcome = play_to_end(
-            &client,
-            &exhibit,
-            &f.path,
-            f.kind,
-            &SCREENS,
-            Duration::from_secs(15),
-        )
-        .await;
+        let outcome = play(&client, &exhibit, f).await;
         println!("{:<28} {outcome:?}", f.name);
         match judge(f, &outcome) {
             Ok(()) if matches!(outcome, Outcome::Played { .. }) => played += 1,
@@ -113,15 +118,7 @@ async fn files_that_used_to_stall_play_to_the_end_every_time() {
     for f in &files {
         for n in 0..PLAYS {
             let exhibit = format!("S/{n}");
-            let outcome = play_to_end(
-                &client,
-                &exhibit,
-                &f.path,
-                f.kind,
-                &SCREENS,
-                Duration::from_secs(15),
-            )
-            .await;
+            let outcome = play(&client, &exhibit, f).await;
             match judge(f, &outcome) {
                 Ok(()) => ended += 1,
                 Err(e) => stalls.push(format!("{} play {n}: {e}", f.name)),
