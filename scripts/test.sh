@@ -20,6 +20,17 @@ step "UI type check and unit tests"
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "the process line: the app links no GStreamer and no X11"
+# ARCHITECTURE.md's invariant, kept by Cargo: only the playout binary (courtdeck-engine) links them.
+for pkg in courtdeck-app courtdeck-cli courtdeck-api; do
+  if linked=$(cargo tree --locked -p "$pkg" -e normal,build --prefix none | grep -E '^(gstreamer|x11rb|courtdeck-engine)\b'); then
+    echo "FAIL: $pkg links what only the playout process may:" >&2
+    echo "$linked" | sort -u >&2
+    exit 1
+  fi
+done
+echo "courtdeck-app, courtdeck-cli, courtdeck-api: no gstreamer, no x11rb, no courtdeck-engine"
+
 step "build every binary (the tests drive the app and the playout process)"
 cargo build --workspace --bins --locked
 

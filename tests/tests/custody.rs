@@ -35,7 +35,7 @@ fn media(dir: &Path, case: &str, title: &str) -> PathBuf {
     let m = dir.join(format!("media-{case}"));
     std::fs::create_dir_all(&m).unwrap();
     // A real picture (bundle probes what it publishes), one of its own per case.
-    courtdeck_playout::fixtures::encode(&format!(
+    courtdeck_engine::fixtures::encode(&format!(
         "videotestsrc num-buffers=1 ! video/x-raw,width=320,height=240 ! textoverlay text=\"{case}\" ! \
          videoconvert ! jpegenc ! filesink location=\"{}\"",
         m.join("photo.jpg").display()

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use courtdeck_engine::engine::{SLATE_STANDBY_ARGB, SLATE_UNAVAILABLE_ARGB};
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
-use courtdeck_playout::engine::{SLATE_STANDBY_ARGB, SLATE_UNAVAILABLE_ARGB};
 use courtdeck_playout::protocol::{Command, Event, OutputKind, OutputSpec};
 use courtdeck_testkit::{Mon, Rgb, Xvfb};
 use tokio::sync::broadcast::Receiver;
@@ -194,16 +194,16 @@ fn shared(dir: &str) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
-    let demo = courtdeck_playout::fixtures::demo_media(&shared("demo-media")).unwrap();
-    let cctv = demo[0].1.clone();
-    let matrix = courtdeck_playout::fixtures::format_matrix(&shared("format-matrix")).unwrap();
+    let demo = courtdeck_engine::fixtures::demo_media(&shared("demo-media")).unwrap();
+    let cctv = demo[0].path.clone();
+    let matrix = courtdeck_engine::fixtures::format_matrix(&shared("format-matrix")).unwrap();
     let photo = matrix
         .iter()
         .find(|f| f.name == "photo.png")
         .unwrap()
         .path
         .clone();
-    let geometry = courtdeck_playout::fixtures::geometry_media(&shared("geometry-media")).unwrap();
+    let geometry = courtdeck_engine::fixtures::geometry_media(&shared("geometry-media")).unwrap();
     let (rotated, anamorphic) = (geometry[0].clone(), geometry[1].clone());
     let scratch = tempfile::tempdir().unwrap();
     let truncated = scratch.path().join("truncated.mp4");
@@ -588,10 +588,10 @@ fn exhibit_children(display: &str) -> Vec<Vec<u32>> {
 /// playout process must live on (Xlib's default handler exits) and show the next exhibit.
 #[tokio::test(flavor = "multi_thread")]
 async fn exif_portrait_upright_and_a_vanished_window_is_not_an_exit() {
-    let corpus = courtdeck_playout::corpus::ffmpeg_corpus(&shared("ffmpeg-corpus")).unwrap();
+    let corpus = courtdeck_engine::corpus::ffmpeg_corpus(&shared("ffmpeg-corpus")).unwrap();
     let file = |name: &str| corpus.iter().find(|f| f.name == name).unwrap().path.clone();
-    let demo = courtdeck_playout::fixtures::demo_media(&shared("demo-media")).unwrap();
-    let cctv = demo[0].1.clone();
+    let demo = courtdeck_engine::fixtures::demo_media(&shared("demo-media")).unwrap();
+    let cctv = demo[0].path.clone();
     let shots = courtdeck_testkit::target_dir().join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let (xvfb, client) = start_on_xvfb().await;

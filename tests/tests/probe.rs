@@ -31,8 +31,8 @@ fn json(mut c: Command) -> (bool, serde_json::Value) {
     (out.status.success(), value)
 }
 
-fn corpus() -> Vec<courtdeck_playout::corpus::CorpusFile> {
-    courtdeck_playout::corpus::ffmpeg_corpus(
+fn corpus() -> Vec<courtdeck_engine::corpus::CorpusFile> {
+    courtdeck_engine::corpus::ffmpeg_corpus(
         &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ffmpeg-corpus"),
     )
     .unwrap()

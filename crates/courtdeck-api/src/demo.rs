@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use courtdeck_playout::fixtures::{DemoFile, demo_media};
+use courtdeck_playout::client::demo_media;
 use courtdeck_store::{BundleDescription, BundleExhibit, BundleListing, DirStore, bundle};
 use jiff::civil::Date;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 pub const DEMO_COURT: &str = "courtroom-2";
 pub const DEMO_COURT_NAME: &str = "Courtroom 2";
@@ -153,14 +153,12 @@ pub fn ensure_demo_store_from(dir: &Path, media_dir: &Path, date: Date) -> ApiRe
         return Ok(());
     }
     tracing::info!(dir = %dir.display(), %date, "preparing the demo store (first run generates media with GStreamer)");
-    let media = demo_media(media_dir)
-        .map_err(|e| ApiError::new(courtdeck_core::ErrorCode::Internal, format!("{e:#}")))?;
+    let media = demo_media(media_dir)?;
     let duration = |file: &str| -> Option<u64> {
         media
             .iter()
-            .find(|(f, _): &&(DemoFile, _)| f.file == file)
-            .and_then(|(f, _)| f.duration)
-            .map(|d| d.as_millis() as u64)
+            .find(|f| f.file == file)
+            .and_then(|f| f.duration_ms)
     };
     for case in CASES {
         let desc = BundleDescription {

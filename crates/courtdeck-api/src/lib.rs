@@ -922,10 +922,10 @@ impl Courtdeck {
     /// configured screen uses, else the first; `None` without X11 monitors (the window stays where
     /// the shell put it).
     pub fn control_placement(&self) -> Option<Placement> {
-        let monitors = match courtdeck_playout::x11::Display::connect().and_then(|d| d.monitors()) {
+        let monitors = match courtdeck_playout::client::monitors() {
             Ok(m) => m,
             Err(e) => {
-                tracing::warn!("control surface left at its default place: {e:#}");
+                tracing::warn!("control surface left at its default place: {e}");
                 return None;
             }
         };

@@ -18,7 +18,8 @@ use tokio::process::{Child, ChildStdin, Command as ProcessCommand};
 use tokio::sync::{Mutex, broadcast, oneshot};
 
 use crate::protocol::{
-    Command, Event, OutputSpec, PROTOCOL_VERSION, Request, ScreenStats, WireError,
+    Command, DemoFile, Event, Monitor, OutputSpec, PROTOCOL_VERSION, Request, ScreenStats,
+    WireError,
 };
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
@@ -129,6 +130,77 @@ pub fn locate_playout_binary() -> Result<PathBuf, ClientError> {
             exe.display()
         ),
     ))
+}
+
+/// The X11 monitors as RandR reports them, asked of the playout binary (the app links no X11).
+pub fn monitors() -> Result<Vec<Monitor>, ClientError> {
+    run_tool(&["monitors"], Duration::from_secs(10))
+}
+
+/// Generates the demo store's media into `dir` with the playout binary's GStreamer encoders
+/// (skipping files that already exist) and says what each file is.
+pub fn demo_media(dir: &Path) -> Result<Vec<DemoFile>, ClientError> {
+    let dir = dir.to_str().ok_or_else(|| {
+        ClientError::new(
+            ErrorCode::Internal,
+            format!("the demo media folder {} is not UTF-8", dir.display()),
+        )
+    })?;
+    run_tool(&["demo-media", dir], Duration::from_secs(600))
+}
+
+/// Runs one of the playout binary's one-shot tool modes and reads the JSON document it prints.
+/// Blocking; killed after `timeout`.
+fn run_tool<T: serde::de::DeserializeOwned>(
+    args: &[&str],
+    timeout: Duration,
+) -> Result<T, ClientError> {
+    let exe = locate_playout_binary()?;
+    let failed = |what: String| {
+        ClientError::new(
+            ErrorCode::PlayoutUnavailable,
+            format!("courtdeck-playout {}: {what}", args.join(" ")),
+        )
+    };
+    let child = std::process::Command::new(&exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| failed(format!("could not start {}: {e}", exe.display())))?;
+    let pid = child.id();
+    // Both pipes are drained while the tool runs (a chatty stderr must not fill its pipe and stall it).
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let output = match rx.recv_timeout(timeout) {
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) => return Err(failed(e.to_string())),
+        Err(_) => {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+            return Err(failed(format!("no answer in {} s", timeout.as_secs())));
+        }
+    };
+    let (status, out, err) = (
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    if !status.success() {
+        // The last log line says why (e.g. "playout failed: cannot open display").
+        let why = err
+            .lines()
+            .last()
+            .unwrap_or("no message")
+            .trim()
+            .to_string();
+        return Err(failed(format!("{status}: {why}")));
+    }
+    serde_json::from_str(out.trim()).map_err(|e| failed(format!("unreadable answer: {e}")))
 }
 
 impl PlayoutClient {

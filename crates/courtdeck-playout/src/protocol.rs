@@ -328,3 +328,22 @@ impl Event {
         s
     }
 }
+
+/// A monitor as RandR reports it (`xrandr --listmonitors`); what `courtdeck-playout monitors` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Monitor {
+    pub name: String,
+    pub x: i16,
+    pub y: i16,
+    pub width: u16,
+    pub height: u16,
+}
+
+/// A generated file of the demo store, with what its bundle description says about it; what
+/// `courtdeck-playout demo-media DIR` prints, one per file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoFile {
+    pub file: String,
+    pub duration_ms: Option<u64>,
+    pub path: std::path::PathBuf,
+}

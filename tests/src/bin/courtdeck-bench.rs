@@ -56,12 +56,12 @@ fn main() -> Result<()> {
         ))?;
     }
     let media = work.path().join("media");
-    let files = courtdeck_playout::fixtures::demo_media(&media)?;
+    let files = courtdeck_engine::fixtures::demo_media(&media)?;
     let cctv = files
         .iter()
-        .find(|(f, _)| f.file.ends_with(".mp4"))
+        .find(|f| f.file.ends_with(".mp4"))
         .context("cctv")?
-        .1
+        .path
         .clone();
     if wants("checks") {
         rt.block_on(checks_bench(
@@ -83,7 +83,7 @@ fn main() -> Result<()> {
         rt.block_on(windows_bench(work.path(), arg("--seconds", 30)))?;
     }
     if only.as_deref() == Some("decodebin") {
-        let corpus = courtdeck_playout::corpus::ffmpeg_corpus(&work.path().join("corpus"))?;
+        let corpus = courtdeck_engine::corpus::ffmpeg_corpus(&work.path().join("corpus"))?;
         rt.block_on(decodebin_bench(&corpus, arg("--loads", 200) as usize))?;
     }
     Ok(())
@@ -94,13 +94,13 @@ fn main() -> Result<()> {
 /// four other decoders busy on the machine's cores as on a loaded kiosk. Counts the loads that
 /// failed or took more than a second (a preroll that needed the engine's rebuild takes at least 2 s).
 async fn decodebin_bench(
-    corpus: &[courtdeck_playout::corpus::CorpusFile],
+    corpus: &[courtdeck_engine::corpus::CorpusFile],
     loads: usize,
 ) -> Result<()> {
     // The 300-track file is loaded once, last: it crashes uridecodebin3, which would spoil the rest.
     let (hostile, good): (Vec<_>, Vec<_>) = corpus
         .iter()
-        .filter(|f| f.expect == courtdeck_playout::corpus::Expect::Plays)
+        .filter(|f| f.expect == courtdeck_engine::corpus::Expect::Plays)
         .partition(|f| f.name == "300-tracks.mkv");
     println!(
         "\n## Decoder element: {loads} loads each, {} files from the ffmpeg corpus, round robin, 2 headless screens",
@@ -449,7 +449,7 @@ async fn warm_launch_bench(dir: &Path, n: usize) -> Result<()> {
 /// a gst-launch-1.0 preroll of the same files, run one after the other in the same benchmark.
 async fn checks_bench(
     dir: &Path,
-    media: &[(courtdeck_playout::fixtures::DemoFile, PathBuf)],
+    media: &[courtdeck_engine::fixtures::DemoFile],
     hearings: usize,
 ) -> Result<()> {
     use courtdeck_api::config::{AudioConfig, ScreenConfig, StoreConfig};
@@ -465,7 +465,8 @@ async fn checks_bench(
             9 + h % 8
         );
         for i in 0..10 {
-            let (demo, src) = &media[i % media.len()];
+            let demo = &media[i % media.len()];
+            let src = &demo.path;
             let ext = demo.file.rsplit('.').next().unwrap_or("bin");
             let name = format!("e{i}.{ext}");
             // A distinct copy: trailing bytes after the media change the hash, not the playback.
@@ -678,10 +679,7 @@ async fn step_seek_bench(dir: &Path, runs: usize) -> Result<()> {
 
 /// Resident memory of the playout process across `switches` exhibit switches (Load + Present of the
 /// next demo file, round robin), against its size after the first ten.
-async fn rss_bench(
-    media: &[(courtdeck_playout::fixtures::DemoFile, PathBuf)],
-    switches: usize,
-) -> Result<()> {
+async fn rss_bench(media: &[courtdeck_engine::fixtures::DemoFile], switches: usize) -> Result<()> {
     let rss = |pid: u32| -> Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
         let kb = status
@@ -700,7 +698,8 @@ async fn rss_bench(
     // through the round means for the growth per switch.
     let mut samples = Vec::with_capacity(switches);
     for i in 0..switches {
-        let (demo, path) = &media[i % media.len()];
+        let demo = &media[i % media.len()];
+        let path = &demo.path;
         let kind = match demo.file.rsplit('.').next() {
             Some("jpg" | "png") => "image",
             Some("wav") => "audio",
@@ -710,7 +709,7 @@ async fn rss_bench(
         client
             .request(Cmd::Load {
                 exhibit: exhibit.clone(),
-                title: demo.file.into(),
+                title: demo.file.clone(),
                 path: path.display().to_string(),
                 kind: kind.into(),
                 restriction: "open".into(),
@@ -1072,7 +1071,7 @@ async fn windows_bench(dir: &Path, seconds: u64) -> Result<()> {
         let file = dir.join(format!("windows-{size}-{codec}.mp4"));
         if !file.exists() {
             let source = format!("testsrc2=size={size}:rate=25:duration={seconds}");
-            courtdeck_playout::corpus::ffmpeg(
+            courtdeck_engine::corpus::ffmpeg(
                 &[
                     "-f",
                     "lavfi",

@@ -70,13 +70,10 @@ async fn wait_for_error(
     .await
 }
 
-fn media() -> (
-    tempfile::TempDir,
-    Vec<(courtdeck_playout::fixtures::DemoFile, PathBuf)>,
-) {
+fn media() -> (tempfile::TempDir, Vec<courtdeck_engine::fixtures::DemoFile>) {
     // Generated once and shared by the tests; the temp dir is scratch space for broken copies.
     let shared = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-media");
-    let files = courtdeck_playout::fixtures::demo_media(&shared).unwrap();
+    let files = courtdeck_engine::fixtures::demo_media(&shared).unwrap();
     (tempfile::tempdir().unwrap(), files)
 }
 
@@ -120,8 +117,8 @@ async fn show(
 #[tokio::test(flavor = "multi_thread")]
 async fn present_play_blank_and_survive_a_crash() {
     let (_dir, files) = media();
-    let cctv = &files[0].1;
-    let abe = &files[3].1;
+    let cctv = &files[0].path;
+    let abe = &files[3].path;
     let client = start().await;
     let mut rx = client.subscribe();
 
@@ -254,7 +251,7 @@ async fn present_play_blank_and_survive_a_crash() {
 async fn bad_media_gives_a_clear_error_and_others_still_play() {
     let (dir, files) = media();
     let truncated = dir.path().join("truncated.mp4");
-    let bytes = std::fs::read(&files[0].1).unwrap();
+    let bytes = std::fs::read(&files[0].path).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
     let garbage = dir.path().join("not-video.mp4");
     std::fs::write(
@@ -293,7 +290,7 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
     // Bit-flipped copies of a 2 s H.264/AAC MP4: one with flips through the media data (decoders
     // conceal what they can), one with flips in the index. Each must end cleanly, with an error
     // event or by playing to its end, never hang on a frozen or black screen.
-    let matrix = courtdeck_playout::fixtures::format_matrix(
+    let matrix = courtdeck_engine::fixtures::format_matrix(
         &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("format-matrix"),
     )
     .unwrap();
@@ -381,7 +378,7 @@ async fn bad_media_gives_a_clear_error_and_others_still_play() {
 
     // After failures, a good exhibit still plays.
     client
-        .request(load("JS/1", &files[0].1, "video", "open"))
+        .request(load("JS/1", &files[0].path, "video", "open"))
         .await
         .unwrap();
     wait_for(&mut rx, |e| {
@@ -407,9 +404,9 @@ async fn posters_for_video_and_stills_none_for_audio_or_junk() {
     let by_ext = |ext: &str| {
         files
             .iter()
-            .find(|(f, _)| f.file.ends_with(ext))
+            .find(|f| f.file.ends_with(ext))
             .unwrap()
-            .1
+            .path
             .clone()
     };
     let junk = dir.path().join("junk.mp4");
@@ -460,9 +457,9 @@ async fn volume_mute_and_the_level_meter() {
     let (_dir, files) = media();
     let call = files
         .iter()
-        .find(|(f, _)| f.file.ends_with(".wav"))
+        .find(|f| f.file.ends_with(".wav"))
         .unwrap()
-        .1
+        .path
         .clone();
     let client = start().await;
     let mut rx = client.subscribe();
@@ -582,7 +579,15 @@ async fn clips_stop_at_their_out_point_and_speed_keeps_the_pitch() {
     let mut rx = client.subscribe();
 
     // The CCTV (25 fps): the clip 1.000-3.000 s ends within one frame of 3.000 s.
-    show(&client, &mut rx, "JS/1", &files[0].1, "video", &["bench"]).await;
+    show(
+        &client,
+        &mut rx,
+        "JS/1",
+        &files[0].path,
+        "video",
+        &["bench"],
+    )
+    .await;
     client
         .request(Command::PlayClip {
             start_ms: 1000,
@@ -598,9 +603,9 @@ async fn clips_stop_at_their_out_point_and_speed_keeps_the_pitch() {
     // The 999 call (440 Hz), its clip 2-6 s at 2x: 2 s of sound at 440 Hz.
     let call = &files
         .iter()
-        .find(|(f, _)| f.file.ends_with(".wav"))
+        .find(|f| f.file.ends_with(".wav"))
         .unwrap()
-        .1;
+        .path;
     show(&client, &mut rx, "JS/2", call, "audio", &["bench"]).await;
     client
         .request(Command::SetRate { rate: 2.0 })
@@ -648,7 +653,7 @@ async fn clips_stop_at_their_out_point_and_speed_keeps_the_pitch() {
 async fn a_damaged_stretch_is_reported_and_the_rest_plays() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("damaged.avi");
-    courtdeck_playout::fixtures::encode(&format!(
+    courtdeck_engine::fixtures::encode(&format!(
         "videotestsrc pattern=ball num-buffers=100 ! video/x-raw,width=320,height=240,framerate=25/1 ! \
          videoconvert ! jpegenc ! avimux ! filesink location=\"{}\"",
         path.display()
@@ -726,7 +731,7 @@ async fn a_damaged_stretch_is_reported_and_the_rest_plays() {
 /// the setup check's tone fails with the reason instead of passing on a meter nobody hears.
 #[tokio::test(flavor = "multi_thread")]
 async fn no_sound_output_the_picture_plays_and_the_court_is_told() {
-    let matrix = courtdeck_playout::fixtures::format_matrix(
+    let matrix = courtdeck_engine::fixtures::format_matrix(
         &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("format-matrix"),
     )
     .unwrap();
@@ -799,7 +804,7 @@ async fn no_sound_output_the_picture_plays_and_the_court_is_told() {
 /// freeze: it is reported as a gap, never as frozen.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_frozen_picture_is_reported_and_restarted_a_gap_is_not_a_freeze() {
-    let matrix = courtdeck_playout::fixtures::format_matrix(
+    let matrix = courtdeck_engine::fixtures::format_matrix(
         &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("format-matrix"),
     )
     .unwrap();
@@ -845,7 +850,7 @@ async fn a_frozen_picture_is_reported_and_restarted_a_gap_is_not_a_freeze() {
     let gap = dir.join("gap.mkv");
     if !gap.exists() {
         // 25 frames at 0-1 s, then 25 more from 4 s: a 3 s hole in the timestamps.
-        courtdeck_playout::corpus::ffmpeg(
+        courtdeck_engine::corpus::ffmpeg(
             &[
                 "-f",
                 "lavfi",

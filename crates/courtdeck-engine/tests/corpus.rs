@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{Outcome, play_to_end};
+use courtdeck_engine::corpus::{CorpusFile, Expect, ffmpeg_corpus};
 use courtdeck_playout::client::PlayoutClient;
-use courtdeck_playout::corpus::{CorpusFile, Expect, ffmpeg_corpus};
 use courtdeck_playout::protocol::OutputSpec;
 
 const SCREENS: [&str; 2] = ["a", "b"];

@@ -19,14 +19,39 @@ pub fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match run() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => run(),
+        ["monitors"] => print_json(crate::x11::Display::connect().and_then(|d| d.monitors())),
+        ["demo-media", dir] => print_json(crate::fixtures::demo_media(std::path::Path::new(dir))),
+        _ => Err(anyhow::anyhow!(
+            "usage: courtdeck-playout (the playout process, speaking the protocol on stdin/stdout) \
+             | courtdeck-playout monitors | courtdeck-playout demo-media DIR"
+        )),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("playout failed: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// A tool mode's answer: one JSON document on stdout.
+fn print_json<T: serde::Serialize>(value: anyhow::Result<T>) -> anyhow::Result<()> {
+    let line = serde_json::to_string(&value?)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()?;
+    Ok(())
 }
 
 fn run() -> anyhow::Result<()> {

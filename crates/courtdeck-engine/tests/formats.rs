@@ -15,7 +15,7 @@ fn headless(id: &str) -> OutputSpec {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_listed_format_plays_on_every_screen() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("format-matrix");
-    let files = courtdeck_playout::fixtures::format_matrix(&dir).unwrap();
+    let files = courtdeck_engine::fixtures::format_matrix(&dir).unwrap();
     let client = PlayoutClient::start_with(
         PathBuf::from(env!("CARGO_BIN_EXE_courtdeck-playout")),
         vec![headless("a"), headless("b")],

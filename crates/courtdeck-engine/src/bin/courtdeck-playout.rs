@@ -2,5 +2,5 @@
 //! `courtdeck_playout::protocol` on stdin/stdout. Logs go to stderr.
 
 fn main() -> std::process::ExitCode {
-    courtdeck_playout::server::main()
+    courtdeck_engine::server::main()
 }

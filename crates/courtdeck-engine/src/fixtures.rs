@@ -39,11 +39,12 @@ pub fn encode(description: &str) -> Result<()> {
     result
 }
 
-/// A file of the demo store, with what the bundle description says about it.
-#[derive(Debug, Clone)]
-pub struct DemoFile {
-    pub file: &'static str,
-    pub duration: Option<Duration>,
+pub use crate::protocol::DemoFile;
+
+/// A demo file to generate: its name, its duration, and the pipeline that writes it.
+struct DemoJob {
+    file: &'static str,
+    duration: Option<Duration>,
 }
 
 const CCTV_SECONDS: u64 = 20;
@@ -56,11 +57,11 @@ fn q(path: &Path) -> String {
 }
 
 /// Generates the demo case's media into `dir` (skipping files that already exist).
-pub fn demo_media(dir: &Path) -> Result<Vec<(DemoFile, PathBuf)>> {
+pub fn demo_media(dir: &Path) -> Result<Vec<DemoFile>> {
     std::fs::create_dir_all(dir)?;
-    let jobs: Vec<(DemoFile, String)> = vec![
+    let jobs: Vec<(DemoJob, String)> = vec![
         (
-            DemoFile { file: "cctv-high-st.mp4", duration: Some(Duration::from_secs(CCTV_SECONDS)) },
+            DemoJob { file: "cctv-high-st.mp4", duration: Some(Duration::from_secs(CCTV_SECONDS)) },
             // CCTV as police export it: 704x576 anamorphic PAL at 25 fps, H.264, a burnt-in clock.
             format!(
                 "videotestsrc pattern=ball motion=sweep background-color=0xff2a3a2a num-buffers={n} ! \
@@ -73,7 +74,7 @@ pub fn demo_media(dir: &Path) -> Result<Vec<(DemoFile, PathBuf)>> {
             ),
         ),
         (
-            DemoFile { file: "999-call.wav", duration: Some(Duration::from_secs(AUDIO_SECONDS)) },
+            DemoJob { file: "999-call.wav", duration: Some(Duration::from_secs(AUDIO_SECONDS)) },
             format!(
                 "audiotestsrc wave=sine freq=440 volume=0.3 samplesperbuffer=800 num-buffers={n} ! \
                  audio/x-raw,rate=8000,channels=1,format=S16LE ! wavenc ! filesink location={{out}}",
@@ -81,7 +82,7 @@ pub fn demo_media(dir: &Path) -> Result<Vec<(DemoFile, PathBuf)>> {
             ),
         ),
         (
-            DemoFile { file: "interview.wmv", duration: Some(Duration::from_secs(INTERVIEW_SECONDS)) },
+            DemoJob { file: "interview.wmv", duration: Some(Duration::from_secs(INTERVIEW_SECONDS)) },
             format!(
                 // Video only: asfmux in GStreamer 1.22 writes audio+video ASF files that its own
                 // asfdemux cannot play back (preroll hangs, or EOS with no picture), so WMA audio is
@@ -93,7 +94,7 @@ pub fn demo_media(dir: &Path) -> Result<Vec<(DemoFile, PathBuf)>> {
             ),
         ),
         (
-            DemoFile { file: "abe-interview.mpg", duration: Some(Duration::from_secs(INTERVIEW_SECONDS)) },
+            DemoJob { file: "abe-interview.mpg", duration: Some(Duration::from_secs(INTERVIEW_SECONDS)) },
             // DVD-style MPEG-2 program stream: mpeg2enc format=8 (avenc_mpeg2video fails to negotiate here).
             format!(
                 "mpegpsmux name=mux ! filesink location={{out}} \
@@ -107,14 +108,14 @@ pub fn demo_media(dir: &Path) -> Result<Vec<(DemoFile, PathBuf)>> {
             ),
         ),
         (
-            DemoFile { file: "scene-1.jpg", duration: None },
+            DemoJob { file: "scene-1.jpg", duration: None },
             "videotestsrc pattern=smpte num-buffers=1 ! video/x-raw,width=1600,height=1200 ! \
              textoverlay text=\"Scene 1: High St, looking north\" font-desc=\"Sans 48\" ! videoconvert ! \
              jpegenc ! filesink location={out}"
                 .into(),
         ),
         (
-            DemoFile { file: "scene-2.jpg", duration: None },
+            DemoJob { file: "scene-2.jpg", duration: None },
             "videotestsrc pattern=colors num-buffers=1 ! video/x-raw,width=1200,height=1600 ! \
              textoverlay text=\"Scene 2: doorway\" font-desc=\"Sans 48\" ! videoconvert ! \
              jpegenc ! filesink location={out}"
@@ -122,9 +123,13 @@ pub fn demo_media(dir: &Path) -> Result<Vec<(DemoFile, PathBuf)>> {
         ),
     ];
     let mut out = Vec::new();
-    for (file, template) in jobs {
-        let path = generate_once(dir, file.file, &template, None)?;
-        out.push((file, path));
+    for (job, template) in jobs {
+        let path = generate_once(dir, job.file, &template, None)?;
+        out.push(DemoFile {
+            file: job.file.into(),
+            duration_ms: job.duration.map(|d| d.as_millis() as u64),
+            path,
+        });
     }
     Ok(out)
 }

@@ -14,15 +14,7 @@ use x11rb::protocol::xproto::{
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
 
-/// A monitor as RandR reports it (`xrandr --listmonitors`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Monitor {
-    pub name: String,
-    pub x: i16,
-    pub y: i16,
-    pub width: u16,
-    pub height: u16,
-}
+pub use crate::protocol::Monitor;
 
 pub struct Display {
     conn: RustConnection,
