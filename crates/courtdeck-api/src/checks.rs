@@ -427,11 +427,11 @@ impl Courtdeck {
     ) -> ApiResult<Vec<(String, Exhibit)>> {
         let mut out = Vec::new();
         for h in &list.hearings {
-            let case = crate::parse_case(&h.case_id)?;
+            let case = crate::listing::parse_case(&h.case_id)?;
             let trust = self.trust.clone();
             let manifest = self
                 .blocking(move |store, cache| {
-                    crate::load_manifest(store.as_ref(), &cache, &trust, &case)
+                    crate::listing::load_manifest(store.as_ref(), &cache, &trust, &case)
                 })
                 .await?;
             if let Ok(m) = manifest {

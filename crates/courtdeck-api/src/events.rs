@@ -1,0 +1,161 @@
+//! The playout process's events, turned into the surface's events and the session's state.
+
+use courtdeck_core::{ErrorCode, Transport};
+use courtdeck_playout::client::ClientEvent;
+use courtdeck_playout::protocol::Event;
+use tokio::sync::broadcast;
+
+use crate::Courtdeck;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::json::*;
+
+/// What the playout process needs from the configuration in its environment: the audio output.
+pub(crate) fn playout_env(config: &Config) -> Vec<(String, String)> {
+    vec![("COURTDECK_AUDIO_SINK".into(), config.audio.sink.clone())]
+}
+
+/// Turns playout events into session changes and UI events.
+pub(crate) async fn forward_playout_events(
+    deck: std::sync::Weak<Courtdeck>,
+    mut rx: broadcast::Receiver<ClientEvent>,
+) {
+    loop {
+        let event = match rx.recv().await {
+            Ok(e) => e,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(n, "playout events dropped");
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let Some(deck) = deck.upgrade() else { return };
+        let mut session = deck.session.lock().await;
+        match event {
+            ClientEvent::Restarting { reason } => {
+                deck.audit("playout_crashed", serde_json::json!({ "reason": reason }));
+                session.presentation.playout_lost();
+                session.prerolled.clear();
+                session.playout = PlayoutStatus::Restarting;
+                let _ = deck.events.send(UiEvent::Notice {
+                    error: ApiError::new(
+                        ErrorCode::PlayoutRestarting,
+                        // The reason already says what happened ("the playout engine stopped (signal: 9)").
+                        format!("{} and is being restarted. Nothing is on the screens; present the exhibit again.", crate::error::capitalise(&reason)),
+                    ),
+                    exhibit: None,
+                });
+                deck.emit_stage(&session);
+            }
+            ClientEvent::Restarted { pid } => {
+                deck.audit("playout_restarted", serde_json::json!({ "pid": pid }));
+                session.playout = PlayoutStatus::Ready;
+                deck.emit_stage(&session);
+                drop(session);
+                // The supervisor gave the new engine the court's blanks with its Configure.
+                deck.refresh_connected_screens().await;
+                // A new engine starts without thumbnails: ask again if the surface wants them.
+                if deck.thumbnails.load(std::sync::atomic::Ordering::SeqCst) {
+                    let _ = deck.set_thumbnails(true).await;
+                }
+            }
+            ClientEvent::Playout(Event::Level { exhibit, rms_db }) => {
+                drop(session);
+                let _ = deck.events.send(UiEvent::Level { exhibit, rms_db });
+            }
+            ClientEvent::Playout(Event::Thumbnail { exhibit, jpeg }) => {
+                drop(session);
+                let _ = deck.events.send(UiEvent::Thumbnail { exhibit, jpeg });
+            }
+            ClientEvent::Playout(Event::Prerolled { exhibit, .. }) => {
+                session.prerolled.insert(exhibit);
+                deck.emit_stage(&session);
+            }
+            ClientEvent::Playout(Event::Position {
+                exhibit,
+                position_ms,
+                duration_ms,
+                playing,
+                rate,
+            }) => {
+                let _ = deck.events.send(UiEvent::Position {
+                    exhibit,
+                    position_ms,
+                    duration_ms,
+                    playing,
+                    rate,
+                });
+            }
+            ClientEvent::Playout(Event::Eos { exhibit }) => {
+                if session
+                    .presentation
+                    .on_air()
+                    .is_some_and(|o| o.exhibit.to_string() == exhibit)
+                {
+                    let _ = session.presentation.set_transport(Transport::Paused);
+                }
+                deck.emit_stage(&session);
+            }
+            ClientEvent::Playout(Event::Warning { exhibit, error }) => {
+                // The exhibit stays on air; the court is told what it could not see or hear, and the
+                // custody record says so.
+                let kind = match ErrorCode::parse(&error.code) {
+                    Some(ErrorCode::PlaybackStalled) => "exhibit_stalled",
+                    Some(ErrorCode::AudioUnavailable) => "sound_unavailable",
+                    _ => "exhibit_damaged",
+                };
+                deck.audit(
+                    kind,
+                    serde_json::json!({ "exhibit": exhibit, "message": error.message }),
+                );
+                drop(session);
+                let _ = deck.events.send(UiEvent::Notice {
+                    error: ApiError::from(error),
+                    exhibit: Some(exhibit),
+                });
+            }
+            ClientEvent::Playout(Event::Error {
+                exhibit,
+                screen,
+                error,
+            }) => {
+                let error = ApiError::from(error);
+                if error.code == ErrorCode::ScreenMissing
+                    && let Some(s) = screen
+                {
+                    session.missing_screens.insert(s);
+                }
+                // Playout tore the failed exhibit down; reflect it, so the surface never claims a screen
+                // shows something it does not.
+                if let Some(x) = &exhibit {
+                    if session
+                        .presentation
+                        .on_air()
+                        .is_some_and(|o| &o.exhibit.to_string() == x)
+                    {
+                        let _ = session.presentation.withdraw();
+                    }
+                    if session
+                        .presentation
+                        .cued()
+                        .is_some_and(|c| &c.to_string() == x)
+                    {
+                        session.presentation.uncue();
+                    }
+                    session.prerolled.remove(x);
+                }
+                let _ = deck.events.send(UiEvent::Notice {
+                    error,
+                    exhibit: exhibit.clone(),
+                });
+                deck.emit_stage(&session);
+                if exhibit.is_some() {
+                    // An exhibit that failed on air leaves the "unavailable" slate on its screens.
+                    drop(session);
+                    deck.refresh_connected_screens().await;
+                }
+            }
+            ClientEvent::Playout(_) => {}
+        }
+    }
+}

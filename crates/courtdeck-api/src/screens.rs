@@ -1,0 +1,105 @@
+//! The courtroom's screens as the facade sees them: which are connected, what each shows, and where
+//! the control surface goes.
+
+use std::collections::HashMap;
+
+use crate::error::ApiResult;
+use crate::{Courtdeck, Placement, Session};
+use courtdeck_playout::protocol::Command;
+
+pub(crate) fn apply_screen_states(
+    session: &mut Session,
+    stats: Vec<courtdeck_playout::protocol::ScreenStats>,
+) {
+    session.missing_screens = stats
+        .iter()
+        .filter(|s| !s.connected)
+        .map(|s| s.screen.clone())
+        .collect();
+    session.slates = stats
+        .into_iter()
+        .filter_map(|s| Some((s.screen, s.slate?)))
+        .collect();
+}
+
+impl Courtdeck {
+    /// Where the control surface goes: `[control] monitor` by RandR name, else the first monitor no
+    /// configured screen uses, else the first; `None` without X11 monitors (the window stays where
+    /// the shell put it).
+    pub fn control_placement(&self) -> Option<Placement> {
+        let monitors = match courtdeck_playout::client::monitors() {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("control surface left at its default place: {e}");
+                return None;
+            }
+        };
+        let used: Vec<&str> = self
+            .config
+            .screens
+            .iter()
+            .filter_map(|s| s.monitor.as_deref())
+            .collect();
+        let m = match &self.config.control.monitor {
+            Some(name) => monitors.iter().find(|m| &m.name == name),
+            None => monitors.iter().find(|m| !used.contains(&m.name.as_str())),
+        }
+        .or(monitors.first())?;
+        tracing::info!(monitor = %m.name, x = m.x, y = m.y, w = m.width, h = m.height, "control surface placed");
+        Some(Placement {
+            monitor: m.name.clone(),
+            x: m.x as i32,
+            y: m.y as i32,
+            width: m.width as u32,
+            height: m.height as u32,
+        })
+    }
+
+    /// Asks playout which screens are connected (after it configured them) and records the answer.
+    /// Reads the screens back from playout (without holding the session while it answers) and
+    /// shows the surface.
+    pub(crate) async fn refresh_connected_screens(&self) {
+        let states = self.screen_states().await;
+        let mut session = self.session.lock().await;
+        if let Some(states) = states {
+            apply_screen_states(&mut session, states);
+        }
+        if !session.missing_screens.is_empty() {
+            tracing::warn!(missing = ?session.missing_screens, "screens not connected");
+        }
+        self.emit_stage(&session);
+    }
+
+    /// For commands, which hold the session while they talk to playout anyway.
+    pub(crate) async fn sync_screens(&self, session: &mut Session) {
+        if let Some(states) = self.screen_states().await {
+            apply_screen_states(session, states);
+        }
+    }
+
+    /// Asks playout which screens are unplugged and which show a slate: the engine decides both
+    /// (a slate goes up when an exhibit fails on air or after a restart, and comes down on the next
+    /// Present, Withdraw or Blank), so the surface reads them back rather than guessing.
+    pub(crate) async fn screen_states(
+        &self,
+    ) -> Option<Vec<courtdeck_playout::protocol::ScreenStats>> {
+        let p = self.playout().ok()?;
+        match p.request(Command::Stats).await {
+            Ok(stats) => Some(stats.unwrap_or_default()),
+            Err(e) => {
+                tracing::warn!("cannot ask playout for its screens: {e}");
+                None
+            }
+        }
+    }
+
+    /// Frames each screen has rendered, as the playout process counts them (a readback for tests/checks).
+    pub async fn screen_frames(&self) -> ApiResult<HashMap<String, u64>> {
+        let stats = self
+            .playout()?
+            .request(Command::Stats)
+            .await?
+            .unwrap_or_default();
+        Ok(stats.into_iter().map(|s| (s.screen, s.frames)).collect())
+    }
+}

@@ -1,0 +1,586 @@
+//! Building a program (one loaded exhibit's pipeline), rebuilding it where it stood, presenting it
+//! and tearing it down. The restriction rule's second check lives here: a branch is built only for a
+//! screen that `may_show` the exhibit, so a screen that may not see it never gets a sink for it.
+//!
+//! ```text
+//!                                                                   one per output size                          one per screen
+//!                                                              ┌▶ queue ▶ videoconvert ▶ videoscale ▶ caps WxH ▶ tee ─┬▶ queue ▶ sink (BENCH)
+//! uridecodebin  ─video▶ videoconvert ▶ videoflip(auto)         │                                                      └▶ queue ▶ sink (WITNESS)
+//!   (file:// from        ▶ [imagefreeze] ▶ videocrop(zoom) ▶ tee ┼▶ … the next output size …
+//!    the verified cache)                                       └▶ queue(leaky) ▶ ≤2 fps probe ▶ 192x108 ▶ jpegenc ▶ appsink (thumbnails)
+//!               └audio▶ audioconvert ▶ audioresample ▶ scaletempo ▶ volume ▶ level ▶ audio sink
+//! audio-only exhibits: videotestsrc (black) ▶ textoverlay(title) ▶ timeoverlay ▶ tee …   (the slate)
+//!
+//! With no exhibit drawn on it a screen shows its window's background: black, or a slate (standby
+//! after an engine restart, "exhibit unavailable" after an on-air failure) painted once as a pixmap.
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use courtdeck_core::{ErrorCode, ExhibitKind, Restriction, may_show};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+
+use super::graph::{GapReport, Thumbs, audio_chain, video_fanout};
+use super::outputs::BranchTarget;
+use super::program::{PendingFirstFrames, Program, Rebuild, Resume, Source};
+use super::slates::{Slate, slate_source};
+use super::{Engine, MAX_REBUILDS, Msg, SILENT_SINK, err};
+use crate::media;
+use crate::protocol::{Event, OutputKind, WireError};
+
+/// Hands memory freed by a torn-down pipeline back to the system. Decoders allocate large frame
+/// pools on GStreamer's streaming threads; glibc keeps freed blocks in per-thread arenas, so without
+/// this a kiosk that switches exhibits all day grows though nothing leaks.
+pub(super) fn release_freed_memory() {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> i32;
+    }
+    // SAFETY: glibc's malloc_trim only returns free heap pages to the kernel; it is thread-safe.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+impl Engine {
+    pub(super) fn load(
+        &mut self,
+        exhibit: String,
+        title: &str,
+        path: &Path,
+        kind: &str,
+        restriction: &str,
+    ) -> Result<(), WireError> {
+        let kind =
+            ExhibitKind::parse(kind).map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
+        let restriction = Restriction::parse(restriction)
+            .map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
+        if !path.is_absolute() {
+            return Err(err(
+                ErrorCode::NotCached,
+                "playout only opens absolute paths in the verified cache",
+            ));
+        }
+        let size = std::fs::metadata(path).map_err(|e| {
+            err(
+                ErrorCode::NotCached,
+                format!(
+                    "exhibit {exhibit} is not in the cache ({}): {e}",
+                    path.display()
+                ),
+            )
+        })?;
+        if size.len() == 0 {
+            return Err(err(
+                ErrorCode::MediaCorrupt,
+                format!("exhibit {exhibit} is an empty file"),
+            ));
+        }
+        // Drop whatever was cued but not on air: one cue at a time keeps memory flat.
+        let stale: Vec<String> = self
+            .programs
+            .iter()
+            .filter(|p| Some(&p.exhibit) != self.on_air.as_ref())
+            .map(|p| p.exhibit.clone())
+            .collect();
+        for e in stale {
+            self.remove_program(&e);
+        }
+        if self.on_air.as_deref() == Some(exhibit.as_str()) {
+            // Selecting what is on air: nothing to load.
+            return Ok(());
+        }
+        let source = Source {
+            title: title.to_owned(),
+            path: path.to_owned(),
+            kind,
+            restriction,
+        };
+        self.build(exhibit, source, 0, None)
+    }
+
+    /// Builds and prerolls the pipeline of `exhibit` (the second half of `load`, and a retry).
+    pub(super) fn build(
+        &mut self,
+        exhibit: String,
+        source: Source,
+        attempt: u32,
+        resume: Option<Resume>,
+    ) -> Result<(), WireError> {
+        let (title, path, kind, restriction) = (
+            source.title.as_str(),
+            source.path.as_path(),
+            source.kind,
+            source.restriction,
+        );
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let pipeline = gst::Pipeline::with_name(&format!("exhibit-{seq}"));
+        let branches = Arc::new(Mutex::new(BTreeMap::new()));
+        let has_audio = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let video_linked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let frame_duration = Arc::new(Mutex::new(Duration::from_millis(40)));
+        let pending: PendingFirstFrames = Arc::new(Mutex::new(HashMap::new()));
+        let audio_branch = Arc::new(Mutex::new(None));
+        let expected = Arc::new(AtomicU8::new(0));
+        // Fault injection for the watchdog's test: the first build's picture stops arriving at
+        // this stream time, as a decoder that deadlocks would (a rebuild is not frozen).
+        let freeze_at = std::env::var("COURTDECK_FAULT_FREEZE_AT_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|_| attempt == 0 && resume.is_none())
+            .map(gst::ClockTime::from_mseconds);
+
+        // One branch per screen allowed to show this exhibit. Child windows are made here, on the engine
+        // thread, and handed to the streaming thread that builds the sinks.
+        let mut targets = Vec::new();
+        for o in &self.outputs {
+            if !may_show(restriction, o.role) {
+                continue;
+            }
+            let child = match (&self.display, o.window) {
+                (Some(d), Some((parent, w, h))) => match d.create_child(parent, w, h) {
+                    Ok(win) => Some((win, w, h)),
+                    Err(e) => {
+                        // This screen cannot show it; the others still can.
+                        tracing::warn!(screen = %o.spec.id, "cannot create a window: {e:#}");
+                        None
+                    }
+                },
+                _ => None,
+            };
+            if o.spec.kind == OutputKind::Window && child.is_none() {
+                continue; // A missing screen: already reported at Configure.
+            }
+            targets.push(BranchTarget {
+                screen: o.spec.id.clone(),
+                child,
+                frames: o.frames.clone(),
+                exhibit: exhibit.clone(),
+                pending: pending.clone(),
+                emit: self.emit.clone(),
+            });
+        }
+
+        let gaps: GapReport = {
+            let tx = Mutex::new(self.tx.clone());
+            Arc::new(move |from, to| {
+                let _ = tx.lock().expect("gap sender").send(Msg::Gap {
+                    program: seq,
+                    from,
+                    to,
+                });
+            })
+        };
+        let thumbs = Thumbs {
+            exhibit: exhibit.clone(),
+            enabled: self.thumbnails.clone(),
+            playing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            last: Arc::new(Mutex::new(None)),
+            emit: self.emit.clone(),
+        };
+        let build = || -> Result<(), anyhow::Error> {
+            let uri = gst::glib::filename_to_uri(path, None)?;
+            let decode = gst::ElementFactory::make(media::decodebin())
+                .name("decode")
+                .property("uri", uri.as_str())
+                .build()?;
+            pipeline.add(&decode)?;
+            if media::decodebin() == "uridecodebin3" {
+                media::select_one_of_each(&decode, kind != ExhibitKind::Audio, expected.clone());
+            }
+            let refuse = Mutex::new(self.tx.clone());
+            media::guard_picture_size(
+                pipeline.upcast_ref(),
+                Arc::new(move |reason| {
+                    let _ = refuse.lock().expect("refuse sender").send(Msg::Refuse {
+                        program: seq,
+                        reason,
+                    });
+                }),
+            );
+            // An audio exhibit's slate never ends by itself: when the sound ends, it is sent EOS too,
+            // so the pipeline ends (the surface sees the end; a seek back plays again).
+            let mut slate_src = None;
+            if kind == ExhibitKind::Audio {
+                let slate = slate_source(title)?;
+                slate_src = slate
+                    .clone()
+                    .dynamic_cast::<gst::Bin>()
+                    .ok()
+                    .and_then(|b| b.by_name("slatesrc"))
+                    .map(|e| e.downgrade());
+                pipeline.add(&slate)?;
+                let tee = video_fanout(
+                    &pipeline,
+                    &targets,
+                    &branches,
+                    &frame_duration,
+                    false,
+                    &thumbs,
+                    None,
+                )?;
+                slate.link(&tee)?;
+                video_linked.store(true, Ordering::SeqCst);
+            }
+            let pipeline_weak = pipeline.downgrade();
+            let thumbs = thumbs.clone();
+            let targets = targets.clone();
+            let branches = branches.clone();
+            let has_audio = has_audio.clone();
+            let video_linked = video_linked.clone();
+            let frame_duration = frame_duration.clone();
+            let audio_sink = if self.no_sound.is_some() {
+                SILENT_SINK.to_owned()
+            } else {
+                self.audio_sink.clone()
+            };
+            let audio_branch = audio_branch.clone();
+            let gaps = gaps.clone();
+            let is_image = kind == ExhibitKind::Image;
+            let wants_video = kind != ExhibitKind::Audio;
+            decode.connect_pad_added(move |_, pad| {
+                let Some(pipeline) = pipeline_weak.upgrade() else {
+                    return;
+                };
+                // decodebin3 tags each pad with its stream; caps may not be fixed yet at pad-added.
+                let stream_type = pad
+                    .stream()
+                    .map(|s| s.stream_type())
+                    .unwrap_or(gst::StreamType::UNKNOWN);
+                let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+                let name = caps
+                    .structure(0)
+                    .map(|s| s.name().to_string())
+                    .unwrap_or_default();
+                tracing::debug!(pad = %pad.name(), ?stream_type, caps = %name, "decoded pad");
+                let is_video =
+                    stream_type.contains(gst::StreamType::VIDEO) || name.starts_with("video/");
+                let is_audio =
+                    stream_type.contains(gst::StreamType::AUDIO) || name.starts_with("audio/");
+                if is_video && let Some(at) = freeze_at {
+                    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+                        if info
+                            .buffer()
+                            .and_then(|b| b.pts())
+                            .is_some_and(|pts| pts >= at)
+                        {
+                            // Held until the pipeline is torn down (its pads then flush).
+                            while !pad.pad_flags().contains(gst::PadFlags::FLUSHING) {
+                                std::thread::sleep(Duration::from_millis(20));
+                            }
+                            return gst::PadProbeReturn::Drop;
+                        }
+                        gst::PadProbeReturn::Ok
+                    });
+                }
+                let result =
+                    if is_video && wants_video && !video_linked.swap(true, Ordering::SeqCst) {
+                        video_fanout(
+                            &pipeline,
+                            &targets,
+                            &branches,
+                            &frame_duration,
+                            is_image,
+                            &thumbs,
+                            (!is_image).then(|| gaps.clone()),
+                        )
+                        .and_then(|tee| {
+                            let sink = tee.static_pad("sink").expect("tee has a sink pad");
+                            pad.link(&sink)?;
+                            Ok(())
+                        })
+                    } else if is_audio && !has_audio.swap(true, Ordering::SeqCst) {
+                        if let Some(src) = slate_src.clone() {
+                            pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+                                if let Some(gst::EventView::Eos(_)) = info.event().map(|e| e.view())
+                                    && let Some(src) = src.upgrade()
+                                {
+                                    src.send_event(gst::event::Eos::new());
+                                }
+                                gst::PadProbeReturn::Ok
+                            });
+                        }
+                        audio_chain(&pipeline, pad, &audio_sink).map(|bin| {
+                            *audio_branch.lock().expect("audio branch") = Some(bin.downgrade());
+                        })
+                    } else {
+                        Ok(())
+                    };
+                if let Err(e) = result {
+                    gst::element_error!(
+                        pipeline,
+                        gst::CoreError::Negotiation,
+                        ("could not build the output branch: {e:#}")
+                    );
+                }
+            });
+            Ok(())
+        };
+        if let Err(e) = build() {
+            let _ = pipeline.set_state(gst::State::Null);
+            self.destroy_children(&targets);
+            return Err(err(
+                ErrorCode::DecoderMissing,
+                format!("cannot build a player for {exhibit}: {e:#}"),
+            ));
+        }
+
+        let tx = Mutex::new(self.tx.clone());
+        pipeline
+            .bus()
+            .expect("pipelines have a bus")
+            .set_sync_handler(move |_, message| {
+                let _ = tx.lock().expect("bus sender").send(Msg::Bus {
+                    program: seq,
+                    message: message.clone(),
+                });
+                gst::BusSyncReply::Drop
+            });
+        if pipeline.set_state(gst::State::Paused).is_err() {
+            // The bus carries the reason; it arrives as an Error and tears the program down.
+            tracing::warn!(exhibit, "pipeline refused to pause");
+        }
+        tracing::info!(exhibit, seq, screens = targets.len(), "loading");
+        self.programs.push(Program {
+            seq,
+            exhibit,
+            kind,
+            restriction,
+            pipeline,
+            branches,
+            allowed: targets.iter().map(|t| t.screen.clone()).collect(),
+            pending_first_frames: pending,
+            route: Vec::new(),
+            prerolled: false,
+            has_audio,
+            video_linked,
+            rate: 1.0,
+            playing: false,
+            thumbs,
+            clip_end: None,
+            windows: targets
+                .iter()
+                .filter_map(|t| t.child.map(|c| c.0))
+                .collect(),
+            frame_duration,
+            loaded_at: Instant::now(),
+            source: source.clone(),
+            attempt,
+            zoom: None,
+            resume,
+            rebuilds: 0,
+            progress: None,
+            audio: audio_branch,
+            expected,
+            silent: self.no_sound.is_some(),
+        });
+        Ok(())
+    }
+
+    /// Rebuilds a program in place: the same file, route and zoom, picking up where it stood.
+    /// - `Rebuild::Preroll`: a preroll that stalled or came up without its picture is rebuilt once,
+    ///   quietly, before the court is told (a second try at a good local file succeeds).
+    /// - `Rebuild::Stall`, `Rebuild::Sound`: an exhibit that froze while playing, or whose sound
+    ///   output failed, is rebuilt at its position (at most `MAX_REBUILDS` times); the caller tells the
+    ///   court. An on-air exhibit keeps its route.
+    ///
+    /// Returns false when it may not be rebuilt (again); the caller then gives up on it.
+    pub(super) fn rebuild(&mut self, exhibit: &str, why: Rebuild) -> bool {
+        let Some(p) = self.programs.iter().find(|p| p.exhibit == exhibit) else {
+            return false;
+        };
+        let allowed = match why {
+            Rebuild::Preroll => p.attempt == 0,
+            Rebuild::Stall | Rebuild::Sound => p.rebuilds < MAX_REBUILDS,
+        };
+        if !allowed {
+            return false;
+        }
+        // An exhibit the advocate already pressed Play on keeps playing after any rebuild (a preroll
+        // rebuild used to leave it paused on its first frame: a frozen picture and no word).
+        let resume = (why != Rebuild::Preroll || p.playing).then(|| Resume {
+            position: p
+                .progress
+                .map(|(at, _)| at)
+                .or_else(|| p.pipeline.query_position::<gst::ClockTime>())
+                .unwrap_or(gst::ClockTime::ZERO),
+            playing: p.playing,
+            rate: p.rate,
+            clip_end: p.clip_end,
+        });
+        let (source, route, zoom) = (p.source.clone(), p.route.clone(), p.zoom);
+        let rebuilds = p.rebuilds + u32::from(why != Rebuild::Preroll);
+        let attempt = if why == Rebuild::Preroll {
+            1
+        } else {
+            p.attempt
+        };
+        let on_air = self.on_air.as_deref() == Some(exhibit);
+        tracing::warn!(exhibit, ?why, ?resume, "rebuilding the pipeline");
+        self.remove_program(exhibit);
+        if let Err(e) = self.build(exhibit.to_owned(), source, attempt, resume) {
+            // Handled here: the program is gone, so the court must hear of it now.
+            tracing::warn!(exhibit, "rebuild failed: {}", e.message);
+            let route = if on_air { route } else { Vec::new() };
+            self.announce_failure(exhibit, &route, ErrorCode::MediaCorrupt, e.message);
+            return true;
+        }
+        if let Some(p) = self.programs.iter_mut().find(|p| p.exhibit == exhibit) {
+            p.zoom = zoom;
+            p.rebuilds = rebuilds;
+            if on_air {
+                p.route = route;
+            }
+        }
+        if on_air {
+            self.on_air = Some(exhibit.to_owned());
+        }
+        true
+    }
+
+    pub(super) fn present(&mut self, exhibit: &str, screens: Vec<String>) -> Result<(), WireError> {
+        let idx = self
+            .programs
+            .iter()
+            .position(|p| p.exhibit == exhibit)
+            .ok_or_else(|| {
+                err(
+                    ErrorCode::InvalidState,
+                    format!("exhibit {exhibit} is not loaded"),
+                )
+            })?;
+        // Defence in depth: the core already checked this route; check again against our own branches,
+        // which exist only for screens the restriction allows.
+        for s in &screens {
+            let output = self
+                .outputs
+                .iter()
+                .find(|o| &o.spec.id == s)
+                .ok_or_else(|| {
+                    err(
+                        ErrorCode::ScreenMissing,
+                        format!("there is no screen called {s}"),
+                    )
+                })?;
+            if !may_show(self.programs[idx].restriction, output.role) {
+                return Err(err(
+                    ErrorCode::RestrictedRoute,
+                    format!(
+                        "exhibit {exhibit} may not be shown on {}",
+                        output.spec.label
+                    ),
+                ));
+            }
+            if !self.programs[idx].allowed.contains(s) {
+                return Err(err(
+                    ErrorCode::ScreenMissing,
+                    format!("The {} screen is not connected.", output.spec.label),
+                ));
+            }
+        }
+        if let Some(previous) = self.on_air.take().filter(|p| p != exhibit) {
+            self.remove_program(&previous);
+        }
+        let idx = self
+            .programs
+            .iter()
+            .position(|p| p.exhibit == exhibit)
+            .expect("still loaded");
+        let now = Instant::now();
+        {
+            let p = &mut self.programs[idx];
+            if !p.prerolled {
+                let mut pending = p.pending_first_frames.lock().expect("pending");
+                for s in &screens {
+                    pending.insert(s.clone(), now);
+                }
+            }
+            p.route = screens;
+        }
+        self.on_air = Some(exhibit.to_owned());
+        // Whatever a slate said before is stale now: screens not in this route go black.
+        self.set_slates(|_| None);
+        self.apply_visibility();
+        // A prerolled exhibit is on screen as soon as its windows are mapped and exposed.
+        let p = &self.programs[idx];
+        if p.prerolled {
+            let latency_us = now.elapsed().as_micros() as u64;
+            for s in &p.route {
+                (self.emit)(Event::FirstFrame {
+                    exhibit: exhibit.to_owned(),
+                    screen: s.clone(),
+                    latency_us,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells the court an exhibit cannot be shown and tears it down. If it was on air, the screens
+    /// that showed it put up the "exhibit unavailable" slate rather than going black unexplained.
+    pub(super) fn give_up(&mut self, exhibit: &str, code: ErrorCode, message: String) {
+        let route = self
+            .programs
+            .iter()
+            .find(|p| p.exhibit == exhibit && self.on_air.as_deref() == Some(exhibit))
+            .map(|p| p.route.clone())
+            .unwrap_or_default();
+        self.remove_program(exhibit);
+        self.announce_failure(exhibit, &route, code, message);
+    }
+
+    /// Tells the court an exhibit (already torn down) cannot be shown; `route` is where it was on
+    /// air, if it was: those screens get the "exhibit unavailable" slate.
+    pub(super) fn announce_failure(
+        &mut self,
+        exhibit: &str,
+        route: &[String],
+        code: ErrorCode,
+        message: String,
+    ) {
+        (self.emit)(Event::Error {
+            exhibit: Some(exhibit.to_owned()),
+            screen: None,
+            error: err(code, message),
+        });
+        if !route.is_empty() {
+            self.set_slates(|o| {
+                if route.contains(&o.spec.id) && !o.blanked {
+                    Some(Slate::Unavailable)
+                } else {
+                    o.slate
+                }
+            });
+        }
+    }
+
+    pub(super) fn remove_program(&mut self, exhibit: &str) {
+        if let Some(i) = self.programs.iter().position(|p| p.exhibit == exhibit) {
+            let p = self.programs.remove(i);
+            if self.on_air.as_deref() == Some(exhibit) {
+                self.on_air = None;
+            }
+            self.teardown(p);
+        }
+    }
+
+    pub(super) fn teardown(&self, p: Program) {
+        let _ = p.pipeline.set_state(gst::State::Null);
+        if let Some(bus) = p.pipeline.bus() {
+            bus.unset_sync_handler();
+        }
+        if let Some(d) = &self.display {
+            for w in &p.windows {
+                let _ = d.destroy(*w);
+            }
+        }
+        tracing::debug!(exhibit = p.exhibit, "torn down");
+        drop(p);
+        release_freed_memory();
+    }
+}

@@ -1,0 +1,353 @@
+//! Pure builders of pipeline pieces: the video fan-out, the audio chain, the thumbnail branch and
+//! the gap probe. They get elements and settings and never see the `Engine`.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_video::prelude::*;
+
+use super::outputs::BranchTarget;
+use super::program::Branch;
+use super::{Emit, GAP, HEADLESS_SIZE};
+use crate::protocol::Event;
+
+/// Builds `videoconvert ! videoflip ! [imagefreeze] ! videocrop ! tee` and one branch per target; returns the head.
+pub(super) fn video_fanout(
+    pipeline: &gst::Pipeline,
+    targets: &[BranchTarget],
+    branches: &Arc<Mutex<BTreeMap<String, Branch>>>,
+    frame_duration: &Arc<Mutex<Duration>>,
+    is_image: bool,
+    thumbs: &Thumbs,
+    gaps: Option<GapReport>,
+) -> anyhow::Result<gst::Element> {
+    let convert = gst::ElementFactory::make("videoconvert").build()?;
+    // Phone video carries rotation tags; `automatic` honours them.
+    let flip = gst::ElementFactory::make("videoflip")
+        .property_from_str("video-direction", "auto")
+        .build()?;
+    let tee = gst::ElementFactory::make("tee")
+        .property("allow-not-linked", true)
+        .build()?;
+    let mut chain = vec![convert.clone(), flip];
+    if is_image {
+        chain.push(gst::ElementFactory::make("imagefreeze").build()?);
+    }
+    // Zoom and pan (`Command::Zoom`); passes frames through untouched while nothing is cropped.
+    chain.push(
+        gst::ElementFactory::make("videocrop")
+            .name("zoom")
+            .build()?,
+    );
+    chain.push(tee.clone());
+    pipeline.add_many(&chain)?;
+    gst::Element::link_many(&chain)?;
+
+    // Learn the frame duration for stepping back.
+    let fd = frame_duration.clone();
+    convert.static_pad("sink").expect("sink pad").add_probe(
+        gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, info| {
+            if let Some(gst::EventView::Caps(c)) = info.event().map(|e| e.view())
+                && let Ok(vi) = gstreamer_video::VideoInfo::from_caps(c.caps())
+                && vi.fps().numer() > 0
+            {
+                let nanos = 1_000_000_000u64 * vi.fps().denom() as u64 / vi.fps().numer() as u64;
+                *fd.lock().expect("fd") = Duration::from_nanos(nanos);
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+
+    if let Some(report) = gaps {
+        watch_for_gaps(&convert, report);
+    }
+
+    // One convert + scale per distinct output size, shared by every screen of that size through a
+    // second tee: four 1080p screens cost one scaler, not four.
+    let mut by_size: BTreeMap<(u16, u16), gst::Element> = BTreeMap::new();
+    let mut map = branches.lock().expect("branches");
+    for t in targets {
+        let (w, h) = t.child.map(|(_, w, h)| (w, h)).unwrap_or(HEADLESS_SIZE);
+        let size_tee = match by_size.get(&(w, h)) {
+            Some(tee) => tee.clone(),
+            None => {
+                let queue = gst::ElementFactory::make("queue")
+                    .property("max-size-buffers", 3u32)
+                    .build()?;
+                let convert = gst::ElementFactory::make("videoconvert").build()?;
+                let scale = gst::ElementFactory::make("videoscale")
+                    .property("add-borders", true)
+                    .build()?;
+                let caps = gst::ElementFactory::make("capsfilter")
+                    .property(
+                        "caps",
+                        gst::Caps::builder("video/x-raw")
+                            .field("width", w as i32)
+                            .field("height", h as i32)
+                            .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
+                            .build(),
+                    )
+                    .build()?;
+                let size_tee = gst::ElementFactory::make("tee")
+                    .property("allow-not-linked", true)
+                    .build()?;
+                let elements = [&queue, &convert, &scale, &caps, &size_tee];
+                pipeline.add_many(elements)?;
+                gst::Element::link_many(elements)?;
+                let tee_pad = tee.request_pad_simple("src_%u").expect("tee request pad");
+                tee_pad.link(&queue.static_pad("sink").expect("queue sink"))?;
+                for e in elements {
+                    e.sync_state_with_parent()?;
+                }
+                by_size.insert((w, h), size_tee.clone());
+                size_tee
+            }
+        };
+        let queue = gst::ElementFactory::make("queue")
+            .property("max-size-buffers", 3u32)
+            .build()?;
+        let sink = match t.child {
+            Some((xid, _, _)) => {
+                let sink = gst::ElementFactory::make("ximagesink")
+                    .property("handle-events", false)
+                    .build()?;
+                let overlay = sink
+                    .clone()
+                    .dynamic_cast::<gstreamer_video::VideoOverlay>()
+                    .expect("ximagesink is an overlay");
+                // SAFETY: `xid` is a window we created and destroy only after this sink is in Null.
+                unsafe { overlay.set_window_handle(xid as usize) };
+                sink
+            }
+            None => gst::ElementFactory::make("fakesink")
+                .property("sync", true)
+                .build()?,
+        };
+        let elements = [&queue, &sink];
+        pipeline.add_many(elements)?;
+        gst::Element::link_many(elements)?;
+        for e in elements {
+            e.sync_state_with_parent()?;
+        }
+        let target = t.clone();
+        sink.static_pad("sink").expect("sink pad").add_probe(
+            gst::PadProbeType::BUFFER,
+            move |_, _| {
+                target.frames.fetch_add(1, Ordering::Relaxed);
+                let presented_at = target
+                    .pending
+                    .lock()
+                    .expect("pending")
+                    .remove(&target.screen);
+                if let Some(t0) = presented_at {
+                    (target.emit)(Event::FirstFrame {
+                        exhibit: target.exhibit.clone(),
+                        screen: target.screen.clone(),
+                        latency_us: t0.elapsed().as_micros() as u64,
+                    });
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+        let tee_pad = size_tee
+            .request_pad_simple("src_%u")
+            .expect("tee request pad");
+        tee_pad.link(&queue.static_pad("sink").expect("queue sink"))?;
+        map.insert(
+            t.screen.clone(),
+            Branch {
+                child: t.child.map(|c| c.0),
+                sink,
+                queue: queue.clone(),
+            },
+        );
+    }
+    drop(map);
+    thumbnail_branch(pipeline, &tee, thumbs)?;
+    for e in &chain {
+        e.sync_state_with_parent()?;
+    }
+    Ok(convert)
+}
+
+/// Reports stretches of decoded video that reach no screen: `(from, to)` in stream time, `to` being
+/// `None` for "to the end" (the engine knows the duration).
+pub(super) type GapReport = Arc<dyn Fn(gst::ClockTime, Option<gst::ClockTime>) + Send + Sync>;
+
+/// Watches the decoded pictures entering `convert` for jumps in their timestamps (see `GAP`). A
+/// segment (after a seek, a speed change, a clip) starts the watch again at its start; at the end of
+/// the stream the last picture is compared with the segment's stop (a clip's out point), or with the
+/// duration.
+pub(super) fn watch_for_gaps(convert: &gst::Element, report: GapReport) {
+    struct Watch {
+        /// Where the last picture ended.
+        covered: Option<gst::ClockTime>,
+        stop: Option<gst::ClockTime>,
+    }
+    let watch = Mutex::new(Watch {
+        covered: None,
+        stop: None,
+    });
+    convert.static_pad("sink").expect("sink pad").add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, info| {
+            let mut w = watch.lock().expect("gap watch");
+            if let Some(buffer) = info.buffer() {
+                if let Some(pts) = buffer.pts() {
+                    if let Some(covered) = w.covered
+                        && pts > covered + GAP
+                    {
+                        report(covered, Some(pts));
+                    }
+                    let end = pts + buffer.duration().unwrap_or(gst::ClockTime::ZERO);
+                    w.covered = Some(w.covered.map_or(end, |c| c.max(end)));
+                }
+            } else if let Some(event) = info.event() {
+                match event.view() {
+                    gst::EventView::Segment(s) => {
+                        let segment = s.segment().downcast_ref::<gst::ClockTime>();
+                        w.covered = segment.and_then(|s| s.start());
+                        w.stop = segment.and_then(|s| s.stop());
+                    }
+                    gst::EventView::FlushStop(_) => w.covered = None,
+                    gst::EventView::Eos(_) => {
+                        if let Some(covered) = w.covered {
+                            match w.stop {
+                                Some(stop) if stop > covered + GAP => report(covered, Some(stop)),
+                                Some(_) => {}
+                                None => report(covered, None),
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+}
+
+/// What an exhibit needs to send confidence thumbnails.
+#[derive(Clone)]
+pub(super) struct Thumbs {
+    pub(super) exhibit: String,
+    pub(super) enabled: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the exhibit is playing: then thumbnails are limited to 2 a second; paused, every new
+    /// frame (a step, a seek, a zoom) is sent, since those come at the advocate's pace.
+    pub(super) playing: Arc<std::sync::atomic::AtomicBool>,
+    /// The last thumbnail sent, to send again when the surface asks for thumbnails while paused.
+    pub(super) last: Arc<Mutex<Option<String>>>,
+    pub(super) emit: Emit,
+}
+
+/// A playing exhibit sends at most one thumbnail per this.
+pub(super) const THUMBNAIL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// `queue (leaky, 1 frame) ! videoconvert ! videoscale ! 192x108 ! jpegenc ! appsink` off the
+/// exhibit's tee: one small JPEG for every screen that shows it. A pad probe in front passes at most
+/// two frames a second while playing and none while playing unwatched (every frame while paused: those
+/// come at the advocate's pace), so the scaler and encoder cost nothing most of the time. Not `videorate`: it holds each
+/// frame back until the next arrives, so a paused still or a frame step would never show. The leaky
+/// queue means a slow encoder can never hold up the screens, and the appsink is not `async`: the
+/// exhibit's preroll never waits for a thumbnail.
+pub(super) fn thumbnail_branch(
+    pipeline: &gst::Pipeline,
+    tee: &gst::Element,
+    thumbs: &Thumbs,
+) -> anyhow::Result<()> {
+    let bin = gst::parse::bin_from_description(
+        "queue name=thumbq leaky=downstream max-size-buffers=1 ! videoconvert ! \
+         videoscale add-borders=true ! video/x-raw,width=192,height=108,pixel-aspect-ratio=1/1 ! \
+         jpegenc quality=70 ! appsink name=thumb sync=false async=false max-buffers=1 drop=true",
+        true,
+    )?;
+    let throttle = {
+        let thumbs = thumbs.clone();
+        let last_sent: Mutex<Option<Instant>> = Mutex::new(None);
+        move |_: &gst::Pad, info: &mut gst::PadProbeInfo| {
+            let mut last = last_sent.lock().expect("thumbnail clock");
+            // Paused, every new frame is encoded even while the surface is not looking, so the
+            // thumbnail sent when it looks again is the frame on the screens.
+            let skip = thumbs.playing.load(Ordering::Relaxed)
+                && (!thumbs.enabled.load(Ordering::Relaxed)
+                    || last.is_some_and(|t| t.elapsed() < THUMBNAIL_INTERVAL));
+            if skip {
+                // Taken and handled rather than `Drop`: returning `Drop` here filled the log with
+                // "gst_mini_object_unref: assertion 'mini_object != NULL'" (gstreamer-rs 0.25,
+                // GStreamer 1.22).
+                drop(info.take_buffer());
+                return gst::PadProbeReturn::Handled;
+            }
+            *last = Some(Instant::now());
+            gst::PadProbeReturn::Ok
+        }
+    };
+    bin.by_name("thumbq")
+        .and_then(|q| q.static_pad("sink"))
+        .expect("thumbnail queue sink")
+        .add_probe(gst::PadProbeType::BUFFER, throttle);
+    let sink = bin
+        .by_name("thumb")
+        .expect("named appsink")
+        .dynamic_cast::<gstreamer_app::AppSink>()
+        .expect("an appsink");
+    let send = {
+        let thumbs = thumbs.clone();
+        move |sample: Option<gst::Sample>| {
+            if let Some(buf) = sample.as_ref().and_then(|s| s.buffer())
+                && let Ok(map) = buf.map_readable()
+            {
+                use base64::Engine as _;
+                let jpeg = base64::engine::general_purpose::STANDARD.encode(map.as_slice());
+                *thumbs.last.lock().expect("last thumbnail") = Some(jpeg.clone());
+                if thumbs.enabled.load(Ordering::Relaxed) {
+                    (thumbs.emit)(Event::Thumbnail {
+                        exhibit: thumbs.exhibit.clone(),
+                        jpeg,
+                    });
+                }
+            }
+        }
+    };
+    let send2 = send.clone();
+    sink.set_callbacks(
+        gstreamer_app::AppSinkCallbacks::builder()
+            .new_sample(move |s| {
+                send(s.pull_sample().ok());
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .new_preroll(move |s| {
+                send2(s.pull_preroll().ok());
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    pipeline.add(&bin)?;
+    let tee_pad = tee.request_pad_simple("src_%u").expect("tee request pad");
+    tee_pad.link(&bin.static_pad("sink").expect("ghost sink"))?;
+    bin.sync_state_with_parent()?;
+    Ok(())
+}
+
+/// `audioconvert ! audioresample ! scaletempo ! volume ! level ! sink`, linked to `pad`.
+pub(super) fn audio_chain(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    sink_name: &str,
+) -> anyhow::Result<gst::Element> {
+    let bin = gst::parse::bin_from_description(
+        &format!(
+            "audioconvert ! audioresample ! scaletempo ! audioconvert ! volume name=volume ! level name=level post-messages=true interval=100000000 ! {sink_name}"
+        ),
+        true,
+    )?;
+    pipeline.add(&bin)?;
+    bin.sync_state_with_parent()?;
+    pad.link(&bin.static_pad("sink").expect("ghost sink"))?;
+    Ok(bin.upcast())
+}

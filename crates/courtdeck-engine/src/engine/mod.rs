@@ -1,0 +1,407 @@
+//! The playout engine: owns the outputs and one GStreamer pipeline per loaded exhibit.
+//!
+//! One decode per exhibit fans out to every screen allowed to show it (the restriction rule is checked
+//! again here, so a screen that may not see an exhibit never even gets a sink for it). Each branch draws
+//! into its own child window, unmapped until Present: a prerolled exhibit sits paused on its first frame,
+//! invisible, and Present is a map and an expose. The pipeline's diagram is at the top of `build`.
+//!
+//! Threads: the engine runs on one thread and is the only one that changes pipeline state. GStreamer's
+//! streaming threads talk to it only through the `Msg` channel (bus sync handler) and atomics (frame
+//! counters in pad probes).
+//!
+//! One owner per module, each its own `impl Engine` where it needs the engine:
+//! - `mod.rs` (here): the engine's state, the message loop and the command dispatch.
+//! - `outputs`: the screens and their windows (`Configure`, visibility, stats).
+//! - `slates`: the neutral pictures a screen shows with nothing on it.
+//! - `program`: one loaded exhibit's pipeline and what the engine keeps about it.
+//! - `build`: building, rebuilding and tearing down programs; the `may_show` gate.
+//! - `transport`: play, pause, step and zoom on the program on air.
+//! - `lifecycle`: the bus, gaps, the tick and the watchdogs.
+//! - `graph`: pure builders of pipeline pieces (fan-out, audio, thumbnails, gap probe); no `Engine`.
+//! - `test_card`: the clerk's test card and tone.
+
+mod build;
+mod graph;
+mod lifecycle;
+mod outputs;
+mod program;
+mod slates;
+mod test_card;
+mod transport;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use courtdeck_core::ErrorCode;
+use gstreamer as gst;
+use gstreamer::prelude::*;
+
+use crate::protocol::{Command, Event, ScreenStats, WireError};
+use crate::{checks, media, x11};
+
+use self::outputs::Output;
+use self::program::{Program, millis, seek};
+pub use self::slates::{SLATE_STANDBY_ARGB, SLATE_UNAVAILABLE_ARGB, Slate};
+
+/// Size headless outputs scale to, so that their cost resembles a real screen's.
+const HEADLESS_SIZE: (u16, u16) = (1280, 720);
+
+/// How long a loaded exhibit may take to reach its first frame before it is declared unplayable.
+const PREROLL_TIMEOUT: Duration = Duration::from_secs(10);
+/// A decoder that cannot decode a frame skips it without an error (`jpegdec` ignores `max-errors`), so
+/// a damaged stretch would play as if it were not there. A jump in the decoded pictures' timestamps
+/// longer than this (or a last picture this far from the end) is reported (`Event::Warning`).
+const GAP: gst::ClockTime = gst::ClockTime::from_seconds(1);
+/// A local file prerolls in well under 100 ms; one that has not after this is rebuilt once.
+const RETRY_AFTER: Duration = Duration::from_secs(2);
+/// A playing exhibit whose position has not moved for this long has frozen: it is reported and
+/// rebuilt where it stood (the playback watchdog).
+const STALL_AFTER: Duration = Duration::from_secs(2);
+/// How many times one exhibit is rebuilt while on air (a freeze, a lost sound output) before the
+/// court is told it cannot be played.
+const MAX_REBUILDS: u32 = 3;
+/// The audio sink used when the room's sound output cannot be opened: the picture plays on.
+const SILENT_SINK: &str = "fakesink sync=true";
+
+pub type Emit = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// What reaches the engine thread.
+#[derive(Debug)]
+pub enum Msg {
+    Request {
+        id: u64,
+        command: Command,
+    },
+    Bus {
+        program: u64,
+        message: gst::Message,
+    },
+    Tick,
+    /// A stretch of the program's video reached no screen: from `from` to `to` (`None`: to the end).
+    Gap {
+        program: u64,
+        from: gst::ClockTime,
+        to: Option<gst::ClockTime>,
+    },
+    /// The program must not play, for a reason found on a streaming thread before any harm was done
+    /// (a picture over `media::MAX_PIXELS`).
+    Refuse {
+        program: u64,
+        reason: String,
+    },
+    /// stdin closed: the supervisor is gone.
+    Hangup,
+}
+
+/// A check's result as a reply's `(error, data)`.
+fn split<T: serde::Serialize>(
+    r: Result<T, WireError>,
+) -> (Option<WireError>, Option<serde_json::Value>) {
+    match r {
+        Ok(v) => (
+            None,
+            Some(serde_json::to_value(v).expect("reports serialise")),
+        ),
+        Err(e) => (Some(e), None),
+    }
+}
+
+fn err(code: ErrorCode, message: impl Into<String>) -> WireError {
+    WireError {
+        code: code.as_str().into(),
+        message: message.into(),
+    }
+}
+
+pub struct Engine {
+    emit: Emit,
+    tx: Sender<Msg>,
+    display: Option<x11::Display>,
+    outputs: Vec<Output>,
+    programs: Vec<Program>,
+    on_air: Option<String>,
+    next_seq: u64,
+    /// The configured audio sink description (`[audio] sink`).
+    audio_sink: String,
+    /// Why the room hears nothing, when its sound output cannot be opened: exhibits then play their
+    /// pictures with `SILENT_SINK` and the court is told.
+    no_sound: Option<String>,
+    /// Whether exhibits send confidence thumbnails (`Command::Thumbnails`).
+    thumbnails: Arc<std::sync::atomic::AtomicBool>,
+    /// The room's exhibit sound level and the advocate's mute (`SetVolume`, `SetMute`).
+    volume: f64,
+    muted: bool,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("on_air", &self.on_air)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(emit: Emit, tx: Sender<Msg>) -> anyhow::Result<Engine> {
+        gst::init()?;
+        media::prepare_registry();
+        let audio_sink =
+            std::env::var("COURTDECK_AUDIO_SINK").unwrap_or_else(|_| "autoaudiosink".into());
+        let no_sound = media::open_audio_output(&audio_sink).err();
+        if let Some(why) = &no_sound {
+            tracing::warn!("no sound output, exhibits will play silently: {why}");
+        }
+        Ok(Engine {
+            emit,
+            tx,
+            display: None,
+            outputs: Vec::new(),
+            programs: Vec::new(),
+            on_air: None,
+            next_seq: 1,
+            thumbnails: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            volume: 1.0,
+            muted: false,
+            audio_sink,
+            no_sound,
+        })
+    }
+
+    /// Handles one message; returns false when the engine should stop.
+    pub fn handle(&mut self, msg: Msg) -> bool {
+        match msg {
+            Msg::Request { id, command } => {
+                let keep_going = self.request(id, command);
+                // Slates are drawn after the reply: drawing takes a Pango render per screen, and the
+                // supervisor's Configure after a restart must not wait on fonts.
+                self.draw_slates();
+                keep_going
+            }
+            Msg::Bus { program, message } => {
+                self.bus(program, &message);
+                self.draw_slates();
+                true
+            }
+            Msg::Tick => {
+                self.tick();
+                self.draw_slates();
+                true
+            }
+            Msg::Gap { program, from, to } => {
+                self.gap(program, from, to);
+                true
+            }
+            Msg::Refuse { program, reason } => {
+                if let Some(p) = self.programs.iter().find(|p| p.seq == program) {
+                    let exhibit = p.exhibit.clone();
+                    tracing::warn!(exhibit, "refused: {reason}");
+                    let message = format!(
+                        "Exhibit {exhibit} cannot be shown: {reason}. Other exhibits still play."
+                    );
+                    self.give_up(&exhibit, ErrorCode::MediaTooLarge, message);
+                    self.draw_slates();
+                }
+                true
+            }
+            Msg::Hangup => false,
+        }
+    }
+
+    /// Answers one request; returns false for Shutdown.
+    fn request(&mut self, id: u64, command: Command) -> bool {
+        let shutdown = matches!(command, Command::Shutdown);
+        let stats = matches!(command, Command::Stats).then(|| self.stats());
+        let (error, data) = match command {
+            Command::TestCard { seconds, identify } => split(self.test_card(seconds, identify)),
+            Command::Discover { path } => split(Ok(checks::discover(Path::new(&path)))),
+            Command::Inventory => split(Ok(checks::inventory())),
+            Command::Poster { path } => split(Ok(checks::poster(Path::new(&path)))),
+            other => (self.command(other).err(), None),
+        };
+        (self.emit)(Event::Reply {
+            id,
+            error,
+            stats,
+            data,
+        });
+        !shutdown
+    }
+
+    pub fn shutdown(&mut self) {
+        for p in std::mem::take(&mut self.programs) {
+            self.teardown(p);
+        }
+    }
+
+    fn command(&mut self, command: Command) -> Result<(), WireError> {
+        match command {
+            Command::Configure {
+                outputs,
+                standby,
+                blanked,
+            } => {
+                self.configure(outputs)?;
+                for o in &mut self.outputs {
+                    o.blanked = blanked.contains(&o.spec.id);
+                }
+                if standby {
+                    self.set_slates(|o| (!o.blanked).then_some(Slate::Standby));
+                }
+                Ok(())
+            }
+            Command::Load {
+                exhibit,
+                title,
+                path,
+                kind,
+                restriction,
+            } => self.load(exhibit, &title, Path::new(&path), &kind, &restriction),
+            Command::Present { exhibit, screens } => self.present(&exhibit, screens),
+            Command::Withdraw => {
+                // With nothing on air, Withdraw still takes slates down (the screens go black).
+                let on = self.on_air.take();
+                let slates = self.outputs.iter().any(|o| o.slate.is_some());
+                if on.is_none() && !slates {
+                    return Err(err(ErrorCode::InvalidState, "nothing is on the screens"));
+                }
+                if let Some(on) = on {
+                    self.remove_program(&on);
+                }
+                self.set_slates(|_| None);
+                Ok(())
+            }
+            Command::Unload { exhibit } => {
+                if self.on_air.as_deref() == Some(exhibit.as_str()) {
+                    return Err(err(
+                        ErrorCode::InvalidState,
+                        "withdraw the exhibit before unloading it",
+                    ));
+                }
+                self.remove_program(&exhibit);
+                Ok(())
+            }
+            Command::Play => self.set_playing(true),
+            Command::Pause => self.set_playing(false),
+            Command::Seek { position_ms } => {
+                // Scrubbing leaves any clip: play on to the end from there.
+                let p = self.on_air_program_mut()?;
+                p.clip_end = None;
+                let p = self.on_air_program()?;
+                seek(p, p.rate, millis(position_ms))
+            }
+            Command::Step { frames } => self.step(frames),
+            Command::Zoom {
+                x,
+                y,
+                width,
+                height,
+            } => self.zoom(x, y, width, height),
+            Command::SetRate { rate } => {
+                if !(0.25..=2.0).contains(&rate) {
+                    return Err(err(
+                        ErrorCode::InvalidState,
+                        "speed must be between 0.25x and 2x",
+                    ));
+                }
+                let p = self.on_air_program_mut()?;
+                let pos = p
+                    .pipeline
+                    .query_position::<gst::ClockTime>()
+                    .unwrap_or(gst::ClockTime::ZERO);
+                p.rate = rate;
+                let p = self.on_air_program()?;
+                seek(p, rate, pos)
+            }
+            Command::PlayClip { start_ms, end_ms } => {
+                if start_ms >= end_ms {
+                    return Err(err(
+                        ErrorCode::InvalidState,
+                        "a clip must start before it ends",
+                    ));
+                }
+                let p = self.on_air_program_mut()?;
+                p.clip_end = Some(millis(end_ms));
+                let p = self.on_air_program()?;
+                seek(p, p.rate, millis(start_ms))?;
+                self.set_playing(true)
+            }
+            Command::Blank { screen, blank } => {
+                let i = self
+                    .outputs
+                    .iter()
+                    .position(|o| o.spec.id == screen)
+                    .ok_or_else(|| {
+                        err(
+                            ErrorCode::ScreenMissing,
+                            format!("there is no screen called {screen}"),
+                        )
+                    })?;
+                self.outputs[i].blanked = blank;
+                if blank {
+                    self.set_slates(|o| if o.spec.id == screen { None } else { o.slate });
+                }
+                self.apply_visibility();
+                Ok(())
+            }
+            Command::BlankAll => {
+                for o in &mut self.outputs {
+                    o.blanked = true;
+                }
+                self.set_slates(|_| None);
+                self.apply_visibility();
+                Ok(())
+            }
+            Command::Stats => Ok(()),
+            Command::SetVolume { volume } => {
+                if !(0.0..=1.5).contains(&volume) {
+                    return Err(err(
+                        ErrorCode::InvalidState,
+                        "the volume must be between 0 and 150%",
+                    ));
+                }
+                self.volume = volume;
+                self.apply_visibility();
+                Ok(())
+            }
+            Command::SetMute { mute } => {
+                self.muted = mute;
+                self.apply_visibility();
+                Ok(())
+            }
+            Command::Thumbnails { enabled } => {
+                self.thumbnails.store(enabled, Ordering::SeqCst);
+                // A paused exhibit makes no new frames: send the surface the one it is showing.
+                if enabled
+                    && let Ok(p) = self.on_air_program()
+                    && !p.playing
+                    && let Some(jpeg) = p.thumbs.last.lock().expect("last thumbnail").clone()
+                {
+                    (self.emit)(Event::Thumbnail {
+                        exhibit: p.exhibit.clone(),
+                        jpeg,
+                    });
+                }
+                Ok(())
+            }
+            Command::TestCard { .. }
+            | Command::Discover { .. }
+            | Command::Inventory
+            | Command::Poster { .. } => {
+                unreachable!("answered in handle()")
+            }
+            Command::Shutdown => {
+                self.shutdown();
+                Ok(())
+            }
+        }
+    }
+}
+
+/// How many frames each headless screen got; used by `courtdeck play --headless`.
+pub fn frames_by_screen(stats: &[ScreenStats]) -> HashMap<String, u64> {
+    stats.iter().map(|s| (s.screen.clone(), s.frames)).collect()
+}

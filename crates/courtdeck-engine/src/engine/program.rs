@@ -1,0 +1,180 @@
+//! A program: one loaded exhibit's pipeline and what the engine knows of it (its route, transport,
+//! zoom, clip, and the state a rebuild picks up from).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU8;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use courtdeck_core::{ErrorCode, ExhibitKind, Restriction};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+
+use super::err;
+use super::graph::Thumbs;
+use crate::protocol::WireError;
+
+/// Per screen of one program.
+pub(super) struct Branch {
+    pub(super) child: Option<u32>,
+    pub(super) sink: gst::Element,
+    /// The queue in front of the sink: empty while the sink waits means nothing is arriving (a
+    /// freeze); full means the sink is waiting for the next frame's time (a gap in the recording).
+    pub(super) queue: gst::Element,
+}
+
+/// Present times per screen, waiting for that screen's first buffer to report latency.
+pub(super) type PendingFirstFrames = Arc<Mutex<HashMap<String, Instant>>>;
+
+pub(super) struct Program {
+    pub(super) seq: u64,
+    pub(super) exhibit: String,
+    pub(super) kind: ExhibitKind,
+    pub(super) restriction: Restriction,
+    pub(super) pipeline: gst::Pipeline,
+    pub(super) branches: Arc<Mutex<BTreeMap<String, Branch>>>,
+    /// Screens the restriction rule allowed at load time; the only ones it can ever be routed to.
+    pub(super) allowed: Vec<String>,
+    pub(super) pending_first_frames: PendingFirstFrames,
+    /// Screens the exhibit is presented on (while on air).
+    pub(super) route: Vec<String>,
+    pub(super) prerolled: bool,
+    pub(super) has_audio: Arc<std::sync::atomic::AtomicBool>,
+    pub(super) video_linked: Arc<std::sync::atomic::AtomicBool>,
+    pub(super) rate: f64,
+    pub(super) playing: bool,
+    pub(super) thumbs: Thumbs,
+    /// The out point of the clip being played, kept across speed changes and steps.
+    pub(super) clip_end: Option<gst::ClockTime>,
+    /// Every child window made for this program (also those whose sink never got built).
+    pub(super) windows: Vec<u32>,
+    pub(super) frame_duration: Arc<Mutex<Duration>>,
+    pub(super) loaded_at: Instant,
+    /// What was loaded, for a rebuild.
+    pub(super) source: Source,
+    /// 0 for the first build, 1 for the one retry.
+    pub(super) attempt: u32,
+    /// The zoom region asked for (`Command::Zoom`), applied once the picture's size is known.
+    pub(super) zoom: Option<[f64; 4]>,
+    /// Where a rebuilt program picks up once prerolled.
+    pub(super) resume: Option<Resume>,
+    /// How many times it was rebuilt while on air (`MAX_REBUILDS`).
+    pub(super) rebuilds: u32,
+    /// The playback watchdog: the last position seen to move, and when.
+    pub(super) progress: Option<(gst::ClockTime, Instant)>,
+    /// The audio branch, once built: an error from inside it is a lost sound output, not a bad file.
+    pub(super) audio: Arc<Mutex<Option<gst::glib::WeakRef<gst::Element>>>>,
+    /// The streams decodebin chose (`media::VIDEO`, `media::AUDIO`): it is prerolled only once each
+    /// has reached its sinks.
+    pub(super) expected: Arc<AtomicU8>,
+    /// Built with `SILENT_SINK` (the room had no sound output then).
+    pub(super) silent: bool,
+}
+
+/// Where a rebuilt program picks up: the old one's position, speed, clip and transport.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Resume {
+    pub(super) position: gst::ClockTime,
+    pub(super) playing: bool,
+    pub(super) rate: f64,
+    pub(super) clip_end: Option<gst::ClockTime>,
+}
+
+/// Why a program is rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rebuild {
+    /// The preroll stalled or came up without its picture (once, quietly).
+    Preroll,
+    /// It froze while playing (the watchdog).
+    Stall,
+    /// The sound output failed: it plays on without sound.
+    Sound,
+}
+
+/// The Load parameters of a program.
+#[derive(Debug, Clone)]
+pub(super) struct Source {
+    pub(super) title: String,
+    pub(super) path: std::path::PathBuf,
+    pub(super) kind: ExhibitKind,
+    pub(super) restriction: Restriction,
+}
+
+impl Program {
+    /// The media's duration, asked of the decoder (an audio exhibit's slate source has none).
+    pub(super) fn duration(&self) -> Option<u64> {
+        let decode = self.pipeline.by_name("decode")?;
+        decode
+            .query_duration::<gst::ClockTime>()
+            .map(|d| d.mseconds())
+    }
+}
+
+/// Crops `p`'s picture to its zoom region: `videocrop` after the decoder (and after `imagefreeze` for a
+/// still), so every screen and the thumbnail show the same region, each scaled to fit without
+/// distortion. Paused, a flushing seek to where it stands pushes the frame through again.
+pub(super) fn apply_zoom(p: &Program) -> Result<(), WireError> {
+    let Some([x, y, width, height]) = p.zoom else {
+        return Ok(());
+    };
+    let no_picture = || {
+        err(
+            ErrorCode::InvalidState,
+            format!("exhibit {} has no picture to zoom into", p.exhibit),
+        )
+    };
+    let crop = p.pipeline.by_name("zoom").ok_or_else(no_picture)?;
+    let info = crop
+        .static_pad("sink")
+        .and_then(|pad| pad.current_caps())
+        .and_then(|caps| gstreamer_video::VideoInfo::from_caps(&caps).ok())
+        .ok_or_else(no_picture)?;
+    let (w, h) = (info.width() as f64, info.height() as f64);
+    // At least 2x2 pixels stay, however small the picture: a zero-sized crop would fail negotiation
+    // and take the exhibit off the screens.
+    let left = ((x * w).round()).min(w - 2.0).max(0.0) as i32;
+    let top = ((y * h).round()).min(h - 2.0).max(0.0) as i32;
+    let right = (w - ((x + width) * w).round()).clamp(0.0, (w - left as f64 - 2.0).max(0.0)) as i32;
+    let bottom =
+        (h - ((y + height) * h).round()).clamp(0.0, (h - top as f64 - 2.0).max(0.0)) as i32;
+    crop.set_property("left", left);
+    crop.set_property("right", right);
+    crop.set_property("top", top);
+    crop.set_property("bottom", bottom);
+    tracing::info!(exhibit = p.exhibit, left, right, top, bottom, "zoom");
+    if !p.playing {
+        let pos = p
+            .pipeline
+            .query_position::<gst::ClockTime>()
+            .unwrap_or(gst::ClockTime::ZERO);
+        seek(p, p.rate, pos)?;
+    }
+    Ok(())
+}
+
+/// Milliseconds from the wire as a clock time; absurd values saturate instead of panicking.
+/// What the court is told of a file that is no recording or picture at all.
+pub(super) fn not_a_recording(exhibit: &str, what: &str) -> String {
+    format!(
+        "Exhibit {exhibit} is not a recording or a picture: the file is {what}. Ask the party who served it for the original. Other exhibits still play."
+    )
+}
+
+pub(super) fn millis(ms: u64) -> gst::ClockTime {
+    gst::ClockTime::from_nseconds(ms.saturating_mul(1_000_000).min(i64::MAX as u64))
+}
+
+/// A flushing, accurate seek that keeps the program's clip out point (if a clip is playing), so that
+/// changing speed or stepping never runs past the end of the clip.
+pub(super) fn seek(p: &Program, rate: f64, start: gst::ClockTime) -> Result<(), WireError> {
+    let flags = gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE;
+    let (stop_type, stop) = (gst::SeekType::Set, p.clip_end);
+    p.pipeline
+        .seek(rate, flags, gst::SeekType::Set, start, stop_type, stop)
+        .map_err(|_| {
+            err(
+                ErrorCode::InvalidState,
+                format!("exhibit {} cannot seek there", p.exhibit),
+            )
+        })
+}

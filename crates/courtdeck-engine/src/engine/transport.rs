@@ -1,0 +1,126 @@
+//! The transport of the program on air: play, pause, frame steps and zoom.
+
+use std::sync::atomic::Ordering;
+
+use courtdeck_core::{ErrorCode, ExhibitKind};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+
+use super::program::{Program, apply_zoom, seek};
+use super::{Engine, err};
+use crate::protocol::WireError;
+
+impl Engine {
+    pub(super) fn set_playing(&mut self, playing: bool) -> Result<(), WireError> {
+        let p = self.on_air_program_mut()?;
+        let state = if playing {
+            gst::State::Playing
+        } else {
+            gst::State::Paused
+        };
+        p.pipeline.set_state(state).map_err(|_| {
+            err(
+                ErrorCode::MediaCorrupt,
+                format!("exhibit {} cannot change state", p.exhibit),
+            )
+        })?;
+        p.playing = playing;
+        p.thumbs.playing.store(playing, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub(super) fn step(&mut self, frames: i32) -> Result<(), WireError> {
+        if frames == 0 {
+            return Ok(());
+        }
+        self.set_playing(false)?;
+        let p = self.on_air_program()?;
+        if frames > 0 {
+            let ok = p.pipeline.send_event(gst::event::Step::new(
+                gst::format::Buffers::from_u64(frames as u64),
+                1.0,
+                true,
+                false,
+            ));
+            if !ok {
+                return Err(err(
+                    ErrorCode::InvalidState,
+                    "this exhibit cannot step forward",
+                ));
+            }
+            Ok(())
+        } else {
+            // Backwards: an accurate seek to the frame before (decoders cannot run backwards cheaply).
+            let frame = *p.frame_duration.lock().expect("fd");
+            let pos = p
+                .pipeline
+                .query_position::<gst::ClockTime>()
+                .unwrap_or(gst::ClockTime::ZERO);
+            let back = gst::ClockTime::from_nseconds(
+                frame.as_nanos() as u64 * frames.unsigned_abs() as u64,
+            );
+            let target = pos.saturating_sub(back);
+            seek(p, p.rate, target)
+        }
+    }
+
+    /// Shows the region (`x`, `y`, `width`, `height`, fractions of the picture) of the on-air exhibit
+    /// (`apply_zoom`).
+    pub(super) fn zoom(
+        &mut self,
+        x: f64,
+        y: f64,
+        width: f64,
+        height: f64,
+    ) -> Result<(), WireError> {
+        const SMALLEST: f64 = 0.05; // 20x
+        let valid = [x, y, width, height].iter().all(|v| v.is_finite())
+            && (SMALLEST..=1.0).contains(&width)
+            && (SMALLEST..=1.0).contains(&height)
+            && x >= 0.0
+            && y >= 0.0
+            && x + width <= 1.0 + 1e-9
+            && y + height <= 1.0 + 1e-9;
+        if !valid {
+            return Err(err(
+                ErrorCode::InvalidState,
+                "the zoom region must lie inside the picture and be at least 5% of it",
+            ));
+        }
+        let p = self.on_air_program_mut()?;
+        if p.kind == ExhibitKind::Audio {
+            return Err(err(
+                ErrorCode::InvalidState,
+                format!("exhibit {} has no picture to zoom into", p.exhibit),
+            ));
+        }
+        p.zoom = Some([x, y, width, height]);
+        // Before its first frame the picture's size is unknown: applied at preroll (see `bus`).
+        let p = self.on_air_program()?;
+        if p.prerolled {
+            apply_zoom(p)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_air_index(&self) -> Result<usize, WireError> {
+        let on = self
+            .on_air
+            .as_ref()
+            .ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
+        Ok(self
+            .programs
+            .iter()
+            .position(|p| &p.exhibit == on)
+            .expect("on-air program exists"))
+    }
+
+    pub(super) fn on_air_program(&self) -> Result<&Program, WireError> {
+        Ok(&self.programs[self.on_air_index()?])
+    }
+
+    pub(super) fn on_air_program_mut(&mut self) -> Result<&mut Program, WireError> {
+        let i = self.on_air_index()?;
+        Ok(&mut self.programs[i])
+    }
+}
