@@ -15,7 +15,7 @@ pub async fn today(deck: Deck<'_>) -> ApiResult<TodayDto> {
 
 /// The exhibit sound level, 0.0 to 1.5.
 #[tauri::command]
-pub async fn set_volume(deck: Deck<'_>, volume: f64) -> ApiResult<()> {
+pub async fn set_volume(deck: Deck<'_>, volume: f64) -> ApiResult<StageDto> {
     deck.set_volume(volume).await
 }
 
@@ -26,7 +26,7 @@ pub async fn zoom(deck: Deck<'_>, step: String) -> ApiResult<StageDto> {
 }
 
 #[tauri::command]
-pub async fn set_mute(deck: Deck<'_>, mute: bool) -> ApiResult<()> {
+pub async fn set_mute(deck: Deck<'_>, mute: bool) -> ApiResult<StageDto> {
     deck.set_mute(mute).await
 }
 

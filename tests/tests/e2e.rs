@@ -406,6 +406,14 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     );
     k.wait_tile("public", "live");
     tap(&k, "[data-testid=exhibit][data-ref='JS/3']", &mut extra);
+    // The selection returns once JS/3's cached copy has been hashed again (launch re-checks every copy
+    // in the background; selecting waits for that exhibit's check): until then the controls still act
+    // on JS/1. Wait for the surface to say JS/3 is cued before reading its toggles or forging a route.
+    k.wd.wait_for(
+        "[data-testid=exhibit][data-ref='JS/3'].selected",
+        Duration::from_secs(20),
+    )
+    .unwrap();
     let public_toggle =
         k.wd.wait_for(
             "[data-testid=target][data-screen=public]",

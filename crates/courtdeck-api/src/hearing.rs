@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use courtdeck_core::{
-    ErrorCode, Exhibit, ExhibitRef, Hearing, Presentation, Screen, ScreenId, Transport, may_show,
+    ErrorCode, Exhibit, ExhibitRef, Hearing, Presentation, Screen, ScreenId, Transport,
+    default_route, may_show,
 };
 use courtdeck_playout::protocol::Command;
 
@@ -35,6 +36,16 @@ pub(crate) fn find_exhibit<'a>(open: &'a OpenHearing, reference: &str) -> ApiRes
         )
     })
 }
+
+/// An exhibit on air that is not in the open hearing (cannot happen: present takes it from there).
+const NO_CONTROLS: ControlsDto = ControlsDto {
+    transport: false,
+    step: false,
+    speed: false,
+    sound: false,
+    seek: false,
+    zoom: false,
+};
 
 pub(crate) fn screen_dto(s: &Screen) -> ScreenDto {
     ScreenDto {
@@ -395,11 +406,30 @@ impl Courtdeck {
             cued_ready: p
                 .cued()
                 .is_some_and(|e| session.prerolled.contains(&e.to_string())),
+            default_targets: p
+                .cued()
+                .or(p.on_air().map(|o| &o.exhibit))
+                .and_then(|r| session.open.as_ref()?.manifest.exhibit(r))
+                .map(|e| {
+                    default_route(e.restriction, &self.screens)
+                        .into_iter()
+                        .map(|s| s.to_string())
+                        .filter(|s| !session.missing_screens.contains(s))
+                        .collect()
+                })
+                .unwrap_or_default(),
             on_air: p.on_air().map(|o| OnAirDto {
                 exhibit: o.exhibit.to_string(),
                 screens: o.screens.iter().map(|s| s.to_string()).collect(),
                 playing: o.transport == Transport::Playing,
                 zoom: o.zoom.factor(),
+                rate: o.speed.rate(),
+                controls: session
+                    .open
+                    .as_ref()
+                    .and_then(|h| h.manifest.exhibit(&o.exhibit))
+                    .map(|e| e.kind.controls().into())
+                    .unwrap_or(NO_CONTROLS),
             }),
             screens: self
                 .screens
@@ -413,6 +443,10 @@ impl Courtdeck {
                 })
                 .collect(),
             playout: session.playout,
+            sound: SoundDto {
+                volume: session.sound.volume,
+                muted: session.sound.muted,
+            },
             custody: self.custody_problem(),
         }
     }

@@ -157,6 +157,42 @@ pub struct OnAirDto {
     pub playing: bool,
     /// How many times the picture is magnified (1 for the whole picture).
     pub zoom: f64,
+    /// The speed it plays at (1 as recorded); a new exhibit starts at 1.
+    pub rate: f64,
+    /// What the presenter can do with it (by its kind): the surface shows these controls only.
+    pub controls: ControlsDto,
+}
+
+/// `courtdeck_core::Controls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ControlsDto {
+    pub transport: bool,
+    pub step: bool,
+    pub speed: bool,
+    pub sound: bool,
+    pub seek: bool,
+    pub zoom: bool,
+}
+
+impl From<courtdeck_core::Controls> for ControlsDto {
+    fn from(c: courtdeck_core::Controls) -> Self {
+        ControlsDto {
+            transport: c.transport,
+            step: c.step,
+            speed: c.speed,
+            sound: c.sound,
+            seek: c.seek,
+            zoom: c.zoom,
+        }
+    }
+}
+
+/// The room's exhibit sound.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SoundDto {
+    /// 0.0 to 1.5 (1.0 as recorded).
+    pub volume: f64,
+    pub muted: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,9 +223,14 @@ pub struct StageDto {
     pub cued: Option<String>,
     /// The cued exhibit has reached its first frame and Present will be instant.
     pub cued_ready: bool,
+    /// The screens ticked when the exhibit the controls act on (the cued one, else the one on air)
+    /// was chosen: every connected screen the restriction rule lets it reach (`default_route`).
+    pub default_targets: Vec<String>,
     pub on_air: Option<OnAirDto>,
     pub screens: Vec<ScreenStateDto>,
     pub playout: PlayoutStatus,
+    /// The room's sound: what the speakers are set to, whatever is on air (a restart keeps it).
+    pub sound: SoundDto,
     /// As `TodayDto::custody`.
     pub custody: Option<ApiError>,
 }

@@ -32,6 +32,7 @@ use std::sync::atomic::AtomicBool;
 
 use courtdeck_core::{CaseManifest, ErrorCode, ExhibitRef, Hearing, Presentation, Screen};
 use courtdeck_playout::client::{PlayoutClient, locate_playout_binary};
+use courtdeck_playout::protocol::RoomSound;
 use courtdeck_store::{Cache, EvidenceStore, TrustedKeys};
 use jiff::civil::Date;
 use tokio::sync::{Mutex, broadcast};
@@ -68,6 +69,9 @@ struct Session {
     missing_screens: HashSet<String>,
     /// Screens showing a slate (`standby`, `unavailable`) instead of black, as playout reported.
     slates: HashMap<String, String>,
+    /// The room's exhibit sound as the engine accepted it. The supervisor gives a restarted engine
+    /// the same (`Command::Configure`), so this stays true across a restart.
+    sound: RoomSound,
 }
 
 #[derive(Debug)]
@@ -228,6 +232,7 @@ impl Courtdeck {
                 prerolled: HashSet::new(),
                 missing_screens: HashSet::new(),
                 slates: HashMap::new(),
+                sound: RoomSound::default(),
             }),
             playout,
             playout_error,

@@ -1,7 +1,7 @@
 //! The transport of the exhibit on air and the room's sound: play, pause, seek, step, speed, clips,
 //! zoom, volume and mute.
 
-use courtdeck_core::{ErrorCode, Transport};
+use courtdeck_core::{ErrorCode, Speed, Transport};
 use courtdeck_playout::protocol::Command;
 
 use crate::Courtdeck;
@@ -29,8 +29,27 @@ impl Courtdeck {
             .await
     }
 
+    /// The speed of the exhibit on air, 0.25 to 2 (pitch kept). The stage says it only once playout
+    /// has it.
     pub async fn set_rate(&self, rate: f64) -> ApiResult<StageDto> {
-        self.transport(Command::SetRate { rate }, None).await
+        let speed = Speed::from_rate(rate).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidState,
+                format!("The speed must be between 0.25x and 2x, not {rate}x."),
+            )
+        })?;
+        let mut session = self.session.lock().await;
+        if session.presentation.on_air().is_none() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                "Nothing is on the screens. Present an exhibit first.",
+            ));
+        }
+        self.playout()?
+            .request(Command::SetRate { rate: speed.rate() })
+            .await?;
+        session.presentation.set_speed(speed)?;
+        Ok(self.emit_stage(&session))
     }
 
     /// Plays the named clip of the on-air exhibit, stopping exactly at its out point.
@@ -121,23 +140,28 @@ impl Courtdeck {
         Ok(self.emit_stage(&session))
     }
 
-    /// The exhibit sound level in the room, 0.0 to 1.5 (1.0 as recorded).
-    pub async fn set_volume(&self, volume: f64) -> ApiResult<()> {
+    /// The exhibit sound level in the room, 0.0 to 1.5 (1.0 as recorded). The stage says it once
+    /// playout has it; a refused level changes nothing.
+    pub async fn set_volume(&self, volume: f64) -> ApiResult<StageDto> {
         self.playout()?
             .request(Command::SetVolume { volume })
             .await?;
         self.audit("volume_set", serde_json::json!({ "volume": volume }));
-        Ok(())
+        let mut session = self.session.lock().await;
+        session.sound.volume = volume;
+        Ok(self.emit_stage(&session))
     }
 
     /// Silences or restores the exhibit sound (pictures go on).
-    pub async fn set_mute(&self, mute: bool) -> ApiResult<()> {
+    pub async fn set_mute(&self, mute: bool) -> ApiResult<StageDto> {
         self.playout()?.request(Command::SetMute { mute }).await?;
         self.audit(
             if mute { "sound_muted" } else { "sound_unmuted" },
             serde_json::json!({}),
         );
-        Ok(())
+        let mut session = self.session.lock().await;
+        session.sound.muted = mute;
+        Ok(self.emit_stage(&session))
     }
 
     /// Confidence thumbnails on or off (`UiEvent::Thumbnail`): the surface turns them on while it

@@ -220,6 +220,20 @@ impl ExhibitKind {
         }
     }
 
+    /// What the presenter can do with an exhibit of this kind on air: the surface shows these
+    /// controls and no others.
+    pub fn controls(self) -> Controls {
+        let recording = self != ExhibitKind::Image;
+        Controls {
+            transport: recording,
+            step: recording,
+            speed: recording,
+            sound: recording,
+            seek: recording,
+            zoom: self != ExhibitKind::Audio,
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         match s {
             "video" => Ok(ExhibitKind::Video),
@@ -231,6 +245,22 @@ impl ExhibitKind {
             )),
         }
     }
+}
+
+/// The controls an exhibit kind has on air (`ExhibitKind::controls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Controls {
+    /// Play and pause.
+    pub transport: bool,
+    /// Frame steps (an audio exhibit steps through its slate's frames).
+    pub step: bool,
+    pub speed: bool,
+    /// Volume, mute and the level meter.
+    pub sound: bool,
+    /// The position bar and clips.
+    pub seek: bool,
+    /// Zoom and pan.
+    pub zoom: bool,
 }
 
 /// A named section of a recording, played on its own ("Entry 00:12-00:31").

@@ -17,10 +17,13 @@ mod zoom;
 
 pub use error::ErrorCode;
 pub use exhibit::{
-    CaseId, Clip, Exhibit, ExhibitKind, ExhibitRef, InvalidValue, Restriction, Sha256Digest,
+    CaseId, Clip, Controls, Exhibit, ExhibitKind, ExhibitRef, InvalidValue, Restriction,
+    Sha256Digest,
 };
 pub use hearing::{CaseManifest, CourtId, CourtList, Hearing, ManifestError};
-pub use presentation::{OnAir, Presentation, PresentationError, PresentationState, Transport};
+pub use presentation::{
+    OnAir, Presentation, PresentationError, PresentationState, Speed, Transport,
+};
 pub use routing::{
     OutputRole, RouteRefused, Screen, ScreenId, default_route, may_show, plan_route,
 };

@@ -20,6 +20,35 @@ pub enum Transport {
     Paused,
 }
 
+/// The speed the exhibit on air plays at, in hundredths of its recorded speed: 25 (a quarter) to 200
+/// (twice), pitch kept. A new exhibit starts at 100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Speed(u16);
+
+impl Speed {
+    pub const NORMAL: Speed = Speed(100);
+    pub const SLOWEST: Speed = Speed(25);
+    pub const FASTEST: Speed = Speed(200);
+
+    /// The speed for a rate (1.0 = as recorded), or `None` outside a quarter to twice.
+    pub fn from_rate(rate: f64) -> Option<Speed> {
+        let hundredths = (rate * 100.0).round();
+        (f64::from(Self::SLOWEST.0)..=f64::from(Self::FASTEST.0))
+            .contains(&hundredths)
+            .then_some(Speed(hundredths as u16))
+    }
+
+    pub fn rate(self) -> f64 {
+        f64::from(self.0) / 100.0
+    }
+}
+
+impl Default for Speed {
+    fn default() -> Self {
+        Speed::NORMAL
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnAir {
     pub exhibit: ExhibitRef,
@@ -27,6 +56,8 @@ pub struct OnAir {
     pub transport: Transport,
     /// The part of the picture shown; kept while the same exhibit is re-routed.
     pub zoom: Zoom,
+    /// Kept while the same exhibit is re-routed; a new exhibit starts at `Speed::NORMAL`.
+    pub speed: Speed,
 }
 
 /// The state of one exhibit, as the control surface shows it.
@@ -121,9 +152,9 @@ impl Presentation {
             return Err(PresentationError::NoScreens);
         }
         let screens = plan_route(exhibit.restriction, requested, screens)?;
-        let (transport, zoom) = match &self.on_air {
-            Some(on) if on.exhibit == target => (on.transport, on.zoom),
-            _ => (Transport::Paused, Zoom::default()),
+        let (transport, zoom, speed) = match &self.on_air {
+            Some(on) if on.exhibit == target => (on.transport, on.zoom, on.speed),
+            _ => (Transport::Paused, Zoom::default(), Speed::NORMAL),
         };
         if let Some(previous) = self.on_air.take().filter(|on| on.exhibit != target) {
             self.withdrawn = Some(previous.exhibit);
@@ -134,6 +165,7 @@ impl Presentation {
             screens,
             transport,
             zoom,
+            speed,
         }))
     }
 
@@ -153,6 +185,15 @@ impl Presentation {
             .as_mut()
             .ok_or(PresentationError::NothingPresented)?;
         on.transport = transport;
+        Ok(())
+    }
+
+    pub fn set_speed(&mut self, speed: Speed) -> Result<(), PresentationError> {
+        let on = self
+            .on_air
+            .as_mut()
+            .ok_or(PresentationError::NothingPresented)?;
+        on.speed = speed;
         Ok(())
     }
 
@@ -225,6 +266,41 @@ mod tests {
 
     fn ids(names: &[&str]) -> BTreeSet<ScreenId> {
         names.iter().map(|n| ScreenId::parse(n).unwrap()).collect()
+    }
+
+    #[test]
+    fn speed_follows_the_exhibit_on_air() {
+        let (js1, js2) = (
+            exhibit("JS/1", Restriction::Open),
+            exhibit("JS/2", Restriction::Open),
+        );
+        let mut p = Presentation::default();
+        assert!(p.set_speed(Speed::FASTEST).is_err(), "nothing on air");
+        p.select(js1.reference.clone());
+        p.present(&js1, &ids(&["bench"]), &screens()).unwrap();
+        assert_eq!(p.on_air().unwrap().speed, Speed::NORMAL);
+        p.set_speed(Speed::from_rate(2.0).unwrap()).unwrap();
+        // Re-routed, the same exhibit keeps its speed; the next exhibit starts as recorded.
+        p.present(&js1, &ids(&["bench", "public"]), &screens())
+            .unwrap();
+        assert_eq!(p.on_air().unwrap().speed.rate(), 2.0);
+        p.select(js2.reference.clone());
+        p.present(&js2, &ids(&["bench"]), &screens()).unwrap();
+        assert_eq!(p.on_air().unwrap().speed, Speed::NORMAL);
+        assert_eq!(Speed::from_rate(0.25), Some(Speed::SLOWEST));
+        assert_eq!(Speed::from_rate(0.2), None);
+        assert_eq!(Speed::from_rate(2.5), None);
+        assert_eq!(Speed::from_rate(f64::NAN), None);
+    }
+
+    #[test]
+    fn controls_follow_the_kind() {
+        let video = ExhibitKind::Video.controls();
+        assert!(video.transport && video.step && video.speed && video.sound && video.zoom);
+        let audio = ExhibitKind::Audio.controls();
+        assert!(audio.transport && audio.sound && audio.seek && !audio.zoom);
+        let image = ExhibitKind::Image.controls();
+        assert!(image.zoom && !image.transport && !image.sound && !image.seek && !image.speed);
     }
 
     #[test]

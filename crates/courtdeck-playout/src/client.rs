@@ -18,8 +18,8 @@ use tokio::process::{Child, ChildStdin, Command as ProcessCommand};
 use tokio::sync::{Mutex, broadcast, oneshot};
 
 use crate::protocol::{
-    Command, DemoFile, Event, Monitor, OutputSpec, PROTOCOL_VERSION, Request, ScreenStats,
-    WireError,
+    Command, DemoFile, Event, Monitor, OutputSpec, PROTOCOL_VERSION, Request, RoomSound,
+    ScreenStats, WireError,
 };
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
@@ -87,6 +87,8 @@ struct Inner {
     /// Screens blanked through this client. A restarted engine gets them with its Configure, so a
     /// screen the court blanked is black from the new process's first moment.
     blanked: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// The room's sound as the engine last accepted it, for a restarted engine's Configure.
+    sound: std::sync::Mutex<RoomSound>,
     outputs: std::sync::Mutex<Vec<OutputSpec>>,
     live: Mutex<Option<Live>>,
     pending: std::sync::Mutex<Pending>,
@@ -225,6 +227,7 @@ impl PlayoutClient {
                 exe,
                 env,
                 blanked: std::sync::Mutex::new(Default::default()),
+                sound: std::sync::Mutex::new(RoomSound::default()),
                 outputs: std::sync::Mutex::new(outputs),
                 live: Mutex::new(None),
                 pending: std::sync::Mutex::new(HashMap::new()),
@@ -282,9 +285,20 @@ impl PlayoutClient {
         if !self.inner.ready.load(Ordering::SeqCst) {
             return Err(restarting());
         }
+        let sound = match command {
+            Command::SetVolume { volume } => Some((Some(volume), None)),
+            Command::SetMute { mute } => Some((None, Some(mute))),
+            _ => None,
+        };
         let reply = self.send(command).await?;
         if let Some(screen) = unblank {
             self.inner.blanked.lock().expect("blanked").remove(&screen);
+        }
+        // Remembered once the engine accepted it (it refuses a level out of range).
+        if let Some((volume, muted)) = sound {
+            let mut room = self.inner.sound.lock().expect("sound");
+            room.volume = volume.unwrap_or(room.volume);
+            room.muted = muted.unwrap_or(room.muted);
         }
         Ok(reply.stats)
     }
@@ -358,10 +372,12 @@ impl PlayoutClient {
             .iter()
             .cloned()
             .collect();
+        let sound = *self.inner.sound.lock().expect("sound");
         self.send(Command::Configure {
             outputs,
             standby,
             blanked,
+            sound,
         })
         .await
         .map(|_| ())

@@ -8,6 +8,22 @@ use serde::{Deserialize, Serialize};
 
 pub const PROTOCOL_VERSION: u32 = 2;
 
+/// The room's exhibit sound: the level (0.0 to 1.5, 1.0 as recorded) and the advocate's mute.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RoomSound {
+    pub volume: f64,
+    pub muted: bool,
+}
+
+impl Default for RoomSound {
+    fn default() -> Self {
+        RoomSound {
+            volume: 1.0,
+            muted: false,
+        }
+    }
+}
+
 /// A request, answered by exactly one `Event::Reply` with the same `id`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Request {
@@ -70,6 +86,10 @@ pub enum Command {
         /// reach them (the supervisor remembers blanks across a restart).
         #[serde(default)]
         blanked: Vec<String>,
+        /// The room's sound, so a restarted engine plays at the level the court set (`SetVolume`,
+        /// `SetMute`), not at 100% unmuted.
+        #[serde(default)]
+        sound: RoomSound,
     },
     /// Prerolls an exhibit from the verified cache: paused on its first frame, invisible.
     Load {

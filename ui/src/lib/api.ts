@@ -12,26 +12,38 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   }
 }
 
+// Calls that act on what is cued or on air run one after another, in the order they were tapped: a
+// Present tapped while the exhibit tapped before it is still being readied (its copy re-hashed) goes
+// up after that selection, never to the exhibit that was there before. Blanking never waits.
+let inOrder: Promise<unknown> = Promise.resolve();
+function ordered<T>(cmd: string, args?: Record<string, unknown> | (() => Record<string, unknown>)): Promise<T> {
+  // Arguments given as a function are read when the call's turn comes (after the calls before it).
+  const next = inOrder.then(() => call<T>(cmd, typeof args === "function" ? args() : args));
+  inOrder = next.catch(() => undefined);
+  return next;
+}
+
 export const api = {
   today: () => call<Today>("today"),
   launch: (caseId: string) => call<Hearing>("launch", { caseId }),
   hearing: () => call<Hearing | null>("hearing"),
   stage: () => call<Stage>("stage"),
-  select: (reference: string) => call<Stage>("select", { reference }),
-  present: (screens: string[]) => call<Stage>("present", { screens }),
-  play: () => call<Stage>("play"),
-  pause: () => call<Stage>("pause"),
-  seek: (positionMs: number) => call<Stage>("seek", { positionMs: Math.max(0, Math.round(positionMs)) }),
-  step: (frames: number) => call<Stage>("step", { frames }),
-  setRate: (rate: number) => call<Stage>("set_rate", { rate }),
-  playClip: (label: string) => call<Stage>("play_clip", { label }),
+  select: (reference: string) => ordered<Stage>("select", { reference }),
+  /** `screens` is read when the call's turn comes: the screens ticked for the exhibit then cued. */
+  present: (screens: () => string[]) => ordered<Stage>("present", () => ({ screens: screens() })),
+  play: () => ordered<Stage>("play"),
+  pause: () => ordered<Stage>("pause"),
+  seek: (positionMs: number) => ordered<Stage>("seek", { positionMs: Math.max(0, Math.round(positionMs)) }),
+  step: (frames: number) => ordered<Stage>("step", { frames }),
+  setRate: (rate: number) => ordered<Stage>("set_rate", { rate }),
+  playClip: (label: string) => ordered<Stage>("play_clip", { label }),
   blank: (screen: string, blank: boolean) => call<Stage>("blank", { screen, blank }),
   blankAll: () => call<Stage>("blank_all"),
-  withdraw: () => call<Stage>("withdraw"),
+  withdraw: () => ordered<Stage>("withdraw"),
   setThumbnails: (enabled: boolean) => call<null>("set_thumbnails", { enabled }),
-  setVolume: (volume: number) => call<null>("set_volume", { volume }),
-  setMute: (mute: boolean) => call<null>("set_mute", { mute }),
-  zoom: (step: "in" | "out" | "left" | "right" | "up" | "down" | "whole") => call<Stage>("zoom", { step }),
+  setVolume: (volume: number) => ordered<Stage>("set_volume", { volume }),
+  setMute: (mute: boolean) => ordered<Stage>("set_mute", { mute }),
+  zoom: (step: "in" | "out" | "left" | "right" | "up" | "down" | "whole") => ordered<Stage>("zoom", { step }),
   runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, defaultTargets, formatTime, headline, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel } from "./logic";
+import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, formatTime, headline, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel } from "./logic";
 import type { CheckReport, Exhibit, Stage } from "./types";
 import type { FetchState } from "./logic";
 
@@ -24,26 +24,14 @@ describe("errors", () => {
 });
 
 describe("screen targets", () => {
-  it("defaults to every allowed screen and never adds a forbidden one", () => {
+  // The default ticks (every connected screen the exhibit may reach) come from the facade's stage
+  // (`default_targets`); crates/courtdeck-api/tests/facade.rs checks them.
+  it("never adds a forbidden screen", () => {
     const abe = exhibit("no_public", ["bench", "witness"]);
-    const t = defaultTargets(abe);
-    expect([...t].sort()).toEqual(["bench", "witness"]);
+    const t = new Set(abe.allowed_screens);
     expect(toggleTarget(t, abe, "public").has("public")).toBe(false);
     expect(toggleTarget(t, abe, "bench").has("bench")).toBe(false);
     expect(toggleTarget(toggleTarget(t, abe, "bench"), abe, "bench").has("bench")).toBe(true);
-  });
-  it("leaves unplugged screens unticked", () => {
-    const open = exhibit("open", ["bench", "witness", "public"]);
-    const stage: Stage = {
-      custody: null,
-      case_id: "JS-1", cued: "JS/3", cued_ready: true, playout: "ready", on_air: null,
-      screens: [
-        { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: null, connected: true, slate: null },
-        { id: "witness", label: "WITNESS", role: "witness", blanked: false, showing: null, connected: false, slate: null },
-        { id: "public", label: "PUBLIC", role: "public_gallery", blanked: true, showing: null, connected: true, slate: null },
-      ],
-    };
-    expect([...defaultTargets(open, stage)].sort()).toEqual(["bench", "public"]);
   });
 });
 
@@ -66,8 +54,12 @@ describe("time and rate", () => {
 describe("screen status comes from the stage", () => {
   const stage: Stage = {
     custody: null,
-    case_id: "JS-1", cued: null, cued_ready: false, playout: "ready",
-    on_air: { exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1 },
+    case_id: "JS-1", cued: null, cued_ready: false, playout: "ready", default_targets: ["bench", "public"],
+    sound: { volume: 1, muted: false },
+    on_air: {
+      exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1, rate: 1,
+      controls: { transport: true, step: true, speed: true, sound: true, seek: true, zoom: true },
+    },
     screens: [
       { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: "JS/1", connected: true, slate: null },
       { id: "public", label: "PUBLIC", role: "public_gallery", blanked: true, showing: null, connected: true, slate: null },

@@ -53,13 +53,6 @@ export function restrictionBadge(r: Restriction): string | null {
   }
 }
 
-/** The screens ticked when an exhibit is chosen: every connected screen it may be shown on. Blanked
- *  screens stay ticked (blank is separate and stays until lifted). */
-export function defaultTargets(exhibit: Exhibit, stage?: Stage): Set<string> {
-  const connected = (id: string) => stage?.screens.find((s) => s.id === id)?.connected ?? true;
-  return new Set(exhibit.allowed_screens.filter(connected));
-}
-
 /** Toggling a screen the exhibit may not be shown on does nothing: the core would refuse it anyway. */
 export function toggleTarget(targets: Set<string>, exhibit: Exhibit, screen: string): Set<string> {
   if (!exhibit.allowed_screens.includes(screen)) return targets;

@@ -110,13 +110,37 @@ export interface ScreenState extends ScreenInfo {
 
 export type PlayoutStatus = "ready" | "restarting" | "unavailable";
 
+/** What the presenter can do with the exhibit on air (by its kind): the surface shows these only. */
+export interface Controls {
+  transport: boolean;
+  step: boolean;
+  speed: boolean;
+  sound: boolean;
+  seek: boolean;
+  zoom: boolean;
+}
+
+export interface OnAir {
+  exhibit: string;
+  screens: string[];
+  playing: boolean;
+  zoom: number;
+  /** 1 as recorded; a new exhibit starts at 1. */
+  rate: number;
+  controls: Controls;
+}
+
 export interface Stage {
   case_id: string | null;
   cued: string | null;
   cued_ready: boolean;
-  on_air: { exhibit: string; screens: string[]; playing: boolean; zoom: number } | null;
+  /** The screens to tick for the exhibit the controls act on: every connected one it may reach. */
+  default_targets: string[];
+  on_air: OnAir | null;
   screens: ScreenState[];
   playout: PlayoutStatus;
+  /** The room's sound (0 to 1.5, and the mute), as playout has it; a restart keeps it. */
+  sound: { volume: number; muted: boolean };
   /** Set when the custody (audit) log cannot be written. */
   custody: ApiError | null;
 }

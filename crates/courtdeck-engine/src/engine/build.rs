@@ -25,7 +25,7 @@ use courtdeck_core::{ErrorCode, ExhibitKind, Restriction, may_show};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-use super::graph::{GapReport, Thumbs, audio_chain, video_fanout};
+use super::graph::{GapReport, Sound, Thumbs, audio_chain, video_fanout};
 use super::outputs::BranchTarget;
 use super::program::{PendingFirstFrames, Program, Rebuild, Resume, Source};
 use super::slates::{Slate, slate_source};
@@ -125,7 +125,7 @@ impl Engine {
         let video_linked = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let frame_duration = Arc::new(Mutex::new(Duration::from_millis(40)));
         let pending: PendingFirstFrames = Arc::new(Mutex::new(HashMap::new()));
-        let audio_branch = Arc::new(Mutex::new(None));
+        let sound = Arc::new(Mutex::new(Sound::new(self.volume, self.muted)));
         let expected = Arc::new(AtomicU8::new(0));
         // Fault injection for the watchdog's test: the first build's picture stops arriving at
         // this stream time, as a decoder that deadlocks would (a rebuild is not frozen).
@@ -239,7 +239,7 @@ impl Engine {
             } else {
                 self.audio_sink.clone()
             };
-            let audio_branch = audio_branch.clone();
+            let sound = sound.clone();
             let gaps = gaps.clone();
             let is_image = kind == ExhibitKind::Image;
             let wants_video = kind != ExhibitKind::Audio;
@@ -305,9 +305,7 @@ impl Engine {
                                 gst::PadProbeReturn::Ok
                             });
                         }
-                        audio_chain(&pipeline, pad, &audio_sink).map(|bin| {
-                            *audio_branch.lock().expect("audio branch") = Some(bin.downgrade());
-                        })
+                        audio_chain(&pipeline, pad, &audio_sink, &sound)
                     } else {
                         Ok(())
                     };
@@ -375,7 +373,7 @@ impl Engine {
             resume,
             rebuilds: 0,
             progress: None,
-            audio: audio_branch,
+            sound,
             expected,
             silent: self.no_sound.is_some(),
         });

@@ -335,19 +335,65 @@ pub(super) fn thumbnail_branch(
 }
 
 /// `audioconvert ! audioresample ! scaletempo ! volume ! level ! sink`, linked to `pad`.
+/// A program's sound: its audio branch once built, and the level it must play at. One lock for both,
+/// so a branch built on a streaming thread starts at the level the engine last set (the room's: a
+/// cued exhibit's preroll, already processed when it plays, must not reach a muted room at 100%), and
+/// a change from the engine reaches a branch built a moment later.
+#[derive(Debug)]
+pub(super) struct Sound {
+    branch: Option<gst::glib::WeakRef<gst::Element>>,
+    volume_element: Option<gst::glib::WeakRef<gst::Element>>,
+    volume: f64,
+    muted: bool,
+}
+
+impl Sound {
+    pub(super) fn new(volume: f64, muted: bool) -> Sound {
+        Sound {
+            branch: None,
+            volume_element: None,
+            volume,
+            muted,
+        }
+    }
+
+    /// The level the room hears this program at; applied now if its branch exists, else when it is
+    /// built.
+    pub(super) fn set(&mut self, volume: f64, muted: bool) {
+        (self.volume, self.muted) = (volume, muted);
+        if let Some(v) = self.volume_element.as_ref().and_then(|w| w.upgrade()) {
+            v.set_property("mute", muted);
+            v.set_property("volume", volume);
+        }
+    }
+
+    /// The audio branch (a bin), to tell an error from inside it.
+    pub(super) fn branch(&self) -> Option<gst::Element> {
+        self.branch.as_ref().and_then(|w| w.upgrade())
+    }
+}
+
+/// `audioconvert ! audioresample ! scaletempo ! volume ! level ! sink` on a decoded sound pad, built at
+/// the level `sound` holds.
 pub(super) fn audio_chain(
     pipeline: &gst::Pipeline,
     pad: &gst::Pad,
     sink_name: &str,
-) -> anyhow::Result<gst::Element> {
+    sound: &Mutex<Sound>,
+) -> anyhow::Result<()> {
+    let mut sound = sound.lock().expect("sound");
     let bin = gst::parse::bin_from_description(
         &format!(
-            "audioconvert ! audioresample ! scaletempo ! audioconvert ! volume name=volume ! level name=level post-messages=true interval=100000000 ! {sink_name}"
+            "audioconvert ! audioresample ! scaletempo ! audioconvert ! volume name=volume volume={} mute={} ! level name=level post-messages=true interval=100000000 ! {sink_name}",
+            sound.volume, sound.muted
         ),
         true,
     )?;
+    let volume = bin.by_name("volume").expect("named in the description");
     pipeline.add(&bin)?;
     bin.sync_state_with_parent()?;
     pad.link(&bin.static_pad("sink").expect("ghost sink"))?;
-    Ok(bin.upcast())
+    sound.branch = Some(bin.upcast_ref::<gst::Element>().downgrade());
+    sound.volume_element = Some(volume.downgrade());
+    Ok(())
 }

@@ -182,11 +182,10 @@ impl Engine {
                 let p = &self.programs[idx];
                 let gerr = e.error();
                 let from_audio = p
-                    .audio
+                    .sound
                     .lock()
-                    .expect("audio branch")
-                    .as_ref()
-                    .and_then(|w| w.upgrade())
+                    .expect("sound")
+                    .branch()
                     .zip(e.src())
                     .is_some_and(|(bin, src)| src.has_as_ancestor(&bin));
                 if from_audio && !p.silent {

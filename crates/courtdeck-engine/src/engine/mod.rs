@@ -243,8 +243,11 @@ impl Engine {
                 outputs,
                 standby,
                 blanked,
+                sound,
             } => {
                 self.configure(outputs)?;
+                self.volume = sound.volume.clamp(0.0, 1.5);
+                self.muted = sound.muted;
                 for o in &mut self.outputs {
                     o.blanked = blanked.contains(&o.spec.id);
                 }

@@ -146,18 +146,21 @@ impl Engine {
 
     /// Maps the on-air exhibit's child windows on routed, unblanked screens; unmaps everything else.
     pub(super) fn apply_visibility(&mut self) {
-        // Sound follows the pictures: when no screen shows the exhibit (all blanked, or none routed),
-        // the room hears nothing either. Blank All silences the courtroom.
+        // Sound follows the pictures: when no screen shows the exhibit on air (all blanked, or none
+        // routed), the room hears nothing either. Blank All silences the courtroom. Only the exhibit
+        // on air ever plays; the others (cued, paused) hold the room's level, so the sound their
+        // preroll already processed is right when they play.
         for p in &self.programs {
             let on_air = self.on_air.as_deref() == Some(p.exhibit.as_str());
-            let visible = on_air
-                && p.route
+            let hidden = on_air
+                && !p
+                    .route
                     .iter()
                     .any(|s| self.outputs.iter().any(|o| &o.spec.id == s && !o.blanked));
-            if let Some(volume) = p.pipeline.by_name("volume") {
-                volume.set_property("mute", !visible || self.muted);
-                volume.set_property("volume", self.volume);
-            }
+            p.sound
+                .lock()
+                .expect("sound")
+                .set(self.volume, self.muted || hidden);
         }
         let Some(display) = &self.display else { return };
         for p in &self.programs {

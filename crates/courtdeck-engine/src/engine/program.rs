@@ -11,7 +11,7 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 
 use super::err;
-use super::graph::Thumbs;
+use super::graph::{Sound, Thumbs};
 use crate::protocol::WireError;
 
 /// Per screen of one program.
@@ -62,8 +62,9 @@ pub(super) struct Program {
     pub(super) rebuilds: u32,
     /// The playback watchdog: the last position seen to move, and when.
     pub(super) progress: Option<(gst::ClockTime, Instant)>,
-    /// The audio branch, once built: an error from inside it is a lost sound output, not a bad file.
-    pub(super) audio: Arc<Mutex<Option<gst::glib::WeakRef<gst::Element>>>>,
+    /// The sound: the audio branch once built (an error from inside it is a lost sound output, not a
+    /// bad file) and the level it plays at.
+    pub(super) sound: Arc<Mutex<Sound>>,
     /// The streams decodebin chose (`media::VIDEO`, `media::AUDIO`): it is prerolled only once each
     /// has reached its sinks.
     pub(super) expected: Arc<AtomicU8>,
