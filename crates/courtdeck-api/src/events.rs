@@ -30,6 +30,35 @@ pub(crate) async fn forward_playout_events(
             Err(broadcast::error::RecvError::Closed) => return,
         };
         let Some(deck) = deck.upgrade() else { return };
+        // What only passes through to the surface takes no lock: the meter, the thumbnails and the
+        // position never wait for anything.
+        let event = match event {
+            ClientEvent::Playout(Event::Level { exhibit, rms_db }) => {
+                let _ = deck.events.send(UiEvent::Level { exhibit, rms_db });
+                continue;
+            }
+            ClientEvent::Playout(Event::Thumbnail { exhibit, jpeg }) => {
+                let _ = deck.events.send(UiEvent::Thumbnail { exhibit, jpeg });
+                continue;
+            }
+            ClientEvent::Playout(Event::Position {
+                exhibit,
+                position_ms,
+                duration_ms,
+                playing,
+                rate,
+            }) => {
+                let _ = deck.events.send(UiEvent::Position {
+                    exhibit,
+                    position_ms,
+                    duration_ms,
+                    playing,
+                    rate,
+                });
+                continue;
+            }
+            other => other,
+        };
         let mut session = deck.session.lock().await;
         match event {
             ClientEvent::Restarting { reason } => {
@@ -59,32 +88,9 @@ pub(crate) async fn forward_playout_events(
                     let _ = deck.set_thumbnails(true).await;
                 }
             }
-            ClientEvent::Playout(Event::Level { exhibit, rms_db }) => {
-                drop(session);
-                let _ = deck.events.send(UiEvent::Level { exhibit, rms_db });
-            }
-            ClientEvent::Playout(Event::Thumbnail { exhibit, jpeg }) => {
-                drop(session);
-                let _ = deck.events.send(UiEvent::Thumbnail { exhibit, jpeg });
-            }
             ClientEvent::Playout(Event::Prerolled { exhibit, .. }) => {
                 session.prerolled.insert(exhibit);
                 deck.emit_stage(&session);
-            }
-            ClientEvent::Playout(Event::Position {
-                exhibit,
-                position_ms,
-                duration_ms,
-                playing,
-                rate,
-            }) => {
-                let _ = deck.events.send(UiEvent::Position {
-                    exhibit,
-                    position_ms,
-                    duration_ms,
-                    playing,
-                    rate,
-                });
             }
             ClientEvent::Playout(Event::Eos { exhibit }) => {
                 if session

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::fetch::reverify_hearing;
 use crate::json::*;
 use crate::listing::parse_case;
+use crate::screens::apply_screen_states;
 use crate::{CopyCheck, Courtdeck, OpenHearing, Session};
 
 pub(crate) fn open_hearing(session: &Session) -> ApiResult<&OpenHearing> {
@@ -46,6 +47,24 @@ const NO_CONTROLS: ControlsDto = ControlsDto {
     seek: false,
     zoom: false,
 };
+
+/// How a change is taken into the session once playout did it.
+pub(crate) type Apply<'a> = Box<dyn FnOnce(&mut Session) -> ApiResult<()> + Send + 'a>;
+
+/// A change to the room as the core decided it (`Courtdeck::commit`).
+pub(crate) struct Change<'a> {
+    /// What playout must do; nothing is taken into the session unless it did.
+    pub(crate) command: Command,
+    /// Takes the change into the session as it is by then.
+    pub(crate) apply: Apply<'a>,
+    /// Whether the screens' slates are read back from playout afterwards.
+    pub(crate) sync_screens: bool,
+}
+
+/// The exhibit a Present acts on: the cued one, else the one on air.
+fn presenting(p: &Presentation) -> Option<ExhibitRef> {
+    p.cued().or(p.on_air().map(|o| &o.exhibit)).cloned()
+}
 
 pub(crate) fn screen_dto(s: &Screen) -> ScreenDto {
     ScreenDto {
@@ -79,13 +98,15 @@ impl Courtdeck {
             .iter()
             .filter_map(|e| Some((e.reference.clone(), self.cache.verified_path(e)?)))
             .collect();
-        let mut session = self.session.lock().await;
-        if let Some(on) = session.presentation.on_air().cloned() {
+        // A change to the room like any other: one at a time (see `commit`).
+        let _turn = self.commits.lock().await;
+        let on_air = self.session.lock().await.presentation.on_air().cloned();
+        if let Some(on) = on_air {
             // A new hearing starts with clear screens.
             let _ = self.playout()?.request(Command::Withdraw).await;
-            let _ = session.presentation.withdraw();
             tracing::info!(exhibit = %on.exhibit, "withdrawn for a new hearing");
         }
+        let mut session = self.session.lock().await;
         session.presentation = Presentation::default();
         session.prerolled.clear();
         let to_check: Vec<Exhibit> = manifest
@@ -193,10 +214,10 @@ impl Courtdeck {
         if let Some((case, exhibit, check)) = check {
             self.check_copy_once(&case, &exhibit, &check).await?;
         }
-        let mut session = self.session.lock().await;
-        let (exhibit, path) = {
-            let open = open_hearing(&session)?;
-            let exhibit = find_exhibit(open, reference)?.clone();
+        let reference = reference.to_owned();
+        self.commit(move |session| {
+            let open = open_hearing(session)?;
+            let exhibit = find_exhibit(open, &reference)?.clone();
             let path = open.paths.get(&exhibit.reference).cloned().ok_or_else(|| {
                 open.problems
                     .get(&exhibit.reference)
@@ -208,26 +229,30 @@ impl Courtdeck {
                         )
                     })
             })?;
-            (exhibit, path)
-        };
-        self.playout()?
-            .request(Command::Load {
-                exhibit: exhibit.reference.to_string(),
-                title: exhibit.title.clone(),
-                path: path.display().to_string(),
-                kind: exhibit.kind.as_str().into(),
-                restriction: exhibit.restriction.as_str().into(),
+            Ok(Change {
+                command: Command::Load {
+                    exhibit: exhibit.reference.to_string(),
+                    title: exhibit.title.clone(),
+                    path: path.display().to_string(),
+                    kind: exhibit.kind.as_str().into(),
+                    restriction: exhibit.restriction.as_str().into(),
+                },
+                sync_screens: false,
+                apply: Box::new(move |session| {
+                    // Still the hearing it was chosen in (a launch waits for this change's turn).
+                    find_exhibit(open_hearing(session)?, &reference)?;
+                    let on_air = session.presentation.on_air().map(|o| o.exhibit.to_string());
+                    session.prerolled.retain(|e| Some(e) == on_air.as_ref());
+                    session.presentation.select(exhibit.reference);
+                    Ok(())
+                }),
             })
-            .await?;
-        let on_air = session.presentation.on_air().map(|o| o.exhibit.to_string());
-        session.prerolled.retain(|e| Some(e) == on_air.as_ref());
-        session.presentation.select(exhibit.reference);
-        Ok(self.emit_stage(&session))
+        })
+        .await
     }
 
     /// Shows the cued exhibit (or re-routes the one on air) on `screens`.
     pub async fn present(&self, screens: &[String]) -> ApiResult<StageDto> {
-        let mut session = self.session.lock().await;
         let mut requested: BTreeSet<ScreenId> = screens
             .iter()
             .map(|s| {
@@ -235,85 +260,100 @@ impl Courtdeck {
                     .map_err(|e| ApiError::new(ErrorCode::ScreenMissing, e.to_string()))
             })
             .collect::<ApiResult<_>>()?;
-        // A disconnected screen must not stop the hearing: present on the others and say so.
-        let unplugged: Vec<ScreenId> = requested
-            .iter()
-            .filter(|s| session.missing_screens.contains(s.as_str()))
-            .cloned()
-            .collect();
-        for s in &unplugged {
-            requested.remove(s);
-        }
-        if !unplugged.is_empty() {
-            let labels: Vec<&str> = self
-                .screens
+        self.commit(move |session| {
+            // A disconnected screen must not stop the hearing: present on the others and say so.
+            let unplugged: Vec<ScreenId> = requested
                 .iter()
-                .filter(|s| unplugged.contains(&s.id))
-                .map(|s| s.label.as_str())
+                .filter(|s| session.missing_screens.contains(s.as_str()))
+                .cloned()
                 .collect();
-            let _ = self.events.send(UiEvent::Notice {
-                error: ApiError::new(
-                    ErrorCode::ScreenMissing,
-                    format!(
-                        "Not shown on {}: not connected. The other screens show it.",
-                        labels.join(", ")
+            for s in &unplugged {
+                requested.remove(s);
+            }
+            if !unplugged.is_empty() {
+                let labels: Vec<&str> = self
+                    .screens
+                    .iter()
+                    .filter(|s| unplugged.contains(&s.id))
+                    .map(|s| s.label.as_str())
+                    .collect();
+                let _ = self.events.send(UiEvent::Notice {
+                    error: ApiError::new(
+                        ErrorCode::ScreenMissing,
+                        format!(
+                            "Not shown on {}: not connected. The other screens show it.",
+                            labels.join(", ")
+                        ),
                     ),
-                ),
-                exhibit: None,
-            });
-        }
-        let target = session
-            .presentation
-            .cued()
-            .or(session.presentation.on_air().map(|o| &o.exhibit))
-            .cloned()
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidState, "Choose an exhibit first."))?;
-        let exhibit = find_exhibit(open_hearing(&session)?, &target.to_string())?.clone();
-        // The core decides; only an accepted route is sent on.
-        let mut next = session.presentation.clone();
-        let route = match next.present(&exhibit, &requested, &self.screens) {
-            Ok(on_air) => on_air.screens.clone(),
-            Err(e) => {
-                if matches!(e, courtdeck_core::PresentationError::Refused(_)) {
+                    exhibit: None,
+                });
+            }
+            let target = presenting(&session.presentation).ok_or_else(|| {
+                ApiError::new(ErrorCode::InvalidState, "Choose an exhibit first.")
+            })?;
+            let exhibit = find_exhibit(open_hearing(session)?, &target.to_string())?.clone();
+            // The core decides; only an accepted route is sent on.
+            let route = match session.presentation.clone().present(
+                &exhibit,
+                &requested,
+                &self.screens,
+            ) {
+                Ok(on_air) => on_air.screens.clone(),
+                Err(e) => {
+                    if matches!(e, courtdeck_core::PresentationError::Refused(_)) {
+                        self.audit(
+                            "route_refused",
+                            serde_json::json!({
+                                "exhibit": target.to_string(),
+                                "restriction": exhibit.restriction.as_str(),
+                                "requested": requested.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                                "reason": e.to_string(),
+                            }),
+                        );
+                    }
+                    return Err(e.into());
+                }
+            };
+            Ok(Change {
+                command: Command::Present {
+                    exhibit: target.to_string(),
+                    screens: route.iter().map(|s| s.to_string()).collect(),
+                },
+                sync_screens: true,
+                apply: Box::new(move |session| {
+                    if presenting(&session.presentation) != Some(target.clone()) {
+                        // Playout reported it failed meanwhile (the event took it off the stage).
+                        return Err(ApiError::new(
+                            ErrorCode::InvalidState,
+                            format!("Exhibit {target} could not be presented: see the notice."),
+                        ));
+                    }
+                    session
+                        .presentation
+                        .present(&exhibit, &requested, &self.screens)?;
+                    tracing::info!(exhibit = %target, sha256 = %exhibit.sha256, screens = ?route, "presented");
                     self.audit(
-                        "route_refused",
+                        "exhibit_presented",
                         serde_json::json!({
+                            "case": session.open.as_ref().map(|o| o.hearing.case_id.to_string()),
                             "exhibit": target.to_string(),
+                            "sha256": exhibit.sha256.to_hex(),
                             "restriction": exhibit.restriction.as_str(),
-                            "requested": requested.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-                            "reason": e.to_string(),
+                            "screens": self.screens.iter().filter(|s| route.contains(&s.id)).map(|s| serde_json::json!({
+                                "screen": s.id.to_string(), "label": s.label, "role": s.role.as_str(),
+                            })).collect::<Vec<_>>(),
                         }),
                     );
-                }
-                return Err(e.into());
-            }
-        };
-        self.playout()?
-            .request(Command::Present {
-                exhibit: target.to_string(),
-                screens: route.iter().map(|s| s.to_string()).collect(),
+                    Ok(())
+                }),
             })
-            .await?;
-        session.presentation = next;
-        tracing::info!(exhibit = %target, sha256 = %exhibit.sha256, screens = ?route, "presented");
-        self.audit(
-            "exhibit_presented",
-            serde_json::json!({
-                "case": session.open.as_ref().map(|o| o.hearing.case_id.to_string()),
-                "exhibit": target.to_string(),
-                "sha256": exhibit.sha256.to_hex(),
-                "restriction": exhibit.restriction.as_str(),
-                "screens": self.screens.iter().filter(|s| route.contains(&s.id)).map(|s| serde_json::json!({
-                    "screen": s.id.to_string(), "label": s.label, "role": s.role.as_str(),
-                })).collect::<Vec<_>>(),
-            }),
-        );
-        self.sync_screens(&mut session).await;
-        Ok(self.emit_stage(&session))
+        })
+        .await
     }
 
+    /// Blanks or unblanks one screen. Never waits for a change in progress: blanking is the court's
+    /// safety control.
     pub async fn blank(&self, screen: &str, blank: bool) -> ApiResult<StageDto> {
-        let mut session = self.session.lock().await;
         let id = self
             .screens
             .iter()
@@ -338,7 +378,6 @@ impl Courtdeck {
             Err(e) if blank && e.code == ErrorCode::PlayoutRestarting => {}
             Err(e) => return Err(e.into()),
         }
-        session.presentation.set_blank(id, blank);
         tracing::info!(screen, blank, "blank");
         self.audit(
             if blank {
@@ -348,14 +387,18 @@ impl Courtdeck {
             },
             serde_json::json!({ "screen": screen }),
         );
-        self.sync_screens(&mut session).await;
+        let states = self.screen_states().await;
+        let mut session = self.session.lock().await;
+        session.presentation.set_blank(id, blank);
+        if let Some(states) = states {
+            apply_screen_states(&mut session, states);
+        }
         Ok(self.emit_stage(&session))
     }
 
     /// One tap: every screen black. Works even when playout is restarting (the supervisor hands the
-    /// blanks to the new engine with its Configure).
+    /// blanks to the new engine with its Configure), and never waits for a change in progress.
     pub async fn blank_all(&self) -> ApiResult<StageDto> {
-        let mut session = self.session.lock().await;
         tracing::info!("blank all");
         self.audit("blank_all", serde_json::json!({}));
         // The surface changes only once the screens did; a restarting engine gets the blanks when up.
@@ -364,33 +407,74 @@ impl Courtdeck {
             Err(e) if e.code == ErrorCode::PlayoutRestarting => {}
             Err(e) => return Err(e.into()),
         }
+        let states = self.screen_states().await;
+        let mut session = self.session.lock().await;
         session.presentation.blank_all(&self.screens);
-        self.sync_screens(&mut session).await;
+        if let Some(states) = states {
+            apply_screen_states(&mut session, states);
+        }
         Ok(self.emit_stage(&session))
     }
 
     pub async fn withdraw(&self) -> ApiResult<StageDto> {
+        self.commit(|session| {
+            if session.presentation.on_air().is_none() && !session.slates.is_empty() {
+                // Nothing on air but slates up: Withdraw takes them down (the screens go black).
+                return Ok(Change {
+                    command: Command::Withdraw,
+                    sync_screens: true,
+                    apply: Box::new(|_| {
+                        tracing::info!("slates cleared");
+                        self.audit("slates_cleared", serde_json::json!({}));
+                        Ok(())
+                    }),
+                });
+            }
+            session.presentation.clone().withdraw()?;
+            Ok(Change {
+                command: Command::Withdraw,
+                sync_screens: true,
+                apply: Box::new(|session| {
+                    // Gone already if playout reported it failed meanwhile: the screens are black.
+                    if let Ok(exhibit) = session.presentation.withdraw() {
+                        session.prerolled.remove(&exhibit.to_string());
+                        tracing::info!(exhibit = %exhibit, "withdrawn");
+                        self.audit(
+                            "exhibit_withdrawn",
+                            serde_json::json!({ "exhibit": exhibit.to_string() }),
+                        );
+                    }
+                    Ok(())
+                }),
+            })
+        })
+        .await
+    }
+
+    /// Every change to what is cued or on air, and to the room's sound, goes through here, one at a
+    /// time in the order asked: the core decides on the session as it is, playout applies the
+    /// command, then the session takes the change (checked again: an event from playout may have
+    /// changed the session meanwhile). The session lock is held to decide and to take the result,
+    /// never while playout works, so the stage, playout's events and Blank never wait for an engine.
+    pub(crate) async fn commit<'a>(
+        &'a self,
+        decide: impl FnOnce(&Session) -> ApiResult<Change<'a>>,
+    ) -> ApiResult<StageDto> {
+        let _turn = self.commits.lock().await;
+        let change = decide(&*self.session.lock().await)?;
+        self.playout()?.request(change.command).await?;
+        let states = if change.sync_screens {
+            self.screen_states().await
+        } else {
+            None
+        };
         let mut session = self.session.lock().await;
-        if session.presentation.on_air().is_none() && !session.slates.is_empty() {
-            // Nothing on air but slates up: Withdraw takes them down (the screens go black).
-            self.playout()?.request(Command::Withdraw).await?;
-            tracing::info!("slates cleared");
-            self.audit("slates_cleared", serde_json::json!({}));
-            self.sync_screens(&mut session).await;
-            return Ok(self.emit_stage(&session));
+        let taken = (change.apply)(&mut session);
+        if let Some(states) = states {
+            apply_screen_states(&mut session, states);
         }
-        let mut next = session.presentation.clone();
-        let exhibit = next.withdraw()?;
-        self.playout()?.request(Command::Withdraw).await?;
-        session.presentation = next;
-        session.prerolled.remove(&exhibit.to_string());
-        tracing::info!(exhibit = %exhibit, "withdrawn");
-        self.audit(
-            "exhibit_withdrawn",
-            serde_json::json!({ "exhibit": exhibit.to_string() }),
-        );
-        self.sync_screens(&mut session).await;
-        Ok(self.emit_stage(&session))
+        let stage = self.emit_stage(&session);
+        taken.map(|()| stage)
     }
 
     pub async fn stage(&self) -> StageDto {

@@ -88,6 +88,8 @@ pub struct Courtdeck {
     audit: std::sync::Mutex<AuditState>,
     /// Bounds the downloads running at once, across prefetch, launch and `courtdeck fetch`.
     fetch_slots: Arc<tokio::sync::Semaphore>,
+    /// Whose turn it is to change the room (`commit`): changes run one at a time, in order.
+    commits: Mutex<()>,
     /// When a download last ended as too slow (store, rate, what was needed): downloads waiting for a
     /// slot in the next minute are not started, so a day of exhibits from a trickling store ends after
     /// one slow attempt's time, not one per exhibit.
@@ -209,6 +211,7 @@ impl Courtdeck {
         };
         let deck = Arc::new(Courtdeck {
             audit: std::sync::Mutex::new(audit),
+            commits: Mutex::new(()),
             fetch_slots: Arc::new(tokio::sync::Semaphore::new(
                 config.cache.concurrent_fetches.max(1),
             )),

@@ -70,13 +70,6 @@ impl Courtdeck {
         self.emit_stage(&session);
     }
 
-    /// For commands, which hold the session while they talk to playout anyway.
-    pub(crate) async fn sync_screens(&self, session: &mut Session) {
-        if let Some(states) = self.screen_states().await {
-            apply_screen_states(session, states);
-        }
-    }
-
     /// Asks playout which screens are unplugged and which show a slate: the engine decides both
     /// (a slate goes up when an exhibit fails on air or after a restart, and comes down on the next
     /// Present, Withdraw or Blank), so the surface reads them back rather than guessing.

@@ -4,10 +4,22 @@
 use courtdeck_core::{ErrorCode, Speed, Transport};
 use courtdeck_playout::protocol::Command;
 
-use crate::Courtdeck;
 use crate::error::{ApiError, ApiResult};
+use crate::hearing::{Apply, Change};
 use crate::hearing::{find_exhibit, open_hearing};
 use crate::json::*;
+use crate::{Courtdeck, Session};
+
+/// The exhibit on air takes a transport state; gone already if playout reported it failed meanwhile.
+fn played(session: &mut Session, transport: Transport) -> ApiResult<()> {
+    match session.presentation.set_transport(transport) {
+        Ok(()) => Ok(()),
+        Err(_) => Err(ApiError::new(
+            ErrorCode::InvalidState,
+            "The exhibit is no longer on the screens: see the notice.",
+        )),
+    }
+}
 
 impl Courtdeck {
     pub async fn play(&self) -> ApiResult<StageDto> {
@@ -38,28 +50,20 @@ impl Courtdeck {
                 format!("The speed must be between 0.25x and 2x, not {rate}x."),
             )
         })?;
-        let mut session = self.session.lock().await;
-        if session.presentation.on_air().is_none() {
-            return Err(ApiError::new(
-                ErrorCode::InvalidState,
-                "Nothing is on the screens. Present an exhibit first.",
-            ));
-        }
-        self.playout()?
-            .request(Command::SetRate { rate: speed.rate() })
-            .await?;
-        session.presentation.set_speed(speed)?;
-        Ok(self.emit_stage(&session))
+        self.on_air_change(
+            Command::SetRate { rate: speed.rate() },
+            Box::new(move |session| Ok(session.presentation.set_speed(speed)?)),
+        )
+        .await
     }
 
     /// Plays the named clip of the on-air exhibit, stopping exactly at its out point.
     pub async fn play_clip(&self, label: &str) -> ApiResult<StageDto> {
-        let (start_ms, end_ms) = {
-            let session = self.session.lock().await;
+        self.commit(|session| {
             let on = session.presentation.on_air().ok_or_else(|| {
                 ApiError::new(ErrorCode::InvalidState, "Present the exhibit first.")
             })?;
-            let exhibit = find_exhibit(open_hearing(&session)?, &on.exhibit.to_string())?;
+            let exhibit = find_exhibit(open_hearing(session)?, &on.exhibit.to_string())?;
             let clip = exhibit
                 .clips
                 .iter()
@@ -73,40 +77,62 @@ impl Courtdeck {
                         ),
                     )
                 })?;
-            (
+            let (start_ms, end_ms) = (
                 clip.start().as_millis() as u64,
                 clip.end().as_millis() as u64,
-            )
-        };
-        tracing::info!(clip = label, start_ms, end_ms, "clip played");
-        self.audit(
-            "clip_played",
-            serde_json::json!({ "clip": label, "start_ms": start_ms, "end_ms": end_ms }),
-        );
-        self.transport(
-            Command::PlayClip { start_ms, end_ms },
-            Some(Transport::Playing),
-        )
+            );
+            Ok(Change {
+                command: Command::PlayClip { start_ms, end_ms },
+                sync_screens: false,
+                apply: Box::new(move |session| {
+                    tracing::info!(clip = label, start_ms, end_ms, "clip played");
+                    self.audit(
+                        "clip_played",
+                        serde_json::json!({ "clip": label, "start_ms": start_ms, "end_ms": end_ms }),
+                    );
+                    played(session, Transport::Playing)
+                }),
+            })
+        })
         .await
     }
 
+    /// A transport command for the exhibit on air; the stage takes `after` once playout did it.
     pub(crate) async fn transport(
         &self,
         command: Command,
         after: Option<Transport>,
     ) -> ApiResult<StageDto> {
-        let mut session = self.session.lock().await;
-        if session.presentation.on_air().is_none() {
-            return Err(ApiError::new(
-                ErrorCode::InvalidState,
-                "Nothing is on the screens. Present an exhibit first.",
-            ));
-        }
-        self.playout()?.request(command).await?;
-        if let Some(t) = after {
-            session.presentation.set_transport(t)?;
-        }
-        Ok(self.emit_stage(&session))
+        self.on_air_change(
+            command,
+            Box::new(move |session| match after {
+                Some(t) => played(session, t),
+                None => Ok(()),
+            }),
+        )
+        .await
+    }
+
+    /// A change that needs an exhibit on air.
+    async fn on_air_change<'a>(
+        &'a self,
+        command: Command,
+        apply: Apply<'a>,
+    ) -> ApiResult<StageDto> {
+        self.commit(|session| {
+            if session.presentation.on_air().is_none() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidState,
+                    "Nothing is on the screens. Present an exhibit first.",
+                ));
+            }
+            Ok(Change {
+                command,
+                sync_screens: false,
+                apply,
+            })
+        })
+        .await
     }
 
     /// Zooms or pans the picture on air (`in`, `out`, `left`, `right`, `up`, `down`, `whole`). Every
@@ -114,54 +140,70 @@ impl Courtdeck {
     pub async fn zoom(&self, step: &str) -> ApiResult<StageDto> {
         let step = courtdeck_core::ZoomStep::parse(step)
             .map_err(|e| ApiError::new(ErrorCode::InvalidState, e.to_string()))?;
-        let mut session = self.session.lock().await;
-        let mut next = session.presentation.clone();
-        let zoom = next.zoom(step)?;
-        let (x, y, width, height) = zoom.region();
-        self.playout()?
-            .request(Command::Zoom {
-                x,
-                y,
-                width,
-                height,
+        self.commit(|session| {
+            let zoom = session.presentation.clone().zoom(step)?;
+            let (x, y, width, height) = zoom.region();
+            Ok(Change {
+                command: Command::Zoom {
+                    x,
+                    y,
+                    width,
+                    height,
+                },
+                sync_screens: false,
+                apply: Box::new(move |session| {
+                    let zoom = session.presentation.zoom(step)?;
+                    let exhibit = session.presentation.on_air().map(|o| o.exhibit.to_string());
+                    tracing::info!(exhibit, factor = zoom.factor(), x, y, width, "zoomed");
+                    self.audit(
+                        "exhibit_zoomed",
+                        serde_json::json!({
+                            "exhibit": exhibit,
+                            "factor": zoom.factor(),
+                            "region": { "x": x, "y": y, "width": width, "height": height },
+                        }),
+                    );
+                    Ok(())
+                }),
             })
-            .await?;
-        session.presentation = next;
-        let exhibit = session.presentation.on_air().map(|o| o.exhibit.to_string());
-        tracing::info!(exhibit, factor = zoom.factor(), x, y, width, "zoomed");
-        self.audit(
-            "exhibit_zoomed",
-            serde_json::json!({
-                "exhibit": exhibit,
-                "factor": zoom.factor(),
-                "region": { "x": x, "y": y, "width": width, "height": height },
-            }),
-        );
-        Ok(self.emit_stage(&session))
+        })
+        .await
     }
 
     /// The exhibit sound level in the room, 0.0 to 1.5 (1.0 as recorded). The stage says it once
     /// playout has it; a refused level changes nothing.
     pub async fn set_volume(&self, volume: f64) -> ApiResult<StageDto> {
-        self.playout()?
-            .request(Command::SetVolume { volume })
-            .await?;
-        self.audit("volume_set", serde_json::json!({ "volume": volume }));
-        let mut session = self.session.lock().await;
-        session.sound.volume = volume;
-        Ok(self.emit_stage(&session))
+        self.commit(|_| {
+            Ok(Change {
+                command: Command::SetVolume { volume },
+                sync_screens: false,
+                apply: Box::new(move |session| {
+                    self.audit("volume_set", serde_json::json!({ "volume": volume }));
+                    session.sound.volume = volume;
+                    Ok(())
+                }),
+            })
+        })
+        .await
     }
 
     /// Silences or restores the exhibit sound (pictures go on).
     pub async fn set_mute(&self, mute: bool) -> ApiResult<StageDto> {
-        self.playout()?.request(Command::SetMute { mute }).await?;
-        self.audit(
-            if mute { "sound_muted" } else { "sound_unmuted" },
-            serde_json::json!({}),
-        );
-        let mut session = self.session.lock().await;
-        session.sound.muted = mute;
-        Ok(self.emit_stage(&session))
+        self.commit(|_| {
+            Ok(Change {
+                command: Command::SetMute { mute },
+                sync_screens: false,
+                apply: Box::new(move |session| {
+                    self.audit(
+                        if mute { "sound_muted" } else { "sound_unmuted" },
+                        serde_json::json!({}),
+                    );
+                    session.sound.muted = mute;
+                    Ok(())
+                }),
+            })
+        })
+        .await
     }
 
     /// Confidence thumbnails on or off (`UiEvent::Thumbnail`): the surface turns them on while it

@@ -2,11 +2,12 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
-use courtdeck_playout::protocol::{Command, Event};
+use courtdeck_playout::protocol::{Command, Event, OutputSpec};
+use tokio::sync::broadcast::Receiver;
 
 /// What happened to one file.
 #[derive(Debug)]
@@ -139,4 +140,113 @@ pub async fn play_to_end(
         warnings,
         ended,
     }
+}
+
+// The harness of the process tests: start a playout process with headless screens, wait for its
+// events, load and show an exhibit.
+
+pub fn headless(id: &str, role: &str) -> OutputSpec {
+    OutputSpec::headless(id, role)
+}
+
+pub fn exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_courtdeck-playout"))
+}
+
+pub fn audio_sink(description: &str) -> Vec<(String, String)> {
+    vec![("COURTDECK_AUDIO_SINK".into(), description.into())]
+}
+
+pub async fn start() -> PlayoutClient {
+    PlayoutClient::start_with(
+        exe(),
+        vec![
+            headless("bench", "bench"),
+            headless("public", "public_gallery"),
+        ],
+        audio_sink("fakesink sync=true"),
+    )
+    .await
+    .unwrap()
+}
+
+pub async fn wait_for<T>(
+    rx: &mut Receiver<ClientEvent>,
+    mut f: impl FnMut(&ClientEvent) -> Option<T>,
+) -> T {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let ev = match rx.recv().await {
+                Ok(ev) => ev,
+                // A burst of thumbnails or levels may overrun a slow test: skip, do not fail.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(e) => panic!("event stream: {e}"),
+            };
+            if let Some(t) = f(&ev) {
+                return t;
+            }
+        }
+    })
+    .await
+    .expect("the awaited event arrived within 60 s")
+}
+
+/// Waits for the error event about `exhibit`.
+pub async fn wait_for_error(
+    rx: &mut Receiver<ClientEvent>,
+    exhibit: &str,
+) -> courtdeck_playout::protocol::WireError {
+    wait_for(rx, |e| match e {
+        ClientEvent::Playout(Event::Error {
+            exhibit: Some(x),
+            error,
+            ..
+        }) if x == exhibit => Some(error.clone()),
+        _ => None,
+    })
+    .await
+}
+
+pub fn media() -> (tempfile::TempDir, Vec<courtdeck_engine::fixtures::DemoFile>) {
+    // Generated once and shared by the tests; the temp dir is scratch space for broken copies.
+    let shared = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-media");
+    let files = courtdeck_engine::fixtures::demo_media(&shared).unwrap();
+    (tempfile::tempdir().unwrap(), files)
+}
+
+pub fn load(exhibit: &str, path: &std::path::Path, kind: &str, restriction: &str) -> Command {
+    Command::Load {
+        exhibit: exhibit.into(),
+        title: format!("exhibit {exhibit}"),
+        path: path.display().to_string(),
+        kind: kind.into(),
+        restriction: restriction.into(),
+    }
+}
+
+/// Loads `exhibit`, waits for its first frame and presents it on `screens`.
+pub async fn show(
+    client: &PlayoutClient,
+    rx: &mut Receiver<ClientEvent>,
+    exhibit: &str,
+    path: &std::path::Path,
+    kind: &str,
+    screens: &[&str],
+) {
+    client
+        .request(load(exhibit, path, kind, "open"))
+        .await
+        .unwrap();
+    wait_for(rx, |e| {
+        matches!(e, ClientEvent::Playout(Event::Prerolled { exhibit: x, .. }) if x == exhibit)
+            .then_some(())
+    })
+    .await;
+    client
+        .request(Command::Present {
+            exhibit: exhibit.into(),
+            screens: screens.iter().map(|s| s.to_string()).collect(),
+        })
+        .await
+        .unwrap();
 }

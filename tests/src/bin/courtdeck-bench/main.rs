@@ -1,0 +1,208 @@
+//! Benchmarks that print figures, each beside a reference tool run in the same process on the same data.
+//! No pass/fail: BENCHMARKS.md records the figures. Run: `cargo run --release -p courtdeck-testkit --bin
+//! courtdeck-bench [-- --fetch-mib N --resume-mib N --exhibits N --runs N]`. Needs nginx and curl.
+
+mod checks;
+mod decodebin;
+mod playout;
+mod store;
+mod windows;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::checks::checks_bench;
+use crate::decodebin::decodebin_bench;
+use crate::playout::cpu_bench;
+use crate::playout::first_frame_bench;
+use crate::playout::restart_bench;
+use crate::playout::rss_bench;
+use crate::playout::step_seek_bench;
+use crate::store::fetch_bench;
+use crate::store::http_fetch_bench;
+use crate::store::resume_bench;
+use crate::store::warm_launch_bench;
+use crate::windows::windows_bench;
+use anyhow::{Context, Result, bail};
+use courtdeck_playout::client::{ClientEvent, PlayoutClient};
+use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() -> Result<()> {
+    let work =
+        tempfile::tempdir_in(std::env::var_os("BENCH_DIR").unwrap_or_else(|| "/var/tmp".into()))?;
+    println!(
+        "# Courtdeck benchmarks ({} cores, work dir {})",
+        std::thread::available_parallelism()?,
+        work.path().display()
+    );
+    // `--only store|checks|playout|rss|decodebin|windows` runs one group (rss: the playout RSS
+    // benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real windows under
+    // Xvfb. The last two are not part of a full run).
+    let args: Vec<String> = std::env::args().collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    let wants = |group: &str| only.as_deref().is_none_or(|o| o == group);
+    let rt = tokio::runtime::Runtime::new()?;
+    if wants("store") {
+        fetch_bench(work.path(), arg("--fetch-mib", 512))?;
+        http_fetch_bench(&rt, work.path(), arg("--fetch-mib", 512))?;
+        resume_bench(&rt, work.path(), arg("--resume-mib", 256))?;
+        rt.block_on(warm_launch_bench(
+            work.path(),
+            arg("--exhibits", 100) as usize,
+        ))?;
+    }
+    let media = work.path().join("media");
+    let files = courtdeck_engine::fixtures::demo_media(&media)?;
+    let cctv = files
+        .iter()
+        .find(|f| f.file.ends_with(".mp4"))
+        .context("cctv")?
+        .path
+        .clone();
+    if wants("checks") {
+        rt.block_on(checks_bench(
+            work.path(),
+            &files,
+            arg("--hearings", 10) as usize,
+        ))?;
+    }
+    if wants("playout") {
+        rt.block_on(first_frame_bench(&cctv, arg("--runs", 10) as usize))?;
+        rt.block_on(cpu_bench(&cctv))?;
+        rt.block_on(step_seek_bench(work.path(), arg("--runs", 10) as usize))?;
+        rt.block_on(restart_bench(&cctv, arg("--runs", 10) as usize))?;
+    }
+    if wants("playout") || only.as_deref() == Some("rss") {
+        rt.block_on(rss_bench(&files, arg("--switches", 200) as usize))?;
+    }
+    if only.as_deref() == Some("windows") {
+        rt.block_on(windows_bench(work.path(), arg("--seconds", 30)))?;
+    }
+    if only.as_deref() == Some("decodebin") {
+        let corpus = courtdeck_engine::corpus::ffmpeg_corpus(&work.path().join("corpus"))?;
+        rt.block_on(decodebin_bench(&corpus, arg("--loads", 200) as usize))?;
+    }
+    Ok(())
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let out = cmd.output()?;
+    if !out.status.success() {
+        bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+fn headless(n: usize) -> Vec<OutputSpec> {
+    (1..=n)
+        .map(|i| OutputSpec::headless(&format!("out{i}"), "bench"))
+        .collect()
+}
+
+fn playout_exe() -> Result<PathBuf> {
+    Ok(courtdeck_playout::client::locate_playout_binary()?)
+}
+
+async fn wait<T>(
+    rx: &mut tokio::sync::broadcast::Receiver<ClientEvent>,
+    mut f: impl FnMut(&Event) -> Option<T>,
+) -> Result<T> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Ok(ClientEvent::Playout(e))) => {
+                if let Some(t) = f(&e) {
+                    return Ok(t);
+                }
+                if let Event::Error { error, .. } = e {
+                    bail!("playout error: {}", error.message);
+                }
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => bail!("event stream: {e}"),
+            Err(_) => bail!("timed out"),
+        }
+    }
+}
+
+fn load(path: &Path) -> Cmd {
+    Cmd::Load {
+        exhibit: "X/1".into(),
+        title: "bench".into(),
+        path: path.display().to_string(),
+        kind: "video".into(),
+        restriction: "open".into(),
+    }
+}
+
+/// Load + Present of `media` on `screens`, returning once the first frame reached every one of them.
+async fn load_present_first_frames(
+    client: &PlayoutClient,
+    rx: &mut tokio::sync::broadcast::Receiver<ClientEvent>,
+    media: &Path,
+    screens: &[String],
+) -> Result<()> {
+    client.request(load(media)).await?;
+    client
+        .request(Cmd::Present {
+            exhibit: "X/1".into(),
+            screens: screens.to_vec(),
+        })
+        .await?;
+    let mut seen = 0;
+    wait(rx, |e| {
+        if matches!(e, Event::FirstFrame { .. }) {
+            seen += 1;
+        }
+        (seen == screens.len()).then_some(())
+    })
+    .await
+}
+
+/// The reference: `gst-launch-1.0 playbin` from process start to its first video frame, `runs` times
+/// (milliseconds each).
+fn cold_gst_launch_ms(uri: &str, runs: usize) -> Result<Vec<f64>> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        run(Command::new("gst-launch-1.0").args([
+            "-q",
+            "playbin",
+            &format!("uri={uri}"),
+            "video-sink=fakesink num-buffers=1",
+            "audio-sink=fakesink",
+        ]))?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(times)
+}
+
+fn cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    Ok(ticks / 100.0)
+}
