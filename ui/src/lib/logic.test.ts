@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, formatTime, headline, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel } from "./logic";
+import { ERROR_CODES } from "./generated/error-codes";
 import type { CheckReport, Exhibit, Stage } from "./types";
 import type { FetchState } from "./logic";
 
@@ -11,6 +12,9 @@ const exhibit = (restriction: Exhibit["restriction"], allowed: string[]): Exhibi
 describe("errors", () => {
   it("keeps a well-formed {code, message}", () => {
     expect(asApiError({ code: "restricted_route", message: "No." })).toEqual({ code: "restricted_route", message: "No." });
+  });
+  it("keeps every code the Rust side defines (the hand-kept copy lacked audit_unavailable)", () => {
+    for (const code of ERROR_CODES) expect(asApiError({ code, message: "m" }).code).toBe(code);
   });
   it("maps anything else to internal", () => {
     expect(asApiError("boom").code).toBe("internal");

@@ -1,11 +1,8 @@
 // Pure state logic of the control surface, unit-tested in logic.test.ts.
+import { ERROR_CODES } from "./generated/error-codes";
 import type { ApiError, CheckReport, CheckStatus, ErrorCode, Exhibit, Restriction, Stage } from "./types";
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  "store_unreachable", "not_authorised", "not_found", "hash_mismatch", "invalid_manifest", "decoder_missing",
-  "media_corrupt", "not_media", "media_too_large", "playback_stalled", "audio_unavailable", "restricted_route", "disk_full", "screen_missing", "playout_restarting",
-  "playout_unavailable", "invalid_state", "not_cached", "config_invalid", "internal",
-]);
+const CODES: ReadonlySet<string> = new Set<ErrorCode>(ERROR_CODES);
 
 /** Whatever a failed call threw, as `{code, message}`; the UI branches on `code` only. */
 export function asApiError(e: unknown): ApiError {

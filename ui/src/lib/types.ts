@@ -1,27 +1,8 @@
 // Mirrors crates/courtdeck-api/src/json.rs. Keep the two in step.
 
-export type ErrorCode =
-  | "store_unreachable"
-  | "not_authorised"
-  | "not_found"
-  | "hash_mismatch"
-  | "invalid_manifest"
-  | "decoder_missing"
-  | "media_corrupt"
-  | "not_media"
-  | "media_too_large"
-  | "playback_stalled"
-  | "audio_unavailable"
-  | "restricted_route"
-  | "disk_full"
-  | "screen_missing"
-  | "playout_restarting"
-  | "playout_unavailable"
-  | "invalid_state"
-  | "not_cached"
-  | "config_invalid"
-  | "audit_unavailable"
-  | "internal";
+// The error codes are generated from the Rust enum (crates/courtdeck-core/tests/sourcegen.rs).
+import type { ErrorCode } from "./generated/error-codes";
+export type { ErrorCode };
 
 export interface ApiError {
   code: ErrorCode;
