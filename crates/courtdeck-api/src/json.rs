@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::config::Language;
 use crate::error::ApiError;
 
 impl Serialize for ApiError {
@@ -81,6 +82,8 @@ pub struct TodayDto {
     /// Set when the custody (audit) log cannot be written (`audit_unavailable`): the surface shows it
     /// as a banner until it is fixed.
     pub custody: Option<ApiError>,
+    /// The language the surface starts in (`[ui] language`).
+    pub language: Language,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,7 +1,8 @@
 import { get } from "svelte/store";
 import { afterEach, describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../lib/generated/error-codes";
-import { CATALOGUES, LANGUAGES, isLanguage, language, t, translate, translator, type Catalogue, type Message, type MessageKey } from ".";
+import { writable } from "svelte/store";
+import { CATALOGUES, LANGUAGES, isLanguage, language, languageSwitch, t, translate, translator, type Catalogue, type Message, type MessageKey } from ".";
 import { cy } from "./cy";
 import { en } from "./en";
 
@@ -151,6 +152,19 @@ describe("the language store", () => {
     language.set("en");
     stop();
     expect(heard).toEqual(["Today's list", "Rhestr heddiw", "Today's list"]);
+  });
+  it("follows [ui] language until the switch is used, then only the switch", () => {
+    const store = writable<"en" | "cy">("en");
+    const sw = languageSwitch(store);
+    sw.fromConfig("cy");
+    expect(get(store)).toBe("cy");
+    sw.fromConfig("fr");
+    expect(get(store)).toBe("cy");
+    sw.choose("en");
+    sw.fromConfig("cy");
+    expect(get(store)).toBe("en");
+    sw.choose("cy");
+    expect(get(store)).toBe("cy");
   });
   it("accepts only the languages it has", () => {
     expect(isLanguage("cy")).toBe(true);

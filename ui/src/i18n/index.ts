@@ -1,7 +1,7 @@
 // The surface's words, in English and Welsh. Views read `$t(key, params)` and `$t.headline(code)`; the
 // language is a store: the kiosk's `[ui] language` sets it at start, the switch in the header changes
 // it for this surface only.
-import { derived, get, writable, type Readable } from "svelte/store";
+import { derived, get, writable, type Readable, type Writable } from "svelte/store";
 import type { ErrorCode } from "../lib/generated/error-codes";
 import { cy } from "./cy";
 import { en, type EnglishMessages, type MessageKey } from "./en";
@@ -71,6 +71,26 @@ export function translator(catalogue: Catalogue, fallback: Catalogue = en): Tran
 
 /** The surface's language: English until `[ui] language` or the switch says otherwise. */
 export const language = writable<Language>("en");
+
+/**
+ * Who sets the language: the kiosk's `[ui] language` (it comes with each of today's lists) until the
+ * switch on the surface is used; from then on only the switch, until the app restarts. Nothing is
+ * sent back to the facade: the choice belongs to this surface.
+ */
+export function languageSwitch(store: Writable<Language> = language) {
+  let chosen = false;
+  return {
+    /** The facade's word; ignored once someone has chosen, or if it names no language we have. */
+    fromConfig(l: unknown): void {
+      if (!chosen && isLanguage(l)) store.set(l);
+    },
+    /** A tap on the switch. */
+    choose(l: Language): void {
+      chosen = true;
+      store.set(l);
+    },
+  };
+}
 
 /** `$t("view.what")`: the current language's lookup. */
 export const t: Readable<Translate> = derived(language, (l): Translate => translator(CATALOGUES[l]));

@@ -3,6 +3,7 @@
 // The error codes are generated from the Rust enum (crates/courtdeck-core/tests/sourcegen.rs).
 import type { ErrorCode } from "./generated/error-codes";
 export type { ErrorCode };
+import type { Language } from "../i18n/types";
 
 export interface ApiError {
   code: ErrorCode;
@@ -38,6 +39,8 @@ export interface Today {
   hearings: HearingCard[];
   /** Set when the custody (audit) log cannot be written. */
   custody: ApiError | null;
+  /** The surface's starting language: `[ui] language` in the kiosk's config. */
+  language: Language;
 }
 
 export type Restriction = "open" | "no_public" | "bench_only";
