@@ -39,6 +39,7 @@ pub struct UiConfig {
 }
 
 /// A language the control surface speaks (its catalogues are `ui/src/i18n/<code>.ts`).
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {

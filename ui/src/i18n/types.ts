@@ -2,8 +2,10 @@
 import type { ErrorCode } from "../lib/generated/error-codes";
 import type { MessageKey } from "./en";
 
-/** The languages the surface speaks: `[ui] language` in the kiosk's config names one of them. */
-export type Language = "en" | "cy";
+/** The languages the surface speaks: `[ui] language` in the kiosk's config names one of them
+ *  (generated from `courtdeck_api::config::Language`, so a new one needs a catalogue here). */
+export type { Language } from "../lib/generated/dto";
+import type { Language } from "../lib/generated/dto";
 
 /** A message whose words depend on a number: CLDR plural forms, picked by `{count}`. */
 export interface Plural {
