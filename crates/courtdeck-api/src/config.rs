@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use courtdeck_core::{ErrorCode, OutputRole, Screen, ScreenId};
 use courtdeck_playout::protocol::{OutputKind, OutputSpec};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -28,6 +28,26 @@ pub struct Config {
     pub control: ControlConfig,
     pub cache: CacheConfig,
     pub trust: TrustConfig,
+    pub ui: UiConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// The language the control surface starts in; the switch on the surface changes it until restart.
+    pub language: Language,
+}
+
+/// A language the control surface speaks (its catalogues are `ui/src/i18n/<code>.ts`).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// English.
+    #[default]
+    En,
+    /// Cymraeg (Welsh).
+    Cy,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -219,6 +239,7 @@ impl Default for Config {
             control: ControlConfig::default(),
             cache: CacheConfig::default(),
             trust: TrustConfig::default(),
+            ui: UiConfig::default(),
         }
     }
 }
@@ -361,6 +382,7 @@ mod tests {
     fn defaults_and_a_full_file() {
         let d = Config::default();
         assert_eq!(d.screens().unwrap().len(), 3);
+        assert_eq!(d.ui.language, Language::En);
         let c = Config::parse(
             r#"
             court = "courtroom-5"
@@ -378,11 +400,16 @@ mod tests {
             headless = true
             [audio]
             sink = "fakesink"
+            [ui]
+            language = "cy"
             "#,
         )
         .unwrap();
         assert_eq!(c.store_dir(), PathBuf::from("/srv/evidence"));
         assert_eq!(c.output_specs()[1].kind, OutputKind::Headless);
+        assert_eq!(c.ui.language, Language::Cy);
+        // The spelling the surface's `isLanguage` accepts (ui/src/i18n/index.ts).
+        assert_eq!(serde_json::to_string(&Language::Cy).unwrap(), r#""cy""#);
     }
 
     #[test]
@@ -395,6 +422,11 @@ mod tests {
                 "twice",
             ),
             ("[[screen]]\nid='../x'\nlabel='B'\nrole='bench'", "screen"),
+            (
+                "[ui]\nlanguage = 'fr'",
+                "unknown variant `fr`, expected `en` or `cy`",
+            ),
+            ("[ui]\nlanguage = 'CY'", "`CY`"),
             (
                 "[[screen]]\nid='a'\nlabel='A'\nrole='bench'\nmonitor='HDMI-1'\n[[screen]]\nid='b'\nlabel='B'\nrole='witness'\nmonitor='HDMI-1'",
                 "both configured on monitor HDMI-1",

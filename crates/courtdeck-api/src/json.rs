@@ -1,8 +1,10 @@
 //! What crosses into the control surface (and the CLI's `--json`): serialisable views of the core's
-//! types. Mirrored by hand in `ui/src/lib/types.ts`; keep the two in step.
+//! types. The surface's TypeScript for them, `ui/src/lib/generated/dto.ts`, is rendered from these by
+//! `mod ts_bindings` below (ts-rs, in tests only); its test fails while the committed file is stale.
 
 use serde::Serialize;
 
+use crate::config::Language;
 use crate::error::ApiError;
 
 impl Serialize for ApiError {
@@ -22,6 +24,7 @@ pub struct ErrorDto<'a> {
 }
 
 /// A setup check's outcome; ordered so that the worst one decides the report.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
@@ -40,6 +43,7 @@ impl CheckStatus {
     }
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CheckDto {
     /// Stable id (`screens`, `store`, `exhibit:<case>:<ref>`…): what a re-run names.
@@ -50,6 +54,7 @@ pub struct CheckDto {
     pub ms: u64,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CheckReportDto {
     pub time: String,
@@ -62,6 +67,7 @@ pub struct CheckReportDto {
     pub html_path: Option<String>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct StoreStatusDto {
     pub online: bool,
@@ -71,6 +77,7 @@ pub struct StoreStatusDto {
     pub credential: Option<String>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct TodayDto {
     pub court: String,
@@ -81,8 +88,11 @@ pub struct TodayDto {
     /// Set when the custody (audit) log cannot be written (`audit_unavailable`): the surface shows it
     /// as a banner until it is fixed.
     pub custody: Option<ApiError>,
+    /// The language the surface starts in (`[ui] language`).
+    pub language: Language,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Readiness {
@@ -94,6 +104,7 @@ pub enum Readiness {
     Unavailable,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct HearingCardDto {
     pub time: String,
@@ -106,6 +117,7 @@ pub struct HearingCardDto {
     pub problem: Option<ApiError>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ScreenDto {
     pub id: String,
@@ -113,6 +125,7 @@ pub struct ScreenDto {
     pub role: String,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ClipDto {
     pub label: String,
@@ -120,13 +133,16 @@ pub struct ClipDto {
     pub end_ms: u64,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ExhibitDto {
     pub reference: String,
     pub title: String,
+    #[cfg_attr(test, ts(type = r#""video" | "audio" | "image""#))]
     pub kind: &'static str,
     pub media_type: String,
     pub duration_ms: Option<u64>,
+    #[cfg_attr(test, ts(type = r#""open" | "no_public" | "bench_only""#))]
     pub restriction: &'static str,
     pub size: u64,
     pub sha256: String,
@@ -140,6 +156,7 @@ pub struct ExhibitDto {
     pub poster: Option<String>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct HearingDto {
     pub case_id: String,
@@ -150,6 +167,7 @@ pub struct HearingDto {
     pub screens: Vec<ScreenDto>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct OnAirDto {
     pub exhibit: String,
@@ -164,6 +182,7 @@ pub struct OnAirDto {
 }
 
 /// `courtdeck_core::Controls`.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ControlsDto {
     pub transport: bool,
@@ -188,6 +207,7 @@ impl From<courtdeck_core::Controls> for ControlsDto {
 }
 
 /// The room's exhibit sound.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SoundDto {
     /// 0.0 to 1.5 (1.0 as recorded).
@@ -195,6 +215,7 @@ pub struct SoundDto {
     pub muted: bool,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ScreenStateDto {
     #[serde(flatten)]
@@ -205,9 +226,11 @@ pub struct ScreenStateDto {
     /// False when the screen is not connected.
     pub connected: bool,
     /// `standby` or `unavailable` when the screen shows a slate instead of black.
+    #[cfg_attr(test, ts(type = r#""standby" | "unavailable" | null"#))]
     pub slate: Option<String>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlayoutStatus {
@@ -217,6 +240,7 @@ pub enum PlayoutStatus {
 }
 
 /// Everything the advocate needs to know about the screens, sent after every change.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct StageDto {
     pub case_id: Option<String>,
@@ -235,6 +259,7 @@ pub struct StageDto {
     pub custody: Option<ApiError>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum UiEvent {
@@ -331,3 +356,6 @@ pub struct ProbeDto {
     /// Where the poster frame was written (`--poster`).
     pub poster: Option<String>,
 }
+
+#[cfg(test)]
+mod ts_bindings;

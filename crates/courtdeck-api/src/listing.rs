@@ -195,6 +195,7 @@ impl Courtdeck {
             store: store_status,
             custody: self.custody_problem(),
             hearings,
+            language: self.config.ui.language,
         })
     }
 }

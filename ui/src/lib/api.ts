@@ -3,12 +3,13 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ApiError, CheckReport, Hearing, Stage, Today, UiEvent } from "./types";
 import { asApiError } from "./logic";
+import { translate } from "../i18n";
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
-    throw asApiError(e);
+    throw asApiError(e, translate()("errors.unknownMessage"));
   }
 }
 

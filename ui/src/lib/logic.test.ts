@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, formatTime, headline, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel } from "./logic";
+import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel } from "./logic";
+import { ERROR_CODES } from "./generated/error-codes";
+import { CATALOGUES, translator } from "../i18n";
 import type { CheckReport, Exhibit, Stage } from "./types";
 import type { FetchState } from "./logic";
 
@@ -8,18 +10,32 @@ const exhibit = (restriction: Exhibit["restriction"], allowed: string[]): Exhibi
   restriction, size: 1, sha256: "0".repeat(64), cached: true, problem: null, clips: [], allowed_screens: allowed, poster: null,
 });
 
+const english = translator(CATALOGUES.en);
+const welsh = translator(CATALOGUES.cy);
+
 describe("errors", () => {
   it("keeps a well-formed {code, message}", () => {
-    expect(asApiError({ code: "restricted_route", message: "No." })).toEqual({ code: "restricted_route", message: "No." });
+    expect(asApiError({ code: "restricted_route", message: "No." }, "?")).toEqual({ code: "restricted_route", message: "No." });
+  });
+  it("keeps every code the Rust side defines (the hand-kept copy lacked audit_unavailable)", () => {
+    for (const code of ERROR_CODES) expect(asApiError({ code, message: "m" }, "?").code).toBe(code);
   });
   it("maps anything else to internal", () => {
-    expect(asApiError("boom").code).toBe("internal");
-    expect(asApiError({ code: "made_up", message: "x" }).code).toBe("internal");
-    expect(asApiError(null).code).toBe("internal");
+    expect(asApiError("boom", "?")).toEqual({ code: "internal", message: "boom" });
+    expect(asApiError({ code: "made_up", message: "x" }, "?").code).toBe("internal");
+    expect(asApiError(null, "Something went wrong.")).toEqual({ code: "internal", message: "Something went wrong." });
   });
   it("has a headline for every code", () => {
-    expect(headline("store_unreachable")).toMatch(/offline/);
-    expect(headline("playout_restarting")).toMatch(/restarting/);
+    expect(english.headline("store_unreachable")).toMatch(/offline/);
+    expect(english.headline("playout_restarting")).toMatch(/restarting/);
+  });
+});
+
+describe("restriction badges", () => {
+  it("none on an open exhibit, words in the surface's language on a restricted one", () => {
+    expect(restrictionBadge("open", english)).toBeNull();
+    expect(restrictionBadge("no_public", english)).toBe("No public");
+    expect(restrictionBadge("bench_only", welsh)).toBe("Y fainc yn unig");
   });
 });
 
@@ -69,9 +85,11 @@ describe("screen status comes from the stage", () => {
   };
   it("says which slate a screen shows, and a blank beats a slate", () => {
     expect(screenStatus(stage, "defence")).toBe("unavailable");
-    expect(screenWords("unavailable", null)).toContain("exhibit unavailable");
-    expect(screenWords("standby", null)).toBe("standby slate");
-    expect(screenWords("live", "JS/1")).toBe("JS/1");
+    expect(screenWords("unavailable", null, english)).toContain("exhibit unavailable");
+    expect(screenWords("standby", null, english)).toBe("standby slate");
+    expect(screenWords("standby", null, welsh)).toBe("cerdyn aros");
+    expect(screenWords("live", "JS/1", welsh)).toBe("JS/1");
+    expect(screenWords("black", null, english)).toBe("black");
     const blanked: Stage = { ...stage, screens: stage.screens.map((s) => ({ ...s, blanked: true })) };
     expect(screenStatus(blanked, "defence")).toBe("blank");
   });
@@ -134,6 +152,6 @@ describe("custody banner", () => {
     expect(custodyProblem({ custody: null }, { custody: null })).toBeNull();
     expect(custodyProblem({ custody: problem }, null)).toEqual(problem);
     expect(custodyProblem({ custody: null }, { custody: problem })).toEqual(problem);
-    expect(headline("audit_unavailable")).toMatch(/Custody log/);
+    expect(english.headline("audit_unavailable")).toMatch(/Custody log/);
   });
 });

@@ -1,56 +1,25 @@
 // Pure state logic of the control surface, unit-tested in logic.test.ts.
+import { ERROR_CODES } from "./generated/error-codes";
+import type { Translate } from "../i18n";
 import type { ApiError, CheckReport, CheckStatus, ErrorCode, Exhibit, Restriction, Stage } from "./types";
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  "store_unreachable", "not_authorised", "not_found", "hash_mismatch", "invalid_manifest", "decoder_missing",
-  "media_corrupt", "not_media", "media_too_large", "playback_stalled", "audio_unavailable", "restricted_route", "disk_full", "screen_missing", "playout_restarting",
-  "playout_unavailable", "invalid_state", "not_cached", "config_invalid", "internal",
-]);
+const CODES: ReadonlySet<string> = new Set<ErrorCode>(ERROR_CODES);
 
-/** Whatever a failed call threw, as `{code, message}`; the UI branches on `code` only. */
-export function asApiError(e: unknown): ApiError {
+/** Whatever a failed call threw, as `{code, message}`; the UI branches on `code` only. `unknownMessage`
+ *  is what to say when it carries no message of its own. */
+export function asApiError(e: unknown, unknownMessage: string): ApiError {
   if (typeof e === "object" && e !== null && "code" in e && "message" in e) {
     const { code, message } = e as { code: unknown; message: unknown };
     if (typeof code === "string" && CODES.has(code) && typeof message === "string") {
       return { code: code as ErrorCode, message };
     }
   }
-  return { code: "internal", message: typeof e === "string" ? e : "Something went wrong. Try again." };
+  return { code: "internal", message: typeof e === "string" ? e : unknownMessage };
 }
 
-/** A short headline per error code, in words an usher understands. The message says the detail. */
-export function headline(code: ErrorCode): string {
-  switch (code) {
-    case "store_unreachable": return "Evidence store offline";
-    case "not_authorised": return "Store sign-in needed";
-    case "not_found": return "Not found";
-    case "hash_mismatch": return "Exhibit failed its check";
-    case "invalid_manifest": return "Case details are invalid";
-    case "decoder_missing": return "Cannot play this format";
-    case "media_corrupt": return "Exhibit file is damaged";
-    case "not_media": return "Not a recording or picture";
-    case "media_too_large": return "Picture too large to show";
-    case "playback_stalled": return "Playback froze and was restarted";
-    case "audio_unavailable": return "No sound output";
-    case "restricted_route": return "Not allowed on that screen";
-    case "disk_full": return "Kiosk disk is full";
-    case "screen_missing": return "Screen not connected";
-    case "playout_restarting": return "Screens restarting";
-    case "playout_unavailable": return "Screens unavailable";
-    case "invalid_state": return "Not possible now";
-    case "not_cached": return "Exhibit not downloaded";
-    case "config_invalid": return "Kiosk settings are invalid";
-    case "audit_unavailable": return "Custody log unavailable";
-    case "internal": return "Something went wrong";
-  }
-}
-
-export function restrictionBadge(r: Restriction): string | null {
-  switch (r) {
-    case "open": return null;
-    case "no_public": return "No public";
-    case "bench_only": return "Bench only";
-  }
+/** The badge on a restricted exhibit, in the surface's language; none on an open one. */
+export function restrictionBadge(r: Restriction, t: Translate): string | null {
+  return r === "open" ? null : t(`restriction.${r}`);
 }
 
 /** Toggling a screen the exhibit may not be shown on does nothing: the core would refuse it anyway. */
@@ -85,18 +54,20 @@ export function screenStatus(
 }
 
 /** The words under a screen tile. */
-export function screenWords(status: ReturnType<typeof screenStatus>, showing: string | null): string {
+export function screenWords(status: ReturnType<typeof screenStatus>, showing: string | null, t: Translate): string {
   switch (status) {
     case "live":
       return showing ?? "";
     case "missing":
-      return "not connected";
+      return t("screen.notConnected");
     case "standby":
-      return "standby slate";
+      return t("screen.standby");
     case "unavailable":
-      return "“exhibit unavailable”";
-    default:
-      return status;
+      return t("screen.unavailable");
+    case "blank":
+      return t("screen.blank");
+    case "black":
+      return t("screen.black");
   }
 }
 

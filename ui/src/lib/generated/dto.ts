@@ -1,0 +1,241 @@
+// Generated from crates/courtdeck-api/src/json.rs by its `mod ts_bindings` (ts-rs).
+// Do not edit: change the Rust types, then run
+//   UPDATE_GENERATED=1 cargo test -p courtdeck-api --lib ts_bindings
+import type { ErrorCode } from "./error-codes";
+
+export type ApiError = {
+  code: ErrorCode,
+  message: string
+};
+
+export type Language = "en" | "cy";
+
+export type StoreStatusDto = {
+  online: boolean,
+  description: string,
+  problem: ApiError | null,
+  /**
+   * `not_needed`, `present`, `missing` or `keyring_unavailable`; never the credential itself.
+   */
+  credential: string | null,
+};
+
+export type TodayDto = {
+  court: string,
+  court_name: string,
+  date: string,
+  store: StoreStatusDto,
+  hearings: Array<HearingCardDto>,
+  /**
+   * Set when the custody (audit) log cannot be written (`audit_unavailable`): the surface shows it
+   * as a banner until it is fixed.
+   */
+  custody: ApiError | null,
+  /**
+   * The language the surface starts in (`[ui] language`).
+   */
+  language: Language,
+};
+
+export type Readiness = "ready" | "not_fetched" | "unavailable";
+
+export type HearingCardDto = {
+  time: string,
+  case_id: string,
+  title: string,
+  hearing_type: string,
+  exhibits_total: number,
+  exhibits_ready: number,
+  readiness: Readiness,
+  problem: ApiError | null,
+};
+
+export type ScreenDto = {
+  id: string,
+  label: string,
+  role: string,
+};
+
+export type ClipDto = {
+  label: string,
+  start_ms: number,
+  end_ms: number,
+};
+
+export type ExhibitDto = {
+  reference: string,
+  title: string,
+  kind: "video" | "audio" | "image",
+  media_type: string,
+  duration_ms: number | null,
+  restriction: "open" | "no_public" | "bench_only",
+  size: number,
+  sha256: string,
+  cached: boolean,
+  /**
+   * Why it cannot be played, when it cannot.
+   */
+  problem: ApiError | null,
+  clips: Array<ClipDto>,
+  /**
+   * Screens the restriction rule allows; the UI greys out the rest, the core refuses them anyway.
+   */
+  allowed_screens: Array<string>,
+  /**
+   * A 160x90 JPEG poster frame (base64), once made (`UiEvent::Poster` announces new ones).
+   */
+  poster: string | null,
+};
+
+export type HearingDto = {
+  case_id: string,
+  title: string,
+  hearing_type: string,
+  time: string,
+  exhibits: Array<ExhibitDto>,
+  screens: Array<ScreenDto>,
+};
+
+export type OnAirDto = {
+  exhibit: string,
+  screens: Array<string>,
+  playing: boolean,
+  /**
+   * How many times the picture is magnified (1 for the whole picture).
+   */
+  zoom: number,
+  /**
+   * The speed it plays at (1 as recorded); a new exhibit starts at 1.
+   */
+  rate: number,
+  /**
+   * What the presenter can do with it (by its kind): the surface shows these controls only.
+   */
+  controls: ControlsDto,
+};
+
+export type ControlsDto = {
+  transport: boolean,
+  step: boolean,
+  speed: boolean,
+  sound: boolean,
+  seek: boolean,
+  zoom: boolean,
+};
+
+export type SoundDto = {
+  /**
+   * 0.0 to 1.5 (1.0 as recorded).
+   */
+  volume: number,
+  muted: boolean,
+};
+
+export type ScreenStateDto = {
+  blanked: boolean,
+  /**
+   * The exhibit this screen shows right now; `None` means black.
+   */
+  showing: string | null,
+  /**
+   * False when the screen is not connected.
+   */
+  connected: boolean,
+  /**
+   * `standby` or `unavailable` when the screen shows a slate instead of black.
+   */
+  slate: "standby" | "unavailable" | null,
+  id: string,
+  label: string,
+  role: string,
+};
+
+export type PlayoutStatus = "ready" | "restarting" | "unavailable";
+
+export type StageDto = {
+  case_id: string | null,
+  cued: string | null,
+  /**
+   * The cued exhibit has reached its first frame and Present will be instant.
+   */
+  cued_ready: boolean,
+  /**
+   * The screens ticked when the exhibit the controls act on (the cued one, else the one on air)
+   * was chosen: every connected screen the restriction rule lets it reach (`default_route`).
+   */
+  default_targets: Array<string>,
+  on_air: OnAirDto | null,
+  screens: Array<ScreenStateDto>,
+  playout: PlayoutStatus,
+  /**
+   * The room's sound: what the speakers are set to, whatever is on air (a restart keeps it).
+   */
+  sound: SoundDto,
+  /**
+   * As `TodayDto::custody`.
+   */
+  custody: ApiError | null,
+};
+
+export type UiEvent = {
+  "type": "stage"
+} & StageDto | {
+  "type": "position",
+  exhibit: string,
+  position_ms: number,
+  duration_ms: number | null,
+  playing: boolean,
+  rate: number,
+} | {
+  "type": "level",
+  exhibit: string,
+  rms_db: number,
+} | {
+  "type": "poster",
+  exhibit: string,
+  sha256: string,
+  jpeg: string,
+} | {
+  "type": "no_poster",
+  exhibit: string,
+  sha256: string,
+  reason: string,
+} | {
+  "type": "thumbnail",
+  exhibit: string,
+  jpeg: string,
+} | {
+  "type": "notice",
+  error: ApiError,
+  exhibit: string | null,
+} | {
+  "type": "fetch_progress",
+  case_id: string,
+  exhibit: string,
+  done: number,
+  total: number,
+};
+
+export type CheckStatus = "pass" | "warn" | "fail";
+
+export type CheckDto = {
+  /**
+   * Stable id (`screens`, `store`, `exhibit:<case>:<ref>`…): what a re-run names.
+   */
+  id: string,
+  title: string,
+  status: CheckStatus,
+  detail: string,
+  ms: number,
+};
+
+export type CheckReportDto = {
+  time: string,
+  court: string,
+  kiosk_id: string,
+  overall: CheckStatus,
+  seconds: number,
+  checks: Array<CheckDto>,
+  json_path: string | null,
+  html_path: string | null,
+};
