@@ -8,25 +8,12 @@ fn main() {
     .expect("tauri-build");
 }
 
-const COMMANDS: &[&str] = &[
-    "today",
-    "launch",
-    "hearing",
-    "stage",
-    "select",
-    "present",
-    "play",
-    "pause",
-    "seek",
-    "step",
-    "set_rate",
-    "play_clip",
-    "blank",
-    "blank_all",
-    "withdraw",
-    "run_checks",
-    "set_thumbnails",
-    "set_volume",
-    "set_mute",
-    "zoom",
-];
+include!("src/command_list.rs");
+
+macro_rules! names {
+    ($($command:ident),*) => {
+        &[$(stringify!($command)),*]
+    };
+}
+
+const COMMANDS: &[&str] = app_commands!(names);

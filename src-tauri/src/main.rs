@@ -4,6 +4,14 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+include!("command_list.rs");
+
+/// `generate_handler!` over the declared commands.
+macro_rules! handlers {
+    ($($command:ident),*) => {
+        tauri::generate_handler![$(commands::$command),*]
+    };
+}
 
 use std::sync::Arc;
 
@@ -39,28 +47,7 @@ fn main() -> std::process::ExitCode {
 
     let app = tauri::Builder::default()
         .manage(deck.clone())
-        .invoke_handler(tauri::generate_handler![
-            commands::today,
-            commands::launch,
-            commands::hearing,
-            commands::stage,
-            commands::select,
-            commands::present,
-            commands::play,
-            commands::pause,
-            commands::seek,
-            commands::step,
-            commands::set_rate,
-            commands::play_clip,
-            commands::blank,
-            commands::blank_all,
-            commands::withdraw,
-            commands::run_checks,
-            commands::set_thumbnails,
-            commands::set_volume,
-            commands::set_mute,
-            commands::zoom,
-        ])
+        .invoke_handler(app_commands!(handlers))
         .setup(|app| {
             if let Some(win) = app.get_webview_window("main") {
                 place_control_window(&win, &app.state::<Arc<Courtdeck>>());
@@ -95,4 +82,45 @@ fn main() -> std::process::ExitCode {
         }
     });
     std::process::ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    macro_rules! names {
+        ($($command:ident),*) => {
+            vec![$(stringify!($command)),*]
+        };
+    }
+
+    /// The capability grants exactly the declared commands (plus listening to events), and the
+    /// surface's `api.ts` calls exactly those: a command added in one place and not the others fails
+    /// here, not at a courtroom.
+    #[test]
+    fn the_commands_are_declared_once_and_granted_and_called_as_declared() {
+        let declared: std::collections::BTreeSet<String> =
+            app_commands!(names).into_iter().map(String::from).collect();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let capability: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("capabilities/default.json")).unwrap(),
+        )
+        .unwrap();
+        let granted: std::collections::BTreeSet<String> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .filter(|p| !p.starts_with("core:event:"))
+            .map(|p| p.strip_prefix("allow-").unwrap().replace('-', "_"))
+            .collect();
+        assert_eq!(granted, declared, "capabilities/default.json");
+        let api = std::fs::read_to_string(dir.join("../ui/src/lib/api.ts")).unwrap();
+        let called: std::collections::BTreeSet<String> = api
+            .split(">(\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|name| !name.contains(':')) // listen<UiEvent>("courtdeck:event")
+            .map(String::from)
+            .collect();
+        assert_eq!(called, declared, "ui/src/lib/api.ts");
+    }
 }

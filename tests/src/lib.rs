@@ -3,6 +3,7 @@
 //! - `TauriDriver` + `WebDriver`: the real app driven through tauri-driver and WebKitWebDriver;
 //! - `servers`: nginx (HTTP/HTTPS, bearer), a test CA, a connection-cutting proxy, gnome-keyring.
 
+pub mod kiosk;
 pub mod servers;
 
 use std::net::TcpListener;

@@ -7,16 +7,7 @@ use std::process::Command;
 
 const COURT: &str = "custody-court";
 
-fn courtdeck(dir: &Path) -> Command {
-    let bin = courtdeck_testkit::target_dir().join("courtdeck");
-    assert!(bin.exists(), "build the workspace's binaries first");
-    let mut c = Command::new(bin);
-    c.arg("--config")
-        .arg(dir.join("config.toml"))
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env("XDG_CONFIG_HOME", dir.join("config"));
-    c
-}
+use courtdeck_testkit::kiosk::courtdeck_cli as courtdeck;
 
 fn run(mut c: Command) -> (bool, String) {
     let out = c.output().unwrap();
@@ -105,6 +96,29 @@ fn a_kiosk_that_trusts_a_publisher_refuses_every_other_manifest() {
     publish("UNSIGNED-1", "R v U", None);
     publish("FOREIGN-1", "R v F", Some(&other_key));
     publish("ALTERED-1", "R v A", Some(&key));
+    // Publishing is in the publisher's own custody log: which case, signed or not, every blob's hash.
+    let log = walk(&d.join("state"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .expect("the publisher's custody log");
+    let published: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["event"] == "case_published")
+        .collect();
+    assert_eq!(published.len(), 4, "{published:?}");
+    assert_eq!(published[0]["fields"]["case"], "SIGNED-1");
+    assert_eq!(published[0]["fields"]["signed"], true);
+    assert_eq!(published[1]["fields"]["signed"], false);
+    assert_eq!(
+        published[0]["fields"]["exhibits"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    assert!(courtdeck_audit::verify(&log).is_ok(), "its chain verifies");
     // Change the altered case's manifest after signing: one character of its title.
     let manifest = store.join("cases/ALTERED-1/manifest.json");
     let text = std::fs::read_to_string(&manifest).unwrap();
@@ -273,4 +287,18 @@ async fn the_audit_of_a_real_hearing_exports_and_catches_a_one_byte_edit() {
         "RELIABILITY|custody|the_audit_of_a_real_hearing_exports_and_catches_a_one_byte_edit|a one-byte edit in the audit log of a real hearing: verify names the line, the export says the chain broke|{}",
         1
     );
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

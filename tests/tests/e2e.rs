@@ -53,7 +53,8 @@ fn start_kiosk_on(width: u16, height: u16, monitors: &[Mon]) -> Kiosk {
         "{} is missing: build the workspace first (cargo build --workspace)",
         app.display()
     );
-    let home = tempfile::tempdir().unwrap();
+    // Kept under $COURTDECK_TEST_ARTIFACTS: the app's logs are there when a run fails.
+    let home = courtdeck_testkit::work_dir();
     let config_dir = home.path().join(".config/courtdeck");
     std::fs::create_dir_all(&config_dir).unwrap();
     std::fs::write(
@@ -106,6 +107,30 @@ monitor = "PUBLIC"
         xvfb,
         wd,
         _driver: driver,
+    }
+}
+
+impl Drop for Kiosk {
+    /// A failed test says what the app logged (its warnings and errors), not just what it waited for.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let logs = self._home.path().join(".local/state/courtdeck/logs");
+        for entry in std::fs::read_dir(&logs).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let lines: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.contains("\"level\":\"INFO\"") && !l.contains("\"level\":\"DEBUG\""))
+                .collect();
+            eprintln!(
+                "--- {} (warnings and errors, last 40) ---",
+                entry.path().display()
+            );
+            for l in &lines[lines.len().saturating_sub(40)..] {
+                eprintln!("{l}");
+            }
+        }
     }
 }
 

@@ -565,31 +565,15 @@ mount -o remount,ro {state} || exit 98
 /// repairs it, it is presented.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rotted_cached_copy_is_not_presented_until_fetched_again() {
-    use courtdeck_api::config::{AudioConfig, ScreenConfig, StoreConfig};
-    use courtdeck_api::{Config, Courtdeck};
+    use courtdeck_api::Courtdeck;
+    use courtdeck_api::config::StoreConfig;
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let store = d.join("store");
     let media = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-media");
     courtdeck_api::demo::ensure_demo_store_from(&store, &media, courtdeck_api::today()).unwrap();
-    let config = Config {
-        store: StoreConfig::Dir { path: store },
-        cache_dir: Some(d.join("cache")),
-        audit_file: Some(d.join("audit.jsonl")),
-        screens: vec![ScreenConfig {
-            id: "bench".into(),
-            label: "BENCH".into(),
-            role: "bench".into(),
-            monitor: None,
-            monitor_index: None,
-            headless: true,
-        }],
-        audio: AudioConfig {
-            sink: "fakesink sync=true".into(),
-        },
-        ..Config::default()
-    };
+    let config = courtdeck_testkit::kiosk::headless_kiosk(StoreConfig::Dir { path: store }, d);
     // Fetched the way the clerk does (no hearing open, so no background check still running later).
     let deck = Courtdeck::open_with(config.clone(), false).await.unwrap();
     let reports = deck

@@ -7,16 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn courtdeck(dir: &Path) -> Command {
-    let bin = courtdeck_testkit::target_dir().join("courtdeck");
-    assert!(bin.exists(), "build the workspace's binaries first");
-    let config = dir.join("config.toml");
-    std::fs::write(&config, "[audio]\nsink = \"fakesink sync=true\"\n").unwrap();
-    let mut c = Command::new(bin);
-    c.arg("--config")
-        .arg(config)
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env("XDG_CONFIG_HOME", dir.join("config"));
-    c
+    std::fs::write(
+        dir.join("config.toml"),
+        "[audio]\nsink = \"fakesink sync=true\"\n",
+    )
+    .unwrap();
+    courtdeck_testkit::kiosk::courtdeck_cli(dir)
 }
 
 fn json(mut c: Command) -> (bool, serde_json::Value) {

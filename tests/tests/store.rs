@@ -640,37 +640,22 @@ echo "--- end"
 /// launches from the kept list and manifest and plays from the cache, with the store shown offline.
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_a_cached_hearing_launches_and_plays() {
-    use courtdeck_api::config::{
-        AudioConfig, AuthKind, HttpsStoreConfig, ScreenConfig, StoreConfig,
-    };
-    use courtdeck_api::{Config, Courtdeck};
+    use courtdeck_api::Courtdeck;
+    use courtdeck_api::config::{AuthKind, HttpsStoreConfig, StoreConfig};
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     let media = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-media");
     courtdeck_api::demo::ensure_demo_store_from(&store, &media, courtdeck_api::today()).unwrap();
     let nginx = Nginx::start(&store, &NginxOptions::default()).unwrap();
-    let config = Config {
-        store: StoreConfig::Https(HttpsStoreConfig {
+    let config = courtdeck_testkit::kiosk::headless_kiosk(
+        StoreConfig::Https(HttpsStoreConfig {
             auth: AuthKind::None,
             connect_timeout_s: 2,
             read_timeout_s: 5,
             ..HttpsStoreConfig::new(nginx.url.clone())
         }),
-        cache_dir: Some(dir.path().join("cache")),
-        audit_file: Some(dir.path().join("audit.jsonl")),
-        screens: vec![ScreenConfig {
-            id: "bench".into(),
-            label: "BENCH".into(),
-            role: "bench".into(),
-            monitor: None,
-            monitor_index: None,
-            headless: true,
-        }],
-        audio: AudioConfig {
-            sink: "fakesink sync=true".into(),
-        },
-        ..Config::default()
-    };
+        dir.path(),
+    );
     let online = Courtdeck::open_with(config.clone(), false).await.unwrap();
     let reports = online
         .fetch_day(courtdeck_api::today(), None)

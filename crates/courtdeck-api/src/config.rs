@@ -29,6 +29,7 @@ pub struct Config {
     pub cache: CacheConfig,
     pub trust: TrustConfig,
     pub ui: UiConfig,
+    pub playout: PlayoutConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -199,6 +200,24 @@ pub struct AudioConfig {
     pub sink: String,
 }
 
+/// The playout process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlayoutConfig {
+    /// The most address space the playout process may take (RLIMIT_AS), in MiB; 0 for no limit. An
+    /// exhibit that would need more fails that process alone (the supervisor restarts it), never the
+    /// kiosk. Pictures over 100 megapixels are refused before that, by their header.
+    pub memory_limit_mb: u64,
+}
+
+impl Default for PlayoutConfig {
+    fn default() -> Self {
+        PlayoutConfig {
+            memory_limit_mb: 6144,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct ControlConfig {
@@ -240,6 +259,7 @@ impl Default for Config {
             cache: CacheConfig::default(),
             trust: TrustConfig::default(),
             ui: UiConfig::default(),
+            playout: PlayoutConfig::default(),
         }
     }
 }

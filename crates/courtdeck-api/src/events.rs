@@ -12,7 +12,13 @@ use crate::json::*;
 
 /// What the playout process needs from the configuration in its environment: the audio output.
 pub(crate) fn playout_env(config: &Config) -> Vec<(String, String)> {
-    vec![("COURTDECK_AUDIO_SINK".into(), config.audio.sink.clone())]
+    vec![
+        ("COURTDECK_AUDIO_SINK".into(), config.audio.sink.clone()),
+        (
+            "COURTDECK_MEMORY_LIMIT_MB".into(),
+            config.playout.memory_limit_mb.to_string(),
+        ),
+    ]
 }
 
 /// Turns playout events into session changes and UI events.

@@ -16,7 +16,7 @@ use crate::fetch::reverify_hearing;
 use crate::json::*;
 use crate::listing::parse_case;
 use crate::screens::apply_screen_states;
-use crate::{CopyCheck, Courtdeck, OpenHearing, Session};
+use crate::{CopyCheck, Courtdeck, OpenHearing, Session, today};
 
 pub(crate) fn open_hearing(session: &Session) -> ApiResult<&OpenHearing> {
     session.open.as_ref().ok_or_else(|| {
@@ -80,19 +80,17 @@ impl Courtdeck {
     /// hashes it first); a copy that no longer matches is set aside and its exhibit is not presentable.
     pub async fn launch(self: &Arc<Self>, case_id: &str) -> ApiResult<HearingDto> {
         let case = parse_case(case_id)?;
-        let today_list = self.today().await?;
-        let card = today_list.hearings.iter().find(|h| h.case_id == case_id);
+        // The list names the hearing (its time, title, type); the manifests of the day's other
+        // hearings are not read for it.
+        let (list, _) = self.read_list(today()).await?;
+        let listed = list.and_then(|(l, _)| l.hearings.into_iter().find(|h| h.case_id == case));
         let (manifest, problems) = self.fetch_case(case_id, false).await?;
-        let hearing = Hearing {
-            time: card
-                .and_then(|c| jiff::civil::Time::strptime("%H:%M", &c.time).ok())
-                .unwrap_or(jiff::civil::Time::midnight()),
+        let hearing = listed.unwrap_or_else(|| Hearing {
+            time: jiff::civil::Time::midnight(),
             case_id: case,
-            title: card
-                .map(|c| c.title.clone())
-                .unwrap_or_else(|| manifest.title.clone()),
-            hearing_type: card.map(|c| c.hearing_type.clone()).unwrap_or_default(),
-        };
+            title: manifest.title.clone(),
+            hearing_type: String::new(),
+        });
         let paths: HashMap<ExhibitRef, PathBuf> = manifest
             .exhibits()
             .iter()

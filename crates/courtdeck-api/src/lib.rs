@@ -21,6 +21,7 @@ mod listing;
 pub mod logging;
 mod media;
 mod posters;
+pub mod publish;
 mod screens;
 mod store;
 mod transport;

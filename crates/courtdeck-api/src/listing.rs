@@ -74,27 +74,34 @@ pub(crate) fn load_manifest(
     Ok(manifest)
 }
 
+/// A day's list as read (with the hearings that could not be read), or `None` when none is published.
+pub(crate) type DayList = Option<(
+    courtdeck_core::CourtList,
+    Vec<courtdeck_store::wire::RejectedHearing>,
+)>;
+
 impl Courtdeck {
     /// Today's list for this courtroom, with each hearing's readiness.
     pub async fn today(&self) -> ApiResult<TodayDto> {
         self.court_list(today()).await
     }
 
-    pub async fn court_list(&self, date: Date) -> ApiResult<TodayDto> {
+    /// The day's list alone (no manifests), and how the store answered: what `launch` needs to name
+    /// the hearing, and the first half of `court_list`.
+    pub(crate) async fn read_list(&self, date: Date) -> ApiResult<(DayList, StoreStatusDto)> {
         let court = CourtId::parse(&self.config.court)
             .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
         let description = self.store.describe();
-        let c2 = court.clone();
         let list = self
             .blocking(move |store, cache| {
-                let rel = courtdeck_store::court_list_path(&c2, date);
+                let rel = courtdeck_store::court_list_path(&court, date);
                 match load_document(store.as_ref(), &cache, &rel) {
                     Ok((bytes, offline)) => {
                         // One bad hearing is shown as unavailable in its place; a list that is not
                         // this court's or this day's is refused whole.
                         let (list, rejected) =
                             courtdeck_store::wire::parse_court_list_lenient(&bytes)?;
-                        courtdeck_store::wire::check_court_list_place(&list, &c2, date)?;
+                        courtdeck_store::wire::check_court_list_place(&list, &court, date)?;
                         Ok((Some((list, rejected)), offline))
                     }
                     Err(StoreError::NotFound(_)) => Ok((None, None)),
@@ -103,7 +110,7 @@ impl Courtdeck {
             })
             .await?;
         let credential = Some(self.credential.as_str().to_owned());
-        let (list, store_status) = match list {
+        Ok(match list {
             Ok((list, offline)) => (
                 list,
                 StoreStatusDto {
@@ -122,7 +129,15 @@ impl Courtdeck {
                     credential,
                 },
             ),
-        };
+        })
+    }
+
+    /// The day's list with each hearing's readiness. The list is read once and the hearings'
+    /// manifests at the same time, not one after another.
+    pub async fn court_list(&self, date: Date) -> ApiResult<TodayDto> {
+        let court = CourtId::parse(&self.config.court)
+            .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
+        let (list, store_status) = self.read_list(date).await?;
         let mut hearings = Vec::new();
         let court_name = list
             .as_ref()
@@ -132,18 +147,20 @@ impl Courtdeck {
             Some((l, r)) => (Some(l), r),
             None => (None, Vec::new()),
         };
-        for h in list.map(|l| l.hearings).unwrap_or_default() {
-            let case = h.case_id.clone();
-            let trust = self.trust.clone();
-            let manifest = self
-                .blocking(move |store, cache| {
-                    let m = load_manifest(store.as_ref(), &cache, &trust, &case);
-                    if let Ok(m) = &m {
-                        cache.note_listing(m, date);
-                    }
-                    m
-                })
-                .await?;
+        let listed = list.map(|l| l.hearings).unwrap_or_default();
+        let manifests = futures_util::future::join_all(listed.iter().map(|h| {
+            let (case, trust) = (h.case_id.clone(), self.trust.clone());
+            self.blocking(move |store, cache| {
+                let m = load_manifest(store.as_ref(), &cache, &trust, &case);
+                if let Ok(m) = &m {
+                    cache.note_listing(m, date);
+                }
+                m
+            })
+        }))
+        .await;
+        for (h, manifest) in listed.iter().zip(manifests) {
+            let manifest = manifest?;
             let (total, ready, readiness, problem) = match manifest {
                 Ok(m) => {
                     let total = m.exhibits().len();

@@ -488,3 +488,37 @@ async fn the_rooms_sound_survives_a_playout_restart_and_the_stage_says_the_truth
     );
     deck.shutdown().await;
 }
+
+/// `[playout] memory_limit_mb` reaches the playout process as its address-space limit, so no exhibit
+/// can take the kiosk's memory (the corpus tests play every file under the default limit).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_playout_process_runs_under_its_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    demo_store(&store);
+    let mut config = Config {
+        store: StoreConfig::Dir { path: store },
+        cache_dir: Some(dir.path().join("cache")),
+        screens: vec![screen("bench", "bench", true)],
+        audio: AudioConfig {
+            sink: "fakesink".into(),
+        },
+        ..Config::default()
+    };
+    config.playout.memory_limit_mb = 3000;
+    let deck = Courtdeck::open(config).await.unwrap();
+    let pid = deck.playout_pid().await.unwrap();
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max address space"))
+        .unwrap();
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    // "Max address space  <soft>  <hard>  bytes"
+    assert_eq!(
+        (fields[3], fields[4]),
+        ("3145728000", "3145728000"),
+        "{line}"
+    );
+    deck.shutdown().await;
+}

@@ -4,7 +4,6 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use courtdeck_api::config::{AuthKind, HttpsStoreConfig, StoreConfig};
 use courtdeck_api::json::UiEvent;
@@ -277,21 +276,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Keygen { out } => {
-            use std::os::unix::fs::OpenOptionsExt;
-            let key = courtdeck_store::PublisherKey::generate().map_err(anyhow::Error::msg)?;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(out)
-                .with_context(|| format!("creating {} (it must not exist yet)", out.display()))?;
-            f.write_all(key.to_file_text().as_bytes())?;
-            f.sync_all()?;
+            let public = Courtdeck::keygen(out)?;
             println!("private key written to {} (keep it secret)", out.display());
-            println!(
-                "public key for kiosks' [trust] publisher_keys:\n{}",
-                key.public_key()
-            );
+            println!("public key for kiosks' [trust] publisher_keys:\n{public}");
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Bundle {
@@ -300,41 +287,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             description,
             sign,
         } => {
-            let key = match sign {
-                Some(path) => Some(
-                    courtdeck_store::PublisherKey::from_file_text(
-                        &std::fs::read_to_string(path)
-                            .with_context(|| format!("reading {}", path.display()))?,
-                    )
-                    .map_err(anyhow::Error::msg)?,
-                ),
-                None => None,
-            };
-            let path = description
-                .clone()
-                .unwrap_or_else(|| media.join("case.toml"));
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let mut desc: courtdeck_store::BundleDescription = toml::from_str(&text)
-                .with_context(|| format!("{} is not a valid description", path.display()))?;
-            // What a kiosk will do with each file, before anything is published: a file that does
-            // not play, or is not the kind declared, is refused; durations are filled in.
-            let probed = Courtdeck::probe_bundle(&config()?, media, &mut desc).await?;
-            for d in &probed.durations {
+            let published = Courtdeck::publish(
+                &config()?,
+                store,
+                media,
+                description.as_deref(),
+                sign.as_deref(),
+            )
+            .await?;
+            for d in &published.durations {
                 println!("duration from the file: {d}");
             }
-            let manifest = courtdeck_store::bundle_signed(
-                &courtdeck_store::DirStore::new(store),
-                media,
-                &desc,
-                key.as_ref(),
-            )
-            .map_err(ApiError::from)?;
             println!(
                 "published case {} with {} exhibits{}",
-                manifest.case_id,
-                manifest.exhibits().len(),
-                if key.is_some() { ", signed" } else { "" }
+                published.case_id,
+                published.exhibits,
+                if published.signed { ", signed" } else { "" }
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -477,34 +445,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Audit {
             command: AuditCmd::Export { case, file, out },
         } => {
-            let path = match file {
-                Some(f) => f.clone(),
-                None => config()?.audit_file(),
-            };
-            let export = courtdeck_audit::export(&path, case)?;
-            let safe: String = case
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            std::fs::create_dir_all(out)?;
-            let csv = out.join(format!("audit-{safe}.csv"));
-            let html = out.join(format!("audit-{safe}.html"));
-            std::fs::write(&csv, courtdeck_audit::to_csv(&export))?;
-            std::fs::write(&html, courtdeck_audit::to_html(&export))?;
+            let export = Courtdeck::export_audit(&config()?, file.as_deref(), case, out)?;
             println!(
                 "{} records for case {case}: {} and {}",
-                export.rows.len(),
-                csv.display(),
-                html.display()
+                export.records,
+                export.csv.display(),
+                export.html.display()
             );
             match &export.chain {
-                Ok((n, _)) => {
+                Ok(n) => {
                     println!("hash chain verified ({n} records)");
                     Ok(ExitCode::SUCCESS)
                 }

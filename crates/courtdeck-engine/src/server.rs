@@ -54,7 +54,33 @@ fn print_json<T: serde::Serialize>(value: anyhow::Result<T>) -> anyhow::Result<(
     Ok(())
 }
 
+/// Without `COURTDECK_MEMORY_LIMIT_MB` (the supervisor passes `[playout] memory_limit_mb`).
+const DEFAULT_MEMORY_LIMIT_MB: u64 = 6144;
+
+/// Caps this process's address space (RLIMIT_AS): an exhibit that would take more makes an allocation
+/// fail here (GStreamer then aborts this process, which the supervisor restarts), so no exhibit can
+/// take the kiosk's memory. `0` for no limit.
+fn limit_memory() {
+    let mb = std::env::var("COURTDECK_MEMORY_LIMIT_MB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(DEFAULT_MEMORY_LIMIT_MB);
+    if mb == 0 {
+        return;
+    }
+    let bytes = mb.saturating_mul(1024 * 1024);
+    let limit = rustix::process::Rlimit {
+        current: Some(bytes),
+        maximum: Some(bytes),
+    };
+    match rustix::process::setrlimit(rustix::process::Resource::As, limit) {
+        Ok(()) => tracing::debug!(mb, "memory limit set"),
+        Err(e) => tracing::warn!(mb, "memory limit not set: {e}"),
+    }
+}
+
 fn run() -> anyhow::Result<()> {
+    limit_memory();
     crate::x11::install_xlib_error_handler();
     let stdout = Arc::new(Mutex::new(std::io::stdout()));
     let emit: Emit = Arc::new(move |event: Event| {

@@ -1,0 +1,171 @@
+//! Publishing and the custody log's exports, through the facade like everything else: a publisher's
+//! key, a case bundled into a store (probed first, and recorded in the custody log), a case's audit
+//! trail exported for the court record. The CLI's `keygen`, `bundle` and `audit export` are thin over
+//! these.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use courtdeck_core::ErrorCode;
+use courtdeck_store::{BundleDescription, DirStore, PublisherKey};
+
+use crate::Courtdeck;
+use crate::audit::{audit_once, custody_open};
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+
+/// What `publish` did.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub case_id: String,
+    pub exhibits: usize,
+    pub signed: bool,
+    /// One line per exhibit whose duration was filled in from its file.
+    pub durations: Vec<String>,
+}
+
+/// What `export_audit` wrote.
+#[derive(Debug, Clone)]
+pub struct AuditExport {
+    pub records: usize,
+    pub csv: PathBuf,
+    pub html: PathBuf,
+    /// `Ok(records)` when the whole chain verified, else where it broke.
+    pub chain: Result<u64, String>,
+}
+
+fn io_error(what: String, e: std::io::Error) -> ApiError {
+    let code = if e.raw_os_error() == Some(28) {
+        ErrorCode::DiskFull
+    } else {
+        ErrorCode::Internal
+    };
+    ApiError::new(code, format!("{what}: {e}"))
+}
+
+impl Courtdeck {
+    /// A new publisher key, written to `out` (which must not exist yet) readable by its owner only.
+    /// Returns the public key for kiosks' `[trust] publisher_keys`.
+    pub fn keygen(out: &Path) -> ApiResult<String> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let key = PublisherKey::generate().map_err(|e| ApiError::new(ErrorCode::Internal, e))?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(out)
+            .map_err(|e| {
+                io_error(
+                    format!("creating {} (it must not exist yet)", out.display()),
+                    e,
+                )
+            })?;
+        f.write_all(key.to_file_text().as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(|e| io_error(format!("writing {}", out.display()), e))?;
+        Ok(key.public_key())
+    }
+
+    /// Publishes the case described by `description` (default `media/case.toml`) into the store folder
+    /// `store`: every file is probed as a kiosk would play it first (a file that does not play, or is
+    /// not the kind declared, is refused; durations are filled in), then blobs, manifest and list are
+    /// written, signed with the key at `sign` if given. Recorded in the custody log as
+    /// `case_published`; a custody log that cannot be written stops it before anything is published.
+    pub async fn publish(
+        config: &Config,
+        store: &Path,
+        media: &Path,
+        description: Option<&Path>,
+        sign: Option<&Path>,
+    ) -> ApiResult<Published> {
+        let key = match sign {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| io_error(format!("reading {}", path.display()), e))
+                    .and_then(|text| {
+                        PublisherKey::from_file_text(&text).map_err(|e| {
+                            ApiError::new(
+                                ErrorCode::ConfigInvalid,
+                                format!("{}: {e}", path.display()),
+                            )
+                        })
+                    })?,
+            ),
+            None => None,
+        };
+        let path = description.map_or_else(|| media.join("case.toml"), Path::to_path_buf);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| io_error(format!("reading {}", path.display()), e))?;
+        let mut desc: BundleDescription = toml::from_str(&text).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidManifest,
+                format!("{} is not a valid description: {e}", path.display()),
+            )
+        })?;
+        custody_open(config)?;
+        let probed = Courtdeck::probe_bundle(config, media, &mut desc).await?;
+        let manifest =
+            courtdeck_store::bundle_signed(&DirStore::new(store), media, &desc, key.as_ref())?;
+        audit_once(
+            config,
+            "case_published",
+            serde_json::json!({
+                "case": manifest.case_id.to_string(),
+                "store": store.display().to_string(),
+                "signed": key.is_some(),
+                "exhibits": manifest.exhibits().iter().map(|e| serde_json::json!({
+                    "exhibit": e.reference.to_string(),
+                    "sha256": e.sha256.to_hex(),
+                    "restriction": e.restriction.as_str(),
+                })).collect::<Vec<_>>(),
+            }),
+        )?;
+        Ok(Published {
+            case_id: manifest.case_id.to_string(),
+            exhibits: manifest.exhibits().len(),
+            signed: key.is_some(),
+            durations: probed.durations,
+        })
+    }
+
+    /// Writes one case's custody records from the log at `file` (default: the configured one) as CSV
+    /// and HTML into `out`, and says whether the whole hash chain verified.
+    pub fn export_audit(
+        config: &Config,
+        file: Option<&Path>,
+        case: &str,
+        out: &Path,
+    ) -> ApiResult<AuditExport> {
+        let path = file.map_or_else(|| config.audit_file(), Path::to_path_buf);
+        let export = courtdeck_audit::export(&path, case).map_err(|e| {
+            ApiError::new(
+                ErrorCode::AuditUnavailable,
+                format!("{}: {e}", path.display()),
+            )
+        })?;
+        let safe: String = case
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let (csv, html) = (
+            out.join(format!("audit-{safe}.csv")),
+            out.join(format!("audit-{safe}.html")),
+        );
+        std::fs::create_dir_all(out)
+            .and_then(|()| std::fs::write(&csv, courtdeck_audit::to_csv(&export)))
+            .and_then(|()| std::fs::write(&html, courtdeck_audit::to_html(&export)))
+            .map_err(|e| io_error(format!("writing into {}", out.display()), e))?;
+        Ok(AuditExport {
+            records: export.rows.len(),
+            csv,
+            html,
+            chain: export.chain.map(|(n, _)| n),
+        })
+    }
+}

@@ -1,0 +1,31 @@
+// The control surface's commands, declared once. `build.rs` includes this file for the app manifest
+// (Tauri then checks every call against the capability), `main.rs` for `generate_handler!`; a test in
+// `main.rs` checks `capabilities/default.json` and `ui/src/lib/api.ts` against it. Adding a command:
+// its one-line function in `commands.rs`, its name here, `allow-<name>` in the capability, and its
+// call in `api.ts`; the build or the test says which is missing.
+macro_rules! app_commands {
+    ($then:ident) => {
+        $then!(
+            today,
+            launch,
+            hearing,
+            stage,
+            select,
+            present,
+            play,
+            pause,
+            seek,
+            step,
+            set_rate,
+            play_clip,
+            blank,
+            blank_all,
+            withdraw,
+            run_checks,
+            set_thumbnails,
+            set_volume,
+            set_mute,
+            zoom
+        )
+    };
+}
