@@ -662,6 +662,28 @@ fn the_surface_fits_1280x800_and_1920x1080() {
         k.wd.wait_for("[data-testid=present]", Duration::from_secs(10))
             .unwrap();
         layout("hearing");
+        // In Welsh too (longer words): the switch changes the surface's words, and it still fits.
+        tap(&k, "[data-testid=language][data-lang=cy]", &mut taps);
+        k.wd.wait_for(
+            "[data-testid=language][data-lang=cy][aria-pressed=true]",
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        let present =
+            k.wd.wait_for("[data-testid=present]", Duration::from_secs(10))
+                .unwrap();
+        let words = k.wd.text(&present).unwrap();
+        assert!(
+            !words.contains("Present"),
+            "the Present button in Welsh: {words:?}"
+        );
+        layout("hearing, Cymraeg");
+        tap(&k, "[data-testid=language][data-lang=en]", &mut taps);
+        k.wd.wait_for(
+            "[data-testid=language][data-lang=en][aria-pressed=true]",
+            Duration::from_secs(10),
+        )
+        .unwrap();
         // The DOM is laid out; wait until WebKit has painted it: the selected exhibit's row colour
         // (#17324f) appears only in the hearing view.
         let deadline = Instant::now() + Duration::from_secs(30);

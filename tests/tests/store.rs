@@ -693,8 +693,15 @@ async fn offline_a_cached_hearing_launches_and_plays() {
     deck.select(&video).await.unwrap();
     deck.present(&["bench".into()]).await.unwrap();
     deck.play().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let frames = deck.screen_frames().await.unwrap();
+    // Waited for (up to 30 s), not timed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let frames = loop {
+        let frames = deck.screen_frames().await.unwrap();
+        if frames.get("bench").is_some_and(|&n| n > 0) || std::time::Instant::now() > deadline {
+            break frames;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert!(frames["bench"] > 0, "{frames:?}");
     deck.shutdown().await;
     println!(

@@ -102,8 +102,7 @@ async fn a_hearing_through_the_facade() {
     .unwrap();
     assert!(notice.message.contains("WITNESS"), "{}", notice.message);
     deck.play().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let frames = deck.screen_frames().await.unwrap();
+    let frames = frames_on(&deck, &["bench", "public"]).await;
     assert!(frames["bench"] > 0 && frames["public"] > 0, "{frames:?}");
 
     // Blank one screen: the stage says black for it, live for the other.
@@ -521,4 +520,23 @@ async fn the_playout_process_runs_under_its_memory_limit() {
         "{line}"
     );
     deck.shutdown().await;
+}
+
+/// Waits (up to 30 s) until every screen in `screens` has rendered a frame, and returns the counts.
+async fn frames_on(
+    deck: &courtdeck_api::Courtdeck,
+    screens: &[&str],
+) -> std::collections::HashMap<String, u64> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let frames = deck.screen_frames().await.unwrap();
+        if screens
+            .iter()
+            .all(|s| frames.get(*s).is_some_and(|&n| n > 0))
+            || std::time::Instant::now() > deadline
+        {
+            return frames;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

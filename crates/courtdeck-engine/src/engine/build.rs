@@ -27,7 +27,7 @@ use gstreamer::prelude::*;
 
 use super::graph::{GapReport, Sound, Thumbs, audio_chain, video_fanout};
 use super::outputs::BranchTarget;
-use super::program::{PendingFirstFrames, Program, Rebuild, Resume, Source};
+use super::program::{PendingFirstFrames, Program, Rebuild, Resume, Slot, Source};
 use super::slates::{Slate, slate_source};
 use super::{Engine, MAX_REBUILDS, Msg, SILENT_SINK, err};
 use crate::media;
@@ -81,16 +81,10 @@ impl Engine {
             ));
         }
         // Drop whatever was cued but not on air: one cue at a time keeps memory flat.
-        let stale: Vec<String> = self
-            .programs
-            .iter()
-            .filter(|p| Some(&p.exhibit) != self.on_air.as_ref())
-            .map(|p| p.exhibit.clone())
-            .collect();
-        for e in stale {
-            self.remove_program(&e);
+        if let Some(stale) = self.deck.take_cue() {
+            self.teardown(stale);
         }
-        if self.on_air.as_deref() == Some(exhibit.as_str()) {
+        if self.deck.is_on_air(&exhibit) {
             // Selecting what is on air: nothing to load.
             return Ok(());
         }
@@ -100,16 +94,18 @@ impl Engine {
             kind,
             restriction,
         };
-        self.build(exhibit, source, 0, None)
+        self.build(exhibit, source, 0, None, Slot::Cue)
     }
 
-    /// Builds and prerolls the pipeline of `exhibit` (the second half of `load`, and a retry).
+    /// Builds and prerolls the pipeline of `exhibit` into the deck's `slot` (the second half of
+    /// `load`, which cues it; and a rebuild, which puts it back where it was).
     pub(super) fn build(
         &mut self,
         exhibit: String,
         source: Source,
         attempt: u32,
         resume: Option<Resume>,
+        slot: Slot,
     ) -> Result<(), WireError> {
         let (title, path, kind, restriction) = (
             source.title.as_str(),
@@ -344,7 +340,7 @@ impl Engine {
             tracing::warn!(exhibit, "pipeline refused to pause");
         }
         tracing::info!(exhibit, seq, screens = targets.len(), "loading");
-        self.programs.push(Program {
+        let program = Program {
             seq,
             exhibit,
             kind,
@@ -376,7 +372,10 @@ impl Engine {
             sound,
             expected,
             silent: self.no_sound.is_some(),
-        });
+        };
+        if let Some(replaced) = self.deck.put(slot, program) {
+            self.teardown(replaced);
+        }
         Ok(())
     }
 
@@ -389,7 +388,7 @@ impl Engine {
     ///
     /// Returns false when it may not be rebuilt (again); the caller then gives up on it.
     pub(super) fn rebuild(&mut self, exhibit: &str, why: Rebuild) -> bool {
-        let Some(p) = self.programs.iter().find(|p| p.exhibit == exhibit) else {
+        let Some(p) = self.deck.find(exhibit) else {
             return false;
         };
         let allowed = match why {
@@ -418,40 +417,34 @@ impl Engine {
         } else {
             p.attempt
         };
-        let on_air = self.on_air.as_deref() == Some(exhibit);
+        let on_air = self.deck.is_on_air(exhibit);
+        let slot = if on_air { Slot::OnAir } else { Slot::Cue };
         tracing::warn!(exhibit, ?why, ?resume, "rebuilding the pipeline");
         self.remove_program(exhibit);
-        if let Err(e) = self.build(exhibit.to_owned(), source, attempt, resume) {
+        if let Err(e) = self.build(exhibit.to_owned(), source, attempt, resume, slot) {
             // Handled here: the program is gone, so the court must hear of it now.
             tracing::warn!(exhibit, "rebuild failed: {}", e.message);
             let route = if on_air { route } else { Vec::new() };
             self.announce_failure(exhibit, &route, ErrorCode::MediaCorrupt, e.message);
             return true;
         }
-        if let Some(p) = self.programs.iter_mut().find(|p| p.exhibit == exhibit) {
+        if let Some(p) = self.deck.find_mut(exhibit) {
             p.zoom = zoom;
             p.rebuilds = rebuilds;
             if on_air {
                 p.route = route;
             }
         }
-        if on_air {
-            self.on_air = Some(exhibit.to_owned());
-        }
         true
     }
 
     pub(super) fn present(&mut self, exhibit: &str, screens: Vec<String>) -> Result<(), WireError> {
-        let idx = self
-            .programs
-            .iter()
-            .position(|p| p.exhibit == exhibit)
-            .ok_or_else(|| {
-                err(
-                    ErrorCode::InvalidState,
-                    format!("exhibit {exhibit} is not loaded"),
-                )
-            })?;
+        let idx = self.deck.slot_of(exhibit).ok_or_else(|| {
+            err(
+                ErrorCode::InvalidState,
+                format!("exhibit {exhibit} is not loaded"),
+            )
+        })?;
         // Defence in depth: the core already checked this route; check again against our own branches,
         // which exist only for screens the restriction allows.
         for s in &screens {
@@ -465,7 +458,7 @@ impl Engine {
                         format!("there is no screen called {s}"),
                     )
                 })?;
-            if !may_show(self.programs[idx].restriction, output.role) {
+            if !may_show(self.deck[idx].restriction, output.role) {
                 return Err(err(
                     ErrorCode::RestrictedRoute,
                     format!(
@@ -474,24 +467,20 @@ impl Engine {
                     ),
                 ));
             }
-            if !self.programs[idx].allowed.contains(s) {
+            if !self.deck[idx].allowed.contains(s) {
                 return Err(err(
                     ErrorCode::ScreenMissing,
                     format!("The {} screen is not connected.", output.spec.label),
                 ));
             }
         }
-        if let Some(previous) = self.on_air.take().filter(|p| p != exhibit) {
-            self.remove_program(&previous);
+        // The cued exhibit goes up; the one that was on air comes down.
+        if let Some(Some(previous)) = self.deck.go_on_air(exhibit) {
+            self.teardown(previous);
         }
-        let idx = self
-            .programs
-            .iter()
-            .position(|p| p.exhibit == exhibit)
-            .expect("still loaded");
         let now = Instant::now();
         {
-            let p = &mut self.programs[idx];
+            let p = &mut self.deck[Slot::OnAir];
             if !p.prerolled {
                 let mut pending = p.pending_first_frames.lock().expect("pending");
                 for s in &screens {
@@ -500,12 +489,11 @@ impl Engine {
             }
             p.route = screens;
         }
-        self.on_air = Some(exhibit.to_owned());
         // Whatever a slate said before is stale now: screens not in this route go black.
         self.set_slates(|_| None);
         self.apply_visibility();
         // A prerolled exhibit is on screen as soon as its windows are mapped and exposed.
-        let p = &self.programs[idx];
+        let p = &self.deck[Slot::OnAir];
         if p.prerolled {
             let latency_us = now.elapsed().as_micros() as u64;
             for s in &p.route {
@@ -523,9 +511,9 @@ impl Engine {
     /// that showed it put up the "exhibit unavailable" slate rather than going black unexplained.
     pub(super) fn give_up(&mut self, exhibit: &str, code: ErrorCode, message: String) {
         let route = self
-            .programs
-            .iter()
-            .find(|p| p.exhibit == exhibit && self.on_air.as_deref() == Some(exhibit))
+            .deck
+            .on_air()
+            .filter(|p| p.exhibit == exhibit)
             .map(|p| p.route.clone())
             .unwrap_or_default();
         self.remove_program(exhibit);
@@ -558,11 +546,7 @@ impl Engine {
     }
 
     pub(super) fn remove_program(&mut self, exhibit: &str) {
-        if let Some(i) = self.programs.iter().position(|p| p.exhibit == exhibit) {
-            let p = self.programs.remove(i);
-            if self.on_air.as_deref() == Some(exhibit) {
-                self.on_air = None;
-            }
+        if let Some(p) = self.deck.take(exhibit) {
             self.teardown(p);
         }
     }

@@ -8,7 +8,7 @@ use courtdeck_core::{ErrorCode, ExhibitKind};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-use super::program::{Branch, Rebuild, apply_zoom, not_a_recording, seek};
+use super::program::{Branch, Rebuild, Slot, apply_zoom, not_a_recording, seek};
 use super::{Engine, GAP, PREROLL_TIMEOUT, RETRY_AFTER, STALL_AFTER, err};
 use crate::media;
 use crate::protocol::Event;
@@ -29,13 +29,13 @@ pub(super) fn loudest_rms(message: &gst::message::Element) -> Option<f64> {
 
 impl Engine {
     pub(super) fn bus(&mut self, seq: u64, message: &gst::Message) {
-        let Some(idx) = self.programs.iter().position(|p| p.seq == seq) else {
+        let Some(idx) = self.deck.slot_of_seq(seq) else {
             return;
         };
         use gst::MessageView;
         match message.view() {
             MessageView::AsyncDone(_) => {
-                let p = &mut self.programs[idx];
+                let p = &mut self.deck[idx];
                 // decodebin3 exposes the chosen streams one at a time, and the pipeline prerolls as
                 // soon as the first one's sinks have a frame: a video whose sound came first would
                 // be called prerolled with no picture (and rebuilt, and left paused). Adding the
@@ -125,7 +125,7 @@ impl Engine {
                         .expect("pending")
                         .drain()
                         .collect();
-                    if self.on_air.as_deref() == Some(exhibit.as_str()) {
+                    if self.deck.is_on_air(&exhibit) {
                         self.apply_visibility();
                         for (screen, t0) in waiting {
                             (self.emit)(Event::FirstFrame {
@@ -138,7 +138,7 @@ impl Engine {
                 }
             }
             MessageView::Eos(_) => {
-                let p = &mut self.programs[idx];
+                let p = &mut self.deck[idx];
                 p.playing = false;
                 p.thumbs.playing.store(false, Ordering::Relaxed);
                 let _ = p.pipeline.set_state(gst::State::Paused);
@@ -150,10 +150,10 @@ impl Engine {
             MessageView::Element(e)
                 if e.src().is_some_and(|s| s.name() == "level")
                     && e.structure().is_some_and(|st| st.has_field("rms"))
-                    && self.on_air.as_deref() == Some(self.programs[idx].exhibit.as_str()) =>
+                    && idx == Slot::OnAir =>
             {
                 (self.emit)(Event::Level {
-                    exhibit: self.programs[idx].exhibit.clone(),
+                    exhibit: self.deck[idx].exhibit.clone(),
                     rms_db: loudest_rms(e).unwrap_or(-120.0).max(-120.0),
                 });
             }
@@ -163,7 +163,7 @@ impl Engine {
                     let detail = gstreamer_pbutils::MissingPluginMessage::parse(e)
                         .map(|m| m.description().to_string())
                         .unwrap_or_else(|_| s.to_string());
-                    let p = &self.programs[idx];
+                    let p = &self.deck[idx];
                     let exhibit = p.exhibit.clone();
                     // No decoder for text/html or application/zip means it is no recording at all.
                     let (code, message) = match media::not_media(&p.source.path) {
@@ -179,7 +179,7 @@ impl Engine {
                 }
             }
             MessageView::Error(e) => {
-                let p = &self.programs[idx];
+                let p = &self.deck[idx];
                 let gerr = e.error();
                 let from_audio = p
                     .sound
@@ -201,7 +201,7 @@ impl Engine {
                         return;
                     }
                 }
-                let p = &self.programs[idx];
+                let p = &self.deck[idx];
                 let code = if gerr.matches(gst::StreamError::CodecNotFound) {
                     ErrorCode::DecoderMissing
                 } else if gerr.matches(gst::ResourceError::NotFound)
@@ -257,7 +257,7 @@ impl Engine {
 
     /// A damaged stretch: say so, with where it is; the exhibit plays on (what is left is evidence).
     pub(super) fn gap(&mut self, seq: u64, from: gst::ClockTime, to: Option<gst::ClockTime>) {
-        let Some(p) = self.programs.iter().find(|p| p.seq == seq) else {
+        let Some(p) = self.deck.iter().find(|p| p.seq == seq) else {
             return;
         };
         let end = to.or_else(|| p.duration().map(gst::ClockTime::from_mseconds));
@@ -285,7 +285,7 @@ impl Engine {
         // A file can stall its decoder without an error (a truncated MP4 whose index is missing, say):
         // never leave the court with a black screen and no word. Give up on it, say why, move on.
         let slow: Vec<String> = self
-            .programs
+            .deck
             .iter()
             .filter(|p| !p.prerolled && p.attempt == 0 && p.loaded_at.elapsed() > RETRY_AFTER)
             .map(|p| p.exhibit.clone())
@@ -294,7 +294,7 @@ impl Engine {
             self.rebuild(&exhibit, Rebuild::Preroll);
         }
         let stalled: Vec<String> = self
-            .programs
+            .deck
             .iter()
             .filter(|p| {
                 // A rebuilt program gets what is left of the first attempt's time.

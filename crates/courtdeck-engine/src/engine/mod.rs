@@ -13,7 +13,8 @@
 //! - `mod.rs` (here): the engine's state, the message loop and the command dispatch.
 //! - `outputs`: the screens and their windows (`Configure`, visibility, stats).
 //! - `slates`: the neutral pictures a screen shows with nothing on it.
-//! - `program`: one loaded exhibit's pipeline and what the engine keeps about it.
+//! - `program`: one loaded exhibit's pipeline and what the engine keeps about it; the `Deck` of them
+//!   (one on air, one cued).
 //! - `build`: building, rebuilding and tearing down programs; the `may_show` gate.
 //! - `transport`: play, pause, step and zoom on the program on air.
 //! - `lifecycle`: the bus, gaps, the tick and the watchdogs.
@@ -44,7 +45,7 @@ use crate::protocol::{Command, Event, ScreenStats, WireError};
 use crate::{checks, media, x11};
 
 use self::outputs::Output;
-use self::program::{Program, millis, seek};
+use self::program::{Deck, millis, seek};
 pub use self::slates::{SLATE_STANDBY_ARGB, SLATE_UNAVAILABLE_ARGB, Slate};
 
 /// Size headless outputs scale to, so that their cost resembles a real screen's.
@@ -122,8 +123,8 @@ pub struct Engine {
     tx: Sender<Msg>,
     display: Option<x11::Display>,
     outputs: Vec<Output>,
-    programs: Vec<Program>,
-    on_air: Option<String>,
+    /// The program on air and the one cued behind it.
+    deck: Deck,
     next_seq: u64,
     /// The configured audio sink description (`[audio] sink`).
     audio_sink: String,
@@ -140,7 +141,7 @@ pub struct Engine {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
-            .field("on_air", &self.on_air)
+            .field("on_air", &self.deck.on_air_exhibit())
             .finish_non_exhaustive()
     }
 }
@@ -160,8 +161,7 @@ impl Engine {
             tx,
             display: None,
             outputs: Vec::new(),
-            programs: Vec::new(),
-            on_air: None,
+            deck: Deck::default(),
             next_seq: 1,
             thumbnails: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             volume: 1.0,
@@ -196,8 +196,8 @@ impl Engine {
                 true
             }
             Msg::Refuse { program, reason } => {
-                if let Some(p) = self.programs.iter().find(|p| p.seq == program) {
-                    let exhibit = p.exhibit.clone();
+                if let Some(slot) = self.deck.slot_of_seq(program) {
+                    let exhibit = self.deck[slot].exhibit.clone();
                     tracing::warn!(exhibit, "refused: {reason}");
                     let message = format!(
                         "Exhibit {exhibit} cannot be shown: {reason}. Other exhibits still play."
@@ -232,7 +232,7 @@ impl Engine {
     }
 
     pub fn shutdown(&mut self) {
-        for p in std::mem::take(&mut self.programs) {
+        for p in self.deck.take_all() {
             self.teardown(p);
         }
     }
@@ -266,7 +266,7 @@ impl Engine {
             Command::Present { exhibit, screens } => self.present(&exhibit, screens),
             Command::Withdraw => {
                 // With nothing on air, Withdraw still takes slates down (the screens go black).
-                let on = self.on_air.take();
+                let on = self.deck.on_air_exhibit().map(str::to_owned);
                 let slates = self.outputs.iter().any(|o| o.slate.is_some());
                 if on.is_none() && !slates {
                     return Err(err(ErrorCode::InvalidState, "nothing is on the screens"));
@@ -278,7 +278,7 @@ impl Engine {
                 Ok(())
             }
             Command::Unload { exhibit } => {
-                if self.on_air.as_deref() == Some(exhibit.as_str()) {
+                if self.deck.is_on_air(&exhibit) {
                     return Err(err(
                         ErrorCode::InvalidState,
                         "withdraw the exhibit before unloading it",

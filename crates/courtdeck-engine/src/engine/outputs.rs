@@ -41,10 +41,9 @@ pub(super) struct BranchTarget {
 
 impl Engine {
     pub(super) fn configure(&mut self, specs: Vec<OutputSpec>) -> Result<(), WireError> {
-        for p in std::mem::take(&mut self.programs) {
+        for p in self.deck.take_all() {
             self.teardown(p);
         }
-        self.on_air = None;
         if let Some(d) = &self.display {
             for o in &self.outputs {
                 if let Some((w, _, _)) = o.window {
@@ -150,8 +149,8 @@ impl Engine {
         // routed), the room hears nothing either. Blank All silences the courtroom. Only the exhibit
         // on air ever plays; the others (cued, paused) hold the room's level, so the sound their
         // preroll already processed is right when they play.
-        for p in &self.programs {
-            let on_air = self.on_air.as_deref() == Some(p.exhibit.as_str());
+        for p in self.deck.iter() {
+            let on_air = self.deck.is_on_air(&p.exhibit);
             let hidden = on_air
                 && !p
                     .route
@@ -163,8 +162,8 @@ impl Engine {
                 .set(self.volume, self.muted || hidden);
         }
         let Some(display) = &self.display else { return };
-        for p in &self.programs {
-            let on_air = self.on_air.as_deref() == Some(p.exhibit.as_str());
+        for p in self.deck.iter() {
+            let on_air = self.deck.is_on_air(&p.exhibit);
             let branches = p.branches.lock().expect("branches");
             for (screen, b) in branches.iter() {
                 let Some(child) = b.child else { continue };
@@ -201,9 +200,8 @@ impl Engine {
                 connected: o.spec.kind == OutputKind::Headless || o.window.is_some(),
                 frames: o.frames.load(Ordering::Relaxed),
                 blanked: o.blanked,
-                showing: self.on_air.as_ref().and_then(|e| {
-                    let p = self.programs.iter().find(|p| &p.exhibit == e)?;
-                    (p.route.contains(&o.spec.id) && !o.blanked).then(|| e.clone())
+                showing: self.deck.on_air().and_then(|p| {
+                    (p.route.contains(&o.spec.id) && !o.blanked).then(|| p.exhibit.clone())
                 }),
                 // What is drawn: slates are drawn after each reply, so by any later request.
                 slate: o.drawn.map(|s| s.as_str().to_owned()),

@@ -179,3 +179,127 @@ pub(super) fn seek(p: &Program, rate: f64, start: gst::ClockTime) -> Result<(), 
             )
         })
 }
+
+/// Which of the deck's two places a program is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Slot {
+    OnAir,
+    Cue,
+}
+
+/// The programs the engine holds: the one on air and the one cued behind it, at most one of each
+/// (the rule is this type: there is nowhere to keep a third).
+#[derive(Default)]
+pub(super) struct Deck {
+    on_air: Option<Program>,
+    cue: Option<Program>,
+}
+
+impl Deck {
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Program> {
+        self.on_air.iter().chain(self.cue.iter())
+    }
+
+    pub(super) fn on_air(&self) -> Option<&Program> {
+        self.on_air.as_ref()
+    }
+
+    pub(super) fn on_air_mut(&mut self) -> Option<&mut Program> {
+        self.on_air.as_mut()
+    }
+
+    pub(super) fn on_air_exhibit(&self) -> Option<&str> {
+        self.on_air.as_ref().map(|p| p.exhibit.as_str())
+    }
+
+    pub(super) fn is_on_air(&self, exhibit: &str) -> bool {
+        self.on_air_exhibit() == Some(exhibit)
+    }
+
+    pub(super) fn slot_of(&self, exhibit: &str) -> Option<Slot> {
+        self.slot_where(|p| p.exhibit == exhibit)
+    }
+
+    pub(super) fn slot_of_seq(&self, seq: u64) -> Option<Slot> {
+        self.slot_where(|p| p.seq == seq)
+    }
+
+    fn slot_where(&self, f: impl Fn(&Program) -> bool) -> Option<Slot> {
+        if self.on_air.as_ref().is_some_and(&f) {
+            Some(Slot::OnAir)
+        } else if self.cue.as_ref().is_some_and(&f) {
+            Some(Slot::Cue)
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn find(&self, exhibit: &str) -> Option<&Program> {
+        self.slot_of(exhibit).map(|s| &self[s])
+    }
+
+    pub(super) fn find_mut(&mut self, exhibit: &str) -> Option<&mut Program> {
+        self.slot_of(exhibit).map(|s| &mut self[s])
+    }
+
+    /// Puts a newly built program in `slot`; returns the one it replaces, for teardown.
+    pub(super) fn put(&mut self, slot: Slot, p: Program) -> Option<Program> {
+        match slot {
+            Slot::OnAir => self.on_air.replace(p),
+            Slot::Cue => self.cue.replace(p),
+        }
+    }
+
+    /// Puts `exhibit` on air (the cued one moves up; the one on air stays); returns the program it
+    /// took off air, for teardown. `None` when `exhibit` is not on the deck.
+    pub(super) fn go_on_air(&mut self, exhibit: &str) -> Option<Option<Program>> {
+        match self.slot_of(exhibit)? {
+            Slot::OnAir => Some(None),
+            Slot::Cue => {
+                let cued = self.cue.take();
+                Some(std::mem::replace(&mut self.on_air, cued))
+            }
+        }
+    }
+
+    pub(super) fn take(&mut self, exhibit: &str) -> Option<Program> {
+        match self.slot_of(exhibit)? {
+            Slot::OnAir => self.on_air.take(),
+            Slot::Cue => self.cue.take(),
+        }
+    }
+
+    pub(super) fn take_cue(&mut self) -> Option<Program> {
+        self.cue.take()
+    }
+
+    pub(super) fn take_all(&mut self) -> Vec<Program> {
+        self.on_air
+            .take()
+            .into_iter()
+            .chain(self.cue.take())
+            .collect()
+    }
+}
+
+impl std::ops::Index<Slot> for Deck {
+    type Output = Program;
+
+    fn index(&self, slot: Slot) -> &Program {
+        match slot {
+            Slot::OnAir => self.on_air.as_ref(),
+            Slot::Cue => self.cue.as_ref(),
+        }
+        .expect("a program in that slot")
+    }
+}
+
+impl std::ops::IndexMut<Slot> for Deck {
+    fn index_mut(&mut self, slot: Slot) -> &mut Program {
+        match slot {
+            Slot::OnAir => self.on_air.as_mut(),
+            Slot::Cue => self.cue.as_mut(),
+        }
+        .expect("a program in that slot")
+    }
+}

@@ -24,7 +24,7 @@ impl Engine {
         seconds: f64,
         identify: bool,
     ) -> Result<CardReport, WireError> {
-        if self.on_air.is_some() {
+        if self.deck.on_air().is_some() {
             return Err(err(
                 ErrorCode::InvalidState,
                 "an exhibit is on the screens: withdraw it before running the screen checks",

@@ -103,24 +103,15 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) fn on_air_index(&self) -> Result<usize, WireError> {
-        let on = self
-            .on_air
-            .as_ref()
-            .ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))?;
-        Ok(self
-            .programs
-            .iter()
-            .position(|p| &p.exhibit == on)
-            .expect("on-air program exists"))
-    }
-
     pub(super) fn on_air_program(&self) -> Result<&Program, WireError> {
-        Ok(&self.programs[self.on_air_index()?])
+        self.deck
+            .on_air()
+            .ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))
     }
 
     pub(super) fn on_air_program_mut(&mut self) -> Result<&mut Program, WireError> {
-        let i = self.on_air_index()?;
-        Ok(&mut self.programs[i])
+        self.deck
+            .on_air_mut()
+            .ok_or_else(|| err(ErrorCode::InvalidState, "nothing is on the screens"))
     }
 }
