@@ -332,6 +332,26 @@ fn a_trickling_or_silent_store_is_given_up_on_in_seconds() {
     assert!(out.contains("did not answer"), "{out}");
     assert_eq!(hostile.hostile_requests(), 1, "silence is not retried");
     tried += 1;
+    drop(hostile);
+
+    // The same silence with the document deadline shorter than the answer timeout: still "did not
+    // answer" (it used to depend on which timer fired first: "too slow: 0 B/s" on a loaded machine).
+    let hostile = HostileStore::start(&store, Hostility::Silence, HostileTo::Documents).unwrap();
+    let work = dir.path().join("silent-deadline-first");
+    let config = write_config(&work, &hostile.url());
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("answer_timeout_s = 2", "answer_timeout_s = 3"),
+    )
+    .unwrap();
+    let mut c = cli(&work);
+    c.args(["list", "--date", &date_arg]);
+    let (ok, out, secs) = run(c);
+    println!("silent store, deadline first: `courtdeck list` ended in {secs:.1} s:\n{out}");
+    assert!(!ok, "{out}");
+    assert!(out.contains("did not answer within 2 s"), "{out}");
+    tried += 1;
 
     println!(
         "RELIABILITY|store|a_trickling_or_silent_store_is_given_up_on_in_seconds|exhibits trickled at 20 B/s ({attempts} slow attempts, then 'too slow'), a court list trickled (document deadline), a store that accepts and never answers|{tried}"

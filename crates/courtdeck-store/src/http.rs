@@ -223,8 +223,10 @@ impl HttpStore {
     fn document_once(&self, rel: &str, deadline: Instant) -> Result<Vec<u8>, StoreError> {
         let req = self.request(rel, HeaderMap::new())?;
         let received = std::cell::Cell::new(0u64);
+        let answered = std::cell::Cell::new(false);
         let work = async {
             let mut resp = self.answer(req).await?;
+            answered.set(true);
             if !resp.status().is_success() {
                 return Err(self.status_error(resp.status(), rel));
             }
@@ -254,6 +256,15 @@ impl HttpStore {
             .block_on(async { tokio::time::timeout_at(deadline.into(), work).await });
         match result {
             Ok(r) => r,
+            // The deadline came before any answer: a store that is silent, whichever of the two
+            // timers (answer, document) happened to fire first.
+            Err(_) if !answered.get() => Err(StoreError::Silent {
+                store: self.describe(),
+                detail: format!(
+                    " within {}",
+                    secs(self.answer_timeout.min(self.document_deadline))
+                ),
+            }),
             Err(_) => Err(StoreError::TooSlow {
                 store: self.describe(),
                 rate: StoreError::rate(
