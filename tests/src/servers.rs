@@ -466,9 +466,32 @@ impl SecretService {
         let home = tempfile::tempdir()?;
         let socket = home.path().join("bus");
         let address = format!("unix:path={}", socket.display());
+        // A session bus with no service activation: with the stock session config, the probe below
+        // could reach the bus before our gnome-keyring owned org.freedesktop.secrets, and dbus-daemon
+        // then activated a second gnome-keyring (locked, with the real HOME) that took the name; ours
+        // said "another secret service is running" and exited (seen one suite run in several).
+        let config = home.path().join("bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>{address}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#
+            ),
+        )?;
         let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-            .arg(format!("--address={address}"))
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--nopidfile", "--print-address=1"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
