@@ -25,14 +25,11 @@ fn screen(id: &str, role: &str, headless: bool) -> ScreenConfig {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_hearing_through_the_facade() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    demo_store(&store);
-    let config = Config {
+/// BENCH and PUBLIC headless, WITNESS a window whose monitor does not exist; silent sound output.
+fn three_screen_room(store: std::path::PathBuf, dir: &std::path::Path) -> Config {
+    Config {
         store: StoreConfig::Dir { path: store },
-        cache_dir: Some(dir.path().join("cache")),
+        cache_dir: Some(dir.join("cache")),
         screens: vec![
             screen("bench", "bench", true),
             screen("witness", "witness", false),
@@ -41,8 +38,48 @@ async fn a_hearing_through_the_facade() {
         audio: AudioConfig {
             sink: "fakesink sync=true".into(),
         },
-        audit_file: Some(dir.path().join("audit.jsonl")),
         ..Config::default()
+    }
+}
+
+/// SIGKILLs the playout process `pid` and returns the first stage after the supervisor's restart
+/// (playout ready, the standby slate up).
+async fn kill_playout(
+    pid: u32,
+    events: &mut tokio::sync::broadcast::Receiver<UiEvent>,
+) -> courtdeck_api::json::StageDto {
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let Ok(UiEvent::Stage(stage)) = events.recv().await
+                && stage.playout == courtdeck_api::json::PlayoutStatus::Ready
+                && stage
+                    .screens
+                    .iter()
+                    .any(|s| s.slate.as_deref() == Some("standby"))
+            {
+                return stage;
+            }
+        }
+    })
+    .await
+    .expect("the restarted engine's screens reported")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hearing_through_the_facade() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    demo_store(&store);
+    let config = Config {
+        audit_file: Some(dir.path().join("audit.jsonl")),
+        ..three_screen_room(store, dir.path())
     };
     let deck = Courtdeck::open(config).await.unwrap();
     let mut events = deck.subscribe();
@@ -175,28 +212,7 @@ async fn a_hearing_through_the_facade() {
     // slate, except PUBLIC, which the court had blanked and which stays black.
     deck.blank("public", true).await.unwrap();
     let pid = deck.playout_pid().await.unwrap();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-9", &pid.to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let stage = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            if let Ok(UiEvent::Stage(stage)) = events.recv().await
-                && stage.playout == courtdeck_api::json::PlayoutStatus::Ready
-                && stage
-                    .screens
-                    .iter()
-                    .any(|s| s.slate.as_deref() == Some("standby"))
-            {
-                return stage;
-            }
-        }
-    })
-    .await
-    .expect("the restarted engine's screens reported");
+    let stage = kill_playout(pid, &mut events).await;
     assert!(stage.on_air.is_none(), "nothing resumes by itself");
     let slate = |id: &str| {
         stage
@@ -384,19 +400,7 @@ async fn the_rooms_sound_survives_a_playout_restart_and_the_stage_says_the_truth
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     demo_store(&store);
-    let config = Config {
-        store: StoreConfig::Dir { path: store },
-        cache_dir: Some(dir.path().join("cache")),
-        screens: vec![
-            screen("bench", "bench", true),
-            screen("witness", "witness", false),
-            screen("public", "public_gallery", true),
-        ],
-        audio: AudioConfig {
-            sink: "fakesink sync=true".into(),
-        },
-        ..Config::default()
-    };
+    let config = three_screen_room(store, dir.path());
     let deck = Courtdeck::open(config).await.unwrap();
     let mut events = deck.subscribe();
     deck.launch("JS-2026-0142").await.unwrap();
@@ -438,28 +442,7 @@ async fn the_rooms_sound_survives_a_playout_restart_and_the_stage_says_the_truth
     assert!(stage.sound.muted);
 
     let pid = deck.playout_pid().await.unwrap();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-9", &pid.to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let stage = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            if let Ok(UiEvent::Stage(stage)) = events.recv().await
-                && stage.playout == courtdeck_api::json::PlayoutStatus::Ready
-                && stage
-                    .screens
-                    .iter()
-                    .any(|s| s.slate.as_deref() == Some("standby"))
-            {
-                return stage;
-            }
-        }
-    })
-    .await
-    .expect("the restarted engine's screens reported");
+    let stage = kill_playout(pid, &mut events).await;
     assert_ne!(deck.playout_pid().await.unwrap(), pid);
     assert_eq!(
         (stage.sound.volume, stage.sound.muted),
