@@ -488,10 +488,8 @@ impl Courtdeck {
             cued_ready: p
                 .cued()
                 .is_some_and(|e| session.prerolled.contains(&e.to_string())),
-            default_targets: p
-                .cued()
-                .or(p.on_air().map(|o| &o.exhibit))
-                .and_then(|r| session.open.as_ref()?.manifest.exhibit(r))
+            default_targets: presenting(p)
+                .and_then(|r| session.open.as_ref()?.manifest.exhibit(&r))
                 .map(|e| {
                     default_route(e.restriction, &self.screens)
                         .into_iter()
