@@ -21,6 +21,7 @@ pub fn headless_kiosk(store: StoreConfig, dir: &Path) -> Config {
             monitor: None,
             monitor_index: None,
             headless: true,
+            identity: None,
         }],
         audio: AudioConfig {
             sink: "fakesink sync=true".into(),

@@ -61,6 +61,57 @@ pub fn set_monitors(display: &str, monitors: &[Mon]) -> Result<()> {
     Ok(())
 }
 
+/// Deletes the RandR monitors called `names` on `display`, as a monitor being unplugged does.
+pub fn delete_monitors(display: &str, names: &[&str]) -> Result<()> {
+    let (conn, n) =
+        x11rb::connect(Some(display)).with_context(|| format!("connecting to {display}"))?;
+    let root = conn.setup().roots[n].root;
+    for name in names {
+        let atom = conn.intern_atom(false, name.as_bytes())?.reply()?.atom;
+        conn.randr_delete_monitor(root, atom)?
+            .check()
+            .with_context(|| format!("RandR DeleteMonitor {name}"))?;
+    }
+    conn.sync()?;
+    Ok(())
+}
+
+/// A fake `/sys/class/drm`: one connector directory per monitor with its `status` and `edid` (what
+/// the kernel shows), for tests of screens known by identity. `COURTDECK_DRM_ROOT` points at it.
+#[derive(Debug)]
+pub struct DrmTree {
+    pub root: tempfile::TempDir,
+}
+
+impl DrmTree {
+    pub fn new() -> Result<DrmTree> {
+        Ok(DrmTree { root: work_dir() })
+    }
+
+    /// Puts `edid` on `connector` (`HDMI-A-1`), or unplugs it (`None`).
+    pub fn plug(&self, connector: &str, edid: Option<&[u8]>) -> Result<()> {
+        let dir = self.root.path().join(format!("card0-{connector}"));
+        std::fs::create_dir_all(&dir)?;
+        // Written whole and renamed, as the kernel's sysfs files never show half an EDID.
+        let write = |name: &str, bytes: &[u8]| -> Result<()> {
+            let tmp = dir.join(format!(".{name}.tmp"));
+            std::fs::write(&tmp, bytes)?;
+            std::fs::rename(&tmp, dir.join(name))?;
+            Ok(())
+        };
+        write("edid", edid.unwrap_or(&[]))?;
+        write(
+            "status",
+            if edid.is_some() {
+                b"connected\n"
+            } else {
+                b"disconnected\n"
+            },
+        )?;
+        Ok(())
+    }
+}
+
 #[derive(Debug)]
 pub struct Xvfb {
     child: Child,
@@ -130,22 +181,27 @@ impl Xvfb {
 
     /// Grabs a region of the framebuffer as RGB.
     pub fn grab(&self, x: i16, y: i16, w: u16, h: u16) -> Result<Rgb> {
-        let (conn, n) = x11rb::connect(Some(&self.display))?;
-        let root = conn.setup().roots[n].root;
-        let img = conn
-            .get_image(ImageFormat::Z_PIXMAP, root, x, y, w, h, !0)?
-            .reply()?;
-        // 24-bit depth, 32 bits per pixel, little-endian BGRX.
-        let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
-        for px in img.data.chunks_exact(4) {
-            rgb.extend_from_slice(&[px[2], px[1], px[0]]);
-        }
-        Ok(Rgb {
-            w: w as u32,
-            h: h as u32,
-            data: rgb,
-        })
+        grab(&self.display, x, y, w, h)
     }
+}
+
+/// Grabs a region of `display`'s framebuffer as RGB (from any thread).
+pub fn grab(display: &str, x: i16, y: i16, w: u16, h: u16) -> Result<Rgb> {
+    let (conn, n) = x11rb::connect(Some(display))?;
+    let root = conn.setup().roots[n].root;
+    let img = conn
+        .get_image(ImageFormat::Z_PIXMAP, root, x, y, w, h, !0)?
+        .reply()?;
+    // 24-bit depth, 32 bits per pixel, little-endian BGRX.
+    let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
+    for px in img.data.chunks_exact(4) {
+        rgb.extend_from_slice(&[px[2], px[1], px[0]]);
+    }
+    Ok(Rgb {
+        w: w as u32,
+        h: h as u32,
+        data: rgb,
+    })
 }
 
 impl Drop for Xvfb {

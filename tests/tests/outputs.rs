@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use courtdeck_engine::engine::{SLATE_STANDBY_ARGB, SLATE_UNAVAILABLE_ARGB};
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
-use courtdeck_playout::protocol::{Command, Event, OutputKind, OutputSpec};
+use courtdeck_playout::protocol::{Command, Event, OutputSpec};
 use courtdeck_testkit::{Mon, Rgb, Xvfb};
 use tokio::sync::broadcast::Receiver;
 
@@ -29,14 +29,7 @@ const PUBLIC: Mon = Mon {
 };
 
 fn window(id: &str, role: &str, monitor: &str) -> OutputSpec {
-    OutputSpec {
-        id: id.into(),
-        label: id.to_uppercase(),
-        role: role.into(),
-        kind: OutputKind::Window,
-        monitor: Some(monitor.into()),
-        monitor_index: None,
-    }
+    OutputSpec::window(id, role, monitor)
 }
 
 fn load(exhibit: &str, path: &Path, kind: &str) -> Command {

@@ -24,6 +24,9 @@ pub struct Config {
     pub audit_file: Option<PathBuf>,
     #[serde(rename = "screen")]
     pub screens: Vec<ScreenConfig>,
+    /// How screens are known: `[screens]`.
+    #[serde(rename = "screens")]
+    pub screen_identity: ScreensConfig,
     pub audio: AudioConfig,
     pub control: ControlConfig,
     pub cache: CacheConfig,
@@ -191,6 +194,24 @@ pub struct ScreenConfig {
     /// No window: frames are counted and dropped (for tests and headless kiosks).
     #[serde(default)]
     pub headless: bool,
+    /// The monitor this screen is, as `courtdeck screens` prints it (`DEL-A09B-36WJX39H1UEL`, or
+    /// `EDID-…` for a monitor with no serial): found wherever it is plugged in, and a connector that
+    /// carries another monitor is not this screen.
+    #[serde(default)]
+    pub identity: Option<String>,
+}
+
+/// `[screens]`: how the kiosk knows its monitors.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScreensConfig {
+    /// Restricted exhibits (no_public, bench_only) go only to screens whose `identity` is set and
+    /// matches the monitor now on them. Off by default for desks and the demo; the installed kiosk's
+    /// `/etc/courtdeck/config.toml` turns it on.
+    pub require_identity: bool,
+    /// Where the kernel's DRM connectors are (their `edid` files), for monitors whose EDID RandR does
+    /// not publish; default `/sys/class/drm`.
+    pub drm_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -242,6 +263,7 @@ impl Default for Config {
             monitor: Some(label.into()),
             monitor_index: Some(index),
             headless: false,
+            identity: None,
         };
         Config {
             court: "courtroom-2".into(),
@@ -254,6 +276,7 @@ impl Default for Config {
                 screen("witness", "WITNESS", "witness", 2),
                 screen("public", "PUBLIC", "public_gallery", 3),
             ],
+            screen_identity: ScreensConfig::default(),
             audio: AudioConfig::default(),
             control: ControlConfig::default(),
             cache: CacheConfig::default(),
@@ -356,6 +379,8 @@ impl Config {
                 },
                 monitor: s.monitor.clone(),
                 monitor_index: s.monitor_index,
+                identity: s.identity.clone(),
+                require_identity: self.screen_identity.require_identity,
             })
             .collect()
     }

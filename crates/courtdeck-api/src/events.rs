@@ -9,16 +9,22 @@ use crate::Courtdeck;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::json::*;
+use crate::screens::apply_screen_states;
 
-/// What the playout process needs from the configuration in its environment: the audio output.
+/// What the playout process needs from the configuration in its environment: the audio output, its
+/// memory limit, where the kernel's monitor EDIDs are.
 pub(crate) fn playout_env(config: &Config) -> Vec<(String, String)> {
-    vec![
+    let mut env = vec![
         ("COURTDECK_AUDIO_SINK".into(), config.audio.sink.clone()),
         (
             "COURTDECK_MEMORY_LIMIT_MB".into(),
             config.playout.memory_limit_mb.to_string(),
         ),
-    ]
+    ];
+    if let Some(root) = &config.screen_identity.drm_root {
+        env.push(("COURTDECK_DRM_ROOT".into(), root.display().to_string()));
+    }
+    env
 }
 
 /// Turns playout events into session changes and UI events.
@@ -132,10 +138,17 @@ pub(crate) async fn forward_playout_events(
                 error,
             }) => {
                 let error = ApiError::from(error);
-                if error.code == ErrorCode::ScreenMissing
-                    && let Some(s) = screen
-                {
-                    session.missing_screens.insert(s);
+                if let Some(s) = screen {
+                    match error.code {
+                        ErrorCode::ScreenMissing => {
+                            session.missing_screens.insert(s);
+                        }
+                        ErrorCode::ScreenMismatch => {
+                            session.missing_screens.insert(s.clone());
+                            session.mismatched_screens.insert(s);
+                        }
+                        _ => {}
+                    }
                 }
                 // Playout tore the failed exhibit down; reflect it, so the surface never claims a screen
                 // shows something it does not.
@@ -166,6 +179,27 @@ pub(crate) async fn forward_playout_events(
                     drop(session);
                     deck.refresh_connected_screens().await;
                 }
+            }
+            ClientEvent::Playout(Event::Screens { screens }) => {
+                // A monitor went, came back, moved or was swapped: the custody record says which
+                // screens could show evidence from when, and the surface shows them as they are.
+                let before = (
+                    session.missing_screens.clone(),
+                    session.mismatched_screens.clone(),
+                );
+                apply_screen_states(&mut session, screens);
+                for s in before.0.difference(&session.missing_screens) {
+                    deck.audit("screen_connected", serde_json::json!({ "screen": s }));
+                }
+                for s in session.missing_screens.difference(&before.0) {
+                    let kind = if session.mismatched_screens.contains(s) {
+                        "screen_mismatch"
+                    } else {
+                        "screen_missing"
+                    };
+                    deck.audit(kind, serde_json::json!({ "screen": s }));
+                }
+                deck.emit_stage(&session);
             }
             ClientEvent::Playout(_) => {}
         }

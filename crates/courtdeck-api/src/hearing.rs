@@ -520,6 +520,7 @@ impl Courtdeck {
                     showing: p.showing(&s.id).map(|e| e.to_string()),
                     slate: session.slates.get(s.id.as_str()).cloned(),
                     connected: !session.missing_screens.contains(s.id.as_str()),
+                    wrong_monitor: session.mismatched_screens.contains(s.id.as_str()),
                 })
                 .collect(),
             playout: session.playout,

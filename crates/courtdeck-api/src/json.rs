@@ -223,8 +223,10 @@ pub struct ScreenStateDto {
     pub blanked: bool,
     /// The exhibit this screen shows right now; `None` means black.
     pub showing: Option<String>,
-    /// False when the screen is not connected.
+    /// False when the screen is not connected, or has the wrong monitor on it.
     pub connected: bool,
+    /// The screen's connector carries another monitor than the one it names: it shows nothing.
+    pub wrong_monitor: bool,
     /// `standby` or `unavailable` when the screen shows a slate instead of black.
     #[cfg_attr(test, ts(type = r#""standby" | "unavailable" | null"#))]
     pub slate: Option<String>,

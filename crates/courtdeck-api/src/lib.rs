@@ -43,6 +43,7 @@ use crate::store::{SlowStore, build_store, fetch_policy};
 pub use config::Config;
 pub use error::{ApiError, ApiResult};
 use json::*;
+pub use screens::{MonitorReport, ScreensReport};
 
 /// The hearing the advocate is working in.
 #[derive(Debug)]
@@ -68,6 +69,8 @@ struct Session {
     prerolled: HashSet<String>,
     /// Screens playout reported as not connected.
     missing_screens: HashSet<String>,
+    /// Screens whose connector carries another monitor than the one they name (also missing).
+    mismatched_screens: HashSet<String>,
     /// Screens showing a slate (`standby`, `unavailable`) instead of black, as playout reported.
     slates: HashMap<String, String>,
     /// The room's exhibit sound as the engine accepted it. The supervisor gives a restarted engine
@@ -235,6 +238,7 @@ impl Courtdeck {
                 },
                 prerolled: HashSet::new(),
                 missing_screens: HashSet::new(),
+                mismatched_screens: HashSet::new(),
                 slates: HashMap::new(),
                 sound: RoomSound::default(),
             }),

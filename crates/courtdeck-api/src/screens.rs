@@ -16,6 +16,11 @@ pub(crate) fn apply_screen_states(
         .filter(|s| !s.connected)
         .map(|s| s.screen.clone())
         .collect();
+    session.mismatched_screens = stats
+        .iter()
+        .filter(|s| s.mismatch.is_some())
+        .map(|s| s.screen.clone())
+        .collect();
     session.slates = stats
         .into_iter()
         .filter_map(|s| Some((s.screen, s.slate?)))
@@ -94,5 +99,70 @@ impl Courtdeck {
             .await?
             .unwrap_or_default();
         Ok(stats.into_iter().map(|s| (s.screen, s.frames)).collect())
+    }
+}
+
+/// A monitor that is connected now, who it is, and which configured screen it is (`courtdeck screens`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MonitorReport {
+    #[serde(flatten)]
+    pub monitor: courtdeck_playout::protocol::Monitor,
+    /// The configured screen on this monitor now, by the playout process's own rule.
+    pub screen: Option<String>,
+}
+
+/// What `courtdeck screens` prints: the monitors, and each configured screen's placement.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScreensReport {
+    pub monitors: Vec<MonitorReport>,
+    /// Each configured window screen: `on MONITOR`, `not connected`, or why it is not its monitor.
+    pub screens: Vec<(String, String)>,
+}
+
+impl Courtdeck {
+    /// The monitors connected now with their identities, and where each configured screen would go:
+    /// what the clerk needs to write each `[[screen]] identity`.
+    pub fn screens_report(config: &crate::config::Config) -> ApiResult<ScreensReport> {
+        use courtdeck_playout::placement::{Placement, place};
+        let monitors = courtdeck_playout::client::monitors()?;
+        let specs = config.output_specs();
+        let placements = place(&specs.iter().collect::<Vec<_>>(), &monitors);
+        let on = |m: &courtdeck_playout::protocol::Monitor| {
+            specs
+                .iter()
+                .zip(&placements)
+                .find(|(_, p)| matches!(p, Placement::Shown(s) if s.name == m.name))
+                .map(|(s, _)| s.id.clone())
+        };
+        Ok(ScreensReport {
+            monitors: monitors
+                .iter()
+                .map(|m| MonitorReport {
+                    monitor: m.clone(),
+                    screen: on(m),
+                })
+                .collect(),
+            screens: specs
+                .iter()
+                .zip(&placements)
+                .filter_map(|(s, p)| {
+                    let what = match p {
+                        Placement::Headless => return None,
+                        Placement::Shown(m) if s.identity.is_some() => {
+                            format!("on {} (its identity matches)", m.name)
+                        }
+                        Placement::Shown(m) => format!(
+                            "on {} (by connector: no identity set, so a swapped cable would move it)",
+                            m.name
+                        ),
+                        Placement::Missing => "not connected".to_owned(),
+                        Placement::Mismatch { found, .. } => {
+                            format!("WRONG MONITOR: its connector has {found}")
+                        }
+                    };
+                    Some((s.id.clone(), what))
+                })
+                .collect(),
+        })
     }
 }

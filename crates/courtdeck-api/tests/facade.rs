@@ -22,6 +22,7 @@ fn screen(id: &str, role: &str, headless: bool) -> ScreenConfig {
         monitor: (!headless).then(|| "NO-SUCH-MONITOR".into()),
         monitor_index: None,
         headless,
+        identity: None,
     }
 }
 

@@ -53,6 +53,12 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Lists the monitors connected now, who each is (its EDID identity) and which configured screen
+    /// is on it: what to write in each `[[screen]] identity`.
+    Screens {
+        #[arg(long)]
+        json: bool,
+    },
     /// Prints a day's court list with each hearing's readiness.
     List {
         #[command(flatten)]
@@ -650,6 +656,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Cmd::Screens { json } => {
+            let report = Courtdeck::screens_report(&config()?)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_screens(&report);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Probe { file, json, poster } => {
             let report = Courtdeck::probe(&config()?, file, poster.as_deref()).await?;
             if *json {
@@ -676,6 +691,50 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+    }
+}
+
+fn print_screens(r: &courtdeck_api::ScreensReport) {
+    if r.monitors.is_empty() {
+        println!("No monitors found.");
+    }
+    for m in &r.monitors {
+        let m_ = &m.monitor;
+        println!(
+            "{}{}  {}x{}+{}+{}  {}",
+            m_.name,
+            m_.connector
+                .as_ref()
+                .filter(|c| **c != m_.name)
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
+            m_.width,
+            m_.height,
+            m_.x,
+            m_.y,
+            m_.model.as_deref().unwrap_or("")
+        );
+        match (&m_.identity, &m_.edid_error) {
+            (Some(id), _) => {
+                println!("  identity = \"{id}\"");
+                if !m_.unique {
+                    println!(
+                        "  (this monitor reports no serial: the identity tells its model apart, not two of the same model)"
+                    );
+                }
+            }
+            (None, Some(e)) => println!("  no identity: {e}"),
+            (None, None) => println!("  no identity: the monitor gives no EDID"),
+        }
+        if let Some(s) = &m.screen {
+            println!("  is screen {s}");
+        }
+    }
+    if !r.screens.is_empty() {
+        println!();
+        for (screen, what) in &r.screens {
+            println!("screen {screen}: {what}");
         }
     }
 }

@@ -34,6 +34,9 @@ pub enum ErrorCode {
     DiskFull,
     /// A configured screen is not connected.
     ScreenMissing,
+    /// A configured screen's connector carries another monitor than the one it names: that monitor
+    /// is not the screen, shows black and is given nothing.
+    ScreenMismatch,
     /// The playout process died and is being restarted.
     PlayoutRestarting,
     /// The playout process could not be started or does not answer.
@@ -51,7 +54,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::StoreUnreachable,
         ErrorCode::NotAuthorised,
         ErrorCode::NotFound,
@@ -66,6 +69,7 @@ impl ErrorCode {
         ErrorCode::RestrictedRoute,
         ErrorCode::DiskFull,
         ErrorCode::ScreenMissing,
+        ErrorCode::ScreenMismatch,
         ErrorCode::PlayoutRestarting,
         ErrorCode::PlayoutUnavailable,
         ErrorCode::InvalidState,
@@ -91,6 +95,7 @@ impl ErrorCode {
             ErrorCode::RestrictedRoute => "restricted_route",
             ErrorCode::DiskFull => "disk_full",
             ErrorCode::ScreenMissing => "screen_missing",
+            ErrorCode::ScreenMismatch => "screen_mismatch",
             ErrorCode::PlayoutRestarting => "playout_restarting",
             ErrorCode::PlayoutUnavailable => "playout_unavailable",
             ErrorCode::InvalidState => "invalid_state",

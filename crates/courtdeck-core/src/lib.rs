@@ -8,6 +8,7 @@
 //! (`courtdeck-store::wire`, `courtdeck-playout::protocol`, `courtdeck-api::json`) and are parsed into
 //! these types once.
 
+mod edid;
 mod error;
 mod exhibit;
 mod hearing;
@@ -15,6 +16,7 @@ mod presentation;
 mod routing;
 mod zoom;
 
+pub use edid::{Edid, EdidError, MonitorIdentity, edid_block};
 pub use error::ErrorCode;
 pub use exhibit::{
     CaseId, Clip, Controls, Exhibit, ExhibitKind, ExhibitRef, InvalidValue, Restriction,

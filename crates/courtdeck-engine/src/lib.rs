@@ -6,18 +6,20 @@
 //!
 //! - `server`: the process's main loop, and its one-shot tool modes (`monitors`, `demo-media`).
 //! - `engine`: pipelines and outputs, run on the server's engine thread.
-//! - `x11`: output windows on X11 monitors.
+//! - `x11`: output windows on X11 monitors, and watching the monitors change.
+//! - `identity`: who a monitor is, from its EDID (RandR or sysfs).
 //! - `checks`: the playout side of the clerk's setup checks (test card, discoverer, inventory).
 //! - `media`: decoder ranks, stream selection, the picture-size budget, naming files that are not media.
 //! - `fixtures`: media made with GStreamer encoders, for the demo store and tests.
 //! - `corpus`: media made by ffmpeg and by hand, for the tests (real exports are not made by GStreamer).
 
-pub use courtdeck_playout::protocol;
+pub use courtdeck_playout::{placement, protocol};
 
 pub mod checks;
 pub mod corpus;
 pub mod engine;
 pub mod fixtures;
+pub mod identity;
 pub mod media;
 pub mod server;
 pub mod x11;

@@ -66,25 +66,61 @@ impl Display {
         })
     }
 
-    /// The monitors, in RandR's order (primary first).
+    /// The monitors, in RandR's order (primary first), each with its connector and identity (its
+    /// EDID from RandR's `EDID` output property, else from sysfs: `identity`).
     pub fn monitors(&self) -> Result<Vec<Monitor>> {
         let reply = self
             .conn
             .randr_get_monitors(self.root, false)?
             .reply()
             .context("RandR GetMonitors")?;
+        let edid_atom = self.conn.intern_atom(true, b"EDID")?.reply()?.atom;
+        let root = crate::identity::drm_root();
         let mut out = Vec::new();
         for m in reply.monitors {
             let name = self.conn.get_atom_name(m.name)?.reply()?.name;
-            out.push(Monitor {
-                name: String::from_utf8_lossy(&name).into_owned(),
-                x: m.x,
-                y: m.y,
-                width: m.width,
-                height: m.height,
-            });
+            let mut monitor =
+                Monitor::new(&String::from_utf8_lossy(&name), m.x, m.y, m.width, m.height);
+            // A monitor made of several outputs (a video wall) is known by its first.
+            let mut edid = None;
+            if let Some(&output) = m.outputs.first() {
+                if let Ok(info) = self.conn.randr_get_output_info(output, 0)?.reply() {
+                    monitor.connector = Some(String::from_utf8_lossy(&info.name).into_owned());
+                }
+                if edid_atom != 0 {
+                    edid = self
+                        .conn
+                        .randr_get_output_property(
+                            output,
+                            edid_atom,
+                            AtomEnum::ANY,
+                            0,
+                            1024,
+                            false,
+                            false,
+                        )?
+                        .reply()
+                        .ok()
+                        .map(|r| r.data);
+                }
+            }
+            crate::identity::identify(&mut monitor, edid, &root);
+            out.push(monitor);
         }
         Ok(out)
+    }
+
+    /// Moves `win` to cover `monitor` (same size) and maps it again.
+    pub fn place(&self, win: Window, monitor: &Monitor) -> Result<()> {
+        self.conn.configure_window(
+            win,
+            &ConfigureWindowAux::new()
+                .x(monitor.x as i32)
+                .y(monitor.y as i32)
+                .stack_mode(StackMode::ABOVE),
+        )?;
+        self.conn.map_window(win)?;
+        self.sync()
     }
 
     /// A black, borderless window covering `monitor`, above everything, titled for identification.
@@ -254,6 +290,58 @@ impl Display {
         self.conn.sync()?;
         Ok(())
     }
+}
+
+/// Calls `on_change` (on a thread of its own, with a connection of its own) whenever the monitors
+/// may have changed: a RandR screen, output or CRTC change (a monitor plugged or unplugged, an EDID
+/// that changed) or the root window's ConfigureNotify (which is all the server sends when a client
+/// sets or deletes a RandR monitor). Events that arrive together are reported once. Stops when the
+/// display goes away.
+pub fn watch_monitors(on_change: impl Fn() + Send + 'static) -> Result<()> {
+    use x11rb::protocol::Event;
+    use x11rb::protocol::randr::NotifyMask;
+    let (conn, screen_num) = x11rb::connect(None).context("cannot open the X display")?;
+    let root = conn.setup().roots[screen_num].root;
+    conn.change_window_attributes(
+        root,
+        &ChangeWindowAttributesAux::new().event_mask(EventMask::STRUCTURE_NOTIFY),
+    )?
+    .check()?;
+    conn.randr_select_input(
+        root,
+        NotifyMask::SCREEN_CHANGE
+            | NotifyMask::OUTPUT_CHANGE
+            | NotifyMask::CRTC_CHANGE
+            | NotifyMask::OUTPUT_PROPERTY,
+    )?
+    .check()
+    .context("RandR SelectInput")?;
+    std::thread::Builder::new()
+        .name("monitors".into())
+        .spawn(move || {
+            let relevant = |e: &Event| {
+                matches!(
+                    e,
+                    Event::ConfigureNotify(_)
+                        | Event::RandrScreenChangeNotify(_)
+                        | Event::RandrNotify(_)
+                )
+            };
+            loop {
+                let Ok(first) = conn.wait_for_event() else {
+                    tracing::warn!("the display is gone: monitor changes are no longer watched");
+                    return;
+                };
+                let mut changed = relevant(&first);
+                while let Ok(Some(e)) = conn.poll_for_event() {
+                    changed |= relevant(&e);
+                }
+                if changed {
+                    on_change();
+                }
+            }
+        })?;
+    Ok(())
 }
 
 /// X errors raised inside the video sinks' own Xlib connections since the process started.

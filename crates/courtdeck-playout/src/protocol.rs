@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The room's exhibit sound: the level (0.0 to 1.5, 1.0 as recorded) and the advocate's mute.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -55,6 +55,14 @@ pub struct OutputSpec {
     /// Used only when no monitor name is given: the n-th monitor.
     #[serde(default)]
     pub monitor_index: Option<usize>,
+    /// The monitor this screen is (`Monitor::identity`, from its EDID), wherever it is plugged in. A
+    /// connector that carries another monitor is not this screen: it shows black and gets nothing.
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// Restricted exhibits go to this screen only while its `identity` is set and matches the monitor
+    /// (`[screens] require_identity`): a swapped cable can never put them on another monitor.
+    #[serde(default)]
+    pub require_identity: bool,
 }
 
 impl OutputSpec {
@@ -67,6 +75,17 @@ impl OutputSpec {
             kind: OutputKind::Headless,
             monitor: None,
             monitor_index: None,
+            identity: None,
+            require_identity: false,
+        }
+    }
+
+    /// A window on the monitor called `monitor` (a RandR monitor or connector name).
+    pub fn window(id: &str, role: &str, monitor: &str) -> OutputSpec {
+        OutputSpec {
+            kind: OutputKind::Window,
+            monitor: Some(monitor.into()),
+            ..OutputSpec::headless(id, role)
         }
     }
 }
@@ -273,6 +292,10 @@ pub struct ScreenStats {
     /// `standby` or `unavailable` when the screen shows a slate instead of black.
     #[serde(default)]
     pub slate: Option<String>,
+    /// When the screen's connector carries another monitor than the one it names: which (its
+    /// identity, or that it has none). Such a screen is not connected.
+    #[serde(default)]
+    pub mismatch: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -291,6 +314,12 @@ pub enum Event {
         /// The typed result of a check command (`CardReport`, `DiscoverReport`, `Inventory`).
         #[serde(default)]
         data: Option<serde_json::Value>,
+    },
+    /// The monitors changed (one unplugged, plugged back, moved, swapped) and the screens were placed
+    /// again: what each screen is now. Sent after the windows were moved, so a screen reported
+    /// connected shows what it should.
+    Screens {
+        screens: Vec<ScreenStats>,
     },
     /// A loaded exhibit reached its first frame (paused, invisible).
     Prerolled {
@@ -349,7 +378,8 @@ impl Event {
     }
 }
 
-/// A monitor as RandR reports it (`xrandr --listmonitors`); what `courtdeck-playout monitors` prints.
+/// A monitor as RandR reports it (`xrandr --listmonitors`), with who it is; what
+/// `courtdeck-playout monitors` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Monitor {
     pub name: String,
@@ -357,6 +387,40 @@ pub struct Monitor {
     pub y: i16,
     pub width: u16,
     pub height: u16,
+    /// The RandR output (connector) it is on, when RandR names one (`HDMI-1`).
+    #[serde(default)]
+    pub connector: Option<String>,
+    /// Its identity from its EDID (`courtdeck_core::MonitorIdentity`), read from RandR's `EDID`
+    /// property, else from `/sys/class/drm/*/edid`; `None` when it has no readable EDID.
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// The EDID's monitor name (`DELL P2414H`).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Whether the identity names this one monitor (a serial), not only its model (an EDID hash).
+    #[serde(default)]
+    pub unique: bool,
+    /// Why its EDID could not be read, when there is one that failed its checks.
+    #[serde(default)]
+    pub edid_error: Option<String>,
+}
+
+impl Monitor {
+    /// A monitor with no identity known yet.
+    pub fn new(name: &str, x: i16, y: i16, width: u16, height: u16) -> Monitor {
+        Monitor {
+            name: name.into(),
+            x,
+            y,
+            width,
+            height,
+            connector: None,
+            identity: None,
+            model: None,
+            unique: false,
+            edid_error: None,
+        }
+    }
 }
 
 /// A generated file of the demo store, with what its bundle description says about it; what

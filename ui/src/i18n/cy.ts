@@ -31,6 +31,7 @@ export const cy: Catalogue = {
     restricted_route: "Ni chaniateir ar y sgrin honno",
     disk_full: "Mae disg y ciosg yn llawn",
     screen_missing: "Sgrin heb ei chysylltu",
+    screen_mismatch: "Y monitor anghywir ar sgrin",
     playout_restarting: "Y sgriniau'n ailgychwyn",
     playout_unavailable: "Nid yw'r sgriniau ar gael",
     invalid_state: "Ddim yn bosibl nawr",
@@ -93,6 +94,7 @@ export const cy: Catalogue = {
     "restriction.bench_only": "Y fainc yn unig",
 
     "screen.notConnected": "heb ei chysylltu",
+    "screen.wrongMonitor": "monitor anghywir",
     "screen.standby": "cerdyn aros",
     "screen.unavailable": "“arddangosyn ddim ar gael”",
     "screen.blank": "gwag",

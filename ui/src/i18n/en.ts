@@ -60,6 +60,7 @@ const messages = {
   "restriction.bench_only": "Bench only",
 
   "screen.notConnected": "not connected",
+  "screen.wrongMonitor": "wrong monitor",
   "screen.standby": "standby slate",
   "screen.unavailable": "“exhibit unavailable”",
   "screen.blank": "blank",
@@ -131,6 +132,7 @@ export const en = {
     restricted_route: "Not allowed on that screen",
     disk_full: "Kiosk disk is full",
     screen_missing: "Screen not connected",
+    screen_mismatch: "Wrong monitor on a screen",
     playout_restarting: "Screens restarting",
     playout_unavailable: "Screens unavailable",
     invalid_state: "Not possible now",

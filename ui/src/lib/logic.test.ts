@@ -77,10 +77,11 @@ describe("screen status comes from the stage", () => {
       controls: { transport: true, step: true, speed: true, sound: true, seek: true, zoom: true },
     },
     screens: [
-      { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: "JS/1", connected: true, slate: null },
-      { id: "public", label: "PUBLIC", role: "public_gallery", blanked: true, showing: null, connected: true, slate: null },
-      { id: "witness", label: "WITNESS", role: "witness", blanked: false, showing: null, connected: false, slate: null },
-      { id: "defence", label: "DEFENCE", role: "defence", blanked: false, showing: null, connected: true, slate: "unavailable" },
+      { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: "JS/1", connected: true, wrong_monitor: false, slate: null },
+      { id: "public", label: "PUBLIC", role: "public_gallery", blanked: true, showing: null, connected: true, wrong_monitor: false, slate: null },
+      { id: "witness", label: "WITNESS", role: "witness", blanked: false, showing: null, connected: false, wrong_monitor: false, slate: null },
+      { id: "legal", label: "ADVISER", role: "legal_adviser", blanked: false, showing: null, connected: false, wrong_monitor: true, slate: null },
+      { id: "defence", label: "DEFENCE", role: "defence", blanked: false, showing: null, connected: true, wrong_monitor: false, slate: "unavailable" },
     ],
   };
   it("says which slate a screen shows, and a blank beats a slate", () => {
@@ -92,6 +93,11 @@ describe("screen status comes from the stage", () => {
     expect(screenWords("black", null, english)).toBe("black");
     const blanked: Stage = { ...stage, screens: stage.screens.map((s) => ({ ...s, blanked: true })) };
     expect(screenStatus(blanked, "defence")).toBe("blank");
+  });
+  it("says when a screen has the wrong monitor on it", () => {
+    expect(screenStatus(stage, "legal")).toBe("wrong_monitor");
+    expect(screenWords("wrong_monitor", null, english)).toBe("wrong monitor");
+    expect(screenWords("wrong_monitor", null, welsh)).toBe("monitor anghywir");
   });
   it("labels the zoom factor", () => {
     expect(zoomLabel(1)).toBe("1x");

@@ -45,8 +45,9 @@ export function formatTime(ms: number | null | undefined): string {
 export function screenStatus(
   stage: Stage,
   id: string,
-): "live" | "blank" | "black" | "missing" | "standby" | "unavailable" {
+): "live" | "blank" | "black" | "missing" | "wrong_monitor" | "standby" | "unavailable" {
   const s = stage.screens.find((x) => x.id === id);
+  if (s?.wrong_monitor) return "wrong_monitor";
   if (!s || !s.connected) return "missing";
   if (s.blanked) return "blank";
   if (s.showing) return "live";
@@ -60,6 +61,8 @@ export function screenWords(status: ReturnType<typeof screenStatus>, showing: st
       return showing ?? "";
     case "missing":
       return t("screen.notConnected");
+    case "wrong_monitor":
+      return t("screen.wrongMonitor");
     case "standby":
       return t("screen.standby");
     case "unavailable":

@@ -31,6 +31,7 @@ use super::program::{PendingFirstFrames, Program, Rebuild, Resume, Slot, Source}
 use super::slates::{Slate, slate_source};
 use super::{Engine, MAX_REBUILDS, Msg, SILENT_SINK, err};
 use crate::media;
+use crate::placement::Placement;
 use crate::protocol::{Event, OutputKind, WireError};
 
 /// Hands memory freed by a torn-down pipeline back to the system. Decoders allocate large frame
@@ -135,7 +136,7 @@ impl Engine {
         // thread, and handed to the streaming thread that builds the sinks.
         let mut targets = Vec::new();
         for o in &self.outputs {
-            if !may_show(restriction, o.role) {
+            if !o.may_show(restriction) {
                 continue;
             }
             let child = match (&self.display, o.window) {
@@ -150,7 +151,7 @@ impl Engine {
                 _ => None,
             };
             if o.spec.kind == OutputKind::Window && child.is_none() {
-                continue; // A missing screen: already reported at Configure.
+                continue; // Never seen since Configure (reported then): rebuilt when it comes.
             }
             targets.push(BranchTarget {
                 screen: o.spec.id.clone(),
@@ -394,6 +395,7 @@ impl Engine {
         let allowed = match why {
             Rebuild::Preroll => p.attempt == 0,
             Rebuild::Stall | Rebuild::Sound => p.rebuilds < MAX_REBUILDS,
+            Rebuild::Screens => true,
         };
         if !allowed {
             return false;
@@ -411,7 +413,7 @@ impl Engine {
             clip_end: p.clip_end,
         });
         let (source, route, zoom) = (p.source.clone(), p.route.clone(), p.zoom);
-        let rebuilds = p.rebuilds + u32::from(why != Rebuild::Preroll);
+        let rebuilds = p.rebuilds + u32::from(matches!(why, Rebuild::Stall | Rebuild::Sound));
         let attempt = if why == Rebuild::Preroll {
             1
         } else {
@@ -468,6 +470,17 @@ impl Engine {
                 ));
             }
             if !self.deck[idx].allowed.contains(s) {
+                if matches!(output.placement, Placement::Mismatch { .. })
+                    || !output.may_show(self.deck[idx].restriction)
+                {
+                    return Err(err(
+                        ErrorCode::ScreenMismatch,
+                        format!(
+                            "exhibit {exhibit} is restricted, and the {} screen's monitor is not known to be its own: check the screen's identity with the clerk",
+                            output.spec.label
+                        ),
+                    ));
+                }
                 return Err(err(
                     ErrorCode::ScreenMissing,
                     format!("The {} screen is not connected.", output.spec.label),

@@ -94,6 +94,8 @@ pub enum Msg {
         program: u64,
         reason: String,
     },
+    /// The monitors may have changed (`x11::watch_monitors`): place the screens again.
+    Monitors,
     /// stdin closed: the supervisor is gone.
     Hangup,
 }
@@ -205,6 +207,11 @@ impl Engine {
                     self.give_up(&exhibit, ErrorCode::MediaTooLarge, message);
                     self.draw_slates();
                 }
+                true
+            }
+            Msg::Monitors => {
+                self.place_screens(false);
+                self.draw_slates();
                 true
             }
             Msg::Hangup => false,

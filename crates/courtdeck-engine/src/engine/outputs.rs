@@ -5,21 +5,29 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use courtdeck_core::{ErrorCode, OutputRole};
+use courtdeck_core::{ErrorCode, OutputRole, Restriction, may_show};
 use gstreamer::prelude::*;
 use gstreamer_video::prelude::*;
 
-use super::program::PendingFirstFrames;
+use super::program::{PendingFirstFrames, Rebuild};
 use super::slates::Slate;
-use super::{Emit, Engine, err};
+use super::{Emit, Engine, Msg, err};
+use crate::placement::{Placement, place};
 use crate::protocol::{Event, OutputKind, OutputSpec, ScreenStats, WireError};
 use crate::x11;
 
 pub(super) struct Output {
     pub(super) spec: OutputSpec,
     pub(super) role: OutputRole,
-    /// The output window and its size; `None` for headless outputs or a missing monitor.
+    /// The output window and its size; `None` for headless outputs, or a monitor that has not been
+    /// seen since Configure. It stays (unmapped) while its monitor is away, so a monitor that comes
+    /// back is shown again at once.
     pub(super) window: Option<(u32, u16, u16)>,
+    /// Where the screen is now (`place`).
+    pub(super) placement: Placement,
+    /// Whether the monitor last seen on this screen was the one its `identity` names. Kept while the
+    /// monitor is away: nothing is shown then, and a different monitor coming back is a mismatch.
+    pub(super) verified: bool,
     pub(super) blanked: bool,
     /// What the screen shows when no exhibit is drawn on it: black (`None`) or a slate.
     pub(super) slate: Option<Slate>,
@@ -39,6 +47,30 @@ pub(super) struct BranchTarget {
     pub(super) emit: Emit,
 }
 
+impl Output {
+    /// Whether exhibits with `restriction` may have a branch on this screen: the role allows it, and
+    /// a restricted one goes only to a screen whose monitor is known to be the one it names (when
+    /// `require_identity`). A screen with the wrong monitor gets nothing at all.
+    pub(super) fn may_show(&self, restriction: Restriction) -> bool {
+        may_show(restriction, self.role)
+            && !matches!(self.placement, Placement::Mismatch { .. })
+            && (restriction == Restriction::Open
+                || !self.spec.require_identity
+                || self.spec.kind == OutputKind::Headless
+                || self.verified)
+    }
+
+    /// Whether the screen shows anything: headless, or on its own monitor.
+    pub(super) fn is_shown(&self) -> bool {
+        matches!(self.placement, Placement::Headless | Placement::Shown(_))
+    }
+
+    /// The window to draw into, while the screen is on its own monitor.
+    pub(super) fn shown_window(&self) -> Option<(u32, u16, u16)> {
+        self.window.filter(|_| self.is_shown())
+    }
+}
+
 impl Engine {
     pub(super) fn configure(&mut self, specs: Vec<OutputSpec>) -> Result<(), WireError> {
         for p in self.deck.take_all() {
@@ -56,81 +88,195 @@ impl Engine {
         if needs_display && self.display.is_none() {
             // No display at all: every window screen is reported missing below; headless ones still work.
             match x11::Display::connect() {
-                Ok(d) => self.display = Some(d),
+                Ok(d) => {
+                    self.display = Some(d);
+                    let tx = std::sync::Mutex::new(self.tx.clone());
+                    if let Err(e) = x11::watch_monitors(move || {
+                        let _ = tx.lock().expect("monitor sender").send(Msg::Monitors);
+                    }) {
+                        tracing::error!("monitor changes will not be seen: {e:#}");
+                    }
+                }
                 Err(e) => tracing::error!("no display for the courtroom screens: {e:#}"),
             }
         }
-        let monitors = match &self.display {
-            Some(d) if needs_display => d.monitors().unwrap_or_else(|e| {
-                tracing::error!("cannot list monitors: {e:#}");
-                Vec::new()
-            }),
-            _ => Vec::new(),
-        };
-        let mut missing = Vec::new();
         for spec in specs {
             let role = OutputRole::parse(&spec.role)
                 .map_err(|e| err(ErrorCode::ConfigInvalid, e.to_string()))?;
-            let window = match spec.kind {
-                OutputKind::Headless => None,
-                OutputKind::Window => {
-                    let monitor = match (&spec.monitor, spec.monitor_index) {
-                        (Some(name), _) => monitors.iter().find(|m| &m.name == name),
-                        (None, Some(i)) => monitors.get(i),
-                        (None, None) => None,
-                    };
-                    match (monitor, &self.display) {
-                        (Some(m), Some(d)) => {
-                            let title = format!("Courtdeck output {}", spec.label);
-                            match d.create_output_window(m, &title) {
-                                Ok(w) => {
-                                    tracing::info!(screen = %spec.id, monitor = %m.name, x = m.x, y = m.y, w = m.width, h = m.height, "output window placed");
-                                    Some((w, m.width, m.height))
-                                }
-                                Err(e) => {
-                                    // One bad screen must not take the others down with it.
-                                    tracing::warn!(screen = %spec.id, "cannot open its window: {e:#}");
-                                    missing.push(spec.label.clone());
-                                    None
-                                }
-                            }
-                        }
-                        _ => {
-                            tracing::warn!(screen = %spec.id, monitor = ?spec.monitor, "screen not connected");
-                            missing.push(spec.label.clone());
-                            None
-                        }
-                    }
-                }
+            let placement = match spec.kind {
+                OutputKind::Headless => Placement::Headless,
+                OutputKind::Window => Placement::Missing,
             };
             self.outputs.push(Output {
                 spec,
                 role,
-                window,
+                window: None,
+                placement,
+                verified: false,
                 blanked: false,
                 slate: None,
                 drawn: None,
                 frames: Arc::new(AtomicU64::new(0)),
             });
         }
-        for label in &missing {
-            let screen = self
-                .outputs
-                .iter()
-                .find(|o| &o.spec.label == label)
-                .map(|o| o.spec.id.clone());
+        self.place_screens(true);
+        Ok(())
+    }
+
+    /// Puts every screen where the monitors are now (`place`), and tells the court what changed: at
+    /// Configure (`initial`) every screen not on its monitor is reported; after a monitor change,
+    /// each screen that went, came back or got the wrong monitor. Exhibits loaded when a screen's
+    /// window or what it may show changed are rebuilt where they stood, so a screen that comes back
+    /// gets its branch, one that got the wrong monitor loses it, and nothing is shown on a window
+    /// that is not on its own monitor.
+    pub(super) fn place_screens(&mut self, initial: bool) {
+        let monitors = match &self.display {
+            Some(d)
+                if self
+                    .outputs
+                    .iter()
+                    .any(|o| o.spec.kind == OutputKind::Window) =>
+            {
+                d.monitors().unwrap_or_else(|e| {
+                    tracing::error!("cannot list monitors: {e:#}");
+                    Vec::new()
+                })
+            }
+            _ => Vec::new(),
+        };
+        let placements = place(
+            &self.outputs.iter().map(|o| &o.spec).collect::<Vec<_>>(),
+            &monitors,
+        );
+        let mut rebuild = false;
+        let mut old_windows = Vec::new();
+        let mut news = Vec::new();
+        for (o, placement) in self.outputs.iter_mut().zip(placements) {
+            if o.placement == placement && !initial {
+                continue;
+            }
+            let before = (
+                o.window.map(|w| w.0),
+                o.may_show(Restriction::BenchOnly),
+                o.may_show(Restriction::Open),
+            );
+            let Some(display) = &self.display else {
+                o.placement = placement;
+                if o.spec.kind == OutputKind::Window {
+                    news.push((
+                        o.spec.id.clone(),
+                        Some(ErrorCode::ScreenMissing),
+                        o.spec.label.clone(),
+                        None,
+                    ));
+                }
+                continue;
+            };
+            let on = match &placement {
+                Placement::Shown(m) => Some(m),
+                Placement::Mismatch { cover, .. } => cover.as_ref(),
+                Placement::Missing | Placement::Headless => None,
+            };
+            match (on, o.window) {
+                (Some(m), Some((win, w, h))) if (w, h) == (m.width, m.height) => {
+                    if let Err(e) = display.place(win, m) {
+                        tracing::warn!(screen = %o.spec.id, "cannot move its window: {e:#}");
+                    }
+                }
+                (Some(m), old) => {
+                    // A new window (the first, or another size): exhibits draw into it after a rebuild.
+                    let title = format!("Courtdeck output {}", o.spec.label);
+                    match display.create_output_window(m, &title) {
+                        Ok(win) => {
+                            o.window = Some((win, m.width, m.height));
+                            o.drawn = None;
+                        }
+                        Err(e) => {
+                            tracing::warn!(screen = %o.spec.id, "cannot open its window: {e:#}");
+                            o.window = None;
+                        }
+                    }
+                    old_windows.extend(old.map(|w| w.0));
+                }
+                (None, Some((win, _, _))) => {
+                    if let Err(e) = display.unmap(win) {
+                        tracing::warn!(screen = %o.spec.id, "cannot hide its window: {e:#}");
+                    }
+                }
+                (None, None) => {}
+            }
+            match &placement {
+                Placement::Shown(m) => {
+                    o.verified = o.spec.identity.is_some();
+                    tracing::info!(screen = %o.spec.id, monitor = %m.name, identity = ?m.identity, x = m.x, y = m.y, w = m.width, h = m.height, "screen placed");
+                    if !initial {
+                        news.push((o.spec.id.clone(), None, o.spec.label.clone(), None));
+                    }
+                }
+                Placement::Missing => {
+                    tracing::warn!(screen = %o.spec.id, monitor = ?o.spec.monitor, "screen not connected");
+                    news.push((
+                        o.spec.id.clone(),
+                        Some(ErrorCode::ScreenMissing),
+                        o.spec.label.clone(),
+                        None,
+                    ));
+                }
+                Placement::Mismatch { found, .. } => {
+                    o.verified = false;
+                    tracing::warn!(screen = %o.spec.id, monitor = ?o.spec.monitor, identity = ?o.spec.identity, found, "screen has the wrong monitor");
+                    news.push((
+                        o.spec.id.clone(),
+                        Some(ErrorCode::ScreenMismatch),
+                        o.spec.label.clone(),
+                        Some(found.clone()),
+                    ));
+                }
+                Placement::Headless => {}
+            }
+            o.placement = placement;
+            let after = (
+                o.window.map(|w| w.0),
+                o.may_show(Restriction::BenchOnly),
+                o.may_show(Restriction::Open),
+            );
+            rebuild |= before != after;
+        }
+        if rebuild {
+            let exhibits: Vec<String> = self.deck.iter().map(|p| p.exhibit.clone()).collect();
+            for exhibit in exhibits {
+                self.rebuild(&exhibit, Rebuild::Screens);
+            }
+        }
+        if let Some(d) = &self.display {
+            for w in old_windows {
+                let _ = d.destroy(w);
+            }
+        }
+        self.apply_visibility();
+        for (screen, code, label, found) in &news {
+            let Some(code) = code else { continue };
+            let message = match code {
+                ErrorCode::ScreenMissing => format!(
+                    "The {label} screen is not connected. The other screens work; ask the clerk to check its cable."
+                ),
+                ErrorCode::ScreenMismatch => format!(
+                    "The {label} screen has the wrong monitor plugged in ({}): it shows nothing until its own monitor is back. The other screens work; ask the clerk to check the cables.",
+                    found.as_deref().unwrap_or("another monitor")
+                ),
+                _ => continue,
+            };
             (self.emit)(Event::Error {
                 exhibit: None,
-                screen,
-                error: err(
-                    ErrorCode::ScreenMissing,
-                    format!(
-                        "The {label} screen is not connected. The other screens work; ask the clerk to check its cable."
-                    ),
-                ),
+                screen: Some(screen.clone()),
+                error: err(*code, message),
             });
         }
-        Ok(())
+        if !initial && !news.is_empty() {
+            (self.emit)(Event::Screens {
+                screens: self.stats(),
+            });
+        }
     }
 
     pub(super) fn destroy_children(&self, targets: &[BranchTarget]) {
@@ -152,10 +298,11 @@ impl Engine {
         for p in self.deck.iter() {
             let on_air = self.deck.is_on_air(&p.exhibit);
             let hidden = on_air
-                && !p
-                    .route
-                    .iter()
-                    .any(|s| self.outputs.iter().any(|o| &o.spec.id == s && !o.blanked));
+                && !p.route.iter().any(|s| {
+                    self.outputs
+                        .iter()
+                        .any(|o| &o.spec.id == s && !o.blanked && o.is_shown())
+                });
             p.sound
                 .lock()
                 .expect("sound")
@@ -167,11 +314,12 @@ impl Engine {
             let branches = p.branches.lock().expect("branches");
             for (screen, b) in branches.iter() {
                 let Some(child) = b.child else { continue };
-                let blanked = self
+                // A screen that is not on its own monitor shows nothing, whatever the route says.
+                let shows = self
                     .outputs
                     .iter()
-                    .any(|o| &o.spec.id == screen && o.blanked);
-                let visible = on_air && p.route.contains(screen) && !blanked;
+                    .any(|o| &o.spec.id == screen && !o.blanked && o.is_shown());
+                let visible = on_air && p.route.contains(screen) && shows;
                 let result = if visible {
                     display.map(child).map(|()| {
                         if let Ok(overlay) = b
@@ -197,14 +345,19 @@ impl Engine {
             .iter()
             .map(|o| ScreenStats {
                 screen: o.spec.id.clone(),
-                connected: o.spec.kind == OutputKind::Headless || o.window.is_some(),
+                connected: o.is_shown(),
                 frames: o.frames.load(Ordering::Relaxed),
                 blanked: o.blanked,
                 showing: self.deck.on_air().and_then(|p| {
-                    (p.route.contains(&o.spec.id) && !o.blanked).then(|| p.exhibit.clone())
+                    (p.route.contains(&o.spec.id) && !o.blanked && o.is_shown())
+                        .then(|| p.exhibit.clone())
                 }),
                 // What is drawn: slates are drawn after each reply, so by any later request.
                 slate: o.drawn.map(|s| s.as_str().to_owned()),
+                mismatch: match &o.placement {
+                    Placement::Mismatch { found, .. } => Some(found.clone()),
+                    _ => None,
+                },
             })
             .collect()
     }

@@ -33,7 +33,7 @@ pub(super) struct Program {
     pub(super) restriction: Restriction,
     pub(super) pipeline: gst::Pipeline,
     pub(super) branches: Arc<Mutex<BTreeMap<String, Branch>>>,
-    /// Screens the restriction rule allowed at load time; the only ones it can ever be routed to.
+    /// Screens the restriction rule allowed when it was (re)built; the only ones it can be routed to.
     pub(super) allowed: Vec<String>,
     pub(super) pending_first_frames: PendingFirstFrames,
     /// Screens the exhibit is presented on (while on air).
@@ -90,6 +90,10 @@ pub(super) enum Rebuild {
     Stall,
     /// The sound output failed: it plays on without sound.
     Sound,
+    /// A screen's window or what it may show changed (a monitor came back, was swapped, changed
+    /// size): the branches are made again for the screens as they are now. Not a fault: it does not
+    /// count towards `MAX_REBUILDS`.
+    Screens,
 }
 
 /// The Load parameters of a program.

@@ -113,14 +113,17 @@ impl Engine {
     /// taken down (black), so `Stats` never claims a slate the room cannot see.
     pub(super) fn draw_slates(&mut self) {
         for o in &mut self.outputs {
-            if o.slate == o.drawn {
+            // A window that is not on its own monitor (a mismatch covered black) shows no slate: the
+            // slate names the screen, and that monitor is not it.
+            let want = if o.is_shown() { o.slate } else { None };
+            if want == o.drawn {
                 continue;
             }
             let (Some(display), Some((win, w, h))) = (&self.display, o.window) else {
-                o.drawn = o.slate; // headless: the state is all there is
+                o.drawn = want; // headless: the state is all there is
                 continue;
             };
-            let image = match o.slate {
+            let image = match want {
                 Some(s) => match render_slate(s, &o.spec.label, w, h) {
                     Ok(img) => Some(img),
                     Err(e) => {
@@ -132,7 +135,7 @@ impl Engine {
                 None => None,
             };
             match display.set_background(win, image.as_deref().map(|i| (i, w, h))) {
-                Ok(()) => o.drawn = o.slate,
+                Ok(()) => o.drawn = want,
                 Err(e) => {
                     tracing::warn!(screen = %o.spec.id, "cannot change the screen's background: {e:#}");
                     o.slate = None;

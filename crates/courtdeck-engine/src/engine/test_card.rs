@@ -43,8 +43,8 @@ impl Engine {
         let mut shown = Vec::new();
         for (i, o) in self.outputs.iter().enumerate() {
             let frames = Arc::new(AtomicU64::new(0));
-            let connected = o.spec.kind == OutputKind::Headless || o.window.is_some();
-            let child = match (&self.display, o.window) {
+            let connected = o.is_shown();
+            let child = match (&self.display, o.shown_window()) {
                 (Some(d), Some((parent, w, h))) => {
                     d.create_child(parent, w, h).ok().map(|win| (win, w, h))
                 }

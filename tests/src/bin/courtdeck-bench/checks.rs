@@ -60,6 +60,7 @@ pub(crate) async fn checks_bench(
         monitor: None,
         monitor_index: None,
         headless: true,
+        identity: None,
     };
     let config = courtdeck_api::Config {
         court: "bench-court".into(),

@@ -15,7 +15,6 @@ use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
 /// CPU, against `gst-launch-1.0 playbin` to one `ximagesink` (`fpsdisplaysink` counts its rendered
 /// and dropped frames) on the same display. 1080p25 and 1440p25 H.264, 720p25 HEVC, made by ffmpeg.
 pub(crate) async fn windows_bench(dir: &Path, seconds: u64) -> Result<()> {
-    use courtdeck_playout::protocol::OutputKind;
     use courtdeck_testkit::{Mon, Xvfb};
     let mons = [
         Mon {
@@ -80,12 +79,8 @@ pub(crate) async fn windows_bench(dir: &Path, seconds: u64) -> Result<()> {
         let outputs: Vec<OutputSpec> = mons
             .iter()
             .map(|m| OutputSpec {
-                id: m.name.to_lowercase(),
                 label: m.name.into(),
-                role: "bench".into(),
-                kind: OutputKind::Window,
-                monitor: Some(m.name.into()),
-                monitor_index: None,
+                ..OutputSpec::window(&m.name.to_lowercase(), "bench", m.name)
             })
             .collect();
         let client = PlayoutClient::start_with(

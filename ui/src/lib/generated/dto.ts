@@ -138,9 +138,13 @@ export type ScreenStateDto = {
    */
   showing: string | null,
   /**
-   * False when the screen is not connected.
+   * False when the screen is not connected, or has the wrong monitor on it.
    */
   connected: boolean,
+  /**
+   * The screen's connector carries another monitor than the one it names: it shows nothing.
+   */
+  wrong_monitor: boolean,
   /**
    * `standby` or `unavailable` when the screen shows a slate instead of black.
    */

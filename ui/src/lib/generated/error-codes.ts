@@ -18,6 +18,7 @@ export type ErrorCode =
   | "restricted_route"
   | "disk_full"
   | "screen_missing"
+  | "screen_mismatch"
   | "playout_restarting"
   | "playout_unavailable"
   | "invalid_state"
@@ -42,6 +43,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "restricted_route",
   "disk_full",
   "screen_missing",
+  "screen_mismatch",
   "playout_restarting",
   "playout_unavailable",
   "invalid_state",
