@@ -63,3 +63,15 @@ if hits=$(grep -rlF --binary-files=text -f tests/test-secrets.txt "$xdg"); then
   exit 1
 fi
 echo "searched $files files ($logs kept logs) for $(grep -c . tests/test-secrets.txt) test credentials: 0 hits"
+
+step "the kiosk's Debian package: build (release), install, run from the installed files, purge"
+# Installing a package needs root (the test uses sudo when it is not root): say so rather than skip.
+if [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
+  echo "FAIL: the package test installs the .deb and needs root (or password-less sudo)" >&2
+  exit 1
+fi
+deb=$(bash scripts/package.sh | tail -n 1)
+XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" XDG_STATE_HOME="$xdg/state" \
+  COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" COURTDECK_DEB="$PWD/$deb" RUST_LOG="${RUST_LOG:-warn}" \
+  cargo test -p courtdeck-testkit --test package --locked -- --ignored --test-threads=1 --show-output \
+  2>&1 | tee -a target/test-output.log

@@ -29,6 +29,40 @@ fn place_control_window(win: &tauri::WebviewWindow, deck: &Courtdeck) {
     }
 }
 
+/// Tells systemd the app is alive every `every`, but only while both halves answer: the GTK main
+/// loop (a round trip through it) and the facade (its session can be taken). A hung app stops the
+/// pings and systemd restarts it (`WatchdogSec=` in the kiosk unit).
+fn watchdog(handle: tauri::AppHandle, every: std::time::Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(every);
+                let (tx, rx) = std::sync::mpsc::channel();
+                let main_loop = handle
+                    .run_on_main_thread(move || {
+                        let _ = tx.send(());
+                    })
+                    .is_ok()
+                    && rx.recv_timeout(every).is_ok();
+                let deck = handle.state::<Arc<Courtdeck>>().inner().clone();
+                let facade = tauri::async_runtime::block_on(deck.responsive(every));
+                if main_loop && facade {
+                    courtdeck_api::systemd::notify("WATCHDOG=1");
+                } else {
+                    tracing::error!(
+                        main_loop,
+                        facade,
+                        "the app is not answering: no watchdog ping"
+                    );
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("no systemd watchdog: {e}");
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let _guard = courtdeck_api::logging::init("courtdeck-app");
     // One tokio runtime, owned here and lent to Tauri.
@@ -48,9 +82,22 @@ fn main() -> std::process::ExitCode {
     let app = tauri::Builder::default()
         .manage(deck.clone())
         .invoke_handler(app_commands!(handlers))
+        .on_page_load(|webview, payload| {
+            // The surface is interactive once its page has loaded: that is when systemd may count the
+            // kiosk as started (and the cold-start benchmark stops its clock).
+            if webview.label() == "main"
+                && payload.event() == tauri::webview::PageLoadEvent::Finished
+            {
+                tracing::info!("control surface ready");
+                courtdeck_api::systemd::notify("READY=1");
+            }
+        })
         .setup(|app| {
             if let Some(win) = app.get_webview_window("main") {
                 place_control_window(&win, &app.state::<Arc<Courtdeck>>());
+            }
+            if let Some(every) = courtdeck_api::systemd::watchdog_interval() {
+                watchdog(app.handle().clone(), every);
             }
             let handle = app.handle().clone();
             let mut events = app.state::<Arc<Courtdeck>>().subscribe();

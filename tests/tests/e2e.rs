@@ -430,6 +430,22 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         &mut extra,
     );
     k.wait_tile("public", "live");
+
+    // The PUBLIC monitor's cable comes out: its tile says so at once (nobody asked), the other screen
+    // goes on; back in, it shows the exhibit on air again without anyone presenting it again.
+    courtdeck_testkit::delete_monitors(&k.xvfb.display, &[PUBLIC.name]).unwrap();
+    k.wait_tile("public", "missing");
+    k.wait_black(PUBLIC);
+    assert!(grab(&k.xvfb, BENCH).lit_fraction() > 0.2, "BENCH goes on");
+    k.shot("05-public-unplugged");
+    courtdeck_testkit::set_monitors(&k.xvfb.display, &[PUBLIC]).unwrap();
+    k.wait_tile("public", "live");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while grab(&k.xvfb, PUBLIC).lit_fraction() < 0.2 {
+        assert!(Instant::now() < deadline, "PUBLIC shows the exhibit again");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     tap(&k, "[data-testid=exhibit][data-ref='JS/3']", &mut extra);
     // The selection returns once JS/3's cached copy has been hashed again (launch re-checks every copy
     // in the background; selecting waits for that exhibit's check): until then the controls still act

@@ -1,5 +1,5 @@
 //! The kiosk's configuration: TOML in the XDG config dir (`~/.config/courtdeck/config.toml`), or the file
-//! named by `$COURTDECK_CONFIG`. Every key is optional; the defaults run the built-in demo store.
+//! named by `$COURTDECK_CONFIG`, or the installed kiosk's `/etc/courtdeck/config.toml`. Every key is optional; the defaults run the built-in demo store.
 //! `docs/config.md` documents each key; `Config::example()` prints a commented file.
 
 use std::path::PathBuf;
@@ -292,11 +292,23 @@ pub fn dirs() -> Option<directories::ProjectDirs> {
 }
 
 impl Config {
-    /// `$COURTDECK_CONFIG`, else `~/.config/courtdeck/config.toml`.
+    /// The installed kiosk's file (the Debian package puts it there).
+    pub const SYSTEM_PATH: &str = "/etc/courtdeck/config.toml";
+
+    /// `$COURTDECK_CONFIG`, else `~/.config/courtdeck/config.toml` when it exists, else the
+    /// system file `/etc/courtdeck/config.toml`: the user's file wins over the installed one whole.
     pub fn default_path() -> Option<PathBuf> {
-        std::env::var_os("COURTDECK_CONFIG")
-            .map(PathBuf::from)
-            .or_else(|| dirs().map(|d| d.config_dir().join("config.toml")))
+        if let Some(p) = std::env::var_os("COURTDECK_CONFIG") {
+            return Some(PathBuf::from(p));
+        }
+        let user = dirs().map(|d| d.config_dir().join("config.toml"));
+        match user {
+            Some(u) if u.exists() => Some(u),
+            user => {
+                let system = PathBuf::from(Config::SYSTEM_PATH);
+                if system.exists() { Some(system) } else { user }
+            }
+        }
     }
 
     /// Loads the config file, or the defaults when there is none.

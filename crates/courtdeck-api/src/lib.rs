@@ -24,6 +24,7 @@ mod posters;
 pub mod publish;
 mod screens;
 mod store;
+pub mod systemd;
 mod transport;
 
 use std::collections::{HashMap, HashSet};

@@ -91,6 +91,14 @@ impl Courtdeck {
         }
     }
 
+    /// Whether the facade answers: its session can be taken within `within` (a deadlock or a
+    /// request stuck holding it would not). The systemd watchdog asks this.
+    pub async fn responsive(&self, within: std::time::Duration) -> bool {
+        tokio::time::timeout(within, self.session.lock())
+            .await
+            .is_ok()
+    }
+
     /// Frames each screen has rendered, as the playout process counts them (a readback for tests/checks).
     pub async fn screen_frames(&self) -> ApiResult<HashMap<String, u64>> {
         let stats = self
