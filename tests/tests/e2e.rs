@@ -437,7 +437,7 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     k.wait_tile("public", "missing");
     k.wait_black(PUBLIC);
     assert!(grab(&k.xvfb, BENCH).lit_fraction() > 0.2, "BENCH goes on");
-    k.shot("05-public-unplugged");
+    k.shot("04b-public-unplugged");
     courtdeck_testkit::set_monitors(&k.xvfb.display, &[PUBLIC]).unwrap();
     k.wait_tile("public", "live");
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -443,3 +443,78 @@ async fn no_hot_plug_swap_or_stranger_puts_a_restricted_exhibit_on_the_wrong_mon
     );
     client.shutdown().await;
 }
+
+/// `courtdeck screens`: what the clerk copies into the config, and what the kiosk will do with it.
+#[test]
+fn courtdeck_screens_lists_identities_and_says_which_screen_has_the_wrong_monitor() {
+    let work = courtdeck_testkit::work_dir();
+    let drm = DrmTree::new().unwrap();
+    let bench_edid = edid_block("DEL", 0xa09b, 0, Some("36WJX39H1UEL"), "DELL P2414H");
+    let tv = edid_block("GSM", 0x5b09, 0, None, "LG TV");
+    drm.plug("HDMI-A-1", Some(&bench_edid)).unwrap();
+    drm.plug("HDMI-A-2", Some(&tv)).unwrap();
+    let xvfb = Xvfb::start(1280, H, &[mon("HDMI-1", 0), mon("HDMI-2", 640)]).unwrap();
+    std::fs::write(
+        work.path().join("config.toml"),
+        format!(
+            "[screens]\nrequire_identity = true\ndrm_root = \"{}\"\n\
+             [[screen]]\nid = \"bench\"\nlabel = \"BENCH\"\nrole = \"bench\"\nmonitor = \"HDMI-1\"\nidentity = \"DEL-A09B-36WJX39H1UEL\"\n\
+             [[screen]]\nid = \"public\"\nlabel = \"PUBLIC\"\nrole = \"public_gallery\"\nmonitor = \"HDMI-2\"\nidentity = \"SAM-0E3B-01020304\"\n\
+             [[screen]]\nid = \"witness\"\nlabel = \"WITNESS\"\nrole = \"witness\"\nmonitor = \"HDMI-3\"\n",
+            drm.root.path().display()
+        ),
+    )
+    .unwrap();
+    let out = courtdeck_testkit::kiosk::courtdeck_cli(work.path())
+        .args(["screens", "--json"])
+        .env("DISPLAY", &xvfb.display)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let monitors = report["monitors"].as_array().unwrap();
+    assert_eq!(monitors[0]["name"], "HDMI-1");
+    assert_eq!(monitors[0]["identity"], "DEL-A09B-36WJX39H1UEL");
+    assert_eq!(monitors[0]["model"], "DELL P2414H");
+    assert_eq!(monitors[0]["unique"], true);
+    assert_eq!(monitors[0]["screen"], "bench");
+    let tv_id = courtdeck_core::Edid::parse(&tv)
+        .unwrap()
+        .identity()
+        .to_string();
+    assert_eq!(monitors[1]["identity"], tv_id.as_str());
+    assert_eq!(
+        monitors[1]["unique"], false,
+        "no serial: only the model is told apart"
+    );
+    assert_eq!(monitors[1]["screen"], serde_json::Value::Null);
+    let screens: Vec<(String, String)> = serde_json::from_value(report["screens"].clone()).unwrap();
+    let says = |id: &str| &screens.iter().find(|(s, _)| s == id).unwrap().1;
+    assert!(
+        says("bench").contains("its identity matches"),
+        "{screens:?}"
+    );
+    assert!(
+        says("public").contains("WRONG MONITOR") && says("public").contains(&tv_id),
+        "{screens:?}"
+    );
+    assert_eq!(says("witness"), "not connected");
+
+    // The same, for a person.
+    let out = courtdeck_testkit::kiosk::courtdeck_cli(work.path())
+        .arg("screens")
+        .env("DISPLAY", &xvfb.display)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("{text}");
+    assert!(
+        text.contains("identity = \"DEL-A09B-36WJX39H1UEL\""),
+        "{text}"
+    );
+    assert!(text.contains("reports no serial"), "{text}");
+}

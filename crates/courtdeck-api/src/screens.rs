@@ -32,7 +32,7 @@ impl Courtdeck {
     /// configured screen uses, else the first; `None` without X11 monitors (the window stays where
     /// the shell put it).
     pub fn control_placement(&self) -> Option<Placement> {
-        let monitors = match courtdeck_playout::client::monitors() {
+        let monitors = match courtdeck_playout::client::monitors(&[]) {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!("control surface left at its default place: {e}");
@@ -132,7 +132,7 @@ impl Courtdeck {
     /// what the clerk needs to write each `[[screen]] identity`.
     pub fn screens_report(config: &crate::config::Config) -> ApiResult<ScreensReport> {
         use courtdeck_playout::placement::{Placement, place};
-        let monitors = courtdeck_playout::client::monitors()?;
+        let monitors = courtdeck_playout::client::monitors(&crate::events::playout_env(config))?;
         let specs = config.output_specs();
         let placements = place(&specs.iter().collect::<Vec<_>>(), &monitors);
         let on = |m: &courtdeck_playout::protocol::Monitor| {

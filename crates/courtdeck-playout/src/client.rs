@@ -134,9 +134,10 @@ pub fn locate_playout_binary() -> Result<PathBuf, ClientError> {
     ))
 }
 
-/// The X11 monitors as RandR reports them, asked of the playout binary (the app links no X11).
-pub fn monitors() -> Result<Vec<Monitor>, ClientError> {
-    run_tool(&["monitors"], Duration::from_secs(10))
+/// The X11 monitors as RandR reports them, with their identities, asked of the playout binary (the app
+/// links no X11). `env` is what the playout process is given (`COURTDECK_DRM_ROOT`).
+pub fn monitors(env: &[(String, String)]) -> Result<Vec<Monitor>, ClientError> {
+    run_tool(&["monitors"], env, Duration::from_secs(10))
 }
 
 /// Generates the demo store's media into `dir` with the playout binary's GStreamer encoders
@@ -148,13 +149,14 @@ pub fn demo_media(dir: &Path) -> Result<Vec<DemoFile>, ClientError> {
             format!("the demo media folder {} is not UTF-8", dir.display()),
         )
     })?;
-    run_tool(&["demo-media", dir], Duration::from_secs(600))
+    run_tool(&["demo-media", dir], &[], Duration::from_secs(600))
 }
 
 /// Runs one of the playout binary's one-shot tool modes and reads the JSON document it prints.
 /// Blocking; killed after `timeout`.
 fn run_tool<T: serde::de::DeserializeOwned>(
     args: &[&str],
+    env: &[(String, String)],
     timeout: Duration,
 ) -> Result<T, ClientError> {
     let exe = locate_playout_binary()?;
@@ -166,6 +168,7 @@ fn run_tool<T: serde::de::DeserializeOwned>(
     };
     let child = std::process::Command::new(&exe)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
