@@ -85,11 +85,15 @@ fn main() -> std::process::ExitCode {
         .on_page_load(|webview, payload| {
             // The surface is interactive once its page has loaded: that is when systemd may count the
             // kiosk as started (and the cold-start benchmark stops its clock).
+            // Once per process: a reload of the page is not a new start.
+            static READY: std::sync::Once = std::sync::Once::new();
             if webview.label() == "main"
                 && payload.event() == tauri::webview::PageLoadEvent::Finished
             {
-                tracing::info!("control surface ready");
-                courtdeck_api::systemd::notify("READY=1");
+                READY.call_once(|| {
+                    tracing::info!("control surface ready");
+                    courtdeck_api::systemd::notify("READY=1");
+                });
             }
         })
         .setup(|app| {

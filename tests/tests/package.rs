@@ -84,6 +84,14 @@ fn package_name(deb: &Path) -> String {
     .to_owned()
 }
 
+/// Throws away what earlier app instances sent (a WATCHDOG=1 still queued).
+fn drain(sock: &UnixDatagram) {
+    sock.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 256];
+    while sock.recv(&mut buf).is_ok() {}
+    sock.set_nonblocking(false).unwrap();
+}
+
 /// Datagrams on a socket of our own, as systemd's notify socket receives them.
 fn notifications(sock: &UnixDatagram, until: Instant, want: &str) -> Option<Instant> {
     let mut buf = [0u8; 256];
@@ -302,6 +310,7 @@ fn the_deb_installs_starts_presents_survives_a_playout_kill_and_purges_cleanly()
     // launch to the surface's READY=1.
     let mut starts = Vec::new();
     for _ in 0..3 {
+        drain(&notify);
         let started = Instant::now();
         let wd = WebDriver::new_session(driver.port, Path::new("/usr/bin/courtdeck-app")).unwrap();
         let ready = notifications(&notify, started + Duration::from_secs(60), "READY=1")
@@ -316,6 +325,60 @@ fn the_deb_installs_starts_presents_survives_a_playout_kill_and_purges_cleanly()
         starts[1]
     );
     drop(driver);
+
+    // The installed session's client half (what xinit runs on the kiosk: a private D-Bus session, the
+    // Secret Service unlocked, the app) on this Xvfb, reading the installed /etc/courtdeck/config.toml
+    // (its screens are not on this display: reported missing, the surface still comes up). A kill -9
+    // of the app ends the session with a failure, which is what systemd's Restart=always restarts.
+    // READY=1 must come from the app alone: dbus-daemon sends one of its own when it is given the
+    // notify socket (seen here: the kiosk counted as started before its surface was up).
+    let kiosk_home = courtdeck_testkit::work_dir();
+    drain(&notify);
+    let mut session = Command::new("/usr/lib/courtdeck/kiosk-client")
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", kiosk_home.path())
+        .env("DISPLAY", &xvfb.display)
+        .env("NOTIFY_SOCKET", &notify_path)
+        .env("WATCHDOG_USEC", "2000000")
+        .env("COURTDECK_AUDIO_SINK", "fakesink")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let ready = notifications(&notify, started + Duration::from_secs(120), "READY=1");
+    let keyring = kiosk_home.path().join(".local/share/keyrings");
+    let app = Command::new("pgrep")
+        .args(["-f", "^/usr/bin/courtdeck-app$"])
+        .output()
+        .unwrap();
+    let app = String::from_utf8_lossy(&app.stdout).trim().to_owned();
+    assert!(
+        ready.is_some(),
+        "the installed session's app came up (READY=1)"
+    );
+    println!(
+        "installed kiosk session (D-Bus, keyring, app) to READY=1: {} ms",
+        (ready.unwrap() - started).as_millis()
+    );
+    assert!(
+        keyring.exists(),
+        "the session unlocked a keyring of its own"
+    );
+    notifications(
+        &notify,
+        Instant::now() + Duration::from_secs(10),
+        "WATCHDOG=1",
+    )
+    .expect("WATCHDOG=1 from the session's app");
+    assert!(!app.is_empty() && !app.contains('\n'), "one app: {app:?}");
+    run(Command::new("kill").args(["-9", &app]));
+    let status = session.wait().unwrap();
+    assert!(
+        !status.success(),
+        "a killed app fails the session: {status}"
+    );
     drop(xvfb);
 
     // Purge: the package's files and the unit's links go; the custody log's folder stays.

@@ -161,14 +161,62 @@ impl Courtdeck {
         };
         if run.wants("screens") {
             self.refresh_connected_screens().await;
-            let missing = self.session.lock().await.missing_screens.clone();
+            let (missing, mismatched) = {
+                let session = self.session.lock().await;
+                (
+                    session.missing_screens.clone(),
+                    session.mismatched_screens.clone(),
+                )
+            };
             let label = |id: &String| {
                 self.screens
                     .iter()
                     .find(|s| s.id.as_str() == id)
                     .map_or(id.clone(), |s| s.label.clone())
             };
-            let (status, detail) = if missing.is_empty() {
+            let sorted = |ids: Vec<&String>| {
+                let mut names: Vec<String> = ids.into_iter().map(label).collect();
+                names.sort();
+                names.join(", ")
+            };
+            // With `[screens] require_identity`, a window screen without an identity never gets a
+            // restricted exhibit: the clerk must hear of it before court, not when an ABE interview
+            // will not go up.
+            let unpinned: Vec<String> = if self.config.screen_identity.require_identity {
+                self.config
+                    .screens
+                    .iter()
+                    .filter(|s| !s.headless && s.identity.is_none())
+                    .map(|s| s.label.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let wrong: Vec<&String> = mismatched.iter().collect();
+            let gone: Vec<&String> = missing
+                .iter()
+                .filter(|s| !mismatched.contains(*s))
+                .collect();
+            let mut problems = Vec::new();
+            if !gone.is_empty() {
+                problems.push(format!(
+                    "not connected: {} (check the cable and the monitor's power)",
+                    sorted(gone)
+                ));
+            }
+            if !wrong.is_empty() {
+                problems.push(format!(
+                    "wrong monitor on {} (a cable moved? `courtdeck screens` says which monitor is where)",
+                    sorted(wrong)
+                ));
+            }
+            if !unpinned.is_empty() {
+                problems.push(format!(
+                    "no identity set for {}: restricted exhibits will not go there (`courtdeck screens`, then `identity` in the config)",
+                    unpinned.join(", ")
+                ));
+            }
+            let (status, detail) = if problems.is_empty() {
                 (
                     CheckStatus::Pass,
                     format!(
@@ -181,15 +229,7 @@ impl Courtdeck {
                     ),
                 )
             } else {
-                let mut names: Vec<String> = missing.iter().map(label).collect();
-                names.sort();
-                (
-                    CheckStatus::Fail,
-                    format!(
-                        "not connected: {} (check the cable and the monitor's power)",
-                        names.join(", ")
-                    ),
-                )
+                (CheckStatus::Fail, problems.join("; "))
             };
             run.add("screens", title_of("screens"), status, detail, t0);
         }

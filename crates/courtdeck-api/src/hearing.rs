@@ -290,6 +290,35 @@ impl Courtdeck {
                 ApiError::new(ErrorCode::InvalidState, "Choose an exhibit first.")
             })?;
             let exhibit = find_exhibit(open_hearing(session)?, &target.to_string())?.clone();
+            // A restricted exhibit is not sent to a screen that is not pinned to its monitor (under
+            // `[screens] require_identity`: playout would refuse the whole request); the others show it.
+            let unpinned = self.unpinned_screens(exhibit.restriction);
+            let dropped: Vec<ScreenId> = requested
+                .iter()
+                .filter(|s| unpinned.contains(s.as_str()))
+                .cloned()
+                .collect();
+            if !dropped.is_empty() {
+                for s in &dropped {
+                    requested.remove(s);
+                }
+                let labels: Vec<&str> = self
+                    .screens
+                    .iter()
+                    .filter(|s| dropped.contains(&s.id))
+                    .map(|s| s.label.as_str())
+                    .collect();
+                let _ = self.events.send(UiEvent::Notice {
+                    error: ApiError::new(
+                        ErrorCode::ScreenMismatch,
+                        format!(
+                            "Not shown on {}: {target} is restricted and that screen is not pinned to its monitor. Ask the clerk to set its identity (courtdeck screens).",
+                            labels.join(", ")
+                        ),
+                    ),
+                    exhibit: Some(target.to_string()),
+                });
+            }
             // The core decides; only an accepted route is sent on.
             let route = match session.presentation.clone().present(
                 &exhibit,
@@ -491,10 +520,11 @@ impl Courtdeck {
             default_targets: presenting(p)
                 .and_then(|r| session.open.as_ref()?.manifest.exhibit(&r))
                 .map(|e| {
+                    let unpinned = self.unpinned_screens(e.restriction);
                     default_route(e.restriction, &self.screens)
                         .into_iter()
                         .map(|s| s.to_string())
-                        .filter(|s| !session.missing_screens.contains(s))
+                        .filter(|s| !session.missing_screens.contains(s) && !unpinned.contains(s))
                         .collect()
                 })
                 .unwrap_or_default(),

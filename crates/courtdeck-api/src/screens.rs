@@ -91,6 +91,26 @@ impl Courtdeck {
         }
     }
 
+    /// The screens a `restriction`ed exhibit may not go to because they are not pinned to their
+    /// monitor: under `[screens] require_identity`, every window screen without an `identity` (the
+    /// playout process refuses them the same way; this lets Present drop them with a word instead).
+    pub(crate) fn unpinned_screens(
+        &self,
+        restriction: courtdeck_core::Restriction,
+    ) -> std::collections::HashSet<String> {
+        if restriction == courtdeck_core::Restriction::Open
+            || !self.config.screen_identity.require_identity
+        {
+            return Default::default();
+        }
+        self.config
+            .screens
+            .iter()
+            .filter(|s| !s.headless && s.identity.is_none())
+            .map(|s| s.id.clone())
+            .collect()
+    }
+
     /// Whether the facade answers: its session can be taken within `within` (a deadlock or a
     /// request stuck holding it would not). The systemd watchdog asks this.
     pub async fn responsive(&self, within: std::time::Duration) -> bool {
