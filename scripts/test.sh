@@ -45,6 +45,26 @@ XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cac
   COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" RUST_LOG="${RUST_LOG:-warn}" cargo test --workspace --locked -- --test-threads=1 --show-output \
   2>&1 | tee target/test-output.log
 
+step "the kiosk's Debian package: build (release), install, run from the installed files, purge"
+# Installing a package needs root (the test uses sudo when it is not root): say so rather than skip.
+if [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
+  echo "FAIL: the package test installs the .deb and needs root (or password-less sudo)" >&2
+  exit 1
+fi
+root=""
+[[ $(id -u) -ne 0 ]] && root="sudo -n"
+# A package left by an earlier, interrupted run would be tested instead of this one's.
+if dpkg -s courtdeck >/dev/null 2>&1; then $root dpkg --purge courtdeck >/dev/null; fi
+deb=$(bash scripts/package.sh | tail -n 1)
+status=0
+XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" XDG_STATE_HOME="$xdg/state" \
+  COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" COURTDECK_DEB="$PWD/$deb" RUST_LOG="${RUST_LOG:-warn}" \
+  cargo test -p courtdeck-testkit --test package --locked -- --ignored --test-threads=1 --show-output \
+  2>&1 | tee -a target/test-output.log || status=$?
+# The test purges the package itself; after a failure, this machine must not keep it either.
+if dpkg -s courtdeck >/dev/null 2>&1; then $root dpkg --purge courtdeck >/dev/null; fi
+((status == 0)) || exit "$status"
+
 step "reliability table (target/RELIABILITY.md)"
 bash scripts/reliability.sh target/test-output.log > target/RELIABILITY.md
 tail -n 3 target/RELIABILITY.md
@@ -63,15 +83,3 @@ if hits=$(grep -rlF --binary-files=text -f tests/test-secrets.txt "$xdg"); then
   exit 1
 fi
 echo "searched $files files ($logs kept logs) for $(grep -c . tests/test-secrets.txt) test credentials: 0 hits"
-
-step "the kiosk's Debian package: build (release), install, run from the installed files, purge"
-# Installing a package needs root (the test uses sudo when it is not root): say so rather than skip.
-if [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
-  echo "FAIL: the package test installs the .deb and needs root (or password-less sudo)" >&2
-  exit 1
-fi
-deb=$(bash scripts/package.sh | tail -n 1)
-XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" XDG_STATE_HOME="$xdg/state" \
-  COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" COURTDECK_DEB="$PWD/$deb" RUST_LOG="${RUST_LOG:-warn}" \
-  cargo test -p courtdeck-testkit --test package --locked -- --ignored --test-threads=1 --show-output \
-  2>&1 | tee -a target/test-output.log
