@@ -358,6 +358,7 @@ impl Engine {
             playing: false,
             thumbs,
             clip_end: None,
+            at_out_point: std::cell::Cell::new(false),
             windows: targets
                 .iter()
                 .filter_map(|t| t.child.map(|c| c.0))

@@ -139,6 +139,7 @@ impl Engine {
             }
             MessageView::Eos(_) => {
                 let p = &mut self.deck[idx];
+                p.at_out_point.set(p.clip_end.is_some());
                 p.playing = false;
                 p.thumbs.playing.store(false, Ordering::Relaxed);
                 let _ = p.pipeline.set_state(gst::State::Paused);
@@ -320,7 +321,11 @@ impl Engine {
         if !p.prerolled || p.kind == ExhibitKind::Image {
             return;
         }
-        if let Some(pos) = p.pipeline.query_position::<gst::ClockTime>() {
+        let pos = match p.clip_end {
+            Some(end) if p.at_out_point.get() => Some(end),
+            _ => p.pipeline.query_position::<gst::ClockTime>(),
+        };
+        if let Some(pos) = pos {
             (self.emit)(Event::Position {
                 exhibit: p.exhibit.clone(),
                 position_ms: pos.mseconds(),

@@ -46,6 +46,10 @@ pub(super) struct Program {
     pub(super) thumbs: Thumbs,
     /// The out point of the clip being played, kept across speed changes and steps.
     pub(super) clip_end: Option<gst::ClockTime>,
+    /// The clip ran to its out point (EOS at the seek's stop): its position is the out point, not
+    /// what the sink last rendered (an audio sink at 2x reports up to a buffer short of it). Cleared
+    /// by the next seek or Play.
+    pub(super) at_out_point: std::cell::Cell<bool>,
     /// Every child window made for this program (also those whose sink never got built).
     pub(super) windows: Vec<u32>,
     pub(super) frame_duration: Arc<Mutex<Duration>>,
@@ -172,6 +176,7 @@ pub(super) fn millis(ms: u64) -> gst::ClockTime {
 /// A flushing, accurate seek that keeps the program's clip out point (if a clip is playing), so that
 /// changing speed or stepping never runs past the end of the clip.
 pub(super) fn seek(p: &Program, rate: f64, start: gst::ClockTime) -> Result<(), WireError> {
+    p.at_out_point.set(false);
     let flags = gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE;
     let (stop_type, stop) = (gst::SeekType::Set, p.clip_end);
     p.pipeline

@@ -25,6 +25,9 @@ impl Engine {
             )
         })?;
         p.playing = playing;
+        if playing {
+            p.at_out_point.set(false);
+        }
         p.thumbs.playing.store(playing, Ordering::Relaxed);
         Ok(())
     }
