@@ -168,7 +168,13 @@ impl Courtdeck {
         audit_once(
             config,
             "credential_saved",
-            serde_json::json!({ "store": h.url, "auth": format!("{:?}", h.auth).to_lowercase() }),
+            serde_json::json!({
+                "store": h.url,
+                "auth": match &h.bucket {
+                    Some(_) => "s3".to_owned(),
+                    None => format!("{:?}", h.auth).to_lowercase(),
+                },
+            }),
         )
     }
 
