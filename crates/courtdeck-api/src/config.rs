@@ -33,6 +33,10 @@ pub struct Config {
     pub trust: TrustConfig,
     pub ui: UiConfig,
     pub playout: PlayoutConfig,
+    /// The CLI only: an S3 store's key may come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`
+    /// when the keyring has none (publishing from a workstation or CI). Never read from the file.
+    #[serde(skip)]
+    pub env_credentials: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -72,13 +76,29 @@ pub enum StoreConfig {
     /// An HTTPS server holding the store layout. The credential is in the OS keyring, put there by
     /// `courtdeck store login`; never in this file.
     Https(HttpsStoreConfig),
+    /// An S3-compatible bucket holding the store layout under `prefix`: `endpoint`, `bucket`,
+    /// `region`, every other key as for HTTPS. The access key is in the OS keyring
+    /// (`courtdeck store login` asks for the key id and the secret).
+    S3(HttpsStoreConfig),
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpsStoreConfig {
-    /// `https://evidence.example/store/` (plain `http://` only on loopback).
+    /// `https://evidence.example/store/` (plain `http://` only on loopback); for S3, the endpoint
+    /// (`endpoint = "https://s3.example"`).
+    #[serde(alias = "endpoint")]
     pub url: String,
+    /// S3 only: the bucket, the store's folder in it (`""`: its root), the region (default
+    /// `us-east-1`) and path-style addressing (default true; false for virtual-host).
+    #[serde(default)]
+    pub bucket: Option<String>,
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub path_style: Option<bool>,
     /// `bearer` (default), `basic` (with `username`) or `none`.
     #[serde(default)]
     pub auth: AuthKind,
@@ -113,6 +133,10 @@ impl HttpsStoreConfig {
     pub fn new(url: impl Into<String>) -> Self {
         HttpsStoreConfig {
             url: url.into(),
+            bucket: None,
+            prefix: String::new(),
+            region: None,
+            path_style: None,
             auth: AuthKind::default(),
             username: None,
             ca_file: None,
@@ -283,6 +307,7 @@ impl Default for Config {
             trust: TrustConfig::default(),
             ui: UiConfig::default(),
             playout: PlayoutConfig::default(),
+            env_credentials: false,
         }
     }
 }
@@ -426,7 +451,7 @@ impl Config {
         match &self.store {
             StoreConfig::Demo => Config::demo_store_dir(),
             StoreConfig::Dir { path } => path.clone(),
-            StoreConfig::Https(_) => PathBuf::new(),
+            StoreConfig::Https(_) | StoreConfig::S3(_) => PathBuf::new(),
         }
     }
 }

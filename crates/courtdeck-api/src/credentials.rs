@@ -11,8 +11,9 @@ const SERVICE: &str = "courtdeck-evidence-store";
 
 /// The keyring entry of a store: one per URL (and user, for basic auth).
 fn entry(store: &HttpsStoreConfig) -> ApiResult<keyring::Entry> {
-    let account = match (store.auth, &store.username) {
-        (AuthKind::Basic, Some(user)) => format!("{user}@{}", store.url),
+    let account = match (&store.bucket, store.auth, &store.username) {
+        (Some(bucket), _, _) => format!("s3:{bucket}@{}", store.url),
+        (None, AuthKind::Basic, Some(user)) => format!("{user}@{}", store.url),
         _ => store.url.clone(),
     };
     keyring::Entry::new(SERVICE, &account).map_err(keyring_error)
@@ -50,4 +51,18 @@ pub fn delete(store: &HttpsStoreConfig) -> ApiResult<bool> {
         Err(keyring::Error::NoEntry) => Ok(false),
         Err(e) => Err(keyring_error(e)),
     }
+}
+
+/// An S3 access key as the keyring keeps it: `KEY_ID:SECRET` in one entry (key ids have no `:`).
+pub fn s3_key(saved: &Secret) -> Option<(String, Secret)> {
+    let (id, secret) = saved.expose().split_once(':')?;
+    (!id.is_empty() && !secret.is_empty()).then(|| (id.to_owned(), Secret::new(secret.to_owned())))
+}
+
+/// The S3 key from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, in the keyring's form.
+pub fn s3_key_from_env() -> Option<Secret> {
+    let id = std::env::var("AWS_ACCESS_KEY_ID").ok()?;
+    let secret = std::env::var("AWS_SECRET_ACCESS_KEY").ok()?;
+    (!id.is_empty() && !secret.is_empty() && !id.contains(':'))
+        .then(|| Secret::new(format!("{id}:{secret}")))
 }

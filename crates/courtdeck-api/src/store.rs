@@ -16,28 +16,41 @@ pub(crate) async fn build_store(
     config: &Config,
 ) -> ApiResult<(Arc<dyn EvidenceStore>, CredentialState)> {
     use crate::config::{AuthKind, StoreConfig};
-    let h = match &config.store {
+    let (h, s3) = match &config.store {
         StoreConfig::Demo | StoreConfig::Dir { .. } => {
             return Ok((
                 Arc::new(DirStore::new(config.store_dir())),
                 CredentialState::NotNeeded,
             ));
         }
-        StoreConfig::Https(h) => h.clone(),
+        StoreConfig::Https(h) => (h.clone(), false),
+        StoreConfig::S3(h) => (h.clone(), true),
     };
-    if h.auth == AuthKind::Basic && h.username.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::ConfigInvalid,
-            "the store uses basic auth but names no `username`",
-        ));
+    let invalid = |m: &str| Err(ApiError::new(ErrorCode::ConfigInvalid, m.to_owned()));
+    match (s3, &h.bucket) {
+        (true, None) => return invalid("an S3 store needs a `bucket`"),
+        (false, Some(_)) => {
+            return invalid("`bucket` is for an S3 store: set `kind = \"s3\"` (and `endpoint`)");
+        }
+        _ => {}
+    }
+    if !s3 && h.auth == AuthKind::Basic && h.username.is_none() {
+        return invalid("the store uses basic auth but names no `username`");
     }
     let secret = if h.auth == AuthKind::None {
         Ok(None)
     } else {
         let h2 = h.clone();
-        tokio::task::spawn_blocking(move || crate::credentials::load(&h2))
+        let saved = tokio::task::spawn_blocking(move || crate::credentials::load(&h2))
             .await
-            .map_err(internal)?
+            .map_err(internal)?;
+        match saved {
+            // Publishing from a workstation or CI: the standard variables, for the CLI only.
+            Ok(None) if s3 && config.env_credentials => {
+                Ok(crate::credentials::s3_key_from_env())
+            }
+            other => other,
+        }
     };
     let (auth, state) = match (h.auth, secret) {
         (AuthKind::None, _) => (HttpAuth::None, CredentialState::NotNeeded),
@@ -52,6 +65,19 @@ pub(crate) async fn build_store(
                 CredentialState::KeyringUnavailable(e.message),
             )
         }
+        (_, Ok(Some(saved))) if s3 => match crate::credentials::s3_key(&saved) {
+            Some((access_key_id, secret_access_key)) => (
+                HttpAuth::S3 {
+                    access_key_id,
+                    secret_access_key,
+                },
+                CredentialState::Present,
+            ),
+            None => {
+                tracing::error!(store = %h.url, "the keyring's S3 key is not KEY_ID:SECRET; run `courtdeck store login` again");
+                (HttpAuth::None, CredentialState::Missing)
+            }
+        },
         (AuthKind::Bearer, Ok(Some(token))) => (HttpAuth::Bearer(token), CredentialState::Present),
         (AuthKind::Basic, Ok(Some(password))) => (
             HttpAuth::Basic {
@@ -71,6 +97,12 @@ pub(crate) async fn build_store(
             answer_timeout: seconds(h.answer_timeout_s),
             document_deadline: seconds(h.document_deadline_s),
             retries: 3,
+            s3: h.bucket.clone().map(|bucket| courtdeck_store::S3Location {
+                bucket,
+                prefix: h.prefix.clone(),
+                region: h.region.clone().unwrap_or_else(|| "us-east-1".into()),
+                path_style: h.path_style.unwrap_or(true),
+            }),
         },
         tokio::runtime::Handle::current(),
     )
@@ -95,7 +127,7 @@ pub(crate) fn seconds(s: f64) -> std::time::Duration {
 pub(crate) fn fetch_policy(config: &Config) -> courtdeck_store::FetchPolicy {
     let mut policy = courtdeck_store::FetchPolicy::default();
     match &config.store {
-        crate::config::StoreConfig::Https(h) => {
+        crate::config::StoreConfig::Https(h) | crate::config::StoreConfig::S3(h) => {
             policy.min_rate = (h.min_rate_kib_s.max(0.0) * 1024.0) as u64;
             policy.rate_window = seconds(h.rate_window_s);
             policy.max_slow_attempts = h.slow_attempts.max(1);
@@ -107,10 +139,12 @@ pub(crate) fn fetch_policy(config: &Config) -> courtdeck_store::FetchPolicy {
 
 pub(crate) fn https_store(config: &Config) -> ApiResult<crate::config::HttpsStoreConfig> {
     match &config.store {
-        crate::config::StoreConfig::Https(h) if h.auth != crate::config::AuthKind::None => {
+        crate::config::StoreConfig::Https(h) | crate::config::StoreConfig::S3(h)
+            if h.auth != crate::config::AuthKind::None =>
+        {
             Ok(h.clone())
         }
-        crate::config::StoreConfig::Https(_) => Err(ApiError::new(
+        crate::config::StoreConfig::Https(_) | crate::config::StoreConfig::S3(_) => Err(ApiError::new(
             ErrorCode::ConfigInvalid,
             "the store is configured with `auth = \"none\"`: it takes no credential",
         )),
@@ -134,7 +168,13 @@ impl Courtdeck {
         audit_once(
             config,
             "credential_saved",
-            serde_json::json!({ "store": h.url, "auth": format!("{:?}", h.auth).to_lowercase() }),
+            serde_json::json!({
+                "store": h.url,
+                "auth": match &h.bucket {
+                    Some(_) => "s3".to_owned(),
+                    None => format!("{:?}", h.auth).to_lowercase(),
+                },
+            }),
         )
     }
 

@@ -183,9 +183,16 @@ enum AuditCmd {
 
 #[derive(clap::Args)]
 struct StoreArgs {
-    /// A store folder or an `https://` URL (default: the configured store).
+    /// A store folder, an `https://` URL, or `s3://BUCKET/PREFIX` with `--s3-endpoint` (default: the
+    /// configured store).
     #[arg(long)]
     store: Option<String>,
+    /// For an `s3://` store: the S3 endpoint (`https://s3.example`).
+    #[arg(long)]
+    s3_endpoint: Option<String>,
+    /// For an `s3://` store: the region (default us-east-1).
+    #[arg(long)]
+    s3_region: Option<String>,
     /// For a URL store: `bearer` (default), `basic` or `none`.
     #[arg(long)]
     auth: Option<String>,
@@ -206,7 +213,21 @@ struct StoreArgs {
 impl StoreArgs {
     fn config(&self, mut config: Config) -> anyhow::Result<Config> {
         if let Some(s) = &self.store {
-            config.store = if s.starts_with("https://") || s.starts_with("http://") {
+            config.store = if let Some(path) = s.strip_prefix("s3://") {
+                let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
+                anyhow::ensure!(!bucket.is_empty(), "--store s3://BUCKET/PREFIX names no bucket");
+                let endpoint = self
+                    .s3_endpoint
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("--store s3://… needs --s3-endpoint URL"))?;
+                StoreConfig::S3(HttpsStoreConfig {
+                    bucket: Some(bucket.to_owned()),
+                    prefix: prefix.to_owned(),
+                    region: self.s3_region.clone(),
+                    ca_file: self.ca_file.clone(),
+                    ..HttpsStoreConfig::new(endpoint)
+                })
+            } else if s.starts_with("https://") || s.starts_with("http://") {
                 let auth = match self.auth.as_deref().unwrap_or("bearer") {
                     "bearer" => AuthKind::Bearer,
                     "basic" => AuthKind::Basic,
@@ -224,7 +245,7 @@ impl StoreArgs {
                     path: PathBuf::from(s),
                 }
             };
-        } else if let StoreConfig::Https(h) = &mut config.store
+        } else if let StoreConfig::Https(h) | StoreConfig::S3(h) = &mut config.store
             && let Some(ca) = &self.ca_file
         {
             h.ca_file = Some(ca.clone());
@@ -242,8 +263,12 @@ impl StoreArgs {
 /// One line from stdin: hidden when typed at a terminal, piped otherwise. Never an argument, which
 /// would land in shell history and `ps`.
 fn read_secret() -> anyhow::Result<courtdeck_store::Secret> {
+    read_line_secret("Store token or password (input hidden): ")
+}
+
+fn read_line_secret(prompt: &str) -> anyhow::Result<courtdeck_store::Secret> {
     let line = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("Store token or password (input hidden): ")?
+        rpassword::prompt_password(prompt)?
     } else {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
@@ -252,6 +277,21 @@ fn read_secret() -> anyhow::Result<courtdeck_store::Secret> {
     let value = line.trim_end_matches(['\r', '\n']).to_owned();
     anyhow::ensure!(!value.is_empty(), "no credential given on stdin");
     Ok(courtdeck_store::Secret::new(value))
+}
+
+/// An S3 access key: the key id, then the secret, one line each (the keyring keeps `ID:SECRET`).
+fn read_s3_key() -> anyhow::Result<courtdeck_store::Secret> {
+    let id = read_line_secret("S3 access key id: ")?;
+    let secret = read_line_secret("S3 secret access key (input hidden): ")?;
+    anyhow::ensure!(
+        !id.expose().contains(':'),
+        "an S3 access key id has no ':' in it"
+    );
+    Ok(courtdeck_store::Secret::new(format!(
+        "{}:{}",
+        id.expose().trim(),
+        secret.expose()
+    )))
 }
 
 fn main() -> ExitCode {
@@ -272,7 +312,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = || Config::load(cli.config.clone());
+    // The CLI (publishing from a workstation or CI) may take an S3 key from the AWS_* variables.
+    let config = || {
+        Config::load(cli.config.clone()).map(|mut c| {
+            c.env_credentials = true;
+            c
+        })
+    };
     match &cli.command {
         Cmd::DemoStore { dir, date } => {
             let (dir, date) = (dir.clone(), date.unwrap_or_else(courtdeck_api::today));
@@ -473,7 +519,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: StoreCmd::Login { store },
         } => {
             let config = store.config(config()?)?;
-            let secret = read_secret()?;
+            let secret = if matches!(config.store, StoreConfig::S3(_)) {
+                read_s3_key()?
+            } else {
+                read_secret()?
+            };
             Courtdeck::store_login(&config, secret).await?;
             println!("Saved the store credential in the OS keyring.");
             let deck = Courtdeck::open_with(config, false).await?;

@@ -1,6 +1,11 @@
 //! The HTTPS store: the store layout (see `docs/store-format.md`) served by any static web server, with a
 //! bearer token or HTTP basic credentials, TLS verified against the system roots or a configured CA.
 //!
+//! The S3 store is this store too (`HttpStoreConfig::s3`): the same layout under a bucket and prefix,
+//! each request a SigV4 pre-signed GET (`rusty-s3` signs; reqwest sends), so the deadlines, the
+//! minimum rate, retries, resume (`Range` + `If-Match`) and offline behaviour are the HTTPS store's,
+//! word for word.
+//!
 //! Blocking like every store: each call runs the request on the caller's tokio runtime through a
 //! `Handle`, so it must be called from a blocking thread (`spawn_blocking`), never from async code.
 //! Secrets live in `HttpAuth` as `Secret`s and go nowhere but the `Authorization` header.
@@ -23,7 +28,60 @@ use crate::{BlobBody, EvidenceStore, MAX_DOCUMENT_BYTES, Resume, Secret, StoreEr
 pub enum HttpAuth {
     None,
     Bearer(Secret),
-    Basic { username: String, password: Secret },
+    Basic {
+        username: String,
+        password: Secret,
+    },
+    /// An S3 access key: requests are pre-signed with SigV4 (only with `HttpStoreConfig::s3`).
+    S3 {
+        access_key_id: String,
+        secret_access_key: Secret,
+    },
+}
+
+/// Where in S3 the store is: the endpoint is `HttpStoreConfig::url`.
+#[derive(Debug, Clone)]
+pub struct S3Location {
+    pub bucket: String,
+    /// `cases/…` lives at `<prefix>cases/…` in the bucket (`""` for the bucket's root).
+    pub prefix: String,
+    pub region: String,
+    /// Path-style (`https://endpoint/bucket/key`) rather than virtual-host addressing
+    /// (`https://bucket.endpoint/key`).
+    pub path_style: bool,
+}
+
+/// How long a pre-signed request stays valid: long enough for the slowest download's answer (the
+/// signature is checked when the request arrives, not while the body flows).
+const PRESIGN_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Signs S3 requests. Its `Debug` names the bucket, never the key's secret.
+struct S3Signer {
+    bucket: rusty_s3::Bucket,
+    prefix: String,
+    credentials: Option<rusty_s3::Credentials>,
+}
+
+impl std::fmt::Debug for S3Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Signer")
+            .field("bucket", &self.bucket.name())
+            .field("prefix", &self.prefix)
+            .field("signed", &self.credentials.is_some())
+            .finish()
+    }
+}
+
+impl S3Signer {
+    /// The URL of `rel` (a store path), pre-signed when there is a key.
+    fn url(&self, rel: &str) -> reqwest::Url {
+        use rusty_s3::S3Action as _;
+        let key = format!("{}{rel}", self.prefix);
+        match &self.credentials {
+            Some(c) => rusty_s3::actions::GetObject::new(&self.bucket, Some(c), &key).sign(PRESIGN_TTL),
+            None => self.bucket.object_url(&key),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +104,8 @@ pub struct HttpStoreConfig {
     /// Extra attempts for a document after a transient failure (blobs are retried by the cache, which
     /// resumes where the bytes stopped).
     pub retries: u32,
+    /// An S3 bucket at the endpoint `url`, instead of a plain web server.
+    pub s3: Option<S3Location>,
 }
 
 impl HttpStoreConfig {
@@ -59,6 +119,7 @@ impl HttpStoreConfig {
             answer_timeout: Duration::from_secs(10),
             document_deadline: Duration::from_secs(20),
             retries: 3,
+            s3: None,
         }
     }
 }
@@ -66,6 +127,8 @@ impl HttpStoreConfig {
 #[derive(Debug)]
 pub struct HttpStore {
     base: reqwest::Url,
+    /// For an S3 store: every URL is made (and signed) here instead of joined to `base`.
+    s3: Option<S3Signer>,
     client: reqwest::Client,
     auth: HttpAuth,
     retries: u32,
@@ -138,8 +201,46 @@ impl HttpStore {
         let client = builder
             .build()
             .map_err(|e| StoreError::Invalid(format!("cannot set up HTTPS: {}", chain(&e))))?;
+        let s3 = match &config.s3 {
+            None => None,
+            Some(loc) => {
+                let style = if loc.path_style {
+                    rusty_s3::UrlStyle::Path
+                } else {
+                    rusty_s3::UrlStyle::VirtualHost
+                };
+                let bucket =
+                    rusty_s3::Bucket::new(base.clone(), style, loc.bucket.clone(), loc.region.clone())
+                        .map_err(|e| {
+                            StoreError::Invalid(format!(
+                                "the S3 bucket {:?} at {base} cannot be addressed: {e:?}",
+                                loc.bucket
+                            ))
+                        })?;
+                let mut prefix = loc.prefix.trim_matches('/').to_owned();
+                if !prefix.is_empty() {
+                    prefix.push('/');
+                }
+                let credentials = match &config.auth {
+                    HttpAuth::S3 {
+                        access_key_id,
+                        secret_access_key,
+                    } => Some(rusty_s3::Credentials::new(
+                        access_key_id.clone(),
+                        secret_access_key.expose().to_owned(),
+                    )),
+                    _ => None,
+                };
+                Some(S3Signer {
+                    bucket,
+                    prefix,
+                    credentials,
+                })
+            }
+        };
         Ok(HttpStore {
             base,
+            s3,
             client,
             auth: config.auth,
             retries: config.retries,
@@ -155,13 +256,17 @@ impl HttpStore {
         rel: &str,
         headers: HeaderMap,
     ) -> Result<reqwest::RequestBuilder, StoreError> {
-        let url = self
-            .base
-            .join(rel)
-            .map_err(|e| StoreError::Invalid(format!("bad store path {rel:?}: {e}")))?;
+        let url = match &self.s3 {
+            Some(s3) => s3.url(rel),
+            None => self
+                .base
+                .join(rel)
+                .map_err(|e| StoreError::Invalid(format!("bad store path {rel:?}: {e}")))?,
+        };
         let req = self.client.get(url).headers(headers);
         Ok(match &self.auth {
-            HttpAuth::None => req,
+            // The signature is in the URL's query.
+            HttpAuth::None | HttpAuth::S3 { .. } => req,
             HttpAuth::Bearer(token) => req.bearer_auth(token.expose()),
             HttpAuth::Basic { username, password } => {
                 req.basic_auth(username, Some(password.expose()))
@@ -340,7 +445,15 @@ impl HttpStore {
 
 impl EvidenceStore for HttpStore {
     fn describe(&self) -> String {
-        format!("{}", self.base)
+        match &self.s3 {
+            Some(s3) => format!(
+                "s3://{}/{} at {}",
+                s3.bucket.name(),
+                s3.prefix,
+                self.base
+            ),
+            None => format!("{}", self.base),
+        }
     }
 
     fn read_document(&self, rel: &str) -> Result<Vec<u8>, StoreError> {
@@ -486,6 +599,32 @@ fn chain(e: &dyn std::error::Error) -> String {
         out.push_str(&s.to_string());
         cur = s.source();
     }
+    without_queries(&out)
+}
+
+/// `text` with every URL's query string cut off: reqwest names the URL in its errors, and an S3
+/// store's URLs carry their signature (`X-Amz-Signature`, `X-Amz-Credential`) in the query, which
+/// must never reach a log line or the surface.
+fn without_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == ')' || c == '"' || c == '\'')
+            .unwrap_or(tail.len());
+        let url = &tail[..end];
+        match url.find('?') {
+            Some(q) => {
+                out.push_str(&url[..q]);
+                out.push_str("?…");
+            }
+            None => out.push_str(url),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -540,6 +679,17 @@ impl Read for HttpBody {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn signatures_in_urls_never_reach_a_message() {
+        let msg = "error sending request for url (http://127.0.0.1:8333/evidence/cases/x?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=testkey%2F2026&X-Amz-Signature=abc123): connection refused";
+        let clean = super::without_queries(msg);
+        assert_eq!(
+            clean,
+            "error sending request for url (http://127.0.0.1:8333/evidence/cases/x?…): connection refused"
+        );
+        assert_eq!(super::without_queries("no url here"), "no url here");
+    }
+
     use super::*;
 
     #[test]

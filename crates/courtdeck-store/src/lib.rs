@@ -33,7 +33,7 @@ pub use cache::{
 };
 pub use dir::DirStore;
 pub use error::StoreError;
-pub use http::{HttpAuth, HttpStore, HttpStoreConfig};
+pub use http::{HttpAuth, HttpStore, HttpStoreConfig, S3Location};
 pub use secret::Secret;
 pub use signing::{PublisherKey, TrustedKeys};
 

@@ -20,7 +20,7 @@ use crate::playout::restart_bench;
 use crate::playout::rss_bench;
 use crate::playout::step_seek_bench;
 use crate::store::fetch_bench;
-use crate::store::http_fetch_bench;
+use crate::store::{http_fetch_bench, s3_fetch_bench};
 use crate::store::resume_bench;
 use crate::store::warm_launch_bench;
 use crate::windows::windows_bench;
@@ -63,6 +63,7 @@ fn main() -> Result<()> {
     if wants("store") {
         fetch_bench(work.path(), arg("--fetch-mib", 512))?;
         http_fetch_bench(&rt, work.path(), arg("--fetch-mib", 512))?;
+        s3_fetch_bench(&rt, work.path(), arg("--fetch-mib", 512))?;
         resume_bench(&rt, work.path(), arg("--resume-mib", 256))?;
         rt.block_on(warm_launch_bench(
             work.path(),

