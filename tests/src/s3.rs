@@ -203,7 +203,10 @@ impl S3Client {
     }
 
     pub fn get(&self, key: &str) -> Result<Vec<u8>> {
-        let r = self.http.get(self.presigned_get(key, Duration::from_secs(60))).send()?;
+        let r = self
+            .http
+            .get(self.presigned_get(key, Duration::from_secs(60)))
+            .send()?;
         if !r.status().is_success() {
             bail!("GET {key}: HTTP {}", r.status());
         }
@@ -227,7 +230,11 @@ impl S3Client {
             }
         }
         let rank = |p: &Path| {
-            let rel = p.strip_prefix(dir).unwrap_or(p).to_string_lossy().into_owned();
+            let rel = p
+                .strip_prefix(dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned();
             if rel.starts_with("blobs/") {
                 0
             } else if rel.starts_with("cases/") {

@@ -111,7 +111,10 @@ fn an_s3_store_behaves_like_the_https_one() {
     let mut weed = Seaweed::start().unwrap();
     let admin = weed.client(SECRET_ACCESS_KEY);
     let uploaded = admin.upload_store(&published, PREFIX).unwrap();
-    assert!(uploaded >= 5, "blobs, manifest and list uploaded ({uploaded})");
+    assert!(
+        uploaded >= 5,
+        "blobs, manifest and list uploaded ({uploaded})"
+    );
     let keyring = SecretService::start().unwrap();
     let kiosk = dir.path().join("kiosk");
     std::fs::create_dir_all(&kiosk).unwrap();
@@ -162,8 +165,15 @@ fn an_s3_store_behaves_like_the_https_one() {
     c.args(["fetch", "--date", &date_arg]);
     let (ok, out) = run(c, "");
     assert!(!ok, "{out}");
-    assert!(out.contains("hash_mismatch") || out.contains("SHA-256"), "{out}");
-    assert!(Cache::new(second.join("cache")).verified_path(victim).is_none());
+    assert!(
+        out.contains("hash_mismatch") || out.contains("SHA-256"),
+        "{out}"
+    );
+    assert!(
+        Cache::new(second.join("cache"))
+            .verified_path(victim)
+            .is_none()
+    );
 
     // The server down: the first kiosk lists its cached hearing from the kept copies, offline.
     weed.stop();
@@ -171,7 +181,10 @@ fn an_s3_store_behaves_like_the_https_one() {
     c.args(["list", "--date", &date_arg]);
     let (ok, out) = run(c, "");
     assert!(!ok, "offline is reported as a failure: {out}");
-    assert!(out.contains("OFFLINE") && out.contains("3/3 exhibits cached"), "{out}");
+    assert!(
+        out.contains("OFFLINE") && out.contains("3/3 exhibits cached"),
+        "{out}"
+    );
     weed.restart().unwrap();
 
     // The key from the AWS_* variables, for the CLI (publishing from CI), when the keyring has none.
@@ -205,8 +218,15 @@ fn an_s3_store_behaves_like_the_https_one() {
             })
         })
         .collect();
-    println!("secrets grep: {} files searched, {} hits", files.len(), hits.len());
-    assert!(hits.is_empty(), "the secret or a signature leaked into {hits:?}");
+    println!(
+        "secrets grep: {} files searched, {} hits",
+        files.len(),
+        hits.len()
+    );
+    assert!(
+        hits.is_empty(),
+        "the secret or a signature leaked into {hits:?}"
+    );
     println!(
         "RELIABILITY|store|an_s3_store_behaves_like_the_https_one|SeaweedFS with SigV4: no key, a wrong secret, the key in the keyring, a tampered object, the server down (offline), the key from AWS_*; the secret and signatures grepped for in every file|{}",
         6
@@ -217,8 +237,7 @@ fn an_s3_store_behaves_like_the_https_one() {
 fn an_s3_download_cut_again_and_again_resumes_and_verifies() {
     let dir = courtdeck_testkit::work_dir();
     let published = dir.path().join("published");
-    let manifest =
-        publish_random_case(&published, COURT, date(), "S3-2", &[64 * MIB], 22).unwrap();
+    let manifest = publish_random_case(&published, COURT, date(), "S3-2", &[64 * MIB], 22).unwrap();
     let weed = Seaweed::start().unwrap();
     weed.client(SECRET_ACCESS_KEY)
         .upload_store(&published, PREFIX)

@@ -46,9 +46,7 @@ pub(crate) async fn build_store(
             .map_err(internal)?;
         match saved {
             // Publishing from a workstation or CI: the standard variables, for the CLI only.
-            Ok(None) if s3 && config.env_credentials => {
-                Ok(crate::credentials::s3_key_from_env())
-            }
+            Ok(None) if s3 && config.env_credentials => Ok(crate::credentials::s3_key_from_env()),
             other => other,
         }
     };
@@ -144,10 +142,12 @@ pub(crate) fn https_store(config: &Config) -> ApiResult<crate::config::HttpsStor
         {
             Ok(h.clone())
         }
-        crate::config::StoreConfig::Https(_) | crate::config::StoreConfig::S3(_) => Err(ApiError::new(
-            ErrorCode::ConfigInvalid,
-            "the store is configured with `auth = \"none\"`: it takes no credential",
-        )),
+        crate::config::StoreConfig::Https(_) | crate::config::StoreConfig::S3(_) => {
+            Err(ApiError::new(
+                ErrorCode::ConfigInvalid,
+                "the store is configured with `auth = \"none\"`: it takes no credential",
+            ))
+        }
         _ => Err(ApiError::new(
             ErrorCode::ConfigInvalid,
             "the configured store is a folder: it takes no credential (configure `kind = \"https\"` first)",

@@ -215,7 +215,10 @@ impl StoreArgs {
         if let Some(s) = &self.store {
             config.store = if let Some(path) = s.strip_prefix("s3://") {
                 let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
-                anyhow::ensure!(!bucket.is_empty(), "--store s3://BUCKET/PREFIX names no bucket");
+                anyhow::ensure!(
+                    !bucket.is_empty(),
+                    "--store s3://BUCKET/PREFIX names no bucket"
+                );
                 let endpoint = self
                     .s3_endpoint
                     .clone()

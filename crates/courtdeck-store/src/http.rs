@@ -78,7 +78,9 @@ impl S3Signer {
         use rusty_s3::S3Action as _;
         let key = format!("{}{rel}", self.prefix);
         match &self.credentials {
-            Some(c) => rusty_s3::actions::GetObject::new(&self.bucket, Some(c), &key).sign(PRESIGN_TTL),
+            Some(c) => {
+                rusty_s3::actions::GetObject::new(&self.bucket, Some(c), &key).sign(PRESIGN_TTL)
+            }
             None => self.bucket.object_url(&key),
         }
     }
@@ -209,14 +211,18 @@ impl HttpStore {
                 } else {
                     rusty_s3::UrlStyle::VirtualHost
                 };
-                let bucket =
-                    rusty_s3::Bucket::new(base.clone(), style, loc.bucket.clone(), loc.region.clone())
-                        .map_err(|e| {
-                            StoreError::Invalid(format!(
-                                "the S3 bucket {:?} at {base} cannot be addressed: {e:?}",
-                                loc.bucket
-                            ))
-                        })?;
+                let bucket = rusty_s3::Bucket::new(
+                    base.clone(),
+                    style,
+                    loc.bucket.clone(),
+                    loc.region.clone(),
+                )
+                .map_err(|e| {
+                    StoreError::Invalid(format!(
+                        "the S3 bucket {:?} at {base} cannot be addressed: {e:?}",
+                        loc.bucket
+                    ))
+                })?;
                 let mut prefix = loc.prefix.trim_matches('/').to_owned();
                 if !prefix.is_empty() {
                     prefix.push('/');
@@ -446,12 +452,7 @@ impl HttpStore {
 impl EvidenceStore for HttpStore {
     fn describe(&self) -> String {
         match &self.s3 {
-            Some(s3) => format!(
-                "s3://{}/{} at {}",
-                s3.bucket.name(),
-                s3.prefix,
-                self.base
-            ),
+            Some(s3) => format!("s3://{}/{} at {}", s3.bucket.name(), s3.prefix, self.base),
             None => format!("{}", self.base),
         }
     }

@@ -141,7 +141,7 @@ pub(crate) fn s3_fetch_bench(rt: &tokio::runtime::Runtime, dir: &Path, mib: u64)
         weed.endpoint(),
         HttpAuth::S3 {
             access_key_id: ACCESS_KEY_ID.into(),
-            secret_access_key: courtdeck_store::Secret::new(SECRET_ACCESS_KEY.into()),
+            secret_access_key: courtdeck_store::Secret::new(SECRET_ACCESS_KEY),
         },
     );
     config.s3 = Some(courtdeck_store::S3Location {
