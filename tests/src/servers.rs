@@ -132,6 +132,10 @@ pub struct NginxOptions {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// nginx `limit_rate`, e.g. `"8m"` bytes per second per connection.
     pub limit_rate: Option<String>,
+    /// Pass every request on to this loopback port (with its `Host` header, so an S3 signature made
+    /// for nginx's address still holds) instead of serving `root`: nginx as the request log of
+    /// another server.
+    pub proxy_to: Option<u16>,
 }
 
 /// nginx serving `root` on a loopback port, one process, logs in its own folder.
@@ -172,6 +176,15 @@ impl Nginx {
             .as_ref()
             .map(|r| format!("limit_rate {r};"))
             .unwrap_or_default();
+        let proxy = options
+            .proxy_to
+            .map(|p| {
+                format!(
+                    "proxy_pass http://127.0.0.1:{p}; proxy_set_header Host $http_host; \
+                     proxy_buffering off; proxy_request_buffering off; proxy_http_version 1.1;"
+                )
+            })
+            .unwrap_or_default();
         let conf = format!(
             r#"daemon off;
 master_process off;
@@ -197,6 +210,7 @@ http {{
     location / {{
       {auth}
       {rate}
+      {proxy}
     }}
   }}
 }}

@@ -380,6 +380,7 @@ fn two_fetches_racing_on_one_cache_keep_one_audit_chain() {
         &store,
         &NginxOptions {
             limit_rate: Some("8m".into()),
+            proxy_to: None,
             ..NginxOptions::default()
         },
     )

@@ -183,6 +183,7 @@ fn https_store_with_a_token_in_gnome_keyring() {
             bearer: Some(token().into()),
             tls: Some((ca.cert_pem.clone(), ca.key_pem.clone())),
             limit_rate: None,
+            proxy_to: None,
         },
     )
     .unwrap();
@@ -296,6 +297,7 @@ fn tls_refused_without_the_ca_and_tokens_checked() {
             bearer: Some(token().into()),
             tls: Some((ca.cert_pem.clone(), ca.key_pem.clone())),
             limit_rate: None,
+            proxy_to: None,
         },
     )
     .unwrap();
@@ -479,6 +481,7 @@ fn a_fetch_killed_with_sigkill_resumes_where_it_stopped() {
         &store,
         &NginxOptions {
             limit_rate: Some("6m".into()),
+            proxy_to: None,
             ..NginxOptions::default()
         },
     )

@@ -45,8 +45,12 @@ pub(crate) async fn build_store(
             .await
             .map_err(internal)?;
         match saved {
-            // Publishing from a workstation or CI: the standard variables, for the CLI only.
-            Ok(None) if s3 && config.env_credentials => Ok(crate::credentials::s3_key_from_env()),
+            Ok(Some(key)) => Ok(Some(key)),
+            // Publishing from a workstation or CI (often with no keyring at all): the standard
+            // variables, for the CLI only.
+            other if s3 && config.env_credentials => {
+                crate::credentials::s3_key_from_env().map_or(other, |key| Ok(Some(key)))
+            }
             other => other,
         }
     };
