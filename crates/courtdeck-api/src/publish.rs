@@ -14,6 +14,27 @@ use crate::audit::{audit_once, custody_open};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 
+/// Where `publish` writes: a store folder, or an S3 bucket (`[store] kind = "s3"`'s keys).
+#[derive(Debug, Clone)]
+pub enum PublishTo {
+    Dir(PathBuf),
+    S3(crate::config::HttpsStoreConfig),
+}
+
+impl PublishTo {
+    fn describe(&self) -> String {
+        match self {
+            PublishTo::Dir(p) => p.display().to_string(),
+            PublishTo::S3(h) => format!(
+                "s3://{}/{} at {}",
+                h.bucket.as_deref().unwrap_or(""),
+                h.prefix,
+                h.url
+            ),
+        }
+    }
+}
+
 /// What `publish` did.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -73,7 +94,7 @@ impl Courtdeck {
     /// `case_published`; a custody log that cannot be written stops it before anything is published.
     pub async fn publish(
         config: &Config,
-        store: &Path,
+        to: &PublishTo,
         media: &Path,
         description: Option<&Path>,
         sign: Option<&Path>,
@@ -104,15 +125,28 @@ impl Courtdeck {
         })?;
         custody_open(config)?;
         let probed = Courtdeck::probe_bundle(config, media, &mut desc).await?;
-        let manifest =
-            courtdeck_store::bundle_signed(&DirStore::new(store), media, &desc, key.as_ref())?;
+        let (manifest, signed) = match to {
+            PublishTo::Dir(store) => (
+                courtdeck_store::bundle_signed(&DirStore::new(store), media, &desc, key.as_ref())?,
+                key.is_some(),
+            ),
+            PublishTo::S3(h) => {
+                let uploader = s3_uploader(config, h).await?;
+                let media = media.to_owned();
+                tokio::task::spawn_blocking(move || {
+                    publish_s3(&uploader, &media, &desc, key.as_ref())
+                })
+                .await
+                .map_err(crate::internal)??
+            }
+        };
         audit_once(
             config,
             "case_published",
             serde_json::json!({
                 "case": manifest.case_id.to_string(),
-                "store": store.display().to_string(),
-                "signed": key.is_some(),
+                "store": to.describe(),
+                "signed": signed,
                 "exhibits": manifest.exhibits().iter().map(|e| serde_json::json!({
                     "exhibit": e.reference.to_string(),
                     "sha256": e.sha256.to_hex(),
@@ -123,7 +157,7 @@ impl Courtdeck {
         Ok(Published {
             case_id: manifest.case_id.to_string(),
             exhibits: manifest.exhibits().len(),
-            signed: key.is_some(),
+            signed,
             durations: probed.durations,
         })
     }
@@ -168,4 +202,81 @@ impl Courtdeck {
             chain: export.chain.map(|(n, _)| n),
         })
     }
+}
+
+/// An uploader for the S3 store `h`, with its key from the keyring (or, for the CLI, AWS_*).
+async fn s3_uploader(
+    config: &Config,
+    h: &crate::config::HttpsStoreConfig,
+) -> ApiResult<courtdeck_store::S3Uploader> {
+    let bucket = h
+        .bucket
+        .clone()
+        .ok_or_else(|| ApiError::new(ErrorCode::ConfigInvalid, "an S3 store needs a `bucket`"))?;
+    let saved = crate::store::load_credential(config, h, true).await??;
+    let (id, secret) = saved
+        .as_ref()
+        .and_then(crate::credentials::s3_key)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotAuthorised,
+                "no S3 key to publish with: `courtdeck store login`, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            )
+        })?;
+    courtdeck_store::S3Uploader::new(
+        &h.url,
+        &courtdeck_store::S3Location {
+            bucket,
+            prefix: h.prefix.clone(),
+            region: h.region.clone().unwrap_or_else(|| "us-east-1".into()),
+            path_style: h.path_style.unwrap_or(true),
+        },
+        &id,
+        &secret,
+        h.ca_file.as_deref(),
+        tokio::runtime::Handle::current(),
+    )
+    .map_err(ApiError::from)
+}
+
+/// Bundles into a staging folder that starts with the bucket's list of the listing's day (so the
+/// hearing is added to it, not put in its place), then uploads it: blobs, manifest, list.
+fn publish_s3(
+    uploader: &courtdeck_store::S3Uploader,
+    media: &Path,
+    desc: &BundleDescription,
+    key: Option<&PublisherKey>,
+) -> ApiResult<(courtdeck_core::CaseManifest, bool)> {
+    let staging = std::env::temp_dir().join(format!(
+        "courtdeck-publish-{}-{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_nanosecond()
+    ));
+    let result = (|| -> ApiResult<courtdeck_core::CaseManifest> {
+        if let Some(l) = &desc.listing
+            && let (Ok(court), Ok(date)) = (
+                courtdeck_core::CourtId::parse(&l.court),
+                l.date.parse::<jiff::civil::Date>(),
+            )
+        {
+            let rel = courtdeck_store::court_list_path(&court, date);
+            if let Some(bytes) = uploader.get(&rel)? {
+                let path = staging.join(&rel);
+                std::fs::create_dir_all(path.parent().expect("a list is in a folder"))
+                    .and_then(|()| std::fs::write(&path, bytes))
+                    .map_err(|e| io_error(format!("writing {}", path.display()), e))?;
+            }
+        }
+        let manifest = courtdeck_store::bundle_signed(&DirStore::new(&staging), media, desc, key)?;
+        let up = uploader.upload_store(&staging)?;
+        tracing::info!(
+            objects = up.objects,
+            bytes = up.bytes,
+            multipart = up.multipart,
+            "published to S3"
+        );
+        Ok(manifest)
+    })();
+    let _ = std::fs::remove_dir_all(&staging);
+    result.map(|m| (m, key.is_some()))
 }

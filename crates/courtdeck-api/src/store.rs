@@ -37,23 +37,7 @@ pub(crate) async fn build_store(
     if !s3 && h.auth == AuthKind::Basic && h.username.is_none() {
         return invalid("the store uses basic auth but names no `username`");
     }
-    let secret = if h.auth == AuthKind::None {
-        Ok(None)
-    } else {
-        let h2 = h.clone();
-        let saved = tokio::task::spawn_blocking(move || crate::credentials::load(&h2))
-            .await
-            .map_err(internal)?;
-        match saved {
-            Ok(Some(key)) => Ok(Some(key)),
-            // Publishing from a workstation or CI (often with no keyring at all): the standard
-            // variables, for the CLI only.
-            other if s3 && config.env_credentials => {
-                crate::credentials::s3_key_from_env().map_or(other, |key| Ok(Some(key)))
-            }
-            other => other,
-        }
-    };
+    let secret = load_credential(config, &h, s3).await?;
     let (auth, state) = match (h.auth, secret) {
         (AuthKind::None, _) => (HttpAuth::None, CredentialState::NotNeeded),
         (_, Ok(None)) => {
@@ -110,6 +94,32 @@ pub(crate) async fn build_store(
     )
     .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
     Ok((Arc::new(store), state))
+}
+
+/// The store's credential: from the keyring; for an S3 store used by the CLI, else from the AWS_*
+/// variables. `Ok(None)` when there is none (or the store takes none); `Err` inside for a keyring
+/// that cannot be reached.
+pub(crate) async fn load_credential(
+    config: &Config,
+    h: &crate::config::HttpsStoreConfig,
+    s3: bool,
+) -> ApiResult<ApiResult<Option<courtdeck_store::Secret>>> {
+    if h.auth == crate::config::AuthKind::None {
+        return Ok(Ok(None));
+    }
+    let h2 = h.clone();
+    let saved = tokio::task::spawn_blocking(move || crate::credentials::load(&h2))
+        .await
+        .map_err(internal)?;
+    Ok(match saved {
+        Ok(Some(key)) => Ok(Some(key)),
+        // Publishing from a workstation or CI (often with no keyring at all): the standard
+        // variables, for the CLI only.
+        other if s3 && config.env_credentials => {
+            crate::credentials::s3_key_from_env().map_or(other, |key| Ok(Some(key)))
+        }
+        other => other,
+    })
 }
 
 /// When a download ended as too slow, the store, its rate and what was needed.

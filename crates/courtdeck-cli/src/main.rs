@@ -34,9 +34,17 @@ enum Cmd {
     },
     /// Publishes a folder of media described by a case.toml into a directory store.
     Bundle {
-        /// The store folder to publish into.
+        /// The store to publish into: a folder, or `s3://BUCKET/PREFIX` with `--s3-endpoint` (blobs,
+        /// then the manifest, then the list; the key from the keyring or AWS_*).
         #[arg(long)]
-        store: PathBuf,
+        store: String,
+        #[arg(long)]
+        s3_endpoint: Option<String>,
+        #[arg(long)]
+        s3_region: Option<String>,
+        /// For an S3 endpoint: a PEM bundle of the CAs to trust instead of the system roots.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
         /// The folder holding the media files.
         #[arg(long)]
         media: PathBuf,
@@ -338,13 +346,36 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Bundle {
             store,
+            s3_endpoint,
+            s3_region,
+            ca_file,
             media,
             description,
             sign,
         } => {
+            let to = match store.strip_prefix("s3://") {
+                Some(path) => {
+                    let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
+                    anyhow::ensure!(
+                        !bucket.is_empty(),
+                        "--store s3://BUCKET/PREFIX names no bucket"
+                    );
+                    let endpoint = s3_endpoint
+                        .clone()
+                        .ok_or_else(|| anyhow::anyhow!("--store s3://… needs --s3-endpoint URL"))?;
+                    courtdeck_api::publish::PublishTo::S3(HttpsStoreConfig {
+                        bucket: Some(bucket.to_owned()),
+                        prefix: prefix.to_owned(),
+                        region: s3_region.clone(),
+                        ca_file: ca_file.clone(),
+                        ..HttpsStoreConfig::new(endpoint)
+                    })
+                }
+                None => courtdeck_api::publish::PublishTo::Dir(PathBuf::from(store)),
+            };
             let published = Courtdeck::publish(
                 &config()?,
-                store,
+                &to,
                 media,
                 description.as_deref(),
                 sign.as_deref(),

@@ -51,6 +51,41 @@ pub struct S3Location {
     pub path_style: bool,
 }
 
+impl S3Location {
+    /// The bucket at `endpoint`, addressed path-style or by virtual host.
+    pub(crate) fn bucket_at(
+        &self,
+        endpoint: &reqwest::Url,
+    ) -> Result<rusty_s3::Bucket, StoreError> {
+        let style = if self.path_style {
+            rusty_s3::UrlStyle::Path
+        } else {
+            rusty_s3::UrlStyle::VirtualHost
+        };
+        rusty_s3::Bucket::new(
+            endpoint.clone(),
+            style,
+            self.bucket.clone(),
+            self.region.clone(),
+        )
+        .map_err(|e| {
+            StoreError::Invalid(format!(
+                "the S3 bucket {:?} at {endpoint} cannot be addressed: {e:?}",
+                self.bucket
+            ))
+        })
+    }
+
+    /// `prefix` as a key prefix: no leading slash, one trailing slash (`""` for the bucket's root).
+    pub(crate) fn key_prefix(&self) -> String {
+        let mut prefix = self.prefix.trim_matches('/').to_owned();
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        prefix
+    }
+}
+
 /// How long a pre-signed request stays valid: long enough for the slowest download's answer (the
 /// signature is checked when the request arrives, not while the body flows).
 const PRESIGN_TTL: Duration = Duration::from_secs(15 * 60);
@@ -206,27 +241,8 @@ impl HttpStore {
         let s3 = match &config.s3 {
             None => None,
             Some(loc) => {
-                let style = if loc.path_style {
-                    rusty_s3::UrlStyle::Path
-                } else {
-                    rusty_s3::UrlStyle::VirtualHost
-                };
-                let bucket = rusty_s3::Bucket::new(
-                    base.clone(),
-                    style,
-                    loc.bucket.clone(),
-                    loc.region.clone(),
-                )
-                .map_err(|e| {
-                    StoreError::Invalid(format!(
-                        "the S3 bucket {:?} at {base} cannot be addressed: {e:?}",
-                        loc.bucket
-                    ))
-                })?;
-                let mut prefix = loc.prefix.trim_matches('/').to_owned();
-                if !prefix.is_empty() {
-                    prefix.push('/');
-                }
+                let bucket = loc.bucket_at(&base)?;
+                let prefix = loc.key_prefix();
                 let credentials = match &config.auth {
                     HttpAuth::S3 {
                         access_key_id,
@@ -606,7 +622,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 /// `text` with every URL's query string cut off: reqwest names the URL in its errors, and an S3
 /// store's URLs carry their signature (`X-Amz-Signature`, `X-Amz-Credential`) in the query, which
 /// must never reach a log line or the surface.
-fn without_queries(text: &str) -> String {
+pub(crate) fn without_queries(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("://") {

@@ -20,6 +20,7 @@ mod dir;
 mod error;
 pub mod housekeeping;
 mod http;
+mod s3_publish;
 mod secret;
 mod signing;
 pub mod wire;
@@ -34,6 +35,7 @@ pub use cache::{
 pub use dir::DirStore;
 pub use error::StoreError;
 pub use http::{HttpAuth, HttpStore, HttpStoreConfig, S3Location};
+pub use s3_publish::{S3Uploader, Uploaded};
 pub use secret::Secret;
 pub use signing::{PublisherKey, TrustedKeys};
 

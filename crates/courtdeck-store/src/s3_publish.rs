@@ -1,0 +1,319 @@
+//! Publishing a store folder into an S3 bucket: what `courtdeck bundle --store s3://…` uploads after
+//! bundling into a staging folder. Blobs first, then manifests (and their signatures), then court
+//! lists, so a kiosk reading the bucket meanwhile never sees a manifest whose blobs are missing, nor a
+//! listing whose manifest is. Each request is pre-signed with SigV4 (`rusty-s3`), as the S3 store's
+//! reads are. Files over `MULTIPART_OVER` go up in parts; a multipart ETag is not a hash of the
+//! content, so each upload is checked by its size (`HEAD`) and the bytes themselves by every kiosk's
+//! SHA-256 against the manifest.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusty_s3::S3Action as _;
+use tokio::runtime::Handle;
+
+use crate::{S3Location, Secret, StoreError};
+
+/// Files larger than this go up as a multipart upload, in parts of `PART_SIZE`.
+pub const MULTIPART_OVER: u64 = 64 << 20;
+pub const PART_SIZE: usize = 16 << 20;
+const TTL: Duration = Duration::from_secs(15 * 60);
+
+pub struct S3Uploader {
+    multipart_over: u64,
+    bucket: rusty_s3::Bucket,
+    prefix: String,
+    credentials: rusty_s3::Credentials,
+    http: reqwest::Client,
+    rt: Handle,
+}
+
+impl std::fmt::Debug for S3Uploader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Uploader")
+            .field("bucket", &self.bucket.name())
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an upload did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    pub objects: usize,
+    pub bytes: u64,
+    /// How many went up in parts.
+    pub multipart: usize,
+}
+
+impl S3Uploader {
+    pub fn new(
+        endpoint: &str,
+        location: &S3Location,
+        access_key_id: &str,
+        secret_access_key: &Secret,
+        ca_file: Option<&Path>,
+        rt: Handle,
+    ) -> Result<S3Uploader, StoreError> {
+        let url: reqwest::Url = endpoint
+            .parse()
+            .map_err(|e| StoreError::Invalid(format!("the S3 endpoint {endpoint:?}: {e}")))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if url.scheme() != "https" && !loopback {
+            return Err(StoreError::Invalid(format!(
+                "the S3 endpoint {url} must start with https:// (plain http only on loopback)"
+            )));
+        }
+        let bucket = location.bucket_at(&url)?;
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(ca) = ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| StoreError::io(format!("reading {}", ca.display()), e))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| StoreError::Invalid(format!("{}: {e}", ca.display())))?;
+            builder = builder.tls_certs_only(certs);
+        }
+        let prefix = location.key_prefix();
+        Ok(S3Uploader {
+            multipart_over: MULTIPART_OVER,
+            bucket,
+            prefix,
+            credentials: rusty_s3::Credentials::new(
+                access_key_id,
+                secret_access_key.expose().to_owned(),
+            ),
+            http: builder
+                .build()
+                .map_err(|e| StoreError::Invalid(format!("cannot set up HTTPS: {e}")))?,
+            rt,
+        })
+    }
+
+    /// Files larger than `bytes` go up in parts (default `MULTIPART_OVER`; tests use less).
+    pub fn multipart_over(mut self, bytes: u64) -> Self {
+        self.multipart_over = bytes;
+        self
+    }
+
+    fn key(&self, rel: &str) -> String {
+        format!("{}{rel}", self.prefix)
+    }
+
+    fn fail(&self, what: &str, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Unreachable {
+            store: format!("s3://{}/{}", self.bucket.name(), self.prefix),
+            reason: format!("{what}: {}", crate::http::without_queries(&e.to_string())),
+        }
+    }
+
+    /// Sends `req` and turns a transport failure or an error status into a `StoreError`.
+    async fn send(
+        &self,
+        what: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, StoreError> {
+        let r = req.send().await.map_err(|e| self.fail(what, e))?;
+        self.check(what, r)
+    }
+
+    fn check(&self, what: &str, r: reqwest::Response) -> Result<reqwest::Response, StoreError> {
+        match r.status().as_u16() {
+            200..=299 => Ok(r),
+            401 | 403 => Err(StoreError::NotAuthorised {
+                store: format!("s3://{}/{}", self.bucket.name(), self.prefix),
+                status: r.status().as_u16(),
+            }),
+            s => Err(self.fail(what, format!("HTTP {s}"))),
+        }
+    }
+
+    /// The object at store path `rel`, `None` if there is none.
+    pub fn get(&self, rel: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = self.key(rel);
+        let url = rusty_s3::actions::GetObject::new(&self.bucket, Some(&self.credentials), &key)
+            .sign(TTL);
+        self.rt.block_on(async {
+            let r = self
+                .http
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| self.fail(rel, e))?;
+            if r.status().as_u16() == 404 {
+                return Ok(None);
+            }
+            let r = self.check(rel, r)?;
+            Ok(Some(
+                r.bytes().await.map_err(|e| self.fail(rel, e))?.to_vec(),
+            ))
+        })
+    }
+
+    /// Uploads every file of the store folder `dir`: blobs, then manifests, then lists.
+    pub fn upload_store(&self, dir: &Path) -> Result<Uploaded, StoreError> {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let entries = std::fs::read_dir(&d)
+                .map_err(|e| StoreError::io(format!("reading {}", d.display()), e))?;
+            for e in entries {
+                let p = e
+                    .map_err(|e| StoreError::io(format!("reading {}", d.display()), e))?
+                    .path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                {
+                    files.push(p);
+                }
+            }
+        }
+        let rel = |p: &PathBuf| {
+            p.strip_prefix(dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .replace('\\', "/")
+        };
+        let rank = |r: &str| match r.split('/').next() {
+            Some("blobs") => 0,
+            Some("cases") => 1,
+            _ => 2,
+        };
+        files.sort_by_key(|p| (rank(&rel(p)), rel(p)));
+        let mut done = Uploaded::default();
+        for f in &files {
+            let r = rel(f);
+            let size = std::fs::metadata(f)
+                .map_err(|e| StoreError::io(format!("reading {}", f.display()), e))?
+                .len();
+            if size > self.multipart_over {
+                self.put_multipart(&r, f)?;
+                done.multipart += 1;
+            } else {
+                let body = std::fs::read(f)
+                    .map_err(|e| StoreError::io(format!("reading {}", f.display()), e))?;
+                self.put(&r, body)?;
+            }
+            self.check_size(&r, size)?;
+            done.objects += 1;
+            done.bytes += size;
+        }
+        Ok(done)
+    }
+
+    fn put(&self, rel: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        let key = self.key(rel);
+        let url = rusty_s3::actions::PutObject::new(&self.bucket, Some(&self.credentials), &key)
+            .sign(TTL);
+        self.rt.block_on(async {
+            self.send(rel, self.http.put(url).body(body))
+                .await
+                .map(drop)
+        })
+    }
+
+    fn put_multipart(&self, rel: &str, path: &Path) -> Result<(), StoreError> {
+        let key = self.key(rel);
+        let create = rusty_s3::actions::CreateMultipartUpload::new(
+            &self.bucket,
+            Some(&self.credentials),
+            &key,
+        );
+        let url = create.sign(TTL);
+        let upload_id = self.rt.block_on(async {
+            let text = self
+                .send(rel, self.http.post(url))
+                .await?
+                .text()
+                .await
+                .map_err(|e| self.fail(rel, e))?;
+            rusty_s3::actions::CreateMultipartUpload::parse_response(&text)
+                .map(|r| r.upload_id().to_owned())
+                .map_err(|e| self.fail(rel, format!("an unreadable answer: {e}")))
+        })?;
+        let mut file = std::fs::File::open(path)
+            .map_err(|e| StoreError::io(format!("reading {}", path.display()), e))?;
+        let mut etags = Vec::new();
+        let mut part = 1u16;
+        loop {
+            let mut buf = vec![0u8; PART_SIZE];
+            let mut n = 0;
+            while n < buf.len() {
+                let got = file
+                    .read(&mut buf[n..])
+                    .map_err(|e| StoreError::io(format!("reading {}", path.display()), e))?;
+                if got == 0 {
+                    break;
+                }
+                n += got;
+            }
+            if n == 0 {
+                break;
+            }
+            buf.truncate(n);
+            let url = rusty_s3::actions::UploadPart::new(
+                &self.bucket,
+                Some(&self.credentials),
+                &key,
+                part,
+                &upload_id,
+            )
+            .sign(TTL);
+            let etag = self.rt.block_on(async {
+                let r = self.send(rel, self.http.put(url).body(buf)).await?;
+                r.headers()
+                    .get(reqwest::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+                    .ok_or_else(|| self.fail(rel, "a part's answer had no ETag"))
+            })?;
+            etags.push(etag);
+            part += 1;
+        }
+        let complete = rusty_s3::actions::CompleteMultipartUpload::new(
+            &self.bucket,
+            Some(&self.credentials),
+            &key,
+            &upload_id,
+            etags.iter().map(String::as_str),
+        );
+        let url = complete.sign(TTL);
+        let body = complete.body();
+        self.rt.block_on(async {
+            let r = self.send(rel, self.http.post(url).body(body)).await?;
+            // S3 may answer 200 with an error document inside.
+            let text = r.text().await.map_err(|e| self.fail(rel, e))?;
+            if text.contains("<Error>") {
+                return Err(self.fail(rel, "the multipart upload was not completed"));
+            }
+            Ok(())
+        })
+    }
+
+    /// The object's size as the server has it: an ETag (a multipart one above all) says nothing
+    /// about the content, but a wrong size says an upload went wrong.
+    fn check_size(&self, rel: &str, size: u64) -> Result<(), StoreError> {
+        let key = self.key(rel);
+        let url = rusty_s3::actions::HeadObject::new(&self.bucket, Some(&self.credentials), &key)
+            .sign(TTL);
+        self.rt.block_on(async {
+            let r = self.send(rel, self.http.head(url)).await?;
+            let have = r
+                .headers()
+                .get(reqwest::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            if have != Some(size) {
+                return Err(self.fail(
+                    rel,
+                    format!("the bucket holds {have:?} bytes of it, not {size}"),
+                ));
+            }
+            Ok(())
+        })
+    }
+}
