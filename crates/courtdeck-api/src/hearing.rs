@@ -249,6 +249,32 @@ impl Courtdeck {
         .await
     }
 
+    /// Takes the screens that cannot show anything now (`unusable`) out of `requested`; returns their
+    /// labels, for the notice, when there were any.
+    fn drop_screens(
+        &self,
+        requested: &mut BTreeSet<ScreenId>,
+        unusable: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        let dropped: BTreeSet<ScreenId> = requested
+            .iter()
+            .filter(|s| unusable(s.as_str()))
+            .cloned()
+            .collect();
+        if dropped.is_empty() {
+            return None;
+        }
+        requested.retain(|s| !dropped.contains(s));
+        Some(
+            self.screens
+                .iter()
+                .filter(|s| dropped.contains(&s.id))
+                .map(|s| s.label.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
+
     /// Shows the cued exhibit (or re-routes the one on air) on `screens`.
     pub async fn present(&self, screens: &[String]) -> ApiResult<StageDto> {
         let mut requested: BTreeSet<ScreenId> = screens
@@ -260,28 +286,13 @@ impl Courtdeck {
             .collect::<ApiResult<_>>()?;
         self.commit(move |session| {
             // A disconnected screen must not stop the hearing: present on the others and say so.
-            let unplugged: Vec<ScreenId> = requested
-                .iter()
-                .filter(|s| session.missing_screens.contains(s.as_str()))
-                .cloned()
-                .collect();
-            for s in &unplugged {
-                requested.remove(s);
-            }
-            if !unplugged.is_empty() {
-                let labels: Vec<&str> = self
-                    .screens
-                    .iter()
-                    .filter(|s| unplugged.contains(&s.id))
-                    .map(|s| s.label.as_str())
-                    .collect();
+            if let Some(labels) =
+                self.drop_screens(&mut requested, |s| session.missing_screens.contains(s))
+            {
                 let _ = self.events.send(UiEvent::Notice {
                     error: ApiError::new(
                         ErrorCode::ScreenMissing,
-                        format!(
-                            "Not shown on {}: not connected. The other screens show it.",
-                            labels.join(", ")
-                        ),
+                        format!("Not shown on {labels}: not connected. The other screens show it."),
                     ),
                     exhibit: None,
                 });
@@ -293,27 +304,12 @@ impl Courtdeck {
             // A restricted exhibit is not sent to a screen that is not pinned to its monitor (under
             // `[screens] require_identity`: playout would refuse the whole request); the others show it.
             let unpinned = self.unpinned_screens(exhibit.restriction);
-            let dropped: Vec<ScreenId> = requested
-                .iter()
-                .filter(|s| unpinned.contains(s.as_str()))
-                .cloned()
-                .collect();
-            if !dropped.is_empty() {
-                for s in &dropped {
-                    requested.remove(s);
-                }
-                let labels: Vec<&str> = self
-                    .screens
-                    .iter()
-                    .filter(|s| dropped.contains(&s.id))
-                    .map(|s| s.label.as_str())
-                    .collect();
+            if let Some(labels) = self.drop_screens(&mut requested, |s| unpinned.contains(s)) {
                 let _ = self.events.send(UiEvent::Notice {
                     error: ApiError::new(
                         ErrorCode::ScreenMismatch,
                         format!(
-                            "Not shown on {}: {target} is restricted and that screen is not pinned to its monitor. Ask the clerk to set its identity (courtdeck screens).",
-                            labels.join(", ")
+                            "Not shown on {labels}: {target} is restricted and that screen is not pinned to its monitor. Ask the clerk to set its identity (courtdeck screens)."
                         ),
                     ),
                     exhibit: Some(target.to_string()),
