@@ -217,18 +217,7 @@ impl S3Client {
     /// then the lists (the order a publisher must keep, so a kiosk never sees a manifest whose blobs
     /// are missing).
     pub fn upload_store(&self, dir: &Path, prefix: &str) -> Result<usize> {
-        let mut files = Vec::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d)? {
-                let p = e?.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    files.push(p);
-                }
-            }
-        }
+        let mut files = crate::files_under(dir);
         let rank = |p: &Path| {
             let rel = p
                 .strip_prefix(dir)

@@ -97,7 +97,7 @@ fn a_kiosk_that_trusts_a_publisher_refuses_every_other_manifest() {
     publish("FOREIGN-1", "R v F", Some(&other_key));
     publish("ALTERED-1", "R v A", Some(&key));
     // Publishing is in the publisher's own custody log: which case, signed or not, every blob's hash.
-    let log = walk(&d.join("state"))
+    let log = courtdeck_testkit::files_under(&d.join("state"))
         .into_iter()
         .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
         .expect("the publisher's custody log");
@@ -288,18 +288,4 @@ async fn the_audit_of_a_real_hearing_exports_and_catches_a_one_byte_edit() {
         "RELIABILITY|custody|the_audit_of_a_real_hearing_exports_and_catches_a_one_byte_edit|a one-byte edit in the audit log of a real hearing: verify names the line, the export says the chain broke|{}",
         1
     );
-}
-
-/// Every file under `dir`.
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

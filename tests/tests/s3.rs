@@ -3,13 +3,13 @@
 //! (and from the AWS_* variables), a wrong secret, a tampered object, connections cut mid-download,
 //! and the server down (offline from the kept copies). The secret is grepped for in every file.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use courtdeck_store::{Cache, hash_file};
 use courtdeck_testkit::s3::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Seaweed};
 use courtdeck_testkit::servers::{CutProxy, SecretService, publish_random_case};
+use courtdeck_testkit::{files_under, run_with_stdin as run};
 use jiff::civil::Date;
 
 const COURT: &str = "test-court";
@@ -47,44 +47,6 @@ fn cli(dir: &Path, keyring: &SecretService) -> Command {
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env("RUST_LOG", "info");
     c
-}
-
-fn run(mut c: Command, stdin: &str) -> (bool, String) {
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 fn audit_events(dir: &Path, event: &str) -> usize {

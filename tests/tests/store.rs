@@ -4,7 +4,7 @@
 //!
 //! The CLI cases run the real `courtdeck` binary (built by `scripts/test.sh` before the tests).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;
@@ -18,6 +18,7 @@ use courtdeck_store::{
 use courtdeck_testkit::servers::{
     CutProxy, Nginx, NginxOptions, SecretService, TestCa, publish_random_case,
 };
+use courtdeck_testkit::{files_under, run_with_stdin as run};
 use jiff::civil::Date;
 
 const COURT: &str = "test-court";
@@ -78,23 +79,6 @@ fn fetch(
     )
 }
 
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
 /// Files in the cache's in-flight folder (partial downloads, their ETags).
 fn partials(cache: &Path) -> Vec<PathBuf> {
     files_under(&cache.join("tmp"))
@@ -130,28 +114,6 @@ fn cli(dir: &Path, keyring: Option<&SecretService>) -> Command {
         .env("XDG_CONFIG_HOME", dir.join("config"))
         .env("RUST_LOG", "info");
     c
-}
-
-fn run(mut c: Command, stdin: &str) -> (bool, String) {
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 fn audit_events(dir: &Path, event: &str) -> Vec<serde_json::Value> {
