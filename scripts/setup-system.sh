@@ -22,6 +22,9 @@ PACKAGES=(
   # Test media from a tool other than the library that plays it; Xlib for the playout process's
   # X error handler
   ffmpeg libx11-dev
+  # Documents: poppler renders PDF pages in the playout process; the tests write PDFs with
+  # Ghostscript and encrypt them with qpdf; pdftoppm is the page-render benchmark's reference
+  libpoppler-glib-dev poppler-utils ghostscript qpdf
 )
 
 missing=()

@@ -25,7 +25,8 @@ macro_rules! app_commands {
             set_thumbnails,
             set_volume,
             set_mute,
-            zoom
+            zoom,
+            turn_page
         )
     };
 }

@@ -19,10 +19,17 @@ pub async fn set_volume(deck: Deck<'_>, volume: f64) -> ApiResult<StageDto> {
     deck.set_volume(volume).await
 }
 
-/// Zooms or pans the picture on air: `in`, `out`, `left`, `right`, `up`, `down`, `whole`.
+/// Zooms or pans the picture on air: `in`, `out`, `left`, `right`, `up`, `down`, `whole`,
+/// `fit_width` (a document page's full width).
 #[tauri::command]
 pub async fn zoom(deck: Deck<'_>, step: String) -> ApiResult<StageDto> {
     deck.zoom(&step).await
+}
+
+/// Turns the page of the document on air: `next`, `previous`, or a page number from 1.
+#[tauri::command]
+pub async fn turn_page(deck: Deck<'_>, to: String) -> ApiResult<StageDto> {
+    deck.turn_page(&to).await
 }
 
 #[tauri::command]

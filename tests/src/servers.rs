@@ -444,6 +444,7 @@ pub fn publish_random_case(
             restriction: "open".into(),
             duration_ms: None,
             clips: Vec::new(),
+            pages: vec![],
         });
     }
     let desc = courtdeck_store::BundleDescription {

@@ -274,6 +274,8 @@ async fn no_hot_plug_swap_or_stranger_puts_a_restricted_exhibit_on_the_wrong_mon
             path: red.display().to_string(),
             kind: "image".into(),
             restriction: "bench_only".into(),
+            pages: vec![],
+            page: 1,
         })
         .await
         .unwrap();
@@ -384,6 +386,8 @@ async fn no_hot_plug_swap_or_stranger_puts_a_restricted_exhibit_on_the_wrong_mon
             path: red.display().to_string(),
             kind: "image".into(),
             restriction: "bench_only".into(),
+            pages: vec![],
+            page: 1,
         })
         .await
         .unwrap();
@@ -441,6 +445,8 @@ async fn no_hot_plug_swap_or_stranger_puts_a_restricted_exhibit_on_the_wrong_mon
             path: green.display().to_string(),
             kind: "image".into(),
             restriction: "open".into(),
+            pages: vec![],
+            page: 1,
         })
         .await
         .unwrap();

@@ -39,6 +39,8 @@ fn load(exhibit: &str, path: &Path, kind: &str) -> Command {
         path: path.display().to_string(),
         kind: kind.into(),
         restriction: "open".into(),
+        pages: vec![],
+        page: 1,
     }
 }
 

@@ -175,6 +175,7 @@ pub fn ensure_demo_store_from(dir: &Path, media_dir: &Path, date: Date) -> ApiRe
                     media_type: None,
                     restriction: e.restriction.into(),
                     duration_ms: duration(e.file),
+                    pages: Vec::new(),
                     clips: e
                         .clips
                         .iter()

@@ -46,6 +46,7 @@ const NO_CONTROLS: ControlsDto = ControlsDto {
     sound: false,
     seek: false,
     zoom: false,
+    pages: false,
 };
 
 /// How a change is taken into the session once playout did it.
@@ -169,6 +170,7 @@ impl Courtdeck {
                     title: e.title.clone(),
                     kind: e.kind.as_str(),
                     media_type: e.media_type.clone(),
+                    pages: e.pages.len() as u32,
                     duration_ms: e.duration.map(|d| d.as_millis() as u64),
                     restriction: e.restriction.as_str(),
                     size: e.size,
@@ -234,6 +236,12 @@ impl Courtdeck {
                     path: path.display().to_string(),
                     kind: exhibit.kind.as_str().into(),
                     restriction: exhibit.restriction.as_str().into(),
+                    pages: exhibit
+                        .pages
+                        .iter()
+                        .map(|p| [p.width_points(), p.height_points()])
+                        .collect(),
+                    page: 1,
                 },
                 sync_screens: false,
                 apply: Box::new(move |session| {
@@ -536,6 +544,13 @@ impl Courtdeck {
                     .and_then(|h| h.manifest.exhibit(&o.exhibit))
                     .map(|e| e.kind.controls().into())
                     .unwrap_or(NO_CONTROLS),
+                page: o.page,
+                pages: session
+                    .open
+                    .as_ref()
+                    .and_then(|h| h.manifest.exhibit(&o.exhibit))
+                    .map_or(1, |e| (e.pages.len() as u32).max(1)),
+                fit_width: o.zoom.is_fit_width(),
             }),
             screens: self
                 .screens

@@ -138,9 +138,11 @@ pub struct ClipDto {
 pub struct ExhibitDto {
     pub reference: String,
     pub title: String,
-    #[cfg_attr(test, ts(type = r#""video" | "audio" | "image""#))]
+    #[cfg_attr(test, ts(type = r#""video" | "audio" | "image" | "document""#))]
     pub kind: &'static str,
     pub media_type: String,
+    /// A document's page count (0 for every other kind).
+    pub pages: u32,
     pub duration_ms: Option<u64>,
     #[cfg_attr(test, ts(type = r#""open" | "no_public" | "bench_only""#))]
     pub restriction: &'static str,
@@ -179,6 +181,11 @@ pub struct OnAirDto {
     pub rate: f64,
     /// What the presenter can do with it (by its kind): the surface shows these controls only.
     pub controls: ControlsDto,
+    /// The page shown (from 1) and how many there are: a document; 1 of 1 for everything else.
+    pub page: u32,
+    pub pages: u32,
+    /// A document page is shown at its full width (`zoom` is then 1).
+    pub fit_width: bool,
 }
 
 /// `courtdeck_core::Controls`.
@@ -191,6 +198,7 @@ pub struct ControlsDto {
     pub sound: bool,
     pub seek: bool,
     pub zoom: bool,
+    pub pages: bool,
 }
 
 impl From<courtdeck_core::Controls> for ControlsDto {
@@ -202,6 +210,7 @@ impl From<courtdeck_core::Controls> for ControlsDto {
             sound: c.sound,
             seek: c.seek,
             zoom: c.zoom,
+            pages: c.pages,
         }
     }
 }
@@ -339,7 +348,7 @@ pub struct PlayReportDto {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ProbeDto {
     pub file: String,
-    /// `video`, `audio` or `image`, from the streams found (not the file's name).
+    /// `video`, `audio`, `image` or `document`, from the streams found (not the file's name).
     pub kind: Option<String>,
     pub duration_ms: Option<u64>,
     /// The picture's size as shown (after pixel aspect, rotation and EXIF orientation).
@@ -357,6 +366,8 @@ pub struct ProbeDto {
     pub warnings: Vec<ApiError>,
     /// Where the poster frame was written (`--poster`).
     pub poster: Option<String>,
+    /// A document's pages: `[width, height]` in points, as shown.
+    pub pages: Vec<[f64; 2]>,
 }
 
 #[cfg(test)]

@@ -65,7 +65,9 @@ impl Courtdeck {
             // With no stream found, it is loaded as a video: playout then says what the file is.
             let kind = discovered.kind.clone().unwrap_or_else(|| "video".into());
             report.kind = Some(kind.clone());
-            client.request(load(&path, &kind)).await?;
+            client
+                .request(load(&path, &kind, discovered.pages.clone()))
+                .await?;
             // Present and Play go straight after Load (the first-frame latency is from Present). A
             // file playout refuses while prerolling is gone by then: its own error, which playout
             // sent before it answered, is the one to report, not "not loaded".
@@ -157,7 +159,7 @@ fn crashed(reason: &str) -> ApiError {
     )
 }
 
-fn load(path: &Path, kind: &str) -> Command {
+fn load(path: &Path, kind: &str, pages: Vec<[f64; 2]>) -> Command {
     Command::Load {
         exhibit: EXHIBIT.into(),
         title: path
@@ -167,6 +169,8 @@ fn load(path: &Path, kind: &str) -> Command {
         path: path.display().to_string(),
         kind: kind.into(),
         restriction: "open".into(),
+        pages,
+        page: 1,
     }
 }
 
@@ -194,15 +198,25 @@ async fn probe_with(
         container: d.container.clone(),
         video: d.video.clone(),
         audio: d.audio.clone(),
+        pages: d.pages.clone(),
         ..Default::default()
     };
+    // A document that playout refused (encrypted, JavaScript, unreadable) is not loaded: the
+    // reason is playout's, with its code.
+    if let (Some(code), Some(message)) = (&d.error_code, &d.error) {
+        report.error = Some(ApiError::new(
+            ErrorCode::parse(code).unwrap_or(ErrorCode::MediaCorrupt),
+            message.clone(),
+        ));
+        return Ok(report);
+    }
     // With no stream found it is still loaded (as a video): playout then says what the file is
     // (a web page, an archive, damaged media).
     let kind = d.kind.clone().unwrap_or_else(|| "video".into());
     // Load it as a kiosk would, to its first frame: what discovery cannot see (a decoder that
     // stalls, a picture over the size limit, no sound output) shows here.
     let mut rx = client.subscribe();
-    client.request(load(path, &kind)).await?;
+    client.request(load(path, &kind, d.pages.clone())).await?;
     let outcome = tokio::time::timeout(PROBE_PREROLL, async {
         loop {
             match rx.recv().await {
@@ -326,7 +340,21 @@ impl Courtdeck {
                     )
                 };
                 if let Some(err) = &r.error {
-                    return Err(refuse(format!("it does not play: {}", err.message)));
+                    if err.code == ErrorCode::DocumentRefused {
+                        return Err(ApiError::new(
+                            ErrorCode::DocumentRefused,
+                            format!(
+                                "Exhibit {} ({}) cannot be published: {}",
+                                e.reference, e.file, err.message
+                            ),
+                        ));
+                    }
+                    let what = if r.kind.as_deref() == Some("document") || e.kind == "document" {
+                        "cannot be shown"
+                    } else {
+                        "does not play"
+                    };
+                    return Err(refuse(format!("it {what}: {}", err.message)));
                 }
                 if let Some(found) = &r.kind
                     && *found != e.kind
@@ -334,6 +362,7 @@ impl Courtdeck {
                     let holds = match found.as_str() {
                         "audio" => "only sound",
                         "image" => "a still picture",
+                        "document" => "a document (PDF)",
                         _ => "a moving picture",
                     };
                     return Err(refuse(format!(
@@ -341,6 +370,8 @@ impl Courtdeck {
                         e.kind
                     )));
                 }
+                // A document's page sizes always come from the file, never the description.
+                e.pages = r.pages.clone();
                 if e.duration_ms.is_none()
                     && let Some(ms) = r.duration_ms
                 {

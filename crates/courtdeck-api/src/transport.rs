@@ -11,6 +11,17 @@ use crate::json::*;
 use crate::{Courtdeck, Session};
 
 /// The exhibit on air takes a transport state; gone already if playout reported it failed meanwhile.
+/// The exhibit on air, as its manifest says.
+fn on_air_exhibit(session: &Session) -> ApiResult<courtdeck_core::Exhibit> {
+    let on = session.presentation.on_air().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidState,
+            "Nothing is on the screens. Present an exhibit first.",
+        )
+    })?;
+    Ok(find_exhibit(open_hearing(session)?, &on.exhibit.to_string())?.clone())
+}
+
 fn played(session: &mut Session, transport: Transport) -> ApiResult<()> {
     match session.presentation.set_transport(transport) {
         Ok(()) => Ok(()),
@@ -143,24 +154,70 @@ impl Courtdeck {
         self.commit(|session| {
             let zoom = session.presentation.clone().zoom(step)?;
             let (x, y, width, height) = zoom.region();
-            Ok(Change {
-                command: Command::Zoom {
+            let command = if zoom.is_fit_width() {
+                Command::FitWidth {
+                    scroll: zoom.scroll(),
+                }
+            } else {
+                Command::Zoom {
                     x,
                     y,
                     width,
                     height,
-                },
+                }
+            };
+            Ok(Change {
+                command,
                 sync_screens: false,
                 apply: Box::new(move |session| {
                     let zoom = session.presentation.zoom(step)?;
                     let exhibit = session.presentation.on_air().map(|o| o.exhibit.to_string());
                     tracing::info!(exhibit, factor = zoom.factor(), x, y, width, "zoomed");
-                    self.audit(
-                        "exhibit_zoomed",
+                    let view = if zoom.is_fit_width() {
+                        serde_json::json!({ "fit_width": true, "scroll": zoom.scroll() })
+                    } else {
                         serde_json::json!({
-                            "exhibit": exhibit,
                             "factor": zoom.factor(),
                             "region": { "x": x, "y": y, "width": width, "height": height },
+                        })
+                    };
+                    let mut record = serde_json::json!({ "exhibit": exhibit });
+                    if let (Some(r), Some(v)) = (record.as_object_mut(), view.as_object()) {
+                        r.extend(v.clone());
+                    }
+                    self.audit("exhibit_zoomed", record);
+                    Ok(())
+                }),
+            })
+        })
+        .await
+    }
+
+    /// Turns the page of the document on air: `next`, `previous`, or a page number from 1. The
+    /// first and last pages do not wrap. Every screen showing it turns together; the audit log
+    /// records each page the court saw.
+    pub async fn turn_page(&self, to: &str) -> ApiResult<StageDto> {
+        let turn = courtdeck_core::PageTurn::parse(to)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidState, e.to_string()))?;
+        self.commit(|session| {
+            let exhibit = on_air_exhibit(session)?;
+            let (page, zoom) = session.presentation.clone().turn_page(turn, &exhibit)?;
+            Ok(Change {
+                command: Command::Page {
+                    page,
+                    fit_width: zoom.is_fit_width(),
+                },
+                sync_screens: false,
+                apply: Box::new(move |session| {
+                    let exhibit = on_air_exhibit(session)?;
+                    let (page, _) = session.presentation.turn_page(turn, &exhibit)?;
+                    self.audit(
+                        "page_shown",
+                        serde_json::json!({
+                            "exhibit": exhibit.reference.to_string(),
+                            "sha256": exhibit.sha256.to_hex(),
+                            "page": page,
+                            "pages": exhibit.pages.len(),
                         }),
                     );
                     Ok(())

@@ -24,6 +24,9 @@ pub enum ErrorCode {
     NotMedia,
     /// A picture larger than the kiosk will decode (a decompression bomb, or a huge scan).
     MediaTooLarge,
+    /// A PDF Courtdeck will not show: password-protected or encrypted, carrying JavaScript, or with
+    /// pages larger than PDF allows. Refused when it is bundled; the message says why.
+    DocumentRefused,
     /// The exhibit's picture froze while playing; playout restarted it where it stood.
     PlaybackStalled,
     /// The kiosk's sound output cannot be opened: exhibits play without sound.
@@ -54,7 +57,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::StoreUnreachable,
         ErrorCode::NotAuthorised,
         ErrorCode::NotFound,
@@ -64,6 +67,7 @@ impl ErrorCode {
         ErrorCode::MediaCorrupt,
         ErrorCode::NotMedia,
         ErrorCode::MediaTooLarge,
+        ErrorCode::DocumentRefused,
         ErrorCode::PlaybackStalled,
         ErrorCode::AudioUnavailable,
         ErrorCode::RestrictedRoute,
@@ -90,6 +94,7 @@ impl ErrorCode {
             ErrorCode::MediaCorrupt => "media_corrupt",
             ErrorCode::NotMedia => "not_media",
             ErrorCode::MediaTooLarge => "media_too_large",
+            ErrorCode::DocumentRefused => "document_refused",
             ErrorCode::PlaybackStalled => "playback_stalled",
             ErrorCode::AudioUnavailable => "audio_unavailable",
             ErrorCode::RestrictedRoute => "restricted_route",

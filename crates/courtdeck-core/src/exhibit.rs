@@ -203,12 +203,14 @@ impl Restriction {
 }
 
 /// What kind of media an exhibit is; decides how it is shown (moving picture, slate with a clock, held
-/// still frame).
+/// still frame, a page of a document).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ExhibitKind {
     Video,
     Audio,
     Image,
+    /// A PDF: statements, plans, phone-download reports, bank records. Shown a page at a time.
+    Document,
 }
 
 impl ExhibitKind {
@@ -217,13 +219,20 @@ impl ExhibitKind {
             ExhibitKind::Video => "video",
             ExhibitKind::Audio => "audio",
             ExhibitKind::Image => "image",
+            ExhibitKind::Document => "document",
         }
+    }
+
+    /// A recording (video, audio) has a timeline: a position, a duration, an end. A still or a
+    /// document does not: it holds its picture until it is taken down.
+    pub fn has_timeline(self) -> bool {
+        matches!(self, ExhibitKind::Video | ExhibitKind::Audio)
     }
 
     /// What the presenter can do with an exhibit of this kind on air: the surface shows these
     /// controls and no others.
     pub fn controls(self) -> Controls {
-        let recording = self != ExhibitKind::Image;
+        let recording = self.has_timeline();
         Controls {
             transport: recording,
             step: recording,
@@ -231,6 +240,7 @@ impl ExhibitKind {
             sound: recording,
             seek: recording,
             zoom: self != ExhibitKind::Audio,
+            pages: self == ExhibitKind::Document,
         }
     }
 
@@ -239,9 +249,10 @@ impl ExhibitKind {
             "video" => Ok(ExhibitKind::Video),
             "audio" => Ok(ExhibitKind::Audio),
             "image" => Ok(ExhibitKind::Image),
+            "document" => Ok(ExhibitKind::Document),
             _ => Err(InvalidValue::new(
                 "kind",
-                format!("{s:?} is not one of video, audio, image"),
+                format!("{s:?} is not one of video, audio, image, document"),
             )),
         }
     }
@@ -261,6 +272,54 @@ pub struct Controls {
     pub seek: bool,
     /// Zoom and pan.
     pub zoom: bool,
+    /// Page turns and fit width (a document).
+    pub pages: bool,
+}
+
+/// The most pages a document exhibit may have (a phone-download report runs to thousands).
+pub const MAX_PAGES: usize = 20_000;
+
+/// One page's size as the PDF gives it (its crop box, turned by its `/Rotate`), in hundredths of a
+/// point (1/7200 inch): integers, so a manifest compares exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageSize {
+    width: u32,
+    height: u32,
+}
+
+impl PageSize {
+    /// The largest page PDF allows is 14,400 points (200 inches) a side.
+    pub const MAX_POINTS: f64 = 14_400.0;
+
+    /// A page `width` x `height` points; refused when a side is not between 1 point and 200 inches.
+    pub fn from_points(width: f64, height: f64) -> Result<PageSize, InvalidValue> {
+        let side = |v: f64| {
+            (v.is_finite() && (1.0..=Self::MAX_POINTS).contains(&v))
+                .then(|| (v * 100.0).round() as u32)
+                .ok_or_else(|| {
+                    InvalidValue::new(
+                        "page size",
+                        format!("{v} points is not between 1 point and 200 inches"),
+                    )
+                })
+        };
+        Ok(PageSize {
+            width: side(width)?,
+            height: side(height)?,
+        })
+    }
+
+    pub fn width_points(self) -> f64 {
+        f64::from(self.width) / 100.0
+    }
+
+    pub fn height_points(self) -> f64 {
+        f64::from(self.height) / 100.0
+    }
+
+    pub fn is_landscape(self) -> bool {
+        self.width > self.height
+    }
 }
 
 /// A named section of a recording, played on its own ("Entry 00:12-00:31").
@@ -315,6 +374,8 @@ pub struct Exhibit {
     /// Known length of a recording; `None` for stills or when the producer did not say.
     pub duration: Option<Duration>,
     pub clips: Vec<Clip>,
+    /// A document's pages, in order (at least one); empty for every other kind.
+    pub pages: Vec<PageSize>,
 }
 
 #[cfg(test)]

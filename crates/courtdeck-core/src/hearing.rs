@@ -90,6 +90,10 @@ pub enum ManifestError {
     },
     #[error("exhibit {0}: a still image cannot have clips")]
     ClipOnStill(ExhibitRef),
+    #[error("exhibit {0}: a document cannot have clips or a duration")]
+    ClipOnDocument(ExhibitRef),
+    #[error("exhibit {reference}: {why}")]
+    Pages { reference: ExhibitRef, why: String },
     #[error("the case has no exhibits")]
     Empty,
 }
@@ -119,6 +123,27 @@ impl CaseManifest {
             }
             if e.kind == crate::ExhibitKind::Image && !e.clips.is_empty() {
                 return Err(ManifestError::ClipOnStill(e.reference.clone()));
+            }
+            let pages = |why: String| ManifestError::Pages {
+                reference: e.reference.clone(),
+                why,
+            };
+            if e.kind == crate::ExhibitKind::Document {
+                if !e.clips.is_empty() || e.duration.is_some() {
+                    return Err(ManifestError::ClipOnDocument(e.reference.clone()));
+                }
+                if e.pages.is_empty() || e.pages.len() > crate::MAX_PAGES {
+                    return Err(pages(format!(
+                        "a document has 1 to {} pages, not {}",
+                        crate::MAX_PAGES,
+                        e.pages.len()
+                    )));
+                }
+            } else if !e.pages.is_empty() {
+                return Err(pages(format!(
+                    "only a document has pages, and this is {}",
+                    e.kind.as_str()
+                )));
             }
             if let Some(duration) = e.duration {
                 for c in &e.clips {
@@ -173,6 +198,7 @@ mod tests {
             restriction: Restriction::Open,
             duration: duration.map(Duration::from_secs),
             clips,
+            pages: vec![],
         }
     }
 

@@ -19,14 +19,14 @@ mod zoom;
 pub use edid::{Edid, EdidError, MonitorIdentity, edid_block};
 pub use error::ErrorCode;
 pub use exhibit::{
-    CaseId, Clip, Controls, Exhibit, ExhibitKind, ExhibitRef, InvalidValue, Restriction,
-    Sha256Digest,
+    CaseId, Clip, Controls, Exhibit, ExhibitKind, ExhibitRef, InvalidValue, MAX_PAGES, PageSize,
+    Restriction, Sha256Digest,
 };
 pub use hearing::{CaseManifest, CourtId, CourtList, Hearing, ManifestError};
 pub use presentation::{
-    OnAir, Presentation, PresentationError, PresentationState, Speed, Transport,
+    OnAir, PageTurn, Presentation, PresentationError, PresentationState, Speed, Transport,
 };
 pub use routing::{
     OutputRole, RouteRefused, Screen, ScreenId, default_route, may_show, plan_route,
 };
-pub use zoom::{Zoom, ZoomStep};
+pub use zoom::{Zoom, ZoomStep, fit_width_region};

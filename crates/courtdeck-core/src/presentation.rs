@@ -58,6 +58,38 @@ pub struct OnAir {
     pub zoom: Zoom,
     /// Kept while the same exhibit is re-routed; a new exhibit starts at `Speed::NORMAL`.
     pub speed: Speed,
+    /// The page shown, from 1 (a document; every other kind stays at 1). Kept while re-routed.
+    pub page: u32,
+}
+
+/// A tap on a document's page controls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageTurn {
+    Next,
+    Previous,
+    /// Page N, counted from 1.
+    To(u32),
+}
+
+impl PageTurn {
+    /// `next`, `previous`, or a page number from 1.
+    pub fn parse(s: &str) -> Result<PageTurn, crate::InvalidValue> {
+        match s.trim() {
+            "next" => Ok(PageTurn::Next),
+            "previous" => Ok(PageTurn::Previous),
+            n => n
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .map(PageTurn::To)
+                .ok_or_else(|| {
+                    crate::InvalidValue::new(
+                        "page",
+                        format!("{n:?} is not next, previous or a page number from 1"),
+                    )
+                }),
+        }
+    }
 }
 
 /// The state of one exhibit, as the control surface shows it.
@@ -79,6 +111,10 @@ pub enum PresentationError {
     NothingPresented,
     #[error("choose at least one screen to present to")]
     NoScreens,
+    #[error("the exhibit on the screens is not a document: it has no pages to turn")]
+    NotADocument,
+    #[error("there is no page {page}: the document has {pages} pages")]
+    NoSuchPage { page: u32, pages: u32 },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -152,9 +188,9 @@ impl Presentation {
             return Err(PresentationError::NoScreens);
         }
         let screens = plan_route(exhibit.restriction, requested, screens)?;
-        let (transport, zoom, speed) = match &self.on_air {
-            Some(on) if on.exhibit == target => (on.transport, on.zoom, on.speed),
-            _ => (Transport::Paused, Zoom::default(), Speed::NORMAL),
+        let (transport, zoom, speed, page) = match &self.on_air {
+            Some(on) if on.exhibit == target => (on.transport, on.zoom, on.speed, on.page),
+            _ => (Transport::Paused, Zoom::default(), Speed::NORMAL, 1),
         };
         if let Some(previous) = self.on_air.take().filter(|on| on.exhibit != target) {
             self.withdrawn = Some(previous.exhibit);
@@ -166,7 +202,44 @@ impl Presentation {
             transport,
             zoom,
             speed,
+            page,
         }))
+    }
+
+    /// Turns the page of the document on air (`pages` long). The first and last pages do not wrap
+    /// around: Next on the last page is refused, so a double tap cannot jump to page 1. Returns the
+    /// new page and view; fit width stays fit width from the top of the page, any other zoom goes back
+    /// to the whole page.
+    pub fn turn_page(
+        &mut self,
+        turn: PageTurn,
+        exhibit: &Exhibit,
+    ) -> Result<(u32, Zoom), PresentationError> {
+        let on = self
+            .on_air
+            .as_mut()
+            .ok_or(PresentationError::NothingPresented)?;
+        assert_eq!(
+            on.exhibit, exhibit.reference,
+            "turn_page() was given the wrong exhibit"
+        );
+        if exhibit.kind != crate::ExhibitKind::Document {
+            return Err(PresentationError::NotADocument);
+        }
+        let pages = exhibit.pages.len() as u32;
+        let page = match turn {
+            PageTurn::Next => on.page + 1,
+            PageTurn::Previous => on.page.saturating_sub(1),
+            PageTurn::To(n) => n,
+        };
+        if page == 0 || page > pages {
+            return Err(PresentationError::NoSuchPage { page, pages });
+        }
+        if page != on.page {
+            on.zoom = on.zoom.for_new_page();
+        }
+        on.page = page;
+        Ok((page, on.zoom))
     }
 
     /// Zooms or pans the picture on air; returns the new view for the playout engine.
@@ -261,7 +334,58 @@ mod tests {
             restriction,
             duration: Some(Duration::from_secs(10)),
             clips: vec![],
+            pages: vec![],
         }
+    }
+
+    #[test]
+    fn pages_turn_within_the_document_and_survive_a_reroute() {
+        let mut doc = exhibit("JS/5", Restriction::NoPublic);
+        doc.kind = ExhibitKind::Document;
+        doc.duration = None;
+        doc.pages = vec![crate::PageSize::from_points(595.0, 842.0).unwrap(); 3];
+        let video = exhibit("JS/1", Restriction::Open);
+        let mut p = Presentation::default();
+        assert_eq!(
+            p.turn_page(PageTurn::Next, &doc),
+            Err(PresentationError::NothingPresented)
+        );
+        p.select(doc.reference.clone());
+        p.present(&doc, &ids(&["bench"]), &screens()).unwrap();
+        assert_eq!(p.on_air().unwrap().page, 1);
+        assert_eq!(
+            p.turn_page(PageTurn::Previous, &doc),
+            Err(PresentationError::NoSuchPage { page: 0, pages: 3 })
+        );
+        p.zoom(ZoomStep::In).unwrap();
+        assert_eq!(
+            p.turn_page(PageTurn::Next, &doc).unwrap(),
+            (2, Zoom::default())
+        );
+        p.zoom(ZoomStep::FitWidth).unwrap();
+        p.zoom(ZoomStep::Down).unwrap();
+        let (page, view) = p.turn_page(PageTurn::To(3), &doc).unwrap();
+        assert_eq!(page, 3);
+        assert!(view.is_fit_width() && view.scroll() == 0.0, "{view:?}");
+        assert_eq!(
+            p.turn_page(PageTurn::Next, &doc),
+            Err(PresentationError::NoSuchPage { page: 4, pages: 3 }),
+            "the last page does not wrap to the first"
+        );
+        assert_eq!(
+            p.on_air().unwrap().page,
+            3,
+            "a refused turn changes nothing"
+        );
+        p.present(&doc, &ids(&["bench"]), &screens()).unwrap();
+        assert_eq!(p.on_air().unwrap().page, 3, "re-routed, the page stays");
+        p.select(video.reference.clone());
+        p.present(&video, &ids(&["bench"]), &screens()).unwrap();
+        assert_eq!(p.on_air().unwrap().page, 1);
+        assert_eq!(
+            p.turn_page(PageTurn::Next, &video),
+            Err(PresentationError::NotADocument)
+        );
     }
 
     fn ids(names: &[&str]) -> BTreeSet<ScreenId> {
@@ -299,6 +423,9 @@ mod tests {
         assert!(video.transport && video.step && video.speed && video.sound && video.zoom);
         let audio = ExhibitKind::Audio.controls();
         assert!(audio.transport && audio.sound && audio.seek && !audio.zoom);
+        let document = ExhibitKind::Document.controls();
+        assert!(document.pages && document.zoom && !document.transport && !document.sound);
+        assert!(!ExhibitKind::Video.controls().pages);
         let image = ExhibitKind::Image.controls();
         assert!(image.zoom && !image.transport && !image.sound && !image.seek && !image.speed);
     }

@@ -10,6 +10,9 @@ use crate::exhibit::InvalidValue;
 /// Which part of the picture the screens show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Zoom {
+    /// The page's full width across the screens (a document), scrolled by `cy` from the top (0) to
+    /// the bottom (`GRID`) of the page; `level` and `cx` are unused then.
+    fit_width: bool,
     /// 0 is the whole picture; each level magnifies `STEP` times more.
     level: u8,
     /// The centre of the view, in 1/`GRID` of the picture's width and height.
@@ -27,6 +30,8 @@ pub enum ZoomStep {
     Up,
     Down,
     Whole,
+    /// A document page's full width fills the screens, from the top of the page.
+    FitWidth,
 }
 
 const GRID: u8 = 64;
@@ -37,6 +42,7 @@ const MAX_LEVEL: u8 = 5;
 impl Default for Zoom {
     fn default() -> Zoom {
         Zoom {
+            fit_width: false,
             level: 0,
             cx: GRID / 2,
             cy: GRID / 2,
@@ -54,10 +60,13 @@ impl ZoomStep {
             "up" => ZoomStep::Up,
             "down" => ZoomStep::Down,
             "whole" => ZoomStep::Whole,
+            "fit_width" => ZoomStep::FitWidth,
             other => {
                 return Err(InvalidValue::new(
                     "zoom step",
-                    format!("{other:?} is not one of in, out, left, right, up, down, whole"),
+                    format!(
+                        "{other:?} is not one of in, out, left, right, up, down, whole, fit_width"
+                    ),
                 ));
             }
         })
@@ -71,13 +80,58 @@ impl Zoom {
     }
 
     pub fn is_whole(self) -> bool {
-        self.level == 0
+        self.level == 0 && !self.fit_width
+    }
+
+    /// The page's width fills the screens (`ZoomStep::FitWidth`); the visible height depends on the
+    /// page's and the screen's shapes, which playout knows (`fit_width_region`).
+    pub fn is_fit_width(self) -> bool {
+        self.fit_width
+    }
+
+    /// Where a fit-width view stands: 0.0 at the top of the page, 1.0 at the bottom.
+    pub fn scroll(self) -> f64 {
+        self.cy as f64 / GRID as f64
+    }
+
+    /// The view after a page turn: fit width stays fit width, from the top of the new page; any
+    /// other zoom goes back to the whole page (a region of page 3 means nothing on page 4).
+    #[must_use]
+    pub fn for_new_page(self) -> Zoom {
+        if self.fit_width {
+            Zoom::default().step(ZoomStep::FitWidth)
+        } else {
+            Zoom::default()
+        }
     }
 
     /// The view after one tap. Pans move by a quarter of what is visible; the view never leaves the
     /// picture, and zooming out recentres it as far as it must.
     #[must_use]
     pub fn step(self, step: ZoomStep) -> Zoom {
+        if step == ZoomStep::FitWidth {
+            return Zoom {
+                fit_width: true,
+                cy: 0,
+                ..Zoom::default()
+            };
+        }
+        if self.fit_width {
+            // Up and down scroll an eighth of the page; anything else leaves fit width.
+            let by = GRID / 8;
+            return match step {
+                ZoomStep::Up => Zoom {
+                    cy: self.cy.saturating_sub(by),
+                    ..self
+                },
+                ZoomStep::Down => Zoom {
+                    cy: (self.cy + by).min(GRID),
+                    ..self
+                },
+                ZoomStep::Left | ZoomStep::Right => self,
+                _ => Zoom::default().step(step),
+            };
+        }
         let pan = ((GRID as f64 / self.factor() / 4.0).round() as i16).max(1);
         let moved = |v: u8, by: i16| (v as i16 + by).clamp(0, GRID as i16) as u8;
         let z = match step {
@@ -106,6 +160,7 @@ impl Zoom {
                 cy: moved(self.cy, pan),
                 ..self
             },
+            ZoomStep::FitWidth => unreachable!("handled above"),
         };
         z.inside()
     }
@@ -128,16 +183,77 @@ impl Zoom {
     }
 
     /// The view as `(x, y, width, height)`, fractions of the picture (the whole is `(0, 0, 1, 1)`).
+    /// A fit-width view is the whole width here; playout crops its height (`fit_width_region`).
     pub fn region(self) -> (f64, f64, f64, f64) {
+        if self.fit_width {
+            return (0.0, 0.0, 1.0, 1.0);
+        }
         let w = 1.0 / self.factor();
         let at = |c: u8| (c as f64 / GRID as f64 - w / 2.0).clamp(0.0, 1.0 - w);
         (at(self.cx), at(self.cy), w, w)
     }
 }
 
+/// The region of a `picture_w` x `picture_h` picture that a fit-width view at `scroll` (0 top, 1
+/// bottom) shows on a `screen_w` x `screen_h` screen: the full width, and as much of the height as
+/// the screen's shape holds (the whole picture when it is wider than the screen).
+pub fn fit_width_region(
+    picture: (u32, u32),
+    screen: (u32, u32),
+    scroll: f64,
+) -> (f64, f64, f64, f64) {
+    let (pw, ph) = (f64::from(picture.0.max(1)), f64::from(picture.1.max(1)));
+    let (sw, sh) = (f64::from(screen.0.max(1)), f64::from(screen.1.max(1)));
+    let h = ((pw * sh / sw) / ph).min(1.0);
+    let y = (scroll.clamp(0.0, 1.0) * (1.0 - h)).max(0.0);
+    (0.0, y, 1.0, h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fit_width_scrolls_a_portrait_page_and_turns_to_the_top() {
+        let z = Zoom::default().step(ZoomStep::FitWidth);
+        assert!(z.is_fit_width() && !z.is_whole());
+        assert_eq!(z.scroll(), 0.0);
+        // An A4 page (595x842) on a 16:9 screen: the full width, 40% of the height, from the top.
+        let (x, y, w, h) = fit_width_region((1190, 1684), (1920, 1080), z.scroll());
+        assert_eq!((x, y, w), (0.0, 0.0, 1.0));
+        assert!((h - 0.3975).abs() < 0.001, "{h}");
+        let mut down = z;
+        for _ in 0..20 {
+            down = down.step(ZoomStep::Down);
+        }
+        assert_eq!(
+            down.scroll(),
+            1.0,
+            "eight taps reach the bottom and stop there"
+        );
+        let (_, y, _, h) = fit_width_region((1190, 1684), (1920, 1080), down.scroll());
+        assert!((y + h - 1.0).abs() < 1e-9);
+        assert_eq!(
+            down.step(ZoomStep::Left),
+            down,
+            "no sideways pan at full width"
+        );
+        assert_eq!(down.for_new_page(), z, "a new page starts at its top");
+        assert_eq!(down.step(ZoomStep::Whole), Zoom::default());
+        assert_eq!(down.step(ZoomStep::In), Zoom::default().step(ZoomStep::In));
+        // A landscape A4 page is less wide than 16:9: its full width shows 80% of its height.
+        let (_, _, _, h) = fit_width_region((1684, 1190), (1920, 1080), 0.0);
+        assert!((h - 0.796).abs() < 0.001, "{h}");
+        // A page wider than the screen already fits by width: the whole of it.
+        assert_eq!(
+            fit_width_region((2000, 1000), (1920, 1080), 0.5),
+            (0.0, 0.0, 1.0, 1.0)
+        );
+        assert_eq!(
+            Zoom::default().step(ZoomStep::In).for_new_page(),
+            Zoom::default()
+        );
+    }
 
     const ALL: [ZoomStep; 7] = [
         ZoomStep::In,

@@ -59,6 +59,7 @@ fn exhibit(i: usize, restriction: Restriction) -> Exhibit {
         restriction,
         duration: Some(Duration::from_secs(10)),
         clips: vec![],
+        pages: vec![],
     }
 }
 

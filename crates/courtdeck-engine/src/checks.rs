@@ -71,6 +71,28 @@ pub fn inventory() -> Inventory {
 /// missing to play it. Never fails: a file GStreamer cannot read gets `error` set.
 pub fn discover(path: &Path) -> DiscoverReport {
     let mut report = DiscoverReport::default();
+    if crate::document::is_pdf(path) {
+        // A document: poppler, not GStreamer. Every page is drawn once, so a page that cannot be
+        // is found before court, not in front of the bench.
+        report.container = Some("PDF".into());
+        match crate::document::inspect(path)
+            .and_then(|pages| crate::document::check_every_page(path).map(|_| pages))
+        {
+            Ok(pages) => {
+                report.kind = Some("document".into());
+                if let Some([w, h]) = pages.first() {
+                    report.width = Some(*w as u32);
+                    report.height = Some(*h as u32);
+                }
+                report.pages = pages;
+            }
+            Err(e) => {
+                report.error_code = Some(e.code.as_str().into());
+                report.error = Some(e.message);
+            }
+        }
+        return report;
+    }
     let uri = match gst::glib::filename_to_uri(path, None) {
         Ok(u) => u,
         Err(e) => {
@@ -199,6 +221,10 @@ pub fn poster(path: &Path) -> Poster {
 
 fn try_poster(path: &Path) -> anyhow::Result<Option<String>> {
     use base64::Engine as _;
+    if crate::document::is_pdf(path) {
+        let jpeg = crate::document::poster(path)?;
+        return Ok(Some(base64::engine::general_purpose::STANDARD.encode(jpeg)));
+    }
     let uri = gst::glib::filename_to_uri(path, None)?;
     let sink_bin = gst::parse::bin_from_description(
         "videoconvert ! videoflip video-direction=auto ! videoscale add-borders=true ! video/x-raw,width=160,height=90,pixel-aspect-ratio=1/1 ! jpegenc quality=75 ! appsink name=poster sync=false max-buffers=1",

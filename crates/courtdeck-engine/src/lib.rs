@@ -17,6 +17,7 @@ pub use courtdeck_playout::{placement, protocol};
 
 pub mod checks;
 pub mod corpus;
+pub mod document;
 pub mod engine;
 pub mod fixtures;
 pub mod identity;

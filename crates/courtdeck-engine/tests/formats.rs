@@ -35,6 +35,8 @@ async fn every_listed_format_plays_on_every_screen() {
                 path: f.path.display().to_string(),
                 kind: f.kind.into(),
                 restriction: "open".into(),
+                pages: vec![],
+                page: 1,
             })
             .await
             .unwrap();

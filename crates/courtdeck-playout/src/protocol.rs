@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The room's exhibit sound: the level (0.0 to 1.5, 1.0 as recorded) and the advocate's mute.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -116,10 +116,17 @@ pub enum Command {
         title: String,
         /// Absolute path inside the verified cache. Playout never opens the network.
         path: String,
-        /// `video`, `audio` or `image`.
+        /// `video`, `audio`, `image` or `document`.
         kind: String,
         /// `open`, `no_public` or `bench_only`.
         restriction: String,
+        /// A document's page sizes in points, from its manifest (empty for other kinds): the pages
+        /// are drawn at the size the screens need before the file is read again.
+        #[serde(default)]
+        pages: Vec<[f64; 2]>,
+        /// The page to show first (from 1; a document only).
+        #[serde(default = "first_page")]
+        page: u32,
     },
     /// Shows a loaded exhibit on `screens` (already checked by the core; checked again here).
     Present {
@@ -175,6 +182,19 @@ pub enum Command {
         width: f64,
         height: f64,
     },
+    /// Shows page `page` (from 1) of the document on air, at the whole page or, with `fit_width`,
+    /// at the page's full width from its top. The screens change within a frame of the page being
+    /// drawn; the pages either side are drawn ahead.
+    Page {
+        page: u32,
+        #[serde(default)]
+        fit_width: bool,
+    },
+    /// Shows the page on air at its full width, `scroll` from its top (0.0) to its bottom (1.0):
+    /// as much of its height as the screens' shape holds.
+    FitWidth {
+        scroll: f64,
+    },
     /// Confidence thumbnails: while enabled, the on-air exhibit sends a small JPEG of its current
     /// picture (`Event::Thumbnail`): about twice a second while playing, and each new frame while
     /// paused (a step, a seek, a zoom); enabling them while paused sends the frame on screen. The app
@@ -204,6 +224,10 @@ pub enum Command {
     /// Replies with an `Inventory`.
     Inventory,
     Shutdown,
+}
+
+fn first_page() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -261,6 +285,13 @@ pub struct DiscoverReport {
     /// Degrees clockwise the picture is turned to be shown upright (0, 90, 180, 270).
     #[serde(default)]
     pub rotation: u32,
+    /// A document's pages (`kind` = `document`): each `[width, height]` in points as shown.
+    #[serde(default)]
+    pub pages: Vec<[f64; 2]>,
+    /// The `ErrorCode` wire name that goes with `error` when the file is a document
+    /// (`document_refused`, `media_corrupt`); `None` for media, whose error is found by loading it.
+    #[serde(default)]
+    pub error_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

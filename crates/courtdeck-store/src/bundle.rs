@@ -45,6 +45,10 @@ pub struct BundleExhibit {
     pub duration_ms: Option<u64>,
     #[serde(default, rename = "clip")]
     pub clips: Vec<BundleClip>,
+    /// A document's page sizes in points: filled in by probing the file (`courtdeck bundle` asks
+    /// the playout process), never trusted from the description.
+    #[serde(skip)]
+    pub pages: Vec<[f64; 2]>,
 }
 
 fn open() -> String {
@@ -89,6 +93,7 @@ fn media_type_for(file: &str) -> &'static str {
         "flac" => "audio/flac",
         "jpg" | "jpeg" => "image/jpeg",
         "png" => "image/png",
+        "pdf" => "application/pdf",
         _ => "application/octet-stream",
     }
 }
@@ -155,6 +160,12 @@ pub fn bundle_signed(
             restriction: Restriction::parse(&e.restriction).map_err(invalid)?,
             duration: e.duration_ms.map(Duration::from_millis),
             clips,
+            pages: e
+                .pages
+                .iter()
+                .map(|[w, h]| courtdeck_core::PageSize::from_points(*w, *h))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(invalid)?,
         });
     }
     let manifest =
@@ -358,6 +369,7 @@ mod tests {
                         restriction: "open".into(),
                         duration_ms: None,
                         clips: vec![],
+                        pages: vec![],
                     }],
                     listing: None,
                 };
@@ -458,6 +470,7 @@ mod tests {
                     restriction: "open".into(),
                     duration_ms: None,
                     clips: vec![],
+                    pages: vec![],
                 }],
                 listing: None,
             };

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use courtdeck_core::{
     CaseId, CaseManifest, Clip, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing,
-    Restriction, Sha256Digest,
+    PageSize, Restriction, Sha256Digest,
 };
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +63,9 @@ pub struct ExhibitDoc {
     pub duration_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub clips: Vec<ClipDoc>,
+    /// A document's pages in order, each `[width, height]` in points as shown (crop box, rotated).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<[f64; 2]>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -381,6 +384,21 @@ fn parse_exhibit(e: &ExhibitDoc) -> Result<Exhibit, StoreError> {
         .iter()
         .map(|c| c.to_clip().map_err(|err| invalid(w, err)))
         .collect::<Result<Vec<_>, _>>()?;
+    if e.pages.len() > courtdeck_core::MAX_PAGES {
+        return Err(invalid(
+            w,
+            format!("it lists more than {} pages", courtdeck_core::MAX_PAGES),
+        ));
+    }
+    let pages = e
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(i, [width, height])| {
+            PageSize::from_points(*width, *height)
+                .map_err(|err| invalid(w, format!("page {}: {err}", i + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Exhibit {
         title: title(w, "title", &e.title)?,
         kind: ExhibitKind::parse(&e.kind).map_err(|err| invalid(w, err))?,
@@ -390,6 +408,7 @@ fn parse_exhibit(e: &ExhibitDoc) -> Result<Exhibit, StoreError> {
         restriction: Restriction::parse(&e.restriction).map_err(|err| invalid(w, err))?,
         duration: e.duration_ms.map(Duration::from_millis),
         clips,
+        pages,
         reference,
     })
 }
@@ -438,6 +457,11 @@ pub fn manifest_doc(m: &CaseManifest) -> ManifestDoc {
                         start_ms: c.start().as_millis() as u64,
                         end_ms: c.end().as_millis() as u64,
                     })
+                    .collect(),
+                pages: e
+                    .pages
+                    .iter()
+                    .map(|p| [p.width_points(), p.height_points()])
                     .collect(),
             })
             .collect(),

@@ -106,6 +106,18 @@ const messages = {
   "hearing.panRight": "Pan right",
   "hearing.wholePicture": "Whole picture",
   "hearing.clips": "Clips:",
+  "hearing.pagePrevious": "◀ Page",
+  "hearing.pagePreviousTitle": "Previous page",
+  "hearing.pageNext": "Page ▶",
+  "hearing.pageNextTitle": "Next page",
+  "hearing.pageOf": "Page {page} of {pages}",
+  "hearing.goToPage": "Go to page",
+  "hearing.pageNumber": "Page number",
+  "hearing.pages": "Pages",
+  "hearing.fitWidth": "Fit width",
+  "hearing.fitPage": "Whole page",
+  "hearing.scrollUp": "Scroll up",
+  "hearing.scrollDown": "Scroll down",
 } as const satisfies Record<string, Message>;
 
 /** Every key of the surface's messages. */
@@ -127,6 +139,7 @@ export const en = {
     media_corrupt: "Exhibit file is damaged",
     not_media: "Not a recording or picture",
     media_too_large: "Picture too large to show",
+    document_refused: "Document cannot be shown",
     playback_stalled: "Playback froze and was restarted",
     audio_unavailable: "No sound output",
     restricted_route: "Not allowed on that screen",

@@ -44,7 +44,10 @@ export const api = {
   setThumbnails: (enabled: boolean) => call<null>("set_thumbnails", { enabled }),
   setVolume: (volume: number) => ordered<Stage>("set_volume", { volume }),
   setMute: (mute: boolean) => ordered<Stage>("set_mute", { mute }),
-  zoom: (step: "in" | "out" | "left" | "right" | "up" | "down" | "whole") => ordered<Stage>("zoom", { step }),
+  zoom: (step: "in" | "out" | "left" | "right" | "up" | "down" | "whole" | "fit_width") =>
+    ordered<Stage>("zoom", { step }),
+  /** `next`, `previous`, or a page number from 1 (as text). */
+  turnPage: (to: string) => ordered<Stage>("turn_page", { to }),
   runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
 };
 

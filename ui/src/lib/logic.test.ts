@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel } from "./logic";
+import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip } from "./logic";
 import { ERROR_CODES } from "./generated/error-codes";
 import { CATALOGUES, translator } from "../i18n";
 import type { CheckReport, Exhibit, Stage } from "./types";
@@ -7,7 +7,7 @@ import type { FetchState } from "./logic";
 
 const exhibit = (restriction: Exhibit["restriction"], allowed: string[]): Exhibit => ({
   reference: "JS/3", title: "ABE interview", kind: "video", media_type: "video/mpeg", duration_ms: 10_000,
-  restriction, size: 1, sha256: "0".repeat(64), cached: true, problem: null, clips: [], allowed_screens: allowed, poster: null,
+  restriction, size: 1, sha256: "0".repeat(64), cached: true, problem: null, clips: [], allowed_screens: allowed, poster: null, pages: 0,
 });
 
 const english = translator(CATALOGUES.en);
@@ -73,8 +73,8 @@ describe("screen status comes from the stage", () => {
     case_id: "JS-1", cued: null, cued_ready: false, playout: "ready", default_targets: ["bench", "public"],
     sound: { volume: 1, muted: false },
     on_air: {
-      exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1, rate: 1,
-      controls: { transport: true, step: true, speed: true, sound: true, seek: true, zoom: true },
+      exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1, rate: 1, page: 1, pages: 1, fit_width: false,
+      controls: { transport: true, step: true, speed: true, sound: true, seek: true, zoom: true, pages: false },
     },
     screens: [
       { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: "JS/1", connected: true, wrong_monitor: false, slate: null },
@@ -159,5 +159,14 @@ describe("custody banner", () => {
     expect(custodyProblem({ custody: problem }, null)).toEqual(problem);
     expect(custodyProblem({ custody: null }, { custody: problem })).toEqual(problem);
     expect(english.headline("audit_unavailable")).toMatch(/Custody log/);
+  });
+});
+
+describe("pageStrip", () => {
+  it("offers the first, the last and the pages around the one shown", () => {
+    expect(pageStrip(1, 1)).toEqual([1]);
+    expect(pageStrip(1, 3)).toEqual([1, 2, 3]);
+    expect(pageStrip(7, 200)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 200]);
+    expect(pageStrip(100, 200, 2)).toEqual([1, 98, 99, 100, 101, 102, 200]);
   });
 });

@@ -79,6 +79,16 @@ export function zoomLabel(factor: number): string {
   return `${Math.round(factor * 10) / 10}x`;
 }
 
+/** The page numbers the strip offers around `page` of `pages`: the first and last, and up to
+ * `around` either side of the page shown, so a 200-page bundle's strip stays one row. */
+export function pageStrip(page: number, pages: number, around = 6): number[] {
+  const out = new Set<number>();
+  if (pages >= 1) out.add(1);
+  for (let n = Math.max(1, page - around); n <= Math.min(pages, page + around); n++) out.add(n);
+  if (pages >= 1) out.add(pages);
+  return [...out].sort((a, b) => a - b);
+}
+
 export const RATES = [0.25, 0.5, 1, 1.5, 2] as const;
 
 export function nextRate(rate: number, dir: 1 | -1): number {

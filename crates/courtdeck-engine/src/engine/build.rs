@@ -25,9 +25,11 @@ use courtdeck_core::{ErrorCode, ExhibitKind, Restriction, may_show};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-use super::graph::{GapReport, Sound, Thumbs, audio_chain, video_fanout};
+use super::graph::{GapReport, Sound, Thumbs, audio_chain, document_source, video_fanout};
 use super::outputs::BranchTarget;
-use super::program::{PendingFirstFrames, Program, Rebuild, Resume, Slot, Source};
+use super::program::{
+    DocumentFeed, FeedState, PendingFirstFrames, Program, Rebuild, Resume, Slot, Source,
+};
 use super::slates::{Slate, slate_source};
 use super::{Engine, MAX_REBUILDS, Msg, SILENT_SINK, err};
 use crate::media;
@@ -55,6 +57,7 @@ impl Engine {
         path: &Path,
         kind: &str,
         restriction: &str,
+        (pages, page): (Vec<[f64; 2]>, u32),
     ) -> Result<(), WireError> {
         let kind =
             ExhibitKind::parse(kind).map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
@@ -75,6 +78,22 @@ impl Engine {
                 ),
             )
         })?;
+        if kind == ExhibitKind::Document {
+            if pages.is_empty() || page == 0 || page as usize > pages.len() {
+                return Err(err(
+                    ErrorCode::InvalidState,
+                    format!(
+                        "document {exhibit} has {} pages: page {page} cannot be shown",
+                        pages.len()
+                    ),
+                ));
+            }
+        } else if !pages.is_empty() {
+            return Err(err(
+                ErrorCode::InvalidState,
+                format!("exhibit {exhibit} is not a document: it has no pages"),
+            ));
+        }
         if size.len() == 0 {
             return Err(err(
                 ErrorCode::MediaCorrupt,
@@ -94,6 +113,8 @@ impl Engine {
             path: path.to_owned(),
             kind,
             restriction,
+            pages,
+            page,
         };
         self.build(exhibit, source, 0, None, Slot::Cue)
     }
@@ -180,7 +201,57 @@ impl Engine {
             last: Arc::new(Mutex::new(None)),
             emit: self.emit.clone(),
         };
+        // The largest screen it is drawn on: a document's pages are drawn for it.
+        let screen_box = targets
+            .iter()
+            .map(|t| {
+                t.child
+                    .map(|(_, w, h)| (w, h))
+                    .unwrap_or(super::HEADLESS_SIZE)
+            })
+            .fold((0u32, 0u32), |(bw, bh), (w, h)| {
+                (bw.max(u32::from(w)), bh.max(u32::from(h)))
+            });
+        let screen_box = if screen_box.0 == 0 {
+            (
+                u32::from(super::HEADLESS_SIZE.0),
+                u32::from(super::HEADLESS_SIZE.1),
+            )
+        } else {
+            screen_box
+        };
+        let document = (kind == ExhibitKind::Document).then(|| DocumentFeed {
+            pages: Arc::new(crate::document::Pages::open(
+                path.to_owned(),
+                &source.pages,
+                screen_box,
+                source.page,
+            )),
+            next: Arc::new(Mutex::new(FeedState {
+                page: source.page,
+                at: gst::ClockTime::ZERO,
+                pushed: false,
+            })),
+        });
         let build = || -> Result<(), anyhow::Error> {
+            if let Some(feed) = &document {
+                // A document: its pages, drawn by poppler on their own thread, pushed as stills.
+                let src = document_source(feed.pages.clone(), feed.next.clone())?;
+                pipeline.add(&src)?;
+                let tee = video_fanout(
+                    &pipeline,
+                    &targets,
+                    &branches,
+                    &frame_duration,
+                    false,
+                    &thumbs,
+                    None,
+                )?;
+                src.link(&tee)?;
+                video_linked.store(true, Ordering::SeqCst);
+                expected.store(media::VIDEO, Ordering::SeqCst);
+                return Ok(());
+            }
             let uri = gst::glib::filename_to_uri(path, None)?;
             let decode = gst::ElementFactory::make(media::decodebin())
                 .name("decode")
@@ -368,6 +439,9 @@ impl Engine {
             source: source.clone(),
             attempt,
             zoom: None,
+            fit_width: None,
+            screen_box,
+            document,
             resume,
             rebuilds: 0,
             progress: None,
@@ -413,7 +487,8 @@ impl Engine {
             rate: p.rate,
             clip_end: p.clip_end,
         });
-        let (source, route, zoom) = (p.source.clone(), p.route.clone(), p.zoom);
+        let (source, route, zoom, fit_width) =
+            (p.source.clone(), p.route.clone(), p.zoom, p.fit_width);
         let rebuilds = p.rebuilds + u32::from(matches!(why, Rebuild::Stall | Rebuild::Sound));
         let attempt = if why == Rebuild::Preroll {
             1
@@ -433,6 +508,7 @@ impl Engine {
         }
         if let Some(p) = self.deck.find_mut(exhibit) {
             p.zoom = zoom;
+            p.fit_width = fit_width;
             p.rebuilds = rebuilds;
             if on_air {
                 p.route = route;

@@ -15,6 +15,75 @@ use super::program::Branch;
 use super::{Emit, GAP, HEADLESS_SIZE};
 use crate::protocol::Event;
 
+/// A document's source: an `appsrc` that pushes the page on air, drawn (`document::Pages`), once
+/// after each flushing seek. A page turn is a new page in `next` and a seek; so is a zoom, which
+/// pushes the same page again. Nothing follows the page: a document never ends by itself.
+pub(super) fn document_source(
+    pages: Arc<crate::document::Pages>,
+    next: Arc<Mutex<super::program::FeedState>>,
+) -> anyhow::Result<gst::Element> {
+    use gstreamer_app::{AppSrc, AppSrcCallbacks, AppStreamType};
+    let src = AppSrc::builder()
+        .name("document")
+        .format(gst::Format::Time)
+        .stream_type(AppStreamType::Seekable)
+        .is_live(false)
+        .build();
+    let seek_next = next.clone();
+    src.set_callbacks(
+        AppSrcCallbacks::builder()
+            .seek_data(move |_, at| {
+                let mut n = seek_next.lock().expect("document feed");
+                n.at = gst::ClockTime::from_nseconds(at);
+                n.pushed = false;
+                true
+            })
+            .need_data(move |src, _| {
+                let (page, at) = {
+                    let mut n = next.lock().expect("document feed");
+                    if n.pushed {
+                        return;
+                    }
+                    n.pushed = true;
+                    (n.page, n.at)
+                };
+                match pages.get(page, crate::document::RENDER_TIMEOUT) {
+                    Ok(frame) => {
+                        let caps = gst::Caps::builder("video/x-raw")
+                            .field("format", "BGRx")
+                            .field("width", frame.width as i32)
+                            .field("height", frame.height as i32)
+                            .field("framerate", gst::Fraction::new(0, 1))
+                            .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
+                            .build();
+                        src.set_caps(Some(&caps));
+                        let mut buf = gst::Buffer::from_slice(FrameBytes(frame));
+                        buf.get_mut().expect("new buffer").set_pts(at);
+                        let _ = src.push_buffer(buf);
+                    }
+                    Err(e) => {
+                        gst::element_error!(
+                            src,
+                            gst::StreamError::Decode,
+                            ("page {page} cannot be shown: {e}")
+                        );
+                    }
+                }
+            })
+            .build(),
+    );
+    Ok(src.upcast())
+}
+
+/// A drawn page lent to a buffer without a copy.
+struct FrameBytes(Arc<crate::document::Frame>);
+
+impl AsRef<[u8]> for FrameBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.data
+    }
+}
+
 /// Builds `videoconvert ! videoflip ! [imagefreeze] ! videocrop ! tee` and one branch per target; returns the head.
 pub(super) fn video_fanout(
     pipeline: &gst::Pipeline,

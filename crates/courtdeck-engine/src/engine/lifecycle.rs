@@ -61,7 +61,7 @@ impl Engine {
                 }
                 if !p.prerolled {
                     p.prerolled = true;
-                    let duration = if p.kind == ExhibitKind::Image {
+                    let duration = if !p.kind.has_timeline() {
                         None
                     } else {
                         p.duration()
@@ -78,7 +78,7 @@ impl Engine {
                         self.give_up(&exhibit, ErrorCode::MediaCorrupt, message);
                         return;
                     }
-                    if p.zoom.is_some()
+                    if (p.zoom.is_some() || p.fit_width.is_some())
                         && let Err(e) = apply_zoom(p)
                     {
                         tracing::warn!(exhibit = p.exhibit, "zoom: {}", e.message);
@@ -318,7 +318,7 @@ impl Engine {
         }
         self.watch_playback();
         let Ok(p) = self.on_air_program() else { return };
-        if !p.prerolled || p.kind == ExhibitKind::Image {
+        if !p.prerolled || !p.kind.has_timeline() {
             return;
         }
         let pos = match p.clip_end {
@@ -346,7 +346,7 @@ impl Engine {
         let Ok(p) = self.on_air_program_mut() else {
             return;
         };
-        if !p.prerolled || !p.playing || p.kind == ExhibitKind::Image || p.resume.is_some() {
+        if !p.prerolled || !p.playing || !p.kind.has_timeline() || p.resume.is_some() {
             p.progress = None;
             return;
         }

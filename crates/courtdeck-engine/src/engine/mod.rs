@@ -269,7 +269,18 @@ impl Engine {
                 path,
                 kind,
                 restriction,
-            } => self.load(exhibit, &title, Path::new(&path), &kind, &restriction),
+                pages,
+                page,
+            } => self.load(
+                exhibit,
+                &title,
+                Path::new(&path),
+                &kind,
+                &restriction,
+                (pages, page),
+            ),
+            Command::Page { page, fit_width } => self.page(page, fit_width),
+            Command::FitWidth { scroll } => self.fit_width(scroll),
             Command::Present { exhibit, screens } => self.present(&exhibit, screens),
             Command::Withdraw => {
                 // With nothing on air, Withdraw still takes slates down (the screens go black).

@@ -60,6 +60,13 @@ pub(super) struct Program {
     pub(super) attempt: u32,
     /// The zoom region asked for (`Command::Zoom`), applied once the picture's size is known.
     pub(super) zoom: Option<[f64; 4]>,
+    /// A fit-width view (`Command::FitWidth`, a document's page): where it stands, 0.0 top to 1.0
+    /// bottom. Takes the place of `zoom`.
+    pub(super) fit_width: Option<f64>,
+    /// The largest screen this program draws on: what a fit-width view fills.
+    pub(super) screen_box: (u32, u32),
+    /// A document's pages (`None` for every other kind).
+    pub(super) document: Option<DocumentFeed>,
     /// Where a rebuilt program picks up once prerolled.
     pub(super) resume: Option<Resume>,
     /// How many times it was rebuilt while on air (`MAX_REBUILDS`).
@@ -107,6 +114,23 @@ pub(super) struct Source {
     pub(super) path: std::path::PathBuf,
     pub(super) kind: ExhibitKind,
     pub(super) restriction: Restriction,
+    /// A document's page sizes in points (from the manifest), and the page on air: a rebuild shows
+    /// the page it stood at.
+    pub(super) pages: Vec<[f64; 2]>,
+    pub(super) page: u32,
+}
+
+/// A document program's source: the pages drawn on their own thread, and what the `appsrc` pushes
+/// next (the page, at the time of the last seek; once per seek).
+pub(super) struct DocumentFeed {
+    pub(super) pages: Arc<crate::document::Pages>,
+    pub(super) next: Arc<Mutex<FeedState>>,
+}
+
+pub(super) struct FeedState {
+    pub(super) page: u32,
+    pub(super) at: gst::ClockTime,
+    pub(super) pushed: bool,
 }
 
 impl Program {
@@ -119,13 +143,53 @@ impl Program {
     }
 }
 
+impl Program {
+    /// The size of the picture going into the zoom's crop: a document's page as drawn (known before
+    /// its frame arrives, so a page turn crops the new page, not the old one), else the caps.
+    pub(super) fn picture_size(&self) -> Option<(u32, u32)> {
+        if let Some(d) = &self.document {
+            return d.pages.size_of(self.source.page);
+        }
+        let crop = self.pipeline.by_name("zoom")?;
+        let caps = crop.static_pad("sink")?.current_caps()?;
+        let info = gstreamer_video::VideoInfo::from_caps(&caps).ok()?;
+        Some((info.width(), info.height()))
+    }
+
+    /// The region the screens show: a fit-width view worked out for this picture and the screens'
+    /// shape, else the zoom asked for.
+    pub(super) fn view(&self, picture: (u32, u32)) -> Option<[f64; 4]> {
+        match (self.fit_width, self.zoom) {
+            (Some(scroll), _) => {
+                let (x, y, w, h) =
+                    courtdeck_core::fit_width_region(picture, self.screen_box, scroll);
+                Some([x, y, w, h])
+            }
+            (None, zoom) => zoom,
+        }
+    }
+}
+
 /// Crops `p`'s picture to its zoom region: `videocrop` after the decoder (and after `imagefreeze` for a
 /// still), so every screen and the thumbnail show the same region, each scaled to fit without
 /// distortion. Paused, a flushing seek to where it stands pushes the frame through again.
 pub(super) fn apply_zoom(p: &Program) -> Result<(), WireError> {
-    let Some([x, y, width, height]) = p.zoom else {
+    if p.zoom.is_none() && p.fit_width.is_none() {
         return Ok(());
-    };
+    }
+    set_crop(p)?;
+    if !p.playing {
+        let pos = p
+            .pipeline
+            .query_position::<gst::ClockTime>()
+            .unwrap_or(gst::ClockTime::ZERO);
+        seek(p, p.rate, pos)?;
+    }
+    Ok(())
+}
+
+/// Sets the crop for `p`'s view (none: the whole picture) without pushing a frame.
+pub(super) fn set_crop(p: &Program) -> Result<(), WireError> {
     let no_picture = || {
         err(
             ErrorCode::InvalidState,
@@ -133,12 +197,9 @@ pub(super) fn apply_zoom(p: &Program) -> Result<(), WireError> {
         )
     };
     let crop = p.pipeline.by_name("zoom").ok_or_else(no_picture)?;
-    let info = crop
-        .static_pad("sink")
-        .and_then(|pad| pad.current_caps())
-        .and_then(|caps| gstreamer_video::VideoInfo::from_caps(&caps).ok())
-        .ok_or_else(no_picture)?;
-    let (w, h) = (info.width() as f64, info.height() as f64);
+    let picture = p.picture_size().ok_or_else(no_picture)?;
+    let [x, y, width, height] = p.view(picture).unwrap_or([0.0, 0.0, 1.0, 1.0]);
+    let (w, h) = (picture.0 as f64, picture.1 as f64);
     // At least 2x2 pixels stay, however small the picture: a zero-sized crop would fail negotiation
     // and take the exhibit off the screens.
     let left = ((x * w).round()).min(w - 2.0).max(0.0) as i32;
@@ -151,13 +212,6 @@ pub(super) fn apply_zoom(p: &Program) -> Result<(), WireError> {
     crop.set_property("top", top);
     crop.set_property("bottom", bottom);
     tracing::info!(exhibit = p.exhibit, left, right, top, bottom, "zoom");
-    if !p.playing {
-        let pos = p
-            .pipeline
-            .query_position::<gst::ClockTime>()
-            .unwrap_or(gst::ClockTime::ZERO);
-        seek(p, p.rate, pos)?;
-    }
     Ok(())
 }
 

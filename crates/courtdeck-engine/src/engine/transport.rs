@@ -6,7 +6,7 @@ use courtdeck_core::{ErrorCode, ExhibitKind};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-use super::program::{Program, apply_zoom, seek};
+use super::program::{Program, apply_zoom, seek, set_crop};
 use super::{Engine, err};
 use crate::protocol::WireError;
 
@@ -98,7 +98,64 @@ impl Engine {
             ));
         }
         p.zoom = Some([x, y, width, height]);
+        p.fit_width = None;
         // Before its first frame the picture's size is unknown: applied at preroll (see `bus`).
+        let p = self.on_air_program()?;
+        if p.prerolled {
+            apply_zoom(p)?;
+        }
+        Ok(())
+    }
+
+    /// Shows page `page` of the document on air (`Command::Page`): the whole page, or its full
+    /// width from the top. The crop is set for the new page's size before its frame is pushed, so no
+    /// screen shows the old page cropped for the new one or the reverse.
+    pub(super) fn page(&mut self, page: u32, fit_width: bool) -> Result<(), WireError> {
+        let p = self.on_air_program_mut()?;
+        let Some(feed) = &p.document else {
+            return Err(err(
+                ErrorCode::InvalidState,
+                format!("exhibit {} is not a document: it has no pages", p.exhibit),
+            ));
+        };
+        if page == 0 || page > feed.pages.count() {
+            return Err(err(
+                ErrorCode::InvalidState,
+                format!(
+                    "there is no page {page}: document {} has {} pages",
+                    p.exhibit,
+                    feed.pages.count()
+                ),
+            ));
+        }
+        feed.pages.want(page);
+        feed.next.lock().expect("document feed").page = page;
+        p.source.page = page;
+        p.zoom = None;
+        p.fit_width = fit_width.then_some(0.0);
+        let p = self.on_air_program()?;
+        set_crop(p)?;
+        tracing::info!(exhibit = p.exhibit, page, fit_width, "page");
+        seek(p, p.rate, gst::ClockTime::ZERO)
+    }
+
+    /// A fit-width view of the page on air, `scroll` from its top (0.0) to its bottom (1.0).
+    pub(super) fn fit_width(&mut self, scroll: f64) -> Result<(), WireError> {
+        if !(0.0..=1.0).contains(&scroll) {
+            return Err(err(
+                ErrorCode::InvalidState,
+                "the scroll position must be between 0 (top) and 1 (bottom)",
+            ));
+        }
+        let p = self.on_air_program_mut()?;
+        if p.kind == ExhibitKind::Audio {
+            return Err(err(
+                ErrorCode::InvalidState,
+                format!("exhibit {} has no picture to zoom into", p.exhibit),
+            ));
+        }
+        p.zoom = None;
+        p.fit_width = Some(scroll);
         let p = self.on_air_program()?;
         if p.prerolled {
             apply_zoom(p)?;

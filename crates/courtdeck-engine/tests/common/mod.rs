@@ -47,6 +47,8 @@ pub async fn play_to_end(
             path: path.display().to_string(),
             kind: kind.into(),
             restriction: "open".into(),
+            pages: vec![],
+            page: 1,
         })
         .await
     {
@@ -221,6 +223,8 @@ pub fn load(exhibit: &str, path: &std::path::Path, kind: &str, restriction: &str
         path: path.display().to_string(),
         kind: kind.into(),
         restriction: restriction.into(),
+        pages: vec![],
+        page: 1,
     }
 }
 

@@ -74,6 +74,8 @@ pub(crate) async fn decodebin_bench(
                     path: f.path.display().to_string(),
                     kind: f.kind.into(),
                     restriction: "open".into(),
+                    pages: vec![],
+                    page: 1,
                 })
                 .await;
             let outcome = match loaded {

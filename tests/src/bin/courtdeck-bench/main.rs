@@ -151,6 +151,8 @@ fn load(path: &Path) -> Cmd {
         path: path.display().to_string(),
         kind: "video".into(),
         restriction: "open".into(),
+        pages: vec![],
+        page: 1,
     }
 }
 

@@ -158,6 +158,8 @@ pub(crate) async fn rss_bench(
                 path: path.display().to_string(),
                 kind: kind.into(),
                 restriction: "open".into(),
+                pages: vec![],
+                page: 1,
             })
             .await?;
         wait(&mut rx, |e| match e {

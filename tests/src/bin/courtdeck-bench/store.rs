@@ -49,6 +49,7 @@ pub(crate) fn fetch_bench(dir: &Path, mib: u64) -> Result<()> {
         restriction: Restriction::Open,
         duration: None,
         clips: vec![],
+        pages: vec![],
     };
     let mb = size as f64 / 1e6;
     let mut ours = Vec::new();

@@ -101,6 +101,8 @@ pub(crate) async fn windows_bench(dir: &Path, seconds: u64) -> Result<()> {
                 path: file.display().to_string(),
                 kind: "video".into(),
                 restriction: "open".into(),
+                pages: vec![],
+                page: 1,
             })
             .await?;
         wait(&mut rx, |e| {

@@ -65,8 +65,12 @@ export type ClipDto = {
 export type ExhibitDto = {
   reference: string,
   title: string,
-  kind: "video" | "audio" | "image",
+  kind: "video" | "audio" | "image" | "document",
   media_type: string,
+  /**
+   * A document's page count (0 for every other kind).
+   */
+  pages: number,
   duration_ms: number | null,
   restriction: "open" | "no_public" | "bench_only",
   size: number,
@@ -112,6 +116,15 @@ export type OnAirDto = {
    * What the presenter can do with it (by its kind): the surface shows these controls only.
    */
   controls: ControlsDto,
+  /**
+   * The page shown (from 1) and how many there are: a document; 1 of 1 for everything else.
+   */
+  page: number,
+  pages: number,
+  /**
+   * A document page is shown at its full width (`zoom` is then 1).
+   */
+  fit_width: boolean,
 };
 
 export type ControlsDto = {
@@ -121,6 +134,7 @@ export type ControlsDto = {
   sound: boolean,
   seek: boolean,
   zoom: boolean,
+  pages: boolean,
 };
 
 export type SoundDto = {

@@ -13,6 +13,7 @@ export type ErrorCode =
   | "media_corrupt"
   | "not_media"
   | "media_too_large"
+  | "document_refused"
   | "playback_stalled"
   | "audio_unavailable"
   | "restricted_route"
@@ -38,6 +39,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "media_corrupt",
   "not_media",
   "media_too_large",
+  "document_refused",
   "playback_stalled",
   "audio_unavailable",
   "restricted_route",
