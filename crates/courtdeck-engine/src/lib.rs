@@ -22,5 +22,6 @@ pub mod engine;
 pub mod fixtures;
 pub mod identity;
 pub mod media;
+pub mod pdf_corpus;
 pub mod server;
 pub mod x11;
