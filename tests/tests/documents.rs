@@ -1,0 +1,409 @@
+//! Documents on real output windows (Xvfb, three virtual monitors of two sizes), every claim read
+//! back from the framebuffer: a `no_public` statement on BENCH and WITNESS in its page's shape with
+//! its page mark and its block where the PDF puts them, never on PUBLIC; page turns across mixed page
+//! sizes on both screens at once; fit width and scrolling; blank and withdraw; page 137 of a 200-page
+//! report; a hostile PDF that reaches playout failing on its own while the next document shows.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use courtdeck_engine::pdf_corpus::{self, BLOCK, PdfFile, read_page_mark};
+use courtdeck_playout::client::{ClientEvent, PlayoutClient};
+use courtdeck_playout::protocol::{Command, Event, OutputSpec};
+use courtdeck_testkit::{Mon, Xvfb};
+use tokio::sync::broadcast::Receiver;
+
+const BENCH: Mon = Mon {
+    name: "BENCH",
+    x: 0,
+    y: 0,
+    w: 640,
+    h: 360,
+};
+const WITNESS: Mon = Mon {
+    name: "WITNESS",
+    x: 640,
+    y: 0,
+    w: 480,
+    h: 360,
+};
+const PUBLIC: Mon = Mon {
+    name: "PUBLIC",
+    x: 1120,
+    y: 0,
+    w: 640,
+    h: 360,
+};
+
+fn load(exhibit: &str, f: &PdfFile, restriction: &str) -> Command {
+    Command::Load {
+        exhibit: exhibit.into(),
+        title: f.name.into(),
+        path: f.path.display().to_string(),
+        kind: "document".into(),
+        restriction: restriction.into(),
+        pages: f.pages.iter().map(|(w, h)| [*w, *h]).collect(),
+        page: 1,
+    }
+}
+
+async fn wait_for<T>(
+    rx: &mut Receiver<ClientEvent>,
+    mut f: impl FnMut(&ClientEvent) -> Option<T>,
+) -> T {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match rx.recv().await {
+                Ok(ev) => {
+                    if let Some(t) = f(&ev) {
+                        return t;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("event stream: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("the awaited event arrived within 60 s")
+}
+
+async fn prerolled(rx: &mut Receiver<ClientEvent>, exhibit: &str) {
+    wait_for(rx, |e| match e {
+        ClientEvent::Playout(Event::Prerolled { exhibit: x, .. }) if x == exhibit => Some(()),
+        ClientEvent::Playout(Event::Error {
+            exhibit: Some(x),
+            error,
+            ..
+        }) if x == exhibit => panic!("{exhibit} failed: {}", error.message),
+        _ => None,
+    })
+    .await;
+}
+
+/// Where a page `page` points in size sits on monitor `m` shown whole: its scale (pixels a point)
+/// and its top-left corner on the monitor.
+fn placed(m: Mon, page: (f64, f64)) -> (f64, f64, f64) {
+    let s = (f64::from(m.w) / page.0).min(f64::from(m.h) / page.1);
+    let (w, h) = (page.0 * s, page.1 * s);
+    (s, (f64::from(m.w) - w) / 2.0, (f64::from(m.h) - h) / 2.0)
+}
+
+/// Whether the point (`x`, `y`) of monitor `m` is dark (a 3x3 average).
+fn dark_at(xvfb: &Xvfb, m: Mon, x: f64, y: f64) -> bool {
+    let (x, y) = ((x as i16 - 1).max(0), (y as i16 - 1).max(0));
+    let rgb = xvfb.grab(m.x + x, m.y + y, 3, 3).expect("grab");
+    let sum: u32 = rgb.data.iter().map(|&c| u32::from(c)).sum();
+    sum / (rgb.data.len() as u32).max(1) < 90
+}
+
+/// The page number in the page mark of the page shown on `m`: whole (`fit_width` false) or at its
+/// full width from the top of the page.
+fn mark_on(xvfb: &Xvfb, m: Mon, page: (f64, f64), fit_width: bool) -> u32 {
+    let (s, left, top) = if fit_width {
+        (f64::from(m.w) / page.0, 0.0, 0.0)
+    } else {
+        placed(m, page)
+    };
+    read_page_mark(|x, y| dark_at(xvfb, m, left + x * s, top + y * s))
+}
+
+/// The first column of row `y` on `m` that is not black.
+fn left_border(xvfb: &Xvfb, m: Mon, y: i16) -> u16 {
+    let row = xvfb.grab(m.x, m.y + y, m.w, 1).expect("grab");
+    row.data
+        .chunks_exact(3)
+        .position(|p| p.iter().any(|&c| c > 40))
+        .unwrap_or(m.w as usize) as u16
+}
+
+fn is_black(xvfb: &Xvfb, m: Mon) -> bool {
+    xvfb.grab(m.x, m.y, m.w, m.h).expect("grab").max_channel() <= 8
+}
+
+/// Polls `check` until it holds; panics with `describe` after 20 s. Returns how long it took.
+fn wait_screen(
+    what: &str,
+    mut check: impl FnMut() -> bool,
+    describe: impl Fn() -> String,
+) -> Duration {
+    let started = Instant::now();
+    while !check() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{what} did not happen: {}",
+            describe()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    started.elapsed()
+}
+
+fn window(id: &str, role: &str, monitor: &str) -> OutputSpec {
+    OutputSpec::window(id, role, monitor)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn documents_on_two_screens_turn_pages_fit_width_and_never_reach_public() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pdf-corpus");
+    let corpus = pdf_corpus::documents(&dir).unwrap();
+    let by_name = |n: &str| corpus.iter().find(|f| f.name == n).unwrap().clone();
+    let (statement, report) = (by_name("statement.pdf"), by_name("download-report.pdf"));
+    let shots = courtdeck_testkit::target_dir().join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let xvfb = Xvfb::start(1760, 360, &[BENCH, WITNESS, PUBLIC]).unwrap();
+    let client = PlayoutClient::start_with(
+        courtdeck_testkit::target_dir().join("courtdeck-playout"),
+        vec![
+            window("bench", "bench", "BENCH"),
+            window("witness", "witness", "WITNESS"),
+            window("public", "public_gallery", "PUBLIC"),
+        ],
+        vec![
+            ("DISPLAY".into(), xvfb.display.clone()),
+            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut rx = client.subscribe();
+
+    // A no_public statement: the process itself refuses PUBLIC, and shows BENCH and WITNESS.
+    client
+        .request(load("JS/7", &statement, "no_public"))
+        .await
+        .unwrap();
+    prerolled(&mut rx, "JS/7").await;
+    let refused = client
+        .request(Command::Present {
+            exhibit: "JS/7".into(),
+            screens: vec!["bench".into(), "public".into()],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code,
+        courtdeck_core::ErrorCode::RestrictedRoute,
+        "{refused:?}"
+    );
+    client
+        .request(Command::Present {
+            exhibit: "JS/7".into(),
+            screens: vec!["bench".into(), "witness".into()],
+        })
+        .await
+        .unwrap();
+    let a4 = statement.pages[0];
+    // Whole A4 on a 640x360 screen: 254 px wide, 193 px black either side; on 480x360, 113 px.
+    for (m, border) in [(BENCH, 193u16), (WITNESS, 113)] {
+        wait_screen(
+            &format!("page 1 of the statement on {}", m.name),
+            || {
+                mark_on(&xvfb, m, a4, false) == 1
+                    && left_border(&xvfb, m, 180).abs_diff(border) <= 3
+            },
+            || {
+                format!(
+                    "mark {}, left border {}",
+                    mark_on(&xvfb, m, a4, false),
+                    left_border(&xvfb, m, 180)
+                )
+            },
+        );
+        let (s, left, top) = placed(m, a4);
+        let (x, y, w, h) = BLOCK;
+        assert!(
+            dark_at(&xvfb, m, left + (x + w / 2.0) * s, top + (y + h / 2.0) * s),
+            "the block on page 1 where the PDF puts it on {}",
+            m.name
+        );
+        assert!(
+            !dark_at(&xvfb, m, left + (x + w + 30.0) * s, top + (y + h / 2.0) * s),
+            "white paper beside the block on {}",
+            m.name
+        );
+    }
+    assert!(
+        is_black(&xvfb, PUBLIC),
+        "a no_public document never on PUBLIC"
+    );
+    xvfb.grab(0, 0, 1760, 360)
+        .unwrap()
+        .save_png(&shots.join("documents-statement-page-1.png"))
+        .unwrap();
+
+    // Page turns across page sizes, on both screens together: A4 landscape, US Letter, A3.
+    for page in 2..=4u32 {
+        client
+            .request(Command::Page {
+                page,
+                fit_width: false,
+            })
+            .await
+            .unwrap();
+        let size = statement.pages[page as usize - 1];
+        for m in [BENCH, WITNESS] {
+            wait_screen(
+                &format!("page {page} on {}", m.name),
+                || mark_on(&xvfb, m, size, false) == page,
+                || format!("mark {}", mark_on(&xvfb, m, size, false)),
+            );
+        }
+        assert!(is_black(&xvfb, PUBLIC));
+    }
+    let bad = client
+        .request(Command::Page {
+            page: 5,
+            fit_width: false,
+        })
+        .await
+        .unwrap_err();
+    assert!(bad.message.contains("no page 5"), "{bad:?}");
+    xvfb.grab(0, 0, 1760, 360)
+        .unwrap()
+        .save_png(&shots.join("documents-statement-page-4.png"))
+        .unwrap();
+
+    // Fit width on page 1: the page's full width, no border, the mark at the top and the block
+    // larger, lower down; scrolled to the bottom the mark is gone.
+    client
+        .request(Command::Page {
+            page: 1,
+            fit_width: true,
+        })
+        .await
+        .unwrap();
+    wait_screen(
+        "page 1 at its full width on BENCH",
+        || mark_on(&xvfb, BENCH, a4, true) == 1 && left_border(&xvfb, BENCH, 180) == 0,
+        || {
+            format!(
+                "mark {}, left border {}",
+                mark_on(&xvfb, BENCH, a4, true),
+                left_border(&xvfb, BENCH, 180)
+            )
+        },
+    );
+    let s = 640.0 / a4.0;
+    let (x, y, w, _) = BLOCK;
+    assert!(
+        dark_at(&xvfb, BENCH, (x + w / 2.0) * s, (y + 40.0) * s),
+        "the block, enlarged"
+    );
+    assert_eq!(
+        left_border(&xvfb, WITNESS, 180),
+        0,
+        "full width on WITNESS too"
+    );
+    xvfb.grab(0, 0, 1760, 360)
+        .unwrap()
+        .save_png(&shots.join("documents-fit-width.png"))
+        .unwrap();
+    client
+        .request(Command::FitWidth { scroll: 1.0 })
+        .await
+        .unwrap();
+    wait_screen(
+        "page 1 scrolled to its bottom",
+        || {
+            mark_on(&xvfb, BENCH, a4, true) == 0
+                && !dark_at(&xvfb, BENCH, (x + w / 2.0) * s, (y + 40.0) * s)
+        },
+        || format!("mark {}", mark_on(&xvfb, BENCH, a4, true)),
+    );
+
+    // Blank BENCH: black, WITNESS still shows; withdraw: all black.
+    client
+        .request(Command::Blank {
+            screen: "bench".into(),
+            blank: true,
+        })
+        .await
+        .unwrap();
+    wait_screen("BENCH blanked", || is_black(&xvfb, BENCH), || "lit".into());
+    assert!(!is_black(&xvfb, WITNESS));
+    client
+        .request(Command::Blank {
+            screen: "bench".into(),
+            blank: false,
+        })
+        .await
+        .unwrap();
+    client.request(Command::Withdraw).await.unwrap();
+    wait_screen(
+        "every screen black after Withdraw",
+        || is_black(&xvfb, BENCH) && is_black(&xvfb, WITNESS) && is_black(&xvfb, PUBLIC),
+        || "a screen is lit".into(),
+    );
+
+    // A password-protected PDF that reaches playout (a manifest from elsewhere) fails on its own.
+    let protected = by_name("password.pdf");
+    let mut hostile = load("JS/8", &protected, "open");
+    if let Command::Load { pages, .. } = &mut hostile {
+        *pages = vec![[595.0, 842.0]];
+    }
+    client.request(hostile).await.unwrap();
+    let failed = wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::Error {
+            exhibit: Some(x),
+            error,
+            ..
+        }) if x == "JS/8" => Some(error.clone()),
+        ClientEvent::Playout(Event::Prerolled { exhibit, .. }) if exhibit == "JS/8" => {
+            panic!("a password-protected PDF prerolled")
+        }
+        _ => None,
+    })
+    .await;
+    assert!(failed.message.contains("password"), "{failed:?}");
+
+    // Page 137 of the 200-page report on BENCH, then the next page; how long each took to show.
+    client.request(load("JS/9", &report, "open")).await.unwrap();
+    prerolled(&mut rx, "JS/9").await;
+    client
+        .request(Command::Present {
+            exhibit: "JS/9".into(),
+            screens: vec!["bench".into(), "public".into()],
+        })
+        .await
+        .unwrap();
+    let started = Instant::now();
+    client
+        .request(Command::Page {
+            page: 137,
+            fit_width: false,
+        })
+        .await
+        .unwrap();
+    wait_screen(
+        "page 137 of 200",
+        || mark_on(&xvfb, BENCH, a4, false) == 137 && mark_on(&xvfb, PUBLIC, a4, false) == 137,
+        || format!("mark {}", mark_on(&xvfb, BENCH, a4, false)),
+    );
+    let cold = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    client
+        .request(Command::Page {
+            page: 138,
+            fit_width: false,
+        })
+        .await
+        .unwrap();
+    wait_screen(
+        "page 138 of 200",
+        || mark_on(&xvfb, BENCH, a4, false) == 138,
+        || format!("mark {}", mark_on(&xvfb, BENCH, a4, false)),
+    );
+    println!(
+        "page turn to page 137 (not drawn ahead) shown in {:?}; to page 138 (drawn ahead) in {:?} (debug build, 2 screens)",
+        cold,
+        started.elapsed()
+    );
+    xvfb.grab(0, 0, 1760, 360)
+        .unwrap()
+        .save_png(&shots.join("documents-report-page-138.png"))
+        .unwrap();
+    client.shutdown().await;
+}
