@@ -2,9 +2,11 @@
 //! - `Xvfb`: a virtual X server with named RandR monitors, and grabs of its framebuffer;
 //! - `TauriDriver` + `WebDriver`: the real app driven through tauri-driver and WebKitWebDriver;
 //! - `servers`: nginx (HTTP/HTTPS, bearer), a test CA, a connection-cutting proxy, gnome-keyring;
-//! - `s3`: SeaweedFS as a real S3 server with a SigV4 identity, and a pre-signing S3 client.
+//! - `s3`: SeaweedFS as a real S3 server with a SigV4 identity, and a pre-signing S3 client;
+//! - `pages`: a document's page read back from a monitor (where it sits, which page it is).
 
 pub mod kiosk;
+pub mod pages;
 pub mod s3;
 pub mod servers;
 

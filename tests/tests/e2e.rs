@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use courtdeck_testkit::pages::mark_on;
 use courtdeck_testkit::{Mon, Rgb, TauriDriver, WebDriver, Xvfb, target_dir};
 
 const CONTROL: Mon = Mon {
@@ -522,6 +523,32 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         std::thread::sleep(Duration::from_millis(100));
     }
     k.shot("05b-still-zoomed");
+
+    // The witness statement JS/7 (a no_public PDF) on BENCH: page 1 by its page mark; "Page ▶"
+    // shows the plan (page 2, landscape) and the surface says so; the page strip's "1" and "Fit
+    // width" show page 1 at its full width. PUBLIC stays black throughout.
+    let a4 = (595.0, 842.0);
+    tap(&k, "[data-testid=exhibit][data-ref='JS/7']", &mut extra);
+    tap(&k, "[data-testid=present]", &mut extra);
+    k.wait_tile("bench", "live");
+    let wait_page = |what: &str, page: u32, size: (f64, f64), fit: bool| {
+        k.wd.wait_until(what, Duration::from_secs(20), |wd| {
+            let el = wd.wait_for("[data-testid=page-number]", Duration::from_secs(5))?;
+            Ok(wd.attribute(&el, "data-page")?.as_deref() == Some(&page.to_string())
+                && mark_on(&k.xvfb, BENCH, size, fit) == page)
+        })
+        .unwrap();
+    };
+    wait_page("page 1 of the statement on BENCH", 1, a4, false);
+    tap(&k, "[data-testid=page-next]", &mut extra);
+    wait_page("the plan (page 2) on BENCH", 2, (842.0, 595.0), false);
+    k.wait_black(PUBLIC);
+    k.shot("05c-document-page-2");
+    tap(&k, "[data-testid=page-1]", &mut extra);
+    tap(&k, "[data-testid=fit-width]", &mut extra);
+    wait_page("page 1 at its full width on BENCH", 1, a4, true);
+    k.wait_black(PUBLIC);
+    k.shot("05d-document-fit-width");
 
     // The webview cannot call anything outside its capability set.
     let outside =

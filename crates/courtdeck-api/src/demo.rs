@@ -1,5 +1,6 @@
 //! The built-in demo store: three hearings in today's list for `courtroom-2`, with exhibits that look
-//! like the real thing (CCTV, a 999 call, a suspect interview, a restricted ABE interview, photos). Media
+//! like the real thing (CCTV, a 999 call, a suspect interview, a restricted ABE interview, photos, a
+//! witness statement with a plan). Media
 //! is generated with GStreamer on first run and kept; the day's list is written again for each new day.
 
 use std::path::Path;
@@ -83,6 +84,14 @@ const CASES: &[DemoCase] = &[
                 file: "interview.wmv",
                 kind: "video",
                 restriction: "open",
+                clips: &[],
+            },
+            DemoExhibit {
+                reference: "JS/7",
+                title: "Witness statement (MG11) and plan",
+                file: "witness-statement.pdf",
+                kind: "document",
+                restriction: "no_public",
                 clips: &[],
             },
         ],
@@ -175,7 +184,11 @@ pub fn ensure_demo_store_from(dir: &Path, media_dir: &Path, date: Date) -> ApiRe
                     media_type: None,
                     restriction: e.restriction.into(),
                     duration_ms: duration(e.file),
-                    pages: Vec::new(),
+                    pages: media
+                        .iter()
+                        .find(|f| f.file == e.file)
+                        .map(|f| f.pages.clone())
+                        .unwrap_or_default(),
                     clips: e
                         .clips
                         .iter()

@@ -129,9 +129,98 @@ pub fn demo_media(dir: &Path) -> Result<Vec<DemoFile>> {
             file: job.file.into(),
             duration_ms: job.duration.map(|d| d.as_millis() as u64),
             path,
+            pages: Vec::new(),
         });
     }
+    let path = make_once(dir, DEMO_STATEMENT, None, write_demo_statement)?;
+    out.push(DemoFile {
+        file: DEMO_STATEMENT.into(),
+        duration_ms: None,
+        path,
+        pages: DEMO_STATEMENT_PAGES.to_vec(),
+    });
     Ok(out)
+}
+
+/// The demo case's document: a witness statement (MG11) and a plan of the scene.
+pub const DEMO_STATEMENT: &str = "witness-statement.pdf";
+pub const DEMO_STATEMENT_PAGES: [[f64; 2]; 3] = [[595.0, 842.0], [842.0, 595.0], [595.0, 842.0]];
+
+/// Writes the demo statement with cairo's PDF surface (no tool outside the playout binary, so an
+/// installed kiosk can make its demo store too). Each page carries `pdf_corpus`'s page mark.
+fn write_demo_statement(out: &Path) -> Result<()> {
+    use crate::pdf_corpus::{MARK_LEFT, MARK_SIZE, MARK_STEP, MARK_TOP};
+    let [first, ..] = DEMO_STATEMENT_PAGES;
+    let surface = cairo::PdfSurface::new(first[0], first[1], out)?;
+    let cr = cairo::Context::new(&surface)?;
+    let text = |cr: &cairo::Context, x: f64, y: f64, size: f64, bold: bool, s: &str| {
+        cr.select_font_face(
+            "Sans",
+            cairo::FontSlant::Normal,
+            if bold {
+                cairo::FontWeight::Bold
+            } else {
+                cairo::FontWeight::Normal
+            },
+        );
+        cr.set_font_size(size);
+        cr.move_to(x, y);
+        let _ = cr.show_text(s);
+    };
+    for (i, [w, h]) in DEMO_STATEMENT_PAGES.iter().enumerate() {
+        let n = i as u32 + 1;
+        surface.set_size(*w, *h)?;
+        cr.set_source_rgb(0.0, 0.0, 0.0);
+        for bit in 0..8 {
+            if n & (0x80 >> bit) != 0 {
+                cr.rectangle(MARK_LEFT + f64::from(bit) * MARK_STEP, MARK_TOP, MARK_SIZE, MARK_SIZE);
+            }
+        }
+        cr.fill()?;
+        match n {
+            2 => {
+                text(&cr, 40.0, 110.0, 22.0, true, "Plan of the scene: 14 High St (not to scale)");
+                cr.set_line_width(3.0);
+                cr.rectangle(80.0, 150.0, 680.0, 380.0);
+                cr.move_to(420.0, 150.0);
+                cr.line_to(420.0, 530.0);
+                cr.stroke()?;
+                text(&cr, 180.0, 340.0, 18.0, false, "Shop");
+                text(&cr, 560.0, 340.0, 18.0, false, "Doorway");
+                cr.set_source_rgb(0.8, 0.0, 0.0);
+                cr.set_line_width(6.0);
+                cr.move_to(600.0, 400.0);
+                cr.line_to(640.0, 440.0);
+                cr.move_to(640.0, 400.0);
+                cr.line_to(600.0, 440.0);
+                cr.stroke()?;
+            }
+            _ => {
+                let title = if n == 1 {
+                    "WITNESS STATEMENT (MG11)"
+                } else {
+                    "WITNESS STATEMENT (continuation)"
+                };
+                text(&cr, 40.0, 120.0, 22.0, true, title);
+                text(&cr, 40.0, 145.0, 11.0, false, "Criminal Justice Act 1967, s.9; Magistrates' Courts Act 1980, s.5B");
+                let body = [
+                    "On the evening of the incident I was walking north along the High Street.",
+                    "At about 22:14 I saw two men outside number 14. One was wearing a dark",
+                    "jacket with a hood. I heard shouting and saw the taller man push the other",
+                    "against the door of the shop. I then called 999 from my mobile phone.",
+                    "I have seen the CCTV still shown to me as exhibit JS/4 and I recognise",
+                    "the doorway as the place where this happened.",
+                ];
+                for (j, line) in body.iter().enumerate() {
+                    text(&cr, 40.0, 200.0 + 24.0 * j as f64, 13.0, false, line);
+                }
+                text(&cr, 40.0, 760.0, 11.0, false, &format!("Page {n} of 3    Signed: A. Witness"));
+            }
+        }
+        cr.show_page()?;
+    }
+    surface.finish();
+    Ok(())
 }
 
 /// One file of the format matrix: the exhibit kind it is, and how it was made.

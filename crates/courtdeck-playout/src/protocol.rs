@@ -456,9 +456,12 @@ impl Monitor {
 
 /// A generated file of the demo store, with what its bundle description says about it; what
 /// `courtdeck-playout demo-media DIR` prints, one per file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DemoFile {
     pub file: String,
     pub duration_ms: Option<u64>,
     pub path: std::path::PathBuf,
+    /// A document's page sizes in points.
+    #[serde(default)]
+    pub pages: Vec<[f64; 2]>,
 }

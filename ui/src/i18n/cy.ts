@@ -102,6 +102,8 @@ export const cy: Catalogue = {
     "screen.black": "du",
 
     "hearing.still": "llun llonydd",
+    "hearing.pageCount": "{pages} tud",
+
     "hearing.onAir": "AR YR AWYR",
     "hearing.noPreview": "dim rhagolwg: {reason}",
     "hearing.whatScreenShows": "Yr hyn a ddangosir ar {label}",

@@ -67,6 +67,7 @@ const messages = {
   "screen.black": "black",
 
   "hearing.still": "still",
+  "hearing.pageCount": "{pages} pp",
   "hearing.onAir": "ON AIR",
   "hearing.noPreview": "no preview: {reason}",
   "hearing.whatScreenShows": "What {label} shows",
