@@ -534,8 +534,10 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     let wait_page = |what: &str, page: u32, size: (f64, f64), fit: bool| {
         k.wd.wait_until(what, Duration::from_secs(20), |wd| {
             let el = wd.wait_for("[data-testid=page-number]", Duration::from_secs(5))?;
-            Ok(wd.attribute(&el, "data-page")?.as_deref() == Some(&page.to_string())
-                && mark_on(&k.xvfb, BENCH, size, fit) == page)
+            Ok(
+                wd.attribute(&el, "data-page")?.as_deref() == Some(&page.to_string())
+                    && mark_on(&k.xvfb, BENCH, size, fit) == page,
+            )
         })
         .unwrap();
     };

@@ -236,3 +236,89 @@ fn bundle_refuses_what_will_not_play_and_fills_in_durations() {
         "RELIABILITY|media|bundle_refuses_what_will_not_play_and_fills_in_durations|courtdeck bundle: a sound-only 3GP declared video and a web page named .mp4 refused (nothing published); the 3GP as audio published with its duration from the file|3"
     );
 }
+
+/// `courtdeck bundle` of documents: each hostile PDF (password, encryption without a password,
+/// JavaScript, a page larger than PDF allows, a truncated file) is refused with its reason and its
+/// code and nothing is published; a good one is published with every page's size read from the
+/// file, and `courtdeck probe` says what it is.
+#[test]
+fn bundle_refuses_hostile_documents_and_writes_page_sizes() {
+    use courtdeck_engine::corpus::Expect;
+    let corpus = courtdeck_engine::pdf_corpus::documents(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pdf-corpus"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let manifest = store.join("cases/DOC-1/manifest.json");
+    let mut refused = 0;
+    for f in &corpus {
+        let media = dir.path().join(format!("media-{}", f.name));
+        std::fs::create_dir_all(&media).unwrap();
+        std::fs::copy(&f.path, media.join(f.name)).unwrap();
+        std::fs::write(
+            media.join("case.toml"),
+            format!(
+                "case_id = \"DOC-1\"\ntitle = \"R v Document\"\n[[exhibit]]\nreference = \"DOC/1\"\ntitle = \"Statement\"\nfile = \"{}\"\nkind = \"document\"\nrestriction = \"no_public\"\n",
+                f.name
+            ),
+        )
+        .unwrap();
+        let _ = std::fs::remove_file(&manifest);
+        let mut c = courtdeck(dir.path());
+        c.args(["bundle", "--store"])
+            .arg(&store)
+            .arg("--media")
+            .arg(&media);
+        let out = c.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        match &f.expect {
+            Expect::Plays => {
+                assert!(out.status.success(), "{}: {text}", f.name);
+                let doc: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+                let e = &doc["exhibits"][0];
+                assert_eq!(e["kind"], "document", "{}", f.name);
+                assert_eq!(e["media_type"], "application/pdf", "{}", f.name);
+                let pages: Vec<(f64, f64)> = e["pages"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+                    .collect();
+                assert_eq!(pages, f.pages, "{}: the page sizes in the manifest", f.name);
+            }
+            Expect::Refused { code, words } => {
+                assert!(!out.status.success(), "{}: published: {text}", f.name);
+                assert!(text.contains(words), "{}: {text}", f.name);
+                // Refused by policy: document_refused; a damaged file: the bundle's invalid_manifest.
+                let code = if *code == "document_refused" {
+                    code
+                } else {
+                    &"invalid_manifest"
+                };
+                assert!(text.contains(code), "{}: no {code} in {text}", f.name);
+                assert!(!manifest.exists(), "{}: nothing published", f.name);
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(refused, 5);
+    // probe says what a document is and that it shows.
+    let statement = corpus.iter().find(|f| f.name == "statement.pdf").unwrap();
+    let mut c = courtdeck(dir.path());
+    c.args(["probe", "--json"]).arg(&statement.path);
+    let (ok, v) = json(c);
+    assert!(ok, "{v}");
+    assert_eq!(v["kind"], "document");
+    assert_eq!(v["plays"], true);
+    assert_eq!(v["pages"].as_array().map(Vec::len), Some(4));
+    println!(
+        "RELIABILITY|documents|bundle_refuses_hostile_documents_and_writes_page_sizes|courtdeck bundle: password, encrypted, JavaScript, oversized-page and truncated PDFs refused with their reasons (nothing published); good PDFs published with their page sizes|{}",
+        corpus.len()
+    );
+}

@@ -173,13 +173,25 @@ fn write_demo_statement(out: &Path) -> Result<()> {
         cr.set_source_rgb(0.0, 0.0, 0.0);
         for bit in 0..8 {
             if n & (0x80 >> bit) != 0 {
-                cr.rectangle(MARK_LEFT + f64::from(bit) * MARK_STEP, MARK_TOP, MARK_SIZE, MARK_SIZE);
+                cr.rectangle(
+                    MARK_LEFT + f64::from(bit) * MARK_STEP,
+                    MARK_TOP,
+                    MARK_SIZE,
+                    MARK_SIZE,
+                );
             }
         }
         cr.fill()?;
         match n {
             2 => {
-                text(&cr, 40.0, 110.0, 22.0, true, "Plan of the scene: 14 High St (not to scale)");
+                text(
+                    &cr,
+                    40.0,
+                    110.0,
+                    22.0,
+                    true,
+                    "Plan of the scene: 14 High St (not to scale)",
+                );
                 cr.set_line_width(3.0);
                 cr.rectangle(80.0, 150.0, 680.0, 380.0);
                 cr.move_to(420.0, 150.0);
@@ -202,7 +214,14 @@ fn write_demo_statement(out: &Path) -> Result<()> {
                     "WITNESS STATEMENT (continuation)"
                 };
                 text(&cr, 40.0, 120.0, 22.0, true, title);
-                text(&cr, 40.0, 145.0, 11.0, false, "Criminal Justice Act 1967, s.9; Magistrates' Courts Act 1980, s.5B");
+                text(
+                    &cr,
+                    40.0,
+                    145.0,
+                    11.0,
+                    false,
+                    "Criminal Justice Act 1967, s.9; Magistrates' Courts Act 1980, s.5B",
+                );
                 let body = [
                     "On the evening of the incident I was walking north along the High Street.",
                     "At about 22:14 I saw two men outside number 14. One was wearing a dark",
@@ -214,7 +233,14 @@ fn write_demo_statement(out: &Path) -> Result<()> {
                 for (j, line) in body.iter().enumerate() {
                     text(&cr, 40.0, 200.0 + 24.0 * j as f64, 13.0, false, line);
                 }
-                text(&cr, 40.0, 760.0, 11.0, false, &format!("Page {n} of 3    Signed: A. Witness"));
+                text(
+                    &cr,
+                    40.0,
+                    760.0,
+                    11.0,
+                    false,
+                    &format!("Page {n} of 3    Signed: A. Witness"),
+                );
             }
         }
         cr.show_page()?;
