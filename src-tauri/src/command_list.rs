@@ -26,7 +26,9 @@ macro_rules! app_commands {
             set_volume,
             set_mute,
             zoom,
-            turn_page
+            turn_page,
+            annotate,
+            clear_annotations
         )
     };
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use courtdeck_api::json::{CheckReportDto, HearingDto, StageDto, TodayDto};
+use courtdeck_api::json::{CheckReportDto, HearingDto, StageDto, StrokeDto, TodayDto};
 use courtdeck_api::{ApiResult, Courtdeck};
 use tauri::State;
 
@@ -24,6 +24,19 @@ pub async fn set_volume(deck: Deck<'_>, volume: f64) -> ApiResult<StageDto> {
 #[tauri::command]
 pub async fn zoom(deck: Deck<'_>, step: String) -> ApiResult<StageDto> {
     deck.zoom(&step).await
+}
+
+/// The telestrator: strokes drawn on the preview (points in ten-thousandths of it) are added to
+/// those on the picture on air.
+#[tauri::command]
+pub async fn annotate(deck: Deck<'_>, strokes: Vec<StrokeDto>) -> ApiResult<StageDto> {
+    deck.annotate(strokes).await
+}
+
+/// Takes every stroke off the picture on air.
+#[tauri::command]
+pub async fn clear_annotations(deck: Deck<'_>) -> ApiResult<StageDto> {
+    deck.clear_annotations().await
 }
 
 /// Turns the page of the document on air: `next`, `previous`, or a page number from 1.

@@ -178,8 +178,8 @@ fn the_demo_kiosk_passes_and_every_failure_is_named() {
         .collect();
     assert_eq!(
         exhibits.len(),
-        10,
-        "every exhibit of today's three hearings"
+        11,
+        "every exhibit of today's three hearings (the statement's every page drawn)"
     );
     assert!(exhibits.iter().all(|c| c["status"] == "pass"));
     assert!(detail(&report, "test_card").contains("PUBLIC: shown and read back"));

@@ -117,15 +117,8 @@ fn window(id: &str, role: &str, monitor: &str) -> OutputSpec {
     OutputSpec::window(id, role, monitor)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn documents_on_two_screens_turn_pages_fit_width_and_never_reach_public() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pdf-corpus");
-    let corpus = pdf_corpus::documents(&dir).unwrap();
-    let by_name = |n: &str| corpus.iter().find(|f| f.name == n).unwrap().clone();
-    let (statement, report) = (by_name("statement.pdf"), by_name("download-report.pdf"));
-    let shots = courtdeck_testkit::target_dir().join("screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-
+/// Xvfb with BENCH, WITNESS (another size) and PUBLIC, and the playout process drawing on them.
+async fn start() -> (Xvfb, PlayoutClient) {
     let xvfb = Xvfb::start(1760, 360, &[BENCH, WITNESS, PUBLIC]).unwrap();
     let client = PlayoutClient::start_with(
         courtdeck_testkit::target_dir().join("courtdeck-playout"),
@@ -141,6 +134,19 @@ async fn documents_on_two_screens_turn_pages_fit_width_and_never_reach_public() 
     )
     .await
     .unwrap();
+    (xvfb, client)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn documents_on_two_screens_turn_pages_fit_width_and_never_reach_public() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pdf-corpus");
+    let corpus = pdf_corpus::documents(&dir).unwrap();
+    let by_name = |n: &str| corpus.iter().find(|f| f.name == n).unwrap().clone();
+    let (statement, report) = (by_name("statement.pdf"), by_name("download-report.pdf"));
+    let shots = courtdeck_testkit::target_dir().join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let (xvfb, client) = start().await;
     let mut rx = client.subscribe();
 
     // A no_public statement: the process itself refuses PUBLIC, and shows BENCH and WITNESS.
@@ -379,5 +385,196 @@ async fn documents_on_two_screens_turn_pages_fit_width_and_never_reach_public() 
         .unwrap()
         .save_png(&shots.join("documents-report-page-138.png"))
         .unwrap();
+    client.shutdown().await;
+}
+
+fn red_at(xvfb: &Xvfb, m: Mon, x: f64, y: f64) -> bool {
+    let rgb = xvfb
+        .grab(
+            m.x + (x as i16 - 1).max(0),
+            m.y + (y as i16 - 1).max(0),
+            3,
+            3,
+        )
+        .expect("grab");
+    rgb.data
+        .chunks_exact(3)
+        .any(|p| p[0] > 150 && p[1] < 120 && p[2] < 120 && p[0] - p[1].max(p[2]) > 80)
+}
+
+fn arrow(from: (f64, f64), to: (f64, f64)) -> courtdeck_playout::protocol::WireStroke {
+    let p = |(x, y): (f64, f64)| ((x * 10_000.0) as u16, (y * 10_000.0) as u16);
+    courtdeck_playout::protocol::WireStroke {
+        tool: "arrow".into(),
+        points: vec![p(from), p(to)],
+    }
+}
+
+/// The telestrator on a `no_public` page: an arrow drawn on the 16:9 preview shows on BENCH and on
+/// WITNESS (another size: the arrow is on the same part of the page, not the same pixels), never on
+/// PUBLIC; it stays on the page when the view is zoomed; a page turn and a blank take it off.
+#[tokio::test(flavor = "multi_thread")]
+async fn strokes_follow_the_page_to_bench_and_witness_and_never_public() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pdf-corpus");
+    let corpus = pdf_corpus::documents(&dir).unwrap();
+    let statement = corpus.iter().find(|f| f.name == "statement.pdf").unwrap();
+    let shots = courtdeck_testkit::target_dir().join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let (xvfb, client) = start().await;
+    let mut rx = client.subscribe();
+    client
+        .request(load("JS/7", statement, "no_public"))
+        .await
+        .unwrap();
+    prerolled(&mut rx, "JS/7").await;
+    client
+        .request(Command::Present {
+            exhibit: "JS/7".into(),
+            screens: vec!["bench".into(), "witness".into()],
+        })
+        .await
+        .unwrap();
+    let a4 = statement.pages[0];
+    wait_screen(
+        "page 1 on BENCH",
+        || mark_on(&xvfb, BENCH, a4, false) == 1,
+        || "no page".into(),
+    );
+
+    // A horizontal arrow across the middle of the preview (40% to 60% of it): on BENCH (16:9 like
+    // the preview) at the same place; on WITNESS (4:3) across the same part of the page.
+    let started = Instant::now();
+    let drawn: courtdeck_playout::protocol::Annotated = client
+        .request_data(Command::Annotate {
+            strokes: vec![arrow((0.4, 0.5), (0.6, 0.5))],
+            append: false,
+        })
+        .await
+        .unwrap();
+    let on_bench = wait_screen(
+        "the arrow on BENCH",
+        || red_at(&xvfb, BENCH, 320.0, 180.0),
+        || "no red".into(),
+    );
+    // In points of the page: from a quarter to three quarters across, half way down.
+    let pts = &drawn.strokes[0].points;
+    assert!(
+        pts[0].0.abs_diff(2_485) < 30 && pts[1].0.abs_diff(7_515) < 30,
+        "{pts:?}"
+    );
+    assert!(pts[0].1.abs_diff(5_000) < 30, "{pts:?}");
+    let (s, left, top) = placed(WITNESS, a4);
+    wait_screen(
+        "the arrow on WITNESS, on the same part of the page",
+        || red_at(&xvfb, WITNESS, left + 0.5 * a4.0 * s, top + 0.5 * a4.1 * s),
+        || "no red".into(),
+    );
+    assert!(
+        !red_at(&xvfb, WITNESS, 320.0, 180.0 + 60.0),
+        "nothing red elsewhere on WITNESS"
+    );
+    assert!(
+        is_black(&xvfb, PUBLIC),
+        "strokes on a no_public page never reach PUBLIC"
+    );
+    println!(
+        "arrow from Annotate to BENCH's framebuffer in {:?} (request to pixels, debug build, 2 screens); {:?} in all",
+        on_bench,
+        started.elapsed()
+    );
+    xvfb.grab(0, 0, 1760, 360)
+        .unwrap()
+        .save_png(&shots.join("documents-annotated.png"))
+        .unwrap();
+
+    // Zoomed to the middle quarter of the page, the arrow (a quarter to three quarters across)
+    // spans the whole width of the page as shown: it stayed on the page, not on the screen.
+    client
+        .request(Command::Zoom {
+            x: 0.25,
+            y: 0.25,
+            width: 0.5,
+            height: 0.5,
+        })
+        .await
+        .unwrap();
+    let (_, left, _) = placed(BENCH, a4);
+    wait_screen(
+        "the arrow zoomed with the page",
+        || {
+            red_at(&xvfb, BENCH, left + 6.0, 180.0)
+                && red_at(&xvfb, BENCH, f64::from(BENCH.w) - left - 12.0, 180.0)
+        },
+        || "the arrow did not follow the zoom".into(),
+    );
+    xvfb.grab(0, 0, 1760, 360)
+        .unwrap()
+        .save_png(&shots.join("documents-annotated-zoomed.png"))
+        .unwrap();
+
+    // A page turn takes it off; so does a blank (of one screen: off every screen).
+    client
+        .request(Command::Page {
+            page: 2,
+            fit_width: false,
+        })
+        .await
+        .unwrap();
+    wait_screen(
+        "page 2 with no arrow",
+        || mark_on(&xvfb, BENCH, statement.pages[1], false) == 2,
+        || "no page 2".into(),
+    );
+    assert!(!red_at(&xvfb, BENCH, 320.0, 180.0));
+    client
+        .request(Command::Annotate {
+            strokes: vec![arrow((0.1, 0.9), (0.9, 0.9))],
+            append: true,
+        })
+        .await
+        .unwrap();
+    // A second stroke is added to the first: the reply is the page's whole set.
+    let both: courtdeck_playout::protocol::Annotated = client
+        .request_data(Command::Annotate {
+            strokes: vec![arrow((0.1, 0.1), (0.9, 0.1))],
+            append: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(both.strokes.len(), 2);
+    wait_screen(
+        "an arrow on page 2",
+        || red_at(&xvfb, BENCH, 320.0, 324.0),
+        || "no red".into(),
+    );
+    client
+        .request(Command::Blank {
+            screen: "witness".into(),
+            blank: true,
+        })
+        .await
+        .unwrap();
+    wait_screen(
+        "the arrow gone from BENCH when WITNESS was blanked",
+        || {
+            !red_at(&xvfb, BENCH, 320.0, 324.0)
+                && mark_on(&xvfb, BENCH, statement.pages[1], false) == 2
+        },
+        || "still red".into(),
+    );
+    // A playing recording cannot be drawn on; nothing on air, nothing to draw on.
+    client.request(Command::Withdraw).await.unwrap();
+    let refused = client
+        .request(Command::Annotate {
+            strokes: vec![arrow((0.1, 0.1), (0.2, 0.2))],
+            append: true,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code,
+        courtdeck_core::ErrorCode::InvalidState,
+        "{refused:?}"
+    );
     client.shutdown().await;
 }

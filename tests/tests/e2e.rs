@@ -552,6 +552,42 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     k.wait_black(PUBLIC);
     k.shot("05d-document-fit-width");
 
+    // The telestrator from the surface: the arrow tool, a stroke dragged across the middle of the
+    // draw pad (pointer events, as a finger makes them): BENCH shows a red arrow, PUBLIC stays
+    // black; "Clear marks" takes it off.
+    let red_on_bench = |k: &Kiosk| {
+        grab(&k.xvfb, BENCH)
+            .data
+            .chunks_exact(3)
+            .filter(|p| p[0] > 150 && p[1] < 120 && p[2] < 120 && p[0] - p[1].max(p[2]) > 80)
+            .count()
+    };
+    let before = red_on_bench(&k);
+    tap(&k, "[data-testid=tool-arrow]", &mut extra);
+    k.wd.wait_for("[data-testid=draw-pad]", Duration::from_secs(5))
+        .unwrap();
+    k.wd.execute(
+        "const pad = document.querySelector('[data-testid=draw-pad]');
+         const r = pad.getBoundingClientRect();
+         const at = (type, fx, fy) => pad.dispatchEvent(new PointerEvent(type, {
+           bubbles: true, pointerId: 1, pointerType: 'touch', isPrimary: true,
+           clientX: r.left + fx * r.width, clientY: r.top + fy * r.height }));
+         at('pointerdown', 0.35, 0.6); at('pointermove', 0.5, 0.6); at('pointerup', 0.65, 0.6);
+         return true;",
+    )
+    .unwrap();
+    k.wd.wait_until("a red arrow on BENCH", Duration::from_secs(20), |_| {
+        Ok(red_on_bench(&k) > before + 50)
+    })
+    .unwrap();
+    k.wait_black(PUBLIC);
+    k.shot("05e-document-annotated");
+    tap(&k, "[data-testid=clear-strokes]", &mut extra);
+    k.wd.wait_until("the arrow gone from BENCH", Duration::from_secs(20), |_| {
+        Ok(red_on_bench(&k) <= before)
+    })
+    .unwrap();
+
     // The webview cannot call anything outside its capability set.
     let outside =
         k.wd.execute_async(

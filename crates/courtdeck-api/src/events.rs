@@ -60,6 +60,8 @@ pub(crate) async fn forward_playout_events(
                 playing,
                 rate,
             }) => {
+                deck.position_ms
+                    .store(position_ms, std::sync::atomic::Ordering::Relaxed);
                 let _ = deck.events.send(UiEvent::Position {
                     exhibit,
                     position_ms,

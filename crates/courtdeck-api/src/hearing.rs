@@ -47,6 +47,7 @@ const NO_CONTROLS: ControlsDto = ControlsDto {
     seek: false,
     zoom: false,
     pages: false,
+    annotate: false,
 };
 
 /// How a change is taken into the session once playout did it.
@@ -60,7 +61,12 @@ pub(crate) struct Change<'a> {
     pub(crate) apply: Apply<'a>,
     /// Whether the screens' slates are read back from playout afterwards.
     pub(crate) sync_screens: bool,
+    /// Where playout's reply data goes, for a change whose result playout works out (the strokes
+    /// of `Annotate` in points of the picture); `apply` reads it.
+    pub(crate) reply: Option<ReplySlot>,
 }
+
+pub(crate) type ReplySlot = std::sync::Arc<std::sync::Mutex<Option<serde_json::Value>>>;
 
 /// The exhibit a Present acts on: the cued one, else the one on air.
 fn presenting(p: &Presentation) -> Option<ExhibitRef> {
@@ -244,6 +250,7 @@ impl Courtdeck {
                     page: 1,
                 },
                 sync_screens: false,
+                reply: None,
                 apply: Box::new(move |session| {
                     // Still the hearing it was chosen in (a launch waits for this change's turn).
                     find_exhibit(open_hearing(session)?, &reference)?;
@@ -351,6 +358,7 @@ impl Courtdeck {
                     screens: route.iter().map(|s| s.to_string()).collect(),
                 },
                 sync_screens: true,
+                reply: None,
                 apply: Box::new(move |session| {
                     if presenting(&session.presentation) != Some(target.clone()) {
                         // Playout reported it failed meanwhile (the event took it off the stage).
@@ -454,6 +462,7 @@ impl Courtdeck {
                 return Ok(Change {
                     command: Command::Withdraw,
                     sync_screens: true,
+                    reply: None,
                     apply: Box::new(|_| {
                         tracing::info!("slates cleared");
                         self.audit("slates_cleared", serde_json::json!({}));
@@ -465,6 +474,7 @@ impl Courtdeck {
             Ok(Change {
                 command: Command::Withdraw,
                 sync_screens: true,
+                reply: None,
                 apply: Box::new(|session| {
                     // Gone already if playout reported it failed meanwhile: the screens are black.
                     if let Ok(exhibit) = session.presentation.withdraw() {
@@ -493,7 +503,18 @@ impl Courtdeck {
     ) -> ApiResult<StageDto> {
         let _turn = self.commits.lock().await;
         let change = decide(&*self.session.lock().await)?;
-        self.playout()?.request(change.command).await?;
+        match &change.reply {
+            Some(slot) => {
+                let data = self
+                    .playout()?
+                    .request_data::<serde_json::Value>(change.command)
+                    .await?;
+                *slot.lock().expect("reply slot") = Some(data);
+            }
+            None => {
+                self.playout()?.request(change.command).await?;
+            }
+        }
         let states = if change.sync_screens {
             self.screen_states().await
         } else {
@@ -551,6 +572,7 @@ impl Courtdeck {
                     .and_then(|h| h.manifest.exhibit(&o.exhibit))
                     .map_or(1, |e| (e.pages.len() as u32).max(1)),
                 fit_width: o.zoom.is_fit_width(),
+                strokes: o.strokes.len() as u32,
             }),
             screens: self
                 .screens

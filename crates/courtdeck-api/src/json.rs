@@ -186,6 +186,18 @@ pub struct OnAirDto {
     pub pages: u32,
     /// A document page is shown at its full width (`zoom` is then 1).
     pub fit_width: bool,
+    /// How many telestrator strokes are on the picture.
+    pub strokes: u32,
+}
+
+/// One telestrator stroke from the surface: `pen`, `arrow`, `rectangle` or `highlighter`, and its
+/// points `[x, y]` in ten-thousandths of the 16:9 preview it was drawn on.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StrokeDto {
+    #[cfg_attr(test, ts(type = r#""pen" | "arrow" | "rectangle" | "highlighter""#))]
+    pub tool: String,
+    pub points: Vec<[u16; 2]>,
 }
 
 /// `courtdeck_core::Controls`.
@@ -199,6 +211,7 @@ pub struct ControlsDto {
     pub seek: bool,
     pub zoom: bool,
     pub pages: bool,
+    pub annotate: bool,
 }
 
 impl From<courtdeck_core::Controls> for ControlsDto {
@@ -211,6 +224,7 @@ impl From<courtdeck_core::Controls> for ControlsDto {
             seek: c.seek,
             zoom: c.zoom,
             pages: c.pages,
+            annotate: c.annotate,
         }
     }
 }

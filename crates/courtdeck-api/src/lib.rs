@@ -108,6 +108,9 @@ pub struct Courtdeck {
     trust: Arc<TrustedKeys>,
     /// Whether the control surface wants confidence thumbnails.
     thumbnails: AtomicBool,
+    /// The on-air recording's last reported position (playout's `Position` events, taken without a
+    /// lock), for the custody record of strokes on a paused frame.
+    position_ms: std::sync::atomic::AtomicU64,
 }
 
 /// The custody log as the facade holds it. `problem` stays set once a record was lost, so the court is
@@ -226,6 +229,7 @@ impl Courtdeck {
             audit_case: std::sync::Mutex::new(None),
             trust: Arc::new(trust),
             thumbnails: AtomicBool::new(false),
+            position_ms: std::sync::atomic::AtomicU64::new(0),
             screens,
             store,
             cache,

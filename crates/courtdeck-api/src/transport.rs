@@ -2,7 +2,7 @@
 //! zoom, volume and mute.
 
 use courtdeck_core::{ErrorCode, Speed, Transport};
-use courtdeck_playout::protocol::Command;
+use courtdeck_playout::protocol::{Annotated, Command, WireStroke};
 
 use crate::error::{ApiError, ApiResult};
 use crate::hearing::{Apply, Change};
@@ -95,6 +95,7 @@ impl Courtdeck {
             Ok(Change {
                 command: Command::PlayClip { start_ms, end_ms },
                 sync_screens: false,
+                reply: None,
                 apply: Box::new(move |session| {
                     tracing::info!(clip = label, start_ms, end_ms, "clip played");
                     self.audit(
@@ -114,13 +115,136 @@ impl Courtdeck {
         command: Command,
         after: Option<Transport>,
     ) -> ApiResult<StageDto> {
+        // A seek or a step shows another frame: its strokes go (playout clears its own too).
+        let moves = matches!(command, Command::Seek { .. } | Command::Step { .. });
         self.on_air_change(
             command,
-            Box::new(move |session| match after {
-                Some(t) => played(session, t),
-                None => Ok(()),
+            Box::new(move |session| {
+                if moves {
+                    session.presentation.frame_changed();
+                }
+                match after {
+                    Some(t) => played(session, t),
+                    None => Ok(()),
+                }
             }),
         )
+        .await
+    }
+
+    /// The telestrator: `strokes` drawn on the surface's 16:9 preview (points in ten-thousandths of
+    /// it, as the view is now) are added to the strokes on the still, page or paused frame on air. They
+    /// appear on every screen showing the exhibit (and only those), in the picture's own coordinates,
+    /// so they stay on what they mark when the view is zoomed. Each set is recorded in the custody
+    /// log with the exhibit, its page or frame, and the strokes as points of the picture.
+    pub async fn annotate(&self, strokes: Vec<StrokeDto>) -> ApiResult<StageDto> {
+        self.strokes(strokes, true).await
+    }
+
+    /// Takes every stroke off the picture on air (recorded as `annotation_cleared`).
+    pub async fn clear_annotations(&self) -> ApiResult<StageDto> {
+        self.strokes(Vec::new(), false).await
+    }
+
+    async fn strokes(&self, strokes: Vec<StrokeDto>, append: bool) -> ApiResult<StageDto> {
+        use courtdeck_core::annotation::{Stroke, Tool};
+        let invalid = |e: courtdeck_core::InvalidValue| {
+            ApiError::new(ErrorCode::InvalidState, format!("{e}."))
+        };
+        let preview = strokes
+            .iter()
+            .map(|s| {
+                Stroke::new(
+                    Tool::parse(&s.tool).map_err(invalid)?,
+                    s.points.iter().map(|p| (p[0], p[1])).collect(),
+                )
+                .map_err(invalid)
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        let slot: crate::hearing::ReplySlot = Default::default();
+        let reply = slot.clone();
+        self.commit(|session| {
+            let exhibit = on_air_exhibit(session)?;
+            // The core's rules first (a paused recording, at most so many strokes with those on it).
+            let mut all = if append {
+                session
+                    .presentation
+                    .on_air()
+                    .map(|o| o.strokes.clone())
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            all.extend(preview.iter().cloned());
+            session.presentation.clone().annotate(&exhibit, all)?;
+            let wire = preview
+                .iter()
+                .map(|s| WireStroke {
+                    tool: s.tool().as_str().into(),
+                    points: s.points().to_vec(),
+                })
+                .collect();
+            Ok(Change {
+                command: Command::Annotate {
+                    strokes: wire,
+                    append,
+                },
+                sync_screens: false,
+                reply: Some(slot),
+                apply: Box::new(move |session| {
+                    let exhibit = on_air_exhibit(session)?;
+                    let data = reply.lock().expect("reply slot").take().unwrap_or_default();
+                    let drawn: Annotated = serde_json::from_value(data).map_err(|e| {
+                        ApiError::new(
+                            ErrorCode::Internal,
+                            format!("playout's strokes were not understood: {e}"),
+                        )
+                    })?;
+                    let on_picture = drawn
+                        .strokes
+                        .iter()
+                        .map(|s| {
+                            Stroke::new(Tool::parse(&s.tool).map_err(invalid)?, s.points.clone())
+                                .map_err(invalid)
+                        })
+                        .collect::<ApiResult<Vec<_>>>()?;
+                    let on = session.presentation.on_air().cloned();
+                    session
+                        .presentation
+                        .annotate(&exhibit, on_picture.clone())?;
+                    let mut record = serde_json::json!({
+                        "exhibit": exhibit.reference.to_string(),
+                        "sha256": exhibit.sha256.to_hex(),
+                        "screens": on.as_ref().map(|o| o.screens.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+                        "strokes": on_picture.iter().map(|s| serde_json::json!({
+                            "tool": s.tool().as_str(),
+                            "points": s.points().iter().map(|(x, y)| [x, y]).collect::<Vec<_>>(),
+                        })).collect::<Vec<_>>(),
+                        "point_scale": courtdeck_core::annotation::POINT_SCALE,
+                    });
+                    if let Some(fields) = record.as_object_mut() {
+                        if exhibit.kind == courtdeck_core::ExhibitKind::Document {
+                            fields.insert("page".into(), on.as_ref().map(|o| o.page).into());
+                        }
+                        if exhibit.kind.has_timeline() {
+                            fields.insert("position_ms".into(), self
+                                .position_ms
+                                .load(std::sync::atomic::Ordering::Relaxed)
+                                .into());
+                        }
+                    }
+                    self.audit(
+                        if on_picture.is_empty() {
+                            "annotation_cleared"
+                        } else {
+                            "annotation_drawn"
+                        },
+                        record,
+                    );
+                    Ok(())
+                }),
+            })
+        })
         .await
     }
 
@@ -140,6 +264,7 @@ impl Courtdeck {
             Ok(Change {
                 command,
                 sync_screens: false,
+                reply: None,
                 apply,
             })
         })
@@ -169,6 +294,7 @@ impl Courtdeck {
             Ok(Change {
                 command,
                 sync_screens: false,
+                reply: None,
                 apply: Box::new(move |session| {
                     let zoom = session.presentation.zoom(step)?;
                     let exhibit = session.presentation.on_air().map(|o| o.exhibit.to_string());
@@ -208,6 +334,7 @@ impl Courtdeck {
                     fit_width: zoom.is_fit_width(),
                 },
                 sync_screens: false,
+                reply: None,
                 apply: Box::new(move |session| {
                     let exhibit = on_air_exhibit(session)?;
                     let (page, _) = session.presentation.turn_page(turn, &exhibit)?;
@@ -234,6 +361,7 @@ impl Courtdeck {
             Ok(Change {
                 command: Command::SetVolume { volume },
                 sync_screens: false,
+                reply: None,
                 apply: Box::new(move |session| {
                     self.audit("volume_set", serde_json::json!({ "volume": volume }));
                     session.sound.volume = volume;
@@ -250,6 +378,7 @@ impl Courtdeck {
             Ok(Change {
                 command: Command::SetMute { mute },
                 sync_screens: false,
+                reply: None,
                 apply: Box::new(move |session| {
                     self.audit(
                         if mute { "sound_muted" } else { "sound_unmuted" },

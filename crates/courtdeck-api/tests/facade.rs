@@ -94,7 +94,7 @@ async fn a_hearing_through_the_facade() {
     );
 
     let hearing = deck.launch("JS-2026-0142").await.unwrap();
-    assert_eq!(hearing.exhibits.len(), 6);
+    assert_eq!(hearing.exhibits.len(), 7);
     assert!(
         hearing.exhibits.iter().all(|e| e.cached),
         "launch fetched and verified every exhibit"
@@ -351,7 +351,7 @@ async fn a_tampered_exhibit_is_refused_and_the_rest_of_the_hearing_goes_on() {
     assert_eq!(call.problem.as_ref().unwrap().code, ErrorCode::HashMismatch);
     assert_eq!(
         hearing.exhibits.iter().filter(|e| e.cached).count(),
-        5,
+        6,
         "the others are fine"
     );
     let err = deck.select("JS/2").await.unwrap_err();

@@ -241,6 +241,7 @@ impl ExhibitKind {
             seek: recording,
             zoom: self != ExhibitKind::Audio,
             pages: self == ExhibitKind::Document,
+            annotate: self != ExhibitKind::Audio,
         }
     }
 
@@ -274,6 +275,8 @@ pub struct Controls {
     pub zoom: bool,
     /// Page turns and fit width (a document).
     pub pages: bool,
+    /// The telestrator (on a recording, only while it is paused).
+    pub annotate: bool,
 }
 
 /// The most pages a document exhibit may have (a phone-download report runs to thousands).

@@ -8,6 +8,7 @@
 //! (`courtdeck-store::wire`, `courtdeck-playout::protocol`, `courtdeck-api::json`) and are parsed into
 //! these types once.
 
+pub mod annotation;
 mod edid;
 mod error;
 mod exhibit;

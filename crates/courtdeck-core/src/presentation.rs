@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::annotation::{Stroke, check_strokes};
 use crate::exhibit::{Exhibit, ExhibitRef};
 use crate::routing::{RouteRefused, Screen, ScreenId, plan_route};
 use crate::zoom::{Zoom, ZoomStep};
@@ -60,6 +61,9 @@ pub struct OnAir {
     pub speed: Speed,
     /// The page shown, from 1 (a document; every other kind stays at 1). Kept while re-routed.
     pub page: u32,
+    /// The telestrator's strokes on the picture (points of the picture). Anything that changes the
+    /// frame on air (play, seek, step, a page turn) or takes it off a screen (blank) clears them.
+    pub strokes: Vec<Stroke>,
 }
 
 /// A tap on a document's page controls.
@@ -115,6 +119,8 @@ pub enum PresentationError {
     NotADocument,
     #[error("there is no page {page}: the document has {pages} pages")]
     NoSuchPage { page: u32, pages: u32 },
+    #[error("{0}")]
+    Annotation(String),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -188,9 +194,17 @@ impl Presentation {
             return Err(PresentationError::NoScreens);
         }
         let screens = plan_route(exhibit.restriction, requested, screens)?;
-        let (transport, zoom, speed, page) = match &self.on_air {
-            Some(on) if on.exhibit == target => (on.transport, on.zoom, on.speed, on.page),
-            _ => (Transport::Paused, Zoom::default(), Speed::NORMAL, 1),
+        let (transport, zoom, speed, page, strokes) = match &self.on_air {
+            Some(on) if on.exhibit == target => {
+                (on.transport, on.zoom, on.speed, on.page, on.strokes.clone())
+            }
+            _ => (
+                Transport::Paused,
+                Zoom::default(),
+                Speed::NORMAL,
+                1,
+                Vec::new(),
+            ),
         };
         if let Some(previous) = self.on_air.take().filter(|on| on.exhibit != target) {
             self.withdrawn = Some(previous.exhibit);
@@ -203,7 +217,46 @@ impl Presentation {
             zoom,
             speed,
             page,
+            strokes,
         }))
+    }
+
+    /// Puts `strokes` (points of the picture) on the picture on air in place of any before; none
+    /// clears them. A recording must be paused: strokes mark a still frame.
+    pub fn annotate(
+        &mut self,
+        exhibit: &Exhibit,
+        strokes: Vec<Stroke>,
+    ) -> Result<(), PresentationError> {
+        let on = self
+            .on_air
+            .as_mut()
+            .ok_or(PresentationError::NothingPresented)?;
+        assert_eq!(
+            on.exhibit, exhibit.reference,
+            "annotate() was given the wrong exhibit"
+        );
+        if exhibit.kind == crate::ExhibitKind::Audio {
+            return Err(PresentationError::Annotation(
+                "a sound recording has no picture to draw on".into(),
+            ));
+        }
+        if exhibit.kind.has_timeline() && on.transport == Transport::Playing && !strokes.is_empty()
+        {
+            return Err(PresentationError::Annotation(
+                "pause the recording first: strokes mark a still frame".into(),
+            ));
+        }
+        check_strokes(&strokes).map_err(|e| PresentationError::Annotation(e.to_string()))?;
+        on.strokes = strokes;
+        Ok(())
+    }
+
+    /// The frame on air changed (a seek, a step, a clip): its strokes no longer mark anything.
+    pub fn frame_changed(&mut self) {
+        if let Some(on) = self.on_air.as_mut() {
+            on.strokes.clear();
+        }
     }
 
     /// Turns the page of the document on air (`pages` long). The first and last pages do not wrap
@@ -237,6 +290,7 @@ impl Presentation {
         }
         if page != on.page {
             on.zoom = on.zoom.for_new_page();
+            on.strokes.clear();
         }
         on.page = page;
         Ok((page, on.zoom))
@@ -257,6 +311,9 @@ impl Presentation {
             .on_air
             .as_mut()
             .ok_or(PresentationError::NothingPresented)?;
+        if transport == Transport::Playing {
+            on.strokes.clear();
+        }
         on.transport = transport;
         Ok(())
     }
@@ -282,6 +339,7 @@ impl Presentation {
 
     pub fn set_blank(&mut self, screen: ScreenId, blank: bool) {
         if blank {
+            self.frame_changed();
             self.blanked.insert(screen);
         } else {
             self.blanked.remove(&screen);
@@ -289,6 +347,7 @@ impl Presentation {
     }
 
     pub fn blank_all(&mut self, screens: &[Screen]) {
+        self.frame_changed();
         self.blanked.extend(screens.iter().map(|s| s.id.clone()));
     }
 
@@ -336,6 +395,70 @@ mod tests {
             clips: vec![],
             pages: vec![],
         }
+    }
+
+    #[test]
+    fn strokes_mark_a_still_frame_and_go_when_it_changes() {
+        use crate::annotation::{Stroke, Tool};
+        let circle = || vec![Stroke::new(Tool::Pen, vec![(100, 100), (200, 200)]).unwrap()];
+        let video = exhibit("JS/1", Restriction::NoPublic);
+        let mut doc = exhibit("JS/5", Restriction::NoPublic);
+        doc.kind = ExhibitKind::Document;
+        doc.pages = vec![crate::PageSize::from_points(595.0, 842.0).unwrap(); 2];
+        let mut p = Presentation::default();
+        assert_eq!(
+            p.annotate(&video, circle()),
+            Err(PresentationError::NothingPresented)
+        );
+        p.select(video.reference.clone());
+        p.present(&video, &ids(&["bench"]), &screens()).unwrap();
+        p.annotate(&video, circle()).unwrap();
+        assert_eq!(p.on_air().unwrap().strokes.len(), 1, "on a paused frame");
+        p.set_transport(Transport::Playing).unwrap();
+        assert!(
+            p.on_air().unwrap().strokes.is_empty(),
+            "playing clears them"
+        );
+        assert!(
+            matches!(
+                p.annotate(&video, circle()),
+                Err(PresentationError::Annotation(_))
+            ),
+            "not on a playing recording"
+        );
+        p.set_transport(Transport::Paused).unwrap();
+        p.annotate(&video, circle()).unwrap();
+        p.frame_changed();
+        assert!(
+            p.on_air().unwrap().strokes.is_empty(),
+            "a seek or a step clears them"
+        );
+        p.annotate(&video, circle()).unwrap();
+        p.set_blank(ScreenId::parse("bench").unwrap(), true);
+        assert!(
+            p.on_air().unwrap().strokes.is_empty(),
+            "a blank clears them"
+        );
+
+        p.select(doc.reference.clone());
+        p.present(&doc, &ids(&["bench"]), &screens()).unwrap();
+        p.annotate(&doc, circle()).unwrap();
+        p.zoom(ZoomStep::In).unwrap();
+        assert_eq!(p.on_air().unwrap().strokes.len(), 1, "zoom keeps them");
+        p.present(&doc, &ids(&["bench"]), &screens()).unwrap();
+        assert_eq!(
+            p.on_air().unwrap().strokes.len(),
+            1,
+            "re-routing keeps them"
+        );
+        p.turn_page(PageTurn::Next, &doc).unwrap();
+        assert!(
+            p.on_air().unwrap().strokes.is_empty(),
+            "a new page has none"
+        );
+        p.annotate(&doc, circle()).unwrap();
+        p.annotate(&doc, vec![]).unwrap();
+        assert!(p.on_air().unwrap().strokes.is_empty(), "clear");
     }
 
     #[test]

@@ -195,6 +195,17 @@ pub enum Command {
     FitWidth {
         scroll: f64,
     },
+    /// The telestrator: `strokes` (points in ten-thousandths of the surface's 16:9 preview of the
+    /// picture on air, as it is now) are added to the strokes on the still, page or paused frame on
+    /// air (`append`), or replace them (none: cleared). Playout turns them into points of the picture
+    /// (so they stay on what they mark when the view is zoomed or panned afterwards) and replies with
+    /// the picture's whole set (`Annotated`). Playing, a step, a seek, a page turn and a blank clear
+    /// them.
+    Annotate {
+        strokes: Vec<WireStroke>,
+        #[serde(default)]
+        append: bool,
+    },
     /// Confidence thumbnails: while enabled, the on-air exhibit sends a small JPEG of its current
     /// picture (`Event::Thumbnail`): about twice a second while playing, and each new frame while
     /// paused (a step, a seek, a zoom); enabling them while paused sends the frame on screen. The app
@@ -228,6 +239,20 @@ pub enum Command {
 
 fn first_page() -> u32 {
     1
+}
+
+/// One telestrator stroke on the wire: `pen`, `arrow`, `rectangle` or `highlighter`, and its points
+/// in ten-thousandths (0 to 10,000 across and down).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireStroke {
+    pub tool: String,
+    pub points: Vec<(u16, u16)>,
+}
+
+/// What `Annotate` put on the picture: its strokes in ten-thousandths of the picture.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Annotated {
+    pub strokes: Vec<WireStroke>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

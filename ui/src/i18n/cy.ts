@@ -155,5 +155,11 @@ export const cy: Catalogue = {
     "hearing.fitPage": "Y dudalen gyfan",
     "hearing.scrollUp": "Sgrolio i fyny",
     "hearing.scrollDown": "Sgrolio i lawr",
+    "hearing.toolPen": "✎ Ysgrifbin",
+    "hearing.toolArrow": "➔ Saeth",
+    "hearing.toolRectangle": "▭ Blwch",
+    "hearing.toolHighlighter": "▬ Amlygu",
+    "hearing.clearStrokes": "Clirio'r marciau",
+    "hearing.drawHere": "Lluniwch ar y llun sydd ar yr awyr",
   },
 };

@@ -119,6 +119,12 @@ const messages = {
   "hearing.fitPage": "Whole page",
   "hearing.scrollUp": "Scroll up",
   "hearing.scrollDown": "Scroll down",
+  "hearing.toolPen": "✎ Pen",
+  "hearing.toolArrow": "➔ Arrow",
+  "hearing.toolRectangle": "▭ Box",
+  "hearing.toolHighlighter": "▬ Highlight",
+  "hearing.clearStrokes": "Clear marks",
+  "hearing.drawHere": "Draw on the picture on air",
 } as const satisfies Record<string, Message>;
 
 /** Every key of the surface's messages. */

@@ -1,7 +1,7 @@
 // The control surface's only way out: Tauri commands granted in src-tauri/capabilities/default.json.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ApiError, CheckReport, Hearing, Stage, Today, UiEvent } from "./types";
+import type { ApiError, CheckReport, Hearing, Stage, Stroke, Today, UiEvent } from "./types";
 import { asApiError } from "./logic";
 import { translate } from "../i18n";
 
@@ -48,6 +48,9 @@ export const api = {
     ordered<Stage>("zoom", { step }),
   /** `next`, `previous`, or a page number from 1 (as text). */
   turnPage: (to: string) => ordered<Stage>("turn_page", { to }),
+  /** Strokes drawn on the 16:9 preview (points in ten-thousandths of it), added to those on air. */
+  annotate: (strokes: Stroke[]) => ordered<Stage>("annotate", { strokes }),
+  clearAnnotations: () => ordered<Stage>("clear_annotations"),
   runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
 };
 

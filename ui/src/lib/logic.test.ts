@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip } from "./logic";
+import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint } from "./logic";
 import { ERROR_CODES } from "./generated/error-codes";
 import { CATALOGUES, translator } from "../i18n";
 import type { CheckReport, Exhibit, Stage } from "./types";
@@ -73,8 +73,8 @@ describe("screen status comes from the stage", () => {
     case_id: "JS-1", cued: null, cued_ready: false, playout: "ready", default_targets: ["bench", "public"],
     sound: { volume: 1, muted: false },
     on_air: {
-      exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1, rate: 1, page: 1, pages: 1, fit_width: false,
-      controls: { transport: true, step: true, speed: true, sound: true, seek: true, zoom: true, pages: false },
+      exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1, rate: 1, page: 1, pages: 1, fit_width: false, strokes: 0,
+      controls: { transport: true, step: true, speed: true, sound: true, seek: true, zoom: true, pages: false, annotate: true },
     },
     screens: [
       { id: "bench", label: "BENCH", role: "bench", blanked: false, showing: "JS/1", connected: true, wrong_monitor: false, slate: null },
@@ -168,5 +168,18 @@ describe("pageStrip", () => {
     expect(pageStrip(1, 3)).toEqual([1, 2, 3]);
     expect(pageStrip(7, 200)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 200]);
     expect(pageStrip(100, 200, 2)).toEqual([1, 98, 99, 100, 101, 102, 200]);
+  });
+});
+
+describe("addPoint", () => {
+  it("keeps freehand points apart and shapes to their two corners", () => {
+    let pen: [number, number][] = [];
+    for (const p of [[0, 0], [10, 10], [100, 0], [100, 20], [300, 300]] as [number, number][]) {
+      pen = addPoint("pen", pen, p);
+    }
+    expect(pen).toEqual([[0, 0], [100, 0], [300, 300]]);
+    let arrow: [number, number][] = [];
+    for (const p of [[0, 0], [10, 10], [5000, 5000]] as [number, number][]) arrow = addPoint("arrow", arrow, p);
+    expect(arrow).toEqual([[0, 0], [5000, 5000]]);
   });
 });

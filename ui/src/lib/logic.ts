@@ -79,6 +79,22 @@ export function zoomLabel(factor: number): string {
   return `${Math.round(factor * 10) / 10}x`;
 }
 
+/** The stroke's points after the pen moved to `p` (ten-thousandths of the preview): a freehand
+ * stroke keeps points at least 0.5% apart, up to 512 of them; an arrow or a rectangle keeps its
+ * first point and the latest. */
+export function addPoint(
+  tool: "pen" | "arrow" | "rectangle" | "highlighter",
+  points: [number, number][],
+  p: [number, number],
+): [number, number][] {
+  const first = points[0];
+  const last = points[points.length - 1];
+  if (!first || !last) return [p];
+  if (tool === "arrow" || tool === "rectangle") return [first, p];
+  if (Math.hypot(p[0] - last[0], p[1] - last[1]) < 50 || points.length >= 512) return points;
+  return [...points, p];
+}
+
 /** The page numbers the strip offers around `page` of `pages`: the first and last, and up to
  * `around` either side of the page shown, so a 200-page bundle's strip stays one row. */
 export function pageStrip(page: number, pages: number, around = 6): number[] {

@@ -16,6 +16,7 @@ import type {
   SoundDto,
   StageDto,
   StoreStatusDto,
+  StrokeDto,
   TodayDto,
 } from "./generated/dto";
 
@@ -35,6 +36,7 @@ export type ScreenState = ScreenStateDto;
 export type Stage = StageDto;
 export type OnAir = OnAirDto;
 export type Controls = ControlsDto;
+export type Stroke = StrokeDto;
 export type Sound = SoundDto;
 export type Check = CheckDto;
 export type CheckReport = CheckReportDto;

@@ -48,6 +48,7 @@ fn render() -> String {
         HearingDto::decl(&cfg),
         OnAirDto::decl(&cfg),
         ControlsDto::decl(&cfg),
+        StrokeDto::decl(&cfg),
         SoundDto::decl(&cfg),
         ScreenStateDto::decl(&cfg),
         PlayoutStatus::decl(&cfg),

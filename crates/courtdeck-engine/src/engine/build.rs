@@ -233,6 +233,7 @@ impl Engine {
                 pushed: false,
             })),
         });
+        let layer: super::annotate::SharedLayer = Default::default();
         let build = || -> Result<(), anyhow::Error> {
             if let Some(feed) = &document {
                 // A document: its pages, drawn by poppler on their own thread, pushed as stills.
@@ -246,6 +247,7 @@ impl Engine {
                     false,
                     &thumbs,
                     None,
+                    &layer,
                 )?;
                 src.link(&tee)?;
                 video_linked.store(true, Ordering::SeqCst);
@@ -291,6 +293,7 @@ impl Engine {
                     false,
                     &thumbs,
                     None,
+                    &layer,
                 )?;
                 slate.link(&tee)?;
                 video_linked.store(true, Ordering::SeqCst);
@@ -309,6 +312,7 @@ impl Engine {
             };
             let sound = sound.clone();
             let gaps = gaps.clone();
+            let layer = layer.clone();
             let is_image = kind == ExhibitKind::Image;
             let wants_video = kind != ExhibitKind::Audio;
             decode.connect_pad_added(move |_, pad| {
@@ -356,6 +360,7 @@ impl Engine {
                             is_image,
                             &thumbs,
                             (!is_image).then(|| gaps.clone()),
+                            &layer,
                         )
                         .and_then(|tee| {
                             let sink = tee.static_pad("sink").expect("tee has a sink pad");
@@ -442,6 +447,7 @@ impl Engine {
             fit_width: None,
             screen_box,
             document,
+            layer,
             resume,
             rebuilds: 0,
             progress: None,
@@ -489,6 +495,7 @@ impl Engine {
         });
         let (source, route, zoom, fit_width) =
             (p.source.clone(), p.route.clone(), p.zoom, p.fit_width);
+        let strokes = p.layer.lock().expect("annotation layer").strokes();
         let rebuilds = p.rebuilds + u32::from(matches!(why, Rebuild::Stall | Rebuild::Sound));
         let attempt = if why == Rebuild::Preroll {
             1
@@ -509,6 +516,7 @@ impl Engine {
         if let Some(p) = self.deck.find_mut(exhibit) {
             p.zoom = zoom;
             p.fit_width = fit_width;
+            p.layer.lock().expect("annotation layer").set(strokes);
             p.rebuilds = rebuilds;
             if on_air {
                 p.route = route;

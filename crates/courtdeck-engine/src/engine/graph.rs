@@ -84,7 +84,9 @@ impl AsRef<[u8]> for FrameBytes {
     }
 }
 
-/// Builds `videoconvert ! videoflip ! [imagefreeze] ! videocrop ! tee` and one branch per target; returns the head.
+/// Builds `videoconvert ! videoflip ! [imagefreeze] ! overlaycomposition ! videocrop ! tee` and one
+/// branch per target; returns the head. The overlay lays `layer`'s strokes over the picture.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn video_fanout(
     pipeline: &gst::Pipeline,
     targets: &[BranchTarget],
@@ -93,6 +95,7 @@ pub(super) fn video_fanout(
     is_image: bool,
     thumbs: &Thumbs,
     gaps: Option<GapReport>,
+    layer: &super::annotate::SharedLayer,
 ) -> anyhow::Result<gst::Element> {
     let convert = gst::ElementFactory::make("videoconvert").build()?;
     // Phone video carries rotation tags; `automatic` honours them.
@@ -106,6 +109,9 @@ pub(super) fn video_fanout(
     if is_image {
         chain.push(gst::ElementFactory::make("imagefreeze").build()?);
     }
+    // The telestrator's strokes, in the picture's own coordinates: before the crop, so they follow
+    // zoom and pan; before the tee, so they reach exactly the screens the picture does.
+    chain.push(super::annotate::overlay(layer)?);
     // Zoom and pan (`Command::Zoom`); passes frames through untouched while nothing is cropped.
     chain.push(
         gst::ElementFactory::make("videocrop")

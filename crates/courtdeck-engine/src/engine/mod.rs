@@ -21,6 +21,7 @@
 //! - `graph`: pure builders of pipeline pieces (fan-out, audio, thumbnails, gap probe); no `Engine`.
 //! - `test_card`: the clerk's test card and tone.
 
+mod annotate;
 mod build;
 mod graph;
 mod lifecycle;
@@ -227,7 +228,27 @@ impl Engine {
             Command::Discover { path } => split(Ok(checks::discover(Path::new(&path)))),
             Command::Inventory => split(Ok(checks::inventory())),
             Command::Poster { path } => split(Ok(checks::poster(Path::new(&path)))),
-            other => (self.command(other).err(), None),
+            Command::Annotate { strokes, append } => split(self.annotate(strokes, append)),
+            other => {
+                // What changes the frame on air, or takes it off a screen, takes the strokes off it.
+                if matches!(
+                    other,
+                    Command::Play
+                        | Command::Seek { .. }
+                        | Command::Step { .. }
+                        | Command::PlayClip { .. }
+                        | Command::Page { .. }
+                        | Command::Withdraw
+                ) {
+                    self.clear_strokes(false);
+                } else if matches!(
+                    other,
+                    Command::Blank { blank: true, .. } | Command::BlankAll
+                ) {
+                    self.clear_strokes(true);
+                }
+                (self.command(other).err(), None)
+            }
         };
         (self.emit)(Event::Reply {
             id,
@@ -410,6 +431,7 @@ impl Engine {
             }
             Command::TestCard { .. }
             | Command::Discover { .. }
+            | Command::Annotate { .. }
             | Command::Inventory
             | Command::Poster { .. } => {
                 unreachable!("answered in handle()")

@@ -67,6 +67,8 @@ pub(super) struct Program {
     pub(super) screen_box: (u32, u32),
     /// A document's pages (`None` for every other kind).
     pub(super) document: Option<DocumentFeed>,
+    /// The telestrator's strokes on its picture.
+    pub(super) layer: super::annotate::SharedLayer,
     /// Where a rebuilt program picks up once prerolled.
     pub(super) resume: Option<Resume>,
     /// How many times it was rebuilt while on air (`MAX_REBUILDS`).
@@ -178,14 +180,20 @@ pub(super) fn apply_zoom(p: &Program) -> Result<(), WireError> {
         return Ok(());
     }
     set_crop(p)?;
-    if !p.playing {
-        let pos = p
-            .pipeline
-            .query_position::<gst::ClockTime>()
-            .unwrap_or(gst::ClockTime::ZERO);
-        seek(p, p.rate, pos)?;
+    repush(p)
+}
+
+/// Pushes a paused picture through again where it stands (a flushing seek), so a change to what is
+/// drawn on it (the crop, the strokes) reaches the screens; a playing one picks it up by itself.
+pub(super) fn repush(p: &Program) -> Result<(), WireError> {
+    if p.playing {
+        return Ok(());
     }
-    Ok(())
+    let pos = p
+        .pipeline
+        .query_position::<gst::ClockTime>()
+        .unwrap_or(gst::ClockTime::ZERO);
+    seek(p, p.rate, pos)
 }
 
 /// Sets the crop for `p`'s view (none: the whole picture) without pushing a frame.

@@ -6,9 +6,10 @@ use courtdeck_core::{ErrorCode, ExhibitKind};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-use super::program::{Program, apply_zoom, seek, set_crop};
+use super::annotate::{PictureStroke, preview_to_picture};
+use super::program::{Program, apply_zoom, repush, seek, set_crop};
 use super::{Engine, err};
-use crate::protocol::WireError;
+use crate::protocol::{Annotated, WireError, WireStroke};
 
 impl Engine {
     pub(super) fn set_playing(&mut self, playing: bool) -> Result<(), WireError> {
@@ -161,6 +162,124 @@ impl Engine {
             apply_zoom(p)?;
         }
         Ok(())
+    }
+
+    /// The telestrator (`Command::Annotate`): `strokes` in points of the surface's 16:9 preview
+    /// become strokes on the picture on air (through the letterbox and the view on air), replacing
+    /// any before; a paused picture is pushed again so they show at once. Replies with the strokes
+    /// in points of the picture.
+    pub(super) fn annotate(
+        &mut self,
+        strokes: Vec<WireStroke>,
+        append: bool,
+    ) -> Result<Annotated, WireError> {
+        let invalid = |e: courtdeck_core::InvalidValue| err(ErrorCode::InvalidState, e.to_string());
+        let parsed = strokes
+            .iter()
+            .map(|s| {
+                courtdeck_core::annotation::Stroke::new(
+                    courtdeck_core::annotation::Tool::parse(&s.tool).map_err(invalid)?,
+                    s.points.clone(),
+                )
+                .map_err(invalid)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let p = self.on_air_program()?;
+        let kept = if append {
+            p.layer.lock().expect("annotation layer").strokes()
+        } else {
+            Vec::new()
+        };
+        if kept.len() + parsed.len() > courtdeck_core::annotation::MAX_STROKES {
+            return Err(err(
+                ErrorCode::InvalidState,
+                format!(
+                    "at most {} strokes at once: clear some first",
+                    courtdeck_core::annotation::MAX_STROKES
+                ),
+            ));
+        }
+        if p.kind == ExhibitKind::Audio {
+            return Err(err(
+                ErrorCode::InvalidState,
+                format!("exhibit {} has no picture to draw on", p.exhibit),
+            ));
+        }
+        if p.playing && p.kind.has_timeline() {
+            return Err(err(
+                ErrorCode::InvalidState,
+                "pause the recording first: strokes mark a still frame",
+            ));
+        }
+        let no_picture = || {
+            err(
+                ErrorCode::InvalidState,
+                format!("exhibit {} has no picture yet", p.exhibit),
+            )
+        };
+        let picture = p.picture_size().ok_or_else(no_picture)?;
+        let crop = p.pipeline.by_name("zoom").ok_or_else(no_picture)?;
+        let side = |name: &str| f64::from(crop.property::<i32>(name).max(0));
+        let (left, top) = (side("left"), side("top"));
+        let view = (
+            left,
+            top,
+            (f64::from(picture.0) - left - side("right")).max(1.0),
+            (f64::from(picture.1) - top - side("bottom")).max(1.0),
+        );
+        let mut on_picture = kept;
+        on_picture.extend(parsed.iter().map(|s| {
+            PictureStroke {
+                tool: s.tool(),
+                points: s
+                    .points()
+                    .iter()
+                    .map(|pt| preview_to_picture(*pt, picture, view))
+                    .collect(),
+            }
+        }));
+        let reply = Annotated {
+            strokes: on_picture
+                .iter()
+                .map(|s| WireStroke {
+                    tool: s.tool.as_str().into(),
+                    points: s
+                        .points
+                        .iter()
+                        .map(|(x, y)| {
+                            let scale = f64::from(courtdeck_core::annotation::POINT_SCALE);
+                            ((x * scale).round() as u16, (y * scale).round() as u16)
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        p.layer.lock().expect("annotation layer").set(on_picture);
+        tracing::info!(
+            exhibit = p.exhibit,
+            strokes = reply.strokes.len(),
+            "annotated"
+        );
+        repush(p)?;
+        Ok(reply)
+    }
+
+    /// Takes the strokes off the picture on air; with `again`, a paused picture is pushed again
+    /// without them (a blank of one screen must not leave them on the others).
+    pub(super) fn clear_strokes(&mut self, again: bool) {
+        let Ok(p) = self.on_air_program() else {
+            return;
+        };
+        let mut layer = p.layer.lock().expect("annotation layer");
+        if layer.is_empty() {
+            return;
+        }
+        layer.set(Vec::new());
+        drop(layer);
+        tracing::info!(exhibit = p.exhibit, "strokes cleared");
+        if again {
+            let _ = repush(p);
+        }
     }
 
     pub(super) fn on_air_program(&self) -> Result<&Program, WireError> {

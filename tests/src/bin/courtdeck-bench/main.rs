@@ -4,6 +4,7 @@
 
 mod checks;
 mod decodebin;
+mod documents;
 mod playout;
 mod store;
 mod windows;
@@ -50,9 +51,10 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    // `--only store|checks|playout|rss|decodebin|windows` runs one group (rss: the playout RSS
-    // benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real windows under
-    // Xvfb. The last two are not part of a full run).
+    // `--only store|checks|playout|rss|decodebin|windows|documents` runs one group (rss: the
+    // playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
+    // windows under Xvfb; documents: page turns under Xvfb. The last three are not part of a full
+    // run).
     let args: Vec<String> = std::env::args().collect();
     let only = args
         .iter()
@@ -96,6 +98,12 @@ fn main() -> Result<()> {
     }
     if only.as_deref() == Some("windows") {
         rt.block_on(windows_bench(work.path(), arg("--seconds", 30)))?;
+    }
+    if only.as_deref() == Some("documents") {
+        rt.block_on(documents::documents_bench(
+            work.path(),
+            arg("--runs", 10) as usize,
+        ))?;
     }
     if only.as_deref() == Some("decodebin") {
         let corpus = courtdeck_engine::corpus::ffmpeg_corpus(&work.path().join("corpus"))?;

@@ -125,6 +125,10 @@ export type OnAirDto = {
    * A document page is shown at its full width (`zoom` is then 1).
    */
   fit_width: boolean,
+  /**
+   * How many telestrator strokes are on the picture.
+   */
+  strokes: number,
 };
 
 export type ControlsDto = {
@@ -135,6 +139,12 @@ export type ControlsDto = {
   seek: boolean,
   zoom: boolean,
   pages: boolean,
+  annotate: boolean,
+};
+
+export type StrokeDto = {
+  tool: "pen" | "arrow" | "rectangle" | "highlighter",
+  points: Array<[number, number]>,
 };
 
 export type SoundDto = {

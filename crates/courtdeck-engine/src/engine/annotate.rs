@@ -1,0 +1,239 @@
+//! The telestrator's strokes on the picture of one program: held in picture coordinates, drawn once
+//! per change with cairo into a transparent layer the size of the picture, and laid over every frame
+//! by an `overlaycomposition` before the zoom's crop (so strokes follow zoom and pan, and reach only
+//! the screens the exhibit has branches for: a restricted exhibit's strokes go where it may go).
+
+use std::sync::{Arc, Mutex};
+
+use courtdeck_core::annotation::{POINT_SCALE, Tool};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+
+/// One stroke in fractions of the picture (0.0 to 1.0 across and down).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct PictureStroke {
+    pub(super) tool: Tool,
+    pub(super) points: Vec<(f64, f64)>,
+}
+
+#[derive(Default)]
+pub(super) struct Layer {
+    strokes: Vec<PictureStroke>,
+    /// The picture's size as it enters the overlay.
+    size: Option<(u32, u32)>,
+    /// The strokes drawn for `size`; rebuilt when either changes.
+    drawn: Option<gstreamer_video::VideoOverlayComposition>,
+}
+
+pub(super) type SharedLayer = Arc<Mutex<Layer>>;
+
+impl Layer {
+    pub(super) fn set(&mut self, strokes: Vec<PictureStroke>) {
+        self.strokes = strokes;
+        self.drawn = None;
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.strokes.is_empty()
+    }
+
+    pub(super) fn strokes(&self) -> Vec<PictureStroke> {
+        self.strokes.clone()
+    }
+}
+
+/// The `overlaycomposition` for `layer`.
+pub(super) fn overlay(layer: &SharedLayer) -> anyhow::Result<gst::Element> {
+    let element = gst::ElementFactory::make("overlaycomposition").build()?;
+    let on_caps = layer.clone();
+    element.connect("caps-changed", false, move |args| {
+        if let Some(info) = args
+            .get(1)
+            .and_then(|v| v.get::<gst::Caps>().ok())
+            .and_then(|caps| gstreamer_video::VideoInfo::from_caps(&caps).ok())
+        {
+            let mut l = on_caps.lock().expect("annotation layer");
+            let size = Some((info.width(), info.height()));
+            if l.size != size {
+                l.size = size;
+                l.drawn = None;
+            }
+        }
+        None
+    });
+    let on_draw = layer.clone();
+    element.connect("draw", false, move |_| {
+        // The signal's return type is a composition: `None` must be a typed NULL, never no value
+        // (a bare `None` here aborts the process).
+        let composition: Option<gstreamer_video::VideoOverlayComposition> = (|| {
+            let mut l = on_draw.lock().expect("annotation layer");
+            if l.strokes.is_empty() {
+                return None;
+            }
+            if l.drawn.is_none() {
+                let (w, h) = l.size?;
+                match draw(&l.strokes, w, h) {
+                    Ok(c) => l.drawn = Some(c),
+                    Err(e) => {
+                        tracing::warn!("annotation not drawn: {e:#}");
+                        return None;
+                    }
+                }
+            }
+            l.drawn.clone()
+        })();
+        Some(composition.to_value())
+    });
+    Ok(element)
+}
+
+/// The strokes drawn on a transparent `w` x `h` layer. Widths scale with the picture, so a stroke
+/// looks the same on a 640-pixel still as on a 4K page.
+fn draw(
+    strokes: &[PictureStroke],
+    w: u32,
+    h: u32,
+) -> anyhow::Result<gstreamer_video::VideoOverlayComposition> {
+    let surface = cairo::ImageSurface::create(cairo::Format::ARgb32, w as i32, h as i32)?;
+    {
+        let cr = cairo::Context::new(&surface)?;
+        let (fw, fh) = (f64::from(w), f64::from(h));
+        // A pen line is 1/150 of the picture's longer side: about 7 pixels on a 1080p screen
+        // showing a whole page, legible from the back of a courtroom.
+        let unit = fw.max(fh) / 150.0;
+        cr.set_line_cap(cairo::LineCap::Round);
+        cr.set_line_join(cairo::LineJoin::Round);
+        for s in strokes {
+            let at = |(x, y): (f64, f64)| (x * fw, y * fh);
+            let first = at(s.points[0]);
+            let last = at(*s.points.last().expect("a stroke has a point"));
+            match s.tool {
+                Tool::Highlighter => {
+                    cr.set_source_rgba(1.0, 0.9, 0.0, 0.4);
+                    cr.set_line_width(unit * 4.0);
+                }
+                _ => {
+                    cr.set_source_rgba(0.9, 0.0, 0.0, 1.0);
+                    cr.set_line_width(unit.max(3.0));
+                }
+            }
+            match s.tool {
+                Tool::Pen | Tool::Highlighter => {
+                    cr.move_to(first.0, first.1);
+                    if s.points.len() == 1 {
+                        cr.line_to(first.0 + 0.01, first.1);
+                    }
+                    for p in &s.points[1..] {
+                        let (x, y) = at(*p);
+                        cr.line_to(x, y);
+                    }
+                }
+                Tool::Rectangle => {
+                    cr.rectangle(
+                        first.0.min(last.0),
+                        first.1.min(last.1),
+                        (last.0 - first.0).abs(),
+                        (last.1 - first.1).abs(),
+                    );
+                }
+                Tool::Arrow => {
+                    cr.move_to(first.0, first.1);
+                    cr.line_to(last.0, last.1);
+                    let angle = (last.1 - first.1).atan2(last.0 - first.0);
+                    let head = unit * 5.0;
+                    for side in [-0.5f64, 0.5] {
+                        cr.move_to(last.0, last.1);
+                        cr.line_to(
+                            last.0 - head * (angle + side).cos(),
+                            last.1 - head * (angle + side).sin(),
+                        );
+                    }
+                }
+            }
+            cr.stroke()?;
+        }
+    }
+    surface.flush();
+    let stride = surface.stride();
+    let data = surface
+        .take_data()
+        .map_err(|e| anyhow::anyhow!("the layer is still in use: {e}"))?;
+    let mut buffer = gst::Buffer::from_mut_slice(data);
+    gstreamer_video::VideoMeta::add_full(
+        buffer.get_mut().expect("new buffer"),
+        gstreamer_video::VideoFrameFlags::empty(),
+        gstreamer_video::VideoFormat::Bgra,
+        w,
+        h,
+        &[0],
+        &[stride],
+    )?;
+    let rect = gstreamer_video::VideoOverlayRectangle::new_raw(
+        &buffer,
+        0,
+        0,
+        w,
+        h,
+        gstreamer_video::VideoOverlayFormatFlags::PREMULTIPLIED_ALPHA,
+    );
+    Ok(gstreamer_video::VideoOverlayComposition::new(Some(&rect))?)
+}
+
+/// Where the picture on screen sits in the surface's 16:9 preview, and which part of the picture
+/// the screens show: turns a point of the preview (ten-thousandths) into a point of the picture
+/// (fractions). `view` is the crop `(left, top, width, height)` in pixels of a `picture`-sized frame.
+pub(super) fn preview_to_picture(
+    point: (u16, u16),
+    picture: (u32, u32),
+    view: (f64, f64, f64, f64),
+) -> (f64, f64) {
+    let (u, v) = (
+        f64::from(point.0) / f64::from(POINT_SCALE),
+        f64::from(point.1) / f64::from(POINT_SCALE),
+    );
+    let (left, top, cw, ch) = view;
+    // The view letterboxed into 16:9, as the thumbnail branch scales it (add-borders).
+    let aspect = (cw / ch.max(1.0)) / (16.0 / 9.0);
+    let (bw, bh) = if aspect > 1.0 {
+        (1.0, 1.0 / aspect)
+    } else {
+        (aspect, 1.0)
+    };
+    let (x0, y0) = ((1.0 - bw) / 2.0, (1.0 - bh) / 2.0);
+    let fx = ((u - x0) / bw).clamp(0.0, 1.0);
+    let fy = ((v - y0) / bh).clamp(0.0, 1.0);
+    let (pw, ph) = (f64::from(picture.0.max(1)), f64::from(picture.1.max(1)));
+    ((left + fx * cw) / pw, (top + fy * ch) / ph)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preview_points_land_on_the_picture_through_the_letterbox_and_the_zoom() {
+        // A 16:9 picture, whole: the preview is the picture.
+        let p = preview_to_picture((5_000, 2_500), (1920, 1080), (0.0, 0.0, 1920.0, 1080.0));
+        assert!(
+            (p.0 - 0.5).abs() < 1e-9 && (p.1 - 0.25).abs() < 1e-9,
+            "{p:?}"
+        );
+        // An A4 page, whole, pillarboxed in the preview: its left edge is at 30% of the preview.
+        let (w, h) = (1920u32, 2716u32);
+        let view = (0.0, 0.0, f64::from(w), f64::from(h));
+        let left = preview_to_picture((3_020, 5_000), (w, h), view);
+        assert!(left.0 < 0.01 && (left.1 - 0.5).abs() < 1e-9, "{left:?}");
+        let outside = preview_to_picture((100, 5_000), (w, h), view);
+        assert_eq!(
+            outside.0, 0.0,
+            "a point in the border lands on the page's edge"
+        );
+        // Zoomed to the top-left quarter of a 16:9 picture: the preview's middle is the picture's
+        // point at a quarter across and down.
+        let z = preview_to_picture((5_000, 5_000), (1920, 1080), (0.0, 0.0, 960.0, 540.0));
+        assert!(
+            (z.0 - 0.25).abs() < 1e-9 && (z.1 - 0.25).abs() < 1e-9,
+            "{z:?}"
+        );
+    }
+}
