@@ -28,7 +28,8 @@ macro_rules! app_commands {
             zoom,
             turn_page,
             annotate,
-            clear_annotations
+            clear_annotations,
+            keep_marked
         )
     };
 }

@@ -33,6 +33,12 @@ pub async fn annotate(deck: Deck<'_>, strokes: Vec<StrokeDto>) -> ApiResult<Stag
     deck.annotate(strokes).await
 }
 
+/// Keeps the marked picture on air as a new still exhibit of the hearing.
+#[tauri::command]
+pub async fn keep_marked(deck: Deck<'_>) -> ApiResult<HearingDto> {
+    deck.keep_marked().await
+}
+
 /// Takes every stroke off the picture on air.
 #[tauri::command]
 pub async fn clear_annotations(deck: Deck<'_>) -> ApiResult<StageDto> {

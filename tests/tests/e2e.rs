@@ -582,11 +582,53 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     .unwrap();
     k.wait_black(PUBLIC);
     k.shot("05e-document-annotated");
+
+    // "Keep as exhibit": the marked page becomes JS/8 in the list, a still of its own that shows
+    // the arrow when presented, and the custody log names what it was made of.
+    tap(&k, "[data-testid=keep-marked]", &mut extra);
+    k.wd.wait_for(
+        "[data-testid=exhibit][data-ref='JS/8']",
+        Duration::from_secs(20),
+    )
+    .unwrap();
     tap(&k, "[data-testid=clear-strokes]", &mut extra);
     k.wd.wait_until("the arrow gone from BENCH", Duration::from_secs(20), |_| {
         Ok(red_on_bench(&k) <= before)
     })
     .unwrap();
+    tap(&k, "[data-testid=exhibit][data-ref='JS/8']", &mut extra);
+    tap(&k, "[data-testid=present]", &mut extra);
+    k.wd.wait_until(
+        "the kept still (with its arrow) on BENCH",
+        Duration::from_secs(20),
+        |_| Ok(red_on_bench(&k) > before + 50),
+    )
+    .unwrap();
+    k.wait_black(PUBLIC);
+    k.shot("05f-marked-page-kept");
+    let log =
+        std::fs::read_to_string(k._home.path().join(".local/state/courtdeck/audit.jsonl")).unwrap();
+    let derived: serde_json::Value = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|r| r["event"] == "exhibit_derived")
+        .expect("an exhibit_derived record")["fields"]
+        .clone();
+    let drawn = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|r| r["event"] == "annotation_drawn")
+        .expect("an annotation_drawn record")["fields"]
+        .clone();
+    println!("custody: {drawn}\ncustody: {derived}");
+    assert_eq!(derived["exhibit"], "JS/8", "{derived}");
+    assert_eq!(derived["source"]["exhibit"], "JS/7", "{derived}");
+    assert_eq!(derived["source"]["page"], 1, "{derived}");
+    assert_eq!(
+        derived["restriction"], "no_public",
+        "a marked no_public page stays no_public"
+    );
+    assert_eq!(drawn["strokes"][0]["tool"], "arrow", "{drawn}");
 
     // The webview cannot call anything outside its capability set.
     let outside =

@@ -12,6 +12,7 @@ pub mod checks;
 pub mod config;
 pub mod credentials;
 pub mod demo;
+mod derived;
 pub mod error;
 mod events;
 mod fetch;

@@ -26,64 +26,69 @@ impl Courtdeck {
     /// the playout process (a file that crashes a decoder takes only playout down, which restarts),
     /// and announces each as `UiEvent::Poster`.
     pub async fn make_posters(&self) {
-        use base64::Engine as _;
         let Ok(list) = self.today().await else { return };
         let Ok(exhibits) = self.todays_exhibits(&list).await else {
             return;
         };
-        let Ok(playout) = self.playout() else { return };
         for (_, e) in exhibits {
             if e.kind == courtdeck_core::ExhibitKind::Audio || self.poster_path(&e.sha256).exists()
             {
                 continue;
             }
-            let Some(path) = self.cache.verified_path(&e) else {
-                continue;
-            };
-            let poster = playout
-                .request_data::<courtdeck_playout::protocol::Poster>(Command::Poster {
-                    path: path.display().to_string(),
-                })
-                .await;
-            let jpeg = match poster {
-                Ok(courtdeck_playout::protocol::Poster {
-                    jpeg: Some(jpeg), ..
-                }) => jpeg,
-                Ok(courtdeck_playout::protocol::Poster {
-                    error: Some(reason),
-                    ..
-                }) => {
-                    tracing::warn!(exhibit = %e.reference, "no preview: {reason}");
-                    let _ = self.events.send(UiEvent::NoPoster {
-                        exhibit: e.reference.to_string(),
-                        sha256: e.sha256.to_hex(),
-                        reason,
-                    });
-                    continue;
-                }
-                Ok(_) => continue, // no picture to show
-                Err(err) => {
-                    tracing::warn!(exhibit = %e.reference, "no preview: {err}");
-                    continue;
-                }
-            };
-            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&jpeg) else {
-                continue;
-            };
-            let dest = self.poster_path(&e.sha256);
-            let tmp = dest.with_extension("part");
-            let saved = dest
-                .parent()
-                .is_some_and(|d| std::fs::create_dir_all(d).is_ok())
-                && std::fs::write(&tmp, bytes).is_ok()
-                && std::fs::rename(&tmp, &dest).is_ok();
-            if saved {
-                let _ = self.events.send(UiEvent::Poster {
+            self.make_poster(&e).await;
+        }
+    }
+
+    /// Makes one exhibit's poster frame in the playout process, keeps it and announces it.
+    pub(crate) async fn make_poster(&self, e: &courtdeck_core::Exhibit) {
+        use base64::Engine as _;
+        let Ok(playout) = self.playout() else { return };
+        let Some(path) = self.cache.verified_path(e) else {
+            return;
+        };
+        let poster = playout
+            .request_data::<courtdeck_playout::protocol::Poster>(Command::Poster {
+                path: path.display().to_string(),
+            })
+            .await;
+        let jpeg = match poster {
+            Ok(courtdeck_playout::protocol::Poster {
+                jpeg: Some(jpeg), ..
+            }) => jpeg,
+            Ok(courtdeck_playout::protocol::Poster {
+                error: Some(reason),
+                ..
+            }) => {
+                tracing::warn!(exhibit = %e.reference, "no preview: {reason}");
+                let _ = self.events.send(UiEvent::NoPoster {
                     exhibit: e.reference.to_string(),
                     sha256: e.sha256.to_hex(),
-                    jpeg,
+                    reason,
                 });
+                return;
             }
+            Ok(_) => return, // no picture to show
+            Err(err) => {
+                tracing::warn!(exhibit = %e.reference, "no preview: {err}");
+                return;
+            }
+        };
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&jpeg) else {
+            return;
+        };
+        let dest = self.poster_path(&e.sha256);
+        let tmp = dest.with_extension("part");
+        let saved = dest
+            .parent()
+            .is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+            && std::fs::write(&tmp, bytes).is_ok()
+            && std::fs::rename(&tmp, &dest).is_ok();
+        if saved {
+            let _ = self.events.send(UiEvent::Poster {
+                exhibit: e.reference.to_string(),
+                sha256: e.sha256.to_hex(),
+                jpeg,
+            });
         }
     }
 }

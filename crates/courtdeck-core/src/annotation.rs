@@ -98,6 +98,20 @@ impl Stroke {
     }
 }
 
+/// Where a derived exhibit (a marked page or frame kept as a still) came from: the exhibit it was
+/// made of, by reference and SHA-256, the page or the position, and the strokes on it, so the court
+/// record shows what was marked while the original stays untouched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derivation {
+    pub source: crate::ExhibitRef,
+    pub source_sha256: crate::Sha256Digest,
+    /// A document's page (from 1).
+    pub page: Option<u32>,
+    /// A recording's position.
+    pub position_ms: Option<u64>,
+    pub strokes: Vec<Stroke>,
+}
+
 /// Checks a whole set of strokes (what one picture carries).
 pub fn check_strokes(strokes: &[Stroke]) -> Result<(), InvalidValue> {
     if strokes.len() > MAX_STROKES {

@@ -123,6 +123,12 @@ impl Sha256Digest {
     }
 
     /// Parses 64 lowercase hex digits. Uppercase is refused so that every store path has one spelling.
+    /// The SHA-256 of `bytes` (a still made in court; everything else is hashed while it is fetched).
+    pub fn of(bytes: &[u8]) -> Sha256Digest {
+        use sha2::Digest as _;
+        Sha256Digest(sha2::Sha256::digest(bytes).into())
+    }
+
     pub fn from_hex(s: &str) -> Result<Self, InvalidValue> {
         let bad = || InvalidValue::new("sha256", format!("{s:?} is not 64 lowercase hex digits"));
         if s.len() != 64 {
@@ -379,6 +385,8 @@ pub struct Exhibit {
     pub clips: Vec<Clip>,
     /// A document's pages, in order (at least one); empty for every other kind.
     pub pages: Vec<PageSize>,
+    /// For a still made in court from another exhibit (a marked page or frame): what it was made of.
+    pub derived_from: Option<Box<crate::annotation::Derivation>>,
 }
 
 #[cfg(test)]

@@ -173,6 +173,26 @@ impl CaseManifest {
     pub fn exhibit(&self, reference: &ExhibitRef) -> Option<&Exhibit> {
         self.exhibits.iter().find(|e| &e.reference == reference)
     }
+
+    /// The manifest with `exhibit` added (checked as a whole again).
+    pub fn with_exhibit(&self, exhibit: Exhibit) -> Result<CaseManifest, ManifestError> {
+        let mut exhibits = self.exhibits.clone();
+        exhibits.push(exhibit);
+        CaseManifest::new(self.case_id.clone(), self.title.clone(), exhibits)
+    }
+
+    /// The next free reference with `like`'s initials: one more than the highest number the case
+    /// has with them (`JS/7` in a case up to `JS/7` gives `JS/8`).
+    pub fn next_reference(&self, like: &ExhibitRef) -> Option<ExhibitRef> {
+        let highest = self
+            .exhibits
+            .iter()
+            .filter(|e| e.reference.initials() == like.initials())
+            .map(|e| e.reference.number())
+            .max()?;
+        let initials = like.initials();
+        ExhibitRef::parse(&format!("{initials}/{}", highest + 1)).ok()
+    }
 }
 
 #[cfg(test)]
@@ -199,11 +219,38 @@ mod tests {
             duration: duration.map(Duration::from_secs),
             clips,
             pages: vec![],
+            derived_from: None,
         }
     }
 
     fn case() -> CaseId {
         CaseId::parse("JS-1").unwrap()
+    }
+
+    #[test]
+    fn a_derived_exhibit_takes_the_next_free_reference() {
+        let m = CaseManifest::new(
+            case(),
+            "R v J.S.".into(),
+            vec![
+                exhibit("JS/2", ExhibitKind::Image, None, vec![]),
+                exhibit("JS/10", ExhibitKind::Image, None, vec![]),
+                exhibit("AB/40", ExhibitKind::Image, None, vec![]),
+            ],
+        )
+        .unwrap();
+        let js2 = ExhibitRef::parse("JS/2").unwrap();
+        let next = m.next_reference(&js2).unwrap();
+        assert_eq!(next.to_string(), "JS/11");
+        let m = m
+            .with_exhibit(exhibit("JS/11", ExhibitKind::Image, None, vec![]))
+            .unwrap();
+        assert_eq!(m.next_reference(&js2).unwrap().to_string(), "JS/12");
+        assert!(
+            m.with_exhibit(exhibit("JS/2", ExhibitKind::Image, None, vec![]))
+                .is_err(),
+            "a reference is never used twice"
+        );
     }
 
     #[test]

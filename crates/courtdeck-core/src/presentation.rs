@@ -394,6 +394,7 @@ mod tests {
             duration: Some(Duration::from_secs(10)),
             clips: vec![],
             pages: vec![],
+            derived_from: None,
         }
     }
 

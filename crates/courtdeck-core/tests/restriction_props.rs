@@ -60,6 +60,7 @@ fn exhibit(i: usize, restriction: Restriction) -> Exhibit {
         duration: Some(Duration::from_secs(10)),
         clips: vec![],
         pages: vec![],
+        derived_from: None,
     }
 }
 

@@ -206,6 +206,9 @@ pub enum Command {
         #[serde(default)]
         append: bool,
     },
+    /// The picture on air as a still, with its strokes, at the picture's own size (the whole page or
+    /// frame, not the zoomed view): what "Keep as exhibit" keeps. Replies with a `Snapshot`.
+    Snapshot,
     /// Confidence thumbnails: while enabled, the on-air exhibit sends a small JPEG of its current
     /// picture (`Event::Thumbnail`): about twice a second while playing, and each new frame while
     /// paused (a step, a seek, a zoom); enabling them while paused sends the frame on screen. The app
@@ -247,6 +250,14 @@ fn first_page() -> u32 {
 pub struct WireStroke {
     pub tool: String,
     pub points: Vec<(u16, u16)>,
+}
+
+/// A PNG of the picture on air with its strokes (`Command::Snapshot`), base64.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub png: String,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// What `Annotate` put on the picture: its strokes in ten-thousandths of the picture.

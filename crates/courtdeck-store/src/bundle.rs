@@ -166,6 +166,7 @@ pub fn bundle_signed(
                 .map(|[w, h]| courtdeck_core::PageSize::from_points(*w, *h))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(invalid)?,
+            derived_from: None,
         });
     }
     let manifest =

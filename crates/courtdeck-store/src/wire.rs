@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use courtdeck_core::annotation::{Derivation, Stroke, Tool, check_strokes};
 use courtdeck_core::{
     CaseId, CaseManifest, Clip, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing,
     PageSize, Restriction, Sha256Digest,
@@ -66,6 +67,70 @@ pub struct ExhibitDoc {
     /// A document's pages in order, each `[width, height]` in points as shown (crop box, rotated).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pages: Vec<[f64; 2]>,
+    /// A still made in court from another exhibit (a marked page or frame).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<DerivationDoc>,
+}
+
+/// `courtdeck_core::annotation::Derivation` on the wire.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivationDoc {
+    pub source: String,
+    pub source_sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position_ms: Option<u64>,
+    pub strokes: Vec<StrokeDoc>,
+}
+
+/// A stroke: its tool and its points `[x, y]` in ten-thousandths of the picture.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrokeDoc {
+    pub tool: String,
+    pub points: Vec<[u16; 2]>,
+}
+
+impl DerivationDoc {
+    pub fn from_core(d: &Derivation) -> DerivationDoc {
+        DerivationDoc {
+            source: d.source.to_string(),
+            source_sha256: d.source_sha256.to_hex(),
+            page: d.page,
+            position_ms: d.position_ms,
+            strokes: d
+                .strokes
+                .iter()
+                .map(|s| StrokeDoc {
+                    tool: s.tool().as_str().into(),
+                    points: s.points().iter().map(|(x, y)| [*x, *y]).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    fn to_core(&self) -> Result<Derivation, courtdeck_core::InvalidValue> {
+        let strokes = self
+            .strokes
+            .iter()
+            .map(|s| {
+                Stroke::new(
+                    Tool::parse(&s.tool)?,
+                    s.points.iter().map(|p| (p[0], p[1])).collect(),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        check_strokes(&strokes)?;
+        Ok(Derivation {
+            source: ExhibitRef::parse(&self.source)?,
+            source_sha256: Sha256Digest::from_hex(&self.source_sha256)?,
+            page: self.page,
+            position_ms: self.position_ms,
+            strokes,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -409,6 +474,12 @@ fn parse_exhibit(e: &ExhibitDoc) -> Result<Exhibit, StoreError> {
         duration: e.duration_ms.map(Duration::from_millis),
         clips,
         pages,
+        derived_from: e
+            .derived_from
+            .as_ref()
+            .map(|d| d.to_core().map(Box::new))
+            .transpose()
+            .map_err(|err| invalid(w, format!("derived_from: {err}")))?,
         reference,
     })
 }
@@ -463,6 +534,7 @@ pub fn manifest_doc(m: &CaseManifest) -> ManifestDoc {
                     .iter()
                     .map(|p| [p.width_points(), p.height_points()])
                     .collect(),
+                derived_from: e.derived_from.as_deref().map(DerivationDoc::from_core),
             })
             .collect(),
     }
@@ -498,6 +570,31 @@ mod tests {
         .unwrap();
         let again = serde_json::to_vec(&manifest_doc(&m)).unwrap();
         assert_eq!(parse_manifest(&again).unwrap(), m);
+    }
+
+    #[test]
+    fn documents_and_derived_stills_round_trip_and_bad_ones_are_refused() {
+        let doc = format!(
+            r#"{{"reference":"JS/7","title":"Statement","kind":"document","media_type":"application/pdf","size":10,"sha256":"{HASH}","restriction":"no_public","pages":[[595.0,842.0],[842.0,595.0]]}}"#
+        );
+        let derived = format!(
+            r#"{{"reference":"JS/8","title":"JS/7, page 1, marked in court","kind":"image","media_type":"image/png","size":10,"sha256":"{HASH}","restriction":"no_public","derived_from":{{"source":"JS/7","source_sha256":"{HASH}","page":1,"strokes":[{{"tool":"arrow","points":[[2485,5000],[7515,5000]]}}]}}}}"#
+        );
+        let m = parse_manifest(manifest(&format!("{doc},{derived}")).as_bytes()).unwrap();
+        let d = m.exhibits()[1].derived_from.as_deref().unwrap();
+        assert_eq!((d.source.to_string(), d.page), ("JS/7".into(), Some(1)));
+        assert_eq!(m.exhibits()[0].pages.len(), 2);
+        let again = serde_json::to_vec(&manifest_doc(&m)).unwrap();
+        assert_eq!(parse_manifest(&again).unwrap(), m);
+        for (bad, why) in [
+            (doc.replace(r#","pages":[[595.0,842.0],[842.0,595.0]]"#, ""), "1 to 20000 pages"),
+            (doc.replace("[842.0,595.0]", "[100000.0,595.0]"), "200 inches"),
+            (derived.replace(r#""tool":"arrow""#, r#""tool":"laser""#), "laser"),
+            (derived.replace("7515,5000", "17515,5000"), "outside the picture"),
+        ] {
+            let err = parse_manifest(manifest(&bad).as_bytes()).unwrap_err().to_string();
+            assert!(err.contains(why), "{err}");
+        }
     }
 
     /// Data-driven: each hostile or broken manifest is refused with a message naming the problem.

@@ -160,6 +160,8 @@ export const cy: Catalogue = {
     "hearing.toolRectangle": "▭ Blwch",
     "hearing.toolHighlighter": "▬ Amlygu",
     "hearing.clearStrokes": "Clirio'r marciau",
+    "hearing.keepMarked": "Cadw fel arddangosyn",
+    "hearing.keepMarkedTitle": "Cadw'r llun wedi'i farcio fel arddangosyn newydd (ni chaiff y gwreiddiol ei newid)",
     "hearing.drawHere": "Lluniwch ar y llun sydd ar yr awyr",
   },
 };

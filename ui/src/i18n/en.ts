@@ -124,6 +124,8 @@ const messages = {
   "hearing.toolRectangle": "▭ Box",
   "hearing.toolHighlighter": "▬ Highlight",
   "hearing.clearStrokes": "Clear marks",
+  "hearing.keepMarked": "Keep as exhibit",
+  "hearing.keepMarkedTitle": "Keep the marked picture as a new exhibit (the original is untouched)",
   "hearing.drawHere": "Draw on the picture on air",
 } as const satisfies Record<string, Message>;
 

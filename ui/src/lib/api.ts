@@ -51,6 +51,8 @@ export const api = {
   /** Strokes drawn on the 16:9 preview (points in ten-thousandths of it), added to those on air. */
   annotate: (strokes: Stroke[]) => ordered<Stage>("annotate", { strokes }),
   clearAnnotations: () => ordered<Stage>("clear_annotations"),
+  /** The marked picture on air kept as a new still exhibit; the hearing with it. */
+  keepMarked: () => ordered<Hearing>("keep_marked"),
   runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
 };
 

@@ -23,6 +23,8 @@ pub(super) struct Layer {
     size: Option<(u32, u32)>,
     /// The strokes drawn for `size`; rebuilt when either changes.
     drawn: Option<gstreamer_video::VideoOverlayComposition>,
+    /// The last picture that went under the strokes (for a snapshot).
+    last: Option<gst::Sample>,
 }
 
 pub(super) type SharedLayer = Arc<Mutex<Layer>>;
@@ -62,7 +64,10 @@ pub(super) fn overlay(layer: &SharedLayer) -> anyhow::Result<gst::Element> {
         None
     });
     let on_draw = layer.clone();
-    element.connect("draw", false, move |_| {
+    element.connect("draw", false, move |args| {
+        if let Some(sample) = args.get(1).and_then(|v| v.get::<gst::Sample>().ok()) {
+            on_draw.lock().expect("annotation layer").last = Some(sample);
+        }
         // The signal's return type is a composition: `None` must be a typed NULL, never no value
         // (a bare `None` here aborts the process).
         let composition: Option<gstreamer_video::VideoOverlayComposition> = (|| {
@@ -95,8 +100,84 @@ fn draw(
     h: u32,
 ) -> anyhow::Result<gstreamer_video::VideoOverlayComposition> {
     let surface = cairo::ImageSurface::create(cairo::Format::ARgb32, w as i32, h as i32)?;
+    paint(&surface, strokes, w, h)?;
+    surface.flush();
+    let stride = surface.stride();
+    let data = surface
+        .take_data()
+        .map_err(|e| anyhow::anyhow!("the layer is still in use: {e}"))?;
+    let mut buffer = gst::Buffer::from_mut_slice(data);
+    gstreamer_video::VideoMeta::add_full(
+        buffer.get_mut().expect("new buffer"),
+        gstreamer_video::VideoFrameFlags::empty(),
+        gstreamer_video::VideoFormat::Bgra,
+        w,
+        h,
+        &[0],
+        &[stride],
+    )?;
+    let rect = gstreamer_video::VideoOverlayRectangle::new_raw(
+        &buffer,
+        0,
+        0,
+        w,
+        h,
+        gstreamer_video::VideoOverlayFormatFlags::PREMULTIPLIED_ALPHA,
+    );
+    Ok(gstreamer_video::VideoOverlayComposition::new(Some(&rect))?)
+}
+
+/// A PNG of the last picture under `layer` with its strokes painted on, at the picture's size.
+pub(super) fn snapshot(layer: &SharedLayer) -> anyhow::Result<(Vec<u8>, u32, u32)> {
+    let (sample, strokes) = {
+        let l = layer.lock().expect("annotation layer");
+        (l.last.clone(), l.strokes.clone())
+    };
+    let sample = sample.ok_or_else(|| anyhow::anyhow!("no picture has been shown yet"))?;
+    let caps = sample
+        .caps()
+        .ok_or_else(|| anyhow::anyhow!("the picture has no caps"))?;
+    let info = gstreamer_video::VideoInfo::from_caps(caps)?;
+    let buffer = sample
+        .buffer_owned()
+        .ok_or_else(|| anyhow::anyhow!("the picture has no buffer"))?;
+    let (w, h) = (info.width(), info.height());
+    // Into cairo's RGB24 (BGRx in memory), whatever the picture's format.
+    let out_info = gstreamer_video::VideoInfo::builder(gstreamer_video::VideoFormat::Bgrx, w, h)
+        .fps(info.fps())
+        .build()?;
+    let src = gstreamer_video::VideoFrame::from_buffer_readable(buffer, &info)
+        .map_err(|_| anyhow::anyhow!("the picture cannot be read"))?;
+    let out = gst::Buffer::with_size(out_info.size())?;
+    let mut dest = gstreamer_video::VideoFrame::from_buffer_writable(out, &out_info)
+        .map_err(|_| anyhow::anyhow!("no memory for the still"))?;
+    gstreamer_video::VideoConverter::new(&info, &out_info, None)?.frame(&src, &mut dest);
+    let stride = out_info.stride()[0] as usize;
+    let plane = dest.plane_data(0)?;
+    let mut surface = cairo::ImageSurface::create(cairo::Format::Rgb24, w as i32, h as i32)?;
     {
-        let cr = cairo::Context::new(&surface)?;
+        let cs = surface.stride() as usize;
+        let mut data = surface.data()?;
+        for y in 0..h as usize {
+            data[y * cs..y * cs + w as usize * 4]
+                .copy_from_slice(&plane[y * stride..y * stride + w as usize * 4]);
+        }
+    }
+    paint(&surface, &strokes, w, h)?;
+    let mut png = Vec::new();
+    surface.write_to_png(&mut png)?;
+    Ok((png, w, h))
+}
+
+/// Paints `strokes` onto `surface` (`w` x `h`).
+fn paint(
+    surface: &cairo::ImageSurface,
+    strokes: &[PictureStroke],
+    w: u32,
+    h: u32,
+) -> anyhow::Result<()> {
+    {
+        let cr = cairo::Context::new(surface)?;
         let (fw, fh) = (f64::from(w), f64::from(h));
         // A pen line is 1/150 of the picture's longer side: about 7 pixels on a 1080p screen
         // showing a whole page, legible from the back of a courtroom.
@@ -153,30 +234,7 @@ fn draw(
             cr.stroke()?;
         }
     }
-    surface.flush();
-    let stride = surface.stride();
-    let data = surface
-        .take_data()
-        .map_err(|e| anyhow::anyhow!("the layer is still in use: {e}"))?;
-    let mut buffer = gst::Buffer::from_mut_slice(data);
-    gstreamer_video::VideoMeta::add_full(
-        buffer.get_mut().expect("new buffer"),
-        gstreamer_video::VideoFrameFlags::empty(),
-        gstreamer_video::VideoFormat::Bgra,
-        w,
-        h,
-        &[0],
-        &[stride],
-    )?;
-    let rect = gstreamer_video::VideoOverlayRectangle::new_raw(
-        &buffer,
-        0,
-        0,
-        w,
-        h,
-        gstreamer_video::VideoOverlayFormatFlags::PREMULTIPLIED_ALPHA,
-    );
-    Ok(gstreamer_video::VideoOverlayComposition::new(Some(&rect))?)
+    Ok(())
 }
 
 /// Where the picture on screen sits in the surface's 16:9 preview, and which part of the picture
@@ -209,6 +267,47 @@ pub(super) fn preview_to_picture(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_snapshot_is_the_picture_with_its_strokes_painted_on() {
+        gst::init().unwrap();
+        // A white 200x100 I420 picture (a decoder's format, not cairo's) under a horizontal pen line
+        // across its middle.
+        let info =
+            gstreamer_video::VideoInfo::builder(gstreamer_video::VideoFormat::I420, 200, 100)
+                .build()
+                .unwrap();
+        let mut data = vec![128u8; info.size()];
+        data[..200 * 100].fill(235);
+        let buffer = gst::Buffer::from_mut_slice(data);
+        let caps = info.to_caps().unwrap();
+        let layer: SharedLayer = Default::default();
+        {
+            let mut l = layer.lock().unwrap();
+            l.last = Some(gst::Sample::builder().buffer(&buffer).caps(&caps).build());
+            l.set(vec![PictureStroke {
+                tool: Tool::Pen,
+                points: vec![(0.1, 0.5), (0.9, 0.5)],
+            }]);
+        }
+        let (png, w, h) = snapshot(&layer).unwrap();
+        assert_eq!((w, h), (200, 100));
+        let mut surface = cairo::ImageSurface::create_from_png(&mut png.as_slice()).unwrap();
+        let stride = surface.stride() as usize;
+        let data = surface.data().unwrap();
+        let px = |x: usize, y: usize| {
+            let i = y * stride + x * 4;
+            (data[i + 2], data[i + 1], data[i]) // BGRA in memory
+        };
+        let (r, g, b) = px(100, 50);
+        assert!(r > 180 && g < 60 && b < 60, "the stroke: {:?}", (r, g, b));
+        let (r, g, b) = px(100, 10);
+        assert!(
+            r > 200 && g > 200 && b > 200,
+            "the white picture: {:?}",
+            (r, g, b)
+        );
+    }
 
     #[test]
     fn preview_points_land_on_the_picture_through_the_letterbox_and_the_zoom() {

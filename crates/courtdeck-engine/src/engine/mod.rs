@@ -229,6 +229,7 @@ impl Engine {
             Command::Inventory => split(Ok(checks::inventory())),
             Command::Poster { path } => split(Ok(checks::poster(Path::new(&path)))),
             Command::Annotate { strokes, append } => split(self.annotate(strokes, append)),
+            Command::Snapshot => split(self.snapshot()),
             other => {
                 // What changes the frame on air, or takes it off a screen, takes the strokes off it.
                 if matches!(
@@ -432,6 +433,7 @@ impl Engine {
             Command::TestCard { .. }
             | Command::Discover { .. }
             | Command::Annotate { .. }
+            | Command::Snapshot
             | Command::Inventory
             | Command::Poster { .. } => {
                 unreachable!("answered in handle()")

@@ -9,7 +9,7 @@ use gstreamer::prelude::*;
 use super::annotate::{PictureStroke, preview_to_picture};
 use super::program::{Program, apply_zoom, repush, seek, set_crop};
 use super::{Engine, err};
-use crate::protocol::{Annotated, WireError, WireStroke};
+use crate::protocol::{Annotated, Snapshot, WireError, WireStroke};
 
 impl Engine {
     pub(super) fn set_playing(&mut self, playing: bool) -> Result<(), WireError> {
@@ -262,6 +262,23 @@ impl Engine {
         );
         repush(p)?;
         Ok(reply)
+    }
+
+    /// The picture on air with its strokes, as a PNG at the picture's size (`Command::Snapshot`).
+    pub(super) fn snapshot(&self) -> Result<Snapshot, WireError> {
+        use base64::Engine as _;
+        let p = self.on_air_program()?;
+        let (png, width, height) = super::annotate::snapshot(&p.layer).map_err(|e| {
+            err(
+                ErrorCode::InvalidState,
+                format!("exhibit {} cannot be kept as a still: {e:#}", p.exhibit),
+            )
+        })?;
+        Ok(Snapshot {
+            png: base64::engine::general_purpose::STANDARD.encode(png),
+            width,
+            height,
+        })
     }
 
     /// Takes the strokes off the picture on air; with `again`, a paused picture is pushed again

@@ -1,0 +1,192 @@
+//! Keeping a marked picture as an exhibit: the still, page or paused frame on air with its strokes
+//! becomes a new still exhibit of the hearing (the case's next reference), whose manifest entry
+//! names the exhibit it was made of (reference and SHA-256), the page or position, and the strokes.
+//! The original is untouched. The still enters the verified cache the only way bytes do
+//! (`Cache::fetch`, here from a one-blob folder store), and the derived entries of each case are
+//! kept beside the custody log (`derived/<case>.json`, the store's manifest format) and recorded
+//! as `exhibit_derived`.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use courtdeck_core::annotation::Derivation;
+use courtdeck_core::{ErrorCode, Exhibit, ExhibitKind, Sha256Digest};
+use courtdeck_playout::protocol::{Command, Snapshot};
+use courtdeck_store::{DirStore, blob_path};
+
+use crate::Courtdeck;
+use crate::error::{ApiError, ApiResult};
+use crate::hearing::{find_exhibit, open_hearing};
+use crate::json::HearingDto;
+
+impl Courtdeck {
+    /// Keeps the marked picture on air as a new still exhibit (see the module's documentation) and
+    /// returns the hearing with it. Refused with nothing on air or no strokes on it.
+    pub async fn keep_marked(&self) -> ApiResult<HearingDto> {
+        let (source, derivation) = {
+            let session = self.session.lock().await;
+            let on = session.presentation.on_air().cloned().ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidState,
+                    "Nothing is on the screens. Present an exhibit and mark it first.",
+                )
+            })?;
+            if on.strokes.is_empty() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidState,
+                    "There are no marks on the picture to keep. Draw on it first.",
+                ));
+            }
+            let source = find_exhibit(open_hearing(&session)?, &on.exhibit.to_string())?.clone();
+            let derivation = Derivation {
+                source: source.reference.clone(),
+                source_sha256: source.sha256,
+                page: (source.kind == ExhibitKind::Document).then_some(on.page),
+                position_ms: source
+                    .kind
+                    .has_timeline()
+                    .then(|| self.position_ms.load(std::sync::atomic::Ordering::Relaxed)),
+                strokes: on.strokes.clone(),
+            };
+            (source, derivation)
+        };
+        let snapshot: Snapshot = self.playout()?.request_data(Command::Snapshot).await?;
+        let png = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(snapshot.png.as_bytes())
+                .map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::Internal,
+                        format!("playout's still was not base64: {e}"),
+                    )
+                })?
+        };
+        let sha256 = Sha256Digest::of(&png);
+        // A one-blob folder store: the still enters the cache through `Cache::fetch`, verified.
+        let staging = self.cache.root().join("staging").join(format!(
+            "{}-{}",
+            std::process::id(),
+            sha256.to_hex()
+        ));
+        let blob = staging.join(blob_path(&sha256));
+        std::fs::create_dir_all(blob.parent().expect("a blob has a folder"))
+            .and_then(|()| std::fs::write(&blob, &png))
+            .map_err(|e| {
+                ApiError::new(
+                    if e.raw_os_error() == Some(28) {
+                        ErrorCode::DiskFull
+                    } else {
+                        ErrorCode::Internal
+                    },
+                    format!("The marked still could not be written: {e}."),
+                )
+            })?;
+        let mut session = self.session.lock().await;
+        let open = session.open.as_mut().ok_or_else(|| {
+            ApiError::new(ErrorCode::InvalidState, "The hearing was closed meanwhile.")
+        })?;
+        let reference = open
+            .manifest
+            .next_reference(&source.reference)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidState,
+                    format!("The case has no free reference after {}.", source.reference),
+                )
+            })?;
+        let where_ = match (derivation.page, derivation.position_ms) {
+            (Some(page), _) => format!(", page {page}"),
+            (None, Some(ms)) => format!(", at {}:{:02}", ms / 60_000, ms / 1000 % 60),
+            (None, None) => String::new(),
+        };
+        let exhibit = Exhibit {
+            reference: reference.clone(),
+            title: format!("{}{where_}, marked in court", source.reference),
+            kind: ExhibitKind::Image,
+            media_type: "image/png".into(),
+            size: png.len() as u64,
+            sha256,
+            restriction: source.restriction,
+            duration: None,
+            clips: Vec::new(),
+            pages: Vec::new(),
+            derived_from: Some(Box::new(derivation)),
+        };
+        let store = DirStore::new(&staging);
+        let fetched = self
+            .cache
+            .fetch(&store, &exhibit, &AtomicBool::new(false), &mut |_| {});
+        let _ = std::fs::remove_dir_all(&staging);
+        let path = fetched.map_err(ApiError::from)?;
+        let manifest = open
+            .manifest
+            .with_exhibit(exhibit.clone())
+            .map_err(|e| ApiError::new(ErrorCode::InvalidManifest, e.to_string()))?;
+        open.manifest = manifest;
+        open.paths.insert(reference.clone(), path);
+        let case = open.hearing.case_id.to_string();
+        let derived: Vec<Exhibit> = open
+            .manifest
+            .exhibits()
+            .iter()
+            .filter(|e| e.derived_from.is_some())
+            .cloned()
+            .collect();
+        let record = self.derived_file(&case);
+        if let Err(e) = write_derived(&record, &open.manifest, derived) {
+            tracing::warn!(path = %record.display(), "derived exhibits not kept: {e:#}");
+        }
+        let d = exhibit.derived_from.as_deref().expect("derived");
+        self.audit(
+            "exhibit_derived",
+            serde_json::json!({
+                "exhibit": reference.to_string(),
+                "sha256": exhibit.sha256.to_hex(),
+                "restriction": exhibit.restriction.as_str(),
+                "size": exhibit.size,
+                "source": {
+                    "exhibit": d.source.to_string(),
+                    "sha256": d.source_sha256.to_hex(),
+                    "page": d.page,
+                    "position_ms": d.position_ms,
+                },
+                "strokes": courtdeck_store::wire::DerivationDoc::from_core(d).strokes,
+                "record": record.display().to_string(),
+            }),
+        );
+        tracing::info!(exhibit = %reference, source = %source.reference, "marked picture kept");
+        let hearing = self.hearing_dto(open_hearing(&session)?);
+        drop(session);
+        self.make_poster(&exhibit).await;
+        Ok(hearing)
+    }
+
+    /// Where a case's derived exhibits are written down: beside the custody log.
+    fn derived_file(&self, case: &str) -> PathBuf {
+        let log = self.config.audit_file();
+        log.parent()
+            .map_or_else(std::env::temp_dir, |p| p.to_path_buf())
+            .join("derived")
+            .join(format!("{case}.json"))
+    }
+}
+
+/// Writes the derived exhibits of `manifest`'s case as a manifest of their own (atomically).
+fn write_derived(
+    path: &std::path::Path,
+    manifest: &courtdeck_core::CaseManifest,
+    derived: Vec<Exhibit>,
+) -> anyhow::Result<()> {
+    let own = courtdeck_core::CaseManifest::new(
+        manifest.case_id.clone(),
+        manifest.title.clone(),
+        derived,
+    )?;
+    let json = serde_json::to_vec_pretty(&courtdeck_store::wire::manifest_doc(&own))?;
+    std::fs::create_dir_all(path.parent().expect("a folder"))?;
+    let part = path.with_extension("json.part");
+    std::fs::write(&part, json)?;
+    std::fs::rename(&part, path)?;
+    Ok(())
+}
