@@ -587,12 +587,26 @@ mod tests {
         let again = serde_json::to_vec(&manifest_doc(&m)).unwrap();
         assert_eq!(parse_manifest(&again).unwrap(), m);
         for (bad, why) in [
-            (doc.replace(r#","pages":[[595.0,842.0],[842.0,595.0]]"#, ""), "1 to 20000 pages"),
-            (doc.replace("[842.0,595.0]", "[100000.0,595.0]"), "200 inches"),
-            (derived.replace(r#""tool":"arrow""#, r#""tool":"laser""#), "laser"),
-            (derived.replace("7515,5000", "17515,5000"), "outside the picture"),
+            (
+                doc.replace(r#","pages":[[595.0,842.0],[842.0,595.0]]"#, ""),
+                "1 to 20000 pages",
+            ),
+            (
+                doc.replace("[842.0,595.0]", "[100000.0,595.0]"),
+                "200 inches",
+            ),
+            (
+                derived.replace(r#""tool":"arrow""#, r#""tool":"laser""#),
+                "laser",
+            ),
+            (
+                derived.replace("7515,5000", "17515,5000"),
+                "outside the picture",
+            ),
         ] {
-            let err = parse_manifest(manifest(&bad).as_bytes()).unwrap_err().to_string();
+            let err = parse_manifest(manifest(&bad).as_bytes())
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(why), "{err}");
         }
     }
