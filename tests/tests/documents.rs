@@ -487,6 +487,62 @@ async fn strokes_follow_the_page_to_bench_and_witness_and_never_public() {
         .save_png(&shots.join("documents-annotated.png"))
         .unwrap();
 
+    // A callout of the black block: the block, enlarged, over the middle of the page (white there
+    // before) on BENCH and WITNESS, framed; taken off with the rest ("clear").
+    let (s_b, left_b, top_b) = placed(BENCH, a4);
+    // Just below the middle: clear of the arrow across it.
+    let centre = (left_b + 0.5 * a4.0 * s_b, top_b + 0.5 * a4.1 * s_b + 12.0);
+    assert!(
+        !dark_at(&xvfb, BENCH, centre.0, centre.1),
+        "the page's middle is white"
+    );
+    let (bx, by, bw, bh) = BLOCK;
+    // The block in points of the preview: page fraction -> preview (the page is pillarboxed).
+    let to_preview = |fx: f64, fy: f64| {
+        let aspect = (a4.0 / a4.1) / (16.0 / 9.0);
+        (0.5 - aspect / 2.0 + fx * aspect, fy)
+    };
+    let from = to_preview((bx + 10.0) / a4.0, (by + 10.0) / a4.1);
+    let to = to_preview((bx + bw - 10.0) / a4.0, (by + bh - 10.0) / a4.1);
+    let mut callout = arrow(from, to);
+    callout.tool = "callout".into();
+    client
+        .request(Command::Annotate {
+            strokes: vec![callout],
+            append: true,
+        })
+        .await
+        .unwrap();
+    wait_screen(
+        "the block called out over the middle of the page on BENCH",
+        || dark_at(&xvfb, BENCH, centre.0, centre.1),
+        || "the middle is still white".into(),
+    );
+    let (s_w, left_w, top_w) = placed(WITNESS, a4);
+    let witness_centre = (left_w + 0.5 * a4.0 * s_w, top_w + 0.5 * a4.1 * s_w + 12.0);
+    wait_screen(
+        "and on WITNESS",
+        || dark_at(&xvfb, WITNESS, witness_centre.0, witness_centre.1),
+        || "the middle is still white".into(),
+    );
+    assert!(is_black(&xvfb, PUBLIC));
+    xvfb.grab(0, 0, 1760, 360)
+        .unwrap()
+        .save_png(&shots.join("documents-callout.png"))
+        .unwrap();
+    client
+        .request(Command::Annotate {
+            strokes: vec![arrow((0.4, 0.5), (0.6, 0.5))],
+            append: false,
+        })
+        .await
+        .unwrap();
+    wait_screen(
+        "the callout gone, the arrow back",
+        || !dark_at(&xvfb, BENCH, centre.0, centre.1) && red_at(&xvfb, BENCH, 320.0, 180.0),
+        || "the callout stayed".into(),
+    );
+
     // Zoomed to the middle quarter of the page, the arrow (a quarter to three quarters across)
     // spans the whole width of the page as shown: it stayed on the page, not on the screen.
     client

@@ -190,12 +190,15 @@ pub struct OnAirDto {
     pub strokes: u32,
 }
 
-/// One telestrator stroke from the surface: `pen`, `arrow`, `rectangle` or `highlighter`, and its
+/// One telestrator stroke from the surface: `pen`, `arrow`, `rectangle`, `highlighter` or `callout`, and its
 /// points `[x, y]` in ten-thousandths of the 16:9 preview it was drawn on.
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StrokeDto {
-    #[cfg_attr(test, ts(type = r#""pen" | "arrow" | "rectangle" | "highlighter""#))]
+    #[cfg_attr(
+        test,
+        ts(type = r#""pen" | "arrow" | "rectangle" | "highlighter" | "callout""#)
+    )]
     pub tool: String,
     pub points: Vec<[u16; 2]>,
 }

@@ -19,6 +19,9 @@ pub enum Tool {
     Rectangle,
     /// A wide, translucent yellow freehand line.
     Highlighter,
+    /// The region between the first and last points, enlarged over the middle of the picture
+    /// (the "tear-out"), framed, with the region outlined where it is.
+    Callout,
 }
 
 impl Tool {
@@ -28,6 +31,7 @@ impl Tool {
             Tool::Arrow => "arrow",
             Tool::Rectangle => "rectangle",
             Tool::Highlighter => "highlighter",
+            Tool::Callout => "callout",
         }
     }
 
@@ -37,10 +41,11 @@ impl Tool {
             "arrow" => Tool::Arrow,
             "rectangle" => Tool::Rectangle,
             "highlighter" => Tool::Highlighter,
+            "callout" => Tool::Callout,
             other => {
                 return Err(InvalidValue::new(
                     "tool",
-                    format!("{other:?} is not one of pen, arrow, rectangle, highlighter"),
+                    format!("{other:?} is not one of pen, arrow, rectangle, highlighter, callout"),
                 ));
             }
         })
@@ -64,7 +69,7 @@ pub struct Stroke {
 impl Stroke {
     pub fn new(tool: Tool, points: Vec<(u16, u16)>) -> Result<Stroke, InvalidValue> {
         let least = match tool {
-            Tool::Arrow | Tool::Rectangle => 2,
+            Tool::Arrow | Tool::Rectangle | Tool::Callout => 2,
             Tool::Pen | Tool::Highlighter => 1,
         };
         if points.len() < least || points.len() > MAX_POINTS {
@@ -144,7 +149,13 @@ mod tests {
         let one = Stroke::new(Tool::Highlighter, vec![(5, 5)]).unwrap();
         assert!(check_strokes(&vec![one.clone(); MAX_STROKES]).is_ok());
         assert!(check_strokes(&vec![one; MAX_STROKES + 1]).is_err());
-        for t in [Tool::Pen, Tool::Arrow, Tool::Rectangle, Tool::Highlighter] {
+        for t in [
+            Tool::Pen,
+            Tool::Arrow,
+            Tool::Rectangle,
+            Tool::Highlighter,
+            Tool::Callout,
+        ] {
             assert_eq!(Tool::parse(t.as_str()).unwrap(), t);
         }
         assert!(Tool::parse("laser").is_err());

@@ -159,6 +159,7 @@ export const cy: Catalogue = {
     "hearing.toolArrow": "➔ Saeth",
     "hearing.toolRectangle": "▭ Blwch",
     "hearing.toolHighlighter": "▬ Amlygu",
+    "hearing.toolCallout": "⧉ Chwyddo darn",
     "hearing.clearStrokes": "Clirio'r marciau",
     "hearing.keepMarked": "Cadw fel arddangosyn",
     "hearing.keepMarkedTitle": "Cadw'r llun wedi'i farcio fel arddangosyn newydd (ni chaiff y gwreiddiol ei newid)",

@@ -123,6 +123,7 @@ const messages = {
   "hearing.toolArrow": "➔ Arrow",
   "hearing.toolRectangle": "▭ Box",
   "hearing.toolHighlighter": "▬ Highlight",
+  "hearing.toolCallout": "⧉ Callout",
   "hearing.clearStrokes": "Clear marks",
   "hearing.keepMarked": "Keep as exhibit",
   "hearing.keepMarkedTitle": "Keep the marked picture as a new exhibit (the original is untouched)",

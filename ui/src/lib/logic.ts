@@ -80,17 +80,17 @@ export function zoomLabel(factor: number): string {
 }
 
 /** The stroke's points after the pen moved to `p` (ten-thousandths of the preview): a freehand
- * stroke keeps points at least 0.5% apart, up to 512 of them; an arrow or a rectangle keeps its
+ * stroke keeps points at least 0.5% apart, up to 512 of them; an arrow, a rectangle or a callout keeps its
  * first point and the latest. */
 export function addPoint(
-  tool: "pen" | "arrow" | "rectangle" | "highlighter",
+  tool: "pen" | "arrow" | "rectangle" | "highlighter" | "callout",
   points: [number, number][],
   p: [number, number],
 ): [number, number][] {
   const first = points[0];
   const last = points[points.length - 1];
   if (!first || !last) return [p];
-  if (tool === "arrow" || tool === "rectangle") return [first, p];
+  if (tool === "arrow" || tool === "rectangle" || tool === "callout") return [first, p];
   if (Math.hypot(p[0] - last[0], p[1] - last[1]) < 50 || points.length >= 512) return points;
   return [...points, p];
 }

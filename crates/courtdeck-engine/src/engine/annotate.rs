@@ -21,8 +21,10 @@ pub(super) struct Layer {
     strokes: Vec<PictureStroke>,
     /// The picture's size as it enters the overlay.
     size: Option<(u32, u32)>,
-    /// The strokes drawn for `size`; rebuilt when either changes.
+    /// The strokes drawn for `size`; rebuilt when either changes (and, with a callout, when the
+    /// picture does: the callout is a copy of part of it).
     drawn: Option<gstreamer_video::VideoOverlayComposition>,
+    drawn_on: Option<usize>,
     /// The last picture that went under the strokes (for a snapshot).
     last: Option<gst::Sample>,
 }
@@ -75,9 +77,21 @@ pub(super) fn overlay(layer: &SharedLayer) -> anyhow::Result<gst::Element> {
             if l.strokes.is_empty() {
                 return None;
             }
-            if l.drawn.is_none() {
+            let callouts = l.strokes.iter().any(|s| s.tool == Tool::Callout);
+            let on = l
+                .last
+                .as_ref()
+                .and_then(|s| s.buffer())
+                .map(|b| b.as_ptr() as usize);
+            if l.drawn.is_none() || (callouts && l.drawn_on != on) {
                 let (w, h) = l.size?;
-                match draw(&l.strokes, w, h) {
+                let frame = if callouts {
+                    l.last.as_ref().and_then(|s| frame_surface(s).ok())
+                } else {
+                    None
+                };
+                l.drawn_on = on;
+                match draw(&l.strokes, w, h, frame.as_ref()) {
                     Ok(c) => l.drawn = Some(c),
                     Err(e) => {
                         tracing::warn!("annotation not drawn: {e:#}");
@@ -98,9 +112,10 @@ fn draw(
     strokes: &[PictureStroke],
     w: u32,
     h: u32,
+    frame: Option<&cairo::ImageSurface>,
 ) -> anyhow::Result<gstreamer_video::VideoOverlayComposition> {
     let surface = cairo::ImageSurface::create(cairo::Format::ARgb32, w as i32, h as i32)?;
-    paint(&surface, strokes, w, h)?;
+    paint(&surface, strokes, w, h, frame)?;
     surface.flush();
     let stride = surface.stride();
     let data = surface
@@ -134,6 +149,22 @@ pub(super) fn snapshot(layer: &SharedLayer) -> anyhow::Result<(Vec<u8>, u32, u32
         (l.last.clone(), l.strokes.clone())
     };
     let sample = sample.ok_or_else(|| anyhow::anyhow!("no picture has been shown yet"))?;
+    let frame = frame_surface(&sample)?;
+    let (w, h) = (frame.width() as u32, frame.height() as u32);
+    let surface = cairo::ImageSurface::create(cairo::Format::Rgb24, w as i32, h as i32)?;
+    {
+        let cr = cairo::Context::new(&surface)?;
+        cr.set_source_surface(&frame, 0.0, 0.0)?;
+        cr.paint()?;
+    }
+    paint(&surface, &strokes, w, h, Some(&frame))?;
+    let mut png = Vec::new();
+    surface.write_to_png(&mut png)?;
+    Ok((png, w, h))
+}
+
+/// The picture of `sample` in cairo's RGB24 (BGRx in memory), whatever its own format.
+fn frame_surface(sample: &gst::Sample) -> anyhow::Result<cairo::ImageSurface> {
     let caps = sample
         .caps()
         .ok_or_else(|| anyhow::anyhow!("the picture has no caps"))?;
@@ -163,18 +194,33 @@ pub(super) fn snapshot(layer: &SharedLayer) -> anyhow::Result<(Vec<u8>, u32, u32
                 .copy_from_slice(&plane[y * stride..y * stride + w as usize * 4]);
         }
     }
-    paint(&surface, &strokes, w, h)?;
-    let mut png = Vec::new();
-    surface.write_to_png(&mut png)?;
-    Ok((png, w, h))
+    Ok(surface)
+}
+
+/// Where a callout of the region `(x0, y0)`-`(x1, y1)` (pixels) of a `w` x `h` picture is shown:
+/// enlarged up to 2.5 times, within 90% of the picture, in its middle. `(x, y, width, height, scale)`.
+pub(super) fn callout_place(
+    region: (f64, f64, f64, f64),
+    w: f64,
+    h: f64,
+) -> (f64, f64, f64, f64, f64) {
+    let (x0, y0, x1, y1) = region;
+    let (rw, rh) = ((x1 - x0).abs().max(2.0), (y1 - y0).abs().max(2.0));
+    let scale = 2.5f64.min(0.9 * w / rw).min(0.9 * h / rh).max(1.0);
+    let (tw, th) = (rw * scale, rh * scale);
+    ((w - tw) / 2.0, (h - th) / 2.0, tw, th, scale)
 }
 
 /// Paints `strokes` onto `surface` (`w` x `h`).
+/// Paints `strokes` onto `surface` (`w` x `h`); a callout copies its region of `frame` (the
+/// picture under the strokes) enlarged over the middle of the picture, framed, with its source
+/// region outlined.
 fn paint(
     surface: &cairo::ImageSurface,
     strokes: &[PictureStroke],
     w: u32,
     h: u32,
+    frame: Option<&cairo::ImageSurface>,
 ) -> anyhow::Result<()> {
     {
         let cr = cairo::Context::new(surface)?;
@@ -208,6 +254,23 @@ fn paint(
                         let (x, y) = at(*p);
                         cr.line_to(x, y);
                     }
+                }
+                Tool::Callout => {
+                    let (x0, y0) = (first.0.min(last.0), first.1.min(last.1));
+                    let (x1, y1) = (first.0.max(last.0), first.1.max(last.1));
+                    let (tx, ty, tw, th, scale) = callout_place((x0, y0, x1, y1), fw, fh);
+                    if let Some(frame) = frame {
+                        cr.save()?;
+                        cr.rectangle(tx, ty, tw, th);
+                        cr.clip();
+                        cr.translate(tx, ty);
+                        cr.scale(scale, scale);
+                        cr.set_source_surface(frame, -x0, -y0)?;
+                        cr.paint()?;
+                        cr.restore()?;
+                    }
+                    cr.rectangle(x0, y0, x1 - x0, y1 - y0);
+                    cr.rectangle(tx, ty, tw, th);
                 }
                 Tool::Rectangle => {
                     cr.rectangle(

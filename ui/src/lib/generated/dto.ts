@@ -143,7 +143,7 @@ export type ControlsDto = {
 };
 
 export type StrokeDto = {
-  tool: "pen" | "arrow" | "rectangle" | "highlighter",
+  tool: "pen" | "arrow" | "rectangle" | "highlighter" | "callout",
   points: Array<[number, number]>,
 };
 
