@@ -29,7 +29,8 @@ macro_rules! app_commands {
             turn_page,
             annotate,
             clear_annotations,
-            keep_marked
+            keep_marked,
+            page_posters
         )
     };
 }

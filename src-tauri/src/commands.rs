@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use courtdeck_api::json::{CheckReportDto, HearingDto, StageDto, StrokeDto, TodayDto};
+use courtdeck_api::json::{
+    CheckReportDto, HearingDto, PagePosterDto, StageDto, StrokeDto, TodayDto,
+};
 use courtdeck_api::{ApiResult, Courtdeck};
 use tauri::State;
 
@@ -31,6 +33,16 @@ pub async fn zoom(deck: Deck<'_>, step: String) -> ApiResult<StageDto> {
 #[tauri::command]
 pub async fn annotate(deck: Deck<'_>, strokes: Vec<StrokeDto>) -> ApiResult<StageDto> {
     deck.annotate(strokes).await
+}
+
+/// Small pictures of pages of a document, for the page strip.
+#[tauri::command]
+pub async fn page_posters(
+    deck: Deck<'_>,
+    reference: String,
+    pages: Vec<u32>,
+) -> ApiResult<Vec<PagePosterDto>> {
+    deck.page_posters(&reference, pages).await
 }
 
 /// Keeps the marked picture on air as a new still exhibit of the hearing.

@@ -542,6 +542,18 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         .unwrap();
     };
     wait_page("page 1 of the statement on BENCH", 1, a4, false);
+    // The page strip shows each page's picture (made by playout, one small JPEG per page).
+    k.wd.wait_until(
+        "pictures in the page strip",
+        Duration::from_secs(20),
+        |wd| {
+            Ok(wd
+                .find_all("[data-testid=page-strip] [data-testid=page-thumb]")?
+                .len()
+                == 3)
+        },
+    )
+    .unwrap();
     tap(&k, "[data-testid=page-next]", &mut extra);
     wait_page("the plan (page 2) on BENCH", 2, (842.0, 595.0), false);
     k.wait_black(PUBLIC);

@@ -203,6 +203,15 @@ pub struct StrokeDto {
     pub points: Vec<[u16; 2]>,
 }
 
+/// A small picture of one page of a document, for the page strip.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PagePosterDto {
+    pub page: u32,
+    /// A 160x90 JPEG, base64.
+    pub jpeg: String,
+}
+
 /// `courtdeck_core::Controls`.
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -267,6 +267,7 @@ async fn probe_with(
         let made = client
             .request_data::<Poster>(Command::Poster {
                 path: path.display().to_string(),
+                page: None,
             })
             .await?;
         match made.jpeg {

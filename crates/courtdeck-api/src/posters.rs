@@ -39,6 +39,75 @@ impl Courtdeck {
         }
     }
 
+    /// Small pictures (160x90 JPEG, base64) of `pages` of the document `reference` of the open
+    /// hearing, for the surface's page strip: made by playout once each, kept beside the cache. At
+    /// most 32 a call; pages the document does not have are left out.
+    pub async fn page_posters(
+        &self,
+        reference: &str,
+        pages: Vec<u32>,
+    ) -> crate::error::ApiResult<Vec<PagePosterDto>> {
+        use base64::Engine as _;
+        let (exhibit, path) = {
+            let session = self.session.lock().await;
+            let open = crate::hearing::open_hearing(&session)?;
+            let exhibit = crate::hearing::find_exhibit(open, reference)?.clone();
+            let path = open.paths.get(&exhibit.reference).cloned().ok_or_else(|| {
+                crate::error::ApiError::new(
+                    courtdeck_core::ErrorCode::NotCached,
+                    format!("Exhibit {reference} is not in the cache yet."),
+                )
+            })?;
+            (exhibit, path)
+        };
+        let count = exhibit.pages.len() as u32;
+        let mut out = Vec::new();
+        for page in pages
+            .into_iter()
+            .filter(|p| (1..=count).contains(p))
+            .take(32)
+        {
+            let file = self
+                .cache
+                .root()
+                .join("posters")
+                .join(format!("{}-p{page}.jpg", exhibit.sha256.to_hex()));
+            if let Ok(bytes) = std::fs::read(&file) {
+                out.push(PagePosterDto {
+                    page,
+                    jpeg: base64::engine::general_purpose::STANDARD.encode(bytes),
+                });
+                continue;
+            }
+            let poster = self
+                .playout()?
+                .request_data::<courtdeck_playout::protocol::Poster>(Command::Poster {
+                    path: path.display().to_string(),
+                    page: Some(page),
+                })
+                .await?;
+            let Some(jpeg) = poster.jpeg else {
+                tracing::warn!(
+                    exhibit = reference,
+                    page,
+                    "no page picture: {:?}",
+                    poster.error
+                );
+                continue;
+            };
+            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&jpeg) {
+                let tmp = file.with_extension("part");
+                let _ = file
+                    .parent()
+                    .is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+                    && std::fs::write(&tmp, bytes).is_ok()
+                    && std::fs::rename(&tmp, &file).is_ok();
+            }
+            out.push(PagePosterDto { page, jpeg });
+        }
+        Ok(out)
+    }
+
     /// Makes one exhibit's poster frame in the playout process, keeps it and announces it.
     pub(crate) async fn make_poster(&self, e: &courtdeck_core::Exhibit) {
         use base64::Engine as _;
@@ -49,6 +118,7 @@ impl Courtdeck {
         let poster = playout
             .request_data::<courtdeck_playout::protocol::Poster>(Command::Poster {
                 path: path.display().to_string(),
+                page: None,
             })
             .await;
         let jpeg = match poster {

@@ -200,10 +200,10 @@ pub fn discover(path: &Path) -> DiscoverReport {
 /// s, turned as its track says). Prerolls paused with playbin (audio to a fakesink), seeks, and
 /// takes the preroll frame from an appsink. A failure is tried once more, then logged as a warning
 /// and its reason returned, so the list can say why an exhibit has no preview.
-pub fn poster(path: &Path) -> Poster {
+pub fn poster(path: &Path, page: u32) -> Poster {
     let mut reason = String::new();
     for attempt in 1..=2 {
-        match try_poster(path) {
+        match try_poster(path, page) {
             Ok(jpeg) => {
                 return Poster { jpeg, error: None };
             }
@@ -219,10 +219,10 @@ pub fn poster(path: &Path) -> Poster {
     }
 }
 
-fn try_poster(path: &Path) -> anyhow::Result<Option<String>> {
+fn try_poster(path: &Path, page: u32) -> anyhow::Result<Option<String>> {
     use base64::Engine as _;
     if crate::document::is_pdf(path) {
-        let jpeg = crate::document::poster(path)?;
+        let jpeg = crate::document::poster(path, page)?;
         return Ok(Some(base64::engine::general_purpose::STANDARD.encode(jpeg)));
     }
     let uri = gst::glib::filename_to_uri(path, None)?;

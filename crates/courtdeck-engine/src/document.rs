@@ -374,15 +374,16 @@ pub fn check_every_page(path: &Path) -> Result<usize, Refused> {
     Ok(pages.len())
 }
 
-/// The first page as a 160x90 JPEG poster (letterboxed), through the same JPEG encoder as every
-/// other poster.
-pub fn poster(path: &Path) -> anyhow::Result<Vec<u8>> {
+/// Page `page` (from 1; the poster is page 1) as a 160x90 JPEG (letterboxed), through the same JPEG
+/// encoder as every other poster.
+pub fn poster(path: &Path, page: u32) -> anyhow::Result<Vec<u8>> {
     use gstreamer as gst;
     use gstreamer::prelude::*;
     let doc = open(path).map_err(anyhow::Error::msg)?;
+    let index = page.max(1) as i32 - 1;
     let first = doc
-        .page(0)
-        .ok_or_else(|| anyhow::anyhow!("the document has no pages"))?;
+        .page(index)
+        .ok_or_else(|| anyhow::anyhow!("the document has no page {page}"))?;
     let size = {
         let (w, h) = first.size();
         let scale = (160.0 / w.max(1.0)).min(90.0 / h.max(1.0)) * 2.0;
@@ -391,7 +392,7 @@ pub fn poster(path: &Path) -> anyhow::Result<Vec<u8>> {
             ((h * scale) as u32).max(2) & !1,
         )
     };
-    let frame = render(&doc, 0, size).map_err(anyhow::Error::msg)?;
+    let frame = render(&doc, index, size).map_err(anyhow::Error::msg)?;
     let pipeline = gst::parse::launch(&format!(
         "appsrc name=src format=time caps=video/x-raw,format=BGRx,width={},height={},framerate=0/1 ! videoconvert ! videoscale add-borders=true ! video/x-raw,width=160,height=90,pixel-aspect-ratio=1/1 ! jpegenc quality=75 ! appsink name=out sync=false",
         frame.width, frame.height

@@ -128,7 +128,7 @@ fn a_poster_is_made_of_the_first_page() {
         .find(|f| f.name == "statement.pdf")
         .unwrap();
     gstreamer::init().unwrap();
-    let jpeg = document::poster(&f.path).unwrap();
+    let jpeg = document::poster(&f.path, 1).unwrap();
     assert!(jpeg.starts_with(&[0xff, 0xd8]), "a JPEG");
     assert!(jpeg.len() > 500, "{} bytes", jpeg.len());
 }

@@ -316,6 +316,7 @@ async fn posters_for_video_and_stills_none_for_audio_or_junk() {
         let poster: Poster = client
             .request_data(Command::Poster {
                 path: path.display().to_string(),
+                page: None,
             })
             .await
             .unwrap();

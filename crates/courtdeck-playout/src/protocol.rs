@@ -233,6 +233,9 @@ pub enum Command {
     /// of a still; replies with a `Poster`. Audio has none.
     Poster {
         path: String,
+        /// A document's page (from 1) instead of its first.
+        #[serde(default)]
+        page: Option<u32>,
     },
     /// Setup check: the GStreamer version and whether every element Courtdeck uses is installed.
     /// Replies with an `Inventory`.

@@ -1,7 +1,7 @@
 // The control surface's only way out: Tauri commands granted in src-tauri/capabilities/default.json.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ApiError, CheckReport, Hearing, Stage, Stroke, Today, UiEvent } from "./types";
+import type { ApiError, CheckReport, Hearing, PagePoster, Stage, Stroke, Today, UiEvent } from "./types";
 import { asApiError } from "./logic";
 import { translate } from "../i18n";
 
@@ -28,6 +28,8 @@ export const api = {
   today: () => call<Today>("today"),
   launch: (caseId: string) => call<Hearing>("launch", { caseId }),
   hearing: () => call<Hearing | null>("hearing"),
+  /** Small pictures of pages of a document (160x90 JPEG, base64), for the page strip. */
+  pagePosters: (reference: string, pages: number[]) => call<PagePoster[]>("page_posters", { reference, pages }),
   stage: () => call<Stage>("stage"),
   select: (reference: string) => ordered<Stage>("select", { reference }),
   /** `screens` is read when the call's turn comes: the screens ticked for the exhibit then cued. */

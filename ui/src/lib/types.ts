@@ -11,6 +11,7 @@ import type {
   HearingCardDto,
   HearingDto,
   OnAirDto,
+  PagePosterDto,
   ScreenDto,
   ScreenStateDto,
   SoundDto,
@@ -37,6 +38,7 @@ export type Stage = StageDto;
 export type OnAir = OnAirDto;
 export type Controls = ControlsDto;
 export type Stroke = StrokeDto;
+export type PagePoster = PagePosterDto;
 export type Sound = SoundDto;
 export type Check = CheckDto;
 export type CheckReport = CheckReportDto;

@@ -49,6 +49,7 @@ fn render() -> String {
         OnAirDto::decl(&cfg),
         ControlsDto::decl(&cfg),
         StrokeDto::decl(&cfg),
+        PagePosterDto::decl(&cfg),
         SoundDto::decl(&cfg),
         ScreenStateDto::decl(&cfg),
         PlayoutStatus::decl(&cfg),

@@ -227,7 +227,9 @@ impl Engine {
             Command::TestCard { seconds, identify } => split(self.test_card(seconds, identify)),
             Command::Discover { path } => split(Ok(checks::discover(Path::new(&path)))),
             Command::Inventory => split(Ok(checks::inventory())),
-            Command::Poster { path } => split(Ok(checks::poster(Path::new(&path)))),
+            Command::Poster { path, page } => {
+                split(Ok(checks::poster(Path::new(&path), page.unwrap_or(1))))
+            }
             Command::Annotate { strokes, append } => split(self.annotate(strokes, append)),
             Command::Snapshot => split(self.snapshot()),
             other => {

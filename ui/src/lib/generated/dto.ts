@@ -147,6 +147,14 @@ export type StrokeDto = {
   points: Array<[number, number]>,
 };
 
+export type PagePosterDto = {
+  page: number,
+  /**
+   * A 160x90 JPEG, base64.
+   */
+  jpeg: string,
+};
+
 export type SoundDto = {
   /**
    * 0.0 to 1.5 (1.0 as recorded).
