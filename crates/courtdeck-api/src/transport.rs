@@ -147,18 +147,15 @@ impl Courtdeck {
     }
 
     async fn strokes(&self, strokes: Vec<StrokeDto>, append: bool) -> ApiResult<StageDto> {
-        use courtdeck_core::annotation::{Stroke, Tool};
+        use courtdeck_core::annotation::Stroke;
         let invalid = |e: courtdeck_core::InvalidValue| {
             ApiError::new(ErrorCode::InvalidState, format!("{e}."))
         };
         let preview = strokes
             .iter()
             .map(|s| {
-                Stroke::new(
-                    Tool::parse(&s.tool).map_err(invalid)?,
-                    s.points.iter().map(|p| (p[0], p[1])).collect(),
-                )
-                .map_err(invalid)
+                Stroke::parse(&s.tool, s.points.iter().map(|p| (p[0], p[1])).collect())
+                    .map_err(invalid)
             })
             .collect::<ApiResult<Vec<_>>>()?;
         let slot: crate::hearing::ReplySlot = Default::default();
@@ -204,8 +201,7 @@ impl Courtdeck {
                         .strokes
                         .iter()
                         .map(|s| {
-                            Stroke::new(Tool::parse(&s.tool).map_err(invalid)?, s.points.clone())
-                                .map_err(invalid)
+                            Stroke::parse(&s.tool, s.points.clone()).map_err(invalid)
                         })
                         .collect::<ApiResult<Vec<_>>>()?;
                     let on = session.presentation.on_air().cloned();

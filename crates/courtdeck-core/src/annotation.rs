@@ -94,6 +94,11 @@ impl Stroke {
         Ok(Stroke { tool, points })
     }
 
+    /// A stroke as every wire spells it: the tool's name and its points.
+    pub fn parse(tool: &str, points: Vec<(u16, u16)>) -> Result<Stroke, InvalidValue> {
+        Stroke::new(Tool::parse(tool)?, points)
+    }
+
     pub fn tool(&self) -> Tool {
         self.tool
     }

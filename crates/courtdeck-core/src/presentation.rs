@@ -140,6 +140,12 @@ impl Presentation {
         self.on_air.as_ref()
     }
 
+    fn on_air_mut(&mut self) -> Result<&mut OnAir, PresentationError> {
+        self.on_air
+            .as_mut()
+            .ok_or(PresentationError::NothingPresented)
+    }
+
     pub fn blanked(&self) -> &BTreeSet<ScreenId> {
         &self.blanked
     }
@@ -228,10 +234,7 @@ impl Presentation {
         exhibit: &Exhibit,
         strokes: Vec<Stroke>,
     ) -> Result<(), PresentationError> {
-        let on = self
-            .on_air
-            .as_mut()
-            .ok_or(PresentationError::NothingPresented)?;
+        let on = self.on_air_mut()?;
         assert_eq!(
             on.exhibit, exhibit.reference,
             "annotate() was given the wrong exhibit"
@@ -268,10 +271,7 @@ impl Presentation {
         turn: PageTurn,
         exhibit: &Exhibit,
     ) -> Result<(u32, Zoom), PresentationError> {
-        let on = self
-            .on_air
-            .as_mut()
-            .ok_or(PresentationError::NothingPresented)?;
+        let on = self.on_air_mut()?;
         assert_eq!(
             on.exhibit, exhibit.reference,
             "turn_page() was given the wrong exhibit"
@@ -298,19 +298,13 @@ impl Presentation {
 
     /// Zooms or pans the picture on air; returns the new view for the playout engine.
     pub fn zoom(&mut self, step: ZoomStep) -> Result<Zoom, PresentationError> {
-        let on = self
-            .on_air
-            .as_mut()
-            .ok_or(PresentationError::NothingPresented)?;
+        let on = self.on_air_mut()?;
         on.zoom = on.zoom.step(step);
         Ok(on.zoom)
     }
 
     pub fn set_transport(&mut self, transport: Transport) -> Result<(), PresentationError> {
-        let on = self
-            .on_air
-            .as_mut()
-            .ok_or(PresentationError::NothingPresented)?;
+        let on = self.on_air_mut()?;
         if transport == Transport::Playing {
             on.strokes.clear();
         }
@@ -319,10 +313,7 @@ impl Presentation {
     }
 
     pub fn set_speed(&mut self, speed: Speed) -> Result<(), PresentationError> {
-        let on = self
-            .on_air
-            .as_mut()
-            .ok_or(PresentationError::NothingPresented)?;
+        let on = self.on_air_mut()?;
         on.speed = speed;
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use courtdeck_core::annotation::{Derivation, Stroke, Tool, check_strokes};
+use courtdeck_core::annotation::{Derivation, Stroke, check_strokes};
 use courtdeck_core::{
     CaseId, CaseManifest, Clip, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing,
     PageSize, Restriction, Sha256Digest,
@@ -115,12 +115,7 @@ impl DerivationDoc {
         let strokes = self
             .strokes
             .iter()
-            .map(|s| {
-                Stroke::new(
-                    Tool::parse(&s.tool)?,
-                    s.points.iter().map(|p| (p[0], p[1])).collect(),
-                )
-            })
+            .map(|s| Stroke::parse(&s.tool, s.points.iter().map(|p| (p[0], p[1])).collect()))
             .collect::<Result<Vec<_>, _>>()?;
         check_strokes(&strokes)?;
         Ok(Derivation {

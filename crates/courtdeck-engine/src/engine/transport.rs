@@ -177,11 +177,8 @@ impl Engine {
         let parsed = strokes
             .iter()
             .map(|s| {
-                courtdeck_core::annotation::Stroke::new(
-                    courtdeck_core::annotation::Tool::parse(&s.tool).map_err(invalid)?,
-                    s.points.clone(),
-                )
-                .map_err(invalid)
+                courtdeck_core::annotation::Stroke::parse(&s.tool, s.points.clone())
+                    .map_err(invalid)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let p = self.on_air_program()?;
