@@ -445,6 +445,8 @@ pub fn publish_random_case(
             duration_ms: None,
             clips: Vec::new(),
             pages: vec![],
+            transcript: None,
+            transcript_restriction: "bench_only".into(),
         });
     }
     let desc = courtdeck_store::BundleDescription {

@@ -45,6 +45,7 @@ fn load(exhibit: &str, f: &PdfFile, restriction: &str) -> Command {
         restriction: restriction.into(),
         pages: f.pages.iter().map(|(w, h)| [*w, *h]).collect(),
         page: 1,
+        captions: false,
     }
 }
 

@@ -276,6 +276,7 @@ async fn no_hot_plug_swap_or_stranger_puts_a_restricted_exhibit_on_the_wrong_mon
             restriction: "bench_only".into(),
             pages: vec![],
             page: 1,
+            captions: false,
         })
         .await
         .unwrap();
@@ -388,6 +389,7 @@ async fn no_hot_plug_swap_or_stranger_puts_a_restricted_exhibit_on_the_wrong_mon
             restriction: "bench_only".into(),
             pages: vec![],
             page: 1,
+            captions: false,
         })
         .await
         .unwrap();
@@ -447,6 +449,7 @@ async fn no_hot_plug_swap_or_stranger_puts_a_restricted_exhibit_on_the_wrong_mon
             restriction: "open".into(),
             pages: vec![],
             page: 1,
+            captions: false,
         })
         .await
         .unwrap();

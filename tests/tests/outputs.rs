@@ -41,6 +41,7 @@ fn load(exhibit: &str, path: &Path, kind: &str) -> Command {
         restriction: "open".into(),
         pages: vec![],
         page: 1,
+        captions: false,
     }
 }
 

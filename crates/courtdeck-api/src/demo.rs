@@ -21,7 +21,29 @@ struct DemoExhibit {
     kind: &'static str,
     restriction: &'static str,
     clips: &'static [(&'static str, u64, u64)],
+    /// A transcript file written beside the media (`TRANSCRIPTS`) and its restriction.
+    transcript: Option<(&'static str, &'static str)>,
 }
+
+/// The demo's transcripts: an ABE interview's (WebVTT, with speakers; for the bench only) and a 999
+/// call's (SRT, as call-handling systems export it; converted when bundled).
+const TRANSCRIPTS: &[(&str, &str)] = &[
+    (
+        "abe-interview.vtt",
+        "WEBVTT - ABE interview of witness W1 (demo)\n\n\
+         1\n00:00.500 --> 00:02.500\n<v Interviewer>Can you tell me what happened on Friday?\n\n\
+         2\n00:02.800 --> 00:05.000\n<v W1>I was walking home past the shops on the High Street.\n\n\
+         3\n00:05.200 --> 00:07.400\n<v Interviewer>What did you see when you got there?\n\n\
+         4\n00:07.600 --> 00:09.800\n<v W1>A man in a <i>grey</i> hoodie shouting at the door.\n",
+    ),
+    (
+        "999-call.srt",
+        "1\n00:00:00,500 --> 00:00:03,000\nEmergency, which service?\n\n\
+         2\n00:00:03,200 --> 00:00:06,500\nPolice, please. There's a fight outside the shop.\n\n\
+         3\n00:00:06,800 --> 00:00:10,000\nWhat's the address?\n\n\
+         4\n00:00:10,200 --> 00:00:14,500\nHigh Street, by the bus stop. Please hurry.\n",
+    ),
+];
 
 struct DemoCase {
     case_id: &'static str,
@@ -45,6 +67,7 @@ const CASES: &[DemoCase] = &[
                 kind: "video",
                 restriction: "open",
                 clips: &[("Entry", 4_000, 9_000), ("Altercation", 12_000, 18_000)],
+                transcript: None,
             },
             DemoExhibit {
                 reference: "JS/2",
@@ -53,6 +76,7 @@ const CASES: &[DemoCase] = &[
                 kind: "audio",
                 restriction: "open",
                 clips: &[],
+                transcript: Some(("999-call.srt", "open")),
             },
             DemoExhibit {
                 reference: "JS/3",
@@ -61,6 +85,7 @@ const CASES: &[DemoCase] = &[
                 kind: "video",
                 restriction: "no_public",
                 clips: &[],
+                transcript: Some(("abe-interview.vtt", "bench_only")),
             },
             DemoExhibit {
                 reference: "JS/4",
@@ -69,6 +94,7 @@ const CASES: &[DemoCase] = &[
                 kind: "image",
                 restriction: "open",
                 clips: &[],
+                transcript: None,
             },
             DemoExhibit {
                 reference: "JS/5",
@@ -77,6 +103,7 @@ const CASES: &[DemoCase] = &[
                 kind: "image",
                 restriction: "open",
                 clips: &[],
+                transcript: None,
             },
             DemoExhibit {
                 reference: "JS/6",
@@ -85,6 +112,7 @@ const CASES: &[DemoCase] = &[
                 kind: "video",
                 restriction: "open",
                 clips: &[],
+                transcript: None,
             },
             DemoExhibit {
                 reference: "JS/7",
@@ -93,6 +121,7 @@ const CASES: &[DemoCase] = &[
                 kind: "document",
                 restriction: "no_public",
                 clips: &[],
+                transcript: None,
             },
         ],
     },
@@ -109,6 +138,7 @@ const CASES: &[DemoCase] = &[
                 kind: "video",
                 restriction: "open",
                 clips: &[],
+                transcript: None,
             },
             DemoExhibit {
                 reference: "KM/2",
@@ -117,6 +147,7 @@ const CASES: &[DemoCase] = &[
                 kind: "image",
                 restriction: "bench_only",
                 clips: &[],
+                transcript: None,
             },
         ],
     },
@@ -133,6 +164,7 @@ const CASES: &[DemoCase] = &[
                 kind: "video",
                 restriction: "open",
                 clips: &[],
+                transcript: None,
             },
             DemoExhibit {
                 reference: "AP/2",
@@ -141,6 +173,7 @@ const CASES: &[DemoCase] = &[
                 kind: "audio",
                 restriction: "open",
                 clips: &[],
+                transcript: None,
             },
         ],
     },
@@ -163,6 +196,15 @@ pub fn ensure_demo_store_from(dir: &Path, media_dir: &Path, date: Date) -> ApiRe
     }
     tracing::info!(dir = %dir.display(), %date, "preparing the demo store (first run generates media with GStreamer)");
     let media = demo_media(media_dir)?;
+    for (file, text) in TRANSCRIPTS {
+        let path = media_dir.join(file);
+        std::fs::write(&path, text).map_err(|e| {
+            crate::ApiError::new(
+                courtdeck_core::ErrorCode::Internal,
+                format!("writing {}: {e}", path.display()),
+            )
+        })?;
+    }
     let duration = |file: &str| -> Option<u64> {
         media
             .iter()
@@ -198,6 +240,11 @@ pub fn ensure_demo_store_from(dir: &Path, media_dir: &Path, date: Date) -> ApiRe
                             end_ms: *end_ms,
                         })
                         .collect(),
+                    transcript: e.transcript.map(|(file, _)| file.into()),
+                    transcript_restriction: e
+                        .transcript
+                        .map_or("bench_only", |(_, r)| r)
+                        .into(),
                 })
                 .collect(),
             listing: Some(BundleListing {

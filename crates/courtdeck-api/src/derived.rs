@@ -112,6 +112,7 @@ impl Courtdeck {
             clips: Vec::new(),
             pages: Vec::new(),
             derived_from: Some(Box::new(derivation)),
+            transcript: None,
         };
         let store = DirStore::new(&staging);
         let fetched = self

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use courtdeck_core::{CaseManifest, ErrorCode, Exhibit, ExhibitRef};
-use courtdeck_store::StoreError;
+use courtdeck_store::{StoreError, TranscriptBlob};
 use jiff::civil::Date;
 
 use crate::error::{ApiError, ApiResult};
@@ -134,6 +134,15 @@ impl Courtdeck {
                             });
                         }
                     })
+                    .map(|report| {
+                        // Its transcript, a small second blob: fetched with it, verified the same
+                        // way. A transcript that cannot be had does not stop the recording.
+                        let transcript = TranscriptBlob::of(&exhibit2).map(|t| {
+                            let got = cache.fetch_with_report(store.as_ref(), &t, &cancel, &mut |_| {});
+                            (t, got)
+                        });
+                        (report, transcript)
+                    })
                 })
                 .await;
                 if let Ok(Err(StoreError::TooSlow {
@@ -154,6 +163,15 @@ impl Courtdeck {
         while let Some(joined) = tasks.join_next().await {
             let (exhibit, result) = joined.map_err(internal)?;
             let result = result.map_err(internal)?;
+            let result = match result {
+                Ok((report, transcript)) => {
+                    if let Some((t, got)) = transcript {
+                        self.audit_transcript_fetch(case_id, &t, got);
+                    }
+                    Ok(report)
+                }
+                Err(e) => Err(e),
+            };
             if let Ok(report) = &result
                 && let Some(c) = &report.corrupt_copy
             {
@@ -185,6 +203,49 @@ impl Courtdeck {
             }
         }
         Ok((manifest, problems))
+    }
+
+    /// Records how fetching an exhibit's transcript went (it is not one of the exhibit's problems:
+    /// the recording plays without it, and the transcript view says why it is missing).
+    fn audit_transcript_fetch(
+        &self,
+        case_id: &str,
+        t: &TranscriptBlob,
+        got: Result<courtdeck_store::FetchReport, StoreError>,
+    ) {
+        let fields = serde_json::json!({
+            "case": case_id,
+            "exhibit": t.reference.to_string(),
+            "transcript_sha256": t.transcript.sha256.to_hex(),
+            "bytes": t.transcript.size,
+            "store": self.store.describe(),
+        });
+        let with = |mut v: serde_json::Value, more: serde_json::Value| {
+            if let (Some(v), serde_json::Value::Object(more)) = (v.as_object_mut(), more) {
+                v.extend(more);
+            }
+            v
+        };
+        match got {
+            Ok(report) => {
+                if let Some(c) = &report.corrupt_copy {
+                    self.audit(
+                        "cache_corrupt",
+                        with(fields.clone(), serde_json::json!({ "actual_sha256": c.actual_sha256, "quarantined_to": c.quarantined_to.display().to_string() })),
+                    );
+                }
+                if !report.already_cached {
+                    self.audit("fetch_verified", fields);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(exhibit = %t.reference, "the transcript's fetch failed: {e}");
+                self.audit(
+                    if e.code() == ErrorCode::HashMismatch { "fetch_failed_verification" } else { "fetch_failed" },
+                    with(fields, serde_json::json!({ "code": e.code().as_str(), "reason": e.to_string() })),
+                );
+            }
+        }
     }
 
     /// Hashes the cached copy of `exhibit` again. A copy that no longer matches is set aside and
@@ -224,6 +285,12 @@ impl Courtdeck {
         let mut protect = HashSet::new();
         if let Some(open) = &self.session.lock().await.open {
             protect.extend(open.manifest.exhibits().iter().map(|e| e.sha256));
+            protect.extend(
+                open.manifest
+                    .exhibits()
+                    .iter()
+                    .filter_map(|e| e.transcript.map(|t| t.sha256)),
+            );
         }
         if !today_list.store.online && today_list.hearings.is_empty() {
             // Without today's list we cannot know what is needed: evict nothing.

@@ -199,6 +199,7 @@ impl Courtdeck {
                         .map(|s| s.id.to_string())
                         .collect(),
                     poster: self.poster_of(&e.sha256),
+                    transcript: e.transcript.map(|t| t.restriction.as_str()),
                 })
                 .collect(),
             screens: self.screens.iter().map(screen_dto).collect(),
@@ -248,6 +249,7 @@ impl Courtdeck {
                         .map(|p| [p.width_points(), p.height_points()])
                         .collect(),
                     page: 1,
+                    captions: exhibit.transcript.is_some(),
                 },
                 sync_screens: false,
                 reply: None,
@@ -573,6 +575,20 @@ impl Courtdeck {
                     .map_or(1, |e| (e.pages.len() as u32).max(1)),
                 fit_width: o.zoom.is_fit_width(),
                 strokes: o.strokes.len() as u32,
+                captions: o.captions.iter().map(|s| s.to_string()).collect(),
+                caption_screens: session
+                    .open
+                    .as_ref()
+                    .and_then(|h| h.manifest.exhibit(&o.exhibit))
+                    .and_then(|e| e.transcript)
+                    .map(|t| {
+                        self.screens
+                            .iter()
+                            .filter(|s| o.screens.contains(&s.id) && may_show(t.restriction, s.role))
+                            .map(|s| s.id.to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             }),
             screens: self
                 .screens

@@ -156,6 +156,9 @@ pub struct ExhibitDto {
     pub allowed_screens: Vec<String>,
     /// A 160x90 JPEG poster frame (base64), once made (`UiEvent::Poster` announces new ones).
     pub poster: Option<String>,
+    /// A recording's transcript: who may read it along (captions); `None` without one.
+    #[cfg_attr(test, ts(type = r#""open" | "no_public" | "bench_only" | null"#))]
+    pub transcript: Option<&'static str>,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -188,6 +191,30 @@ pub struct OnAirDto {
     pub fit_width: bool,
     /// How many telestrator strokes are on the picture.
     pub strokes: u32,
+    /// Screens showing the transcript's captions.
+    pub captions: Vec<String>,
+    /// Screens on air that the transcript's restriction lets show captions (none without a
+    /// transcript): the surface offers captions on these only.
+    pub caption_screens: Vec<String>,
+}
+
+/// A recording's transcript for the surface: its cues in order, and who may read it along.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct TranscriptDto {
+    pub exhibit: String,
+    #[cfg_attr(test, ts(type = r#""open" | "no_public" | "bench_only""#))]
+    pub restriction: &'static str,
+    pub cues: Vec<CueDto>,
+}
+
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct CueDto {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub speaker: Option<String>,
+    pub text: String,
 }
 
 /// One telestrator stroke from the surface: `pen`, `arrow`, `rectangle`, `highlighter` or `callout`, and its

@@ -26,6 +26,7 @@ pub mod publish;
 mod screens;
 mod store;
 pub mod systemd;
+mod transcripts;
 mod transport;
 
 use std::collections::{HashMap, HashSet};
@@ -112,6 +113,8 @@ pub struct Courtdeck {
     /// The on-air recording's last reported position (playout's `Position` events, taken without a
     /// lock), for the custody record of strokes on a paused frame.
     position_ms: std::sync::atomic::AtomicU64,
+    /// Transcripts read and parsed this run, by their blob's digest.
+    transcripts: transcripts::Transcripts,
 }
 
 /// The custody log as the facade holds it. `problem` stays set once a record was lost, so the court is
@@ -231,6 +234,7 @@ impl Courtdeck {
             trust: Arc::new(trust),
             thumbnails: AtomicBool::new(false),
             position_ms: std::sync::atomic::AtomicU64::new(0),
+            transcripts: Default::default(),
             screens,
             store,
             cache,

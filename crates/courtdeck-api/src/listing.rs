@@ -167,7 +167,7 @@ impl Courtdeck {
                     let ready = m
                         .exhibits()
                         .iter()
-                        .filter(|e| self.cache.verified_path(e).is_some())
+                        .filter(|e| self.cache.verified_path(*e).is_some())
                         .count();
                     let r = if ready == total {
                         Readiness::Ready

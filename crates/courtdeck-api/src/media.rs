@@ -171,6 +171,7 @@ fn load(path: &Path, kind: &str, pages: Vec<[f64; 2]>) -> Command {
         restriction: "open".into(),
         pages,
         page: 1,
+        captions: false,
     }
 }
 

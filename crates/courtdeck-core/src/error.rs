@@ -27,6 +27,10 @@ pub enum ErrorCode {
     /// A PDF Courtdeck will not show: password-protected or encrypted, carrying JavaScript, or with
     /// pages larger than PDF allows. Refused when it is bundled; the message says why.
     DocumentRefused,
+    /// A transcript Courtdeck will not show: not well-formed WebVTT (or SRT), cues out of order or
+    /// past the end of the recording, markup WebVTT does not have. Refused when it is bundled, with
+    /// its line number.
+    TranscriptRefused,
     /// The exhibit's picture froze while playing; playout restarted it where it stood.
     PlaybackStalled,
     /// The kiosk's sound output cannot be opened: exhibits play without sound.
@@ -57,7 +61,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::StoreUnreachable,
         ErrorCode::NotAuthorised,
         ErrorCode::NotFound,
@@ -68,6 +72,7 @@ impl ErrorCode {
         ErrorCode::NotMedia,
         ErrorCode::MediaTooLarge,
         ErrorCode::DocumentRefused,
+        ErrorCode::TranscriptRefused,
         ErrorCode::PlaybackStalled,
         ErrorCode::AudioUnavailable,
         ErrorCode::RestrictedRoute,
@@ -95,6 +100,7 @@ impl ErrorCode {
             ErrorCode::NotMedia => "not_media",
             ErrorCode::MediaTooLarge => "media_too_large",
             ErrorCode::DocumentRefused => "document_refused",
+            ErrorCode::TranscriptRefused => "transcript_refused",
             ErrorCode::PlaybackStalled => "playback_stalled",
             ErrorCode::AudioUnavailable => "audio_unavailable",
             ErrorCode::RestrictedRoute => "restricted_route",

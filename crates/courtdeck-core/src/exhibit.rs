@@ -122,13 +122,13 @@ impl Sha256Digest {
         Sha256Digest(bytes)
     }
 
-    /// Parses 64 lowercase hex digits. Uppercase is refused so that every store path has one spelling.
     /// The SHA-256 of `bytes` (a still made in court; everything else is hashed while it is fetched).
     pub fn of(bytes: &[u8]) -> Sha256Digest {
         use sha2::Digest as _;
         Sha256Digest(sha2::Sha256::digest(bytes).into())
     }
 
+    /// Parses 64 lowercase hex digits. Uppercase is refused so that every store path has one spelling.
     pub fn from_hex(s: &str) -> Result<Self, InvalidValue> {
         let bad = || InvalidValue::new("sha256", format!("{s:?} is not 64 lowercase hex digits"));
         if s.len() != 64 {
@@ -387,6 +387,8 @@ pub struct Exhibit {
     pub pages: Vec<PageSize>,
     /// For a still made in court from another exhibit (a marked page or frame): what it was made of.
     pub derived_from: Option<Box<crate::annotation::Derivation>>,
+    /// A recording's transcript: a second verified blob with its own restriction.
+    pub transcript: Option<crate::transcript::TranscriptRef>,
 }
 
 #[cfg(test)]

@@ -94,6 +94,8 @@ pub enum ManifestError {
     ClipOnDocument(ExhibitRef),
     #[error("exhibit {reference}: {why}")]
     Pages { reference: ExhibitRef, why: String },
+    #[error("exhibit {0}: only a recording (video or audio) can have a transcript")]
+    TranscriptOnStill(ExhibitRef),
     #[error("the case has no exhibits")]
     Empty,
 }
@@ -144,6 +146,9 @@ impl CaseManifest {
                     "only a document has pages, and this is {}",
                     e.kind.as_str()
                 )));
+            }
+            if e.transcript.is_some() && !e.kind.has_timeline() {
+                return Err(ManifestError::TranscriptOnStill(e.reference.clone()));
             }
             if let Some(duration) = e.duration {
                 for c in &e.clips {
@@ -220,6 +225,7 @@ mod tests {
             clips,
             pages: vec![],
             derived_from: None,
+            transcript: None,
         }
     }
 

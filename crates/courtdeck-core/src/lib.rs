@@ -15,6 +15,7 @@ mod exhibit;
 mod hearing;
 mod presentation;
 mod routing;
+pub mod transcript;
 mod zoom;
 
 pub use edid::{Edid, EdidError, MonitorIdentity, edid_block};

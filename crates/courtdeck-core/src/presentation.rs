@@ -64,6 +64,10 @@ pub struct OnAir {
     /// The telestrator's strokes on the picture (points of the picture). Anything that changes the
     /// frame on air (play, seek, step, a page turn) or takes it off a screen (blank) clears them.
     pub strokes: Vec<Stroke>,
+    /// Screens showing the transcript's captions: always screens the exhibit is on that its
+    /// transcript's restriction allows. Blank takes a screen's captions down; re-routing keeps those
+    /// on screens still routed.
+    pub captions: BTreeSet<ScreenId>,
 }
 
 /// A tap on a document's page controls.
@@ -121,6 +125,12 @@ pub enum PresentationError {
     NoSuchPage { page: u32, pages: u32 },
     #[error("{0}")]
     Annotation(String),
+    #[error("exhibit {0} has no transcript, so it has no captions")]
+    NoTranscript(String),
+    #[error("captions go only on screens showing the exhibit, and it is not on {}", .0.join(", "))]
+    CaptionsOffScreen(Vec<String>),
+    #[error("the transcript's captions: {0}")]
+    CaptionsRefused(RouteRefused),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -200,16 +210,22 @@ impl Presentation {
             return Err(PresentationError::NoScreens);
         }
         let screens = plan_route(exhibit.restriction, requested, screens)?;
-        let (transport, zoom, speed, page, strokes) = match &self.on_air {
-            Some(on) if on.exhibit == target => {
-                (on.transport, on.zoom, on.speed, on.page, on.strokes.clone())
-            }
+        let (transport, zoom, speed, page, strokes, captions) = match &self.on_air {
+            Some(on) if on.exhibit == target => (
+                on.transport,
+                on.zoom,
+                on.speed,
+                on.page,
+                on.strokes.clone(),
+                on.captions.intersection(&screens).cloned().collect(),
+            ),
             _ => (
                 Transport::Paused,
                 Zoom::default(),
                 Speed::NORMAL,
                 1,
                 Vec::new(),
+                BTreeSet::new(),
             ),
         };
         if let Some(previous) = self.on_air.take().filter(|on| on.exhibit != target) {
@@ -224,7 +240,48 @@ impl Presentation {
             speed,
             page,
             strokes,
+            captions,
         }))
+    }
+
+    /// Shows the transcript's captions on `requested` screens and takes them off every other (none:
+    /// captions off). Each screen must show the exhibit and be allowed by the *transcript's*
+    /// restriction, which is its own (a `bench_only` ABE transcript of a `no_public` interview); the
+    /// request is refused whole otherwise, like a route.
+    pub fn set_captions(
+        &mut self,
+        exhibit: &Exhibit,
+        requested: &BTreeSet<ScreenId>,
+        screens: &[Screen],
+    ) -> Result<(), PresentationError> {
+        let on = self.on_air_mut()?;
+        assert_eq!(
+            on.exhibit, exhibit.reference,
+            "set_captions() was given the wrong exhibit"
+        );
+        if requested.is_empty() {
+            on.captions.clear();
+            return Ok(());
+        }
+        let transcript = exhibit
+            .transcript
+            .ok_or_else(|| PresentationError::NoTranscript(exhibit.reference.to_string()))?;
+        let off: Vec<String> = requested
+            .difference(&on.screens)
+            .map(|id| {
+                screens
+                    .iter()
+                    .find(|s| &s.id == id)
+                    .map_or_else(|| id.to_string(), |s| s.label.clone())
+            })
+            .collect();
+        if !off.is_empty() {
+            return Err(PresentationError::CaptionsOffScreen(off));
+        }
+        let allowed = plan_route(transcript.restriction, requested, screens)
+            .map_err(PresentationError::CaptionsRefused)?;
+        on.captions = allowed;
+        Ok(())
     }
 
     /// Puts `strokes` (points of the picture) on the picture on air in place of any before; none
@@ -331,6 +388,9 @@ impl Presentation {
     pub fn set_blank(&mut self, screen: ScreenId, blank: bool) {
         if blank {
             self.frame_changed();
+            if let Some(on) = self.on_air.as_mut() {
+                on.captions.remove(&screen);
+            }
             self.blanked.insert(screen);
         } else {
             self.blanked.remove(&screen);
@@ -339,6 +399,9 @@ impl Presentation {
 
     pub fn blank_all(&mut self, screens: &[Screen]) {
         self.frame_changed();
+        if let Some(on) = self.on_air.as_mut() {
+            on.captions.clear();
+        }
         self.blanked.extend(screens.iter().map(|s| s.id.clone()));
     }
 
@@ -386,7 +449,69 @@ mod tests {
             clips: vec![],
             pages: vec![],
             derived_from: None,
+            transcript: None,
         }
+    }
+
+    #[test]
+    fn captions_follow_the_transcripts_restriction_not_the_recordings() {
+        use crate::transcript::TranscriptRef;
+        let ids = |v: &[&str]| -> BTreeSet<ScreenId> {
+            v.iter().map(|s| ScreenId::parse(s).unwrap()).collect()
+        };
+        // An open recording whose transcript is for the bench only.
+        let mut interview = exhibit("JS/2", Restriction::Open);
+        let plain = exhibit("JS/3", Restriction::Open);
+        interview.transcript = Some(TranscriptRef {
+            sha256: Sha256Digest::from_bytes([1; 32]),
+            size: 10,
+            restriction: Restriction::BenchOnly,
+        });
+        let mut p = Presentation::default();
+        assert!(matches!(
+            p.set_captions(&interview, &ids(&["bench"]), &screens()),
+            Err(PresentationError::NothingPresented)
+        ));
+        p.select(interview.reference.clone());
+        p.present(&interview, &ids(&["bench", "public"]), &screens())
+            .unwrap();
+        let refused = p
+            .set_captions(&interview, &ids(&["bench", "public"]), &screens())
+            .unwrap_err();
+        assert!(matches!(refused, PresentationError::CaptionsRefused(_)));
+        assert!(refused.to_string().contains("PUBLIC"), "{refused}");
+        assert!(p.on_air().unwrap().captions.is_empty(), "refused whole");
+        p.set_captions(&interview, &ids(&["bench"]), &screens())
+            .unwrap();
+        assert_eq!(p.on_air().unwrap().captions, ids(&["bench"]));
+        // Re-routed off the bench: its captions go with it, and do not come back by themselves.
+        p.present(&interview, &ids(&["public"]), &screens()).unwrap();
+        assert!(p.on_air().unwrap().captions.is_empty());
+        assert!(matches!(
+            p.set_captions(&interview, &ids(&["bench"]), &screens()),
+            Err(PresentationError::CaptionsOffScreen(_))
+        ));
+        p.present(&interview, &ids(&["bench", "public"]), &screens())
+            .unwrap();
+        p.set_captions(&interview, &ids(&["bench"]), &screens())
+            .unwrap();
+        // Blank takes them down, unblank does not bring them back.
+        p.set_blank(ScreenId::parse("bench").unwrap(), true);
+        p.set_blank(ScreenId::parse("bench").unwrap(), false);
+        assert!(p.on_air().unwrap().captions.is_empty());
+        p.set_captions(&interview, &ids(&["bench"]), &screens())
+            .unwrap();
+        p.blank_all(&screens());
+        assert!(p.on_air().unwrap().captions.is_empty());
+        // A recording without a transcript has none to show.
+        p.select(plain.reference.clone());
+        p.present(&plain, &ids(&["bench"]), &screens()).unwrap();
+        assert!(matches!(
+            p.set_captions(&plain, &ids(&["bench"]), &screens()),
+            Err(PresentationError::NoTranscript(_))
+        ));
+        p.set_captions(&plain, &BTreeSet::new(), &screens())
+            .unwrap();
     }
 
     #[test]

@@ -61,6 +61,7 @@ fn exhibit(i: usize, restriction: Restriction) -> Exhibit {
         clips: vec![],
         pages: vec![],
         derived_from: None,
+        transcript: None,
     }
 }
 

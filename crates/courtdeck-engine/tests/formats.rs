@@ -37,6 +37,7 @@ async fn every_listed_format_plays_on_every_screen() {
                 restriction: "open".into(),
                 pages: vec![],
                 page: 1,
+                captions: false,
             })
             .await
             .unwrap();

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The room's exhibit sound: the level (0.0 to 1.5, 1.0 as recorded) and the advocate's mute.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -127,6 +127,10 @@ pub enum Command {
         /// The page to show first (from 1; a document only).
         #[serde(default = "first_page")]
         page: u32,
+        /// A recording with a transcript: each screen's branch gets a caption overlay
+        /// (`Captions` turns it on).
+        #[serde(default)]
+        captions: bool,
     },
     /// Shows a loaded exhibit on `screens` (already checked by the core; checked again here).
     Present {
@@ -206,6 +210,17 @@ pub enum Command {
         #[serde(default)]
         append: bool,
     },
+    /// Captions: the transcript's cues drawn over the picture of the recording on air on `screens`
+    /// (none: off everywhere), each cue from its start to its end by the picture's own time, so a
+    /// caption changes with the frame it belongs to. `restriction` is the transcript's own: a
+    /// screen it does not allow is refused (the core checked first). Blank takes a screen's
+    /// captions down, Withdraw and a restart all of them.
+    Captions {
+        restriction: String,
+        screens: Vec<String>,
+        #[serde(default)]
+        cues: Vec<WireCue>,
+    },
     /// The picture on air as a still, with its strokes, at the picture's own size (the whole page or
     /// frame, not the zoomed view): what "Keep as exhibit" keeps. Replies with a `Snapshot`.
     Snapshot,
@@ -253,6 +268,15 @@ fn first_page() -> u32 {
 pub struct WireStroke {
     pub tool: String,
     pub points: Vec<(u16, u16)>,
+}
+
+/// One caption: plain text (lines separated by `\n`; the speaker's name first, if any) shown from
+/// `start_ms` to `end_ms` of the recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireCue {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
 }
 
 /// A PNG of the picture on air with its strokes (`Command::Snapshot`), base64.

@@ -49,10 +49,21 @@ pub struct BundleExhibit {
     /// the playout process), never trusted from the description.
     #[serde(skip)]
     pub pages: Vec<[f64; 2]>,
+    /// A recording's transcript: a WebVTT (`.vtt`) or SRT (`.srt`, converted to WebVTT) file in the
+    /// media folder, checked cue by cue against the recording's duration.
+    #[serde(default)]
+    pub transcript: Option<String>,
+    /// Who may read the transcript along (captions): its own restriction, `bench_only` unless said.
+    #[serde(default = "bench_only")]
+    pub transcript_restriction: String,
 }
 
 fn open() -> String {
     "open".into()
+}
+
+fn bench_only() -> String {
+    "bench_only".into()
 }
 
 /// A clip in a bundle description: the same fields as in the manifest.
@@ -98,6 +109,73 @@ fn media_type_for(file: &str) -> &'static str {
     }
 }
 
+/// Checks the transcript `file` of `e` and publishes it as a WebVTT blob: a `.vtt` as it is (its
+/// bytes are what the producer disclosed), an `.srt` converted. Refused with the file's line.
+fn publish_transcript(
+    store: &DirStore,
+    media_dir: &Path,
+    e: &BundleExhibit,
+    file: &str,
+) -> Result<courtdeck_core::transcript::TranscriptRef, StoreError> {
+    use courtdeck_core::transcript::{MAX_TRANSCRIPT_BYTES, TranscriptRef};
+    let refused = |why: String| {
+        StoreError::TranscriptRefused(format!(
+            "the transcript {file} of exhibit {} cannot be used: {why}",
+            e.reference
+        ))
+    };
+    let rel = Path::new(file);
+    if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(invalid(format!(
+            "transcript {file:?} must be a name inside the media folder"
+        )));
+    }
+    let src = media_dir.join(rel);
+    let len = fs::metadata(&src)
+        .map_err(|err| StoreError::io(format!("reading {}", src.display()), err))?
+        .len();
+    if len > MAX_TRANSCRIPT_BYTES {
+        return Err(refused(format!(
+            "it is {len} bytes; the most accepted is {MAX_TRANSCRIPT_BYTES}"
+        )));
+    }
+    let bytes =
+        fs::read(&src).map_err(|err| StoreError::io(format!("reading {}", src.display()), err))?;
+    let text = std::str::from_utf8(&bytes).map_err(|err| {
+        refused(format!(
+            "it is not UTF-8 text (at byte {}); save it as UTF-8",
+            err.valid_up_to()
+        ))
+    })?;
+    let within = e.duration_ms.map(Duration::from_millis);
+    let ext = file.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    let published = match ext.as_str() {
+        "vtt" => {
+            crate::webvtt::parse(text, within).map_err(|err| refused(err.to_string()))?;
+            bytes
+        }
+        "srt" => {
+            let t = crate::webvtt::parse_srt(text, within).map_err(|err| refused(err.to_string()))?;
+            crate::webvtt::to_vtt(&t).into_bytes()
+        }
+        _ => {
+            return Err(refused(
+                "a transcript is a WebVTT (.vtt) or SRT (.srt) file".into(),
+            ));
+        }
+    };
+    let sha256 = courtdeck_core::Sha256Digest::of(&published);
+    let dest = store.root().join(blob_path(&sha256));
+    if !dest.exists() {
+        write_atomic(&dest, &published)?;
+    }
+    Ok(TranscriptRef {
+        sha256,
+        size: published.len() as u64,
+        restriction: Restriction::parse(&e.transcript_restriction).map_err(invalid)?,
+    })
+}
+
 /// Publishes `media_dir` described by `desc` into `store`, unsigned. Returns the manifest written.
 pub fn bundle(
     store: &DirStore,
@@ -141,6 +219,10 @@ pub fn bundle_signed(
                 .map_err(|err| StoreError::io(format!("copying {}", src.display()), err))?;
             fs::rename(&tmp, &dest).map_err(|err| StoreError::io("publishing a blob", err))?;
         }
+        let transcript = match &e.transcript {
+            Some(file) => Some(publish_transcript(store, media_dir, e, file)?),
+            None => None,
+        };
         let clips = e
             .clips
             .iter()
@@ -167,6 +249,7 @@ pub fn bundle_signed(
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(invalid)?,
             derived_from: None,
+            transcript,
         });
     }
     let manifest =
@@ -300,6 +383,96 @@ mod tests {
     }
 
     #[test]
+    fn transcripts_are_checked_published_and_fetched_as_blobs_of_their_own() {
+        use crate::{TranscriptBlob, webvtt};
+        let media = tempfile::tempdir().unwrap();
+        let store_dir = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        fs::write(media.path().join("a.mpg"), vec![1u8; 10]).unwrap();
+        fs::write(media.path().join("b.wav"), vec![2u8; 10]).unwrap();
+        let vtt = "WEBVTT\n\n00:01.000 --> 00:02.000\n<v Officer>Where were you?\n";
+        fs::write(media.path().join("a.vtt"), vtt).unwrap();
+        fs::write(
+            media.path().join("b.srt"),
+            "1\n00:00:01,000 --> 00:00:03,000\nEmergency, <i>which</i> service?\n",
+        )
+        .unwrap();
+        let description = |a: &str, b: &str| -> BundleDescription {
+            toml::from_str(&format!(
+                r#"
+                case_id = "T-1"
+                title = "R v T"
+                [[exhibit]]
+                reference = "T/1"
+                title = "ABE"
+                file = "a.mpg"
+                kind = "video"
+                restriction = "no_public"
+                duration_ms = 10000
+                transcript = "{a}"
+                [[exhibit]]
+                reference = "T/2"
+                title = "999"
+                file = "b.wav"
+                kind = "audio"
+                duration_ms = 10000
+                transcript = "{b}"
+                transcript_restriction = "open"
+                "#
+            ))
+            .unwrap()
+        };
+        let store = DirStore::new(store_dir.path());
+        let m = bundle(&store, media.path(), &description("a.vtt", "b.srt")).unwrap();
+        assert_eq!(read_manifest(&store, &m.case_id).unwrap(), m);
+        let (abe, call) = (&m.exhibits()[0], &m.exhibits()[1]);
+        let t = abe.transcript.unwrap();
+        assert_eq!(t.restriction, Restriction::BenchOnly, "the default");
+        assert_eq!(t.sha256, courtdeck_core::Sha256Digest::of(vtt.as_bytes()), "a .vtt is published as given");
+        assert_eq!(call.transcript.unwrap().restriction, Restriction::Open);
+        let cache = Cache::new(cache_dir.path());
+        for e in [abe, call] {
+            let blob = TranscriptBlob::of(e).unwrap();
+            let path = cache
+                .fetch(&store, &blob, &AtomicBool::new(false), &mut |_| {})
+                .unwrap();
+            let text = fs::read_to_string(path).unwrap();
+            let parsed = webvtt::parse(&text, e.duration).unwrap();
+            assert_eq!(parsed.cues().len(), 1);
+        }
+        let srt = fs::read_to_string(cache.verified_path(&TranscriptBlob::of(call).unwrap()).unwrap()).unwrap();
+        assert!(srt.starts_with("WEBVTT"), "an SRT is published as WebVTT: {srt}");
+        assert!(srt.contains("Emergency, which service?"), "{srt}");
+
+        // A bad transcript is refused with its line, and nothing of the case is published.
+        let fresh = tempfile::tempdir().unwrap();
+        let bad_store = DirStore::new(fresh.path());
+        fs::write(media.path().join("bad.vtt"), "WEBVTT\n\n00:01.000 --> 00:02.000\nok\n\n00:09.000 --> 00:11.500\nafter the end\n").unwrap();
+        fs::write(media.path().join("evil.vtt"), "WEBVTT\n\n00:01.000 --> 00:02.000\n<script>x</script>\n").unwrap();
+        fs::write(media.path().join("latin1.srt"), b"1\n00:00:01,000 --> 00:00:02,000\ncaf\xe9\n").unwrap();
+        for (file, words) in [
+            ("bad.vtt", "line 6: this cue: it runs from 0:00:09.000 to 0:00:11.500, past the end of the recording (0:00:10.000)"),
+            ("evil.vtt", "line 4: <script> is not WebVTT markup"),
+            ("latin1.srt", "not UTF-8"),
+            ("a.mpg", "a WebVTT (.vtt) or SRT (.srt) file"),
+        ] {
+            let err = bundle(&bad_store, media.path(), &description(file, "b.srt")).unwrap_err();
+            assert_eq!(err.code(), courtdeck_core::ErrorCode::TranscriptRefused, "{err}");
+            assert!(err.to_string().contains(words), "{file}: {err}");
+            assert!(err.to_string().contains(&format!("the transcript {file} of exhibit T/1")), "{err}");
+            assert!(!fresh.path().join(manifest_path(&m.case_id)).exists());
+        }
+        let err = bundle(&bad_store, media.path(), &description("../a.vtt", "b.srt")).unwrap_err();
+        assert!(err.to_string().contains("inside the media folder"), "{err}");
+        // A transcript on a still is refused by the manifest's own rules.
+        let mut desc = description("a.vtt", "b.srt");
+        desc.exhibits[0].kind = "image".into();
+        desc.exhibits[0].duration_ms = None;
+        let err = bundle(&bad_store, media.path(), &desc).unwrap_err();
+        assert!(err.to_string().contains("only a recording"), "{err}");
+    }
+
+    #[test]
     fn tampered_blob_never_enters_the_cache() {
         let media = tempfile::tempdir().unwrap();
         let store_dir = tempfile::tempdir().unwrap();
@@ -371,6 +544,8 @@ mod tests {
                         duration_ms: None,
                         clips: vec![],
                         pages: vec![],
+                        transcript: None,
+                        transcript_restriction: "bench_only".into(),
                     }],
                     listing: None,
                 };
@@ -472,6 +647,8 @@ mod tests {
                     duration_ms: None,
                     clips: vec![],
                     pages: vec![],
+                    transcript: None,
+                    transcript_restriction: "bench_only".into(),
                 }],
                 listing: None,
             };

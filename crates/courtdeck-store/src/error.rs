@@ -35,6 +35,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// A transcript that is not well-formed WebVTT or SRT, or does not fit its recording.
+    #[error("{0}")]
+    TranscriptRefused(String),
     #[error(
         "the bytes of {what} do not match the manifest (expected sha256 {expected}, got {actual}); they were discarded"
     )]
@@ -126,6 +129,7 @@ impl StoreError {
             | StoreError::TooSlow { .. } => ErrorCode::StoreUnreachable,
             StoreError::NotFound(_) => ErrorCode::NotFound,
             StoreError::Invalid(_) => ErrorCode::InvalidManifest,
+            StoreError::TranscriptRefused(_) => ErrorCode::TranscriptRefused,
             StoreError::HashMismatch { .. } | StoreError::SizeMismatch { .. } => {
                 ErrorCode::HashMismatch
             }

@@ -23,13 +23,14 @@ mod http;
 mod s3_publish;
 mod secret;
 mod signing;
+pub mod webvtt;
 pub mod wire;
 
 pub use bundle::{
     BundleClip, BundleDescription, BundleExhibit, BundleListing, bundle, bundle_signed,
 };
 pub use cache::{
-    Cache, CorruptCopy, FetchPolicy, FetchProgress, FetchReport, HousekeepReport,
+    Blob, Cache, TranscriptBlob, CorruptCopy, FetchPolicy, FetchProgress, FetchReport, HousekeepReport,
     MAX_FAILURES_WITHOUT_PROGRESS, hash_file,
 };
 pub use dir::DirStore;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use courtdeck_core::annotation::{Derivation, Stroke, check_strokes};
+use courtdeck_core::transcript::TranscriptRef;
 use courtdeck_core::{
     CaseId, CaseManifest, Clip, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing,
     PageSize, Restriction, Sha256Digest,
@@ -70,6 +71,24 @@ pub struct ExhibitDoc {
     /// A still made in court from another exhibit (a marked page or frame).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<DerivationDoc>,
+    /// A recording's transcript (WebVTT), a blob of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<TranscriptDoc>,
+}
+
+/// `courtdeck_core::transcript::TranscriptRef` on the wire: the WebVTT blob's hash and size, and
+/// who may read it (`bench_only` when not said: the cautious default for an ABE transcript).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranscriptDoc {
+    pub sha256: String,
+    pub size: u64,
+    #[serde(default = "bench_only")]
+    pub restriction: String,
+}
+
+fn bench_only() -> String {
+    "bench_only".into()
 }
 
 /// `courtdeck_core::annotation::Derivation` on the wire.
@@ -475,6 +494,29 @@ fn parse_exhibit(e: &ExhibitDoc) -> Result<Exhibit, StoreError> {
             .map(|d| d.to_core().map(Box::new))
             .transpose()
             .map_err(|err| invalid(w, format!("derived_from: {err}")))?,
+        transcript: e
+            .transcript
+            .as_ref()
+            .map(|t| {
+                if t.size == 0 || t.size > courtdeck_core::transcript::MAX_TRANSCRIPT_BYTES {
+                    return Err(invalid(
+                        w,
+                        format!(
+                            "transcript: size {} must be between 1 and {} bytes",
+                            t.size,
+                            courtdeck_core::transcript::MAX_TRANSCRIPT_BYTES
+                        ),
+                    ));
+                }
+                Ok(TranscriptRef {
+                    sha256: Sha256Digest::from_hex(&t.sha256)
+                        .map_err(|err| invalid(w, format!("transcript: {err}")))?,
+                    size: t.size,
+                    restriction: Restriction::parse(&t.restriction)
+                        .map_err(|err| invalid(w, format!("transcript: {err}")))?,
+                })
+            })
+            .transpose()?,
         reference,
     })
 }
@@ -530,6 +572,11 @@ pub fn manifest_doc(m: &CaseManifest) -> ManifestDoc {
                     .map(|p| [p.width_points(), p.height_points()])
                     .collect(),
                 derived_from: e.derived_from.as_deref().map(DerivationDoc::from_core),
+                transcript: e.transcript.map(|t| TranscriptDoc {
+                    sha256: t.sha256.to_hex(),
+                    size: t.size,
+                    restriction: t.restriction.as_str().into(),
+                }),
             })
             .collect(),
     }

@@ -27,6 +27,7 @@ export const cy: Catalogue = {
     not_media: "Nid yw'n recordiad nac yn llun",
     media_too_large: "Llun rhy fawr i'w ddangos",
     document_refused: "Ni ellir dangos y ddogfen",
+    transcript_refused: "Ni ellir defnyddio'r trawsgrifiad",
     playback_stalled: "Rhewodd y chwarae ac fe'i hailgychwynnwyd",
     audio_unavailable: "Dim allbwn sain",
     restricted_route: "Ni chaniateir ar y sgrin honno",

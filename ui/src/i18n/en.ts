@@ -150,6 +150,7 @@ export const en = {
     not_media: "Not a recording or picture",
     media_too_large: "Picture too large to show",
     document_refused: "Document cannot be shown",
+    transcript_refused: "Transcript cannot be used",
     playback_stalled: "Playback froze and was restarted",
     audio_unavailable: "No sound output",
     restricted_route: "Not allowed on that screen",

@@ -58,6 +58,7 @@ impl Engine {
         kind: &str,
         restriction: &str,
         (pages, page): (Vec<[f64; 2]>, u32),
+        captions: bool,
     ) -> Result<(), WireError> {
         let kind =
             ExhibitKind::parse(kind).map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
@@ -115,6 +116,7 @@ impl Engine {
             restriction,
             pages,
             page,
+            captions: (captions && kind.has_timeline()).then(Default::default),
         };
         self.build(exhibit, source, 0, None, Slot::Cue)
     }
@@ -234,6 +236,7 @@ impl Engine {
             })),
         });
         let layer: super::annotate::SharedLayer = Default::default();
+        let captions = source.captions.clone();
         let build = || -> Result<(), anyhow::Error> {
             if let Some(feed) = &document {
                 // A document: its pages, drawn by poppler on their own thread, pushed as stills.
@@ -248,6 +251,7 @@ impl Engine {
                     &thumbs,
                     None,
                     &layer,
+                    captions.as_ref(),
                 )?;
                 src.link(&tee)?;
                 video_linked.store(true, Ordering::SeqCst);
@@ -294,6 +298,7 @@ impl Engine {
                     &thumbs,
                     None,
                     &layer,
+                    captions.as_ref(),
                 )?;
                 slate.link(&tee)?;
                 video_linked.store(true, Ordering::SeqCst);
@@ -313,6 +318,7 @@ impl Engine {
             let sound = sound.clone();
             let gaps = gaps.clone();
             let layer = layer.clone();
+            let captions = captions.clone();
             let is_image = kind == ExhibitKind::Image;
             let wants_video = kind != ExhibitKind::Audio;
             decode.connect_pad_added(move |_, pad| {
@@ -361,6 +367,7 @@ impl Engine {
                             &thumbs,
                             (!is_image).then(|| gaps.clone()),
                             &layer,
+                            captions.as_ref(),
                         )
                         .and_then(|tee| {
                             let sink = tee.static_pad("sink").expect("tee has a sink pad");
@@ -576,6 +583,8 @@ impl Engine {
         if let Some(Some(previous)) = self.deck.go_on_air(exhibit) {
             self.teardown(previous);
         }
+        // Captions stay only on screens it still shows (the core's rule too).
+        super::captions::keep_captions(&self.deck[Slot::OnAir].source.captions, &screens);
         let now = Instant::now();
         {
             let p = &mut self.deck[Slot::OnAir];

@@ -85,7 +85,8 @@ impl AsRef<[u8]> for FrameBytes {
 }
 
 /// Builds `videoconvert ! videoflip ! [imagefreeze] ! overlaycomposition ! videocrop ! tee` and one
-/// branch per target; returns the head. The overlay lays `layer`'s strokes over the picture.
+/// branch per target (`queue ! [textoverlay] ! sink`, the text overlay for `captions`); returns the
+/// head. The overlay composition lays `layer`'s strokes over the picture.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn video_fanout(
     pipeline: &gst::Pipeline,
@@ -96,6 +97,7 @@ pub(super) fn video_fanout(
     thumbs: &Thumbs,
     gaps: Option<GapReport>,
     layer: &super::annotate::SharedLayer,
+    captions: Option<&super::captions::SharedCaptions>,
 ) -> anyhow::Result<gst::Element> {
     let convert = gst::ElementFactory::make("videoconvert").build()?;
     // Phone video carries rotation tags; `automatic` honours them.
@@ -203,10 +205,17 @@ pub(super) fn video_fanout(
                 .property("sync", true)
                 .build()?,
         };
-        let elements = [&queue, &sink];
-        pipeline.add_many(elements)?;
-        gst::Element::link_many(elements)?;
-        for e in elements {
+        // A recording with a transcript: its captions, drawn at this screen's size.
+        let caption = captions
+            .map(|c| super::captions::overlay(&t.screen, h, c))
+            .transpose()?;
+        let elements: Vec<&gst::Element> = std::iter::once(&queue)
+            .chain(caption.as_ref())
+            .chain(std::iter::once(&sink))
+            .collect();
+        pipeline.add_many(elements.iter().copied())?;
+        gst::Element::link_many(elements.iter().copied())?;
+        for e in &elements {
             e.sync_state_with_parent()?;
         }
         let target = t.clone();

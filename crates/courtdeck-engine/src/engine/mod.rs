@@ -23,6 +23,7 @@
 
 mod annotate;
 mod build;
+mod captions;
 mod graph;
 mod lifecycle;
 mod outputs;
@@ -295,6 +296,7 @@ impl Engine {
                 restriction,
                 pages,
                 page,
+                captions,
             } => self.load(
                 exhibit,
                 &title,
@@ -302,7 +304,13 @@ impl Engine {
                 &kind,
                 &restriction,
                 (pages, page),
+                captions,
             ),
+            Command::Captions {
+                restriction,
+                screens,
+                cues,
+            } => self.captions(&restriction, screens, cues),
             Command::Page { page, fit_width } => self.page(page, fit_width),
             Command::FitWidth { scroll } => self.fit_width(scroll),
             Command::Present { exhibit, screens } => self.present(&exhibit, screens),
@@ -387,6 +395,7 @@ impl Engine {
                     })?;
                 self.outputs[i].blanked = blank;
                 if blank {
+                    self.drop_captions(Some(&screen));
                     self.set_slates(|o| if o.spec.id == screen { None } else { o.slate });
                 }
                 self.apply_visibility();
@@ -396,6 +405,7 @@ impl Engine {
                 for o in &mut self.outputs {
                     o.blanked = true;
                 }
+                self.drop_captions(None);
                 self.set_slates(|_| None);
                 self.apply_visibility();
                 Ok(())

@@ -120,6 +120,9 @@ pub(super) struct Source {
     /// the page it stood at.
     pub(super) pages: Vec<[f64; 2]>,
     pub(super) page: u32,
+    /// A recording with a transcript: its captions (what each screen shows), shared with the caption
+    /// overlays of every build of it, so a rebuild keeps them.
+    pub(super) captions: Option<super::captions::SharedCaptions>,
 }
 
 /// A document program's source: the pages drawn on their own thread, and what the `appsrc` pushes
@@ -267,6 +270,10 @@ pub(super) struct Deck {
 }
 
 impl Deck {
+    pub(super) fn programs(&self) -> impl Iterator<Item = &Program> {
+        self.iter()
+    }
+
     pub(super) fn iter(&self) -> impl Iterator<Item = &Program> {
         self.on_air.iter().chain(self.cue.iter())
     }

@@ -49,6 +49,7 @@ pub async fn play_to_end(
             restriction: "open".into(),
             pages: vec![],
             page: 1,
+            captions: false,
         })
         .await
     {
@@ -225,6 +226,7 @@ pub fn load(exhibit: &str, path: &std::path::Path, kind: &str, restriction: &str
         restriction: restriction.into(),
         pages: vec![],
         page: 1,
+        captions: false,
     }
 }
 

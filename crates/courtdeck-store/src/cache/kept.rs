@@ -87,7 +87,8 @@ impl Cache {
             blobs: manifest
                 .exhibits()
                 .iter()
-                .map(|e| e.sha256.to_hex())
+                .flat_map(|e| std::iter::once(e.sha256).chain(e.transcript.map(|t| t.sha256)))
+                .map(|d| d.to_hex())
                 .collect(),
         };
         if old.as_ref() == Some(&record) {

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use courtdeck_core::{Exhibit, Sha256Digest};
+use courtdeck_core::transcript::TranscriptRef;
 use sha2::{Digest, Sha256};
 
 use self::transfer::ENOSPC;
@@ -29,6 +30,56 @@ pub use self::kept::HousekeepReport;
 pub use self::transfer::{MAX_FAILURES_WITHOUT_PROGRESS, hash_file};
 
 const CHUNK: usize = 1 << 20;
+
+/// What the cache fetches and verifies: bytes named by their SHA-256 and size (an exhibit's
+/// recording, picture or document; its transcript).
+pub trait Blob {
+    fn sha256(&self) -> Sha256Digest;
+    fn size(&self) -> u64;
+    /// What messages and logs call it: "exhibit JS/3", "the transcript of JS/3".
+    fn what(&self) -> String;
+}
+
+impl Blob for Exhibit {
+    fn sha256(&self) -> Sha256Digest {
+        self.sha256
+    }
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn what(&self) -> String {
+        format!("exhibit {}", self.reference)
+    }
+}
+
+/// An exhibit's transcript, as a blob (`Exhibit::transcript`).
+#[derive(Debug, Clone)]
+pub struct TranscriptBlob {
+    pub reference: courtdeck_core::ExhibitRef,
+    pub transcript: TranscriptRef,
+}
+
+impl TranscriptBlob {
+    /// The transcript of `e`, if it has one.
+    pub fn of(e: &Exhibit) -> Option<TranscriptBlob> {
+        e.transcript.map(|transcript| TranscriptBlob {
+            reference: e.reference.clone(),
+            transcript,
+        })
+    }
+}
+
+impl Blob for TranscriptBlob {
+    fn sha256(&self) -> Sha256Digest {
+        self.transcript.sha256
+    }
+    fn size(&self) -> u64 {
+        self.transcript.size
+    }
+    fn what(&self) -> String {
+        format!("the transcript of exhibit {}", self.reference)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -111,24 +162,24 @@ impl Cache {
     /// Rehashes the cached copy of `exhibit`, if there is one. A copy that no longer matches is moved to
     /// `quarantine/` (kept for whoever investigates, never served) and reported; `Ok(None)` means the
     /// copy is good or there is none.
-    pub fn reverify(&self, exhibit: &Exhibit) -> Result<Option<CorruptCopy>, StoreError> {
-        let path = self.path_of(&exhibit.sha256);
+    pub fn reverify(&self, blob: &dyn Blob) -> Result<Option<CorruptCopy>, StoreError> {
+        let path = self.path_of(&blob.sha256());
         if fs::metadata(&path).is_err() {
             return Ok(None);
         }
         // The blob's fetch lock: another process rehashing or fetching it waits, so a rotted copy is
         // set aside (and reported) once.
-        let lock = self.lock_blob(&exhibit.sha256)?;
+        let lock = self.lock_blob(&blob.sha256())?;
         let Ok(meta) = fs::metadata(&path) else {
             return Ok(None);
         };
-        let what = format!("cached exhibit {}", exhibit.reference);
+        let what = format!("the cached copy of {}", blob.what());
         let actual = match hash_file(&path) {
             Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(StoreError::io(format!("reading {what}"), e)),
         };
-        if actual == exhibit.sha256 && meta.len() == exhibit.size {
+        if actual == blob.sha256() && meta.len() == blob.size() {
             return Ok(None);
         }
         let dir = self.root.join("quarantine");
@@ -136,12 +187,12 @@ impl Cache {
             .map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
         let dest = dir.join(format!(
             "{}.{}",
-            exhibit.sha256.to_hex(),
+            blob.sha256().to_hex(),
             jiff::Timestamp::now().as_second()
         ));
         fs::rename(&path, &dest).map_err(|e| StoreError::io(format!("setting aside {what}"), e))?;
         drop(lock);
-        tracing::error!(exhibit = %exhibit.reference, expected = %exhibit.sha256, actual = %actual, quarantine = %dest.display(), "a cached copy no longer matches its digest; set aside");
+        tracing::error!(blob = %blob.what(), expected = %blob.sha256(), actual = %actual, quarantine = %dest.display(), "a cached copy no longer matches its digest; set aside");
         Ok(Some(CorruptCopy {
             quarantined_to: dest,
             actual_sha256: actual.to_hex(),
@@ -181,10 +232,10 @@ impl Cache {
 
     /// The verified file for `exhibit`, if it is cached with the right size. No hashing: see the module
     /// docs for why presence means verified.
-    pub fn verified_path(&self, exhibit: &Exhibit) -> Option<PathBuf> {
-        let path = self.path_of(&exhibit.sha256);
+    pub fn verified_path(&self, blob: &dyn Blob) -> Option<PathBuf> {
+        let path = self.path_of(&blob.sha256());
         let meta = fs::metadata(&path).ok()?;
-        (meta.is_file() && meta.len() == exhibit.size).then_some(path)
+        (meta.is_file() && meta.len() == blob.size()).then_some(path)
     }
 
     /// Fetches `exhibit` from `store` unless already cached: the download runs on its own thread while
@@ -196,11 +247,11 @@ impl Cache {
     pub fn fetch(
         &self,
         store: &dyn EvidenceStore,
-        exhibit: &Exhibit,
+        blob: &dyn Blob,
         cancel: &AtomicBool,
         progress: &mut dyn FnMut(FetchProgress),
     ) -> Result<PathBuf, StoreError> {
-        self.fetch_with_report(store, exhibit, cancel, progress)
+        self.fetch_with_report(store, blob, cancel, progress)
             .map(|r| r.path)
     }
 
@@ -208,19 +259,19 @@ impl Cache {
     pub fn fetch_with_report(
         &self,
         store: &dyn EvidenceStore,
-        exhibit: &Exhibit,
+        blob: &dyn Blob,
         cancel: &AtomicBool,
         progress: &mut dyn FnMut(FetchProgress),
     ) -> Result<FetchReport, StoreError> {
         let mut report = FetchReport::default();
         if self.policy.rehash_cached {
             // One pass at disk speed; a rotted copy is set aside and fetched again below.
-            report.corrupt_copy = self.reverify(exhibit)?;
+            report.corrupt_copy = self.reverify(blob)?;
         }
         let done_already = |path: PathBuf, progress: &mut dyn FnMut(FetchProgress)| {
             progress(FetchProgress {
-                done: exhibit.size,
-                total: exhibit.size,
+                done: blob.size(),
+                total: blob.size(),
             });
             FetchReport {
                 path,
@@ -229,20 +280,20 @@ impl Cache {
             }
         };
         if report.corrupt_copy.is_none()
-            && let Some(path) = self.verified_path(exhibit)
+            && let Some(path) = self.verified_path(blob)
         {
             return Ok(done_already(path, progress));
         }
-        let what = format!("exhibit {}", exhibit.reference);
-        let part = self.part_path(&exhibit.sha256);
+        let what = blob.what();
+        let part = self.part_path(&blob.sha256());
         let etag_path = part.with_extension("etag");
         let tmp_dir = part.parent().expect("part has a parent");
         fs::create_dir_all(tmp_dir)
             .map_err(|e| StoreError::io(format!("creating {}", tmp_dir.display()), e))?;
         // One writer per blob, across threads and processes (the app's prefetch and a clerk's `courtdeck
         // fetch` may race): an exclusive lock on a sidecar file, held until this call returns.
-        let _lock = self.lock_blob(&exhibit.sha256)?;
-        if let Some(path) = self.verified_path(exhibit) {
+        let _lock = self.lock_blob(&blob.sha256())?;
+        if let Some(path) = self.verified_path(blob) {
             // Someone else finished it while we waited.
             return Ok(FetchReport {
                 corrupt_copy: report.corrupt_copy,
@@ -269,7 +320,7 @@ impl Cache {
                 hasher.update(&buf[..n]);
                 done += n as u64;
             }
-            if done > exhibit.size {
+            if done > blob.size() {
                 done = 0;
                 hasher = Sha256::new();
                 discard();
@@ -286,7 +337,7 @@ impl Cache {
             .map_err(|e| StoreError::io(format!("creating {}", reserve_path.display()), e))?;
         rustix::fs::flock(&reserve, rustix::fs::FlockOperation::LockExclusive)
             .map_err(|e| StoreError::io("locking the cache's space", std::io::Error::from(e)))?;
-        self.check_free_space(exhibit.size - done, &what)?;
+        self.check_free_space(blob.size() - done, &what)?;
         let mut out = OpenOptions::new()
             .create(true)
             .append(true)
@@ -297,7 +348,7 @@ impl Cache {
             &out,
             rustix::fs::FallocateFlags::KEEP_SIZE,
             done,
-            exhibit.size - done,
+            blob.size() - done,
         ) == Err(rustix::io::Errno::NOSPC)
         {
             drop(out);
@@ -306,7 +357,7 @@ impl Cache {
             }
             return Err(StoreError::disk_full(
                 what,
-                exhibit.size - done,
+                blob.size() - done,
                 self.free_space().unwrap_or(0),
                 &self.root,
             ));
@@ -314,7 +365,7 @@ impl Cache {
         drop(reserve);
         progress(FetchProgress {
             done,
-            total: exhibit.size,
+            total: blob.size(),
         });
         let policy = self.policy;
         // Attempts in a row that brought no byte beyond `best`, and that stayed below the minimum rate.
@@ -330,12 +381,12 @@ impl Cache {
                 offset: done,
                 etag: etag.clone(),
             };
-            let body = match store.open_blob(&exhibit.sha256, &resume) {
+            let body = match store.open_blob(&blob.sha256(), &resume) {
                 Ok(body) => body,
                 Err(e) if e.is_transient() && failures < policy.max_attempts_without_progress => {
                     failures += 1;
                     report.reconnects += 1;
-                    tracing::warn!(exhibit = %exhibit.reference, failures, "store unavailable, retrying: {e}");
+                    tracing::warn!(blob = %blob.what(), failures, "store unavailable, retrying: {e}");
                     pause(backoff(failures).min(policy.max_backoff), cancel);
                     continue;
                 }
@@ -343,7 +394,7 @@ impl Cache {
             };
             if body.offset != done {
                 // The store could not resume (changed ETag, no Range support): start again from zero.
-                tracing::warn!(exhibit = %exhibit.reference, had = done, "the download starts again from the beginning");
+                tracing::warn!(blob = %blob.what(), had = done, "the download starts again from the beginning");
                 out.set_len(0)
                     .map_err(|e| StoreError::io(format!("truncating {}", part.display()), e))?;
                 done = 0;
@@ -365,7 +416,7 @@ impl Cache {
                     out: &mut out,
                     hasher: &mut hasher,
                     done: &mut done,
-                    size: exhibit.size,
+                    size: blob.size(),
                 },
                 &policy,
                 cancel,
@@ -378,10 +429,10 @@ impl Cache {
             best = best.max(done);
             let was_slow = matches!(streamed, Err(StreamError::TooSlow { .. }));
             let failure = match streamed {
-                Ok(()) if done == exhibit.size => break,
+                Ok(()) if done == blob.size() => break,
                 Ok(()) => format!(
                     "the store ended the body after {} of {} bytes",
-                    done, exhibit.size
+                    done, blob.size()
                 ),
                 Err(StreamError::Cancelled) => return Err(StoreError::Cancelled { what }),
                 Err(StreamError::TooLong) => {
@@ -389,7 +440,7 @@ impl Cache {
                     discard();
                     return Err(StoreError::SizeMismatch {
                         what,
-                        expected: exhibit.size,
+                        expected: blob.size(),
                         // What really arrived: the bytes before this attempt and all it brought.
                         actual: before + received,
                     });
@@ -401,7 +452,7 @@ impl Cache {
                         discard();
                         return Err(StoreError::disk_full(
                             what,
-                            exhibit.size,
+                            blob.size(),
                             self.free_space().unwrap_or(0),
                             &self.root,
                         ));
@@ -410,7 +461,7 @@ impl Cache {
                 }
                 // Every byte of the blob arrived before the connection failed (a Content-Length larger
                 // than the body): the digest decides.
-                Err(StreamError::Read(_)) if done == exhibit.size => break,
+                Err(StreamError::Read(_)) if done == blob.size() => break,
                 Err(StreamError::Read(e)) => e.to_string(),
                 Err(StreamError::TooSlow { bytes_per_s }) => {
                     slow += 1;
@@ -424,7 +475,7 @@ impl Cache {
                             ),
                             detail: format!(
                                 "{slow} attempts in a row stayed below it; {done} of the {} bytes of {what} arrived and are kept for the next fetch",
-                                exhibit.size
+                                blob.size()
                             ),
                         });
                     }
@@ -456,11 +507,11 @@ impl Cache {
                     what,
                     reason: format!(
                         "{failure}; {failures} attempts in a row brought no new byte{why} ({done} of {} bytes are kept for the next fetch)",
-                        exhibit.size
+                        blob.size()
                     ),
                 });
             }
-            tracing::info!(exhibit = %exhibit.reference, at = done, failures, slow, "download interrupted, resuming: {failure}");
+            tracing::info!(blob = %blob.what(), at = done, failures, slow, "download interrupted, resuming: {failure}");
             pause(backoff(failures.max(slow)).min(policy.max_backoff), cancel);
         }
         out.sync_all().map_err(|e| {
@@ -470,24 +521,24 @@ impl Cache {
             StoreError::io(format!("saving {what}"), e)
         })?;
         drop(out);
-        if done != exhibit.size {
+        if done != blob.size() {
             discard();
             return Err(StoreError::SizeMismatch {
                 what,
-                expected: exhibit.size,
+                expected: blob.size(),
                 actual: done,
             });
         }
         let actual = Sha256Digest::from_bytes(hasher.finalize().into());
-        if actual != exhibit.sha256 {
+        if actual != blob.sha256() {
             discard();
             return Err(StoreError::HashMismatch {
                 what,
-                expected: exhibit.sha256.to_hex(),
+                expected: blob.sha256().to_hex(),
                 actual: actual.to_hex(),
             });
         }
-        let dest = self.path_of(&exhibit.sha256);
+        let dest = self.path_of(&blob.sha256());
         let dir = dest.parent().expect("cache path has a parent");
         fs::create_dir_all(dir)
             .map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
@@ -504,7 +555,7 @@ impl Cache {
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
-        tracing::info!(exhibit = %exhibit.reference, sha256 = %exhibit.sha256, bytes = done, reconnects = report.reconnects, "exhibit verified and cached");
+        tracing::info!(blob = %blob.what(), sha256 = %blob.sha256(), bytes = done, reconnects = report.reconnects, "verified and cached");
         report.path = dest;
         Ok(report)
     }

@@ -76,6 +76,7 @@ pub(crate) async fn decodebin_bench(
                     restriction: "open".into(),
                     pages: vec![],
                     page: 1,
+                    captions: false,
                 })
                 .await;
             let outcome = match loaded {

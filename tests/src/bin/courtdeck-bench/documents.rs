@@ -61,6 +61,7 @@ pub(crate) async fn documents_bench(dir: &Path, runs: usize) -> Result<()> {
             restriction: "open".into(),
             pages: report.pages.iter().map(|(w, h)| [*w, *h]).collect(),
             page: 1,
+            captions: false,
         })
         .await?;
     wait(&mut rx, |e| {

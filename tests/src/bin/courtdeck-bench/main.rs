@@ -161,6 +161,7 @@ fn load(path: &Path) -> Cmd {
         restriction: "open".into(),
         pages: vec![],
         page: 1,
+        captions: false,
     }
 }
 

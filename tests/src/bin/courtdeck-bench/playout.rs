@@ -160,6 +160,7 @@ pub(crate) async fn rss_bench(
                 restriction: "open".into(),
                 pages: vec![],
                 page: 1,
+                captions: false,
             })
             .await?;
         wait(&mut rx, |e| match e {

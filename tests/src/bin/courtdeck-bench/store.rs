@@ -51,6 +51,7 @@ pub(crate) fn fetch_bench(dir: &Path, mib: u64) -> Result<()> {
         clips: vec![],
         pages: vec![],
         derived_from: None,
+        transcript: None,
     };
     let mb = size as f64 / 1e6;
     let mut ours = Vec::new();

@@ -103,6 +103,7 @@ pub(crate) async fn windows_bench(dir: &Path, seconds: u64) -> Result<()> {
                 restriction: "open".into(),
                 pages: vec![],
                 page: 1,
+                captions: false,
             })
             .await?;
         wait(&mut rx, |e| {
