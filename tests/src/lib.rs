@@ -7,6 +7,7 @@
 
 pub mod kiosk;
 pub mod pages;
+pub mod playout;
 pub mod s3;
 pub mod servers;
 

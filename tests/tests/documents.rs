@@ -11,8 +11,8 @@ use courtdeck_engine::pdf_corpus::{self, BLOCK, PdfFile};
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
 use courtdeck_playout::protocol::{Command, Event, OutputSpec};
 use courtdeck_testkit::pages::{dark_at, mark_on, placed};
+use courtdeck_testkit::playout::{is_black, prerolled, wait_for, wait_screen};
 use courtdeck_testkit::{Mon, Xvfb};
-use tokio::sync::broadcast::Receiver;
 
 const BENCH: Mon = Mon {
     name: "BENCH",
@@ -49,40 +49,6 @@ fn load(exhibit: &str, f: &PdfFile, restriction: &str) -> Command {
     }
 }
 
-async fn wait_for<T>(
-    rx: &mut Receiver<ClientEvent>,
-    mut f: impl FnMut(&ClientEvent) -> Option<T>,
-) -> T {
-    tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            match rx.recv().await {
-                Ok(ev) => {
-                    if let Some(t) = f(&ev) {
-                        return t;
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(e) => panic!("event stream: {e}"),
-            }
-        }
-    })
-    .await
-    .expect("the awaited event arrived within 60 s")
-}
-
-async fn prerolled(rx: &mut Receiver<ClientEvent>, exhibit: &str) {
-    wait_for(rx, |e| match e {
-        ClientEvent::Playout(Event::Prerolled { exhibit: x, .. }) if x == exhibit => Some(()),
-        ClientEvent::Playout(Event::Error {
-            exhibit: Some(x),
-            error,
-            ..
-        }) if x == exhibit => panic!("{exhibit} failed: {}", error.message),
-        _ => None,
-    })
-    .await;
-}
-
 /// The first column of row `y` on `m` that is not black.
 fn left_border(xvfb: &Xvfb, m: Mon, y: i16) -> u16 {
     let row = xvfb.grab(m.x, m.y + y, m.w, 1).expect("grab");
@@ -90,28 +56,6 @@ fn left_border(xvfb: &Xvfb, m: Mon, y: i16) -> u16 {
         .chunks_exact(3)
         .position(|p| p.iter().any(|&c| c > 40))
         .unwrap_or(m.w as usize) as u16
-}
-
-fn is_black(xvfb: &Xvfb, m: Mon) -> bool {
-    xvfb.grab(m.x, m.y, m.w, m.h).expect("grab").max_channel() <= 8
-}
-
-/// Polls `check` until it holds; panics with `describe` after 20 s. Returns how long it took.
-fn wait_screen(
-    what: &str,
-    mut check: impl FnMut() -> bool,
-    describe: impl Fn() -> String,
-) -> Duration {
-    let started = Instant::now();
-    while !check() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{what} did not happen: {}",
-            describe()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    started.elapsed()
 }
 
 fn window(id: &str, role: &str, monitor: &str) -> OutputSpec {

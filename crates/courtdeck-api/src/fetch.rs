@@ -241,8 +241,15 @@ impl Courtdeck {
             Err(e) => {
                 tracing::warn!(exhibit = %t.reference, "the transcript's fetch failed: {e}");
                 self.audit(
-                    if e.code() == ErrorCode::HashMismatch { "fetch_failed_verification" } else { "fetch_failed" },
-                    with(fields, serde_json::json!({ "code": e.code().as_str(), "reason": e.to_string() })),
+                    if e.code() == ErrorCode::HashMismatch {
+                        "fetch_failed_verification"
+                    } else {
+                        "fetch_failed"
+                    },
+                    with(
+                        fields,
+                        serde_json::json!({ "code": e.code().as_str(), "reason": e.to_string() }),
+                    ),
                 );
             }
         }

@@ -584,7 +584,9 @@ impl Courtdeck {
                     .map(|t| {
                         self.screens
                             .iter()
-                            .filter(|s| o.screens.contains(&s.id) && may_show(t.restriction, s.role))
+                            .filter(|s| {
+                                o.screens.contains(&s.id) && may_show(t.restriction, s.role)
+                            })
                             .map(|s| s.id.to_string())
                             .collect()
                     })
@@ -613,7 +615,7 @@ impl Courtdeck {
 
     pub(crate) fn emit_stage(&self, session: &Session) -> StageDto {
         let stage = self.stage_dto(session);
-        let _ = self.events.send(UiEvent::Stage(stage.clone()));
+        let _ = self.events.send(UiEvent::Stage(Box::new(stage.clone())));
         stage
     }
 }

@@ -327,7 +327,7 @@ pub struct StageDto {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum UiEvent {
-    Stage(StageDto),
+    Stage(Box<StageDto>),
     Position {
         exhibit: String,
         position_ms: u64,

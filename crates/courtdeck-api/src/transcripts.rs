@@ -76,7 +76,9 @@ impl Courtdeck {
             .blocking(move |store, cache| -> Result<Vec<u8>, StoreError> {
                 let path = match cache.verified_path(&b) {
                     Some(p) => p,
-                    None => cache.fetch(store.as_ref(), &b, &AtomicBool::new(false), &mut |_| {})?,
+                    None => {
+                        cache.fetch(store.as_ref(), &b, &AtomicBool::new(false), &mut |_| {})?
+                    }
                 };
                 let bytes = std::fs::read(&path)
                     .map_err(|e| StoreError::io(format!("reading {}", b.what()), e))?;
@@ -92,13 +94,21 @@ impl Courtdeck {
                 Ok(bytes)
             })
             .await??;
-        if let Some(t) = self.transcripts.lock().expect("not poisoned").get(&blob.sha256()) {
+        if let Some(t) = self
+            .transcripts
+            .lock()
+            .expect("not poisoned")
+            .get(&blob.sha256())
+        {
             return Ok(t.clone());
         }
         let refused = |why: String| {
             ApiError::new(
                 ErrorCode::TranscriptRefused,
-                format!("The transcript of exhibit {} cannot be used: {why}", exhibit.reference),
+                format!(
+                    "The transcript of exhibit {} cannot be used: {why}",
+                    exhibit.reference
+                ),
             )
         };
         let text = String::from_utf8(bytes).map_err(|_| refused("it is not UTF-8 text".into()))?;
@@ -120,7 +130,10 @@ impl Courtdeck {
     pub async fn set_captions(&self, screens: Vec<String>) -> ApiResult<StageDto> {
         let requested = screens
             .iter()
-            .map(|s| ScreenId::parse(s).map_err(|e| ApiError::new(ErrorCode::ScreenMissing, e.to_string())))
+            .map(|s| {
+                ScreenId::parse(s)
+                    .map_err(|e| ApiError::new(ErrorCode::ScreenMissing, e.to_string()))
+            })
             .collect::<ApiResult<BTreeSet<_>>>()?;
         let exhibit = on_air(&*self.session.lock().await)?;
         let transcript = match (&exhibit.transcript, requested.is_empty()) {

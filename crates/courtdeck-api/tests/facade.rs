@@ -65,7 +65,7 @@ async fn kill_playout(
                     .iter()
                     .any(|s| s.slate.as_deref() == Some("standby"))
             {
-                return stage;
+                return *stage;
             }
         }
     })

@@ -485,7 +485,8 @@ mod tests {
             .unwrap();
         assert_eq!(p.on_air().unwrap().captions, ids(&["bench"]));
         // Re-routed off the bench: its captions go with it, and do not come back by themselves.
-        p.present(&interview, &ids(&["public"]), &screens()).unwrap();
+        p.present(&interview, &ids(&["public"]), &screens())
+            .unwrap();
         assert!(p.on_air().unwrap().captions.is_empty());
         assert!(matches!(
             p.set_captions(&interview, &ids(&["bench"]), &screens()),

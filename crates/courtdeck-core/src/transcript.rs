@@ -148,10 +148,7 @@ impl Transcript {
         if cues.len() > MAX_CUES {
             return Err((
                 MAX_CUES + 1,
-                InvalidValue::new(
-                    "transcript",
-                    format!("it has more than {MAX_CUES} cues"),
-                ),
+                InvalidValue::new("transcript", format!("it has more than {MAX_CUES} cues")),
             ));
         }
         for (i, pair) in cues.windows(2).enumerate() {
@@ -299,7 +296,10 @@ mod tests {
         assert_eq!(n, 2);
         assert!(e.reason.contains("in order"), "{e}");
         let t = Transcript::new(vec![cue(0, 1000, "a"), cue(9000, 10_900, "b")]).unwrap();
-        assert!(t.check_within(ms(10_000)).is_ok(), "within the second's slack");
+        assert!(
+            t.check_within(ms(10_000)).is_ok(),
+            "within the second's slack"
+        );
         let (n, e) = t.check_within(ms(9_000)).unwrap_err();
         assert_eq!(n, 2);
         assert!(e.reason.contains("past the end"), "{e}");

@@ -155,7 +155,8 @@ fn publish_transcript(
             bytes
         }
         "srt" => {
-            let t = crate::webvtt::parse_srt(text, within).map_err(|err| refused(err.to_string()))?;
+            let t =
+                crate::webvtt::parse_srt(text, within).map_err(|err| refused(err.to_string()))?;
             crate::webvtt::to_vtt(&t).into_bytes()
         }
         _ => {
@@ -428,7 +429,11 @@ mod tests {
         let (abe, call) = (&m.exhibits()[0], &m.exhibits()[1]);
         let t = abe.transcript.unwrap();
         assert_eq!(t.restriction, Restriction::BenchOnly, "the default");
-        assert_eq!(t.sha256, courtdeck_core::Sha256Digest::of(vtt.as_bytes()), "a .vtt is published as given");
+        assert_eq!(
+            t.sha256,
+            courtdeck_core::Sha256Digest::of(vtt.as_bytes()),
+            "a .vtt is published as given"
+        );
         assert_eq!(call.transcript.unwrap().restriction, Restriction::Open);
         let cache = Cache::new(cache_dir.path());
         for e in [abe, call] {
@@ -440,26 +445,57 @@ mod tests {
             let parsed = webvtt::parse(&text, e.duration).unwrap();
             assert_eq!(parsed.cues().len(), 1);
         }
-        let srt = fs::read_to_string(cache.verified_path(&TranscriptBlob::of(call).unwrap()).unwrap()).unwrap();
-        assert!(srt.starts_with("WEBVTT"), "an SRT is published as WebVTT: {srt}");
+        let srt = fs::read_to_string(
+            cache
+                .verified_path(&TranscriptBlob::of(call).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            srt.starts_with("WEBVTT"),
+            "an SRT is published as WebVTT: {srt}"
+        );
         assert!(srt.contains("Emergency, which service?"), "{srt}");
 
         // A bad transcript is refused with its line, and nothing of the case is published.
         let fresh = tempfile::tempdir().unwrap();
         let bad_store = DirStore::new(fresh.path());
-        fs::write(media.path().join("bad.vtt"), "WEBVTT\n\n00:01.000 --> 00:02.000\nok\n\n00:09.000 --> 00:11.500\nafter the end\n").unwrap();
-        fs::write(media.path().join("evil.vtt"), "WEBVTT\n\n00:01.000 --> 00:02.000\n<script>x</script>\n").unwrap();
-        fs::write(media.path().join("latin1.srt"), b"1\n00:00:01,000 --> 00:00:02,000\ncaf\xe9\n").unwrap();
+        fs::write(
+            media.path().join("bad.vtt"),
+            "WEBVTT\n\n00:01.000 --> 00:02.000\nok\n\n00:09.000 --> 00:11.500\nafter the end\n",
+        )
+        .unwrap();
+        fs::write(
+            media.path().join("evil.vtt"),
+            "WEBVTT\n\n00:01.000 --> 00:02.000\n<script>x</script>\n",
+        )
+        .unwrap();
+        fs::write(
+            media.path().join("latin1.srt"),
+            b"1\n00:00:01,000 --> 00:00:02,000\ncaf\xe9\n",
+        )
+        .unwrap();
         for (file, words) in [
-            ("bad.vtt", "line 6: this cue: it runs from 0:00:09.000 to 0:00:11.500, past the end of the recording (0:00:10.000)"),
+            (
+                "bad.vtt",
+                "line 6: this cue: it runs from 0:00:09.000 to 0:00:11.500, past the end of the recording (0:00:10.000)",
+            ),
             ("evil.vtt", "line 4: <script> is not WebVTT markup"),
             ("latin1.srt", "not UTF-8"),
             ("a.mpg", "a WebVTT (.vtt) or SRT (.srt) file"),
         ] {
             let err = bundle(&bad_store, media.path(), &description(file, "b.srt")).unwrap_err();
-            assert_eq!(err.code(), courtdeck_core::ErrorCode::TranscriptRefused, "{err}");
+            assert_eq!(
+                err.code(),
+                courtdeck_core::ErrorCode::TranscriptRefused,
+                "{err}"
+            );
             assert!(err.to_string().contains(words), "{file}: {err}");
-            assert!(err.to_string().contains(&format!("the transcript {file} of exhibit T/1")), "{err}");
+            assert!(
+                err.to_string()
+                    .contains(&format!("the transcript {file} of exhibit T/1")),
+                "{err}"
+            );
             assert!(!fresh.path().join(manifest_path(&m.case_id)).exists());
         }
         let err = bundle(&bad_store, media.path(), &description("../a.vtt", "b.srt")).unwrap_err();

@@ -30,8 +30,8 @@ pub use bundle::{
     BundleClip, BundleDescription, BundleExhibit, BundleListing, bundle, bundle_signed,
 };
 pub use cache::{
-    Blob, Cache, TranscriptBlob, CorruptCopy, FetchPolicy, FetchProgress, FetchReport, HousekeepReport,
-    MAX_FAILURES_WITHOUT_PROGRESS, hash_file,
+    Blob, Cache, CorruptCopy, FetchPolicy, FetchProgress, FetchReport, HousekeepReport,
+    MAX_FAILURES_WITHOUT_PROGRESS, TranscriptBlob, hash_file,
 };
 pub use dir::DirStore;
 pub use error::StoreError;

@@ -93,9 +93,7 @@ fn blocks<'a>(lines: &[(usize, &'a str)]) -> Vec<Vec<(usize, &'a str)>> {
 pub fn parse(text: &str, within: Option<Duration>) -> Result<Transcript, TranscriptError> {
     let lines = lines_of(text)?;
     let first = lines.first().map(|l| l.1).unwrap_or("");
-    let signed = first == "WEBVTT"
-        || first.starts_with("WEBVTT ")
-        || first.starts_with("WEBVTT\t");
+    let signed = first == "WEBVTT" || first.starts_with("WEBVTT ") || first.starts_with("WEBVTT\t");
     if !signed {
         return Err(refuse(
             1,
@@ -482,19 +480,55 @@ mod tests {
         let cases: &[(&str, usize, &str)] = &[
             ("WEBVTTX\n", 1, "starts with the line WEBVTT"),
             ("1\n00:00:01,000 --> 00:00:02,000\nsrt\n", 1, "WEBVTT"),
-            ("WEBVTT\n\n00:01.000 -> 00:02.000\nx\n", 3, "expected a cue's timing"),
+            (
+                "WEBVTT\n\n00:01.000 -> 00:02.000\nx\n",
+                3,
+                "expected a cue's timing",
+            ),
             ("WEBVTT\n\n00:01.000 --> 00:61.000\nx\n", 3, "not a time"),
             ("WEBVTT\n\n00:01.000 --> 1:02.000\nx\n", 3, "not a time"),
             ("WEBVTT\n\n0:00:01.000 --> 00:02.000\nx\n", 3, "not a time"),
-            ("WEBVTT\n\n00:02.000 --> 00:01.000\nx\n", 3, "after the start"),
-            ("WEBVTT\n\n00:01.000 --> 00:02.000\nok\n<script>alert(1)</script>\n", 5, "<script> is not WebVTT markup"),
-            ("WEBVTT\n\n00:01.000 --> 00:02.000\n<font color=red>x</font>\n", 4, "not WebVTT markup"),
-            ("WEBVTT\n\n00:01.000 --> 00:02.000\na < b\n", 4, "'<' with no '>'"),
+            (
+                "WEBVTT\n\n00:02.000 --> 00:01.000\nx\n",
+                3,
+                "after the start",
+            ),
+            (
+                "WEBVTT\n\n00:01.000 --> 00:02.000\nok\n<script>alert(1)</script>\n",
+                5,
+                "<script> is not WebVTT markup",
+            ),
+            (
+                "WEBVTT\n\n00:01.000 --> 00:02.000\n<font color=red>x</font>\n",
+                4,
+                "not WebVTT markup",
+            ),
+            (
+                "WEBVTT\n\n00:01.000 --> 00:02.000\na < b\n",
+                4,
+                "'<' with no '>'",
+            ),
             ("WEBVTT\n\n00:01.000 --> 00:02.000\n&copy; x\n", 4, "&copy;"),
-            ("WEBVTT\n\n00:01.000 --> 00:02.000\nsafe\u{202E}gpj.exe\n", 3, "invisible character U+202E"),
-            ("WEBVTT\n\n00:01.000 --> 00:02.000\n&#x202E;x\n", 3, "U+202E"),
-            ("WEBVTT\n\n00:05.000 --> 00:06.000\nb\n\n00:01.000 --> 00:02.000\na\n", 6, "in order"),
-            ("WEBVTT\n\n00:01.000 --> 00:02.000\na\n00:03.000 --> 00:04.000\nb\n", 5, "-->"),
+            (
+                "WEBVTT\n\n00:01.000 --> 00:02.000\nsafe\u{202E}gpj.exe\n",
+                3,
+                "invisible character U+202E",
+            ),
+            (
+                "WEBVTT\n\n00:01.000 --> 00:02.000\n&#x202E;x\n",
+                3,
+                "U+202E",
+            ),
+            (
+                "WEBVTT\n\n00:05.000 --> 00:06.000\nb\n\n00:01.000 --> 00:02.000\na\n",
+                6,
+                "in order",
+            ),
+            (
+                "WEBVTT\n\n00:01.000 --> 00:02.000\na\n00:03.000 --> 00:04.000\nb\n",
+                5,
+                "-->",
+            ),
             ("WEBVTT\n\nNOTE nothing else\n", 0, "no cues"),
         ];
         for (text, line, words) in cases {

@@ -50,6 +50,8 @@ pub(super) fn release_freed_memory() {
 }
 
 impl Engine {
+    /// `Command::Load`, its fields as sent.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn load(
         &mut self,
         exhibit: String,

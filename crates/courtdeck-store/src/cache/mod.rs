@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use courtdeck_core::{Exhibit, Sha256Digest};
 use courtdeck_core::transcript::TranscriptRef;
+use courtdeck_core::{Exhibit, Sha256Digest};
 use sha2::{Digest, Sha256};
 
 use self::transfer::ENOSPC;
@@ -432,7 +432,8 @@ impl Cache {
                 Ok(()) if done == blob.size() => break,
                 Ok(()) => format!(
                     "the store ended the body after {} of {} bytes",
-                    done, blob.size()
+                    done,
+                    blob.size()
                 ),
                 Err(StreamError::Cancelled) => return Err(StoreError::Cancelled { what }),
                 Err(StreamError::TooLong) => {
