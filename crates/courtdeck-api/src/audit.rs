@@ -4,7 +4,7 @@
 use crate::Courtdeck;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
-use courtdeck_core::{ErrorCode, Exhibit};
+use courtdeck_core::ErrorCode;
 
 /// One audit record outside a running kiosk (CLI commands that change the store's set-up). A record that
 /// cannot be written is an error: these commands must not happen unrecorded.
@@ -128,15 +128,17 @@ impl Courtdeck {
     pub(crate) fn audit_corrupt(
         &self,
         case_id: &str,
-        exhibit: &Exhibit,
+        reference: &courtdeck_core::ExhibitRef,
+        blob: &dyn courtdeck_store::Blob,
         c: &courtdeck_store::CorruptCopy,
     ) {
         self.audit(
             "cache_corrupt",
             serde_json::json!({
                 "case": case_id,
-                "exhibit": exhibit.reference.to_string(),
-                "sha256": exhibit.sha256.to_hex(),
+                "exhibit": reference.to_string(),
+                "blob": blob.what(),
+                "sha256": blob.sha256().to_hex(),
                 "actual_sha256": c.actual_sha256,
                 "bytes": c.bytes,
                 "quarantined_to": c.quarantined_to.display().to_string(),

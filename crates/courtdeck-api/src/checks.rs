@@ -541,7 +541,7 @@ impl Courtdeck {
             {
                 Ok(None) => None,
                 Ok(Some(c)) => {
-                    self.audit_corrupt(&case, &e, &c);
+                    self.audit_corrupt(&case, &e.reference, &e, &c);
                     Some(format!(
                         "the cached bytes do not match the manifest (sha256 {}, expected {}); the copy was set aside in {}; fetch it again before court",
                         c.actual_sha256,

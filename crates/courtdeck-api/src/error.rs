@@ -61,9 +61,8 @@ impl From<courtdeck_playout::protocol::WireError> for ApiError {
 impl From<PresentationError> for ApiError {
     fn from(e: PresentationError) -> Self {
         let code = match &e {
-            PresentationError::Refused(RouteRefused::Restricted { .. }) => {
-                ErrorCode::RestrictedRoute
-            }
+            PresentationError::Refused(RouteRefused::Restricted { .. })
+            | PresentationError::CaptionsRefused { .. } => ErrorCode::RestrictedRoute,
             PresentationError::Refused(RouteRefused::UnknownScreen(_)) => ErrorCode::ScreenMissing,
             _ => ErrorCode::InvalidState,
         };

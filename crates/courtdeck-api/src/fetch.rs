@@ -175,7 +175,7 @@ impl Courtdeck {
             if let Ok(report) = &result
                 && let Some(c) = &report.corrupt_copy
             {
-                self.audit_corrupt(case_id, &exhibit, c);
+                self.audit_corrupt(case_id, &exhibit.reference, &exhibit, c);
             }
             match result {
                 Ok(report) if !report.already_cached => self.audit(
@@ -229,10 +229,7 @@ impl Courtdeck {
         match got {
             Ok(report) => {
                 if let Some(c) = &report.corrupt_copy {
-                    self.audit(
-                        "cache_corrupt",
-                        with(fields.clone(), serde_json::json!({ "actual_sha256": c.actual_sha256, "quarantined_to": c.quarantined_to.display().to_string() })),
-                    );
+                    self.audit_corrupt(case_id, &t.reference, t, c);
                 }
                 if !report.already_cached {
                     self.audit("fetch_verified", fields);
@@ -271,7 +268,7 @@ impl Courtdeck {
             .await??;
         match checked {
             (Some(c), _) => {
-                self.audit_corrupt(case_id, exhibit, &c);
+                self.audit_corrupt(case_id, &exhibit.reference, exhibit, &c);
                 Err(corrupt_error(exhibit))
             }
             (None, Some(path)) => Ok(path),

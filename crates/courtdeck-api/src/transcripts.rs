@@ -72,28 +72,44 @@ impl Courtdeck {
     pub(crate) async fn load_transcript(&self, exhibit: &Exhibit) -> ApiResult<Arc<Transcript>> {
         let blob = TranscriptBlob::of(exhibit).ok_or_else(|| no_transcript(exhibit))?;
         let b = blob.clone();
-        let bytes = self
-            .blocking(move |store, cache| -> Result<Vec<u8>, StoreError> {
-                let path = match cache.verified_path(&b) {
-                    Some(p) => p,
-                    None => {
-                        cache.fetch(store.as_ref(), &b, &AtomicBool::new(false), &mut |_| {})?
-                    }
+        let (read, corrupt) = self
+            .blocking(move |store, cache| {
+                let read = || -> Result<Vec<u8>, StoreError> {
+                    let path = match cache.verified_path(&b) {
+                        Some(p) => p,
+                        None => {
+                            cache.fetch(store.as_ref(), &b, &AtomicBool::new(false), &mut |_| {})?
+                        }
+                    };
+                    std::fs::read(&path)
+                        .map_err(|e| StoreError::io(format!("reading {}", b.what()), e))
                 };
-                let bytes = std::fs::read(&path)
-                    .map_err(|e| StoreError::io(format!("reading {}", b.what()), e))?;
-                let actual = Sha256Digest::of(&bytes);
-                if actual != b.sha256() {
-                    cache.reverify(&b)?;
-                    return Err(StoreError::HashMismatch {
-                        what: b.what(),
-                        expected: b.sha256().to_hex(),
-                        actual: actual.to_hex(),
-                    });
+                match read() {
+                    Ok(bytes) if Sha256Digest::of(&bytes) == b.sha256() => (Ok(bytes), None),
+                    Ok(bytes) => {
+                        // Changed on disk since it was verified: set aside, never used.
+                        let corrupt = cache.reverify(&b).ok().flatten();
+                        let e = StoreError::HashMismatch {
+                            what: b.what(),
+                            expected: b.sha256().to_hex(),
+                            actual: Sha256Digest::of(&bytes).to_hex(),
+                        };
+                        (Err(e), corrupt)
+                    }
+                    Err(e) => (Err(e), None),
                 }
-                Ok(bytes)
             })
-            .await??;
+            .await?;
+        if let Some(c) = &corrupt {
+            let case = self
+                .audit_case
+                .lock()
+                .expect("not poisoned")
+                .clone()
+                .unwrap_or_default();
+            self.audit_corrupt(&case, &exhibit.reference, &blob, c);
+        }
+        let bytes = read?;
         if let Some(t) = self
             .transcripts
             .lock()

@@ -524,3 +524,177 @@ async fn frames_on(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transcripts_captions_and_designations_through_the_facade() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    demo_store(&store);
+    let audit = dir.path().join("audit.jsonl");
+    let config = Config {
+        audit_file: Some(audit.clone()),
+        screens: vec![
+            screen("bench", "bench", true),
+            screen("witness", "witness", true),
+            screen("public", "public_gallery", true),
+        ],
+        ..three_screen_room(store, dir.path())
+    };
+    let deck = Courtdeck::open(config).await.unwrap();
+    let mut events = deck.subscribe();
+    let hearing = deck.launch("JS-2026-0142").await.unwrap();
+    let of = |r: &str| hearing.exhibits.iter().find(|e| e.reference == r).unwrap();
+    assert_eq!(of("JS/3").transcript, Some("bench_only"));
+    assert_eq!(of("JS/2").transcript, Some("open"), "the 999 call's SRT");
+    assert_eq!(of("JS/1").transcript, None);
+
+    // The ABE interview's WebVTT, with its speakers; the 999 call's SRT, converted when bundled.
+    let abe = deck.transcript("JS/3").await.unwrap();
+    assert_eq!(abe.restriction, "bench_only");
+    assert_eq!(abe.cues.len(), 4);
+    assert_eq!(abe.cues[0].speaker.as_deref(), Some("Interviewer"));
+    assert_eq!(
+        abe.cues[3].text,
+        "A man in a grey hoodie shouting at the door."
+    );
+    let call = deck.transcript("JS/2").await.unwrap();
+    assert_eq!(call.cues[0].text, "Emergency, which service?");
+    assert_eq!((call.cues[0].start_ms, call.cues[0].end_ms), (500, 3000));
+    let none = deck.transcript("JS/1").await.unwrap_err();
+    assert_eq!(none.code, ErrorCode::InvalidState, "{}", none.message);
+
+    // On air to the bench and the witness: captions are offered on the bench only.
+    deck.select("JS/3").await.unwrap();
+    let stage = deck
+        .present(&["bench".into(), "witness".into()])
+        .await
+        .unwrap();
+    let on = stage.on_air.unwrap();
+    assert_eq!(on.caption_screens, ["bench"]);
+    assert!(on.captions.is_empty());
+    let refused = deck.set_captions(vec!["witness".into()]).await.unwrap_err();
+    assert_eq!(
+        refused.code,
+        ErrorCode::RestrictedRoute,
+        "{}",
+        refused.message
+    );
+    assert!(refused.message.contains("WITNESS"), "{}", refused.message);
+    let off_screen = deck.set_captions(vec!["public".into()]).await.unwrap_err();
+    assert_eq!(
+        off_screen.code,
+        ErrorCode::InvalidState,
+        "{}",
+        off_screen.message
+    );
+    assert!(deck.stage().await.on_air.unwrap().captions.is_empty());
+    let stage = deck.set_captions(vec!["bench".into()]).await.unwrap();
+    assert_eq!(stage.on_air.unwrap().captions, ["bench"]);
+
+    // A designation: lines 2 and 3, played from the first's start to the last's end.
+    assert_eq!(
+        deck.play_designation(3, 9).await.unwrap_err().code,
+        ErrorCode::InvalidState
+    );
+    let stage = deck.play_designation(2, 3).await.unwrap();
+    assert!(stage.on_air.as_ref().unwrap().playing);
+    let stopped_at = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let Ok(UiEvent::Position {
+                position_ms,
+                playing: false,
+                ..
+            }) = events.recv().await
+                && position_ms >= 7_000
+            {
+                return position_ms;
+            }
+        }
+    })
+    .await
+    .expect("the designation stopped at its end");
+    assert!(
+        (7_000..=7_500).contains(&stopped_at),
+        "stopped at {stopped_at} ms, line 3 ends at 7400"
+    );
+
+    // Blank takes the bench's captions down.
+    let stage = deck.blank("bench", true).await.unwrap();
+    assert!(stage.on_air.unwrap().captions.is_empty());
+    deck.blank("bench", false).await.unwrap();
+
+    // A cached transcript changed on disk is refused and set aside; asked again, it is fetched anew.
+    let sha = {
+        let m: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join("store/cases/JS-2026-0142/manifest.json")).unwrap(),
+        )
+        .unwrap();
+        m["exhibits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["reference"] == "JS/3")
+            .unwrap()["transcript"]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let cached = dir.path().join("cache/sha256").join(&sha[..2]).join(&sha);
+    let mut perms = std::fs::metadata(&cached).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&cached, perms).unwrap();
+    let mut bytes = std::fs::read(&cached).unwrap();
+    let at = bytes.len() - 5;
+    bytes[at] ^= 0x20;
+    std::fs::write(&cached, &bytes).unwrap();
+    let rotted = deck.set_captions(vec!["bench".into()]).await.unwrap_err();
+    assert_eq!(rotted.code, ErrorCode::HashMismatch, "{}", rotted.message);
+    assert!(deck.stage().await.on_air.unwrap().captions.is_empty());
+    assert_eq!(
+        deck.transcript("JS/3").await.unwrap().cues.len(),
+        4,
+        "fetched again"
+    );
+    deck.set_captions(vec!["bench".into()]).await.unwrap();
+    let stage = deck.set_captions(Vec::new()).await.unwrap();
+    assert!(stage.on_air.unwrap().captions.is_empty());
+    deck.shutdown().await;
+
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let find = |event: &str| {
+        records
+            .iter()
+            .find(|r| r["event"] == event)
+            .unwrap_or_else(|| panic!("no {event} in the custody log"))
+            .clone()
+    };
+    let shown = find("captions_shown");
+    assert_eq!(shown["fields"]["exhibit"], "JS/3");
+    assert_eq!(shown["fields"]["restriction"], "bench_only");
+    assert_eq!(shown["fields"]["screens"][0]["role"], "bench");
+    assert_eq!(shown["fields"]["transcript_sha256"], sha.as_str());
+    let designation = find("designation_played");
+    assert_eq!(
+        (
+            designation["fields"]["start_ms"].as_u64(),
+            designation["fields"]["end_ms"].as_u64()
+        ),
+        (Some(2_800), Some(7_400))
+    );
+    find("captions_off");
+    assert!(
+        records.iter().any(|r| r["event"] == "cache_corrupt"
+            || r["fields"]["reason"]
+                .as_str()
+                .is_some_and(|s| s.contains("transcript"))),
+        "the rotted transcript is on record"
+    );
+    println!(
+        "RELIABILITY|custody|transcripts_captions_and_designations_through_the_facade|a WebVTT and an SRT transcript through bundle, fetch and the facade: bench_only captions refused on WITNESS and on a screen not showing the recording, a designation stopping at its last line's end ({stopped_at} ms), a cached transcript changed on disk refused then fetched again|ok"
+    );
+}

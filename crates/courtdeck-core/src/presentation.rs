@@ -129,8 +129,11 @@ pub enum PresentationError {
     NoTranscript(String),
     #[error("captions go only on screens showing the exhibit, and it is not on {}", .0.join(", "))]
     CaptionsOffScreen(Vec<String>),
-    #[error("the transcript's captions: {0}")]
-    CaptionsRefused(RouteRefused),
+    #[error("the transcript is {restriction} and its captions may not be shown on {}", screens.join(", "))]
+    CaptionsRefused {
+        restriction: &'static str,
+        screens: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -278,8 +281,17 @@ impl Presentation {
         if !off.is_empty() {
             return Err(PresentationError::CaptionsOffScreen(off));
         }
-        let allowed = plan_route(transcript.restriction, requested, screens)
-            .map_err(PresentationError::CaptionsRefused)?;
+        let allowed =
+            plan_route(transcript.restriction, requested, screens).map_err(|e| match e {
+                RouteRefused::Restricted {
+                    restriction,
+                    screens,
+                } => PresentationError::CaptionsRefused {
+                    restriction,
+                    screens,
+                },
+                other => PresentationError::Refused(other),
+            })?;
         on.captions = allowed;
         Ok(())
     }
@@ -478,7 +490,7 @@ mod tests {
         let refused = p
             .set_captions(&interview, &ids(&["bench", "public"]), &screens())
             .unwrap_err();
-        assert!(matches!(refused, PresentationError::CaptionsRefused(_)));
+        assert!(matches!(refused, PresentationError::CaptionsRefused { .. }));
         assert!(refused.to_string().contains("PUBLIC"), "{refused}");
         assert!(p.on_air().unwrap().captions.is_empty(), "refused whole");
         p.set_captions(&interview, &ids(&["bench"]), &screens())

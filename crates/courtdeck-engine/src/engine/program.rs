@@ -239,11 +239,19 @@ pub(super) fn millis(ms: u64) -> gst::ClockTime {
 }
 
 /// A flushing, accurate seek that keeps the program's clip out point (if a clip is playing), so that
-/// changing speed or stepping never runs past the end of the clip.
+/// changing speed or stepping never runs past the end of the clip. A start at or past the out point
+/// (a clip that ran to its end, its frame pushed again for captions or strokes) is its last frame.
 pub(super) fn seek(p: &Program, rate: f64, start: gst::ClockTime) -> Result<(), WireError> {
     p.at_out_point.set(false);
     let flags = gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE;
     let (stop_type, stop) = (gst::SeekType::Set, p.clip_end);
+    let start = match stop {
+        Some(end) if start >= end => {
+            let frame = *p.frame_duration.lock().expect("frame duration");
+            end.saturating_sub(gst::ClockTime::from_nseconds(frame.as_nanos() as u64))
+        }
+        _ => start,
+    };
     p.pipeline
         .seek(rate, flags, gst::SeekType::Set, start, stop_type, stop)
         .map_err(|_| {
