@@ -30,7 +30,10 @@ macro_rules! app_commands {
             annotate,
             clear_annotations,
             keep_marked,
-            page_posters
+            page_posters,
+            transcript,
+            set_captions,
+            play_designation
         )
     };
 }

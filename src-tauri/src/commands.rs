@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use courtdeck_api::json::{
-    CheckReportDto, HearingDto, PagePosterDto, StageDto, StrokeDto, TodayDto,
+    CheckReportDto, HearingDto, PagePosterDto, StageDto, StrokeDto, TodayDto, TranscriptDto,
 };
 use courtdeck_api::{ApiResult, Courtdeck};
 use tauri::State;
@@ -55,6 +55,24 @@ pub async fn keep_marked(deck: Deck<'_>) -> ApiResult<HearingDto> {
 #[tauri::command]
 pub async fn clear_annotations(deck: Deck<'_>) -> ApiResult<StageDto> {
     deck.clear_annotations().await
+}
+
+/// The transcript of an exhibit of the open hearing: its cues, and who may read it along.
+#[tauri::command]
+pub async fn transcript(deck: Deck<'_>, reference: String) -> ApiResult<TranscriptDto> {
+    deck.transcript(&reference).await
+}
+
+/// The transcript's captions on `screens` of the recording on air (none: off).
+#[tauri::command]
+pub async fn set_captions(deck: Deck<'_>, screens: Vec<String>) -> ApiResult<StageDto> {
+    deck.set_captions(screens).await
+}
+
+/// Plays lines `first` to `last` (from 1) of the transcript of the recording on air, as a clip.
+#[tauri::command]
+pub async fn play_designation(deck: Deck<'_>, first: usize, last: usize) -> ApiResult<StageDto> {
+    deck.play_designation(first, last).await
 }
 
 /// Turns the page of the document on air: `next`, `previous`, or a page number from 1.

@@ -226,9 +226,12 @@ impl Kiosk {
     }
 }
 
+#[track_caller]
 fn tap(k: &Kiosk, css: &str, taps: &mut u32) {
     let el = k.wd.wait_for(css, Duration::from_secs(120)).unwrap();
-    k.wd.click(&el).unwrap();
+    if let Err(e) = k.wd.click(&el) {
+        panic!("tapping {css}: {e:#}");
+    }
     *taps += 1;
 }
 
@@ -487,6 +490,102 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     let bench = grab(&k.xvfb, BENCH);
     assert!(bench.lit_fraction() > 0.2, "JS/3 shows on BENCH");
     k.shot("05-restricted-bench-only");
+
+    // Its transcript beside the transport (bench_only: the advocate reads it; captions only on
+    // BENCH). Tap line 3: the recording goes there (within a frame of the line's start) and the line
+    // is the current one; captions on BENCH put its words on BENCH's picture, and PUBLIC stays black.
+    k.wd.wait_until(
+        "the transcript's four lines",
+        Duration::from_secs(20),
+        |wd| Ok(wd.find_all("[data-testid=cue]")?.len() == 4),
+    )
+    .unwrap();
+    tap(&k, "[data-testid=cue][data-index='2']", &mut extra);
+    let line3 =
+        k.wd.wait_for("[data-testid=cue][data-index='2']", Duration::from_secs(5))
+            .unwrap();
+    let start: u64 =
+        k.wd.attribute(&line3, "data-start")
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+    k.wd.wait_until(
+        "line 3 to be the current line",
+        Duration::from_secs(20),
+        |wd| {
+            let el = wd.wait_for("[data-testid=cue][data-index='2']", Duration::from_secs(5))?;
+            Ok(wd.attribute(&el, "aria-current")?.as_deref() == Some("true"))
+        },
+    )
+    .unwrap();
+    let panel =
+        k.wd.wait_for("[data-testid=transcript]", Duration::from_secs(5))
+            .unwrap();
+    let landed: u64 =
+        k.wd.attribute(&panel, "data-position")
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+    assert!(
+        (start..start + 40).contains(&landed),
+        "a tap on line 3 ({start} ms) landed at {landed} ms: more than a frame away"
+    );
+    // The lower half of BENCH, where captions go; paused, nothing else there changes.
+    let lower = |k: &Kiosk| {
+        k.xvfb
+            .grab(BENCH.x, BENCH.y + BENCH.h as i16 / 2, BENCH.w, BENCH.h / 2)
+            .unwrap()
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let before = lower(&k);
+    let upper = grab(&k.xvfb, BENCH);
+    tap(&k, "[data-testid=captions][data-screen=bench]", &mut extra);
+    k.wd.wait_until("the caption on BENCH", Duration::from_secs(20), |_| {
+        Ok(lower(&k).changed_fraction(&before) > 0.03)
+    })
+    .unwrap();
+    let caption_area = lower(&k).changed_fraction(&before);
+    assert!(
+        grab(&k.xvfb, BENCH).changed_fraction(&upper) < caption_area,
+        "only the caption changed"
+    );
+    k.wait_black(PUBLIC);
+    k.shot("05a-transcript-captions-bench");
+    // Search the words.
+    k.wd.execute(
+        "const s = document.querySelector('[data-testid=transcript-search]');
+         s.value = 'hoodie'; s.dispatchEvent(new Event('input', { bubbles: true })); return true;",
+    )
+    .unwrap();
+    let found =
+        k.wd.wait_for("[data-testid=transcript-found]", Duration::from_secs(5))
+            .unwrap();
+    assert_eq!(k.wd.text(&found).unwrap(), "1 found");
+    // A designation: lines 1 and 2, played as a clip.
+    tap(&k, "[data-testid=designate]", &mut extra);
+    tap(&k, "[data-testid=cue][data-index='0']", &mut extra);
+    tap(&k, "[data-testid=cue][data-index='1']", &mut extra);
+    tap(&k, "[data-testid=play-designation]", &mut extra);
+    k.wd.wait_until("line 1 playing", Duration::from_secs(20), |wd| {
+        let el = wd.wait_for("[data-testid=cue][data-index='0']", Duration::from_secs(5))?;
+        Ok(wd.attribute(&el, "aria-current")?.as_deref() == Some("true"))
+    })
+    .unwrap();
+    tap(&k, "[data-testid=captions][data-screen=bench]", &mut extra);
+    k.wd.wait_until(
+        "the caption gone from BENCH",
+        Duration::from_secs(20),
+        |wd| {
+            let el = wd.wait_for(
+                "[data-testid=captions][data-screen=bench]",
+                Duration::from_secs(5),
+            )?;
+            Ok(wd.attribute(&el, "aria-pressed")?.as_deref() == Some("false"))
+        },
+    )
+    .unwrap();
 
     // Zoom into the still JS/4 on BENCH from the surface: two taps on "+ Zoom", the surface says
     // 2.3x and BENCH shows a different (magnified) picture.

@@ -128,6 +128,20 @@ const messages = {
   "hearing.keepMarked": "Keep as exhibit",
   "hearing.keepMarkedTitle": "Keep the marked picture as a new exhibit (the original is untouched)",
   "hearing.drawHere": "Draw on the picture on air",
+  "transcript.title": "Transcript",
+  "transcript.loading": "Reading the transcript…",
+  "transcript.unavailable": "Transcript unavailable: {reason}",
+  "transcript.captions": "Captions:",
+  "transcript.captionsOn": "Captions on {label}",
+  "transcript.captionsTitle": "Show the transcript's words on this screen",
+  "transcript.noCaptionScreens": "No screen showing this exhibit may show its transcript",
+  "transcript.search": "Search the transcript",
+  "transcript.found": "{count} found",
+  "transcript.designate": "Designate",
+  "transcript.designateTitle": "Tap the first and the last line to play",
+  "transcript.playDesignation": "▶ Play lines {first}–{last}",
+  "transcript.pickLast": "Now tap the last line",
+  "transcript.line": "Line {line}",
 } as const satisfies Record<string, Message>;
 
 /** Every key of the surface's messages. */

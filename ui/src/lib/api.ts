@@ -1,7 +1,7 @@
 // The control surface's only way out: Tauri commands granted in src-tauri/capabilities/default.json.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ApiError, CheckReport, Hearing, PagePoster, Stage, Stroke, Today, UiEvent } from "./types";
+import type { ApiError, CheckReport, Hearing, PagePoster, Stage, Stroke, Today, Transcript, UiEvent } from "./types";
 import { asApiError } from "./logic";
 import { translate } from "../i18n";
 
@@ -55,6 +55,12 @@ export const api = {
   clearAnnotations: () => ordered<Stage>("clear_annotations"),
   /** The marked picture on air kept as a new still exhibit; the hearing with it. */
   keepMarked: () => ordered<Hearing>("keep_marked"),
+  /** An exhibit's transcript: its cues, and who may read it along. */
+  transcript: (reference: string) => call<Transcript>("transcript", { reference }),
+  /** The transcript's captions on these screens of the recording on air (none: off). */
+  setCaptions: (screens: string[]) => ordered<Stage>("set_captions", { screens }),
+  /** Lines `first` to `last` (from 1) of the transcript played as a clip. */
+  playDesignation: (first: number, last: number) => ordered<Stage>("play_designation", { first, last }),
   runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
 };
 

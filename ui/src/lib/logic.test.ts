@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint } from "./logic";
+import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint, cueAt, searchCues, markDesignation, toggleCaption } from "./logic";
 import { ERROR_CODES } from "./generated/error-codes";
 import { CATALOGUES, translator } from "../i18n";
 import type { CheckReport, Exhibit, Stage } from "./types";
@@ -7,7 +7,7 @@ import type { FetchState } from "./logic";
 
 const exhibit = (restriction: Exhibit["restriction"], allowed: string[]): Exhibit => ({
   reference: "JS/3", title: "ABE interview", kind: "video", media_type: "video/mpeg", duration_ms: 10_000,
-  restriction, size: 1, sha256: "0".repeat(64), cached: true, problem: null, clips: [], allowed_screens: allowed, poster: null, pages: 0,
+  restriction, size: 1, sha256: "0".repeat(64), cached: true, problem: null, clips: [], allowed_screens: allowed, poster: null, pages: 0, transcript: null,
 });
 
 const english = translator(CATALOGUES.en);
@@ -73,7 +73,7 @@ describe("screen status comes from the stage", () => {
     case_id: "JS-1", cued: null, cued_ready: false, playout: "ready", default_targets: ["bench", "public"],
     sound: { volume: 1, muted: false },
     on_air: {
-      exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1, rate: 1, page: 1, pages: 1, fit_width: false, strokes: 0,
+      exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1, rate: 1, page: 1, pages: 1, fit_width: false, strokes: 0, captions: [], caption_screens: [],
       controls: { transport: true, step: true, speed: true, sound: true, seek: true, zoom: true, pages: false, annotate: true },
     },
     screens: [
@@ -181,5 +181,35 @@ describe("addPoint", () => {
     let arrow: [number, number][] = [];
     for (const p of [[0, 0], [10, 10], [5000, 5000]] as [number, number][]) arrow = addPoint("arrow", arrow, p);
     expect(arrow).toEqual([[0, 0], [5000, 5000]]);
+  });
+});
+
+describe("transcripts", () => {
+  const cue = (start_ms: number, end_ms: number, text: string, speaker: string | null = null) => ({ start_ms, end_ms, text, speaker });
+  const cues = [cue(0, 1000, "one"), cue(1000, 3000, "two", "DC Shaw"), cue(2000, 2500, "overlap"), cue(4000, 5000, "At HOME")];
+  it("finds the cue on screen as the core does", () => {
+    expect(cueAt(cues, 0)).toBe(0);
+    expect(cueAt(cues, 999)).toBe(0);
+    expect(cueAt(cues, 1000)).toBe(1);
+    expect(cueAt(cues, 2200)).toBe(2);
+    expect(cueAt(cues, 2600)).toBe(1);
+    expect(cueAt(cues, 3500)).toBeNull();
+    expect(cueAt(cues, 5000)).toBeNull();
+    expect(cueAt([], 10)).toBeNull();
+  });
+  it("searches words and speakers ignoring case", () => {
+    expect(searchCues(cues, "home")).toEqual([3]);
+    expect(searchCues(cues, "shaw")).toEqual([1]);
+    expect(searchCues(cues, "  ")).toEqual([]);
+  });
+  it("marks a designation from two taps in either order", () => {
+    const a = markDesignation(null, 5);
+    expect(a).toEqual({ first: 5, last: null });
+    expect(markDesignation(a, 2)).toEqual({ first: 2, last: 5 });
+    expect(markDesignation({ first: 2, last: 5 }, 7)).toEqual({ first: 7, last: null });
+  });
+  it("toggles a screen's captions", () => {
+    expect(toggleCaption([], "bench")).toEqual(["bench"]);
+    expect(toggleCaption(["bench", "witness"], "bench")).toEqual(["witness"]);
   });
 });

@@ -1,7 +1,7 @@
 // Pure state logic of the control surface, unit-tested in logic.test.ts.
 import { ERROR_CODES } from "./generated/error-codes";
 import type { Translate } from "../i18n";
-import type { ApiError, CheckReport, CheckStatus, ErrorCode, Exhibit, Restriction, Stage } from "./types";
+import type { ApiError, CheckReport, CheckStatus, Cue, ErrorCode, Exhibit, Restriction, Stage } from "./types";
 
 const CODES: ReadonlySet<string> = new Set<ErrorCode>(ERROR_CODES);
 
@@ -160,4 +160,37 @@ export function levelPercent(rmsDb: number): number {
  */
 export function custodyProblem(today: { custody: ApiError | null } | null, stage: { custody: ApiError | null } | null): ApiError | null {
   return stage?.custody ?? today?.custody ?? null;
+}
+
+/** The cue on screen at `ms`: of the cues spanning it, the one that started last (the core's
+ *  `Transcript::cue_at`); `null` between cues. Cues are in order of their start. */
+export function cueAt(cues: readonly Cue[], ms: number): number | null {
+  let started = 0;
+  while (started < cues.length && (cues[started]?.start_ms ?? Infinity) <= ms) started++;
+  for (let i = started - 1; i >= 0; i--) {
+    if ((cues[i]?.end_ms ?? 0) > ms) return i;
+  }
+  return null;
+}
+
+/** The cues whose words or speaker contain `query`, ignoring case. */
+export function searchCues(cues: readonly Cue[], query: string): number[] {
+  const q = query.trim().toLowerCase();
+  if (!q) return [];
+  return cues.flatMap((c, i) => (`${c.speaker ?? ""} ${c.text}`.toLowerCase().includes(q) ? [i] : []));
+}
+
+/** A designation being marked: the first tap sets its first line, the second its last (either
+ *  order); a third starts again. Lines are indexes from 0. */
+export function markDesignation(
+  range: { first: number; last: number | null } | null,
+  tapped: number,
+): { first: number; last: number | null } {
+  if (!range || range.last !== null) return { first: tapped, last: null };
+  return { first: Math.min(range.first, tapped), last: Math.max(range.first, tapped) };
+}
+
+/** The caption screens after tapping `screen`'s toggle. */
+export function toggleCaption(on: readonly string[], screen: string): string[] {
+  return on.includes(screen) ? on.filter((s) => s !== screen) : [...on, screen];
 }

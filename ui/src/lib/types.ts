@@ -7,6 +7,7 @@ import type {
   CheckReportDto,
   ClipDto,
   ControlsDto,
+  CueDto,
   ExhibitDto,
   HearingCardDto,
   HearingDto,
@@ -19,6 +20,7 @@ import type {
   StoreStatusDto,
   StrokeDto,
   TodayDto,
+  TranscriptDto,
 } from "./generated/dto";
 
 export type { ErrorCode } from "./generated/error-codes";
@@ -38,6 +40,8 @@ export type Stage = StageDto;
 export type OnAir = OnAirDto;
 export type Controls = ControlsDto;
 export type Stroke = StrokeDto;
+export type Transcript = TranscriptDto;
+export type Cue = CueDto;
 export type PagePoster = PagePosterDto;
 export type Sound = SoundDto;
 export type Check = CheckDto;

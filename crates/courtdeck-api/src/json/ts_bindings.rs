@@ -50,6 +50,8 @@ fn render() -> String {
         ControlsDto::decl(&cfg),
         StrokeDto::decl(&cfg),
         PagePosterDto::decl(&cfg),
+        TranscriptDto::decl(&cfg),
+        CueDto::decl(&cfg),
         SoundDto::decl(&cfg),
         ScreenStateDto::decl(&cfg),
         PlayoutStatus::decl(&cfg),

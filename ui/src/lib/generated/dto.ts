@@ -89,6 +89,10 @@ export type ExhibitDto = {
    * A 160x90 JPEG poster frame (base64), once made (`UiEvent::Poster` announces new ones).
    */
   poster: string | null,
+  /**
+   * A recording's transcript: who may read it along (captions); `None` without one.
+   */
+  transcript: "open" | "no_public" | "bench_only" | null,
 };
 
 export type HearingDto = {
@@ -129,6 +133,15 @@ export type OnAirDto = {
    * How many telestrator strokes are on the picture.
    */
   strokes: number,
+  /**
+   * Screens showing the transcript's captions.
+   */
+  captions: Array<string>,
+  /**
+   * Screens on air that the transcript's restriction lets show captions (none without a
+   * transcript): the surface offers captions on these only.
+   */
+  caption_screens: Array<string>,
 };
 
 export type ControlsDto = {
@@ -153,6 +166,19 @@ export type PagePosterDto = {
    * A 160x90 JPEG, base64.
    */
   jpeg: string,
+};
+
+export type TranscriptDto = {
+  exhibit: string,
+  restriction: "open" | "no_public" | "bench_only",
+  cues: Array<CueDto>,
+};
+
+export type CueDto = {
+  start_ms: number,
+  end_ms: number,
+  speaker: string | null,
+  text: string,
 };
 
 export type SoundDto = {

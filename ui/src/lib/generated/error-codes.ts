@@ -14,6 +14,7 @@ export type ErrorCode =
   | "not_media"
   | "media_too_large"
   | "document_refused"
+  | "transcript_refused"
   | "playback_stalled"
   | "audio_unavailable"
   | "restricted_route"
@@ -40,6 +41,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "not_media",
   "media_too_large",
   "document_refused",
+  "transcript_refused",
   "playback_stalled",
   "audio_unavailable",
   "restricted_route",
