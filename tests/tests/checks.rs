@@ -185,6 +185,11 @@ fn the_demo_kiosk_passes_and_every_failure_is_named() {
     assert!(detail(&report, "test_card").contains("PUBLIC: shown and read back"));
     assert!(detail(&report, "test_tone").contains("dBFS"));
     assert!(detail(&report, "exhibit:JS-2026-0142:JS/1").contains("H.264"));
+    assert!(
+        detail(&report, "exhibit:JS-2026-0142:JS/3").contains("transcript: 4 lines, bench_only"),
+        "{}",
+        detail(&report, "exhibit:JS-2026-0142:JS/3")
+    );
     let json_path = report["json_path"].as_str().unwrap();
     let html = std::fs::read_to_string(report["html_path"].as_str().unwrap()).unwrap();
     assert!(Path::new(json_path).exists() && html.contains("Setup check: PASS"));
@@ -224,14 +229,25 @@ fn the_demo_kiosk_passes_and_every_failure_is_named() {
         .iter()
         .find(|e| e.reference.to_string() == "JS/4")
         .unwrap();
-    let path = cache.verified_path(photo).unwrap();
-    let mut perms = std::fs::metadata(&path).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&path, perms).unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[100] ^= 0x40;
-    std::fs::write(&path, bytes).unwrap();
+    // And the ABE interview's transcript, a blob of its own.
+    let abe = manifest
+        .exhibits()
+        .iter()
+        .find(|e| e.reference.to_string() == "JS/3")
+        .unwrap();
+    let transcript = courtdeck_store::TranscriptBlob::of(abe).unwrap();
+    for path in [
+        cache.verified_path(photo).unwrap(),
+        cache.verified_path(&transcript).unwrap(),
+    ] {
+        let mut perms = std::fs::metadata(&path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&path, perms).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[100] ^= 0x40;
+        std::fs::write(&path, bytes).unwrap();
+    }
     let (ok, report) = k.check(&["--only", "exhibits"], &[]);
     assert!(!ok);
     let id = "exhibit:JS-2026-0142:JS/4";
@@ -242,6 +258,20 @@ fn the_demo_kiosk_passes_and_every_failure_is_named() {
         detail(&report, id)
     );
     assert_eq!(status(&report, "exhibit:JS-2026-0142:JS/5"), "pass");
+    let abe_check = detail(&report, "exhibit:JS-2026-0142:JS/3");
+    assert_eq!(
+        status(&report, "exhibit:JS-2026-0142:JS/3"),
+        "fail",
+        "{abe_check}"
+    );
+    assert!(
+        abe_check.contains("its transcript cannot be used") && abe_check.contains("do not match"),
+        "{abe_check}"
+    );
+    assert!(
+        cache.verified_path(&transcript).is_none(),
+        "the rotted transcript left the cache"
+    );
     assert!(
         cache.verified_path(photo).is_none(),
         "the corrupt copy left the cache"

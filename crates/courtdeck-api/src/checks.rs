@@ -581,6 +581,30 @@ impl Courtdeck {
                     format!("hash verified; could not be inspected: {}", e.message),
                 ),
             };
+            // Its transcript: downloaded, its bytes hashed again, every cue read.
+            let (status, detail) = match courtdeck_store::TranscriptBlob::of(&e) {
+                None => (status, detail),
+                Some(t) if self.cache.verified_path(&t).is_none() => (
+                    CheckStatus::Fail,
+                    format!(
+                        "{detail}; its transcript is not downloaded yet: run `courtdeck fetch`"
+                    ),
+                ),
+                Some(t) => match self.load_transcript(&e).await {
+                    Ok(parsed) => (
+                        status,
+                        format!(
+                            "{detail}; transcript: {} lines, {}",
+                            parsed.cues().len(),
+                            t.transcript.restriction.as_str()
+                        ),
+                    ),
+                    Err(err) => (
+                        CheckStatus::Fail,
+                        format!("{detail}; its transcript cannot be used: {}", err.message),
+                    ),
+                },
+            };
             run.add(&id, &title, status, detail, t0);
         }
         Ok(())
