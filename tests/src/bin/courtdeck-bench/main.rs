@@ -2,6 +2,7 @@
 //! No pass/fail: BENCHMARKS.md records the figures. Run: `cargo run --release -p courtdeck-testkit --bin
 //! courtdeck-bench [-- --fetch-mib N --resume-mib N --exhibits N --runs N]`. Needs nginx and curl.
 
+mod captions;
 mod checks;
 mod decodebin;
 mod documents;
@@ -51,10 +52,10 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    // `--only store|checks|playout|rss|decodebin|windows|documents` runs one group (rss: the
-    // playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
-    // windows under Xvfb; documents: page turns under Xvfb. The last three are not part of a full
-    // run).
+    // `--only store|checks|playout|rss|decodebin|windows|documents|captions` runs one group (rss:
+    // the playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
+    // windows under Xvfb; documents: page turns under Xvfb; captions: captions switched on a paused
+    // recording under Xvfb. The last four are not part of a full run).
     let args: Vec<String> = std::env::args().collect();
     let only = args
         .iter()
@@ -101,6 +102,12 @@ fn main() -> Result<()> {
     }
     if only.as_deref() == Some("documents") {
         rt.block_on(documents::documents_bench(
+            work.path(),
+            arg("--runs", 10) as usize,
+        ))?;
+    }
+    if only.as_deref() == Some("captions") {
+        rt.block_on(captions::captions_bench(
             work.path(),
             arg("--runs", 10) as usize,
         ))?;
