@@ -9,6 +9,7 @@
 //!   (file:// from        ▶ [imagefreeze] ▶ videocrop(zoom) ▶ tee ┼▶ … the next output size …
 //!    the verified cache)                                       └▶ queue(leaky) ▶ ≤2 fps probe ▶ 192x108 ▶ jpegenc ▶ appsink (thumbnails)
 //!               └audio▶ audioconvert ▶ audioresample ▶ scaletempo ▶ volume ▶ level ▶ audio sink
+//! A recording with a transcript: each screen's `queue ▶ textoverlay (its captions) ▶ sink`.
 //! audio-only exhibits: videotestsrc (black) ▶ textoverlay(title) ▶ timeoverlay ▶ tee …   (the slate)
 //!
 //! With no exhibit drawn on it a screen shows its window's background: black, or a slate (standby
