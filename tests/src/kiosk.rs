@@ -22,6 +22,7 @@ pub fn headless_kiosk(store: StoreConfig, dir: &Path) -> Config {
             monitor_index: None,
             headless: true,
             identity: None,
+            stream: None,
         }],
         audio: AudioConfig {
             sink: "fakesink sync=true".into(),

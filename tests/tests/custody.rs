@@ -197,6 +197,7 @@ async fn the_audit_of_a_real_hearing_exports_and_catches_a_one_byte_edit() {
         monitor_index: None,
         headless: true,
         identity: None,
+        stream: None,
     };
     let config = Config {
         store: StoreConfig::Dir { path: store },

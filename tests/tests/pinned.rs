@@ -46,6 +46,7 @@ async fn restricted_exhibits_skip_screens_not_pinned_to_their_monitor() {
         monitor_index: None,
         headless: false,
         identity: identity.map(str::to_owned),
+        stream: None,
     };
     let mut config = Config {
         store: StoreConfig::Dir { path: store },

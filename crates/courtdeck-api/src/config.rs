@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use courtdeck_core::{ErrorCode, OutputRole, Screen, ScreenId};
-use courtdeck_playout::protocol::{OutputKind, OutputSpec};
+use courtdeck_playout::protocol::{OutputKind, OutputSpec, StreamSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
@@ -223,6 +223,35 @@ pub struct ScreenConfig {
     /// carries another monitor is not this screen.
     #[serde(default)]
     pub identity: Option<String>,
+    /// The court's video link: this screen is not a window but a stream (H.264 over SRT) that the
+    /// video-conference PC or codec takes in. Give it the role `video_link`.
+    #[serde(default)]
+    pub stream: Option<StreamConfig>,
+}
+
+/// `[screen.stream]`: where the video link's stream is served and how it is encoded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamConfig {
+    /// `host:port` the SRT listener binds (`0.0.0.0:9710` to serve the room's network).
+    pub listen: String,
+    #[serde(default = "link_width")]
+    pub width: u16,
+    #[serde(default = "link_height")]
+    pub height: u16,
+    /// 6000 kbit/s by default: a 1080p picture of documents and CCTV stays legible at that.
+    #[serde(default = "link_bitrate")]
+    pub bitrate_kbps: u32,
+}
+
+fn link_width() -> u16 {
+    1920
+}
+fn link_height() -> u16 {
+    1080
+}
+fn link_bitrate() -> u32 {
+    6_000
 }
 
 /// `[screens]`: how the kiosk knows its monitors.
@@ -288,6 +317,7 @@ impl Default for Config {
             monitor_index: Some(index),
             headless: false,
             identity: None,
+            stream: None,
         };
         Config {
             court: "courtroom-2".into(),
@@ -372,9 +402,35 @@ impl Config {
             if out.iter().any(|o| o.id == id) {
                 return Err(invalid(format!("screen {id} is configured twice")));
             }
+            if let Some(link) = &s.stream {
+                if s.headless || s.monitor.is_some() || s.monitor_index.is_some() {
+                    return Err(invalid(format!(
+                        "screen {id} is a stream: it has no monitor and is not headless"
+                    )));
+                }
+                if link.listen.parse::<std::net::SocketAddr>().is_err() {
+                    return Err(invalid(format!(
+                        "screen {id}: stream listen {:?} is not host:port (like 0.0.0.0:9710)",
+                        link.listen
+                    )));
+                }
+                let even = |v: u16| (160..=3840).contains(&v) && v % 2 == 0;
+                if !even(link.width) || !even(link.height) {
+                    return Err(invalid(format!(
+                        "screen {id}: a stream's width and height are even numbers from 160 to 3840"
+                    )));
+                }
+                if !(300..=50_000).contains(&link.bitrate_kbps) {
+                    return Err(invalid(format!(
+                        "screen {id}: a stream's bitrate_kbps is from 300 to 50000"
+                    )));
+                }
+            }
             if !s.headless
+                && s.stream.is_none()
                 && let Some(other) = self.screens.iter().take(out.len()).find(|o| {
                     !o.headless
+                        && o.stream.is_none()
                         && ((s.monitor.is_some() && o.monitor == s.monitor)
                             // The index is used only without a name.
                             || (s.monitor.is_none()
@@ -409,7 +465,9 @@ impl Config {
                 id: s.id.clone(),
                 label: s.label.clone(),
                 role: s.role.clone(),
-                kind: if s.headless {
+                kind: if s.stream.is_some() {
+                    OutputKind::Stream
+                } else if s.headless {
                     OutputKind::Headless
                 } else {
                     OutputKind::Window
@@ -418,6 +476,12 @@ impl Config {
                 monitor_index: s.monitor_index,
                 identity: s.identity.clone(),
                 require_identity: self.screen_identity.require_identity,
+                stream: s.stream.as_ref().map(|l| StreamSpec {
+                    listen: l.listen.clone(),
+                    width: l.width,
+                    height: l.height,
+                    bitrate_kbps: l.bitrate_kbps,
+                }),
             })
             .collect()
     }

@@ -23,6 +23,7 @@ fn screen(id: &str, role: &str, headless: bool) -> ScreenConfig {
         monitor_index: None,
         headless,
         identity: None,
+        stream: None,
     }
 }
 

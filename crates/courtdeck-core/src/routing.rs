@@ -7,7 +7,13 @@
 //! | witness           | yes  | yes       | no         |
 //! | prosecution       | yes  | yes       | no         |
 //! | defence           | yes  | yes       | no         |
+//! | video_link        | yes  | yes       | no         |
 //! | public_gallery    | yes  | never     | never      |
+//!
+//! `video_link` is what a remote participant on the court's video link (CVP) sees: a witness or a
+//! defendant taking part from elsewhere, a party to the hearing like the witness box, so it sees what
+//! the witness screen may (never a `bench_only` exhibit). The link is not the public gallery: a court
+//! that streams to the public gives that stream the `public_gallery` role.
 //!
 //! Architecture invariant: this table is the only place the rule is written. The facade asks
 //! `plan_route` before anything reaches playout, and the playout process asks `may_show` again before it
@@ -25,16 +31,19 @@ pub enum OutputRole {
     Witness,
     Prosecution,
     Defence,
+    /// The court's video link to a remote participant (a witness or defendant on CVP).
+    VideoLink,
     PublicGallery,
 }
 
 impl OutputRole {
-    pub const ALL: [OutputRole; 6] = [
+    pub const ALL: [OutputRole; 7] = [
         OutputRole::Bench,
         OutputRole::LegalAdviser,
         OutputRole::Witness,
         OutputRole::Prosecution,
         OutputRole::Defence,
+        OutputRole::VideoLink,
         OutputRole::PublicGallery,
     ];
 
@@ -45,6 +54,7 @@ impl OutputRole {
             OutputRole::Witness => "witness",
             OutputRole::Prosecution => "prosecution",
             OutputRole::Defence => "defence",
+            OutputRole::VideoLink => "video_link",
             OutputRole::PublicGallery => "public_gallery",
         }
     }
@@ -54,7 +64,7 @@ impl OutputRole {
             InvalidValue::new(
                 "role",
                 format!(
-                    "{s:?} is not one of bench, legal_adviser, witness, prosecution, defence, public_gallery"
+                    "{s:?} is not one of bench, legal_adviser, witness, prosecution, defence, video_link, public_gallery"
                 ),
             )
         })
@@ -173,6 +183,7 @@ mod tests {
             (Witness, true, true, false),
             (Prosecution, true, true, false),
             (Defence, true, true, false),
+            (VideoLink, true, true, false),
             (PublicGallery, true, false, false),
         ];
         for (role, open, no_public, bench_only) in expect {
@@ -195,7 +206,7 @@ mod tests {
         );
         let bench_only = plan_route(Restriction::BenchOnly, &all, &screens()).unwrap_err();
         assert!(
-            matches!(bench_only, RouteRefused::Restricted { screens, .. } if screens.len() == 4)
+            matches!(bench_only, RouteRefused::Restricted { screens, .. } if screens.len() == 5)
         );
         assert_eq!(
             plan_route(Restriction::Open, &all, &screens()).unwrap(),

@@ -51,7 +51,7 @@ pub fn place(specs: &[&OutputSpec], monitors: &[Monitor]) -> Vec<Placement> {
         .iter()
         .zip(&claimed)
         .map(|(spec, claim)| {
-            if spec.kind == OutputKind::Headless {
+            if spec.kind != OutputKind::Window {
                 return Placement::Headless;
             }
             if let Some(m) = claim {

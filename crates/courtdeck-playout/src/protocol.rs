@@ -39,6 +39,20 @@ pub enum OutputKind {
     Window,
     /// No window: frames are counted and dropped (tests, `courtdeck play --headless`).
     Headless,
+    /// No window: what the screen shows is encoded (H.264 in MPEG-TS) and served over SRT, for the
+    /// court's video link (a CVP PC or a conference codec takes it in). Black when nothing is shown.
+    Stream,
+}
+
+/// A `Stream` screen's encoding and where it is served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamSpec {
+    /// Where the SRT listener binds: `host:port` (`0.0.0.0:9710` for the room's network,
+    /// `127.0.0.1:9710` for a codec on this machine).
+    pub listen: String,
+    pub width: u16,
+    pub height: u16,
+    pub bitrate_kbps: u32,
 }
 
 /// A configured screen, as the playout process needs it.
@@ -63,6 +77,9 @@ pub struct OutputSpec {
     /// (`[screens] require_identity`): a swapped cable can never put them on another monitor.
     #[serde(default)]
     pub require_identity: bool,
+    /// A `Stream` screen's encoding and address.
+    #[serde(default)]
+    pub stream: Option<StreamSpec>,
 }
 
 impl OutputSpec {
@@ -77,6 +94,21 @@ impl OutputSpec {
             monitor_index: None,
             identity: None,
             require_identity: false,
+            stream: None,
+        }
+    }
+
+    /// A stream served over SRT at `listen` (`host:port`), `width` x `height`.
+    pub fn stream(id: &str, role: &str, listen: &str, width: u16, height: u16) -> OutputSpec {
+        OutputSpec {
+            kind: OutputKind::Stream,
+            stream: Some(StreamSpec {
+                listen: listen.into(),
+                width,
+                height,
+                bitrate_kbps: 4_000,
+            }),
+            ..OutputSpec::headless(id, role)
         }
     }
 

@@ -179,9 +179,18 @@ impl Engine {
             if o.spec.kind == OutputKind::Window && child.is_none() {
                 continue; // Never seen since Configure (reported then): rebuilt when it comes.
             }
+            if o.spec.kind == OutputKind::Stream && o.link.is_none() {
+                continue; // A video link that cannot be served (reported at Configure).
+            }
             targets.push(BranchTarget {
                 screen: o.spec.id.clone(),
                 child,
+                link: o.link.as_ref().map(|l| super::outputs::LinkTarget {
+                    channel: l.channel.clone(),
+                    size: l.size,
+                    awaiting: l.awaiting.clone(),
+                    fresh: l.fresh.clone(),
+                }),
                 frames: o.frames.clone(),
                 exhibit: exhibit.clone(),
                 pending: pending.clone(),

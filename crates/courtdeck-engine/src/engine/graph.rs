@@ -149,7 +149,11 @@ pub(super) fn video_fanout(
     let mut by_size: BTreeMap<(u16, u16), gst::Element> = BTreeMap::new();
     let mut map = branches.lock().expect("branches");
     for t in targets {
-        let (w, h) = t.child.map(|(_, w, h)| (w, h)).unwrap_or(HEADLESS_SIZE);
+        let (w, h) = t
+            .child
+            .map(|(_, w, h)| (w, h))
+            .or(t.link.as_ref().map(|l| l.size))
+            .unwrap_or(HEADLESS_SIZE);
         let size_tee = match by_size.get(&(w, h)) {
             Some(tee) => tee.clone(),
             None => {
@@ -201,16 +205,45 @@ pub(super) fn video_fanout(
                 unsafe { overlay.set_window_handle(xid as usize) };
                 sink
             }
-            None => gst::ElementFactory::make("fakesink")
-                .property("sync", true)
-                .build()?,
+            None => match &t.link {
+                Some(link) => gst::ElementFactory::make("intervideosink")
+                    .property("channel", &link.channel)
+                    .build()?,
+                None => gst::ElementFactory::make("fakesink")
+                    .property("sync", true)
+                    .build()?,
+            },
         };
+        // A video link's valve: closed (dropping) until the link shows this exhibit.
+        let valve = t
+            .link
+            .as_ref()
+            .map(|link| -> anyhow::Result<gst::Element> {
+                let valve = gst::ElementFactory::make("valve")
+                    .property("drop", true)
+                    .build()?;
+                let (awaiting, fresh) = (link.awaiting.clone(), link.fresh.clone());
+                valve
+                    .static_pad("src")
+                    .expect("valve src pad")
+                    .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                        if let Some(b) = info.buffer()
+                            && awaiting.swap(false, Ordering::SeqCst)
+                        {
+                            fresh.store(super::link::memory_address(b), Ordering::SeqCst);
+                        }
+                        gst::PadProbeReturn::Ok
+                    });
+                Ok(valve)
+            })
+            .transpose()?;
         // A recording with a transcript: its captions, drawn at this screen's size.
         let caption = captions
             .map(|c| super::captions::overlay(&t.screen, h, c))
             .transpose()?;
         let elements: Vec<&gst::Element> = std::iter::once(&queue)
             .chain(caption.as_ref())
+            .chain(valve.as_ref())
             .chain(std::iter::once(&sink))
             .collect();
         pipeline.add_many(elements.iter().copied())?;
@@ -248,6 +281,7 @@ pub(super) fn video_fanout(
                 child: t.child.map(|c| c.0),
                 sink,
                 queue: queue.clone(),
+                valve,
             },
         );
     }

@@ -26,6 +26,7 @@ mod build;
 mod captions;
 mod graph;
 mod lifecycle;
+mod link;
 mod outputs;
 mod program;
 mod slates;

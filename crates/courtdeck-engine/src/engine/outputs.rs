@@ -34,6 +34,18 @@ pub(super) struct Output {
     /// The slate last drawn on the window (`draw_slates` catches up with `slate`).
     pub(super) drawn: Option<Slate>,
     pub(super) frames: Arc<AtomicU64>,
+    /// A `Stream` screen's pipeline (the video link); `None` for windows and headless screens, and
+    /// for a stream that could not be served (then the screen is missing).
+    pub(super) link: Option<super::link::Link>,
+}
+
+/// What an exhibit's branch for a video link feeds.
+#[derive(Clone)]
+pub(super) struct LinkTarget {
+    pub(super) channel: String,
+    pub(super) size: (u16, u16),
+    pub(super) awaiting: Arc<std::sync::atomic::AtomicBool>,
+    pub(super) fresh: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 #[derive(Clone)]
@@ -41,6 +53,8 @@ pub(super) struct BranchTarget {
     pub(super) screen: String,
     /// Child window and its size; `None` for a headless output.
     pub(super) child: Option<(u32, u16, u16)>,
+    /// A video link's channel; `None` for windows and headless screens.
+    pub(super) link: Option<LinkTarget>,
     pub(super) frames: Arc<AtomicU64>,
     pub(super) exhibit: String,
     pub(super) pending: PendingFirstFrames,
@@ -56,7 +70,7 @@ impl Output {
             && !matches!(self.placement, Placement::Mismatch { .. })
             && (restriction == Restriction::Open
                 || !self.spec.require_identity
-                || self.spec.kind == OutputKind::Headless
+                || self.spec.kind != OutputKind::Window
                 || self.verified)
     }
 
@@ -104,8 +118,32 @@ impl Engine {
             let role = OutputRole::parse(&spec.role)
                 .map_err(|e| err(ErrorCode::ConfigInvalid, e.to_string()))?;
             let placement = match spec.kind {
-                OutputKind::Headless => Placement::Headless,
+                OutputKind::Headless | OutputKind::Stream => Placement::Headless,
                 OutputKind::Window => Placement::Missing,
+            };
+            let link = match (&spec.kind, &spec.stream) {
+                (OutputKind::Stream, Some(s)) => match super::link::Link::start(&spec.id, s) {
+                    Ok(link) => Some(link),
+                    Err(e) => {
+                        tracing::error!(screen = %spec.id, "{e:#}");
+                        (self.emit)(Event::Error {
+                            exhibit: None,
+                            screen: Some(spec.id.clone()),
+                            error: err(
+                                ErrorCode::ScreenMissing,
+                                format!("The {} video link is not working: {e:#}. The other screens work.", spec.label),
+                            ),
+                        });
+                        None
+                    }
+                },
+                (OutputKind::Stream, None) => {
+                    return Err(err(
+                        ErrorCode::ConfigInvalid,
+                        format!("screen {} is a stream with no address", spec.id),
+                    ));
+                }
+                _ => None,
             };
             self.outputs.push(Output {
                 spec,
@@ -117,6 +155,7 @@ impl Engine {
                 slate: None,
                 drawn: None,
                 frames: Arc::new(AtomicU64::new(0)),
+                link,
             });
         }
         self.place_screens(true);
@@ -152,6 +191,12 @@ impl Engine {
         let mut old_windows = Vec::new();
         let mut news = Vec::new();
         for (o, placement) in self.outputs.iter_mut().zip(placements) {
+            // A video link that could not be served shows nothing: it is missing.
+            let placement = if o.spec.kind == OutputKind::Stream && o.link.is_none() {
+                Placement::Missing
+            } else {
+                placement
+            };
             if o.placement == placement && !initial {
                 continue;
             }
@@ -213,6 +258,7 @@ impl Engine {
                         news.push((o.spec.id.clone(), None, o.spec.label.clone(), None));
                     }
                 }
+                Placement::Missing if o.spec.kind == OutputKind::Stream => {}
                 Placement::Missing => {
                     tracing::warn!(screen = %o.spec.id, monitor = ?o.spec.monitor, "screen not connected");
                     news.push((
@@ -308,6 +354,7 @@ impl Engine {
                 .expect("sound")
                 .set(self.volume, self.muted || hidden);
         }
+        self.show_on_links();
         let Some(display) = &self.display else { return };
         for p in self.deck.iter() {
             let on_air = self.deck.is_on_air(&p.exhibit);
@@ -336,6 +383,48 @@ impl Engine {
                 if let Err(e) = result {
                     tracing::warn!(screen, "window update failed: {e:#}");
                 }
+            }
+        }
+    }
+
+    /// The video links: each exhibit branch's valve is open only while its screen shows the exhibit
+    /// (as a window is mapped); a link that starts showing another exhibit is black until that
+    /// exhibit's first frame reaches it, and a paused one is pushed again so that frame comes.
+    fn show_on_links(&mut self) {
+        let mut push = Vec::new();
+        for o in self.outputs.iter_mut() {
+            let Some(link) = o.link.as_mut() else {
+                continue;
+            };
+            let shows = !o.blanked && matches!(o.placement, Placement::Headless);
+            let mut visible_seq = None;
+            for p in self.deck.iter() {
+                let visible = self.deck.is_on_air(&p.exhibit) && shows && p.route.contains(&o.spec.id);
+                if let Some(valve) = p
+                    .branches
+                    .lock()
+                    .expect("branches")
+                    .get(&o.spec.id)
+                    .and_then(|b| b.valve.clone())
+                {
+                    valve.set_property("drop", !visible);
+                    if visible {
+                        visible_seq = Some(p.seq);
+                    }
+                }
+            }
+            if link.show(visible_seq)
+                && let Some(seq) = visible_seq
+            {
+                push.push(seq);
+            }
+        }
+        for seq in push {
+            if let Some(p) = self.deck.iter().find(|p| p.seq == seq)
+                && !p.playing
+                && let Err(e) = super::program::repush(p)
+            {
+                tracing::warn!(exhibit = %p.exhibit, "could not push the picture to the video link: {}", e.message);
             }
         }
     }

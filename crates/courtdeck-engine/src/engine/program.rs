@@ -21,6 +21,8 @@ pub(super) struct Branch {
     /// The queue in front of the sink: empty while the sink waits means nothing is arriving (a
     /// freeze); full means the sink is waiting for the next frame's time (a gap in the recording).
     pub(super) queue: gst::Element,
+    /// A video link's valve: open only while the link shows this exhibit.
+    pub(super) valve: Option<gst::Element>,
 }
 
 /// Present times per screen, waiting for that screen's first buffer to report latency.

@@ -61,6 +61,7 @@ pub(crate) async fn checks_bench(
         monitor_index: None,
         headless: true,
         identity: None,
+        stream: None,
     };
     let config = courtdeck_api::Config {
         court: "bench-court".into(),
