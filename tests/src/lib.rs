@@ -10,6 +10,7 @@ pub mod pages;
 pub mod playout;
 pub mod s3;
 pub mod servers;
+pub mod srt_client;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

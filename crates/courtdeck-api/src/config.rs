@@ -242,6 +242,10 @@ pub struct StreamConfig {
     /// 6000 kbit/s by default: a 1080p picture of documents and CCTV stays legible at that.
     #[serde(default = "link_bitrate")]
     pub bitrate_kbps: u32,
+    /// SRT's latency (the receiver's buffer to recover lost packets): 60 ms on a court's LAN; raise
+    /// it for a link over a WAN (four round trips).
+    #[serde(default = "link_latency")]
+    pub latency_ms: u32,
 }
 
 fn link_width() -> u16 {
@@ -252,6 +256,9 @@ fn link_height() -> u16 {
 }
 fn link_bitrate() -> u32 {
     6_000
+}
+fn link_latency() -> u32 {
+    60
 }
 
 /// `[screens]`: how the kiosk knows its monitors.
@@ -414,10 +421,15 @@ impl Config {
                         link.listen
                     )));
                 }
-                let even = |v: u16| (160..=3840).contains(&v) && v % 2 == 0;
+                let even = |v: u16| (160..=3840).contains(&v) && v.is_multiple_of(2);
                 if !even(link.width) || !even(link.height) {
                     return Err(invalid(format!(
                         "screen {id}: a stream's width and height are even numbers from 160 to 3840"
+                    )));
+                }
+                if !(20..=8_000).contains(&link.latency_ms) {
+                    return Err(invalid(format!(
+                        "screen {id}: a stream's latency_ms is from 20 to 8000"
                     )));
                 }
                 if !(300..=50_000).contains(&link.bitrate_kbps) {
@@ -481,6 +493,7 @@ impl Config {
                     width: l.width,
                     height: l.height,
                     bitrate_kbps: l.bitrate_kbps,
+                    latency_ms: l.latency_ms,
                 }),
             })
             .collect()
@@ -559,6 +572,29 @@ mod tests {
     }
 
     #[test]
+    fn a_video_link_is_a_stream_screen() {
+        let c = Config::parse(
+            "[[screen]]\nid='bench'\nlabel='BENCH'\nrole='bench'\nmonitor='HDMI-1'\n\
+             [[screen]]\nid='link'\nlabel='LINK'\nrole='video_link'\n[screen.stream]\nlisten='0.0.0.0:9710'\n",
+        )
+        .unwrap();
+        let link = &c.output_specs()[1];
+        assert_eq!(link.kind, OutputKind::Stream);
+        let s = link.stream.as_ref().unwrap();
+        assert_eq!(
+            (
+                s.listen.as_str(),
+                s.width,
+                s.height,
+                s.bitrate_kbps,
+                s.latency_ms
+            ),
+            ("0.0.0.0:9710", 1920, 1080, 6000, 60)
+        );
+        assert_eq!(c.screens().unwrap()[1].role, OutputRole::VideoLink);
+    }
+
+    #[test]
     fn bad_files_name_the_problem() {
         for (text, expect) in [
             ("colour = 1", "unknown field"),
@@ -580,6 +616,18 @@ mod tests {
             (
                 "[[screen]]\nid='a'\nlabel='A'\nrole='bench'\nmonitor_index=1\n[[screen]]\nid='b'\nlabel='B'\nrole='witness'\nmonitor_index=1",
                 "monitor number 1",
+            ),
+            (
+                "[[screen]]\nid='l'\nlabel='LINK'\nrole='video_link'\n[screen.stream]\nlisten='9710'",
+                "is not host:port",
+            ),
+            (
+                "[[screen]]\nid='l'\nlabel='LINK'\nrole='video_link'\nmonitor='HDMI-1'\n[screen.stream]\nlisten='0.0.0.0:9710'",
+                "is a stream: it has no monitor",
+            ),
+            (
+                "[[screen]]\nid='l'\nlabel='LINK'\nrole='video_link'\n[screen.stream]\nlisten='0.0.0.0:9710'\nwidth=1919",
+                "even numbers",
             ),
         ] {
             let e = Config::parse(text).unwrap_err();

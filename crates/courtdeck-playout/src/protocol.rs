@@ -53,6 +53,14 @@ pub struct StreamSpec {
     pub width: u16,
     pub height: u16,
     pub bitrate_kbps: u32,
+    /// SRT's latency: how long the receiver holds packets to recover lost ones. Four round trips of
+    /// the network is SRT's advice; a court's LAN is far under a millisecond, so 60 ms is plenty.
+    #[serde(default = "srt_latency")]
+    pub latency_ms: u32,
+}
+
+fn srt_latency() -> u32 {
+    60
 }
 
 /// A configured screen, as the playout process needs it.
@@ -107,6 +115,7 @@ impl OutputSpec {
                 width,
                 height,
                 bitrate_kbps: 4_000,
+                latency_ms: srt_latency(),
             }),
             ..OutputSpec::headless(id, role)
         }

@@ -188,7 +188,6 @@ impl Engine {
                 link: o.link.as_ref().map(|l| super::outputs::LinkTarget {
                     channel: l.channel.clone(),
                     size: l.size,
-                    awaiting: l.awaiting.clone(),
                     fresh: l.fresh.clone(),
                 }),
                 frames: o.frames.clone(),

@@ -206,8 +206,11 @@ pub(super) fn video_fanout(
                 sink
             }
             None => match &t.link {
+                // Fed through a valve that is shut until the link shows this exhibit, so it must
+                // not hold the pipeline's preroll (`async=false`).
                 Some(link) => gst::ElementFactory::make("intervideosink")
                     .property("channel", &link.channel)
+                    .property("async", false)
                     .build()?,
                 None => gst::ElementFactory::make("fakesink")
                     .property("sync", true)
@@ -222,18 +225,16 @@ pub(super) fn video_fanout(
                 let valve = gst::ElementFactory::make("valve")
                     .property("drop", true)
                     .build()?;
-                let (awaiting, fresh) = (link.awaiting.clone(), link.fresh.clone());
-                valve
-                    .static_pad("src")
-                    .expect("valve src pad")
-                    .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-                        if let Some(b) = info.buffer()
-                            && awaiting.swap(false, Ordering::SeqCst)
-                        {
-                            fresh.store(super::link::memory_address(b), Ordering::SeqCst);
+                let fresh = link.fresh.clone();
+                valve.static_pad("src").expect("valve src pad").add_probe(
+                    gst::PadProbeType::BUFFER,
+                    move |_, info| {
+                        if let Some(b) = info.buffer() {
+                            fresh.passed(super::link::memory_address(b));
                         }
                         gst::PadProbeReturn::Ok
-                    });
+                    },
+                );
                 Ok(valve)
             })
             .transpose()?;

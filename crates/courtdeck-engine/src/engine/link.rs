@@ -15,8 +15,10 @@
 //! next frame, and the picture of what was shown before never comes back by itself. The stream never
 //! stops: a remote participant sees black between exhibits, never a frozen picture or a dropped call.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -32,13 +34,8 @@ pub(super) struct Link {
     pub(super) size: (u16, u16),
     /// Paint black instead of the picture.
     pub(super) dark: Arc<AtomicBool>,
-    /// Set when a new exhibit is shown: the first frame through its valve clears it and puts its
-    /// memory's address in `fresh`.
-    pub(super) awaiting: Arc<AtomicBool>,
-    /// The address of the new exhibit's first frame's memory (0: none awaited): when the link's
-    /// source hands out that frame, `dark` is cleared. Not before: `intervideosrc` repeats what it
-    /// was last given until then, and that is the picture shown before.
-    pub(super) fresh: Arc<AtomicUsize>,
+    /// The new exhibit's frames, while the link waits for the first of them (`Fresh`).
+    pub(super) fresh: Arc<Fresh>,
     /// The program (its `seq`) whose picture the link shows, if any.
     pub(super) showing: Option<u64>,
 }
@@ -55,16 +52,17 @@ impl Link {
              ! identity name=gate \
              ! x264enc tune=zerolatency speed-preset=veryfast bitrate={kbps} key-int-max=25 bframes=0 \
              ! h264parse config-interval=-1 ! mpegtsmux alignment=7 \
-             ! srtsink name=out uri=\"srt://{listen}?mode=listener\" wait-for-connection=false latency=120",
+             ! srtsink name=out uri=\"srt://{listen}?mode=listener\" wait-for-connection=false latency={latency}",
             kbps = spec.bitrate_kbps,
             listen = spec.listen,
+            latency = spec.latency_ms,
         );
         let pipeline = gst::parse::launch(&description)?
             .downcast::<gst::Pipeline>()
             .map_err(|_| anyhow::anyhow!("the link's description is not a pipeline"))?;
         pipeline.set_property("name", format!("link-{id}"));
         let dark = Arc::new(AtomicBool::new(true));
-        let fresh = Arc::new(AtomicUsize::new(0));
+        let fresh: Arc<Fresh> = Arc::default();
         let src = pipeline
             .by_name("src")
             .ok_or_else(|| anyhow::anyhow!("no intervideosrc"))?;
@@ -72,9 +70,9 @@ impl Link {
         src.static_pad("src")
             .ok_or_else(|| anyhow::anyhow!("intervideosrc has no src pad"))?
             .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-                let want = f.load(Ordering::SeqCst);
-                if want != 0 && info.buffer().is_some_and(|b| memory_address(b) == want) {
-                    f.store(0, Ordering::SeqCst);
+                if let Some(b) = info.buffer()
+                    && f.arrived(memory_address(b))
+                {
                     d.store(false, Ordering::SeqCst);
                 }
                 gst::PadProbeReturn::Ok
@@ -113,7 +111,10 @@ impl Link {
                 })
                 .unwrap_or_else(|| e.to_string());
             let _ = pipeline.set_state(gst::State::Null);
-            anyhow::bail!("the video link cannot be served at srt://{}: {why}", spec.listen);
+            anyhow::bail!(
+                "the video link cannot be served at srt://{}: {why}",
+                spec.listen
+            );
         }
         tracing::info!(screen = id, listen = %spec.listen, width = w, height = h, kbps = spec.bitrate_kbps, "video link streaming (black until something is shown)");
         Ok(Link {
@@ -121,7 +122,6 @@ impl Link {
             channel,
             size: (w, h),
             dark,
-            awaiting: Arc::new(AtomicBool::new(false)),
             fresh,
             showing: None,
         })
@@ -135,8 +135,7 @@ impl Link {
         }
         self.showing = seq;
         self.dark.store(true, Ordering::SeqCst);
-        self.fresh.store(0, Ordering::SeqCst);
-        self.awaiting.store(seq.is_some(), Ordering::SeqCst);
+        self.fresh.await_new(seq.is_some());
         seq.is_some()
     }
 }
@@ -144,6 +143,53 @@ impl Link {
 impl Drop for Link {
     fn drop(&mut self) {
         let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+/// A newly shown exhibit's frames on their way to the link. `intervideosrc` repeats what it was last
+/// given, at its own rate, so until it hands out one of the new exhibit's frames it would show the
+/// picture shown before: the link stays black until then. Frames are known by their memory's
+/// address (the link's source shares the memory its sink was given). The last few are kept: a
+/// playing exhibit may replace its first frame before the source's next tick.
+#[derive(Debug, Default)]
+pub(super) struct Fresh {
+    awaiting: AtomicBool,
+    passed: Mutex<VecDeque<usize>>,
+}
+
+impl Fresh {
+    const KEEP: usize = 16;
+
+    fn await_new(&self, awaiting: bool) {
+        self.passed.lock().expect("fresh").clear();
+        self.awaiting.store(awaiting, Ordering::SeqCst);
+    }
+
+    /// A frame of the new exhibit went through its valve towards the link.
+    pub(super) fn passed(&self, address: usize) {
+        if !self.awaiting.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut passed = self.passed.lock().expect("fresh");
+        if passed.len() == Self::KEEP {
+            passed.pop_front();
+        }
+        passed.push_back(address);
+    }
+
+    /// The link's source handed out the frame at `address`: whether it is the first of the new
+    /// exhibit's to reach it (the wait is over).
+    fn arrived(&self, address: usize) -> bool {
+        if !self.awaiting.load(Ordering::SeqCst) {
+            return false;
+        }
+        let mut passed = self.passed.lock().expect("fresh");
+        if !passed.contains(&address) {
+            return false;
+        }
+        passed.clear();
+        self.awaiting.store(false, Ordering::SeqCst);
+        true
     }
 }
 
@@ -158,12 +204,19 @@ pub(super) fn memory_address(buffer: &gst::BufferRef) -> usize {
 
 /// Fills an I420 (or any YUV) frame with black; anything else with zeros.
 fn paint_black(buffer: &mut gst::BufferRef, info: &gstreamer_video::VideoInfo) {
-    let Ok(mut frame) = gstreamer_video::VideoFrameRef::from_buffer_ref_writable(buffer, info) else {
+    let Ok(mut frame) = gstreamer_video::VideoFrameRef::from_buffer_ref_writable(buffer, info)
+    else {
         return;
     };
     let yuv = info.format_info().is_yuv();
     for plane in 0..frame.n_planes() {
-        let value = if yuv && plane > 0 { 128 } else if yuv { 16 } else { 0 };
+        let value = if yuv && plane > 0 {
+            128
+        } else if yuv {
+            16
+        } else {
+            0
+        };
         if let Ok(data) = frame.plane_data_mut(plane) {
             data.fill(value);
         }

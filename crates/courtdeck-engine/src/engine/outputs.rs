@@ -44,8 +44,7 @@ pub(super) struct Output {
 pub(super) struct LinkTarget {
     pub(super) channel: String,
     pub(super) size: (u16, u16),
-    pub(super) awaiting: Arc<std::sync::atomic::AtomicBool>,
-    pub(super) fresh: Arc<std::sync::atomic::AtomicUsize>,
+    pub(super) fresh: Arc<super::link::Fresh>,
 }
 
 #[derive(Clone)]
@@ -131,7 +130,10 @@ impl Engine {
                             screen: Some(spec.id.clone()),
                             error: err(
                                 ErrorCode::ScreenMissing,
-                                format!("The {} video link is not working: {e:#}. The other screens work.", spec.label),
+                                format!(
+                                    "The {} video link is not working: {e:#}. The other screens work.",
+                                    spec.label
+                                ),
                             ),
                         });
                         None
@@ -399,7 +401,8 @@ impl Engine {
             let shows = !o.blanked && matches!(o.placement, Placement::Headless);
             let mut visible_seq = None;
             for p in self.deck.iter() {
-                let visible = self.deck.is_on_air(&p.exhibit) && shows && p.route.contains(&o.spec.id);
+                let visible =
+                    self.deck.is_on_air(&p.exhibit) && shows && p.route.contains(&o.spec.id);
                 if let Some(valve) = p
                     .branches
                     .lock()
