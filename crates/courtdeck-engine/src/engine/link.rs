@@ -2,9 +2,14 @@
 //! or codec (CVP) takes in. One long-lived pipeline per such screen, started at `Configure`:
 //!
 //! ```text
-//! intervideosrc(channel) ▶ videoconvert ▶ videoscale ▶ videorate ▶ I420 WxH 25 fps ▶ [black gate]
-//!     ▶ x264enc (zerolatency) ▶ h264parse ▶ mpegtsmux ▶ srtsink (listener)
+//! intervideosrc(channel, 25 fps) ▶ videoconvert ▶ videoscale ▶ I420 WxH ▶ [black gate]
+//!     ▶ x264enc (zerolatency, a keyframe a second) ▶ h264parse ▶ mpegtsmux (constant rate) ▶ srtsink
 //! ```
+//!
+//! The multiplex is padded to a constant rate (1.25 times the video's): SRT wants whole 7-packet
+//! datagrams, and a paused picture's frames are a few hundred bytes, so without padding a frame
+//! waited for the next ones to fill its datagram (a present took 330 ms to reach the client instead
+//! of 216 ms: BENCHMARKS.md). A conference link is provisioned for its rate anyway.
 //!
 //! An exhibit reaches it like any screen: its pipeline has a branch for the link (only if the link's
 //! role may show it: the same `may_show` gate), scaled to the link's size, ending in `valve ▶
@@ -47,15 +52,16 @@ impl Link {
         let (w, h) = (spec.width, spec.height);
         let description = format!(
             "intervideosrc name=src channel={channel} timeout=18446744073709551615 \
-             ! videoconvert ! videoscale add-borders=true ! videorate \
+             ! videoconvert ! videoscale add-borders=true \
              ! video/x-raw,format=I420,width={w},height={h},framerate=25/1,pixel-aspect-ratio=1/1 \
              ! identity name=gate \
              ! x264enc tune=zerolatency speed-preset=veryfast bitrate={kbps} key-int-max=25 bframes=0 \
-             ! h264parse config-interval=-1 ! mpegtsmux alignment=7 \
+             ! h264parse config-interval=-1 ! mpegtsmux alignment=7 bitrate={mux_bps} \
              ! srtsink name=out uri=\"srt://{listen}?mode=listener\" wait-for-connection=false latency={latency}",
             kbps = spec.bitrate_kbps,
             listen = spec.listen,
             latency = spec.latency_ms,
+            mux_bps = u64::from(spec.bitrate_kbps) * 1250,
         );
         let pipeline = gst::parse::launch(&description)?
             .downcast::<gst::Pipeline>()

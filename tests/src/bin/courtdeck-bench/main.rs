@@ -6,6 +6,7 @@ mod captions;
 mod checks;
 mod decodebin;
 mod documents;
+mod link;
 mod playout;
 mod store;
 mod windows;
@@ -52,10 +53,11 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    // `--only store|checks|playout|rss|decodebin|windows|documents|captions` runs one group (rss:
+    // `--only store|checks|playout|rss|decodebin|windows|documents|captions|link` runs one group (rss:
     // the playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
     // windows under Xvfb; documents: page turns under Xvfb; captions: captions switched on a paused
-    // recording under Xvfb. The last four are not part of a full run).
+    // recording under Xvfb; link: the video link over SRT on loopback. The last five are not part of
+    // a full run).
     let args: Vec<String> = std::env::args().collect();
     let only = args
         .iter()
@@ -111,6 +113,9 @@ fn main() -> Result<()> {
             work.path(),
             arg("--runs", 10) as usize,
         ))?;
+    }
+    if only.as_deref() == Some("link") {
+        rt.block_on(link::link_bench(work.path(), arg("--runs", 10) as usize))?;
     }
     if only.as_deref() == Some("decodebin") {
         let corpus = courtdeck_engine::corpus::ffmpeg_corpus(&work.path().join("corpus"))?;
