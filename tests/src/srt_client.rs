@@ -21,6 +21,8 @@ pub struct Seen {
 pub struct SrtClient {
     pipeline: gst::Pipeline,
     latest: Arc<Mutex<Option<Seen>>>,
+    /// The latest decoded sound's level (dBFS) and when it came.
+    heard: Arc<Mutex<Option<(f64, Instant)>>>,
 }
 
 impl SrtClient {
@@ -28,9 +30,11 @@ impl SrtClient {
     pub fn connect(port: u16) -> Result<SrtClient> {
         gst::init()?;
         let pipeline = gst::parse::launch(&format!(
-            "srtsrc uri=\"srt://127.0.0.1:{port}?mode=caller\" latency=60 ! tsdemux ! h264parse \
-             ! avdec_h264 max-threads=1 ! videoconvert ! videoscale ! video/x-raw,format=RGB,width=64,height=36 \
-             ! appsink name=sink max-buffers=2 drop=true sync=false"
+            "srtsrc uri=\"srt://127.0.0.1:{port}?mode=caller\" latency=60 ! tsdemux name=d \
+             d. ! video/x-h264 ! queue ! h264parse ! avdec_h264 max-threads=1 ! videoconvert ! videoscale \
+             ! video/x-raw,format=RGB,width=64,height=36 ! appsink name=sink max-buffers=2 drop=true sync=false \
+             d. ! audio/mpeg ! queue ! aacparse ! avdec_aac ! audioconvert ! audioresample \
+             ! audio/x-raw,format=S16LE,channels=1,rate=48000 ! appsink name=audio max-buffers=8 drop=true sync=false"
         ))?
         .downcast::<gst::Pipeline>()
         .map_err(|_| anyhow::anyhow!("not a pipeline"))?;
@@ -65,8 +69,64 @@ impl SrtClient {
                 })
                 .build(),
         );
+        let heard: Arc<Mutex<Option<(f64, Instant)>>> = Arc::default();
+        let h = heard.clone();
+        pipeline
+            .by_name("audio")
+            .context("audio appsink")?
+            .downcast::<gstreamer_app::AppSink>()
+            .map_err(|_| anyhow::anyhow!("not an appsink"))?
+            .set_callbacks(
+                gstreamer_app::AppSinkCallbacks::builder()
+                    .new_sample(move |sink| {
+                        let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                        let buffer = sample.buffer().ok_or(gst::FlowError::Error)?;
+                        let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
+                        let (sum, n) = map.chunks_exact(2).fold((0f64, 0u64), |(s, n), b| {
+                            let v = f64::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0;
+                            (s + v * v, n + 1)
+                        });
+                        let rms = (sum / n.max(1) as f64).sqrt();
+                        let db = if rms > 0.0 {
+                            20.0 * rms.log10()
+                        } else {
+                            -120.0
+                        };
+                        *h.lock().expect("heard") = Some((db.max(-120.0), Instant::now()));
+                        Ok(gst::FlowSuccess::Ok)
+                    })
+                    .build(),
+            );
         pipeline.set_state(gst::State::Playing)?;
-        Ok(SrtClient { pipeline, latest })
+        Ok(SrtClient {
+            pipeline,
+            latest,
+            heard,
+        })
+    }
+
+    /// Waits (up to 20 s) for sound decoded after `after` whose level (dBFS) `check` accepts.
+    pub fn wait_for_sound(
+        &self,
+        what: &str,
+        after: Instant,
+        check: impl Fn(f64) -> bool,
+    ) -> Result<f64> {
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let heard = *self.heard.lock().expect("heard");
+            if let Some((db, at)) = heard
+                && at > after
+                && check(db)
+            {
+                return Ok(db);
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the link's client never heard {what}: last {heard:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     pub fn latest(&self) -> Option<Seen> {

@@ -2,7 +2,8 @@
 //! and decoded by a GStreamer client as a CVP PC would: black until something is shown; a paused
 //! exhibit's picture once presented to it; black when blanked and the picture again when unblanked;
 //! a `bench_only` exhibit refused by playout itself and never on the link (black while BENCH shows
-//! it); black after Withdraw. Media made by ffmpeg.
+//! it); black after Withdraw; the exhibit's sound on the link while it plays, silence when the link
+//! is blanked. Media made by ffmpeg.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -13,17 +14,25 @@ use courtdeck_playout::protocol::{Command, OutputSpec};
 use courtdeck_testkit::playout::prerolled;
 use courtdeck_testkit::srt_client::{SrtClient, free_udp_port, is_black, is_blue, is_red};
 
+/// 30 s of one colour with a 1 kHz tone (AAC), written by ffmpeg.
 fn colour(path: &Path, colour: &str) {
     courtdeck_engine::corpus::ffmpeg(
         &[
             "-f",
             "lavfi",
             "-i",
-            &format!("color=c={colour}:size=640x360:rate=25:duration=10"),
+            &format!("color=c={colour}:size=640x360:rate=25:duration=30"),
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=1000:sample_rate=48000:duration=30",
             "-c:v",
             "libx264",
             "-pix_fmt",
             "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
         ],
         path,
     )
@@ -120,6 +129,38 @@ async fn the_video_link_shows_what_the_court_sends_black_when_blanked_never_benc
     link.wait_for("the picture after unblanking", t, is_red)
         .unwrap();
 
+    // Its sound goes with its picture: heard on the link while it plays, silence when the link is
+    // blanked (the room's speakers are another matter), heard again when unblanked.
+    let t = Instant::now();
+    client.request(Command::Play).await.unwrap();
+    let loud = link
+        .wait_for_sound("the exhibit's tone", t, |db| db > -40.0)
+        .unwrap();
+    let t = Instant::now();
+    client
+        .request(Command::Blank {
+            screen: "link".into(),
+            blank: true,
+        })
+        .await
+        .unwrap();
+    link.wait_for_sound("silence after Blank", t, |db| db < -80.0)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let t = Instant::now();
+    link.wait_for_sound("silence while blanked", t, |db| db < -80.0)
+        .unwrap();
+    client
+        .request(Command::Blank {
+            screen: "link".into(),
+            blank: false,
+        })
+        .await
+        .unwrap();
+    link.wait_for_sound("the tone again", t, |db| db > -40.0)
+        .unwrap();
+    client.request(Command::Pause).await.unwrap();
+
     // A bench_only exhibit: playout itself refuses the link; on the bench alone the link is black
     // (the exhibit before it came down) and stays so.
     client
@@ -178,11 +219,11 @@ async fn the_video_link_shows_what_the_court_sends_black_when_blanked_never_benc
     assert!(!is_blue(link.latest().unwrap().rgb));
     client.shutdown().await;
     println!(
-        "video link: present to the picture decoded by the client {:.0} ms, blank to black {:.0} ms",
+        "video link: present to the picture decoded by the client {:.0} ms, blank to black {:.0} ms, the tone at {loud:.1} dBFS",
         glass_to_glass.as_secs_f64() * 1000.0,
         blanked.as_secs_f64() * 1000.0
     );
     println!(
-        "RELIABILITY|screens|the_video_link_shows_what_the_court_sends_black_when_blanked_never_bench_only|an SRT video link decoded by a GStreamer client on loopback: black before, the exhibit's picture (paused) once presented, black when blanked and withdrawn, a bench_only exhibit refused and never on it while BENCH shows it|ok"
+        "RELIABILITY|screens|the_video_link_shows_what_the_court_sends_black_when_blanked_never_bench_only|an SRT video link decoded by a GStreamer client on loopback: black before, the exhibit's picture (paused) once presented, black when blanked and withdrawn, its sound heard while it plays and silent when blanked, a bench_only exhibit refused and never on it while BENCH shows it|ok"
     );
 }

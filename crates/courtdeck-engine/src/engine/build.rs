@@ -396,7 +396,15 @@ impl Engine {
                                 gst::PadProbeReturn::Ok
                             });
                         }
-                        audio_chain(&pipeline, pad, &audio_sink, &sound)
+                        let links: Vec<(String, String)> = targets
+                            .iter()
+                            .filter_map(|t| {
+                                t.link
+                                    .as_ref()
+                                    .map(|l| (t.screen.clone(), l.channel.clone()))
+                            })
+                            .collect();
+                        audio_chain(&pipeline, pad, &audio_sink, &sound, &links)
                     } else {
                         Ok(())
                     };

@@ -499,11 +499,27 @@ pub(super) fn audio_chain(
     pad: &gst::Pad,
     sink_name: &str,
     sound: &Mutex<Sound>,
+    links: &[(String, String)],
 ) -> anyhow::Result<()> {
     let mut sound = sound.lock().expect("sound");
+    // The room's speakers; and each video link (`screen`, `channel`) the exhibit may reach, through
+    // a valve opened with its picture's (`Engine::show_on_links`).
+    let to_links: String = links
+        .iter()
+        .map(|(screen, channel)| {
+            format!(
+                " room. ! queue ! valve name=linkaudio-{screen} drop=true ! interaudiosink channel={channel}-audio async=false"
+            )
+        })
+        .collect();
+    let out = if links.is_empty() {
+        sink_name.to_owned()
+    } else {
+        format!("tee name=room ! queue ! {sink_name}{to_links}")
+    };
     let bin = gst::parse::bin_from_description(
         &format!(
-            "audioconvert ! audioresample ! scaletempo ! audioconvert ! volume name=volume volume={} mute={} ! level name=level post-messages=true interval=100000000 ! {sink_name}",
+            "audioconvert ! audioresample ! scaletempo ! audioconvert ! volume name=volume volume={} mute={} ! level name=level post-messages=true interval=100000000 ! {out}",
             sound.volume, sound.muted
         ),
         true,

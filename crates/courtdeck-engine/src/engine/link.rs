@@ -56,7 +56,11 @@ impl Link {
              ! video/x-raw,format=I420,width={w},height={h},framerate=25/1,pixel-aspect-ratio=1/1 \
              ! identity name=gate \
              ! x264enc tune=zerolatency speed-preset=veryfast bitrate={kbps} key-int-max=25 bframes=0 \
-             ! h264parse config-interval=-1 ! mpegtsmux alignment=7 bitrate={mux_bps} \
+             ! h264parse config-interval=-1 ! mux. \
+             interaudiosrc name=asrc channel={channel}-audio buffer-time=200000000 \
+             ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=2 \
+             ! identity name=agate ! audioconvert ! avenc_aac bitrate=128000 ! aacparse ! mux. \
+             mpegtsmux name=mux alignment=7 bitrate={mux_bps} \
              ! srtsink name=out uri=\"srt://{listen}?mode=listener\" wait-for-connection=false latency={latency}",
             kbps = spec.bitrate_kbps,
             listen = spec.listen,
@@ -101,6 +105,24 @@ impl Link {
                 };
                 if let Some(buffer) = info.buffer_mut() {
                     paint_black(buffer.make_mut(), &vi);
+                }
+                gst::PadProbeReturn::Ok
+            });
+        // Its sound is silence while the picture is black (nothing shown, blanked, a new exhibit
+        // not in yet): what was heard before never plays on by itself.
+        let agate = pipeline
+            .by_name("agate")
+            .ok_or_else(|| anyhow::anyhow!("no audio gate"))?;
+        let d = dark.clone();
+        agate
+            .static_pad("sink")
+            .ok_or_else(|| anyhow::anyhow!("audio gate has no sink pad"))?
+            .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                if d.load(Ordering::SeqCst)
+                    && let Some(buffer) = info.buffer_mut()
+                    && let Ok(mut map) = buffer.make_mut().map_writable()
+                {
+                    map.as_mut_slice().fill(0);
                 }
                 gst::PadProbeReturn::Ok
             });

@@ -414,6 +414,10 @@ impl Engine {
                     if visible {
                         visible_seq = Some(p.seq);
                     }
+                    // Its sound goes with its picture.
+                    if let Some(audio) = p.pipeline.by_name(&format!("linkaudio-{}", o.spec.id)) {
+                        audio.set_property("drop", !visible);
+                    }
                 }
             }
             if link.show(visible_seq)
