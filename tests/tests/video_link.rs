@@ -1,5 +1,6 @@
 //! The video link: a screen of kind `stream` with the role `video_link`, served over SRT on loopback
-//! and decoded by a GStreamer client as a CVP PC would: black until something is shown; a paused
+//! and decoded by a GStreamer client as a CVP PC would: black until something is shown; the setup
+//! check's identify card through the stream, read back by the check's own client; a paused
 //! exhibit's picture once presented to it; black when blanked and the picture again when unblanked;
 //! a `bench_only` exhibit refused by playout itself and never on the link (black while BENCH shows
 //! it); black after Withdraw; the exhibit's sound on the link while it plays, silence when the link
@@ -94,6 +95,24 @@ async fn the_video_link_shows_what_the_court_sends_black_when_blanked_never_benc
     let mut rx = client.subscribe();
     let link = SrtClient::connect(port).unwrap();
     link.wait_for("black before anything is shown", Instant::now(), is_black)
+        .unwrap();
+
+    // The clerk's identify card goes through the stream and is decoded back by the check itself.
+    let card: courtdeck_playout::protocol::CardReport = client
+        .request_data(Command::TestCard {
+            seconds: 2.0,
+            identify: true,
+        })
+        .await
+        .unwrap();
+    let on_link = card.screens.iter().find(|s| s.screen == "link").unwrap();
+    assert_eq!(on_link.readback_ok, Some(true), "{}", on_link.detail);
+    assert!(
+        on_link.detail.contains("decoded from the stream"),
+        "{}",
+        on_link.detail
+    );
+    link.wait_for("black after the card", Instant::now(), is_black)
         .unwrap();
 
     // A paused exhibit presented to the bench and the link: its picture on the link.
@@ -224,6 +243,6 @@ async fn the_video_link_shows_what_the_court_sends_black_when_blanked_never_benc
         blanked.as_secs_f64() * 1000.0
     );
     println!(
-        "RELIABILITY|screens|the_video_link_shows_what_the_court_sends_black_when_blanked_never_bench_only|an SRT video link decoded by a GStreamer client on loopback: black before, the exhibit's picture (paused) once presented, black when blanked and withdrawn, its sound heard while it plays and silent when blanked, a bench_only exhibit refused and never on it while BENCH shows it|ok"
+        "RELIABILITY|screens|the_video_link_shows_what_the_court_sends_black_when_blanked_never_bench_only|an SRT video link decoded by a GStreamer client on loopback: black before, the setup check's identify card decoded back by the check itself, the exhibit's picture (paused) once presented, black when blanked and withdrawn, its sound heard while it plays and silent when blanked, a bench_only exhibit refused and never on it while BENCH shows it|ok"
     );
 }

@@ -174,6 +174,69 @@ impl Drop for Link {
     }
 }
 
+/// A client of the link's own stream (the setup check's): `srtsrc` calling the listener on this
+/// machine, decoded to RGB at the link's size, the latest frame kept in the returned appsink.
+pub(super) fn client_bin(
+    spec: &crate::protocol::OutputSpec,
+    w: u16,
+    h: u16,
+) -> anyhow::Result<(gst::Bin, gstreamer_app::AppSink)> {
+    let listen = &spec
+        .stream
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("not a stream"))?
+        .listen;
+    let addr: std::net::SocketAddr = listen.parse()?;
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        addr.ip().to_string()
+    };
+    let bin = gst::parse::bin_from_description(
+        &format!(
+            "srtsrc uri=\"srt://{host}:{port}?mode=caller\" latency=60 ! tsdemux name=d \
+             d. ! video/x-h264 ! queue ! h264parse ! avdec_h264 ! videoconvert \
+             ! video/x-raw,format=RGB,width={w},height={h} \
+             ! appsink name=readback max-buffers=1 drop=true sync=false",
+            port = addr.port()
+        ),
+        false,
+    )?;
+    let sink = bin
+        .by_name("readback")
+        .ok_or_else(|| anyhow::anyhow!("no appsink"))?
+        .downcast::<gstreamer_app::AppSink>()
+        .map_err(|_| anyhow::anyhow!("not an appsink"))?;
+    Ok((bin, sink))
+}
+
+/// The average colour of the `size`-square at (`x`, `y`) of a decoded RGB sample.
+pub(super) fn average_rgb(
+    sample: &gst::Sample,
+    x: i16,
+    y: i16,
+    size: usize,
+) -> Option<(u8, u8, u8)> {
+    let info = gstreamer_video::VideoInfo::from_caps(sample.caps()?).ok()?;
+    let buffer = sample.buffer()?;
+    let map = buffer.map_readable().ok()?;
+    let stride = info.stride()[0] as usize;
+    let (x, y) = (usize::try_from(x).ok()?, usize::try_from(y).ok()?);
+    let mut sum = [0u64; 3];
+    let mut n = 0u64;
+    for row in y..y + size {
+        for col in x..x + size {
+            let at = row * stride + col * 3;
+            let px = map.get(at..at + 3)?;
+            for c in 0..3 {
+                sum[c] += u64::from(px[c]);
+            }
+            n += 1;
+        }
+    }
+    Some(((sum[0] / n) as u8, (sum[1] / n) as u8, (sum[2] / n) as u8))
+}
+
 /// A newly shown exhibit's frames on their way to the link. `intervideosrc` repeats what it was last
 /// given, at its own rate, so until it hands out one of the new exhibit's frames it would show the
 /// picture shown before: the link stays black until then. Frames are known by their memory's

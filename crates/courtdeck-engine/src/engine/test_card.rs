@@ -41,6 +41,7 @@ impl Engine {
             index: usize,
         }
         let mut shown = Vec::new();
+        let mut link_clients = Vec::new();
         for (i, o) in self.outputs.iter().enumerate() {
             let frames = Arc::new(AtomicU64::new(0));
             let connected = o.is_shown();
@@ -60,7 +61,10 @@ impl Engine {
             if !connected || (o.spec.kind == OutputKind::Window && child.is_none()) {
                 continue;
             }
-            let (w, h) = child.map(|(_, w, h)| (w, h)).unwrap_or(HEADLESS_SIZE);
+            let (w, h) = child
+                .map(|(_, w, h)| (w, h))
+                .or(o.link.as_ref().map(|l| l.size))
+                .unwrap_or(HEADLESS_SIZE);
             let pattern = if identify {
                 format!(
                     "pattern=solid-color foreground-color={}",
@@ -74,11 +78,19 @@ impl Engine {
             } else {
                 (format!("{} · test card", o.spec.label), h / 14, "bottom")
             };
-            let sink = if child.is_some() {
-                "ximagesink name=sink handle-events=false"
-            } else {
-                "fakesink name=sink sync=true"
+            // A video link shows the card through its own stream; a client here decodes it back.
+            let link = o.link.as_ref();
+            let sink = match (child, link) {
+                (Some(_), _) => "ximagesink name=sink handle-events=false".to_owned(),
+                (None, Some(l)) => format!("intervideosink name=sink channel={}", l.channel),
+                (None, None) => "fakesink name=sink sync=true".to_owned(),
             };
+            if let Some(l) = link {
+                l.dark.store(false, Ordering::SeqCst);
+                let client = super::link::client_bin(&o.spec, w, h).map_err(|e| fail(&e))?;
+                pipeline.add(&client.0).map_err(|e| fail(&e))?;
+                link_clients.push((o.spec.id.clone(), i, w, h, client.1));
+            }
             let desc = format!(
                 "videotestsrc is-live=true {pattern} ! video/x-raw,width={w},height={h},framerate=25/1 ! textoverlay text=\"{}\" font-desc=\"Sans Bold {}px\" valignment={valign} halignment=center shaded-background=true ! videoconvert ! {sink}",
                 text.replace('"', "'"),
@@ -166,6 +178,35 @@ impl Engine {
                         readbacks.insert(s.screen.clone(), (ok, seen.join("; ")));
                     }
                 }
+                // Each video link: the card as its stream's own client decoded it.
+                for (screen, i, w, h, sink) in &link_clients {
+                    let result = match sink.try_pull_sample(gst::ClockTime::from_seconds(2)) {
+                        Some(sample) => {
+                            let mut ok = true;
+                            let mut seen = Vec::new();
+                            for (x, y, want) in checks::card_probes(identify, *i, *w, *h) {
+                                match super::link::average_rgb(&sample, x, y, 8) {
+                                    Some(rgb) => {
+                                        ok &= checks::colour_matches(rgb, want);
+                                        seen.push(format!(
+                                            "decoded from the stream, at {x},{y} saw {rgb:?}, expected {want:?}"
+                                        ));
+                                    }
+                                    None => {
+                                        ok = false;
+                                        seen.push("the decoded picture could not be read".into());
+                                    }
+                                }
+                            }
+                            (ok, seen.join("; "))
+                        }
+                        None => (
+                            false,
+                            "nothing could be decoded from the stream: the link is not being served".into(),
+                        ),
+                    };
+                    readbacks.insert(screen.clone(), result);
+                }
             }
             let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(50)) else {
                 continue;
@@ -191,6 +232,13 @@ impl Engine {
             }
         }
         let _ = pipeline.set_state(gst::State::Null);
+        // The links are black again: nothing is on air while the checks run.
+        for o in self.outputs.iter_mut() {
+            if let Some(l) = o.link.as_mut() {
+                l.show(None);
+                l.dark.store(true, Ordering::SeqCst);
+            }
+        }
         if let Some(d) = &self.display {
             for s in &shown {
                 if let Some((win, _, _)) = s.child {
