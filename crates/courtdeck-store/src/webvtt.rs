@@ -100,8 +100,7 @@ pub fn parse(text: &str, within: Option<Duration>) -> Result<Transcript, Transcr
             "a WebVTT transcript starts with the line WEBVTT (an SRT file must be named .srt)",
         ));
     }
-    let mut cues = Vec::new();
-    let mut at_line = Vec::new();
+    let mut cues = Cues::default();
     // The first block is the signature and its header.
     for block in blocks(&lines).into_iter().skip(1) {
         let head = block[0].1;
@@ -137,26 +136,9 @@ pub fn parse(text: &str, within: Option<Duration>) -> Result<Transcript, Transcr
             }
             text.push_str(&cue_text(l, &mut speaker).map_err(|r| refuse(n, r))?);
         }
-        if text.trim().is_empty() {
-            continue;
-        }
-        cues.push(
-            Cue::new(start, end, speaker, &text)
-                .map_err(|e| refuse(line, format!("this cue: {}", e.reason)))?,
-        );
-        at_line.push(line);
+        cues.add(line, start, end, speaker, &text)?;
     }
-    let line_of = |i: usize| at_line.get(i.wrapping_sub(1)).copied().unwrap_or(0);
-    let transcript = Transcript::new(cues).map_err(|(i, e)| match i {
-        0 => refuse(0, "the transcript has no cues with text"),
-        i => refuse(line_of(i), format!("this cue: {}", e.reason)),
-    })?;
-    if let Some(duration) = within {
-        transcript
-            .check_within(duration)
-            .map_err(|(i, e)| refuse(line_of(i), format!("this cue: {}", e.reason)))?;
-    }
-    Ok(transcript)
+    cues.finish(within)
 }
 
 /// Parses an SRT (SubRip) transcript: numbered blocks of `00:00:01,000 --> 00:00:04,000` and text,
@@ -164,8 +146,7 @@ pub fn parse(text: &str, within: Option<Duration>) -> Result<Transcript, Transcr
 /// (dropped). Other `<` and `&` are the words themselves.
 pub fn parse_srt(text: &str, within: Option<Duration>) -> Result<Transcript, TranscriptError> {
     let lines = lines_of(text)?;
-    let mut cues = Vec::new();
-    let mut at_line = Vec::new();
+    let mut cues = Cues::default();
     for block in blocks(&lines) {
         let (timing_at, rest) = if block[0].1.contains("-->") {
             (0, &block[1..])
@@ -190,26 +171,54 @@ pub fn parse_srt(text: &str, within: Option<Duration>) -> Result<Transcript, Tra
             .map(|&(_, l)| srt_text(l))
             .collect::<Vec<_>>()
             .join("\n");
+        cues.add(line, start, end, None, &text)?;
+    }
+    cues.finish(within)
+}
+
+/// Cues as they are read, each with the line of its timing, for the checks on the whole.
+#[derive(Default)]
+struct Cues {
+    cues: Vec<Cue>,
+    at_line: Vec<usize>,
+}
+
+impl Cues {
+    /// Adds a cue (one with no words once its markup is gone shows nothing and is skipped).
+    fn add(
+        &mut self,
+        line: usize,
+        start: Duration,
+        end: Duration,
+        speaker: Option<String>,
+        text: &str,
+    ) -> Result<(), TranscriptError> {
         if text.trim().is_empty() {
-            continue;
+            return Ok(());
         }
-        cues.push(
-            Cue::new(start, end, None, &text)
+        self.cues.push(
+            Cue::new(start, end, speaker, text)
                 .map_err(|e| refuse(line, format!("this cue: {}", e.reason)))?,
         );
-        at_line.push(line);
+        self.at_line.push(line);
+        Ok(())
     }
-    let line_of = |i: usize| at_line.get(i.wrapping_sub(1)).copied().unwrap_or(0);
-    let transcript = Transcript::new(cues).map_err(|(i, e)| match i {
-        0 => refuse(0, "the transcript has no cues with text"),
-        i => refuse(line_of(i), format!("this cue: {}", e.reason)),
-    })?;
-    if let Some(duration) = within {
-        transcript
-            .check_within(duration)
-            .map_err(|(i, e)| refuse(line_of(i), format!("this cue: {}", e.reason)))?;
+
+    /// The transcript: in order, and inside a recording `within` long when that is known.
+    fn finish(self, within: Option<Duration>) -> Result<Transcript, TranscriptError> {
+        let at_line = self.at_line;
+        let line_of = |i: usize| at_line.get(i.wrapping_sub(1)).copied().unwrap_or(0);
+        let transcript = Transcript::new(self.cues).map_err(|(i, e)| match i {
+            0 => refuse(0, "the transcript has no cues with text"),
+            i => refuse(line_of(i), format!("this cue: {}", e.reason)),
+        })?;
+        if let Some(duration) = within {
+            transcript
+                .check_within(duration)
+                .map_err(|(i, e)| refuse(line_of(i), format!("this cue: {}", e.reason)))?;
+        }
+        Ok(transcript)
     }
-    Ok(transcript)
 }
 
 /// Writes `t` as WebVTT (what `bundle` publishes for an SRT): one cue per block, the speaker as
