@@ -82,6 +82,24 @@ impl Courtdeck {
                     format!("The marked still could not be written: {e}."),
                 )
             })?;
+        // Into the cache (hashed again, renamed into place) off the async threads and without the
+        // session: the court's other controls do not wait for a disk.
+        let still = MarkedStill {
+            sha256,
+            size: png.len() as u64,
+        };
+        let staged = staging.clone();
+        let fetched = self
+            .blocking(move |_, cache| {
+                let store = DirStore::new(&staged);
+                let fetched = cache.fetch(&store, &still, &AtomicBool::new(false), &mut |_| {});
+                let _ = std::fs::remove_dir_all(&staged);
+                fetched
+            })
+            .await?;
+        let path = fetched.map_err(ApiError::from)?;
+        // The reference is taken now, under the session: the cache is by content, so the still is
+        // the same whatever it is called, and two kept at once cannot take the same reference.
         let mut session = self.session.lock().await;
         let open = session.open.as_mut().ok_or_else(|| {
             ApiError::new(ErrorCode::InvalidState, "The hearing was closed meanwhile.")
@@ -114,12 +132,6 @@ impl Courtdeck {
             derived_from: Some(Box::new(derivation)),
             transcript: None,
         };
-        let store = DirStore::new(&staging);
-        let fetched = self
-            .cache
-            .fetch(&store, &exhibit, &AtomicBool::new(false), &mut |_| {});
-        let _ = std::fs::remove_dir_all(&staging);
-        let path = fetched.map_err(ApiError::from)?;
         let manifest = open
             .manifest
             .with_exhibit(exhibit.clone())
@@ -174,6 +186,24 @@ impl Courtdeck {
 }
 
 /// Writes the derived exhibits of `manifest`'s case as a manifest of their own (atomically).
+/// A marked still on its way into the cache, before it has a reference.
+struct MarkedStill {
+    sha256: Sha256Digest,
+    size: u64,
+}
+
+impl courtdeck_store::Blob for MarkedStill {
+    fn sha256(&self) -> Sha256Digest {
+        self.sha256
+    }
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn what(&self) -> String {
+        "the marked still".into()
+    }
+}
+
 fn write_derived(
     path: &std::path::Path,
     manifest: &courtdeck_core::CaseManifest,
