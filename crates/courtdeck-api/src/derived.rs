@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use courtdeck_core::annotation::Derivation;
-use courtdeck_core::{ErrorCode, Exhibit, ExhibitKind, Sha256Digest};
+use courtdeck_core::{CaseManifest, ErrorCode, Exhibit, ExhibitKind, Sha256Digest};
 use courtdeck_playout::protocol::{Command, Snapshot};
 use courtdeck_store::{DirStore, blob_path};
 
@@ -176,6 +176,41 @@ impl Courtdeck {
     }
 
     /// Where a case's derived exhibits are written down: beside the custody log.
+    /// `manifest` with the stills kept in court for its case (`derived/<case>.json`): each whose
+    /// bytes are in the cache (verified when kept) and whose reference the store's manifest has not
+    /// since given to another exhibit. One that cannot come back is logged and left out.
+    pub(crate) fn with_derived(&self, manifest: CaseManifest) -> CaseManifest {
+        let record = self.derived_file(manifest.case_id.as_str());
+        let Ok(bytes) = std::fs::read(&record) else {
+            return manifest;
+        };
+        let kept = match courtdeck_store::wire::parse_manifest(&bytes) {
+            Ok(kept) if kept.case_id == manifest.case_id => kept,
+            Ok(_) => return manifest,
+            Err(e) => {
+                tracing::warn!(path = %record.display(), "the stills kept in court cannot be read: {e}");
+                return manifest;
+            }
+        };
+        let mut out = manifest;
+        for e in kept.exhibits() {
+            if out.exhibit(&e.reference).is_some_and(|have| have == e) {
+                continue;
+            }
+            if self.cache.verified_path(e).is_none() {
+                tracing::warn!(exhibit = %e.reference, "a still kept in court is no longer in the cache");
+                continue;
+            }
+            match out.with_exhibit(e.clone()) {
+                Ok(m) => out = m,
+                Err(err) => {
+                    tracing::warn!(exhibit = %e.reference, "a still kept in court cannot come back: {err}");
+                }
+            }
+        }
+        out
+    }
+
     fn derived_file(&self, case: &str) -> PathBuf {
         let log = self.config.audit_file();
         log.parent()

@@ -92,6 +92,8 @@ impl Courtdeck {
         let (list, _) = self.read_list(today()).await?;
         let listed = list.and_then(|(l, _)| l.hearings.into_iter().find(|h| h.case_id == case));
         let (manifest, problems) = self.fetch_case(case_id, false).await?;
+        // Stills marked in court in an earlier session of this hearing come back with it.
+        let manifest = self.with_derived(manifest);
         let hearing = listed.unwrap_or_else(|| Hearing {
             time: jiff::civil::Time::midnight(),
             case_id: case,

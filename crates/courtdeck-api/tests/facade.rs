@@ -699,3 +699,65 @@ async fn transcripts_captions_and_designations_through_the_facade() {
         "RELIABILITY|custody|transcripts_captions_and_designations_through_the_facade|a WebVTT and an SRT transcript through bundle, fetch and the facade: bench_only captions refused on WITNESS and on a screen not showing the recording, a designation stopping at its last line's end ({stopped_at} ms), a cached transcript changed on disk refused then fetched again|ok"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_still_kept_in_court_comes_back_when_the_hearing_is_launched_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    demo_store(&store);
+    let config = Config {
+        store: StoreConfig::Dir { path: store },
+        cache_dir: Some(dir.path().join("cache")),
+        audit_file: Some(dir.path().join("audit.jsonl")),
+        screens: vec![screen("bench", "bench", true)],
+        audio: AudioConfig {
+            sink: "fakesink".into(),
+        },
+        ..Config::default()
+    };
+    let deck = Courtdeck::open(config.clone()).await.unwrap();
+    deck.launch("JS-2026-0142").await.unwrap();
+    deck.select("JS/4").await.unwrap();
+    // The photo reaches its first frame (prerolled) before it is marked.
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while !deck.stage().await.cued_ready {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("JS/4 prerolled");
+    deck.present(&["bench".into()]).await.unwrap();
+    deck.annotate(vec![courtdeck_api::json::StrokeDto {
+        tool: "arrow".into(),
+        points: vec![[2_000, 5_000], [8_000, 5_000]],
+    }])
+    .await
+    .unwrap();
+    let hearing = deck.keep_marked().await.unwrap();
+    let kept = hearing
+        .exhibits
+        .iter()
+        .find(|e| e.reference == "JS/8")
+        .expect("the marked still is JS/8")
+        .clone();
+    assert!(kept.cached);
+    deck.shutdown().await;
+
+    // The kiosk restarts (or the usher launches the hearing again): JS/8 is still part of it.
+    let deck = Courtdeck::open(config).await.unwrap();
+    let hearing = deck.launch("JS-2026-0142").await.unwrap();
+    let again = hearing
+        .exhibits
+        .iter()
+        .find(|e| e.reference == "JS/8")
+        .expect("the kept still came back with the hearing");
+    assert!(again.cached);
+    assert_eq!(
+        (again.sha256.as_str(), again.title.as_str()),
+        (kept.sha256.as_str(), kept.title.as_str())
+    );
+    deck.select("JS/8").await.unwrap();
+    let stage = deck.present(&["bench".into()]).await.unwrap();
+    assert_eq!(stage.on_air.unwrap().exhibit, "JS/8");
+    deck.shutdown().await;
+}
