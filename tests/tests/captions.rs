@@ -43,11 +43,13 @@ fn cues() -> Vec<WireCue> {
         WireCue {
             start_ms: SHORT.0,
             end_ms: SHORT.1,
+            speaker: None,
             text: "ONE".into(),
         },
         WireCue {
             start_ms: LONG.0,
             end_ms: LONG.1,
+            speaker: None,
             // Markup in the words is shown as words, never obeyed.
             text: "W1: <b>I saw him</b> & ran to the door".into(),
         },

@@ -164,7 +164,8 @@ impl Courtdeck {
                 .map(|c| WireCue {
                     start_ms: c.start().as_millis() as u64,
                     end_ms: c.end().as_millis() as u64,
-                    text: c.caption(),
+                    speaker: c.speaker().map(str::to_owned),
+                    text: c.text().to_owned(),
                 })
                 .collect(),
             _ => Vec::new(),

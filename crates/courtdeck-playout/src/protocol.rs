@@ -311,12 +311,14 @@ pub struct WireStroke {
     pub points: Vec<(u16, u16)>,
 }
 
-/// One caption: plain text (lines separated by `\n`; the speaker's name first, if any) shown from
-/// `start_ms` to `end_ms` of the recording.
+/// One cue of a transcript (`courtdeck_core::transcript::Cue` on the wire): plain text (lines
+/// separated by `\n`) and who says it, shown from `start_ms` to `end_ms` of the recording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireCue {
     pub start_ms: u64,
     pub end_ms: u64,
+    #[serde(default)]
+    pub speaker: Option<String>,
     pub text: String,
 }
 

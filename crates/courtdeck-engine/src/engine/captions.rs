@@ -14,6 +14,9 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
+use std::time::Duration;
+
+use courtdeck_core::transcript::{Cue, Transcript};
 use courtdeck_core::{ErrorCode, Restriction, may_show};
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -21,24 +24,45 @@ use gstreamer::prelude::*;
 use super::{Engine, err};
 use crate::protocol::{WireCue, WireError};
 
-/// The captions of one recording: its cues (by start) and the screens showing them.
+/// The captions of one recording: its transcript (checked again here, as the core's type) and the
+/// screens showing it.
 #[derive(Debug, Default)]
 pub(crate) struct CaptionState {
-    cues: Vec<WireCue>,
+    transcript: Option<Transcript>,
     screens: BTreeSet<String>,
 }
 
 impl CaptionState {
-    /// The caption at `ms` of the recording: of the cues spanning it, the one that started last
-    /// (the core's `Transcript::cue_at`).
-    fn at(&self, ms: u64) -> Option<&str> {
-        let started = self.cues.partition_point(|c| c.start_ms <= ms);
-        self.cues[..started]
-            .iter()
-            .rev()
-            .find(|c| c.end_ms > ms)
-            .map(|c| c.text.as_str())
+    /// The caption at `ms` of the recording (`Transcript::cue_at`): the speaker, then the words.
+    fn at(&self, ms: u64) -> Option<String> {
+        let t = self.transcript.as_ref()?;
+        let i = t.cue_at(Duration::from_millis(ms))?;
+        Some(t.cues()[i].caption())
     }
+}
+
+/// `cues` as a transcript, refused as the store would refuse it.
+fn transcript(cues: Vec<WireCue>) -> Result<Transcript, WireError> {
+    let invalid = |n: usize, e: courtdeck_core::InvalidValue| {
+        err(
+            ErrorCode::InvalidState,
+            format!("caption {n}: {}", e.reason),
+        )
+    };
+    let cues = cues
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            Cue::new(
+                Duration::from_millis(c.start_ms),
+                Duration::from_millis(c.end_ms),
+                c.speaker,
+                &c.text,
+            )
+            .map_err(|e| invalid(i + 1, e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Transcript::new(cues).map_err(|(n, e)| invalid(n, e))
 }
 
 pub(crate) type SharedCaptions = Arc<Mutex<CaptionState>>;
@@ -85,7 +109,7 @@ pub(super) fn overlay(
             let c = captions.lock().expect("captions");
             c.screens
                 .contains(&screen)
-                .then(|| c.at(stream_time.mseconds()).map(str::to_owned))
+                .then(|| c.at(stream_time.mseconds()))
                 .flatten()
         };
         let mut shown = shown.lock().expect("shown caption");
@@ -114,7 +138,7 @@ impl Engine {
         &mut self,
         restriction: &str,
         screens: Vec<String>,
-        mut cues: Vec<WireCue>,
+        cues: Vec<WireCue>,
     ) -> Result<(), WireError> {
         let restriction = Restriction::parse(restriction)
             .map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
@@ -155,12 +179,16 @@ impl Engine {
                 ),
             ));
         }
-        cues.sort_by_key(|c| c.start_ms);
+        let transcript = if screens.is_empty() {
+            None
+        } else {
+            Some(transcript(cues)?)
+        };
         {
             let mut c = shared.lock().expect("captions");
             c.screens = screens.into_iter().collect();
-            if !c.screens.is_empty() {
-                c.cues = cues;
+            if transcript.is_some() {
+                c.transcript = transcript;
             }
         }
         // A paused frame is pushed again so the change shows now; a playing one shows it next frame.

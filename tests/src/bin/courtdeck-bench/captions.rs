@@ -82,6 +82,7 @@ pub(crate) async fn captions_bench(dir: &Path, runs: usize) -> Result<()> {
     let cues = vec![WireCue {
         start_ms: 0,
         end_ms: 10_000,
+        speaker: None,
         text: "Interviewer: What did you see when you got there?".into(),
     }];
     let captions = |on: bool| Cmd::Captions {
