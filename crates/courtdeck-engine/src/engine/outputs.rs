@@ -78,6 +78,12 @@ impl Output {
         matches!(self.placement, Placement::Headless | Placement::Shown(_))
     }
 
+    /// Whether this screen shows a program that is (`on_air`) routed by `route`: not blanked, and on
+    /// its own monitor (or headless, or a stream). The one rule for windows, links, sound and stats.
+    pub(super) fn shows(&self, on_air: bool, route: &[String]) -> bool {
+        on_air && !self.blanked && self.is_shown() && route.contains(&self.spec.id)
+    }
+
     /// The window to draw into, while the screen is on its own monitor.
     pub(super) fn shown_window(&self) -> Option<(u32, u16, u16)> {
         self.window.filter(|_| self.is_shown())
@@ -345,12 +351,7 @@ impl Engine {
         // preroll already processed is right when they play.
         for p in self.deck.iter() {
             let on_air = self.deck.is_on_air(&p.exhibit);
-            let hidden = on_air
-                && !p.route.iter().any(|s| {
-                    self.outputs
-                        .iter()
-                        .any(|o| &o.spec.id == s && !o.blanked && o.is_shown())
-                });
+            let hidden = on_air && !self.outputs.iter().any(|o| o.shows(on_air, &p.route));
             p.sound
                 .lock()
                 .expect("sound")
@@ -364,11 +365,10 @@ impl Engine {
             for (screen, b) in branches.iter() {
                 let Some(child) = b.child else { continue };
                 // A screen that is not on its own monitor shows nothing, whatever the route says.
-                let shows = self
+                let visible = self
                     .outputs
                     .iter()
-                    .any(|o| &o.spec.id == screen && !o.blanked && o.is_shown());
-                let visible = on_air && p.route.contains(screen) && shows;
+                    .any(|o| &o.spec.id == screen && o.shows(on_air, &p.route));
                 let result = if visible {
                     display.map(child).map(|()| {
                         if let Ok(overlay) = b
@@ -395,14 +395,12 @@ impl Engine {
     fn show_on_links(&mut self) {
         let mut push = Vec::new();
         for o in self.outputs.iter_mut() {
-            let Some(link) = o.link.as_mut() else {
+            if o.link.is_none() {
                 continue;
-            };
-            let shows = !o.blanked && matches!(o.placement, Placement::Headless);
+            }
             let mut visible_seq = None;
             for p in self.deck.iter() {
-                let visible =
-                    self.deck.is_on_air(&p.exhibit) && shows && p.route.contains(&o.spec.id);
+                let visible = o.shows(self.deck.is_on_air(&p.exhibit), &p.route);
                 if let Some(valve) = p
                     .branches
                     .lock()
@@ -420,7 +418,7 @@ impl Engine {
                     }
                 }
             }
-            if link.show(visible_seq)
+            if o.link.as_mut().is_some_and(|link| link.show(visible_seq))
                 && let Some(seq) = visible_seq
             {
                 push.push(seq);
@@ -444,10 +442,10 @@ impl Engine {
                 connected: o.is_shown(),
                 frames: o.frames.load(Ordering::Relaxed),
                 blanked: o.blanked,
-                showing: self.deck.on_air().and_then(|p| {
-                    (p.route.contains(&o.spec.id) && !o.blanked && o.is_shown())
-                        .then(|| p.exhibit.clone())
-                }),
+                showing: self
+                    .deck
+                    .on_air()
+                    .and_then(|p| o.shows(true, &p.route).then(|| p.exhibit.clone())),
                 // What is drawn: slates are drawn after each reply, so by any later request.
                 slate: o.drawn.map(|s| s.as_str().to_owned()),
                 mismatch: match &o.placement {
