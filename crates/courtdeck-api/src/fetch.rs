@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use courtdeck_core::{CaseManifest, ErrorCode, Exhibit, ExhibitRef};
-use courtdeck_store::{StoreError, TranscriptBlob};
+use courtdeck_store::{Blob, StoreError, TranscriptBlob};
 use jiff::civil::Date;
 
 use crate::error::{ApiError, ApiResult};
@@ -165,88 +165,70 @@ impl Courtdeck {
             let result = result.map_err(internal)?;
             let result = match result {
                 Ok((report, transcript)) => {
-                    if let Some((t, got)) = transcript {
-                        self.audit_transcript_fetch(case_id, &t, got);
+                    if let Some((t, got)) = &transcript {
+                        // Not one of the exhibit's problems: the recording plays without it, and
+                        // the transcript view says why it is missing.
+                        self.audit_fetch(case_id, &t.reference, t, got);
                     }
                     Ok(report)
                 }
                 Err(e) => Err(e),
             };
-            if let Ok(report) = &result
-                && let Some(c) = &report.corrupt_copy
-            {
-                self.audit_corrupt(case_id, &exhibit.reference, &exhibit, c);
-            }
-            match result {
-                Ok(report) if !report.already_cached => self.audit(
-                    "fetch_verified",
-                    serde_json::json!({
-                        "case": case_id,
-                        "exhibit": exhibit.reference.to_string(),
-                        "sha256": exhibit.sha256.to_hex(),
-                        "bytes": exhibit.size,
-                        "bytes_received": report.bytes_received,
-                        "resumed_from": report.resumed_from,
-                        "reconnects": report.reconnects,
-                        "store": self.store.describe(),
-                    }),
-                ),
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(exhibit = %exhibit.reference, "fetch failed: {e}");
-                    self.audit(
-                        if e.code() == ErrorCode::HashMismatch { "fetch_failed_verification" } else { "fetch_failed" },
-                        serde_json::json!({ "case": case_id, "exhibit": exhibit.reference.to_string(), "sha256": exhibit.sha256.to_hex(), "code": e.code().as_str(), "reason": e.to_string() }),
-                    );
-                    problems.insert(exhibit.reference.clone(), e.into());
-                }
+            self.audit_fetch(case_id, &exhibit.reference, &exhibit, &result);
+            if let Err(e) = result {
+                problems.insert(exhibit.reference.clone(), e.into());
             }
         }
         Ok((manifest, problems))
     }
 
-    /// Records how fetching an exhibit's transcript went (it is not one of the exhibit's problems:
-    /// the recording plays without it, and the transcript view says why it is missing).
-    fn audit_transcript_fetch(
+    /// Records how fetching `blob` (exhibit `reference`, or its transcript) went: a rotted copy set
+    /// aside, the bytes verified, or why the fetch failed.
+    fn audit_fetch(
         &self,
         case_id: &str,
-        t: &TranscriptBlob,
-        got: Result<courtdeck_store::FetchReport, StoreError>,
+        reference: &ExhibitRef,
+        blob: &dyn Blob,
+        result: &Result<courtdeck_store::FetchReport, StoreError>,
     ) {
-        let fields = serde_json::json!({
-            "case": case_id,
-            "exhibit": t.reference.to_string(),
-            "transcript_sha256": t.transcript.sha256.to_hex(),
-            "bytes": t.transcript.size,
-            "store": self.store.describe(),
-        });
-        let with = |mut v: serde_json::Value, more: serde_json::Value| {
-            if let (Some(v), serde_json::Value::Object(more)) = (v.as_object_mut(), more) {
-                v.extend(more);
-            }
-            v
-        };
-        match got {
+        match result {
             Ok(report) => {
                 if let Some(c) = &report.corrupt_copy {
-                    self.audit_corrupt(case_id, &t.reference, t, c);
+                    self.audit_corrupt(case_id, reference, blob, c);
                 }
                 if !report.already_cached {
-                    self.audit("fetch_verified", fields);
+                    self.audit(
+                        "fetch_verified",
+                        serde_json::json!({
+                            "case": case_id,
+                            "exhibit": reference.to_string(),
+                            "blob": blob.what(),
+                            "sha256": blob.sha256().to_hex(),
+                            "bytes": blob.size(),
+                            "bytes_received": report.bytes_received,
+                            "resumed_from": report.resumed_from,
+                            "reconnects": report.reconnects,
+                            "store": self.store.describe(),
+                        }),
+                    );
                 }
             }
             Err(e) => {
-                tracing::warn!(exhibit = %t.reference, "the transcript's fetch failed: {e}");
+                tracing::warn!(exhibit = %reference, blob = %blob.what(), "fetch failed: {e}");
                 self.audit(
                     if e.code() == ErrorCode::HashMismatch {
                         "fetch_failed_verification"
                     } else {
                         "fetch_failed"
                     },
-                    with(
-                        fields,
-                        serde_json::json!({ "code": e.code().as_str(), "reason": e.to_string() }),
-                    ),
+                    serde_json::json!({
+                        "case": case_id,
+                        "exhibit": reference.to_string(),
+                        "blob": blob.what(),
+                        "sha256": blob.sha256().to_hex(),
+                        "code": e.code().as_str(),
+                        "reason": e.to_string(),
+                    }),
                 );
             }
         }
