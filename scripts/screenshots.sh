@@ -18,6 +18,7 @@ declare -A names=(
   [01-today]=today
   [03-public-blanked]=presented-public-blanked
   [05-restricted-bench-only]=restricted-bench-only
+  [02b-side-by-side]=side-by-side
   [05a-transcript-captions-bench]=transcript-captions-bench
   [05b-still-zoomed]=still-zoomed
   [05c-document-page-2]=document-plan-page-2

@@ -33,7 +33,8 @@ macro_rules! app_commands {
             page_posters,
             transcript,
             set_captions,
-            play_designation
+            play_designation,
+            set_beside
         )
     };
 }

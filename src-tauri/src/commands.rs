@@ -75,6 +75,16 @@ pub async fn play_designation(deck: Deck<'_>, first: usize, last: usize) -> ApiR
     deck.play_designation(first, last).await
 }
 
+/// Shows `exhibit` side by side with the recording on air, its clock `offset_ms` ahead (none: alone).
+#[tauri::command]
+pub async fn set_beside(
+    deck: Deck<'_>,
+    exhibit: Option<String>,
+    offset_ms: i64,
+) -> ApiResult<StageDto> {
+    deck.set_beside(exhibit.as_deref(), offset_ms).await
+}
+
 /// Turns the page of the document on air: `next`, `previous`, or a page number from 1.
 #[tauri::command]
 pub async fn turn_page(deck: Deck<'_>, to: String) -> ApiResult<StageDto> {

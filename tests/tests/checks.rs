@@ -178,7 +178,7 @@ fn the_demo_kiosk_passes_and_every_failure_is_named() {
         .collect();
     assert_eq!(
         exhibits.len(),
-        11,
+        12,
         "every exhibit of today's three hearings (the statement's every page drawn)"
     );
     assert!(exhibits.iter().all(|c| c["status"] == "pass"));

@@ -371,6 +371,58 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
+    // Side by side: camera 4 (JS/8) beside camera 3 on both screens, from the surface's picker;
+    // BENCH shows camera 3's green-grey on the left and camera 4's blue-grey on the right. A frame's
+    // nudge of camera 4's clock says so on the surface. Then camera 3 alone again.
+    let halves = |k: &Kiosk| {
+        let b = grab(&k.xvfb, BENCH);
+        let share = |x0: usize, x1: usize, f: &dyn Fn(&[u8]) -> bool| {
+            let mut n = 0;
+            for y in 0..b.h as usize {
+                for x in x0..x1 {
+                    n += usize::from(f(&b.data[(y * b.w as usize + x) * 3..][..3]));
+                }
+            }
+            n as f64 / ((x1 - x0) * b.h as usize) as f64
+        };
+        let w = b.w as usize;
+        (
+            share(0, w / 2 - 8, &|p| p[1] > p[2] + 8),
+            share(w / 2 + 8, w, &|p| p[2] > p[1] + 8),
+        )
+    };
+    k.wd.execute(
+        "const s = document.querySelector('[data-testid=beside-select]');
+         s.value = 'JS/8'; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+    )
+    .unwrap();
+    extra += 1;
+    k.wd.wait_until(
+        "camera 3 and camera 4 side by side on BENCH",
+        Duration::from_secs(30),
+        |_| {
+            let (left, right) = halves(&k);
+            Ok(left > 0.3 && right > 0.3)
+        },
+    )
+    .unwrap();
+    tap(&k, "[data-testid=beside-frame-on]", &mut extra);
+    k.wd.wait_until("the offset on the surface", Duration::from_secs(10), |wd| {
+        let el = wd.wait_for("[data-testid=beside-offset]", Duration::from_secs(5))?;
+        Ok(wd.text(&el)? == "JS/8's clock: +0.04 s")
+    })
+    .unwrap();
+    k.shot("02b-side-by-side");
+    k.wd.execute(
+        "const s = document.querySelector('[data-testid=beside-select]');
+         s.value = ''; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+    )
+    .unwrap();
+    k.wd.wait_until("camera 3 alone on BENCH", Duration::from_secs(30), |_| {
+        Ok(halves(&k).1 < 0.05)
+    })
+    .unwrap();
+
     // The "Entry" clip (00:04-00:09) plays from its in point.
     tap(&k, "[data-testid=clip][data-clip=Entry]", &mut extra);
     k.wd.wait_until(
@@ -694,11 +746,11 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     k.wait_black(PUBLIC);
     k.shot("05e-document-annotated");
 
-    // "Keep as exhibit": the marked page becomes JS/8 in the list, a still of its own that shows
+    // "Keep as exhibit": the marked page becomes JS/9 in the list (the case's next reference), a still of its own that shows
     // the arrow when presented, and the custody log names what it was made of.
     tap(&k, "[data-testid=keep-marked]", &mut extra);
     k.wd.wait_for(
-        "[data-testid=exhibit][data-ref='JS/8']",
+        "[data-testid=exhibit][data-ref='JS/9']",
         Duration::from_secs(20),
     )
     .unwrap();
@@ -707,7 +759,7 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         Ok(red_on_bench(&k) <= before)
     })
     .unwrap();
-    tap(&k, "[data-testid=exhibit][data-ref='JS/8']", &mut extra);
+    tap(&k, "[data-testid=exhibit][data-ref='JS/9']", &mut extra);
     tap(&k, "[data-testid=present]", &mut extra);
     k.wd.wait_until(
         "the kept still (with its arrow) on BENCH",
@@ -732,7 +784,7 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         .expect("an annotation_drawn record")["fields"]
         .clone();
     println!("custody: {drawn}\ncustody: {derived}");
-    assert_eq!(derived["exhibit"], "JS/8", "{derived}");
+    assert_eq!(derived["exhibit"], "JS/9", "{derived}");
     assert_eq!(derived["source"]["exhibit"], "JS/7", "{derived}");
     assert_eq!(derived["source"]["page"], 1, "{derived}");
     assert_eq!(

@@ -123,6 +123,15 @@ const CASES: &[DemoCase] = &[
                 clips: &[],
                 transcript: None,
             },
+            DemoExhibit {
+                reference: "JS/8",
+                title: "CCTV High St camera 4 (other angle)",
+                file: "cctv-high-st-cam4.mp4",
+                kind: "video",
+                restriction: "open",
+                clips: &[],
+                transcript: None,
+            },
         ],
     },
     DemoCase {

@@ -37,6 +37,16 @@ impl Courtdeck {
                     "There are no marks on the picture to keep. Draw on it first.",
                 ));
             }
+            if let Some(b) = &on.beside {
+                // A kept still names one source: a picture of two would claim to be from one.
+                return Err(ApiError::new(
+                    ErrorCode::InvalidState,
+                    format!(
+                        "A still of two exhibits side by side cannot be kept: show {} alone (without {}) to keep a still of it.",
+                        on.exhibit, b.exhibit
+                    ),
+                ));
+            }
             let source = find_exhibit(open_hearing(&session)?, &on.exhibit.to_string())?.clone();
             let derivation = Derivation {
                 source: source.reference.clone(),

@@ -27,6 +27,22 @@ pub(crate) fn open_hearing(session: &Session) -> ApiResult<&OpenHearing> {
     })
 }
 
+/// Where exhibit's verified copy is, or why it cannot be played (not cached yet, a copy that failed
+/// its check).
+pub(crate) fn verified_path(open: &OpenHearing, exhibit: &Exhibit) -> ApiResult<PathBuf> {
+    open.paths.get(&exhibit.reference).cloned().ok_or_else(|| {
+        open.problems
+            .get(&exhibit.reference)
+            .cloned()
+            .unwrap_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotCached,
+                    format!("Exhibit {} is not in the cache yet.", exhibit.reference),
+                )
+            })
+    })
+}
+
 pub(crate) fn find_exhibit<'a>(open: &'a OpenHearing, reference: &str) -> ApiResult<&'a Exhibit> {
     let r = ExhibitRef::parse(reference)
         .map_err(|e| ApiError::new(ErrorCode::InvalidState, e.to_string()))?;
@@ -208,10 +224,9 @@ impl Courtdeck {
         }
     }
 
-    /// Selects an exhibit: it prerolls, paused on its first frame, invisible.
-    pub async fn select(&self, reference: &str) -> ApiResult<StageDto> {
-        // A copy not hashed again since launch is hashed now, outside the session lock (Blank All must
-        // never wait for a hash).
+    /// Hashes exhibit `reference`'s copy now if it was not hashed again since launch, outside the
+    /// session lock (Blank All must never wait for a hash): what is played is what was verified.
+    pub(crate) async fn check_before_playing(&self, reference: &str) -> ApiResult<()> {
         let check = {
             let session = self.session.lock().await;
             let open = open_hearing(&session)?;
@@ -223,21 +238,17 @@ impl Courtdeck {
         if let Some((case, exhibit, check)) = check {
             self.check_copy_once(&case, &exhibit, &check).await?;
         }
+        Ok(())
+    }
+
+    /// Selects an exhibit: it prerolls, paused on its first frame, invisible.
+    pub async fn select(&self, reference: &str) -> ApiResult<StageDto> {
+        self.check_before_playing(reference).await?;
         let reference = reference.to_owned();
         self.commit(move |session| {
             let open = open_hearing(session)?;
             let exhibit = find_exhibit(open, &reference)?.clone();
-            let path = open.paths.get(&exhibit.reference).cloned().ok_or_else(|| {
-                open.problems
-                    .get(&exhibit.reference)
-                    .cloned()
-                    .unwrap_or_else(|| {
-                        ApiError::new(
-                            ErrorCode::NotCached,
-                            format!("Exhibit {reference} is not in the cache yet."),
-                        )
-                    })
-            })?;
+            let path = verified_path(open, &exhibit)?;
             Ok(Change {
                 command: Command::Load {
                     exhibit: exhibit.reference.to_string(),
@@ -549,8 +560,13 @@ impl Courtdeck {
             default_targets: presenting(p)
                 .and_then(|r| session.open.as_ref()?.manifest.exhibit(&r))
                 .map(|e| {
-                    let unpinned = self.unpinned_screens(e.restriction);
-                    default_route(e.restriction, &self.screens)
+                    // Re-routing side by side: what both may reach.
+                    let restriction = match p.on_air() {
+                        Some(on) if p.cued().is_none() => on.restriction(e.restriction),
+                        _ => e.restriction,
+                    };
+                    let unpinned = self.unpinned_screens(restriction);
+                    default_route(restriction, &self.screens)
                         .into_iter()
                         .map(|s| s.to_string())
                         .filter(|s| !session.missing_screens.contains(s) && !unpinned.contains(s))
@@ -593,6 +609,11 @@ impl Courtdeck {
                             .collect()
                     })
                     .unwrap_or_default(),
+                beside: o.beside.as_ref().map(|b| BesideDto {
+                    exhibit: b.exhibit.to_string(),
+                    offset_ms: b.offset_ms,
+                }),
+                beside_candidates: self.beside_candidates(session, o),
             }),
             screens: self
                 .screens

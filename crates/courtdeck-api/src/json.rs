@@ -196,6 +196,21 @@ pub struct OnAirDto {
     /// Screens on air that the transcript's restriction lets show captions (none without a
     /// transcript): the surface offers captions on these only.
     pub caption_screens: Vec<String>,
+    /// Side by side: the recording shown beside it, and where its clock stands.
+    pub beside: Option<BesideDto>,
+    /// The recordings that may go beside it: the hearing's other videos, cached, that every screen
+    /// it is on may show (none for anything but a video).
+    pub beside_candidates: Vec<String>,
+}
+
+/// The recording beside the one on air: at the program's position `t` it shows its own
+/// `t + offset_ms`.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct BesideDto {
+    pub exhibit: String,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub offset_ms: i64,
 }
 
 /// A recording's transcript for the surface: its cues in order, and who may read it along.

@@ -95,7 +95,7 @@ async fn a_hearing_through_the_facade() {
     );
 
     let hearing = deck.launch("JS-2026-0142").await.unwrap();
-    assert_eq!(hearing.exhibits.len(), 7);
+    assert_eq!(hearing.exhibits.len(), 8);
     assert!(
         hearing.exhibits.iter().all(|e| e.cached),
         "launch fetched and verified every exhibit"
@@ -737,27 +737,128 @@ async fn a_still_kept_in_court_comes_back_when_the_hearing_is_launched_again() {
     let kept = hearing
         .exhibits
         .iter()
-        .find(|e| e.reference == "JS/8")
-        .expect("the marked still is JS/8")
+        .find(|e| e.reference == "JS/9")
+        .expect("the marked still is JS/9")
         .clone();
     assert!(kept.cached);
     deck.shutdown().await;
 
-    // The kiosk restarts (or the usher launches the hearing again): JS/8 is still part of it.
+    // The kiosk restarts (or the usher launches the hearing again): JS/9 is still part of it.
     let deck = Courtdeck::open(config).await.unwrap();
     let hearing = deck.launch("JS-2026-0142").await.unwrap();
     let again = hearing
         .exhibits
         .iter()
-        .find(|e| e.reference == "JS/8")
+        .find(|e| e.reference == "JS/9")
         .expect("the kept still came back with the hearing");
     assert!(again.cached);
     assert_eq!(
         (again.sha256.as_str(), again.title.as_str()),
         (kept.sha256.as_str(), kept.title.as_str())
     );
-    deck.select("JS/8").await.unwrap();
+    deck.select("JS/9").await.unwrap();
     let stage = deck.present(&["bench".into()]).await.unwrap();
-    assert_eq!(stage.on_air.unwrap().exhibit, "JS/8");
+    assert_eq!(stage.on_air.unwrap().exhibit, "JS/9");
     deck.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_cctv_angles_side_by_side_through_the_facade() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    demo_store(&store);
+    let audit = dir.path().join("audit.jsonl");
+    let config = Config {
+        audit_file: Some(audit.clone()),
+        screens: vec![
+            screen("bench", "bench", true),
+            screen("witness", "witness", true),
+            screen("public", "public_gallery", true),
+        ],
+        ..three_screen_room(store, dir.path())
+    };
+    let deck = Courtdeck::open(config).await.unwrap();
+    deck.launch("JS-2026-0142").await.unwrap();
+    let nothing = deck.set_beside(Some("JS/8"), 0).await.unwrap_err();
+    assert_eq!(nothing.code, ErrorCode::InvalidState, "{}", nothing.message);
+
+    // Camera 3 to every screen: camera 4 (open) may go beside it, the ABE interview (no_public) not.
+    deck.select("JS/1").await.unwrap();
+    let everywhere = ["bench".to_string(), "witness".into(), "public".into()];
+    let stage = deck.present(&everywhere).await.unwrap();
+    let on = stage.on_air.unwrap();
+    assert_eq!(
+        on.beside_candidates,
+        ["JS/6", "JS/8"],
+        "videos every screen may show"
+    );
+    let refused = deck.set_beside(Some("JS/3"), 0).await.unwrap_err();
+    assert_eq!(
+        refused.code,
+        ErrorCode::RestrictedRoute,
+        "{}",
+        refused.message
+    );
+    assert!(refused.message.contains("PUBLIC"), "{}", refused.message);
+    let still = deck.set_beside(Some("JS/4"), 0).await.unwrap_err();
+    assert_eq!(still.code, ErrorCode::InvalidState, "{}", still.message);
+    assert!(deck.stage().await.on_air.unwrap().beside.is_none());
+
+    let stage = deck.set_beside(Some("JS/8"), 2_000).await.unwrap();
+    let beside = stage
+        .on_air
+        .unwrap()
+        .beside
+        .expect("camera 4 beside camera 3");
+    assert_eq!((beside.exhibit.as_str(), beside.offset_ms), ("JS/8", 2_000));
+    let stage = deck.set_beside(Some("JS/8"), 1_960).await.unwrap();
+    assert_eq!(stage.on_air.unwrap().beside.unwrap().offset_ms, 1_960);
+    // The transport drives both; a still of the two is not a still of one exhibit.
+    deck.play().await.unwrap();
+    deck.pause().await.unwrap();
+    deck.step(1).await.unwrap();
+    deck.annotate(vec![courtdeck_api::json::StrokeDto {
+        tool: "arrow".into(),
+        points: vec![[2_000, 5_000], [8_000, 5_000]],
+    }])
+    .await
+    .unwrap();
+    let kept = deck.keep_marked().await.unwrap_err();
+    assert_eq!(kept.code, ErrorCode::InvalidState, "{}", kept.message);
+    assert!(kept.message.contains("side by side"), "{}", kept.message);
+
+    // Alone again, and a new exhibit never inherits what was beside the last one.
+    let stage = deck.set_beside(None, 0).await.unwrap();
+    assert!(stage.on_air.unwrap().beside.is_none());
+    deck.set_beside(Some("JS/6"), -500).await.unwrap();
+    deck.select("JS/8").await.unwrap();
+    let stage = deck.present(&everywhere).await.unwrap();
+    assert!(stage.on_air.unwrap().beside.is_none());
+    deck.shutdown().await;
+
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let shown: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["event"] == "beside_shown")
+        .map(|r| &r["fields"])
+        .collect();
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    assert_eq!(shown[0]["exhibit"], "JS/1");
+    assert_eq!(shown[0]["beside"], "JS/8");
+    assert_eq!(shown[0]["offset_ms"], 2_000);
+    assert_eq!(shown[0]["beside_sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(shown[0]["screens"].as_array().map(Vec::len), Some(3));
+    assert_eq!(shown[1]["offset_ms"], 1_960);
+    assert!(
+        records
+            .iter()
+            .any(|r| r["event"] == "beside_off" && r["fields"]["beside"] == "JS/8")
+    );
+    assert!(records.iter().any(|r| r["event"] == "route_refused"
+        && r["fields"]["exhibit"] == "JS/3"
+        && r["fields"]["beside"] == "JS/1"));
 }

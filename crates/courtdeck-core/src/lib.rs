@@ -26,7 +26,8 @@ pub use exhibit::{
 };
 pub use hearing::{CaseManifest, CourtId, CourtList, Hearing, ManifestError};
 pub use presentation::{
-    OnAir, PageTurn, Presentation, PresentationError, PresentationState, Speed, Transport,
+    Beside, MAX_BESIDE_OFFSET_MS, OnAir, PageTurn, Presentation, PresentationError,
+    PresentationState, Speed, Transport,
 };
 pub use routing::{
     OutputRole, RouteRefused, Screen, ScreenId, default_route, may_show, plan_route,

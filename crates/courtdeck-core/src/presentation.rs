@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use crate::annotation::{Stroke, check_strokes};
-use crate::exhibit::{Exhibit, ExhibitRef};
+use crate::exhibit::{Exhibit, ExhibitKind, ExhibitRef, Restriction};
 use crate::routing::{RouteRefused, Screen, ScreenId, plan_route};
 use crate::zoom::{Zoom, ZoomStep};
 
@@ -68,6 +68,31 @@ pub struct OnAir {
     /// transcript's restriction allows. Blank takes a screen's captions down; re-routing keeps those
     /// on screens still routed.
     pub captions: BTreeSet<ScreenId>,
+    /// A second recording shown beside this one on the same screens, in step with it.
+    pub beside: Option<Beside>,
+}
+
+impl OnAir {
+    /// The restriction its screens must allow: the exhibit's own (`restriction`), or the stricter of
+    /// it and the one beside it.
+    pub fn restriction(&self, own: Restriction) -> Restriction {
+        self.beside.as_ref().map_or(own, |b| b.restriction.max(own))
+    }
+}
+
+/// The furthest apart two recordings' clocks may be set side by side: a day (a DVR left on the wrong
+/// date is a matter for the evidence, not for lining up).
+pub const MAX_BESIDE_OFFSET_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Side by side: a second recording (another CCTV angle, body-worn video) shown beside the one on air,
+/// composited on the same screens and played by the same transport. The one on air leads: its
+/// position is the program's, its sound is the room's, its transcript is the captions'; the one beside
+/// shows its own `position + offset_ms` (negative: it started later, and is black until it starts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Beside {
+    pub exhibit: ExhibitRef,
+    pub restriction: Restriction,
+    pub offset_ms: i64,
 }
 
 /// A tap on a document's page controls.
@@ -131,6 +156,14 @@ pub enum PresentationError {
     CaptionsOffScreen(Vec<String>),
     #[error("the transcript is {restriction} and its captions may not be shown on {}", screens.join(", "))]
     CaptionsRefused {
+        restriction: &'static str,
+        screens: Vec<String>,
+    },
+    #[error("{0}")]
+    SideBySide(String),
+    #[error("exhibit {exhibit} is {restriction} and may not be shown beside it on {}", screens.join(", "))]
+    BesideRefused {
+        exhibit: String,
         restriction: &'static str,
         screens: Vec<String>,
     },
@@ -212,6 +245,14 @@ impl Presentation {
         if requested.is_empty() {
             return Err(PresentationError::NoScreens);
         }
+        // Re-routing what is on air side by side: every screen must be allowed both.
+        let beside = match &self.on_air {
+            Some(on) if on.exhibit == target => on.beside.clone(),
+            _ => None,
+        };
+        if let Some(b) = &beside {
+            plan_route(b.restriction, requested, screens).map_err(|e| beside_refused(b, e))?;
+        }
         let screens = plan_route(exhibit.restriction, requested, screens)?;
         let (transport, zoom, speed, page, strokes, captions) = match &self.on_air {
             Some(on) if on.exhibit == target => (
@@ -244,7 +285,69 @@ impl Presentation {
             page,
             strokes,
             captions,
+            beside,
         }))
+    }
+
+    /// Shows `beside` (a second recording, with the offset of its clock) side by side with the
+    /// recording on air, on the screens it is on; `None` shows the one on air alone again. Every one of
+    /// those screens must be allowed the second exhibit too, or the request is refused whole. A new
+    /// exhibit beside it changes the picture's shape, so the zoom goes back to the whole picture;
+    /// any change (a new offset too) changes the frame, so the strokes go.
+    pub fn set_beside(
+        &mut self,
+        exhibit: &Exhibit,
+        beside: Option<(&Exhibit, i64)>,
+        screens: &[Screen],
+    ) -> Result<(), PresentationError> {
+        let on = self.on_air_mut()?;
+        assert_eq!(
+            on.exhibit, exhibit.reference,
+            "set_beside() was given the wrong exhibit"
+        );
+        let Some((other, offset_ms)) = beside else {
+            if on.beside.take().is_some() {
+                on.zoom = Zoom::default();
+                on.strokes.clear();
+            }
+            return Ok(());
+        };
+        for e in [exhibit, other] {
+            if e.kind != ExhibitKind::Video {
+                return Err(PresentationError::SideBySide(format!(
+                    "side by side shows two recordings with pictures, and exhibit {} is {}",
+                    e.reference,
+                    kind_phrase(e.kind)
+                )));
+            }
+        }
+        if other.reference == exhibit.reference {
+            return Err(PresentationError::SideBySide(format!(
+                "exhibit {} is already on the screens: choose another recording to show beside it",
+                exhibit.reference
+            )));
+        }
+        if offset_ms.unsigned_abs() > MAX_BESIDE_OFFSET_MS as u64 {
+            return Err(PresentationError::SideBySide(
+                "the two clocks may be set at most a day apart".into(),
+            ));
+        }
+        let b = Beside {
+            exhibit: other.reference.clone(),
+            restriction: other.restriction,
+            offset_ms,
+        };
+        plan_route(other.restriction, &on.screens, screens).map_err(|e| beside_refused(&b, e))?;
+        if on
+            .beside
+            .as_ref()
+            .is_none_or(|was| was.exhibit != b.exhibit)
+        {
+            on.zoom = Zoom::default();
+        }
+        on.strokes.clear();
+        on.beside = Some(b);
+        Ok(())
     }
 
     /// Shows the transcript's captions on `requested` screens and takes them off every other (none:
@@ -427,6 +530,29 @@ impl Presentation {
     }
 }
 
+fn beside_refused(b: &Beside, e: RouteRefused) -> PresentationError {
+    match e {
+        RouteRefused::Restricted {
+            restriction,
+            screens,
+        } => PresentationError::BesideRefused {
+            exhibit: b.exhibit.to_string(),
+            restriction,
+            screens,
+        },
+        other => PresentationError::Refused(other),
+    }
+}
+
+fn kind_phrase(kind: ExhibitKind) -> &'static str {
+    match kind {
+        ExhibitKind::Video => "a video",
+        ExhibitKind::Audio => "a sound recording",
+        ExhibitKind::Image => "a still picture",
+        ExhibitKind::Document => "a document",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -463,6 +589,106 @@ mod tests {
             derived_from: None,
             transcript: None,
         }
+    }
+
+    #[test]
+    fn side_by_side_needs_every_screen_allowed_both_and_two_recordings() {
+        let ids = |v: &[&str]| -> BTreeSet<ScreenId> {
+            v.iter().map(|s| ScreenId::parse(s).unwrap()).collect()
+        };
+        let angle1 = exhibit("JS/1", Restriction::Open);
+        let angle2 = exhibit("JS/2", Restriction::Open);
+        let bwv = exhibit("JS/3", Restriction::NoPublic);
+        let mut still = exhibit("JS/4", Restriction::Open);
+        still.kind = ExhibitKind::Image;
+        let mut p = Presentation::default();
+        assert_eq!(
+            p.set_beside(&angle1, Some((&angle2, 0)), &screens()),
+            Err(PresentationError::NothingPresented)
+        );
+        p.select(angle1.reference.clone());
+        p.present(&angle1, &ids(&["bench", "public"]), &screens())
+            .unwrap();
+        p.zoom(ZoomStep::In).unwrap();
+
+        // A no_public recording cannot join one the public gallery sees: refused whole, nothing changes.
+        let before = p.clone();
+        let e = p
+            .set_beside(&angle1, Some((&bwv, 500)), &screens())
+            .unwrap_err();
+        assert_eq!(
+            e,
+            PresentationError::BesideRefused {
+                exhibit: "JS/3".into(),
+                restriction: "no_public",
+                screens: vec!["PUBLIC".into()],
+            }
+        );
+        assert_eq!(p, before);
+        // Neither a still nor the same exhibit, nor clocks more than a day apart.
+        assert!(matches!(
+            p.set_beside(&angle1, Some((&still, 0)), &screens()),
+            Err(PresentationError::SideBySide(m)) if m.contains("JS/4 is a still picture")
+        ));
+        assert!(matches!(
+            p.set_beside(&angle1, Some((&angle1, 0)), &screens()),
+            Err(PresentationError::SideBySide(_))
+        ));
+        assert!(matches!(
+            p.set_beside(
+                &angle1,
+                Some((&angle2, MAX_BESIDE_OFFSET_MS + 1)),
+                &screens()
+            ),
+            Err(PresentationError::SideBySide(_))
+        ));
+        assert_eq!(p, before);
+
+        // Two open angles: side by side on both screens; the zoom goes back to the whole picture.
+        p.set_beside(&angle1, Some((&angle2, -1500)), &screens())
+            .unwrap();
+        let on = p.on_air().unwrap();
+        assert_eq!(on.zoom, Zoom::default());
+        assert_eq!(
+            on.beside,
+            Some(Beside {
+                exhibit: angle2.reference.clone(),
+                restriction: Restriction::Open,
+                offset_ms: -1500
+            })
+        );
+        assert_eq!(on.restriction(angle1.restriction), Restriction::Open);
+        // A new offset for the same exhibit keeps the zoom.
+        p.zoom(ZoomStep::In).unwrap();
+        p.set_beside(&angle1, Some((&angle2, 40)), &screens())
+            .unwrap();
+        assert_ne!(p.on_air().unwrap().zoom, Zoom::default());
+        assert_eq!(p.on_air().unwrap().beside.as_ref().unwrap().offset_ms, 40);
+
+        // Re-routing keeps it; withdrawing to the bench first lets a no_public one beside it, and
+        // then the public gallery cannot be added back while it is there.
+        p.present(&angle1, &ids(&["bench"]), &screens()).unwrap();
+        assert!(p.on_air().unwrap().beside.is_some());
+        p.set_beside(&angle1, Some((&bwv, 0)), &screens()).unwrap();
+        assert_eq!(
+            p.on_air().unwrap().restriction(angle1.restriction),
+            Restriction::NoPublic
+        );
+        let before = p.clone();
+        assert!(matches!(
+            p.present(&angle1, &ids(&["bench", "public"]), &screens()),
+            Err(PresentationError::BesideRefused { .. })
+        ));
+        assert_eq!(p, before);
+
+        // Alone again; a new exhibit presented never inherits the one beside.
+        p.set_beside(&angle1, None, &screens()).unwrap();
+        assert_eq!(p.on_air().unwrap().beside, None);
+        p.set_beside(&angle1, Some((&angle2, 0)), &screens())
+            .unwrap();
+        p.select(bwv.reference.clone());
+        p.present(&bwv, &ids(&["bench"]), &screens()).unwrap();
+        assert_eq!(p.on_air().unwrap().beside, None);
     }
 
     #[test]

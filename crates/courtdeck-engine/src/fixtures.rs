@@ -74,6 +74,19 @@ pub fn demo_media(dir: &Path) -> Result<Vec<DemoFile>> {
             ),
         ),
         (
+            DemoJob { file: "cctv-high-st-cam4.mp4", duration: Some(Duration::from_secs(CCTV_SECONDS)) },
+            // The same street from the other side: a second angle, for side by side.
+            format!(
+                "videotestsrc pattern=ball motion=hsweep background-color=0xff2a2a3a num-buffers={n} ! \
+                 video/x-raw,width=704,height=576,framerate=25/1,pixel-aspect-ratio=12/11 ! \
+                 textoverlay text=\"CAM 4  HIGH ST NORTH\" valignment=top halignment=left font-desc=\"Sans 20\" ! \
+                 timeoverlay valignment=top halignment=right font-desc=\"Sans 20\" ! \
+                 videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=ultrafast key-int-max=50 ! \
+                 h264parse ! mp4mux ! filesink location={{out}}",
+                n = CCTV_SECONDS * 25
+            ),
+        ),
+        (
             DemoJob { file: "999-call.wav", duration: Some(Duration::from_secs(AUDIO_SECONDS)) },
             format!(
                 "audiotestsrc wave=sine freq=440 volume=0.3 samplesperbuffer=800 num-buffers={n} ! \

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// The room's exhibit sound: the level (0.0 to 1.5, 1.0 as recorded) and the advocate's mute.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -262,6 +262,16 @@ pub enum Command {
         #[serde(default)]
         cues: Vec<WireCue>,
     },
+    /// Side by side: a second video (`beside`, in the verified cache) composited beside the recording
+    /// on air, left and right, on the screens it is on, and played by the same transport: at the
+    /// program's position `t` it shows its own `t + offset_ms` (black before it starts and after it
+    /// ends). The one on air keeps the sound, the position, the clip and the captions. Every screen
+    /// of the route must be allowed the second one's restriction too (refused whole; the core checked
+    /// first). `None`: the recording on air alone again. Another exhibit beside it rebuilds the
+    /// program where it stood; a new offset for the same one is a seek.
+    Beside {
+        beside: Option<BesideSpec>,
+    },
     /// The picture on air as a still, with its strokes, at the picture's own size (the whole page or
     /// frame, not the zoomed view): what "Keep as exhibit" keeps. Replies with a `Snapshot`.
     Snapshot,
@@ -309,6 +319,17 @@ fn first_page() -> u32 {
 pub struct WireStroke {
     pub tool: String,
     pub points: Vec<(u16, u16)>,
+}
+
+/// The recording shown beside the one on air (`Command::Beside`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BesideSpec {
+    pub exhibit: String,
+    /// Absolute path inside the verified cache, as for `Load`.
+    pub path: String,
+    pub restriction: String,
+    /// Where its clock stands against the one on air's: it shows `position + offset_ms`.
+    pub offset_ms: i64,
 }
 
 /// One cue of a transcript (`courtdeck_core::transcript::Cue` on the wire): plain text (lines

@@ -61,6 +61,9 @@ export const api = {
   setCaptions: (screens: string[]) => ordered<Stage>("set_captions", { screens }),
   /** Lines `first` to `last` (from 1) of the transcript played as a clip. */
   playDesignation: (first: number, last: number) => ordered<Stage>("play_designation", { first, last }),
+  /** Side by side: `exhibit` beside the recording on air, its clock `offsetMs` ahead (null: alone). */
+  setBeside: (exhibit: string | null, offsetMs: number) =>
+    ordered<Stage>("set_beside", { exhibit, offsetMs }),
   runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
 };
 

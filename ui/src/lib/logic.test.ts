@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint, cueAt, searchCues, markDesignation, toggleCaption } from "./logic";
+import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint, cueAt, searchCues, markDesignation, toggleCaption, nudgeOffset, offsetLabel, BESIDE_FRAME_MS, MAX_BESIDE_OFFSET_MS } from "./logic";
 import { ERROR_CODES } from "./generated/error-codes";
 import { CATALOGUES, translator } from "../i18n";
 import type { CheckReport, Exhibit, Stage } from "./types";
@@ -211,5 +211,20 @@ describe("transcripts", () => {
   it("toggles a screen's captions", () => {
     expect(toggleCaption([], "bench")).toEqual(["bench"]);
     expect(toggleCaption(["bench", "witness"], "bench")).toEqual(["witness"]);
+  });
+});
+
+describe("side by side", () => {
+  it("says an offset with its sign, to the hundredth of a second", () => {
+    expect(offsetLabel(0)).toBe("+0.00 s");
+    expect(offsetLabel(2000)).toBe("+2.00 s");
+    expect(offsetLabel(-BESIDE_FRAME_MS)).toBe("−0.04 s");
+    expect(offsetLabel(-61_500)).toBe("−61.50 s");
+  });
+  it("nudges by a frame or a second, never beyond a day either way", () => {
+    expect(nudgeOffset(0, BESIDE_FRAME_MS)).toBe(40);
+    expect(nudgeOffset(40, -1000)).toBe(-960);
+    expect(nudgeOffset(MAX_BESIDE_OFFSET_MS - 10, 1000)).toBe(MAX_BESIDE_OFFSET_MS);
+    expect(nudgeOffset(-MAX_BESIDE_OFFSET_MS, -BESIDE_FRAME_MS)).toBe(-MAX_BESIDE_OFFSET_MS);
   });
 });

@@ -75,6 +75,22 @@ export function screenWords(status: ReturnType<typeof screenStatus>, showing: st
 }
 
 /** "1x", "2.3x": the zoom factor as the advocate reads it. */
+/** Side by side: one nudge of the second recording's clock by "a frame" (at 25 fps, a court's CCTV
+ * rate), and the furthest apart the two clocks may be set (the core's `MAX_BESIDE_OFFSET_MS`). */
+export const BESIDE_FRAME_MS = 40;
+export const MAX_BESIDE_OFFSET_MS = 24 * 60 * 60 * 1000;
+
+/** The offset moved by `by` milliseconds, within a day either way. */
+export function nudgeOffset(offsetMs: number, by: number): number {
+  return Math.max(-MAX_BESIDE_OFFSET_MS, Math.min(MAX_BESIDE_OFFSET_MS, offsetMs + by));
+}
+
+/** An offset as the surface says it: signed seconds to the hundredth ("+2.00 s", "−0.04 s"). */
+export function offsetLabel(offsetMs: number): string {
+  const sign = offsetMs < 0 ? "−" : "+";
+  return `${sign}${(Math.abs(offsetMs) / 1000).toFixed(2)} s`;
+}
+
 export function zoomLabel(factor: number): string {
   return `${Math.round(factor * 10) / 10}x`;
 }

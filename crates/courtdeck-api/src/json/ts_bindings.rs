@@ -47,6 +47,7 @@ fn render() -> String {
         ExhibitDto::decl(&cfg),
         HearingDto::decl(&cfg),
         OnAirDto::decl(&cfg),
+        BesideDto::decl(&cfg),
         ControlsDto::decl(&cfg),
         StrokeDto::decl(&cfg),
         PagePosterDto::decl(&cfg),

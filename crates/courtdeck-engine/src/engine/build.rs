@@ -26,7 +26,9 @@ use courtdeck_core::{ErrorCode, ExhibitKind, Restriction, may_show};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-use super::graph::{GapReport, Sound, Thumbs, audio_chain, document_source, video_fanout};
+use super::graph::{
+    GapReport, Sound, Thumbs, audio_chain, document_source, video_fanout, watch_for_gaps,
+};
 use super::outputs::BranchTarget;
 use super::program::{
     DocumentFeed, FeedState, PendingFirstFrames, Program, Rebuild, Resume, Slot, Source,
@@ -120,6 +122,7 @@ impl Engine {
             pages,
             page,
             captions: (captions && kind.has_timeline()).then(Default::default),
+            beside: None,
         };
         self.build(exhibit, source, 0, None, Slot::Cue)
     }
@@ -138,8 +141,18 @@ impl Engine {
             source.title.as_str(),
             source.path.as_path(),
             source.kind,
-            source.restriction,
+            source.restriction(),
         );
+        // Side by side always starts with a seek, which is what puts the second recording at its
+        // offset.
+        let resume = resume.or_else(|| {
+            source.beside.as_ref().map(|_| Resume {
+                position: gst::ClockTime::ZERO,
+                playing: false,
+                rate: 1.0,
+                clip_end: None,
+            })
+        });
         let seq = self.next_seq;
         self.next_seq += 1;
         let pipeline = gst::Pipeline::with_name(&format!("exhibit-{seq}"));
@@ -269,6 +282,29 @@ impl Engine {
                 expected.store(media::VIDEO, Ordering::SeqCst);
                 return Ok(());
             }
+            // Side by side: the compositor and its two inputs before any data flows, the second
+            // recording's decoder, and the fan-out after the composite picture.
+            let composite = match (&source.beside, kind) {
+                (Some(b), ExhibitKind::Video) => {
+                    let c = super::beside::composite(&pipeline)?;
+                    super::beside::decoder(&pipeline, &b.path, &c.sides[1], b.offset_ms.clone())?;
+                    let tee = video_fanout(
+                        &pipeline,
+                        &targets,
+                        &branches,
+                        &frame_duration,
+                        false,
+                        &thumbs,
+                        None,
+                        &layer,
+                        captions.as_ref(),
+                    )?;
+                    c.output.link(&tee)?;
+                    watch_for_gaps(&c.sides[0], gaps.clone());
+                    Some(c.sides[0].clone())
+                }
+                _ => None,
+            };
             let uri = gst::glib::filename_to_uri(path, None)?;
             let decode = gst::ElementFactory::make(media::decodebin())
                 .name("decode")
@@ -367,47 +403,53 @@ impl Engine {
                         gst::PadProbeReturn::Ok
                     });
                 }
-                let result =
-                    if is_video && wants_video && !video_linked.swap(true, Ordering::SeqCst) {
-                        video_fanout(
-                            &pipeline,
-                            &targets,
-                            &branches,
-                            &frame_duration,
-                            is_image,
-                            &thumbs,
-                            (!is_image).then(|| gaps.clone()),
-                            &layer,
-                            captions.as_ref(),
-                        )
-                        .and_then(|tee| {
-                            let sink = tee.static_pad("sink").expect("tee has a sink pad");
-                            pad.link(&sink)?;
-                            Ok(())
-                        })
-                    } else if is_audio && !has_audio.swap(true, Ordering::SeqCst) {
-                        if let Some(src) = slate_src.clone() {
-                            pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-                                if let Some(gst::EventView::Eos(_)) = info.event().map(|e| e.view())
-                                    && let Some(src) = src.upgrade()
-                                {
-                                    src.send_event(gst::event::Eos::new());
-                                }
-                                gst::PadProbeReturn::Ok
-                            });
-                        }
-                        let links: Vec<(String, String)> = targets
-                            .iter()
-                            .filter_map(|t| {
-                                t.link
-                                    .as_ref()
-                                    .map(|l| (t.screen.clone(), l.channel.clone()))
-                            })
-                            .collect();
-                        audio_chain(&pipeline, pad, &audio_sink, &sound, &links)
-                    } else {
+                let result = if is_video
+                    && let Some(left) = &composite
+                    && !video_linked.swap(true, Ordering::SeqCst)
+                {
+                    pad.link(&left.static_pad("sink").expect("convert sink"))
+                        .map(|_| ())
+                        .map_err(anyhow::Error::from)
+                } else if is_video && wants_video && !video_linked.swap(true, Ordering::SeqCst) {
+                    video_fanout(
+                        &pipeline,
+                        &targets,
+                        &branches,
+                        &frame_duration,
+                        is_image,
+                        &thumbs,
+                        (!is_image).then(|| gaps.clone()),
+                        &layer,
+                        captions.as_ref(),
+                    )
+                    .and_then(|tee| {
+                        let sink = tee.static_pad("sink").expect("tee has a sink pad");
+                        pad.link(&sink)?;
                         Ok(())
-                    };
+                    })
+                } else if is_audio && !has_audio.swap(true, Ordering::SeqCst) {
+                    if let Some(src) = slate_src.clone() {
+                        pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+                            if let Some(gst::EventView::Eos(_)) = info.event().map(|e| e.view())
+                                && let Some(src) = src.upgrade()
+                            {
+                                src.send_event(gst::event::Eos::new());
+                            }
+                            gst::PadProbeReturn::Ok
+                        });
+                    }
+                    let links: Vec<(String, String)> = targets
+                        .iter()
+                        .filter_map(|t| {
+                            t.link
+                                .as_ref()
+                                .map(|l| (t.screen.clone(), l.channel.clone()))
+                        })
+                        .collect();
+                    audio_chain(&pipeline, pad, &audio_sink, &sound, &links)
+                } else {
+                    Ok(())
+                };
                 if let Err(e) = result {
                     gst::element_error!(
                         pipeline,
@@ -502,19 +544,21 @@ impl Engine {
         let allowed = match why {
             Rebuild::Preroll => p.attempt == 0,
             Rebuild::Stall | Rebuild::Sound => p.rebuilds < MAX_REBUILDS,
-            Rebuild::Screens => true,
+            Rebuild::Screens | Rebuild::Beside => true,
         };
         if !allowed {
             return false;
         }
         // An exhibit the advocate already pressed Play on keeps playing after any rebuild (a preroll
         // rebuild used to leave it paused on its first frame: a frozen picture and no word).
+        // A frozen pipeline's position is the watchdog's last; a healthy one's is where it stands.
+        let asked = || p.standing();
+        let position = match why {
+            Rebuild::Beside => asked().or(p.progress.map(|(at, _)| at)),
+            _ => p.progress.map(|(at, _)| at).or_else(asked),
+        };
         let resume = (why != Rebuild::Preroll || p.playing).then(|| Resume {
-            position: p
-                .progress
-                .map(|(at, _)| at)
-                .or_else(|| p.pipeline.query_position::<gst::ClockTime>())
-                .unwrap_or(gst::ClockTime::ZERO),
+            position: position.unwrap_or(gst::ClockTime::ZERO),
             playing: p.playing,
             rate: p.rate,
             clip_end: p.clip_end,

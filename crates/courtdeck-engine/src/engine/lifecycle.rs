@@ -323,7 +323,7 @@ impl Engine {
         }
         let pos = match p.clip_end {
             Some(end) if p.at_out_point.get() => Some(end),
-            _ => p.pipeline.query_position::<gst::ClockTime>(),
+            _ => p.standing(),
         };
         if let Some(pos) = pos {
             (self.emit)(Event::Position {

@@ -17,11 +17,13 @@
 //!   (one on air, one cued).
 //! - `build`: building, rebuilding and tearing down programs; the `may_show` gate.
 //! - `transport`: play, pause, step and zoom on the program on air.
+//! - `beside`: side by side, a second recording composited beside the one on air, in step.
 //! - `lifecycle`: the bus, gaps, the tick and the watchdogs.
 //! - `graph`: pure builders of pipeline pieces (fan-out, audio, thumbnails, gap probe); no `Engine`.
 //! - `test_card`: the clerk's test card and tone.
 
 mod annotate;
+mod beside;
 mod build;
 mod captions;
 mod graph;
@@ -42,7 +44,6 @@ use std::time::Duration;
 
 use courtdeck_core::ErrorCode;
 use gstreamer as gst;
-use gstreamer::prelude::*;
 
 use crate::protocol::{Command, Event, ScreenStats, WireError};
 use crate::{checks, media, x11};
@@ -243,6 +244,7 @@ impl Engine {
                         | Command::Step { .. }
                         | Command::PlayClip { .. }
                         | Command::Page { .. }
+                        | Command::Beside { .. }
                         | Command::Withdraw
                 ) {
                     self.clear_strokes(false);
@@ -312,6 +314,7 @@ impl Engine {
                 screens,
                 cues,
             } => self.captions(&restriction, screens, cues),
+            Command::Beside { beside } => self.beside(beside),
             Command::Page { page, fit_width } => self.page(page, fit_width),
             Command::FitWidth { scroll } => self.fit_width(scroll),
             Command::Present { exhibit, screens } => self.present(&exhibit, screens),
@@ -362,10 +365,7 @@ impl Engine {
                     ));
                 }
                 let p = self.on_air_program_mut()?;
-                let pos = p
-                    .pipeline
-                    .query_position::<gst::ClockTime>()
-                    .unwrap_or(gst::ClockTime::ZERO);
+                let pos = p.standing().unwrap_or(gst::ClockTime::ZERO);
                 p.rate = rate;
                 let p = self.on_air_program()?;
                 seek(p, rate, pos)

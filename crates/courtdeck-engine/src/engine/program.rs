@@ -32,6 +32,7 @@ pub(super) struct Program {
     pub(super) seq: u64,
     pub(super) exhibit: String,
     pub(super) kind: ExhibitKind,
+    /// What a screen must allow to show it (`Source::restriction`: side by side, both).
     pub(super) restriction: Restriction,
     pub(super) pipeline: gst::Pipeline,
     pub(super) branches: Arc<Mutex<BTreeMap<String, Branch>>>,
@@ -109,6 +110,9 @@ pub(super) enum Rebuild {
     /// size): the branches are made again for the screens as they are now. Not a fault: it does not
     /// count towards `MAX_REBUILDS`.
     Screens,
+    /// A recording was put beside it or taken away (`Command::Beside`): the picture is composed
+    /// again. Not a fault either.
+    Beside,
 }
 
 /// The Load parameters of a program.
@@ -125,6 +129,18 @@ pub(super) struct Source {
     /// A recording with a transcript: its captions (what each screen shows), shared with the caption
     /// overlays of every build of it, so a rebuild keeps them.
     pub(super) captions: Option<super::captions::SharedCaptions>,
+    /// Side by side: the recording shown beside it.
+    pub(super) beside: Option<super::beside::BesideSource>,
+}
+
+impl Source {
+    /// What a screen must allow to show it: its own restriction, or the stricter of it and the
+    /// recording's beside it.
+    pub(super) fn restriction(&self) -> Restriction {
+        self.beside
+            .as_ref()
+            .map_or(self.restriction, |b| b.restriction.max(self.restriction))
+    }
 }
 
 /// A document program's source: the pages drawn on their own thread, and what the `appsrc` pushes
@@ -151,6 +167,32 @@ impl Program {
 }
 
 impl Program {
+    /// The stream time of the frame its screens hold (the earliest, should they differ): the
+    /// `last-sample` of each sink, in its own segment.
+    pub(super) fn frame_on_screen(&self) -> Option<gst::ClockTime> {
+        let branches = self.branches.lock().expect("branches");
+        branches
+            .values()
+            .filter_map(|b| b.sink.property::<Option<gst::Sample>>("last-sample"))
+            .filter_map(|sample| {
+                let pts = sample.buffer()?.pts()?;
+                let segment = sample.segment()?.downcast_ref::<gst::ClockTime>()?;
+                segment.to_stream_time(pts)
+            })
+            .min()
+    }
+
+    /// Where it stands: paused, the frame on its screens (after a step forward the pipeline's
+    /// position is the end of the stepped frame, a frame past what is shown, so a seek "where it
+    /// stands" moved it on a frame); playing, the pipeline's position.
+    pub(super) fn standing(&self) -> Option<gst::ClockTime> {
+        if self.playing {
+            return self.pipeline.query_position::<gst::ClockTime>();
+        }
+        self.frame_on_screen()
+            .or_else(|| self.pipeline.query_position::<gst::ClockTime>())
+    }
+
     /// The size of the picture going into the zoom's crop: a document's page as drawn (known before
     /// its frame arrives, so a page turn crops the new page, not the old one), else the caps.
     pub(super) fn picture_size(&self) -> Option<(u32, u32)> {
@@ -194,11 +236,7 @@ pub(super) fn repush(p: &Program) -> Result<(), WireError> {
     if p.playing {
         return Ok(());
     }
-    let pos = p
-        .pipeline
-        .query_position::<gst::ClockTime>()
-        .unwrap_or(gst::ClockTime::ZERO);
-    seek(p, p.rate, pos)
+    seek(p, p.rate, p.standing().unwrap_or(gst::ClockTime::ZERO))
 }
 
 /// Sets the crop for `p`'s view (none: the whole picture) without pushing a frame.

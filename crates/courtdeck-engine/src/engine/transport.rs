@@ -55,16 +55,13 @@ impl Engine {
             Ok(())
         } else {
             // Backwards: an accurate seek to the frame before (decoders cannot run backwards cheaply).
+            // From the frame on screen (`standing`), not the position a step leaves a frame on.
             let frame = *p.frame_duration.lock().expect("fd");
-            let pos = p
-                .pipeline
-                .query_position::<gst::ClockTime>()
-                .unwrap_or(gst::ClockTime::ZERO);
+            let pos = p.standing().unwrap_or(gst::ClockTime::ZERO);
             let back = gst::ClockTime::from_nseconds(
                 frame.as_nanos() as u64 * frames.unsigned_abs() as u64,
             );
-            let target = pos.saturating_sub(back);
-            seek(p, p.rate, target)
+            seek(p, p.rate, pos.saturating_sub(back))
         }
     }
 

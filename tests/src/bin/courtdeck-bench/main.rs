@@ -2,6 +2,7 @@
 //! No pass/fail: BENCHMARKS.md records the figures. Run: `cargo run --release -p courtdeck-testkit --bin
 //! courtdeck-bench [-- --fetch-mib N --resume-mib N --exhibits N --runs N]`. Needs nginx and curl.
 
+mod beside;
 mod captions;
 mod checks;
 mod decodebin;
@@ -53,11 +54,11 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    // `--only store|checks|playout|rss|decodebin|windows|documents|captions|link` runs one group (rss:
+    // `--only store|checks|playout|rss|decodebin|windows|documents|captions|link|beside` runs one group (rss:
     // the playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
     // windows under Xvfb; documents: page turns under Xvfb; captions: captions switched on a paused
-    // recording under Xvfb; link: the video link over SRT on loopback. The last five are not part of
-    // a full run).
+    // recording under Xvfb; link: the video link over SRT on loopback; beside: side by side, headless.
+    // The last six are not part of a full run).
     let args: Vec<String> = std::env::args().collect();
     let only = args
         .iter()
@@ -116,6 +117,12 @@ fn main() -> Result<()> {
     }
     if only.as_deref() == Some("link") {
         rt.block_on(link::link_bench(work.path(), arg("--runs", 10) as usize))?;
+    }
+    if only.as_deref() == Some("beside") {
+        rt.block_on(beside::beside_bench(
+            work.path(),
+            arg("--runs", 10) as usize,
+        ))?;
     }
     if only.as_deref() == Some("decodebin") {
         let corpus = courtdeck_engine::corpus::ffmpeg_corpus(&work.path().join("corpus"))?;

@@ -1,0 +1,161 @@
+//! Side by side: a second recording (another CCTV angle, body-worn video) composited beside the one
+//! on air, on the same screens, played by the same transport with an offset between their clocks.
+//! The core decides (every screen on air must be allowed both, `Presentation::set_beside`), playout
+//! checks again and composes the picture (`Command::Beside`); each change is a custody record.
+
+use courtdeck_core::{ErrorCode, Exhibit, ExhibitKind, OnAir, may_show};
+use courtdeck_playout::protocol::{BesideSpec, Command};
+
+use crate::error::{ApiError, ApiResult};
+use crate::hearing::{Change, find_exhibit, open_hearing, verified_path};
+use crate::json::StageDto;
+use crate::{Courtdeck, Session};
+
+fn on_air_recording(session: &Session) -> ApiResult<Exhibit> {
+    let on = session.presentation.on_air().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidState,
+            "Nothing is on the screens. Present a recording first, then choose what goes beside it.",
+        )
+    })?;
+    Ok(find_exhibit(open_hearing(session)?, &on.exhibit.to_string())?.clone())
+}
+
+impl Courtdeck {
+    /// Shows exhibit `reference` beside the recording on air, its clock `offset_ms` ahead of it (at
+    /// the program's position `t` it shows its own `t + offset_ms`); `None` shows the one on air
+    /// alone again. A new offset for the same exhibit moves it at once, where the program stands.
+    /// Recorded as `beside_shown` (both exhibits, their hashes, the offset, the screens) and
+    /// `beside_off`.
+    pub async fn set_beside(&self, reference: Option<&str>, offset_ms: i64) -> ApiResult<StageDto> {
+        if let Some(r) = reference {
+            self.check_before_playing(r).await?;
+        }
+        let reference = reference.map(str::to_owned);
+        self.commit(move |session| {
+            let open = open_hearing(session)?;
+            let main = on_air_recording(session)?;
+            let other = match &reference {
+                Some(r) => {
+                    let e = find_exhibit(open, r)?.clone();
+                    let path = verified_path(open, &e)?;
+                    Some((e, path))
+                }
+                None => None,
+            };
+            let case = open.hearing.case_id.to_string();
+            let asked = other.as_ref().map(|(e, _)| (e, offset_ms));
+            if let Err(e) = session
+                .presentation
+                .clone()
+                .set_beside(&main, asked, &self.screens)
+            {
+                if let (courtdeck_core::PresentationError::BesideRefused { .. }, Some((o, _))) =
+                    (&e, &other)
+                {
+                    self.audit(
+                        "route_refused",
+                        serde_json::json!({
+                            "exhibit": o.reference.to_string(),
+                            "restriction": o.restriction.as_str(),
+                            "beside": main.reference.to_string(),
+                            "reason": e.to_string(),
+                        }),
+                    );
+                }
+                return Err(e.into());
+            }
+            let command = Command::Beside {
+                beside: other.as_ref().map(|(e, path)| BesideSpec {
+                    exhibit: e.reference.to_string(),
+                    path: path.display().to_string(),
+                    restriction: e.restriction.as_str().into(),
+                    offset_ms,
+                }),
+            };
+            Ok(Change {
+                command,
+                sync_screens: false,
+                reply: None,
+                apply: Box::new(move |session| {
+                    let now = on_air_recording(session)?;
+                    if now.reference != main.reference {
+                        return Err(ApiError::new(
+                            ErrorCode::InvalidState,
+                            "Another exhibit went on the screens meanwhile.",
+                        ));
+                    }
+                    let was = session
+                        .presentation
+                        .on_air()
+                        .and_then(|o| o.beside.clone());
+                    let asked = other.as_ref().map(|(e, _)| (e, offset_ms));
+                    session
+                        .presentation
+                        .set_beside(&now, asked, &self.screens)?;
+                    let on = session.presentation.on_air().expect("on air");
+                    let screens: Vec<_> = self
+                        .screens
+                        .iter()
+                        .filter(|s| on.screens.contains(&s.id))
+                        .map(|s| serde_json::json!({ "screen": s.id.to_string(), "label": s.label, "role": s.role.as_str() }))
+                        .collect();
+                    match &other {
+                        Some((o, _)) => self.audit(
+                            "beside_shown",
+                            serde_json::json!({
+                                "case": case,
+                                "exhibit": now.reference.to_string(),
+                                "sha256": now.sha256.to_hex(),
+                                "beside": o.reference.to_string(),
+                                "beside_sha256": o.sha256.to_hex(),
+                                "beside_restriction": o.restriction.as_str(),
+                                "offset_ms": offset_ms,
+                                "screens": screens,
+                            }),
+                        ),
+                        None if was.is_some() => self.audit(
+                            "beside_off",
+                            serde_json::json!({
+                                "case": case,
+                                "exhibit": now.reference.to_string(),
+                                "beside": was.map(|b| b.exhibit.to_string()),
+                            }),
+                        ),
+                        None => {}
+                    }
+                    Ok(())
+                }),
+            })
+        })
+        .await
+    }
+
+    /// The hearing's recordings that may go beside `on`: its other videos, verified in the cache,
+    /// that every screen it is on may show. None unless a video is on air.
+    pub(crate) fn beside_candidates(&self, session: &Session, on: &OnAir) -> Vec<String> {
+        let Some(open) = session.open.as_ref() else {
+            return Vec::new();
+        };
+        if open
+            .manifest
+            .exhibit(&on.exhibit)
+            .is_none_or(|e| e.kind != ExhibitKind::Video)
+        {
+            return Vec::new();
+        }
+        open.manifest
+            .exhibits()
+            .iter()
+            .filter(|e| e.kind == ExhibitKind::Video && e.reference != on.exhibit)
+            .filter(|e| open.paths.contains_key(&e.reference))
+            .filter(|e| {
+                self.screens
+                    .iter()
+                    .filter(|s| on.screens.contains(&s.id))
+                    .all(|s| may_show(e.restriction, s.role))
+            })
+            .map(|e| e.reference.to_string())
+            .collect()
+    }
+}
