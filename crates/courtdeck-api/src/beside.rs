@@ -4,12 +4,18 @@
 //! checks again and composes the picture (`Command::Beside`); each change is a custody record.
 
 use courtdeck_core::{ErrorCode, Exhibit, ExhibitKind, OnAir, may_show};
-use courtdeck_playout::protocol::{BesideSpec, Command};
+use courtdeck_playout::client::ClientEvent;
+use courtdeck_playout::protocol::{BesideSpec, Command, Event};
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::{ApiError, ApiResult};
 use crate::hearing::{Change, find_exhibit, open_hearing, verified_path};
 use crate::json::StageDto;
 use crate::{Courtdeck, Session};
+
+/// How long `set_beside` waits for the composed picture before it returns the stage as it is (the
+/// preroll watchdog reports a program that never comes up).
+const COMPOSED_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn on_air_recording(session: &Session) -> ApiResult<Exhibit> {
     let on = session.presentation.on_air().ok_or_else(|| {
@@ -31,8 +37,20 @@ impl Courtdeck {
         if let Some(r) = reference {
             self.check_before_playing(r).await?;
         }
+        // Another recording beside it (or none) is composed again: the stage is returned once the
+        // new picture is on the screens, so the next tap (play, a step, a mark) acts on it.
+        let mut events = self.playout.as_ref().map(|p| p.subscribe());
+        let recomposed = {
+            let session = self.session.lock().await;
+            let on = session.presentation.on_air();
+            on.map(|o| o.exhibit.to_string()).filter(|_| {
+                on.and_then(|o| o.beside.as_ref())
+                    .map(|b| b.exhibit.to_string())
+                    != reference.map(str::to_owned)
+            })
+        };
         let reference = reference.map(str::to_owned);
-        self.commit(move |session| {
+        let stage = self.commit(move |session| {
             let open = open_hearing(session)?;
             let main = on_air_recording(session)?;
             let other = match &reference {
@@ -128,7 +146,27 @@ impl Courtdeck {
                 }),
             })
         })
-        .await
+        .await?;
+        if let (Some(exhibit), Some(rx)) = (recomposed, events.as_mut()) {
+            let ready = async {
+                loop {
+                    match rx.recv().await {
+                        Ok(ClientEvent::Playout(
+                            Event::Prerolled { exhibit: x, .. }
+                            | Event::Error {
+                                exhibit: Some(x), ..
+                            },
+                        )) if x == exhibit => return,
+                        Ok(ClientEvent::Restarting { .. }) | Err(RecvError::Closed) => return,
+                        _ => {}
+                    }
+                }
+            };
+            if tokio::time::timeout(COMPOSED_WITHIN, ready).await.is_ok() {
+                return Ok(self.stage().await);
+            }
+        }
+        Ok(stage)
     }
 
     /// The hearing's recordings that may go beside `on`: its other videos, verified in the cache,

@@ -62,7 +62,8 @@ impl From<PresentationError> for ApiError {
     fn from(e: PresentationError) -> Self {
         let code = match &e {
             PresentationError::Refused(RouteRefused::Restricted { .. })
-            | PresentationError::CaptionsRefused { .. } => ErrorCode::RestrictedRoute,
+            | PresentationError::CaptionsRefused { .. }
+            | PresentationError::BesideRefused { .. } => ErrorCode::RestrictedRoute,
             PresentationError::Refused(RouteRefused::UnknownScreen(_)) => ErrorCode::ScreenMissing,
             _ => ErrorCode::InvalidState,
         };

@@ -161,7 +161,7 @@ pub enum PresentationError {
     },
     #[error("{0}")]
     SideBySide(String),
-    #[error("exhibit {exhibit} is {restriction} and may not be shown beside it on {}", screens.join(", "))]
+    #[error("exhibit {exhibit} is {restriction} and may not be shown side by side on {}", screens.join(", "))]
     BesideRefused {
         exhibit: String,
         restriction: &'static str,

@@ -302,7 +302,7 @@ impl Engine {
             return Err(err(
                 ErrorCode::RestrictedRoute,
                 format!(
-                    "exhibit {} is {} and may not be shown beside it on {}",
+                    "exhibit {} is {} and may not be shown side by side on {}",
                     spec.exhibit,
                     restriction.as_str(),
                     refused.join(", ")
@@ -321,6 +321,10 @@ impl Engine {
                 spec.offset_ms,
                 "side by side offset"
             );
+            if !p.prerolled {
+                // Still being composed: the seek it prerolls with reads the new offset.
+                return Ok(());
+            }
             return seek(p, p.rate, p.standing().unwrap_or(gst::ClockTime::ZERO));
         }
         tracing::info!(

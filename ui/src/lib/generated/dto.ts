@@ -142,6 +142,20 @@ export type OnAirDto = {
    * transcript): the surface offers captions on these only.
    */
   caption_screens: Array<string>,
+  /**
+   * Side by side: the recording shown beside it, and where its clock stands.
+   */
+  beside: BesideDto | null,
+  /**
+   * The recordings that may go beside it: the hearing's other videos, cached, that every screen
+   * it is on may show (none for anything but a video).
+   */
+  beside_candidates: Array<string>,
+};
+
+export type BesideDto = {
+  exhibit: string,
+  offset_ms: number,
 };
 
 export type ControlsDto = {
