@@ -387,8 +387,8 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         };
         let w = b.w as usize;
         (
-            share(0, w / 2 - 8, &|p| p[1] > p[2] + 8),
-            share(w / 2 + 8, w, &|p| p[2] > p[1] + 8),
+            share(0, w / 2 - 8, &|p| u16::from(p[1]) > u16::from(p[2]) + 8),
+            share(w / 2 + 8, w, &|p| u16::from(p[2]) > u16::from(p[1]) + 8),
         )
     };
     k.wd.execute(

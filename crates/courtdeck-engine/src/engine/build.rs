@@ -503,6 +503,7 @@ impl Engine {
             thumbs,
             clip_end: None,
             at_out_point: std::cell::Cell::new(false),
+            still_at: std::cell::Cell::new(None),
             windows: targets
                 .iter()
                 .filter_map(|t| t.child.map(|c| c.0))

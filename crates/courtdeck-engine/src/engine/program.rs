@@ -53,6 +53,9 @@ pub(super) struct Program {
     /// what the sink last rendered (an audio sink at 2x reports up to a buffer short of it). Cleared
     /// by the next seek or Play.
     pub(super) at_out_point: std::cell::Cell<bool>,
+    /// Paused: where the last seek or step put it (`standing`); `None` while playing and after a
+    /// pause.
+    pub(super) still_at: std::cell::Cell<Option<gst::ClockTime>>,
     /// Every child window made for this program (also those whose sink never got built).
     pub(super) windows: Vec<u32>,
     pub(super) frame_duration: Arc<Mutex<Duration>>,
@@ -167,9 +170,24 @@ impl Program {
 }
 
 impl Program {
-    /// The stream time of the frame its screens hold (the earliest, should they differ): the
-    /// `last-sample` of each sink, in its own segment.
-    pub(super) fn frame_on_screen(&self) -> Option<gst::ClockTime> {
+    /// Where it stands, for a seek "where it is" (a re-push, a new speed, a step back, a new offset
+    /// beside it, a rebuild). Playing: the pipeline's position. Paused: where the last seek or step
+    /// put it, else (paused after playing) the frame on its screens. Never the paused pipeline's
+    /// position: that is the clock's time when it paused, part of a frame past the one shown, and a
+    /// step leaves it at the end of the stepped frame, so seeking there moved the picture on a frame.
+    pub(super) fn standing(&self) -> Option<gst::ClockTime> {
+        if self.playing {
+            return self.pipeline.query_position::<gst::ClockTime>();
+        }
+        self.still_at
+            .get()
+            .or_else(|| self.frame_on_screen())
+            .or_else(|| self.pipeline.query_position::<gst::ClockTime>())
+    }
+
+    /// The stream time of the frame its screens hold (the earliest, should they differ): each
+    /// sink's `last-sample`, in its own segment. Only up to date once a seek or step has landed.
+    fn frame_on_screen(&self) -> Option<gst::ClockTime> {
         let branches = self.branches.lock().expect("branches");
         branches
             .values()
@@ -180,17 +198,6 @@ impl Program {
                 segment.to_stream_time(pts)
             })
             .min()
-    }
-
-    /// Where it stands: paused, the frame on its screens (after a step forward the pipeline's
-    /// position is the end of the stepped frame, a frame past what is shown, so a seek "where it
-    /// stands" moved it on a frame); playing, the pipeline's position.
-    pub(super) fn standing(&self) -> Option<gst::ClockTime> {
-        if self.playing {
-            return self.pipeline.query_position::<gst::ClockTime>();
-        }
-        self.frame_on_screen()
-            .or_else(|| self.pipeline.query_position::<gst::ClockTime>())
     }
 
     /// The size of the picture going into the zoom's crop: a document's page as drawn (known before
@@ -292,6 +299,7 @@ pub(super) fn seek(p: &Program, rate: f64, start: gst::ClockTime) -> Result<(), 
         }
         _ => start,
     };
+    p.still_at.set((!p.playing).then_some(start));
     p.pipeline
         .seek(rate, flags, gst::SeekType::Set, start, stop_type, stop)
         .map_err(|_| {

@@ -25,6 +25,10 @@ impl Engine {
                 format!("exhibit {} cannot change state", p.exhibit),
             )
         })?;
+        if p.playing != playing {
+            // Paused after playing, it stands at the frame its screens hold (`standing`).
+            p.still_at.set(None);
+        }
         p.playing = playing;
         if playing {
             p.at_out_point.set(false);
@@ -40,6 +44,7 @@ impl Engine {
         self.set_playing(false)?;
         let p = self.on_air_program()?;
         if frames > 0 {
+            let from = p.standing();
             let ok = p.pipeline.send_event(gst::event::Step::new(
                 gst::format::Buffers::from_u64(frames as u64),
                 1.0,
@@ -52,6 +57,10 @@ impl Engine {
                     "this exhibit cannot step forward",
                 ));
             }
+            let frame = *p.frame_duration.lock().expect("fd");
+            p.still_at.set(from.map(|at| {
+                at + gst::ClockTime::from_nseconds(frame.as_nanos() as u64 * frames as u64)
+            }));
             Ok(())
         } else {
             // Backwards: an accurate seek to the frame before (decoders cannot run backwards cheaply).
