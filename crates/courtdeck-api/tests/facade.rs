@@ -351,8 +351,8 @@ async fn a_tampered_exhibit_is_refused_and_the_rest_of_the_hearing_goes_on() {
     assert!(!call.cached);
     assert_eq!(call.problem.as_ref().unwrap().code, ErrorCode::HashMismatch);
     assert_eq!(
+        hearing.exhibits.len() - 1,
         hearing.exhibits.iter().filter(|e| e.cached).count(),
-        6,
         "the others are fine"
     );
     let err = deck.select("JS/2").await.unwrap_err();
