@@ -21,6 +21,7 @@ declare -A names=(
   [02b-side-by-side]=side-by-side
   [05a-transcript-captions-bench]=transcript-captions-bench
   [05b-still-zoomed]=still-zoomed
+  [05b2-still-zoomed-to-box]=still-zoomed-to-box
   [05c-document-page-2]=document-plan-page-2
   [05e-document-annotated]=document-annotated
   [05f-marked-page-kept]=document-marked-page-kept

@@ -26,6 +26,7 @@ macro_rules! app_commands {
             set_volume,
             set_mute,
             zoom,
+            zoom_to_box,
             turn_page,
             annotate,
             clear_annotations,

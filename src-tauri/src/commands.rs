@@ -28,6 +28,12 @@ pub async fn zoom(deck: Deck<'_>, step: String) -> ApiResult<StageDto> {
     deck.zoom(&step).await
 }
 
+/// Zooms into the box drawn on the preview, corner `from` to corner `to` (ten-thousandths of it).
+#[tauri::command]
+pub async fn zoom_to_box(deck: Deck<'_>, from: [u16; 2], to: [u16; 2]) -> ApiResult<StageDto> {
+    deck.zoom_to_box(from, to).await
+}
+
 /// The telestrator: strokes drawn on the preview (points in ten-thousandths of it) are added to
 /// those on the picture on air.
 #[tauri::command]

@@ -674,6 +674,38 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         std::thread::sleep(Duration::from_millis(100));
     }
     k.shot("05b-still-zoomed");
+    // "Zoom to box": a box drawn round a quarter of the preview's width zooms into it. The 2.3x view
+    // is 4:3, letterboxed into the 16:9 preview, so the box is a third of the view, 0.148 of the
+    // photo: 1.5^4 = 5.1x is the closest view that still holds it.
+    let before = grab(&k.xvfb, BENCH);
+    tap(&k, "[data-testid=tool-zoom]", &mut extra);
+    k.wd.wait_for("[data-testid=draw-pad]", Duration::from_secs(10))
+        .unwrap();
+    k.wd.execute(
+        "const pad = document.querySelector('[data-testid=draw-pad]');
+         const r = pad.getBoundingClientRect();
+         const at = (type, fx, fy) => pad.dispatchEvent(new PointerEvent(type, {
+           bubbles: true, pointerId: 1, pointerType: 'touch', isPrimary: true,
+           clientX: r.left + fx * r.width, clientY: r.top + fy * r.height }));
+         at('pointerdown', 0.2, 0.2); at('pointermove', 0.3, 0.3); at('pointerup', 0.45, 0.45);
+         return true;",
+    )
+    .unwrap();
+    k.wd.wait_until(
+        "the zoom factor to read 5.1x",
+        Duration::from_secs(10),
+        |wd| {
+            let el = wd.wait_for("[data-testid=zoom-factor]", Duration::from_secs(5))?;
+            Ok(wd.text(&el)? == "5.1x")
+        },
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while grab(&k.xvfb, BENCH).changed_fraction(&before) < 0.2 {
+        assert!(Instant::now() < deadline, "BENCH did not zoom into the box");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    k.shot("05b2-still-zoomed-to-box");
 
     // The witness statement JS/7 (a no_public PDF) on BENCH: page 1 by its page mark; "Page ▶"
     // shows the plan (page 2, landscape) and the surface says so; the page strip's "1" and "Fit

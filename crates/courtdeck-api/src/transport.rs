@@ -272,6 +272,35 @@ impl Courtdeck {
     pub async fn zoom(&self, step: &str) -> ApiResult<StageDto> {
         let step = courtdeck_core::ZoomStep::parse(step)
             .map_err(|e| ApiError::new(ErrorCode::InvalidState, e.to_string()))?;
+        self.zoom_step(step).await
+    }
+
+    /// Zooms into the box the presenter drew on the surface's preview of the picture on air, from
+    /// corner `from` to corner `to` (ten-thousandths of the 16:9 preview, as strokes are): playout
+    /// says where they fall on the picture, and the core picks the closest view that holds the box.
+    pub async fn zoom_to_box(&self, from: [u16; 2], to: [u16; 2]) -> ApiResult<StageDto> {
+        if self.session.lock().await.presentation.on_air().is_none() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                "Nothing is on the screens. Present an exhibit first.",
+            ));
+        }
+        let located: courtdeck_playout::protocol::Located = self
+            .playout()?
+            .request_data(Command::Locate {
+                points: vec![(from[0], from[1]), (to[0], to[1])],
+            })
+            .await?;
+        let [a, b] = located.points[..] else {
+            return Err(ApiError::new(
+                ErrorCode::Internal,
+                "playout did not place the box on the picture",
+            ));
+        };
+        self.zoom_step(courtdeck_core::ZoomStep::to_box(a, b)).await
+    }
+
+    async fn zoom_step(&self, step: courtdeck_core::ZoomStep) -> ApiResult<StageDto> {
         self.commit(|session| {
             let zoom = session.presentation.clone().zoom(step)?;
             let (x, y, width, height) = zoom.region();

@@ -862,3 +862,68 @@ async fn two_cctv_angles_side_by_side_through_the_facade() {
         && r["fields"]["exhibit"] == "JS/3"
         && r["fields"]["beside"] == "JS/1"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_box_drawn_on_the_preview_zooms_into_that_part_of_the_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    demo_store(&store);
+    let audit = dir.path().join("audit.jsonl");
+    let config = Config {
+        audit_file: Some(audit.clone()),
+        ..three_screen_room(store, dir.path())
+    };
+    let deck = Courtdeck::open(config).await.unwrap();
+    deck.launch("JS-2026-0142").await.unwrap();
+    let nothing = deck.zoom_to_box([0, 0], [5_000, 5_000]).await.unwrap_err();
+    assert_eq!(nothing.code, ErrorCode::InvalidState, "{}", nothing.message);
+    // JS/4 is a 1600x1200 (4:3) photo: in the 16:9 preview it is letterboxed, its left edge at
+    // 12.5% of the preview's width. A box 40% of the preview wide is 53% of the photo's width, so
+    // the closest view that holds it is 1.5x (2.25x, had the letterbox been ignored, would cut it).
+    deck.select("JS/4").await.unwrap();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while !deck.stage().await.cued_ready {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("JS/4 prerolled");
+    deck.present(&["bench".into()]).await.unwrap();
+    // Corners in either order.
+    let stage = deck
+        .zoom_to_box([7_000, 5_500], [3_000, 4_500])
+        .await
+        .unwrap();
+    assert_eq!(stage.on_air.unwrap().zoom, 1.5);
+    // A small box near the top left of what is on air (the 1.5x view, itself 4:3 and letterboxed):
+    // as far in as the zoom goes, round that part of the photo.
+    let stage = deck.zoom_to_box([1_300, 100], [1_600, 400]).await.unwrap();
+    let factor = stage.on_air.unwrap().zoom;
+    assert!(factor > 7.0, "{factor}");
+    deck.shutdown().await;
+
+    let zooms: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["event"] == "exhibit_zoomed")
+        .map(|r| r["fields"]["region"].clone())
+        .collect();
+    assert_eq!(zooms.len(), 2, "{zooms:?}");
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+    // The first box on the photo: x from (0.3 - 0.125) / 0.75 = 0.233 to 0.767.
+    let first = &zooms[0];
+    assert!(
+        f(first, "x") <= 0.234 && f(first, "x") + f(first, "width") >= 0.766,
+        "{first}"
+    );
+    // The second box, on the photo: the view on air starts at 1/6 and is 2/3 of it, so the box is
+    // x from 1/6 + (0.13 - 0.125) / 0.75 * 2/3 = 0.171 to 0.198, y from 0.173 to 0.193.
+    let (x, y, w) = (f(&zooms[1], "x"), f(&zooms[1], "y"), f(&zooms[1], "width"));
+    assert!(
+        x <= 0.171 && x + w >= 0.198 && y <= 0.173 && y + w >= 0.193,
+        "{}",
+        zooms[1]
+    );
+    assert!(w < 0.14, "as far in as it goes: {}", zooms[1]);
+}

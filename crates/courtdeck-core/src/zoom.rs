@@ -32,7 +32,19 @@ pub enum ZoomStep {
     Whole,
     /// A document page's full width fills the screens, from the top of the page.
     FitWidth,
+    /// The region the presenter drew a box round: `x`, `y`, `width`, `height` in ten-thousandths of
+    /// the picture (`ZoomStep::to_box`). The view becomes the closest zoom level that still holds the
+    /// whole box, centred on it as far as the picture's edges allow.
+    Box {
+        x: u16,
+        y: u16,
+        width: u16,
+        height: u16,
+    },
 }
+
+/// Ten-thousandths of the picture: the unit of `ZoomStep::Box`.
+const BOX_SCALE: f64 = 10_000.0;
 
 const GRID: u8 = 64;
 const STEP: f64 = 1.5;
@@ -51,6 +63,19 @@ impl Default for Zoom {
 }
 
 impl ZoomStep {
+    /// The box with corners `a` and `b` (ten-thousandths of the picture, in either order).
+    pub fn to_box(a: (u16, u16), b: (u16, u16)) -> ZoomStep {
+        let clamp = |v: u16| v.min(BOX_SCALE as u16);
+        let (x0, x1) = (clamp(a.0.min(b.0)), clamp(a.0.max(b.0)));
+        let (y0, y1) = (clamp(a.1.min(b.1)), clamp(a.1.max(b.1)));
+        ZoomStep::Box {
+            x: x0,
+            y: y0,
+            width: x1 - x0,
+            height: y1 - y0,
+        }
+    }
+
     pub fn parse(s: &str) -> Result<ZoomStep, InvalidValue> {
         Ok(match s {
             "in" => ZoomStep::In,
@@ -132,6 +157,33 @@ impl Zoom {
                 _ => Zoom::default().step(step),
             };
         }
+        if let ZoomStep::Box {
+            x,
+            y,
+            width,
+            height,
+        } = step
+        {
+            // The view holds the same fraction of the picture's width and height: the box's larger
+            // side decides how far in it can go.
+            let side = f64::from(width.max(height)) / BOX_SCALE;
+            let level = (0..=MAX_LEVEL)
+                .rev()
+                .find(|&l| 1.0 / STEP.powi(i32::from(l)) >= side)
+                .unwrap_or(0);
+            let centre = |at: u16, len: u16| {
+                ((f64::from(at) + f64::from(len) / 2.0) / BOX_SCALE * f64::from(GRID))
+                    .round()
+                    .clamp(0.0, f64::from(GRID)) as u8
+            };
+            return Zoom {
+                fit_width: false,
+                level,
+                cx: centre(x, width),
+                cy: centre(y, height),
+            }
+            .inside();
+        }
         let pan = ((GRID as f64 / self.factor() / 4.0).round() as i16).max(1);
         let moved = |v: u8, by: i16| (v as i16 + by).clamp(0, GRID as i16) as u8;
         let z = match step {
@@ -160,7 +212,7 @@ impl Zoom {
                 cy: moved(self.cy, pan),
                 ..self
             },
-            ZoomStep::FitWidth => unreachable!("handled above"),
+            ZoomStep::FitWidth | ZoomStep::Box { .. } => unreachable!("handled above"),
         };
         z.inside()
     }
@@ -212,6 +264,54 @@ pub fn fit_width_region(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_box_drawn_round_a_region_is_the_closest_view_that_holds_it() {
+        let region = |step| Zoom::default().step(step).region();
+        // A box a fifth of the picture wide, round its middle: 1.5^3 = 3.4x (1.5^4 would cut it).
+        let z = Zoom::default().step(ZoomStep::to_box((4_000, 4_500), (6_000, 5_500)));
+        assert_eq!(z.level, 3);
+        let (x, y, w, _) = z.region();
+        assert!(
+            x <= 0.4 && x + w >= 0.6 && y <= 0.45 && y + w >= 0.55,
+            "{:?}",
+            z.region()
+        );
+        // Its corners in either order, the same box.
+        assert_eq!(
+            ZoomStep::to_box((6_000, 5_500), (4_000, 4_500)),
+            ZoomStep::to_box((4_000, 4_500), (6_000, 5_500))
+        );
+        // In a corner: the view stays inside the picture and still holds the box.
+        let (x, y, w, h) = region(ZoomStep::to_box((9_000, 9_000), (10_000, 10_000)));
+        assert!((x + w - 1.0).abs() < 1e-9 && (y + h - 1.0).abs() < 1e-9 && x <= 0.9);
+        // A tap (no box at all) is the closest zoom; most of the picture is the whole of it.
+        assert_eq!(
+            Zoom::default()
+                .step(ZoomStep::to_box((5_000, 5_000), (5_000, 5_000)))
+                .level,
+            MAX_LEVEL
+        );
+        assert!(
+            Zoom::default()
+                .step(ZoomStep::to_box((500, 0), (9_500, 10_000)))
+                .is_whole()
+        );
+        // Out of range corners are the picture's edges; fit width is left for the box.
+        assert_eq!(
+            ZoomStep::to_box((0, 0), (60_000, 60_000)),
+            ZoomStep::Box {
+                x: 0,
+                y: 0,
+                width: 10_000,
+                height: 10_000
+            }
+        );
+        let z = Zoom::default()
+            .step(ZoomStep::FitWidth)
+            .step(ZoomStep::to_box((0, 0), (2_000, 2_000)));
+        assert!(!z.is_fit_width());
+    }
 
     #[test]
     fn fit_width_scrolls_a_portrait_page_and_turns_to_the_top() {

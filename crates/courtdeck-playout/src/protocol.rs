@@ -272,6 +272,13 @@ pub enum Command {
     Beside {
         beside: Option<BesideSpec>,
     },
+    /// Where points of the surface's 16:9 preview (ten-thousandths, as `Annotate` takes them) fall
+    /// on the picture on air, through the preview's letterbox and the view on air. Replies with a
+    /// `Located` (ten-thousandths of the picture); changes nothing. What a box drawn to zoom into
+    /// is turned into before the core decides the zoom.
+    Locate {
+        points: Vec<(u16, u16)>,
+    },
     /// The picture on air as a still, with its strokes, at the picture's own size (the whole page or
     /// frame, not the zoomed view): what "Keep as exhibit" keeps. Replies with a `Snapshot`.
     Snapshot,
@@ -355,6 +362,12 @@ pub struct Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Annotated {
     pub strokes: Vec<WireStroke>,
+}
+
+/// Points of the picture on air (`Command::Locate`), in ten-thousandths of its width and height.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Located {
+    pub points: Vec<(u16, u16)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -49,6 +49,8 @@ export const api = {
   zoom: (step: "in" | "out" | "left" | "right" | "up" | "down" | "whole" | "fit_width") =>
     ordered<Stage>("zoom", { step }),
   /** `next`, `previous`, or a page number from 1 (as text). */
+  /** Zoom into the box drawn on the preview, corner to corner (ten-thousandths of the 16:9 preview). */
+  zoomToBox: (from: [number, number], to: [number, number]) => ordered<Stage>("zoom_to_box", { from, to }),
   turnPage: (to: string) => ordered<Stage>("turn_page", { to }),
   /** Strokes drawn on the 16:9 preview (points in ten-thousandths of it), added to those on air. */
   annotate: (strokes: Stroke[]) => ordered<Stage>("annotate", { strokes }),

@@ -235,6 +235,7 @@ impl Engine {
             }
             Command::Annotate { strokes, append } => split(self.annotate(strokes, append)),
             Command::Snapshot => split(self.snapshot()),
+            Command::Locate { points } => split(self.locate(points)),
             other => {
                 // What changes the frame on air, or takes it off a screen, takes the strokes off it.
                 if matches!(
@@ -447,6 +448,7 @@ impl Engine {
             | Command::Discover { .. }
             | Command::Annotate { .. }
             | Command::Snapshot
+            | Command::Locate { .. }
             | Command::Inventory
             | Command::Poster { .. } => {
                 unreachable!("answered in handle()")

@@ -9,7 +9,31 @@ use gstreamer::prelude::*;
 use super::annotate::{PictureStroke, preview_to_picture};
 use super::program::{Program, apply_zoom, repush, seek, set_crop};
 use super::{Engine, err};
-use crate::protocol::{Annotated, Snapshot, WireError, WireStroke};
+use crate::protocol::{Annotated, Located, Snapshot, WireError, WireStroke};
+
+/// The part of a picture on air: `(left, top, width, height)` in its pixels.
+type View = (f64, f64, f64, f64);
+
+/// The picture's size and the part of it on air (the crop), as the preview shows it.
+fn picture_and_view(p: &Program) -> Result<((u32, u32), View), WireError> {
+    let no_picture = || {
+        err(
+            ErrorCode::InvalidState,
+            format!("exhibit {} has no picture yet", p.exhibit),
+        )
+    };
+    let picture = p.picture_size().ok_or_else(no_picture)?;
+    let crop = p.pipeline.by_name("zoom").ok_or_else(no_picture)?;
+    let side = |name: &str| f64::from(crop.property::<i32>(name).max(0));
+    let (left, top) = (side("left"), side("top"));
+    let view = (
+        left,
+        top,
+        (f64::from(picture.0) - left - side("right")).max(1.0),
+        (f64::from(picture.1) - top - side("bottom")).max(1.0),
+    );
+    Ok((picture, view))
+}
 
 impl Engine {
     pub(super) fn set_playing(&mut self, playing: bool) -> Result<(), WireError> {
@@ -174,6 +198,22 @@ impl Engine {
     /// become strokes on the picture on air (through the letterbox and the view on air), replacing
     /// any before; a paused picture is pushed again so they show at once. Replies with the strokes
     /// in points of the picture.
+    /// `Command::Locate`: points of the preview as points of the picture on air.
+    pub(super) fn locate(&self, points: Vec<(u16, u16)>) -> Result<Located, WireError> {
+        let p = self.on_air_program()?;
+        let (picture, view) = picture_and_view(p)?;
+        let scale = f64::from(courtdeck_core::annotation::POINT_SCALE);
+        Ok(Located {
+            points: points
+                .into_iter()
+                .map(|pt| {
+                    let (x, y) = preview_to_picture(pt, picture, view);
+                    ((x * scale).round() as u16, (y * scale).round() as u16)
+                })
+                .collect(),
+        })
+    }
+
     pub(super) fn annotate(
         &mut self,
         strokes: Vec<WireStroke>,
@@ -214,22 +254,7 @@ impl Engine {
                 "pause the recording first: strokes mark a still frame",
             ));
         }
-        let no_picture = || {
-            err(
-                ErrorCode::InvalidState,
-                format!("exhibit {} has no picture yet", p.exhibit),
-            )
-        };
-        let picture = p.picture_size().ok_or_else(no_picture)?;
-        let crop = p.pipeline.by_name("zoom").ok_or_else(no_picture)?;
-        let side = |name: &str| f64::from(crop.property::<i32>(name).max(0));
-        let (left, top) = (side("left"), side("top"));
-        let view = (
-            left,
-            top,
-            (f64::from(picture.0) - left - side("right")).max(1.0),
-            (f64::from(picture.1) - top - side("bottom")).max(1.0),
-        );
+        let (picture, view) = picture_and_view(p)?;
         let mut on_picture = kept;
         on_picture.extend(parsed.iter().map(|s| {
             PictureStroke {
