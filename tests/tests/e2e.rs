@@ -226,6 +226,22 @@ impl Kiosk {
     }
 }
 
+/// A finger drawn across the surface's draw pad: down at `from`, through `via`, up at `to`
+/// (fractions of the pad).
+fn drag_on_pad(k: &Kiosk, from: (f64, f64), via: (f64, f64), to: (f64, f64)) {
+    k.wd.execute(&format!(
+        "const pad = document.querySelector('[data-testid=draw-pad]');
+         const r = pad.getBoundingClientRect();
+         const at = (type, fx, fy) => pad.dispatchEvent(new PointerEvent(type, {{
+           bubbles: true, pointerId: 1, pointerType: 'touch', isPrimary: true,
+           clientX: r.left + fx * r.width, clientY: r.top + fy * r.height }}));
+         at('pointerdown', {}, {}); at('pointermove', {}, {}); at('pointerup', {}, {});
+         return true;",
+        from.0, from.1, via.0, via.1, to.0, to.1
+    ))
+    .unwrap();
+}
+
 #[track_caller]
 fn tap(k: &Kiosk, css: &str, taps: &mut u32) {
     let el = k.wd.wait_for(css, Duration::from_secs(120)).unwrap();
@@ -681,16 +697,7 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     tap(&k, "[data-testid=tool-zoom]", &mut extra);
     k.wd.wait_for("[data-testid=draw-pad]", Duration::from_secs(10))
         .unwrap();
-    k.wd.execute(
-        "const pad = document.querySelector('[data-testid=draw-pad]');
-         const r = pad.getBoundingClientRect();
-         const at = (type, fx, fy) => pad.dispatchEvent(new PointerEvent(type, {
-           bubbles: true, pointerId: 1, pointerType: 'touch', isPrimary: true,
-           clientX: r.left + fx * r.width, clientY: r.top + fy * r.height }));
-         at('pointerdown', 0.2, 0.2); at('pointermove', 0.3, 0.3); at('pointerup', 0.45, 0.45);
-         return true;",
-    )
-    .unwrap();
+    drag_on_pad(&k, (0.2, 0.2), (0.3, 0.3), (0.45, 0.45));
     k.wd.wait_until(
         "the zoom factor to read 5.1x",
         Duration::from_secs(10),
@@ -761,16 +768,7 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     tap(&k, "[data-testid=tool-arrow]", &mut extra);
     k.wd.wait_for("[data-testid=draw-pad]", Duration::from_secs(5))
         .unwrap();
-    k.wd.execute(
-        "const pad = document.querySelector('[data-testid=draw-pad]');
-         const r = pad.getBoundingClientRect();
-         const at = (type, fx, fy) => pad.dispatchEvent(new PointerEvent(type, {
-           bubbles: true, pointerId: 1, pointerType: 'touch', isPrimary: true,
-           clientX: r.left + fx * r.width, clientY: r.top + fy * r.height }));
-         at('pointerdown', 0.35, 0.6); at('pointermove', 0.5, 0.6); at('pointerup', 0.65, 0.6);
-         return true;",
-    )
-    .unwrap();
+    drag_on_pad(&k, (0.35, 0.6), (0.5, 0.6), (0.65, 0.6));
     k.wd.wait_until("a red arrow on BENCH", Duration::from_secs(20), |_| {
         Ok(red_on_bench(&k) > before + 50)
     })

@@ -261,22 +261,27 @@ impl Engine {
         });
         let layer: super::annotate::SharedLayer = Default::default();
         let captions = source.captions.clone();
+        // The fan-out of a picture made here, before any data flows (a document's pages, an audio
+        // exhibit's slate, a side-by-side composite): never a still to freeze, no gaps to watch.
+        let fanout_here = || {
+            video_fanout(
+                &pipeline,
+                &targets,
+                &branches,
+                &frame_duration,
+                false,
+                &thumbs,
+                None,
+                &layer,
+                captions.as_ref(),
+            )
+        };
         let build = || -> Result<(), anyhow::Error> {
             if let Some(feed) = &document {
                 // A document: its pages, drawn by poppler on their own thread, pushed as stills.
                 let src = document_source(feed.pages.clone(), feed.next.clone())?;
                 pipeline.add(&src)?;
-                let tee = video_fanout(
-                    &pipeline,
-                    &targets,
-                    &branches,
-                    &frame_duration,
-                    false,
-                    &thumbs,
-                    None,
-                    &layer,
-                    captions.as_ref(),
-                )?;
+                let tee = fanout_here()?;
                 src.link(&tee)?;
                 video_linked.store(true, Ordering::SeqCst);
                 expected.store(media::VIDEO, Ordering::SeqCst);
@@ -288,18 +293,7 @@ impl Engine {
                 (Some(b), ExhibitKind::Video) => {
                     let c = super::beside::composite(&pipeline)?;
                     super::beside::decoder(&pipeline, &b.path, &c.sides[1], b.offset_ms.clone())?;
-                    let tee = video_fanout(
-                        &pipeline,
-                        &targets,
-                        &branches,
-                        &frame_duration,
-                        false,
-                        &thumbs,
-                        None,
-                        &layer,
-                        captions.as_ref(),
-                    )?;
-                    c.output.link(&tee)?;
+                    c.output.link(&fanout_here()?)?;
                     watch_for_gaps(&c.sides[0], gaps.clone());
                     Some(c.sides[0].clone())
                 }
@@ -336,17 +330,7 @@ impl Engine {
                     .and_then(|b| b.by_name("slatesrc"))
                     .map(|e| e.downgrade());
                 pipeline.add(&slate)?;
-                let tee = video_fanout(
-                    &pipeline,
-                    &targets,
-                    &branches,
-                    &frame_duration,
-                    false,
-                    &thumbs,
-                    None,
-                    &layer,
-                    captions.as_ref(),
-                )?;
+                let tee = fanout_here()?;
                 slate.link(&tee)?;
                 video_linked.store(true, Ordering::SeqCst);
             }
