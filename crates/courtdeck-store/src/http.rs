@@ -307,6 +307,23 @@ impl HttpStore {
         }
     }
 
+    /// Reads and drops what is left of a response that is not used (at most 64 KiB, for at most
+    /// 2 s: a refusal's page, not a body to download).
+    fn finish(&self, mut resp: reqwest::Response) {
+        self.rt.block_on(async move {
+            let drain = async {
+                let mut read = 0usize;
+                while let Ok(Some(chunk)) = resp.chunk().await {
+                    read += chunk.len();
+                    if read > 64 * 1024 {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+        });
+    }
+
     /// One GET, no retry. Transport failures become `Unreachable` (transient), `Silent` or `Untrusted`.
     fn send(&self, rel: &str, headers: HeaderMap) -> Result<reqwest::Response, StoreError> {
         let req = self.request(rel, headers)?;
@@ -577,6 +594,10 @@ impl EvidenceStore for HttpStore {
                 }
                 status => return Err(self.status_error(status, &rel)),
             }
+            // The refusal's own body is read (a little of it) so that its connection is finished
+            // before the next request: left unread, the next one could go out on a connection the
+            // server was closing and come back "reset by peer" (a retry, counted as a reconnect).
+            self.finish(resp);
         }
         let resp = self.send(&rel, HeaderMap::new())?;
         if resp.status() != StatusCode::OK {
