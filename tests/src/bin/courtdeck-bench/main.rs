@@ -9,6 +9,7 @@ mod decodebin;
 mod documents;
 mod link;
 mod playout;
+mod renderers;
 mod store;
 mod windows;
 
@@ -54,11 +55,11 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    // `--only store|checks|playout|rss|decodebin|windows|documents|captions|link|beside` runs one group (rss:
+    // `--only store|checks|playout|rss|decodebin|windows|documents|captions|link|beside|renderers` runs one group (rss:
     // the playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
     // windows under Xvfb; documents: page turns under Xvfb; captions: captions switched on a paused
-    // recording under Xvfb; link: the video link over SRT on loopback; beside: side by side, headless.
-    // The last six are not part of a full run).
+    // recording under Xvfb; link: the video link over SRT on loopback; beside: side by side, headless;
+    // renderers: poppler against hayro on the PDF corpus. The last seven are not part of a full run).
     let args: Vec<String> = std::env::args().collect();
     let only = args
         .iter()
@@ -117,6 +118,9 @@ fn main() -> Result<()> {
     }
     if only.as_deref() == Some("link") {
         rt.block_on(link::link_bench(work.path(), arg("--runs", 10) as usize))?;
+    }
+    if only.as_deref() == Some("renderers") {
+        renderers::renderers_bench(work.path())?;
     }
     if only.as_deref() == Some("beside") {
         rt.block_on(beside::beside_bench(
