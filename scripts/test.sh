@@ -6,7 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says how long the one before it took; the last line sums them up (where CI time goes).
+timings=()
+step_name=""
+step_start=$SECONDS
+step() {
+  if [[ -n $step_name ]]; then timings+=("$((SECONDS - step_start)) s  $step_name"); fi
+  step_name="$*"
+  step_start=$SECONDS
+  printf '\n==> %s\n' "$*"
+}
 
 step "setup"
 bash scripts/setup.sh --with-tauri-driver
@@ -83,3 +92,7 @@ if hits=$(grep -rlF --binary-files=text -f tests/test-secrets.txt "$xdg"); then
   exit 1
 fi
 echo "searched $files files ($logs kept logs) for $(grep -c . tests/test-secrets.txt) test credentials: 0 hits"
+
+step "done"
+printf '\n==> time per step (%d s in all)\n' "$SECONDS"
+printf '  %s\n' "${timings[@]}"
