@@ -395,22 +395,19 @@ async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
         );
     };
     signal("-STOP", pid);
-    // Both requests are written to the stopped process's stdin (spawned tasks run at once), Load
-    // first, before it may run again.
-    let loaded = tokio::spawn({
-        let client = client.clone();
-        let truncated = truncated.clone();
-        async move { client.request(load("JS/9", &truncated, "video")).await }
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let presented = tokio::spawn({
-        let client = client.clone();
-        async move { client.request(present("JS/9", &["bench", "public"])).await }
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Both requests are written to the stopped process's stdin, Load first, before it may run
+    // again: a request's first poll queues its line (its reply is awaited after).
+    let mut loaded = std::pin::pin!(client.request(load("JS/9", &truncated, "video")));
+    let mut presented = std::pin::pin!(client.request(present("JS/9", &["bench", "public"])));
+    std::future::poll_fn(|cx| {
+        assert!(loaded.as_mut().poll(cx).is_pending());
+        assert!(presented.as_mut().poll(cx).is_pending());
+        std::task::Poll::Ready(())
+    })
+    .await;
     signal("-CONT", pid);
-    loaded.await.unwrap().unwrap();
-    presented.await.unwrap().unwrap();
+    loaded.await.unwrap();
+    presented.await.unwrap();
     let failure = wait_for(&mut rx, |e| match e {
         ClientEvent::Playout(Event::Error {
             exhibit: Some(x),

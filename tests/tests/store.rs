@@ -439,7 +439,7 @@ fn a_fetch_killed_with_sigkill_resumes_where_it_stopped() {
     let store = dir.path().join("store");
     let size = 48 * MIB;
     let m = publish_random_case(&store, COURT, date(), "KILL-1", &[size], 15).unwrap();
-    let slow = Nginx::start(
+    let mut slow = Nginx::start(
         &store,
         &NginxOptions {
             limit_rate: Some("6m".into()),
@@ -472,10 +472,11 @@ fn a_fetch_killed_with_sigkill_resumes_where_it_stopped() {
         .expect("a partial download is left");
     let kept = std::fs::metadata(&part).unwrap().len();
     assert!(kept >= 16 * MIB && kept < size, "kept {kept}");
-    std::thread::sleep(Duration::from_millis(300));
+    // The first server stopped (its log complete: the cut request is logged with what it sent);
+    // the rerun talks to a fresh nginx on the same store.
+    slow.stop();
     let first = slow.body_bytes_sent("/blobs/");
     drop(slow);
-    // Let the first server's log settle; the rerun talks to a fresh nginx on the same store.
     let fast = Nginx::start(&store, &NginxOptions::default()).unwrap();
     write_config(&work, &fast.url, "none", None);
     let mut c = cli(&work, None);

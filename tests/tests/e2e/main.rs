@@ -2,254 +2,16 @@
 //! the real playout process drawing into real X11 windows, the demo store generated with GStreamer.
 //! What the control surface claims is checked against grabs of each monitor's pixels.
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use courtdeck_testkit::Mon;
 use courtdeck_testkit::pages::mark_on;
-use courtdeck_testkit::{Mon, Rgb, TauriDriver, WebDriver, Xvfb, target_dir};
 
-const CONTROL: Mon = Mon {
-    name: "CONTROL",
-    x: 0,
-    y: 0,
-    w: 1280,
-    h: 800,
+mod kiosk;
+
+use kiosk::{
+    BENCH, Kiosk, PUBLIC, drag_on_pad, grab, save_manifest, start_kiosk, start_kiosk_on, tap,
 };
-const BENCH: Mon = Mon {
-    name: "BENCH",
-    x: 1280,
-    y: 0,
-    w: 640,
-    h: 360,
-};
-const PUBLIC: Mon = Mon {
-    name: "PUBLIC",
-    x: 1280,
-    y: 400,
-    w: 640,
-    h: 360,
-};
-
-fn grab(x: &Xvfb, m: Mon) -> Rgb {
-    x.grab(m.x, m.y, m.w, m.h).unwrap()
-}
-
-struct Kiosk {
-    _home: tempfile::TempDir,
-    shots: PathBuf,
-    xvfb: Xvfb,
-    // Field order matters: the session must end before the driver.
-    wd: WebDriver,
-    _driver: TauriDriver,
-}
-
-fn start_kiosk() -> Kiosk {
-    start_kiosk_on(1920, 800, &[CONTROL, BENCH, PUBLIC])
-}
-
-fn start_kiosk_on(width: u16, height: u16, monitors: &[Mon]) -> Kiosk {
-    let app = target_dir().join("courtdeck-app");
-    assert!(
-        app.exists(),
-        "{} is missing: build the workspace first (cargo build --workspace)",
-        app.display()
-    );
-    // Kept under $COURTDECK_TEST_ARTIFACTS: the app's logs are there when a run fails.
-    let home = courtdeck_testkit::work_dir();
-    let config_dir = home.path().join(".config/courtdeck");
-    std::fs::create_dir_all(&config_dir).unwrap();
-    std::fs::write(
-        config_dir.join("config.toml"),
-        r#"
-court = "courtroom-2"
-kiosk_id = "e2e"
-[audio]
-sink = "fakesink sync=true"
-[[screen]]
-id = "bench"
-label = "BENCH"
-role = "bench"
-monitor = "BENCH"
-[[screen]]
-id = "public"
-label = "PUBLIC"
-role = "public_gallery"
-monitor = "PUBLIC"
-"#,
-    )
-    .unwrap();
-    let xvfb = Xvfb::start(width, height, monitors).unwrap();
-    let h = home.path();
-    let (config, data, cache, state) = (
-        h.join(".config"),
-        h.join(".local/share"),
-        h.join(".cache"),
-        h.join(".local/state"),
-    );
-    let driver = TauriDriver::start(
-        &xvfb.display,
-        &[
-            ("HOME", h),
-            ("XDG_CONFIG_HOME", &config),
-            ("XDG_DATA_HOME", &data),
-            ("XDG_CACHE_HOME", &cache),
-            ("XDG_STATE_HOME", &state),
-        ],
-    )
-    .unwrap();
-    let wd = WebDriver::new_session(driver.port, &app).unwrap();
-    let shots = std::env::var_os("COURTDECK_SHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("e2e-shots"));
-    std::fs::create_dir_all(&shots).unwrap();
-    Kiosk {
-        _home: home,
-        shots,
-        xvfb,
-        wd,
-        _driver: driver,
-    }
-}
-
-impl Drop for Kiosk {
-    /// A failed test says what the app logged (its warnings and errors), not just what it waited for.
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            return;
-        }
-        let logs = self._home.path().join(".local/state/courtdeck/logs");
-        for entry in std::fs::read_dir(&logs).into_iter().flatten().flatten() {
-            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-            let lines: Vec<&str> = text
-                .lines()
-                .filter(|l| !l.contains("\"level\":\"INFO\"") && !l.contains("\"level\":\"DEBUG\""))
-                .collect();
-            eprintln!(
-                "--- {} (warnings and errors, last 40) ---",
-                entry.path().display()
-            );
-            for l in &lines[lines.len().saturating_sub(40)..] {
-                eprintln!("{l}");
-            }
-        }
-    }
-}
-
-impl Kiosk {
-    fn shot(&self, name: &str) {
-        // The DOM is already what the test checked; give WebKit a moment to paint it.
-        std::thread::sleep(Duration::from_millis(400));
-        let full = self
-            .xvfb
-            .grab(0, 0, self.xvfb.width, self.xvfb.height)
-            .unwrap();
-        full.save_png(&self.shots.join(format!("{name}.png")))
-            .unwrap();
-    }
-
-    fn tile_status(&self, screen: &str) -> String {
-        let el = self
-            .wd
-            .wait_for(
-                &format!("[data-testid=screen-tile][data-screen={screen}]"),
-                Duration::from_secs(10),
-            )
-            .unwrap();
-        self.wd
-            .attribute(&el, "data-status")
-            .unwrap()
-            .unwrap_or_default()
-    }
-
-    fn wait_tile(&self, screen: &str, status: &str) {
-        self.wd
-            .wait_until(
-                &format!("{screen} tile to say {status}"),
-                Duration::from_secs(20),
-                |_| Ok(self.tile_status(screen) == status),
-            )
-            .unwrap();
-    }
-
-    /// Waits until a monitor shows moving, non-black video: two grabs apart must both be lit and differ.
-    fn wait_moving(&self, m: Mon) -> (f64, f64) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let a = grab(&self.xvfb, m);
-            std::thread::sleep(Duration::from_millis(400));
-            let b = grab(&self.xvfb, m);
-            let (lit, changed) = (b.lit_fraction(), a.changed_fraction(&b));
-            if lit > 0.2 && changed > 0.001 {
-                return (lit, changed);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} never showed moving video (lit {lit:.3}, changed {changed:.4})",
-                m.name
-            );
-        }
-    }
-
-    /// Waits until a monitor shows a lit picture that holds still (a presented still); returns it.
-    fn wait_still(&self, m: Mon) -> courtdeck_testkit::Rgb {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let a = grab(&self.xvfb, m);
-            std::thread::sleep(Duration::from_millis(300));
-            let b = grab(&self.xvfb, m);
-            if b.lit_fraction() > 0.2 && a.changed_fraction(&b) < 0.001 {
-                return b;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} never showed a still picture",
-                m.name
-            );
-        }
-    }
-
-    fn wait_black(&self, m: Mon) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let g = grab(&self.xvfb, m);
-            if g.max_channel() <= 8 {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not go black (max channel {})",
-                m.name,
-                g.max_channel()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-/// A finger drawn across the surface's draw pad: down at `from`, through `via`, up at `to`
-/// (fractions of the pad).
-fn drag_on_pad(k: &Kiosk, from: (f64, f64), via: (f64, f64), to: (f64, f64)) {
-    k.wd.execute(&format!(
-        "const pad = document.querySelector('[data-testid=draw-pad]');
-         const r = pad.getBoundingClientRect();
-         const at = (type, fx, fy) => pad.dispatchEvent(new PointerEvent(type, {{
-           bubbles: true, pointerId: 1, pointerType: 'touch', isPrimary: true,
-           clientX: r.left + fx * r.width, clientY: r.top + fy * r.height }}));
-         at('pointerdown', {}, {}); at('pointermove', {}, {}); at('pointerup', {}, {});
-         return true;",
-        from.0, from.1, via.0, via.1, to.0, to.1
-    ))
-    .unwrap();
-}
-
-#[track_caller]
-fn tap(k: &Kiosk, css: &str, taps: &mut u32) {
-    let el = k.wd.wait_for(css, Duration::from_secs(120)).unwrap();
-    if let Err(e) = k.wd.click(&el) {
-        panic!("tapping {css}: {e:#}");
-    }
-    *taps += 1;
-}
 
 #[test]
 fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
@@ -606,7 +368,7 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
             .grab(BENCH.x, BENCH.y + BENCH.h as i16 / 2, BENCH.w, BENCH.h / 2)
             .unwrap()
     };
-    std::thread::sleep(Duration::from_millis(300));
+    k.wait_still(BENCH);
     let before = lower(&k);
     let upper = grab(&k.xvfb, BENCH);
     tap(&k, "[data-testid=captions][data-screen=bench]", &mut extra);
@@ -842,8 +604,8 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     tap(&k, "[data-testid=back-to-list]", &mut setup_taps);
     tap(&k, "[data-testid=open-setup]", &mut setup_taps);
     tap(&k, "[data-testid=run-checks]", &mut setup_taps);
-    // The identify card is up for the first three seconds.
-    std::thread::sleep(Duration::from_millis(1500));
+    // The identify card is up for the first three seconds: BENCH, black before, lights up.
+    k.wait_still(BENCH);
     k.shot("06-identify-card");
     k.wd.wait_for("[data-testid=checks-overall]", Duration::from_secs(120))
         .unwrap();
@@ -875,13 +637,6 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     println!(
         "RELIABILITY|custody|usher_launches_advocate_presents_blanks_and_restricted_stays_off_public|restricted exhibit in the real app: PUBLIC toggle disabled, forged IPC present refused, PUBLIC pixels stay dark; a command outside the capability set refused|{}",
         3
-    );
-}
-
-fn save_manifest(dir: &Path) {
-    let _ = std::fs::write(
-        dir.join("README.txt"),
-        "Screenshots from the e2e test: whole Xvfb screen (CONTROL | BENCH above PUBLIC).\n",
     );
 }
 

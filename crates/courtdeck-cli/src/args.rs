@@ -1,0 +1,304 @@
+//! The command line's arguments, and reading a credential from the terminal or stdin.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use courtdeck_api::Config;
+use courtdeck_api::config::{AuthKind, HttpsStoreConfig, StoreConfig};
+use jiff::civil::Date;
+
+#[derive(Parser)]
+#[command(
+    name = "courtdeck",
+    version,
+    about = "Courtdeck: courtroom evidence playout"
+)]
+pub(crate) struct Cli {
+    /// Config file (default: $COURTDECK_CONFIG or ~/.config/courtdeck/config.toml).
+    #[arg(long, global = true)]
+    pub(crate) config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: Cmd,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Cmd {
+    /// Generates the demo store (media made with GStreamer) with a court list for today or --date.
+    DemoStore {
+        dir: PathBuf,
+        #[arg(long)]
+        date: Option<Date>,
+    },
+    /// Publishes a folder of media described by a case.toml into a directory store.
+    Bundle {
+        /// The store to publish into: a folder, or `s3://BUCKET/PREFIX` with `--s3-endpoint` (blobs,
+        /// then the manifest, then the list; the key from the keyring or AWS_*).
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        s3_endpoint: Option<String>,
+        #[arg(long)]
+        s3_region: Option<String>,
+        /// For an S3 endpoint: a PEM bundle of the CAs to trust instead of the system roots.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// The folder holding the media files.
+        #[arg(long)]
+        media: PathBuf,
+        /// The description (default: <media>/case.toml).
+        #[arg(long)]
+        description: Option<PathBuf>,
+        /// Sign the manifest with this publisher key file (from `courtdeck keygen`).
+        #[arg(long)]
+        sign: Option<PathBuf>,
+    },
+    /// Makes a publisher signing key: the private key goes to --out (mode 0600), the public key is
+    /// printed for kiosks' `[trust] publisher_keys`.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Lists the monitors connected now, who each is (its EDID identity) and which configured screen
+    /// is on it: what to write in each `[[screen]] identity`.
+    Screens {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints a day's court list with each hearing's readiness.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetches and verifies every exhibit a day's list needs into the cache.
+    Fetch {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Only this case.
+        #[arg(long)]
+        case: Option<String>,
+        /// JSON lines instead of a progress bar.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The clerk's setup checks: screens (identify card, test card read back), test tone, store,
+    /// credential, clock, disk, every exhibit of today's list (cached, hash, decodable), plugins.
+    /// Saves the report as JSON and HTML; exits non-zero when a check fails.
+    Check {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+        /// Re-run only these checks (ids from a report: `screens`, `store`, `exhibit:CASE:REF`,
+        /// `exhibits` for all exhibits…).
+        #[arg(long, num_args = 1..)]
+        only: Option<Vec<String>>,
+    },
+    /// The evidence store's credential and state: `login`, `logout`, `status`.
+    Store {
+        #[command(subcommand)]
+        command: StoreCmd,
+    },
+    /// The kiosk's cache: `courtdeck cache gc` applies the size/age policy now.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCmd,
+    },
+    /// The audit log: `courtdeck audit verify [FILE]` checks its hash chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCmd,
+    },
+    /// Plays a media file on headless outputs and prints a JSON report (first frame, frames per output).
+    Play {
+        file: PathBuf,
+        /// Required: windowed playback runs in the app.
+        #[arg(long, required = true)]
+        headless: bool,
+        #[arg(long, default_value_t = 1)]
+        outputs: usize,
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
+    /// Says what a kiosk will show of a media file: kind (from its streams), duration, size as
+    /// shown, rotation, codecs, warnings, and whether it plays here. Exits non-zero when it does not.
+    Probe {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// Also write its 160x90 poster frame (JPEG) here.
+        #[arg(long)]
+        poster: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum StoreCmd {
+    /// Saves the store's token (or basic-auth password) in the OS keyring, then checks the store
+    /// accepts it. Reads it from stdin (hidden when typed at a terminal); never from the command line.
+    Login {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Removes the store's credential from the keyring.
+    Logout {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Says whether the store answers and the credential is present and accepted.
+    Status {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum CacheCmd {
+    /// Evicts cases past their retention and, over the size limit, the longest unneeded; never what
+    /// today's list needs.
+    Gc {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AuditCmd {
+    /// Checks every record's hash and the chain; names the first line that was edited, removed,
+    /// inserted or reordered. Default file: the configured audit log.
+    Verify { file: Option<PathBuf> },
+    /// Writes a case's records as CSV and HTML (`audit-<case>.csv`, `.html` in --out), headed by
+    /// whether the log's hash chain verified.
+    Export {
+        #[arg(long)]
+        case: String,
+        /// The log (default: the configured audit log).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Where to write (default: the current folder).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+pub(crate) struct StoreArgs {
+    /// A store folder, an `https://` URL, or `s3://BUCKET/PREFIX` with `--s3-endpoint` (default: the
+    /// configured store).
+    #[arg(long)]
+    pub(crate) store: Option<String>,
+    /// For an `s3://` store: the S3 endpoint (`https://s3.example`).
+    #[arg(long)]
+    s3_endpoint: Option<String>,
+    /// For an `s3://` store: the region (default us-east-1).
+    #[arg(long)]
+    s3_region: Option<String>,
+    /// For a URL store: `bearer` (default), `basic` or `none`.
+    #[arg(long)]
+    pub(crate) auth: Option<String>,
+    /// For basic auth.
+    #[arg(long)]
+    pub(crate) username: Option<String>,
+    /// For a URL store: a PEM bundle of the CAs to trust instead of the system roots.
+    #[arg(long)]
+    pub(crate) ca_file: Option<PathBuf>,
+    /// The day (default: today).
+    #[arg(long)]
+    pub(crate) date: Option<Date>,
+    /// The courtroom (default: the configured one).
+    #[arg(long)]
+    pub(crate) court: Option<String>,
+}
+
+impl StoreArgs {
+    pub(crate) fn config(&self, mut config: Config) -> anyhow::Result<Config> {
+        if let Some(s) = &self.store {
+            config.store = if let Some(path) = s.strip_prefix("s3://") {
+                let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
+                anyhow::ensure!(
+                    !bucket.is_empty(),
+                    "--store s3://BUCKET/PREFIX names no bucket"
+                );
+                let endpoint = self
+                    .s3_endpoint
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("--store s3://… needs --s3-endpoint URL"))?;
+                StoreConfig::S3(HttpsStoreConfig {
+                    bucket: Some(bucket.to_owned()),
+                    prefix: prefix.to_owned(),
+                    region: self.s3_region.clone(),
+                    ca_file: self.ca_file.clone(),
+                    ..HttpsStoreConfig::new(endpoint)
+                })
+            } else if s.starts_with("https://") || s.starts_with("http://") {
+                let auth = match self.auth.as_deref().unwrap_or("bearer") {
+                    "bearer" => AuthKind::Bearer,
+                    "basic" => AuthKind::Basic,
+                    "none" => AuthKind::None,
+                    other => anyhow::bail!("--auth must be bearer, basic or none, not {other:?}"),
+                };
+                StoreConfig::Https(HttpsStoreConfig {
+                    auth,
+                    username: self.username.clone(),
+                    ca_file: self.ca_file.clone(),
+                    ..HttpsStoreConfig::new(s.clone())
+                })
+            } else {
+                StoreConfig::Dir {
+                    path: PathBuf::from(s),
+                }
+            };
+        } else if let StoreConfig::Https(h) | StoreConfig::S3(h) = &mut config.store
+            && let Some(ca) = &self.ca_file
+        {
+            h.ca_file = Some(ca.clone());
+        }
+        if let Some(c) = &self.court {
+            config.court = c.clone();
+        }
+        Ok(config)
+    }
+    pub(crate) fn date(&self) -> Date {
+        self.date.unwrap_or_else(courtdeck_api::today)
+    }
+}
+
+/// One line from stdin: hidden when typed at a terminal, piped otherwise. Never an argument, which
+/// would land in shell history and `ps`.
+pub(crate) fn read_secret() -> anyhow::Result<courtdeck_store::Secret> {
+    read_line_secret("Store token or password (input hidden): ")
+}
+
+fn read_line_secret(prompt: &str) -> anyhow::Result<courtdeck_store::Secret> {
+    let line = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt)?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line
+    };
+    let value = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!value.is_empty(), "no credential given on stdin");
+    Ok(courtdeck_store::Secret::new(value))
+}
+
+/// An S3 access key: the key id, then the secret, one line each (the keyring keeps `ID:SECRET`).
+pub(crate) fn read_s3_key() -> anyhow::Result<courtdeck_store::Secret> {
+    let id = read_line_secret("S3 access key id: ")?;
+    let secret = read_line_secret("S3 secret access key (input hidden): ")?;
+    anyhow::ensure!(
+        !id.expose().contains(':'),
+        "an S3 access key id has no ':' in it"
+    );
+    Ok(courtdeck_store::Secret::new(format!(
+        "{}:{}",
+        id.expose().trim(),
+        secret.expose()
+    )))
+}

@@ -1,0 +1,86 @@
+//! Reports printed for a person at a terminal.
+
+pub(crate) fn print_screens(r: &courtdeck_api::ScreensReport) {
+    if r.monitors.is_empty() {
+        println!("No monitors found.");
+    }
+    for m in &r.monitors {
+        let m_ = &m.monitor;
+        println!(
+            "{}{}  {}x{}+{}+{}  {}",
+            m_.name,
+            m_.connector
+                .as_ref()
+                .filter(|c| **c != m_.name)
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
+            m_.width,
+            m_.height,
+            m_.x,
+            m_.y,
+            m_.model.as_deref().unwrap_or("")
+        );
+        match (&m_.identity, &m_.edid_error) {
+            (Some(id), _) => {
+                println!("  identity = \"{id}\"");
+                if !m_.unique {
+                    println!(
+                        "  (this monitor reports no serial: the identity tells its model apart, not two of the same model)"
+                    );
+                }
+            }
+            (None, Some(e)) => println!("  no identity: {e}"),
+            (None, None) => println!("  no identity: the monitor gives no EDID"),
+        }
+        if let Some(s) = &m.screen {
+            println!("  is screen {s}");
+        }
+    }
+    if !r.screens.is_empty() {
+        println!();
+        for (screen, what) in &r.screens {
+            println!("screen {screen}: {what}");
+        }
+    }
+}
+
+pub(crate) fn print_probe(r: &courtdeck_api::json::ProbeDto) {
+    let ms = |d: u64| format!("{}:{:02}.{:03}", d / 60_000, d / 1000 % 60, d % 1000);
+    println!("{}", r.file);
+    println!(
+        "  kind:      {}",
+        r.kind.as_deref().unwrap_or("nothing to show")
+    );
+    if let Some(d) = r.duration_ms {
+        println!("  duration:  {}", ms(d));
+    }
+    if let (Some(w), Some(h)) = (r.width, r.height) {
+        println!(
+            "  shown as:  {w} x {h}{}",
+            if r.rotation != 0 {
+                format!(" (turned {}°)", r.rotation)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let Some(c) = &r.container {
+        println!("  container: {c}");
+    }
+    for v in &r.video {
+        println!("  video:     {v}");
+    }
+    for a in &r.audio {
+        println!("  audio:     {a}");
+    }
+    for w in &r.warnings {
+        println!("  warning:   {} ({})", w.message, w.code);
+    }
+    match &r.error {
+        None => println!("  plays here: yes"),
+        Some(e) => println!("  plays here: no: {} ({})", e.message, e.code),
+    }
+    if let Some(p) = &r.poster {
+        println!("  poster:    {p}");
+    }
+}

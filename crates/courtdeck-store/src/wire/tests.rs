@@ -1,0 +1,317 @@
+use super::*;
+
+const HASH: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+fn manifest(exhibits: &str) -> String {
+    format!(r#"{{"schema_version":1,"case_id":"JS-1","title":"R v J.S.","exhibits":[{exhibits}]}}"#)
+}
+
+fn exhibit(reference: &str, extra: &str) -> String {
+    format!(
+        r#"{{"reference":"{reference}","title":"CCTV","kind":"video","media_type":"video/mp4","size":10,"sha256":"{HASH}","restriction":"open"{extra}}}"#
+    )
+}
+
+#[test]
+fn a_good_manifest_round_trips() {
+    let m = parse_manifest(
+        manifest(&exhibit(
+            "JS/1",
+            r#","duration_ms":20000,"clips":[{"label":"Entry","start_ms":1000,"end_ms":5000}]"#,
+        ))
+        .as_bytes(),
+    )
+    .unwrap();
+    let again = serde_json::to_vec(&manifest_doc(&m)).unwrap();
+    assert_eq!(parse_manifest(&again).unwrap(), m);
+}
+
+#[test]
+fn documents_and_derived_stills_round_trip_and_bad_ones_are_refused() {
+    let doc = format!(
+        r#"{{"reference":"JS/7","title":"Statement","kind":"document","media_type":"application/pdf","size":10,"sha256":"{HASH}","restriction":"no_public","pages":[[595.0,842.0],[842.0,595.0]]}}"#
+    );
+    let derived = format!(
+        r#"{{"reference":"JS/8","title":"JS/7, page 1, marked in court","kind":"image","media_type":"image/png","size":10,"sha256":"{HASH}","restriction":"no_public","derived_from":{{"source":"JS/7","source_sha256":"{HASH}","page":1,"strokes":[{{"tool":"arrow","points":[[2485,5000],[7515,5000]]}}]}}}}"#
+    );
+    let m = parse_manifest(manifest(&format!("{doc},{derived}")).as_bytes()).unwrap();
+    let d = m.exhibits()[1].derived_from.as_deref().unwrap();
+    assert_eq!((d.source.to_string(), d.page), ("JS/7".into(), Some(1)));
+    assert_eq!(m.exhibits()[0].pages.len(), 2);
+    let again = serde_json::to_vec(&manifest_doc(&m)).unwrap();
+    assert_eq!(parse_manifest(&again).unwrap(), m);
+    for (bad, why) in [
+        (
+            doc.replace(r#","pages":[[595.0,842.0],[842.0,595.0]]"#, ""),
+            "1 to 20000 pages",
+        ),
+        (
+            doc.replace("[842.0,595.0]", "[100000.0,595.0]"),
+            "200 inches",
+        ),
+        (
+            derived.replace(r#""tool":"arrow""#, r#""tool":"laser""#),
+            "laser",
+        ),
+        (
+            derived.replace("7515,5000", "17515,5000"),
+            "outside the picture",
+        ),
+    ] {
+        let err = parse_manifest(manifest(&bad).as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(why), "{err}");
+    }
+}
+
+/// Data-driven: each hostile or broken manifest is refused with a message naming the problem.
+#[test]
+fn bad_manifests_are_refused_with_a_reason() {
+    let cases: Vec<(String, &str)> = vec![
+        ("{".into(), "EOF"),
+        (
+            manifest(&exhibit("JS/1", "")).replace("\"schema_version\":1", "\"schema_version\":2"),
+            "schema_version 2",
+        ),
+        (
+            manifest(&exhibit("JS/1", "")).replace("JS-1", "../../etc"),
+            "case_id",
+        ),
+        (
+            manifest(&exhibit("JS/1", "")).replace("JS-1", "/abs"),
+            "case_id",
+        ),
+        (
+            manifest(&format!("{},{}", exhibit("JS/1", ""), exhibit("JS/1", ""))),
+            "more than once",
+        ),
+        (
+            manifest(&exhibit("JS/1", "")).replace("\"size\":10", "\"size\":-1"),
+            "invalid value",
+        ),
+        (
+            manifest(&exhibit("JS/1", "")).replace("\"size\":10", "\"size\":0"),
+            "size 0",
+        ),
+        (
+            manifest(&exhibit("JS/1", "")).replace("\"size\":10", "\"size\":18446744073709551615"),
+            "size",
+        ),
+        (
+            manifest(&exhibit("JS/1", "")).replace(HASH, "abc"),
+            "sha256",
+        ),
+        (
+            manifest(&exhibit("JS/1", "")).replace(HASH, &HASH.to_uppercase()),
+            "sha256",
+        ),
+        (
+            manifest(&exhibit(
+                "JS/1",
+                r#","duration_ms":2000,"clips":[{"label":"x","start_ms":1000,"end_ms":5000}]"#,
+            )),
+            "ends after",
+        ),
+        (
+            manifest(&exhibit(
+                "JS/1",
+                r#","clips":[{"label":"x","start_ms":5000,"end_ms":1000}]"#,
+            )),
+            "not before",
+        ),
+        (
+            manifest(&exhibit("JS/1", r#","evil":true"#)),
+            "unknown field",
+        ),
+        (manifest(&exhibit("js 1", "")), "reference"),
+        (
+            manifest(&exhibit("JS/1", "")).replace("\"open\"", "\"secret\""),
+            "restriction",
+        ),
+        (manifest(""), "no exhibits"),
+        (
+            format!(
+                "{}{}",
+                manifest(&exhibit("JS/1", "")),
+                " ".repeat(5 * 1024 * 1024)
+            ),
+            "larger than",
+        ),
+    ];
+    let n = cases.len();
+    for (doc, expect) in cases {
+        let err = parse_manifest(doc.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains(expect), "expected {expect:?} in {err:?}");
+    }
+    println!(
+        "RELIABILITY|custody|bad_manifests_are_refused_with_a_reason|hostile manifests: traversal, absolute paths, unknown versions and fields, duplicates, bad sizes and hashes, clips outside the media|{}",
+        n
+    );
+}
+
+#[test]
+fn court_lists() {
+    let doc = r#"{"schema_version":1,"court":"courtroom-2","court_name":"Courtroom 2","date":"2026-11-26",
+        "hearings":[{"time":"11:00","case_id":"B","title":"R v B","hearing_type":"Trial"},
+                    {"time":"10:00","case_id":"A","title":"R v A","hearing_type":"Sentence"}]}"#;
+    let list = parse_court_list(doc.as_bytes()).unwrap();
+    assert_eq!(list.hearings[0].case_id.as_str(), "A", "sorted by time");
+    assert_eq!(
+        parse_court_list(&serde_json::to_vec(&court_list_doc(&list)).unwrap()).unwrap(),
+        list
+    );
+    for (bad, expect) in [
+        (doc.replace("11:00", "25:00"), "HH:MM"),
+        (doc.replace("2026-11-26", "yesterday"), "date"),
+        (doc.replace("courtroom-2", "../x"), "court"),
+        (
+            doc.replace("\"B\"", "\"A\"").replace("11:00", "10:00"),
+            "listed twice",
+        ),
+    ] {
+        let err = parse_court_list(bad.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains(expect), "expected {expect:?} in {err:?}");
+    }
+}
+
+#[test]
+fn invisible_characters_are_refused_in_every_displayed_string() {
+    let list = r#"{"schema_version":1,"court":"courtroom-2","court_name":"Courtroom 2","date":"2026-11-26",
+        "hearings":[{"time":"10:00","case_id":"A","title":"R v A","hearing_type":"Trial"}]}"#;
+    let m = manifest(&exhibit(
+        "JS/1",
+        r#","duration_ms":20000,"clips":[{"label":"Entry","start_ms":1000,"end_ms":5000}]"#,
+    ));
+    let mut tried = 0;
+    // U+202E makes "R v Smith\u{202e}htims" read backwards; the others hide in plain sight.
+    for c in [
+        '\u{202A}',
+        '\u{202E}',
+        '\u{2066}',
+        '\u{2069}',
+        '\u{200B}',
+        '\u{200F}',
+        '\u{FEFF}',
+        '\u{00AD}',
+        '\u{E0041}',
+    ] {
+        // As JSON writes it (a surrogate pair above the BMP).
+        let esc: String = c
+            .encode_utf16(&mut [0u16; 2])
+            .iter()
+            .map(|u| format!("\\u{u:04x}"))
+            .collect();
+        for (doc, field, is_list) in [
+            (
+                list.replace("R v A", &format!("R v A{esc}x")),
+                "title",
+                true,
+            ),
+            (
+                list.replace("Courtroom 2", &format!("Court{esc}room")),
+                "court_name",
+                true,
+            ),
+            (
+                list.replace("Trial", &format!("Tri{esc}al")),
+                "hearing_type",
+                true,
+            ),
+            (
+                m.replace("R v J.S.", &format!("R v J.S.{esc}")),
+                "title",
+                false,
+            ),
+            (m.replace("CCTV", &format!("CC{esc}TV")), "title", false),
+            (
+                m.replace("Entry", &format!("En{esc}try")),
+                "clip label",
+                false,
+            ),
+            (
+                m.replace("video/mp4", &format!("video/mp4{esc}")),
+                "media_type",
+                false,
+            ),
+        ] {
+            let err = if is_list {
+                parse_court_list(doc.as_bytes()).unwrap_err()
+            } else {
+                parse_manifest(doc.as_bytes()).unwrap_err()
+            };
+            let text = err.to_string();
+            assert!(
+                text.contains("invisible"),
+                "{field} with U+{:04X}: {text}",
+                c as u32
+            );
+            tried += 1;
+        }
+    }
+    assert!(parse_court_list(list.as_bytes()).is_ok());
+    assert!(parse_manifest(m.as_bytes()).is_ok());
+    // Ordinary non-ASCII text stays welcome.
+    assert!(
+        parse_court_list(
+            list.replace("R v A", "R v Łukasz Müller-Ødegård")
+                .as_bytes()
+        )
+        .is_ok()
+    );
+    assert_eq!(visible("a\u{202e}b"), "a\\u{202e}b");
+    println!(
+        "RELIABILITY|custody|invisible_characters_are_refused_in_every_displayed_string|bidi overrides, embeddings and isolates, zero-width and other format characters in every title, name, label and media type of lists and manifests|{tried}"
+    );
+}
+
+#[test]
+fn one_bad_hearing_leaves_the_rest_of_the_list_and_a_misplaced_list_is_refused() {
+    let doc = r#"{"schema_version":1,"court":"courtroom-2","court_name":"Courtroom 2","date":"2026-11-26",
+        "hearings":[{"time":"10:00","case_id":"A","title":"R v A","hearing_type":"Trial"},
+                    {"time":"10:30","case_id":"B","title":"R v B\u202e","hearing_type":"Trial"},
+                    {"time":"25:00","case_id":"C","title":"R v C","hearing_type":"Trial"},
+                    {"time":"11:00","case_id":"../etc","title":"R v D","hearing_type":"Trial"},
+                    {"time":"11:30","case_id":"E","title":"R v E","hearing_type":"Trial","evil":1},
+                    {"time":"10:00","case_id":"A","title":"R v A again","hearing_type":"Trial"},
+                    {"time":"12:00","case_id":"F","title":"R v F","hearing_type":"Mention"}]}"#;
+    let (list, rejected) = parse_court_list_lenient(doc.as_bytes()).unwrap();
+    let good: Vec<&str> = list.hearings.iter().map(|h| h.case_id.as_str()).collect();
+    assert_eq!(good, ["A", "F"]);
+    let positions: Vec<usize> = rejected.iter().map(|r| r.position).collect();
+    assert_eq!(positions, [2, 3, 4, 5, 6]);
+    assert_eq!(rejected[0].case_id.as_ref().map(|c| c.as_str()), Some("B"));
+    assert!(
+        rejected[0].reason.contains("invisible"),
+        "{}",
+        rejected[0].reason
+    );
+    assert_eq!(rejected[1].time, None);
+    assert_eq!(rejected[2].case_id, None);
+    assert!(
+        rejected[3].reason.contains("unknown field"),
+        "{}",
+        rejected[3].reason
+    );
+    assert!(
+        rejected[4].reason.contains("listed twice"),
+        "{}",
+        rejected[4].reason
+    );
+    // The strict parser still refuses the whole document.
+    assert!(parse_court_list(doc.as_bytes()).is_err());
+
+    // A list whose own court or date is not where it was read from.
+    let court = CourtId::parse("courtroom-2").unwrap();
+    let day: jiff::civil::Date = "2026-11-26".parse().unwrap();
+    assert!(check_court_list_place(&list, &court, day).is_ok());
+    let other_court = CourtId::parse("courtroom-3").unwrap();
+    let e = check_court_list_place(&list, &other_court, day).unwrap_err();
+    assert!(e.to_string().contains("says it is for courtroom-2"), "{e}");
+    let e = check_court_list_place(&list, &court, "2026-11-27".parse().unwrap()).unwrap_err();
+    assert!(e.to_string().contains("on 2026-11-26, not"), "{e}");
+    println!(
+        "RELIABILITY|custody|one_bad_hearing_leaves_the_rest_of_the_list_and_a_misplaced_list_is_refused|court lists with a hidden bidi override, a bad time, a traversal case id, an unknown field, a duplicate; a list filed under another court or day|{}",
+        rejected.len() + 2
+    );
+}
