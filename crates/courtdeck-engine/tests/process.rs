@@ -346,3 +346,41 @@ async fn posters_for_video_and_stills_none_for_audio_or_junk() {
     assert!(client.request(Command::Stats).await.is_ok());
     client.shutdown().await;
 }
+
+/// The clerk's test card does not hold the engine: while an 8 s card is up, a Stats request is
+/// answered with the card still running, and a Blank All ends the card at once, its report saying
+/// it was stopped (the court's safety control never waits for a check).
+#[tokio::test(flavor = "multi_thread")]
+async fn blank_all_is_answered_during_the_test_card_and_ends_it() {
+    let client = start().await;
+    let mut card = std::pin::pin!(
+        client.request_data::<courtdeck_playout::protocol::CardReport>(Command::TestCard {
+            seconds: 8.0,
+            identify: false,
+        })
+    );
+    // One poll sends the request (its line is queued before anything sent after it); its reply
+    // comes when the card ends.
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(card.as_mut().poll(cx))).await;
+    assert!(first.is_pending(), "the card answered at once: {first:?}");
+    let stats = client.request(Command::Stats).await.unwrap().unwrap();
+    assert_eq!(stats.len(), 2);
+    let still_up = std::future::poll_fn(|cx| std::task::Poll::Ready(card.as_mut().poll(cx))).await;
+    assert!(
+        still_up.is_pending(),
+        "Stats waited for the card: {still_up:?}"
+    );
+    client.request(Command::BlankAll).await.unwrap();
+    let report = card.await.unwrap();
+    assert_eq!(report.screens.len(), 2);
+    for s in &report.screens {
+        assert!(
+            s.detail
+                .contains("the test card was stopped: Blank All was pressed"),
+            "{}: {}",
+            s.screen,
+            s.detail
+        );
+    }
+    client.shutdown().await;
+}

@@ -1,5 +1,6 @@
 //! The real playout process and the watchdogs: a damaged stretch reported while the rest plays, a
-//! frozen picture reported and rebuilt where it stood, a gap in a recording not taken for a freeze.
+//! frozen picture reported and rebuilt where it stood, a gap in a recording not taken for a freeze,
+//! a sound that stops under a moving slate reported and rebuilt too.
 
 mod common;
 
@@ -191,5 +192,68 @@ async fn a_frozen_picture_is_reported_and_restarted_a_gap_is_not_a_freeze() {
     );
     println!(
         "RELIABILITY|playout|a_frozen_picture_is_reported_and_restarted_a_gap_is_not_a_freeze|a picture held from 1 s (injected): reported as frozen, rebuilt where it stood, played to its end; a recording with a 3 s timestamp gap: named as a gap, not as a freeze|2"
+    );
+}
+
+/// A sound-only exhibit (a 999 call, ffmpeg's WAV) whose sound stops arriving while it plays
+/// (injected: the first pipeline's sound held from 1 s). Its slate's picture goes on moving, so the
+/// watchdog must watch the sound itself: reported as frozen, rebuilt where it stood, played to its
+/// end.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_sound_under_a_moving_slate_is_reported_and_restarted() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("watchdog");
+    std::fs::create_dir_all(&dir).unwrap();
+    let call = dir.join("call-4s.wav");
+    if !call.exists() {
+        courtdeck_engine::corpus::ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:sample_rate=8000:duration=4",
+                "-c:a",
+                "pcm_s16le",
+            ],
+            &call,
+        )
+        .unwrap();
+    }
+    let client = PlayoutClient::start_with(
+        exe(),
+        vec![headless("bench", "bench")],
+        vec![
+            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
+            ("COURTDECK_FAULT_FREEZE_AT_MS".into(), "1000".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut rx = client.subscribe();
+    show(&client, &mut rx, "W/3", &call, "audio", &["bench"]).await;
+    client.request(Command::Play).await.unwrap();
+    let warning = wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::Warning { exhibit, error }) if exhibit == "W/3" => {
+            Some(error.clone())
+        }
+        ClientEvent::Playout(Event::Eos { exhibit }) if exhibit == "W/3" => {
+            panic!("reached its end without the stopped sound being seen")
+        }
+        _ => None,
+    })
+    .await;
+    println!("{}", warning.message);
+    assert_eq!(warning.code, "playback_stalled", "{}", warning.message);
+    assert!(
+        warning.message.contains("froze at 0:01") && warning.message.contains("restarted"),
+        "{}",
+        warning.message
+    );
+    wait_for(&mut rx, |e| {
+        matches!(e, ClientEvent::Playout(Event::Eos { exhibit }) if exhibit == "W/3").then_some(())
+    })
+    .await;
+    client.shutdown().await;
+    println!(
+        "RELIABILITY|playout|a_stopped_sound_under_a_moving_slate_is_reported_and_restarted|a sound-only WAV (ffmpeg) whose sound is held from 1 s (injected) while its slate moves on: reported as frozen at 0:01, rebuilt where it stood, played to its end|1"
     );
 }

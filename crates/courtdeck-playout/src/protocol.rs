@@ -292,7 +292,8 @@ pub enum Command {
     /// Setup check: for `seconds`, every screen shows a card (with `identify`, its label big on its
     /// own colour; else SMPTE bars with the label) and the audio output plays a 1 kHz tone. Replies
     /// with a `CardReport`: frames per screen, a pixel readback of each window, the tone's level.
-    /// Refused while an exhibit is on air.
+    /// Refused while an exhibit is on air. The engine answers other requests meanwhile; a Blank,
+    /// Blank All, Withdraw, Present or Configure ends the card early (its report says so).
     TestCard {
         seconds: f64,
         identify: bool,

@@ -245,7 +245,7 @@ impl Engine {
             self.rebuild(&exhibit, Rebuild::Beside);
             return Ok(());
         };
-        if p.kind != ExhibitKind::Video {
+        if p.source.kind != ExhibitKind::Video {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {exhibit} is not a video: nothing can be shown beside it"),

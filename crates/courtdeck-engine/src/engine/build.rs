@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use courtdeck_core::{ErrorCode, ExhibitKind, Restriction, may_show};
@@ -163,8 +163,9 @@ impl Engine {
         let pending: PendingFirstFrames = Arc::new(Mutex::new(HashMap::new()));
         let sound = Arc::new(Mutex::new(Sound::new(self.volume, self.muted)));
         let expected = Arc::new(AtomicU8::new(0));
-        // Fault injection for the watchdog's test: the first build's picture stops arriving at
-        // this stream time, as a decoder that deadlocks would (a rebuild is not frozen).
+        // Fault injection for the watchdog's test: the first build's picture (a sound-only
+        // exhibit's sound) stops arriving at this stream time, as a decoder that deadlocks would (a
+        // rebuild is not frozen).
         let freeze_at = std::env::var("COURTDECK_FAULT_FREEZE_AT_MS")
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
@@ -263,6 +264,10 @@ impl Engine {
         let captions = source.captions.clone();
         // The fan-out of a picture made here, before any data flows (a document's pages, an audio
         // exhibit's slate, a side-by-side composite): never a still to freeze, no gaps to watch.
+        // The typed handles the program keeps: its decoder, and the zoom's crop (built with the
+        // picture's fan-out, here or on a streaming thread).
+        let decode = std::cell::OnceCell::new();
+        let crop: Arc<OnceLock<gst::Element>> = Default::default();
         let fanout_here = || {
             video_fanout(
                 &pipeline,
@@ -275,6 +280,10 @@ impl Engine {
                 &layer,
                 captions.as_ref(),
             )
+            .map(|f| {
+                let _ = crop.set(f.crop);
+                f.head
+            })
         };
         let build = || -> Result<(), anyhow::Error> {
             if let Some(feed) = &document {
@@ -300,13 +309,14 @@ impl Engine {
                 _ => None,
             };
             let uri = gst::glib::filename_to_uri(path, None)?;
-            let decode = gst::ElementFactory::make(media::decodebin())
+            let decoder = gst::ElementFactory::make(media::decodebin())
                 .name("decode")
                 .property("uri", uri.as_str())
                 .build()?;
-            pipeline.add(&decode)?;
+            pipeline.add(&decoder)?;
+            let _ = decode.set(decoder.clone());
             if media::decodebin() == "uridecodebin3" {
-                media::select_one_of_each(&decode, kind != ExhibitKind::Audio, expected.clone());
+                media::select_one_of_each(&decoder, kind != ExhibitKind::Audio, expected.clone());
             }
             let refuse = Mutex::new(self.tx.clone());
             media::guard_picture_size(
@@ -352,7 +362,8 @@ impl Engine {
             let captions = captions.clone();
             let is_image = kind == ExhibitKind::Image;
             let wants_video = kind != ExhibitKind::Audio;
-            decode.connect_pad_added(move |_, pad| {
+            let crop = crop.clone();
+            decoder.connect_pad_added(move |_, pad| {
                 let Some(pipeline) = pipeline_weak.upgrade() else {
                     return;
                 };
@@ -371,7 +382,10 @@ impl Engine {
                     stream_type.contains(gst::StreamType::VIDEO) || name.starts_with("video/");
                 let is_audio =
                     stream_type.contains(gst::StreamType::AUDIO) || name.starts_with("audio/");
-                if is_video && let Some(at) = freeze_at {
+                // The stream the exhibit's timeline follows: the picture, or a sound-only
+                // exhibit's sound.
+                let timeline = if wants_video { is_video } else { is_audio };
+                if timeline && let Some(at) = freeze_at {
                     pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
                         if info
                             .buffer()
@@ -406,8 +420,9 @@ impl Engine {
                         &layer,
                         captions.as_ref(),
                     )
-                    .and_then(|tee| {
-                        let sink = tee.static_pad("sink").expect("tee has a sink pad");
+                    .and_then(|f| {
+                        let _ = crop.set(f.crop);
+                        let sink = f.head.static_pad("sink").expect("head has a sink pad");
                         pad.link(&sink)?;
                         Ok(())
                     })
@@ -472,9 +487,9 @@ impl Engine {
         let program = Program {
             seq,
             exhibit,
-            kind,
-            restriction,
             pipeline,
+            decode: decode.into_inner(),
+            crop,
             branches,
             allowed: targets.iter().map(|t| t.screen.clone()).collect(),
             pending_first_frames: pending,
@@ -600,7 +615,7 @@ impl Engine {
                         format!("there is no screen called {s}"),
                     )
                 })?;
-            if !may_show(self.deck[idx].restriction, output.role) {
+            if !may_show(self.deck[idx].source.restriction(), output.role) {
                 return Err(err(
                     ErrorCode::RestrictedRoute,
                     format!(
@@ -611,7 +626,7 @@ impl Engine {
             }
             if !self.deck[idx].allowed.contains(s) {
                 if matches!(output.placement, Placement::Mismatch { .. })
-                    || !output.may_show(self.deck[idx].restriction)
+                    || !output.may_show(self.deck[idx].source.restriction())
                 {
                     return Err(err(
                         ErrorCode::ScreenMismatch,

@@ -84,9 +84,17 @@ impl AsRef<[u8]> for FrameBytes {
     }
 }
 
+/// A picture's fan-out, as `video_fanout` built it.
+pub(super) struct Fanout {
+    /// Where the decoded picture goes in.
+    pub(super) head: gst::Element,
+    /// The zoom's `videocrop`, for the program to hold (`Program::crop`).
+    pub(super) crop: gst::Element,
+}
+
 /// Builds `videoconvert ! videoflip ! [imagefreeze] ! overlaycomposition ! videocrop ! tee` and one
-/// branch per target (`queue ! [textoverlay] ! sink`, the text overlay for `captions`); returns the
-/// head. The overlay composition lays `layer`'s strokes over the picture.
+/// branch per target (`queue ! [textoverlay] ! sink`, the text overlay for `captions`). The overlay
+/// composition lays `layer`'s strokes over the picture.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn video_fanout(
     pipeline: &gst::Pipeline,
@@ -98,7 +106,7 @@ pub(super) fn video_fanout(
     gaps: Option<GapReport>,
     layer: &super::annotate::SharedLayer,
     captions: Option<&super::captions::SharedCaptions>,
-) -> anyhow::Result<gst::Element> {
+) -> anyhow::Result<Fanout> {
     let convert = gst::ElementFactory::make("videoconvert").build()?;
     // Phone video carries rotation tags; `automatic` honours them.
     let flip = gst::ElementFactory::make("videoflip")
@@ -115,11 +123,10 @@ pub(super) fn video_fanout(
     // zoom and pan; before the tee, so they reach exactly the screens the picture does.
     chain.push(super::annotate::overlay(layer)?);
     // Zoom and pan (`Command::Zoom`); passes frames through untouched while nothing is cropped.
-    chain.push(
-        gst::ElementFactory::make("videocrop")
-            .name("zoom")
-            .build()?,
-    );
+    let crop = gst::ElementFactory::make("videocrop")
+        .name("zoom")
+        .build()?;
+    chain.push(crop.clone());
     chain.push(tee.clone());
     pipeline.add_many(&chain)?;
     gst::Element::link_many(&chain)?;
@@ -291,7 +298,10 @@ pub(super) fn video_fanout(
     for e in &chain {
         e.sync_state_with_parent()?;
     }
-    Ok(convert)
+    Ok(Fanout {
+        head: convert,
+        crop,
+    })
 }
 
 /// Reports stretches of decoded video that reach no screen: `(from, to)` in stream time, `to` being

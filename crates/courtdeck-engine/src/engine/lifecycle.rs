@@ -61,13 +61,13 @@ impl Engine {
                 }
                 if !p.prerolled {
                     p.prerolled = true;
-                    let duration = if !p.kind.has_timeline() {
+                    let duration = if !p.source.kind.has_timeline() {
                         None
                     } else {
                         p.duration()
                     };
                     let has_video = p.video_linked.load(Ordering::SeqCst);
-                    if !has_video && p.kind != ExhibitKind::Audio {
+                    if !has_video && p.source.kind != ExhibitKind::Audio {
                         let exhibit = p.exhibit.clone();
                         if self.rebuild(&exhibit, Rebuild::Preroll) {
                             return;
@@ -318,7 +318,7 @@ impl Engine {
         }
         self.watch_playback();
         let Ok(p) = self.on_air_program() else { return };
-        if !p.prerolled || !p.kind.has_timeline() {
+        if !p.prerolled || !p.source.kind.has_timeline() {
             return;
         }
         let pos = match p.clip_end {
@@ -336,8 +336,9 @@ impl Engine {
         }
     }
 
-    /// The playback watchdog: a playing exhibit whose picture (each routed screen's sink) or, for
-    /// sound, whose position has not moved for `STALL_AFTER` has frozen. A frozen picture is never
+    /// The playback watchdog: a playing exhibit whose picture (each routed screen's sink) or, for a
+    /// sound-only exhibit, whose sound (its branch's sink, not the slate's) has not moved for
+    /// `STALL_AFTER` has frozen. A frozen picture is never
     /// silent: the court is told, and the exhibit is rebuilt where it stood (`MAX_REBUILDS` times,
     /// then given up with the reason). A sink reports no position past the last frame it was given,
     /// so a picture that stops arriving stops its position even while the sound plays on; a held
@@ -346,7 +347,7 @@ impl Engine {
         let Ok(p) = self.on_air_program_mut() else {
             return;
         };
-        if !p.prerolled || !p.playing || !p.kind.has_timeline() || p.resume.is_some() {
+        if !p.prerolled || !p.playing || !p.source.kind.has_timeline() || p.resume.is_some() {
             p.progress = None;
             return;
         }
@@ -354,8 +355,14 @@ impl Engine {
         // but it is no freeze: the sink waits for its next frame's time (its position moves on with
         // the clock) and the next frames wait in its queue. As a second guard, only a sink whose
         // queue is empty (nothing is arriving) counts as frozen.
-        let (position, starved) = if p.kind == ExhibitKind::Audio {
-            (p.pipeline.query_position::<gst::ClockTime>(), true)
+        let (position, starved) = if p.source.kind == ExhibitKind::Audio {
+            // The sound's own sink: the pipeline's position is the slate's too, whose picture goes on
+            // moving when the sound stops.
+            let branch = p.sound.lock().expect("sound").branch();
+            (
+                branch.and_then(|b| b.query_position::<gst::ClockTime>()),
+                true,
+            )
         } else {
             let branches = p.branches.lock().expect("branches");
             let routed: Vec<&Branch> = p.route.iter().filter_map(|s| branches.get(s)).collect();

@@ -20,7 +20,7 @@
 //! - `beside`: side by side, a second recording composited beside the one on air, in step.
 //! - `lifecycle`: the bus, gaps, the tick and the watchdogs.
 //! - `graph`: pure builders of pipeline pieces (fan-out, audio, thumbnails, gap probe); no `Engine`.
-//! - `test_card`: the clerk's test card and tone.
+//! - `test_card`: the clerk's test card and tone, a state machine the loop drives (ticks, bus).
 
 mod annotate;
 mod beside;
@@ -142,6 +142,8 @@ pub struct Engine {
     /// The room's exhibit sound level and the advocate's mute (`SetVolume`, `SetMute`).
     volume: f64,
     muted: bool,
+    /// The setup check's test card, while it is up.
+    card: Option<test_card::CardRun>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -172,6 +174,7 @@ impl Engine {
             thumbnails: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             volume: 1.0,
             muted: false,
+            card: None,
             audio_sink,
             no_sound,
         })
@@ -188,11 +191,16 @@ impl Engine {
                 keep_going
             }
             Msg::Bus { program, message } => {
+                if self.card.as_ref().is_some_and(|c| c.seq == program) {
+                    self.card_message(&message);
+                    return true;
+                }
                 self.bus(program, &message);
                 self.draw_slates();
                 true
             }
             Msg::Tick => {
+                self.card_tick();
                 self.tick();
                 self.draw_slates();
                 true
@@ -225,9 +233,28 @@ impl Engine {
     /// Answers one request; returns false for Shutdown.
     fn request(&mut self, id: u64, command: Command) -> bool {
         let shutdown = matches!(command, Command::Shutdown);
+        // What takes the screens from the clerk's test card ends it first (the card's request is
+        // answered then, saying why).
+        let takes_the_screens = match &command {
+            Command::BlankAll => Some("Blank All was pressed"),
+            Command::Blank { blank: true, .. } => Some("a screen was blanked"),
+            Command::Withdraw => Some("the screens were cleared"),
+            Command::Present { .. } => Some("an exhibit was presented"),
+            Command::Configure { .. } => Some("the screens were configured again"),
+            Command::Shutdown => Some("playout shut down"),
+            _ => None,
+        };
+        if let Some(why) = takes_the_screens {
+            self.stop_card(why);
+        }
         let stats = matches!(command, Command::Stats).then(|| self.stats());
         let (error, data) = match command {
-            Command::TestCard { seconds, identify } => split(self.test_card(seconds, identify)),
+            // Answered when the card ends (`Engine::card_tick`, `Engine::stop_card`).
+            Command::TestCard { seconds, identify } => match self.start_card(id, seconds, identify)
+            {
+                Ok(()) => return true,
+                Err(e) => (Some(e), None),
+            },
             Command::Discover { path } => split(Ok(checks::discover(Path::new(&path)))),
             Command::Inventory => split(Ok(checks::inventory())),
             Command::Poster { path, page } => {
@@ -268,6 +295,7 @@ impl Engine {
     }
 
     pub fn shutdown(&mut self) {
+        self.stop_card("playout shut down");
         for p in self.deck.take_all() {
             self.teardown(p);
         }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicU8;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use courtdeck_core::{ErrorCode, ExhibitKind, Restriction};
@@ -31,10 +31,12 @@ pub(super) type PendingFirstFrames = Arc<Mutex<HashMap<String, Instant>>>;
 pub(super) struct Program {
     pub(super) seq: u64,
     pub(super) exhibit: String,
-    pub(super) kind: ExhibitKind,
-    /// What a screen must allow to show it (`Source::restriction`: side by side, both).
-    pub(super) restriction: Restriction,
     pub(super) pipeline: gst::Pipeline,
+    /// The decoder of its file (none for a document's pages).
+    pub(super) decode: Option<gst::Element>,
+    /// The zoom's `videocrop`: set once its picture's fan-out is built (for a file, on the streaming
+    /// thread that finds its picture).
+    pub(super) crop: Arc<OnceLock<gst::Element>>,
     pub(super) branches: Arc<Mutex<BTreeMap<String, Branch>>>,
     /// Screens the restriction rule allowed when it was (re)built; the only ones it can be routed to.
     pub(super) allowed: Vec<String>,
@@ -162,8 +164,8 @@ pub(super) struct FeedState {
 impl Program {
     /// The media's duration, asked of the decoder (an audio exhibit's slate source has none).
     pub(super) fn duration(&self) -> Option<u64> {
-        let decode = self.pipeline.by_name("decode")?;
-        decode
+        self.decode
+            .as_ref()?
             .query_duration::<gst::ClockTime>()
             .map(|d| d.mseconds())
     }
@@ -206,8 +208,7 @@ impl Program {
         if let Some(d) = &self.document {
             return d.pages.size_of(self.source.page);
         }
-        let crop = self.pipeline.by_name("zoom")?;
-        let caps = crop.static_pad("sink")?.current_caps()?;
+        let caps = self.crop.get()?.static_pad("sink")?.current_caps()?;
         let info = gstreamer_video::VideoInfo::from_caps(&caps).ok()?;
         Some((info.width(), info.height()))
     }
@@ -254,7 +255,7 @@ pub(super) fn set_crop(p: &Program) -> Result<(), WireError> {
             format!("exhibit {} has no picture to zoom into", p.exhibit),
         )
     };
-    let crop = p.pipeline.by_name("zoom").ok_or_else(no_picture)?;
+    let crop = p.crop.get().ok_or_else(no_picture)?;
     let picture = p.picture_size().ok_or_else(no_picture)?;
     let [x, y, width, height] = p.view(picture).unwrap_or([0.0, 0.0, 1.0, 1.0]);
     let (w, h) = (picture.0 as f64, picture.1 as f64);

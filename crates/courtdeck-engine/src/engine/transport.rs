@@ -23,7 +23,7 @@ fn picture_and_view(p: &Program) -> Result<((u32, u32), View), WireError> {
         )
     };
     let picture = p.picture_size().ok_or_else(no_picture)?;
-    let crop = p.pipeline.by_name("zoom").ok_or_else(no_picture)?;
+    let crop = p.crop.get().ok_or_else(no_picture)?;
     let side = |name: &str| f64::from(crop.property::<i32>(name).max(0));
     let (left, top) = (side("left"), side("top"));
     let view = (
@@ -122,7 +122,7 @@ impl Engine {
             ));
         }
         let p = self.on_air_program_mut()?;
-        if p.kind == ExhibitKind::Audio {
+        if p.source.kind == ExhibitKind::Audio {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} has no picture to zoom into", p.exhibit),
@@ -179,7 +179,7 @@ impl Engine {
             ));
         }
         let p = self.on_air_program_mut()?;
-        if p.kind == ExhibitKind::Audio {
+        if p.source.kind == ExhibitKind::Audio {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} has no picture to zoom into", p.exhibit),
@@ -242,13 +242,13 @@ impl Engine {
                 ),
             ));
         }
-        if p.kind == ExhibitKind::Audio {
+        if p.source.kind == ExhibitKind::Audio {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} has no picture to draw on", p.exhibit),
             ));
         }
-        if p.playing && p.kind.has_timeline() {
+        if p.playing && p.source.kind.has_timeline() {
             return Err(err(
                 ErrorCode::InvalidState,
                 "pause the recording first: strokes mark a still frame",
