@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The flake hunt (#12): runs the end-to-end test and the playout suites N times in a row, each run with
+# fresh XDG folders, and prints how many runs and test executions passed and failed per binary.
+#   bash scripts/flake-hunt.sh            # 10 runs of e2e, outputs, process, sound, watchdog, formats
+#   bash scripts/flake-hunt.sh 3 e2e sound
+# Run it on a clean clone after scripts/test.sh (which builds what it needs and sets the machine up);
+# it builds the test binaries if they are missing. A failed run's output is kept in
+# target/flake-hunt/<binary>-<run>.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+runs=${1:-10}
+shift || true
+names=("$@")
+((${#names[@]})) || names=(e2e outputs process sound watchdog formats)
+
+cargo build --workspace --bins --locked >&2
+# The test binaries, by target name (cargo prints where each one is).
+declare -A exe
+while IFS=$'\t' read -r name path; do
+  exe[$name]=$path
+done < <(cargo test --workspace --locked --no-run --message-format=json 2>/dev/null |
+  python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] == ["test"]:
+        print(m["target"]["name"], m["executable"], sep="\t")
+')
+# And the folder of the package each one belongs to.
+declare -A pkgdir
+while IFS=$'\t' read -r name dir; do
+  pkgdir[$name]=$dir
+done < <(cargo metadata --format-version 1 --no-deps --locked | python3 -c '
+import json, os, sys
+for p in json.load(sys.stdin)["packages"]:
+    for t in p["targets"]:
+        if "test" in t["kind"]:
+            print(t["name"], os.path.dirname(p["manifest_path"]), sep="\t")
+')
+for n in "${names[@]}"; do
+  [[ -n ${exe[$n]:-} ]] || { echo "flake-hunt: no test binary called $n" >&2; exit 1; }
+done
+
+out=target/flake-hunt
+mkdir -p "$out"
+declare -A runs_ok runs_bad tests_ok tests_bad secs
+for n in "${names[@]}"; do runs_ok[$n]=0 runs_bad[$n]=0 tests_ok[$n]=0 tests_bad[$n]=0 secs[$n]=0; done
+for ((i = 1; i <= runs; i++)); do
+  for n in "${names[@]}"; do
+    xdg=$(mktemp -d)
+    log="$out/$n-$i.log"
+    start=$SECONDS
+    status=0
+    # Each binary runs from its package's folder, as cargo test runs it.
+    (
+      cd "${pkgdir[$n]}"
+      XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" \
+        XDG_STATE_HOME="$xdg/state" COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" RUST_LOG=warn \
+        "${exe[$n]}" --test-threads=1
+    ) >"$log" 2>&1 || status=$?
+    secs[$n]=$((secs[$n] + SECONDS - start))
+    passed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$log" | tail -1)
+    failed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$log" | tail -1)
+    tests_ok[$n]=$((tests_ok[$n] + ${passed:-0}))
+    tests_bad[$n]=$((tests_bad[$n] + ${failed:-0}))
+    if ((status == 0)); then
+      runs_ok[$n]=$((runs_ok[$n] + 1))
+      rm -f "$log"
+    else
+      runs_bad[$n]=$((runs_bad[$n] + 1))
+      ((${failed:-0} > 0)) || tests_bad[$n]=$((tests_bad[$n] + 1)) # it died before its summary
+      echo "flake-hunt: $n run $i FAILED (status $status), output in $log" >&2
+    fi
+    rm -rf "$xdg"
+    echo "flake-hunt: run $i/$runs $n: status $status, $((SECONDS - start)) s" >&2
+  done
+done
+
+printf '\n| binary | runs passed | runs failed | tests passed | tests failed | mean s/run |\n|---|---:|---:|---:|---:|---:|\n'
+total_bad=0
+for n in "${names[@]}"; do
+  printf '| %s | %d | %d | %d | %d | %d |\n' "$n" "${runs_ok[$n]}" "${runs_bad[$n]}" "${tests_ok[$n]}" \
+    "${tests_bad[$n]}" "$((secs[$n] / runs))"
+  total_bad=$((total_bad + runs_bad[$n]))
+done
+echo "commit $(git rev-parse --short HEAD), $runs runs, $(date -u +%FT%TZ)"
+((total_bad == 0))
