@@ -4,12 +4,15 @@
 # (src-tauri/tauri.deb.conf.json, assets/kiosk/). Installs whatever it needs. Prints the .deb's path
 # on its last line.
 #   bash scripts/package.sh            # -> target/release/bundle/deb/Courtdeck_<version>_amd64.deb
+#   bash scripts/package.sh --no-setup # the same, without running scripts/setup.sh first
 # Install: sudo apt-get install ./target/release/bundle/deb/Courtdeck_*_amd64.deb
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-bash scripts/setup.sh >&2
+# --no-setup: the caller has set the machine up (scripts/test.sh, which builds this beside its tests
+# and must not have ui/dist rebuilt under them).
+[[ "${1:-}" == "--no-setup" ]] || bash scripts/setup.sh >&2
 triple=$(rustc -vV | sed -n 's/^host: //p')
 
 echo "package: release build of courtdeck-playout and courtdeck" >&2

@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# Throwaway XDG dirs for the tests (config, caches and logs never touch the user's); and the package's
+# background build, stopped if this script ends early.
+xdg=$(mktemp -d)
+package_pid=""
+trap 'rm -rf "$xdg"; [[ -z $package_pid ]] || kill -- "-$package_pid" 2>/dev/null || true' EXIT
+
 # Each step says how long the one before it took; the last line sums them up (where CI time goes).
 timings=()
 step_name=""
@@ -40,21 +46,37 @@ for pkg in courtdeck-app courtdeck-cli courtdeck-api; do
 done
 echo "courtdeck-app, courtdeck-cli, courtdeck-api: no gstreamer, no x11rb, no courtdeck-engine"
 
-step "build every binary (the tests drive the app and the playout process)"
+step "build every binary and every test (the tests drive the app and the playout process)"
 cargo build --workspace --bins --locked
+cargo test --workspace --locked --no-run
+
+step "the kiosk's Debian package: release build, started beside the tests"
+# The release build (most of this script's compiling) runs while the tests run: they mostly wait on
+# real time (media playing, servers, the app under Xvfb), so it takes their idle CPU, at the lowest
+# priority so it never takes theirs. target/release has its own lock; the tests use target/debug.
+mkdir -p target
+# Its own process group (setsid), so an early exit stops all of it.
+setsid nice -n 19 bash scripts/package.sh --no-setup >target/package.log 2>&1 &
+package_pid=$!
 
 step "cargo test"
 # The tests need no display of their own: the e2e test starts Xvfb itself. Playout tests use fakesinks.
 # Config, caches and logs go to throwaway XDG dirs so tests never touch the user's.
-xdg=$(mktemp -d)
-trap 'rm -rf "$xdg"' EXIT
 # --show-output keeps what passing tests print: the figures, and the RELIABILITY lines of the fault tests.
 mkdir -p target
 XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" XDG_STATE_HOME="$xdg/state" \
   COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" RUST_LOG="${RUST_LOG:-warn}" cargo test --workspace --locked -- --test-threads=1 --show-output \
   2>&1 | tee target/test-output.log
 
-step "the kiosk's Debian package: build (release), install, run from the installed files, purge"
+step "the kiosk's Debian package: wait for its build, install, run from the installed files, purge"
+if ! wait "$package_pid"; then
+  echo "FAIL: the package build failed; its output:" >&2
+  tail -n 60 target/package.log >&2
+  exit 1
+fi
+package_pid=""
+deb=$(tail -n 1 target/package.log)
+echo "built $deb"
 # Installing a package needs root (the test uses sudo when it is not root): say so rather than skip.
 if [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
   echo "FAIL: the package test installs the .deb and needs root (or password-less sudo)" >&2
@@ -64,11 +86,10 @@ root=""
 [[ $(id -u) -ne 0 ]] && root="sudo -n"
 # A package left by an earlier, interrupted run would be tested instead of this one's.
 if dpkg -s courtdeck >/dev/null 2>&1; then $root dpkg --purge courtdeck >/dev/null; fi
-deb=$(bash scripts/package.sh | tail -n 1)
 status=0
 XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" XDG_STATE_HOME="$xdg/state" \
   COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" COURTDECK_DEB="$PWD/$deb" RUST_LOG="${RUST_LOG:-warn}" \
-  cargo test -p courtdeck-testkit --test package --locked -- --ignored --test-threads=1 --show-output \
+  cargo test --workspace --test package --locked -- --ignored --test-threads=1 --show-output \
   2>&1 | tee -a target/test-output.log || status=$?
 # The test purges the package itself; after a failure, this machine must not keep it either.
 if dpkg -s courtdeck >/dev/null 2>&1; then $root dpkg --purge courtdeck >/dev/null; fi

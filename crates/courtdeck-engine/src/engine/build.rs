@@ -267,6 +267,7 @@ impl Engine {
         // The typed handles the program keeps: its decoder, and the zoom's crop (built with the
         // picture's fan-out, here or on a streaming thread).
         let decode = std::cell::OnceCell::new();
+        let slate_src = std::cell::OnceCell::new();
         let crop: Arc<OnceLock<gst::Element>> = Default::default();
         let fanout_here = || {
             video_fanout(
@@ -328,17 +329,19 @@ impl Engine {
                     });
                 }),
             );
-            // An audio exhibit's slate never ends by itself: when the sound ends, it is sent EOS too,
-            // so the pipeline ends (the surface sees the end; a seek back plays again).
-            let mut slate_src = None;
+            // An audio exhibit's slate never ends by itself: when the sound has ended (its sink's
+            // EOS, `Engine::bus`), it is sent EOS too, so the pipeline ends (the surface sees the
+            // end; a seek back plays again).
             if kind == ExhibitKind::Audio {
                 let slate = slate_source(title)?;
-                slate_src = slate
+                if let Some(src) = slate
                     .clone()
                     .dynamic_cast::<gst::Bin>()
                     .ok()
                     .and_then(|b| b.by_name("slatesrc"))
-                    .map(|e| e.downgrade());
+                {
+                    let _ = slate_src.set(src.downgrade());
+                }
                 pipeline.add(&slate)?;
                 let tee = fanout_here()?;
                 slate.link(&tee)?;
@@ -427,16 +430,6 @@ impl Engine {
                         Ok(())
                     })
                 } else if is_audio && !has_audio.swap(true, Ordering::SeqCst) {
-                    if let Some(src) = slate_src.clone() {
-                        pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-                            if let Some(gst::EventView::Eos(_)) = info.event().map(|e| e.view())
-                                && let Some(src) = src.upgrade()
-                            {
-                                src.send_event(gst::event::Eos::new());
-                            }
-                            gst::PadProbeReturn::Ok
-                        });
-                    }
                     let links: Vec<(String, String)> = targets
                         .iter()
                         .filter_map(|t| {
@@ -468,17 +461,7 @@ impl Engine {
             ));
         }
 
-        let tx = Mutex::new(self.tx.clone());
-        pipeline
-            .bus()
-            .expect("pipelines have a bus")
-            .set_sync_handler(move |_, message| {
-                let _ = tx.lock().expect("bus sender").send(Msg::Bus {
-                    program: seq,
-                    message: message.clone(),
-                });
-                gst::BusSyncReply::Drop
-            });
+        self.forward_bus(&pipeline, seq);
         if pipeline.set_state(gst::State::Paused).is_err() {
             // The bus carries the reason; it arrives as an Error and tears the program down.
             tracing::warn!(exhibit, "pipeline refused to pause");
@@ -489,6 +472,7 @@ impl Engine {
             exhibit,
             pipeline,
             decode: decode.into_inner(),
+            slate: slate_src.into_inner(),
             crop,
             branches,
             allowed: targets.iter().map(|t| t.screen.clone()).collect(),

@@ -535,6 +535,10 @@ pub(super) fn audio_chain(
         true,
     )?;
     let volume = bin.by_name("volume").expect("named in the description");
+    // Its sinks' EOS reaches the bus (`GstBinForwarded`): the moment the sound has been heard to
+    // its end, which a sound-only exhibit's slate waits for. (The decoder's EOS comes as soon as it
+    // has decoded the last buffer, which may hold seconds of sound.)
+    bin.set_property("message-forward", true);
     pipeline.add(&bin)?;
     bin.sync_state_with_parent()?;
     pad.link(&bin.static_pad("sink").expect("ghost sink"))?;

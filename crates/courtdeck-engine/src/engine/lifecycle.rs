@@ -158,6 +158,20 @@ impl Engine {
                     rms_db: loudest_rms(e).unwrap_or(-120.0).max(-120.0),
                 });
             }
+            MessageView::Element(e)
+                if e.structure().is_some_and(|s| s.name() == "GstBinForwarded") =>
+            {
+                // The sound's sink has played to its end: a sound-only exhibit's slate ends too.
+                let sound_ended = e
+                    .structure()
+                    .and_then(|s| s.get::<gst::Message>("message").ok())
+                    .is_some_and(|m| m.type_() == gst::MessageType::Eos);
+                if sound_ended
+                    && let Some(src) = self.deck[idx].slate.as_ref().and_then(|w| w.upgrade())
+                {
+                    src.send_event(gst::event::Eos::new());
+                }
+            }
             MessageView::Element(e) if gstreamer_pbutils::MissingPluginMessage::is(e) => {
                 // A typical missing-plugin note precedes the error; remember it for the error text.
                 if let Some(s) = e.structure() {

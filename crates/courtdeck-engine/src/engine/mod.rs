@@ -44,6 +44,7 @@ use std::time::Duration;
 
 use courtdeck_core::ErrorCode;
 use gstreamer as gst;
+use gstreamer::prelude::*;
 
 use crate::protocol::{Command, Event, ScreenStats, WireError};
 use crate::{checks, media, x11};
@@ -69,6 +70,9 @@ const STALL_AFTER: Duration = Duration::from_secs(2);
 /// How many times one exhibit is rebuilt while on air (a freeze, a lost sound output) before the
 /// court is told it cannot be played.
 const MAX_REBUILDS: u32 = 3;
+/// A pause is answered once its program has paused; one that has not settled after this is answered
+/// anyway.
+const PAUSE_SETTLES: Duration = Duration::from_secs(1);
 /// The audio sink used when the room's sound output cannot be opened: the picture plays on.
 const SILENT_SINK: &str = "fakesink sync=true";
 
@@ -144,6 +148,9 @@ pub struct Engine {
     muted: bool,
     /// The setup check's test card, while it is up.
     card: Option<test_card::CardRun>,
+    /// Pause requests answered once their program has paused (`Engine::pause`): request id, program,
+    /// since when.
+    pausing: Vec<(u64, u64, std::time::Instant)>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -175,6 +182,7 @@ impl Engine {
             volume: 1.0,
             muted: false,
             card: None,
+            pausing: Vec::new(),
             audio_sink,
             no_sound,
         })
@@ -196,11 +204,25 @@ impl Engine {
                     return true;
                 }
                 self.bus(program, &message);
+                if let gst::MessageView::AsyncDone(_) = message.view() {
+                    self.answer_paused(|seq, _| seq == program);
+                }
                 self.draw_slates();
                 true
             }
             Msg::Tick => {
                 self.card_tick();
+                // A pause that never settles (a program torn down meanwhile) is answered anyway.
+                let deck = &self.deck;
+                let gone: Vec<u64> = self
+                    .pausing
+                    .iter()
+                    .filter(|(_, seq, since)| {
+                        deck.slot_of_seq(*seq).is_none() || since.elapsed() > PAUSE_SETTLES
+                    })
+                    .map(|(_, seq, _)| *seq)
+                    .collect();
+                self.answer_paused(|seq, _| gone.contains(&seq));
                 self.tick();
                 self.draw_slates();
                 true
@@ -255,6 +277,14 @@ impl Engine {
                 Ok(()) => return true,
                 Err(e) => (Some(e), None),
             },
+            Command::Pause => match self.pause() {
+                Ok(Some(seq)) => {
+                    self.pausing.push((id, seq, std::time::Instant::now()));
+                    return true;
+                }
+                Ok(None) => (None, None),
+                Err(e) => (Some(e), None),
+            },
             Command::Discover { path } => split(Ok(checks::discover(Path::new(&path)))),
             Command::Inventory => split(Ok(checks::inventory())),
             Command::Poster { path, page } => {
@@ -294,8 +324,24 @@ impl Engine {
         !shutdown
     }
 
+    /// Sends every message of `pipeline`'s bus to the engine thread as `Msg::Bus { program: seq }`.
+    fn forward_bus(&self, pipeline: &gst::Pipeline, seq: u64) {
+        let tx = std::sync::Mutex::new(self.tx.clone());
+        pipeline
+            .bus()
+            .expect("pipelines have a bus")
+            .set_sync_handler(move |_, message| {
+                let _ = tx.lock().expect("bus sender").send(Msg::Bus {
+                    program: seq,
+                    message: message.clone(),
+                });
+                gst::BusSyncReply::Drop
+            });
+    }
+
     pub fn shutdown(&mut self) {
         self.stop_card("playout shut down");
+        self.answer_paused(|_, _| true);
         for p in self.deck.take_all() {
             self.teardown(p);
         }
@@ -371,7 +417,6 @@ impl Engine {
                 Ok(())
             }
             Command::Play => self.set_playing(true),
-            Command::Pause => self.set_playing(false),
             Command::Seek { position_ms } => {
                 // Scrubbing leaves any clip: play on to the end from there.
                 let p = self.on_air_program_mut()?;
@@ -473,6 +518,7 @@ impl Engine {
                 Ok(())
             }
             Command::TestCard { .. }
+            | Command::Pause
             | Command::Discover { .. }
             | Command::Annotate { .. }
             | Command::Snapshot

@@ -34,6 +34,8 @@ pub(super) struct Program {
     pub(super) pipeline: gst::Pipeline,
     /// The decoder of its file (none for a document's pages).
     pub(super) decode: Option<gst::Element>,
+    /// A sound-only exhibit's slate source: sent EOS when the sound has ended.
+    pub(super) slate: Option<gst::glib::WeakRef<gst::Element>>,
     /// The zoom's `videocrop`: set once its picture's fan-out is built (for a file, on the streaming
     /// thread that finds its picture).
     pub(super) crop: Arc<OnceLock<gst::Element>>,

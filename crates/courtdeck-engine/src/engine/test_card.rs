@@ -19,7 +19,7 @@ use gstreamer::prelude::*;
 use gstreamer_video::prelude::*;
 
 use super::lifecycle::loudest_rms;
-use super::{Engine, HEADLESS_SIZE, Msg, SILENT_SINK, err, split};
+use super::{Engine, HEADLESS_SIZE, SILENT_SINK, err, split};
 use crate::checks;
 use crate::protocol::{CardReport, CardScreen, Event, OutputKind, ToneReport, WireError};
 
@@ -202,17 +202,7 @@ impl Engine {
             }
             let _ = d.sync();
         }
-        let tx = std::sync::Mutex::new(self.tx.clone());
-        pipeline
-            .bus()
-            .expect("pipelines have a bus")
-            .set_sync_handler(move |_, message| {
-                let _ = tx.lock().expect("bus sender").send(Msg::Bus {
-                    program: seq,
-                    message: message.clone(),
-                });
-                gst::BusSyncReply::Drop
-            });
+        self.forward_bus(&pipeline, seq);
         let started = Instant::now();
         if let Err(e) = pipeline.set_state(gst::State::Playing) {
             tone_error.get_or_insert(format!("the card and tone did not start: {e}"));

@@ -9,7 +9,7 @@ use gstreamer::prelude::*;
 use super::annotate::{PictureStroke, preview_to_picture};
 use super::program::{Program, apply_zoom, repush, seek, set_crop};
 use super::{Engine, err};
-use crate::protocol::{Annotated, Located, Snapshot, WireError, WireStroke};
+use crate::protocol::{Annotated, Event, Located, Snapshot, WireError, WireStroke};
 
 /// The part of a picture on air: `(left, top, width, height)` in its pixels.
 type View = (f64, f64, f64, f64);
@@ -59,6 +59,37 @@ impl Engine {
         }
         p.thumbs.playing.store(playing, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Pauses the program on air. A playing pipeline has paused only once every sink holds a frame
+    /// again (its preroll), and that frame reaches the screens: so the pause is answered then
+    /// (`Some(seq)`: answered by `answer_paused` on the program's AsyncDone), and what the court
+    /// sees once it is answered is what stays. `None`: paused already.
+    pub(super) fn pause(&mut self) -> Result<Option<u64>, WireError> {
+        self.set_playing(false)?;
+        let p = self.on_air_program()?;
+        let (result, _, _) = p.pipeline.state(gst::ClockTime::ZERO);
+        Ok(matches!(result, Ok(gst::StateChangeSuccess::Async)).then_some(p.seq))
+    }
+
+    /// Answers the pause requests `which(program, request)` picks.
+    pub(super) fn answer_paused(&mut self, which: impl Fn(u64, u64) -> bool) {
+        let mut answered = Vec::new();
+        self.pausing.retain(|&(id, seq, _)| {
+            let done = which(seq, id);
+            if done {
+                answered.push(id);
+            }
+            !done
+        });
+        for id in answered {
+            (self.emit)(Event::Reply {
+                id,
+                error: None,
+                stats: None,
+                data: None,
+            });
+        }
     }
 
     pub(super) fn step(&mut self, frames: i32) -> Result<(), WireError> {
