@@ -103,16 +103,7 @@ async fn a_frozen_picture_is_reported_and_restarted_a_gap_is_not_a_freeze() {
     )
     .unwrap();
     let video = matrix.iter().find(|f| f.name == "h264-aac.mp4").unwrap();
-    let client = PlayoutClient::start_with(
-        exe(),
-        vec![headless("bench", "bench")],
-        vec![
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-            ("COURTDECK_FAULT_FREEZE_AT_MS".into(), "1000".into()),
-        ],
-    )
-    .await
-    .unwrap();
+    let client = start_freezing_at_1s().await;
     let mut rx = client.subscribe();
     show(&client, &mut rx, "W/1", &video.path, "video", &["bench"]).await;
     client.request(Command::Play).await.unwrap();
@@ -218,16 +209,7 @@ async fn a_stopped_sound_under_a_moving_slate_is_reported_and_restarted() {
         )
         .unwrap();
     }
-    let client = PlayoutClient::start_with(
-        exe(),
-        vec![headless("bench", "bench")],
-        vec![
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-            ("COURTDECK_FAULT_FREEZE_AT_MS".into(), "1000".into()),
-        ],
-    )
-    .await
-    .unwrap();
+    let client = start_freezing_at_1s().await;
     let mut rx = client.subscribe();
     show(&client, &mut rx, "W/3", &call, "audio", &["bench"]).await;
     client.request(Command::Play).await.unwrap();
@@ -256,4 +238,19 @@ async fn a_stopped_sound_under_a_moving_slate_is_reported_and_restarted() {
     println!(
         "RELIABILITY|playout|a_stopped_sound_under_a_moving_slate_is_reported_and_restarted|a sound-only WAV (ffmpeg) whose sound is held from 1 s (injected) while its slate moves on: reported as frozen at 0:01, rebuilt where it stood, played to its end|1"
     );
+}
+
+/// A playout process with one headless BENCH whose first build of an exhibit stops its timeline's
+/// stream (the picture, or a sound-only exhibit's sound) at 1 s (`COURTDECK_FAULT_FREEZE_AT_MS`).
+async fn start_freezing_at_1s() -> PlayoutClient {
+    PlayoutClient::start_with(
+        exe(),
+        vec![headless("bench", "bench")],
+        vec![
+            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
+            ("COURTDECK_FAULT_FREEZE_AT_MS".into(), "1000".into()),
+        ],
+    )
+    .await
+    .unwrap()
 }

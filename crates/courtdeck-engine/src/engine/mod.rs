@@ -205,7 +205,7 @@ impl Engine {
                 }
                 self.bus(program, &message);
                 if let gst::MessageView::AsyncDone(_) = message.view() {
-                    self.answer_paused(|seq, _| seq == program);
+                    self.answer_paused(|_, seq, _| seq == program);
                 }
                 self.draw_slates();
                 true
@@ -213,16 +213,9 @@ impl Engine {
             Msg::Tick => {
                 self.card_tick();
                 // A pause that never settles (a program torn down meanwhile) is answered anyway.
-                let deck = &self.deck;
-                let gone: Vec<u64> = self
-                    .pausing
-                    .iter()
-                    .filter(|(_, seq, since)| {
-                        deck.slot_of_seq(*seq).is_none() || since.elapsed() > PAUSE_SETTLES
-                    })
-                    .map(|(_, seq, _)| *seq)
-                    .collect();
-                self.answer_paused(|seq, _| gone.contains(&seq));
+                self.answer_paused(|deck, seq, since| {
+                    deck.slot_of_seq(seq).is_none() || since.elapsed() > PAUSE_SETTLES
+                });
                 self.tick();
                 self.draw_slates();
                 true
@@ -341,7 +334,7 @@ impl Engine {
 
     pub fn shutdown(&mut self) {
         self.stop_card("playout shut down");
-        self.answer_paused(|_, _| true);
+        self.answer_paused(|_, _, _| true);
         for p in self.deck.take_all() {
             self.teardown(p);
         }

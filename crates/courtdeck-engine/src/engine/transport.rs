@@ -7,7 +7,7 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 
 use super::annotate::{PictureStroke, preview_to_picture};
-use super::program::{Program, apply_zoom, repush, seek, set_crop};
+use super::program::{Deck, Program, apply_zoom, repush, seek, set_crop};
 use super::{Engine, err};
 use crate::protocol::{Annotated, Event, Located, Snapshot, WireError, WireStroke};
 
@@ -72,11 +72,14 @@ impl Engine {
         Ok(matches!(result, Ok(gst::StateChangeSuccess::Async)).then_some(p.seq))
     }
 
-    /// Answers the pause requests `which(program, request)` picks.
-    pub(super) fn answer_paused(&mut self, which: impl Fn(u64, u64) -> bool) {
+    /// Answers the pause requests `settled(deck, program, since)` picks.
+    pub(super) fn answer_paused(
+        &mut self,
+        settled: impl Fn(&Deck, u64, std::time::Instant) -> bool,
+    ) {
         let mut answered = Vec::new();
-        self.pausing.retain(|&(id, seq, _)| {
-            let done = which(seq, id);
+        self.pausing.retain(|&(id, seq, since)| {
+            let done = settled(&self.deck, seq, since);
             if done {
                 answered.push(id);
             }
