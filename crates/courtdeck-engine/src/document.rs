@@ -229,12 +229,21 @@ struct State {
     queue: VecDeque<u32>,
     drawn: HashMap<u32, Drawn>,
     closed: bool,
+    /// The drawing thread has let go of the document (set as it returns, even by a panic).
+    finished: bool,
 }
+
+/// How long dropping `Pages` waits for a page being drawn to finish. A thread left drawing when
+/// the process exits runs inside poppler and cairo while their globals are torn down: the test
+/// binary that exited with one page still being drawn ahead crashed (SIGSEGV, double free) about
+/// one run in thirty.
+const DRAWING_STOPS: Duration = Duration::from_secs(2);
 
 /// A loaded document's pages, drawn on their own thread (poppler's objects never leave it).
 pub struct Pages {
     shared: Arc<(Mutex<State>, Condvar)>,
     sizes: Vec<(u32, u32)>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Pages {
@@ -249,20 +258,25 @@ impl Pages {
     pub fn open(path: PathBuf, pages: &[[f64; 2]], screen: (u32, u32), first: u32) -> Pages {
         let sizes: Vec<_> = pages.iter().map(|p| render_size(*p, screen)).collect();
         let shared = Arc::new((Mutex::new(State::default()), Condvar::new()));
-        let pages = Pages {
+        let mut pages = Pages {
             shared: shared.clone(),
             sizes: sizes.clone(),
+            thread: None,
         };
         pages.want(first);
         let spawned = std::thread::Builder::new()
             .name("pdf-pages".into())
             .spawn(move || draw_pages(&path, &sizes, &shared));
-        if let Err(e) = spawned {
-            let (lock, cv) = &*pages.shared;
-            let mut st = lock.lock().expect("pages");
-            st.drawn
-                .insert(first, Err(format!("cannot start drawing: {e}")));
-            cv.notify_all();
+        match spawned {
+            Ok(thread) => pages.thread = Some(thread),
+            Err(e) => {
+                let (lock, cv) = &*pages.shared;
+                let mut st = lock.lock().expect("pages");
+                st.drawn
+                    .insert(first, Err(format!("cannot start drawing: {e}")));
+                st.finished = true;
+                cv.notify_all();
+            }
         }
         pages
     }
@@ -319,14 +333,42 @@ impl Pages {
 }
 
 impl Drop for Pages {
+    /// Stops the drawing and waits (at most `DRAWING_STOPS`) for the page being drawn, so no thread
+    /// is inside poppler once the document is gone; a page that takes longer is left to finish on
+    /// its own, and said.
     fn drop(&mut self) {
         let (lock, cv) = &*self.shared;
-        lock.lock().expect("pages").closed = true;
+        let mut st = lock.lock().unwrap_or_else(|e| e.into_inner());
+        st.closed = true;
+        cv.notify_all();
+        let (st, waited) = cv
+            .wait_timeout_while(st, DRAWING_STOPS, |st| !st.finished)
+            .unwrap_or_else(|e| e.into_inner());
+        drop(st);
+        if waited.timed_out() {
+            tracing::warn!(
+                "a document page was still being drawn {} s after the document was put away",
+                DRAWING_STOPS.as_secs()
+            );
+        } else if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Sets `finished` when the drawing thread returns or unwinds, after its document is dropped.
+struct Finished<'a>(&'a (Mutex<State>, Condvar));
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        let (lock, cv) = self.0;
+        lock.lock().unwrap_or_else(|e| e.into_inner()).finished = true;
         cv.notify_all();
     }
 }
 
 fn draw_pages(path: &Path, sizes: &[(u32, u32)], shared: &(Mutex<State>, Condvar)) {
+    let _finished = Finished(shared);
     let (lock, cv) = shared;
     let doc = open(path);
     loop {
