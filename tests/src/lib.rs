@@ -12,7 +12,6 @@ pub mod s3;
 pub mod servers;
 pub mod srt_client;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -127,18 +126,18 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
-    /// Starts `Xvfb` on a free display number with one screen of `width`x`height` and `monitors`.
+    /// Starts `Xvfb` on a display number it picks itself (`-displayfd`: the server takes the first
+    /// free number under its own lock and writes it back once it listens), with one screen of
+    /// `width`x`height` and `monitors`. Choosing the number here (the first without a lock file)
+    /// let two tests started together choose the same one: the second server exited, and its test
+    /// set its monitors on the first's server (RandR's BadValue for a monitor already there).
     pub fn start(width: u16, height: u16, monitors: &[Mon]) -> Result<Xvfb> {
-        let n = (100..400)
-            .find(|n| {
-                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            })
-            .ok_or_else(|| anyhow!("no free X display number"))?;
-        let display = format!(":{n}");
+        use std::io::BufRead as _;
+        let (reader, writer) = std::io::pipe().context("a pipe for Xvfb's display number")?;
         let child = Command::new("Xvfb")
             .args([
-                &display,
+                "-displayfd",
+                "1",
                 "-screen",
                 "0",
                 &format!("{width}x{height}x24"),
@@ -149,39 +148,27 @@ impl Xvfb {
                 // Without it the server resets (and forgets the monitors) when its last client leaves.
                 "-noreset",
             ])
-            .stdout(Stdio::null())
+            .stdout(writer)
             .stderr(Stdio::null())
             .spawn()
             .context("starting Xvfb (apt-get install xvfb)")?;
-        let xvfb = Xvfb {
+        // The only writer left is the server's: a server that exits before listening ends the read.
+        let mut line = String::new();
+        std::io::BufReader::new(reader)
+            .read_line(&mut line)
+            .context("reading Xvfb's display number")?;
+        let mut xvfb = Xvfb {
             child,
-            display,
+            display: String::new(),
             width,
             height,
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while x11rb::connect(Some(&xvfb.display)).is_err() {
-            if Instant::now() > deadline {
-                bail!("Xvfb {} did not start", xvfb.display);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // Seen once: a BadValue from SetMonitor right after start. Give the server a moment and retry.
-        let mut attempt = 0;
-        loop {
-            match set_monitors(&xvfb.display, monitors) {
-                Ok(()) => break,
-                Err(e) if attempt < 5 => {
-                    attempt += 1;
-                    eprintln!(
-                        "setting monitors on {} failed ({e:#}); retrying",
-                        xvfb.display
-                    );
-                    std::thread::sleep(Duration::from_millis(300));
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let n: u32 = line.trim().parse().map_err(|_| {
+            let status = xvfb.child.try_wait().ok().flatten();
+            anyhow!("Xvfb gave no display number ({line:?}; exit status {status:?})")
+        })?;
+        xvfb.display = format!(":{n}");
+        set_monitors(&xvfb.display, monitors)?;
         Ok(xvfb)
     }
 
@@ -261,10 +248,6 @@ impl Rgb {
     }
 }
 
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 /// `tauri-driver`, which starts WebKitWebDriver and the app for each session.
 #[derive(Debug)]
 pub struct TauriDriver {
@@ -291,8 +274,8 @@ pub fn tauri_driver_path() -> PathBuf {
 
 impl TauriDriver {
     pub fn start(display: &str, env: &[(&str, &Path)]) -> Result<TauriDriver> {
-        let port = free_port()?;
-        let native_port = free_port()?;
+        let port = servers::free_port()?;
+        let native_port = servers::free_port()?;
         let mut cmd = Command::new(tauri_driver_path());
         cmd.args([
             "--port",
@@ -489,6 +472,21 @@ pub fn work_dir() -> tempfile::TempDir {
         }
         None => tempfile::tempdir().expect("work folder"),
     }
+}
+
+/// Copies the folder `from` into `to` (made), files and subfolders.
+pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 /// Every file under `dir`, in no particular order (none when it does not exist).

@@ -433,6 +433,19 @@ pub fn publish_random_case(
     sizes: &[u64],
     seed: u64,
 ) -> Result<CaseManifest> {
+    publish_random_case_with(store, court, date, case_id, sizes, seed, false)
+}
+
+/// `publish_random_case`, its manifest saying `blob_links` when asked.
+pub fn publish_random_case_with(
+    store: &Path,
+    court: &str,
+    date: jiff::civil::Date,
+    case_id: &str,
+    sizes: &[u64],
+    seed: u64,
+    blob_links: bool,
+) -> Result<CaseManifest> {
     let media = tempfile::tempdir()?;
     let mut rng = XorShift(seed.max(1));
     let mut exhibits = Vec::new();
@@ -466,6 +479,7 @@ pub fn publish_random_case(
         case_id: case_id.into(),
         title: format!("R v {case_id}"),
         exhibits,
+        blob_links,
         listing: Some(courtdeck_store::BundleListing {
             court: court.into(),
             court_name: "Test Court".into(),

@@ -334,3 +334,225 @@ fn publishing_into_s3_blobs_then_manifest_then_list() {
         2
     );
 }
+
+/// A shared case (the pattern of Axon and Genetec shares): the kiosk reads lists and manifests from a
+/// portal (nginx with a bearer token) and fetches the blobs from SeaweedFS through the pre-signed
+/// links `courtdeck links` wrote beside the manifest, with no key of the bucket's. Links that point
+/// at the wrong blobs deliver nothing; expired links are read again, refused again, and said so;
+/// renewed links work without anything else changing.
+#[test]
+fn a_shared_case_comes_through_pre_signed_links_with_no_key() {
+    use courtdeck_testkit::servers::{Nginx, NginxOptions, publish_random_case_with};
+    let dir = courtdeck_testkit::work_dir();
+    let published = dir.path().join("published");
+    let manifest = publish_random_case_with(
+        &published,
+        COURT,
+        date(),
+        "LINK-1",
+        &[3 * MIB, 200_000],
+        41,
+        true,
+    )
+    .unwrap();
+    assert!(manifest.blob_links);
+    let weed = Seaweed::start().unwrap();
+    weed.client(SECRET_ACCESS_KEY)
+        .upload_store(&published, PREFIX)
+        .unwrap();
+    // nginx in front of SeaweedFS as its request log: the links are signed for its address.
+    let s3_port: u16 = weed
+        .endpoint()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .unwrap();
+    let bucket_log = Nginx::start(
+        dir.path(),
+        &NginxOptions {
+            proxy_to: Some(s3_port),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // The portal: the lists and manifests, no blobs.
+    let portal = dir.path().join("portal");
+    courtdeck_testkit::copy_dir(&published, &portal).unwrap();
+    std::fs::remove_dir_all(portal.join("blobs")).unwrap();
+    // One of the suite's test credentials: the final secrets check looks for it everywhere too.
+    let token = "test-token-7f3a9c1e-never-log-me";
+    let portal_nginx = Nginx::start(
+        &portal,
+        &NginxOptions {
+            bearer: Some(token.into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let keyring = SecretService::start().unwrap();
+    let publisher = dir.path().join("publisher");
+    std::fs::create_dir_all(&publisher).unwrap();
+    let write_links = |valid_for: &str| {
+        let mut c = cli(&publisher, &keyring);
+        c.args(["links", "--case", "LINK-1"])
+            .args(["--store", &format!("s3://evidence/{PREFIX}")])
+            .args(["--s3-endpoint", bucket_log.url.trim_end_matches('/')])
+            .args(["--valid-for", valid_for, "--out"])
+            .arg(&portal)
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY);
+        let (ok, out) = run(c, "");
+        assert!(ok && out.contains("wrote 2 links for case LINK-1"), "{out}");
+    };
+    write_links("1h");
+    let links_file = portal.join(courtdeck_store::blob_links_path(&manifest.case_id));
+    assert!(links_file.exists());
+
+    let kiosk = |name: &str| {
+        let k = dir.path().join(name);
+        std::fs::create_dir_all(&k).unwrap();
+        std::fs::write(
+            k.join("config.toml"),
+            format!(
+                "court = \"{COURT}\"\nkiosk_id = \"{name}\"\ncache_dir = {:?}\naudit_file = {:?}\n\n\
+                 [store]\nkind = \"https\"\nurl = \"{}\"\nauth = \"bearer\"\nread_timeout_s = 10\n",
+                k.join("cache").display().to_string(),
+                k.join("audit.jsonl").display().to_string(),
+                portal_nginx.url,
+            ),
+        )
+        .unwrap();
+        let mut c = cli(&k, &keyring);
+        c.args(["store", "login"]);
+        let (ok, out) = run(c, &format!("{token}\n"));
+        assert!(ok && out.contains("accepted"), "{out}");
+        k
+    };
+    let fetch = |k: &Path| {
+        let mut c = cli(k, &keyring);
+        c.args(["fetch", "--date", &date().to_string()]);
+        run(c, "")
+    };
+    let links_read = || {
+        portal_nginx
+            .access_log()
+            .iter()
+            .filter(|l| l.contains("blob-links.json"))
+            .count()
+    };
+
+    // Through the links: every blob from the bucket once, none from the portal, all verified.
+    let first = kiosk("kiosk-1");
+    let (ok, out) = fetch(&first);
+    assert!(ok, "{out}");
+    let cache = Cache::new(first.join("cache"));
+    for e in manifest.exhibits() {
+        let path = cache.verified_path(e).expect("cached");
+        assert_eq!(hash_file(&path).unwrap(), e.sha256, "{}", e.reference);
+        let gets: Vec<String> = bucket_log
+            .access_log()
+            .into_iter()
+            .filter(|l| l.contains(&e.sha256.to_hex()))
+            .collect();
+        assert_eq!(gets.len(), 1, "{} fetched once: {gets:?}", e.reference);
+        assert!(gets[0].starts_with("200 GET"), "{gets:?}");
+    }
+    let portal_log = portal_nginx.access_log();
+    assert!(
+        !portal_log.iter().any(|l| l.contains("/blobs/")),
+        "no blob asked of the portal: {portal_log:?}"
+    );
+    assert_eq!(links_read(), 1, "{portal_log:?}");
+    assert_eq!(audit_events(&first, "fetch_verified"), 2);
+
+    // Links that point at each other's blobs: the bytes are refused by their hashes, nothing cached.
+    let good = std::fs::read_to_string(&links_file).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let blobs = doc["blobs"].as_array_mut().unwrap();
+    let (a, b) = (blobs[0]["url"].clone(), blobs[1]["url"].clone());
+    blobs[0]["url"] = b;
+    blobs[1]["url"] = a;
+    std::fs::write(&links_file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let crossed = kiosk("kiosk-crossed");
+    let (ok, out) = fetch(&crossed);
+    assert!(!ok, "{out}");
+    assert!(out.contains("hash_mismatch"), "{out}");
+    let crossed_cache = Cache::new(crossed.join("cache"));
+    assert!(
+        manifest
+            .exhibits()
+            .iter()
+            .all(|e| crossed_cache.verified_path(e).is_none())
+    );
+
+    // Expired links: read again when refused, refused again, and said so; nothing cached.
+    write_links("1s");
+    let expires: jiff::Timestamp =
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(&links_file).unwrap()).unwrap()
+            ["expires"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+    // The wall clock has to pass the links' end: what is tested is expiry itself.
+    while jiff::Timestamp::now() < expires + jiff::SignedDuration::from_secs(1) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let late = kiosk("kiosk-late");
+    let before = links_read();
+    let (ok, out) = fetch(&late);
+    assert!(!ok, "{out}");
+    println!("expired links, as the usher reads it:\n{out}");
+    assert!(
+        out.contains("refused the pre-signed link")
+            && out.contains("expired at")
+            && out.contains("courtdeck links")
+            && out.contains("[not_authorised]"),
+        "{out}"
+    );
+    assert!(
+        links_read() - before >= 2,
+        "the links were read again after the refusal"
+    );
+    let late_cache = Cache::new(late.join("cache"));
+    assert!(
+        manifest
+            .exhibits()
+            .iter()
+            .all(|e| late_cache.verified_path(e).is_none())
+    );
+
+    // Renewed: the same kiosk fetches, nothing else changed.
+    write_links("1h");
+    let (ok, out) = fetch(&late);
+    assert!(ok, "{out}");
+    assert!(
+        manifest
+            .exhibits()
+            .iter()
+            .all(|e| late_cache.verified_path(e).is_some())
+    );
+
+    // No secret and no signature in any file the kiosks and the publisher wrote (the links file
+    // itself aside: it is the signature's one place).
+    let hits: Vec<PathBuf> = files_under(dir.path())
+        .into_iter()
+        .filter(|f| !f.starts_with(&portal) && !f.starts_with(&published))
+        .filter(|f| {
+            std::fs::read(f).is_ok_and(|b| {
+                b.windows(SECRET_ACCESS_KEY.len())
+                    .any(|w| w == SECRET_ACCESS_KEY.as_bytes())
+                    || b.windows(15).any(|w| w == b"X-Amz-Signature")
+                    || b.windows(token.len()).any(|w| w == token.as_bytes())
+            })
+        })
+        .collect();
+    assert!(
+        hits.is_empty(),
+        "a secret or a signature leaked into {hits:?}"
+    );
+    println!(
+        "RELIABILITY|store|a_shared_case_comes_through_pre_signed_links_with_no_key|documents from a portal, blobs from SeaweedFS through pre-signed links with no key: each blob once, none from the portal; crossed links refused by hash; expired links read again and refused in words; renewed links fetched|{}",
+        4
+    );
+}

@@ -253,6 +253,7 @@ pub fn ensure_demo_store_from(dir: &Path, media_dir: &Path, date: Date) -> ApiRe
                     transcript_restriction: e.transcript.map_or("bench_only", |(_, r)| r).into(),
                 })
                 .collect(),
+            blob_links: false,
             listing: Some(BundleListing {
                 court: DEMO_COURT.into(),
                 court_name: DEMO_COURT_NAME.into(),

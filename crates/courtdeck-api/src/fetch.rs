@@ -67,6 +67,16 @@ impl Courtdeck {
             .blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &trust, &c2))
             .await??;
         let cancel = self.fetch_cancel.lock().expect("not poisoned").clone();
+        // A case whose publisher hands out links: its blobs come through them (read once here, and
+        // again when one is refused), its documents from the store as ever.
+        let store: Arc<dyn courtdeck_store::EvidenceStore> = if manifest.blob_links {
+            Arc::new(courtdeck_store::LinkedStore::new(
+                self.store.clone(),
+                manifest.case_id.clone(),
+            ))
+        } else {
+            self.store.clone()
+        };
         let mut tasks = tokio::task::JoinSet::new();
         for exhibit in manifest.exhibits().iter().cloned() {
             if self.cache.verified_path(&exhibit).is_none() {
@@ -77,12 +87,12 @@ impl Courtdeck {
                         "exhibit": exhibit.reference.to_string(),
                         "sha256": exhibit.sha256.to_hex(),
                         "bytes": exhibit.size,
-                        "store": self.store.describe(),
+                        "store": store.describe(),
                     }),
                 );
             }
             let (store, cache) = (
-                self.store.clone(),
+                store.clone(),
                 self.cache.with(courtdeck_store::FetchPolicy {
                     rehash_cached: rehash,
                     ..self.cache.policy()

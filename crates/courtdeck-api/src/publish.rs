@@ -45,6 +45,14 @@ pub struct Published {
     pub durations: Vec<String>,
 }
 
+/// What `blob_links` wrote.
+#[derive(Debug, Clone)]
+pub struct LinksWritten {
+    pub path: PathBuf,
+    pub links: usize,
+    pub expires: String,
+}
+
 /// What `export_audit` wrote.
 #[derive(Debug, Clone)]
 pub struct AuditExport {
@@ -159,6 +167,68 @@ impl Courtdeck {
             exhibits: manifest.exhibits().len(),
             signed,
             durations: probed.durations,
+        })
+    }
+
+    /// Writes `cases/<case>/blob-links.json` into the store folder `out` (where the kiosks read the
+    /// case's documents): a link to each of the case's blobs in the S3 store `h`, pre-signed with
+    /// its key and good for `life`. Run again before they run out; kiosks read the new ones when
+    /// an old one is refused. Recorded as `blob_links_written`.
+    pub async fn blob_links(
+        config: &Config,
+        h: &crate::config::HttpsStoreConfig,
+        case: &str,
+        life: std::time::Duration,
+        out: &Path,
+    ) -> ApiResult<LinksWritten> {
+        let case = crate::listing::parse_case(case)?;
+        custody_open(config)?;
+        let uploader = s3_uploader(config, h).await?;
+        let c2 = case.clone();
+        let bytes = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
+            let rel = courtdeck_store::manifest_path(&c2);
+            let manifest = uploader.get(&rel)?.ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("the bucket has no {rel}: publish the case first (`courtdeck bundle`)"),
+                )
+            })?;
+            let manifest = courtdeck_store::wire::parse_manifest(&manifest)?;
+            if !manifest.blob_links {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidManifest,
+                    format!(
+                        "the manifest of case {c2} does not say `blob_links`, so kiosks would not use links: publish it with `blob_links = true` in its case.toml"
+                    ),
+                ));
+            }
+            Ok(courtdeck_store::presign_links(&manifest, &uploader, life)?)
+        })
+        .await
+        .map_err(crate::internal)??;
+        let links = courtdeck_store::wire::parse_blob_links(&bytes, &case)?;
+        let path = out.join(courtdeck_store::blob_links_path(&case));
+        let tmp = path.with_extension("json.tmp");
+        std::fs::create_dir_all(path.parent().expect("in a folder"))
+            .and_then(|()| std::fs::write(&tmp, &bytes))
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| io_error(format!("writing {}", path.display()), e))?;
+        let expires = links.expires.strftime("%Y-%m-%d %H:%M:%S UTC").to_string();
+        audit_once(
+            config,
+            "blob_links_written",
+            serde_json::json!({
+                "case": case.to_string(),
+                "store": PublishTo::S3(h.clone()).describe(),
+                "links": links.links.len(),
+                "expires": links.expires.to_string(),
+                "file": path.display().to_string(),
+            }),
+        )?;
+        Ok(LinksWritten {
+            path,
+            links: links.links.len(),
+            expires,
         })
     }
 

@@ -53,6 +53,29 @@ pub(crate) enum Cmd {
         #[arg(long)]
         sign: Option<PathBuf>,
     },
+    /// Writes a case's pre-signed blob links (`cases/<id>/blob-links.json`) into the store folder the
+    /// kiosks read its documents from: one link per blob in the S3 store, good for --valid-for. Run
+    /// again before they run out (kiosks read the new ones when an old one is refused).
+    Links {
+        #[arg(long)]
+        case: String,
+        /// The S3 store holding the blobs: `s3://BUCKET/PREFIX` (the key from the keyring or AWS_*).
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        s3_endpoint: String,
+        #[arg(long)]
+        s3_region: Option<String>,
+        /// A PEM bundle of the CAs to trust instead of the system roots.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// How long the links work: `90s`, `30m`, `12h`, `7d` (at most 7 days).
+        #[arg(long, value_parser = parse_life)]
+        valid_for: std::time::Duration,
+        /// The store folder to write into (its `cases/<id>/`).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Makes a publisher signing key: the private key goes to --out (mode 0600), the public key is
     /// printed for kiosks' `[trust] publisher_keys`.
     Keygen {
@@ -185,6 +208,50 @@ pub(crate) enum AuditCmd {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
+}
+
+/// `90s`, `30m`, `12h`, `7d`.
+fn parse_life(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{text:?}: a number and a unit, like 12h"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(format!("{text:?}: the unit is s, m, h or d (like 12h)")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(secs)))
+}
+
+/// `s3://BUCKET/PREFIX` at `endpoint` as the S3 store's config.
+pub(crate) fn s3_store(
+    store: &str,
+    endpoint: &str,
+    region: Option<&str>,
+    ca_file: Option<&std::path::Path>,
+) -> anyhow::Result<HttpsStoreConfig> {
+    let path = store
+        .strip_prefix("s3://")
+        .ok_or_else(|| anyhow::anyhow!("--store must be s3://BUCKET/PREFIX, not {store:?}"))?;
+    let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
+    anyhow::ensure!(
+        !bucket.is_empty(),
+        "--store s3://BUCKET/PREFIX names no bucket"
+    );
+    Ok(HttpsStoreConfig {
+        bucket: Some(bucket.to_owned()),
+        prefix: prefix.to_owned(),
+        region: region.map(str::to_owned),
+        ca_file: ca_file.map(std::path::Path::to_path_buf),
+        ..HttpsStoreConfig::new(endpoint)
+    })
 }
 
 #[derive(clap::Args)]

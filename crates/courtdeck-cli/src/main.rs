@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use courtdeck_api::config::{HttpsStoreConfig, StoreConfig};
+use courtdeck_api::config::StoreConfig;
 use courtdeck_api::json::UiEvent;
 use courtdeck_api::{ApiError, Config, Courtdeck};
 
@@ -63,25 +63,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             description,
             sign,
         } => {
-            let to = match store.strip_prefix("s3://") {
-                Some(path) => {
-                    let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
-                    anyhow::ensure!(
-                        !bucket.is_empty(),
-                        "--store s3://BUCKET/PREFIX names no bucket"
-                    );
-                    let endpoint = s3_endpoint
-                        .clone()
-                        .ok_or_else(|| anyhow::anyhow!("--store s3://… needs --s3-endpoint URL"))?;
-                    courtdeck_api::publish::PublishTo::S3(HttpsStoreConfig {
-                        bucket: Some(bucket.to_owned()),
-                        prefix: prefix.to_owned(),
-                        region: s3_region.clone(),
-                        ca_file: ca_file.clone(),
-                        ..HttpsStoreConfig::new(endpoint)
-                    })
-                }
-                None => courtdeck_api::publish::PublishTo::Dir(PathBuf::from(store)),
+            let to = if store.starts_with("s3://") {
+                let endpoint = s3_endpoint
+                    .as_deref()
+                    .ok_or_else(|| anyhow::anyhow!("--store s3://… needs --s3-endpoint URL"))?;
+                courtdeck_api::publish::PublishTo::S3(args::s3_store(
+                    store,
+                    endpoint,
+                    s3_region.as_deref(),
+                    ca_file.as_deref(),
+                )?)
+            } else {
+                courtdeck_api::publish::PublishTo::Dir(PathBuf::from(store))
             };
             let published = Courtdeck::publish(
                 &config()?,
@@ -99,6 +92,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 published.case_id,
                 published.exhibits,
                 if published.signed { ", signed" } else { "" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Links {
+            case,
+            store,
+            s3_endpoint,
+            s3_region,
+            ca_file,
+            valid_for,
+            out,
+        } => {
+            let h = args::s3_store(store, s3_endpoint, s3_region.as_deref(), ca_file.as_deref())?;
+            let written = Courtdeck::blob_links(&config()?, &h, case, *valid_for, out).await?;
+            println!(
+                "wrote {} links for case {case}, good until {}, to {}",
+                written.links,
+                written.expires,
+                written.path.display()
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -107,6 +107,10 @@ pub struct CaseManifest {
     pub title: String,
     /// Sorted by reference.
     exhibits: Vec<Exhibit>,
+    /// The publisher says the case's blobs are fetched through pre-signed links it hands out beside
+    /// the manifest (an object store's, as evidence-sharing systems give), not from the store's own
+    /// blob folder.
+    pub blob_links: bool,
 }
 
 impl CaseManifest {
@@ -168,6 +172,7 @@ impl CaseManifest {
             case_id,
             title,
             exhibits,
+            blob_links: false,
         })
     }
 
@@ -183,7 +188,10 @@ impl CaseManifest {
     pub fn with_exhibit(&self, exhibit: Exhibit) -> Result<CaseManifest, ManifestError> {
         let mut exhibits = self.exhibits.clone();
         exhibits.push(exhibit);
-        CaseManifest::new(self.case_id.clone(), self.title.clone(), exhibits)
+        Ok(CaseManifest {
+            blob_links: self.blob_links,
+            ..CaseManifest::new(self.case_id.clone(), self.title.clone(), exhibits)?
+        })
     }
 
     /// The next free reference with `like`'s initials: one more than the highest number the case

@@ -27,6 +27,10 @@ pub struct BundleDescription {
     #[serde(rename = "exhibit")]
     pub exhibits: Vec<BundleExhibit>,
     pub listing: Option<BundleListing>,
+    /// Kiosks fetch the blobs through pre-signed links (`cases/<id>/blob-links.json`, written by
+    /// `courtdeck links`), not from the store's blob folder.
+    #[serde(default)]
+    pub blob_links: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,8 +257,9 @@ pub fn bundle_signed(
             transcript,
         });
     }
-    let manifest =
+    let mut manifest =
         CaseManifest::new(case_id.clone(), desc.title.clone(), exhibits).map_err(invalid)?;
+    manifest.blob_links = desc.blob_links;
     let doc = serde_json::to_vec_pretty(&wire::manifest_doc(&manifest)).expect("serialisable");
     // Re-parse what we are about to publish, so that bundle can never write a manifest a kiosk refuses.
     wire::parse_manifest(&doc)?;
@@ -584,6 +589,7 @@ mod tests {
                         transcript_restriction: "bench_only".into(),
                     }],
                     listing: None,
+                    blob_links: false,
                 };
                 let m = bundle(&store, media.path(), &desc).unwrap();
                 cache
@@ -687,6 +693,7 @@ mod tests {
                     transcript_restriction: "bench_only".into(),
                 }],
                 listing: None,
+                blob_links: false,
             };
             let err = bundle(&DirStore::new(store_dir.path()), media.path(), &desc).unwrap_err();
             assert!(err.to_string().contains("inside the media folder"), "{err}");

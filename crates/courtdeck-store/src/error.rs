@@ -9,6 +9,18 @@ pub enum StoreError {
         "the evidence store {store} did not accept Courtdeck's credentials (HTTP {status}); sign in again with `courtdeck store login`"
     )]
     NotAuthorised { store: String, status: u16 },
+    /// A pre-signed blob link refused by its host, after the case's links were read again.
+    #[error(
+        "{host} refused the pre-signed link to this exhibit (HTTP {status}){}: the publisher must renew {path} (`courtdeck links`), then fetch again",
+        if *expired { format!("; the case's links expired at {expires}") } else { format!(" though the case's links are good until {expires}") }
+    )]
+    LinkRefused {
+        host: String,
+        status: u16,
+        path: String,
+        expires: String,
+        expired: bool,
+    },
     #[error(
         "the evidence store {store} was refused: its TLS certificate is not trusted ({reason}); check `ca_file` in the store config"
     )]
@@ -122,7 +134,9 @@ impl StoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             StoreError::Unreachable { .. } => ErrorCode::StoreUnreachable,
-            StoreError::NotAuthorised { .. } => ErrorCode::NotAuthorised,
+            StoreError::NotAuthorised { .. } | StoreError::LinkRefused { .. } => {
+                ErrorCode::NotAuthorised
+            }
             StoreError::Untrusted { .. }
             | StoreError::Interrupted { .. }
             | StoreError::Silent { .. }

@@ -196,12 +196,7 @@ impl HttpStore {
                 "the store URL must not contain credentials; use `courtdeck store login`".into(),
             ));
         }
-        let loopback = match base.host() {
-            Some(url::Host::Domain(d)) => d == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
+        let loopback = is_loopback(&base);
         match base.scheme() {
             "https" => {}
             "http" if loopback => {}
@@ -285,6 +280,20 @@ impl HttpStore {
                 .join(rel)
                 .map_err(|e| StoreError::Invalid(format!("bad store path {rel:?}: {e}")))?,
         };
+        self.request_to(Target::Store(url), headers)
+    }
+
+    /// A GET of `target`: the store's own URLs with the store's credential, a link with none (its
+    /// signature is its authority; the store's token must never go to another host).
+    fn request_to(
+        &self,
+        target: Target,
+        headers: HeaderMap,
+    ) -> Result<reqwest::RequestBuilder, StoreError> {
+        let url = match target {
+            Target::Link(url) => return Ok(self.client.get(url).headers(headers)),
+            Target::Store(url) => url,
+        };
         let req = self.client.get(url).headers(headers);
         Ok(match &self.auth {
             // The signature is in the URL's query.
@@ -333,6 +342,16 @@ impl HttpStore {
             self.mark_offline(Some(e));
         }
         result
+    }
+
+    /// One GET of a link (another host's: its silence says nothing of this store's).
+    fn send_link(
+        &self,
+        url: &reqwest::Url,
+        headers: HeaderMap,
+    ) -> Result<reqwest::Response, StoreError> {
+        let req = self.request_to(Target::Link(url.clone()), headers)?;
+        self.rt.block_on(self.answer(req))
     }
 
     /// Remembers a failure for `OFFLINE_GRACE`; with `fail_fast`, requests in that time fail at once.
@@ -557,6 +576,30 @@ impl EvidenceStore for HttpStore {
             return Err(e);
         }
         let rel = blob_path(digest);
+        self.open(&|h| self.send(&rel, h), &rel, digest, resume)
+    }
+
+    fn open_link(
+        &self,
+        url: &reqwest::Url,
+        digest: &Sha256Digest,
+        resume: &Resume,
+    ) -> Result<BlobBody, StoreError> {
+        let shown = without_queries(url.as_str());
+        self.open(&|h| self.send_link(url, h), &shown, digest, resume)
+    }
+}
+
+impl HttpStore {
+    /// A blob's body through `get` (a store path or a link, `shown` in messages): from
+    /// `resume.offset` with `Range` + `If-Match` when the store keeps the same bytes, else whole.
+    fn open(
+        &self,
+        get: &dyn Fn(HeaderMap) -> Result<reqwest::Response, StoreError>,
+        shown: &str,
+        digest: &Sha256Digest,
+        resume: &Resume,
+    ) -> Result<BlobBody, StoreError> {
         let what = format!("blob {}", digest.to_hex());
         if resume.offset > 0 {
             let mut headers = HeaderMap::new();
@@ -571,7 +614,7 @@ impl EvidenceStore for HttpStore {
             {
                 headers.insert(IF_MATCH, tag);
             }
-            let resp = self.send(&rel, headers)?;
+            let resp = get(headers)?;
             match resp.status() {
                 StatusCode::PARTIAL_CONTENT => {
                     let start = resp
@@ -592,18 +635,35 @@ impl EvidenceStore for HttpStore {
                 StatusCode::RANGE_NOT_SATISFIABLE => {
                     tracing::warn!(blob = %digest, offset = resume.offset, "the store cannot resume there; starting again");
                 }
-                status => return Err(self.status_error(status, &rel)),
+                status => return Err(self.status_error(status, shown)),
             }
             // The refusal's own body is read (a little of it) so that its connection is finished
             // before the next request: left unread, the next one could go out on a connection the
             // server was closing and come back "reset by peer" (a retry, counted as a reconnect).
             self.finish(resp);
         }
-        let resp = self.send(&rel, HeaderMap::new())?;
+        let resp = get(HeaderMap::new())?;
         if resp.status() != StatusCode::OK {
-            return Err(self.status_error(resp.status(), &rel));
+            return Err(self.status_error(resp.status(), shown));
         }
         Ok(self.body(resp, 0, what))
+    }
+}
+
+/// Where a GET goes: one of the store's own URLs, or a link the store handed out.
+enum Target {
+    Store(reqwest::Url),
+    Link(reqwest::Url),
+}
+
+/// Whether `url`'s host is this machine's loopback (`localhost`, 127.0.0.0/8, `::1`): the one
+/// place plain `http://` is accepted, by stores, S3 endpoints and blob links alike.
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 

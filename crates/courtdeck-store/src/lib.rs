@@ -20,6 +20,7 @@ mod dir;
 mod error;
 pub mod housekeeping;
 mod http;
+mod links;
 mod s3_publish;
 mod secret;
 mod signing;
@@ -36,6 +37,7 @@ pub use cache::{
 pub use dir::DirStore;
 pub use error::StoreError;
 pub use http::{HttpAuth, HttpStore, HttpStoreConfig, S3Location};
+pub use links::{LinkedStore, MAX_LINK_LIFE, blob_links_path, presign_links};
 pub use s3_publish::{S3Uploader, Uploaded};
 pub use secret::Secret;
 pub use signing::{PublisherKey, TrustedKeys};
@@ -61,6 +63,22 @@ pub trait EvidenceStore: Send + Sync + std::fmt::Debug {
     /// from there on, on condition that the blob is still the one whose validator is `resume.etag`; a
     /// store that cannot or will not resume sends the whole blob again, and says so in `BlobBody::offset`.
     fn open_blob(&self, digest: &Sha256Digest, resume: &Resume) -> Result<BlobBody, StoreError>;
+
+    /// Opens the blob `digest` at `url`, a pre-signed link the store's publisher handed out (see
+    /// `links`), sending none of the store's credentials. A store with no web client cannot.
+    fn open_link(
+        &self,
+        url: &url::Url,
+        digest: &Sha256Digest,
+        resume: &Resume,
+    ) -> Result<BlobBody, StoreError> {
+        let _ = (url, resume);
+        Err(StoreError::Invalid(format!(
+            "blob {} is to be fetched through a pre-signed link, which the store {} cannot follow: serve the case's documents over HTTPS",
+            digest.to_hex(),
+            self.describe()
+        )))
+    }
 
     /// The store's clock (an HTTP `Date` header), for the clerk's clock-skew check. `None` for a
     /// store without one (a folder shares the kiosk's clock).

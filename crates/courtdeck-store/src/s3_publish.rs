@@ -59,7 +59,7 @@ impl S3Uploader {
         let url: reqwest::Url = endpoint
             .parse()
             .map_err(|e| StoreError::Invalid(format!("the S3 endpoint {endpoint:?}: {e}")))?;
-        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        let loopback = crate::http::is_loopback(&url);
         if url.scheme() != "https" && !loopback {
             return Err(StoreError::Invalid(format!(
                 "the S3 endpoint {url} must start with https:// (plain http only on loopback)"
@@ -128,6 +128,13 @@ impl S3Uploader {
             }),
             s => Err(self.fail(what, format!("HTTP {s}"))),
         }
+    }
+
+    /// A GET of store path `rel`, pre-signed for `ttl` (S3 takes up to 7 days): what a
+    /// `blob-links.json` hands a kiosk that has no key.
+    pub fn presigned_get(&self, rel: &str, ttl: Duration) -> reqwest::Url {
+        rusty_s3::actions::GetObject::new(&self.bucket, Some(&self.credentials), &self.key(rel))
+            .sign(ttl)
     }
 
     /// The object at store path `rel`, `None` if there is none.

@@ -49,6 +49,9 @@ pub struct ManifestDoc {
     pub case_id: String,
     pub title: String,
     pub exhibits: Vec<ExhibitDoc>,
+    /// The blobs come through the pre-signed links of `cases/<id>/blob-links.json`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blob_links: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -423,8 +426,10 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<CaseManifest, StoreError> {
         .iter()
         .map(parse_exhibit)
         .collect::<Result<Vec<_>, _>>()?;
-    CaseManifest::new(case_id, title(WHAT, "title", &doc.title)?, exhibits)
-        .map_err(|e| invalid(WHAT, e))
+    let mut manifest = CaseManifest::new(case_id, title(WHAT, "title", &doc.title)?, exhibits)
+        .map_err(|e| invalid(WHAT, e))?;
+    manifest.blob_links = doc.blob_links;
+    Ok(manifest)
 }
 
 fn parse_exhibit(e: &ExhibitDoc) -> Result<Exhibit, StoreError> {
@@ -577,6 +582,112 @@ pub fn manifest_doc(m: &CaseManifest) -> ManifestDoc {
                     size: t.size,
                     restriction: t.restriction.as_str().into(),
                 }),
+            })
+            .collect(),
+        blob_links: m.blob_links,
+    }
+}
+
+/// `cases/<id>/blob-links.json`: pre-signed links to a case's blobs (see `links`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlobLinksDoc {
+    pub schema_version: u32,
+    pub case_id: String,
+    /// When the links stop working (RFC 3339): for the messages, not a rule (the host decides).
+    pub expires: String,
+    pub blobs: Vec<BlobLinkDoc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlobLinkDoc {
+    pub sha256: String,
+    pub url: String,
+}
+
+/// A case's pre-signed blob links, each checked: `https://` (plain `http://` only to this
+/// machine's loopback), no credentials or fragment in the URL.
+#[derive(Debug, Clone)]
+pub struct BlobLinks {
+    pub case_id: CaseId,
+    pub expires: jiff::Timestamp,
+    pub links: std::collections::HashMap<Sha256Digest, url::Url>,
+}
+
+/// Whether `url` may be fetched as a blob link: what is refused is said in words.
+pub fn check_link(url: &str) -> Result<url::Url, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
+    let loopback = crate::http::is_loopback(&parsed);
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        other => {
+            return Err(format!(
+                "a {other}: link (only https://, or plain http:// to this machine's loopback)"
+            ));
+        }
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("a link with credentials in it".into());
+    }
+    if parsed.fragment().is_some() {
+        return Err("a link with a #fragment".into());
+    }
+    Ok(parsed)
+}
+
+pub fn parse_blob_links(bytes: &[u8], case: &CaseId) -> Result<BlobLinks, StoreError> {
+    let what = format!("the blob links of case {case}");
+    let w = what.as_str();
+    check_size(w, bytes)?;
+    let doc: BlobLinksDoc = serde_json::from_slice(bytes).map_err(|e| invalid(w, e))?;
+    check_version(w, doc.schema_version)?;
+    if doc.case_id != case.as_str() {
+        return Err(invalid(w, format!("they are for case {:?}", doc.case_id)));
+    }
+    // A recording and its transcript each have a link.
+    if doc.blobs.len() > 2 * MAX_EXHIBITS {
+        return Err(invalid(
+            w,
+            format!("they list more than {} links", 2 * MAX_EXHIBITS),
+        ));
+    }
+    let expires: jiff::Timestamp = doc
+        .expires
+        .parse()
+        .map_err(|e| invalid(w, format!("expires {:?}: {e}", doc.expires)))?;
+    let mut links = std::collections::HashMap::new();
+    for b in &doc.blobs {
+        let digest = Sha256Digest::from_hex(&b.sha256).map_err(|e| invalid(w, e))?;
+        // The URL itself is never in the message: its query is a signature.
+        let url = check_link(&b.url).map_err(|e| invalid(w, format!("blob {}: {e}", b.sha256)))?;
+        if links.insert(digest, url).is_some() {
+            return Err(invalid(w, format!("blob {} has two links", b.sha256)));
+        }
+    }
+    Ok(BlobLinks {
+        case_id: case.clone(),
+        expires,
+        links,
+    })
+}
+
+/// The links document for `case`: `links` are (blob, pre-signed URL), good until `expires`.
+pub fn blob_links_doc(
+    case: &CaseId,
+    expires: jiff::Timestamp,
+    links: impl IntoIterator<Item = (Sha256Digest, String)>,
+) -> BlobLinksDoc {
+    BlobLinksDoc {
+        schema_version: SCHEMA_VERSION,
+        case_id: case.to_string(),
+        expires: expires.to_string(),
+        blobs: links
+            .into_iter()
+            .map(|(d, url)| BlobLinkDoc {
+                sha256: d.to_hex(),
+                url,
             })
             .collect(),
     }

@@ -315,3 +315,61 @@ fn one_bad_hearing_leaves_the_rest_of_the_list_and_a_misplaced_list_is_refused()
         rejected.len() + 2
     );
 }
+
+#[test]
+fn blob_links_say_so_in_the_manifest_and_only_safe_links_are_taken() {
+    let m = parse_manifest(
+        format!(
+            r#"{{"schema_version":1,"case_id":"JS-1","title":"R v J.S.","exhibits":[{}],"blob_links":true}}"#,
+            exhibit("JS/1", "")
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    assert!(m.blob_links);
+    let again = serde_json::to_vec(&manifest_doc(&m)).unwrap();
+    assert_eq!(parse_manifest(&again).unwrap(), m);
+    // Left out when false: a manifest without links is byte for byte what it was.
+    let plain = parse_manifest(manifest(&exhibit("JS/1", "")).as_bytes()).unwrap();
+    assert!(!plain.blob_links);
+    let text = String::from_utf8(serde_json::to_vec(&manifest_doc(&plain)).unwrap()).unwrap();
+    assert!(!text.contains("blob_links"), "{text}");
+
+    let case = CaseId::parse("JS-1").unwrap();
+    let links = |case_id: &str, url: &str| {
+        format!(
+            r#"{{"schema_version":1,"case_id":"{case_id}","expires":"2026-12-03T18:00:00Z","blobs":[{{"sha256":"{HASH}","url":"{url}"}}]}}"#
+        )
+    };
+    let good = parse_blob_links(
+        links("JS-1", "https://s3.example/b/x?X-Amz-Signature=1").as_bytes(),
+        &case,
+    )
+    .unwrap();
+    assert_eq!(good.links.len(), 1);
+    assert!(parse_blob_links(links("JS-1", "http://127.0.0.1:8333/b/x").as_bytes(), &case).is_ok());
+    for (case_id, url, why) in [
+        ("JS-2", "https://s3.example/x", "for case \"JS-2\""),
+        ("JS-1", "http://s3.example/x", "a http: link"),
+        ("JS-1", "file:///etc/passwd", "a file: link"),
+        ("JS-1", "https://u:p@s3.example/x", "credentials"),
+        ("JS-1", "https://s3.example/x#frag", "#fragment"),
+        ("JS-1", "not a url", "not a URL"),
+    ] {
+        let e = parse_blob_links(links(case_id, url).as_bytes(), &case)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(why), "{url}: {e}");
+    }
+    let twice = format!(
+        r#"{{"schema_version":1,"case_id":"JS-1","expires":"2026-12-03T18:00:00Z","blobs":[{{"sha256":"{HASH}","url":"https://a.example/x"}},{{"sha256":"{HASH}","url":"https://b.example/x"}}]}}"#
+    );
+    assert!(
+        parse_blob_links(twice.as_bytes(), &case)
+            .unwrap_err()
+            .to_string()
+            .contains("two links")
+    );
+    let unknown = r#"{"schema_version":1,"case_id":"JS-1","expires":"2026-12-03T18:00:00Z","blobs":[],"extra":1}"#;
+    assert!(parse_blob_links(unknown.as_bytes(), &case).is_err());
+}
