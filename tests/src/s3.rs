@@ -154,6 +154,33 @@ impl Seaweed {
     pub fn client(&self, secret: &str) -> S3Client {
         S3Client::new(&self.endpoint(), ACCESS_KEY_ID, secret)
     }
+
+    /// Makes the bucket `name` (with Object Lock, and so versioning, when asked) and a client of it.
+    pub fn create_bucket(&self, name: &str, object_lock: bool) -> Result<S3Client> {
+        let mut client = self.client(SECRET_ACCESS_KEY);
+        client.bucket = rusty_s3::Bucket::new(
+            self.endpoint().parse()?,
+            rusty_s3::UrlStyle::Path,
+            name.to_owned(),
+            "us-east-1",
+        )?;
+        let mut create = rusty_s3::actions::CreateBucket::new(&client.bucket, &client.credentials);
+        if object_lock {
+            create
+                .headers_mut()
+                .insert("x-amz-bucket-object-lock-enabled", "true");
+        }
+        let url = create.sign(Duration::from_secs(60));
+        let mut req = client.http.put(url);
+        if object_lock {
+            req = req.header("x-amz-bucket-object-lock-enabled", "true");
+        }
+        let r = req.send()?;
+        if !r.status().is_success() {
+            bail!("creating bucket {name}: HTTP {}: {}", r.status(), r.text()?);
+        }
+        Ok(client)
+    }
 }
 
 impl Drop for Seaweed {
@@ -200,6 +227,38 @@ impl S3Client {
             bail!("PUT {key}: HTTP {}", r.status());
         }
         Ok(())
+    }
+
+    /// `key`'s Object Lock retention as the server answers it: status and body (XML).
+    pub fn retention(&self, key: &str) -> Result<(u16, String)> {
+        let mut get = rusty_s3::actions::GetObject::new(&self.bucket, Some(&self.credentials), key);
+        get.query_mut().insert("retention", "");
+        let r = self.http.get(get.sign(Duration::from_secs(60))).send()?;
+        Ok((r.status().as_u16(), r.text()?))
+    }
+
+    /// The version id of `key`'s current version (`HEAD`).
+    pub fn version_of(&self, key: &str) -> Result<String> {
+        let url = rusty_s3::actions::HeadObject::new(&self.bucket, Some(&self.credentials), key)
+            .sign(Duration::from_secs(60));
+        let r = self.http.head(url).send()?;
+        r.headers()
+            .get("x-amz-version-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("HEAD {key}: HTTP {}, no version id", r.status()))
+    }
+
+    /// Deletes one version of `key` (`DELETE ?versionId=`): the status the server answered.
+    pub fn delete_version(&self, key: &str, version: &str) -> Result<u16> {
+        let mut delete =
+            rusty_s3::actions::DeleteObject::new(&self.bucket, Some(&self.credentials), key);
+        delete.query_mut().insert("versionId", version.to_owned());
+        let r = self
+            .http
+            .delete(delete.sign(Duration::from_secs(60)))
+            .send()?;
+        Ok(r.status().as_u16())
     }
 
     pub fn get(&self, key: &str) -> Result<Vec<u8>> {

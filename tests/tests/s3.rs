@@ -556,3 +556,90 @@ fn a_shared_case_comes_through_pre_signed_links_with_no_key() {
         4
     );
 }
+
+/// `[publish] retain_days` into a bucket made with Object Lock: every blob is kept in COMPLIANCE mode
+/// for that long (read back from the server), and its version cannot be deleted, by the key that
+/// wrote it or any other; manifests and lists are not locked (they are replaced by each publish).
+/// Into a bucket without Object Lock the same publish is refused in words, not taken as kept.
+#[test]
+fn publishing_with_object_lock_keeps_every_blob_for_its_days() {
+    let dir = courtdeck_testkit::work_dir();
+    let weed = Seaweed::start().unwrap();
+    let locked = weed.create_bucket("locked", true).unwrap();
+    let keyring = SecretService::start().unwrap();
+    let publisher = dir.path().join("publisher");
+    std::fs::create_dir_all(&publisher).unwrap();
+    std::fs::write(
+        publisher.join("config.toml"),
+        "[publish]\nretain_days = 30\n",
+    )
+    .unwrap();
+    let media = dir.path().join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    courtdeck_engine::fixtures::encode(&format!(
+        "videotestsrc num-buffers=1 ! video/x-raw,width=320,height=240 ! videoconvert ! jpegenc ! \
+         filesink location=\"{}\"",
+        media.join("photo.jpg").display()
+    ))
+    .unwrap();
+    std::fs::write(
+        media.join("case.toml"),
+        "case_id = \"WORM-1\"\ntitle = \"R v W\"\n[[exhibit]]\nreference = \"WO/1\"\n\
+         title = \"Photo\"\nfile = \"photo.jpg\"\nkind = \"image\"\n",
+    )
+    .unwrap();
+    let bundle = |bucket: &str| {
+        let mut c = cli(&publisher, &keyring);
+        c.args(["bundle", "--store", &format!("s3://{bucket}/p")])
+            .args(["--s3-endpoint", &weed.endpoint(), "--media"])
+            .arg(&media)
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY);
+        run(c, "")
+    };
+    let (ok, out) = bundle("locked");
+    assert!(
+        ok && out.contains("kept under Object Lock (COMPLIANCE) for 30 days"),
+        "{out}"
+    );
+    let sha = courtdeck_store::hash_file(&media.join("photo.jpg")).unwrap();
+    let blob = format!("p/{}", courtdeck_store::blob_path(&sha));
+    let (status, retention) = locked.retention(&blob).unwrap();
+    assert_eq!(status, 200, "{retention}");
+    assert!(retention.contains("<Mode>COMPLIANCE</Mode>"), "{retention}");
+    let from = retention.find("<RetainUntilDate>").unwrap() + "<RetainUntilDate>".len();
+    let until: jiff::Timestamp = retention[from..from + 20].parse().unwrap();
+    let days = (until - jiff::Timestamp::now()).get_seconds() as f64 / 86400.0;
+    assert!((29.9..=30.1).contains(&days), "kept for {days} days");
+    // The locked version cannot be deleted, even by the key that wrote it.
+    let version = locked.version_of(&blob).unwrap();
+    assert_eq!(locked.delete_version(&blob, &version).unwrap(), 403);
+    assert_eq!(
+        courtdeck_store::hash_file(&{
+            let p = dir.path().join("back.jpg");
+            std::fs::write(&p, locked.get(&blob).unwrap()).unwrap();
+            p
+        })
+        .unwrap(),
+        sha,
+        "still there, the same bytes"
+    );
+    // The manifest is not locked: the next publish replaces it.
+    let (status, _) = locked.retention("p/cases/WORM-1/manifest.json").unwrap();
+    assert_ne!(status, 200, "the manifest has no retention");
+    let published = std::fs::read_to_string(publisher.join("state/courtdeck/audit.jsonl")).unwrap();
+    assert!(published.contains("\"retain_days\":30"), "{published}");
+
+    // A bucket without Object Lock: refused, with what to do.
+    let (ok, out) = bundle("evidence");
+    assert!(!ok, "{out}");
+    println!("into a bucket without Object Lock:\n{out}");
+    assert!(
+        out.contains("refused blobs/") && out.contains("a bucket made with Object Lock"),
+        "{out}"
+    );
+    println!(
+        "RELIABILITY|store|publishing_with_object_lock_keeps_every_blob_for_its_days|retain_days = 30 into a SeaweedFS bucket with Object Lock: COMPLIANCE until 30 days on, the version not deletable, the manifest unlocked; a bucket without Object Lock refused in words|{}",
+        3
+    );
+}

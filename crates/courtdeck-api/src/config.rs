@@ -33,6 +33,8 @@ pub struct Config {
     pub trust: TrustConfig,
     pub ui: UiConfig,
     pub playout: PlayoutConfig,
+    /// Publishing (`courtdeck bundle`): `[publish]`.
+    pub publish: PublishConfig,
     /// The CLI only: an S3 store's key may come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`
     /// when the keyring has none (publishing from a workstation or CI). Never read from the file.
     #[serde(skip)]
@@ -56,6 +58,15 @@ pub enum Language {
     En,
     /// Cymraeg (Welsh).
     Cy,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublishConfig {
+    /// Publishing into an S3 bucket made with Object Lock: each blob is written in COMPLIANCE mode
+    /// and kept this many days (no one can delete it or shorten that, the bucket's owner included).
+    /// 0, the default: no retention.
+    pub retain_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -344,6 +355,7 @@ impl Default for Config {
             trust: TrustConfig::default(),
             ui: UiConfig::default(),
             playout: PlayoutConfig::default(),
+            publish: PublishConfig::default(),
             env_credentials: false,
         }
     }

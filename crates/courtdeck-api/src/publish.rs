@@ -41,6 +41,8 @@ pub struct Published {
     pub case_id: String,
     pub exhibits: usize,
     pub signed: bool,
+    /// Days each blob is kept under Object Lock (an S3 bucket with `[publish] retain_days`).
+    pub retain_days: Option<u32>,
     /// One line per exhibit whose duration was filled in from its file.
     pub durations: Vec<String>,
 }
@@ -148,6 +150,11 @@ impl Courtdeck {
                 .map_err(crate::internal)??
             }
         };
+        // Only an S3 upload keeps blobs under Object Lock (each one read back by the uploader).
+        let retain_days = match to {
+            PublishTo::S3(_) if config.publish.retain_days > 0 => Some(config.publish.retain_days),
+            _ => None,
+        };
         audit_once(
             config,
             "case_published",
@@ -155,6 +162,7 @@ impl Courtdeck {
                 "case": manifest.case_id.to_string(),
                 "store": to.describe(),
                 "signed": signed,
+                "retain_days": retain_days,
                 "exhibits": manifest.exhibits().iter().map(|e| serde_json::json!({
                     "exhibit": e.reference.to_string(),
                     "sha256": e.sha256.to_hex(),
@@ -166,6 +174,7 @@ impl Courtdeck {
             case_id: manifest.case_id.to_string(),
             exhibits: manifest.exhibits().len(),
             signed,
+            retain_days,
             durations: probed.durations,
         })
     }
@@ -306,6 +315,12 @@ async fn s3_uploader(
         h.ca_file.as_deref(),
         tokio::runtime::Handle::current(),
     )
+    .map(|u| {
+        let days = config.publish.retain_days;
+        u.retain_until((days > 0).then(|| {
+            jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * i64::from(days))
+        }))
+    })
     .map_err(ApiError::from)
 }
 
@@ -343,6 +358,7 @@ fn publish_s3(
             objects = up.objects,
             bytes = up.bytes,
             multipart = up.multipart,
+            retained = up.retained,
             "published to S3"
         );
         Ok(manifest)

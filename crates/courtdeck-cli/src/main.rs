@@ -88,10 +88,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("duration from the file: {d}");
             }
             println!(
-                "published case {} with {} exhibits{}",
+                "published case {} with {} exhibits{}{}",
                 published.case_id,
                 published.exhibits,
-                if published.signed { ", signed" } else { "" }
+                if published.signed { ", signed" } else { "" },
+                published
+                    .retain_days
+                    .map(|d| format!(
+                        ", its blobs kept under Object Lock (COMPLIANCE) for {d} days"
+                    ))
+                    .unwrap_or_default()
             );
             Ok(ExitCode::SUCCESS)
         }

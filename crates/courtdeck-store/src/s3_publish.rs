@@ -22,6 +22,8 @@ const TTL: Duration = Duration::from_secs(15 * 60);
 
 pub struct S3Uploader {
     multipart_over: u64,
+    /// Blobs are written under Object Lock in COMPLIANCE mode until then (`[publish] retain_days`).
+    retain_until: Option<jiff::Timestamp>,
     bucket: rusty_s3::Bucket,
     prefix: String,
     credentials: rusty_s3::Credentials,
@@ -45,6 +47,8 @@ pub struct Uploaded {
     pub bytes: u64,
     /// How many went up in parts.
     pub multipart: usize,
+    /// How many blobs are kept under Object Lock (each read back).
+    pub retained: usize,
 }
 
 impl S3Uploader {
@@ -79,6 +83,7 @@ impl S3Uploader {
         let prefix = location.key_prefix();
         Ok(S3Uploader {
             multipart_over: MULTIPART_OVER,
+            retain_until: None,
             bucket,
             prefix,
             credentials: rusty_s3::Credentials::new(
@@ -96,6 +101,65 @@ impl S3Uploader {
     pub fn multipart_over(mut self, bytes: u64) -> Self {
         self.multipart_over = bytes;
         self
+    }
+
+    /// Blobs go up under Object Lock, COMPLIANCE mode, kept until `until` (no one, the bucket's
+    /// owner included, can delete or shorten it): evidence is WORM. The bucket must have been made
+    /// with Object Lock; each blob's retention is read back after its upload, so a bucket that took
+    /// the headers and kept nothing is an error, not a promise.
+    pub fn retain_until(mut self, until: Option<jiff::Timestamp>) -> Self {
+        self.retain_until = until;
+        self
+    }
+
+    /// The Object Lock headers a blob's upload signs and sends (none without retention).
+    fn lock_headers(&self, rel: &str) -> Vec<(&'static str, String)> {
+        match self.retain_until {
+            Some(until) if rel.starts_with("blobs/") => vec![
+                ("x-amz-object-lock-mode", "COMPLIANCE".into()),
+                (
+                    "x-amz-object-lock-retain-until-date",
+                    until.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                ),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Reads back a blob's retention (`GET ?retention`): COMPLIANCE until at least `until`.
+    fn check_retention(&self, rel: &str, until: jiff::Timestamp) -> Result<(), StoreError> {
+        let key = self.key(rel);
+        let mut get =
+            rusty_s3::actions::GetObject::new(&self.bucket, Some(&self.credentials), &key);
+        get.query_mut().insert("retention", "");
+        let url = get.sign(TTL);
+        let bucket = self.bucket.name().to_owned();
+        let text = self.rt.block_on(async {
+            let r = self
+                .http
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| self.fail(rel, e))?;
+            let status = r.status().as_u16();
+            let text = r.text().await.map_err(|e| self.fail(rel, e))?;
+            Ok::<_, StoreError>((status, text))
+        })?;
+        let kept_until = (text.0 == 200 && text.1.contains("<Mode>COMPLIANCE</Mode>"))
+            .then(|| {
+                let from = text.1.find("<RetainUntilDate>")? + "<RetainUntilDate>".len();
+                let to = from + text.1[from..].find("</RetainUntilDate>")?;
+                text.1[from..to].parse::<jiff::Timestamp>().ok()
+            })
+            .flatten();
+        match kept_until {
+            Some(t) if t >= until - jiff::SignedDuration::from_secs(1) => Ok(()),
+            _ => Err(StoreError::Invalid(format!(
+                "the bucket {bucket} did not keep {rel} under Object Lock until {} (it answered HTTP {} for its retention): `[publish] retain_days` needs a bucket made with Object Lock",
+                until.strftime("%Y-%m-%d"),
+                text.0
+            ))),
+        }
     }
 
     fn key(&self, rel: &str) -> String {
@@ -116,18 +180,47 @@ impl S3Uploader {
         req: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, StoreError> {
         let r = req.send().await.map_err(|e| self.fail(what, e))?;
-        self.check(what, r)
+        self.check(what, r).await
     }
 
-    fn check(&self, what: &str, r: reqwest::Response) -> Result<reqwest::Response, StoreError> {
-        match r.status().as_u16() {
-            200..=299 => Ok(r),
-            401 | 403 => Err(StoreError::NotAuthorised {
-                store: format!("s3://{}/{}", self.bucket.name(), self.prefix),
-                status: r.status().as_u16(),
-            }),
-            s => Err(self.fail(what, format!("HTTP {s}"))),
+    /// `r` if it succeeded; else what the bucket said, in its own words (S3's error `Code` and
+    /// `Message`): a refusal is not a network fault.
+    async fn check(
+        &self,
+        what: &str,
+        r: reqwest::Response,
+    ) -> Result<reqwest::Response, StoreError> {
+        let status = r.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(r);
         }
+        let store = format!("s3://{}/{}", self.bucket.name(), self.prefix);
+        if status == 401 || status == 403 {
+            return Err(StoreError::NotAuthorised { store, status });
+        }
+        let text = r.text().await.unwrap_or_default();
+        let field = |name: &str| {
+            let open = format!("<{name}>");
+            let from = text.find(&open)? + open.len();
+            let to = from + text[from..].find(&format!("</{name}>"))?;
+            Some(text[from..to].chars().take(200).collect::<String>())
+        };
+        let said = match (field("Code"), field("Message")) {
+            (Some(c), Some(m)) => format!(" ({c}: {m})"),
+            (Some(c), None) => format!(" ({c})"),
+            _ => String::new(),
+        };
+        if (400..500).contains(&status) {
+            let hint = if self.retain_until.is_some() && what.starts_with("blobs/") {
+                "; `[publish] retain_days` needs a bucket made with Object Lock"
+            } else {
+                ""
+            };
+            return Err(StoreError::Invalid(format!(
+                "the bucket {store} refused {what}: HTTP {status}{said}{hint}"
+            )));
+        }
+        Err(self.fail(what, format!("HTTP {status}{said}")))
     }
 
     /// A GET of store path `rel`, pre-signed for `ttl` (S3 takes up to 7 days): what a
@@ -152,7 +245,7 @@ impl S3Uploader {
             if r.status().as_u16() == 404 {
                 return Ok(None);
             }
-            let r = self.check(rel, r)?;
+            let r = self.check(rel, r).await?;
             Ok(Some(
                 r.bytes().await.map_err(|e| self.fail(rel, e))?.to_vec(),
             ))
@@ -207,6 +300,10 @@ impl S3Uploader {
                 self.put(&r, body)?;
             }
             self.check_size(&r, size)?;
+            if let Some(until) = self.retain_until.filter(|_| rank(&r) == 0) {
+                self.check_retention(&r, until)?;
+                done.retained += 1;
+            }
             done.objects += 1;
             done.bytes += size;
         }
@@ -215,26 +312,40 @@ impl S3Uploader {
 
     fn put(&self, rel: &str, body: Vec<u8>) -> Result<(), StoreError> {
         let key = self.key(rel);
-        let url = rusty_s3::actions::PutObject::new(&self.bucket, Some(&self.credentials), &key)
-            .sign(TTL);
-        self.rt.block_on(async {
-            self.send(rel, self.http.put(url).body(body))
-                .await
-                .map(drop)
-        })
+        let lock = self.lock_headers(rel);
+        let mut put =
+            rusty_s3::actions::PutObject::new(&self.bucket, Some(&self.credentials), &key);
+        for (k, v) in &lock {
+            put.headers_mut().insert(*k, v.clone());
+        }
+        let url = put.sign(TTL);
+        let mut req = self.http.put(url).body(body);
+        for (k, v) in &lock {
+            req = req.header(*k, v);
+        }
+        self.rt
+            .block_on(async { self.send(rel, req).await.map(drop) })
     }
 
     fn put_multipart(&self, rel: &str, path: &Path) -> Result<(), StoreError> {
         let key = self.key(rel);
-        let create = rusty_s3::actions::CreateMultipartUpload::new(
+        let lock = self.lock_headers(rel);
+        let mut create = rusty_s3::actions::CreateMultipartUpload::new(
             &self.bucket,
             Some(&self.credentials),
             &key,
         );
+        for (k, v) in &lock {
+            create.headers_mut().insert(*k, v.clone());
+        }
         let url = create.sign(TTL);
+        let mut req = self.http.post(url);
+        for (k, v) in &lock {
+            req = req.header(*k, v);
+        }
         let upload_id = self.rt.block_on(async {
             let text = self
-                .send(rel, self.http.post(url))
+                .send(rel, req)
                 .await?
                 .text()
                 .await
