@@ -49,6 +49,28 @@ fn cli(dir: &Path, keyring: &SecretService) -> Command {
     c
 }
 
+/// A media folder under `dir` holding one JPEG (made by GStreamer) and its `case.toml`: case `case`,
+/// exhibit `<initials>/1`, with `listing` (a `[listing]` table, or nothing).
+fn photo_case(dir: &Path, case: &str, initials: &str, listing: &str) -> PathBuf {
+    let media = dir.join(format!("media-{case}"));
+    std::fs::create_dir_all(&media).unwrap();
+    courtdeck_engine::fixtures::encode(&format!(
+        "videotestsrc num-buffers=1 ! video/x-raw,width=320,height=240 ! videoconvert ! jpegenc ! \
+         filesink location=\"{}\"",
+        media.join("photo.jpg").display()
+    ))
+    .unwrap();
+    std::fs::write(
+        media.join("case.toml"),
+        format!(
+            "case_id = \"{case}\"\ntitle = \"R v {case}\"\n{listing}[[exhibit]]\nreference = \"{initials}/1\"\n\
+             title = \"Photo\"\nfile = \"photo.jpg\"\nkind = \"image\"\n"
+        ),
+    )
+    .unwrap();
+    media
+}
+
 fn audit_events(dir: &Path, event: &str) -> usize {
     std::fs::read_to_string(dir.join("audit.jsonl"))
         .unwrap_or_default()
@@ -243,23 +265,11 @@ fn publishing_into_s3_blobs_then_manifest_then_list() {
     std::fs::create_dir_all(&publisher).unwrap();
     let date = date();
     for (case, initials) in [("PUB-1", "PA"), ("PUB-2", "PB")] {
-        let media = dir.path().join(format!("media-{case}"));
-        std::fs::create_dir_all(&media).unwrap();
-        courtdeck_engine::fixtures::encode(&format!(
-            "videotestsrc num-buffers=1 ! video/x-raw,width=320,height=240 ! videoconvert ! jpegenc ! \
-             filesink location=\"{}\"",
-            media.join("photo.jpg").display()
-        ))
-        .unwrap();
-        std::fs::write(
-            media.join("case.toml"),
-            format!(
-                "case_id = \"{case}\"\ntitle = \"R v {case}\"\n[listing]\ncourt = \"{COURT}\"\n\
-                 court_name = \"S3 Court\"\ndate = \"{date}\"\ntime = \"10:00\"\nhearing_type = \"Trial\"\n\
-                 [[exhibit]]\nreference = \"{initials}/1\"\ntitle = \"Photo\"\nfile = \"photo.jpg\"\nkind = \"image\"\n"
-            ),
-        )
-        .unwrap();
+        let listing = format!(
+            "[listing]\ncourt = \"{COURT}\"\ncourt_name = \"S3 Court\"\ndate = \"{date}\"\n\
+             time = \"10:00\"\nhearing_type = \"Trial\"\n"
+        );
+        let media = photo_case(dir.path(), case, initials, &listing);
         let mut c = cli(&publisher, &keyring);
         c.args(["bundle", "--store", &format!("s3://evidence/{PREFIX}")])
             .args(["--s3-endpoint", &weed.endpoint(), "--media"])
@@ -574,20 +584,7 @@ fn publishing_with_object_lock_keeps_every_blob_for_its_days() {
         "[publish]\nretain_days = 30\n",
     )
     .unwrap();
-    let media = dir.path().join("media");
-    std::fs::create_dir_all(&media).unwrap();
-    courtdeck_engine::fixtures::encode(&format!(
-        "videotestsrc num-buffers=1 ! video/x-raw,width=320,height=240 ! videoconvert ! jpegenc ! \
-         filesink location=\"{}\"",
-        media.join("photo.jpg").display()
-    ))
-    .unwrap();
-    std::fs::write(
-        media.join("case.toml"),
-        "case_id = \"WORM-1\"\ntitle = \"R v W\"\n[[exhibit]]\nreference = \"WO/1\"\n\
-         title = \"Photo\"\nfile = \"photo.jpg\"\nkind = \"image\"\n",
-    )
-    .unwrap();
+    let media = photo_case(dir.path(), "WORM-1", "WO", "");
     let bundle = |bucket: &str| {
         let mut c = cli(&publisher, &keyring);
         c.args(["bundle", "--store", &format!("s3://{bucket}/p")])

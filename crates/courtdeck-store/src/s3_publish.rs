@@ -134,7 +134,7 @@ impl S3Uploader {
         get.query_mut().insert("retention", "");
         let url = get.sign(TTL);
         let bucket = self.bucket.name().to_owned();
-        let text = self.rt.block_on(async {
+        let (status, text) = self.rt.block_on(async {
             let r = self
                 .http
                 .get(url)
@@ -145,11 +145,11 @@ impl S3Uploader {
             let text = r.text().await.map_err(|e| self.fail(rel, e))?;
             Ok::<_, StoreError>((status, text))
         })?;
-        let kept_until = (text.0 == 200 && text.1.contains("<Mode>COMPLIANCE</Mode>"))
+        let kept_until = (status == 200 && xml_field(&text, "Mode") == Some("COMPLIANCE"))
             .then(|| {
-                let from = text.1.find("<RetainUntilDate>")? + "<RetainUntilDate>".len();
-                let to = from + text.1[from..].find("</RetainUntilDate>")?;
-                text.1[from..to].parse::<jiff::Timestamp>().ok()
+                xml_field(&text, "RetainUntilDate")?
+                    .parse::<jiff::Timestamp>()
+                    .ok()
             })
             .flatten();
         match kept_until {
@@ -157,7 +157,7 @@ impl S3Uploader {
             _ => Err(StoreError::Invalid(format!(
                 "the bucket {bucket} did not keep {rel} under Object Lock until {} (it answered HTTP {} for its retention): `[publish] retain_days` needs a bucket made with Object Lock",
                 until.strftime("%Y-%m-%d"),
-                text.0
+                status
             ))),
         }
     }
@@ -199,12 +199,7 @@ impl S3Uploader {
             return Err(StoreError::NotAuthorised { store, status });
         }
         let text = r.text().await.unwrap_or_default();
-        let field = |name: &str| {
-            let open = format!("<{name}>");
-            let from = text.find(&open)? + open.len();
-            let to = from + text[from..].find(&format!("</{name}>"))?;
-            Some(text[from..to].chars().take(200).collect::<String>())
-        };
+        let field = |name| xml_field(&text, name).map(|v| v.chars().take(200).collect::<String>());
         let said = match (field("Code"), field("Message")) {
             (Some(c), Some(m)) => format!(" ({c}: {m})"),
             (Some(c), None) => format!(" ({c})"),
@@ -434,4 +429,12 @@ impl S3Uploader {
             Ok(())
         })
     }
+}
+
+/// The text of the first `<name>…</name>` in an S3 answer (its error `Code`, a retention's `Mode`).
+fn xml_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let from = text.find(&open)? + open.len();
+    let to = from + text[from..].find(&format!("</{name}>"))?;
+    Some(&text[from..to])
 }
