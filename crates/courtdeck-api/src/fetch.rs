@@ -39,6 +39,22 @@ pub(crate) async fn reverify_hearing(
     }
 }
 
+/// The store `manifest`'s blobs come from: `store`, or, for a case whose publisher hands out links,
+/// its links (read on the first blob, and again when one is refused), its documents from `store`.
+pub(crate) fn store_for(
+    store: &Arc<dyn courtdeck_store::EvidenceStore>,
+    manifest: &CaseManifest,
+) -> Arc<dyn courtdeck_store::EvidenceStore> {
+    if manifest.blob_links {
+        Arc::new(courtdeck_store::LinkedStore::new(
+            store.clone(),
+            manifest.case_id.clone(),
+        ))
+    } else {
+        store.clone()
+    }
+}
+
 /// Why an exhibit whose cached copy changed on disk is not shown.
 pub(crate) fn corrupt_error(exhibit: &Exhibit) -> ApiError {
     ApiError::new(
@@ -67,16 +83,7 @@ impl Courtdeck {
             .blocking(move |store, cache| load_manifest(store.as_ref(), &cache, &trust, &c2))
             .await??;
         let cancel = self.fetch_cancel.lock().expect("not poisoned").clone();
-        // A case whose publisher hands out links: its blobs come through them (read once here, and
-        // again when one is refused), its documents from the store as ever.
-        let store: Arc<dyn courtdeck_store::EvidenceStore> = if manifest.blob_links {
-            Arc::new(courtdeck_store::LinkedStore::new(
-                self.store.clone(),
-                manifest.case_id.clone(),
-            ))
-        } else {
-            self.store.clone()
-        };
+        let store = store_for(&self.store, &manifest);
         let mut tasks = tokio::task::JoinSet::new();
         for exhibit in manifest.exhibits().iter().cloned() {
             if self.cache.verified_path(&exhibit).is_none() {

@@ -72,8 +72,21 @@ impl Courtdeck {
     pub(crate) async fn load_transcript(&self, exhibit: &Exhibit) -> ApiResult<Arc<Transcript>> {
         let blob = TranscriptBlob::of(exhibit).ok_or_else(|| no_transcript(exhibit))?;
         let b = blob.clone();
+        // The open hearing's manifest says where its blobs come from (its links, perhaps).
+        let manifest = {
+            let session = self.session.lock().await;
+            session
+                .open
+                .as_ref()
+                .filter(|o| o.manifest.exhibit(&exhibit.reference) == Some(exhibit))
+                .map(|o| o.manifest.clone())
+        };
         let (read, corrupt) = self
             .blocking(move |store, cache| {
+                let store = match &manifest {
+                    Some(m) => crate::fetch::store_for(&store, m),
+                    None => store,
+                };
                 let read = || -> Result<Vec<u8>, StoreError> {
                     let path = match cache.verified_path(&b) {
                         Some(p) => p,
