@@ -55,7 +55,7 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    // `--only store|checks|playout|rss|decodebin|windows|documents|captions|link|beside|renderers` runs one group (rss:
+    // `--only store|fetch|checks|playout|rss|decodebin|windows|documents|captions|link|beside|renderers` runs one group (rss:
     // the playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
     // windows under Xvfb; documents: page turns under Xvfb; captions: captions switched on a paused
     // recording under Xvfb; link: the video link over SRT on loopback; beside: side by side, headless;
@@ -69,13 +69,22 @@ fn main() -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     if wants("store") {
         fetch_bench(work.path(), arg("--fetch-mib", 512))?;
+    }
+    // `--only fetch`: the verified fetches from nginx and SeaweedFS against curl, alone.
+    if wants("store") || only.as_deref() == Some("fetch") {
         http_fetch_bench(&rt, work.path(), arg("--fetch-mib", 512))?;
         s3_fetch_bench(&rt, work.path(), arg("--fetch-mib", 512))?;
+    }
+    if wants("store") {
         resume_bench(&rt, work.path(), arg("--resume-mib", 256))?;
         rt.block_on(warm_launch_bench(
             work.path(),
             arg("--exhibits", 100) as usize,
         ))?;
+    }
+    if matches!(only.as_deref(), Some("store" | "fetch")) {
+        // Nothing below is the store's: no media to make.
+        return Ok(());
     }
     let media = work.path().join("media");
     let files = courtdeck_engine::fixtures::demo_media(&media)?;

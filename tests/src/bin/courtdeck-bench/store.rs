@@ -176,38 +176,78 @@ fn fetch_against_curl(
     run(Command::new("curl").args(["-sS", "-o", "/dev/null", url]))?;
     let mb = exhibit.size as f64 / 1e6;
     let (mut ours, mut curl_sync, mut curl) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut our_cpu, mut curl_cpu) = (Vec::new(), Vec::new());
+    let mut curl_verified = Vec::new();
     for i in 0..3 {
         let cache = Cache::new(dir.join(format!("fetch-cache{i}")));
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_seconds());
         cache.fetch(store, exhibit, &AtomicBool::new(false), &mut |_| {})?;
         ours.push(mb / t.elapsed().as_secs_f64());
+        our_cpu.push(cpu_seconds().0 - cpu.0);
         std::fs::remove_dir_all(cache.root()).ok();
 
         let dest = dir.join("curl.out");
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_seconds());
         run(Command::new("curl")
             .args(["-sS", "--fail", "-o"])
             .arg(&dest)
             .arg(url))?;
         curl.push(mb / t.elapsed().as_secs_f64());
+        curl_cpu.push(cpu_seconds().1 - cpu.1);
         run(Command::new("sync").arg(&dest))?;
         curl_sync.push(mb / t.elapsed().as_secs_f64());
         std::fs::remove_file(&dest).ok();
+
+        // The same job done by hand with the reference tools: download, verify, make durable.
+        let t = Instant::now();
+        run(Command::new("curl")
+            .args(["-sS", "--fail", "-o"])
+            .arg(&dest)
+            .arg(url))?;
+        let out = Command::new("sha256sum").arg(&dest).output()?;
+        anyhow::ensure!(
+            String::from_utf8_lossy(&out.stdout).starts_with(&exhibit.sha256.to_hex()),
+            "sha256sum disagrees with the manifest"
+        );
+        run(Command::new("sync").arg(&dest))?;
+        curl_verified.push(mb / t.elapsed().as_secs_f64());
+        std::fs::remove_file(&dest).ok();
     }
     let (o, cs, c) = (median(ours), median(curl_sync), median(curl));
+    let (oc, cc) = (median(our_cpu), median(curl_cpu));
+    let cv = median(curl_verified);
     println!("\n## {title}");
     println!(
-        "courtdeck fetch (download thread; sha256 while writing; fsync; rename): {o:>8.0} MB/s"
+        "courtdeck fetch (download thread; sha256 while writing; fsync; rename): {o:>8.0} MB/s   client CPU {oc:.2} s"
     );
     println!(
         "reference curl -o + sync (same durability):                            {cs:>8.0} MB/s   ratio {:.2}x",
         o / cs
     );
     println!(
-        "reference curl -o (page cache only, no fsync, no hash):                {c:>8.0} MB/s   ratio {:.2}x",
+        "reference curl -o (page cache only, no fsync, no hash):                {c:>8.0} MB/s   ratio {:.2}x   client CPU {cc:.2} s",
         o / c
     );
+    println!(
+        "reference curl -o + sha256sum + sync (the same job by hand):           {cv:>8.0} MB/s   ratio {:.2}x",
+        o / cv
+    );
     Ok(())
+}
+
+/// CPU seconds (user + system) used so far by this process's threads, and by its children that
+/// have been waited for (`/proc/self/stat`, in clock ticks of 1/100 s).
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command's name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // utime, stime, cutime, cstime are fields 14-17 of the line, 12-15 after the name.
+    let at = |i: usize| f.get(i).copied().unwrap_or(0.0) / 100.0;
+    (at(11) + at(12), at(13) + at(14))
 }
 
 /// Bytes transferred again per resume, through a proxy that cuts connections every 4-12 MiB.
