@@ -515,12 +515,14 @@ impl Cache {
             tracing::info!(blob = %blob.what(), at = done, failures, slow, "download interrupted, resuming: {failure}");
             pause(backoff(failures.max(slow)).min(policy.max_backoff), cancel);
         }
+        let syncing = std::time::Instant::now();
         out.sync_all().map_err(|e| {
             if e.raw_os_error() == Some(ENOSPC) {
                 discard();
             }
             StoreError::io(format!("saving {what}"), e)
         })?;
+        report.fsync = syncing.elapsed();
         drop(out);
         if done != blob.size() {
             discard();
@@ -576,4 +578,6 @@ pub struct FetchReport {
     pub reconnects: u32,
     /// The cached copy found rotted (and set aside) before this fetch brought a good one.
     pub corrupt_copy: Option<CorruptCopy>,
+    /// How long the bytes took to reach the disk once they had all arrived (the file's fsync).
+    pub fsync: std::time::Duration,
 }

@@ -178,12 +178,16 @@ fn fetch_against_curl(
     let (mut ours, mut curl_sync, mut curl) = (Vec::new(), Vec::new(), Vec::new());
     let (mut our_cpu, mut curl_cpu) = (Vec::new(), Vec::new());
     let mut curl_verified = Vec::new();
+    let (mut our_fsync, mut our_time) = (Vec::new(), Vec::new());
     for i in 0..3 {
         let cache = Cache::new(dir.join(format!("fetch-cache{i}")));
         let (t, cpu) = (Instant::now(), cpu_seconds());
-        cache.fetch(store, exhibit, &AtomicBool::new(false), &mut |_| {})?;
+        let report =
+            cache.fetch_with_report(store, exhibit, &AtomicBool::new(false), &mut |_| {})?;
         ours.push(mb / t.elapsed().as_secs_f64());
         our_cpu.push(cpu_seconds().0 - cpu.0);
+        our_fsync.push(report.fsync.as_secs_f64());
+        our_time.push(t.elapsed().as_secs_f64());
         std::fs::remove_dir_all(cache.root()).ok();
 
         let dest = dir.join("curl.out");
@@ -216,9 +220,10 @@ fn fetch_against_curl(
     let (o, cs, c) = (median(ours), median(curl_sync), median(curl));
     let (oc, cc) = (median(our_cpu), median(curl_cpu));
     let cv = median(curl_verified);
+    let (of, ot) = (median(our_fsync), median(our_time));
     println!("\n## {title}");
     println!(
-        "courtdeck fetch (download thread; sha256 while writing; fsync; rename): {o:>8.0} MB/s   client CPU {oc:.2} s"
+        "courtdeck fetch (download thread; sha256 while writing; fsync; rename): {o:>8.0} MB/s   client CPU {oc:.2} s   {ot:.2} s, of which fsync {of:.2} s"
     );
     println!(
         "reference curl -o + sync (same durability):                            {cs:>8.0} MB/s   ratio {:.2}x",
