@@ -632,7 +632,9 @@ fn publishing_with_object_lock_keeps_every_blob_for_its_days() {
     assert!(!ok, "{out}");
     println!("into a bucket without Object Lock:\n{out}");
     assert!(
-        out.contains("refused blobs/") && out.contains("a bucket made with Object Lock"),
+        out.contains("refused blobs/")
+            && out.contains("a bucket made with Object Lock")
+            && out.contains("[config_invalid]"),
         "{out}"
     );
     println!(

@@ -47,6 +47,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// A bucket that refused what a publisher sent it, in S3's words (its set-up, not a manifest).
+    #[error("{0}")]
+    BucketRefused(String),
     /// A transcript that is not well-formed WebVTT or SRT, or does not fit its recording.
     #[error("{0}")]
     TranscriptRefused(String),
@@ -143,6 +146,7 @@ impl StoreError {
             | StoreError::TooSlow { .. } => ErrorCode::StoreUnreachable,
             StoreError::NotFound(_) => ErrorCode::NotFound,
             StoreError::Invalid(_) => ErrorCode::InvalidManifest,
+            StoreError::BucketRefused(_) => ErrorCode::ConfigInvalid,
             StoreError::TranscriptRefused(_) => ErrorCode::TranscriptRefused,
             StoreError::HashMismatch { .. } | StoreError::SizeMismatch { .. } => {
                 ErrorCode::HashMismatch

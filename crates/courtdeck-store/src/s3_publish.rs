@@ -154,7 +154,7 @@ impl S3Uploader {
             .flatten();
         match kept_until {
             Some(t) if t >= until - jiff::SignedDuration::from_secs(1) => Ok(()),
-            _ => Err(StoreError::Invalid(format!(
+            _ => Err(StoreError::BucketRefused(format!(
                 "the bucket {bucket} did not keep {rel} under Object Lock until {} (it answered HTTP {} for its retention): `[publish] retain_days` needs a bucket made with Object Lock",
                 until.strftime("%Y-%m-%d"),
                 status
@@ -211,7 +211,7 @@ impl S3Uploader {
             } else {
                 ""
             };
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::BucketRefused(format!(
                 "the bucket {store} refused {what}: HTTP {status}{said}{hint}"
             )));
         }
