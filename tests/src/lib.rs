@@ -152,16 +152,24 @@ impl Xvfb {
             .stderr(Stdio::null())
             .spawn()
             .context("starting Xvfb (apt-get install xvfb)")?;
-        // The only writer left is the server's: a server that exits before listening ends the read.
-        let mut line = String::new();
-        std::io::BufReader::new(reader)
-            .read_line(&mut line)
-            .context("reading Xvfb's display number")?;
+        // The only writer left is the server's: a server that exits before listening ends the read;
+        // one that hangs is given 20 s (and killed by `Drop`).
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let read = std::io::BufReader::new(reader).read_line(&mut line);
+            let _ = tx.send(read.map(|_| line));
+        });
+        let waited = rx.recv_timeout(Duration::from_secs(20));
         let mut xvfb = Xvfb {
             child,
             display: String::new(),
             width,
             height,
+        };
+        let line = match waited {
+            Ok(read) => read.context("reading Xvfb's display number")?,
+            Err(_) => bail!("Xvfb gave no display number within 20 s"),
         };
         let n: u32 = line.trim().parse().map_err(|_| {
             let status = xvfb.child.try_wait().ok().flatten();

@@ -517,7 +517,7 @@ fn a_shared_case_comes_through_pre_signed_links_with_no_key() {
         out.contains("refused the pre-signed link")
             && out.contains("expired at")
             && out.contains("courtdeck links")
-            && out.contains("[not_authorised]"),
+            && out.contains("[link_refused]"),
         "{out}"
     );
     assert!(

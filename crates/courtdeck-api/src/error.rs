@@ -24,7 +24,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         let next = match e.code() {
             // Not the kiosk's sign-in: its message says who must renew what.
-            _ if matches!(e, StoreError::LinkRefused { .. }) => " Cached exhibits still play.",
+            ErrorCode::LinkRefused => " Cached exhibits still play.",
             ErrorCode::StoreUnreachable => {
                 " Cached exhibits still play. Ask the clerk to check the network."
             }

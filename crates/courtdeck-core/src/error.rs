@@ -10,6 +10,8 @@ pub enum ErrorCode {
     StoreUnreachable,
     /// The store refused our credentials.
     NotAuthorised,
+    /// A case's pre-signed blob link was refused (expired): its publisher must renew the links.
+    LinkRefused,
     /// A document or blob the list refers to is not in the store.
     NotFound,
     /// Downloaded or cached bytes do not match the manifest's SHA-256.
@@ -61,9 +63,10 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::StoreUnreachable,
         ErrorCode::NotAuthorised,
+        ErrorCode::LinkRefused,
         ErrorCode::NotFound,
         ErrorCode::HashMismatch,
         ErrorCode::InvalidManifest,
@@ -92,6 +95,7 @@ impl ErrorCode {
         match self {
             ErrorCode::StoreUnreachable => "store_unreachable",
             ErrorCode::NotAuthorised => "not_authorised",
+            ErrorCode::LinkRefused => "link_refused",
             ErrorCode::NotFound => "not_found",
             ErrorCode::HashMismatch => "hash_mismatch",
             ErrorCode::InvalidManifest => "invalid_manifest",

@@ -137,9 +137,8 @@ impl StoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             StoreError::Unreachable { .. } => ErrorCode::StoreUnreachable,
-            StoreError::NotAuthorised { .. } | StoreError::LinkRefused { .. } => {
-                ErrorCode::NotAuthorised
-            }
+            StoreError::NotAuthorised { .. } => ErrorCode::NotAuthorised,
+            StoreError::LinkRefused { .. } => ErrorCode::LinkRefused,
             StoreError::Untrusted { .. }
             | StoreError::Interrupted { .. }
             | StoreError::Silent { .. }

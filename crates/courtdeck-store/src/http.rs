@@ -167,6 +167,8 @@ pub struct HttpStore {
     /// For an S3 store: every URL is made (and signed) here instead of joined to `base`.
     s3: Option<S3Signer>,
     client: reqwest::Client,
+    /// For pre-signed links: no credential, no redirects, the system roots and any configured CA.
+    link_client: reqwest::Client,
     auth: HttpAuth,
     retries: u32,
     answer_timeout: Duration,
@@ -206,12 +208,17 @@ impl HttpStore {
                 )));
             }
         }
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("courtdeck/", env!("CARGO_PKG_VERSION")))
-            .https_only(!loopback);
+        let builder = || {
+            reqwest::Client::builder()
+                .connect_timeout(config.connect_timeout)
+                .read_timeout(config.read_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("courtdeck/", env!("CARGO_PKG_VERSION")))
+        };
+        let mut store_client = builder().https_only(!loopback);
+        // Links go to another host (a bucket, often a public cloud's): the system roots and the
+        // court's CA both, and a scheme each link is checked for (`wire::check_link`).
+        let mut link_client = builder();
         if let Some(ca) = &config.ca_file {
             let pem = std::fs::read(ca).map_err(|e| {
                 StoreError::io(format!("reading the CA bundle {}", ca.display()), e)
@@ -228,11 +235,14 @@ impl HttpStore {
                     ca.display()
                 )));
             }
-            builder = builder.tls_certs_only(certs);
+            link_client = link_client.tls_certs_merge(certs.clone());
+            store_client = store_client.tls_certs_only(certs);
         }
-        let client = builder
-            .build()
-            .map_err(|e| StoreError::Invalid(format!("cannot set up HTTPS: {}", chain(&e))))?;
+        let build = |b: reqwest::ClientBuilder| {
+            b.build()
+                .map_err(|e| StoreError::Invalid(format!("cannot set up HTTPS: {}", chain(&e))))
+        };
+        let (client, link_client) = (build(store_client)?, build(link_client)?);
         let s3 = match &config.s3 {
             None => None,
             Some(loc) => {
@@ -259,6 +269,7 @@ impl HttpStore {
             base,
             s3,
             client,
+            link_client,
             auth: config.auth,
             retries: config.retries,
             answer_timeout: config.answer_timeout,
@@ -291,7 +302,7 @@ impl HttpStore {
         headers: HeaderMap,
     ) -> Result<reqwest::RequestBuilder, StoreError> {
         let url = match target {
-            Target::Link(url) => return Ok(self.client.get(url).headers(headers)),
+            Target::Link(url) => return Ok(self.link_client.get(url).headers(headers)),
             Target::Store(url) => url,
         };
         let req = self.client.get(url).headers(headers);
@@ -586,7 +597,27 @@ impl EvidenceStore for HttpStore {
         resume: &Resume,
     ) -> Result<BlobBody, StoreError> {
         let shown = without_queries(url.as_str());
+        // Its failures are the link host's, and said so: not the store's, which answers.
+        let host = format!(
+            "{} (the host of the case's pre-signed links)",
+            url.host_str().unwrap_or("?")
+        );
         self.open(&|h| self.send_link(url, h), &shown, digest, resume)
+            .map_err(|e| match e {
+                StoreError::Unreachable { reason, .. } => StoreError::Unreachable {
+                    store: host,
+                    reason,
+                },
+                StoreError::Silent { detail, .. } => StoreError::Silent {
+                    store: host,
+                    detail,
+                },
+                StoreError::Untrusted { reason, .. } => StoreError::Untrusted {
+                    store: host,
+                    reason,
+                },
+                e => e,
+            })
     }
 }
 

@@ -82,10 +82,15 @@ impl LinkedStore {
         }
     }
 
-    /// The case's links: those read before, or (with `fresh`, or the first time) read now.
-    fn links(&self, fresh: bool) -> Result<Arc<BlobLinks>, StoreError> {
+    /// The case's links: those read before, or read now the first time, or read again when `stale`
+    /// (the copy a link was refused from) is still the one kept — when several downloads are
+    /// refused at once, the first reads the document again and the rest take what it read.
+    fn links(&self, stale: Option<&Arc<BlobLinks>>) -> Result<Arc<BlobLinks>, StoreError> {
         let mut kept = self.links.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(links) = kept.as_ref().filter(|_| !fresh) {
+        if let Some(links) = kept
+            .as_ref()
+            .filter(|k| stale.is_none_or(|s| !Arc::ptr_eq(k, s)))
+        {
             return Ok(links.clone());
         }
         let path = blob_links_path(&self.case);
@@ -140,12 +145,12 @@ impl EvidenceStore for LinkedStore {
     }
 
     fn open_blob(&self, digest: &Sha256Digest, resume: &Resume) -> Result<BlobBody, StoreError> {
-        let links = self.links(false)?;
+        let links = self.links(None)?;
         let url = Self::link_of(&links, digest)?;
         match self.store.open_link(&url, digest, resume) {
             Err(StoreError::NotAuthorised { status, .. }) => {
                 // Expired, most likely: the publisher renews the document before its links run out.
-                let fresh = self.links(true)?;
+                let fresh = self.links(Some(&links))?;
                 let again = Self::link_of(&fresh, digest)?;
                 if again == url {
                     return Err(self.refused(&fresh, &url, status));
@@ -273,7 +278,7 @@ mod tests {
             fetched: Mutex::default(),
         });
         let e = store.open_blob(&blob, &Resume::default()).unwrap_err();
-        assert_eq!(e.code(), courtdeck_core::ErrorCode::NotAuthorised);
+        assert_eq!(e.code(), courtdeck_core::ErrorCode::LinkRefused);
         let msg = e.to_string();
         assert!(
             msg.contains("s3.example refused the pre-signed link")

@@ -19,6 +19,7 @@ export const cy: Catalogue = {
   errors: {
     store_unreachable: "Storfa dystiolaeth all-lein",
     not_authorised: "Angen mewngofnodi i'r storfa",
+    link_refused: "Mae'r dolenni tystiolaeth wedi dod i ben",
     not_found: "Heb ei ganfod",
     hash_mismatch: "Methodd yr arddangosyn ei wiriad",
     invalid_manifest: "Mae manylion yr achos yn annilys",

@@ -166,6 +166,7 @@ export const en = {
   errors: {
     store_unreachable: "Evidence store offline",
     not_authorised: "Store sign-in needed",
+    link_refused: "Evidence links expired",
     not_found: "Not found",
     hash_mismatch: "Exhibit failed its check",
     invalid_manifest: "Case details are invalid",

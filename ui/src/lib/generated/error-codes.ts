@@ -6,6 +6,7 @@
 export type ErrorCode =
   | "store_unreachable"
   | "not_authorised"
+  | "link_refused"
   | "not_found"
   | "hash_mismatch"
   | "invalid_manifest"
@@ -33,6 +34,7 @@ export type ErrorCode =
 export const ERROR_CODES: readonly ErrorCode[] = [
   "store_unreachable",
   "not_authorised",
+  "link_refused",
   "not_found",
   "hash_mismatch",
   "invalid_manifest",
