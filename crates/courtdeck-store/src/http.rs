@@ -291,20 +291,6 @@ impl HttpStore {
                 .join(rel)
                 .map_err(|e| StoreError::Invalid(format!("bad store path {rel:?}: {e}")))?,
         };
-        self.request_to(Target::Store(url), headers)
-    }
-
-    /// A GET of `target`: the store's own URLs with the store's credential, a link with none (its
-    /// signature is its authority; the store's token must never go to another host).
-    fn request_to(
-        &self,
-        target: Target,
-        headers: HeaderMap,
-    ) -> Result<reqwest::RequestBuilder, StoreError> {
-        let url = match target {
-            Target::Link(url) => return Ok(self.link_client.get(url).headers(headers)),
-            Target::Store(url) => url,
-        };
         let req = self.client.get(url).headers(headers);
         Ok(match &self.auth {
             // The signature is in the URL's query.
@@ -361,7 +347,9 @@ impl HttpStore {
         url: &reqwest::Url,
         headers: HeaderMap,
     ) -> Result<reqwest::Response, StoreError> {
-        let req = self.request_to(Target::Link(url.clone()), headers)?;
+        // No credential of the store's: the link's signature is its authority, and the store's
+        // token must never go to another host.
+        let req = self.link_client.get(url.clone()).headers(headers);
         self.rt.block_on(self.answer(req))
     }
 
@@ -679,12 +667,6 @@ impl HttpStore {
         }
         Ok(self.body(resp, 0, what))
     }
-}
-
-/// Where a GET goes: one of the store's own URLs, or a link the store handed out.
-enum Target {
-    Store(reqwest::Url),
-    Link(reqwest::Url),
 }
 
 /// Whether `url`'s host is this machine's loopback (`localhost`, 127.0.0.0/8, `::1`): the one

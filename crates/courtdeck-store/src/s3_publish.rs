@@ -115,7 +115,7 @@ impl S3Uploader {
     /// The Object Lock headers a blob's upload signs and sends (none without retention).
     fn lock_headers(&self, rel: &str) -> Vec<(&'static str, String)> {
         match self.retain_until {
-            Some(until) if rel.starts_with("blobs/") => vec![
+            Some(until) if is_blob(rel) => vec![
                 ("x-amz-object-lock-mode", "COMPLIANCE".into()),
                 (
                     "x-amz-object-lock-retain-until-date",
@@ -124,6 +124,21 @@ impl S3Uploader {
             ],
             _ => Vec::new(),
         }
+    }
+
+    /// The request `action` makes for `rel`, carrying (signed, and sent) its Object Lock headers.
+    fn locked<'a>(
+        &self,
+        mut action: impl rusty_s3::S3Action<'a>,
+        rel: &str,
+        request: impl FnOnce(reqwest::Url) -> reqwest::RequestBuilder,
+    ) -> reqwest::RequestBuilder {
+        let lock = self.lock_headers(rel);
+        for (k, v) in &lock {
+            action.headers_mut().insert(*k, v.clone());
+        }
+        lock.into_iter()
+            .fold(request(action.sign(TTL)), |req, (k, v)| req.header(k, v))
     }
 
     /// Reads back a blob's retention (`GET ?retention`): COMPLIANCE until at least `until`.
@@ -206,7 +221,7 @@ impl S3Uploader {
             _ => String::new(),
         };
         if (400..500).contains(&status) {
-            let hint = if self.retain_until.is_some() && what.starts_with("blobs/") {
+            let hint = if self.retain_until.is_some() && is_blob(what) {
                 "; `[publish] retain_days` needs a bucket made with Object Lock"
             } else {
                 ""
@@ -275,7 +290,7 @@ impl S3Uploader {
                 .replace('\\', "/")
         };
         let rank = |r: &str| match r.split('/').next() {
-            Some("blobs") => 0,
+            _ if is_blob(r) => 0,
             Some("cases") => 1,
             _ => 2,
         };
@@ -295,7 +310,7 @@ impl S3Uploader {
                 self.put(&r, body)?;
             }
             self.check_size(&r, size)?;
-            if let Some(until) = self.retain_until.filter(|_| rank(&r) == 0) {
+            if let Some(until) = self.retain_until.filter(|_| is_blob(&r)) {
                 self.check_retention(&r, until)?;
                 done.retained += 1;
             }
@@ -307,37 +322,20 @@ impl S3Uploader {
 
     fn put(&self, rel: &str, body: Vec<u8>) -> Result<(), StoreError> {
         let key = self.key(rel);
-        let lock = self.lock_headers(rel);
-        let mut put =
-            rusty_s3::actions::PutObject::new(&self.bucket, Some(&self.credentials), &key);
-        for (k, v) in &lock {
-            put.headers_mut().insert(*k, v.clone());
-        }
-        let url = put.sign(TTL);
-        let mut req = self.http.put(url).body(body);
-        for (k, v) in &lock {
-            req = req.header(*k, v);
-        }
+        let put = rusty_s3::actions::PutObject::new(&self.bucket, Some(&self.credentials), &key);
+        let req = self.locked(put, rel, |url| self.http.put(url)).body(body);
         self.rt
             .block_on(async { self.send(rel, req).await.map(drop) })
     }
 
     fn put_multipart(&self, rel: &str, path: &Path) -> Result<(), StoreError> {
         let key = self.key(rel);
-        let lock = self.lock_headers(rel);
-        let mut create = rusty_s3::actions::CreateMultipartUpload::new(
+        let create = rusty_s3::actions::CreateMultipartUpload::new(
             &self.bucket,
             Some(&self.credentials),
             &key,
         );
-        for (k, v) in &lock {
-            create.headers_mut().insert(*k, v.clone());
-        }
-        let url = create.sign(TTL);
-        let mut req = self.http.post(url);
-        for (k, v) in &lock {
-            req = req.header(*k, v);
-        }
+        let req = self.locked(create, rel, |url| self.http.post(url));
         let upload_id = self.rt.block_on(async {
             let text = self
                 .send(rel, req)
@@ -429,6 +427,11 @@ impl S3Uploader {
             Ok(())
         })
     }
+}
+
+/// Whether the store path `rel` is a blob's (`blobs/…`): what is uploaded first, and locked.
+fn is_blob(rel: &str) -> bool {
+    rel.split('/').next() == Some("blobs")
 }
 
 /// The text of the first `<name>…</name>` in an S3 answer (its error `Code`, a retention's `Mode`).
