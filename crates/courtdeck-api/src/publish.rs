@@ -193,8 +193,8 @@ impl Courtdeck {
         let case = crate::listing::parse_case(case)?;
         custody_open(config)?;
         let uploader = s3_uploader(config, h).await?;
-        let c2 = case.clone();
-        let bytes = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
+        let (c2, out2) = (case.clone(), out.to_owned());
+        let (path, links) = tokio::task::spawn_blocking(move || {
             let rel = courtdeck_store::manifest_path(&c2);
             let manifest = uploader.get(&rel)?.ok_or_else(|| {
                 ApiError::new(
@@ -211,17 +211,12 @@ impl Courtdeck {
                     ),
                 ));
             }
-            Ok(courtdeck_store::presign_links(&manifest, &uploader, life)?)
+            Ok(courtdeck_store::presign_links(
+                &manifest, &uploader, life, &out2,
+            )?)
         })
         .await
         .map_err(crate::internal)??;
-        let links = courtdeck_store::wire::parse_blob_links(&bytes, &case)?;
-        let path = out.join(courtdeck_store::blob_links_path(&case));
-        let tmp = path.with_extension("json.tmp");
-        std::fs::create_dir_all(path.parent().expect("in a folder"))
-            .and_then(|()| std::fs::write(&tmp, &bytes))
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| io_error(format!("writing {}", path.display()), e))?;
         let expires = links.expires.strftime("%Y-%m-%d %H:%M:%S UTC").to_string();
         audit_once(
             config,

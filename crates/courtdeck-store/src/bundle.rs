@@ -299,7 +299,8 @@ pub fn bundle_signed(
     Ok(manifest)
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+/// Writes a document whole (a `.json.part` renamed into place), making its folder.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = path.parent().expect("document has a parent");
     fs::create_dir_all(dir)
         .map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;

@@ -22,13 +22,15 @@ pub fn blob_links_path(case: &CaseId) -> String {
 /// The longest a link may be good for: SigV4's own limit.
 pub const MAX_LINK_LIFE: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
-/// `cases/<id>/blob-links.json` for `manifest`: a link to each blob (and transcript) in `bucket`,
-/// good for `life`, to put where the kiosks read the case's documents.
+/// Writes `cases/<id>/blob-links.json` for `manifest` into the store folder `out` (where the kiosks
+/// read the case's documents): a link to each blob (and transcript) in `bucket`, good for `life`.
+/// Returns the file and the links as a kiosk will read them.
 pub fn presign_links(
     manifest: &courtdeck_core::CaseManifest,
     bucket: &crate::S3Uploader,
     life: std::time::Duration,
-) -> Result<Vec<u8>, StoreError> {
+    out: &std::path::Path,
+) -> Result<(std::path::PathBuf, BlobLinks), StoreError> {
     if life.is_zero() || life > MAX_LINK_LIFE {
         return Err(StoreError::Invalid(format!(
             "links can be good for 1 s to 7 days (S3's limit), not {} s",
@@ -60,8 +62,10 @@ pub fn presign_links(
     );
     let bytes = serde_json::to_vec_pretty(&doc).expect("serialisable");
     // What a kiosk would refuse is never written.
-    wire::parse_blob_links(&bytes, &manifest.case_id)?;
-    Ok(bytes)
+    let links = wire::parse_blob_links(&bytes, &manifest.case_id)?;
+    let path = out.join(blob_links_path(&manifest.case_id));
+    crate::bundle::write_atomic(&path, &bytes)?;
+    Ok((path, links))
 }
 
 /// The kiosk's store for one case whose manifest says `blob_links`: documents from `store`, blobs
