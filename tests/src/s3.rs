@@ -12,24 +12,31 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use rusty_s3::S3Action as _;
 
-/// A free loopback port below 55000 whose +10000 is free too: SeaweedFS puts each server's gRPC
-/// port 10000 above its HTTP port.
-fn free_port() -> Result<u16> {
+/// `N` distinct free loopback ports below the kernel's ephemeral range (which starts at 32768):
+/// SeaweedFS's own outgoing connections, made between its servers' starts, take ports from that
+/// range. (1 start in 10 failed with the S3 port `already in use` when the ports were drawn from
+/// 20000-60000 and the gRPC ones left to default to each HTTP port + 10000.) Each is held until
+/// all are chosen, so they are distinct.
+fn free_ports<const N: usize>() -> Result<[u16; N]> {
     use std::net::TcpListener;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let seed = u64::from(std::process::id()) ^ now.as_nanos() as u64;
     let mut rng = crate::servers::XorShift(seed | 1);
-    for _ in 0..200 {
-        let p = 20000 + (rng.next_u64() % 30000) as u16;
-        if TcpListener::bind(("127.0.0.1", p)).is_ok()
-            && TcpListener::bind(("127.0.0.1", p + 10000)).is_ok()
-        {
-            return Ok(p);
+    let mut held = Vec::with_capacity(N);
+    let mut ports = [0; N];
+    for _ in 0..1000 {
+        let p = 10000 + (rng.next_u64() % 22000) as u16;
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", p)) {
+            ports[held.len()] = p;
+            held.push(l);
+            if held.len() == N {
+                return Ok(ports);
+            }
         }
     }
-    bail!("no free pair of ports for SeaweedFS")
+    bail!("no {N} free ports for SeaweedFS below 32000")
 }
 
 /// The test identity's key id and secret (the secret is in `tests/test-secrets.txt`: the suite's
@@ -37,6 +44,9 @@ fn free_port() -> Result<u16> {
 pub const ACCESS_KEY_ID: &str = "courtdeck-test-key";
 pub const SECRET_ACCESS_KEY: &str = "s3-secret-5e1f0c9a-never-log-me";
 pub const BUCKET: &str = "evidence";
+/// An object the harness writes at start and reads back after a restart, to know the store serves.
+const READY_KEY: &str = "courtdeck-harness/ready";
+const READY_BODY: &[u8] = b"ready";
 
 /// Where `weed` is: `$COURTDECK_WEED`, else the venv `scripts/setup.sh` makes.
 pub fn weed_path() -> PathBuf {
@@ -72,7 +82,9 @@ impl Seaweed {
         )?;
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data)?;
-        let (master, volume, filer, s3) = (free_port()?, free_port()?, free_port()?, free_port()?);
+        // Every port named, gRPC ones too (by default each is its HTTP port + 10000, which could
+        // be another server's), and the Iceberg and Lance catalogs off (fixed ports 8181 and 9101).
+        let [master, volume, filer, s3, admin, debug, g1, g2, g3, g4, g5] = free_ports()?;
         let args: Vec<String> = vec![
             "mini".into(),
             format!("-dir={}", data.display()),
@@ -82,11 +94,19 @@ impl Seaweed {
             format!("-bucket={BUCKET}"),
             "-admin.ui=false".into(),
             "-webdav=false".into(),
+            "-s3.port.iceberg=0".into(),
+            "-s3.port.lance=0".into(),
             format!("-master.port={master}"),
+            format!("-master.port.grpc={g1}"),
             format!("-volume.port={volume}"),
+            format!("-volume.port.grpc={g2}"),
             format!("-filer.port={filer}"),
+            format!("-filer.port.grpc={g3}"),
             format!("-s3.port={s3}"),
-            format!("-debug.port={}", free_port()?),
+            format!("-s3.port.grpc={g4}"),
+            format!("-admin.port={admin}"),
+            format!("-admin.port.grpc={g5}"),
+            format!("-debug.port={debug}"),
         ];
         let mut weed = Seaweed {
             child: None,
@@ -95,7 +115,33 @@ impl Seaweed {
             args,
         };
         weed.spawn()?;
+        // Ready for the tests when a signed write and read of an object work: the gateway answers
+        // unsigned requests before the volume server has joined the master.
+        let client = weed.client(SECRET_ACCESS_KEY);
+        weed.wait_for("a signed PUT and GET of an object", || {
+            client.put(READY_KEY, READY_BODY.to_vec())?;
+            client.get(READY_KEY)
+        })?;
         Ok(weed)
+    }
+
+    /// Retries `probe` (for 60 s) until it reads back [`READY_BODY`].
+    fn wait_for(&self, what: &str, probe: impl Fn() -> Result<Vec<u8>>) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let last = match probe() {
+                Ok(body) if body == READY_BODY => return Ok(()),
+                Ok(body) => format!("read back {} other bytes", body.len()),
+                Err(e) => format!("{e:#}"),
+            };
+            if Instant::now() > deadline {
+                bail!(
+                    "SeaweedFS did not serve {what} in 60 s ({last}): {}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn spawn(&mut self) -> Result<()> {
@@ -117,6 +163,13 @@ impl Seaweed {
         let deadline = Instant::now() + Duration::from_secs(60);
         let client = reqwest::blocking::Client::new();
         loop {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                bail!("SeaweedFS exited ({status}): {}", self.log());
+            }
             if let Ok(r) = client.get(self.endpoint()).send()
                 && r.status().as_u16() == 403
             {
@@ -146,9 +199,16 @@ impl Seaweed {
         }
     }
 
+    /// Brings the server back; returns once an object written before the stop reads back (its S3
+    /// gateway answers well before the restarted volume server has joined the master, and every
+    /// read until then is an HTTP 500).
     pub fn restart(&mut self) -> Result<()> {
         self.stop();
-        self.spawn()
+        self.spawn()?;
+        let client = self.client(SECRET_ACCESS_KEY);
+        self.wait_for("an object kept from before the restart", || {
+            client.get(READY_KEY)
+        })
     }
 
     pub fn client(&self, secret: &str) -> S3Client {

@@ -3,6 +3,7 @@
 //!   optional rate limit; its access log records the body bytes of every response;
 //! - `TestCa`: a CA and a server certificate for 127.0.0.1 made with the openssl CLI;
 //! - `CutProxy`: a TCP proxy that cuts each connection after a random number of bytes;
+//! - `FlipProxy`: an HTTP forwarder that changes a byte of every request body on its way;
 //! - `SecretService`: a private D-Bus session bus with gnome-keyring unlocked on it;
 //! - `HostileStore`: a small HTTP server of our own serving a store folder, with one bad habit for the
 //!   documents or the blobs: trickling, silence, ignoring `Range` and cutting at 90%, an endless body,
@@ -20,8 +21,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use courtdeck_core::CaseManifest;
 
+mod flip;
 mod hostile;
 
+pub use flip::FlipProxy;
 pub use hostile::{HostileStats, HostileStore, HostileTo, Hostility};
 
 pub fn free_port() -> Result<u16> {

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use courtdeck_store::{Cache, hash_file};
 use courtdeck_testkit::s3::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Seaweed};
-use courtdeck_testkit::servers::{CutProxy, SecretService, publish_random_case};
+use courtdeck_testkit::servers::{CutProxy, FlipProxy, SecretService, publish_random_case};
 use courtdeck_testkit::{files_under, run_with_stdin as run};
 use jiff::civil::Date;
 
@@ -307,21 +307,7 @@ fn publishing_into_s3_blobs_then_manifest_then_list() {
     let published = dir.path().join("big");
     let manifest = publish_random_case(&published, COURT, date, "BIG-1", &[40 * MIB], 31).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let uploader = courtdeck_store::S3Uploader::new(
-        &weed.endpoint(),
-        &courtdeck_store::S3Location {
-            bucket: "evidence".into(),
-            prefix: "big".into(),
-            region: "us-east-1".into(),
-            path_style: true,
-        },
-        ACCESS_KEY_ID,
-        &courtdeck_store::Secret::new(SECRET_ACCESS_KEY),
-        None,
-        rt.handle().clone(),
-    )
-    .unwrap()
-    .multipart_over(8 * MIB);
+    let uploader = uploader(&weed.endpoint(), "big", &rt);
     let up = std::thread::spawn(move || uploader.upload_store(&published))
         .join()
         .unwrap()
@@ -342,6 +328,106 @@ fn publishing_into_s3_blobs_then_manifest_then_list() {
     println!(
         "RELIABILITY|store|publishing_into_s3_blobs_then_manifest_then_list|bundle --store s3:// twice for one day (the list keeps both), a kiosk fetches both; a 40 MiB blob in 16 MiB parts verified by its SHA-256|{}",
         2
+    );
+}
+
+fn uploader(
+    endpoint: &str,
+    prefix: &str,
+    rt: &tokio::runtime::Runtime,
+) -> courtdeck_store::S3Uploader {
+    courtdeck_store::S3Uploader::new(
+        endpoint,
+        &courtdeck_store::S3Location {
+            bucket: "evidence".into(),
+            prefix: prefix.into(),
+            region: "us-east-1".into(),
+            path_style: true,
+        },
+        ACCESS_KEY_ID,
+        &courtdeck_store::Secret::new(SECRET_ACCESS_KEY),
+        None,
+        rt.handle().clone(),
+    )
+    .unwrap()
+    .multipart_over(8 * MIB)
+}
+
+/// Bytes changed between the publisher and the bucket (a proxy inverts the middle byte of every
+/// request body): each object's and each part's `Content-MD5` makes the bucket refuse them, the
+/// publish fails naming the file, and the bucket keeps nothing of it. Without the header the bucket
+/// kept the changed bytes, at the right size, and only the kiosks' SHA-256 would have found out.
+#[test]
+fn a_byte_changed_on_the_way_to_the_bucket_is_refused_and_nothing_is_kept() {
+    let dir = courtdeck_testkit::work_dir();
+    let weed = Seaweed::start().unwrap();
+    let admin = weed.client(SECRET_ACCESS_KEY);
+    let proxy = FlipProxy::start(weed.s3_port).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // One blob that goes up whole (PutObject), one in parts of 16 MiB (UploadPart).
+    for (case, size, seed) in [("FLIP-1", 300_000, 41), ("FLIP-2", 20 * MIB, 42)] {
+        let published = dir.path().join(case);
+        let manifest = publish_random_case(&published, COURT, date(), case, &[size], seed).unwrap();
+        let blob = courtdeck_store::blob_path(&manifest.exhibits()[0].sha256);
+        let prefix = format!("flip/{case}");
+        let through = uploader(&proxy.endpoint(), &prefix, &rt);
+        proxy.flip.store(true, std::sync::atomic::Ordering::SeqCst);
+        let p = published.clone();
+        let err = std::thread::spawn(move || through.upload_store(&p))
+            .join()
+            .unwrap()
+            .expect_err("changed bytes are refused");
+        let said = err.to_string();
+        assert_eq!(
+            err.code(),
+            courtdeck_core::ErrorCode::StoreUnreachable,
+            "{said}"
+        );
+        assert!(
+            said.contains("BadDigest")
+                && said.contains("changed on the way")
+                && said.contains(&blob),
+            "{said}"
+        );
+        assert!(
+            admin.get(&format!("{prefix}/{blob}")).is_err(),
+            "the bucket kept nothing of {blob}"
+        );
+
+        proxy.flip.store(false, std::sync::atomic::Ordering::SeqCst);
+        let through = uploader(&proxy.endpoint(), &prefix, &rt);
+        let p = published.clone();
+        let up = std::thread::spawn(move || through.upload_store(&p))
+            .join()
+            .unwrap()
+            .unwrap();
+        assert_eq!(up.multipart, usize::from(size > 8 * MIB), "{up:?}");
+        use sha2::Digest as _;
+        let bytes = admin.get(&format!("{prefix}/{blob}")).unwrap();
+        assert_eq!(
+            courtdeck_core::Sha256Digest::from_bytes(sha2::Sha256::digest(&bytes).into()),
+            manifest.exhibits()[0].sha256,
+        );
+    }
+    // Every body that went up, an object's or a part's, carried its Content-MD5.
+    let heads = proxy.heads();
+    let puts: Vec<&String> = heads.iter().filter(|h| h.starts_with("PUT ")).collect();
+    assert!(
+        puts.iter().filter(|h| h.contains("uploadId=")).count() >= 3,
+        "parts went through the proxy: {puts:#?}"
+    );
+    assert!(
+        heads
+            .iter()
+            .any(|h| h.starts_with("DELETE ") && h.contains("uploadId=")),
+        "the refused multipart upload was aborted: {heads:#?}"
+    );
+    assert!(
+        puts.iter().all(|h| h.contains("\ncontent-md5: ")),
+        "{puts:#?}"
+    );
+    println!(
+        "RELIABILITY|store|a_byte_changed_on_the_way_to_the_bucket_is_refused_and_nothing_is_kept|a byte changed on the way to the bucket, in an object and in a part: refused by its Content-MD5, nothing kept, published again whole|2"
     );
 }
 

@@ -47,6 +47,16 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// An upload the bucket refused because what arrived was not what was sent (S3 `BadDigest`:
+    /// its `Content-MD5` did not match).
+    #[error(
+        "the bucket {store} refused {what}: its bytes were changed on the way ({said}), and it kept nothing of it; publish again, and if this happens again check the network between here and the store"
+    )]
+    ChangedInTransit {
+        store: String,
+        what: String,
+        said: String,
+    },
     /// A bucket that refused what a publisher sent it, in S3's words (its set-up, not a manifest).
     #[error("{0}")]
     BucketRefused(String),
@@ -130,7 +140,9 @@ impl StoreError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            StoreError::Unreachable { .. } | StoreError::Interrupted { .. }
+            StoreError::Unreachable { .. }
+                | StoreError::Interrupted { .. }
+                | StoreError::ChangedInTransit { .. }
         )
     }
 
@@ -142,7 +154,8 @@ impl StoreError {
             StoreError::Untrusted { .. }
             | StoreError::Interrupted { .. }
             | StoreError::Silent { .. }
-            | StoreError::TooSlow { .. } => ErrorCode::StoreUnreachable,
+            | StoreError::TooSlow { .. }
+            | StoreError::ChangedInTransit { .. } => ErrorCode::StoreUnreachable,
             StoreError::NotFound(_) => ErrorCode::NotFound,
             StoreError::Invalid(_) => ErrorCode::InvalidManifest,
             StoreError::BucketRefused(_) => ErrorCode::ConfigInvalid,

@@ -2,9 +2,11 @@
 //! bundling into a staging folder. Blobs first, then manifests (and their signatures), then court
 //! lists, so a kiosk reading the bucket meanwhile never sees a manifest whose blobs are missing, nor a
 //! listing whose manifest is. Each request is pre-signed with SigV4 (`rusty-s3`), as the S3 store's
-//! reads are. Files over `MULTIPART_OVER` go up in parts; a multipart ETag is not a hash of the
-//! content, so each upload is checked by its size (`HEAD`) and the bytes themselves by every kiosk's
-//! SHA-256 against the manifest.
+//! reads are. Files over `MULTIPART_OVER` go up in parts. Every body (an object's, a part's) carries
+//! its `Content-MD5`, so the bucket refuses bytes changed on the way (`BadDigest`) instead of keeping
+//! them (AWS also requires it of any upload under Object Lock); each upload is then checked by its
+//! size (`HEAD`: a multipart ETag is not a hash of the content), and the bytes themselves by every
+//! kiosk's SHA-256 against the manifest.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -126,18 +128,18 @@ impl S3Uploader {
         }
     }
 
-    /// The request `action` makes for `rel`, carrying (signed, and sent) its Object Lock headers.
-    fn locked<'a>(
+    /// The request `action` makes, carrying `headers` (signed, and sent).
+    fn signed<'a>(
         &self,
         mut action: impl rusty_s3::S3Action<'a>,
-        rel: &str,
+        headers: Vec<(&'static str, String)>,
         request: impl FnOnce(reqwest::Url) -> reqwest::RequestBuilder,
     ) -> reqwest::RequestBuilder {
-        let lock = self.lock_headers(rel);
-        for (k, v) in &lock {
+        for (k, v) in &headers {
             action.headers_mut().insert(*k, v.clone());
         }
-        lock.into_iter()
+        headers
+            .into_iter()
             .fold(request(action.sign(TTL)), |req, (k, v)| req.header(k, v))
     }
 
@@ -220,6 +222,16 @@ impl S3Uploader {
             (Some(c), None) => format!(" ({c})"),
             _ => String::new(),
         };
+        if field("Code").as_deref() == Some("BadDigest") {
+            return Err(StoreError::ChangedInTransit {
+                store,
+                what: what.to_owned(),
+                said: match field("Message") {
+                    Some(m) => format!("HTTP {status} BadDigest: {m}"),
+                    None => format!("HTTP {status} BadDigest"),
+                },
+            });
+        }
         if (400..500).contains(&status) {
             let hint = if self.retain_until.is_some() && is_blob(what) {
                 "; `[publish] retain_days` needs a bucket made with Object Lock"
@@ -323,7 +335,11 @@ impl S3Uploader {
     fn put(&self, rel: &str, body: Vec<u8>) -> Result<(), StoreError> {
         let key = self.key(rel);
         let put = rusty_s3::actions::PutObject::new(&self.bucket, Some(&self.credentials), &key);
-        let req = self.locked(put, rel, |url| self.http.put(url)).body(body);
+        let mut headers = self.lock_headers(rel);
+        headers.push(content_md5(&body));
+        let req = self
+            .signed(put, headers, |url| self.http.put(url))
+            .body(body);
         self.rt
             .block_on(async { self.send(rel, req).await.map(drop) })
     }
@@ -335,7 +351,7 @@ impl S3Uploader {
             Some(&self.credentials),
             &key,
         );
-        let req = self.locked(create, rel, |url| self.http.post(url));
+        let req = self.signed(create, self.lock_headers(rel), |url| self.http.post(url));
         let upload_id = self.rt.block_on(async {
             let text = self
                 .send(rel, req)
@@ -347,6 +363,37 @@ impl S3Uploader {
                 .map(|r| r.upload_id().to_owned())
                 .map_err(|e| self.fail(rel, format!("an unreadable answer: {e}")))
         })?;
+        let done = self.upload_parts(rel, &key, path, &upload_id);
+        if done.is_err() {
+            // Parts of an upload never completed are kept (and billed) until aborted.
+            let abort = rusty_s3::actions::AbortMultipartUpload::new(
+                &self.bucket,
+                Some(&self.credentials),
+                &key,
+                &upload_id,
+            )
+            .sign(TTL);
+            let aborted = self
+                .rt
+                .block_on(async { self.send(rel, self.http.delete(abort)).await.map(drop) });
+            if let Err(e) = aborted {
+                tracing::warn!(
+                    path = rel,
+                    "could not abort the failed multipart upload: {e}"
+                );
+            }
+        }
+        done
+    }
+
+    /// The parts of the multipart upload `upload_id` of `path`, then its completion.
+    fn upload_parts(
+        &self,
+        rel: &str,
+        key: &str,
+        path: &Path,
+        upload_id: &str,
+    ) -> Result<(), StoreError> {
         let mut file = std::fs::File::open(path)
             .map_err(|e| StoreError::io(format!("reading {}", path.display()), e))?;
         let mut etags = Vec::new();
@@ -367,16 +414,17 @@ impl S3Uploader {
                 break;
             }
             buf.truncate(n);
-            let url = rusty_s3::actions::UploadPart::new(
+            let upload = rusty_s3::actions::UploadPart::new(
                 &self.bucket,
                 Some(&self.credentials),
-                &key,
+                key,
                 part,
-                &upload_id,
-            )
-            .sign(TTL);
+                upload_id,
+            );
+            let md5 = vec![content_md5(&buf)];
+            let req = self.signed(upload, md5, |url| self.http.put(url)).body(buf);
             let etag = self.rt.block_on(async {
-                let r = self.send(rel, self.http.put(url).body(buf)).await?;
+                let r = self.send(rel, req).await?;
                 r.headers()
                     .get(reqwest::header::ETAG)
                     .and_then(|v| v.to_str().ok())
@@ -389,8 +437,8 @@ impl S3Uploader {
         let complete = rusty_s3::actions::CompleteMultipartUpload::new(
             &self.bucket,
             Some(&self.credentials),
-            &key,
-            &upload_id,
+            key,
+            upload_id,
             etags.iter().map(String::as_str),
         );
         let url = complete.sign(TTL);
@@ -429,6 +477,17 @@ impl S3Uploader {
     }
 }
 
+/// The `Content-MD5` header of `body`: the bucket refuses the upload if what arrived differs.
+fn content_md5(body: &[u8]) -> (&'static str, String) {
+    use base64::Engine as _;
+    use md5::Digest as _;
+    let digest = md5::Md5::digest(body);
+    (
+        "content-md5",
+        base64::engine::general_purpose::STANDARD.encode(digest),
+    )
+}
+
 /// Whether the store path `rel` is a blob's (`blobs/…`): what is uploaded first, and locked.
 fn is_blob(rel: &str) -> bool {
     rel.split('/').next() == Some("blobs")
@@ -440,4 +499,16 @@ fn xml_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     let from = text.find(&open)? + open.len();
     let to = from + text[from..].find(&format!("</{name}>"))?;
     Some(&text[from..to])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_md5_is_the_base64_of_the_md5() {
+        // RFC 1321's test vectors, in base64 as RFC 1864 puts them in the header.
+        assert_eq!(content_md5(b"").1, "1B2M2Y8AsgTpgAmY7PhCfg==");
+        assert_eq!(content_md5(b"abc").1, "kAFQmDzST7DWlj99KOF/cg==");
+    }
 }
