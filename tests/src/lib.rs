@@ -282,8 +282,7 @@ pub fn tauri_driver_path() -> PathBuf {
 
 impl TauriDriver {
     pub fn start(display: &str, env: &[(&str, &Path)]) -> Result<TauriDriver> {
-        let port = servers::free_port()?;
-        let native_port = servers::free_port()?;
+        let [port, native_port] = servers::free_ports()?;
         let mut cmd = Command::new(tauri_driver_path());
         cmd.args([
             "--port",

@@ -12,33 +12,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use rusty_s3::S3Action as _;
 
-/// `N` distinct free loopback ports below the kernel's ephemeral range (which starts at 32768):
-/// SeaweedFS's own outgoing connections, made between its servers' starts, take ports from that
-/// range. (1 start in 10 failed with the S3 port `already in use` when the ports were drawn from
-/// 20000-60000 and the gRPC ones left to default to each HTTP port + 10000.) Each is held until
-/// all are chosen, so they are distinct.
-fn free_ports<const N: usize>() -> Result<[u16; N]> {
-    use std::net::TcpListener;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let seed = u64::from(std::process::id()) ^ now.as_nanos() as u64;
-    let mut rng = crate::servers::XorShift(seed | 1);
-    let mut held = Vec::with_capacity(N);
-    let mut ports = [0; N];
-    for _ in 0..1000 {
-        let p = 10000 + (rng.next_u64() % 22000) as u16;
-        if let Ok(l) = TcpListener::bind(("127.0.0.1", p)) {
-            ports[held.len()] = p;
-            held.push(l);
-            if held.len() == N {
-                return Ok(ports);
-            }
-        }
-    }
-    bail!("no {N} free ports for SeaweedFS below 32000")
-}
-
 /// The test identity's key id and secret (the secret is in `tests/test-secrets.txt`: the suite's
 /// secrets check fails if it reaches any file the run wrote).
 pub const ACCESS_KEY_ID: &str = "courtdeck-test-key";
@@ -84,7 +57,8 @@ impl Seaweed {
         std::fs::create_dir_all(&data)?;
         // Every port named, gRPC ones too (by default each is its HTTP port + 10000, which could
         // be another server's), and the Iceberg and Lance catalogs off (fixed ports 8181 and 9101).
-        let [master, volume, filer, s3, admin, debug, g1, g2, g3, g4, g5] = free_ports()?;
+        let [master, volume, filer, s3, admin, debug, g1, g2, g3, g4, g5] =
+            crate::servers::free_ports()?;
         let args: Vec<String> = vec![
             "mini".into(),
             format!("-dir={}", data.display()),

@@ -27,8 +27,35 @@ mod hostile;
 pub use flip::FlipProxy;
 pub use hostile::{HostileStats, HostileStore, HostileTo, Hostility};
 
+/// A free loopback port for a server a test starts (see [`free_ports`]).
 pub fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(free_ports::<1>()?[0])
+}
+
+/// `N` distinct free loopback ports below the kernel's ephemeral range (which starts at 32768), so
+/// that no process's outgoing connection takes one before the test's server binds it. (1 SeaweedFS
+/// start in 10 failed with its S3 port `already in use` when its ports were drawn from 20000-60000,
+/// the range of its servers' own connections to each other.) Each is held until all are chosen, so
+/// they are distinct.
+pub fn free_ports<const N: usize>() -> Result<[u16; N]> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seed = u64::from(std::process::id()) ^ now.as_nanos() as u64;
+    let mut rng = XorShift(seed | 1);
+    let mut held = Vec::with_capacity(N);
+    let mut ports = [0; N];
+    for _ in 0..1000 {
+        let p = 10000 + (rng.next_u64() % 22000) as u16;
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", p)) {
+            ports[held.len()] = p;
+            held.push(l);
+            if held.len() == N {
+                return Ok(ports);
+            }
+        }
+    }
+    bail!("no {N} free loopback ports below 32000")
 }
 
 fn wait_for_port(port: u16, what: &str) -> Result<()> {
