@@ -82,6 +82,14 @@ pub(crate) enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The kiosk unit's main process (`courtdeck-kiosk.service` runs it): runs COMMAND (the X
+    /// session) with a notify socket of its own and forwards the app's READY=1 and WATCHDOG=1 to
+    /// systemd, which hears only the unit's main process once logind has the session.
+    #[command(hide = true)]
+    KioskSession {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
     /// Lists the monitors connected now, who each is (its EDID identity) and which configured screen
     /// is on it: what to write in each `[[screen]] identity`.
     Screens {

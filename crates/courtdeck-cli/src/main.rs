@@ -1,6 +1,7 @@
 //! `courtdeck`: the command line, on the same facade as the app.
 
 mod args;
+mod kiosk;
 mod print;
 
 use std::io::{IsTerminal, Write};
@@ -468,6 +469,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Cmd::KioskSession { command } => kiosk::session(command).await,
         Cmd::Screens { json } => {
             let report = Courtdeck::screens_report(&config()?)?;
             if *json {
