@@ -25,6 +25,9 @@ PACKAGES=(
   # Documents: poppler renders PDF pages in the playout process; the tests write PDFs with
   # Ghostscript and encrypt them with qpdf; pdftoppm is the page-render benchmark's reference
   libpoppler-glib-dev poppler-utils ghostscript qpdf
+  # The installed kiosk booted under a real systemd (scripts/kiosk-boot.sh): Xorg's dummy video
+  # driver stands in for a graphics card (the package itself brings Xorg and xinit)
+  xserver-xorg-video-dummy
 )
 
 missing=()

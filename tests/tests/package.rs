@@ -1,7 +1,8 @@
 //! The installed kiosk: `scripts/package.sh`'s `.deb` installed with apt-get (as root), the installed
 //! app started from its installed files (not the build tree) under Xvfb through tauri-driver, a hearing
 //! launched, an exhibit presented and blanked, the playout process killed and restarted, systemd's
-//! `READY=1` and `WATCHDOG=1` received on a notify socket of the test's own, and the package purged.
+//! `READY=1` and `WATCHDOG=1` received on a notify socket of the test's own, the installed kiosk booted
+//! under a real systemd (`scripts/kiosk-boot.sh`), and the package purged.
 //!
 //! Ignored by plain `cargo test` (it needs the package and root): `scripts/test.sh` builds the package
 //! and runs it with `--ignored`. `COURTDECK_DEB` names the package (default: the one package.sh made).
@@ -109,7 +110,7 @@ fn notifications(sock: &UnixDatagram, until: Instant, want: &str) -> Option<Inst
 
 #[test]
 #[ignore = "needs root and the .deb from scripts/package.sh; scripts/test.sh runs it"]
-fn the_deb_installs_starts_presents_survives_a_playout_kill_and_purges_cleanly() {
+fn the_deb_installs_starts_presents_survives_a_playout_kill_boots_and_purges_cleanly() {
     let deb = deb();
     let name = package_name(&deb);
     println!("package {} ({name})", deb.display());
@@ -331,7 +332,9 @@ fn the_deb_installs_starts_presents_survives_a_playout_kill_and_purges_cleanly()
     // (its screens are not on this display: reported missing, the surface still comes up). A kill -9
     // of the app ends the session with a failure, which is what systemd's Restart=always restarts.
     // READY=1 must come from the app alone: dbus-daemon sends one of its own when it is given the
-    // notify socket (seen here: the kiosk counted as started before its surface was up).
+    // notify socket (seen here: the kiosk counted as started before its surface was up), so
+    // `courtdeck kiosk-session` names it in COURTDECK_NOTIFY_SOCKET and kiosk-client gives it to the
+    // app only.
     let kiosk_home = courtdeck_testkit::work_dir();
     drain(&notify);
     let mut session = Command::new("/usr/lib/courtdeck/kiosk-client")
@@ -339,7 +342,7 @@ fn the_deb_installs_starts_presents_survives_a_playout_kill_and_purges_cleanly()
         .env("PATH", "/usr/bin:/bin")
         .env("HOME", kiosk_home.path())
         .env("DISPLAY", &xvfb.display)
-        .env("NOTIFY_SOCKET", &notify_path)
+        .env("COURTDECK_NOTIFY_SOCKET", &notify_path)
         .env("WATCHDOG_USEC", "2000000")
         .env("COURTDECK_AUDIO_SINK", "fakesink")
         .stdout(std::process::Stdio::null())
@@ -380,6 +383,20 @@ fn the_deb_installs_starts_presents_survives_a_playout_kill_and_purges_cleanly()
         "a killed app fails the session: {status}"
     );
     drop(xvfb);
+
+    // The installed kiosk booted as a PC boots it: systemd as PID 1 (of namespaces of its own, on an
+    // overlay of this machine's root) starts graphical.target; the enabled unit brings up Xorg (the
+    // dummy video driver for a graphics card), the session and the app, whose READY=1 makes it
+    // active; then kill -9 of playout (the unit untouched), kill -9 of the app (systemd restarts
+    // it) and a SIGSTOPped app (systemd's watchdog restarts it). The script prints the figures.
+    let boot = as_root("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/kiosk-boot.sh"))
+        .status()
+        .unwrap();
+    assert!(
+        boot.success(),
+        "the installed kiosk boots under systemd and is restarted after a crash and a hang: {boot}"
+    );
 
     // Purge: the package's files and the unit's links go; the custody log's folder stays.
     run(as_root("dpkg").args(["--purge", &name]));

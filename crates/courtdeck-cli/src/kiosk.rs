@@ -31,6 +31,10 @@ const FORWARDED: &[&str] = &[
     "EXTEND_TIMEOUT_USEC=",
 ];
 
+/// The variable that names the session's notify socket to `kiosk-client`, which gives it to the app
+/// as `NOTIFY_SOCKET`.
+const SESSION_NOTIFY_SOCKET: &str = "COURTDECK_NOTIFY_SOCKET";
+
 /// How long the session has to end after it is told to, before it is killed.
 const GRACE: Duration = Duration::from_secs(10);
 
@@ -49,7 +53,11 @@ pub(crate) async fn session(command: &[String]) -> anyhow::Result<ExitCode> {
             let socket = UnixDatagram::bind(&path).with_context(|| {
                 format!("cannot make the session's notify socket {}", path.display())
             })?;
-            child.env("NOTIFY_SOCKET", &path);
+            // Not as NOTIFY_SOCKET: the X server and dbus-daemon send READY=1 of their own when they
+            // find one (Xorg's came 18 s before the app's surface on a first boot, and started the
+            // watchdog's clock with it). kiosk-client hands it to the app alone.
+            child.env_remove("NOTIFY_SOCKET");
+            child.env(SESSION_NOTIFY_SOCKET, &path);
             Some((dir, socket))
         }
         None => None,
