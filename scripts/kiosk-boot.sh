@@ -78,7 +78,8 @@ running() { [[ $(prop ActiveState) == active && $(prop SubState) == running ]]; 
 restarts_are() { [[ $(prop NRestarts) == "$1" ]] && running; }
 playout() { ns pgrep -f '^/usr/bin/courtdeck-playout$' || true; }
 
-wait_for "systemd answering" 30 bash -c "nsenter -t $P -m -p -n -r -w systemctl show -p Version --value >/dev/null 2>&1"
+answering() { ns systemctl show -p Version --value >/dev/null 2>&1; }
+wait_for "systemd answering" 30 answering
 [[ $(ns systemctl is-enabled courtdeck-kiosk) == enabled ]] || { echo "FAIL: not enabled" >&2; exit 1; }
 wait_for "the kiosk unit active (READY=1 from the app)" 120 running
 echo "boot to the kiosk's READY=1: $(since "$booted") s; the unit's start to READY=1: $(start_to_ready) (a first boot: the demo store's media are made first)"
@@ -93,9 +94,10 @@ if ns journalctl -t courtdeck-kiosk --no-pager | grep -E "audit log unavailable|
   echo "FAIL: the kiosk could not write its custody log" >&2; exit 1
 fi
 
-wait_for "playout started" 30 test -n "$(playout)"
+playout_is_not() { local p; p=$(playout); [[ -n $p && $p != "$1" ]]; }
+wait_for "playout started" 30 playout_is_not ""
 old=$(playout); ns kill -9 "$old"; t=$(date +%s.%N)
-wait_for "playout restarted by the app" 30 bash -c "p=\$(nsenter -t $P -m -p -n -r -w pgrep -f '^/usr/bin/courtdeck-playout$'); [[ -n \$p && \$p != $old ]]"
+wait_for "playout restarted by the app" 30 playout_is_not "$old"
 echo "kill -9 of playout to a new playout process: $(since "$t") s"
 [[ $(prop MainPID) == "$main" && $(prop NRestarts) == 0 ]] || { echo "FAIL: the unit restarted for a playout crash" >&2; exit 1; }
 
@@ -107,5 +109,6 @@ app=$(ns pgrep -x courtdeck-app); ns kill -STOP "$app"; t=$(date +%s.%N)
 wait_for "the watchdog restarted a hung app" 120 restarts_are 2
 echo "SIGSTOP of the app to the restarted kiosk's READY=1: $(since "$t") s (WatchdogSec=30, pinged every 15 s); the unit's start to READY=1: $(start_to_ready)"
 [[ $(ns journalctl -u courtdeck-kiosk --no-pager | grep -c "Watchdog timeout") -ge 1 ]] || { echo "FAIL: not the watchdog" >&2; exit 1; }
-wait_for "the hung app gone" 30 bash -c "! nsenter -t $P -m -p -n -r -w kill -0 $app 2>/dev/null"
+gone() { ! ns kill -0 "$1" 2>/dev/null; }
+wait_for "the hung app gone" 30 gone "$app"
 echo "PASS"
