@@ -4,7 +4,8 @@
 #   bash scripts/flake-hunt.sh            # 10 runs of e2e, outputs, process, sound, watchdog, formats
 #   bash scripts/flake-hunt.sh 3 e2e sound
 # Run it on a clean clone after scripts/test.sh (which builds what it needs and sets the machine up);
-# it builds the test binaries if they are missing. A failed run's output is kept in
+# it builds the test binaries if they are missing. Each run goes through scripts/test-binaries.sh (a
+# time limit per binary, no process left behind). A failed run's output is kept in
 # target/flake-hunt/<binary>-<run>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,32 +17,7 @@ names=("$@")
 ((${#names[@]})) || names=(e2e outputs process sound watchdog formats)
 
 cargo build --workspace --bins --locked >&2
-# The test binaries, by target name (cargo prints where each one is).
-declare -A exe
-while IFS=$'\t' read -r name path; do
-  exe[$name]=$path
-done < <(cargo test --workspace --locked --no-run --message-format=json 2>/dev/null |
-  python3 -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] == ["test"]:
-        print(m["target"]["name"], m["executable"], sep="\t")
-')
-# And the folder of the package each one belongs to.
-declare -A pkgdir
-while IFS=$'\t' read -r name dir; do
-  pkgdir[$name]=$dir
-done < <(cargo metadata --format-version 1 --no-deps --locked | python3 -c '
-import json, os, sys
-for p in json.load(sys.stdin)["packages"]:
-    for t in p["targets"]:
-        if "test" in t["kind"]:
-            print(t["name"], os.path.dirname(p["manifest_path"]), sep="\t")
-')
-for n in "${names[@]}"; do
-  [[ -n ${exe[$n]:-} ]] || { echo "flake-hunt: no test binary called $n" >&2; exit 1; }
-done
+cargo test --workspace --locked --no-run >&2
 
 out=target/flake-hunt
 mkdir -p "$out"
@@ -53,13 +29,11 @@ for ((i = 1; i <= runs; i++)); do
     log="$out/$n-$i.log"
     start=$SECONDS
     status=0
-    # Each binary runs from its package's folder, as cargo test runs it.
-    (
-      cd "${pkgdir[$n]}"
-      XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" \
-        XDG_STATE_HOME="$xdg/state" COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" RUST_LOG=warn \
-        "${exe[$n]}" --test-threads=1
-    ) >"$log" 2>&1 || status=$?
+    # One binary as the test command runs it: from its package's folder, under a time limit, failed
+    # if it leaves a process behind.
+    XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" \
+      XDG_STATE_HOME="$xdg/state" COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" RUST_LOG=warn \
+      bash scripts/test-binaries.sh --only "$n" -- --test-threads=1 >"$log" 2>&1 || status=$?
     secs[$n]=$((secs[$n] + SECONDS - start))
     passed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$log" | tail -1)
     failed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$log" | tail -1)

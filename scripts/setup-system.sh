@@ -28,6 +28,8 @@ PACKAGES=(
   # The installed kiosk booted under a real systemd (scripts/kiosk-boot.sh): Xorg's dummy video
   # driver stands in for a graphics card (the package itself brings Xorg and xinit)
   xserver-xorg-video-dummy
+  # Real monitors' EDIDs are read in the tests as edid-decode reads them
+  edid-decode
 )
 
 missing=()

@@ -59,14 +59,32 @@ mkdir -p target
 setsid nice -n 19 bash scripts/package.sh --no-setup >target/package.log 2>&1 &
 package_pid=$!
 
-step "cargo test"
+step "cargo test: every test binary, each under a time limit, none leaving a process behind"
 # The tests need no display of their own: the e2e test starts Xvfb itself. Playout tests use fakesinks.
 # Config, caches and logs go to throwaway XDG dirs so tests never touch the user's.
 # --show-output keeps what passing tests print: the figures, and the RELIABILITY lines of the fault tests.
+# scripts/test-binaries.sh runs each binary as cargo test would, killed after 15 min (the slowest
+# takes about 6), and fails naming any process one left behind.
 mkdir -p target
-XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" XDG_STATE_HOME="$xdg/state" \
-  COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" RUST_LOG="${RUST_LOG:-warn}" cargo test --workspace --locked -- --test-threads=1 --show-output \
-  2>&1 | tee target/test-output.log
+: >target/test-output.log
+export XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" XDG_STATE_HOME="$xdg/state" \
+  COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" RUST_LOG="${RUST_LOG:-warn}"
+bash scripts/test-binaries.sh --skip package --limit 15m --log target/test-output.log
+# Documentation examples (cargo test ran them too).
+if ! timeout --kill-after=30s 15m cargo test --workspace --locked --doc >>target/test-output.log 2>&1; then
+  echo "FAIL: the documentation tests; the end of their output:" >&2
+  tail -n 40 target/test-output.log >&2
+  exit 1
+fi
+
+step "every benchmark section, short (figures printed, none asserted: a section that breaks fails here)"
+# The debug build the tests used; BENCHMARKS.md's figures come from full runs of the release build.
+if ! timeout --kill-after=30s 20m target/debug/courtdeck-bench --short >target/bench-short.log 2>&1; then
+  echo "FAIL: courtdeck-bench --short; the end of its output:" >&2
+  tail -n 40 target/bench-short.log >&2
+  exit 1
+fi
+grep -c . target/bench-short.log | xargs printf '%s lines of figures in target/bench-short.log\n'
 
 step "the kiosk's Debian package: wait for its build, install, run from the installed files, purge"
 if ! wait "$package_pid"; then
@@ -87,10 +105,8 @@ root=""
 # A package left by an earlier, interrupted run would be tested instead of this one's.
 if dpkg -s courtdeck >/dev/null 2>&1; then $root dpkg --purge courtdeck >/dev/null; fi
 status=0
-XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" XDG_STATE_HOME="$xdg/state" \
-  COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" COURTDECK_DEB="$PWD/$deb" RUST_LOG="${RUST_LOG:-warn}" \
-  cargo test --workspace --test package --locked -- --ignored --test-threads=1 --show-output \
-  2>&1 | tee -a target/test-output.log || status=$?
+COURTDECK_DEB="$PWD/$deb" bash scripts/test-binaries.sh --only package --limit 20m --log target/test-output.log \
+  -- --ignored --test-threads=1 --show-output || status=$?
 # The test purges the package itself; after a failure, this machine must not keep it either.
 if dpkg -s courtdeck >/dev/null 2>&1; then $root dpkg --purge courtdeck >/dev/null; fi
 ((status == 0)) || exit "$status"

@@ -1,10 +1,12 @@
-//! Real parts for tests, started and stopped by the tests themselves (cleanup in `Drop`):
+//! Real parts for tests, started and stopped by the tests themselves (cleanup in `Drop`; every
+//! process through `helper::Helper`: its own process group, its output in a log file):
 //! - `Xvfb`: a virtual X server with named RandR monitors, and grabs of its framebuffer;
 //! - `TauriDriver` + `WebDriver`: the real app driven through tauri-driver and WebKitWebDriver;
 //! - `servers`: nginx (HTTP/HTTPS, bearer), a test CA, a connection-cutting proxy, gnome-keyring;
 //! - `s3`: SeaweedFS as a real S3 server with a SigV4 identity, and a pre-signing S3 client;
 //! - `pages`: a document's page read back from a monitor (where it sits, which page it is).
 
+pub mod helper;
 pub mod kiosk;
 pub mod pages;
 pub mod playout;
@@ -13,7 +15,9 @@ pub mod servers;
 pub mod srt_client;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use helper::Helper;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -119,7 +123,7 @@ impl DrmTree {
 
 #[derive(Debug)]
 pub struct Xvfb {
-    child: Child,
+    server: Helper,
     pub display: String,
     pub width: u16,
     pub height: u16,
@@ -134,23 +138,22 @@ impl Xvfb {
     pub fn start(width: u16, height: u16, monitors: &[Mon]) -> Result<Xvfb> {
         use std::io::BufRead as _;
         let (reader, writer) = std::io::pipe().context("a pipe for Xvfb's display number")?;
-        let child = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                &format!("{width}x{height}x24"),
-                "+extension",
-                "RANDR",
-                "-nolisten",
-                "tcp",
-                // Without it the server resets (and forgets the monitors) when its last client leaves.
-                "-noreset",
-            ])
-            .stdout(writer)
-            .stderr(Stdio::null())
-            .spawn()
+        let mut cmd = Command::new("Xvfb");
+        cmd.args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            &format!("{width}x{height}x24"),
+            "+extension",
+            "RANDR",
+            "-nolisten",
+            "tcp",
+            // Without it the server resets (and forgets the monitors) when its last client leaves.
+            "-noreset",
+        ])
+        .stdout(writer);
+        let server = Helper::spawn_with("Xvfb", cmd, helper::Stdout::AsSet)
             .context("starting Xvfb (apt-get install xvfb)")?;
         // The only writer left is the server's: a server that exits before listening ends the read;
         // one that hangs is given 20 s (and killed by `Drop`).
@@ -162,7 +165,7 @@ impl Xvfb {
         });
         let waited = rx.recv_timeout(Duration::from_secs(20));
         let mut xvfb = Xvfb {
-            child,
+            server,
             display: String::new(),
             width,
             height,
@@ -172,8 +175,11 @@ impl Xvfb {
             Err(_) => bail!("Xvfb gave no display number within 20 s"),
         };
         let n: u32 = line.trim().parse().map_err(|_| {
-            let status = xvfb.child.try_wait().ok().flatten();
-            anyhow!("Xvfb gave no display number ({line:?}; exit status {status:?})")
+            let status = xvfb.server.try_wait();
+            anyhow!(
+                "Xvfb gave no display number ({line:?}; exit status {status:?})\n{}",
+                xvfb.server.log_tail(20)
+            )
         })?;
         xvfb.display = format!(":{n}");
         set_monitors(&xvfb.display, monitors)?;
@@ -203,13 +209,6 @@ pub fn grab(display: &str, x: i16, y: i16, w: u16, h: u16) -> Result<Rgb> {
         h: h as u32,
         data: rgb,
     })
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// An RGB picture from the framebuffer.
@@ -256,10 +255,11 @@ impl Rgb {
     }
 }
 
-/// `tauri-driver`, which starts WebKitWebDriver and the app for each session.
+/// `tauri-driver`, which starts WebKitWebDriver and the app for each session: one process group
+/// (the driver, WebKitWebDriver, the app and its playout), one log (everything they printed).
 #[derive(Debug)]
 pub struct TauriDriver {
-    child: Child,
+    driver: Helper,
     pub port: u16,
 }
 
@@ -281,6 +281,12 @@ pub fn tauri_driver_path() -> PathBuf {
 }
 
 impl TauriDriver {
+    /// Starts tauri-driver and returns once it says it is ready for a session (W3C `GET /status`).
+    ///
+    /// tauri-driver accepts connections before its native driver (WebKitWebDriver) is up, and a
+    /// `POST /session` sent then is dropped ("connection closed before message completed"; 2 e2e runs
+    /// in 4 on a fresh machine; tauri-apps/tauri#15156). Its `/status` is answered by the native
+    /// driver, so `"ready": true` there means a session can start.
     pub fn start(display: &str, env: &[(&str, &Path)]) -> Result<TauriDriver> {
         let [port, native_port] = servers::free_ports()?;
         let mut cmd = Command::new(tauri_driver_path());
@@ -291,30 +297,46 @@ impl TauriDriver {
             &native_port.to_string(),
         ])
         .env("DISPLAY", display)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stdin(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd
-            .spawn()
-            .context("starting tauri-driver (cargo install tauri-driver --locked)")?;
-        let driver = TauriDriver { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("tauri-driver did not listen on {port}");
+        let mut driver = TauriDriver {
+            driver: Helper::spawn("tauri-driver", cmd)
+                .context("starting tauri-driver (cargo install tauri-driver --locked)")?,
+            port,
+        };
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = driver.driver.try_wait() {
+                bail!(
+                    "tauri-driver exited ({status}) before it was ready\n{}",
+                    driver.driver.log_tail(40)
+                );
             }
-            std::thread::sleep(Duration::from_millis(50));
+            let last = match http.get(format!("http://127.0.0.1:{port}/status")).send() {
+                Ok(resp) => match resp.json::<Value>() {
+                    Ok(v) if v["value"]["ready"] == json!(true) => return Ok(driver),
+                    Ok(v) => format!("status {v}"),
+                    Err(e) => format!("status unreadable: {e}"),
+                },
+                Err(e) => format!("{e}"),
+            };
+            if Instant::now() > deadline {
+                let log = driver.driver.log_tail(40);
+                driver.driver.stop();
+                bail!("tauri-driver was not ready in 60 s (last: {last})\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
-        Ok(driver)
     }
-}
 
-impl Drop for TauriDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// What tauri-driver, WebKitWebDriver and the app printed (the last `n` lines).
+    pub fn log_tail(&self, n: usize) -> String {
+        self.driver.log_tail(n)
     }
 }
 
@@ -326,20 +348,23 @@ pub struct WebDriver {
 }
 
 impl WebDriver {
-    pub fn new_session(port: u16, application: &Path) -> Result<WebDriver> {
+    /// Starts a session of `application` through `driver` (ready: `TauriDriver::start` waited for
+    /// it); a session that does not start says why, with what the drivers and the app printed.
+    pub fn new_session(driver: &TauriDriver, application: &Path) -> Result<WebDriver> {
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(120))
             .build()?;
-        let base = format!("http://127.0.0.1:{port}");
+        let base = format!("http://127.0.0.1:{}", driver.port);
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
         let resp: Value = http
             .post(format!("{base}/session"))
             .json(&caps)
-            .send()?
-            .json()?;
+            .send()
+            .and_then(|r| r.json())
+            .with_context(|| format!("starting a WebDriver session\n{}", driver.log_tail(40)))?;
         let id = resp["value"]["sessionId"]
             .as_str()
-            .ok_or_else(|| anyhow!("no session: {resp}"))?
+            .ok_or_else(|| anyhow!("no session: {resp}\n{}", driver.log_tail(40)))?
             .to_owned();
         Ok(WebDriver {
             http,

@@ -6,11 +6,13 @@
 //! store into the bucket or tamper with an object.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use rusty_s3::S3Action as _;
+
+use crate::helper::Helper;
 
 /// The test identity's key id and secret (the secret is in `tests/test-secrets.txt`: the suite's
 /// secrets check fails if it reaches any file the run wrote).
@@ -31,7 +33,7 @@ pub fn weed_path() -> PathBuf {
 
 #[derive(Debug)]
 pub struct Seaweed {
-    child: Option<Child>,
+    server: Option<Helper>,
     dir: tempfile::TempDir,
     pub s3_port: u16,
     args: Vec<String>,
@@ -83,7 +85,7 @@ impl Seaweed {
             format!("-debug.port={debug}"),
         ];
         let mut weed = Seaweed {
-            child: None,
+            server: None,
             dir,
             s3_port: s3,
             args,
@@ -104,11 +106,7 @@ impl Seaweed {
     fn wait_for(&mut self, what: &str, probe: impl Fn() -> Result<Vec<u8>>) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
+            if let Some(status) = self.server.as_mut().and_then(Helper::try_wait) {
                 bail!("SeaweedFS exited ({status}): {}", self.log());
             }
             let last = match probe() {
@@ -127,20 +125,16 @@ impl Seaweed {
     }
 
     fn spawn(&mut self) -> Result<()> {
-        let log = std::fs::File::create(self.dir.path().join("weed.log"))?;
-        let child = Command::new(weed_path())
-            .args(&self.args)
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .stdin(Stdio::null())
-            .spawn()
+        let mut cmd = Command::new(weed_path());
+        cmd.args(&self.args).stdin(Stdio::null());
+        let server = Helper::spawn_logging_to("SeaweedFS", cmd, self.dir.path().join("weed.log"))
             .with_context(|| {
-                format!(
-                    "starting SeaweedFS ({}; run scripts/setup.sh)",
-                    weed_path().display()
-                )
-            })?;
-        self.child = Some(child);
+            format!(
+                "starting SeaweedFS ({}; run scripts/setup.sh)",
+                weed_path().display()
+            )
+        })?;
+        self.server = Some(server);
         Ok(())
     }
 
@@ -155,9 +149,9 @@ impl Seaweed {
 
     /// Stops the server (a store that went down); `restart` brings it back with its data.
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
+        if let Some(mut server) = self.server.take() {
+            // Killed, not asked to stop: a store that went down.
+            server.stop_with(rustix::process::Signal::KILL);
         }
     }
 

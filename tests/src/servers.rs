@@ -13,12 +13,14 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+
+use crate::helper::{self, Helper};
 use courtdeck_core::CaseManifest;
 
 mod flip;
@@ -175,7 +177,7 @@ pub struct NginxOptions {
 /// nginx serving `root` on a loopback port, one process, logs in its own folder.
 #[derive(Debug)]
 pub struct Nginx {
-    child: Child,
+    server: Helper,
     dir: tempfile::TempDir,
     pub port: u16,
     pub url: String,
@@ -253,24 +255,23 @@ http {{
         );
         let conf_path = dir.path().join("nginx.conf");
         std::fs::write(&conf_path, conf)?;
-        let child = Command::new("nginx")
-            .arg("-c")
+        let mut cmd = Command::new("nginx");
+        cmd.arg("-c")
             .arg(&conf_path)
             .arg("-p")
             .arg(dir.path())
             .arg("-e")
             .arg(dir.path().join("error.log"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting nginx (apt-get install nginx-light)")?;
+            .stdin(Stdio::null());
+        let server =
+            Helper::spawn("nginx", cmd).context("starting nginx (apt-get install nginx-light)")?;
         let scheme = if options.tls.is_some() {
             "https"
         } else {
             "http"
         };
         let nginx = Nginx {
-            child,
+            server,
             dir,
             port,
             url: format!("{scheme}://127.0.0.1:{port}/"),
@@ -295,10 +296,7 @@ http {{
     /// Stops nginx gracefully (SIGQUIT: what is in flight ends and is logged) and waits for it, so
     /// the access log is complete when this returns.
     pub fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-QUIT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
+        self.server.stop_with(rustix::process::Signal::QUIT);
     }
 
     /// Body bytes sent for requests whose URI contains `needle`.
@@ -308,13 +306,6 @@ http {{
             .filter(|l| l.contains(needle))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
             .sum()
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -529,8 +520,9 @@ pub fn publish_random_case_with(
 /// password, keyrings under a throwaway HOME. Pass `env()` to the processes that use the keyring.
 #[derive(Debug)]
 pub struct SecretService {
-    bus: Child,
-    keyring: Child,
+    // Field order: the keyring stops before its bus.
+    keyring: Helper,
+    _bus: Helper,
     home: tempfile::TempDir,
     pub address: String,
 }
@@ -563,12 +555,13 @@ impl SecretService {
 "#
             ),
         )?;
-        let mut bus = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
+        let (address_out, address_in) = std::io::pipe().context("a pipe for dbus-daemon")?;
+        let mut cmd = Command::new("dbus-daemon");
+        cmd.arg(format!("--config-file={}", config.display()))
             .args(["--nofork", "--nopidfile", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
+            .stdin(Stdio::null())
+            .stdout(address_in);
+        let bus = Helper::spawn_with("dbus-daemon", cmd, helper::Stdout::AsSet)
             .context("starting dbus-daemon (apt-get install dbus)")?;
         // Ready when it prints its address, which it does once it listens. The socket file alone
         // is no sign: it exists from bind(), and a gnome-keyring that connected before listen() was
@@ -577,36 +570,32 @@ impl SecretService {
         {
             use std::io::BufRead as _;
             let mut line = String::new();
-            std::io::BufReader::new(bus.stdout.take().expect("piped"))
+            std::io::BufReader::new(address_out)
                 .read_line(&mut line)
                 .context("reading dbus-daemon's address")?;
             if !line.starts_with("unix:") || !socket.exists() {
                 bail!(
-                    "dbus-daemon did not start on {}: {line:?}",
-                    socket.display()
+                    "dbus-daemon did not start on {}: {line:?}\n{}",
+                    socket.display(),
+                    bus.log_tail(20)
                 );
             }
         }
-        let mut keyring = Command::new("gnome-keyring-daemon")
-            .args(["--foreground", "--unlock", "--components=secrets"])
+        // The unlock password, empty, on stdin; then EOF.
+        let (password_out, mut password_in) = std::io::pipe().context("a pipe for the keyring")?;
+        password_in.write_all(b"\n")?;
+        drop(password_in);
+        let mut cmd = Command::new("gnome-keyring-daemon");
+        cmd.args(["--foreground", "--unlock", "--components=secrets"])
             .env("DBUS_SESSION_BUS_ADDRESS", &address)
             .env("HOME", home.path())
             .env("XDG_DATA_HOME", home.path().join("data"))
             .env("XDG_RUNTIME_DIR", home.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            // Kept, so that a Secret Service that does not come up says why.
-            .stderr(std::fs::File::create(
-                home.path().join("gnome-keyring.log"),
-            )?)
-            .spawn()
+            .stdin(password_out);
+        let keyring = Helper::spawn("gnome-keyring-daemon", cmd)
             .context("starting gnome-keyring-daemon (apt-get install gnome-keyring)")?;
-        // The unlock password, empty, on stdin; then EOF.
-        if let Some(mut stdin) = keyring.stdin.take() {
-            stdin.write_all(b"\n")?;
-        }
         let service = SecretService {
-            bus,
+            _bus: bus,
             keyring,
             home,
             address,
@@ -628,8 +617,7 @@ impl SecretService {
             if Instant::now() > deadline {
                 bail!(
                     "gnome-keyring's Secret Service did not come up; it said: {}",
-                    std::fs::read_to_string(service.home.path().join("gnome-keyring.log"))
-                        .unwrap_or_default()
+                    service.keyring.log()
                 );
             }
             std::thread::sleep(Duration::from_millis(200));
@@ -649,14 +637,5 @@ impl SecretService {
     /// Every keyring file gnome-keyring wrote (for the secrets-never-in-plain-files check).
     pub fn home(&self) -> &Path {
         self.home.path()
-    }
-}
-
-impl Drop for SecretService {
-    fn drop(&mut self) {
-        let _ = self.keyring.kill();
-        let _ = self.keyring.wait();
-        let _ = self.bus.kill();
-        let _ = self.bus.wait();
     }
 }

@@ -209,7 +209,7 @@ fn the_deb_installs_starts_presents_survives_a_playout_kill_boots_and_purges_cle
     )
     .unwrap();
     let started = Instant::now();
-    let wd = WebDriver::new_session(driver.port, Path::new("/usr/bin/courtdeck-app")).unwrap();
+    let wd = WebDriver::new_session(&driver, Path::new("/usr/bin/courtdeck-app")).unwrap();
     let ready = notifications(&notify, started + Duration::from_secs(60), "READY=1")
         .expect("READY=1 from the installed app");
     println!(
@@ -313,7 +313,7 @@ fn the_deb_installs_starts_presents_survives_a_playout_kill_boots_and_purges_cle
     for _ in 0..3 {
         drain(&notify);
         let started = Instant::now();
-        let wd = WebDriver::new_session(driver.port, Path::new("/usr/bin/courtdeck-app")).unwrap();
+        let wd = WebDriver::new_session(&driver, Path::new("/usr/bin/courtdeck-app")).unwrap();
         let ready = notifications(&notify, started + Duration::from_secs(60), "READY=1")
             .expect("READY=1 from the installed app");
         starts.push((ready - started).as_millis());

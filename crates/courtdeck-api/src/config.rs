@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use courtdeck_core::{ErrorCode, OutputRole, Screen, ScreenId};
+use courtdeck_core::{ErrorCode, MonitorIdentity, OutputRole, Screen, ScreenId};
 use courtdeck_playout::protocol::{OutputKind, OutputSpec, StreamSpec};
 use serde::{Deserialize, Serialize};
 
@@ -470,6 +470,22 @@ impl Config {
                 };
                 return Err(invalid(format!(
                     "screens {} and {id} are both configured on {on}: each screen needs a monitor of its own",
+                    other.id
+                )));
+            }
+            // Two screens pinned to one identity can only be told apart by their connectors: without
+            // them the identity names two monitors (one model without a serial) or one monitor for two
+            // screens, and playout would show neither.
+            if let Some(want) = s.identity.as_deref().map(MonitorIdentity::new)
+                && let Some(other) = self.screens.iter().take(out.len()).find(|o| {
+                    o.identity
+                        .as_deref()
+                        .is_some_and(|i| MonitorIdentity::new(i) == want)
+                })
+                && (s.monitor.is_none() || other.monitor.is_none())
+            {
+                return Err(invalid(format!(
+                    "screens {} and {id} both have identity {want}: give each its connector as well (monitor = \"HDMI-A-1\"; `courtdeck screens` lists them), or each its own identity",
                     other.id
                 )));
             }

@@ -315,14 +315,42 @@ impl Courtdeck {
             })
             .collect::<ApiResult<_>>()?;
         self.commit(move |session| {
+            // A screen whose pin matches more than one monitor shows nothing (fail closed): say why,
+            // in the words the setup check uses.
+            let mut unsure: Vec<&String> = requested
+                .iter()
+                .filter_map(|s| session.ambiguous_screens.get(s.as_str()))
+                .collect();
+            unsure.sort();
+            unsure.dedup();
+            if let Some(labels) =
+                self.drop_screens(&mut requested, |s| session.ambiguous_screens.contains_key(s))
+            {
+                let why = unsure.iter().map(|w| w.as_str()).collect::<Vec<_>>();
+                let _ = self.events.send(UiEvent::Notice {
+                    error: ApiError::new(
+                        ErrorCode::ScreenMismatch,
+                        format!(
+                            "Not shown on {labels}: {}. Ask the clerk.",
+                            why.join("; ")
+                        ),
+                    ),
+                    exhibit: None,
+                });
+            }
             // A disconnected screen must not stop the hearing: present on the others and say so.
             if let Some(labels) =
                 self.drop_screens(&mut requested, |s| session.missing_screens.contains(s))
             {
+                let others = if requested.is_empty() {
+                    "No screen shows it."
+                } else {
+                    "The other screens show it."
+                };
                 let _ = self.events.send(UiEvent::Notice {
                     error: ApiError::new(
                         ErrorCode::ScreenMissing,
-                        format!("Not shown on {labels}: not connected. The other screens show it."),
+                        format!("Not shown on {labels}: not connected. {others}"),
                     ),
                     exhibit: None,
                 });

@@ -75,6 +75,8 @@ struct Session {
     missing_screens: HashSet<String>,
     /// Screens whose connector carries another monitor than the one they name (also missing).
     mismatched_screens: HashSet<String>,
+    /// Screens whose identity matches more than one monitor (also mismatched): why, for the clerk.
+    ambiguous_screens: HashMap<String, String>,
     /// Screens showing a slate (`standby`, `unavailable`) instead of black, as playout reported.
     slates: HashMap<String, String>,
     /// The room's exhibit sound as the engine accepted it. The supervisor gives a restarted engine
@@ -250,6 +252,7 @@ impl Courtdeck {
                 prerolled: HashSet::new(),
                 missing_screens: HashSet::new(),
                 mismatched_screens: HashSet::new(),
+                ambiguous_screens: HashMap::new(),
                 slates: HashMap::new(),
                 sound: RoomSound::default(),
             }),

@@ -21,6 +21,10 @@ pub(crate) fn apply_screen_states(
         .filter(|s| s.mismatch.is_some())
         .map(|s| s.screen.clone())
         .collect();
+    session.ambiguous_screens = stats
+        .iter()
+        .filter_map(|s| Some((s.screen.clone(), s.ambiguous.clone()?)))
+        .collect();
     session.slates = stats
         .into_iter()
         .filter_map(|s| Some((s.screen, s.slate?)))
@@ -187,6 +191,7 @@ impl Courtdeck {
                         Placement::Mismatch { found, .. } => {
                             format!("WRONG MONITOR: its connector has {found}")
                         }
+                        Placement::Ambiguous { why, .. } => format!("NOT USED: {why}"),
                     };
                     Some((s.id.clone(), what))
                 })

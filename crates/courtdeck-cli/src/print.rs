@@ -22,10 +22,30 @@ pub(crate) fn print_screens(r: &courtdeck_api::ScreensReport) {
         );
         match (&m_.identity, &m_.edid_error) {
             (Some(id), _) => {
+                let dash = String::from("-");
+                println!(
+                    "  maker {}  product {}  serial {}",
+                    m_.maker.as_ref().unwrap_or(&dash),
+                    m_.product.as_ref().unwrap_or(&dash),
+                    match (&m_.serial, &m_.not_unique_because) {
+                        (Some(s), _) => s.clone(),
+                        (None, Some(why)) if why.contains("placeholder") => {
+                            "none: placeholder".to_owned()
+                        }
+                        (None, _) => "none".to_owned(),
+                    }
+                );
                 println!("  identity = \"{id}\"");
-                if !m_.unique {
+                match &m_.not_unique_because {
+                    None => println!("  unique: yes (its serial names this one monitor)"),
+                    Some(why) => println!(
+                        "  unique: no: {why}\n  pin it as: monitor = \"{}\"  identity = \"{id}\"",
+                        m_.connector.as_ref().unwrap_or(&m_.name)
+                    ),
+                }
+                if let Some(old) = &m_.legacy_identity {
                     println!(
-                        "  (this monitor reports no serial: the identity tells its model apart, not two of the same model)"
+                        "  (read as \"{old}\" before 2026-12-07; a pin in that form still finds it: write the identity above instead)"
                     );
                 }
             }

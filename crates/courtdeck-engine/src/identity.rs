@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use courtdeck_core::Edid;
+use courtdeck_core::{Edid, Serial};
 
 use crate::protocol::Monitor;
 
@@ -64,7 +64,15 @@ pub fn identify(monitor: &mut Monitor, edid: Option<Vec<u8>>, root: &Path) {
         Ok(e) => {
             monitor.identity = Some(e.identity().to_string());
             monitor.model = e.model.clone();
-            monitor.unique = e.has_serial();
+            monitor.maker = Some(e.manufacturer.clone());
+            monitor.product = Some(format!("{:04X}", e.product));
+            monitor.serial = match e.serial_number() {
+                Serial::Real(s) => Some(s),
+                Serial::Placeholder(_) | Serial::Absent => None,
+            };
+            monitor.unique = e.is_unique();
+            monitor.not_unique_because = e.why_not_unique();
+            monitor.legacy_identity = e.legacy_identity().map(|i| i.to_string());
         }
         Err(e) => monitor.edid_error = Some(e.to_string()),
     }

@@ -465,9 +465,14 @@ pub struct ScreenStats {
     #[serde(default)]
     pub slate: Option<String>,
     /// When the screen's connector carries another monitor than the one it names: which (its
-    /// identity, or that it has none). Such a screen is not connected.
+    /// identity, or that it has none); or, when its identity matches more than one monitor, why
+    /// (`ambiguous` too). Such a screen is not connected.
     #[serde(default)]
     pub mismatch: Option<String>,
+    /// When its identity matches more than one monitor (or another screen's): why, in the clerk's
+    /// words ("BENCH and PUBLIC both match AOP-06A5 (no serial): pin them by connector as well").
+    #[serde(default)]
+    pub ambiguous: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -569,9 +574,24 @@ pub struct Monitor {
     /// The EDID's monitor name (`DELL P2414H`).
     #[serde(default)]
     pub model: Option<String>,
-    /// Whether the identity names this one monitor (a serial), not only its model (an EDID hash).
+    /// The EDID's manufacturer id (`DEL`).
+    #[serde(default)]
+    pub maker: Option<String>,
+    /// The EDID's product code, 4 hex digits (`A09B`).
+    #[serde(default)]
+    pub product: Option<String>,
+    /// Its serial, when it reports a real one (`courtdeck_core::Serial::Real`).
+    #[serde(default)]
+    pub serial: Option<String>,
+    /// Whether the identity names this one monitor (a real serial), not only its model (an EDID hash).
     #[serde(default)]
     pub unique: bool,
+    /// Why the identity does not name one monitor (a placeholder serial, or none), when it does not.
+    #[serde(default)]
+    pub not_unique_because: Option<String>,
+    /// The identity the rule before 2026-12-07 gave it, when that differs (old pins still find it).
+    #[serde(default)]
+    pub legacy_identity: Option<String>,
     /// Why its EDID could not be read, when there is one that failed its checks.
     #[serde(default)]
     pub edid_error: Option<String>,
@@ -589,7 +609,12 @@ impl Monitor {
             connector: None,
             identity: None,
             model: None,
+            maker: None,
+            product: None,
+            serial: None,
             unique: false,
+            not_unique_because: None,
+            legacy_identity: None,
             edid_error: None,
         }
     }

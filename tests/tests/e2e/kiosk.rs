@@ -95,7 +95,7 @@ monitor = "PUBLIC"
         ],
     )
     .unwrap();
-    let wd = WebDriver::new_session(driver.port, &app).unwrap();
+    let wd = WebDriver::new_session(&driver, &app).unwrap();
     let shots = std::env::var_os("COURTDECK_SHOTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| target_dir().join("e2e-shots"));

@@ -29,11 +29,12 @@ impl Courtdeck {
         };
         if run.wants("screens") {
             self.refresh_connected_screens().await;
-            let (missing, mismatched) = {
+            let (missing, mismatched, ambiguous) = {
                 let session = self.session.lock().await;
                 (
                     session.missing_screens.clone(),
                     session.mismatched_screens.clone(),
+                    session.ambiguous_screens.clone(),
                 )
             };
             let label = |id: &String| {
@@ -60,7 +61,14 @@ impl Courtdeck {
             } else {
                 Vec::new()
             };
-            let wrong: Vec<&String> = mismatched.iter().collect();
+            let wrong: Vec<&String> = mismatched
+                .iter()
+                .filter(|s| !ambiguous.contains_key(*s))
+                .collect();
+            // One line per reason ("BENCH and PUBLIC both match …" is both screens' reason).
+            let mut unsure: Vec<&String> = ambiguous.values().collect();
+            unsure.sort();
+            unsure.dedup();
             let gone: Vec<&String> = missing
                 .iter()
                 .filter(|s| !mismatched.contains(*s))
@@ -77,6 +85,9 @@ impl Courtdeck {
                     "wrong monitor on {} (a cable moved? `courtdeck screens` says which monitor is where)",
                     sorted(wrong)
                 ));
+            }
+            for why in unsure {
+                problems.push(format!("not used (black): {why}"));
             }
             if !unpinned.is_empty() {
                 problems.push(format!(

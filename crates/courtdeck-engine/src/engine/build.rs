@@ -609,8 +609,10 @@ impl Engine {
                 ));
             }
             if !self.deck[idx].allowed.contains(s) {
-                if matches!(output.placement, Placement::Mismatch { .. })
-                    || !output.may_show(self.deck[idx].source.restriction())
+                if matches!(
+                    output.placement,
+                    Placement::Mismatch { .. } | Placement::Ambiguous { .. }
+                ) || !output.may_show(self.deck[idx].source.restriction())
                 {
                     return Err(err(
                         ErrorCode::ScreenMismatch,

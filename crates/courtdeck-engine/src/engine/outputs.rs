@@ -66,7 +66,10 @@ impl Output {
     /// `require_identity`). A screen with the wrong monitor gets nothing at all.
     pub(super) fn may_show(&self, restriction: Restriction) -> bool {
         may_show(restriction, self.role)
-            && !matches!(self.placement, Placement::Mismatch { .. })
+            && !matches!(
+                self.placement,
+                Placement::Mismatch { .. } | Placement::Ambiguous { .. }
+            )
             && (restriction == Restriction::Open
                 || !self.spec.require_identity
                 || self.spec.kind != OutputKind::Window
@@ -218,16 +221,16 @@ impl Engine {
                 if o.spec.kind == OutputKind::Window {
                     news.push((
                         o.spec.id.clone(),
-                        Some(ErrorCode::ScreenMissing),
-                        o.spec.label.clone(),
-                        None,
+                        trouble(&o.spec.label, &Placement::Missing),
                     ));
                 }
                 continue;
             };
             let on = match &placement {
                 Placement::Shown(m) => Some(m),
-                Placement::Mismatch { cover, .. } => cover.as_ref(),
+                Placement::Mismatch { cover, .. } | Placement::Ambiguous { cover, .. } => {
+                    cover.as_ref()
+                }
                 Placement::Missing | Placement::Headless => None,
             };
             match (on, o.window) {
@@ -263,28 +266,23 @@ impl Engine {
                     o.verified = o.spec.identity.is_some();
                     tracing::info!(screen = %o.spec.id, monitor = %m.name, identity = ?m.identity, x = m.x, y = m.y, w = m.width, h = m.height, "screen placed");
                     if !initial {
-                        news.push((o.spec.id.clone(), None, o.spec.label.clone(), None));
+                        news.push((o.spec.id.clone(), None));
                     }
                 }
                 Placement::Missing if o.spec.kind == OutputKind::Stream => {}
                 Placement::Missing => {
                     tracing::warn!(screen = %o.spec.id, monitor = ?o.spec.monitor, "screen not connected");
-                    news.push((
-                        o.spec.id.clone(),
-                        Some(ErrorCode::ScreenMissing),
-                        o.spec.label.clone(),
-                        None,
-                    ));
+                    news.push((o.spec.id.clone(), trouble(&o.spec.label, &placement)));
                 }
                 Placement::Mismatch { found, .. } => {
                     o.verified = false;
                     tracing::warn!(screen = %o.spec.id, monitor = ?o.spec.monitor, identity = ?o.spec.identity, found, "screen has the wrong monitor");
-                    news.push((
-                        o.spec.id.clone(),
-                        Some(ErrorCode::ScreenMismatch),
-                        o.spec.label.clone(),
-                        Some(found.clone()),
-                    ));
+                    news.push((o.spec.id.clone(), trouble(&o.spec.label, &placement)));
+                }
+                Placement::Ambiguous { why, .. } => {
+                    o.verified = false;
+                    tracing::warn!(screen = %o.spec.id, identity = ?o.spec.identity, why, "screen's identity matches more than one monitor");
+                    news.push((o.spec.id.clone(), trouble(&o.spec.label, &placement)));
                 }
                 Placement::Headless => {}
             }
@@ -308,22 +306,14 @@ impl Engine {
             }
         }
         self.apply_visibility();
-        for (screen, code, label, found) in &news {
-            let Some(code) = code else { continue };
-            let message = match code {
-                ErrorCode::ScreenMissing => format!(
-                    "The {label} screen is not connected. The other screens work; ask the clerk to check its cable."
-                ),
-                ErrorCode::ScreenMismatch => format!(
-                    "The {label} screen has the wrong monitor plugged in ({}): it shows nothing until its own monitor is back. The other screens work; ask the clerk to check the cables.",
-                    found.as_deref().unwrap_or("another monitor")
-                ),
-                _ => continue,
+        for (screen, trouble) in &news {
+            let Some((code, message)) = trouble else {
+                continue;
             };
             (self.emit)(Event::Error {
                 exhibit: None,
                 screen: Some(screen.clone()),
-                error: err(*code, message),
+                error: err(*code, message.clone()),
             });
         }
         if !initial && !news.is_empty() {
@@ -450,9 +440,40 @@ impl Engine {
                 slate: o.drawn.map(|s| s.as_str().to_owned()),
                 mismatch: match &o.placement {
                     Placement::Mismatch { found, .. } => Some(found.clone()),
+                    Placement::Ambiguous { why, .. } => Some(why.clone()),
+                    _ => None,
+                },
+                ambiguous: match &o.placement {
+                    Placement::Ambiguous { why, .. } => Some(why.clone()),
                     _ => None,
                 },
             })
             .collect()
     }
+}
+
+/// What the court is told when a screen is not on its own monitor: its code and message; `None`
+/// when it is (or needs no monitor).
+fn trouble(label: &str, placement: &Placement) -> Option<(ErrorCode, String)> {
+    Some(match placement {
+        Placement::Shown(_) | Placement::Headless => return None,
+        Placement::Missing => (
+            ErrorCode::ScreenMissing,
+            format!(
+                "The {label} screen is not connected. The other screens work; ask the clerk to check its cable."
+            ),
+        ),
+        Placement::Mismatch { found, .. } => (
+            ErrorCode::ScreenMismatch,
+            format!(
+                "The {label} screen has the wrong monitor plugged in ({found}): it shows nothing until its own monitor is back. The other screens work; ask the clerk to check the cables."
+            ),
+        ),
+        Placement::Ambiguous { why, .. } => (
+            ErrorCode::ScreenMismatch,
+            format!(
+                "The {label} screen shows nothing: {why}. The other screens work; ask the clerk."
+            ),
+        ),
+    })
 }

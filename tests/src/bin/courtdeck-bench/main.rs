@@ -1,6 +1,10 @@
 //! Benchmarks that print figures, each beside a reference tool run in the same process on the same data.
 //! No pass/fail: BENCHMARKS.md records the figures. Run: `cargo run --release -p courtdeck-testkit --bin
 //! courtdeck-bench [-- --fetch-mib N --resume-mib N --exhibits N --runs N]`. Needs nginx and curl.
+//!
+//! `--short` runs every section, the seven that a full run leaves out too, on small inputs (a few
+//! seconds each): `scripts/test.sh` runs it, so a section that breaks fails the test command instead
+//! of rotting unnoticed. Its figures are printed, never asserted.
 
 mod beside;
 mod captions;
@@ -33,13 +37,24 @@ use anyhow::{Context, Result, bail};
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
 use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
 
-fn arg(name: &str, default: u64) -> u64 {
+/// `--name N`, else `full` (or `short` under `--short`).
+fn arg_or(name: &str, full: u64, short: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
+    let default = if args.iter().any(|a| a == "--short") {
+        short
+    } else {
+        full
+    };
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// `--runs N` and the like: `default` in a full run, 2 under `--short`.
+fn arg(name: &str, default: u64) -> u64 {
+    arg_or(name, default, 2.min(default))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -65,21 +80,24 @@ fn main() -> Result<()> {
         .iter()
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
+    let short = args.iter().any(|a| a == "--short");
     let wants = |group: &str| only.as_deref().is_none_or(|o| o == group);
+    // The sections a full run leaves out: run alone with --only, or all of them under --short.
+    let wants_alone = |group: &str| only.as_deref() == Some(group) || (short && only.is_none());
     let rt = tokio::runtime::Runtime::new()?;
     if wants("store") {
-        fetch_bench(work.path(), arg("--fetch-mib", 512))?;
+        fetch_bench(work.path(), arg_or("--fetch-mib", 512, 16))?;
     }
     // `--only fetch`: the verified fetches from nginx and SeaweedFS against curl, alone.
     if wants("store") || only.as_deref() == Some("fetch") {
-        http_fetch_bench(&rt, work.path(), arg("--fetch-mib", 512))?;
-        s3_fetch_bench(&rt, work.path(), arg("--fetch-mib", 512))?;
+        http_fetch_bench(&rt, work.path(), arg_or("--fetch-mib", 512, 16))?;
+        s3_fetch_bench(&rt, work.path(), arg_or("--fetch-mib", 512, 16))?;
     }
     if wants("store") {
-        resume_bench(&rt, work.path(), arg("--resume-mib", 256))?;
+        resume_bench(&rt, work.path(), arg_or("--resume-mib", 256, 16))?;
         rt.block_on(warm_launch_bench(
             work.path(),
-            arg("--exhibits", 100) as usize,
+            arg_or("--exhibits", 100, 10) as usize,
         ))?;
     }
     if matches!(only.as_deref(), Some("store" | "fetch")) {
@@ -98,7 +116,7 @@ fn main() -> Result<()> {
         rt.block_on(checks_bench(
             work.path(),
             &files,
-            arg("--hearings", 10) as usize,
+            arg_or("--hearings", 10, 2) as usize,
         ))?;
     }
     if wants("playout") {
@@ -108,38 +126,46 @@ fn main() -> Result<()> {
         rt.block_on(restart_bench(&cctv, arg("--runs", 10) as usize))?;
     }
     if wants("playout") || only.as_deref() == Some("rss") {
-        rt.block_on(rss_bench(&files, arg("--switches", 200) as usize))?;
+        // Three rounds of the demo files at least (the figure compares round 1 with the last).
+        let round = files.len() as u64;
+        rt.block_on(rss_bench(
+            &files,
+            arg_or("--switches", 200, 4 * round) as usize,
+        ))?;
     }
-    if only.as_deref() == Some("windows") {
-        rt.block_on(windows_bench(work.path(), arg("--seconds", 30)))?;
+    if wants_alone("windows") {
+        rt.block_on(windows_bench(work.path(), arg_or("--seconds", 30, 3)))?;
     }
-    if only.as_deref() == Some("documents") {
+    if wants_alone("documents") {
         rt.block_on(documents::documents_bench(
             work.path(),
             arg("--runs", 10) as usize,
         ))?;
     }
-    if only.as_deref() == Some("captions") {
+    if wants_alone("captions") {
         rt.block_on(captions::captions_bench(
             work.path(),
             arg("--runs", 10) as usize,
         ))?;
     }
-    if only.as_deref() == Some("link") {
+    if wants_alone("link") {
         rt.block_on(link::link_bench(work.path(), arg("--runs", 10) as usize))?;
     }
-    if only.as_deref() == Some("renderers") {
+    if wants_alone("renderers") {
         renderers::renderers_bench(work.path())?;
     }
-    if only.as_deref() == Some("beside") {
+    if wants_alone("beside") {
         rt.block_on(beside::beside_bench(
             work.path(),
             arg("--runs", 10) as usize,
         ))?;
     }
-    if only.as_deref() == Some("decodebin") {
+    if wants_alone("decodebin") {
         let corpus = courtdeck_engine::corpus::ffmpeg_corpus(&work.path().join("corpus"))?;
-        rt.block_on(decodebin_bench(&corpus, arg("--loads", 200) as usize))?;
+        rt.block_on(decodebin_bench(
+            &corpus,
+            arg_or("--loads", 200, 10) as usize,
+        ))?;
     }
     Ok(())
 }

@@ -145,9 +145,12 @@ pub(crate) async fn rss_bench(
     for i in 0..switches {
         let demo = &media[i % media.len()];
         let path = &demo.path;
+        // Every kind of the demo store, as a hearing switches between them (the PDF is a document:
+        // this loop stopped on it once the demo gained one, and nothing ran it to notice).
         let kind = match demo.file.rsplit('.').next() {
             Some("jpg" | "png") => "image",
             Some("wav") => "audio",
+            Some("pdf") => "document",
             _ => "video",
         };
         let exhibit = format!("X/{}", i + 1);
@@ -158,7 +161,7 @@ pub(crate) async fn rss_bench(
                 path: path.display().to_string(),
                 kind: kind.into(),
                 restriction: "open".into(),
-                pages: vec![],
+                pages: demo.pages.clone(),
                 page: 1,
                 captions: false,
             })
