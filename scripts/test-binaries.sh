@@ -130,7 +130,7 @@ if ((ran == 0)); then
   exit 1
 fi
 if ((${#failures[@]})); then
-  printf '\n==> %d of %d test binaries failed:\n' "${#failures[@]}" "$ran" >&2
+  printf '\n==> FAIL: %d test binaries ran; what failed:\n' "$ran" >&2
   printf '  %s\n' "${failures[@]}" >&2
   exit 1
 fi

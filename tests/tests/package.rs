@@ -345,6 +345,8 @@ fn the_deb_installs_starts_presents_survives_a_playout_kill_boots_and_purges_cle
         .env("COURTDECK_NOTIFY_SOCKET", &notify_path)
         .env("WATCHDOG_USEC", "2000000")
         .env("COURTDECK_AUDIO_SINK", "fakesink")
+        // The test runner's marker, so a session left behind is found (scripts/test-binaries.sh).
+        .envs(std::env::var_os("COURTDECK_TEST_RUN").map(|m| ("COURTDECK_TEST_RUN", m)))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
