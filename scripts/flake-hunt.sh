@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The flake hunt (#12): runs the end-to-end test and the playout suites N times in a row, each run with
 # fresh XDG folders, and prints how many runs and test executions passed and failed per binary.
-#   bash scripts/flake-hunt.sh            # 10 runs of e2e, outputs, process, sound, watchdog, formats
-#   bash scripts/flake-hunt.sh 3 e2e sound
+#   bash scripts/flake-hunt.sh            # 10 runs of e2e and playout
+#   bash scripts/flake-hunt.sh 3 playout
 # Run it on a clean clone after scripts/test.sh (which builds what it needs and sets the machine up);
 # it builds the test binaries if they are missing. Each run goes through scripts/test-binaries.sh (a
 # time limit per binary, no process left behind). A failed run's output is kept in
@@ -14,7 +14,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 runs=${1:-10}
 shift || true
 names=("$@")
-((${#names[@]})) || names=(e2e outputs process sound watchdog formats)
+((${#names[@]})) || names=(e2e playout)
 
 cargo build --workspace --bins --locked >&2
 cargo test --workspace --locked --no-run >&2

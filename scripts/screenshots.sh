@@ -12,7 +12,7 @@ shots=$(mktemp -d)
 trap 'rm -rf "$shots"' EXIT
 COURTDECK_SHOTS="$shots" cargo test --locked -p courtdeck-testkit --test e2e -- --nocapture
 # The output windows alone (the playout process on BENCH and PUBLIC monitors): slates, rotation.
-cargo test --locked -p courtdeck-testkit --test outputs -- --nocapture
+cargo test --locked -p courtdeck-testkit --test playout -- --nocapture outputs::
 cp target/debug/screenshots/outputs-*.png "$shots/"
 declare -A names=(
   [01-today]=today

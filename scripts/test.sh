@@ -45,6 +45,16 @@ for pkg in courtdeck-app courtdeck-cli courtdeck-api; do
   fi
 done
 echo "courtdeck-app, courtdeck-cli, courtdeck-api: no gstreamer, no x11rb, no courtdeck-engine"
+# No product crate builds on test code: the media and PDF corpora, the harness and the benchmark are
+# dev-only crates (courtdeck-testdata, courtdeck-testkit, courtdeck-bench).
+for pkg in courtdeck-app courtdeck-cli courtdeck-api courtdeck-engine courtdeck-store courtdeck-audit courtdeck-core courtdeck-playout; do
+  if linked=$(cargo tree --locked -p "$pkg" -e normal,build --prefix none | grep -E '^courtdeck-(testdata|testkit|bench)\b'); then
+    echo "FAIL: $pkg builds on test code:" >&2
+    echo "$linked" | sort -u >&2
+    exit 1
+  fi
+done
+echo "no product crate builds on courtdeck-testdata, courtdeck-testkit or courtdeck-bench"
 
 step "build every binary and every test (the tests drive the app and the playout process)"
 cargo build --workspace --bins --locked
@@ -63,13 +73,13 @@ step "cargo test: every test binary, each under a time limit, none leaving a pro
 # The tests need no display of their own: the e2e test starts Xvfb itself. Playout tests use fakesinks.
 # Config, caches and logs go to throwaway XDG dirs so tests never touch the user's.
 # --show-output keeps what passing tests print: the figures, and the RELIABILITY lines of the fault tests.
-# scripts/test-binaries.sh runs each binary as cargo test would, killed after 15 min (the slowest
-# takes about 6), and fails naming any process one left behind.
+# scripts/test-binaries.sh runs each binary as cargo test would, killed after 20 min (the slowest,
+# playout, takes about 8), and fails naming any process one left behind.
 mkdir -p target
 : >target/test-output.log
 export XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" XDG_STATE_HOME="$xdg/state" \
   COURTDECK_TEST_ARTIFACTS="$xdg/artifacts" RUST_LOG="${RUST_LOG:-warn}"
-bash scripts/test-binaries.sh --skip package --limit 15m --log target/test-output.log
+bash scripts/test-binaries.sh --skip package --limit 20m --log target/test-output.log
 # Documentation examples (cargo test ran them too).
 if ! timeout --kill-after=30s 15m cargo test --workspace --locked --doc >>target/test-output.log 2>&1; then
   echo "FAIL: the documentation tests; the end of their output:" >&2
@@ -95,6 +105,13 @@ fi
 package_pid=""
 deb=$(tail -n 1 target/package.log)
 echo "built $deb"
+# The package carries the product only: no test binary, no test data.
+if shipped=$(dpkg-deb -c "$deb" | grep -Ei 'courtdeck-bench|xmonitors|testkit|testdata|corpus'); then
+  echo "FAIL: the package carries test code:" >&2
+  echo "$shipped" >&2
+  exit 1
+fi
+echo "$(dpkg-deb -c "$deb" | wc -l) entries in the package, none of them test code"
 # Installing a package needs root (the test uses sudo when it is not root): say so rather than skip.
 if [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
   echo "FAIL: the package test installs the .deb and needs root (or password-less sudo)" >&2

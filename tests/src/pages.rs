@@ -1,7 +1,7 @@
 //! Reading a document's page back from a monitor: where a page sits when shown whole, and the page
-//! number in its page mark (`courtdeck_engine::pdf_corpus`'s eight squares along its top).
+//! number in its page mark (`courtdeck_testdata::pdf_corpus`'s eight squares along its top).
 
-use courtdeck_engine::pdf_corpus::read_page_mark;
+use courtdeck_testdata::pdf_corpus::read_page_mark;
 
 use crate::{Mon, Xvfb};
 

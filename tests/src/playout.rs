@@ -1,10 +1,12 @@
-//! Driving a real playout process in a test: waiting for its events, and polling the framebuffer
-//! until what a screen shows holds (the X server draws asynchronously).
+//! Driving a real playout process in a test (the one harness for it): starting it on headless
+//! screens, loading and showing exhibits, playing a file to its end, waiting for its events, and
+//! polling the framebuffer until what a screen shows holds (the X server draws asynchronously).
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use courtdeck_playout::client::ClientEvent;
-use courtdeck_playout::protocol::Event;
+use courtdeck_playout::client::{ClientEvent, PlayoutClient};
+use courtdeck_playout::protocol::{Command, Event, OutputSpec};
 use tokio::sync::broadcast::Receiver;
 
 use crate::{Mon, Xvfb};
@@ -67,4 +69,229 @@ pub fn wait_screen(
 /// Whether all of `m` is black.
 pub fn is_black(xvfb: &Xvfb, m: Mon) -> bool {
     xvfb.grab(m.x, m.y, m.w, m.h).expect("grab").max_channel() <= 8
+}
+
+/// What happened to one file.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Prerolled, reached every screen, played to its end (stills: kept coming); the warnings raised.
+    Played {
+        frames: Vec<(String, u64)>,
+        warnings: Vec<String>,
+        ended: bool,
+    },
+    /// Refused with this error code and message.
+    Refused { code: String, message: String },
+    /// Neither: no preroll and no error (a hang), or the process went away.
+    Hung(String),
+}
+
+/// Loads `path` as `exhibit`, presents it on `screens`, plays it and waits for its end (a still is
+/// watched for `still_for`). Withdraws it afterwards.
+pub async fn play_to_end(
+    client: &PlayoutClient,
+    exhibit: &str,
+    path: &Path,
+    kind: &str,
+    screens: &[&str],
+    end_within: Duration,
+) -> Outcome {
+    let mut rx = client.subscribe();
+    let before = client
+        .request(Command::Stats)
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    if let Err(e) = client
+        .request(Command::Load {
+            exhibit: exhibit.into(),
+            title: exhibit.into(),
+            path: path.display().to_string(),
+            kind: kind.into(),
+            restriction: "open".into(),
+            pages: vec![],
+            page: 1,
+            captions: false,
+        })
+        .await
+    {
+        return Outcome::Refused {
+            code: e.code.as_str().into(),
+            message: e.message,
+        };
+    }
+    let prerolled = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match rx.recv().await {
+                Ok(ClientEvent::Playout(Event::Prerolled { exhibit: x, .. })) if x == exhibit => {
+                    return Ok(());
+                }
+                Ok(ClientEvent::Playout(Event::Error {
+                    exhibit: Some(x),
+                    error,
+                    ..
+                })) if x == exhibit => {
+                    return Err(Outcome::Refused {
+                        code: error.code,
+                        message: error.message,
+                    });
+                }
+                Ok(ClientEvent::Restarting { reason }) => return Err(Outcome::Hung(reason)),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => return Err(Outcome::Hung(e.to_string())),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| Err(Outcome::Hung("no preroll and no error within 30 s".into())));
+    if let Err(outcome) = prerolled {
+        return outcome;
+    }
+    client
+        .request(Command::Present {
+            exhibit: exhibit.into(),
+            screens: screens.iter().map(|s| s.to_string()).collect(),
+        })
+        .await
+        .unwrap();
+    client.request(Command::Play).await.unwrap();
+    let mut warnings = Vec::new();
+    let mut ended = false;
+    let deadline = if kind == "image" {
+        Duration::from_millis(700)
+    } else {
+        end_within
+    };
+    let _ = tokio::time::timeout(deadline, async {
+        loop {
+            match rx.recv().await {
+                Ok(ClientEvent::Playout(Event::Eos { exhibit: x })) if x == exhibit => {
+                    ended = true;
+                    return;
+                }
+                Ok(ClientEvent::Playout(Event::Warning { exhibit: x, error })) if x == exhibit => {
+                    warnings.push(error.message);
+                }
+                Ok(ClientEvent::Playout(Event::Error {
+                    exhibit: Some(x),
+                    error,
+                    ..
+                })) if x == exhibit => {
+                    warnings.push(format!("error: {}", error.message));
+                    return;
+                }
+                Ok(ClientEvent::Restarting { reason }) => {
+                    warnings.push(format!("the playout process died: {reason}"));
+                    return;
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return,
+            }
+        }
+    })
+    .await;
+    let after = client.request(Command::Stats).await;
+    let frames = match after {
+        Ok(Some(after)) => before
+            .iter()
+            .zip(after.iter())
+            .map(|(b, a)| (a.screen.clone(), a.frames - b.frames))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let _ = client.request(Command::Withdraw).await;
+    Outcome::Played {
+        frames,
+        warnings,
+        ended,
+    }
+}
+
+// The harness of the process tests: start a playout process with headless screens, wait for its
+// events, load and show an exhibit.
+
+pub fn headless(id: &str, role: &str) -> OutputSpec {
+    OutputSpec::headless(id, role)
+}
+
+/// The playout binary the workspace built (`cargo build --workspace --bins`).
+pub fn exe() -> PathBuf {
+    crate::target_dir().join("courtdeck-playout")
+}
+
+pub fn audio_sink(description: &str) -> Vec<(String, String)> {
+    vec![("COURTDECK_AUDIO_SINK".into(), description.into())]
+}
+
+pub async fn start() -> PlayoutClient {
+    PlayoutClient::start_with(
+        exe(),
+        vec![
+            headless("bench", "bench"),
+            headless("public", "public_gallery"),
+        ],
+        audio_sink("fakesink sync=true"),
+    )
+    .await
+    .unwrap()
+}
+
+/// Waits for the error event about `exhibit`.
+pub async fn wait_for_error(
+    rx: &mut Receiver<ClientEvent>,
+    exhibit: &str,
+) -> courtdeck_playout::protocol::WireError {
+    wait_for(rx, |e| match e {
+        ClientEvent::Playout(Event::Error {
+            exhibit: Some(x),
+            error,
+            ..
+        }) if x == exhibit => Some(error.clone()),
+        _ => None,
+    })
+    .await
+}
+
+pub fn media() -> (tempfile::TempDir, Vec<courtdeck_engine::fixtures::DemoFile>) {
+    // Generated once and shared by the tests; the temp dir is scratch space for broken copies.
+    let shared = crate::target_dir().join("../tmp/demo-media");
+    let files = courtdeck_engine::fixtures::demo_media(&shared).unwrap();
+    (tempfile::tempdir().unwrap(), files)
+}
+
+pub fn load(exhibit: &str, path: &std::path::Path, kind: &str, restriction: &str) -> Command {
+    Command::Load {
+        exhibit: exhibit.into(),
+        title: format!("exhibit {exhibit}"),
+        path: path.display().to_string(),
+        kind: kind.into(),
+        restriction: restriction.into(),
+        pages: vec![],
+        page: 1,
+        captions: false,
+    }
+}
+
+/// Loads `exhibit`, waits for its first frame (its failure fails the test) and presents it on
+/// `screens`.
+pub async fn show(
+    client: &PlayoutClient,
+    rx: &mut Receiver<ClientEvent>,
+    exhibit: &str,
+    path: &std::path::Path,
+    kind: &str,
+    screens: &[&str],
+) {
+    client
+        .request(load(exhibit, path, kind, "open"))
+        .await
+        .unwrap();
+    prerolled(rx, exhibit).await;
+    client
+        .request(Command::Present {
+            exhibit: exhibit.into(),
+            screens: screens.iter().map(|s| s.to_string()).collect(),
+        })
+        .await
+        .unwrap();
 }

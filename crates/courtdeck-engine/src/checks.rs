@@ -33,7 +33,7 @@ pub const REQUIRED_ELEMENTS: &[&str] = &[
     "videotestsrc",
     "audiotestsrc",
     "autoaudiosink",
-    // Decoders and demuxers for the formats police and courts send (see fixtures::format_matrix).
+    // Decoders and demuxers for the formats police and courts send (see courtdeck_testdata::formats::format_matrix).
     "qtdemux",
     "matroskademux",
     "avidemux",

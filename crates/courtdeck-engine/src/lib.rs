@@ -10,18 +10,16 @@
 //! - `identity`: who a monitor is, from its EDID (RandR or sysfs).
 //! - `checks`: the playout side of the clerk's setup checks (test card, discoverer, inventory).
 //! - `media`: decoder ranks, stream selection, the picture-size budget, naming files that are not media.
-//! - `fixtures`: media made with GStreamer encoders, for the demo store and tests.
-//! - `corpus`: media made by ffmpeg and by hand, for the tests (real exports are not made by GStreamer).
+//! - `fixtures`: the demo store's media, made with GStreamer encoders (the tests' own media and
+//!   documents are in the dev-only crate `courtdeck-testdata`).
 
 pub use courtdeck_playout::{placement, protocol};
 
 pub mod checks;
-pub mod corpus;
 pub mod document;
 pub mod engine;
 pub mod fixtures;
 pub mod identity;
 pub mod media;
-pub mod pdf_corpus;
 pub mod server;
 pub mod x11;
