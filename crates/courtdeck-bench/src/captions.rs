@@ -6,11 +6,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::{median, playout_exe, wait};
+use crate::{full_hd_monitors, median, playout_on, wait};
 use anyhow::Result;
-use courtdeck_playout::client::PlayoutClient;
 use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec, WireCue};
-use courtdeck_testkit::{Mon, Rgb, Xvfb};
+use courtdeck_testkit::{Mon, Rgb};
 
 pub(crate) async fn captions_bench(dir: &Path, runs: usize) -> Result<()> {
     let video = dir.join("captions-bench.mp4");
@@ -27,32 +26,12 @@ pub(crate) async fn captions_bench(dir: &Path, runs: usize) -> Result<()> {
         ],
         &video,
     )?;
-    let mons = [
-        Mon {
-            name: "BENCH",
-            x: 0,
-            y: 0,
-            w: 1920,
-            h: 1080,
-        },
-        Mon {
-            name: "LEGAL",
-            x: 1920,
-            y: 0,
-            w: 1920,
-            h: 1080,
-        },
-    ];
-    let xvfb = Xvfb::start(3840, 1080, &mons)?;
-    let client = PlayoutClient::start_with(
-        playout_exe()?,
+    let (xvfb, mons) = full_hd_monitors(&["BENCH", "LEGAL"])?;
+    let client = playout_on(
+        &xvfb,
         vec![
             OutputSpec::window("bench", "bench", "BENCH"),
             OutputSpec::window("legal", "legal_adviser", "LEGAL"),
-        ],
-        vec![
-            ("DISPLAY".into(), xvfb.display.clone()),
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
         ],
     )
     .await?;

@@ -4,12 +4,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::{median, playout_exe, wait};
+use crate::{full_hd_monitors, median, playout_on, wait};
 use anyhow::{Context, Result};
-use courtdeck_playout::client::PlayoutClient;
 use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
+use courtdeck_testkit::Mon;
 use courtdeck_testkit::pages::mark_on;
-use courtdeck_testkit::{Mon, Xvfb};
 
 /// Turns pages of the corpus's 200-page report on two 1920x1080 windows: a jump to a page not drawn
 /// ahead (the page is drawn, then shown) and the next page (drawn ahead while the last one was on
@@ -22,32 +21,12 @@ pub(crate) async fn documents_bench(dir: &Path, runs: usize) -> Result<()> {
         .iter()
         .find(|f| f.name == "download-report.pdf")
         .context("the report")?;
-    let mons = [
-        Mon {
-            name: "BENCH",
-            x: 0,
-            y: 0,
-            w: 1920,
-            h: 1080,
-        },
-        Mon {
-            name: "WITNESS",
-            x: 1920,
-            y: 0,
-            w: 1920,
-            h: 1080,
-        },
-    ];
-    let xvfb = Xvfb::start(3840, 1080, &mons)?;
-    let client = PlayoutClient::start_with(
-        playout_exe()?,
+    let (xvfb, mons) = full_hd_monitors(&["BENCH", "WITNESS"])?;
+    let client = playout_on(
+        &xvfb,
         vec![
             OutputSpec::window("bench", "bench", "BENCH"),
             OutputSpec::window("witness", "witness", "WITNESS"),
-        ],
-        vec![
-            ("DISPLAY".into(), xvfb.display.clone()),
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
         ],
     )
     .await?;

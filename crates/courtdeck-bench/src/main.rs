@@ -184,6 +184,41 @@ fn headless(n: usize) -> Vec<OutputSpec> {
         .collect()
 }
 
+/// An Xvfb with a 1920x1080 monitor for each of `names`, side by side (the window benchmarks).
+fn full_hd_monitors(
+    names: &[&'static str],
+) -> Result<(courtdeck_testkit::Xvfb, Vec<courtdeck_testkit::Mon>)> {
+    let mons: Vec<courtdeck_testkit::Mon> = names
+        .iter()
+        .zip(0i16..)
+        .map(|(name, i)| courtdeck_testkit::Mon {
+            name,
+            x: 1920 * i,
+            y: 0,
+            w: 1920,
+            h: 1080,
+        })
+        .collect();
+    let xvfb = courtdeck_testkit::Xvfb::start(1920 * mons.len() as u16, 1080, &mons)?;
+    Ok((xvfb, mons))
+}
+
+/// A playout process with `screens` on `xvfb`'s display, its sound to a fakesink.
+async fn playout_on(
+    xvfb: &courtdeck_testkit::Xvfb,
+    screens: Vec<OutputSpec>,
+) -> Result<PlayoutClient> {
+    Ok(PlayoutClient::start_with(
+        playout_exe()?,
+        screens,
+        vec![
+            ("DISPLAY".into(), xvfb.display.clone()),
+            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
+        ],
+    )
+    .await?)
+}
+
 fn playout_exe() -> Result<PathBuf> {
     Ok(courtdeck_playout::client::locate_playout_binary()?)
 }

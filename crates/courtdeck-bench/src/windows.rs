@@ -4,10 +4,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cpu_seconds;
-use crate::playout_exe;
 use crate::wait;
+use crate::{full_hd_monitors, playout_on};
 use anyhow::{Context, Result};
-use courtdeck_playout::client::{ClientEvent, PlayoutClient};
+use courtdeck_playout::client::ClientEvent;
 use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
 
 /// Playing to three real 1920x1080 windows under Xvfb for `seconds`: frames each window's sink got
@@ -15,31 +15,7 @@ use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
 /// CPU, against `gst-launch-1.0 playbin` to one `ximagesink` (`fpsdisplaysink` counts its rendered
 /// and dropped frames) on the same display. 1080p25 and 1440p25 H.264, 720p25 HEVC, made by ffmpeg.
 pub(crate) async fn windows_bench(dir: &Path, seconds: u64) -> Result<()> {
-    use courtdeck_testkit::{Mon, Xvfb};
-    let mons = [
-        Mon {
-            name: "BENCH",
-            x: 0,
-            y: 0,
-            w: 1920,
-            h: 1080,
-        },
-        Mon {
-            name: "WITNESS",
-            x: 1920,
-            y: 0,
-            w: 1920,
-            h: 1080,
-        },
-        Mon {
-            name: "PUBLIC",
-            x: 3840,
-            y: 0,
-            w: 1920,
-            h: 1080,
-        },
-    ];
-    let xvfb = Xvfb::start(5760, 1080, &mons)?;
+    let (xvfb, mons) = full_hd_monitors(&["BENCH", "WITNESS", "PUBLIC"])?;
     println!(
         "\n## Real windows under Xvfb: {seconds} s to 3 windows of 1920x1080 (ximagesink), against gst-launch-1.0 playbin to one"
     );
@@ -83,15 +59,7 @@ pub(crate) async fn windows_bench(dir: &Path, seconds: u64) -> Result<()> {
                 ..OutputSpec::window(&m.name.to_lowercase(), "bench", m.name)
             })
             .collect();
-        let client = PlayoutClient::start_with(
-            playout_exe()?,
-            outputs.clone(),
-            vec![
-                ("DISPLAY".into(), xvfb.display.clone()),
-                ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-            ],
-        )
-        .await?;
+        let client = playout_on(&xvfb, outputs.clone()).await?;
         let pid = client.pid().await.context("playout pid")?;
         let mut rx = client.subscribe();
         client
