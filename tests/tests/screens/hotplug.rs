@@ -600,4 +600,29 @@ fn courtdeck_screens_lists_identities_and_says_which_screen_has_the_wrong_monito
         "{text}"
     );
     assert!(text.contains("reports no serial"), "{text}");
+    // Each monitor's maker, product code and serial, and whether its identity is unique and why.
+    assert!(
+        text.contains("maker DEL  product A09B  serial 36WJX39H1UEL"),
+        "{text}"
+    );
+    assert!(
+        text.contains("unique: yes") && text.contains("maker GSM  product 5B09  serial none"),
+        "{text}"
+    );
+    assert!(
+        text.contains("unique: no: it reports no serial")
+            && text.contains(&format!(
+                "pin it as: monitor = \"HDMI-2\"  identity = \"{tv_id}\""
+            )),
+        "{text}"
+    );
+    assert_eq!(monitors[1]["unique"], false);
+    assert!(
+        monitors[1]["not_unique_because"]
+            .as_str()
+            .is_some_and(|w| w.contains("no serial")),
+        "{}",
+        monitors[1]
+    );
+    assert_eq!(monitors[0]["serial"], "36WJX39H1UEL");
 }
