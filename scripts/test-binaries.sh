@@ -95,10 +95,13 @@ while IFS=$'\t' read -r package kind name dir exe; do
   # timeout(1) leads a process group of its own: at the limit the binary and what stayed in its group
   # are killed (SIGTERM, then SIGKILL 30 s later); helpers in groups of their own are left to the
   # leftover check below.
+  # The file exists before tail opens it (tail -f gives up on a file that is not there yet, and the
+  # binary's output went unseen).
+  : >"$out"
   (cd "$dir" && exec env COURTDECK_TEST_RUN="$marker" timeout --kill-after=30s "$limit" "$exe" "${test_args[@]}") \
-    >"$out" 2>&1 </dev/null &
+    >>"$out" 2>&1 </dev/null &
   pid=$!
-  tail -n +1 -f --pid="$pid" "$out" 2>/dev/null || true
+  tail -n +1 -f --pid="$pid" "$out" || true
   status=0
   wait "$pid" || status=$?
   ran=$((ran + 1))
