@@ -53,8 +53,12 @@ for pkg in courtdeck-app courtdeck-cli courtdeck-api courtdeck-engine courtdeck-
     echo "$linked" | sort -u >&2
     exit 1
   fi
+  if cargo tree --locked -p "$pkg" -e normal,build,features --prefix none | grep -q 'feature "test-support"'; then
+    echo "FAIL: $pkg builds with a test-support feature" >&2
+    exit 1
+  fi
 done
-echo "no product crate builds on courtdeck-testdata, courtdeck-testkit or courtdeck-bench"
+echo "no product crate builds on courtdeck-testdata, courtdeck-testkit or courtdeck-bench, or with test-support"
 
 step "build every binary and every test (the tests drive the app and the playout process)"
 cargo build --workspace --bins --locked

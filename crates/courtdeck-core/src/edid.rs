@@ -330,7 +330,8 @@ impl std::fmt::Display for MonitorIdentity {
 }
 
 /// Builds an EDID 1.4 base block (with its checksum) for a monitor: for tests and fixtures, which
-/// need real EDID bytes without a real monitor.
+/// need real EDID bytes without a real monitor (feature `test-support`; never in a shipped binary).
+#[cfg(any(test, feature = "test-support"))]
 pub fn edid_block(
     manufacturer: &str,
     product: u16,

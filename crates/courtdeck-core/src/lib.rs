@@ -18,7 +18,9 @@ mod routing;
 pub mod transcript;
 mod zoom;
 
-pub use edid::{Edid, EdidError, MonitorIdentity, Serial, edid_block, placeholder_text};
+#[cfg(any(test, feature = "test-support"))]
+pub use edid::edid_block;
+pub use edid::{Edid, EdidError, MonitorIdentity, Serial, placeholder_text};
 pub use error::ErrorCode;
 pub use exhibit::{
     CaseId, Clip, Controls, Exhibit, ExhibitKind, ExhibitRef, InvalidValue, MAX_PAGES, PageSize,
