@@ -223,6 +223,24 @@ pub fn audio_sink(description: &str) -> Vec<(String, String)> {
     vec![("COURTDECK_AUDIO_SINK".into(), description.into())]
 }
 
+/// A playout process with `screens` on `xvfb`'s display (window screens on its monitors), its sound
+/// to a fakesink. The binary beside the caller's (`locate_playout_binary`: the release benchmark gets
+/// the release playout).
+pub async fn playout_on(
+    xvfb: &Xvfb,
+    screens: Vec<OutputSpec>,
+) -> Result<PlayoutClient, courtdeck_playout::client::ClientError> {
+    PlayoutClient::start_with(
+        courtdeck_playout::client::locate_playout_binary()?,
+        screens,
+        vec![
+            ("DISPLAY".into(), xvfb.display.clone()),
+            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
+        ],
+    )
+    .await
+}
+
 pub async fn start() -> PlayoutClient {
     PlayoutClient::start_with(
         exe(),

@@ -6,9 +6,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::{full_hd_monitors, median, playout_on, wait};
+use crate::{full_hd_monitors, median, wait};
 use anyhow::Result;
 use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec, WireCue};
+use courtdeck_testkit::playout::playout_on;
 use courtdeck_testkit::{Mon, Rgb};
 
 pub(crate) async fn captions_bench(dir: &Path, runs: usize) -> Result<()> {

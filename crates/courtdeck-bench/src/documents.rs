@@ -4,11 +4,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::{full_hd_monitors, median, playout_on, wait};
+use crate::{full_hd_monitors, median, wait};
 use anyhow::{Context, Result};
 use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
 use courtdeck_testkit::Mon;
 use courtdeck_testkit::pages::mark_on;
+use courtdeck_testkit::playout::playout_on;
 
 /// Turns pages of the corpus's 200-page report on two 1920x1080 windows: a jump to a page not drawn
 /// ahead (the page is drawn, then shown) and the next page (drawn ahead while the last one was on

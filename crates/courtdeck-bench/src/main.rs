@@ -203,22 +203,6 @@ fn full_hd_monitors(
     Ok((xvfb, mons))
 }
 
-/// A playout process with `screens` on `xvfb`'s display, its sound to a fakesink.
-async fn playout_on(
-    xvfb: &courtdeck_testkit::Xvfb,
-    screens: Vec<OutputSpec>,
-) -> Result<PlayoutClient> {
-    Ok(PlayoutClient::start_with(
-        playout_exe()?,
-        screens,
-        vec![
-            ("DISPLAY".into(), xvfb.display.clone()),
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ],
-    )
-    .await?)
-}
-
 fn playout_exe() -> Result<PathBuf> {
     Ok(courtdeck_playout::client::locate_playout_binary()?)
 }

@@ -4,11 +4,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cpu_seconds;
+use crate::full_hd_monitors;
 use crate::wait;
-use crate::{full_hd_monitors, playout_on};
 use anyhow::{Context, Result};
 use courtdeck_playout::client::ClientEvent;
 use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
+use courtdeck_testkit::playout::playout_on;
 
 /// Playing to three real 1920x1080 windows under Xvfb for `seconds`: frames each window's sink got
 /// against the frames in the file (the rest were dropped, late, by QoS), and the playout process's
