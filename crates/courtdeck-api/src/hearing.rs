@@ -115,6 +115,7 @@ impl Courtdeck {
             case_id: case,
             title: manifest.title.clone(),
             hearing_type: String::new(),
+            reporting_restriction: None,
         });
         let paths: HashMap<ExhibitRef, PathBuf> = manifest
             .exhibits()

@@ -7,7 +7,7 @@ use jiff::civil::{Date, Time};
 use crate::exhibit::{CaseId, Exhibit, ExhibitRef, InvalidValue, safe_segment};
 
 /// A courtroom's identifier in the store (`courtroom-2`); a safe path segment.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CourtId(String);
 
 impl CourtId {
@@ -34,6 +34,9 @@ pub struct Hearing {
     pub title: String,
     /// "Trial", "Sentence", "First appearance"...
     pub hearing_type: String,
+    /// Reporting restrictions the list says apply to the case (the surface shows them as a banner on
+    /// the hearing): the details the list gives, or a plain "Reporting restrictions apply".
+    pub reporting_restriction: Option<String>,
 }
 
 /// The day's list for one courtroom.

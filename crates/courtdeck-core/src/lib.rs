@@ -15,6 +15,7 @@ mod exhibit;
 mod hearing;
 mod presentation;
 mod routing;
+pub mod text;
 pub mod transcript;
 mod zoom;
 

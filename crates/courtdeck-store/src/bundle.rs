@@ -283,6 +283,11 @@ pub fn bundle_signed(
             Ok(bytes) => wire::parse_court_list(&bytes)?.hearings,
             Err(_) => Vec::new(),
         };
+        // A restriction the list already carries for the case (from HMCTS's list) is kept.
+        let reporting_restriction = hearings
+            .iter()
+            .find(|h| h.case_id == case_id)
+            .and_then(|h| h.reporting_restriction.clone());
         hearings.retain(|h| h.case_id != case_id);
         hearings.push(Hearing {
             time: jiff::civil::Time::strptime("%H:%M", &l.time)
@@ -290,6 +295,7 @@ pub fn bundle_signed(
             case_id,
             title: desc.title.clone(),
             hearing_type: l.hearing_type.clone(),
+            reporting_restriction,
         });
         let list = CourtList::new(court, l.court_name.clone(), date, hearings).map_err(invalid)?;
         let doc = serde_json::to_vec_pretty(&wire::court_list_doc(&list)).expect("serialisable");

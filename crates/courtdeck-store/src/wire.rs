@@ -12,6 +12,8 @@ use courtdeck_core::{
 };
 use serde::{Deserialize, Serialize};
 
+pub use courtdeck_core::text::{is_invisible_format, visible};
+
 use crate::{MAX_DOCUMENT_BYTES, StoreError};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -21,6 +23,7 @@ pub const MAX_HEARINGS: usize = 500;
 /// One tebibyte: larger "sizes" are hostile or a mistake.
 pub const MAX_BLOB_BYTES: u64 = 1 << 40;
 const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_BANNER_CHARS: usize = 1000;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +43,9 @@ pub struct HearingDoc {
     pub case_id: String,
     pub title: String,
     pub hearing_type: String,
+    /// Reporting restrictions that apply to the case (shown as a banner on the hearing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporting_restriction: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -194,57 +200,17 @@ fn check_version(what: &str, v: u32) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Unicode's invisible format characters (general category Cf, Unicode 15.1): the bidirectional
-/// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) that make a title read as
-/// another one, zero-width spaces and joiners, the byte order mark, and the rest of the category. A
-/// displayed string never needs one; rejecting them all is simpler to trust than allowing some.
-pub fn is_invisible_format(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{0600}'..='\u{0605}'
-            | '\u{061C}'
-            | '\u{06DD}'
-            | '\u{070F}'
-            | '\u{0890}'..='\u{0891}'
-            | '\u{08E2}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'
-            | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}'
-            | '\u{110BD}'
-            | '\u{110CD}'
-            | '\u{13430}'..='\u{1343F}'
-            | '\u{1BCA0}'..='\u{1BCA3}'
-            | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0001}'
-            | '\u{E0020}'..='\u{E007F}'
-    )
-}
-
-/// A string with its control and invisible format characters written out (`\u{202e}`), for messages
-/// that quote what a hostile document said.
-pub fn visible(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() || is_invisible_format(c) {
-                format!("\\u{{{:04x}}}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
 fn title(what: &str, field: &str, s: &str) -> Result<String, StoreError> {
+    text(what, field, s, MAX_TITLE_CHARS)
+}
+
+/// Displayed text: 1 to `max` characters, trimmed, no control or invisible format character.
+fn text(what: &str, field: &str, s: &str, max: usize) -> Result<String, StoreError> {
     let t = s.trim();
-    if t.is_empty() || t.chars().count() > MAX_TITLE_CHARS || t.chars().any(char::is_control) {
+    if t.is_empty() || t.chars().count() > max || t.chars().any(char::is_control) {
         return Err(invalid(
             what,
-            format!("{field} must be 1-{MAX_TITLE_CHARS} printable characters"),
+            format!("{field} must be 1-{max} printable characters"),
         ));
     }
     if let Some(c) = t.chars().find(|&c| is_invisible_format(c)) {
@@ -257,6 +223,13 @@ fn title(what: &str, field: &str, s: &str) -> Result<String, StoreError> {
         ));
     }
     Ok(t.to_owned())
+}
+
+/// A reporting-restriction banner: text like a title, but up to `MAX_BANNER_CHARS` (the details of
+/// several orders can be long).
+fn banner(what: &str, s: Option<&str>) -> Result<Option<String>, StoreError> {
+    let Some(s) = s else { return Ok(None) };
+    text(what, "reporting_restriction", s, MAX_BANNER_CHARS).map(Some)
 }
 
 pub fn parse_court_list(bytes: &[u8]) -> Result<CourtList, StoreError> {
@@ -285,6 +258,7 @@ pub fn parse_court_list(bytes: &[u8]) -> Result<CourtList, StoreError> {
                 case_id: CaseId::parse(&h.case_id).map_err(|e| invalid(WHAT, e))?,
                 title: title(WHAT, "title", &h.title)?,
                 hearing_type: title(WHAT, "hearing_type", &h.hearing_type)?,
+                reporting_restriction: banner(WHAT, h.reporting_restriction.as_deref())?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -362,6 +336,7 @@ pub fn parse_court_list_lenient(
                     case_id: CaseId::parse(&h.case_id).map_err(|e| invalid(&what, e))?,
                     title: title(&what, "title", &h.title)?,
                     hearing_type: title(&what, "hearing_type", &h.hearing_type)?,
+                    reporting_restriction: banner(&what, h.reporting_restriction.as_deref())?,
                 })
             })
             .and_then(|h| {
@@ -540,6 +515,7 @@ pub fn court_list_doc(list: &CourtList) -> CourtListDoc {
                 case_id: h.case_id.to_string(),
                 title: h.title.clone(),
                 hearing_type: h.hearing_type.clone(),
+                reporting_restriction: h.reporting_restriction.clone(),
             })
             .collect(),
     }
