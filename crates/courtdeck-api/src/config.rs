@@ -35,6 +35,8 @@ pub struct Config {
     pub playout: PlayoutConfig,
     /// Publishing (`courtdeck bundle`): `[publish]`.
     pub publish: PublishConfig,
+    /// HMCTS's court lists (`courtdeck import cath-list`, `serve-lists`): `[lists]`.
+    pub lists: ListsConfig,
     /// The CLI only: an S3 store's key may come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`
     /// when the keyring has none (publishing from a workstation or CI). Never read from the file.
     #[serde(skip)]
@@ -67,6 +69,55 @@ pub struct PublishConfig {
     /// and kept this many days (no one can delete it or shorten that, the bucket's owner included).
     /// 0, the default: no retention.
     pub retain_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListsConfig {
+    /// Which kiosk `court` each courtroom of HMCTS's lists is: `[[lists.rooms]]`. A room without one
+    /// is written under an id made from its names (docs/interop.md), and the import says so.
+    pub rooms: Vec<RoomConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomConfig {
+    /// The court house as HMCTS's list names it (`courtHouseName`; Libra lists: `court`); empty
+    /// for a list that names none. Case, line breaks and repeated spaces do not matter.
+    #[serde(default)]
+    pub court_house: String,
+    /// The room as the list names it (`courtRoomName`; Libra lists: its number, `"1"`).
+    pub room: String,
+    /// The kiosk's `court` its hearings are listed for.
+    pub court: String,
+}
+
+impl ListsConfig {
+    /// The mappings as the reader takes them (validated: safe court ids, each room once).
+    pub fn room_mappings(&self) -> ApiResult<Vec<courtdeck_interop::cath::RoomMapping>> {
+        let mut out: Vec<courtdeck_interop::cath::RoomMapping> = Vec::new();
+        for r in &self.rooms {
+            let court = courtdeck_core::CourtId::parse(&r.court).map_err(|e| {
+                ApiError::new(ErrorCode::ConfigInvalid, format!("[[lists.rooms]]: {e}"))
+            })?;
+            let mapping = courtdeck_interop::cath::RoomMapping {
+                court_house: r.court_house.clone(),
+                room: r.room.clone(),
+                court,
+            };
+            if out.iter().any(|o| mapping.names_same_room(o)) {
+                return Err(ApiError::new(
+                    ErrorCode::ConfigInvalid,
+                    format!(
+                        "[[lists.rooms]]: {:?} {:?} is mapped twice",
+                        r.court_house, r.room
+                    ),
+                ));
+            }
+            out.push(mapping);
+        }
+        Ok(out)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -356,6 +407,7 @@ impl Default for Config {
             ui: UiConfig::default(),
             playout: PlayoutConfig::default(),
             publish: PublishConfig::default(),
+            lists: ListsConfig::default(),
             env_credentials: false,
         }
     }
@@ -409,6 +461,7 @@ impl Config {
         let config: Config = toml::from_str(text)
             .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
         config.screens()?;
+        config.lists.room_mappings()?;
         Ok(config)
     }
 

@@ -185,6 +185,7 @@ impl Courtdeck {
             case_id: open.hearing.case_id.to_string(),
             title: open.hearing.title.clone(),
             hearing_type: open.hearing.hearing_type.clone(),
+            reporting_restriction: open.hearing.reporting_restriction.clone(),
             time: open.hearing.time.strftime("%H:%M").to_string(),
             exhibits: open
                 .manifest

@@ -111,6 +111,8 @@ pub struct HearingCardDto {
     pub case_id: String,
     pub title: String,
     pub hearing_type: String,
+    /// The list says reporting restrictions apply: shown as a banner on the hearing.
+    pub reporting_restriction: Option<String>,
     pub exhibits_total: usize,
     pub exhibits_ready: usize,
     pub readiness: Readiness,
@@ -167,6 +169,8 @@ pub struct HearingDto {
     pub case_id: String,
     pub title: String,
     pub hearing_type: String,
+    /// The list says reporting restrictions apply: shown as a banner on the hearing.
+    pub reporting_restriction: Option<String>,
     pub time: String,
     pub exhibits: Vec<ExhibitDto>,
     pub screens: Vec<ScreenDto>,

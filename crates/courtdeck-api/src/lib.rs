@@ -11,6 +11,7 @@ mod audit;
 mod beside;
 pub mod checks;
 pub mod config;
+pub mod court_lists;
 pub mod credentials;
 pub mod demo;
 mod derived;

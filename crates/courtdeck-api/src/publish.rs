@@ -22,7 +22,7 @@ pub enum PublishTo {
 }
 
 impl PublishTo {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             PublishTo::Dir(p) => p.display().to_string(),
             PublishTo::S3(h) => format!(
@@ -279,7 +279,7 @@ impl Courtdeck {
 }
 
 /// An uploader for the S3 store `h`, with its key from the keyring (or, for the CLI, AWS_*).
-async fn s3_uploader(
+pub(crate) async fn s3_uploader(
     config: &Config,
     h: &crate::config::HttpsStoreConfig,
 ) -> ApiResult<courtdeck_store::S3Uploader> {

@@ -53,6 +53,11 @@ pub(crate) enum Cmd {
         #[arg(long)]
         sign: Option<PathBuf>,
     },
+    /// Imports another system's document into the store (HMCTS's court lists).
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
     /// Writes a case's pre-signed blob links (`cases/<id>/blob-links.json`) into the store folder the
     /// kiosks read its documents from: one link per blob in the S3 store, good for --valid-for. Run
     /// again before they run out (kiosks read the new ones when an old one is refused).
@@ -376,4 +381,33 @@ pub(crate) fn read_s3_key() -> anyhow::Result<courtdeck_store::Secret> {
         id.expose().trim(),
         secret.expose()
     )))
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ImportCmd {
+    /// A court list as HMCTS's Court and tribunal hearings service (CaTH) publishes it: each
+    /// courtroom and day in it becomes that courtroom's list for the day in the store (in place of
+    /// any there). Rooms map to kiosks' courts through `[[lists.rooms]]` in the config.
+    CathList {
+        /// The list's JSON file.
+        file: PathBuf,
+        /// The store to write into: a folder, or `s3://BUCKET/PREFIX` with `--s3-endpoint`.
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        s3_endpoint: Option<String>,
+        #[arg(long)]
+        s3_region: Option<String>,
+        /// For an S3 endpoint: a PEM bundle of the CAs to trust instead of the system roots.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// CaTH's list type (MAGISTRATES_STANDARD_LIST, MAGISTRATES_PUBLIC_LIST,
+        /// MAGISTRATES_ADULT_COURT_LIST_DAILY, MAGISTRATES_PUBLIC_ADULT_COURT_LIST_DAILY); told
+        /// from the list's shape when not given.
+        #[arg(long)]
+        list_type: Option<String>,
+        /// The day a Libra-shaped (adult court) list is for: CaTH's content date.
+        #[arg(long)]
+        content_date: Option<Date>,
+    },
 }

@@ -64,19 +64,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             description,
             sign,
         } => {
-            let to = if store.starts_with("s3://") {
-                let endpoint = s3_endpoint
-                    .as_deref()
-                    .ok_or_else(|| anyhow::anyhow!("--store s3://… needs --s3-endpoint URL"))?;
-                courtdeck_api::publish::PublishTo::S3(args::s3_store(
-                    store,
-                    endpoint,
-                    s3_region.as_deref(),
-                    ca_file.as_deref(),
-                )?)
-            } else {
-                courtdeck_api::publish::PublishTo::Dir(PathBuf::from(store))
-            };
+            let to = publish_to(store, s3_endpoint, s3_region, ca_file)?;
             let published = Courtdeck::publish(
                 &config()?,
                 &to,
@@ -100,6 +88,37 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ))
                     .unwrap_or_default()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Import {
+            what:
+                args::ImportCmd::CathList {
+                    file,
+                    store,
+                    s3_endpoint,
+                    s3_region,
+                    ca_file,
+                    list_type,
+                    content_date,
+                },
+        } => {
+            let to = publish_to(store, s3_endpoint, s3_region, ca_file)?;
+            let list_type = list_type
+                .as_deref()
+                .map(courtdeck_api::court_lists::parse_list_type)
+                .transpose()?;
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let imported = Courtdeck::import_cath_list(
+                &config()?,
+                &to,
+                bytes,
+                list_type,
+                *content_date,
+                &courtdeck_api::court_lists::ListSource::File(file.clone()),
+            )
+            .await?;
+            print!("{}", print::lists_imported(&imported));
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Links {
@@ -507,4 +526,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// `--store` (a folder, or `s3://BUCKET/PREFIX` with `--s3-endpoint`) as the facade takes it.
+fn publish_to(
+    store: &str,
+    s3_endpoint: &Option<String>,
+    s3_region: &Option<String>,
+    ca_file: &Option<PathBuf>,
+) -> anyhow::Result<courtdeck_api::publish::PublishTo> {
+    Ok(if store.starts_with("s3://") {
+        let endpoint = s3_endpoint
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("--store s3://… needs --s3-endpoint URL"))?;
+        courtdeck_api::publish::PublishTo::S3(args::s3_store(
+            store,
+            endpoint,
+            s3_region.as_deref(),
+            ca_file.as_deref(),
+        )?)
+    } else {
+        courtdeck_api::publish::PublishTo::Dir(PathBuf::from(store))
+    })
 }

@@ -104,3 +104,82 @@ pub(crate) fn print_probe(r: &courtdeck_api::json::ProbeDto) {
         println!("  poster:    {p}");
     }
 }
+
+/// What `import cath-list` wrote, which rooms had no mapping, and what was skipped and why.
+pub(crate) fn lists_imported(r: &courtdeck_api::court_lists::ListsImported) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let hearings: usize = r.lists.iter().map(|l| l.hearings).sum();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let _ = writeln!(
+        out,
+        "Read a {}: wrote {} in {}.",
+        r.list_type,
+        plural(hearings, "hearing", "hearings"),
+        plural(r.lists.len(), "court list", "court lists")
+    );
+    for l in &r.lists {
+        let _ = writeln!(
+            out,
+            "  {}  {} on {}: {}",
+            l.path,
+            l.court_name,
+            l.date,
+            plural(l.hearings, "hearing", "hearings")
+        );
+    }
+    let unmapped: Vec<_> = r.unmapped().collect();
+    if !unmapped.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            if unmapped.len() == 1 {
+                "1 room has no [[lists.rooms]] mapping, so it was written under an id made from its names:".to_owned()
+            } else {
+                format!(
+                    "{} rooms have no [[lists.rooms]] mapping, so they were written under ids made from their names:",
+                    unmapped.len()
+                )
+            }
+        );
+        for room in &unmapped {
+            let _ = writeln!(
+                out,
+                "  {:?} / {:?} -> court {}",
+                room.court_house, room.room, room.court
+            );
+        }
+        let first = unmapped[0];
+        let _ = writeln!(
+            out,
+            "  To list a room for a kiosk's court, add to the config (docs/interop.md):\n    [[lists.rooms]]\n    court_house = {:?}\n    room = {:?}\n    court = \"courtroom-1\"",
+            first.court_house, first.room
+        );
+    }
+    if !r.skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "Skipped {} (the rest of the list stands):",
+            plural(r.skipped.len(), "entry", "entries")
+        );
+        for s in &r.skipped {
+            let _ = writeln!(
+                out,
+                "  {}{}{}: {}: {}",
+                s.place,
+                s.when
+                    .as_deref()
+                    .map(|w| format!(" {w}"))
+                    .unwrap_or_default(),
+                s.case
+                    .as_deref()
+                    .map(|c| format!(" case {c}"))
+                    .unwrap_or_default(),
+                courtdeck_api::court_lists::skip_kind(s.kind),
+                s.reason
+            );
+        }
+    }
+    out
+}

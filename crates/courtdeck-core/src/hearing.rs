@@ -34,8 +34,8 @@ pub struct Hearing {
     pub title: String,
     /// "Trial", "Sentence", "First appearance"...
     pub hearing_type: String,
-    /// Reporting restrictions the list says apply to the case (the surface shows them as a banner on
-    /// the hearing): the details the list gives, or a plain "Reporting restrictions apply".
+    /// The list says reporting restrictions apply to the case (the surface shows a banner on the
+    /// hearing): the details it gives (which orders), empty when it gives none.
     pub reporting_restriction: Option<String>,
 }
 

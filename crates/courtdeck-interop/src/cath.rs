@@ -13,6 +13,8 @@
 //!   listing to its evidence. Each case of a hearing is a hearing of its own on the kiosk.
 //! - A courtroom is a kiosk's `court` through `RoomMapping`; a room without one gets `derived_court_id`
 //!   and the report says so.
+//! - A case (or one of its offences) with `reportingRestriction` has `Hearing::reporting_restriction`:
+//!   the details the list gives, joined with "; ", or empty when it gives none.
 //! - Parties are shown by initials only ("R v J.S."); an organisation by its name. Date of birth,
 //!   age, address, ASN, PNC id and offence wording are never read into anything Courtdeck keeps.
 //! - A part of the list that breaks HMCTS's schema (a field it requires, the type of a field Courtdeck
@@ -93,6 +95,13 @@ pub struct RoomMapping {
     /// `courtRoomName` (Libra: the room's number).
     pub room: String,
     pub court: CourtId,
+}
+
+impl RoomMapping {
+    /// Whether the two name the same room (case, line breaks and repeated spaces aside).
+    pub fn names_same_room(&self, other: &RoomMapping) -> bool {
+        same_name(&self.court_house, &other.court_house) && same_name(&self.room, &other.room)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -649,7 +658,11 @@ impl Reader<'_> {
         self.skipped.push(Skipped {
             kind,
             at: at.to_owned(),
-            place: place.to_owned(),
+            place: if place.is_empty() {
+                "(a court house the list does not name)".to_owned()
+            } else {
+                place.to_owned()
+            },
             when,
             case,
             reason: visible(&reason),
@@ -866,14 +879,13 @@ fn listed(urn: &str, parties: &[Party], restricted: bool, details: &[String]) ->
                 unique.push(d);
             }
         }
-        let text = if unique.is_empty() {
-            "Reporting restrictions apply".to_owned()
-        } else {
-            format!("Reporting restrictions: {}", unique.join("; "))
-        };
         Some(
-            checked_text("the reporting restriction", &text, MAX_BANNER_CHARS)
-                .map_err(|r| refuse(Refusal::unusable(r.reason)))?,
+            checked_text(
+                "the reporting restriction",
+                &unique.join("; "),
+                MAX_BANNER_CHARS,
+            )
+            .map_err(|r| refuse(Refusal::unusable(r.reason)))?,
         )
     } else {
         None
@@ -1023,7 +1035,7 @@ fn checked_fields(
                 };
                 if let Some(c) = s.chars().find(|&c| hostile(c)) {
                     return Err(Refusal::unusable(format!(
-                        "{at} holds the invisible or control character U+{:04X} ({:?})",
+                        "{at} holds the invisible or control character U+{:04X} (\"{}\")",
                         c as u32,
                         visible(s)
                     )));
@@ -1187,7 +1199,7 @@ fn checked_text(what: &str, s: &str, max: usize) -> Result<String, Refusal> {
         .find(|&c| c.is_control() || is_invisible_format(c))
     {
         return Err(Refusal::unusable(format!(
-            "{what} holds the invisible or control character U+{:04X} ({:?})",
+            "{what} holds the invisible or control character U+{:04X} (\"{}\")",
             c as u32,
             visible(&t)
         )));

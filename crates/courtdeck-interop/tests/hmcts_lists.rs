@@ -246,7 +246,13 @@ fn rows(import: &CathImport) -> Vec<String> {
                     h.case_id,
                     h.title,
                     h.hearing_type,
-                    h.reporting_restriction.as_deref().unwrap_or("-")
+                    h.reporting_restriction
+                        .as_deref()
+                        .map_or("-".into(), |d| if d.is_empty() {
+                            "(restricted)".to_owned()
+                        } else {
+                            format!("(restricted: {d})")
+                        })
                 )
             })
         })
@@ -265,9 +271,9 @@ fn hmcts_standard_sample_as_a_kiosk_lists_it() {
     assert_eq!(
         rows(&import),
         [
-            "manchester-courtroom-1 2023-12-13 14:30 45684548 R v F.S. Hearing Type A Reporting restrictions apply",
-            "manchester-courtroom-2 2023-12-13 15:30 45684548 R v F.S. Hearing Type A Reporting restrictions apply",
-            "preston-courtroom-1 2023-12-13 13:30 45684548 R v F.S. Hearing Type A Reporting restrictions apply",
+            "manchester-courtroom-1 2023-12-13 14:30 45684548 R v F.S. Hearing Type A (restricted)",
+            "manchester-courtroom-2 2023-12-13 15:30 45684548 R v F.S. Hearing Type A (restricted)",
+            "preston-courtroom-1 2023-12-13 13:30 45684548 R v F.S. Hearing Type A (restricted)",
         ]
     );
     let text = format!("{import:?}");
@@ -294,7 +300,12 @@ fn hmcts_public_sample_in_summer_time_and_its_broken_lines() {
     .unwrap();
     let rows = rows(&import);
     // 09:40Z in July is 10:40 BST; 08:00Z in January is 08:00 GMT.
-    assert!(rows.contains(&"courtroom-1 2022-07-27 10:40 12341234 R v F.S. Directions Reporting restrictions apply".to_owned()), "{rows:#?}");
+    assert!(
+        rows.contains(
+            &"courtroom-1 2022-07-27 10:40 12341234 R v F.S. Directions (restricted)".to_owned()
+        ),
+        "{rows:#?}"
+    );
     assert!(rows.contains(&"courtroom-1 2022-01-27 08:00 12345678 Case 12345678 FHDRA1 (First Hearing and Dispute Resolution Appointment) -".to_owned()), "{rows:#?}");
     // The same case listed again at the same time in the same room is reported, not listed twice.
     assert!(

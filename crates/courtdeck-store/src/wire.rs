@@ -43,7 +43,7 @@ pub struct HearingDoc {
     pub case_id: String,
     pub title: String,
     pub hearing_type: String,
-    /// Reporting restrictions that apply to the case (shown as a banner on the hearing).
+    /// Reporting restrictions apply to the case (a banner on the hearing): the details, or "".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporting_restriction: Option<String>,
 }
@@ -228,8 +228,12 @@ fn text(what: &str, field: &str, s: &str, max: usize) -> Result<String, StoreErr
 /// A reporting-restriction banner: text like a title, but up to `MAX_BANNER_CHARS` (the details of
 /// several orders can be long).
 fn banner(what: &str, s: Option<&str>) -> Result<Option<String>, StoreError> {
-    let Some(s) = s else { return Ok(None) };
-    text(what, "reporting_restriction", s, MAX_BANNER_CHARS).map(Some)
+    match s {
+        None => Ok(None),
+        // Restrictions apply; the list gave no details.
+        Some(s) if s.trim().is_empty() => Ok(Some(String::new())),
+        Some(s) => text(what, "reporting_restriction", s, MAX_BANNER_CHARS).map(Some),
+    }
 }
 
 pub fn parse_court_list(bytes: &[u8]) -> Result<CourtList, StoreError> {

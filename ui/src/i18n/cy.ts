@@ -103,6 +103,7 @@ export const cy: Catalogue = {
     "screen.blank": "gwag",
     "screen.black": "du",
 
+    "hearing.reportingRestriction": "Mae cyfyngiadau adrodd yn berthnasol",
     "hearing.still": "llun llonydd",
     "hearing.pageCount": "{pages} tud",
 

@@ -66,6 +66,7 @@ const messages = {
   "screen.blank": "blank",
   "screen.black": "black",
 
+  "hearing.reportingRestriction": "Reporting restrictions apply",
   "hearing.still": "still",
   "hearing.pageCount": "{pages} pp",
   "hearing.onAir": "ON AIR",

@@ -44,6 +44,10 @@ export type HearingCardDto = {
   case_id: string,
   title: string,
   hearing_type: string,
+  /**
+   * The list says reporting restrictions apply: shown as a banner on the hearing.
+   */
+  reporting_restriction: string | null,
   exhibits_total: number,
   exhibits_ready: number,
   readiness: Readiness,
@@ -99,6 +103,10 @@ export type HearingDto = {
   case_id: string,
   title: string,
   hearing_type: string,
+  /**
+   * The list says reporting restrictions apply: shown as a banner on the hearing.
+   */
+  reporting_restriction: string | null,
   time: string,
   exhibits: Array<ExhibitDto>,
   screens: Array<ScreenDto>,
