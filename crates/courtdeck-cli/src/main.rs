@@ -107,7 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .as_deref()
                 .map(courtdeck_api::court_lists::parse_list_type)
                 .transpose()?;
-            let bytes = std::fs::read(&file)
+            let bytes = std::fs::read(file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let imported = Courtdeck::import_cath_list(
                 &config()?,
