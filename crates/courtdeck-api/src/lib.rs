@@ -326,7 +326,14 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::Internal, e.to_string())
 }
 
-/// Today's date in the kiosk's time zone.
+/// The courts' time zone: England and Wales. HMCTS's lists give UTC times and the court sits by the
+/// clock on its wall, whatever zone the kiosk's system is set to.
+pub fn court_time_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Europe/London").expect("jiff bundles the time zone database")
+}
+
+/// Today's date in court (Europe/London), not in the system's zone: a kiosk left on UTC would show
+/// yesterday's list from midnight to 1 a.m. all summer.
 pub fn today() -> Date {
-    jiff::Zoned::now().date()
+    jiff::Timestamp::now().to_zoned(court_time_zone()).date()
 }

@@ -98,7 +98,7 @@ pub(crate) fn fetch_bench(dir: &Path, mib: u64) -> Result<()> {
 
 /// A directory store holding one random blob of `mib` MiB; returns the exhibit.
 pub(crate) fn random_blob_store(store_dir: &Path, mib: u64) -> Result<Exhibit> {
-    let date = jiff::Zoned::now().date();
+    let date = courtdeck_api::today();
     let m = publish_random_case(store_dir, "bench-court", date, "BENCH-1", &[mib << 20], 99)?;
     Ok(m.exhibits()[0].clone())
 }

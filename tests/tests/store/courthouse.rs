@@ -21,7 +21,7 @@ const KIOSKS: usize = 20;
 const MIB: u64 = 1 << 20;
 
 fn date() -> Date {
-    jiff::Zoned::now().date()
+    courtdeck_api::today()
 }
 
 /// Runs `KIOSKS` fetches at once with `store_toml` as each kiosk's `[store]`; returns each one's time

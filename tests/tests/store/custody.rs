@@ -49,7 +49,7 @@ title = "Photo"
 file = "photo.jpg"
 kind = "image"
 "#,
-            date = jiff::Zoned::now().date()
+            date = courtdeck_api::today()
         ),
     )
     .unwrap();

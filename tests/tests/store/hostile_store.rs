@@ -28,7 +28,7 @@ const COURT: &str = "hostile-court";
 const SIZE: u64 = 173_397;
 
 fn date() -> jiff::civil::Date {
-    jiff::Zoned::now().date()
+    courtdeck_api::today()
 }
 
 fn runtime() -> tokio::runtime::Runtime {

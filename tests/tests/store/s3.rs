@@ -17,7 +17,7 @@ const MIB: u64 = 1 << 20;
 const PREFIX: &str = "courthouse-1/store";
 
 fn date() -> Date {
-    jiff::Zoned::now().date()
+    courtdeck_api::today()
 }
 
 fn courtdeck_bin() -> PathBuf {

@@ -32,7 +32,7 @@ fn wrong_token() -> &'static str {
 const MIB: u64 = 1 << 20;
 
 fn date() -> Date {
-    jiff::Zoned::now().date()
+    courtdeck_api::today()
 }
 
 fn courtdeck_bin() -> PathBuf {

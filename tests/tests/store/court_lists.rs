@@ -1,0 +1,268 @@
+//! HMCTS's court lists through the real `courtdeck` binary: a CaTH list for today written by the test
+//! (UTC times, a reporting restriction, a room the config maps and one it does not, a hostile
+//! hearing), imported with `courtdeck import cath-list`, then read back as a kiosk reads its list
+//! (`courtdeck list --json`: the facade's `court_list`). Also: a list that cannot be imported
+//! leaves the store as it was, and an import replaces a courtroom's day whole.
+
+use std::path::Path;
+use std::process::Command;
+
+use courtdeck_testkit::kiosk::courtdeck_cli as courtdeck;
+use jiff::civil::Date;
+use serde_json::{Value, json};
+
+const COURT: &str = "courtroom-2";
+const HOUSE: &str = "LAVENDER HILL MAGISTRATES' COURT";
+
+fn run(mut c: Command) -> (bool, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// `hh:mm` in court (Europe/London) on `date`, as CaTH writes it: UTC.
+fn sitting_start(date: Date, hh: i8, mm: i8) -> String {
+    date.at(hh, mm, 0, 0)
+        .to_zoned(courtdeck_api::court_time_zone())
+        .unwrap()
+        .timestamp()
+        .strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        .to_string()
+}
+
+fn hearing(urn: &str, forename: &str, surname: &str, kind: &str) -> Value {
+    json!({"hearingType": kind, "case": [{"caseUrn": urn, "party": [
+        {"partyRole": "DEFENDANT", "individualDetails": {
+            "individualForenames": forename, "individualSurname": surname,
+            "dateOfBirth": "1990-01-01", "address": {"line": ["99 Secret Lane"], "postCode": "SW11 9ZZ"}}},
+        {"partyRole": "PROSECUTING_AUTHORITY", "organisationDetails": {"organisationName": "Crown Prosecution Service"}}
+    ]}]})
+}
+
+/// A standard list for `date`: two rooms, the first with `first_room` hearings.
+fn cath_list(date: Date, first_room: Vec<(i8, i8, Value)>) -> Value {
+    let sittings: Vec<Value> = first_room
+        .into_iter()
+        .map(|(hh, mm, h)| json!({"sittingStart": sitting_start(date, hh, mm), "hearing": [h]}))
+        .collect();
+    json!({
+        "document": {"publicationDate": "2026-01-01T16:00:00Z"},
+        "venue": {"venueAddress": {"line": ["176A Lavender Hill"], "postCode": "SW11 1JU"}},
+        "courtLists": [{"courtHouse": {"courtHouseName": HOUSE, "courtRoom": [
+            {"courtRoomName": "Courtroom 1", "session": [{"sittings": sittings}]},
+            {"courtRoomName": "Courtroom 9", "session": [{"sittings": [
+                {"sittingStart": sitting_start(date, 14, 0), "hearing": [hearing("01LH2609999", "Zed", "Young", "Trial")]}
+            ]}]}
+        ]}}]
+    })
+}
+
+fn setup(d: &Path) {
+    std::fs::write(
+        d.join("config.toml"),
+        format!(
+            "court = \"{COURT}\"\ncache_dir = {:?}\naudit_file = {:?}\nstore = {{ kind = \"dir\", path = {:?} }}\n\
+             [[lists.rooms]]\ncourt_house = \"Lavender Hill Magistrates' Court\"\nroom = \"Courtroom 1\"\ncourt = \"{COURT}\"\n",
+            d.join("cache").display().to_string(),
+            d.join("audit.jsonl").display().to_string(),
+            d.join("store").display().to_string(),
+        ),
+    )
+    .unwrap();
+}
+
+fn import(d: &Path, list: &Value) -> (bool, String) {
+    let file = d.join("list.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(list).unwrap()).unwrap();
+    let mut c = courtdeck(d);
+    c.args(["import", "cath-list"])
+        .arg(&file)
+        .arg("--store")
+        .arg(d.join("store"));
+    run(c)
+}
+
+/// What a kiosk of `COURT` lists today: (time, case, title, type, banner).
+fn kiosk_list(d: &Path) -> Vec<(String, String, String, String, Value)> {
+    let mut c = courtdeck(d);
+    c.args(["list", "--json"]);
+    let (ok, out) = run(c);
+    assert!(ok, "{out}");
+    let list: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(
+        list["court_name"],
+        "LAVENDER HILL MAGISTRATES' COURT, Courtroom 1"
+    );
+    list["hearings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["time"].as_str().unwrap().to_owned(),
+                h["case_id"].as_str().unwrap().to_owned(),
+                h["title"].as_str().unwrap().to_owned(),
+                h["hearing_type"].as_str().unwrap().to_owned(),
+                h["reporting_restriction"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_cath_list_imported_is_the_kiosks_list_in_court_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    let today = courtdeck_api::today();
+    let mut restricted = hearing("01LH2600001", "Dan", "Nash", "Trial");
+    restricted["case"][0]["reportingRestriction"] = json!(true);
+    restricted["case"][0]["reportingRestrictionDetails"] =
+        json!(["Section 45 of the Youth Justice and Criminal Evidence Act 1999"]);
+    let hostile = hearing("01LH2600004", "Eve", "\u{202e}Owen", "Trial");
+    let list = cath_list(
+        today,
+        vec![
+            (9, 30, restricted),
+            (
+                0,
+                15,
+                hearing("01LH2600003", "Cara", "Moss", "Overnight remand"),
+            ),
+            (10, 0, hearing("01LH2600002", "Ben", "Lowe", "Sentence")),
+            (11, 0, hostile),
+        ],
+    );
+    let (ok, out) = import(d, &list);
+    println!("{out}");
+    assert!(ok, "{out}");
+    // The room with no mapping is written under its derived id, and said to be.
+    assert!(
+        out.contains("\"LAVENDER HILL MAGISTRATES' COURT\" / \"Courtroom 9\" -> court lavender-hill-magistrates-court-courtroom-9"),
+        "{out}"
+    );
+    assert!(
+        out.contains("case 01LH2600004: cannot be shown safely"),
+        "{out}"
+    );
+    assert!(out.contains("U+202E"), "{out}");
+
+    assert_eq!(
+        kiosk_list(d),
+        vec![
+            (
+                "00:15".into(),
+                "01LH2600003".into(),
+                "R v C.M.".into(),
+                "Overnight remand".into(),
+                Value::Null
+            ),
+            (
+                "09:30".into(),
+                "01LH2600001".into(),
+                "R v D.N.".into(),
+                "Trial".into(),
+                json!("Section 45 of the Youth Justice and Criminal Evidence Act 1999")
+            ),
+            (
+                "10:00".into(),
+                "01LH2600002".into(),
+                "R v B.L.".into(),
+                "Sentence".into(),
+                Value::Null
+            ),
+        ]
+    );
+    // Nothing personal reached the store.
+    for f in courtdeck_testkit::files_under(&d.join("store")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for personal in ["Nash", "1990-01-01", "Secret Lane", "SW11 9ZZ", "Owen"] {
+            assert!(!text.contains(personal), "{personal} in {}", f.display());
+        }
+    }
+    // The import is in the custody log: the list type, what was written, what was not.
+    let log = std::fs::read_to_string(d.join("audit.jsonl")).unwrap();
+    let record: Value = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|r| r["event"] == "court_lists_imported")
+        .expect("an import record");
+    let f = &record["fields"];
+    assert_eq!(f["list_type"], "MAGISTRATES_STANDARD_LIST");
+    assert_eq!(f["lists"].as_array().unwrap().len(), 2, "{f}");
+    assert_eq!(f["unmapped_rooms"][0]["room"], "Courtroom 9");
+    assert_eq!(f["skipped"][0]["case"], "01LH2600004");
+    assert!(courtdeck_audit::verify(&d.join("audit.jsonl")).is_ok());
+
+    // CaTH publishes the day again: the room's list is replaced whole (a hearing taken out is gone).
+    let again = cath_list(
+        today,
+        vec![(10, 0, hearing("01LH2600002", "Ben", "Lowe", "Sentence"))],
+    );
+    let (ok, out) = import(d, &again);
+    assert!(ok, "{out}");
+    assert_eq!(kiosk_list(d).len(), 1);
+
+    // A list that cannot be imported changes nothing: not JSON, one with no hearing to list, one
+    // whose list for a room would be refused by a kiosk (more hearings than a list holds).
+    let broken = serde_json::to_vec(&again).unwrap();
+    let cut = Value::String(String::from_utf8_lossy(&broken[..broken.len() / 2]).into_owned());
+    let nothing = cath_list(today, vec![]);
+    let mut nothing = nothing;
+    nothing["courtLists"][0]["courtHouse"]["courtRoom"]
+        .as_array_mut()
+        .unwrap()
+        .truncate(1);
+    let crowded = cath_list(
+        today,
+        (0..=courtdeck_store::wire::MAX_HEARINGS)
+            .map(|i| {
+                let urn = format!("01LH27{i:05}");
+                (9, 0, hearing(&urn, "A", "B", "Trial"))
+            })
+            .collect(),
+    );
+    let courtroom_9 = d
+        .join("store/lists/lavender-hill-magistrates-court-courtroom-9")
+        .join(format!("{today}.json"));
+    std::fs::remove_file(&courtroom_9).unwrap();
+    for (bad, why) in [
+        (cut, "not JSON"),
+        (nothing, "no hearing Courtdeck can list"),
+        (crowded, "would not be read by a kiosk"),
+    ] {
+        let (ok, out) = if let Value::String(text) = &bad {
+            let file = d.join("list.json");
+            std::fs::write(&file, text).unwrap();
+            let mut c = courtdeck(d);
+            c.args(["import", "cath-list"])
+                .arg(&file)
+                .arg("--store")
+                .arg(d.join("store"));
+            run(c)
+        } else {
+            import(d, &bad)
+        };
+        assert!(!ok, "{why}: {out}");
+        assert!(out.contains(why), "{why}: {out}");
+        assert_eq!(kiosk_list(d).len(), 1, "{why}: the store changed");
+    }
+    // The room the crowded list did not overflow was not written either: all lists or none.
+    assert!(
+        !courtroom_9.exists(),
+        "{} was written",
+        courtroom_9.display()
+    );
+    assert!(
+        courtdeck_testkit::files_under(&d.join("store"))
+            .iter()
+            .all(|f| !f.to_string_lossy().ends_with(".part")),
+        "a part was left behind"
+    );
+}
