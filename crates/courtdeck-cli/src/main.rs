@@ -172,6 +172,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         "  {}  {:<12} {:<10} {:<14} {readiness}",
                         h.time, h.title, h.hearing_type, h.case_id
                     );
+                    match h.reporting_restriction.as_deref() {
+                        Some("") => println!("         ! reporting restrictions apply"),
+                        Some(d) => println!("         ! reporting restrictions apply: {d}"),
+                        None => {}
+                    }
                 }
             }
             Ok(if list.store.online {
