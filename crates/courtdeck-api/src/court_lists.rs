@@ -198,3 +198,228 @@ pub fn skip_kind(kind: SkipKind) -> &'static str {
         SkipKind::Duplicate => "listed twice",
     }
 }
+
+/// A publication CaTH pushed (`courtdeck serve-lists`): its metadata and its list.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    /// CaTH's publication id (a UUID).
+    pub id: String,
+    /// CaTH's list type name.
+    pub list_type: String,
+    /// The day the list is for (CaTH's `contentDate`).
+    pub content_date: Option<Date>,
+    /// The list JSON (`payload`); `None` for a flat-file publication (a PDF or spreadsheet).
+    pub payload: Option<Vec<u8>>,
+    /// Who sent it: the client id its token was issued to.
+    pub by: String,
+}
+
+/// What became of a publication.
+#[derive(Debug, Clone)]
+pub enum Received {
+    Imported(ListsImported),
+    /// Not a list Courtdeck reads (another list type, a flat file): acknowledged, recorded, not
+    /// written.
+    Ignored(String),
+}
+
+/// The record of what a publication wrote, so a replacement or a withdrawal undoes exactly that:
+/// `publications/cath/<id>.json` in the store folder (kiosks never read it).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct PublicationRecord {
+    publication: String,
+    list_type: String,
+    /// Each list written, with the SHA-256 of the bytes written: a list changed since (by a later
+    /// publication) is left alone.
+    lists: Vec<(String, String)>,
+}
+
+fn publication_record_path(store: &std::path::Path, id: &str) -> std::path::PathBuf {
+    store.join("publications/cath").join(format!("{id}.json"))
+}
+
+/// CaTH's publication ids are UUIDs; nothing else names a file here.
+pub fn parse_publication_id(id: &str) -> ApiResult<String> {
+    let groups: Vec<&str> = id.split('-').collect();
+    let ok = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
+    if ok {
+        Ok(id.to_ascii_lowercase())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::InvalidManifest,
+            format!(
+                "publication id {:?} is not a UUID",
+                courtdeck_store::wire::visible(id)
+            ),
+        ))
+    }
+}
+
+fn sha256_of(path: &std::path::Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|b| courtdeck_core::Sha256Digest::of(&b).to_hex())
+}
+
+fn remove_unchanged(
+    store: &std::path::Path,
+    lists: &[(String, String)],
+) -> (Vec<String>, Vec<String>) {
+    let (mut removed, mut kept) = (Vec::new(), Vec::new());
+    for (rel, sha) in lists {
+        let path = store.join(rel);
+        match sha256_of(&path) {
+            Some(now) if &now == sha => {
+                if std::fs::remove_file(&path).is_ok() {
+                    removed.push(rel.clone());
+                } else {
+                    kept.push(rel.clone());
+                }
+            }
+            Some(_) => kept.push(rel.clone()),
+            None => {}
+        }
+    }
+    (removed, kept)
+}
+
+impl Courtdeck {
+    /// A publication pushed by CaTH, into the store folder `store`: a new one (`replace` false) or
+    /// a replacement of the one with its id. Imported as `import_cath_list` imports a file; then a
+    /// replacement removes the lists its earlier version wrote that it no longer carries (unless
+    /// something else has written them since). Callers run one publication at a time.
+    pub async fn receive_cath_publication(
+        config: &Config,
+        store: &std::path::Path,
+        p: Publication,
+        replace: bool,
+    ) -> ApiResult<Received> {
+        let id = parse_publication_id(&p.id)?;
+        let ignored = |why: String| -> ApiResult<Received> {
+            audit_once(
+                config,
+                "cath_publication_ignored",
+                serde_json::json!({
+                    "publication": id, "by": p.by, "list_type": p.list_type, "why": why,
+                }),
+            )?;
+            Ok(Received::Ignored(why))
+        };
+        let Some(list_type) = ListType::parse(&p.list_type) else {
+            return ignored(format!(
+                "{} is not a magistrates' list Courtdeck reads",
+                courtdeck_store::wire::visible(&p.list_type)
+            ));
+        };
+        let Some(payload) = p.payload.clone() else {
+            return ignored(
+                "a flat file (no list JSON) is not something Courtdeck can list".into(),
+            );
+        };
+        let imported = Courtdeck::import_cath_list(
+            config,
+            &PublishTo::Dir(store.to_owned()),
+            payload,
+            Some(list_type),
+            p.content_date,
+            &ListSource::Pushed {
+                publication: id.clone(),
+                by: p.by.clone(),
+            },
+        )
+        .await?;
+        let record_path = publication_record_path(store, &id);
+        let lists: Vec<(String, String)> = imported
+            .lists
+            .iter()
+            .map(|l| {
+                let sha = sha256_of(&store.join(&l.path)).unwrap_or_default();
+                (l.path.clone(), sha)
+            })
+            .collect();
+        if replace
+            && let Ok(old) = std::fs::read(&record_path)
+            && let Ok(old) = serde_json::from_slice::<PublicationRecord>(&old)
+        {
+            let gone: Vec<(String, String)> = old
+                .lists
+                .into_iter()
+                .filter(|(rel, _)| !lists.iter().any(|(r, _)| r == rel))
+                .collect();
+            let (removed, kept) = remove_unchanged(store, &gone);
+            if !removed.is_empty() || !kept.is_empty() {
+                audit_once(
+                    config,
+                    "court_lists_withdrawn",
+                    serde_json::json!({
+                        "publication": id, "by": p.by, "why": "replaced",
+                        "removed": removed, "kept_changed_since": kept,
+                    }),
+                )?;
+            }
+        }
+        let record = PublicationRecord {
+            publication: id.clone(),
+            list_type: list_type.cath_name().into(),
+            lists,
+        };
+        write_record(&record_path, &record)?;
+        Ok(Received::Imported(imported))
+    }
+
+    /// CaTH withdrew a publication: the lists it wrote are removed (a kiosk then has no hearings
+    /// that day), except any written since by another publication. Returns the lists removed.
+    pub async fn withdraw_cath_publication(
+        config: &Config,
+        store: &std::path::Path,
+        id: &str,
+        by: &str,
+    ) -> ApiResult<Vec<String>> {
+        let id = parse_publication_id(id)?;
+        let record_path = publication_record_path(store, &id);
+        let record: PublicationRecord = match std::fs::read(&record_path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Internal,
+                    format!("{}: {e}", record_path.display()),
+                )
+            })?,
+            Err(_) => {
+                return Err(ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no publication {id} was received here"),
+                ));
+            }
+        };
+        custody_open(config)?;
+        let (removed, kept) = remove_unchanged(store, &record.lists);
+        let _ = std::fs::remove_file(&record_path);
+        audit_once(
+            config,
+            "court_lists_withdrawn",
+            serde_json::json!({
+                "publication": id, "by": by, "why": "withdrawn", "list_type": record.list_type,
+                "removed": removed, "kept_changed_since": kept,
+            }),
+        )?;
+        Ok(removed)
+    }
+}
+
+fn write_record(path: &std::path::Path, record: &PublicationRecord) -> ApiResult<()> {
+    let dir = path.parent().expect("a record has a folder");
+    let tmp = path.with_extension("json.part");
+    std::fs::create_dir_all(dir)
+        .and_then(|()| {
+            std::fs::write(
+                &tmp,
+                serde_json::to_vec_pretty(record).expect("serialisable"),
+            )
+        })
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("{}: {e}", path.display())))
+}

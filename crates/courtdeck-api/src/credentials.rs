@@ -66,3 +66,24 @@ pub fn s3_key_from_env() -> Option<Secret> {
     (!id.is_empty() && !secret.is_empty() && !id.contains(':'))
         .then(|| Secret::new(format!("{id}:{secret}")))
 }
+
+/// The keyring entry of a client CaTH pushes lists as (`courtdeck serve-lists`): its client secret.
+fn push_client_entry(client_id: &str) -> ApiResult<keyring::Entry> {
+    keyring::Entry::new("courtdeck-cath-push", client_id).map_err(keyring_error)
+}
+
+/// Saves the client secret CaTH will present for `client_id`, replacing any earlier one.
+pub fn save_push_client(client_id: &str, secret: &Secret) -> ApiResult<()> {
+    push_client_entry(client_id)?
+        .set_password(secret.expose())
+        .map_err(keyring_error)
+}
+
+/// The client secret saved for `client_id`, `None` when there is none.
+pub fn load_push_client(client_id: &str) -> ApiResult<Option<Secret>> {
+    match push_client_entry(client_id)?.get_password() {
+        Ok(v) => Ok(Some(Secret::new(v))),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(keyring_error(e)),
+    }
+}

@@ -58,6 +58,36 @@ pub(crate) enum Cmd {
         #[command(subcommand)]
         what: ImportCmd,
     },
+    /// Serves the HTTPS endpoint HMCTS's CaTH pushes court lists to (its third-party protocol:
+    /// an OAuth token, then multipart publications; PUT replaces, DELETE withdraws), writing each
+    /// publication's lists into the store folder as `import cath-list` does.
+    ServeLists {
+        /// The store folder the kiosks read.
+        #[arg(long)]
+        store: PathBuf,
+        /// host:port to listen on (`0.0.0.0:8443`; port 0 picks a free one, printed).
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        /// The server's certificate chain (PEM).
+        #[arg(long)]
+        cert: PathBuf,
+        /// Its private key (PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// The OAuth client id CaTH was given; its secret is in the OS keyring
+        /// (`serve-lists-client`).
+        #[arg(long)]
+        client_id: String,
+        /// How long an access token lasts, in seconds.
+        #[arg(long, default_value_t = 3600)]
+        token_life_s: u64,
+    },
+    /// Saves in the OS keyring the client secret CaTH will present to `serve-lists` as
+    /// --client-id (read from the terminal, or one line of stdin).
+    ServeListsClient {
+        #[arg(long)]
+        client_id: String,
+    },
     /// Writes a case's pre-signed blob links (`cases/<id>/blob-links.json`) into the store folder the
     /// kiosks read its documents from: one link per blob in the S3 store, good for --valid-for. Run
     /// again before they run out (kiosks read the new ones when an old one is refused).

@@ -3,6 +3,7 @@
 mod args;
 mod kiosk;
 mod print;
+mod serve_lists;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -119,6 +120,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             print!("{}", print::lists_imported(&imported));
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::ServeLists {
+            store,
+            listen,
+            cert,
+            key,
+            client_id,
+            token_life_s,
+        } => {
+            serve_lists::run(
+                config()?,
+                serve_lists::Options {
+                    store: store.clone(),
+                    listen: *listen,
+                    cert: cert.clone(),
+                    key: key.clone(),
+                    client_id: client_id.clone(),
+                    token_life: std::time::Duration::from_secs(*token_life_s),
+                },
+            )
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::ServeListsClient { client_id } => {
+            let secret = args::read_secret()?;
+            courtdeck_api::credentials::save_push_client(client_id, &secret)?;
+            println!("Saved the client secret for {client_id:?} in the OS keyring.");
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Links {

@@ -266,3 +266,311 @@ fn a_cath_list_imported_is_the_kiosks_list_in_court_time() {
         "a part was left behind"
     );
 }
+
+/// `courtdeck` with the test's config and state, seeing `keyring`.
+fn courtdeck_with_keyring(
+    keyring: &courtdeck_testkit::servers::SecretService,
+    d: &Path,
+) -> Command {
+    let mut c = keyring.command(courtdeck_testkit::target_dir().join("courtdeck"));
+    c.arg("--config")
+        .arg(d.join("config.toml"))
+        .env("XDG_STATE_HOME", d.join("state"))
+        .env("XDG_CONFIG_HOME", d.join("config"));
+    c
+}
+
+/// A multipart body as Spring's `MultipartBodyBuilder` and `MultipartHttpMessageWriter` write what
+/// `ThirdPartyApiService.createMultiPartBody` builds: `metadata` (the object, as JSON), `payload`
+/// (the list's JSON string, as it is), each `Content-Type: application/json`; the request's
+/// `Content-Type` is `multipart/form-data;boundary=…` with no space.
+fn spring_multipart(metadata: &Value, payload: Option<&[u8]>) -> (String, Vec<u8>) {
+    let boundary = "Rbz1aJ3nY0mRkq4Y8dBD7kUt3zv0PSr7IyzkZg";
+    let mut body = Vec::new();
+    let mut part = |name: &str, bytes: &[u8]| {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Type: application/json\r\nContent-Disposition: form-data; name=\"{name}\"\r\nContent-Length: {}\r\n\r\n",
+                bytes.len()
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    };
+    part("metadata", &serde_json::to_vec(metadata).unwrap());
+    if let Some(p) = payload {
+        part("payload", p);
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data;boundary={boundary}"), body)
+}
+
+fn metadata(id: &str, list_type: &str, date: Date) -> Value {
+    json!({
+        "publicationId": id,
+        "listType": list_type,
+        "locationName": "Lavender Hill Magistrates' Court",
+        "contentDate": format!("{date}T00:00:00"),
+        "sensitivity": "PUBLIC",
+        "language": "ENGLISH",
+        "displayFrom": format!("{date}T00:00:00"),
+        "displayTo": format!("{date}T23:59:00"),
+    })
+}
+
+#[test]
+fn lists_pushed_by_cath_are_written_replaced_and_withdrawn() {
+    use courtdeck_testkit::servers::{SecretService, TestCa, free_port};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    std::fs::create_dir_all(d.join("store")).unwrap();
+    let keyring = SecretService::start().unwrap();
+    const CLIENT_SECRET: &str = "client-secret-CaTH-was-given-7f3a9c";
+
+    let mut c = courtdeck_with_keyring(&keyring, d);
+    c.args(["serve-lists-client", "--client-id", "cath-prod"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{CLIENT_SECRET}").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    let ca = TestCa::generate().unwrap();
+    let port = free_port().unwrap();
+    let mut c = courtdeck_with_keyring(&keyring, d);
+    c.args(["serve-lists", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--store")
+        .arg(d.join("store"))
+        .arg("--cert")
+        .arg(&ca.cert_pem)
+        .arg("--key")
+        .arg(&ca.key_pem)
+        .args(["--client-id", "cath-prod"]);
+    let server = courtdeck_testkit::helper::Helper::spawn("serve-lists", c).unwrap();
+    let started = std::time::Instant::now();
+    while !server.log().contains("serving CaTH publications") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "serve-lists did not start:\n{}",
+            server.log_tail(40)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let base = format!("https://127.0.0.1:{port}");
+    let http = reqwest::blocking::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(&ca.ca_pem).unwrap()).unwrap(),
+        )
+        .build()
+        .unwrap();
+
+    // The token, as ThirdPartyOauthService asks for it (a form, client credentials, a scope).
+    let token = |secret: &str| {
+        http.post(format!("{base}/oauth/token"))
+            .header("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
+            .body(format!(
+                "grant_type=client_credentials&client_id=cath-prod&client_secret={secret}&scope=api%3A%2F%2Fcourtdeck%2F.default"
+            ))
+            .send()
+            .unwrap()
+    };
+    let refused = token("not-the-secret");
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.json::<Value>().unwrap()["error"], "invalid_client");
+    let granted: Value = token(CLIENT_SECRET).json().unwrap();
+    assert_eq!(granted["token_type"], "Bearer");
+    assert_eq!(granted["expires_in"], 3600);
+    let access = granted["access_token"].as_str().unwrap().to_owned();
+
+    let today = courtdeck_api::today();
+    let id = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+    let mut restricted = hearing("01LH2600001", "Dan", "Nash", "Trial");
+    restricted["case"][0]["reportingRestriction"] = json!(true);
+    let list = cath_list(
+        today,
+        vec![
+            (9, 30, restricted),
+            (10, 0, hearing("01LH2600002", "Ben", "Lowe", "Sentence")),
+        ],
+    );
+    let send = |method: reqwest::Method,
+                path: &str,
+                bearer: &str,
+                meta: &Value,
+                payload: Option<&[u8]>| {
+        let (content_type, body) = spring_multipart(meta, payload);
+        http.request(method, format!("{base}{path}"))
+            .bearer_auth(bearer)
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .unwrap()
+    };
+    let store_files = || courtdeck_testkit::files_under(&d.join("store"));
+    let list_bytes = serde_json::to_vec(&list).unwrap();
+    let meta = metadata(id, "MAGISTRATES_STANDARD_LIST", today);
+
+    // Refused, nothing written: a token it never issued, a body over the limit, a broken list.
+    let r = send(
+        reqwest::Method::POST,
+        "/publications",
+        "forged-token",
+        &meta,
+        Some(&list_bytes),
+    );
+    assert_eq!(r.status(), 401, "{}", r.text().unwrap());
+    let huge = vec![b' '; 33 << 20];
+    let r = send(
+        reqwest::Method::POST,
+        "/publications",
+        &access,
+        &meta,
+        Some(&huge),
+    );
+    assert_eq!(r.status(), 413);
+    let r = send(
+        reqwest::Method::POST,
+        "/publications",
+        &access,
+        &meta,
+        Some(b"{\"courtLists\": [ {"),
+    );
+    assert_eq!(r.status(), 400);
+    assert!(r.text().unwrap().contains("not JSON"));
+    assert!(store_files().is_empty(), "{:?}", store_files());
+
+    // A new publication: the kiosk's list.
+    let r = send(
+        reqwest::Method::POST,
+        "/publications",
+        &access,
+        &meta,
+        Some(&list_bytes),
+    );
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().unwrap();
+    assert_eq!(answer["lists"].as_array().unwrap().len(), 2, "{answer}");
+    assert_eq!(answer["unmapped_rooms"][0]["room"], "Courtroom 9");
+    let shown = kiosk_list(d);
+    assert_eq!(shown.len(), 2);
+    assert_eq!(shown[0].0, "09:30");
+    assert_eq!(shown[0].4, json!(""));
+    let courtroom_9 = d
+        .join("store/lists/lavender-hill-magistrates-court-courtroom-9")
+        .join(format!("{today}.json"));
+    assert!(courtroom_9.exists());
+
+    // CaTH replaces it: one hearing left, and Courtroom 9 no longer in it (its list goes).
+    let mut replaced = cath_list(
+        today,
+        vec![(11, 15, hearing("01LH2600002", "Ben", "Lowe", "Sentence"))],
+    );
+    replaced["courtLists"][0]["courtHouse"]["courtRoom"]
+        .as_array_mut()
+        .unwrap()
+        .truncate(1);
+    let r = send(
+        reqwest::Method::PUT,
+        &format!("/publications/{id}"),
+        &access,
+        &meta,
+        Some(&serde_json::to_vec(&replaced).unwrap()),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let shown = kiosk_list(d);
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].0, "11:15");
+    assert!(
+        !courtroom_9.exists(),
+        "the replaced publication's other room stayed"
+    );
+
+    // A list type Courtdeck does not read is acknowledged and left alone.
+    let crown = metadata(
+        "9b2d7f4e-1c3a-4e5b-8f6d-0a1b2c3d4e5f",
+        "CROWN_DAILY_LIST",
+        today,
+    );
+    let r = send(
+        reqwest::Method::POST,
+        "/publications",
+        &access,
+        &crown,
+        Some(b"{}"),
+    );
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.json::<Value>().unwrap()["ignored"]
+            .as_str()
+            .unwrap()
+            .contains("CROWN_DAILY_LIST")
+    );
+
+    // CaTH withdraws it: the kiosk has no hearings that day.
+    let r = http
+        .delete(format!("{base}/publications/{id}"))
+        .bearer_auth(&access)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let mut c = courtdeck(d);
+    c.args(["list", "--json"]);
+    let (ok, out) = run(c);
+    assert!(ok, "{out}");
+    let list: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list["hearings"].as_array().unwrap().len(), 0, "{out}");
+    let r = http
+        .delete(format!("{base}/publications/{id}"))
+        .bearer_auth(&access)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    // The custody log: who sent which publication, what it wrote, its withdrawal.
+    let records: Vec<Value> = std::fs::read_to_string(d.join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let imported: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["event"] == "court_lists_imported")
+        .collect();
+    assert_eq!(imported.len(), 2);
+    assert_eq!(imported[0]["fields"]["source"], "cath_push");
+    assert_eq!(imported[0]["fields"]["by"], "cath-prod");
+    assert_eq!(imported[0]["fields"]["publication"], id);
+    assert!(
+        records
+            .iter()
+            .any(|r| r["event"] == "cath_publication_ignored")
+    );
+    let withdrawn: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["event"] == "court_lists_withdrawn")
+        .collect();
+    assert_eq!(withdrawn.len(), 2, "{withdrawn:?}");
+    assert_eq!(withdrawn[1]["fields"]["why"], "withdrawn");
+    // Neither the client secret nor a token is in any file the run wrote.
+    for f in courtdeck_testkit::files_under(d)
+        .into_iter()
+        .chain([server.log_path().to_owned()])
+    {
+        let bytes = std::fs::read(&f).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(CLIENT_SECRET),
+            "the client secret is in {}",
+            f.display()
+        );
+        assert!(!text.contains(&access), "a token is in {}", f.display());
+    }
+}
