@@ -7,6 +7,8 @@ macro_rules! app_commands {
     ($then:ident) => {
         $then!(
             today,
+            week_ahead,
+            save_week_reports,
             launch,
             hearing,
             stage,

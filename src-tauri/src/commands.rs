@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use courtdeck_api::json::{
     CheckReportDto, HearingDto, PagePosterDto, StageDto, StrokeDto, TodayDto, TranscriptDto,
+    WeekAheadDto,
 };
 use courtdeck_api::{ApiResult, Courtdeck};
 use tauri::State;
@@ -13,6 +14,18 @@ type Deck<'a> = State<'a, Arc<Courtdeck>>;
 #[tauri::command]
 pub async fn today(deck: Deck<'_>) -> ApiResult<TodayDto> {
     deck.today().await
+}
+
+/// The next `days` days' hearings and their evidence's readiness; with `prepare`, fetched first.
+#[tauri::command]
+pub async fn week_ahead(deck: Deck<'_>, days: u32, prepare: bool) -> ApiResult<WeekAheadDto> {
+    deck.week_ahead(days, prepare).await
+}
+
+/// Every hearing's readiness report of the next `days` days, saved; their paths.
+#[tauri::command]
+pub async fn save_week_reports(deck: Deck<'_>, days: u32) -> ApiResult<Vec<String>> {
+    deck.save_week_reports(days).await
 }
 
 /// The exhibit sound level, 0.0 to 1.5.

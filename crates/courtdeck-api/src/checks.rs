@@ -378,91 +378,96 @@ impl Courtdeck {
             }
             let t0 = Instant::now();
             let title = format!("{} {} ({case})", e.reference, e.title);
-            let Some(path) = self.cache.verified_path(&e) else {
-                run.add(
-                    &id,
-                    &title,
-                    CheckStatus::Fail,
-                    "not downloaded yet: run `courtdeck fetch` (or wait for the prefetch)".into(),
-                    t0,
-                );
-                continue;
-            };
-            // A rotted copy is set aside (kept in quarantine/) and recorded, as the fetch does.
-            let (cache, e2) = (self.cache.clone(), e.clone());
-            let failure = match tokio::task::spawn_blocking(move || cache.reverify(&e2))
-                .await
-                .map_err(internal)?
-            {
-                Ok(None) => None,
-                Ok(Some(c)) => {
-                    self.audit_corrupt(&case, &e.reference, &e, &c);
-                    Some(format!(
-                        "the cached bytes do not match the manifest (sha256 {}, expected {}); the copy was set aside in {}; fetch it again before court",
-                        c.actual_sha256,
-                        e.sha256,
-                        c.quarantined_to.display()
-                    ))
-                }
-                Err(err) => Some(format!("{err}; fetch it again before court")),
-            };
-            if let Some(detail) = failure {
-                run.add(&id, &title, CheckStatus::Fail, detail, t0);
-                continue;
-            }
-            let report = match self.playout() {
-                Ok(p) => p
-                    .request_data::<DiscoverReport>(Command::Discover {
-                        path: path.display().to_string(),
-                    })
-                    .await
-                    .map_err(ApiError::from),
-                Err(e) => Err(e),
-            };
-            let (status, detail) = match report {
-                Ok(r) => match &r.error {
-                    None => (
-                        CheckStatus::Pass,
-                        format!("hash verified; {}", describe(&r)),
-                    ),
-                    Some(why) if !r.missing.is_empty() => (
-                        CheckStatus::Fail,
-                        format!("hash verified, but this kiosk cannot decode it: {why}"),
-                    ),
-                    Some(why) => (CheckStatus::Fail, format!("hash verified, but {why}")),
-                },
-                Err(e) => (
-                    CheckStatus::Fail,
-                    format!("hash verified; could not be inspected: {}", e.message),
-                ),
-            };
-            // Its transcript: downloaded, its bytes hashed again, every cue read.
-            let (status, detail) = match courtdeck_store::TranscriptBlob::of(&e) {
-                None => (status, detail),
-                Some(t) if self.cache.verified_path(&t).is_none() => (
-                    CheckStatus::Fail,
-                    format!(
-                        "{detail}; its transcript is not downloaded yet: run `courtdeck fetch`"
-                    ),
-                ),
-                Some(t) => match self.load_transcript(&e).await {
-                    Ok(parsed) => (
-                        status,
-                        format!(
-                            "{detail}; transcript: {} lines, {}",
-                            parsed.cues().len(),
-                            t.transcript.restriction.as_str()
-                        ),
-                    ),
-                    Err(err) => (
-                        CheckStatus::Fail,
-                        format!("{detail}; its transcript cannot be used: {}", err.message),
-                    ),
-                },
-            };
+            let (status, detail) = self.exhibit_verdict(&case, &e).await?;
             run.add(&id, &title, status, detail, t0);
         }
         Ok(())
+    }
+
+    /// One exhibit as a kiosk would play it: downloaded, its cached bytes hashed again (a rotted copy
+    /// is set aside and recorded), inspected by playout (a decoder this kiosk lacks is named), and
+    /// its transcript read. The setup checks and the week ahead both say this.
+    pub(crate) async fn exhibit_verdict(
+        &self,
+        case: &str,
+        e: &Exhibit,
+    ) -> ApiResult<(CheckStatus, String)> {
+        let Some(path) = self.cache.verified_path(e) else {
+            return Ok((
+                CheckStatus::Fail,
+                "not downloaded yet: run `courtdeck fetch` (or wait for the prefetch)".into(),
+            ));
+        };
+        // A rotted copy is set aside (kept in quarantine/) and recorded, as the fetch does.
+        let (cache, e2) = (self.cache.clone(), e.clone());
+        let failure = match tokio::task::spawn_blocking(move || cache.reverify(&e2))
+            .await
+            .map_err(internal)?
+        {
+            Ok(None) => None,
+            Ok(Some(c)) => {
+                self.audit_corrupt(case, &e.reference, e, &c);
+                Some(format!(
+                    "the cached bytes do not match the manifest (sha256 {}, expected {}); the copy was set aside in {}; fetch it again before court",
+                    c.actual_sha256,
+                    e.sha256,
+                    c.quarantined_to.display()
+                ))
+            }
+            Err(err) => Some(format!("{err}; fetch it again before court")),
+        };
+        if let Some(detail) = failure {
+            return Ok((CheckStatus::Fail, detail));
+        }
+        let report = match self.playout() {
+            Ok(p) => p
+                .request_data::<DiscoverReport>(Command::Discover {
+                    path: path.display().to_string(),
+                })
+                .await
+                .map_err(ApiError::from),
+            Err(e) => Err(e),
+        };
+        let (status, detail) = match report {
+            Ok(r) => match &r.error {
+                None => (
+                    CheckStatus::Pass,
+                    format!("hash verified; {}", describe(&r)),
+                ),
+                Some(why) if !r.missing.is_empty() => (
+                    CheckStatus::Fail,
+                    format!("hash verified, but this kiosk cannot decode it: {why}"),
+                ),
+                Some(why) => (CheckStatus::Fail, format!("hash verified, but {why}")),
+            },
+            Err(e) => (
+                CheckStatus::Fail,
+                format!("hash verified; could not be inspected: {}", e.message),
+            ),
+        };
+        // Its transcript: downloaded, its bytes hashed again, every cue read.
+        let (status, detail) = match courtdeck_store::TranscriptBlob::of(e) {
+            None => (status, detail),
+            Some(t) if self.cache.verified_path(&t).is_none() => (
+                CheckStatus::Fail,
+                format!("{detail}; its transcript is not downloaded yet: run `courtdeck fetch`"),
+            ),
+            Some(t) => match self.load_transcript(e).await {
+                Ok(parsed) => (
+                    status,
+                    format!(
+                        "{detail}; transcript: {} lines, {}",
+                        parsed.cues().len(),
+                        t.transcript.restriction.as_str()
+                    ),
+                ),
+                Err(err) => (
+                    CheckStatus::Fail,
+                    format!("{detail}; its transcript cannot be used: {}", err.message),
+                ),
+            },
+        };
+        Ok((status, detail))
     }
 
     /// The custody log: its whole chain verifies (repairs of torn tails are named), and it can be

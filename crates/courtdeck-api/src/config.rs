@@ -22,6 +22,9 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// The hash-chained audit log (default: `$XDG_STATE_HOME/courtdeck/audit.jsonl`).
     pub audit_file: Option<PathBuf>,
+    /// Where the week ahead's readiness reports are saved (default:
+    /// `$XDG_DATA_HOME/courtdeck/reports`).
+    pub reports_dir: Option<PathBuf>,
     #[serde(rename = "screen")]
     pub screens: Vec<ScreenConfig>,
     /// How screens are known: `[screens]`.
@@ -394,6 +397,7 @@ impl Default for Config {
             store: StoreConfig::Demo,
             cache_dir: None,
             audit_file: None,
+            reports_dir: None,
             screens: vec![
                 screen("bench", "BENCH", "bench", 1),
                 screen("witness", "WITNESS", "witness", 2),
@@ -585,6 +589,14 @@ impl Config {
             .clone()
             .or_else(|| dirs().map(|d| d.cache_dir().join("evidence")))
             .unwrap_or_else(|| std::env::temp_dir().join("courtdeck-cache"))
+    }
+
+    pub fn reports_dir(&self) -> PathBuf {
+        self.reports_dir.clone().unwrap_or_else(|| {
+            dirs()
+                .map(|d| d.data_local_dir().join("reports"))
+                .unwrap_or_else(|| std::env::temp_dir().join("courtdeck-reports"))
+        })
     }
 
     pub fn audit_file(&self) -> PathBuf {

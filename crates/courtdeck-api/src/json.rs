@@ -119,6 +119,59 @@ pub struct HearingCardDto {
     pub problem: Option<ApiError>,
 }
 
+/// The week ahead (`Courtdeck::week_ahead`): the next days' hearings and their evidence's readiness.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekAheadDto {
+    pub court: String,
+    pub court_name: String,
+    pub kiosk: String,
+    /// When it was checked, court time (`2026-12-07 16:05`).
+    pub made_at: String,
+    pub days: Vec<DayAheadDto>,
+}
+
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct DayAheadDto {
+    pub date: String,
+    pub weekday: String,
+    /// The store could not be asked for this day's list (a kept copy, or none, is shown).
+    pub store: Option<ApiError>,
+    pub hearings: Vec<HearingAheadDto>,
+}
+
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct HearingAheadDto {
+    pub time: String,
+    pub case_id: String,
+    pub title: String,
+    pub hearing_type: String,
+    pub reporting_restriction: Option<String>,
+    /// Exhibits that will play, and that will not.
+    pub will_play: usize,
+    pub will_not: usize,
+    /// The case's evidence cannot be read at all (no manifest, refused manifest).
+    pub problem: Option<ApiError>,
+    pub exhibits: Vec<ExhibitReadinessDto>,
+}
+
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ExhibitReadinessDto {
+    pub reference: String,
+    pub title: String,
+    #[cfg_attr(test, ts(type = r#""video" | "audio" | "image" | "document""#))]
+    pub kind: &'static str,
+    #[cfg_attr(test, ts(type = r#""open" | "no_public" | "bench_only""#))]
+    pub restriction: &'static str,
+    /// Fail: it will not play on the day.
+    pub status: CheckStatus,
+    /// Why, in words.
+    pub detail: String,
+}
+
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ScreenDto {

@@ -30,6 +30,7 @@ mod store;
 pub mod systemd;
 mod transcripts;
 mod transport;
+pub mod week;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;

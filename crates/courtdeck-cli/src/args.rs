@@ -132,6 +132,23 @@ pub(crate) enum Cmd {
         json: bool,
     },
     /// Prints a day's court list with each hearing's readiness.
+    /// The week ahead: this courtroom's next days' hearings (today first), each exhibit judged as
+    /// the setup check judges today's, and a printable readiness report per hearing.
+    Week {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// How many days, today included (1 to 14).
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Fetch and verify each hearing's evidence first (what is not fetched will not play).
+        #[arg(long)]
+        prepare: bool,
+        /// Write each hearing's readiness report (HTML, printable) into this folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     List {
         #[command(flatten)]
         store: StoreArgs,

@@ -169,6 +169,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Week {
+            store,
+            days,
+            prepare,
+            out,
+            json,
+        } => {
+            // Playout inspects each exhibit as it will open it in court.
+            let deck = Courtdeck::open(store.config(config()?)?).await?;
+            let week = deck.week_ahead(*days, *prepare).await;
+            deck.shutdown().await;
+            let week = week?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&week)?);
+            } else {
+                print!("{}", print::week_ahead(&week));
+            }
+            if let Some(dir) = out {
+                for d in &week.days {
+                    for h in &d.hearings {
+                        let path =
+                            Courtdeck::write_readiness_report(&week, &d.date, &h.case_id, dir)?;
+                        if !*json {
+                            println!("report: {}", path.display());
+                        }
+                    }
+                }
+            }
+            let ready = week
+                .days
+                .iter()
+                .flat_map(|d| &d.hearings)
+                .all(|h| h.problem.is_none() && h.will_not == 0);
+            Ok(if ready {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Cmd::List { store, json } => {
             let deck = Courtdeck::open_with(store.config(config()?)?, false).await?;
             let list = deck.court_list(store.date()).await?;

@@ -183,3 +183,48 @@ pub(crate) fn lists_imported(r: &courtdeck_api::court_lists::ListsImported) -> S
     }
     out
 }
+
+/// The week ahead, a line per hearing and one per exhibit that will not play.
+pub(crate) fn week_ahead(w: &courtdeck_api::json::WeekAheadDto) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!(
+        "{} · the week ahead · checked {}\n",
+        w.court_name, w.made_at
+    );
+    for d in &w.days {
+        let _ = writeln!(out, "{} {}", d.weekday, d.date);
+        if let Some(p) = &d.store {
+            let _ = writeln!(out, "  (store: {})", p.message);
+        }
+        if d.hearings.is_empty() {
+            let _ = writeln!(out, "  no hearings listed");
+        }
+        for h in &d.hearings {
+            let verdict = match &h.problem {
+                Some(p) => format!("NOT READY: {}", p.message),
+                None if h.will_not == 0 => format!("ready: all {} exhibits will play", h.will_play),
+                None => format!(
+                    "NOT READY: {} of {} exhibits will not play",
+                    h.will_not,
+                    h.will_play + h.will_not
+                ),
+            };
+            let _ = writeln!(
+                out,
+                "  {}  {:<12} {:<10} {:<14} {verdict}",
+                h.time, h.title, h.hearing_type, h.case_id
+            );
+            if h.reporting_restriction.is_some() {
+                let _ = writeln!(out, "         ! reporting restrictions apply");
+            }
+            for e in h
+                .exhibits
+                .iter()
+                .filter(|e| e.status == courtdeck_api::json::CheckStatus::Fail)
+            {
+                let _ = writeln!(out, "         {} {}: {}", e.reference, e.title, e.detail);
+            }
+        }
+    }
+    out
+}

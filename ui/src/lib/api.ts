@@ -1,7 +1,7 @@
 // The control surface's only way out: Tauri commands granted in src-tauri/capabilities/default.json.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ApiError, CheckReport, Hearing, PagePoster, Stage, Stroke, Today, Transcript, UiEvent } from "./types";
+import type { ApiError, CheckReport, Hearing, PagePoster, Stage, Stroke, Today, Transcript, UiEvent, WeekAhead } from "./types";
 import { asApiError } from "./logic";
 import { translate } from "../i18n";
 
@@ -67,6 +67,10 @@ export const api = {
   setBeside: (exhibit: string | null, offsetMs: number) =>
     ordered<Stage>("set_beside", { exhibit, offsetMs }),
   runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
+  /** The next `days` days' hearings with each exhibit's readiness; `prepare` fetches first. */
+  weekAhead: (days: number, prepare: boolean) => call<WeekAhead>("week_ahead", { days, prepare }),
+  /** Each hearing's printable readiness report saved; their paths. */
+  saveWeekReports: (days: number) => call<string[]>("save_week_reports", { days }),
 };
 
 export function onEvent(handler: (e: UiEvent) => void): Promise<UnlistenFn> {

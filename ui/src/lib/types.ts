@@ -21,6 +21,10 @@ import type {
   StrokeDto,
   TodayDto,
   TranscriptDto,
+  WeekAheadDto,
+  DayAheadDto,
+  HearingAheadDto,
+  ExhibitReadinessDto,
 } from "./generated/dto";
 
 export type { ErrorCode } from "./generated/error-codes";
@@ -46,3 +50,7 @@ export type PagePoster = PagePosterDto;
 export type Sound = SoundDto;
 export type Check = CheckDto;
 export type CheckReport = CheckReportDto;
+export type WeekAhead = WeekAheadDto;
+export type DayAhead = DayAheadDto;
+export type HearingAhead = HearingAheadDto;
+export type ExhibitReadiness = ExhibitReadinessDto;

@@ -37,6 +37,60 @@ export type TodayDto = {
   language: Language,
 };
 
+export type WeekAheadDto = {
+  court: string,
+  court_name: string,
+  kiosk: string,
+  /**
+   * When it was checked, court time (`2026-12-07 16:05`).
+   */
+  made_at: string,
+  days: Array<DayAheadDto>,
+};
+
+export type DayAheadDto = {
+  date: string,
+  weekday: string,
+  /**
+   * The store could not be asked for this day's list (a kept copy, or none, is shown).
+   */
+  store: ApiError | null,
+  hearings: Array<HearingAheadDto>,
+};
+
+export type HearingAheadDto = {
+  time: string,
+  case_id: string,
+  title: string,
+  hearing_type: string,
+  reporting_restriction: string | null,
+  /**
+   * Exhibits that will play, and that will not.
+   */
+  will_play: number,
+  will_not: number,
+  /**
+   * The case's evidence cannot be read at all (no manifest, refused manifest).
+   */
+  problem: ApiError | null,
+  exhibits: Array<ExhibitReadinessDto>,
+};
+
+export type ExhibitReadinessDto = {
+  reference: string,
+  title: string,
+  kind: "video" | "audio" | "image" | "document",
+  restriction: "open" | "no_public" | "bench_only",
+  /**
+   * Fail: it will not play on the day.
+   */
+  status: CheckStatus,
+  /**
+   * Why, in words.
+   */
+  detail: string,
+};
+
 export type Readiness = "ready" | "not_fetched" | "unavailable";
 
 export type HearingCardDto = {
