@@ -9,3 +9,4 @@ mod custody;
 mod hostile_store;
 mod s3;
 mod store;
+mod week_ahead;
