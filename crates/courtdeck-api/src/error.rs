@@ -34,7 +34,20 @@ impl From<StoreError> for ApiError {
             ErrorCode::InvalidManifest => " Ask the party who published it to correct it.",
             _ => "",
         };
-        let mut message = capitalise(&e.to_string());
+        let mut message = match &e {
+            // A listed case whose evidence is not published yet (a list arrives days early).
+            StoreError::NotFound(path)
+                if path.starts_with("cases/") && path.ends_with("/manifest.json") =>
+            {
+                let case = path
+                    .trim_start_matches("cases/")
+                    .trim_end_matches("/manifest.json");
+                format!(
+                    "No evidence has been published for case {case} yet ({path} is not in the evidence store)."
+                )
+            }
+            _ => capitalise(&e.to_string()),
+        };
         if !next.is_empty() && !message.ends_with('.') {
             message.push('.');
         }

@@ -46,6 +46,18 @@ pub(crate) fn start_kiosk() -> Kiosk {
 }
 
 pub(crate) fn start_kiosk_on(width: u16, height: u16, monitors: &[Mon]) -> Kiosk {
+    start_kiosk_in(courtdeck_testkit::work_dir(), width, height, monitors, "")
+}
+
+/// The kiosk with `home` as its HOME (the test may have put a store there) and `config`, top-level
+/// keys only (a `store = …` line), before the e2e screens.
+pub(crate) fn start_kiosk_in(
+    home: tempfile::TempDir,
+    width: u16,
+    height: u16,
+    monitors: &[Mon],
+    config: &str,
+) -> Kiosk {
     let app = target_dir().join("courtdeck-app");
     assert!(
         app.exists(),
@@ -53,12 +65,12 @@ pub(crate) fn start_kiosk_on(width: u16, height: u16, monitors: &[Mon]) -> Kiosk
         app.display()
     );
     // Kept under $COURTDECK_TEST_ARTIFACTS: the app's logs are there when a run fails.
-    let home = courtdeck_testkit::work_dir();
     let config_dir = home.path().join(".config/courtdeck");
     std::fs::create_dir_all(&config_dir).unwrap();
     std::fs::write(
         config_dir.join("config.toml"),
-        r#"
+        config.to_owned()
+            + r#"
 court = "courtroom-2"
 kiosk_id = "e2e"
 [audio]
