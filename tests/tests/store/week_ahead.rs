@@ -186,7 +186,9 @@ fn the_week_ahead_says_what_will_not_play_and_why() {
     );
     let r = report(day(2), "06PR2600099");
     assert!(
-        r.contains("cannot be read on this kiosk") && r.contains("No evidence has been published") && r.contains("Reporting restrictions apply."),
+        r.contains("cannot be read on this kiosk")
+            && r.contains("No evidence has been published")
+            && r.contains("Reporting restrictions apply."),
         "{r}"
     );
     assert!(!r.contains("<script"), "a report is a page without scripts");
