@@ -30,6 +30,10 @@ PACKAGES=(
   xserver-xorg-video-dummy
   # Real monitors' EDIDs are read in the tests as edid-decode reads them
   edid-decode
+  # Virtual environments for the PyPI tools (SeaweedFS, the reference validators jsonschema and bagit)
+  python3 python3-venv
+  # The lists benchmark times whole processes (wall time and peak RSS) with /usr/bin/time
+  time
 )
 
 missing=()

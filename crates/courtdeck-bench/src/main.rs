@@ -12,6 +12,7 @@ mod checks;
 mod decodebin;
 mod documents;
 mod link;
+mod lists;
 mod playout;
 mod renderers;
 mod store;
@@ -70,7 +71,7 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    // `--only store|fetch|checks|playout|rss|decodebin|windows|documents|captions|link|beside|renderers` runs one group (rss:
+    // `--only store|fetch|lists|checks|playout|rss|decodebin|windows|documents|captions|link|beside|renderers` runs one group (rss:
     // the playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
     // windows under Xvfb; documents: page turns under Xvfb; captions: captions switched on a paused
     // recording under Xvfb; link: the video link over SRT on loopback; beside: side by side, headless;
@@ -100,7 +101,15 @@ fn main() -> Result<()> {
             arg_or("--exhibits", 100, 10) as usize,
         ))?;
     }
-    if matches!(only.as_deref(), Some("store" | "fetch")) {
+    if wants("lists") {
+        lists::lists_bench(
+            work.path(),
+            arg_or("--list-hearings", 2000, 200) as usize,
+            arg_or("--rooms", 40, 8) as usize,
+            arg("--runs", 5) as usize,
+        )?;
+    }
+    if matches!(only.as_deref(), Some("store" | "fetch" | "lists")) {
         // Nothing below is the store's: no media to make.
         return Ok(());
     }
