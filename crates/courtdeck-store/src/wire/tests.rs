@@ -373,3 +373,36 @@ fn blob_links_say_so_in_the_manifest_and_only_safe_links_are_taken() {
     let unknown = r#"{"schema_version":1,"case_id":"JS-1","expires":"2026-12-03T18:00:00Z","blobs":[],"extra":1}"#;
     assert!(parse_blob_links(unknown.as_bytes(), &case).is_err());
 }
+
+#[test]
+fn a_reporting_restriction_round_trips_and_is_displayed_text() {
+    let list = |rr: &str| {
+        format!(
+            r#"{{"schema_version":1,"court":"c","court_name":"C","date":"2026-06-15","hearings":[
+                {{"time":"10:00","case_id":"A","title":"R v A.B.","hearing_type":"Trial"{rr}}}]}}"#
+        )
+    };
+    let none = parse_court_list(list("").as_bytes()).unwrap();
+    assert_eq!(none.hearings[0].reporting_restriction, None);
+    let bare = parse_court_list(list(r#","reporting_restriction":"""#).as_bytes()).unwrap();
+    assert_eq!(bare.hearings[0].reporting_restriction.as_deref(), Some(""));
+    let details =
+        parse_court_list(list(r#","reporting_restriction":"Section 45 YJCEA 1999""#).as_bytes())
+            .unwrap();
+    let again = serde_json::to_vec(&court_list_doc(&details)).unwrap();
+    assert_eq!(parse_court_list(&again).unwrap(), details);
+    // As every displayed string: no direction override, not too long.
+    let err = parse_court_list(list(",\"reporting_restriction\":\"s45 \u{202e}\"").as_bytes())
+        .unwrap_err();
+    assert!(err.to_string().contains("U+202E"), "{err}");
+    let long = "x".repeat(MAX_BANNER_CHARS + 1);
+    let err = parse_court_list(list(&format!(r#","reporting_restriction":"{long}""#)).as_bytes())
+        .unwrap_err();
+    assert!(err.to_string().contains("1-1000"), "{err}");
+    // The lenient reading keeps the rest of the list when one banner is hostile.
+    let (list, rejected) =
+        parse_court_list_lenient(list(",\"reporting_restriction\":\"\u{200b}\"").as_bytes())
+            .unwrap();
+    assert!(list.hearings.is_empty());
+    assert_eq!(rejected.len(), 1);
+}
