@@ -8,6 +8,7 @@
 //! (which applies the restriction rule) accepted it; the playout process checks again.
 
 mod audit;
+pub mod bags;
 mod beside;
 pub mod checks;
 pub mod config;

@@ -300,6 +300,9 @@ async fn probe_with(
 }
 
 /// What probing a bundle's files changed or found.
+/// The `kind` of a bundle exhibit whose kind the probe decides (a bag's payload file).
+pub const AUTO_KIND: &str = "auto";
+
 #[derive(Debug, Clone, Default)]
 pub struct BundleProbe {
     /// One line per exhibit whose duration was filled in from its file.
@@ -357,6 +360,18 @@ impl Courtdeck {
                         "does not play"
                     };
                     return Err(refuse(format!("it {what}: {}", err.message)));
+                }
+                // An exhibit handed over without a kind (a bag's payload file) is what its streams are.
+                if e.kind == AUTO_KIND {
+                    match &r.kind {
+                        Some(found) => e.kind = found.clone(),
+                        None => {
+                            return Err(refuse(
+                                "it is neither a recording, a picture nor a document Courtdeck shows"
+                                    .into(),
+                            ));
+                        }
+                    }
                 }
                 if let Some(found) = &r.kind
                     && *found != e.kind

@@ -74,6 +74,17 @@ fn io_error(what: String, e: std::io::Error) -> ApiError {
     ApiError::new(code, format!("{what}: {e}"))
 }
 
+/// A publisher key from its file (`courtdeck keygen`).
+pub fn read_publisher_key(path: &Path) -> ApiResult<PublisherKey> {
+    std::fs::read_to_string(path)
+        .map_err(|e| io_error(format!("reading {}", path.display()), e))
+        .and_then(|text| {
+            PublisherKey::from_file_text(&text).map_err(|e| {
+                ApiError::new(ErrorCode::ConfigInvalid, format!("{}: {e}", path.display()))
+            })
+        })
+}
+
 impl Courtdeck {
     /// A new publisher key, written to `out` (which must not exist yet) readable by its owner only.
     /// Returns the public key for kiosks' `[trust] publisher_keys`.
@@ -127,12 +138,26 @@ impl Courtdeck {
         let path = description.map_or_else(|| media.join("case.toml"), Path::to_path_buf);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| io_error(format!("reading {}", path.display()), e))?;
-        let mut desc: BundleDescription = toml::from_str(&text).map_err(|e| {
+        let desc: BundleDescription = toml::from_str(&text).map_err(|e| {
             ApiError::new(
                 ErrorCode::InvalidManifest,
                 format!("{} is not a valid description: {e}", path.display()),
             )
         })?;
+        Courtdeck::publish_description(config, to, media, desc, key).await
+    }
+
+    /// Publishes the case `desc` describes, its files in `media`, into `to`: every file probed as a
+    /// kiosk would play it first, then blobs, manifest and list written, signed with `key` if given,
+    /// and recorded in the custody log as `case_published`. `publish` (a case.toml) and `import_bag`
+    /// (a BagIt bag) both end here.
+    pub async fn publish_description(
+        config: &Config,
+        to: &PublishTo,
+        media: &Path,
+        mut desc: BundleDescription,
+        key: Option<PublisherKey>,
+    ) -> ApiResult<Published> {
         custody_open(config)?;
         let probed = Courtdeck::probe_bundle(config, media, &mut desc).await?;
         let (manifest, signed) = match to {

@@ -432,6 +432,25 @@ pub(crate) fn read_s3_key() -> anyhow::Result<courtdeck_store::Secret> {
 
 #[derive(Subcommand)]
 pub(crate) enum ImportCmd {
+    /// Evidence handed over as a BagIt bag (a folder): validated whole (every manifest, every
+    /// file), then published as a case, its External-Identifier the case id. Exhibits are named by
+    /// the bag's courtdeck-exhibits.json (docs/interop.md), else numbered EX/1… and `no_public`.
+    Bag {
+        /// The bag's folder.
+        bag: PathBuf,
+        /// The store to publish into: a folder, or `s3://BUCKET/PREFIX` with `--s3-endpoint`.
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        s3_endpoint: Option<String>,
+        #[arg(long)]
+        s3_region: Option<String>,
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// Sign the manifest with this publisher key file (from `courtdeck keygen`).
+        #[arg(long)]
+        sign: Option<PathBuf>,
+    },
     /// A court list as HMCTS's Court and tribunal hearings service (CaTH) publishes it: each
     /// courtroom and day in it becomes that courtroom's list for the day in the store (in place of
     /// any there). Rooms map to kiosks' courts through `[[lists.rooms]]` in the config.

@@ -93,6 +93,58 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Import {
             what:
+                args::ImportCmd::Bag {
+                    bag,
+                    store,
+                    s3_endpoint,
+                    s3_region,
+                    ca_file,
+                    sign,
+                },
+        } => {
+            let to = publish_to(store, s3_endpoint, s3_region, ca_file)?;
+            let key = sign
+                .as_deref()
+                .map(courtdeck_api::publish::read_publisher_key)
+                .transpose()?;
+            let imported = Courtdeck::import_bag(&config()?, &to, bag, key).await?;
+            println!(
+                "published case {} from the bag{} with {} exhibits{}:",
+                imported.case_id,
+                imported
+                    .source_organisation
+                    .as_deref()
+                    .map(|o| format!(" of {o}"))
+                    .unwrap_or_default(),
+                imported.exhibits.len(),
+                if imported.published.signed {
+                    ", signed"
+                } else {
+                    ""
+                }
+            );
+            for e in &imported.exhibits {
+                println!(
+                    "  {}  {}  ({}, {}{})",
+                    e.reference,
+                    e.title,
+                    e.path,
+                    e.restriction,
+                    e.copy
+                        .as_deref()
+                        .map(|c| format!(", {c}"))
+                        .unwrap_or_default()
+                );
+            }
+            if !imported.from_profile {
+                println!(
+                    "The bag has no courtdeck-exhibits.json: references are numbered in payload order and every exhibit is no_public until someone decides otherwise."
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Import {
+            what:
                 args::ImportCmd::CathList {
                     file,
                     store,

@@ -105,6 +105,8 @@ pub struct Bag {
     pub to_fetch: Vec<String>,
     /// Algorithms of the payload manifests.
     pub algorithms: BTreeSet<Algorithm>,
+    /// Each tag file a tag manifest lists (all checked), with the algorithms it is listed under.
+    pub tag_files: BTreeMap<String, BTreeSet<Algorithm>>,
 }
 
 impl Bag {
@@ -288,8 +290,7 @@ pub fn validate(root: &Path) -> Result<Bag, BagError> {
         }
     }
 
-    let (first_alg, first) = payload_manifests.iter().next().expect("one at least");
-    let _ = first_alg;
+    let first = payload_manifests.values().next().expect("one at least");
     let payload = first
         .keys()
         .filter(|p| on_disk.contains(p.as_str()))
@@ -310,6 +311,15 @@ pub fn validate(root: &Path) -> Result<Bag, BagError> {
         payload,
         to_fetch: to_fetch.into_iter().collect(),
         algorithms: payload_manifests.keys().copied().collect(),
+        tag_files: {
+            let mut t: BTreeMap<String, BTreeSet<Algorithm>> = BTreeMap::new();
+            for (alg, entries) in &tag_manifests {
+                for path in entries.keys() {
+                    t.entry(path.clone()).or_default().insert(*alg);
+                }
+            }
+            t
+        },
     })
 }
 

@@ -1,0 +1,285 @@
+//! Evidence as it is handed over: a BagIt bag (RFC 8493) from a police or CPS system, validated
+//! whole by `courtdeck_interop::bagit`, then published as `bundle` publishes a case: its
+//! `External-Identifier` is the case (the URN that joins it to its listing), each payload file an
+//! exhibit with its kind, duration and pages found by probing. References, titles, restrictions and
+//! each copy's role come from the Courtdeck BagIt profile's tag file (`courtdeck-exhibits.json`,
+//! docs/bagit-profile.json); without it, references are numbered in payload order and every exhibit
+//! is `no_public` until someone decides otherwise. Nothing is published unless every check passed.
+
+use std::path::{Path, PathBuf};
+
+use courtdeck_core::ErrorCode;
+use courtdeck_interop::bagit::{self, Algorithm, Bag};
+use courtdeck_store::{BundleDescription, BundleExhibit, PublisherKey};
+use serde::Deserialize;
+
+use crate::Courtdeck;
+use crate::audit::audit_once;
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::media::AUTO_KIND;
+use crate::publish::{PublishTo, Published};
+
+/// The Courtdeck BagIt profile's tag file: how the exhibits are to be called and shown.
+pub const PROFILE_TAG_FILE: &str = "courtdeck-exhibits.json";
+/// Where the profile document is published (`BagIt-Profile-Identifier`).
+pub const PROFILE_IDENTIFIER: &str =
+    "https://courtdeck.example/bagit-profile/courtdeck-evidence-v1.json";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileDoc {
+    /// "R v J.S."; default: the bag's `Courtdeck-Case-Title`, else "Case <id>".
+    #[serde(default)]
+    case_title: Option<String>,
+    exhibits: Vec<ProfileExhibit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileExhibit {
+    /// The payload file, as the manifests name it (`data/…`).
+    path: String,
+    reference: String,
+    title: String,
+    restriction: String,
+    /// `master`, `working_copy` or `court_playable` (NPCC video guidance's copies).
+    #[serde(default)]
+    copy: Option<String>,
+    /// The source system's own id of the item.
+    #[serde(default)]
+    source_id: Option<String>,
+}
+
+/// One exhibit published from a bag.
+#[derive(Debug, Clone)]
+pub struct BagExhibit {
+    pub reference: String,
+    pub title: String,
+    pub path: String,
+    pub restriction: String,
+    pub copy: Option<String>,
+    pub source_id: Option<String>,
+}
+
+/// What `import_bag` did.
+#[derive(Debug, Clone)]
+pub struct BagImported {
+    pub case_id: String,
+    pub source_organisation: Option<String>,
+    /// The exhibits' references and restrictions came from the profile's tag file.
+    pub from_profile: bool,
+    pub exhibits: Vec<BagExhibit>,
+    pub published: Published,
+}
+
+fn refused(why: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidManifest,
+        format!("The bag was refused and nothing was published: {why}."),
+    )
+}
+
+impl Courtdeck {
+    /// Validates the bag folder `bag` whole, then publishes it into `to` (see the module's doc).
+    /// Refused, with nothing published: a bag that breaks any BagIt rule, an incomplete one (files
+    /// only named in `fetch.txt`), one whose manifests are only MD5 or SHA-1, one without an
+    /// `External-Identifier` that is a case id, a profile tag file no tag manifest covers or that
+    /// does not describe every payload file exactly once.
+    pub async fn import_bag(
+        config: &Config,
+        to: &PublishTo,
+        bag: &Path,
+        sign: Option<PublisherKey>,
+    ) -> ApiResult<BagImported> {
+        let root = bag.to_owned();
+        let read = tokio::task::spawn_blocking(move || bagit::validate(&root))
+            .await
+            .map_err(crate::internal)?
+            .map_err(refused)?;
+        if !read.to_fetch.is_empty() {
+            return Err(refused(format!(
+                "it is incomplete: {} payload files are only named in fetch.txt ({}), and Courtdeck fetches nothing a bag points to",
+                read.to_fetch.len(),
+                read.to_fetch[0]
+            )));
+        }
+        if !read.algorithms.iter().any(|a| a.is_strong()) {
+            return Err(refused(format!(
+                "its manifests use only {}, which cannot show evidence unaltered; the bag needs a SHA-256 or SHA-512 manifest",
+                read.algorithms
+                    .iter()
+                    .map(|a| a.name())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )));
+        }
+        if read.payload.is_empty() {
+            return Err(refused("its payload is empty"));
+        }
+        let case_id = read
+            .info("External-Identifier")
+            .ok_or_else(|| refused("bag-info.txt has no External-Identifier, the case's URN"))?
+            .to_owned();
+        let case = courtdeck_core::CaseId::parse(&case_id).map_err(|e| {
+            refused(format!(
+                "its External-Identifier {case_id:?} cannot be a case id: {e}"
+            ))
+        })?;
+        let profile = read_profile(&read)?;
+        let (desc, exhibits) = description(&read, &case.to_string(), profile.as_ref())?;
+        let media = read.root.join("data");
+        let published = Courtdeck::publish_description(config, to, &media, desc, sign).await?;
+        audit_once(
+            config,
+            "bag_imported",
+            serde_json::json!({
+                "case": case.to_string(),
+                "bag": read.root.display().to_string(),
+                "bagit_version": read.version,
+                "source_organisation": read.info("Source-Organization"),
+                "external_identifier": case_id,
+                "bagging_date": read.info("Bagging-Date"),
+                "profile": profile.is_some(),
+                "exhibits": exhibits.iter().zip(&read.payload).map(|(e, p)| serde_json::json!({
+                    "exhibit": e.reference,
+                    "path": p.path,
+                    "copy": e.copy,
+                    "source_id": e.source_id,
+                    "restriction": e.restriction,
+                    "bag_digests": p.digests.iter().map(|(a, d)| (a.name(), d.clone())).collect::<std::collections::BTreeMap<_, _>>(),
+                })).collect::<Vec<_>>(),
+            }),
+        )?;
+        Ok(BagImported {
+            case_id: case.to_string(),
+            source_organisation: read.info("Source-Organization").map(str::to_owned),
+            from_profile: profile.is_some(),
+            exhibits,
+            published,
+        })
+    }
+}
+
+/// The profile's tag file, if the bag carries one: it must be covered by a strong tag manifest
+/// (else it could have been changed after the bag was made).
+fn read_profile(bag: &Bag) -> ApiResult<Option<ProfileDoc>> {
+    let path: PathBuf = bag.root.join(PROFILE_TAG_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let covered = bag
+        .tag_files
+        .get(PROFILE_TAG_FILE)
+        .is_some_and(|algs| algs.iter().any(|a| Algorithm::is_strong(*a)));
+    if !covered {
+        return Err(refused(format!(
+            "{PROFILE_TAG_FILE} is not in a SHA-256 or SHA-512 tag manifest, so nothing shows it unchanged since the bag was made"
+        )));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| refused(format!("{PROFILE_TAG_FILE}: {e}")))?;
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        refused(format!(
+            "{PROFILE_TAG_FILE} is not the profile's document: {e}"
+        ))
+    })
+}
+
+/// The bundle description of the bag: one exhibit per payload file, in payload order.
+fn description(
+    bag: &Bag,
+    case_id: &str,
+    profile: Option<&ProfileDoc>,
+) -> ApiResult<(BundleDescription, Vec<BagExhibit>)> {
+    let mut exhibits = Vec::new();
+    match profile {
+        Some(p) => {
+            for file in &bag.payload {
+                let mut listed = p.exhibits.iter().filter(|e| e.path == file.path);
+                let e = listed.next().ok_or_else(|| {
+                    refused(format!(
+                        "{PROFILE_TAG_FILE} does not describe {}",
+                        file.path
+                    ))
+                })?;
+                if listed.next().is_some() {
+                    return Err(refused(format!(
+                        "{PROFILE_TAG_FILE} describes {} twice",
+                        file.path
+                    )));
+                }
+                if let Some(copy) = &e.copy
+                    && !matches!(copy.as_str(), "master" | "working_copy" | "court_playable")
+                {
+                    return Err(refused(format!(
+                        "{PROFILE_TAG_FILE}: copy {copy:?} of {} is not master, working_copy or court_playable",
+                        file.path
+                    )));
+                }
+                exhibits.push(BagExhibit {
+                    reference: e.reference.clone(),
+                    title: e.title.clone(),
+                    path: file.path.clone(),
+                    restriction: e.restriction.clone(),
+                    copy: e.copy.clone(),
+                    source_id: e.source_id.clone(),
+                });
+            }
+            if let Some(extra) = p
+                .exhibits
+                .iter()
+                .find(|e| !bag.payload.iter().any(|f| f.path == e.path))
+            {
+                return Err(refused(format!(
+                    "{PROFILE_TAG_FILE} describes {}, which is not in the payload",
+                    extra.path
+                )));
+            }
+        }
+        None => {
+            for (i, file) in bag.payload.iter().enumerate() {
+                let name = file.path.rsplit('/').next().unwrap_or(&file.path);
+                let title = name
+                    .rsplit_once('.')
+                    .map_or(name, |(stem, _)| stem)
+                    .replace(['\n', '\r', '\t'], " ");
+                exhibits.push(BagExhibit {
+                    reference: format!("EX/{}", i + 1),
+                    title,
+                    path: file.path.clone(),
+                    // Nobody has said who may see it: not the public gallery until someone does.
+                    restriction: "no_public".into(),
+                    copy: None,
+                    source_id: None,
+                });
+            }
+        }
+    }
+    let title = profile
+        .and_then(|p| p.case_title.clone())
+        .or_else(|| bag.info("Courtdeck-Case-Title").map(str::to_owned))
+        .unwrap_or_else(|| format!("Case {case_id}"));
+    let desc = BundleDescription {
+        case_id: case_id.to_owned(),
+        title,
+        exhibits: exhibits
+            .iter()
+            .map(|e| BundleExhibit {
+                reference: e.reference.clone(),
+                title: e.title.clone(),
+                file: e.path.trim_start_matches("data/").to_owned(),
+                kind: AUTO_KIND.into(),
+                media_type: None,
+                restriction: e.restriction.clone(),
+                duration_ms: None,
+                clips: Vec::new(),
+                pages: Vec::new(),
+                transcript: None,
+                transcript_restriction: "bench_only".into(),
+            })
+            .collect(),
+        listing: None,
+        blob_links: false,
+    };
+    Ok((desc, exhibits))
+}
