@@ -3,6 +3,7 @@
 //! test binary (`cargo test -p courtdeck-testkit --test store`); a test of what reaches the cache, or
 //! of the court's record of it, goes here.
 
+mod bags;
 mod court_lists;
 mod courthouse;
 mod custody;
