@@ -272,7 +272,8 @@ fn a_bag_that_fails_any_check_publishes_nothing_and_says_why() {
     );
     let published = store_files();
 
-    let cases: Vec<(&str, Box<dyn Fn() -> PathBuf>)> = vec![
+    type MakeBag<'a> = Box<dyn Fn() -> PathBuf + 'a>;
+    let cases: Vec<(&str, MakeBag)> = vec![
         (
             "does not match its sha512 digest",
             Box::new(|| {
