@@ -494,6 +494,7 @@ pub fn publish_random_case_with(
             pages: vec![],
             transcript: None,
             transcript_restriction: "bench_only".into(),
+            provenance: None,
         });
     }
     let desc = courtdeck_store::BundleDescription {

@@ -259,12 +259,17 @@ fn description(
         .and_then(|p| p.case_title.clone())
         .or_else(|| bag.info("Courtdeck-Case-Title").map(str::to_owned))
         .unwrap_or_else(|| format!("Case {case_id}"));
+    let organisation = bag
+        .info("Source-Organization")
+        .unwrap_or("not stated in the bag")
+        .to_owned();
     let desc = BundleDescription {
         case_id: case_id.to_owned(),
         title,
         exhibits: exhibits
             .iter()
-            .map(|e| BundleExhibit {
+            .zip(&bag.payload)
+            .map(|(e, file)| BundleExhibit {
                 reference: e.reference.clone(),
                 title: e.title.clone(),
                 file: e.path.trim_start_matches("data/").to_owned(),
@@ -276,6 +281,19 @@ fn description(
                 pages: Vec::new(),
                 transcript: None,
                 transcript_restriction: "bench_only".into(),
+                provenance: Some(courtdeck_core::Provenance {
+                    source_organisation: organisation.clone(),
+                    source_id: e.source_id.clone(),
+                    copy: e
+                        .copy
+                        .as_deref()
+                        .and_then(|c| courtdeck_core::CopyRole::parse(c).ok()),
+                    source_digests: file
+                        .digests
+                        .iter()
+                        .map(|(a, hex)| (a.name().to_owned(), hex.clone()))
+                        .collect(),
+                }),
             })
             .collect(),
         listing: None,

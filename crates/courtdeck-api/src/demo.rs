@@ -251,6 +251,7 @@ pub fn ensure_demo_store_from(dir: &Path, media_dir: &Path, date: Date) -> ApiRe
                         .collect(),
                     transcript: e.transcript.map(|(file, _)| file.into()),
                     transcript_restriction: e.transcript.map_or("bench_only", |(_, r)| r).into(),
+                    provenance: None,
                 })
                 .collect(),
             blob_links: false,

@@ -141,6 +141,7 @@ impl Courtdeck {
             pages: Vec::new(),
             derived_from: Some(Box::new(derivation)),
             transcript: None,
+            provenance: None,
         };
         let manifest = open
             .manifest

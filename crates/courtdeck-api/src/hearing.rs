@@ -202,6 +202,19 @@ impl Courtdeck {
                     size: e.size,
                     sha256: e.sha256.to_hex(),
                     cached: open.paths.contains_key(&e.reference),
+                    provenance: e.provenance.as_ref().map(|p| ProvenanceDto {
+                        source_organisation: p.source_organisation.clone(),
+                        source_id: p.source_id.clone(),
+                        copy: p.copy.map(|c| c.as_str()),
+                        digests: p
+                            .source_digests
+                            .iter()
+                            .map(|(a, h)| DigestDto {
+                                algorithm: a.clone(),
+                                hex: h.clone(),
+                            })
+                            .collect(),
+                    }),
                     problem: open.problems.get(&e.reference).cloned(),
                     clips: e
                         .clips
@@ -423,6 +436,12 @@ impl Courtdeck {
                             "exhibit": target.to_string(),
                             "sha256": exhibit.sha256.to_hex(),
                             "restriction": exhibit.restriction.as_str(),
+                            "provenance": exhibit.provenance.as_ref().map(|p| serde_json::json!({
+                                "source_organisation": p.source_organisation,
+                                "source_id": p.source_id,
+                                "copy": p.copy.map(|c| c.as_str()),
+                                "source_digests": p.source_digests.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+                            })),
                             "screens": self.screens.iter().filter(|s| route.contains(&s.id)).map(|s| serde_json::json!({
                                 "screen": s.id.to_string(), "label": s.label, "role": s.role.as_str(),
                             })).collect::<Vec<_>>(),

@@ -204,6 +204,8 @@ pub struct ExhibitDto {
     pub size: u64,
     pub sha256: String,
     pub cached: bool,
+    /// Where it came from, when it was handed over with that said.
+    pub provenance: Option<ProvenanceDto>,
     /// Why it cannot be played, when it cannot.
     pub problem: Option<ApiError>,
     pub clips: Vec<ClipDto>,
@@ -214,6 +216,28 @@ pub struct ExhibitDto {
     /// A recording's transcript: who may read it along (captions); `None` without one.
     #[cfg_attr(test, ts(type = r#""open" | "no_public" | "bench_only" | null"#))]
     pub transcript: Option<&'static str>,
+}
+
+/// Where an exhibit came from: who handed it over, their id for it, which copy it is, and their
+/// digests of its bytes (checked on import beside Courtdeck's SHA-256).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ProvenanceDto {
+    pub source_organisation: String,
+    pub source_id: Option<String>,
+    #[cfg_attr(
+        test,
+        ts(type = r#""master" | "working_copy" | "court_playable" | null"#)
+    )]
+    pub copy: Option<&'static str>,
+    pub digests: Vec<DigestDto>,
+}
+
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestDto {
+    pub algorithm: String,
+    pub hex: String,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS))]

@@ -52,6 +52,7 @@ pub(crate) fn fetch_bench(dir: &Path, mib: u64) -> Result<()> {
         pages: vec![],
         derived_from: None,
         transcript: None,
+        provenance: None,
     };
     let mb = size as f64 / 1e6;
     let mut ours = Vec::new();

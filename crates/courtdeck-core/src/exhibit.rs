@@ -389,6 +389,52 @@ pub struct Exhibit {
     pub derived_from: Option<Box<crate::annotation::Derivation>>,
     /// A recording's transcript: a second verified blob with its own restriction.
     pub transcript: Option<crate::transcript::TranscriptRef>,
+    /// Where it came from, when it was handed over with that said (a bag from a police system).
+    pub provenance: Option<Provenance>,
+}
+
+/// Which copy of an item an exhibit is (NPCC "Recovery and Acquisition of Video Evidence": the
+/// master stays in its native format, working copies are bit-for-bit, a court playable copy is a
+/// separately named derivative).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyRole {
+    Master,
+    WorkingCopy,
+    CourtPlayable,
+}
+
+impl CopyRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CopyRole::Master => "master",
+            CopyRole::WorkingCopy => "working_copy",
+            CopyRole::CourtPlayable => "court_playable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<CopyRole, InvalidValue> {
+        match s {
+            "master" => Ok(CopyRole::Master),
+            "working_copy" => Ok(CopyRole::WorkingCopy),
+            "court_playable" => Ok(CopyRole::CourtPlayable),
+            _ => Err(InvalidValue::new(
+                "copy",
+                format!("{s:?} is not one of master, working_copy, court_playable"),
+            )),
+        }
+    }
+}
+
+/// Where an exhibit came from: who handed it over, the source system's id for it, which copy it is,
+/// and the source's own digests of its bytes (checked when it was imported, beside Courtdeck's
+/// SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    pub source_organisation: String,
+    pub source_id: Option<String>,
+    pub copy: Option<CopyRole>,
+    /// Algorithm name (`sha512`) and lower-case hex, sorted by name.
+    pub source_digests: Vec<(String, String)>,
 }
 
 #[cfg(test)]

@@ -237,6 +237,7 @@ mod tests {
             pages: vec![],
             derived_from: None,
             transcript: None,
+            provenance: None,
         }
     }
 

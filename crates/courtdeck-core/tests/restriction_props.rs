@@ -62,6 +62,7 @@ fn exhibit(i: usize, restriction: Restriction) -> Exhibit {
         pages: vec![],
         derived_from: None,
         transcript: None,
+        provenance: None,
     }
 }
 

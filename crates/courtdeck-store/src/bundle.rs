@@ -60,6 +60,9 @@ pub struct BundleExhibit {
     /// Who may read the transcript along (captions): its own restriction, `bench_only` unless said.
     #[serde(default = "bench_only")]
     pub transcript_restriction: String,
+    /// Where the file came from: set by `import bag` from the bag, never read from a case.toml.
+    #[serde(skip)]
+    pub provenance: Option<courtdeck_core::Provenance>,
 }
 
 fn open() -> String {
@@ -255,6 +258,7 @@ pub fn bundle_signed(
                 .map_err(invalid)?,
             derived_from: None,
             transcript,
+            provenance: e.provenance.clone(),
         });
     }
     let mut manifest =
@@ -594,6 +598,7 @@ mod tests {
                         pages: vec![],
                         transcript: None,
                         transcript_restriction: "bench_only".into(),
+                        provenance: None,
                     }],
                     listing: None,
                     blob_links: false,
@@ -698,6 +703,7 @@ mod tests {
                     pages: vec![],
                     transcript: None,
                     transcript_restriction: "bench_only".into(),
+                    provenance: None,
                 }],
                 listing: None,
                 blob_links: false,

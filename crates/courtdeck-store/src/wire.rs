@@ -83,6 +83,84 @@ pub struct ExhibitDoc {
     /// A recording's transcript (WebVTT), a blob of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcript: Option<TranscriptDoc>,
+    /// Where it came from (an evidence package from a police system).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<ProvenanceDoc>,
+}
+
+/// `courtdeck_core::Provenance` on the wire.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvenanceDoc {
+    pub source_organisation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    /// `master`, `working_copy` or `court_playable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<String>,
+    /// The source's own digests of the bytes, by algorithm (`sha512`: hex).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub digests: std::collections::BTreeMap<String, String>,
+}
+
+impl ProvenanceDoc {
+    pub fn from_core(p: &courtdeck_core::Provenance) -> ProvenanceDoc {
+        ProvenanceDoc {
+            source_organisation: p.source_organisation.clone(),
+            source_id: p.source_id.clone(),
+            copy: p.copy.map(|c| c.as_str().to_owned()),
+            digests: p.source_digests.iter().cloned().collect(),
+        }
+    }
+
+    fn to_core(&self, w: &str) -> Result<courtdeck_core::Provenance, StoreError> {
+        let digests = self
+            .digests
+            .iter()
+            .map(|(alg, hex)| {
+                let len = match alg.as_str() {
+                    "md5" => 32,
+                    "sha1" => 40,
+                    "sha224" => 56,
+                    "sha256" => 64,
+                    "sha384" => 96,
+                    "sha512" => 128,
+                    _ => {
+                        return Err(invalid(
+                            w,
+                            format!("provenance: {:?} is not a digest algorithm", visible(alg)),
+                        ));
+                    }
+                };
+                if hex.len() != len || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(invalid(
+                        w,
+                        format!("provenance: {alg} {hex:?} is not a digest"),
+                    ));
+                }
+                Ok((alg.clone(), hex.to_ascii_lowercase()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(courtdeck_core::Provenance {
+            source_organisation: title(
+                w,
+                "provenance source_organisation",
+                &self.source_organisation,
+            )?,
+            source_id: self
+                .source_id
+                .as_deref()
+                .map(|s| title(w, "provenance source_id", s))
+                .transpose()?,
+            copy: self
+                .copy
+                .as_deref()
+                .map(courtdeck_core::CopyRole::parse)
+                .transpose()
+                .map_err(|err| invalid(w, format!("provenance: {err}")))?,
+            source_digests: digests,
+        })
+    }
 }
 
 /// `courtdeck_core::transcript::TranscriptRef` on the wire: the WebVTT blob's hash and size, and
@@ -501,6 +579,7 @@ fn parse_exhibit(e: &ExhibitDoc) -> Result<Exhibit, StoreError> {
                 })
             })
             .transpose()?,
+        provenance: e.provenance.as_ref().map(|p| p.to_core(w)).transpose()?,
         reference,
     })
 }
@@ -562,6 +641,7 @@ pub fn manifest_doc(m: &CaseManifest) -> ManifestDoc {
                     size: t.size,
                     restriction: t.restriction.as_str().into(),
                 }),
+                provenance: e.provenance.as_ref().map(ProvenanceDoc::from_core),
             })
             .collect(),
         blob_links: m.blob_links,

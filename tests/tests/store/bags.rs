@@ -182,6 +182,20 @@ fn a_listed_urn_and_its_bag_make_a_ready_hearing_nothing_typed() {
         ]
     );
     assert_eq!(exhibits[0]["duration_ms"], 2000);
+    // Where each came from travels with it in the manifest: the kiosk shows it, custody records it.
+    let p = &exhibits[0]["provenance"];
+    assert_eq!(
+        p["source_organisation"], "Metropolitan Police Service",
+        "{p}"
+    );
+    assert_eq!(p["source_id"], "DEMS-0042");
+    assert_eq!(p["copy"], "working_copy");
+    assert_eq!(p["digests"]["sha512"].as_str().unwrap().len(), 128);
+    assert_eq!(
+        p["digests"]["sha256"], exhibits[0]["sha256"],
+        "the bag's SHA-256 is Courtdeck's"
+    );
+    assert_eq!(exhibits[1]["provenance"]["copy"], "master");
     // The bag's SHA-256 of each file is the manifest's.
     let bag_sha256 = std::fs::read_to_string(bag.join("manifest-sha256.txt")).unwrap();
     for e in exhibits {

@@ -118,6 +118,11 @@ export const cy: Catalogue = {
     "week.noHearings": "Dim gwrandawiadau wedi'u rhestru.",
     "week.allPlay": { one: "yn barod: bydd ei arddangosyn yn chwarae", other: "yn barod: bydd pob un o'r {count} arddangosyn yn chwarae" },
     "week.someNot": { one: "ni fydd {bad} o {count} arddangosyn yn chwarae", other: "ni fydd {bad} o {count} arddangosyn yn chwarae" },
+    "hearing.provenanceFrom": "Gan {organisation}",
+    "hearing.provenanceVerified": "wedi'i wirio wrth fewnforio, SHA-256 {digest}",
+    "hearing.copy.master": "prif gopi",
+    "hearing.copy.working_copy": "copi gwaith",
+    "hearing.copy.court_playable": "copi i'w chwarae yn y llys",
     "hearing.still": "llun llonydd",
     "hearing.pageCount": "{pages} tud",
 

@@ -8,6 +8,7 @@ import type { FetchState } from "./logic";
 const exhibit = (restriction: Exhibit["restriction"], allowed: string[]): Exhibit => ({
   reference: "JS/3", title: "ABE interview", kind: "video", media_type: "video/mpeg", duration_ms: 10_000,
   restriction, size: 1, sha256: "0".repeat(64), cached: true, problem: null, clips: [], allowed_screens: allowed, poster: null, pages: 0, transcript: null,
+  provenance: null,
 });
 
 const english = translator(CATALOGUES.en);

@@ -50,6 +50,8 @@ fn render() -> String {
         ClipDto::decl(&cfg),
         ExhibitDto::decl(&cfg),
         HearingDto::decl(&cfg),
+        ProvenanceDto::decl(&cfg),
+        DigestDto::decl(&cfg),
         OnAirDto::decl(&cfg),
         BesideDto::decl(&cfg),
         ControlsDto::decl(&cfg),

@@ -31,6 +31,7 @@ fn exhibit(reference: &str, restriction: Restriction) -> Exhibit {
         pages: vec![],
         derived_from: None,
         transcript: None,
+        provenance: None,
     }
 }
 

@@ -135,6 +135,10 @@ export type ExhibitDto = {
   sha256: string,
   cached: boolean,
   /**
+   * Where it came from, when it was handed over with that said.
+   */
+  provenance: ProvenanceDto | null,
+  /**
    * Why it cannot be played, when it cannot.
    */
   problem: ApiError | null,
@@ -164,6 +168,18 @@ export type HearingDto = {
   time: string,
   exhibits: Array<ExhibitDto>,
   screens: Array<ScreenDto>,
+};
+
+export type ProvenanceDto = {
+  source_organisation: string,
+  source_id: string | null,
+  copy: "master" | "working_copy" | "court_playable" | null,
+  digests: Array<DigestDto>,
+};
+
+export type DigestDto = {
+  algorithm: string,
+  hex: string,
 };
 
 export type OnAirDto = {
