@@ -26,16 +26,16 @@ pub const PROFILE_TAG_FILE: &str = "courtdeck-exhibits.json";
 pub const PROFILE_IDENTIFIER: &str =
     "https://courtdeck.example/bagit-profile/courtdeck-evidence-v1.json";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileDoc {
     /// "R v J.S."; default: the bag's `Courtdeck-Case-Title`, else "Case <id>".
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     case_title: Option<String>,
     exhibits: Vec<ProfileExhibit>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileExhibit {
     /// The payload file, as the manifests name it (`data/…`).
@@ -44,11 +44,15 @@ struct ProfileExhibit {
     title: String,
     restriction: String,
     /// `master`, `working_copy` or `court_playable` (NPCC video guidance's copies).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     copy: Option<String>,
     /// The source system's own id of the item.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     source_id: Option<String>,
+    /// Who handed this item over, when not the bag's `Source-Organization` (a bag Courtdeck
+    /// exported says where each exhibit first came from).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_organisation: Option<String>,
 }
 
 /// One exhibit published from a bag.
@@ -60,6 +64,7 @@ pub struct BagExhibit {
     pub restriction: String,
     pub copy: Option<String>,
     pub source_id: Option<String>,
+    pub source_organisation: Option<String>,
 }
 
 /// What `import_bag` did.
@@ -223,6 +228,7 @@ fn description(
                     restriction: e.restriction.clone(),
                     copy: e.copy.clone(),
                     source_id: e.source_id.clone(),
+                    source_organisation: e.source_organisation.clone(),
                 });
             }
             if let Some(extra) = p
@@ -251,6 +257,7 @@ fn description(
                     restriction: "no_public".into(),
                     copy: None,
                     source_id: None,
+                    source_organisation: None,
                 });
             }
         }
@@ -282,7 +289,10 @@ fn description(
                 transcript: None,
                 transcript_restriction: "bench_only".into(),
                 provenance: Some(courtdeck_core::Provenance {
-                    source_organisation: organisation.clone(),
+                    source_organisation: e
+                        .source_organisation
+                        .clone()
+                        .unwrap_or_else(|| organisation.clone()),
                     source_id: e.source_id.clone(),
                     copy: e
                         .copy
@@ -300,4 +310,170 @@ fn description(
         blob_links: false,
     };
     Ok((desc, exhibits))
+}
+
+/// What `export_bag` wrote.
+#[derive(Debug, Clone)]
+pub struct BagExported {
+    pub bag: PathBuf,
+    pub exhibits: usize,
+    pub bytes: u64,
+    /// The custody records of the case put in the bag (`custody.csv`), when the log has any.
+    pub custody_records: usize,
+}
+
+/// A file name for an exhibit in a bag: its reference and title, no separators or control
+/// characters, with the extension its media type has.
+fn payload_name(e: &courtdeck_core::Exhibit) -> String {
+    let ext = match e.media_type.as_str() {
+        "video/mp4" => "mp4",
+        "audio/mp4" => "m4a",
+        "video/quicktime" => "mov",
+        "video/mp2t" => "ts",
+        "video/mpeg" => "mpg",
+        "video/x-ms-asf" => "asf",
+        "video/x-msvideo" => "avi",
+        "video/x-matroska" => "mkv",
+        "video/webm" => "webm",
+        "audio/wav" | "audio/x-wav" => "wav",
+        "audio/mpeg" => "mp3",
+        "audio/flac" => "flac",
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/tiff" => "tif",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    };
+    let title: String = e
+        .title
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\' | ':') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .take(80)
+        .collect();
+    format!(
+        "data/{} {}.{ext}",
+        e.reference.to_string().replace('/', "-"),
+        title.trim()
+    )
+}
+
+impl Courtdeck {
+    /// Writes case `case` of the store folder `store` as a BagIt bag at `out` (a new folder), so
+    /// the next system receives what the court saw: the payload is the exhibits' bytes (each checked
+    /// against the manifest's SHA-256 as it is copied), the tag files the manifest as published
+    /// (`courtdeck-manifest.json`), the profile's `courtdeck-exhibits.json` (references, titles,
+    /// restrictions, where each came from) and the case's custody records (`custody.csv`).
+    /// Recorded as `bag_exported`.
+    pub async fn export_bag(
+        config: &Config,
+        store: &Path,
+        case: &str,
+        out: &Path,
+    ) -> ApiResult<BagExported> {
+        let case = crate::listing::parse_case(case)?;
+        let dir = courtdeck_store::DirStore::new(store);
+        let bytes = courtdeck_store::EvidenceStore::read_document(
+            &dir,
+            &courtdeck_store::manifest_path(&case),
+        )?;
+        let manifest = courtdeck_store::wire::parse_manifest(&bytes)?;
+        let mut payload = Vec::new();
+        let mut profile = ProfileDoc {
+            case_title: Some(manifest.title.clone()),
+            exhibits: Vec::new(),
+        };
+        for e in manifest.exhibits() {
+            let path = payload_name(e);
+            payload.push(bagit::PayloadSource {
+                path: path.clone(),
+                source: store.join(courtdeck_store::blob_path(&e.sha256)),
+                sha256: Some(e.sha256.to_hex()),
+            });
+            profile.exhibits.push(ProfileExhibit {
+                path,
+                reference: e.reference.to_string(),
+                title: e.title.clone(),
+                restriction: e.restriction.as_str().into(),
+                copy: e
+                    .provenance
+                    .as_ref()
+                    .and_then(|p| p.copy)
+                    .map(|c| c.as_str().into()),
+                source_id: e.provenance.as_ref().and_then(|p| p.source_id.clone()),
+                source_organisation: e.provenance.as_ref().map(|p| p.source_organisation.clone()),
+            });
+        }
+        let mut tags = vec![
+            ("courtdeck-manifest.json".to_owned(), bytes.clone()),
+            (
+                PROFILE_TAG_FILE.to_owned(),
+                serde_json::to_vec_pretty(&profile).expect("serialisable"),
+            ),
+        ];
+        let custody = courtdeck_audit::export(&config.audit_file(), case.as_str())
+            .ok()
+            .filter(|e| !e.rows.is_empty());
+        let custody_records = custody.as_ref().map_or(0, |e| e.rows.len());
+        if let Some(e) = &custody {
+            tags.push((
+                "custody.csv".into(),
+                courtdeck_audit::to_csv(e).into_bytes(),
+            ));
+        }
+        let info = vec![
+            (
+                "Source-Organization".to_owned(),
+                format!("Courtdeck (kiosk {})", config.kiosk_id),
+            ),
+            ("External-Identifier".to_owned(), case.to_string()),
+            ("Courtdeck-Case-Title".to_owned(), manifest.title.clone()),
+            (
+                "BagIt-Profile-Identifier".to_owned(),
+                PROFILE_IDENTIFIER.to_owned(),
+            ),
+            (
+                "Bag-Software-Agent".to_owned(),
+                format!("courtdeck {}", env!("CARGO_PKG_VERSION")),
+            ),
+        ];
+        let date = crate::today().to_string();
+        let out2 = out.to_owned();
+        let bag =
+            tokio::task::spawn_blocking(move || bagit::write(&out2, &payload, &tags, &info, &date))
+                .await
+                .map_err(crate::internal)?
+                .map_err(|e| {
+                    // A blob whose bytes are not the manifest's is the store's hash mismatch.
+                    let code = if e.0.contains("is not the bytes it should be") {
+                        ErrorCode::HashMismatch
+                    } else {
+                        ErrorCode::Internal
+                    };
+                    ApiError::new(code, format!("The bag was not written: {e}."))
+                })?;
+        let total: u64 = bag.payload.iter().map(|p| p.size).sum();
+        audit_once(
+            config,
+            "bag_exported",
+            serde_json::json!({
+                "case": case.to_string(),
+                "bag": out.display().to_string(),
+                "exhibits": bag.payload.len(),
+                "bytes": total,
+                "custody_records": custody_records,
+            }),
+        )?;
+        Ok(BagExported {
+            bag: out.to_owned(),
+            exhibits: bag.payload.len(),
+            bytes: total,
+            custody_records,
+        })
+    }
 }

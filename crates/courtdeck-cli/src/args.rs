@@ -53,7 +53,12 @@ pub(crate) enum Cmd {
         #[arg(long)]
         sign: Option<PathBuf>,
     },
-    /// Imports another system's document into the store (HMCTS's court lists).
+    /// Writes a case for the next system (a BagIt bag).
+    Export {
+        #[command(subcommand)]
+        what: ExportCmd,
+    },
+    /// Imports another system's document into the store (HMCTS's court lists, BagIt bags).
     Import {
         #[command(subcommand)]
         what: ImportCmd,
@@ -475,5 +480,20 @@ pub(crate) enum ImportCmd {
         /// The day a Libra-shaped (adult court) list is for: CaTH's content date.
         #[arg(long)]
         content_date: Option<Date>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ExportCmd {
+    /// A case of a store folder as a BagIt bag at OUT (a new folder): the exhibits' bytes checked
+    /// as they are copied, SHA-256 and SHA-512 manifests, the case's manifest, the profile's
+    /// exhibits file and its custody records as tag files.
+    Bag {
+        /// The store folder.
+        #[arg(long)]
+        store: PathBuf,
+        #[arg(long)]
+        case: String,
+        out: PathBuf,
     },
 }

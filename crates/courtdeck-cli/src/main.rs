@@ -91,6 +91,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Export {
+            what: args::ExportCmd::Bag { store, case, out },
+        } => {
+            let exported = Courtdeck::export_bag(&config()?, store, case, out).await?;
+            println!(
+                "wrote case {case} as a bag at {}: {} exhibits, {} bytes, {} custody records",
+                exported.bag.display(),
+                exported.exhibits,
+                exported.bytes,
+                exported.custody_records
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Import {
             what:
                 args::ImportCmd::Bag {

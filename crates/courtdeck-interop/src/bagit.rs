@@ -659,3 +659,131 @@ fn digest_file(
         .collect();
     Ok((size, out))
 }
+
+/// A payload file to write into a bag: its path in the bag (`data/…`), where its bytes are, and
+/// the SHA-256 they must have (checked as they are copied).
+#[derive(Debug, Clone)]
+pub struct PayloadSource {
+    pub path: String,
+    pub source: PathBuf,
+    pub sha256: Option<String>,
+}
+
+/// Writes a bag (BagIt 1.0, UTF-8) at `out`, which must not exist: the payload copied in, SHA-256
+/// and SHA-512 payload and tag manifests, `bag-info.txt` (`info`, then `Payload-Oxum` and
+/// `Bagging-Date`), and the extra tag files `tags`. Each payload file is read once, both digests
+/// computed on the way, and checked against its expected SHA-256. Written into `<out>.part` and
+/// renamed when whole; any failure removes it. Returns the bag as `validate` reads it.
+pub fn write(
+    out: &Path,
+    payload: &[PayloadSource],
+    tags: &[(String, Vec<u8>)],
+    info: &[(String, String)],
+    bagging_date: &str,
+) -> Result<Bag, BagError> {
+    if out.exists() {
+        return refuse(format!(
+            "{} exists already; a bag is written into a new folder",
+            out.display()
+        ));
+    }
+    let part = out.with_extension("part");
+    let _ = std::fs::remove_dir_all(&part);
+    let result = write_into(&part, payload, tags, info, bagging_date).and_then(|()| {
+        std::fs::rename(&part, out).map_err(|e| BagError(format!("{}: {e}", out.display())))?;
+        validate(out)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&part);
+    }
+    result
+}
+
+fn encode_path(path: &str) -> String {
+    path.replace('%', "%25")
+        .replace('\n', "%0A")
+        .replace('\r', "%0D")
+}
+
+fn write_into(
+    dir: &Path,
+    payload: &[PayloadSource],
+    tags: &[(String, Vec<u8>)],
+    info: &[(String, String)],
+    bagging_date: &str,
+) -> Result<(), BagError> {
+    let io = |what: &Path, e: std::io::Error| BagError(format!("{}: {e}", what.display()));
+    std::fs::create_dir_all(dir.join("data")).map_err(|e| io(dir, e))?;
+    let both: BTreeSet<Algorithm> = [Algorithm::Sha256, Algorithm::Sha512].into();
+    let (mut m256, mut m512, mut bytes) = (String::new(), String::new(), 0u64);
+    for p in payload {
+        let rel = safe_path(&p.path, "the payload")?;
+        if !rel.starts_with("data/") {
+            return refuse(format!("{rel} is not in data/"));
+        }
+        let dest = dir.join(&rel);
+        std::fs::create_dir_all(dest.parent().expect("in data/")).map_err(|e| io(&dest, e))?;
+        std::fs::copy(&p.source, &dest).map_err(|e| io(&p.source, e))?;
+        let (size, digests) = digest_file(&dest, &both)?;
+        let d: BTreeMap<Algorithm, String> = digests.into_iter().collect();
+        if let Some(want) = &p.sha256
+            && !want.eq_ignore_ascii_case(&d[&Algorithm::Sha256])
+        {
+            return refuse(format!(
+                "{} is not the bytes it should be (SHA-256 {}, expected {want})",
+                p.source.display(),
+                d[&Algorithm::Sha256]
+            ));
+        }
+        bytes += size;
+        m256.push_str(&format!(
+            "{}  {}\n",
+            d[&Algorithm::Sha256],
+            encode_path(&rel)
+        ));
+        m512.push_str(&format!(
+            "{}  {}\n",
+            d[&Algorithm::Sha512],
+            encode_path(&rel)
+        ));
+    }
+    let mut tag_files: Vec<(String, Vec<u8>)> = vec![
+        (
+            "bagit.txt".into(),
+            b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n".to_vec(),
+        ),
+        ("manifest-sha256.txt".into(), m256.into_bytes()),
+        ("manifest-sha512.txt".into(), m512.into_bytes()),
+    ];
+    let mut info_text = String::new();
+    for (label, value) in info {
+        info_text.push_str(&format!("{label}: {}\n", value.replace(['\n', '\r'], " ")));
+    }
+    info_text.push_str(&format!("Bagging-Date: {bagging_date}\n"));
+    info_text.push_str(&format!("Payload-Oxum: {bytes}.{}\n", payload.len()));
+    tag_files.push(("bag-info.txt".into(), info_text.into_bytes()));
+    tag_files.extend(tags.iter().cloned());
+    let (mut t256, mut t512) = (String::new(), String::new());
+    for (name, content) in &tag_files {
+        let path = dir.join(name);
+        std::fs::write(&path, content).map_err(|e| io(&path, e))?;
+        t256.push_str(&format!(
+            "{}  {}\n",
+            hex::encode(sha2::Sha256::digest(content)),
+            encode_path(name)
+        ));
+        t512.push_str(&format!(
+            "{}  {}\n",
+            hex::encode(sha2::Sha512::digest(content)),
+            encode_path(name)
+        ));
+    }
+    for (name, text) in [
+        ("tagmanifest-sha256.txt", t256),
+        ("tagmanifest-sha512.txt", t512),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+    }
+    Ok(())
+}
