@@ -30,6 +30,7 @@ declare -A names=(
   [08-cath-today]=cath-list-today
   [08b-cath-hearing-banner]=reporting-restriction-banner
   [09-week-ahead]=week-ahead
+  [10-bag-provenance]=bag-exhibit-provenance
   [layout-1280x800]=hearing-1280x800
   [layout-1920x1080]=hearing-1920x1080
   [outputs-slate-standby]=slate-standby

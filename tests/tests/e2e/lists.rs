@@ -1,8 +1,10 @@
-//! HMCTS's lists on the real app: a CaTH list for today and tomorrow (UTC times, a reporting
-//! restriction, the demo store's cases as its URNs, a case with no evidence) imported by the real
-//! `courtdeck` binary into a store the kiosk reads; the surface shows it as today's list in court
-//! time with the banner, on the card and in the hearing; the week ahead shows tomorrow, fetches and
-//! checks on request, and saves a readiness report per hearing.
+//! HMCTS's lists and police evidence bags on the real app, nothing typed: a CaTH list for today and
+//! tomorrow (UTC times, a reporting restriction, the demo store's cases as its URNs, a case with no
+//! evidence, and the URN of a bag the LoC's `bagit` tool made from ffmpeg media) imported by the
+//! real `courtdeck` binary into a store the kiosk reads; the surface shows it as today's list in
+//! court time with the banner, on the card and in the hearing; the bag's case launches and presents
+//! with each exhibit's provenance on the surface and in the custody log; the week ahead shows
+//! tomorrow, fetches and checks on request, and saves a readiness report per hearing.
 
 use std::time::Duration;
 
@@ -83,6 +85,70 @@ fn a_list_from_hmcts_is_todays_list_with_its_banner_and_the_week_ahead() {
         .arg("--media")
         .arg(&media);
     run(c);
+    // A police export: a bag the Library of Congress's tool made, with the profile's exhibits file.
+    let bag = h.join("police-bag");
+    std::fs::create_dir_all(&bag).unwrap();
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=4:size=640x360:rate=25",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(bag.join("Station Rd camera 2.mp4"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let python = courtdeck_testkit::target_dir().join("../../.work/venv-tools/bin/python3");
+    let status = std::process::Command::new(&python)
+        .args([
+            "-m",
+            "bagit",
+            "--quiet",
+            "--sha256",
+            "--sha512",
+            "--source-organization",
+            "Metropolitan Police Service",
+            "--external-identifier",
+            "01MP2612345",
+        ])
+        .arg(&bag)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the LoC's bagit tool ({}); run scripts/setup.sh",
+        python.display()
+    );
+    std::fs::write(
+        bag.join("courtdeck-exhibits.json"),
+        serde_json::to_vec_pretty(&json!({"case_title": "R v D.K.", "exhibits": [
+            {"path": "data/Station Rd camera 2.mp4", "reference": "DK/1", "title": "CCTV Station Rd camera 2",
+             "restriction": "open", "copy": "working_copy", "source_id": "DEMS-7781"}]}))
+        .unwrap(),
+    )
+    .unwrap();
+    let status = std::process::Command::new(&python)
+        .args([
+            "-c",
+            "import bagit, sys; bagit.Bag(sys.argv[1]).save(manifests=True)",
+        ])
+        .arg(&bag)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut c = cli();
+    c.args(["import", "bag"])
+        .arg(&bag)
+        .arg("--store")
+        .arg(&store);
+    println!("{}", run(c));
     let today = courtdeck_api::today();
     let tomorrow = today.tomorrow().unwrap();
     let utc = |d: jiff::civil::Date, hh: i8, mm: i8| {
@@ -109,6 +175,7 @@ fn a_list_from_hmcts_is_todays_list_with_its_banner_and_the_week_ahead() {
             {"courtRoomName": "Courtroom 2", "session": [{"sittings": [
                 {"sittingStart": utc(today, 10, 0), "hearing": [restricted]},
                 {"sittingStart": utc(today, 11, 30), "hearing": [hearing("AP-2026-0203", "Anna", "Price", "Trial")]},
+                {"sittingStart": utc(today, 14, 0), "hearing": [hearing("01MP2612345", "Dev", "Kaur", "Trial")]},
                 {"sittingStart": utc(tomorrow, 10, 0), "hearing": [hearing("EV-2026-0500", "Eve", "Vance", "Sentence")]},
                 {"sittingStart": utc(tomorrow, 14, 0), "hearing": [hearing("06LH2600123", "Omar", "Reid", "First appearance")]}
             ]}]}
@@ -157,6 +224,7 @@ fn a_list_from_hmcts_is_todays_list_with_its_banner_and_the_week_ahead() {
                 "⚠ Reporting restrictions apply: Section 45 of the Youth Justice and Criminal Evidence Act 1999"
             ],
             ["AP-2026-0203", "11:30", "R v A.P.", null],
+            ["01MP2612345", "14:00", "R v D.K.", null],
         ]),
         "today's list is HMCTS's, in court time, by initials, with the banner"
     );
@@ -172,6 +240,53 @@ fn a_list_from_hmcts_is_todays_list_with_its_banner_and_the_week_ahead() {
     press(&k, &format!("{card} [data-testid=launch]"));
     wait(&k, ".hearing [data-testid=reporting-restriction]", 120);
     k.shot("08b-cath-hearing-banner");
+    press(&k, "[data-testid=back-to-list]");
+
+    // The bag's case, listed by its URN: launch it, select its exhibit, see where it came from.
+    let bag_card = "[data-testid=hearing-card][data-case='01MP2612345']";
+    wait(&k, &format!("{bag_card} .ok"), 120);
+    press(&k, &format!("{bag_card} [data-testid=launch]"));
+    press(&k, "[data-testid=exhibit][data-ref='DK/1']");
+    wait(&k, "[data-testid=provenance]", 30);
+    let provenance =
+        k.wd.execute("return document.querySelector('[data-testid=provenance]').innerText;")
+            .unwrap();
+    let provenance = provenance.as_str().unwrap().to_owned();
+    println!("provenance: {provenance}");
+    for want in [
+        "From Metropolitan Police Service",
+        "DEMS-7781",
+        "working copy",
+        "SHA-512",
+        "checked on import",
+        "SHA-256",
+    ] {
+        assert!(provenance.contains(want), "{want} not in {provenance:?}");
+    }
+    k.wd.wait_until("the cue to be ready", Duration::from_secs(30), |wd| {
+        let b = wd.wait_for("[data-testid=present]", Duration::from_secs(10))?;
+        Ok(wd.text(&b)? == "Present")
+    })
+    .unwrap();
+    press(&k, "[data-testid=present]");
+    k.wait_tile("bench", "live");
+    k.shot("10-bag-provenance");
+    // The custody log: the presentation with where the exhibit came from.
+    let audit = k._home.path().join(".local/state/courtdeck/audit.jsonl");
+    let presented: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["event"] == "exhibit_presented")
+        .collect();
+    let p = &presented.last().expect("a presentation")["fields"]["provenance"];
+    assert_eq!(
+        p["source_organisation"], "Metropolitan Police Service",
+        "{p}"
+    );
+    assert_eq!(p["source_id"], "DEMS-7781");
+    assert_eq!(p["source_digests"]["sha512"].as_str().unwrap().len(), 128);
+    press(&k, "[data-testid=blank-all]");
     press(&k, "[data-testid=back-to-list]");
 
     press(&k, "[data-testid=open-week]");

@@ -119,7 +119,7 @@ export const cy: Catalogue = {
     "week.allPlay": { one: "yn barod: bydd ei arddangosyn yn chwarae", other: "yn barod: bydd pob un o'r {count} arddangosyn yn chwarae" },
     "week.someNot": { one: "ni fydd {bad} o {count} arddangosyn yn chwarae", other: "ni fydd {bad} o {count} arddangosyn yn chwarae" },
     "hearing.provenanceFrom": "Gan {organisation}",
-    "hearing.provenanceVerified": "wedi'i wirio wrth fewnforio, SHA-256 {digest}",
+    "hearing.provenanceDigests": "Crynodebau'r ffynhonnell, wedi'u gwirio wrth fewnforio:",
     "hearing.copy.master": "prif gopi",
     "hearing.copy.working_copy": "copi gwaith",
     "hearing.copy.court_playable": "copi i'w chwarae yn y llys",

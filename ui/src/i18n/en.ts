@@ -82,7 +82,7 @@ const messages = {
   "week.allPlay": { one: "ready: its exhibit will play", other: "ready: all {count} exhibits will play" },
   "week.someNot": { one: "{bad} of {count} exhibits will not play", other: "{bad} of {count} exhibits will not play" },
   "hearing.provenanceFrom": "From {organisation}",
-  "hearing.provenanceVerified": "checked on import, SHA-256 {digest}",
+  "hearing.provenanceDigests": "The source's digests, checked on import:",
   "hearing.copy.master": "master copy",
   "hearing.copy.working_copy": "working copy",
   "hearing.copy.court_playable": "court playable copy",
