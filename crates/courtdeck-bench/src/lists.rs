@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::median;
 
 /// The `courtdeck` binary beside the benchmark's own (the release one for a release benchmark).
-fn courtdeck_bin() -> Result<PathBuf> {
+pub(crate) fn courtdeck_bin() -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let bin = exe
         .parent()
@@ -83,7 +83,7 @@ pub(crate) fn cath_list(hearings: usize, rooms: usize, date: jiff::civil::Date) 
 }
 
 /// Wall seconds and peak RSS (MiB) of `cmd` as a whole process, by `/usr/bin/time`.
-fn timed(cmd: &mut Command, out: &Path) -> Result<(f64, f64)> {
+pub(crate) fn timed(cmd: &mut Command, out: &Path) -> Result<(f64, f64)> {
     let mut c = Command::new("/usr/bin/time");
     c.arg("-f")
         .arg("%e %M")

@@ -6,6 +6,7 @@
 //! seconds each): `scripts/test.sh` runs it, so a section that breaks fails the test command instead
 //! of rotting unnoticed. Its figures are printed, never asserted.
 
+mod bags;
 mod beside;
 mod captions;
 mod checks;
@@ -71,7 +72,7 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    // `--only store|fetch|lists|checks|playout|rss|decodebin|windows|documents|captions|link|beside|renderers` runs one group (rss:
+    // `--only store|fetch|lists|bags|checks|playout|rss|decodebin|windows|documents|captions|link|beside|renderers` runs one group (rss:
     // the playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
     // windows under Xvfb; documents: page turns under Xvfb; captions: captions switched on a paused
     // recording under Xvfb; link: the video link over SRT on loopback; beside: side by side, headless;
@@ -109,7 +110,14 @@ fn main() -> Result<()> {
             arg("--runs", 5) as usize,
         )?;
     }
-    if matches!(only.as_deref(), Some("store" | "fetch" | "lists")) {
+    if wants("bags") {
+        bags::bags_bench(
+            work.path(),
+            arg_or("--bag-files", 10, 3) as usize,
+            arg_or("--bag-mib", 2048, 12),
+        )?;
+    }
+    if matches!(only.as_deref(), Some("store" | "fetch" | "lists" | "bags")) {
         // Nothing below is the store's: no media to make.
         return Ok(());
     }
