@@ -86,7 +86,8 @@ fn refused(why: impl std::fmt::Display) -> ApiError {
 }
 
 impl Courtdeck {
-    /// Validates the bag folder `bag` whole, then publishes it into `to` (see the module's doc).
+    /// Validates the bag `bag` (a folder, or a `.zip`, `.tar` or `.tar.gz` of one) whole, then
+    /// publishes it into `to` (see the module's doc).
     /// Refused, with nothing published: a bag that breaks any BagIt rule, an incomplete one (files
     /// only named in `fetch.txt`), one whose manifests are only MD5 or SHA-1, one without an
     /// `External-Identifier` that is a case id, a profile tag file no tag manifest covers or that
@@ -97,11 +98,39 @@ impl Courtdeck {
         bag: &Path,
         sign: Option<PublisherKey>,
     ) -> ApiResult<BagImported> {
-        let root = bag.to_owned();
-        let read = tokio::task::spawn_blocking(move || bagit::validate(&root))
-            .await
-            .map_err(crate::internal)?
-            .map_err(refused)?;
+        // A bag handed over as one file (.zip, .tar, .tar.gz) is unpacked first, and removed after.
+        let unpacked = bag.is_file().then(|| {
+            std::env::temp_dir().join(format!(
+                "courtdeck-bag-{}-{}",
+                std::process::id(),
+                jiff::Timestamp::now().as_nanosecond()
+            ))
+        });
+        let result = Courtdeck::import_bag_at(config, to, bag, unpacked.as_deref(), sign).await;
+        if let Some(dir) = &unpacked {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        result
+    }
+
+    async fn import_bag_at(
+        config: &Config,
+        to: &PublishTo,
+        bag: &Path,
+        unpack_into: Option<&Path>,
+        sign: Option<PublisherKey>,
+    ) -> ApiResult<BagImported> {
+        let (given, into) = (bag.to_owned(), unpack_into.map(Path::to_owned));
+        let read = tokio::task::spawn_blocking(move || {
+            let root = match &into {
+                Some(dir) => bagit::unpack(&given, dir)?,
+                None => given,
+            };
+            bagit::validate(&root)
+        })
+        .await
+        .map_err(crate::internal)?
+        .map_err(refused)?;
         if !read.to_fetch.is_empty() {
             return Err(refused(format!(
                 "it is incomplete: {} payload files are only named in fetch.txt ({}), and Courtdeck fetches nothing a bag points to",
@@ -140,7 +169,7 @@ impl Courtdeck {
             "bag_imported",
             serde_json::json!({
                 "case": case.to_string(),
-                "bag": read.root.display().to_string(),
+                "bag": bag.display().to_string(),
                 "bagit_version": read.version,
                 "source_organisation": read.info("Source-Organization"),
                 "external_identifier": case_id,

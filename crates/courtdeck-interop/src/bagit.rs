@@ -787,3 +787,154 @@ fn write_into(
     }
     Ok(())
 }
+
+/// A bag handed over as one file: a `.zip`, a `.tar` or a gzipped `.tar`, unpacked into the empty
+/// folder `into`. Only files and folders are taken: a link, a device, an absolute path or one with
+/// `..` refuses the whole archive; each file's bytes are limited to the size its entry declares (a
+/// zip bomb ends at its declared size and is refused). Returns the bag's folder: `into` itself, or
+/// the one folder the archive holds when the bag is inside it.
+pub fn unpack(archive: &Path, into: &Path) -> Result<PathBuf, BagError> {
+    let io = |e: std::io::Error| BagError(format!("{}: {e}", archive.display()));
+    let mut head = [0u8; 512];
+    let n = {
+        let mut f = std::fs::File::open(archive).map_err(io)?;
+        let mut n = 0;
+        while n < head.len() {
+            let got = f.read(&mut head[n..]).map_err(io)?;
+            if got == 0 {
+                break;
+            }
+            n += got;
+        }
+        n
+    };
+    std::fs::create_dir_all(into).map_err(|e| BagError(format!("{}: {e}", into.display())))?;
+    if head[..n].starts_with(b"PK\x03\x04") {
+        unzip(archive, into)?;
+    } else if head[..n].starts_with(&[0x1f, 0x8b]) {
+        let f = std::fs::File::open(archive).map_err(io)?;
+        untar(flate2::read::GzDecoder::new(f), into, archive)?;
+    } else if n >= 262 && &head[257..262] == b"ustar" {
+        let f = std::fs::File::open(archive).map_err(io)?;
+        untar(f, into, archive)?;
+    } else {
+        return refuse(format!(
+            "{} is neither a bag folder nor a .zip or .tar of one",
+            archive.display()
+        ));
+    }
+    if into.join("bagit.txt").is_file() {
+        return Ok(into.to_owned());
+    }
+    let entries: Vec<PathBuf> = std::fs::read_dir(into)
+        .map_err(|e| BagError(format!("{}: {e}", into.display())))?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    match entries.as_slice() {
+        [one] if one.join("bagit.txt").is_file() => Ok(one.clone()),
+        _ => refuse(format!(
+            "{} holds no bag (no bagit.txt at its top or in its one folder)",
+            archive.display()
+        )),
+    }
+}
+
+/// An archive entry's path, as a relative path that stays inside the folder it is unpacked into.
+fn entry_path(name: &str, archive: &Path) -> Result<PathBuf, BagError> {
+    let p = Path::new(name);
+    let ok = !name.is_empty()
+        && p.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        });
+    if !ok {
+        return refuse(format!(
+            "{} holds the entry {name:?}, which would leave the folder it is unpacked into",
+            archive.display()
+        ));
+    }
+    Ok(p.to_owned())
+}
+
+/// Copies at most `declared` bytes of `from` into a new file at `to`; more is refused.
+fn copy_limited(
+    from: &mut dyn std::io::Read,
+    to: &Path,
+    declared: u64,
+    archive: &Path,
+) -> Result<(), BagError> {
+    let io = |e: std::io::Error| BagError(format!("{}: {e}", to.display()));
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(io)?;
+    let copied = std::io::copy(&mut from.take(declared + 1), &mut out).map_err(io)?;
+    if copied > declared {
+        return refuse(format!(
+            "{}: an entry holds more than the {declared} bytes it declares",
+            archive.display()
+        ));
+    }
+    Ok(())
+}
+
+fn untar(reader: impl std::io::Read, into: &Path, archive: &Path) -> Result<(), BagError> {
+    let io = |e: std::io::Error| BagError(format!("{}: {e}", archive.display()));
+    let mut tar = tar::Archive::new(reader);
+    for entry in tar.entries().map_err(io)? {
+        let mut entry = entry.map_err(io)?;
+        let name = entry.path().map_err(io)?.to_string_lossy().into_owned();
+        let rel = entry_path(&name, archive)?;
+        match entry.header().entry_type() {
+            tar::EntryType::Directory => {
+                std::fs::create_dir_all(into.join(&rel)).map_err(io)?;
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let size = entry.header().size().map_err(io)?;
+                copy_limited(&mut entry, &into.join(&rel), size, archive)?;
+            }
+            // pax and GNU long-name headers describe the next entry; the tar crate applies them.
+            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => {}
+            other => {
+                return refuse(format!(
+                    "{} holds {name:?} as a {other:?}; a bag of evidence holds files and folders only",
+                    archive.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unzip(archive: &Path, into: &Path) -> Result<(), BagError> {
+    let bad = |e: zip::result::ZipError| BagError(format!("{}: {e}", archive.display()));
+    let f = std::fs::File::open(archive)
+        .map_err(|e| BagError(format!("{}: {e}", archive.display())))?;
+    let mut zip = zip::ZipArchive::new(f).map_err(bad)?;
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(bad)?;
+        let name = entry.name().map_err(bad)?.into_owned();
+        let rel = entry_path(&name, archive)?;
+        if entry.is_symlink() {
+            return refuse(format!(
+                "{} holds {name:?} as a link; a bag of evidence holds files and folders only",
+                archive.display()
+            ));
+        }
+        if entry.is_dir() {
+            std::fs::create_dir_all(into.join(&rel))
+                .map_err(|e| BagError(format!("{}: {e}", rel.display())))?;
+            continue;
+        }
+        let size = entry.size();
+        copy_limited(&mut entry, &into.join(&rel), size, archive)?;
+    }
+    Ok(())
+}

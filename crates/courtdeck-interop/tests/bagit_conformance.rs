@@ -260,3 +260,85 @@ fn bags_made_by_the_loc_tool_validate_and_every_break_is_refused_as_the_tool_ref
         println!("{what}: {err}");
     }
 }
+
+/// A Python one-liner's work (the archives are made by Python's own tarfile and zipfile).
+fn py(code: &str, args: &[&Path]) {
+    let status = Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{code}");
+}
+
+#[test]
+fn bags_handed_over_as_zip_or_tar_unpack_and_hostile_archives_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bag = make_bag(
+        dir.path(),
+        &[("interview.wav", b"RIFF0000WAVE")],
+        &["sha512"],
+    );
+    let d = dir.path();
+    py(
+        "import tarfile,sys; t=tarfile.open(sys.argv[1],'w'); t.add(sys.argv[2], arcname='01MP2612345'); t.close()",
+        &[&d.join("bag.tar"), &bag],
+    );
+    py(
+        "import tarfile,sys; t=tarfile.open(sys.argv[1],'w:gz'); t.add(sys.argv[2], arcname='.'); t.close()",
+        &[&d.join("bag.tar.gz"), &bag],
+    );
+    py(
+        "import zipfile,sys,os\nz=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)\nfor r,_,fs in os.walk(sys.argv[2]):\n  for f in fs:\n    p=os.path.join(r,f); z.write(p, os.path.relpath(p, os.path.dirname(sys.argv[2])))\nz.close()",
+        &[&d.join("bag.zip"), &bag],
+    );
+    for name in ["bag.tar", "bag.tar.gz", "bag.zip"] {
+        let into = d.join(format!("unpacked-{name}"));
+        let root = bagit::unpack(&d.join(name), &into).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let read = bagit::validate(&root).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            read.info("External-Identifier"),
+            Some("01MP2612345"),
+            "{name}"
+        );
+        assert_eq!(read.payload.len(), 1);
+    }
+
+    let hostile: [(&str, &str, &str); 4] = [
+        (
+            "dotdot.tar",
+            "import tarfile,sys,io; t=tarfile.open(sys.argv[1],'w'); i=tarfile.TarInfo('../escaped.txt'); i.size=2; t.addfile(i, io.BytesIO(b'hi')); t.close()",
+            "would leave the folder",
+        ),
+        (
+            "link.tar",
+            "import tarfile,sys; t=tarfile.open(sys.argv[1],'w'); i=tarfile.TarInfo('bag/data/passwd'); i.type=tarfile.SYMTYPE; i.linkname='/etc/passwd'; t.addfile(i); t.close()",
+            "files and folders only",
+        ),
+        (
+            "absolute.zip",
+            "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('/tmp/evil.txt', b'x'); z.close()",
+            "would leave the folder",
+        ),
+        (
+            "notabag.zip",
+            "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('readme.txt', b'x'); z.close()",
+            "holds no bag",
+        ),
+    ];
+    for (name, code, why) in hostile {
+        py(code, &[&d.join(name)]);
+        let into = d.join(format!("unpacked-{name}"));
+        let err = bagit::unpack(&d.join(name), &into)
+            .expect_err(name)
+            .to_string();
+        assert!(err.contains(why), "{name}: {err}");
+        assert!(!d.join("escaped.txt").exists() && !Path::new("/tmp/evil.txt").exists());
+    }
+    let err = bagit::unpack(&bag.join("bagit.txt"), &d.join("x")).unwrap_err();
+    assert!(
+        err.to_string().contains("neither a bag folder nor"),
+        "{err}"
+    );
+}

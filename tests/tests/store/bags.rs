@@ -284,6 +284,19 @@ fn a_bag_that_fails_any_check_publishes_nothing_and_says_why() {
             && out.contains("until someone decides otherwise"),
         "{out}"
     );
+    // The same bag handed over as one file: unpacked, checked and published the same.
+    let archive = d.join("01MP2600001.tar.gz");
+    let status = Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(plain.parent().unwrap())
+        .arg(plain.file_name().unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (ok, out) = import_bag(d, &archive);
+    assert!(ok && out.contains("published case 01MP2600001"), "{out}");
     let published = store_files();
 
     type MakeBag<'a> = Box<dyn Fn() -> PathBuf + 'a>;
