@@ -31,6 +31,19 @@ pub fn headless_kiosk(store: StoreConfig, dir: &Path) -> Config {
     }
 }
 
+/// Runs a command to its end: whether it succeeded, and its stdout then its stderr.
+pub fn run_cli(mut c: Command) -> (bool, String) {
+    let out = c.output().expect("the command runs");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// The built `courtdeck` CLI with `--config dir/config.toml`, its state (custody log) and config folders
 /// in `dir`.
 pub fn courtdeck_cli(dir: &Path) -> Command {

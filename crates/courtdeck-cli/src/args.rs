@@ -32,17 +32,8 @@ pub(crate) enum Cmd {
     },
     /// Publishes a folder of media described by a case.toml into a directory store.
     Bundle {
-        /// The store to publish into: a folder, or `s3://BUCKET/PREFIX` with `--s3-endpoint` (blobs,
-        /// then the manifest, then the list; the key from the keyring or AWS_*).
-        #[arg(long)]
-        store: String,
-        #[arg(long)]
-        s3_endpoint: Option<String>,
-        #[arg(long)]
-        s3_region: Option<String>,
-        /// For an S3 endpoint: a PEM bundle of the CAs to trust instead of the system roots.
-        #[arg(long)]
-        ca_file: Option<PathBuf>,
+        #[command(flatten)]
+        to: PublishArgs,
         /// The folder holding the media files.
         #[arg(long)]
         media: PathBuf,
@@ -437,21 +428,14 @@ pub(crate) fn read_s3_key() -> anyhow::Result<courtdeck_store::Secret> {
 
 #[derive(Subcommand)]
 pub(crate) enum ImportCmd {
-    /// Evidence handed over as a BagIt bag (a folder): validated whole (every manifest, every
+    /// Evidence handed over as a BagIt bag (a folder, .zip, .tar or .tar.gz): validated whole (every manifest, every
     /// file), then published as a case, its External-Identifier the case id. Exhibits are named by
     /// the bag's courtdeck-exhibits.json (docs/interop.md), else numbered EX/1… and `no_public`.
     Bag {
-        /// The bag's folder.
+        /// The bag: a folder, or a `.zip`, `.tar` or `.tar.gz` of one.
         bag: PathBuf,
-        /// The store to publish into: a folder, or `s3://BUCKET/PREFIX` with `--s3-endpoint`.
-        #[arg(long)]
-        store: String,
-        #[arg(long)]
-        s3_endpoint: Option<String>,
-        #[arg(long)]
-        s3_region: Option<String>,
-        #[arg(long)]
-        ca_file: Option<PathBuf>,
+        #[command(flatten)]
+        to: PublishArgs,
         /// Sign the manifest with this publisher key file (from `courtdeck keygen`).
         #[arg(long)]
         sign: Option<PathBuf>,
@@ -462,16 +446,8 @@ pub(crate) enum ImportCmd {
     CathList {
         /// The list's JSON file.
         file: PathBuf,
-        /// The store to write into: a folder, or `s3://BUCKET/PREFIX` with `--s3-endpoint`.
-        #[arg(long)]
-        store: String,
-        #[arg(long)]
-        s3_endpoint: Option<String>,
-        #[arg(long)]
-        s3_region: Option<String>,
-        /// For an S3 endpoint: a PEM bundle of the CAs to trust instead of the system roots.
-        #[arg(long)]
-        ca_file: Option<PathBuf>,
+        #[command(flatten)]
+        to: PublishArgs,
         /// CaTH's list type (MAGISTRATES_STANDARD_LIST, MAGISTRATES_PUBLIC_LIST,
         /// MAGISTRATES_ADULT_COURT_LIST_DAILY, MAGISTRATES_PUBLIC_ADULT_COURT_LIST_DAILY); told
         /// from the list's shape when not given.
@@ -496,4 +472,40 @@ pub(crate) enum ExportCmd {
         case: String,
         out: PathBuf,
     },
+}
+
+/// The store a command publishes into.
+#[derive(clap::Args)]
+pub(crate) struct PublishArgs {
+    /// The store to publish into: a folder, or `s3://BUCKET/PREFIX` with `--s3-endpoint` (the key
+    /// from the keyring or AWS_*).
+    #[arg(long)]
+    pub(crate) store: String,
+    #[arg(long)]
+    pub(crate) s3_endpoint: Option<String>,
+    #[arg(long)]
+    pub(crate) s3_region: Option<String>,
+    /// For an S3 endpoint: a PEM bundle of the CAs to trust instead of the system roots.
+    #[arg(long)]
+    pub(crate) ca_file: Option<PathBuf>,
+}
+
+impl PublishArgs {
+    /// Where the facade publishes.
+    pub(crate) fn to(&self) -> anyhow::Result<courtdeck_api::publish::PublishTo> {
+        Ok(if self.store.starts_with("s3://") {
+            let endpoint = self
+                .s3_endpoint
+                .as_deref()
+                .ok_or_else(|| anyhow::anyhow!("--store s3://… needs --s3-endpoint URL"))?;
+            courtdeck_api::publish::PublishTo::S3(s3_store(
+                &self.store,
+                endpoint,
+                self.s3_region.as_deref(),
+                self.ca_file.as_deref(),
+            )?)
+        } else {
+            courtdeck_api::publish::PublishTo::Dir(PathBuf::from(&self.store))
+        })
+    }
 }

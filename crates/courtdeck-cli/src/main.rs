@@ -6,7 +6,6 @@ mod print;
 mod serve_lists;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -57,15 +56,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Bundle {
-            store,
-            s3_endpoint,
-            s3_region,
-            ca_file,
+            to,
             media,
             description,
             sign,
         } => {
-            let to = publish_to(store, s3_endpoint, s3_region, ca_file)?;
+            let to = to.to()?;
             let published = Courtdeck::publish(
                 &config()?,
                 &to,
@@ -105,17 +101,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Import {
-            what:
-                args::ImportCmd::Bag {
-                    bag,
-                    store,
-                    s3_endpoint,
-                    s3_region,
-                    ca_file,
-                    sign,
-                },
+            what: args::ImportCmd::Bag { bag, to, sign },
         } => {
-            let to = publish_to(store, s3_endpoint, s3_region, ca_file)?;
+            let to = to.to()?;
             let key = sign
                 .as_deref()
                 .map(courtdeck_api::publish::read_publisher_key)
@@ -160,15 +148,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             what:
                 args::ImportCmd::CathList {
                     file,
-                    store,
-                    s3_endpoint,
-                    s3_region,
-                    ca_file,
+                    to,
                     list_type,
                     content_date,
                 },
         } => {
-            let to = publish_to(store, s3_endpoint, s3_region, ca_file)?;
+            let to = to.to()?;
             let list_type = list_type
                 .as_deref()
                 .map(courtdeck_api::court_lists::parse_list_type)
@@ -664,26 +649,4 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
-}
-
-/// `--store` (a folder, or `s3://BUCKET/PREFIX` with `--s3-endpoint`) as the facade takes it.
-fn publish_to(
-    store: &str,
-    s3_endpoint: &Option<String>,
-    s3_region: &Option<String>,
-    ca_file: &Option<PathBuf>,
-) -> anyhow::Result<courtdeck_api::publish::PublishTo> {
-    Ok(if store.starts_with("s3://") {
-        let endpoint = s3_endpoint
-            .as_deref()
-            .ok_or_else(|| anyhow::anyhow!("--store s3://… needs --s3-endpoint URL"))?;
-        courtdeck_api::publish::PublishTo::S3(args::s3_store(
-            store,
-            endpoint,
-            s3_region.as_deref(),
-            ca_file.as_deref(),
-        )?)
-    } else {
-        courtdeck_api::publish::PublishTo::Dir(PathBuf::from(store))
-    })
 }

@@ -23,7 +23,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequest as _, Multipart, Path as UrlPath, Request, State,
+};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
@@ -253,21 +255,42 @@ fn bearer(s: &Server, headers: &HeaderMap) -> Result<String, &'static str> {
     }
 }
 
-async fn new_publication(
-    State(s): State<Arc<Server>>,
-    headers: HeaderMap,
-    body: Multipart,
-) -> Response {
-    publication(s, headers, body, None).await
+async fn new_publication(State(s): State<Arc<Server>>, req: Request) -> Response {
+    publication(s, req, None).await
 }
 
 async fn replace_publication(
     State(s): State<Arc<Server>>,
     UrlPath(id): UrlPath<String>,
-    headers: HeaderMap,
-    body: Multipart,
+    req: Request,
 ) -> Response {
-    publication(s, headers, body, Some(id)).await
+    publication(s, req, Some(id)).await
+}
+
+/// How much of a refused request's body is still read (and dropped) before answering, so the
+/// client, still sending, reads the answer instead of a reset connection.
+const DRAIN_BYTES: u64 = 4 * MAX_BODY_BYTES as u64;
+
+/// The request's whole body, or `None` when it is larger than `MAX_BODY_BYTES`. Either way the body
+/// is read to its end (up to `DRAIN_BYTES`): hyper closes a connection whose request body was left
+/// unread, and a client still writing it would see the connection reset, not the answer.
+async fn read_body(body: axum::body::Body) -> Result<Option<axum::body::Bytes>, String> {
+    use http_body_util::BodyExt as _;
+    let mut body = body;
+    let mut kept = Vec::new();
+    let mut total = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("the request body: {e}"))?;
+        if let Ok(data) = frame.into_data() {
+            total += data.len() as u64;
+            if total <= MAX_BODY_BYTES as u64 {
+                kept.extend_from_slice(&data);
+            } else if total > DRAIN_BYTES {
+                break;
+            }
+        }
+    }
+    Ok((total <= MAX_BODY_BYTES as u64).then(|| kept.into()))
 }
 
 async fn withdraw_publication(
@@ -286,15 +309,27 @@ async fn withdraw_publication(
     }
 }
 
-async fn publication(
-    s: Arc<Server>,
-    headers: HeaderMap,
-    mut body: Multipart,
-    replacing: Option<String>,
-) -> Response {
-    let by = match bearer(&s, &headers) {
+async fn publication(s: Arc<Server>, req: Request, replacing: Option<String>) -> Response {
+    let (parts, body) = req.into_parts();
+    // Read first (bounded), so that every answer, refusals too, reaches a client still sending.
+    let bytes = match read_body(body).await {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            return refused(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("a publication is at most {MAX_BODY_BYTES} bytes"),
+            );
+        }
+        Err(why) => return refused(StatusCode::BAD_REQUEST, why),
+    };
+    let by = match bearer(&s, &parts.headers) {
         Ok(by) => by,
         Err(why) => return refused(StatusCode::UNAUTHORIZED, why),
+    };
+    let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+    let mut body = match Multipart::from_request(req, &()).await {
+        Ok(m) => m,
+        Err(e) => return e.into_response(),
     };
     let (mut metadata, mut payload, mut file) = (None, None, false);
     loop {

@@ -6,22 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use courtdeck_testkit::kiosk::courtdeck_cli as courtdeck;
+use courtdeck_testkit::kiosk::{courtdeck_cli as courtdeck, run_cli as run};
 use serde_json::{Value, json};
 
 const COURT: &str = "bag-court";
-
-fn run(mut c: Command) -> (bool, String) {
-    let out = c.output().unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 fn python() -> PathBuf {
     let p = courtdeck_testkit::target_dir().join("../../.work/venv-tools/bin/python3");

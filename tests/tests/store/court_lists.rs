@@ -7,24 +7,12 @@
 use std::path::Path;
 use std::process::Command;
 
-use courtdeck_testkit::kiosk::courtdeck_cli as courtdeck;
+use courtdeck_testkit::kiosk::{courtdeck_cli as courtdeck, run_cli as run};
 use jiff::civil::Date;
 use serde_json::{Value, json};
 
 const COURT: &str = "courtroom-2";
 const HOUSE: &str = "LAVENDER HILL MAGISTRATES' COURT";
-
-fn run(mut c: Command) -> (bool, String) {
-    let out = c.output().unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 /// `hh:mm` in court (Europe/London) on `date`, as CaTH writes it: UTC.
 fn sitting_start(date: Date, hh: i8, mm: i8) -> String {

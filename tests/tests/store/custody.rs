@@ -3,23 +3,10 @@
 //! real run (CSV and HTML), which says when the log's hash chain was broken.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const COURT: &str = "custody-court";
 
-use courtdeck_testkit::kiosk::courtdeck_cli as courtdeck;
-
-fn run(mut c: Command) -> (bool, String) {
-    let out = c.output().unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
+use courtdeck_testkit::kiosk::{courtdeck_cli as courtdeck, run_cli as run};
 
 /// A media folder with one file and a case.toml listing it today.
 fn media(dir: &Path, case: &str, title: &str) -> PathBuf {
