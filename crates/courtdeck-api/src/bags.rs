@@ -332,6 +332,7 @@ fn description(
                         .iter()
                         .map(|(a, hex)| (a.name().to_owned(), hex.clone()))
                         .collect(),
+                    restriction_stated: profile.is_some(),
                 }),
             })
             .collect(),

@@ -214,6 +214,7 @@ impl Courtdeck {
                                 hex: h.clone(),
                             })
                             .collect(),
+                        restriction_stated: p.restriction_stated,
                     }),
                     problem: open.problems.get(&e.reference).cloned(),
                     clips: e
@@ -440,6 +441,7 @@ impl Courtdeck {
                                 "source_organisation": p.source_organisation,
                                 "source_id": p.source_id,
                                 "copy": p.copy.map(|c| c.as_str()),
+                                "restriction_stated": p.restriction_stated,
                                 "source_digests": p.source_digests.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
                             })),
                             "screens": self.screens.iter().filter(|s| route.contains(&s.id)).map(|s| serde_json::json!({

@@ -231,6 +231,9 @@ pub struct ProvenanceDto {
     )]
     pub copy: Option<&'static str>,
     pub digests: Vec<DigestDto>,
+    /// False: the source did not say who may see it; the restriction is Courtdeck's cautious
+    /// default (not the public gallery) until someone decides.
+    pub restriction_stated: bool,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS))]

@@ -435,6 +435,10 @@ pub struct Provenance {
     pub copy: Option<CopyRole>,
     /// Algorithm name (`sha512`) and lower-case hex, sorted by name.
     pub source_digests: Vec<(String, String)>,
+    /// Whether whoever handed it over said who may see it (the profile's exhibits file). When not,
+    /// Courtdeck kept it off the public gallery (`no_public`) until someone decides: the surface
+    /// says so.
+    pub restriction_stated: bool,
 }
 
 #[cfg(test)]

@@ -101,6 +101,14 @@ pub struct ProvenanceDoc {
     /// The source's own digests of the bytes, by algorithm (`sha512`: hex).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub digests: std::collections::BTreeMap<String, String>,
+    /// False: the source did not say who may see it, and `restriction` is Courtdeck's cautious
+    /// default until someone decides.
+    #[serde(default = "stated")]
+    pub restriction_stated: bool,
+}
+
+fn stated() -> bool {
+    true
 }
 
 impl ProvenanceDoc {
@@ -110,6 +118,7 @@ impl ProvenanceDoc {
             source_id: p.source_id.clone(),
             copy: p.copy.map(|c| c.as_str().to_owned()),
             digests: p.source_digests.iter().cloned().collect(),
+            restriction_stated: p.restriction_stated,
         }
     }
 
@@ -159,6 +168,7 @@ impl ProvenanceDoc {
                 .transpose()
                 .map_err(|err| invalid(w, format!("provenance: {err}")))?,
             source_digests: digests,
+            restriction_stated: self.restriction_stated,
         })
     }
 }

@@ -184,6 +184,10 @@ fn a_listed_urn_and_its_bag_make_a_ready_hearing_nothing_typed() {
         "the bag's SHA-256 is Courtdeck's"
     );
     assert_eq!(exhibits[1]["provenance"]["copy"], "master");
+    assert_eq!(
+        p["restriction_stated"], true,
+        "the profile said who may see it"
+    );
     // The bag's SHA-256 of each file is the manifest's.
     let bag_sha256 = std::fs::read_to_string(bag.join("manifest-sha256.txt")).unwrap();
     for e in exhibits {
@@ -271,6 +275,14 @@ fn a_bag_that_fails_any_check_publishes_nothing_and_says_why() {
             && out.contains("no_public")
             && out.contains("until someone decides otherwise"),
         "{out}"
+    );
+    let plain_manifest: Value = serde_json::from_slice(
+        &std::fs::read(d.join("store/cases/01MP2600001/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        plain_manifest["exhibits"][0]["provenance"]["restriction_stated"], false,
+        "nobody said who may see it, and the surface says so"
     );
     // The same bag handed over as one file: unpacked, checked and published the same.
     let archive = d.join("01MP2600001.tar.gz");

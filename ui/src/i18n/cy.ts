@@ -123,6 +123,7 @@ export const cy: Catalogue = {
     "hearing.copy.master": "prif gopi",
     "hearing.copy.working_copy": "copi gwaith",
     "hearing.copy.court_playable": "copi i'w chwarae yn y llys",
+    "hearing.restrictionUndecided": "Ni ddywedodd y ffynhonnell pwy gaiff ei weld: fe'i cedwir oddi ar oriel y cyhoedd nes i rywun benderfynu.",
     "hearing.still": "llun llonydd",
     "hearing.pageCount": "{pages} tud",
 

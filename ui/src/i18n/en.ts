@@ -86,6 +86,7 @@ const messages = {
   "hearing.copy.master": "master copy",
   "hearing.copy.working_copy": "working copy",
   "hearing.copy.court_playable": "court playable copy",
+  "hearing.restrictionUndecided": "The source did not say who may see it: kept off the public gallery until someone decides.",
   "hearing.still": "still",
   "hearing.pageCount": "{pages} pp",
   "hearing.onAir": "ON AIR",

@@ -175,6 +175,11 @@ export type ProvenanceDto = {
   source_id: string | null,
   copy: "master" | "working_copy" | "court_playable" | null,
   digests: Array<DigestDto>,
+  /**
+   * False: the source did not say who may see it; the restriction is Courtdeck's cautious
+   * default (not the public gallery) until someone decides.
+   */
+  restriction_stated: boolean,
 };
 
 export type DigestDto = {
