@@ -20,14 +20,14 @@ pub(crate) fn bags_bench(dir: &Path, files: usize, mib: u64) -> Result<()> {
     let bag = dir.join("bench-bag");
     let staging = dir.join("bench-bag-files");
     std::fs::create_dir_all(&staging)?;
-    // Seconds of 1280x720 noise at a bitrate that gives `mib` MiB over all the files.
+    // Seconds of 1920x1080 noise at a bitrate that gives `mib` MiB over all the files.
     let seconds = 4u64;
     let kbps = (mib * 8 * 1024 / (files as u64 * seconds)).max(200);
     for i in 0..files {
         let out = staging.join(format!("camera {i:02}.mp4"));
         let status = Command::new("ffmpeg")
             .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-            .arg(format!("testsrc2=duration={seconds}:size=1280x720:rate=25,noise=alls=60:allf=t+u:all_seed={i}"))
+            .arg(format!("testsrc2=duration={seconds}:size=1920x1080:rate=25,noise=alls=100:allf=t+u:all_seed={i}"))
             .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
             .args(["-b:v", &format!("{kbps}k"), "-maxrate", &format!("{kbps}k"), "-bufsize", &format!("{}k", kbps * 2)])
             .arg(&out)
