@@ -259,8 +259,10 @@ impl Rgb {
 /// (the driver, WebKitWebDriver, the app and its playout), one log (everything they printed).
 #[derive(Debug)]
 pub struct TauriDriver {
+    // Field order: the driver (and the app) stop before their bus.
     driver: Helper,
     pub port: u16,
+    _bus: Option<servers::SessionBus>,
 }
 
 pub fn tauri_driver_path() -> PathBuf {
@@ -301,10 +303,20 @@ impl TauriDriver {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        // The app gets a session bus of the test's own unless the caller gave one (see `SessionBus`:
+        // without it, GLib autolaunches one that outlives the test).
+        let bus = if env.iter().any(|(k, _)| *k == "DBUS_SESSION_BUS_ADDRESS") {
+            None
+        } else {
+            let bus = servers::SessionBus::start()?;
+            cmd.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+            Some(bus)
+        };
         let mut driver = TauriDriver {
             driver: Helper::spawn("tauri-driver", cmd)
                 .context("starting tauri-driver (cargo install tauri-driver --locked)")?,
             port,
+            _bus: bus,
         };
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(5))

@@ -517,27 +517,36 @@ pub fn publish_random_case_with(
     )?)
 }
 
-/// A private D-Bus session bus with gnome-keyring's Secret Service on it, unlocked with an empty
-/// password, keyrings under a throwaway HOME. Pass `env()` to the processes that use the keyring.
+/// A private D-Bus session bus, with no service activation: what a test's app or keyring uses instead
+/// of a desktop's. Without one, GLib finds no session bus and autolaunches one through X11
+/// (`dbus-launch`, a daemon that forks away from its starter and outlives the test), and WebKitGTK's
+/// accessibility bus (`at-spi-bus-launcher`) is activated on it: both were left behind by the
+/// package test in clean-clone runs. Activation is off, so nothing is started on this bus but what
+/// connects to it; stopping it (its process group) ends it.
 #[derive(Debug)]
-pub struct SecretService {
-    // Field order: the keyring stops before its bus.
-    keyring: Helper,
-    _bus: Helper,
-    home: tempfile::TempDir,
+pub struct SessionBus {
+    helper: Helper,
     pub address: String,
+    _dir: Option<tempfile::TempDir>,
 }
 
-impl SecretService {
-    pub fn start() -> Result<SecretService> {
-        let home = tempfile::tempdir()?;
-        let socket = home.path().join("bus");
+impl SessionBus {
+    pub fn start() -> Result<SessionBus> {
+        let dir = tempfile::tempdir()?;
+        let mut bus = SessionBus::start_in(dir.path())?;
+        bus._dir = Some(dir);
+        Ok(bus)
+    }
+
+    /// The bus with its socket and config in `dir`.
+    fn start_in(dir: &Path) -> Result<SessionBus> {
+        let socket = dir.join("bus");
         let address = format!("unix:path={}", socket.display());
         // A session bus with no service activation: with the stock session config, the probe below
         // could reach the bus before our gnome-keyring owned org.freedesktop.secrets, and dbus-daemon
         // then activated a second gnome-keyring (locked, with the real HOME) that took the name; ours
         // said "another secret service is running" and exited (seen one suite run in several).
-        let config = home.path().join("bus.conf");
+        let config = dir.join("bus.conf");
         std::fs::write(
             &config,
             format!(
@@ -582,6 +591,33 @@ impl SecretService {
                 );
             }
         }
+        Ok(SessionBus {
+            helper: bus,
+            address,
+            _dir: None,
+        })
+    }
+}
+
+/// A private D-Bus session bus with gnome-keyring's Secret Service on it, unlocked with an empty
+/// password, keyrings under a throwaway HOME. Pass `env()` to the processes that use the keyring.
+#[derive(Debug)]
+pub struct SecretService {
+    // Field order: the keyring stops before its bus.
+    keyring: Helper,
+    _bus: Helper,
+    home: tempfile::TempDir,
+    pub address: String,
+}
+
+impl SecretService {
+    pub fn start() -> Result<SecretService> {
+        let home = tempfile::tempdir()?;
+        let SessionBus {
+            helper: bus,
+            address,
+            ..
+        } = SessionBus::start_in(home.path())?;
         // The unlock password, empty, on stdin; then EOF.
         let (password_out, mut password_in) = std::io::pipe().context("a pipe for the keyring")?;
         password_in.write_all(b"\n")?;
