@@ -65,7 +65,7 @@ pub struct AuditExport {
     pub chain: Result<u64, String>,
 }
 
-fn io_error(what: String, e: std::io::Error) -> ApiError {
+pub(crate) fn io_error(what: String, e: std::io::Error) -> ApiError {
     let code = if e.raw_os_error() == Some(28) {
         ErrorCode::DiskFull
     } else {
@@ -120,21 +120,7 @@ impl Courtdeck {
         description: Option<&Path>,
         sign: Option<&Path>,
     ) -> ApiResult<Published> {
-        let key = match sign {
-            Some(path) => Some(
-                std::fs::read_to_string(path)
-                    .map_err(|e| io_error(format!("reading {}", path.display()), e))
-                    .and_then(|text| {
-                        PublisherKey::from_file_text(&text).map_err(|e| {
-                            ApiError::new(
-                                ErrorCode::ConfigInvalid,
-                                format!("{}: {e}", path.display()),
-                            )
-                        })
-                    })?,
-            ),
-            None => None,
-        };
+        let key = sign.map(read_publisher_key).transpose()?;
         let path = description.map_or_else(|| media.join("case.toml"), Path::to_path_buf);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| io_error(format!("reading {}", path.display()), e))?;

@@ -139,16 +139,7 @@ impl Courtdeck {
         let path = dir.join(format!("readiness-{date}-{case}.html"));
         std::fs::create_dir_all(dir)
             .and_then(|()| std::fs::write(&path, readiness_html(week, day, hearing)))
-            .map_err(|e| {
-                ApiError::new(
-                    if e.raw_os_error() == Some(28) {
-                        ErrorCode::DiskFull
-                    } else {
-                        ErrorCode::Internal
-                    },
-                    format!("writing {}: {e}", path.display()),
-                )
-            })?;
+            .map_err(|e| crate::publish::io_error(format!("writing {}", path.display()), e))?;
         Ok(path)
     }
 
