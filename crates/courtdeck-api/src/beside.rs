@@ -3,7 +3,7 @@
 //! The core decides (every screen on air must be allowed both, `Presentation::set_beside`), playout
 //! checks again and composes the picture (`Command::Beside`); each change is a custody record.
 
-use courtdeck_core::{ErrorCode, Exhibit, ExhibitKind, OnAir, may_show};
+use courtdeck_core::{ErrorCode, Exhibit, OnAir, may_show};
 use courtdeck_playout::client::ClientEvent;
 use courtdeck_playout::protocol::{BesideSpec, Command, Event};
 use tokio::sync::broadcast::error::RecvError;
@@ -178,14 +178,14 @@ impl Courtdeck {
         if open
             .manifest
             .exhibit(&on.exhibit)
-            .is_none_or(|e| e.kind != ExhibitKind::Video)
+            .is_none_or(|e| !e.kind.capabilities().moving_picture)
         {
             return Vec::new();
         }
         open.manifest
             .exhibits()
             .iter()
-            .filter(|e| e.kind == ExhibitKind::Video && e.reference != on.exhibit)
+            .filter(|e| e.kind.capabilities().moving_picture && e.reference != on.exhibit)
             .filter(|e| open.paths.contains_key(&e.reference))
             .filter(|e| {
                 self.screens

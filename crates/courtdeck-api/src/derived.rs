@@ -51,7 +51,7 @@ impl Courtdeck {
             let derivation = Derivation {
                 source: source.reference.clone(),
                 source_sha256: source.sha256,
-                page: (source.kind == ExhibitKind::Document).then_some(on.page),
+                page: source.kind.capabilities().pages.then_some(on.page),
                 position_ms: source
                     .kind
                     .has_timeline()

@@ -31,8 +31,7 @@ impl Courtdeck {
             return;
         };
         for (_, e) in exhibits {
-            if e.kind == courtdeck_core::ExhibitKind::Audio || self.poster_path(&e.sha256).exists()
-            {
+            if !e.kind.capabilities().picture || self.poster_path(&e.sha256).exists() {
                 continue;
             }
             self.make_poster(&e).await;

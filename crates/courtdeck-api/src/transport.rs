@@ -219,7 +219,7 @@ impl Courtdeck {
                         "point_scale": courtdeck_core::annotation::POINT_SCALE,
                     });
                     if let Some(fields) = record.as_object_mut() {
-                        if exhibit.kind == courtdeck_core::ExhibitKind::Document {
+                        if exhibit.kind.capabilities().pages {
                             fields.insert("page".into(), on.as_ref().map(|o| o.page).into());
                         }
                         if exhibit.kind.has_timeline() {

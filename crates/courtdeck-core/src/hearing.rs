@@ -130,14 +130,15 @@ impl CaseManifest {
             if !seen.insert(e.reference.clone()) {
                 return Err(ManifestError::DuplicateReference(e.reference.clone()));
             }
-            if e.kind == crate::ExhibitKind::Image && !e.clips.is_empty() {
-                return Err(ManifestError::ClipOnStill(e.reference.clone()));
-            }
             let pages = |why: String| ManifestError::Pages {
                 reference: e.reference.clone(),
                 why,
             };
-            if e.kind == crate::ExhibitKind::Document {
+            let can = e.kind.capabilities();
+            if !can.timeline && !can.pages && !e.clips.is_empty() {
+                return Err(ManifestError::ClipOnStill(e.reference.clone()));
+            }
+            if can.pages {
                 if !e.clips.is_empty() || e.duration.is_some() {
                     return Err(ManifestError::ClipOnDocument(e.reference.clone()));
                 }

@@ -24,8 +24,8 @@ pub use edid::edid_block;
 pub use edid::{Edid, EdidError, MonitorIdentity, Serial, placeholder_text};
 pub use error::ErrorCode;
 pub use exhibit::{
-    CaseId, Clip, Controls, CopyRole, Exhibit, ExhibitKind, ExhibitRef, InvalidValue, MAX_PAGES,
-    PageSize, Provenance, Restriction, Sha256Digest,
+    Capabilities, CaseId, Clip, Controls, CopyRole, Exhibit, ExhibitKind, ExhibitRef, InvalidValue,
+    MAX_PAGES, PageSize, Provenance, Restriction, Sha256Digest,
 };
 pub use hearing::{CaseManifest, CourtId, CourtList, Hearing, ManifestError};
 pub use presentation::{

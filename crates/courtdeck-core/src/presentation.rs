@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use crate::annotation::{Stroke, check_strokes};
-use crate::exhibit::{Exhibit, ExhibitKind, ExhibitRef, Restriction};
+use crate::exhibit::{Exhibit, ExhibitRef, Restriction};
 use crate::routing::{RouteRefused, Screen, ScreenId, plan_route};
 use crate::zoom::{Zoom, ZoomStep};
 
@@ -313,11 +313,11 @@ impl Presentation {
             return Ok(());
         };
         for e in [exhibit, other] {
-            if e.kind != ExhibitKind::Video {
+            if !e.kind.capabilities().moving_picture {
                 return Err(PresentationError::SideBySide(format!(
                     "side by side shows two recordings with pictures, and exhibit {} is {}",
                     e.reference,
-                    kind_phrase(e.kind)
+                    e.kind.phrase()
                 )));
             }
         }
@@ -411,7 +411,7 @@ impl Presentation {
             on.exhibit, exhibit.reference,
             "annotate() was given the wrong exhibit"
         );
-        if exhibit.kind == crate::ExhibitKind::Audio {
+        if !exhibit.kind.capabilities().picture {
             return Err(PresentationError::Annotation(
                 "a sound recording has no picture to draw on".into(),
             ));
@@ -448,7 +448,7 @@ impl Presentation {
             on.exhibit, exhibit.reference,
             "turn_page() was given the wrong exhibit"
         );
-        if exhibit.kind != crate::ExhibitKind::Document {
+        if !exhibit.kind.capabilities().pages {
             return Err(PresentationError::NotADocument);
         }
         let pages = exhibit.pages.len() as u32;
@@ -541,15 +541,6 @@ fn beside_refused(b: &Beside, e: RouteRefused) -> PresentationError {
             screens,
         },
         other => PresentationError::Refused(other),
-    }
-}
-
-fn kind_phrase(kind: ExhibitKind) -> &'static str {
-    match kind {
-        ExhibitKind::Video => "a video",
-        ExhibitKind::Audio => "a sound recording",
-        ExhibitKind::Image => "a still picture",
-        ExhibitKind::Document => "a document",
     }
 }
 

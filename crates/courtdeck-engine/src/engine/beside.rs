@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use courtdeck_core::{ErrorCode, ExhibitKind, Restriction};
+use courtdeck_core::{ErrorCode, Restriction};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
@@ -245,7 +245,7 @@ impl Engine {
             self.rebuild(&exhibit, Rebuild::Beside);
             return Ok(());
         };
-        if p.source.kind != ExhibitKind::Video {
+        if !p.source.kind.capabilities().moving_picture {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {exhibit} is not a video: nothing can be shown beside it"),

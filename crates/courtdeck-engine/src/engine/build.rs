@@ -84,7 +84,7 @@ impl Engine {
                 ),
             )
         })?;
-        if kind == ExhibitKind::Document {
+        if kind.capabilities().pages {
             if pages.is_empty() || page == 0 || page as usize > pages.len() {
                 return Err(err(
                     ErrorCode::InvalidState,
@@ -247,7 +247,7 @@ impl Engine {
         } else {
             screen_box
         };
-        let document = (kind == ExhibitKind::Document).then(|| DocumentFeed {
+        let document = kind.capabilities().pages.then(|| DocumentFeed {
             pages: Arc::new(crate::document::Pages::open(
                 path.to_owned(),
                 &source.pages,
@@ -299,8 +299,8 @@ impl Engine {
             }
             // Side by side: the compositor and its two inputs before any data flows, the second
             // recording's decoder, and the fan-out after the composite picture.
-            let composite = match (&source.beside, kind) {
-                (Some(b), ExhibitKind::Video) => {
+            let composite = match &source.beside {
+                Some(b) if kind.capabilities().moving_picture => {
                     let c = super::beside::composite(&pipeline)?;
                     super::beside::decoder(&pipeline, &b.path, &c.sides[1], b.offset_ms.clone())?;
                     c.output.link(&fanout_here()?)?;
@@ -317,7 +317,7 @@ impl Engine {
             pipeline.add(&decoder)?;
             let _ = decode.set(decoder.clone());
             if media::decodebin() == "uridecodebin3" {
-                media::select_one_of_each(&decoder, kind != ExhibitKind::Audio, expected.clone());
+                media::select_one_of_each(&decoder, kind.capabilities().picture, expected.clone());
             }
             let refuse = Mutex::new(self.tx.clone());
             media::guard_picture_size(
@@ -329,10 +329,11 @@ impl Engine {
                     });
                 }),
             );
-            // An audio exhibit's slate never ends by itself: when the sound has ended (its sink's
-            // EOS, `Engine::bus`), it is sent EOS too, so the pipeline ends (the surface sees the
-            // end; a seek back plays again).
-            if kind == ExhibitKind::Audio {
+            // An exhibit with no picture of its own (a sound recording) is shown as a slate. The
+            // slate never ends by itself: when the sound has ended (its sink's EOS,
+            // `Engine::bus`), it is sent EOS too, so the pipeline ends (the surface sees the end; a
+            // seek back plays again).
+            if !kind.capabilities().picture {
                 let slate = slate_source(title)?;
                 if let Some(src) = slate
                     .clone()
@@ -363,8 +364,8 @@ impl Engine {
             let gaps = gaps.clone();
             let layer = layer.clone();
             let captions = captions.clone();
-            let is_image = kind == ExhibitKind::Image;
-            let wants_video = kind != ExhibitKind::Audio;
+            let is_image = kind.capabilities().still;
+            let wants_video = kind.capabilities().picture;
             let crop = crop.clone();
             decoder.connect_pad_added(move |_, pad| {
                 let Some(pipeline) = pipeline_weak.upgrade() else {

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use courtdeck_core::transcript::{Cue, Transcript};
-use courtdeck_core::{ErrorCode, Restriction, may_show};
+use courtdeck_core::{ErrorCode, Restriction};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
@@ -163,9 +163,7 @@ impl Engine {
                     format!("{} does not show exhibit {}", o.spec.label, p.exhibit),
                 ));
             }
-            let allowed = courtdeck_core::OutputRole::parse(&o.spec.role)
-                .is_ok_and(|role| may_show(restriction, role));
-            if !allowed {
+            if !o.may_show(restriction) {
                 refused.push(o.spec.label.clone());
             }
         }

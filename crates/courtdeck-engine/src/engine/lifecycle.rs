@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use courtdeck_core::{ErrorCode, ExhibitKind};
+use courtdeck_core::ErrorCode;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
@@ -67,7 +67,7 @@ impl Engine {
                         p.duration()
                     };
                     let has_video = p.video_linked.load(Ordering::SeqCst);
-                    if !has_video && p.source.kind != ExhibitKind::Audio {
+                    if !has_video && p.source.kind.capabilities().picture {
                         let exhibit = p.exhibit.clone();
                         if self.rebuild(&exhibit, Rebuild::Preroll) {
                             return;
@@ -369,7 +369,7 @@ impl Engine {
         // but it is no freeze: the sink waits for its next frame's time (its position moves on with
         // the clock) and the next frames wait in its queue. As a second guard, only a sink whose
         // queue is empty (nothing is arriving) counts as frozen.
-        let (position, starved) = if p.source.kind == ExhibitKind::Audio {
+        let (position, starved) = if !p.source.kind.capabilities().picture {
             // The sound's own sink: the pipeline's position is the slate's too, whose picture goes on
             // moving when the sound stops.
             let branch = p.sound.lock().expect("sound").branch();

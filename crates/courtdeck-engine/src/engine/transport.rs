@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use courtdeck_core::{ErrorCode, ExhibitKind};
+use courtdeck_core::ErrorCode;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
@@ -156,7 +156,7 @@ impl Engine {
             ));
         }
         let p = self.on_air_program_mut()?;
-        if p.source.kind == ExhibitKind::Audio {
+        if !p.source.kind.capabilities().picture {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} has no picture to zoom into", p.exhibit),
@@ -213,7 +213,7 @@ impl Engine {
             ));
         }
         let p = self.on_air_program_mut()?;
-        if p.source.kind == ExhibitKind::Audio {
+        if !p.source.kind.capabilities().picture {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} has no picture to zoom into", p.exhibit),
@@ -276,7 +276,7 @@ impl Engine {
                 ),
             ));
         }
-        if p.source.kind == ExhibitKind::Audio {
+        if !p.source.kind.capabilities().picture {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} has no picture to draw on", p.exhibit),
