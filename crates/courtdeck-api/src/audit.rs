@@ -4,20 +4,48 @@
 use crate::Courtdeck;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use courtdeck_audit::CustodyEvent;
 use courtdeck_core::ErrorCode;
 
 /// One audit record outside a running kiosk (CLI commands that change the store's set-up). A record that
 /// cannot be written is an error: these commands must not happen unrecorded.
-pub(crate) fn audit_once(config: &Config, event: &str, fields: serde_json::Value) -> ApiResult<()> {
+pub(crate) fn audit_once(
+    config: &Config,
+    case: Option<&str>,
+    event: CustodyEvent,
+) -> ApiResult<()> {
     courtdeck_audit::AuditLog::open(&config.audit_file())
-        .and_then(|log| log.record(event, fields))
+        .and_then(|log| log.record(case, &event))
         .map_err(|e| {
+            let event = event.name();
             tracing::error!("audit record {event} lost: {e}");
             ApiError::new(
                 ErrorCode::AuditUnavailable,
                 format!("custody log unavailable: {e}; {event} was not recorded"),
             )
         })
+}
+
+/// A screen as the custody log names it: its id, its label and its role.
+pub(crate) fn screen_shown(s: &courtdeck_core::Screen) -> courtdeck_audit::ScreenShown {
+    courtdeck_audit::ScreenShown {
+        screen: s.id.to_string(),
+        label: Some(s.label.clone()),
+        role: s.role.as_str().into(),
+    }
+}
+
+/// Strokes of the telestrator as the custody log records them.
+pub(crate) fn stroke_records(
+    strokes: &[courtdeck_core::annotation::Stroke],
+) -> Vec<courtdeck_audit::StrokeRecord> {
+    strokes
+        .iter()
+        .map(|s| courtdeck_audit::StrokeRecord {
+            tool: s.tool().as_str().into(),
+            points: s.points().iter().map(|&(x, y)| [x, y]).collect(),
+        })
+        .collect()
 }
 
 /// Opens the custody log before a change that must be recorded, so a log that cannot be written stops
@@ -44,13 +72,13 @@ pub(crate) fn custody_open(config: &Config) -> ApiResult<()> {
 impl Courtdeck {
     /// Appends to the audit log; a failure is logged, never allowed to stop the hearing. Records made
     /// while a hearing is open carry its `case` (so `courtdeck audit export --case` finds them).
-    pub(crate) fn audit(&self, event: &str, mut fields: serde_json::Value) {
-        if let Some(map) = fields.as_object_mut()
-            && !map.contains_key("case")
-            && let Some(case) = self.audit_case.lock().expect("not poisoned").clone()
-        {
-            map.insert("case".into(), serde_json::Value::String(case));
-        }
+    pub(crate) fn audit(&self, event: CustodyEvent) {
+        let case = self.audit_case.lock().expect("not poisoned").clone();
+        self.audit_for(case.as_deref(), event);
+    }
+
+    /// Appends a record about `case` (a fetch, a cached copy), whichever hearing is open.
+    pub(crate) fn audit_for(&self, case: Option<&str>, event: CustodyEvent) {
         let mut state = self.audit.lock().unwrap_or_else(|p| p.into_inner());
         if state.log.is_none() {
             // Perhaps the clerk has dealt with it (space freed, permissions fixed): try again.
@@ -60,14 +88,16 @@ impl Courtdeck {
             }
         }
         let result = match &state.log {
-            Some(log) => log.record(event, fields),
+            Some(log) => log.record(case, &event),
             None => {
                 state.lost += 1;
+                let event = event.name();
                 tracing::error!("audit record {event} lost: the custody log is unavailable");
                 return;
             }
         };
         if let Err(e) = result {
+            let event = event.name();
             tracing::error!("audit record {event} lost: {e}");
             state.problem = Some(e.to_string());
             state.lost += 1;
@@ -132,17 +162,16 @@ impl Courtdeck {
         blob: &dyn courtdeck_store::Blob,
         c: &courtdeck_store::CorruptCopy,
     ) {
-        self.audit(
-            "cache_corrupt",
-            serde_json::json!({
-                "case": case_id,
-                "exhibit": reference.to_string(),
-                "blob": blob.what(),
-                "sha256": blob.sha256().to_hex(),
-                "actual_sha256": c.actual_sha256,
-                "bytes": c.bytes,
-                "quarantined_to": c.quarantined_to.display().to_string(),
-            }),
+        self.audit_for(
+            Some(case_id),
+            CustodyEvent::CacheCorrupt {
+                exhibit: reference.to_string(),
+                blob: blob.what(),
+                sha256: blob.sha256().to_hex(),
+                actual_sha256: c.actual_sha256.clone(),
+                bytes: c.bytes,
+                quarantined_to: c.quarantined_to.display().to_string(),
+            },
         );
     }
 }

@@ -6,6 +6,7 @@
 //! docs/bagit-profile.json); without it, references are numbered in payload order and every exhibit
 //! is `no_public` until someone decides otherwise. Nothing is published unless every check passed.
 
+use courtdeck_audit::{BagExhibitRecord, CustodyEvent};
 use std::path::{Path, PathBuf};
 
 use courtdeck_core::ErrorCode;
@@ -166,24 +167,31 @@ impl Courtdeck {
         let published = Courtdeck::publish_description(config, to, &media, desc, sign).await?;
         audit_once(
             config,
-            "bag_imported",
-            serde_json::json!({
-                "case": case.to_string(),
-                "bag": bag.display().to_string(),
-                "bagit_version": read.version,
-                "source_organisation": read.info("Source-Organization"),
-                "external_identifier": case_id,
-                "bagging_date": read.info("Bagging-Date"),
-                "profile": profile.is_some(),
-                "exhibits": exhibits.iter().zip(&read.payload).map(|(e, p)| serde_json::json!({
-                    "exhibit": e.reference,
-                    "path": p.path,
-                    "copy": e.copy,
-                    "source_id": e.source_id,
-                    "restriction": e.restriction,
-                    "bag_digests": p.digests.iter().map(|(a, d)| (a.name(), d.clone())).collect::<std::collections::BTreeMap<_, _>>(),
-                })).collect::<Vec<_>>(),
-            }),
+            Some(&case.to_string()),
+            CustodyEvent::BagImported {
+                bag: bag.display().to_string(),
+                bagit_version: read.version.to_string(),
+                source_organisation: read.info("Source-Organization").map(str::to_owned),
+                external_identifier: case_id.to_string(),
+                bagging_date: read.info("Bagging-Date").map(str::to_owned),
+                profile: profile.is_some(),
+                exhibits: exhibits
+                    .iter()
+                    .zip(&read.payload)
+                    .map(|(e, p)| BagExhibitRecord {
+                        exhibit: e.reference.clone(),
+                        path: p.path.clone(),
+                        copy: e.copy.clone(),
+                        source_id: e.source_id.clone(),
+                        restriction: e.restriction.clone(),
+                        bag_digests: p
+                            .digests
+                            .iter()
+                            .map(|(a, d)| (a.name().to_owned(), d.clone()))
+                            .collect(),
+                    })
+                    .collect(),
+            },
         )?;
         Ok(BagImported {
             case_id: case.to_string(),
@@ -490,14 +498,13 @@ impl Courtdeck {
         let total: u64 = bag.payload.iter().map(|p| p.size).sum();
         audit_once(
             config,
-            "bag_exported",
-            serde_json::json!({
-                "case": case.to_string(),
-                "bag": out.display().to_string(),
-                "exhibits": bag.payload.len(),
-                "bytes": total,
-                "custody_records": custody_records,
-            }),
+            Some(&case.to_string()),
+            CustodyEvent::BagExported {
+                bag: out.display().to_string(),
+                exhibits: bag.payload.len(),
+                bytes: total,
+                custody_records,
+            },
         )?;
         Ok(BagExported {
             bag: out.to_owned(),

@@ -3,6 +3,7 @@
 //! The core decides (every screen on air must be allowed both, `Presentation::set_beside`), playout
 //! checks again and composes the picture (`Command::Beside`); each change is a custody record.
 
+use courtdeck_audit::CustodyEvent;
 use courtdeck_core::{ErrorCode, Exhibit, OnAir, may_show};
 use courtdeck_playout::client::ClientEvent;
 use courtdeck_playout::protocol::{BesideSpec, Command, Event};
@@ -50,103 +51,97 @@ impl Courtdeck {
             })
         };
         let reference = reference.map(str::to_owned);
-        let stage = self.commit(move |session| {
-            let open = open_hearing(session)?;
-            let main = on_air_recording(session)?;
-            let other = match &reference {
-                Some(r) => {
-                    let e = find_exhibit(open, r)?.clone();
-                    let path = verified_path(open, &e)?;
-                    Some((e, path))
-                }
-                None => None,
-            };
-            let case = open.hearing.case_id.to_string();
-            let asked = other.as_ref().map(|(e, _)| (e, offset_ms));
-            if let Err(e) = session
-                .presentation
-                .clone()
-                .set_beside(&main, asked, &self.screens)
-            {
-                if let (courtdeck_core::PresentationError::BesideRefused { .. }, Some((o, _))) =
-                    (&e, &other)
+        let stage = self
+            .commit(move |session| {
+                let open = open_hearing(session)?;
+                let main = on_air_recording(session)?;
+                let other = match &reference {
+                    Some(r) => {
+                        let e = find_exhibit(open, r)?.clone();
+                        let path = verified_path(open, &e)?;
+                        Some((e, path))
+                    }
+                    None => None,
+                };
+                let case = open.hearing.case_id.to_string();
+                let asked = other.as_ref().map(|(e, _)| (e, offset_ms));
+                if let Err(e) = session
+                    .presentation
+                    .clone()
+                    .set_beside(&main, asked, &self.screens)
                 {
-                    self.audit(
-                        "route_refused",
-                        serde_json::json!({
-                            "exhibit": o.reference.to_string(),
-                            "restriction": o.restriction.as_str(),
-                            "beside": main.reference.to_string(),
-                            "reason": e.to_string(),
-                        }),
-                    );
+                    if let (courtdeck_core::PresentationError::BesideRefused { .. }, Some((o, _))) =
+                        (&e, &other)
+                    {
+                        self.audit(CustodyEvent::RouteRefused {
+                            exhibit: o.reference.to_string(),
+                            restriction: o.restriction.as_str().into(),
+                            requested: None,
+                            beside: Some(main.reference.to_string()),
+                            reason: e.to_string(),
+                        });
+                    }
+                    return Err(e.into());
                 }
-                return Err(e.into());
-            }
-            let command = Command::Beside {
-                beside: other.as_ref().map(|(e, path)| BesideSpec {
-                    exhibit: e.reference.to_string(),
-                    path: path.display().to_string(),
-                    restriction: e.restriction.as_str().into(),
-                    offset_ms,
-                }),
-            };
-            Ok(Change {
-                command,
-                sync_screens: false,
-                reply: None,
-                apply: Box::new(move |session| {
-                    let now = on_air_recording(session)?;
-                    if now.reference != main.reference {
-                        return Err(ApiError::new(
-                            ErrorCode::InvalidState,
-                            "Another exhibit went on the screens meanwhile.",
-                        ));
-                    }
-                    let was = session
-                        .presentation
-                        .on_air()
-                        .and_then(|o| o.beside.clone());
-                    let asked = other.as_ref().map(|(e, _)| (e, offset_ms));
-                    session
-                        .presentation
-                        .set_beside(&now, asked, &self.screens)?;
-                    let on = session.presentation.on_air().expect("on air");
-                    let screens: Vec<_> = self
-                        .screens
-                        .iter()
-                        .filter(|s| on.screens.contains(&s.id))
-                        .map(|s| serde_json::json!({ "screen": s.id.to_string(), "label": s.label, "role": s.role.as_str() }))
-                        .collect();
-                    match &other {
-                        Some((o, _)) => self.audit(
-                            "beside_shown",
-                            serde_json::json!({
-                                "case": case,
-                                "exhibit": now.reference.to_string(),
-                                "sha256": now.sha256.to_hex(),
-                                "beside": o.reference.to_string(),
-                                "beside_sha256": o.sha256.to_hex(),
-                                "beside_restriction": o.restriction.as_str(),
-                                "offset_ms": offset_ms,
-                                "screens": screens,
-                            }),
-                        ),
-                        None if was.is_some() => self.audit(
-                            "beside_off",
-                            serde_json::json!({
-                                "case": case,
-                                "exhibit": now.reference.to_string(),
-                                "beside": was.map(|b| b.exhibit.to_string()),
-                            }),
-                        ),
-                        None => {}
-                    }
-                    Ok(())
-                }),
+                let command = Command::Beside {
+                    beside: other.as_ref().map(|(e, path)| BesideSpec {
+                        exhibit: e.reference.to_string(),
+                        path: path.display().to_string(),
+                        restriction: e.restriction.as_str().into(),
+                        offset_ms,
+                    }),
+                };
+                Ok(Change {
+                    command,
+                    sync_screens: false,
+                    reply: None,
+                    apply: Box::new(move |session| {
+                        let now = on_air_recording(session)?;
+                        if now.reference != main.reference {
+                            return Err(ApiError::new(
+                                ErrorCode::InvalidState,
+                                "Another exhibit went on the screens meanwhile.",
+                            ));
+                        }
+                        let was = session.presentation.on_air().and_then(|o| o.beside.clone());
+                        let asked = other.as_ref().map(|(e, _)| (e, offset_ms));
+                        session
+                            .presentation
+                            .set_beside(&now, asked, &self.screens)?;
+                        let on = session.presentation.on_air().expect("on air");
+                        let screens: Vec<_> = self
+                            .screens
+                            .iter()
+                            .filter(|s| on.screens.contains(&s.id))
+                            .map(crate::audit::screen_shown)
+                            .collect();
+                        match &other {
+                            Some((o, _)) => self.audit_for(
+                                Some(&case),
+                                CustodyEvent::BesideShown {
+                                    exhibit: now.reference.to_string(),
+                                    sha256: now.sha256.to_hex(),
+                                    beside: o.reference.to_string(),
+                                    beside_sha256: o.sha256.to_hex(),
+                                    beside_restriction: o.restriction.as_str().into(),
+                                    offset_ms,
+                                    screens,
+                                },
+                            ),
+                            None if was.is_some() => self.audit_for(
+                                Some(&case),
+                                CustodyEvent::BesideOff {
+                                    exhibit: now.reference.to_string(),
+                                    beside: was.map(|b| b.exhibit.to_string()),
+                                },
+                            ),
+                            None => {}
+                        }
+                        Ok(())
+                    }),
+                })
             })
-        })
-        .await?;
+            .await?;
         if let (Some(exhibit), Some(rx)) = (recomposed, events.as_mut()) {
             let ready = async {
                 loop {

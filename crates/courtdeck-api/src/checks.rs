@@ -4,6 +4,7 @@
 //! inventory. One report (pass / warn / fail per check), saved as JSON and HTML and recorded in the
 //! audit log. `only` re-runs a subset (the ids of what failed).
 
+use courtdeck_audit::CustodyEvent;
 use std::time::Instant;
 
 use courtdeck_core::ErrorCode;
@@ -132,17 +133,19 @@ impl Courtdeck {
             report.html_path = None;
         }
         let count = |s: CheckStatus| report.checks.iter().filter(|c| c.status == s).count();
-        self.audit(
-            "setup_check",
-            serde_json::json!({
-                "overall": report.overall,
-                "pass": count(CheckStatus::Pass),
-                "warn": count(CheckStatus::Warn),
-                "fail": count(CheckStatus::Fail),
-                "failed": report.checks.iter().filter(|c| c.status == CheckStatus::Fail).map(|c| c.id.clone()).collect::<Vec<_>>(),
-                "report": report.json_path,
-            }),
-        );
+        self.audit(CustodyEvent::SetupCheck {
+            overall: report.overall.as_str().into(),
+            pass: count(CheckStatus::Pass),
+            warn: count(CheckStatus::Warn),
+            fail: count(CheckStatus::Fail),
+            failed: report
+                .checks
+                .iter()
+                .filter(|c| c.status == CheckStatus::Fail)
+                .map(|c| c.id.clone())
+                .collect(),
+            report: report.json_path.clone(),
+        });
         Ok(report)
     }
 

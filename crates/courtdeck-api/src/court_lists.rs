@@ -3,6 +3,7 @@
 //! recorded in the custody log. The CLI's `import cath-list` and the `serve-lists` endpoint are thin
 //! over `Courtdeck::import_cath_list`.
 
+use courtdeck_audit::{CustodyEvent, ListPartSkipped, ListWritten as ListRecord, UnmappedRoom};
 use courtdeck_core::ErrorCode;
 use courtdeck_interop::cath::{self, ListType, ReadOptions, RoomReport, SkipKind, Skipped};
 use courtdeck_store::DirStore;
@@ -160,26 +161,45 @@ impl Courtdeck {
         };
         audit_once(
             config,
-            "court_lists_imported",
-            serde_json::json!({
-                "source": source_kind,
-                "file": file,
-                "publication": publication,
-                "by": by,
-                "list_type": import.list_type.cath_name(),
-                "content_date": content_date.map(|d| d.to_string()),
-                "publication_date": import.publication_date.map(|t| t.to_string()),
-                "store": to.describe(),
-                "lists": written.iter().map(|l| serde_json::json!({
-                    "court": l.court, "date": l.date.to_string(), "hearings": l.hearings,
-                })).collect::<Vec<_>>(),
-                "unmapped_rooms": import.rooms.iter().filter(|r| !r.mapped).map(|r| serde_json::json!({
-                    "court_house": r.court_house, "room": r.room, "court": r.court.to_string(),
-                })).collect::<Vec<_>>(),
-                "skipped": import.skipped.iter().map(|s| serde_json::json!({
-                    "kind": skip_kind(s.kind), "at": s.at, "case": s.case, "reason": s.reason,
-                })).collect::<Vec<_>>(),
-            }),
+            None,
+            CustodyEvent::CourtListsImported {
+                source: source_kind.into(),
+                file,
+                publication,
+                by,
+                list_type: import.list_type.cath_name().into(),
+                content_date: content_date.map(|d| d.to_string()),
+                publication_date: import.publication_date.map(|t| t.to_string()),
+                store: to.describe(),
+                lists: written
+                    .iter()
+                    .map(|l| ListRecord {
+                        court: l.court.to_string(),
+                        date: l.date.to_string(),
+                        hearings: l.hearings,
+                    })
+                    .collect(),
+                unmapped_rooms: import
+                    .rooms
+                    .iter()
+                    .filter(|r| !r.mapped)
+                    .map(|r| UnmappedRoom {
+                        court_house: r.court_house.clone(),
+                        room: r.room.clone(),
+                        court: r.court.to_string(),
+                    })
+                    .collect(),
+                skipped: import
+                    .skipped
+                    .iter()
+                    .map(|s| ListPartSkipped {
+                        kind: skip_kind(s.kind).into(),
+                        at: s.at.clone(),
+                        case: s.case.clone(),
+                        reason: s.reason.clone(),
+                    })
+                    .collect(),
+            },
         )?;
         Ok(ListsImported {
             list_type: import.list_type,
@@ -302,10 +322,13 @@ impl Courtdeck {
         let ignored = |why: String| -> ApiResult<Received> {
             audit_once(
                 config,
-                "cath_publication_ignored",
-                serde_json::json!({
-                    "publication": id, "by": p.by, "list_type": p.list_type, "why": why,
-                }),
+                None,
+                CustodyEvent::CathPublicationIgnored {
+                    publication: id.clone(),
+                    by: Some(p.by.clone()),
+                    list_type: Some(p.list_type.clone()),
+                    why: why.clone(),
+                },
             )?;
             Ok(Received::Ignored(why))
         };
@@ -354,11 +377,15 @@ impl Courtdeck {
             if !removed.is_empty() || !kept.is_empty() {
                 audit_once(
                     config,
-                    "court_lists_withdrawn",
-                    serde_json::json!({
-                        "publication": id, "by": p.by, "why": "replaced",
-                        "removed": removed, "kept_changed_since": kept,
-                    }),
+                    None,
+                    CustodyEvent::CourtListsWithdrawn {
+                        publication: id.clone(),
+                        by: Some(p.by.clone()),
+                        why: "replaced".into(),
+                        list_type: None,
+                        removed,
+                        kept_changed_since: kept,
+                    },
                 )?;
             }
         }
@@ -400,11 +427,15 @@ impl Courtdeck {
         let _ = std::fs::remove_file(&record_path);
         audit_once(
             config,
-            "court_lists_withdrawn",
-            serde_json::json!({
-                "publication": id, "by": by, "why": "withdrawn", "list_type": record.list_type,
-                "removed": removed, "kept_changed_since": kept,
-            }),
+            None,
+            CustodyEvent::CourtListsWithdrawn {
+                publication: id.clone(),
+                by: Some(by.to_owned()),
+                why: "withdrawn".into(),
+                list_type: Some(record.list_type.clone()),
+                removed: removed.clone(),
+                kept_changed_since: kept,
+            },
         )?;
         Ok(removed)
     }

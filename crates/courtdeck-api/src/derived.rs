@@ -162,23 +162,20 @@ impl Courtdeck {
             tracing::warn!(path = %record.display(), "derived exhibits not kept: {e:#}");
         }
         let d = exhibit.derived_from.as_deref().expect("derived");
-        self.audit(
-            "exhibit_derived",
-            serde_json::json!({
-                "exhibit": reference.to_string(),
-                "sha256": exhibit.sha256.to_hex(),
-                "restriction": exhibit.restriction.as_str(),
-                "size": exhibit.size,
-                "source": {
-                    "exhibit": d.source.to_string(),
-                    "sha256": d.source_sha256.to_hex(),
-                    "page": d.page,
-                    "position_ms": d.position_ms,
-                },
-                "strokes": courtdeck_store::wire::DerivationDoc::from_core(d).strokes,
-                "record": record.display().to_string(),
-            }),
-        );
+        self.audit(courtdeck_audit::CustodyEvent::ExhibitDerived {
+            exhibit: reference.to_string(),
+            sha256: exhibit.sha256.to_hex(),
+            restriction: exhibit.restriction.as_str().into(),
+            size: exhibit.size,
+            source: courtdeck_audit::DerivedFrom {
+                exhibit: d.source.to_string(),
+                sha256: d.source_sha256.to_hex(),
+                page: d.page,
+                position_ms: d.position_ms,
+            },
+            strokes: crate::audit::stroke_records(&d.strokes),
+            record: record.display().to_string(),
+        });
         tracing::info!(exhibit = %reference, source = %source.reference, "marked picture kept");
         let hearing = self.hearing_dto(open_hearing(&session)?);
         drop(session);

@@ -1,5 +1,6 @@
 //! The playout process's events, turned into the surface's events and the session's state.
 
+use courtdeck_audit::CustodyEvent;
 use courtdeck_core::{ErrorCode, Transport};
 use courtdeck_playout::client::ClientEvent;
 use courtdeck_playout::protocol::Event;
@@ -76,7 +77,9 @@ pub(crate) async fn forward_playout_events(
         let mut session = deck.session.lock().await;
         match event {
             ClientEvent::Restarting { reason } => {
-                deck.audit("playout_crashed", serde_json::json!({ "reason": reason }));
+                deck.audit(CustodyEvent::PlayoutCrashed {
+                    reason: reason.clone(),
+                });
                 session.presentation.playout_lost();
                 session.prerolled.clear();
                 session.playout = PlayoutStatus::Restarting;
@@ -91,7 +94,7 @@ pub(crate) async fn forward_playout_events(
                 deck.emit_stage(&session);
             }
             ClientEvent::Restarted { pid } => {
-                deck.audit("playout_restarted", serde_json::json!({ "pid": pid }));
+                deck.audit(CustodyEvent::PlayoutRestarted { pid });
                 session.playout = PlayoutStatus::Ready;
                 deck.emit_stage(&session);
                 drop(session);
@@ -119,15 +122,21 @@ pub(crate) async fn forward_playout_events(
             ClientEvent::Playout(Event::Warning { exhibit, error }) => {
                 // The exhibit stays on air; the court is told what it could not see or hear, and the
                 // custody record says so.
-                let kind = match ErrorCode::parse(&error.code) {
-                    Some(ErrorCode::PlaybackStalled) => "exhibit_stalled",
-                    Some(ErrorCode::AudioUnavailable) => "sound_unavailable",
-                    _ => "exhibit_damaged",
-                };
-                deck.audit(
-                    kind,
-                    serde_json::json!({ "exhibit": exhibit, "message": error.message }),
-                );
+                let (exhibit_, message) = (exhibit.clone(), error.message.clone());
+                deck.audit(match ErrorCode::parse(&error.code) {
+                    Some(ErrorCode::PlaybackStalled) => CustodyEvent::ExhibitStalled {
+                        exhibit: exhibit_,
+                        message,
+                    },
+                    Some(ErrorCode::AudioUnavailable) => CustodyEvent::SoundUnavailable {
+                        exhibit: exhibit_,
+                        message,
+                    },
+                    _ => CustodyEvent::ExhibitDamaged {
+                        exhibit: exhibit_,
+                        message,
+                    },
+                });
                 drop(session);
                 let _ = deck.events.send(UiEvent::Notice {
                     error: ApiError::from(error),
@@ -191,15 +200,15 @@ pub(crate) async fn forward_playout_events(
                 );
                 apply_screen_states(&mut session, screens);
                 for s in before.0.difference(&session.missing_screens) {
-                    deck.audit("screen_connected", serde_json::json!({ "screen": s }));
+                    deck.audit(CustodyEvent::ScreenConnected { screen: s.clone() });
                 }
                 for s in session.missing_screens.difference(&before.0) {
-                    let kind = if session.mismatched_screens.contains(s) {
-                        "screen_mismatch"
+                    let screen = s.clone();
+                    deck.audit(if session.mismatched_screens.contains(s) {
+                        CustodyEvent::ScreenMismatch { screen }
                     } else {
-                        "screen_missing"
-                    };
-                    deck.audit(kind, serde_json::json!({ "screen": s }));
+                        CustodyEvent::ScreenMissing { screen }
+                    });
                 }
                 deck.emit_stage(&session);
             }

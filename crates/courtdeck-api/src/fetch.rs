@@ -1,5 +1,6 @@
 //! Fetching exhibits into the verified cache, checking cached copies again, and housekeeping.
 
+use courtdeck_audit::CustodyEvent;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,15 +88,14 @@ impl Courtdeck {
         let mut tasks = tokio::task::JoinSet::new();
         for exhibit in manifest.exhibits().iter().cloned() {
             if self.cache.verified_path(&exhibit).is_none() {
-                self.audit(
-                    "fetch_started",
-                    serde_json::json!({
-                        "case": case_id,
-                        "exhibit": exhibit.reference.to_string(),
-                        "sha256": exhibit.sha256.to_hex(),
-                        "bytes": exhibit.size,
-                        "store": store.describe(),
-                    }),
+                self.audit_for(
+                    Some(case_id),
+                    CustodyEvent::FetchStarted {
+                        exhibit: exhibit.reference.to_string(),
+                        sha256: exhibit.sha256.to_hex(),
+                        bytes: exhibit.size,
+                        store: store.describe(),
+                    },
                 );
             }
             let (store, cache) = (
@@ -214,38 +214,49 @@ impl Courtdeck {
                     self.audit_corrupt(case_id, reference, blob, c);
                 }
                 if !report.already_cached {
-                    self.audit(
-                        "fetch_verified",
-                        serde_json::json!({
-                            "case": case_id,
-                            "exhibit": reference.to_string(),
-                            "blob": blob.what(),
-                            "sha256": blob.sha256().to_hex(),
-                            "bytes": blob.size(),
-                            "bytes_received": report.bytes_received,
-                            "resumed_from": report.resumed_from,
-                            "reconnects": report.reconnects,
-                            "store": self.store.describe(),
-                        }),
+                    self.audit_for(
+                        Some(case_id),
+                        CustodyEvent::FetchVerified {
+                            exhibit: reference.to_string(),
+                            blob: blob.what(),
+                            sha256: blob.sha256().to_hex(),
+                            bytes: blob.size(),
+                            bytes_received: report.bytes_received,
+                            resumed_from: report.resumed_from,
+                            reconnects: report.reconnects.into(),
+                            store: self.store.describe(),
+                        },
                     );
                 }
             }
             Err(e) => {
                 tracing::warn!(exhibit = %reference, blob = %blob.what(), "fetch failed: {e}");
-                self.audit(
+                let (exhibit, blob, sha256, code, reason) = (
+                    reference.to_string(),
+                    blob.what(),
+                    blob.sha256().to_hex(),
+                    e.code().as_str().to_owned(),
+                    e.to_string(),
+                );
+                self.audit_for(
+                    Some(case_id),
                     if e.code() == ErrorCode::HashMismatch {
-                        "fetch_failed_verification"
+                        CustodyEvent::FetchFailedVerification {
+                            exhibit,
+                            blob,
+                            sha256,
+                            code,
+                            reason,
+                        }
                     } else {
-                        "fetch_failed"
+                        CustodyEvent::FetchFailed {
+                            exhibit,
+                            blob,
+                            sha256,
+                            code,
+                            reason,
+                        }
                     },
-                    serde_json::json!({
-                        "case": case_id,
-                        "exhibit": reference.to_string(),
-                        "blob": blob.what(),
-                        "sha256": blob.sha256().to_hex(),
-                        "code": e.code().as_str(),
-                        "reason": e.to_string(),
-                    }),
                 );
             }
         }
@@ -309,14 +320,11 @@ impl Courtdeck {
             .blocking(move |_, cache| cache.housekeep(today(), policy, &protect))
             .await??;
         if report.evicted_blobs > 0 || report.forgotten_cases > 0 {
-            self.audit(
-                "cache_housekeeping",
-                serde_json::json!({
-                    "evicted_blobs": report.evicted_blobs,
-                    "evicted_bytes": report.evicted_bytes,
-                    "forgotten_cases": report.forgotten_cases,
-                }),
-            );
+            self.audit(CustodyEvent::CacheHousekeeping {
+                evicted_blobs: report.evicted_blobs,
+                evicted_bytes: report.evicted_bytes,
+                forgotten_cases: report.forgotten_cases,
+            });
         }
         if report.over_limit_by > 0 {
             tracing::warn!(

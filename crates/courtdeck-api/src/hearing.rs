@@ -1,6 +1,7 @@
 //! The hearing the advocate works in: launching it, selecting and presenting exhibits (the core
 //! decides, playout applies), blanking and withdrawing, and the stage the surface shows.
 
+use courtdeck_audit::CustodyEvent;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -158,16 +159,20 @@ impl Courtdeck {
         tracing::info!(case = case_id, "hearing launched");
         *self.audit_case.lock().expect("not poisoned") = Some(case_id.to_owned());
         if let Some(open) = &session.open {
-            self.audit(
-                "hearing_launched",
-                serde_json::json!({
-                    "case": case_id,
-                    "exhibits": open.manifest.exhibits().iter().map(|e| serde_json::json!({
-                        "exhibit": e.reference.to_string(),
-                        "sha256": e.sha256.to_hex(),
-                        "verified_in_cache": open.paths.contains_key(&e.reference),
-                    })).collect::<Vec<_>>(),
-                }),
+            self.audit_for(
+                Some(case_id),
+                CustodyEvent::HearingLaunched {
+                    exhibits: open
+                        .manifest
+                        .exhibits()
+                        .iter()
+                        .map(|e| courtdeck_audit::ExhibitInCache {
+                            exhibit: e.reference.to_string(),
+                            sha256: e.sha256.to_hex(),
+                            verified_in_cache: open.paths.contains_key(&e.reference),
+                        })
+                        .collect(),
+                },
             );
         }
         let dto = self.hearing_dto(session.open.as_ref().expect("just set"));
@@ -398,15 +403,13 @@ impl Courtdeck {
                 Ok(on_air) => on_air.screens.clone(),
                 Err(e) => {
                     if matches!(e, courtdeck_core::PresentationError::Refused(_)) {
-                        self.audit(
-                            "route_refused",
-                            serde_json::json!({
-                                "exhibit": target.to_string(),
-                                "restriction": exhibit.restriction.as_str(),
-                                "requested": requested.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-                                "reason": e.to_string(),
-                            }),
-                        );
+                        self.audit(CustodyEvent::RouteRefused {
+                            exhibit: target.to_string(),
+                            restriction: exhibit.restriction.as_str().into(),
+                            requested: Some(requested.iter().map(|s| s.to_string()).collect()),
+                            beside: None,
+                            reason: e.to_string(),
+                        });
                     }
                     return Err(e.into());
                 }
@@ -430,24 +433,29 @@ impl Courtdeck {
                         .presentation
                         .present(&exhibit, &requested, &self.screens)?;
                     tracing::info!(exhibit = %target, sha256 = %exhibit.sha256, screens = ?route, "presented");
-                    self.audit(
-                        "exhibit_presented",
-                        serde_json::json!({
-                            "case": session.open.as_ref().map(|o| o.hearing.case_id.to_string()),
-                            "exhibit": target.to_string(),
-                            "sha256": exhibit.sha256.to_hex(),
-                            "restriction": exhibit.restriction.as_str(),
-                            "provenance": exhibit.provenance.as_ref().map(|p| serde_json::json!({
-                                "source_organisation": p.source_organisation,
-                                "source_id": p.source_id,
-                                "copy": p.copy.map(|c| c.as_str()),
-                                "restriction_stated": p.restriction_stated,
-                                "source_digests": p.source_digests.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-                            })),
-                            "screens": self.screens.iter().filter(|s| route.contains(&s.id)).map(|s| serde_json::json!({
-                                "screen": s.id.to_string(), "label": s.label, "role": s.role.as_str(),
-                            })).collect::<Vec<_>>(),
-                        }),
+                    let case = session.open.as_ref().map(|o| o.hearing.case_id.to_string());
+                    self.audit_for(
+                        case.as_deref(),
+                        CustodyEvent::ExhibitPresented {
+                            exhibit: target.to_string(),
+                            sha256: exhibit.sha256.to_hex(),
+                            restriction: exhibit.restriction.as_str().into(),
+                            provenance: exhibit.provenance.as_ref().map(|p| {
+                                courtdeck_audit::ProvenanceRecord {
+                                    source_organisation: p.source_organisation.clone(),
+                                    source_id: p.source_id.clone(),
+                                    copy: p.copy.map(|c| c.as_str().to_owned()),
+                                    restriction_stated: p.restriction_stated,
+                                    source_digests: p.source_digests.iter().cloned().collect(),
+                                }
+                            }),
+                            screens: self
+                                .screens
+                                .iter()
+                                .filter(|s| route.contains(&s.id))
+                                .map(crate::audit::screen_shown)
+                                .collect(),
+                        },
                     );
                     Ok(())
                 }),
@@ -484,14 +492,12 @@ impl Courtdeck {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(screen, blank, "blank");
-        self.audit(
-            if blank {
-                "screen_blanked"
-            } else {
-                "screen_unblanked"
-            },
-            serde_json::json!({ "screen": screen }),
-        );
+        let screen = screen.to_owned();
+        self.audit(if blank {
+            CustodyEvent::ScreenBlanked { screen }
+        } else {
+            CustodyEvent::ScreenUnblanked { screen }
+        });
         let states = self.screen_states().await;
         let mut session = self.session.lock().await;
         session.presentation.set_blank(id, blank);
@@ -505,7 +511,7 @@ impl Courtdeck {
     /// blanks to the new engine with its Configure), and never waits for a change in progress.
     pub async fn blank_all(&self) -> ApiResult<StageDto> {
         tracing::info!("blank all");
-        self.audit("blank_all", serde_json::json!({}));
+        self.audit(CustodyEvent::BlankAll {});
         // The surface changes only once the screens did; a restarting engine gets the blanks when up.
         match self.playout()?.request(Command::BlankAll).await {
             Ok(_) => {}
@@ -531,7 +537,7 @@ impl Courtdeck {
                     reply: None,
                     apply: Box::new(|_| {
                         tracing::info!("slates cleared");
-                        self.audit("slates_cleared", serde_json::json!({}));
+                        self.audit(CustodyEvent::SlatesCleared {});
                         Ok(())
                     }),
                 });
@@ -546,10 +552,9 @@ impl Courtdeck {
                     if let Ok(exhibit) = session.presentation.withdraw() {
                         session.prerolled.remove(&exhibit.to_string());
                         tracing::info!(exhibit = %exhibit, "withdrawn");
-                        self.audit(
-                            "exhibit_withdrawn",
-                            serde_json::json!({ "exhibit": exhibit.to_string() }),
-                        );
+                        self.audit(CustodyEvent::ExhibitWithdrawn {
+                            exhibit: exhibit.to_string(),
+                        });
                     }
                     Ok(())
                 }),

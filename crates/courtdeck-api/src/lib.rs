@@ -265,15 +265,12 @@ impl Courtdeck {
             config,
         });
         if let Some(p) = &deck.playout {
-            deck.audit(
-                "app_start",
-                serde_json::json!({
-                    "kiosk_id": deck.config.kiosk_id,
-                    "court": deck.config.court,
-                    "store": deck.store.describe(),
-                    "version": env!("CARGO_PKG_VERSION"),
-                }),
-            );
+            deck.audit(courtdeck_audit::CustodyEvent::AppStart {
+                kiosk_id: deck.config.kiosk_id.to_string(),
+                court: deck.config.court.to_string(),
+                store: deck.store.describe(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            });
             tokio::spawn(forward_playout_events(Arc::downgrade(&deck), p.subscribe()));
             deck.refresh_connected_screens().await;
         }
@@ -290,10 +287,9 @@ impl Courtdeck {
 
     pub async fn shutdown(&self) {
         if self.playout.is_some() {
-            self.audit(
-                "app_stop",
-                serde_json::json!({ "kiosk_id": self.config.kiosk_id }),
-            );
+            self.audit(courtdeck_audit::CustodyEvent::AppStop {
+                kiosk_id: self.config.kiosk_id.to_string(),
+            });
         }
         if let Some(p) = &self.playout {
             p.shutdown().await;

@@ -3,6 +3,7 @@
 //! trail exported for the court record. The CLI's `keygen`, `bundle` and `audit export` are thin over
 //! these.
 
+use courtdeck_audit::CustodyEvent;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -168,18 +169,21 @@ impl Courtdeck {
         };
         audit_once(
             config,
-            "case_published",
-            serde_json::json!({
-                "case": manifest.case_id.to_string(),
-                "store": to.describe(),
-                "signed": signed,
-                "retain_days": retain_days,
-                "exhibits": manifest.exhibits().iter().map(|e| serde_json::json!({
-                    "exhibit": e.reference.to_string(),
-                    "sha256": e.sha256.to_hex(),
-                    "restriction": e.restriction.as_str(),
-                })).collect::<Vec<_>>(),
-            }),
+            Some(&manifest.case_id.to_string()),
+            CustodyEvent::CasePublished {
+                store: to.describe(),
+                signed,
+                retain_days,
+                exhibits: manifest
+                    .exhibits()
+                    .iter()
+                    .map(|e| courtdeck_audit::ExhibitPublished {
+                        exhibit: e.reference.to_string(),
+                        sha256: e.sha256.to_hex(),
+                        restriction: e.restriction.as_str().into(),
+                    })
+                    .collect(),
+            },
         )?;
         Ok(Published {
             case_id: manifest.case_id.to_string(),
@@ -231,14 +235,13 @@ impl Courtdeck {
         let expires = links.expires.strftime("%Y-%m-%d %H:%M:%S UTC").to_string();
         audit_once(
             config,
-            "blob_links_written",
-            serde_json::json!({
-                "case": case.to_string(),
-                "store": PublishTo::S3(h.clone()).describe(),
-                "links": links.links.len(),
-                "expires": links.expires.to_string(),
-                "file": path.display().to_string(),
-            }),
+            Some(&case.to_string()),
+            CustodyEvent::BlobLinksWritten {
+                store: PublishTo::S3(h.clone()).describe(),
+                links: links.links.len(),
+                expires: links.expires.to_string(),
+                file: path.display().to_string(),
+            },
         )?;
         Ok(LinksWritten {
             path,

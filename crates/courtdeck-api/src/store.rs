@@ -1,6 +1,7 @@
 //! The evidence store as the facade holds it: building it from the config (with its credential from
 //! the keyring), signing in and out, the fetch policy.
 
+use courtdeck_audit::CustodyEvent;
 use std::sync::Arc;
 
 use crate::audit::{audit_once, custody_open};
@@ -181,14 +182,14 @@ impl Courtdeck {
             .map_err(internal)??;
         audit_once(
             config,
-            "credential_saved",
-            serde_json::json!({
-                "store": h.url,
-                "auth": match &h.bucket {
+            None,
+            CustodyEvent::CredentialSaved {
+                store: h.url.to_string(),
+                auth: match &h.bucket {
                     Some(_) => "s3".to_owned(),
                     None => format!("{:?}", h.auth).to_lowercase(),
                 },
-            }),
+            },
         )
     }
 
@@ -202,8 +203,11 @@ impl Courtdeck {
             .map_err(internal)??;
         audit_once(
             config,
-            "credential_removed",
-            serde_json::json!({ "store": h.url, "existed": removed }),
+            None,
+            CustodyEvent::CredentialRemoved {
+                store: h.url.to_string(),
+                existed: removed,
+            },
         )?;
         Ok(removed)
     }

@@ -6,6 +6,7 @@
 //! reader. Captions go to playout as text with their times; the core decides which screens may have
 //! them (the transcript's own restriction) and playout checks again.
 
+use courtdeck_audit::CustodyEvent;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -216,24 +217,25 @@ impl Courtdeck {
                         .screens
                         .iter()
                         .filter(|s| requested.contains(&s.id))
-                        .map(|s| serde_json::json!({ "screen": s.id.to_string(), "role": s.role.as_str() }))
+                        .map(|s| courtdeck_audit::ScreenShown {
+                            screen: s.id.to_string(),
+                            label: None,
+                            role: s.role.as_str().into(),
+                        })
                         .collect();
                     let sha = now.transcript.map(|t| t.sha256.to_hex());
                     if requested.is_empty() {
-                        self.audit(
-                            "captions_off",
-                            serde_json::json!({ "exhibit": now.reference.to_string(), "transcript_sha256": sha }),
-                        );
+                        self.audit(CustodyEvent::CaptionsOff {
+                            exhibit: now.reference.to_string(),
+                            transcript_sha256: sha,
+                        });
                     } else {
-                        self.audit(
-                            "captions_shown",
-                            serde_json::json!({
-                                "exhibit": now.reference.to_string(),
-                                "transcript_sha256": sha,
-                                "restriction": restriction.as_str(),
-                                "screens": shown,
-                            }),
-                        );
+                        self.audit(CustodyEvent::CaptionsShown {
+                            exhibit: now.reference.to_string(),
+                            transcript_sha256: sha,
+                            restriction: restriction.as_str().into(),
+                            screens: shown,
+                        });
                     }
                     Ok(())
                 }),
@@ -267,17 +269,14 @@ impl Courtdeck {
                 sync_screens: false,
                 reply: None,
                 apply: Box::new(move |session| {
-                    self.audit(
-                        "designation_played",
-                        serde_json::json!({
-                            "exhibit": exhibit.reference.to_string(),
-                            "designation": clip.label(),
-                            "first_line": first,
-                            "last_line": last,
-                            "start_ms": start_ms,
-                            "end_ms": end_ms,
-                        }),
-                    );
+                    self.audit(CustodyEvent::DesignationPlayed {
+                        exhibit: exhibit.reference.to_string(),
+                        designation: clip.label().to_string(),
+                        first_line: first,
+                        last_line: last,
+                        start_ms,
+                        end_ms,
+                    });
                     session
                         .presentation
                         .set_transport(Transport::Playing)

@@ -1,6 +1,7 @@
 //! The transport of the exhibit on air and the room's sound: play, pause, seek, step, speed, clips,
 //! zoom, volume and mute.
 
+use courtdeck_audit::CustodyEvent;
 use courtdeck_core::{ErrorCode, Speed, Transport};
 use courtdeck_playout::protocol::{Annotated, Command, WireStroke};
 
@@ -98,10 +99,11 @@ impl Courtdeck {
                 reply: None,
                 apply: Box::new(move |session| {
                     tracing::info!(clip = label, start_ms, end_ms, "clip played");
-                    self.audit(
-                        "clip_played",
-                        serde_json::json!({ "clip": label, "start_ms": start_ms, "end_ms": end_ms }),
-                    );
+                    self.audit(CustodyEvent::ClipPlayed {
+                        clip: label.to_string(),
+                        start_ms,
+                        end_ms,
+                    });
                     played(session, Transport::Playing)
                 }),
             })
@@ -200,43 +202,31 @@ impl Courtdeck {
                     let on_picture = drawn
                         .strokes
                         .iter()
-                        .map(|s| {
-                            Stroke::parse(&s.tool, s.points.clone()).map_err(invalid)
-                        })
+                        .map(|s| Stroke::parse(&s.tool, s.points.clone()).map_err(invalid))
                         .collect::<ApiResult<Vec<_>>>()?;
                     let on = session.presentation.on_air().cloned();
                     session
                         .presentation
                         .annotate(&exhibit, on_picture.clone())?;
-                    let mut record = serde_json::json!({
-                        "exhibit": exhibit.reference.to_string(),
-                        "sha256": exhibit.sha256.to_hex(),
-                        "screens": on.as_ref().map(|o| o.screens.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
-                        "strokes": on_picture.iter().map(|s| serde_json::json!({
-                            "tool": s.tool().as_str(),
-                            "points": s.points().iter().map(|(x, y)| [x, y]).collect::<Vec<_>>(),
-                        })).collect::<Vec<_>>(),
-                        "point_scale": courtdeck_core::annotation::POINT_SCALE,
+                    let can = exhibit.kind.capabilities();
+                    let record = courtdeck_audit::Annotation {
+                        exhibit: exhibit.reference.to_string(),
+                        sha256: exhibit.sha256.to_hex(),
+                        screens: on
+                            .as_ref()
+                            .map(|o| o.screens.iter().map(|s| s.to_string()).collect()),
+                        strokes: crate::audit::stroke_records(&on_picture),
+                        point_scale: courtdeck_core::annotation::POINT_SCALE.into(),
+                        page: on.as_ref().filter(|_| can.pages).map(|o| o.page),
+                        position_ms: can
+                            .timeline
+                            .then(|| self.position_ms.load(std::sync::atomic::Ordering::Relaxed)),
+                    };
+                    self.audit(if on_picture.is_empty() {
+                        CustodyEvent::AnnotationCleared(record)
+                    } else {
+                        CustodyEvent::AnnotationDrawn(record)
                     });
-                    if let Some(fields) = record.as_object_mut() {
-                        if exhibit.kind.capabilities().pages {
-                            fields.insert("page".into(), on.as_ref().map(|o| o.page).into());
-                        }
-                        if exhibit.kind.has_timeline() {
-                            fields.insert("position_ms".into(), self
-                                .position_ms
-                                .load(std::sync::atomic::Ordering::Relaxed)
-                                .into());
-                        }
-                    }
-                    self.audit(
-                        if on_picture.is_empty() {
-                            "annotation_cleared"
-                        } else {
-                            "annotation_drawn"
-                        },
-                        record,
-                    );
                     Ok(())
                 }),
             })
@@ -324,19 +314,19 @@ impl Courtdeck {
                     let zoom = session.presentation.zoom(step)?;
                     let exhibit = session.presentation.on_air().map(|o| o.exhibit.to_string());
                     tracing::info!(exhibit, factor = zoom.factor(), x, y, width, "zoomed");
-                    let view = if zoom.is_fit_width() {
-                        serde_json::json!({ "fit_width": true, "scroll": zoom.scroll() })
-                    } else {
-                        serde_json::json!({
-                            "factor": zoom.factor(),
-                            "region": { "x": x, "y": y, "width": width, "height": height },
-                        })
-                    };
-                    let mut record = serde_json::json!({ "exhibit": exhibit });
-                    if let (Some(r), Some(v)) = (record.as_object_mut(), view.as_object()) {
-                        r.extend(v.clone());
-                    }
-                    self.audit("exhibit_zoomed", record);
+                    let fit_width = zoom.is_fit_width();
+                    self.audit(CustodyEvent::ExhibitZoomed {
+                        exhibit,
+                        factor: (!fit_width).then(|| zoom.factor()),
+                        region: (!fit_width).then_some(courtdeck_audit::Region {
+                            x,
+                            y,
+                            width,
+                            height,
+                        }),
+                        fit_width: fit_width.then_some(true),
+                        scroll: fit_width.then(|| zoom.scroll()),
+                    });
                     Ok(())
                 }),
             })
@@ -363,15 +353,12 @@ impl Courtdeck {
                 apply: Box::new(move |session| {
                     let exhibit = on_air_exhibit(session)?;
                     let (page, _) = session.presentation.turn_page(turn, &exhibit)?;
-                    self.audit(
-                        "page_shown",
-                        serde_json::json!({
-                            "exhibit": exhibit.reference.to_string(),
-                            "sha256": exhibit.sha256.to_hex(),
-                            "page": page,
-                            "pages": exhibit.pages.len(),
-                        }),
-                    );
+                    self.audit(CustodyEvent::PageShown {
+                        exhibit: exhibit.reference.to_string(),
+                        sha256: exhibit.sha256.to_hex(),
+                        page,
+                        pages: exhibit.pages.len(),
+                    });
                     Ok(())
                 }),
             })
@@ -388,7 +375,7 @@ impl Courtdeck {
                 sync_screens: false,
                 reply: None,
                 apply: Box::new(move |session| {
-                    self.audit("volume_set", serde_json::json!({ "volume": volume }));
+                    self.audit(CustodyEvent::VolumeSet { volume });
                     session.sound.volume = volume;
                     Ok(())
                 }),
@@ -405,10 +392,11 @@ impl Courtdeck {
                 sync_screens: false,
                 reply: None,
                 apply: Box::new(move |session| {
-                    self.audit(
-                        if mute { "sound_muted" } else { "sound_unmuted" },
-                        serde_json::json!({}),
-                    );
+                    self.audit(if mute {
+                        CustodyEvent::SoundMuted {}
+                    } else {
+                        CustodyEvent::SoundUnmuted {}
+                    });
                     session.sound.muted = mute;
                     Ok(())
                 }),

@@ -205,18 +205,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
         let log = AuditLog::open(&path).unwrap();
-        log.record("app_start", json!({"kiosk_id": "k1"})).unwrap();
         log.record(
+            None,
+            &crate::CustodyEvent::AppStart {
+                kiosk_id: "k1".into(),
+                court: "1".into(),
+                store: "demo".into(),
+                version: "0".into(),
+            },
+        )
+        .unwrap();
+        // Records as an earlier version wrote them (screens as bare names).
+        log.record_untyped(
             "exhibit_presented",
             json!({"case": "JS-1", "exhibit": "JS/1", "sha256": "ab12", "screens": ["bench", "public"], "restriction": "open"}),
         )
         .unwrap();
-        log.record(
+        log.record_untyped(
             "exhibit_presented",
             json!({"case": "OTHER", "exhibit": "O/1"}),
         )
         .unwrap();
-        log.record(
+        log.record_untyped(
             "clip_played",
             json!({"case": "JS-1", "clip": "=HYPERLINK(\"x\"), <b>", "start_ms": 4000}),
         )

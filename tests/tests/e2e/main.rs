@@ -562,8 +562,14 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     .unwrap();
     k.wait_black(PUBLIC);
     k.shot("05f-marked-page-kept");
-    let log =
-        std::fs::read_to_string(k._home.path().join(".local/state/courtdeck/audit.jsonl")).unwrap();
+    let log_path = k._home.path().join(".local/state/courtdeck/audit.jsonl");
+    // Everything the app recorded so far is a typed custody event.
+    let typed = courtdeck_audit::read_events(&log_path).unwrap();
+    assert!(typed.iter().any(|l| matches!(
+        &l.event,
+        courtdeck_audit::CustodyEvent::ExhibitDerived { source, .. } if source.exhibit == "JS/7"
+    )));
+    let log = std::fs::read_to_string(&log_path).unwrap();
     let derived: serde_json::Value = log
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

@@ -260,10 +260,11 @@ async fn a_hearing_through_the_facade() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(report.records as usize, records.len());
-    let events: Vec<&str> = records
-        .iter()
-        .map(|r| r["event"].as_str().unwrap())
-        .collect();
+    // Every record of the run is a typed custody event (read back by the audit crate's own reader).
+    let typed = courtdeck_audit::read_events(&audit).unwrap();
+    assert_eq!(typed.len(), records.len());
+    let names: Vec<String> = typed.iter().map(|l| l.event.name()).collect();
+    let events: Vec<&str> = names.iter().map(String::as_str).collect();
     for expected in [
         "app_start",
         "hearing_launched",
