@@ -1,8 +1,9 @@
 // The control surface's commands, declared once. `build.rs` includes this file for the app manifest
-// (Tauri then checks every call against the capability), `main.rs` for `generate_handler!`; a test in
-// `main.rs` checks `capabilities/default.json` and `ui/src/lib/api.ts` against it. Adding a command:
-// its one-line function in `commands.rs`, its name here, `allow-<name>` in the capability, and its
-// call in `api.ts`; the build or the test says which is missing.
+// (Tauri then checks every call against the capability), `main.rs` for `generate_handler!`, and
+// `sourcegen.rs` generates from it and from `commands.rs` the capability file and the surface's
+// `ui/src/lib/generated/commands.ts` (each command's arguments and result). Adding a command: its
+// one-line function in `commands.rs`, its name here, `UPDATE_GENERATED=1 cargo test -p courtdeck-app
+// sourcegen`, and its call in `api.ts` (a test in `main.rs` fails until the surface calls it).
 macro_rules! app_commands {
     ($then:ident) => {
         $then!(

@@ -11,6 +11,9 @@ use tauri::State;
 
 type Deck<'a> = State<'a, Arc<Courtdeck>>;
 
+/// A zoom step's name (`ZoomStep` in the generated TypeScript; the facade parses it).
+type ZoomStepName = String;
+
 #[tauri::command]
 pub async fn today(deck: Deck<'_>) -> ApiResult<TodayDto> {
     deck.today().await
@@ -37,7 +40,7 @@ pub async fn set_volume(deck: Deck<'_>, volume: f64) -> ApiResult<StageDto> {
 /// Zooms or pans the picture on air: `in`, `out`, `left`, `right`, `up`, `down`, `whole`,
 /// `fit_width` (a document page's full width).
 #[tauri::command]
-pub async fn zoom(deck: Deck<'_>, step: String) -> ApiResult<StageDto> {
+pub async fn zoom(deck: Deck<'_>, step: ZoomStepName) -> ApiResult<StageDto> {
     deck.zoom(&step).await
 }
 

@@ -5,6 +5,8 @@
 
 mod commands;
 include!("command_list.rs");
+#[cfg(test)]
+mod sourcegen;
 
 /// `generate_handler!` over the declared commands.
 macro_rules! handlers {
@@ -165,11 +167,10 @@ mod tests {
             .collect();
         assert_eq!(granted, declared, "capabilities/default.json");
         let api = std::fs::read_to_string(dir.join("../ui/src/lib/api.ts")).unwrap();
-        let called: std::collections::BTreeSet<String> = api
-            .split(">(\"")
-            .skip(1)
+        let called: std::collections::BTreeSet<String> = ["call(\"", "ordered(\""]
+            .iter()
+            .flat_map(|opener| api.split(opener).skip(1))
             .filter_map(|rest| rest.split('"').next())
-            .filter(|name| !name.contains(':')) // listen<UiEvent>("courtdeck:event")
             .map(String::from)
             .collect();
         assert_eq!(called, declared, "ui/src/lib/api.ts");

@@ -22,19 +22,9 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        let next = match e.code() {
-            // Not the kiosk's sign-in: its message says who must renew what.
-            ErrorCode::LinkRefused => " Cached exhibits still play.",
-            ErrorCode::StoreUnreachable => {
-                " Cached exhibits still play. Ask the clerk to check the network."
-            }
-            ErrorCode::NotAuthorised => " Ask the clerk to sign in to the store again.",
-            ErrorCode::HashMismatch => " The exhibit was not used. Ask the party to re-upload it.",
-            ErrorCode::DiskFull => " Ask the clerk to free space on the kiosk.",
-            ErrorCode::InvalidManifest => " Ask the party who published it to correct it.",
-            _ => "",
-        };
-        let mut message = match &e {
+        // What happened, in words; what to do next is the surface's, per code and in its language
+        // (`advice` in ui/src/i18n).
+        let message = match &e {
             // A listed case whose evidence is not published yet (a list arrives days early).
             StoreError::NotFound(path)
                 if path.starts_with("cases/") && path.ends_with("/manifest.json") =>
@@ -48,12 +38,9 @@ impl From<StoreError> for ApiError {
             }
             _ => capitalise(&e.to_string()),
         };
-        if !next.is_empty() && !message.ends_with('.') {
-            message.push('.');
-        }
         ApiError {
             code: e.code(),
-            message: format!("{message}{next}"),
+            message,
         }
     }
 }

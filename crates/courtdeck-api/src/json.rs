@@ -162,9 +162,9 @@ pub struct HearingAheadDto {
 pub struct ExhibitReadinessDto {
     pub reference: String,
     pub title: String,
-    #[cfg_attr(test, ts(type = r#""video" | "audio" | "image" | "document""#))]
+    #[cfg_attr(test, ts(type = "Kind"))]
     pub kind: &'static str,
-    #[cfg_attr(test, ts(type = r#""open" | "no_public" | "bench_only""#))]
+    #[cfg_attr(test, ts(type = "Restriction"))]
     pub restriction: &'static str,
     /// Fail: it will not play on the day.
     pub status: CheckStatus,
@@ -177,6 +177,7 @@ pub struct ExhibitReadinessDto {
 pub struct ScreenDto {
     pub id: String,
     pub label: String,
+    #[cfg_attr(test, ts(type = "Role"))]
     pub role: String,
 }
 
@@ -193,13 +194,13 @@ pub struct ClipDto {
 pub struct ExhibitDto {
     pub reference: String,
     pub title: String,
-    #[cfg_attr(test, ts(type = r#""video" | "audio" | "image" | "document""#))]
+    #[cfg_attr(test, ts(type = "Kind"))]
     pub kind: &'static str,
     pub media_type: String,
     /// A document's page count (0 for every other kind).
     pub pages: u32,
     pub duration_ms: Option<u64>,
-    #[cfg_attr(test, ts(type = r#""open" | "no_public" | "bench_only""#))]
+    #[cfg_attr(test, ts(type = "Restriction"))]
     pub restriction: &'static str,
     pub size: u64,
     pub sha256: String,
@@ -214,7 +215,7 @@ pub struct ExhibitDto {
     /// A 160x90 JPEG poster frame (base64), once made (`UiEvent::Poster` announces new ones).
     pub poster: Option<String>,
     /// A recording's transcript: who may read it along (captions); `None` without one.
-    #[cfg_attr(test, ts(type = r#""open" | "no_public" | "bench_only" | null"#))]
+    #[cfg_attr(test, ts(type = "Restriction | null"))]
     pub transcript: Option<&'static str>,
 }
 
@@ -225,10 +226,7 @@ pub struct ExhibitDto {
 pub struct ProvenanceDto {
     pub source_organisation: String,
     pub source_id: Option<String>,
-    #[cfg_attr(
-        test,
-        ts(type = r#""master" | "working_copy" | "court_playable" | null"#)
-    )]
+    #[cfg_attr(test, ts(type = "CopyRole | null"))]
     pub copy: Option<&'static str>,
     pub digests: Vec<DigestDto>,
     /// False: the source did not say who may see it; the restriction is Courtdeck's cautious
@@ -302,7 +300,7 @@ pub struct BesideDto {
 #[derive(Debug, Clone, Serialize)]
 pub struct TranscriptDto {
     pub exhibit: String,
-    #[cfg_attr(test, ts(type = r#""open" | "no_public" | "bench_only""#))]
+    #[cfg_attr(test, ts(type = "Restriction"))]
     pub restriction: &'static str,
     pub cues: Vec<CueDto>,
 }
@@ -321,10 +319,7 @@ pub struct CueDto {
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StrokeDto {
-    #[cfg_attr(
-        test,
-        ts(type = r#""pen" | "arrow" | "rectangle" | "highlighter" | "callout""#)
-    )]
+    #[cfg_attr(test, ts(type = "Tool"))]
     pub tool: String,
     pub points: Vec<[u16; 2]>,
 }

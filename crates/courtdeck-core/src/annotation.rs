@@ -25,6 +25,14 @@ pub enum Tool {
 }
 
 impl Tool {
+    pub const ALL: [Tool; 5] = [
+        Tool::Pen,
+        Tool::Arrow,
+        Tool::Rectangle,
+        Tool::Highlighter,
+        Tool::Callout,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Tool::Pen => "pen",

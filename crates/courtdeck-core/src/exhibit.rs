@@ -484,6 +484,12 @@ pub enum CopyRole {
 }
 
 impl CopyRole {
+    pub const ALL: [CopyRole; 3] = [
+        CopyRole::Master,
+        CopyRole::WorkingCopy,
+        CopyRole::CourtPlayable,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CopyRole::Master => "master",

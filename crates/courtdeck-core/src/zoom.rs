@@ -76,25 +76,43 @@ impl ZoomStep {
         }
     }
 
-    pub fn parse(s: &str) -> Result<ZoomStep, InvalidValue> {
-        Ok(match s {
-            "in" => ZoomStep::In,
-            "out" => ZoomStep::Out,
-            "left" => ZoomStep::Left,
-            "right" => ZoomStep::Right,
-            "up" => ZoomStep::Up,
-            "down" => ZoomStep::Down,
-            "whole" => ZoomStep::Whole,
-            "fit_width" => ZoomStep::FitWidth,
-            other => {
-                return Err(InvalidValue::new(
-                    "zoom step",
-                    format!(
-                        "{other:?} is not one of in, out, left, right, up, down, whole, fit_width"
-                    ),
-                ));
-            }
+    /// The steps the surface names (every one but `Box`, which has its own command).
+    pub const NAMED: [ZoomStep; 8] = [
+        ZoomStep::In,
+        ZoomStep::Out,
+        ZoomStep::Left,
+        ZoomStep::Right,
+        ZoomStep::Up,
+        ZoomStep::Down,
+        ZoomStep::Whole,
+        ZoomStep::FitWidth,
+    ];
+
+    /// A named step's name (`None` for a box).
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            ZoomStep::In => "in",
+            ZoomStep::Out => "out",
+            ZoomStep::Left => "left",
+            ZoomStep::Right => "right",
+            ZoomStep::Up => "up",
+            ZoomStep::Down => "down",
+            ZoomStep::Whole => "whole",
+            ZoomStep::FitWidth => "fit_width",
+            ZoomStep::Box { .. } => return None,
         })
+    }
+
+    pub fn parse(s: &str) -> Result<ZoomStep, InvalidValue> {
+        ZoomStep::NAMED
+            .into_iter()
+            .find(|z| z.name() == Some(s))
+            .ok_or_else(|| {
+                InvalidValue::new(
+                    "zoom step",
+                    format!("{s:?} is not one of in, out, left, right, up, down, whole, fit_width"),
+                )
+            })
     }
 }
 

@@ -43,6 +43,19 @@ describe("error headlines", () => {
   });
 });
 
+describe("what to do next", () => {
+  it("every code's advice is given in both languages or in neither, and a Welsh kiosk reads it in Welsh", () => {
+    for (const c of [en, cy]) expect(Object.keys(c.advice).sort()).toEqual([...ERROR_CODES].sort());
+    for (const code of ERROR_CODES) {
+      expect(Boolean(cy.advice[code]), code).toBe(Boolean(en.advice[code]));
+      if (en.advice[code]) expect(cy.advice[code], code).not.toBe(en.advice[code]);
+      expect(translator(cy).advice(code)).toBe(cy.advice[code]);
+    }
+    expect(translator(en).advice("store_unreachable")).toMatch(/Cached exhibits still play/);
+    expect(translator(cy).advice("disk_full")).toMatch(/clerc/);
+  });
+});
+
 describe("catalogues", () => {
   it("no value is empty", () => {
     for (const c of Object.values(CATALOGUES)) {

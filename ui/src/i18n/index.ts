@@ -29,6 +29,8 @@ export interface Translate {
   <K extends MessageKey>(key: K, ...params: Params<K>): string;
   /** The headline shown above an error's message. */
   headline(code: ErrorCode): string;
+  /** What to do next about an error with this code ("" when there is nothing to add). */
+  advice(code: ErrorCode): string;
   readonly language: Language;
 }
 
@@ -65,6 +67,7 @@ export function translator(catalogue: Catalogue, fallback: Catalogue = en): Tran
   return Object.assign(t, {
     headline: (code: ErrorCode) =>
       catalogue.errors[code] || fallback.errors[code] || fallback.errors.internal,
+    advice: (code: ErrorCode) => catalogue.advice[code] || fallback.advice[code] || "",
     language: catalogue.language,
   });
 }

@@ -27,6 +27,11 @@ export interface Catalogue {
   readonly reviewed: boolean;
   /** One headline per error code: required, so a new Rust code fails the type check until it is named. */
   readonly errors: Readonly<Record<ErrorCode, string>>;
+  /**
+   * What to do next, per error code, shown under the error's message ("" where the message says
+   * it all). Required, like the headlines; the Rust side's messages say what happened, not this.
+   */
+  readonly advice: Readonly<Record<ErrorCode, string>>;
   /** A missing message falls back to English. */
   readonly messages: Readonly<Partial<Record<MessageKey, Message>>>;
 }

@@ -1,13 +1,22 @@
 // The control surface's only way out: Tauri commands granted in src-tauri/capabilities/default.json.
+// Their names, arguments and results are `Commands`, generated from src-tauri/src/commands.rs: a
+// command called here with the wrong name or arguments fails the type check.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ApiError, CheckReport, Hearing, PagePoster, Stage, Stroke, Today, Transcript, UiEvent, WeekAhead } from "./types";
+import type { ApiError, Stroke, UiEvent, ZoomStep } from "./types";
+import type { Commands } from "./generated/commands";
 import { asApiError } from "./logic";
 import { translate } from "../i18n";
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+type Command = keyof Commands;
+type Args<K extends Command> = Commands[K]["args"];
+type Returns<K extends Command> = Commands[K]["returns"];
+/** No argument for a command that takes none; its arguments for one that does. */
+type ArgList<K extends Command> = Args<K> extends Record<string, never> ? [] : [Args<K>];
+
+async function call<K extends Command>(cmd: K, ...args: ArgList<K>): Promise<Returns<K>> {
   try {
-    return await invoke<T>(cmd, args);
+    return await invoke<Returns<K>>(cmd, args[0]);
   } catch (e) {
     throw asApiError(e, translate()("errors.unknownMessage"));
   }
@@ -17,60 +26,63 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 // Present tapped while the exhibit tapped before it is still being readied (its copy re-hashed) goes
 // up after that selection, never to the exhibit that was there before. Blanking never waits.
 let inOrder: Promise<unknown> = Promise.resolve();
-function ordered<T>(cmd: string, args?: Record<string, unknown> | (() => Record<string, unknown>)): Promise<T> {
+function ordered<K extends Command>(cmd: K, ...args: ArgList<K> | [() => Args<K>]): Promise<Returns<K>> {
   // Arguments given as a function are read when the call's turn comes (after the calls before it).
-  const next = inOrder.then(() => call<T>(cmd, typeof args === "function" ? args() : args));
+  const next = inOrder.then(() => {
+    const a = args[0];
+    const now = (typeof a === "function" ? [a()] : args) as ArgList<K>;
+    return call(cmd, ...now);
+  });
   inOrder = next.catch(() => undefined);
   return next;
 }
 
 export const api = {
-  today: () => call<Today>("today"),
-  launch: (caseId: string) => call<Hearing>("launch", { caseId }),
-  hearing: () => call<Hearing | null>("hearing"),
+  today: () => call("today"),
+  launch: (caseId: string) => call("launch", { caseId }),
+  hearing: () => call("hearing"),
   /** Small pictures of pages of a document (160x90 JPEG, base64), for the page strip. */
-  pagePosters: (reference: string, pages: number[]) => call<PagePoster[]>("page_posters", { reference, pages }),
-  stage: () => call<Stage>("stage"),
-  select: (reference: string) => ordered<Stage>("select", { reference }),
+  pagePosters: (reference: string, pages: number[]) => call("page_posters", { reference, pages }),
+  stage: () => call("stage"),
+  select: (reference: string) => ordered("select", { reference }),
   /** `screens` is read when the call's turn comes: the screens ticked for the exhibit then cued. */
-  present: (screens: () => string[]) => ordered<Stage>("present", () => ({ screens: screens() })),
-  play: () => ordered<Stage>("play"),
-  pause: () => ordered<Stage>("pause"),
-  seek: (positionMs: number) => ordered<Stage>("seek", { positionMs: Math.max(0, Math.round(positionMs)) }),
-  step: (frames: number) => ordered<Stage>("step", { frames }),
-  setRate: (rate: number) => ordered<Stage>("set_rate", { rate }),
-  playClip: (label: string) => ordered<Stage>("play_clip", { label }),
-  blank: (screen: string, blank: boolean) => call<Stage>("blank", { screen, blank }),
-  blankAll: () => call<Stage>("blank_all"),
-  withdraw: () => ordered<Stage>("withdraw"),
-  setThumbnails: (enabled: boolean) => call<null>("set_thumbnails", { enabled }),
-  setVolume: (volume: number) => ordered<Stage>("set_volume", { volume }),
-  setMute: (mute: boolean) => ordered<Stage>("set_mute", { mute }),
-  zoom: (step: "in" | "out" | "left" | "right" | "up" | "down" | "whole" | "fit_width") =>
-    ordered<Stage>("zoom", { step }),
-  /** `next`, `previous`, or a page number from 1 (as text). */
+  present: (screens: () => string[]) => ordered("present", () => ({ screens: screens() })),
+  play: () => ordered("play"),
+  pause: () => ordered("pause"),
+  seek: (positionMs: number) => ordered("seek", { positionMs: Math.max(0, Math.round(positionMs)) }),
+  step: (frames: number) => ordered("step", { frames }),
+  setRate: (rate: number) => ordered("set_rate", { rate }),
+  playClip: (label: string) => ordered("play_clip", { label }),
+  blank: (screen: string, blank: boolean) => call("blank", { screen, blank }),
+  blankAll: () => call("blank_all"),
+  withdraw: () => ordered("withdraw"),
+  setThumbnails: (enabled: boolean) => call("set_thumbnails", { enabled }),
+  setVolume: (volume: number) => ordered("set_volume", { volume }),
+  setMute: (mute: boolean) => ordered("set_mute", { mute }),
+  zoom: (step: ZoomStep) => ordered("zoom", { step }),
   /** Zoom into the box drawn on the preview, corner to corner (ten-thousandths of the 16:9 preview). */
-  zoomToBox: (from: [number, number], to: [number, number]) => ordered<Stage>("zoom_to_box", { from, to }),
-  turnPage: (to: string) => ordered<Stage>("turn_page", { to }),
+  zoomToBox: (from: [number, number], to: [number, number]) => ordered("zoom_to_box", { from, to }),
+  /** `next`, `previous`, or a page number from 1 (as text). */
+  turnPage: (to: string) => ordered("turn_page", { to }),
   /** Strokes drawn on the 16:9 preview (points in ten-thousandths of it), added to those on air. */
-  annotate: (strokes: Stroke[]) => ordered<Stage>("annotate", { strokes }),
-  clearAnnotations: () => ordered<Stage>("clear_annotations"),
+  annotate: (strokes: Stroke[]) => ordered("annotate", { strokes }),
+  clearAnnotations: () => ordered("clear_annotations"),
   /** The marked picture on air kept as a new still exhibit; the hearing with it. */
-  keepMarked: () => ordered<Hearing>("keep_marked"),
+  keepMarked: () => ordered("keep_marked"),
   /** An exhibit's transcript: its cues, and who may read it along. */
-  transcript: (reference: string) => call<Transcript>("transcript", { reference }),
+  transcript: (reference: string) => call("transcript", { reference }),
   /** The transcript's captions on these screens of the recording on air (none: off). */
-  setCaptions: (screens: string[]) => ordered<Stage>("set_captions", { screens }),
+  setCaptions: (screens: string[]) => ordered("set_captions", { screens }),
   /** Lines `first` to `last` (from 1) of the transcript played as a clip. */
-  playDesignation: (first: number, last: number) => ordered<Stage>("play_designation", { first, last }),
+  playDesignation: (first: number, last: number) => ordered("play_designation", { first, last }),
   /** Side by side: `exhibit` beside the recording on air, its clock `offsetMs` ahead (null: alone). */
   setBeside: (exhibit: string | null, offsetMs: number) =>
-    ordered<Stage>("set_beside", { exhibit, offsetMs }),
-  runChecks: (only: string[] | null) => call<CheckReport>("run_checks", { only }),
+    ordered("set_beside", { exhibit, offsetMs }),
+  runChecks: (only: string[] | null) => call("run_checks", { only }),
   /** The next `days` days' hearings with each exhibit's readiness; `prepare` fetches first. */
-  weekAhead: (days: number, prepare: boolean) => call<WeekAhead>("week_ahead", { days, prepare }),
+  weekAhead: (days: number, prepare: boolean) => call("week_ahead", { days, prepare }),
   /** Each hearing's printable readiness report saved; their paths. */
-  saveWeekReports: (days: number) => call<string[]>("save_week_reports", { days }),
+  saveWeekReports: (days: number) => call("save_week_reports", { days }),
 };
 
 export function onEvent(handler: (e: UiEvent) => void): Promise<UnlistenFn> {

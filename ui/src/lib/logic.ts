@@ -1,7 +1,7 @@
 // Pure state logic of the control surface, unit-tested in logic.test.ts.
 import { ERROR_CODES } from "./generated/error-codes";
 import type { Translate } from "../i18n";
-import type { ApiError, CheckReport, CheckStatus, Cue, ErrorCode, Exhibit, Restriction, Stage } from "./types";
+import type { ApiError, CheckReport, CheckStatus, Cue, ErrorCode, Exhibit, Restriction, Stage, Tool } from "./types";
 
 const CODES: ReadonlySet<string> = new Set<ErrorCode>(ERROR_CODES);
 
@@ -99,7 +99,7 @@ export function zoomLabel(factor: number): string {
  * stroke keeps points at least 0.5% apart, up to 512 of them; an arrow, a rectangle or a callout keeps its
  * first point and the latest. */
 export function addPoint(
-  tool: "pen" | "arrow" | "rectangle" | "highlighter" | "callout",
+  tool: Tool,
   points: [number, number][],
   p: [number, number],
 ): [number, number][] {

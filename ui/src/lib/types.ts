@@ -29,14 +29,13 @@ import type {
 
 export type { ErrorCode } from "./generated/error-codes";
 export type { ApiError, CheckStatus, Language, PlayoutStatus, Readiness, UiEvent } from "./generated/dto";
+export type { CopyRole, Kind, Restriction, Role, Tool, ZoomStep } from "./generated/dto";
 
 export type StoreStatus = StoreStatusDto;
 export type HearingCard = HearingCardDto;
 export type Today = TodayDto;
 export type Clip = ClipDto;
 export type Exhibit = ExhibitDto;
-export type Restriction = ExhibitDto["restriction"];
-export type Kind = ExhibitDto["kind"];
 export type ScreenInfo = ScreenDto;
 export type Hearing = HearingDto;
 export type ScreenState = ScreenStateDto;

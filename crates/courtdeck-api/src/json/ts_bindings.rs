@@ -74,6 +74,29 @@ fn render() -> String {
          //   UPDATE_GENERATED=1 cargo test -p courtdeck-api --lib ts_bindings\n\
          import type { ErrorCode } from \"./error-codes\";\n",
     );
+    // The words the surface branches on, from the core's own lists: a kind, restriction, role, tool
+    // or zoom step added in Rust reaches the TypeScript type check with no copy kept by hand.
+    use courtdeck_core::{
+        CopyRole, ExhibitKind, OutputRole, Restriction, ZoomStep, annotation::Tool,
+    };
+    let unions = [
+        ("Kind", ExhibitKind::ALL.map(ExhibitKind::as_str).to_vec()),
+        (
+            "Restriction",
+            Restriction::ALL.map(Restriction::as_str).to_vec(),
+        ),
+        ("Role", OutputRole::ALL.map(OutputRole::as_str).to_vec()),
+        ("CopyRole", CopyRole::ALL.map(CopyRole::as_str).to_vec()),
+        ("Tool", Tool::ALL.map(Tool::as_str).to_vec()),
+        (
+            "ZoomStep",
+            ZoomStep::NAMED.iter().filter_map(|z| z.name()).collect(),
+        ),
+    ];
+    for (name, words) in unions {
+        let words: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+        out.push_str(&format!("\nexport type {name} = {};\n", words.join(" | ")));
+    }
     for decl in decls {
         out.push('\n');
         out.push_str(&export(&decl));

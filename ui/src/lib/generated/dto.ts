@@ -3,6 +3,18 @@
 //   UPDATE_GENERATED=1 cargo test -p courtdeck-api --lib ts_bindings
 import type { ErrorCode } from "./error-codes";
 
+export type Kind = "video" | "audio" | "image" | "document";
+
+export type Restriction = "open" | "no_public" | "bench_only";
+
+export type Role = "bench" | "legal_adviser" | "witness" | "prosecution" | "defence" | "video_link" | "public_gallery";
+
+export type CopyRole = "master" | "working_copy" | "court_playable";
+
+export type Tool = "pen" | "arrow" | "rectangle" | "highlighter" | "callout";
+
+export type ZoomStep = "in" | "out" | "left" | "right" | "up" | "down" | "whole" | "fit_width";
+
 export type ApiError = {
   code: ErrorCode,
   message: string
@@ -79,8 +91,8 @@ export type HearingAheadDto = {
 export type ExhibitReadinessDto = {
   reference: string,
   title: string,
-  kind: "video" | "audio" | "image" | "document",
-  restriction: "open" | "no_public" | "bench_only",
+  kind: Kind,
+  restriction: Restriction,
   /**
    * Fail: it will not play on the day.
    */
@@ -111,7 +123,7 @@ export type HearingCardDto = {
 export type ScreenDto = {
   id: string,
   label: string,
-  role: string,
+  role: Role,
 };
 
 export type ClipDto = {
@@ -123,14 +135,14 @@ export type ClipDto = {
 export type ExhibitDto = {
   reference: string,
   title: string,
-  kind: "video" | "audio" | "image" | "document",
+  kind: Kind,
   media_type: string,
   /**
    * A document's page count (0 for every other kind).
    */
   pages: number,
   duration_ms: number | null,
-  restriction: "open" | "no_public" | "bench_only",
+  restriction: Restriction,
   size: number,
   sha256: string,
   cached: boolean,
@@ -154,7 +166,7 @@ export type ExhibitDto = {
   /**
    * A recording's transcript: who may read it along (captions); `None` without one.
    */
-  transcript: "open" | "no_public" | "bench_only" | null,
+  transcript: Restriction | null,
 };
 
 export type HearingDto = {
@@ -173,7 +185,7 @@ export type HearingDto = {
 export type ProvenanceDto = {
   source_organisation: string,
   source_id: string | null,
-  copy: "master" | "working_copy" | "court_playable" | null,
+  copy: CopyRole | null,
   digests: Array<DigestDto>,
   /**
    * False: the source did not say who may see it; the restriction is Courtdeck's cautious
@@ -253,7 +265,7 @@ export type ControlsDto = {
 };
 
 export type StrokeDto = {
-  tool: "pen" | "arrow" | "rectangle" | "highlighter" | "callout",
+  tool: Tool,
   points: Array<[number, number]>,
 };
 
@@ -267,7 +279,7 @@ export type PagePosterDto = {
 
 export type TranscriptDto = {
   exhibit: string,
-  restriction: "open" | "no_public" | "bench_only",
+  restriction: Restriction,
   cues: Array<CueDto>,
 };
 
@@ -306,7 +318,7 @@ export type ScreenStateDto = {
   slate: "standby" | "unavailable" | null,
   id: string,
   label: string,
-  role: string,
+  role: Role,
 };
 
 export type PlayoutStatus = "ready" | "restarting" | "unavailable";
