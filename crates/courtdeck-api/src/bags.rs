@@ -14,9 +14,8 @@ use courtdeck_interop::bagit::{self, Algorithm, Bag};
 use courtdeck_store::{BundleDescription, BundleExhibit, PublisherKey};
 use serde::Deserialize;
 
-use crate::Courtdeck;
+use crate::Publisher;
 use crate::audit::audit_once;
-use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::media::AUTO_KIND;
 use crate::publish::{PublishTo, Published};
@@ -86,7 +85,7 @@ fn refused(why: impl std::fmt::Display) -> ApiError {
     )
 }
 
-impl Courtdeck {
+impl Publisher {
     /// Validates the bag `bag` (a folder, or a `.zip`, `.tar` or `.tar.gz` of one) whole, then
     /// publishes it into `to` (see the module's doc).
     /// Refused, with nothing published: a bag that breaks any BagIt rule, an incomplete one (files
@@ -94,7 +93,7 @@ impl Courtdeck {
     /// `External-Identifier` that is a case id, a profile tag file no tag manifest covers or that
     /// does not describe every payload file exactly once.
     pub async fn import_bag(
-        config: &Config,
+        &self,
         to: &PublishTo,
         bag: &Path,
         sign: Option<PublisherKey>,
@@ -107,7 +106,7 @@ impl Courtdeck {
                 jiff::Timestamp::now().as_nanosecond()
             ))
         });
-        let result = Courtdeck::import_bag_at(config, to, bag, unpacked.as_deref(), sign).await;
+        let result = self.import_bag_at(to, bag, unpacked.as_deref(), sign).await;
         if let Some(dir) = &unpacked {
             let _ = std::fs::remove_dir_all(dir);
         }
@@ -115,12 +114,13 @@ impl Courtdeck {
     }
 
     async fn import_bag_at(
-        config: &Config,
+        &self,
         to: &PublishTo,
         bag: &Path,
         unpack_into: Option<&Path>,
         sign: Option<PublisherKey>,
     ) -> ApiResult<BagImported> {
+        let config = &self.config;
         let (given, into) = (bag.to_owned(), unpack_into.map(Path::to_owned));
         let read = tokio::task::spawn_blocking(move || {
             let root = match &into {
@@ -164,7 +164,7 @@ impl Courtdeck {
         let profile = read_profile(&read)?;
         let (desc, exhibits) = description(&read, &case.to_string(), profile.as_ref())?;
         let media = read.root.join("data");
-        let published = Courtdeck::publish_description(config, to, &media, desc, sign).await?;
+        let published = self.publish_description(to, &media, desc, sign).await?;
         audit_once(
             config,
             Some(&case.to_string()),
@@ -401,19 +401,15 @@ fn payload_name(e: &courtdeck_core::Exhibit) -> String {
     )
 }
 
-impl Courtdeck {
+impl Publisher {
     /// Writes case `case` of the store folder `store` as a BagIt bag at `out` (a new folder), so
     /// the next system receives what the court saw: the payload is the exhibits' bytes (each checked
     /// against the manifest's SHA-256 as it is copied), the tag files the manifest as published
     /// (`courtdeck-manifest.json`), the profile's `courtdeck-exhibits.json` (references, titles,
     /// restrictions, where each came from) and the case's custody records (`custody.csv`).
     /// Recorded as `bag_exported`.
-    pub async fn export_bag(
-        config: &Config,
-        store: &Path,
-        case: &str,
-        out: &Path,
-    ) -> ApiResult<BagExported> {
+    pub async fn export_bag(&self, store: &Path, case: &str, out: &Path) -> ApiResult<BagExported> {
+        let config = &self.config;
         let case = crate::listing::parse_case(case)?;
         let dir = courtdeck_store::DirStore::new(store);
         let bytes = courtdeck_store::EvidenceStore::read_document(

@@ -1,7 +1,7 @@
 //! HMCTS's court lists into the store: a CaTH list (a file, or a publication pushed by CaTH) read by
 //! `courtdeck_interop::cath`, every courtroom's day written whole into the store, and the import
 //! recorded in the custody log. The CLI's `import cath-list` and the `serve-lists` endpoint are thin
-//! over `Courtdeck::import_cath_list`.
+//! over `Publisher::import_cath_list`.
 
 use courtdeck_audit::{CustodyEvent, ListPartSkipped, ListWritten as ListRecord, UnmappedRoom};
 use courtdeck_core::ErrorCode;
@@ -9,9 +9,8 @@ use courtdeck_interop::cath::{self, ListType, ReadOptions, RoomReport, SkipKind,
 use courtdeck_store::DirStore;
 use jiff::civil::Date;
 
-use crate::Courtdeck;
+use crate::Publisher;
 use crate::audit::{audit_once, custody_open};
-use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::publish::PublishTo;
 
@@ -67,19 +66,20 @@ pub fn parse_list_type(name: &str) -> ApiResult<ListType> {
     })
 }
 
-impl Courtdeck {
+impl Publisher {
     /// Imports a CaTH list into the store `to`: each courtroom and day in it becomes that courtroom's
     /// list for the day (in place of any there), all written or none (`write_court_lists`), and
     /// recorded in the custody log as `court_lists_imported`. A part of the list that is refused is
     /// reported in `skipped`, never dropped silently; a list with nothing to write is refused.
     pub async fn import_cath_list(
-        config: &Config,
+        &self,
         to: &PublishTo,
         bytes: Vec<u8>,
         list_type: Option<ListType>,
         content_date: Option<Date>,
         source: &ListSource,
     ) -> ApiResult<ListsImported> {
+        let config = &self.config;
         let rooms = config.lists.room_mappings()?;
         let import = cath::read(
             &bytes,
@@ -307,17 +307,18 @@ fn remove_unchanged(
     (removed, kept)
 }
 
-impl Courtdeck {
+impl Publisher {
     /// A publication pushed by CaTH, into the store folder `store`: a new one (`replace` false) or
     /// a replacement of the one with its id. Imported as `import_cath_list` imports a file; then a
     /// replacement removes the lists its earlier version wrote that it no longer carries (unless
     /// something else has written them since). Callers run one publication at a time.
     pub async fn receive_cath_publication(
-        config: &Config,
+        &self,
         store: &std::path::Path,
         p: Publication,
         replace: bool,
     ) -> ApiResult<Received> {
+        let config = &self.config;
         let id = parse_publication_id(&p.id)?;
         let ignored = |why: String| -> ApiResult<Received> {
             audit_once(
@@ -343,18 +344,18 @@ impl Courtdeck {
                 "a flat file (no list JSON) is not something Courtdeck can list".into(),
             );
         };
-        let imported = Courtdeck::import_cath_list(
-            config,
-            &PublishTo::Dir(store.to_owned()),
-            payload,
-            Some(list_type),
-            p.content_date,
-            &ListSource::Pushed {
-                publication: id.clone(),
-                by: p.by.clone(),
-            },
-        )
-        .await?;
+        let imported = self
+            .import_cath_list(
+                &PublishTo::Dir(store.to_owned()),
+                payload,
+                Some(list_type),
+                p.content_date,
+                &ListSource::Pushed {
+                    publication: id.clone(),
+                    by: p.by.clone(),
+                },
+            )
+            .await?;
         let record_path = publication_record_path(store, &id);
         let lists: Vec<(String, String)> = imported
             .lists
@@ -401,11 +402,12 @@ impl Courtdeck {
     /// CaTH withdrew a publication: the lists it wrote are removed (a kiosk then has no hearings
     /// that day), except any written since by another publication. Returns the lists removed.
     pub async fn withdraw_cath_publication(
-        config: &Config,
+        &self,
         store: &std::path::Path,
         id: &str,
         by: &str,
     ) -> ApiResult<Vec<String>> {
+        let config = &self.config;
         let id = parse_publication_id(id)?;
         let record_path = publication_record_path(store, &id);
         let record: PublicationRecord = match std::fs::read(&record_path) {

@@ -26,6 +26,7 @@ pub mod logging;
 mod media;
 mod posters;
 pub mod publish;
+mod publisher;
 mod screens;
 mod store;
 pub mod systemd;
@@ -50,6 +51,7 @@ use crate::store::{SlowStore, build_store, fetch_policy};
 pub use config::Config;
 pub use error::{ApiError, ApiResult};
 use json::*;
+pub use publisher::Publisher;
 pub use screens::{MonitorReport, ScreensReport};
 
 /// The hearing the advocate is working in.

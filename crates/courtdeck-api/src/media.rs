@@ -10,20 +10,21 @@ use courtdeck_playout::client::{ClientEvent, PlayoutClient, locate_playout_binar
 use courtdeck_playout::protocol::{Command, DiscoverReport, Event, OutputSpec, Poster};
 use tokio::sync::broadcast;
 
-use crate::config::Config;
+use crate::Publisher;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{PlayReportDto, ProbeDto};
-use crate::{Courtdeck, playout_env};
+use crate::playout_env;
 
 /// How long a probe waits for the file to reach its first frame.
 const PROBE_PREROLL: Duration = Duration::from_secs(20);
 
-impl Courtdeck {
+impl Publisher {
     /// Reports what a kiosk will show of `path`: its kind from the streams found (not its name),
     /// duration, size as shown (after pixel aspect, rotation and EXIF orientation), codecs, and
     /// whether it plays here: it is loaded in a real playout pipeline to its first frame, and the
     /// warnings raised on the way are kept. With `poster`, a 160x90 JPEG is written there.
-    pub async fn probe(config: &Config, path: &Path, poster: Option<&Path>) -> ApiResult<ProbeDto> {
+    pub async fn probe(&self, path: &Path, poster: Option<&Path>) -> ApiResult<ProbeDto> {
+        let config = &self.config;
         let path = canonical(path)?;
         let client = PlayoutClient::start_with(
             locate_playout_binary()?,
@@ -42,11 +43,12 @@ impl Courtdeck {
     /// goes to the configuration's `[audio] sink`. Not `ok` when an output got no frames, an error
     /// was raised, or the playout process died.
     pub async fn play_headless(
-        config: &Config,
+        &self,
         path: &Path,
         outputs: usize,
         seconds: f64,
     ) -> ApiResult<PlayReportDto> {
+        let config = &self.config;
         let path = canonical(path)?;
         let specs: Vec<OutputSpec> = (1..=outputs.max(1))
             .map(|i| OutputSpec::headless(&format!("out{i}"), "bench"))
@@ -309,16 +311,17 @@ pub struct BundleProbe {
     pub durations: Vec<String>,
 }
 
-impl Courtdeck {
+impl Publisher {
     /// Probes every file of a bundle description before it is published (one playout process for
     /// them all): a file that does not play here is refused with the reason, a declared kind the
     /// streams contradict is refused ("declared video, but the file holds only sound"), and a
     /// missing duration is filled in from the file. Nothing is written: `bundle` does that after.
     pub async fn probe_bundle(
-        config: &Config,
+        &self,
         media_dir: &Path,
         desc: &mut courtdeck_store::BundleDescription,
     ) -> ApiResult<BundleProbe> {
+        let config = &self.config;
         let client = PlayoutClient::start_with(
             locate_playout_binary()?,
             vec![OutputSpec::headless("probe", "bench")],

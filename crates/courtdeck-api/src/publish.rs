@@ -11,6 +11,7 @@ use courtdeck_core::ErrorCode;
 use courtdeck_store::{BundleDescription, DirStore, PublisherKey};
 
 use crate::Courtdeck;
+use crate::Publisher;
 use crate::audit::{audit_once, custody_open};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
@@ -86,7 +87,7 @@ pub fn read_publisher_key(path: &Path) -> ApiResult<PublisherKey> {
         })
 }
 
-impl Courtdeck {
+impl Publisher {
     /// A new publisher key, written to `out` (which must not exist yet) readable by its owner only.
     /// Returns the public key for kiosks' `[trust] publisher_keys`.
     pub fn keygen(out: &Path) -> ApiResult<String> {
@@ -115,7 +116,7 @@ impl Courtdeck {
     /// written, signed with the key at `sign` if given. Recorded in the custody log as
     /// `case_published`; a custody log that cannot be written stops it before anything is published.
     pub async fn publish(
-        config: &Config,
+        &self,
         to: &PublishTo,
         media: &Path,
         description: Option<&Path>,
@@ -131,7 +132,7 @@ impl Courtdeck {
                 format!("{} is not a valid description: {e}", path.display()),
             )
         })?;
-        Courtdeck::publish_description(config, to, media, desc, key).await
+        self.publish_description(to, media, desc, key).await
     }
 
     /// Publishes the case `desc` describes, its files in `media`, into `to`: every file probed as a
@@ -139,14 +140,15 @@ impl Courtdeck {
     /// and recorded in the custody log as `case_published`. `publish` (a case.toml) and `import_bag`
     /// (a BagIt bag) both end here.
     pub async fn publish_description(
-        config: &Config,
+        &self,
         to: &PublishTo,
         media: &Path,
         mut desc: BundleDescription,
         key: Option<PublisherKey>,
     ) -> ApiResult<Published> {
+        let config = &self.config;
         custody_open(config)?;
-        let probed = Courtdeck::probe_bundle(config, media, &mut desc).await?;
+        let probed = self.probe_bundle(media, &mut desc).await?;
         let (manifest, signed) = match to {
             PublishTo::Dir(store) => (
                 courtdeck_store::bundle_signed(&DirStore::new(store), media, &desc, key.as_ref())?,
@@ -199,12 +201,13 @@ impl Courtdeck {
     /// its key and good for `life`. Run again before they run out; kiosks read the new ones when
     /// an old one is refused. Recorded as `blob_links_written`.
     pub async fn blob_links(
-        config: &Config,
+        &self,
         h: &crate::config::HttpsStoreConfig,
         case: &str,
         life: std::time::Duration,
         out: &Path,
     ) -> ApiResult<LinksWritten> {
+        let config = &self.config;
         let case = crate::listing::parse_case(case)?;
         custody_open(config)?;
         let uploader = s3_uploader(config, h).await?;
@@ -249,7 +252,9 @@ impl Courtdeck {
             expires,
         })
     }
+}
 
+impl Courtdeck {
     /// Writes one case's custody records from the log at `file` (default: the configured one) as CSV
     /// and HTML into `out`, and says whether the whole hash chain verified.
     pub fn export_audit(

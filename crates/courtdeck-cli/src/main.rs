@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use courtdeck_api::config::StoreConfig;
 use courtdeck_api::json::UiEvent;
-use courtdeck_api::{ApiError, Config, Courtdeck};
+use courtdeck_api::{ApiError, Config, Courtdeck, Publisher};
 
 use args::{AuditCmd, CacheCmd, Cli, Cmd, StoreCmd, read_s3_key, read_secret};
 use print::{print_probe, print_screens};
@@ -41,6 +41,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             c
         })
     };
+    let publisher = || config().map(Publisher::new);
     match &cli.command {
         Cmd::DemoStore { dir, date } => {
             let (dir, date) = (dir.clone(), date.unwrap_or_else(courtdeck_api::today));
@@ -50,7 +51,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Keygen { out } => {
-            let public = Courtdeck::keygen(out)?;
+            let public = Publisher::keygen(out)?;
             println!("private key written to {} (keep it secret)", out.display());
             println!("public key for kiosks' [trust] publisher_keys:\n{public}");
             Ok(ExitCode::SUCCESS)
@@ -62,14 +63,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sign,
         } => {
             let to = to.to()?;
-            let published = Courtdeck::publish(
-                &config()?,
-                &to,
-                media,
-                description.as_deref(),
-                sign.as_deref(),
-            )
-            .await?;
+            let published = publisher()?
+                .publish(&to, media, description.as_deref(), sign.as_deref())
+                .await?;
             for d in &published.durations {
                 println!("duration from the file: {d}");
             }
@@ -90,7 +86,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Export {
             what: args::ExportCmd::Bag { store, case, out },
         } => {
-            let exported = Courtdeck::export_bag(&config()?, store, case, out).await?;
+            let exported = publisher()?.export_bag(store, case, out).await?;
             println!(
                 "wrote case {case} as a bag at {}: {} exhibits, {} bytes, {} custody records",
                 exported.bag.display(),
@@ -108,7 +104,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .as_deref()
                 .map(courtdeck_api::publish::read_publisher_key)
                 .transpose()?;
-            let imported = Courtdeck::import_bag(&config()?, &to, bag, key).await?;
+            let imported = publisher()?.import_bag(&to, bag, key).await?;
             println!(
                 "published case {} from the bag{} with {} exhibits{}:",
                 imported.case_id,
@@ -160,15 +156,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .transpose()?;
             let bytes = std::fs::read(file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let imported = Courtdeck::import_cath_list(
-                &config()?,
-                &to,
-                bytes,
-                list_type,
-                *content_date,
-                &courtdeck_api::court_lists::ListSource::File(file.clone()),
-            )
-            .await?;
+            let imported = publisher()?
+                .import_cath_list(
+                    &to,
+                    bytes,
+                    list_type,
+                    *content_date,
+                    &courtdeck_api::court_lists::ListSource::File(file.clone()),
+                )
+                .await?;
             print!("{}", print::lists_imported(&imported));
             Ok(ExitCode::SUCCESS)
         }
@@ -210,7 +206,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
         } => {
             let h = args::s3_store(store, s3_endpoint, s3_region.as_deref(), ca_file.as_deref())?;
-            let written = Courtdeck::blob_links(&config()?, &h, case, *valid_for, out).await?;
+            let written = publisher()?.blob_links(&h, case, *valid_for, out).await?;
             println!(
                 "wrote {} links for case {case}, good until {}, to {}",
                 written.links,
@@ -622,7 +618,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Probe { file, json, poster } => {
-            let report = Courtdeck::probe(&config()?, file, poster.as_deref()).await?;
+            let report = publisher()?.probe(file, poster.as_deref()).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -640,7 +636,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             outputs,
             seconds,
         } => {
-            let report = Courtdeck::play_headless(&config()?, file, *outputs, *seconds).await?;
+            let report = publisher()?.play_headless(file, *outputs, *seconds).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(if report.ok {
                 ExitCode::SUCCESS

@@ -11,7 +11,7 @@
 //! - `PUT /publications/{publicationId}`: the same body, replacing that publication.
 //! - `DELETE /publications/{publicationId}`: withdraws it.
 //!
-//! Every publication goes through the facade (`Courtdeck::receive_cath_publication`,
+//! Every publication goes through the facade (`Publisher::receive_cath_publication`,
 //! `withdraw_cath_publication`), one at a time, and is in the custody log. axum on tokio, TLS by
 //! rustls (the stack reqwest already brings): `axum::serve` has no TLS, so connections are accepted
 //! here, the TLS handshake done by tokio-rustls, and each served by hyper.
@@ -50,7 +50,7 @@ pub(crate) struct Options {
 }
 
 struct Server {
-    config: Config,
+    publisher: courtdeck_api::Publisher,
     store: PathBuf,
     client_id: String,
     secret: Secret,
@@ -76,7 +76,7 @@ pub(crate) async fn run(config: Config, o: Options) -> anyhow::Result<()> {
     );
     let tls = tls_config(&o.cert, &o.key)?;
     let server = Arc::new(Server {
-        config,
+        publisher: courtdeck_api::Publisher::new(config),
         store: o.store,
         client_id: o.client_id,
         secret,
@@ -303,7 +303,11 @@ async fn withdraw_publication(
         Err(why) => return refused(StatusCode::UNAUTHORIZED, why),
     };
     let _turn = s.turn.lock().await;
-    match courtdeck_api::Courtdeck::withdraw_cath_publication(&s.config, &s.store, &id, &by).await {
+    match s
+        .publisher
+        .withdraw_cath_publication(&s.store, &id, &by)
+        .await
+    {
         Ok(removed) => answer(StatusCode::OK, json!({"withdrawn": id, "removed": removed})),
         Err(e) => api_error(e),
     }
@@ -391,7 +395,10 @@ async fn publication(s: Arc<Server>, req: Request, replacing: Option<String>) ->
     };
     let _turn = s.turn.lock().await;
     let replace = replacing.is_some();
-    match courtdeck_api::Courtdeck::receive_cath_publication(&s.config, &s.store, p, replace).await
+    match s
+        .publisher
+        .receive_cath_publication(&s.store, p, replace)
+        .await
     {
         Ok(Received::Imported(i)) => answer(
             StatusCode::OK,
