@@ -26,15 +26,17 @@ use courtdeck_core::{ErrorCode, ExhibitKind, Restriction, may_show};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-use super::graph::{
-    GapReport, Sound, Thumbs, audio_chain, document_source, video_fanout, watch_for_gaps,
+use super::parts::base::err;
+use super::parts::beside;
+use super::parts::captions::keep_captions;
+use super::parts::document::{DocumentFeed, FeedState, document_source};
+use super::parts::graph::{
+    BranchTarget, GapReport, LinkTarget, PendingFirstFrames, Sound, Thumbs, audio_chain,
+    video_fanout, watch_for_gaps,
 };
-use super::outputs::BranchTarget;
-use super::program::{
-    DocumentFeed, FeedState, PendingFirstFrames, Program, Rebuild, Resume, Slot, Source,
-};
-use super::slates::{Slate, slate_source};
-use super::{Engine, MAX_REBUILDS, Msg, SILENT_SINK, err};
+use super::parts::program::{Program, Rebuild, Resume, Slot, Source};
+use super::parts::slate::{Slate, slate_source};
+use super::{Engine, MAX_REBUILDS, Msg, SILENT_SINK};
 use crate::media;
 use crate::placement::Placement;
 use crate::protocol::{Event, OutputKind, WireError};
@@ -199,7 +201,7 @@ impl Engine {
             targets.push(BranchTarget {
                 screen: o.spec.id.clone(),
                 child,
-                link: o.link.as_ref().map(|l| super::outputs::LinkTarget {
+                link: o.link.as_ref().map(|l| LinkTarget {
                     channel: l.channel.clone(),
                     size: l.size,
                     fresh: l.fresh.clone(),
@@ -260,7 +262,7 @@ impl Engine {
                 pushed: false,
             })),
         });
-        let layer: super::annotate::SharedLayer = Default::default();
+        let layer: super::parts::annotate::SharedLayer = Default::default();
         let captions = source.captions.clone();
         // The fan-out of a picture made here, before any data flows (a document's pages, an audio
         // exhibit's slate, a side-by-side composite): never a still to freeze, no gaps to watch.
@@ -301,8 +303,8 @@ impl Engine {
             // recording's decoder, and the fan-out after the composite picture.
             let composite = match &source.beside {
                 Some(b) if kind.capabilities().moving_picture => {
-                    let c = super::beside::composite(&pipeline)?;
-                    super::beside::decoder(&pipeline, &b.path, &c.sides[1], b.offset_ms.clone())?;
+                    let c = beside::composite(&pipeline)?;
+                    beside::decoder(&pipeline, &b.path, &c.sides[1], b.offset_ms.clone())?;
                     c.output.link(&fanout_here()?)?;
                     watch_for_gaps(&c.sides[0], gaps.clone());
                     Some(c.sides[0].clone())
@@ -634,7 +636,7 @@ impl Engine {
             self.teardown(previous);
         }
         // Captions stay only on screens it still shows (the core's rule too).
-        super::captions::keep_captions(&self.deck[Slot::OnAir].source.captions, &screens);
+        keep_captions(&self.deck[Slot::OnAir].source.captions, &screens);
         let now = Instant::now();
         {
             let p = &mut self.deck[Slot::OnAir];

@@ -8,24 +8,12 @@ use courtdeck_core::ErrorCode;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-use super::program::{Branch, Rebuild, Slot, apply_zoom, not_a_recording, seek};
-use super::{Engine, GAP, PREROLL_TIMEOUT, RETRY_AFTER, STALL_AFTER, err};
+use super::parts::base::{GAP, err};
+use super::parts::graph::{Branch, loudest_rms};
+use super::parts::program::{Rebuild, Slot, apply_zoom, not_a_recording, seek};
+use super::{Engine, PREROLL_TIMEOUT, RETRY_AFTER, STALL_AFTER};
 use crate::media;
 use crate::protocol::Event;
-
-/// The loudest channel's RMS (dBFS) in a `level` element message; `None` when it is not one, or
-/// every channel is silent (-inf).
-pub(super) fn loudest_rms(message: &gst::message::Element) -> Option<f64> {
-    let st = message.structure()?;
-    if st.name() != "level" {
-        return None;
-    }
-    let rms = st.get::<gst::glib::ValueArray>("rms").ok()?;
-    rms.iter()
-        .filter_map(|v| v.get::<f64>().ok())
-        .filter(|db| db.is_finite())
-        .reduce(f64::max)
-}
 
 impl Engine {
     pub(super) fn bus(&mut self, seq: u64, message: &gst::Message) {

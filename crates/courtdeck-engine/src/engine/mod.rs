@@ -9,28 +9,30 @@
 //! streaming threads talk to it only through the `Msg` channel (bus sync handler) and atomics (frame
 //! counters in pad probes).
 //!
-//! One owner per module, each its own `impl Engine` where it needs the engine:
-//! - `mod.rs` (here): the engine's state, the message loop and the command dispatch.
-//! - `outputs`: the screens and their windows (`Configure`, visibility, stats).
-//! - `slates`: the neutral pictures a screen shows with nothing on it.
-//! - `program`: one loaded exhibit's pipeline and what the engine keeps about it; the `Deck` of them
-//!   (one on air, one cued).
-//! - `build`: building, rebuilding and tearing down programs; the `may_show` gate.
-//! - `transport`: play, pause, step and zoom on the program on air.
-//! - `beside`: side by side, a second recording composited beside the one on air, in step.
-//! - `lifecycle`: the bus, gaps, the tick and the watchdogs.
-//! - `graph`: pure builders of pipeline pieces (fan-out, audio, thumbnails, gap probe); no `Engine`.
-//! - `test_card`: the clerk's test card and tone, a state machine the loop drives (ticks, bus).
+//! Two layers, and no import circle between them:
+//! - `parts` (below): what programs are made of, none of which sees the `Engine`: leaf types and
+//!   settings (`base`), components that own their elements and state (`link`, `annotate`, `slate`,
+//!   `document`, `captions`, `beside`), pure builders of pipeline pieces (`graph`), and the state
+//!   the engine keeps per screen and per loaded exhibit (`output`, `program`). Their order is in
+//!   `parts/mod.rs`, checked by a test; the builders and components have unit tests that need no playout process.
+//! - The `Engine` (above), one owner per module, each an `impl Engine` over the parts:
+//!   - `mod.rs` (here): the engine's state, the message loop and the command dispatch.
+//!   - `outputs`: `Configure`, the screens' windows and visibility, their figures (`stats`).
+//!   - `slates`: which screen shows which slate, and drawing them.
+//!   - `build`: building, rebuilding and tearing down programs; the `may_show` gate.
+//!   - `transport`: play, pause, step and zoom on the program on air.
+//!   - `beside`: side by side on air.
+//!   - `captions`: captions on air, and the restriction check for them.
+//!   - `lifecycle`: the bus, gaps, the tick and the watchdogs.
+//!   - `test_card`: the clerk's test card and tone, a state machine the loop drives (ticks, bus).
 
-mod annotate;
+mod parts;
+
 mod beside;
 mod build;
 mod captions;
-mod graph;
 mod lifecycle;
-mod link;
 mod outputs;
-mod program;
 mod slates;
 mod test_card;
 mod transport;
@@ -49,19 +51,14 @@ use gstreamer::prelude::*;
 use crate::protocol::{Command, Event, ScreenStats, WireError};
 use crate::{checks, media, x11};
 
-use self::outputs::Output;
-use self::program::{Deck, millis, seek};
-pub use self::slates::{SLATE_STANDBY_ARGB, SLATE_UNAVAILABLE_ARGB, Slate};
-
-/// Size headless outputs scale to, so that their cost resembles a real screen's.
-const HEADLESS_SIZE: (u16, u16) = (1280, 720);
+pub use self::parts::base::Emit;
+use self::parts::base::{HEADLESS_SIZE, err};
+use self::parts::output::Output;
+use self::parts::program::{Deck, millis, seek};
+pub use self::parts::slate::{SLATE_STANDBY_ARGB, SLATE_UNAVAILABLE_ARGB, Slate};
 
 /// How long a loaded exhibit may take to reach its first frame before it is declared unplayable.
 const PREROLL_TIMEOUT: Duration = Duration::from_secs(10);
-/// A decoder that cannot decode a frame skips it without an error (`jpegdec` ignores `max-errors`), so
-/// a damaged stretch would play as if it were not there. A jump in the decoded pictures' timestamps
-/// longer than this (or a last picture this far from the end) is reported (`Event::Warning`).
-const GAP: gst::ClockTime = gst::ClockTime::from_seconds(1);
 /// A local file prerolls in well under 100 ms; one that has not after this is rebuilt once.
 const RETRY_AFTER: Duration = Duration::from_secs(2);
 /// A playing exhibit whose position has not moved for this long has frozen: it is reported and
@@ -75,8 +72,6 @@ const MAX_REBUILDS: u32 = 3;
 const PAUSE_SETTLES: Duration = Duration::from_secs(1);
 /// The audio sink used when the room's sound output cannot be opened: the picture plays on.
 const SILENT_SINK: &str = "fakesink sync=true";
-
-pub type Emit = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// What reaches the engine thread.
 #[derive(Debug)]
@@ -118,13 +113,6 @@ fn split<T: serde::Serialize>(
             Some(serde_json::to_value(v).expect("reports serialise")),
         ),
         Err(e) => (Some(e), None),
-    }
-}
-
-fn err(code: ErrorCode, message: impl Into<String>) -> WireError {
-    WireError {
-        code: code.as_str().into(),
-        message: message.into(),
     }
 }
 

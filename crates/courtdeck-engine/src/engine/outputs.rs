@@ -5,93 +5,18 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use courtdeck_core::{ErrorCode, OutputRole, Restriction, may_show};
+use courtdeck_core::{ErrorCode, OutputRole, Restriction};
 use gstreamer::prelude::*;
 use gstreamer_video::prelude::*;
 
-use super::program::{PendingFirstFrames, Rebuild};
-use super::slates::Slate;
-use super::{Emit, Engine, Msg, err};
+use super::parts::base::err;
+use super::parts::graph::BranchTarget;
+use super::parts::output::Output;
+use super::parts::program::Rebuild;
+use super::{Engine, Msg};
 use crate::placement::{Placement, place};
 use crate::protocol::{Event, OutputKind, OutputSpec, ScreenStats, WireError};
 use crate::x11;
-
-pub(super) struct Output {
-    pub(super) spec: OutputSpec,
-    pub(super) role: OutputRole,
-    /// The output window and its size; `None` for headless outputs, or a monitor that has not been
-    /// seen since Configure. It stays (unmapped) while its monitor is away, so a monitor that comes
-    /// back is shown again at once.
-    pub(super) window: Option<(u32, u16, u16)>,
-    /// Where the screen is now (`place`).
-    pub(super) placement: Placement,
-    /// Whether the monitor last seen on this screen was the one its `identity` names. Kept while the
-    /// monitor is away: nothing is shown then, and a different monitor coming back is a mismatch.
-    pub(super) verified: bool,
-    pub(super) blanked: bool,
-    /// What the screen shows when no exhibit is drawn on it: black (`None`) or a slate.
-    pub(super) slate: Option<Slate>,
-    /// The slate last drawn on the window (`draw_slates` catches up with `slate`).
-    pub(super) drawn: Option<Slate>,
-    pub(super) frames: Arc<AtomicU64>,
-    /// A `Stream` screen's pipeline (the video link); `None` for windows and headless screens, and
-    /// for a stream that could not be served (then the screen is missing).
-    pub(super) link: Option<super::link::Link>,
-}
-
-/// What an exhibit's branch for a video link feeds.
-#[derive(Clone)]
-pub(super) struct LinkTarget {
-    pub(super) channel: String,
-    pub(super) size: (u16, u16),
-    pub(super) fresh: Arc<super::link::Fresh>,
-}
-
-#[derive(Clone)]
-pub(super) struct BranchTarget {
-    pub(super) screen: String,
-    /// Child window and its size; `None` for a headless output.
-    pub(super) child: Option<(u32, u16, u16)>,
-    /// A video link's channel; `None` for windows and headless screens.
-    pub(super) link: Option<LinkTarget>,
-    pub(super) frames: Arc<AtomicU64>,
-    pub(super) exhibit: String,
-    pub(super) pending: PendingFirstFrames,
-    pub(super) emit: Emit,
-}
-
-impl Output {
-    /// Whether exhibits with `restriction` may have a branch on this screen: the role allows it, and
-    /// a restricted one goes only to a screen whose monitor is known to be the one it names (when
-    /// `require_identity`). A screen with the wrong monitor gets nothing at all.
-    pub(super) fn may_show(&self, restriction: Restriction) -> bool {
-        may_show(restriction, self.role)
-            && !matches!(
-                self.placement,
-                Placement::Mismatch { .. } | Placement::Ambiguous { .. }
-            )
-            && (restriction == Restriction::Open
-                || !self.spec.require_identity
-                || self.spec.kind != OutputKind::Window
-                || self.verified)
-    }
-
-    /// Whether the screen shows anything: headless, or on its own monitor.
-    pub(super) fn is_shown(&self) -> bool {
-        matches!(self.placement, Placement::Headless | Placement::Shown(_))
-    }
-
-    /// Whether this screen shows a program that is (`on_air`) routed by `route`: not blanked, and on
-    /// its own monitor (or headless, or a stream). The one rule for windows, links, sound and stats.
-    pub(super) fn shows(&self, on_air: bool, route: &[String]) -> bool {
-        on_air && !self.blanked && self.is_shown() && route.contains(&self.spec.id)
-    }
-
-    /// The window to draw into, while the screen is on its own monitor.
-    pub(super) fn shown_window(&self) -> Option<(u32, u16, u16)> {
-        self.window.filter(|_| self.is_shown())
-    }
-}
 
 impl Engine {
     pub(super) fn configure(&mut self, specs: Vec<OutputSpec>) -> Result<(), WireError> {
@@ -130,7 +55,8 @@ impl Engine {
                 OutputKind::Window => Placement::Missing,
             };
             let link = match (&spec.kind, &spec.stream) {
-                (OutputKind::Stream, Some(s)) => match super::link::Link::start(&spec.id, s) {
+                (OutputKind::Stream, Some(s)) => match super::parts::link::Link::start(&spec.id, s)
+                {
                     Ok(link) => Some(link),
                     Err(e) => {
                         tracing::error!(screen = %spec.id, "{e:#}");
@@ -417,7 +343,7 @@ impl Engine {
         for seq in push {
             if let Some(p) = self.deck.iter().find(|p| p.seq == seq)
                 && !p.playing
-                && let Err(e) = super::program::repush(p)
+                && let Err(e) = super::parts::program::repush(p)
             {
                 tracing::warn!(exhibit = %p.exhibit, "could not push the picture to the video link: {}", e.message);
             }

@@ -18,8 +18,9 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_video::prelude::*;
 
-use super::lifecycle::loudest_rms;
-use super::{Engine, HEADLESS_SIZE, SILENT_SINK, err, split};
+use super::parts::base::{HEADLESS_SIZE, err};
+use super::parts::graph::loudest_rms;
+use super::{Engine, SILENT_SINK, split};
 use crate::checks;
 use crate::protocol::{CardReport, CardScreen, Event, OutputKind, ToneReport, WireError};
 
@@ -137,7 +138,8 @@ impl Engine {
             };
             if let Some(l) = link {
                 l.dark.store(false, Ordering::SeqCst);
-                let (bin, sink) = super::link::client_bin(&o.spec, w, h).map_err(|e| fail(&e))?;
+                let (bin, sink) =
+                    super::parts::link::client_bin(&o.spec, w, h).map_err(|e| fail(&e))?;
                 pipeline.add(&bin).map_err(|e| fail(&e))?;
                 links.push(LinkClient {
                     screen: o.spec.id.clone(),
@@ -294,7 +296,7 @@ impl Engine {
                 let mut ok = true;
                 let mut seen = Vec::new();
                 for (x, y, want) in checks::card_probes(identify, l.index, l.size.0, l.size.1) {
-                    match super::link::average_rgb(&sample, x, y, 8) {
+                    match super::parts::link::average_rgb(&sample, x, y, 8) {
                         Some(rgb) => {
                             ok &= checks::colour_matches(rgb, want);
                             seen.push(format!(

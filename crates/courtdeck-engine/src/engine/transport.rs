@@ -6,9 +6,10 @@ use courtdeck_core::ErrorCode;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-use super::annotate::{PictureStroke, preview_to_picture};
-use super::program::{Deck, Program, apply_zoom, repush, seek, set_crop};
-use super::{Engine, err};
+use super::Engine;
+use super::parts::annotate::{PictureStroke, preview_to_picture};
+use super::parts::base::err;
+use super::parts::program::{Deck, Program, apply_zoom, repush, seek, set_crop};
 use crate::protocol::{Annotated, Event, Located, Snapshot, WireError, WireStroke};
 
 /// The part of a picture on air: `(left, top, width, height)` in its pixels.
@@ -330,7 +331,7 @@ impl Engine {
     pub(super) fn snapshot(&self) -> Result<Snapshot, WireError> {
         use base64::Engine as _;
         let p = self.on_air_program()?;
-        let (png, width, height) = super::annotate::snapshot(&p.layer).map_err(|e| {
+        let (png, width, height) = super::parts::annotate::snapshot(&p.layer).map_err(|e| {
             err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} cannot be kept as a still: {e:#}", p.exhibit),

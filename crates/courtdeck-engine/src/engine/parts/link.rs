@@ -32,22 +32,22 @@ use gstreamer_video::prelude::*;
 use crate::protocol::StreamSpec;
 
 /// One stream screen's pipeline and what it shows.
-pub(super) struct Link {
+pub(in crate::engine) struct Link {
     pipeline: gst::Pipeline,
     /// The `intervideosink`/`intervideosrc` channel exhibits feed.
-    pub(super) channel: String,
-    pub(super) size: (u16, u16),
+    pub(in crate::engine) channel: String,
+    pub(in crate::engine) size: (u16, u16),
     /// Paint black instead of the picture.
-    pub(super) dark: Arc<AtomicBool>,
+    pub(in crate::engine) dark: Arc<AtomicBool>,
     /// The new exhibit's frames, while the link waits for the first of them (`Fresh`).
-    pub(super) fresh: Arc<Fresh>,
+    pub(in crate::engine) fresh: Arc<Fresh>,
     /// The program (its `seq`) whose picture the link shows, if any.
-    pub(super) showing: Option<u64>,
+    pub(in crate::engine) showing: Option<u64>,
 }
 
 impl Link {
     /// Starts the stream of screen `id`: black until something is shown.
-    pub(super) fn start(id: &str, spec: &StreamSpec) -> anyhow::Result<Link> {
+    pub(in crate::engine) fn start(id: &str, spec: &StreamSpec) -> anyhow::Result<Link> {
         let channel = format!("courtdeck-link-{id}");
         let (w, h) = (spec.width, spec.height);
         let description = format!(
@@ -157,7 +157,7 @@ impl Link {
 
     /// Shows program `seq`'s picture (or nothing): a new picture stays black until its first frame
     /// has reached the link. Returns whether the program shown changed to another one.
-    pub(super) fn show(&mut self, seq: Option<u64>) -> bool {
+    pub(in crate::engine) fn show(&mut self, seq: Option<u64>) -> bool {
         if seq == self.showing {
             return false;
         }
@@ -176,7 +176,7 @@ impl Drop for Link {
 
 /// A client of the link's own stream (the setup check's): `srtsrc` calling the listener on this
 /// machine, decoded to RGB at the link's size, the latest frame kept in the returned appsink.
-pub(super) fn client_bin(
+pub(in crate::engine) fn client_bin(
     spec: &crate::protocol::OutputSpec,
     w: u16,
     h: u16,
@@ -211,7 +211,7 @@ pub(super) fn client_bin(
 }
 
 /// The average colour of the `size`-square at (`x`, `y`) of a decoded RGB sample.
-pub(super) fn average_rgb(
+pub(in crate::engine) fn average_rgb(
     sample: &gst::Sample,
     x: i16,
     y: i16,
@@ -243,7 +243,7 @@ pub(super) fn average_rgb(
 /// address (the link's source shares the memory its sink was given). The last few are kept: a
 /// playing exhibit may replace its first frame before the source's next tick.
 #[derive(Debug, Default)]
-pub(super) struct Fresh {
+pub(in crate::engine) struct Fresh {
     awaiting: AtomicBool,
     passed: Mutex<VecDeque<usize>>,
 }
@@ -257,7 +257,7 @@ impl Fresh {
     }
 
     /// A frame of the new exhibit went through its valve towards the link.
-    pub(super) fn passed(&self, address: usize) {
+    pub(in crate::engine) fn passed(&self, address: usize) {
         if !self.awaiting.load(Ordering::SeqCst) {
             return;
         }
@@ -286,7 +286,7 @@ impl Fresh {
 
 /// Where a buffer's first memory lives: the same for the buffer an exhibit's branch gives
 /// `intervideosink` and the one `intervideosrc` hands out for it (it shares the memory).
-pub(super) fn memory_address(buffer: &gst::BufferRef) -> usize {
+pub(in crate::engine) fn memory_address(buffer: &gst::BufferRef) -> usize {
     if buffer.n_memory() == 0 {
         return 0;
     }

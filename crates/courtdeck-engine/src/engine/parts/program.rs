@@ -1,7 +1,7 @@
 //! A program: one loaded exhibit's pipeline and what the engine knows of it (its route, transport,
 //! zoom, clip, and the state a rebuild picks up from).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU8;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -10,103 +10,90 @@ use courtdeck_core::{ErrorCode, ExhibitKind, Restriction};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-use super::err;
-use super::graph::{Sound, Thumbs};
+use super::base::err;
+use super::document::DocumentFeed;
+use super::graph::{Branch, PendingFirstFrames, Sound, Thumbs};
 use crate::protocol::WireError;
 
-/// Per screen of one program.
-pub(super) struct Branch {
-    pub(super) child: Option<u32>,
-    pub(super) sink: gst::Element,
-    /// The queue in front of the sink: empty while the sink waits means nothing is arriving (a
-    /// freeze); full means the sink is waiting for the next frame's time (a gap in the recording).
-    pub(super) queue: gst::Element,
-    /// A video link's valve: open only while the link shows this exhibit.
-    pub(super) valve: Option<gst::Element>,
-}
-
-/// Present times per screen, waiting for that screen's first buffer to report latency.
-pub(super) type PendingFirstFrames = Arc<Mutex<HashMap<String, Instant>>>;
-
-pub(super) struct Program {
-    pub(super) seq: u64,
-    pub(super) exhibit: String,
-    pub(super) pipeline: gst::Pipeline,
+pub(in crate::engine) struct Program {
+    pub(in crate::engine) seq: u64,
+    pub(in crate::engine) exhibit: String,
+    pub(in crate::engine) pipeline: gst::Pipeline,
     /// The decoder of its file (none for a document's pages).
-    pub(super) decode: Option<gst::Element>,
+    pub(in crate::engine) decode: Option<gst::Element>,
     /// A sound-only exhibit's slate source: sent EOS when the sound has ended.
-    pub(super) slate: Option<gst::glib::WeakRef<gst::Element>>,
+    pub(in crate::engine) slate: Option<gst::glib::WeakRef<gst::Element>>,
     /// The zoom's `videocrop`: set once its picture's fan-out is built (for a file, on the streaming
     /// thread that finds its picture).
-    pub(super) crop: Arc<OnceLock<gst::Element>>,
-    pub(super) branches: Arc<Mutex<BTreeMap<String, Branch>>>,
+    pub(in crate::engine) crop: Arc<OnceLock<gst::Element>>,
+    pub(in crate::engine) branches: Arc<Mutex<BTreeMap<String, Branch>>>,
     /// Screens the restriction rule allowed when it was (re)built; the only ones it can be routed to.
-    pub(super) allowed: Vec<String>,
-    pub(super) pending_first_frames: PendingFirstFrames,
+    pub(in crate::engine) allowed: Vec<String>,
+    pub(in crate::engine) pending_first_frames: PendingFirstFrames,
     /// Screens the exhibit is presented on (while on air).
-    pub(super) route: Vec<String>,
-    pub(super) prerolled: bool,
-    pub(super) has_audio: Arc<std::sync::atomic::AtomicBool>,
-    pub(super) video_linked: Arc<std::sync::atomic::AtomicBool>,
-    pub(super) rate: f64,
-    pub(super) playing: bool,
-    pub(super) thumbs: Thumbs,
+    pub(in crate::engine) route: Vec<String>,
+    pub(in crate::engine) prerolled: bool,
+    pub(in crate::engine) has_audio: Arc<std::sync::atomic::AtomicBool>,
+    pub(in crate::engine) video_linked: Arc<std::sync::atomic::AtomicBool>,
+    pub(in crate::engine) rate: f64,
+    pub(in crate::engine) playing: bool,
+    pub(in crate::engine) thumbs: Thumbs,
     /// The out point of the clip being played, kept across speed changes and steps.
-    pub(super) clip_end: Option<gst::ClockTime>,
+    pub(in crate::engine) clip_end: Option<gst::ClockTime>,
     /// The clip ran to its out point (EOS at the seek's stop): its position is the out point, not
     /// what the sink last rendered (an audio sink at 2x reports up to a buffer short of it). Cleared
     /// by the next seek or Play.
-    pub(super) at_out_point: std::cell::Cell<bool>,
+    pub(in crate::engine) at_out_point: std::cell::Cell<bool>,
     /// Paused: where the last seek or step put it (`standing`); `None` while playing and after a
     /// pause.
-    pub(super) still_at: std::cell::Cell<Option<gst::ClockTime>>,
+    pub(in crate::engine) still_at: std::cell::Cell<Option<gst::ClockTime>>,
     /// Every child window made for this program (also those whose sink never got built).
-    pub(super) windows: Vec<u32>,
-    pub(super) frame_duration: Arc<Mutex<Duration>>,
-    pub(super) loaded_at: Instant,
+    pub(in crate::engine) windows: Vec<u32>,
+    pub(in crate::engine) frame_duration: Arc<Mutex<Duration>>,
+    pub(in crate::engine) loaded_at: Instant,
     /// What was loaded, for a rebuild.
-    pub(super) source: Source,
+    pub(in crate::engine) source: Source,
     /// 0 for the first build, 1 for the one retry.
-    pub(super) attempt: u32,
+    pub(in crate::engine) attempt: u32,
     /// The zoom region asked for (`Command::Zoom`), applied once the picture's size is known.
-    pub(super) zoom: Option<[f64; 4]>,
+    pub(in crate::engine) zoom: Option<[f64; 4]>,
     /// A fit-width view (`Command::FitWidth`, a document's page): where it stands, 0.0 top to 1.0
     /// bottom. Takes the place of `zoom`.
-    pub(super) fit_width: Option<f64>,
+    pub(in crate::engine) fit_width: Option<f64>,
     /// The largest screen this program draws on: what a fit-width view fills.
-    pub(super) screen_box: (u32, u32),
+    pub(in crate::engine) screen_box: (u32, u32),
     /// A document's pages (`None` for every other kind).
-    pub(super) document: Option<DocumentFeed>,
+    pub(in crate::engine) document: Option<DocumentFeed>,
     /// The telestrator's strokes on its picture.
-    pub(super) layer: super::annotate::SharedLayer,
+    pub(in crate::engine) layer: super::annotate::SharedLayer,
     /// Where a rebuilt program picks up once prerolled.
-    pub(super) resume: Option<Resume>,
+    pub(in crate::engine) resume: Option<Resume>,
     /// How many times it was rebuilt while on air (`MAX_REBUILDS`).
-    pub(super) rebuilds: u32,
+    pub(in crate::engine) rebuilds: u32,
     /// The playback watchdog: the last position seen to move, and when.
-    pub(super) progress: Option<(gst::ClockTime, Instant)>,
+    pub(in crate::engine) progress: Option<(gst::ClockTime, Instant)>,
     /// The sound: the audio branch once built (an error from inside it is a lost sound output, not a
     /// bad file) and the level it plays at.
-    pub(super) sound: Arc<Mutex<Sound>>,
+    pub(in crate::engine) sound: Arc<Mutex<Sound>>,
     /// The streams decodebin chose (`media::VIDEO`, `media::AUDIO`): it is prerolled only once each
     /// has reached its sinks.
-    pub(super) expected: Arc<AtomicU8>,
+    pub(in crate::engine) expected: Arc<AtomicU8>,
     /// Built with `SILENT_SINK` (the room had no sound output then).
-    pub(super) silent: bool,
+    pub(in crate::engine) silent: bool,
 }
 
 /// Where a rebuilt program picks up: the old one's position, speed, clip and transport.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Resume {
-    pub(super) position: gst::ClockTime,
-    pub(super) playing: bool,
-    pub(super) rate: f64,
-    pub(super) clip_end: Option<gst::ClockTime>,
+pub(in crate::engine) struct Resume {
+    pub(in crate::engine) position: gst::ClockTime,
+    pub(in crate::engine) playing: bool,
+    pub(in crate::engine) rate: f64,
+    pub(in crate::engine) clip_end: Option<gst::ClockTime>,
 }
 
 /// Why a program is rebuilt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Rebuild {
+pub(in crate::engine) enum Rebuild {
     /// The preroll stalled or came up without its picture (once, quietly).
     Preroll,
     /// It froze while playing (the watchdog).
@@ -124,48 +111,35 @@ pub(super) enum Rebuild {
 
 /// The Load parameters of a program.
 #[derive(Debug, Clone)]
-pub(super) struct Source {
-    pub(super) title: String,
-    pub(super) path: std::path::PathBuf,
-    pub(super) kind: ExhibitKind,
-    pub(super) restriction: Restriction,
+pub(in crate::engine) struct Source {
+    pub(in crate::engine) title: String,
+    pub(in crate::engine) path: std::path::PathBuf,
+    pub(in crate::engine) kind: ExhibitKind,
+    pub(in crate::engine) restriction: Restriction,
     /// A document's page sizes in points (from the manifest), and the page on air: a rebuild shows
     /// the page it stood at.
-    pub(super) pages: Vec<[f64; 2]>,
-    pub(super) page: u32,
+    pub(in crate::engine) pages: Vec<[f64; 2]>,
+    pub(in crate::engine) page: u32,
     /// A recording with a transcript: its captions (what each screen shows), shared with the caption
     /// overlays of every build of it, so a rebuild keeps them.
-    pub(super) captions: Option<super::captions::SharedCaptions>,
+    pub(in crate::engine) captions: Option<super::captions::SharedCaptions>,
     /// Side by side: the recording shown beside it.
-    pub(super) beside: Option<super::beside::BesideSource>,
+    pub(in crate::engine) beside: Option<super::beside::BesideSource>,
 }
 
 impl Source {
     /// What a screen must allow to show it: its own restriction, or the stricter of it and the
     /// recording's beside it.
-    pub(super) fn restriction(&self) -> Restriction {
+    pub(in crate::engine) fn restriction(&self) -> Restriction {
         self.beside
             .as_ref()
             .map_or(self.restriction, |b| b.restriction.max(self.restriction))
     }
 }
 
-/// A document program's source: the pages drawn on their own thread, and what the `appsrc` pushes
-/// next (the page, at the time of the last seek; once per seek).
-pub(super) struct DocumentFeed {
-    pub(super) pages: Arc<crate::document::Pages>,
-    pub(super) next: Arc<Mutex<FeedState>>,
-}
-
-pub(super) struct FeedState {
-    pub(super) page: u32,
-    pub(super) at: gst::ClockTime,
-    pub(super) pushed: bool,
-}
-
 impl Program {
     /// The media's duration, asked of the decoder (an audio exhibit's slate source has none).
-    pub(super) fn duration(&self) -> Option<u64> {
+    pub(in crate::engine) fn duration(&self) -> Option<u64> {
         self.decode
             .as_ref()?
             .query_duration::<gst::ClockTime>()
@@ -179,7 +153,7 @@ impl Program {
     /// put it, else (paused after playing) the frame on its screens. Never the paused pipeline's
     /// position: that is the clock's time when it paused, part of a frame past the one shown, and a
     /// step leaves it at the end of the stepped frame, so seeking there moved the picture on a frame.
-    pub(super) fn standing(&self) -> Option<gst::ClockTime> {
+    pub(in crate::engine) fn standing(&self) -> Option<gst::ClockTime> {
         if self.playing {
             return self.pipeline.query_position::<gst::ClockTime>();
         }
@@ -206,7 +180,7 @@ impl Program {
 
     /// The size of the picture going into the zoom's crop: a document's page as drawn (known before
     /// its frame arrives, so a page turn crops the new page, not the old one), else the caps.
-    pub(super) fn picture_size(&self) -> Option<(u32, u32)> {
+    pub(in crate::engine) fn picture_size(&self) -> Option<(u32, u32)> {
         if let Some(d) = &self.document {
             return d.pages.size_of(self.source.page);
         }
@@ -217,7 +191,7 @@ impl Program {
 
     /// The region the screens show: a fit-width view worked out for this picture and the screens'
     /// shape, else the zoom asked for.
-    pub(super) fn view(&self, picture: (u32, u32)) -> Option<[f64; 4]> {
+    pub(in crate::engine) fn view(&self, picture: (u32, u32)) -> Option<[f64; 4]> {
         match (self.fit_width, self.zoom) {
             (Some(scroll), _) => {
                 let (x, y, w, h) =
@@ -232,7 +206,7 @@ impl Program {
 /// Crops `p`'s picture to its zoom region: `videocrop` after the decoder (and after `imagefreeze` for a
 /// still), so every screen and the thumbnail show the same region, each scaled to fit without
 /// distortion. Paused, a flushing seek to where it stands pushes the frame through again.
-pub(super) fn apply_zoom(p: &Program) -> Result<(), WireError> {
+pub(in crate::engine) fn apply_zoom(p: &Program) -> Result<(), WireError> {
     if p.zoom.is_none() && p.fit_width.is_none() {
         return Ok(());
     }
@@ -242,7 +216,7 @@ pub(super) fn apply_zoom(p: &Program) -> Result<(), WireError> {
 
 /// Pushes a paused picture through again where it stands (a flushing seek), so a change to what is
 /// drawn on it (the crop, the strokes) reaches the screens; a playing one picks it up by itself.
-pub(super) fn repush(p: &Program) -> Result<(), WireError> {
+pub(in crate::engine) fn repush(p: &Program) -> Result<(), WireError> {
     if p.playing {
         return Ok(());
     }
@@ -250,7 +224,7 @@ pub(super) fn repush(p: &Program) -> Result<(), WireError> {
 }
 
 /// Sets the crop for `p`'s view (none: the whole picture) without pushing a frame.
-pub(super) fn set_crop(p: &Program) -> Result<(), WireError> {
+pub(in crate::engine) fn set_crop(p: &Program) -> Result<(), WireError> {
     let no_picture = || {
         err(
             ErrorCode::InvalidState,
@@ -278,20 +252,24 @@ pub(super) fn set_crop(p: &Program) -> Result<(), WireError> {
 
 /// Milliseconds from the wire as a clock time; absurd values saturate instead of panicking.
 /// What the court is told of a file that is no recording or picture at all.
-pub(super) fn not_a_recording(exhibit: &str, what: &str) -> String {
+pub(in crate::engine) fn not_a_recording(exhibit: &str, what: &str) -> String {
     format!(
         "Exhibit {exhibit} is not a recording or a picture: the file is {what}. Ask the party who served it for the original. Other exhibits still play."
     )
 }
 
-pub(super) fn millis(ms: u64) -> gst::ClockTime {
+pub(in crate::engine) fn millis(ms: u64) -> gst::ClockTime {
     gst::ClockTime::from_nseconds(ms.saturating_mul(1_000_000).min(i64::MAX as u64))
 }
 
 /// A flushing, accurate seek that keeps the program's clip out point (if a clip is playing), so that
 /// changing speed or stepping never runs past the end of the clip. A start at or past the out point
 /// (a clip that ran to its end, its frame pushed again for captions or strokes) is its last frame.
-pub(super) fn seek(p: &Program, rate: f64, start: gst::ClockTime) -> Result<(), WireError> {
+pub(in crate::engine) fn seek(
+    p: &Program,
+    rate: f64,
+    start: gst::ClockTime,
+) -> Result<(), WireError> {
     p.at_out_point.set(false);
     let flags = gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE;
     let (stop_type, stop) = (gst::SeekType::Set, p.clip_end);
@@ -315,7 +293,7 @@ pub(super) fn seek(p: &Program, rate: f64, start: gst::ClockTime) -> Result<(), 
 
 /// Which of the deck's two places a program is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Slot {
+pub(in crate::engine) enum Slot {
     OnAir,
     Cue,
 }
@@ -323,41 +301,41 @@ pub(super) enum Slot {
 /// The programs the engine holds: the one on air and the one cued behind it, at most one of each
 /// (the rule is this type: there is nowhere to keep a third).
 #[derive(Default)]
-pub(super) struct Deck {
+pub(in crate::engine) struct Deck {
     on_air: Option<Program>,
     cue: Option<Program>,
 }
 
 impl Deck {
-    pub(super) fn programs(&self) -> impl Iterator<Item = &Program> {
+    pub(in crate::engine) fn programs(&self) -> impl Iterator<Item = &Program> {
         self.iter()
     }
 
-    pub(super) fn iter(&self) -> impl Iterator<Item = &Program> {
+    pub(in crate::engine) fn iter(&self) -> impl Iterator<Item = &Program> {
         self.on_air.iter().chain(self.cue.iter())
     }
 
-    pub(super) fn on_air(&self) -> Option<&Program> {
+    pub(in crate::engine) fn on_air(&self) -> Option<&Program> {
         self.on_air.as_ref()
     }
 
-    pub(super) fn on_air_mut(&mut self) -> Option<&mut Program> {
+    pub(in crate::engine) fn on_air_mut(&mut self) -> Option<&mut Program> {
         self.on_air.as_mut()
     }
 
-    pub(super) fn on_air_exhibit(&self) -> Option<&str> {
+    pub(in crate::engine) fn on_air_exhibit(&self) -> Option<&str> {
         self.on_air.as_ref().map(|p| p.exhibit.as_str())
     }
 
-    pub(super) fn is_on_air(&self, exhibit: &str) -> bool {
+    pub(in crate::engine) fn is_on_air(&self, exhibit: &str) -> bool {
         self.on_air_exhibit() == Some(exhibit)
     }
 
-    pub(super) fn slot_of(&self, exhibit: &str) -> Option<Slot> {
+    pub(in crate::engine) fn slot_of(&self, exhibit: &str) -> Option<Slot> {
         self.slot_where(|p| p.exhibit == exhibit)
     }
 
-    pub(super) fn slot_of_seq(&self, seq: u64) -> Option<Slot> {
+    pub(in crate::engine) fn slot_of_seq(&self, seq: u64) -> Option<Slot> {
         self.slot_where(|p| p.seq == seq)
     }
 
@@ -371,16 +349,16 @@ impl Deck {
         }
     }
 
-    pub(super) fn find(&self, exhibit: &str) -> Option<&Program> {
+    pub(in crate::engine) fn find(&self, exhibit: &str) -> Option<&Program> {
         self.slot_of(exhibit).map(|s| &self[s])
     }
 
-    pub(super) fn find_mut(&mut self, exhibit: &str) -> Option<&mut Program> {
+    pub(in crate::engine) fn find_mut(&mut self, exhibit: &str) -> Option<&mut Program> {
         self.slot_of(exhibit).map(|s| &mut self[s])
     }
 
     /// Puts a newly built program in `slot`; returns the one it replaces, for teardown.
-    pub(super) fn put(&mut self, slot: Slot, p: Program) -> Option<Program> {
+    pub(in crate::engine) fn put(&mut self, slot: Slot, p: Program) -> Option<Program> {
         match slot {
             Slot::OnAir => self.on_air.replace(p),
             Slot::Cue => self.cue.replace(p),
@@ -389,7 +367,7 @@ impl Deck {
 
     /// Puts `exhibit` on air (the cued one moves up; the one on air stays); returns the program it
     /// took off air, for teardown. `None` when `exhibit` is not on the deck.
-    pub(super) fn go_on_air(&mut self, exhibit: &str) -> Option<Option<Program>> {
+    pub(in crate::engine) fn go_on_air(&mut self, exhibit: &str) -> Option<Option<Program>> {
         match self.slot_of(exhibit)? {
             Slot::OnAir => Some(None),
             Slot::Cue => {
@@ -399,18 +377,18 @@ impl Deck {
         }
     }
 
-    pub(super) fn take(&mut self, exhibit: &str) -> Option<Program> {
+    pub(in crate::engine) fn take(&mut self, exhibit: &str) -> Option<Program> {
         match self.slot_of(exhibit)? {
             Slot::OnAir => self.on_air.take(),
             Slot::Cue => self.cue.take(),
         }
     }
 
-    pub(super) fn take_cue(&mut self) -> Option<Program> {
+    pub(in crate::engine) fn take_cue(&mut self) -> Option<Program> {
         self.cue.take()
     }
 
-    pub(super) fn take_all(&mut self) -> Vec<Program> {
+    pub(in crate::engine) fn take_all(&mut self) -> Vec<Program> {
         self.on_air
             .take()
             .into_iter()

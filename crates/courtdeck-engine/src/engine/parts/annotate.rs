@@ -11,13 +11,13 @@ use gstreamer::prelude::*;
 
 /// One stroke in fractions of the picture (0.0 to 1.0 across and down).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct PictureStroke {
-    pub(super) tool: Tool,
-    pub(super) points: Vec<(f64, f64)>,
+pub(in crate::engine) struct PictureStroke {
+    pub(in crate::engine) tool: Tool,
+    pub(in crate::engine) points: Vec<(f64, f64)>,
 }
 
 #[derive(Default)]
-pub(super) struct Layer {
+pub(in crate::engine) struct Layer {
     strokes: Vec<PictureStroke>,
     /// The picture's size as it enters the overlay.
     size: Option<(u32, u32)>,
@@ -29,25 +29,25 @@ pub(super) struct Layer {
     last: Option<gst::Sample>,
 }
 
-pub(super) type SharedLayer = Arc<Mutex<Layer>>;
+pub(in crate::engine) type SharedLayer = Arc<Mutex<Layer>>;
 
 impl Layer {
-    pub(super) fn set(&mut self, strokes: Vec<PictureStroke>) {
+    pub(in crate::engine) fn set(&mut self, strokes: Vec<PictureStroke>) {
         self.strokes = strokes;
         self.drawn = None;
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    pub(in crate::engine) fn is_empty(&self) -> bool {
         self.strokes.is_empty()
     }
 
-    pub(super) fn strokes(&self) -> Vec<PictureStroke> {
+    pub(in crate::engine) fn strokes(&self) -> Vec<PictureStroke> {
         self.strokes.clone()
     }
 }
 
 /// The `overlaycomposition` for `layer`.
-pub(super) fn overlay(layer: &SharedLayer) -> anyhow::Result<gst::Element> {
+pub(in crate::engine) fn overlay(layer: &SharedLayer) -> anyhow::Result<gst::Element> {
     let element = gst::ElementFactory::make("overlaycomposition").build()?;
     let on_caps = layer.clone();
     element.connect("caps-changed", false, move |args| {
@@ -143,7 +143,7 @@ fn draw(
 }
 
 /// A PNG of the last picture under `layer` with its strokes painted on, at the picture's size.
-pub(super) fn snapshot(layer: &SharedLayer) -> anyhow::Result<(Vec<u8>, u32, u32)> {
+pub(in crate::engine) fn snapshot(layer: &SharedLayer) -> anyhow::Result<(Vec<u8>, u32, u32)> {
     let (sample, strokes) = {
         let l = layer.lock().expect("annotation layer");
         (l.last.clone(), l.strokes.clone())
@@ -199,7 +199,7 @@ fn frame_surface(sample: &gst::Sample) -> anyhow::Result<cairo::ImageSurface> {
 
 /// Where a callout of the region `(x0, y0)`-`(x1, y1)` (pixels) of a `w` x `h` picture is shown:
 /// enlarged up to 2.5 times, within 90% of the picture, in its middle. `(x, y, width, height, scale)`.
-pub(super) fn callout_place(
+pub(in crate::engine) fn callout_place(
     region: (f64, f64, f64, f64),
     w: f64,
     h: f64,
@@ -303,7 +303,7 @@ fn paint(
 /// Where the picture on screen sits in the surface's 16:9 preview, and which part of the picture
 /// the screens show: turns a point of the preview (ten-thousandths) into a point of the picture
 /// (fractions). `view` is the crop `(left, top, width, height)` in pixels of a `picture`-sized frame.
-pub(super) fn preview_to_picture(
+pub(in crate::engine) fn preview_to_picture(
     point: (u16, u16),
     picture: (u32, u32),
     view: (f64, f64, f64, f64),

@@ -1,8 +1,8 @@
 //! Pure builders of pipeline pieces: the video fan-out, the audio chain, the thumbnail branch and
 //! the gap probe. They get elements and settings and never see the `Engine`.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,93 +10,57 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_video::prelude::*;
 
-use super::outputs::BranchTarget;
-use super::program::Branch;
-use super::{Emit, GAP, HEADLESS_SIZE};
+use super::base::{Emit, GAP, HEADLESS_SIZE};
 use crate::protocol::Event;
 
-/// A document's source: an `appsrc` that pushes the page on air, drawn (`document::Pages`), once
-/// after each flushing seek. A page turn is a new page in `next` and a seek; so is a zoom, which
-/// pushes the same page again. Nothing follows the page: a document never ends by itself.
-pub(super) fn document_source(
-    pages: Arc<crate::document::Pages>,
-    next: Arc<Mutex<super::program::FeedState>>,
-) -> anyhow::Result<gst::Element> {
-    use gstreamer_app::{AppSrc, AppSrcCallbacks, AppStreamType};
-    let src = AppSrc::builder()
-        .name("document")
-        .format(gst::Format::Time)
-        .stream_type(AppStreamType::Seekable)
-        .is_live(false)
-        .build();
-    let seek_next = next.clone();
-    src.set_callbacks(
-        AppSrcCallbacks::builder()
-            .seek_data(move |_, at| {
-                let mut n = seek_next.lock().expect("document feed");
-                n.at = gst::ClockTime::from_nseconds(at);
-                n.pushed = false;
-                true
-            })
-            .need_data(move |src, _| {
-                let (page, at) = {
-                    let mut n = next.lock().expect("document feed");
-                    if n.pushed {
-                        return;
-                    }
-                    n.pushed = true;
-                    (n.page, n.at)
-                };
-                match pages.get(page, crate::document::RENDER_TIMEOUT) {
-                    Ok(frame) => {
-                        let caps = gst::Caps::builder("video/x-raw")
-                            .field("format", "BGRx")
-                            .field("width", frame.width as i32)
-                            .field("height", frame.height as i32)
-                            .field("framerate", gst::Fraction::new(0, 1))
-                            .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
-                            .build();
-                        src.set_caps(Some(&caps));
-                        let mut buf = gst::Buffer::from_slice(FrameBytes(frame));
-                        buf.get_mut().expect("new buffer").set_pts(at);
-                        let _ = src.push_buffer(buf);
-                    }
-                    Err(e) => {
-                        gst::element_error!(
-                            src,
-                            gst::StreamError::Decode,
-                            ("page {page} cannot be shown: {e}")
-                        );
-                    }
-                }
-            })
-            .build(),
-    );
-    Ok(src.upcast())
+/// Per screen of one program.
+pub(in crate::engine) struct Branch {
+    pub(in crate::engine) child: Option<u32>,
+    pub(in crate::engine) sink: gst::Element,
+    /// The queue in front of the sink: empty while the sink waits means nothing is arriving (a
+    /// freeze); full means the sink is waiting for the next frame's time (a gap in the recording).
+    pub(in crate::engine) queue: gst::Element,
+    /// A video link's valve: open only while the link shows this exhibit.
+    pub(in crate::engine) valve: Option<gst::Element>,
 }
 
-/// A drawn page lent to a buffer without a copy.
-struct FrameBytes(Arc<crate::document::Frame>);
+/// Present times per screen, waiting for that screen's first buffer to report latency.
+pub(in crate::engine) type PendingFirstFrames = Arc<Mutex<HashMap<String, Instant>>>;
 
-impl AsRef<[u8]> for FrameBytes {
-    fn as_ref(&self) -> &[u8] {
-        &self.0.data
-    }
+/// What an exhibit's branch for a video link feeds.
+#[derive(Clone)]
+pub(in crate::engine) struct LinkTarget {
+    pub(in crate::engine) channel: String,
+    pub(in crate::engine) size: (u16, u16),
+    pub(in crate::engine) fresh: Arc<super::link::Fresh>,
+}
+
+#[derive(Clone)]
+pub(in crate::engine) struct BranchTarget {
+    pub(in crate::engine) screen: String,
+    /// Child window and its size; `None` for a headless output.
+    pub(in crate::engine) child: Option<(u32, u16, u16)>,
+    /// A video link's channel; `None` for windows and headless screens.
+    pub(in crate::engine) link: Option<LinkTarget>,
+    pub(in crate::engine) frames: Arc<AtomicU64>,
+    pub(in crate::engine) exhibit: String,
+    pub(in crate::engine) pending: PendingFirstFrames,
+    pub(in crate::engine) emit: Emit,
 }
 
 /// A picture's fan-out, as `video_fanout` built it.
-pub(super) struct Fanout {
+pub(in crate::engine) struct Fanout {
     /// Where the decoded picture goes in.
-    pub(super) head: gst::Element,
+    pub(in crate::engine) head: gst::Element,
     /// The zoom's `videocrop`, for the program to hold (`Program::crop`).
-    pub(super) crop: gst::Element,
+    pub(in crate::engine) crop: gst::Element,
 }
 
 /// Builds `videoconvert ! videoflip ! [imagefreeze] ! overlaycomposition ! videocrop ! tee` and one
 /// branch per target (`queue ! [textoverlay] ! sink`, the text overlay for `captions`). The overlay
 /// composition lays `layer`'s strokes over the picture.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn video_fanout(
+pub(in crate::engine) fn video_fanout(
     pipeline: &gst::Pipeline,
     targets: &[BranchTarget],
     branches: &Arc<Mutex<BTreeMap<String, Branch>>>,
@@ -306,13 +270,14 @@ pub(super) fn video_fanout(
 
 /// Reports stretches of decoded video that reach no screen: `(from, to)` in stream time, `to` being
 /// `None` for "to the end" (the engine knows the duration).
-pub(super) type GapReport = Arc<dyn Fn(gst::ClockTime, Option<gst::ClockTime>) + Send + Sync>;
+pub(in crate::engine) type GapReport =
+    Arc<dyn Fn(gst::ClockTime, Option<gst::ClockTime>) + Send + Sync>;
 
 /// Watches the decoded pictures entering `convert` for jumps in their timestamps (see `GAP`). A
 /// segment (after a seek, a speed change, a clip) starts the watch again at its start; at the end of
 /// the stream the last picture is compared with the segment's stop (a clip's out point), or with the
 /// duration.
-pub(super) fn watch_for_gaps(convert: &gst::Element, report: GapReport) {
+pub(in crate::engine) fn watch_for_gaps(convert: &gst::Element, report: GapReport) {
     struct Watch {
         /// Where the last picture ended.
         covered: Option<gst::ClockTime>,
@@ -363,19 +328,19 @@ pub(super) fn watch_for_gaps(convert: &gst::Element, report: GapReport) {
 
 /// What an exhibit needs to send confidence thumbnails.
 #[derive(Clone)]
-pub(super) struct Thumbs {
-    pub(super) exhibit: String,
-    pub(super) enabled: Arc<std::sync::atomic::AtomicBool>,
+pub(in crate::engine) struct Thumbs {
+    pub(in crate::engine) exhibit: String,
+    pub(in crate::engine) enabled: Arc<std::sync::atomic::AtomicBool>,
     /// Whether the exhibit is playing: then thumbnails are limited to 2 a second; paused, every new
     /// frame (a step, a seek, a zoom) is sent, since those come at the advocate's pace.
-    pub(super) playing: Arc<std::sync::atomic::AtomicBool>,
+    pub(in crate::engine) playing: Arc<std::sync::atomic::AtomicBool>,
     /// The last thumbnail sent, to send again when the surface asks for thumbnails while paused.
-    pub(super) last: Arc<Mutex<Option<String>>>,
-    pub(super) emit: Emit,
+    pub(in crate::engine) last: Arc<Mutex<Option<String>>>,
+    pub(in crate::engine) emit: Emit,
 }
 
 /// A playing exhibit sends at most one thumbnail per this.
-pub(super) const THUMBNAIL_INTERVAL: Duration = Duration::from_millis(500);
+pub(in crate::engine) const THUMBNAIL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// `queue (leaky, 1 frame) ! videoconvert ! videoscale ! 192x108 ! jpegenc ! appsink` off the
 /// exhibit's tee: one small JPEG for every screen that shows it. A pad probe in front passes at most
@@ -384,7 +349,7 @@ pub(super) const THUMBNAIL_INTERVAL: Duration = Duration::from_millis(500);
 /// frame back until the next arrives, so a paused still or a frame step would never show. The leaky
 /// queue means a slow encoder can never hold up the screens, and the appsink is not `async`: the
 /// exhibit's preroll never waits for a thumbnail.
-pub(super) fn thumbnail_branch(
+pub(in crate::engine) fn thumbnail_branch(
     pipeline: &gst::Pipeline,
     tee: &gst::Element,
     thumbs: &Thumbs,
@@ -469,7 +434,7 @@ pub(super) fn thumbnail_branch(
 /// cued exhibit's preroll, already processed when it plays, must not reach a muted room at 100%), and
 /// a change from the engine reaches a branch built a moment later.
 #[derive(Debug)]
-pub(super) struct Sound {
+pub(in crate::engine) struct Sound {
     branch: Option<gst::glib::WeakRef<gst::Element>>,
     volume_element: Option<gst::glib::WeakRef<gst::Element>>,
     volume: f64,
@@ -477,7 +442,7 @@ pub(super) struct Sound {
 }
 
 impl Sound {
-    pub(super) fn new(volume: f64, muted: bool) -> Sound {
+    pub(in crate::engine) fn new(volume: f64, muted: bool) -> Sound {
         Sound {
             branch: None,
             volume_element: None,
@@ -488,7 +453,7 @@ impl Sound {
 
     /// The level the room hears this program at; applied now if its branch exists, else when it is
     /// built.
-    pub(super) fn set(&mut self, volume: f64, muted: bool) {
+    pub(in crate::engine) fn set(&mut self, volume: f64, muted: bool) {
         (self.volume, self.muted) = (volume, muted);
         if let Some(v) = self.volume_element.as_ref().and_then(|w| w.upgrade()) {
             v.set_property("mute", muted);
@@ -497,14 +462,14 @@ impl Sound {
     }
 
     /// The audio branch (a bin), to tell an error from inside it.
-    pub(super) fn branch(&self) -> Option<gst::Element> {
+    pub(in crate::engine) fn branch(&self) -> Option<gst::Element> {
         self.branch.as_ref().and_then(|w| w.upgrade())
     }
 }
 
 /// `audioconvert ! audioresample ! scaletempo ! volume ! level ! sink` on a decoded sound pad, built at
 /// the level `sound` holds.
-pub(super) fn audio_chain(
+pub(in crate::engine) fn audio_chain(
     pipeline: &gst::Pipeline,
     pad: &gst::Pad,
     sink_name: &str,
@@ -545,4 +510,147 @@ pub(super) fn audio_chain(
     sound.branch = Some(bin.upcast_ref::<gst::Element>().downgrade());
     sound.volume_element = Some(volume.downgrade());
     Ok(())
+}
+
+/// The loudest channel's RMS (dBFS) in a `level` element message; `None` when it is not one, or
+/// every channel is silent (-inf).
+pub(in crate::engine) fn loudest_rms(message: &gst::message::Element) -> Option<f64> {
+    let st = message.structure()?;
+    if st.name() != "level" {
+        return None;
+    }
+    let rms = st.get::<gst::glib::ValueArray>("rms").ok()?;
+    rms.iter()
+        .filter_map(|v| v.get::<f64>().ok())
+        .filter(|db| db.is_finite())
+        .reduce(f64::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use courtdeck_core::transcript::{Cue, Transcript};
+
+    use super::*;
+    use crate::engine::parts::captions::CaptionState;
+
+    fn target(screen: &str, pending: &PendingFirstFrames, emit: &Emit) -> BranchTarget {
+        BranchTarget {
+            screen: screen.into(),
+            child: None,
+            link: None,
+            frames: Arc::new(AtomicU64::new(0)),
+            exhibit: "JS/1".into(),
+            pending: pending.clone(),
+            emit: emit.clone(),
+        }
+    }
+
+    /// The fan-out makes a branch for exactly the screens it is given (the engine gives it only
+    /// those `Output::may_show` allows), one scaler per size, a caption overlay in each branch when
+    /// the recording has captions, and every branch gets every frame. A real pipeline, in this
+    /// process: no playout process, no display.
+    #[test]
+    fn the_fan_out_feeds_exactly_its_screens() {
+        gst::init().unwrap();
+        let pipeline = gst::Pipeline::new();
+        let src = gst::ElementFactory::make("videotestsrc")
+            .property("num-buffers", 12)
+            .build()
+            .unwrap();
+        let caps = gst::ElementFactory::make("capsfilter")
+            .property(
+                "caps",
+                gst::Caps::builder("video/x-raw")
+                    .field("width", 320i32)
+                    .field("height", 180i32)
+                    .field("framerate", gst::Fraction::new(25, 1))
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        pipeline.add_many([&src, &caps]).unwrap();
+        src.link(&caps).unwrap();
+        let pending: PendingFirstFrames = Arc::new(Mutex::new(HashMap::new()));
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let seen = events.clone();
+        let emit: Emit = Arc::new(move |e| seen.lock().unwrap().push(format!("{e:?}")));
+        let targets = [
+            target("bench", &pending, &emit),
+            target("witness", &pending, &emit),
+        ];
+        pending
+            .lock()
+            .unwrap()
+            .insert("bench".into(), Instant::now());
+        let branches = Arc::new(Mutex::new(BTreeMap::new()));
+        let captions = Arc::new(Mutex::new(CaptionState::default()));
+        let cue = Cue::new(Duration::ZERO, Duration::from_secs(1), None, "Hello").unwrap();
+        captions.lock().unwrap().show(
+            BTreeSet::from(["bench".to_owned()]),
+            Some(Transcript::new(vec![cue]).unwrap()),
+        );
+        let thumbs = Thumbs {
+            exhibit: "JS/1".into(),
+            enabled: Arc::new(false.into()),
+            playing: Arc::new(false.into()),
+            last: Arc::new(Mutex::new(None)),
+            emit: emit.clone(),
+        };
+        let fanout = video_fanout(
+            &pipeline,
+            &targets,
+            &branches,
+            &Arc::new(Mutex::new(Duration::ZERO)),
+            false,
+            &thumbs,
+            None,
+            &Arc::new(Mutex::new(Default::default())),
+            Some(&captions),
+        )
+        .unwrap();
+        caps.link(&fanout.head).unwrap();
+
+        let screens: Vec<String> = branches.lock().unwrap().keys().cloned().collect();
+        assert_eq!(screens, ["bench", "witness"]);
+        let factories = |name: &str| {
+            pipeline
+                .iterate_recurse()
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.factory().is_some_and(|f| f.name() == name))
+                .count()
+        };
+        assert_eq!(factories("fakesink"), 2, "one sink per screen");
+        assert_eq!(factories("textoverlay"), 2, "a caption overlay per branch");
+        assert_eq!(
+            factories("videoscale"),
+            2,
+            "two screens of one size share a scaler (the other is the thumbnail's)"
+        );
+        assert_eq!(factories("appsink"), 1, "the thumbnail branch");
+
+        pipeline.set_state(gst::State::Playing).unwrap();
+        let bus = pipeline.bus().unwrap();
+        let end = bus
+            .timed_pop_filtered(
+                gst::ClockTime::from_seconds(30),
+                &[gst::MessageType::Eos, gst::MessageType::Error],
+            )
+            .expect("the pipeline ends");
+        assert!(matches!(end.view(), gst::MessageView::Eos(_)), "{end:?}");
+        pipeline.set_state(gst::State::Null).unwrap();
+        for t in &targets {
+            assert_eq!(t.frames.load(Ordering::Relaxed), 12, "{}", t.screen);
+        }
+        let events = events.lock().unwrap();
+        let first: Vec<&String> = events.iter().filter(|e| e.contains("FirstFrame")).collect();
+        assert_eq!(
+            first.len(),
+            1,
+            "latency reported for the screen presented on: {events:?}"
+        );
+        assert!(first[0].contains("bench"));
+    }
 }
