@@ -1,5 +1,7 @@
-//! The one facade every front end uses: the Tauri commands are one-line calls into `Courtdeck`, and the
-//! CLI and the tests call the same methods.
+//! The facades every front end uses, one per audience: `Courtdeck`, the kiosk (the Tauri commands are
+//! one-line calls into it, and the CLI's kiosk commands and the tests call the same methods), and
+//! `Publisher`, the toolkit of whoever hands evidence over (the CLI's publishing commands,
+//! `serve-lists`).
 //!
 //! API boundary: every method returns `ApiResult<dto>`; errors are `{code, message}` with a stable code
 //! from `courtdeck_core::ErrorCode`. Events for the control surface come from `subscribe()`.

@@ -271,8 +271,8 @@ impl AuditLog {
         &self.path
     }
 
-    /// Appends one record and fsyncs it. `fields` must never hold a secret.
-    /// Appends one event, with the open hearing's `case` among its fields when there is one.
+    /// Appends one event and fsyncs it, with the open hearing's `case` among its fields when there is
+    /// one. No event has a field for a secret; none may be given one.
     pub fn record(&self, case: Option<&str>, event: &CustodyEvent) -> Result<(), AuditError> {
         let (event, fields) = event.to_record(case).map_err(|e| AuditError::Io {
             path: self.path.clone(),

@@ -1,7 +1,7 @@
 //! Evidence stores, their wire format, and the verified, content-addressed cache.
 //!
 //! ```text
-//! store (dir | HTTPS | later S3)            kiosk cache
+//! store (dir | HTTPS | S3 over HTTPS)      kiosk cache
 //! lists/<court>/<date>.json   ──fetch──▶   sha256/ab/abcd…   (verified bytes only, read-only)
 //! cases/<id>/manifest.json    ──verify─▶   tmp/*.part        (in flight; never played)
 //! blobs/sha256/<hex>

@@ -20,15 +20,15 @@ impl Engine {
         let p = self.on_air_program()?;
         let exhibit = p.exhibit.clone();
         let Some(spec) = spec else {
-            if p.source.beside.is_none() {
+            if p.source().beside.is_none() {
                 return Ok(());
             }
-            self.deck[super::parts::program::Slot::OnAir].source.beside = None;
+            self.deck[super::parts::program::Slot::OnAir].set_beside(None);
             tracing::info!(exhibit, "side by side off");
             self.rebuild(&exhibit, Rebuild::Beside);
             return Ok(());
         };
-        if !p.source.kind.capabilities().moving_picture {
+        if !p.source().kind.capabilities().moving_picture {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {exhibit} is not a video: nothing can be shown beside it"),
@@ -78,7 +78,7 @@ impl Engine {
         let refused: Vec<String> = self
             .outputs
             .iter()
-            .filter(|o| p.route.contains(&o.spec.id) && !o.may_show(restriction))
+            .filter(|o| p.route().contains(&o.spec.id) && !o.may_show(restriction))
             .map(|o| o.spec.label.clone())
             .collect();
         if !refused.is_empty() {
@@ -92,7 +92,7 @@ impl Engine {
                 ),
             ));
         }
-        if let Some(b) = &p.source.beside
+        if let Some(b) = &p.source().beside
             && b.exhibit == spec.exhibit
             && b.path == path
         {
@@ -104,11 +104,11 @@ impl Engine {
                 spec.offset_ms,
                 "side by side offset"
             );
-            if !p.prerolled {
+            if !p.prerolled() {
                 // Still being composed: the seek it prerolls with reads the new offset.
                 return Ok(());
             }
-            return seek(p, p.rate, p.standing().unwrap_or(gst::ClockTime::ZERO));
+            return seek(p, p.rate(), p.standing().unwrap_or(gst::ClockTime::ZERO));
         }
         tracing::info!(
             exhibit,
@@ -116,12 +116,12 @@ impl Engine {
             spec.offset_ms,
             "side by side"
         );
-        self.deck[super::parts::program::Slot::OnAir].source.beside = Some(BesideSource {
+        self.deck[super::parts::program::Slot::OnAir].set_beside(Some(BesideSource {
             exhibit: spec.exhibit,
             path,
             restriction,
             offset_ms: Arc::new(AtomicI64::new(spec.offset_ms)),
-        });
+        }));
         self.rebuild(&exhibit, Rebuild::Beside);
         Ok(())
     }

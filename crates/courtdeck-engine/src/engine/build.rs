@@ -34,7 +34,7 @@ use super::parts::graph::{
     BranchTarget, GapReport, LinkTarget, PendingFirstFrames, Sound, Thumbs, audio_chain,
     video_fanout, watch_for_gaps,
 };
-use super::parts::program::{Program, Rebuild, Resume, Slot, Source};
+use super::parts::program::{Built, Program, Rebuild, Resume, Slot, Source};
 use super::parts::slate::{Slate, slate_source};
 use super::{Engine, MAX_REBUILDS, Msg, SILENT_SINK};
 use crate::media;
@@ -470,7 +470,7 @@ impl Engine {
             tracing::warn!(exhibit, "pipeline refused to pause");
         }
         tracing::info!(exhibit, seq, screens = targets.len(), "loading");
-        let program = Program {
+        let built = Built {
             seq,
             exhibit,
             pipeline,
@@ -480,36 +480,24 @@ impl Engine {
             branches,
             allowed: targets.iter().map(|t| t.screen.clone()).collect(),
             pending_first_frames: pending,
-            route: Vec::new(),
-            prerolled: false,
             has_audio,
             video_linked,
-            rate: 1.0,
-            playing: false,
             thumbs,
-            clip_end: None,
-            at_out_point: std::cell::Cell::new(false),
-            still_at: std::cell::Cell::new(None),
             windows: targets
                 .iter()
                 .filter_map(|t| t.child.map(|c| c.0))
                 .collect(),
             frame_duration,
             loaded_at: Instant::now(),
-            source: source.clone(),
             attempt,
-            zoom: None,
-            fit_width: None,
             screen_box,
             document,
             layer,
-            resume,
-            rebuilds: 0,
-            progress: None,
             sound,
             expected,
             silent: self.no_sound.is_some(),
         };
+        let program = Program::new(built, source.clone(), resume);
         if let Some(replaced) = self.deck.put(slot, program) {
             self.teardown(replaced);
         }
@@ -530,7 +518,7 @@ impl Engine {
         };
         let allowed = match why {
             Rebuild::Preroll => p.attempt == 0,
-            Rebuild::Stall | Rebuild::Sound => p.rebuilds < MAX_REBUILDS,
+            Rebuild::Stall | Rebuild::Sound => p.rebuilds() < MAX_REBUILDS,
             Rebuild::Screens | Rebuild::Beside => true,
         };
         if !allowed {
@@ -541,19 +529,23 @@ impl Engine {
         // A frozen pipeline's position is the watchdog's last; a healthy one's is where it stands.
         let asked = || p.standing();
         let position = match why {
-            Rebuild::Beside => asked().or(p.progress.map(|(at, _)| at)),
-            _ => p.progress.map(|(at, _)| at).or_else(asked),
+            Rebuild::Beside => asked().or(p.progress().map(|(at, _)| at)),
+            _ => p.progress().map(|(at, _)| at).or_else(asked),
         };
-        let resume = (why != Rebuild::Preroll || p.playing).then(|| Resume {
+        let resume = (why != Rebuild::Preroll || p.playing()).then(|| Resume {
             position: position.unwrap_or(gst::ClockTime::ZERO),
-            playing: p.playing,
-            rate: p.rate,
-            clip_end: p.clip_end,
+            playing: p.playing(),
+            rate: p.rate(),
+            clip_end: p.clip_end(),
         });
-        let (source, route, zoom, fit_width) =
-            (p.source.clone(), p.route.clone(), p.zoom, p.fit_width);
+        let (source, route, zoom, fit_width) = (
+            p.source().clone(),
+            p.route().to_vec(),
+            p.zoom(),
+            p.fit_width(),
+        );
         let strokes = p.layer.lock().expect("annotation layer").strokes();
-        let rebuilds = p.rebuilds + u32::from(matches!(why, Rebuild::Stall | Rebuild::Sound));
+        let rebuilds = p.rebuilds() + u32::from(matches!(why, Rebuild::Stall | Rebuild::Sound));
         let attempt = if why == Rebuild::Preroll {
             1
         } else {
@@ -571,13 +563,8 @@ impl Engine {
             return true;
         }
         if let Some(p) = self.deck.find_mut(exhibit) {
-            p.zoom = zoom;
-            p.fit_width = fit_width;
             p.layer.lock().expect("annotation layer").set(strokes);
-            p.rebuilds = rebuilds;
-            if on_air {
-                p.route = route;
-            }
+            p.take_over(zoom, fit_width, rebuilds, on_air.then_some(route));
         }
         true
     }
@@ -602,7 +589,7 @@ impl Engine {
                         format!("there is no screen called {s}"),
                     )
                 })?;
-            if !may_show(self.deck[idx].source.restriction(), output.role) {
+            if !may_show(self.deck[idx].source().restriction(), output.role) {
                 return Err(err(
                     ErrorCode::RestrictedRoute,
                     format!(
@@ -615,7 +602,7 @@ impl Engine {
                 if matches!(
                     output.placement,
                     Placement::Mismatch { .. } | Placement::Ambiguous { .. }
-                ) || !output.may_show(self.deck[idx].source.restriction())
+                ) || !output.may_show(self.deck[idx].source().restriction())
                 {
                     return Err(err(
                         ErrorCode::ScreenMismatch,
@@ -636,26 +623,26 @@ impl Engine {
             self.teardown(previous);
         }
         // Captions stay only on screens it still shows (the core's rule too).
-        keep_captions(&self.deck[Slot::OnAir].source.captions, &screens);
+        keep_captions(&self.deck[Slot::OnAir].source().captions, &screens);
         let now = Instant::now();
         {
             let p = &mut self.deck[Slot::OnAir];
-            if !p.prerolled {
+            if !p.prerolled() {
                 let mut pending = p.pending_first_frames.lock().expect("pending");
                 for s in &screens {
                     pending.insert(s.clone(), now);
                 }
             }
-            p.route = screens;
+            p.set_route(screens);
         }
         // Whatever a slate said before is stale now: screens not in this route go black.
         self.set_slates(|_| None);
         self.apply_visibility();
         // A prerolled exhibit is on screen as soon as its windows are mapped and exposed.
         let p = &self.deck[Slot::OnAir];
-        if p.prerolled {
+        if p.prerolled() {
             let latency_us = now.elapsed().as_micros() as u64;
-            for s in &p.route {
+            for s in p.route() {
                 (self.emit)(Event::FirstFrame {
                     exhibit: exhibit.to_owned(),
                     screen: s.clone(),
@@ -673,7 +660,7 @@ impl Engine {
             .deck
             .on_air()
             .filter(|p| p.exhibit == exhibit)
-            .map(|p| p.route.clone())
+            .map(|p| p.route().to_vec())
             .unwrap_or_default();
         self.remove_program(exhibit);
         self.announce_failure(exhibit, &route, code, message);

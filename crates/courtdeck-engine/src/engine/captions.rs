@@ -21,7 +21,7 @@ impl Engine {
         let restriction = Restriction::parse(restriction)
             .map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
         let p = self.on_air_program()?;
-        let Some(shared) = p.source.captions.clone() else {
+        let Some(shared) = p.source().captions.clone() else {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} was loaded without a transcript", p.exhibit),
@@ -35,7 +35,7 @@ impl Engine {
                     format!("there is no screen called {s}"),
                 ));
             };
-            if !p.route.contains(s) {
+            if !p.route().contains(s) {
                 return Err(err(
                     ErrorCode::InvalidState,
                     format!("{} does not show exhibit {}", o.spec.label, p.exhibit),
@@ -72,7 +72,7 @@ impl Engine {
     /// keeps those still routed via `keep_captions`).
     pub(super) fn drop_captions(&self, screen: Option<&str>) {
         for p in self.deck.programs() {
-            if let Some(c) = &p.source.captions {
+            if let Some(c) = &p.source().captions {
                 c.lock().expect("captions").take_off(screen);
             }
         }

@@ -38,7 +38,7 @@ impl Engine {
                 } else {
                     0
                 });
-                if !p.prerolled && expected & !linked != 0 {
+                if !p.prerolled() && expected & !linked != 0 {
                     tracing::debug!(
                         exhibit = p.exhibit,
                         expected,
@@ -47,15 +47,15 @@ impl Engine {
                     );
                     return;
                 }
-                if !p.prerolled {
-                    p.prerolled = true;
-                    let duration = if !p.source.kind.has_timeline() {
+                if !p.prerolled() {
+                    p.mark_prerolled();
+                    let duration = if !p.source().kind.has_timeline() {
                         None
                     } else {
                         p.duration()
                     };
                     let has_video = p.video_linked.load(Ordering::SeqCst);
-                    if !has_video && p.source.kind.capabilities().picture {
+                    if !has_video && p.source().kind.capabilities().picture {
                         let exhibit = p.exhibit.clone();
                         if self.rebuild(&exhibit, Rebuild::Preroll) {
                             return;
@@ -66,21 +66,21 @@ impl Engine {
                         self.give_up(&exhibit, ErrorCode::MediaCorrupt, message);
                         return;
                     }
-                    if (p.zoom.is_some() || p.fit_width.is_some())
+                    if (p.zoom().is_some() || p.fit_width().is_some())
                         && let Err(e) = apply_zoom(p)
                     {
                         tracing::warn!(exhibit = p.exhibit, "zoom: {}", e.message);
                     }
-                    if let Some(r) = p.resume.take() {
+                    if let Some(r) = p.take_resume() {
                         // A rebuild picks up where the old pipeline stood.
-                        p.rate = r.rate;
-                        p.clip_end = r.clip_end;
+                        p.set_rate(r.rate);
+                        p.set_clip_end(r.clip_end);
                         if let Err(e) = seek(p, r.rate, r.position) {
                             tracing::warn!(exhibit = p.exhibit, "resume: {}", e.message);
                         }
                         if r.playing {
                             let _ = p.pipeline.set_state(gst::State::Playing);
-                            p.playing = true;
+                            p.set_playing(true);
                             p.thumbs.playing.store(true, Ordering::Relaxed);
                         }
                     }
@@ -127,8 +127,8 @@ impl Engine {
             }
             MessageView::Eos(_) => {
                 let p = &mut self.deck[idx];
-                p.at_out_point.set(p.clip_end.is_some());
-                p.playing = false;
+                p.set_at_out_point(p.clip_end().is_some());
+                p.set_playing(false);
                 p.thumbs.playing.store(false, Ordering::Relaxed);
                 let _ = p.pipeline.set_state(gst::State::Paused);
                 (self.emit)(Event::Eos {
@@ -169,7 +169,7 @@ impl Engine {
                     let p = &self.deck[idx];
                     let exhibit = p.exhibit.clone();
                     // No decoder for text/html or application/zip means it is no recording at all.
-                    let (code, message) = match media::not_media(&p.source.path) {
+                    let (code, message) = match media::not_media(&p.source().path) {
                         Some(what) => (ErrorCode::NotMedia, not_a_recording(&exhibit, what)),
                         None => (
                             ErrorCode::DecoderMissing,
@@ -238,7 +238,7 @@ impl Engine {
                 // as .mp4): say what it is rather than call it damaged.
                 let what = gerr
                     .matches(gst::StreamError::TypeNotFound)
-                    .then(|| media::not_media(&p.source.path))
+                    .then(|| media::not_media(&p.source().path))
                     .flatten();
                 let code = if what.is_some() {
                     ErrorCode::NotMedia
@@ -290,7 +290,7 @@ impl Engine {
         let slow: Vec<String> = self
             .deck
             .iter()
-            .filter(|p| !p.prerolled && p.attempt == 0 && p.loaded_at.elapsed() > RETRY_AFTER)
+            .filter(|p| !p.prerolled() && p.attempt == 0 && p.loaded_at.elapsed() > RETRY_AFTER)
             .map(|p| p.exhibit.clone())
             .collect();
         for exhibit in slow {
@@ -306,7 +306,7 @@ impl Engine {
                 } else {
                     PREROLL_TIMEOUT - RETRY_AFTER
                 };
-                !p.prerolled && p.loaded_at.elapsed() > limit
+                !p.prerolled() && p.loaded_at.elapsed() > limit
             })
             .map(|p| p.exhibit.clone())
             .collect();
@@ -320,11 +320,11 @@ impl Engine {
         }
         self.watch_playback();
         let Ok(p) = self.on_air_program() else { return };
-        if !p.prerolled || !p.source.kind.has_timeline() {
+        if !p.prerolled() || !p.source().kind.has_timeline() {
             return;
         }
-        let pos = match p.clip_end {
-            Some(end) if p.at_out_point.get() => Some(end),
+        let pos = match p.clip_end() {
+            Some(end) if p.at_out_point() => Some(end),
             _ => p.standing(),
         };
         if let Some(pos) = pos {
@@ -332,8 +332,8 @@ impl Engine {
                 exhibit: p.exhibit.clone(),
                 position_ms: pos.mseconds(),
                 duration_ms: p.duration(),
-                playing: p.playing,
-                rate: p.rate,
+                playing: p.playing(),
+                rate: p.rate(),
             });
         }
     }
@@ -349,15 +349,15 @@ impl Engine {
         let Ok(p) = self.on_air_program_mut() else {
             return;
         };
-        if !p.prerolled || !p.playing || !p.source.kind.has_timeline() || p.resume.is_some() {
-            p.progress = None;
+        if !p.prerolled() || !p.playing() || !p.source().kind.has_timeline() || p.resuming() {
+            p.set_progress(None);
             return;
         }
         // A recording with a gap in its timestamps (motion-triggered CCTV) holds its picture too,
         // but it is no freeze: the sink waits for its next frame's time (its position moves on with
         // the clock) and the next frames wait in its queue. As a second guard, only a sink whose
         // queue is empty (nothing is arriving) counts as frozen.
-        let (position, starved) = if !p.source.kind.capabilities().picture {
+        let (position, starved) = if !p.source().kind.capabilities().picture {
             // The sound's own sink: the pipeline's position is the slate's too, whose picture goes on
             // moving when the sound stops.
             let branch = p.sound.lock().expect("sound").branch();
@@ -367,7 +367,7 @@ impl Engine {
             )
         } else {
             let branches = p.branches.lock().expect("branches");
-            let routed: Vec<&Branch> = p.route.iter().filter_map(|s| branches.get(s)).collect();
+            let routed: Vec<&Branch> = p.route().iter().filter_map(|s| branches.get(s)).collect();
             (
                 routed
                     .iter()
@@ -379,10 +379,10 @@ impl Engine {
             )
         };
         let Some(position) = position else { return };
-        let since = match p.progress {
+        let since = match p.progress() {
             Some((last, since)) if last == position && starved => since,
             _ => {
-                p.progress = Some((position, Instant::now()));
+                p.set_progress(Some((position, Instant::now())));
                 return;
             }
         };

@@ -401,9 +401,9 @@ impl Engine {
             Command::Seek { position_ms } => {
                 // Scrubbing leaves any clip: play on to the end from there.
                 let p = self.on_air_program_mut()?;
-                p.clip_end = None;
+                p.set_clip_end(None);
                 let p = self.on_air_program()?;
-                seek(p, p.rate, millis(position_ms))
+                seek(p, p.rate(), millis(position_ms))
             }
             Command::Step { frames } => self.step(frames),
             Command::Zoom {
@@ -421,7 +421,7 @@ impl Engine {
                 }
                 let p = self.on_air_program_mut()?;
                 let pos = p.standing().unwrap_or(gst::ClockTime::ZERO);
-                p.rate = rate;
+                p.set_rate(rate);
                 let p = self.on_air_program()?;
                 seek(p, rate, pos)
             }
@@ -433,9 +433,9 @@ impl Engine {
                     ));
                 }
                 let p = self.on_air_program_mut()?;
-                p.clip_end = Some(millis(end_ms));
+                p.set_clip_end(Some(millis(end_ms)));
                 let p = self.on_air_program()?;
-                seek(p, p.rate, millis(start_ms))?;
+                seek(p, p.rate(), millis(start_ms))?;
                 self.set_playing(true)
             }
             Command::Blank { screen, blank } => {
@@ -488,7 +488,7 @@ impl Engine {
                 // A paused exhibit makes no new frames: send the surface the one it is showing.
                 if enabled
                     && let Ok(p) = self.on_air_program()
-                    && !p.playing
+                    && !p.playing()
                     && let Some(jpeg) = p.thumbs.last.lock().expect("last thumbnail").clone()
                 {
                     (self.emit)(Event::Thumbnail {

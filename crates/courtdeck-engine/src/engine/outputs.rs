@@ -267,7 +267,7 @@ impl Engine {
         // preroll already processed is right when they play.
         for p in self.deck.iter() {
             let on_air = self.deck.is_on_air(&p.exhibit);
-            let hidden = on_air && !self.outputs.iter().any(|o| o.shows(on_air, &p.route));
+            let hidden = on_air && !self.outputs.iter().any(|o| o.shows(on_air, p.route()));
             p.sound
                 .lock()
                 .expect("sound")
@@ -284,7 +284,7 @@ impl Engine {
                 let visible = self
                     .outputs
                     .iter()
-                    .any(|o| &o.spec.id == screen && o.shows(on_air, &p.route));
+                    .any(|o| &o.spec.id == screen && o.shows(on_air, p.route()));
                 let result = if visible {
                     display.map(child).map(|()| {
                         if let Ok(overlay) = b
@@ -316,7 +316,7 @@ impl Engine {
             }
             let mut visible_seq = None;
             for p in self.deck.iter() {
-                let visible = o.shows(self.deck.is_on_air(&p.exhibit), &p.route);
+                let visible = o.shows(self.deck.is_on_air(&p.exhibit), p.route());
                 if let Some(valve) = p
                     .branches
                     .lock()
@@ -342,7 +342,7 @@ impl Engine {
         }
         for seq in push {
             if let Some(p) = self.deck.iter().find(|p| p.seq == seq)
-                && !p.playing
+                && !p.playing()
                 && let Err(e) = super::parts::program::repush(p)
             {
                 tracing::warn!(exhibit = %p.exhibit, "could not push the picture to the video link: {}", e.message);
@@ -361,7 +361,7 @@ impl Engine {
                 showing: self
                     .deck
                     .on_air()
-                    .and_then(|p| o.shows(true, &p.route).then(|| p.exhibit.clone())),
+                    .and_then(|p| o.shows(true, p.route()).then(|| p.exhibit.clone())),
                 // What is drawn: slates are drawn after each reply, so by any later request.
                 slate: o.drawn.map(|s| s.as_str().to_owned()),
                 mismatch: match &o.placement {

@@ -50,13 +50,13 @@ impl Engine {
                 format!("exhibit {} cannot change state", p.exhibit),
             )
         })?;
-        if p.playing != playing {
+        if p.playing() != playing {
             // Paused after playing, it stands at the frame its screens hold (`standing`).
-            p.still_at.set(None);
+            p.set_still_at(None);
         }
-        p.playing = playing;
+        p.set_playing(playing);
         if playing {
-            p.at_out_point.set(false);
+            p.set_at_out_point(false);
         }
         p.thumbs.playing.store(playing, Ordering::Relaxed);
         Ok(())
@@ -117,7 +117,7 @@ impl Engine {
                 ));
             }
             let frame = *p.frame_duration.lock().expect("fd");
-            p.still_at.set(from.map(|at| {
+            p.set_still_at(from.map(|at| {
                 at + gst::ClockTime::from_nseconds(frame.as_nanos() as u64 * frames as u64)
             }));
             Ok(())
@@ -129,7 +129,7 @@ impl Engine {
             let back = gst::ClockTime::from_nseconds(
                 frame.as_nanos() as u64 * frames.unsigned_abs() as u64,
             );
-            seek(p, p.rate, pos.saturating_sub(back))
+            seek(p, p.rate(), pos.saturating_sub(back))
         }
     }
 
@@ -157,17 +157,16 @@ impl Engine {
             ));
         }
         let p = self.on_air_program_mut()?;
-        if !p.source.kind.capabilities().picture {
+        if !p.source().kind.capabilities().picture {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} has no picture to zoom into", p.exhibit),
             ));
         }
-        p.zoom = Some([x, y, width, height]);
-        p.fit_width = None;
+        p.zoom_to([x, y, width, height]);
         // Before its first frame the picture's size is unknown: applied at preroll (see `bus`).
         let p = self.on_air_program()?;
-        if p.prerolled {
+        if p.prerolled() {
             apply_zoom(p)?;
         }
         Ok(())
@@ -196,13 +195,11 @@ impl Engine {
         }
         feed.pages.want(page);
         feed.next.lock().expect("document feed").page = page;
-        p.source.page = page;
-        p.zoom = None;
-        p.fit_width = fit_width.then_some(0.0);
+        p.turn_to(page, fit_width);
         let p = self.on_air_program()?;
         set_crop(p)?;
         tracing::info!(exhibit = p.exhibit, page, fit_width, "page");
-        seek(p, p.rate, gst::ClockTime::ZERO)
+        seek(p, p.rate(), gst::ClockTime::ZERO)
     }
 
     /// A fit-width view of the page on air, `scroll` from its top (0.0) to its bottom (1.0).
@@ -214,16 +211,15 @@ impl Engine {
             ));
         }
         let p = self.on_air_program_mut()?;
-        if !p.source.kind.capabilities().picture {
+        if !p.source().kind.capabilities().picture {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} has no picture to zoom into", p.exhibit),
             ));
         }
-        p.zoom = None;
-        p.fit_width = Some(scroll);
+        p.fit_width_at(scroll);
         let p = self.on_air_program()?;
-        if p.prerolled {
+        if p.prerolled() {
             apply_zoom(p)?;
         }
         Ok(())
@@ -277,13 +273,13 @@ impl Engine {
                 ),
             ));
         }
-        if !p.source.kind.capabilities().picture {
+        if !p.source().kind.capabilities().picture {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!("exhibit {} has no picture to draw on", p.exhibit),
             ));
         }
-        if p.playing && p.source.kind.has_timeline() {
+        if p.playing() && p.source().kind.has_timeline() {
             return Err(err(
                 ErrorCode::InvalidState,
                 "pause the recording first: strokes mark a still frame",

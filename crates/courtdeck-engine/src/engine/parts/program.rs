@@ -15,7 +15,9 @@ use super::document::DocumentFeed;
 use super::graph::{Branch, PendingFirstFrames, Sound, Thumbs};
 use crate::protocol::WireError;
 
-pub(in crate::engine) struct Program {
+/// What a build made: the pipeline, its elements, and the handles its streaming threads share. Set
+/// once when the program is built (`Program::new`) and read-only after: a `Program` derefs to it.
+pub(in crate::engine) struct Built {
     pub(in crate::engine) seq: u64,
     pub(in crate::engine) exhibit: String,
     pub(in crate::engine) pipeline: gst::Pipeline,
@@ -30,48 +32,21 @@ pub(in crate::engine) struct Program {
     /// Screens the restriction rule allowed when it was (re)built; the only ones it can be routed to.
     pub(in crate::engine) allowed: Vec<String>,
     pub(in crate::engine) pending_first_frames: PendingFirstFrames,
-    /// Screens the exhibit is presented on (while on air).
-    pub(in crate::engine) route: Vec<String>,
-    pub(in crate::engine) prerolled: bool,
     pub(in crate::engine) has_audio: Arc<std::sync::atomic::AtomicBool>,
     pub(in crate::engine) video_linked: Arc<std::sync::atomic::AtomicBool>,
-    pub(in crate::engine) rate: f64,
-    pub(in crate::engine) playing: bool,
     pub(in crate::engine) thumbs: Thumbs,
-    /// The out point of the clip being played, kept across speed changes and steps.
-    pub(in crate::engine) clip_end: Option<gst::ClockTime>,
-    /// The clip ran to its out point (EOS at the seek's stop): its position is the out point, not
-    /// what the sink last rendered (an audio sink at 2x reports up to a buffer short of it). Cleared
-    /// by the next seek or Play.
-    pub(in crate::engine) at_out_point: std::cell::Cell<bool>,
-    /// Paused: where the last seek or step put it (`standing`); `None` while playing and after a
-    /// pause.
-    pub(in crate::engine) still_at: std::cell::Cell<Option<gst::ClockTime>>,
     /// Every child window made for this program (also those whose sink never got built).
     pub(in crate::engine) windows: Vec<u32>,
     pub(in crate::engine) frame_duration: Arc<Mutex<Duration>>,
     pub(in crate::engine) loaded_at: Instant,
-    /// What was loaded, for a rebuild.
-    pub(in crate::engine) source: Source,
     /// 0 for the first build, 1 for the one retry.
     pub(in crate::engine) attempt: u32,
-    /// The zoom region asked for (`Command::Zoom`), applied once the picture's size is known.
-    pub(in crate::engine) zoom: Option<[f64; 4]>,
-    /// A fit-width view (`Command::FitWidth`, a document's page): where it stands, 0.0 top to 1.0
-    /// bottom. Takes the place of `zoom`.
-    pub(in crate::engine) fit_width: Option<f64>,
     /// The largest screen this program draws on: what a fit-width view fills.
     pub(in crate::engine) screen_box: (u32, u32),
     /// A document's pages (`None` for every other kind).
     pub(in crate::engine) document: Option<DocumentFeed>,
     /// The telestrator's strokes on its picture.
     pub(in crate::engine) layer: super::annotate::SharedLayer,
-    /// Where a rebuilt program picks up once prerolled.
-    pub(in crate::engine) resume: Option<Resume>,
-    /// How many times it was rebuilt while on air (`MAX_REBUILDS`).
-    pub(in crate::engine) rebuilds: u32,
-    /// The playback watchdog: the last position seen to move, and when.
-    pub(in crate::engine) progress: Option<(gst::ClockTime, Instant)>,
     /// The sound: the audio branch once built (an error from inside it is a lost sound output, not a
     /// bad file) and the level it plays at.
     pub(in crate::engine) sound: Arc<Mutex<Sound>>,
@@ -80,6 +55,206 @@ pub(in crate::engine) struct Program {
     pub(in crate::engine) expected: Arc<AtomicU8>,
     /// Built with `SILENT_SINK` (the room had no sound output then).
     pub(in crate::engine) silent: bool,
+}
+
+/// One loaded exhibit: what its build made (`Built`, read-only), and the state the engine changes
+/// as it is presented, played, zoomed and rebuilt, private behind the methods below.
+pub(in crate::engine) struct Program {
+    built: Built,
+    /// Screens the exhibit is presented on (while on air).
+    route: Vec<String>,
+    prerolled: bool,
+    rate: f64,
+    playing: bool,
+    /// The out point of the clip being played, kept across speed changes and steps.
+    clip_end: Option<gst::ClockTime>,
+    /// The clip ran to its out point (EOS at the seek's stop): its position is the out point, not
+    /// what the sink last rendered (an audio sink at 2x reports up to a buffer short of it). Cleared
+    /// by the next seek or Play.
+    at_out_point: std::cell::Cell<bool>,
+    /// Paused: where the last seek or step put it (`standing`); `None` while playing and after a
+    /// pause.
+    still_at: std::cell::Cell<Option<gst::ClockTime>>,
+    /// What was loaded, for a rebuild.
+    source: Source,
+    /// The zoom region asked for (`Command::Zoom`), applied once the picture's size is known.
+    zoom: Option<[f64; 4]>,
+    /// A fit-width view (`Command::FitWidth`, a document's page): where it stands, 0.0 top to 1.0
+    /// bottom. Takes the place of `zoom`.
+    fit_width: Option<f64>,
+    /// Where a rebuilt program picks up once prerolled.
+    resume: Option<Resume>,
+    /// How many times it was rebuilt while on air (`MAX_REBUILDS`).
+    rebuilds: u32,
+    /// The playback watchdog: the last position seen to move, and when.
+    progress: Option<(gst::ClockTime, Instant)>,
+}
+
+impl std::ops::Deref for Program {
+    type Target = Built;
+
+    fn deref(&self) -> &Built {
+        &self.built
+    }
+}
+
+impl Program {
+    /// A program as built, not yet prerolled, routed or playing: at normal speed, with its whole
+    /// picture and no clip. `resume` is where a rebuild picks up once prerolled.
+    pub(in crate::engine) fn new(built: Built, source: Source, resume: Option<Resume>) -> Program {
+        Program {
+            built,
+            route: Vec::new(),
+            prerolled: false,
+            rate: 1.0,
+            playing: false,
+            clip_end: None,
+            at_out_point: std::cell::Cell::new(false),
+            still_at: std::cell::Cell::new(None),
+            source,
+            zoom: None,
+            fit_width: None,
+            resume,
+            rebuilds: 0,
+            progress: None,
+        }
+    }
+
+    /// Screens the exhibit is presented on (while on air).
+    pub(in crate::engine) fn route(&self) -> &[String] {
+        &self.route
+    }
+
+    pub(in crate::engine) fn set_route(&mut self, screens: Vec<String>) {
+        self.route = screens;
+    }
+
+    pub(in crate::engine) fn prerolled(&self) -> bool {
+        self.prerolled
+    }
+
+    /// It reached its first frame (its bus said so).
+    pub(in crate::engine) fn mark_prerolled(&mut self) {
+        self.prerolled = true;
+    }
+
+    pub(in crate::engine) fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    pub(in crate::engine) fn set_rate(&mut self, rate: f64) {
+        self.rate = rate;
+    }
+
+    pub(in crate::engine) fn playing(&self) -> bool {
+        self.playing
+    }
+
+    pub(in crate::engine) fn set_playing(&mut self, playing: bool) {
+        self.playing = playing;
+    }
+
+    /// The out point of the clip being played.
+    pub(in crate::engine) fn clip_end(&self) -> Option<gst::ClockTime> {
+        self.clip_end
+    }
+
+    pub(in crate::engine) fn set_clip_end(&mut self, end: Option<gst::ClockTime>) {
+        self.clip_end = end;
+    }
+
+    /// The clip ran to its out point (its position is the out point).
+    pub(in crate::engine) fn at_out_point(&self) -> bool {
+        self.at_out_point.get()
+    }
+
+    pub(in crate::engine) fn set_at_out_point(&self, at: bool) {
+        self.at_out_point.set(at);
+    }
+
+    /// Paused, where a seek or step put it (`standing`); `None` while playing.
+    pub(in crate::engine) fn set_still_at(&self, at: Option<gst::ClockTime>) {
+        self.still_at.set(at);
+    }
+
+    /// What was loaded, for a rebuild.
+    pub(in crate::engine) fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The recording shown beside it (none: alone).
+    pub(in crate::engine) fn set_beside(&mut self, beside: Option<super::beside::BesideSource>) {
+        self.source.beside = beside;
+    }
+
+    /// The zoom region asked for.
+    pub(in crate::engine) fn zoom(&self) -> Option<[f64; 4]> {
+        self.zoom
+    }
+
+    /// A fit-width view and where it stands (0.0 top, 1.0 bottom).
+    pub(in crate::engine) fn fit_width(&self) -> Option<f64> {
+        self.fit_width
+    }
+
+    /// Shows `region` of the picture (x, y, width, height as fractions of it).
+    pub(in crate::engine) fn zoom_to(&mut self, region: [f64; 4]) {
+        self.zoom = Some(region);
+        self.fit_width = None;
+    }
+
+    /// A document page's full width, scrolled to `scroll`.
+    pub(in crate::engine) fn fit_width_at(&mut self, scroll: f64) {
+        self.zoom = None;
+        self.fit_width = Some(scroll);
+    }
+
+    /// Turns a document to `page`: the whole page, or its width from the top.
+    pub(in crate::engine) fn turn_to(&mut self, page: u32, fit_width: bool) {
+        self.source.page = page;
+        self.zoom = None;
+        self.fit_width = fit_width.then_some(0.0);
+    }
+
+    /// A rebuild that has not yet picked up where the program it replaced stood.
+    pub(in crate::engine) fn resuming(&self) -> bool {
+        self.resume.is_some()
+    }
+
+    /// Takes where a rebuild is to pick up (once, when it has prerolled).
+    pub(in crate::engine) fn take_resume(&mut self) -> Option<Resume> {
+        self.resume.take()
+    }
+
+    /// How many times it was rebuilt while on air.
+    pub(in crate::engine) fn rebuilds(&self) -> u32 {
+        self.rebuilds
+    }
+
+    /// A rebuild takes over what the program it replaces showed and how often it was rebuilt.
+    pub(in crate::engine) fn take_over(
+        &mut self,
+        zoom: Option<[f64; 4]>,
+        fit_width: Option<f64>,
+        rebuilds: u32,
+        route: Option<Vec<String>>,
+    ) {
+        self.zoom = zoom;
+        self.fit_width = fit_width;
+        self.rebuilds = rebuilds;
+        if let Some(route) = route {
+            self.route = route;
+        }
+    }
+
+    /// The playback watchdog: the last position seen to move, and when.
+    pub(in crate::engine) fn progress(&self) -> Option<(gst::ClockTime, Instant)> {
+        self.progress
+    }
+
+    pub(in crate::engine) fn set_progress(&mut self, progress: Option<(gst::ClockTime, Instant)>) {
+        self.progress = progress;
+    }
 }
 
 /// Where a rebuilt program picks up: the old one's position, speed, clip and transport.
