@@ -2,8 +2,6 @@
 //! (the component itself, the compositor and the shifted decoder, is `parts::beside`).
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use courtdeck_core::{ErrorCode, Restriction};
 use gstreamer as gst;
@@ -93,11 +91,10 @@ impl Engine {
             ));
         }
         if let Some(b) = &p.source().beside
-            && b.exhibit == spec.exhibit
-            && b.path == path
+            && b.is(&spec.exhibit, &path)
         {
             // The same recording, its clock set again: a seek where the program stands.
-            b.offset_ms.store(spec.offset_ms, Ordering::SeqCst);
+            b.set_offset(spec.offset_ms);
             tracing::info!(
                 exhibit,
                 beside = spec.exhibit,
@@ -116,12 +113,12 @@ impl Engine {
             spec.offset_ms,
             "side by side"
         );
-        self.deck[super::parts::program::Slot::OnAir].set_beside(Some(BesideSource {
-            exhibit: spec.exhibit,
+        self.deck[super::parts::program::Slot::OnAir].set_beside(Some(BesideSource::new(
+            spec.exhibit,
             path,
             restriction,
-            offset_ms: Arc::new(AtomicI64::new(spec.offset_ms)),
-        }));
+            spec.offset_ms,
+        )));
         self.rebuild(&exhibit, Rebuild::Beside);
         Ok(())
     }

@@ -29,7 +29,7 @@ use gstreamer::prelude::*;
 use super::parts::base::err;
 use super::parts::beside;
 use super::parts::captions::keep_captions;
-use super::parts::document::{DocumentFeed, FeedState, document_source};
+use super::parts::document::DocumentFeed;
 use super::parts::graph::{
     BranchTarget, GapReport, LinkTarget, PendingFirstFrames, Sound, Thumbs, audio_chain,
     video_fanout, watch_for_gaps,
@@ -249,19 +249,10 @@ impl Engine {
         } else {
             screen_box
         };
-        let document = kind.capabilities().pages.then(|| DocumentFeed {
-            pages: Arc::new(crate::document::Pages::open(
-                path.to_owned(),
-                &source.pages,
-                screen_box,
-                source.page,
-            )),
-            next: Arc::new(Mutex::new(FeedState {
-                page: source.page,
-                at: gst::ClockTime::ZERO,
-                pushed: false,
-            })),
-        });
+        let document = kind
+            .capabilities()
+            .pages
+            .then(|| DocumentFeed::open(path.to_owned(), &source.pages, screen_box, source.page));
         let layer: super::parts::annotate::SharedLayer = Default::default();
         let captions = source.captions.clone();
         // The fan-out of a picture made here, before any data flows (a document's pages, an audio
@@ -291,7 +282,7 @@ impl Engine {
         let build = || -> Result<(), anyhow::Error> {
             if let Some(feed) = &document {
                 // A document: its pages, drawn by poppler on their own thread, pushed as stills.
-                let src = document_source(feed.pages.clone(), feed.next.clone())?;
+                let src = feed.source()?;
                 pipeline.add(&src)?;
                 let tee = fanout_here()?;
                 src.link(&tee)?;
@@ -304,7 +295,7 @@ impl Engine {
             let composite = match &source.beside {
                 Some(b) if kind.capabilities().moving_picture => {
                     let c = beside::composite(&pipeline)?;
-                    beside::decoder(&pipeline, &b.path, &c.sides[1], b.offset_ms.clone())?;
+                    b.decoder(&pipeline, &c.sides[1])?;
                     c.output.link(&fanout_here()?)?;
                     watch_for_gaps(&c.sides[0], gaps.clone());
                     Some(c.sides[0].clone())

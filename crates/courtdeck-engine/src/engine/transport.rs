@@ -183,18 +183,17 @@ impl Engine {
                 format!("exhibit {} is not a document: it has no pages", p.exhibit),
             ));
         };
-        if page == 0 || page > feed.pages.count() {
+        if page == 0 || page > feed.count() {
             return Err(err(
                 ErrorCode::InvalidState,
                 format!(
                     "there is no page {page}: document {} has {} pages",
                     p.exhibit,
-                    feed.pages.count()
+                    feed.count()
                 ),
             ));
         }
-        feed.pages.want(page);
-        feed.next.lock().expect("document feed").page = page;
+        feed.show(page);
         p.turn_to(page, fit_width);
         let p = self.on_air_program()?;
         set_crop(p)?;

@@ -33,11 +33,50 @@ const GUTTER: i32 = 16;
 /// The recording beside the one on air, as loaded.
 #[derive(Debug, Clone)]
 pub(in crate::engine) struct BesideSource {
-    pub(in crate::engine) exhibit: String,
-    pub(in crate::engine) path: PathBuf,
-    pub(in crate::engine) restriction: Restriction,
+    exhibit: String,
+    path: PathBuf,
+    restriction: Restriction,
     /// Shared with the seek probes of every build: a new offset is a seek, not a rebuild.
-    pub(in crate::engine) offset_ms: Arc<AtomicI64>,
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl BesideSource {
+    pub(in crate::engine) fn new(
+        exhibit: String,
+        path: PathBuf,
+        restriction: Restriction,
+        offset_ms: i64,
+    ) -> BesideSource {
+        BesideSource {
+            exhibit,
+            path,
+            restriction,
+            offset_ms: Arc::new(AtomicI64::new(offset_ms)),
+        }
+    }
+
+    /// Whether it is `exhibit`'s recording at `path`.
+    pub(in crate::engine) fn is(&self, exhibit: &str, path: &Path) -> bool {
+        self.exhibit == exhibit && self.path == path
+    }
+
+    pub(in crate::engine) fn restriction(&self) -> Restriction {
+        self.restriction
+    }
+
+    /// Sets its clock again: the next seek of the program reaches it shifted by `offset_ms`.
+    pub(in crate::engine) fn set_offset(&self, offset_ms: i64) {
+        self.offset_ms.store(offset_ms, Ordering::SeqCst);
+    }
+
+    /// Its decoder, with the seek probes that shift every seek by its offset.
+    pub(in crate::engine) fn decoder(
+        &self,
+        pipeline: &gst::Pipeline,
+        side: &gst::Element,
+    ) -> anyhow::Result<gst::Element> {
+        decoder(pipeline, &self.path, side, self.offset_ms.clone())
+    }
 }
 
 /// The compositor and the head of each side's chain (`videoconvert`, whose sink pad a decoder's
@@ -103,7 +142,7 @@ pub(in crate::engine) fn composite(pipeline: &gst::Pipeline) -> anyhow::Result<C
 
 /// The second recording's decoder: its picture into `side` (the right-hand chain), its sound nowhere
 /// (a fakesink, so its demuxer is never refused), every seek it sees shifted by `offset_ms`.
-pub(in crate::engine) fn decoder(
+fn decoder(
     pipeline: &gst::Pipeline,
     path: &Path,
     side: &gst::Element,

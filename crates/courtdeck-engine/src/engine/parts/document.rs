@@ -8,22 +8,66 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 
 /// A document program's source: the pages drawn on their own thread, and what the `appsrc` pushes
-/// next (the page, at the time of the last seek; once per seek).
+/// next (the page, at the time of the last seek; once per seek). Its state is its own: the engine
+/// turns the page (`show`) and asks for its element (`source`).
 pub(in crate::engine) struct DocumentFeed {
-    pub(in crate::engine) pages: Arc<crate::document::Pages>,
-    pub(in crate::engine) next: Arc<Mutex<FeedState>>,
+    pages: Arc<crate::document::Pages>,
+    next: Arc<Mutex<FeedState>>,
 }
 
-pub(in crate::engine) struct FeedState {
-    pub(in crate::engine) page: u32,
-    pub(in crate::engine) at: gst::ClockTime,
-    pub(in crate::engine) pushed: bool,
+struct FeedState {
+    page: u32,
+    at: gst::ClockTime,
+    pushed: bool,
+}
+
+impl DocumentFeed {
+    /// The document at `path` (`page_sizes` in points, from the manifest) drawn for screens of
+    /// `screen_box`, open at `page`.
+    pub(in crate::engine) fn open(
+        path: std::path::PathBuf,
+        page_sizes: &[[f64; 2]],
+        screen_box: (u32, u32),
+        page: u32,
+    ) -> DocumentFeed {
+        DocumentFeed {
+            pages: Arc::new(crate::document::Pages::open(
+                path, page_sizes, screen_box, page,
+            )),
+            next: Arc::new(Mutex::new(FeedState {
+                page,
+                at: gst::ClockTime::ZERO,
+                pushed: false,
+            })),
+        }
+    }
+
+    /// How many pages it has.
+    pub(in crate::engine) fn count(&self) -> u32 {
+        self.pages.count()
+    }
+
+    /// The size `page` is drawn at, once known.
+    pub(in crate::engine) fn size_of(&self, page: u32) -> Option<(u32, u32)> {
+        self.pages.size_of(page)
+    }
+
+    /// Makes `page` the one pushed after the next seek (and starts drawing it now).
+    pub(in crate::engine) fn show(&self, page: u32) {
+        self.pages.want(page);
+        self.next.lock().expect("document feed").page = page;
+    }
+
+    /// The `appsrc` pushing its pages.
+    pub(in crate::engine) fn source(&self) -> anyhow::Result<gst::Element> {
+        document_source(self.pages.clone(), self.next.clone())
+    }
 }
 
 /// A document's source: an `appsrc` that pushes the page on air, drawn (`document::Pages`), once
 /// after each flushing seek. A page turn is a new page in `next` and a seek; so is a zoom, which
 /// pushes the same page again. Nothing follows the page: a document never ends by itself.
-pub(in crate::engine) fn document_source(
+fn document_source(
     pages: Arc<crate::document::Pages>,
     next: Arc<Mutex<FeedState>>,
 ) -> anyhow::Result<gst::Element> {

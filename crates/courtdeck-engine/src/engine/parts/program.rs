@@ -308,7 +308,7 @@ impl Source {
     pub(in crate::engine) fn restriction(&self) -> Restriction {
         self.beside
             .as_ref()
-            .map_or(self.restriction, |b| b.restriction.max(self.restriction))
+            .map_or(self.restriction, |b| b.restriction().max(self.restriction))
     }
 }
 
@@ -357,7 +357,7 @@ impl Program {
     /// its frame arrives, so a page turn crops the new page, not the old one), else the caps.
     pub(in crate::engine) fn picture_size(&self) -> Option<(u32, u32)> {
         if let Some(d) = &self.document {
-            return d.pages.size_of(self.source.page);
+            return d.size_of(self.source.page);
         }
         let caps = self.crop.get()?.static_pad("sink")?.current_caps()?;
         let info = gstreamer_video::VideoInfo::from_caps(&caps).ok()?;
