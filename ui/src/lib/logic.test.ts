@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint, cueAt, searchCues, markDesignation, toggleCaption, nudgeOffset, offsetLabel, BESIDE_FRAME_MS, MAX_BESIDE_OFFSET_MS } from "./logic";
+import { KIND_ICON, kindDetail, addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint, cueAt, searchCues, markDesignation, toggleCaption, nudgeOffset, offsetLabel, BESIDE_FRAME_MS, MAX_BESIDE_OFFSET_MS } from "./logic";
 import { ERROR_CODES } from "./generated/error-codes";
 import { CATALOGUES, translator } from "../i18n";
 import type { CheckReport, Exhibit, Stage } from "./types";
@@ -29,6 +29,16 @@ describe("errors", () => {
   it("has a headline for every code", () => {
     expect(english.headline("store_unreachable")).toMatch(/offline/);
     expect(english.headline("playout_restarting")).toMatch(/restarting/);
+  });
+});
+
+describe("kinds on the list", () => {
+  it("a length for a recording, still for a picture, pages for a document, in the surface's language", () => {
+    expect(kindDetail({ kind: "video", duration_ms: 65_000, pages: 0 }, english)).toBe("1:05");
+    expect(kindDetail({ kind: "audio", duration_ms: null, pages: 0 }, english)).toBe("--:--");
+    expect(kindDetail({ kind: "image", duration_ms: null, pages: 0 }, english)).toBe("still");
+    expect(kindDetail({ kind: "document", duration_ms: null, pages: 12 }, english)).toBe("12 pp");
+    expect(KIND_ICON.audio).toBe("♪");
   });
 });
 

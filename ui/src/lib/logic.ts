@@ -1,7 +1,7 @@
 // Pure state logic of the control surface, unit-tested in logic.test.ts.
 import { ERROR_CODES } from "./generated/error-codes";
 import type { Translate } from "../i18n";
-import type { ApiError, CheckReport, CheckStatus, Cue, ErrorCode, Exhibit, Restriction, Stage, Tool } from "./types";
+import type { ApiError, CheckReport, CheckStatus, Cue, ErrorCode, Exhibit, Kind, Restriction, Stage, Tool } from "./types";
 
 const CODES: ReadonlySet<string> = new Set<ErrorCode>(ERROR_CODES);
 
@@ -29,6 +29,21 @@ export function toggleTarget(targets: Set<string>, exhibit: Exhibit, screen: str
   if (next.has(screen)) next.delete(screen);
   else next.add(screen);
   return next;
+}
+
+/** The exhibit list's icon for an exhibit without a poster. One entry per kind (`Kind` is generated
+ * from the Rust), so a kind added there fails the type check here until it has one. */
+export const KIND_ICON: Readonly<Record<Kind, string>> = { video: "▶", audio: "♪", image: "▣", document: "▶" };
+
+/** What the exhibit list says of an exhibit's extent: its length, "still", or its page count. */
+export function kindDetail(e: Pick<Exhibit, "kind" | "duration_ms" | "pages">, t: Translate): string {
+  const detail: Record<Kind, () => string> = {
+    video: () => formatTime(e.duration_ms),
+    audio: () => formatTime(e.duration_ms),
+    image: () => t("hearing.still"),
+    document: () => t("hearing.pageCount", { pages: e.pages }),
+  };
+  return detail[e.kind]();
 }
 
 export function formatTime(ms: number | null | undefined): string {
