@@ -384,7 +384,7 @@ pub struct ScreenStateDto {
     /// The screen's connector carries another monitor than the one it names: it shows nothing.
     pub wrong_monitor: bool,
     /// `standby` or `unavailable` when the screen shows a slate instead of black.
-    #[cfg_attr(test, ts(type = r#""standby" | "unavailable" | null"#))]
+    #[cfg_attr(test, ts(type = "Slate | null"))]
     pub slate: Option<String>,
 }
 

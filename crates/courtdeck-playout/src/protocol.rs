@@ -452,6 +452,28 @@ pub struct Inventory {
     pub plugins: usize,
 }
 
+/// The neutral pictures a screen shows instead of black. Neither names an exhibit: a restricted
+/// exhibit's reference must not reach the public gallery even in an error. `as_str` is the wire
+/// spelling (`ScreenStats::slate`); the surface's `Slate` union is generated from `ALL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slate {
+    /// After the playout engine restarted: nothing is shown until an advocate presents again.
+    Standby,
+    /// The exhibit on this screen failed while on air (damaged file, lost decoder).
+    Unavailable,
+}
+
+impl Slate {
+    pub const ALL: [Slate; 2] = [Slate::Standby, Slate::Unavailable];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Slate::Standby => "standby",
+            Slate::Unavailable => "unavailable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScreenStats {
     pub screen: String,

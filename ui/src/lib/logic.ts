@@ -1,7 +1,7 @@
 // Pure state logic of the control surface, unit-tested in logic.test.ts.
 import { ERROR_CODES } from "./generated/error-codes";
 import type { Translate } from "../i18n";
-import type { ApiError, CheckReport, CheckStatus, Cue, ErrorCode, Exhibit, Kind, Restriction, Stage, Tool } from "./types";
+import type { ApiError, CheckReport, CheckStatus, Cue, ErrorCode, Exhibit, Kind, Restriction, Slate, Stage, Tool } from "./types";
 
 const CODES: ReadonlySet<string> = new Set<ErrorCode>(ERROR_CODES);
 
@@ -60,7 +60,7 @@ export function formatTime(ms: number | null | undefined): string {
 export function screenStatus(
   stage: Stage,
   id: string,
-): "live" | "blank" | "black" | "missing" | "wrong_monitor" | "standby" | "unavailable" {
+): "live" | "blank" | "black" | "missing" | "wrong_monitor" | Slate {
   const s = stage.screens.find((x) => x.id === id);
   if (s?.wrong_monitor) return "wrong_monitor";
   if (!s || !s.connected) return "missing";

@@ -29,7 +29,7 @@ import type {
 
 export type { ErrorCode } from "./generated/error-codes";
 export type { ApiError, CheckStatus, Language, PlayoutStatus, Readiness, UiEvent } from "./generated/dto";
-export type { CopyRole, Kind, Restriction, Role, Tool, ZoomStep } from "./generated/dto";
+export type { CopyRole, Kind, Restriction, Role, Slate, Tool, ZoomStep } from "./generated/dto";
 
 export type StoreStatus = StoreStatusDto;
 export type HearingCard = HearingCardDto;

@@ -92,6 +92,12 @@ fn render() -> String {
             "ZoomStep",
             ZoomStep::NAMED.iter().filter_map(|z| z.name()).collect(),
         ),
+        (
+            "Slate",
+            courtdeck_playout::protocol::Slate::ALL
+                .map(courtdeck_playout::protocol::Slate::as_str)
+                .to_vec(),
+        ),
     ];
     for (name, words) in unions {
         let words: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();

@@ -15,6 +15,8 @@ export type Tool = "pen" | "arrow" | "rectangle" | "highlighter" | "callout";
 
 export type ZoomStep = "in" | "out" | "left" | "right" | "up" | "down" | "whole" | "fit_width";
 
+export type Slate = "standby" | "unavailable";
+
 export type ApiError = {
   code: ErrorCode,
   message: string
@@ -315,7 +317,7 @@ export type ScreenStateDto = {
   /**
    * `standby` or `unavailable` when the screen shows a slate instead of black.
    */
-  slate: "standby" | "unavailable" | null,
+  slate: Slate | null,
   id: string,
   label: string,
   role: Role,

@@ -5,33 +5,18 @@
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-/// The neutral pictures a screen shows instead of black. Neither names an exhibit: a restricted
-/// exhibit's reference must not reach the public gallery even in an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Slate {
-    /// After the playout engine restarted: nothing is shown until an advocate presents again.
-    Standby,
-    /// The exhibit on this screen failed while on air (damaged file, lost decoder).
-    Unavailable,
-}
+/// The slates themselves are the protocol's (`courtdeck_playout::protocol::Slate`, whose words the
+/// surface sees); how each looks is decided here.
+pub use crate::protocol::Slate;
 
-impl Slate {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Slate::Standby => "standby",
-            Slate::Unavailable => "unavailable",
-        }
-    }
-
-    /// Background colour (ARGB) and the text, given the screen's label.
-    pub(in crate::engine) fn look(self, label: &str) -> (u32, String) {
-        match self {
-            Slate::Standby => (SLATE_STANDBY_ARGB, format!("{label}\nNo exhibit on screen")),
-            Slate::Unavailable => (
-                SLATE_UNAVAILABLE_ARGB,
-                "Exhibit unavailable\nThe advocate has been told why".to_owned(),
-            ),
-        }
+/// Background colour (ARGB) and the text of `slate`, given the screen's label.
+pub(in crate::engine) fn look(slate: Slate, label: &str) -> (u32, String) {
+    match slate {
+        Slate::Standby => (SLATE_STANDBY_ARGB, format!("{label}\nNo exhibit on screen")),
+        Slate::Unavailable => (
+            SLATE_UNAVAILABLE_ARGB,
+            "Exhibit unavailable\nThe advocate has been told why".to_owned(),
+        ),
     }
 }
 
@@ -47,7 +32,7 @@ pub(in crate::engine) fn render_slate(
     width: u16,
     height: u16,
 ) -> anyhow::Result<Vec<u8>> {
-    let (argb, text) = slate.look(label);
+    let (argb, text) = look(slate, label);
     let pipeline = gst::parse::launch(&format!(
         "videotestsrc num-buffers=1 pattern=solid-color foreground-color={argb} ! \
          video/x-raw,format=BGRx,width={width},height={height},framerate=1/1 ! \
