@@ -22,9 +22,15 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        // What happened, in words; what to do next is the surface's, per code and in its language
-        // (`advice` in ui/src/i18n).
-        let message = match &e {
+        // What happened, in words, and the remedy where it follows from what happened (the store's
+        // copy is wrong: its publisher must put it right). What an usher does next about any error
+        // of a code is the surface's, in its language (`advice` in ui/src/i18n).
+        let remedy = match e.code() {
+            ErrorCode::HashMismatch => " The exhibit was not used. Ask the party to re-upload it.",
+            ErrorCode::InvalidManifest => " Ask the party who published it to correct it.",
+            _ => "",
+        };
+        let mut message = match &e {
             // A listed case whose evidence is not published yet (a list arrives days early).
             StoreError::NotFound(path)
                 if path.starts_with("cases/") && path.ends_with("/manifest.json") =>
@@ -38,9 +44,12 @@ impl From<StoreError> for ApiError {
             }
             _ => capitalise(&e.to_string()),
         };
+        if !remedy.is_empty() && !message.ends_with('.') {
+            message.push('.');
+        }
         ApiError {
             code: e.code(),
-            message,
+            message: format!("{message}{remedy}"),
         }
     }
 }

@@ -129,8 +129,8 @@ pub enum CustodyEvent {
         exhibit: String,
         sha256: String,
         restriction: String,
-        /// Where the exhibit came from, when its package said (left out when it did not).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// Where the exhibit came from, when its package said (`null` when it did not; records
+        /// from before provenance was kept have no such field).
         provenance: Option<ProvenanceRecord>,
         screens: Vec<ScreenShown>,
     },

@@ -51,7 +51,7 @@ describe("what to do next", () => {
       if (en.advice[code]) expect(cy.advice[code], code).not.toBe(en.advice[code]);
       expect(translator(cy).advice(code)).toBe(cy.advice[code]);
     }
-    expect(translator(en).advice("store_unreachable")).toMatch(/Cached exhibits still play/);
+    expect(translator(en).advice("store_unreachable")).toMatch(/already on this kiosk still play/);
     expect(translator(cy).advice("disk_full")).toMatch(/clerc/);
   });
 });

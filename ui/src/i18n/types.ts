@@ -28,8 +28,9 @@ export interface Catalogue {
   /** One headline per error code: required, so a new Rust code fails the type check until it is named. */
   readonly errors: Readonly<Record<ErrorCode, string>>;
   /**
-   * What to do next, per error code, shown under the error's message ("" where the message says
-   * it all). Required, like the headlines; the Rust side's messages say what happened, not this.
+   * What an usher does next about an error of each code, shown after its message wherever the
+   * surface shows one. It must be true of every error with that code ("" where nothing is): a
+   * remedy that follows from one situation is in that error's own message.
    */
   readonly advice: Readonly<Record<ErrorCode, string>>;
   /** A missing message falls back to English. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KIND_ICON, kindDetail, addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint, cueAt, searchCues, markDesignation, toggleCaption, nudgeOffset, offsetLabel, BESIDE_FRAME_MS, MAX_BESIDE_OFFSET_MS } from "./logic";
+import { KIND_ICON, kindDetail, problemText, addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint, cueAt, searchCues, markDesignation, toggleCaption, nudgeOffset, offsetLabel, BESIDE_FRAME_MS, MAX_BESIDE_OFFSET_MS } from "./logic";
 import { ERROR_CODES } from "./generated/error-codes";
 import { CATALOGUES, translator } from "../i18n";
 import type { CheckReport, Exhibit, Stage } from "./types";
@@ -29,6 +29,15 @@ describe("errors", () => {
   it("has a headline for every code", () => {
     expect(english.headline("store_unreachable")).toMatch(/offline/);
     expect(english.headline("playout_restarting")).toMatch(/restarting/);
+  });
+});
+
+describe("problems as shown", () => {
+  it("the message, then what to do next in the surface's language, one sentence after another", () => {
+    expect(problemText({ code: "store_unreachable", message: "The store did not answer" }, english))
+      .toBe("The store did not answer. Exhibits already on this kiosk still play. Ask the clerk to check the network.");
+    expect(problemText({ code: "disk_full", message: "No space left." }, welsh)).toBe("No space left. Gofynnwch i'r clerc ryddhau lle.");
+    expect(problemText({ code: "invalid_state", message: "Not now." }, english)).toBe("Not now.");
   });
 });
 

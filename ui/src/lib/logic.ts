@@ -31,6 +31,15 @@ export function toggleTarget(targets: Set<string>, exhibit: Exhibit, screen: str
   return next;
 }
 
+/** An error as the surface shows it: what happened (the facade's message), then what to do next
+ * about any error of its code, in the surface's language (`advice`), as one sentence after another. */
+export function problemText(e: ApiError, t: Translate): string {
+  const advice = t.advice(e.code);
+  if (!advice) return e.message;
+  const message = e.message.trimEnd();
+  return /[.!?]$/.test(message) ? `${message} ${advice}` : `${message}. ${advice}`;
+}
+
 /** The exhibit list's icon for an exhibit without a poster. One entry per kind (`Kind` is generated
  * from the Rust), so a kind added there fails the type check here until it has one. */
 export const KIND_ICON: Readonly<Record<Kind, string>> = { video: "▶", audio: "♪", image: "▣", document: "▶" };

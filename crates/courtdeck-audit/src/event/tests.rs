@@ -35,12 +35,14 @@ fn logs_written_before_the_events_were_typed_read_back_as_events() {
                     n + 1
                 )
             });
-            let (again, fields) = event.to_record(case.as_deref()).unwrap();
+            let (again, mut fields) = event.to_record(case.as_deref()).unwrap();
             assert_eq!(again, name);
             // A field written as null by one version and left out by another says the same.
             let mut want = v["fields"].clone();
-            if let Some(m) = want.as_object_mut() {
-                m.retain(|k, x| !x.is_null() || fields.get(k).is_some());
+            for f in [&mut want, &mut fields] {
+                if let Some(m) = f.as_object_mut() {
+                    m.retain(|_, x| !x.is_null());
+                }
             }
             assert_eq!(fields, want, "{}:{}: {name}", log.display(), n + 1);
             names.insert(again);
