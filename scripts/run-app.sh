@@ -19,7 +19,6 @@ if [[ "${1:-}" == "--xvfb" ]]; then
   display=":${COURTDECK_XVFB_DISPLAY:-77}"
   Xvfb "$display" -screen 0 2560x800x24 +extension RANDR -nolisten tcp -noreset >/dev/null 2>&1 &
   xvfb_pid=$!
-  trap 'kill $xvfb_pid 2>/dev/null' EXIT
   export DISPLAY="$display"
   for _ in $(seq 1 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
   target/debug/xmonitors CONTROL=1280x800+0+0 BENCH=640x400+1280+0 WITNESS=640x400+1920+0 PUBLIC=1280x400+1280+400
@@ -27,4 +26,15 @@ if [[ "${1:-}" == "--xvfb" ]]; then
   echo "Screenshot: DISPLAY=$display import -window root shot.png    Stop: Ctrl-C"
 fi
 
-target/debug/courtdeck-app
+# The app runs as a child this script waits for, so a TERM or INT sent to the script alone (a service
+# manager, `timeout`) ends the app, then the virtual display, rather than waiting for the app to end.
+target/debug/courtdeck-app &
+app_pid=$!
+stop() {
+  kill "$app_pid" 2>/dev/null || true
+  wait "$app_pid" 2>/dev/null || true
+  if [[ -n "${xvfb_pid:-}" ]]; then kill "$xvfb_pid" 2>/dev/null || true; fi
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+wait "$app_pid"
