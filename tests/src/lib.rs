@@ -6,6 +6,7 @@
 //! - `s3`: SeaweedFS as a real S3 server with a SigV4 identity, and a pre-signing S3 client;
 //! - `pages`: a document's page read back from a monitor (where it sits, which page it is).
 
+pub mod bagit;
 pub mod helper;
 pub mod kiosk;
 pub mod pages;

@@ -105,44 +105,18 @@ fn a_list_from_hmcts_is_todays_list_with_its_banner_and_the_week_ahead() {
         .status()
         .unwrap();
     assert!(status.success());
-    let python = courtdeck_testkit::target_dir().join("../../.work/venv-tools/bin/python3");
-    let status = std::process::Command::new(&python)
-        .args([
-            "-m",
-            "bagit",
-            "--quiet",
-            "--sha256",
-            "--sha512",
-            "--source-organization",
-            "Metropolitan Police Service",
-            "--external-identifier",
-            "01MP2612345",
-        ])
-        .arg(&bag)
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "the LoC's bagit tool ({}); run scripts/setup.sh",
-        python.display()
+    courtdeck_testkit::bagit::make_bag(
+        &bag,
+        &["sha256", "sha512"],
+        "Metropolitan Police Service",
+        "01MP2612345",
     );
-    std::fs::write(
-        bag.join("courtdeck-exhibits.json"),
-        serde_json::to_vec_pretty(&json!({"case_title": "R v D.K.", "exhibits": [
+    courtdeck_testkit::bagit::add_profile(
+        &bag,
+        &json!({"case_title": "R v D.K.", "exhibits": [
             {"path": "data/Station Rd camera 2.mp4", "reference": "DK/1", "title": "CCTV Station Rd camera 2",
-             "restriction": "open", "copy": "working_copy", "source_id": "DEMS-7781"}]}))
-        .unwrap(),
-    )
-    .unwrap();
-    let status = std::process::Command::new(&python)
-        .args([
-            "-c",
-            "import bagit, sys; bagit.Bag(sys.argv[1]).save(manifests=True)",
-        ])
-        .arg(&bag)
-        .status()
-        .unwrap();
-    assert!(status.success());
+             "restriction": "open", "copy": "working_copy", "source_id": "DEMS-7781"}]}),
+    );
     let mut c = cli();
     c.args(["import", "bag"])
         .arg(&bag)

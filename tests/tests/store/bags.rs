@@ -6,20 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use courtdeck_testkit::bagit::{self, python};
 use courtdeck_testkit::kiosk::{courtdeck_cli as courtdeck, run_cli as run};
 use serde_json::{Value, json};
 
 const COURT: &str = "bag-court";
-
-fn python() -> PathBuf {
-    let p = courtdeck_testkit::target_dir().join("../../.work/venv-tools/bin/python3");
-    assert!(
-        p.is_file(),
-        "{} is missing: run scripts/setup.sh",
-        p.display()
-    );
-    p
-}
 
 fn ffmpeg(args: &[&str], out: &Path) {
     let status = Command::new("ffmpeg")
@@ -67,37 +58,9 @@ fn police_bag(dir: &Path, urn: &str, algs: &[&str], profile: Option<&Value>) -> 
         ],
         &bag.join("scene photo.jpg"),
     );
-    let mut c = Command::new(python());
-    c.args(["-m", "bagit", "--quiet"]);
-    for a in algs {
-        c.arg(format!("--{a}"));
-    }
-    let status = c
-        .args([
-            "--source-organization",
-            "Metropolitan Police Service",
-            "--external-identifier",
-            urn,
-        ])
-        .arg(&bag)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    bagit::make_bag(&bag, algs, "Metropolitan Police Service", urn);
     if let Some(profile) = profile {
-        std::fs::write(
-            bag.join("courtdeck-exhibits.json"),
-            serde_json::to_vec_pretty(profile).unwrap(),
-        )
-        .unwrap();
-        let status = Command::new(python())
-            .args([
-                "-c",
-                "import bagit, sys; bagit.Bag(sys.argv[1]).save(manifests=True)",
-            ])
-            .arg(&bag)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        bagit::add_profile(&bag, profile);
     }
     bag
 }
