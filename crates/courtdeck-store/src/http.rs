@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use courtdeck_core::Sha256Digest;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_RANGE, ETAG, HeaderMap, HeaderValue, IF_MATCH, RANGE};
+use reqwest::header::{CONNECTION, CONTENT_RANGE, ETAG, HeaderMap, HeaderValue, IF_MATCH, RANGE};
 use tokio::runtime::Handle;
 
 use crate::{BlobBody, EvidenceStore, MAX_DOCUMENT_BYTES, Resume, Secret, StoreError, blob_path};
@@ -311,23 +311,6 @@ impl HttpStore {
                 detail: format!(" within {}", secs(self.answer_timeout)),
             }),
         }
-    }
-
-    /// Reads and drops what is left of a response that is not used (at most 64 KiB, for at most
-    /// 2 s: a refusal's page, not a body to download).
-    fn finish(&self, mut resp: reqwest::Response) {
-        self.rt.block_on(async move {
-            let drain = async {
-                let mut read = 0usize;
-                while let Ok(Some(chunk)) = resp.chunk().await {
-                    read += chunk.len();
-                    if read > 64 * 1024 {
-                        break;
-                    }
-                }
-            };
-            let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
-        });
     }
 
     /// One GET, no retry. Transport failures become `Unreachable` (transient), `Silent` or `Untrusted`.
@@ -633,6 +616,11 @@ impl HttpStore {
             {
                 headers.insert(IF_MATCH, tag);
             }
+            // This connection is not kept for the next request. nginx refuses a stale `If-Match`
+            // with a 412 that says `Connection: keep-alive`, then closes the connection anyway; a
+            // request sent on it before its FIN arrived came back "reset by peer", and the whole
+            // resume was tried again from the start. One handshake per resume is the price.
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
             let resp = get(headers)?;
             match resp.status() {
                 StatusCode::PARTIAL_CONTENT => {
@@ -656,10 +644,8 @@ impl HttpStore {
                 }
                 status => return Err(self.status_error(status, shown)),
             }
-            // The refusal's own body is read (a little of it) so that its connection is finished
-            // before the next request: left unread, the next one could go out on a connection the
-            // server was closing and come back "reset by peer" (a retry, counted as a reconnect).
-            self.finish(resp);
+            // Its connection closes with it (`Connection: close`): the next request opens its own.
+            drop(resp);
         }
         let resp = get(HeaderMap::new())?;
         if resp.status() != StatusCode::OK {
