@@ -17,7 +17,7 @@ cargo build --workspace --bins --locked
 
 if [[ "${1:-}" == "--xvfb" ]]; then
   display=":${COURTDECK_XVFB_DISPLAY:-77}"
-  Xvfb "$display" -screen 0 2560x800x24 +extension RANDR -nolisten tcp -noreset >/dev/null 2>&1 &
+  Xvfb "$display" -screen 0 2560x800x24 +extension RANDR -nolisten tcp -nolisten local -noreset >/dev/null 2>&1 &
   xvfb_pid=$!
   export DISPLAY="$display"
   for _ in $(seq 1 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done

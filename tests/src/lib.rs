@@ -150,6 +150,10 @@ impl Xvfb {
             "RANDR",
             "-nolisten",
             "tcp",
+            // Its path socket only, as a kiosk's X server: a confined playout process may not reach
+            // an abstract socket, and libxcb tries that first and gives up on the refusal.
+            "-nolisten",
+            "local",
             // Without it the server resets (and forgets the monitors) when its last client leaves.
             "-noreset",
         ])

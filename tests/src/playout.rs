@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
-use courtdeck_playout::protocol::{Command, Event, OutputSpec};
+use courtdeck_playout::protocol::{Command, ConfinePolicy, Event, OutputSpec};
 use tokio::sync::broadcast::Receiver;
 
 use crate::{Mon, Xvfb};
@@ -219,6 +219,29 @@ pub fn exe() -> PathBuf {
     crate::target_dir().join("courtdeck-playout")
 }
 
+/// The confinement the tests' playout processes run under (`COURTDECK_CONFINE`): they may read the
+/// tests' scratch folders (the temp folder, the shared demo media, the kept artifacts) as a kiosk's
+/// reads its verified cache, and nothing else of the machine's beyond the system's files.
+pub fn test_policy() -> ConfinePolicy {
+    let mut read = vec![
+        std::env::temp_dir(),
+        crate::target_dir().join("../tmp"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"),
+    ];
+    read.extend(std::env::var_os("COURTDECK_TEST_ARTIFACTS").map(PathBuf::from));
+    ConfinePolicy::reading(
+        read.into_iter()
+            .map(|p| p.canonicalize().unwrap_or(p))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// `env` and the tests' confinement (`test_policy`).
+pub fn confined(mut env: Vec<(String, String)>) -> Vec<(String, String)> {
+    env.push(test_policy().env());
+    env
+}
+
 pub fn audio_sink(description: &str) -> Vec<(String, String)> {
     vec![("COURTDECK_AUDIO_SINK".into(), description.into())]
 }
@@ -233,10 +256,10 @@ pub async fn playout_on(
     PlayoutClient::start_with(
         courtdeck_playout::client::locate_playout_binary()?,
         screens,
-        vec![
+        confined(vec![
             ("DISPLAY".into(), xvfb.display.clone()),
             ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ],
+        ]),
     )
     .await
 }
@@ -248,7 +271,7 @@ pub async fn start() -> PlayoutClient {
             headless("bench", "bench"),
             headless("public", "public_gallery"),
         ],
-        audio_sink("fakesink sync=true"),
+        confined(audio_sink("fakesink sync=true")),
     )
     .await
     .unwrap()

@@ -1,14 +1,14 @@
 //! The clerk's setup checks (`courtdeck check`, the Setup view): every screen present, identify card,
 //! test card read back, test tone on the level meter, store reachable, credential accepted, clock skew,
 //! free disk for the day, every exhibit of today's list cached + hash-verified + decodable, GStreamer
-//! inventory. One report (pass / warn / fail per check), saved as JSON and HTML and recorded in the
+//! inventory, the playout process's confinement. One report (pass / warn / fail per check), saved as JSON and HTML and recorded in the
 //! audit log. `only` re-runs a subset (the ids of what failed).
 
 use courtdeck_audit::CustodyEvent;
 use std::time::Instant;
 
 use courtdeck_core::ErrorCode;
-use courtdeck_playout::protocol::{Command, DiscoverReport, Inventory};
+use courtdeck_playout::protocol::{Command, ConfinementStatus, DiscoverReport, Inventory};
 
 use courtdeck_core::Exhibit;
 
@@ -85,6 +85,7 @@ impl Courtdeck {
                 .await?;
         }
         self.check_plugins(&mut run).await;
+        self.check_confinement(&mut run).await;
         self.check_audit(&mut run);
 
         let overall = run
@@ -565,6 +566,35 @@ impl Courtdeck {
     }
 }
 
+impl Courtdeck {
+    /// How the playout process is confined, as it said when it started: fully passes; partly, or
+    /// off by the configuration's leave, warns (the detail names what is not confined).
+    async fn check_confinement(&self, run: &mut Run) {
+        if !run.wants("confinement") {
+            return;
+        }
+        let t0 = Instant::now();
+        let (status, detail) = match self.playout() {
+            Ok(p) => match p.confinement().await {
+                Some(c) => (
+                    match c.status {
+                        ConfinementStatus::Full => CheckStatus::Pass,
+                        ConfinementStatus::Partial | ConfinementStatus::Off => CheckStatus::Warn,
+                        ConfinementStatus::Refused => CheckStatus::Fail,
+                    },
+                    c.detail,
+                ),
+                None => (
+                    CheckStatus::Fail,
+                    "the playout process is not running".to_owned(),
+                ),
+            },
+            Err(e) => (CheckStatus::Fail, e.message),
+        };
+        run.add("confinement", title_of("confinement"), status, detail, t0);
+    }
+}
+
 fn title_of(id: &str) -> &'static str {
     match id {
         "screens" => "Every screen connected",
@@ -577,6 +607,7 @@ fn title_of(id: &str) -> &'static str {
         "disk" => "Free disk for today",
         "exhibits" => "Today's exhibits",
         "plugins" => "GStreamer plugins",
+        "confinement" => "Playout process confined",
         "audit" => "Custody log verified and writable",
         _ => "Check",
     }

@@ -354,12 +354,18 @@ pub struct PlayoutConfig {
     /// exhibit that would need more fails that process alone (the supervisor restarts it), never the
     /// kiosk. Pictures over 100 megapixels are refused before that, by their header.
     pub memory_limit_mb: u64,
+    /// Why the playout process may run unconfined where the kernel offers no Landlock (before Linux
+    /// 5.13, or with it turned off). Without a reason, playout refuses to start there: it decodes
+    /// what any party serves and what a laptop sends, and confined, a decoder exploit cannot reach
+    /// the custody log, the configuration or the network. Where Landlock exists it is always used.
+    pub unconfined_reason: Option<String>,
 }
 
 impl Default for PlayoutConfig {
     fn default() -> Self {
         PlayoutConfig {
             memory_limit_mb: 6144,
+            unconfined_reason: None,
         }
     }
 }

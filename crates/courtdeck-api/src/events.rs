@@ -3,7 +3,8 @@
 use courtdeck_audit::CustodyEvent;
 use courtdeck_core::{ErrorCode, Transport};
 use courtdeck_playout::client::ClientEvent;
-use courtdeck_playout::protocol::Event;
+use courtdeck_playout::protocol::{ConfinePolicy, Event};
+use std::path::PathBuf;
 use tokio::sync::broadcast;
 
 use crate::Courtdeck;
@@ -12,10 +13,17 @@ use crate::error::ApiError;
 use crate::json::*;
 use crate::screens::apply_screen_states;
 
-/// What the playout process needs from the configuration in its environment: the audio output, its
-/// memory limit, where the kernel's monitor EDIDs are.
-pub(crate) fn playout_env(config: &Config) -> Vec<(String, String)> {
+/// What the playout process needs from the configuration in its environment: what it may read once
+/// confined (`read`: the verified cache, or the one file a probe opens; nothing else of the app's),
+/// the audio output, its memory limit, where the kernel's monitor EDIDs are.
+pub(crate) fn playout_env(config: &Config, read: Vec<PathBuf>) -> Vec<(String, String)> {
+    let policy = ConfinePolicy {
+        read,
+        write: Vec::new(),
+        unconfined_reason: config.playout.unconfined_reason.clone(),
+    };
     let mut env = vec![
+        policy.env(),
         ("COURTDECK_AUDIO_SINK".into(), config.audio.sink.clone()),
         (
             "COURTDECK_MEMORY_LIMIT_MB".into(),

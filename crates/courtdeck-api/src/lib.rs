@@ -199,10 +199,15 @@ impl Courtdeck {
             )
         } else {
             match async {
+                // Made now if new: confined, playout reads only folders that existed when it started.
+                let blobs = cache.blobs_dir();
+                if let Err(e) = std::fs::create_dir_all(&blobs) {
+                    tracing::error!("the cache's folder {} cannot be made: {e}", blobs.display());
+                }
                 PlayoutClient::start_with(
                     locate_playout_binary()?,
                     config.output_specs(),
-                    playout_env(&config),
+                    playout_env(&config, vec![blobs]),
                 )
                 .await
             }

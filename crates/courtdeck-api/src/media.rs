@@ -29,7 +29,7 @@ impl Publisher {
         let client = PlayoutClient::start_with(
             locate_playout_binary()?,
             vec![OutputSpec::headless("probe", "bench")],
-            playout_env(config),
+            playout_env(config, vec![path.clone()]),
         )
         .await?;
         let result = probe_with(&client, &path, poster).await;
@@ -53,9 +53,12 @@ impl Publisher {
         let specs: Vec<OutputSpec> = (1..=outputs.max(1))
             .map(|i| OutputSpec::headless(&format!("out{i}"), "bench"))
             .collect();
-        let client =
-            PlayoutClient::start_with(locate_playout_binary()?, specs.clone(), playout_env(config))
-                .await?;
+        let client = PlayoutClient::start_with(
+            locate_playout_binary()?,
+            specs.clone(),
+            playout_env(config, vec![path.clone()]),
+        )
+        .await?;
         let mut rx = client.subscribe();
         let started = std::time::Instant::now();
         let mut report = PlayReportDto {
@@ -325,7 +328,14 @@ impl Publisher {
         let client = PlayoutClient::start_with(
             locate_playout_binary()?,
             vec![OutputSpec::headless("probe", "bench")],
-            playout_env(config),
+            playout_env(
+                config,
+                vec![
+                    media_dir
+                        .canonicalize()
+                        .unwrap_or_else(|_| media_dir.to_path_buf()),
+                ],
+            ),
         )
         .await?;
         let result = async {

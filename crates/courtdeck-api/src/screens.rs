@@ -156,7 +156,8 @@ impl Courtdeck {
     /// what the clerk needs to write each `[[screen]] identity`.
     pub fn screens_report(config: &crate::config::Config) -> ApiResult<ScreensReport> {
         use courtdeck_playout::placement::{Placement, place};
-        let monitors = courtdeck_playout::client::monitors(&crate::events::playout_env(config))?;
+        let monitors =
+            courtdeck_playout::client::monitors(&crate::events::playout_env(config, Vec::new()))?;
         let specs = config.output_specs();
         let placements = place(&specs.iter().collect::<Vec<_>>(), &monitors);
         let on = |m: &courtdeck_playout::protocol::Monitor| {

@@ -39,7 +39,10 @@ pub(crate) async fn beside_bench(dir: &Path, runs: usize) -> Result<()> {
     let client = PlayoutClient::start_with(
         playout_exe()?,
         vec![OutputSpec::headless("bench", "bench")],
-        vec![("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into())],
+        crate::confined(vec![(
+            "COURTDECK_AUDIO_SINK".into(),
+            "fakesink sync=true".into(),
+        )]),
     )
     .await?;
     let pid = client.pid().await.context("pid")?;

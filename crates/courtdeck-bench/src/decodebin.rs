@@ -51,10 +51,10 @@ pub(crate) async fn decodebin_bench(
         let client = PlayoutClient::start_with(
             playout_exe()?,
             headless(2),
-            vec![
+            crate::confined(vec![
                 ("COURTDECK_DECODEBIN".into(), decodebin.into()),
                 ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-            ],
+            ]),
         )
         .await?;
         let mut rx = client.subscribe();

@@ -220,6 +220,16 @@ fn full_hd_monitors(
     Ok((xvfb, mons))
 }
 
+/// `env` and the confinement a benchmark's playout process runs under: it reads the benchmarks' work
+/// folders (`BENCH_DIR`, else /var/tmp, and the temp folder) as a kiosk's reads its verified cache.
+fn confined(mut env: Vec<(String, String)>) -> Vec<(String, String)> {
+    let work =
+        std::env::var_os("BENCH_DIR").map_or_else(|| PathBuf::from("/var/tmp"), PathBuf::from);
+    let read = [work, std::env::temp_dir()].map(|p| p.canonicalize().unwrap_or(p));
+    env.push(courtdeck_playout::protocol::ConfinePolicy::reading(read).env());
+    env
+}
+
 fn playout_exe() -> Result<PathBuf> {
     Ok(courtdeck_playout::client::locate_playout_binary()?)
 }

@@ -5,6 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::cold_gst_launch_ms;
+use crate::confined;
 use crate::cpu_seconds;
 use crate::headless;
 use crate::load;
@@ -68,7 +69,8 @@ pub(crate) async fn step_seek_bench(dir: &Path, runs: usize) -> Result<()> {
         "filesink",
         &format!("location={}", media.display()),
     ]))?;
-    let client = PlayoutClient::start(playout_exe()?, headless(1)).await?;
+    let client =
+        PlayoutClient::start_with(playout_exe()?, headless(1), confined(Vec::new())).await?;
     let mut rx = client.subscribe();
     client.request(load(&media)).await?;
     wait(&mut rx, |e| {
@@ -134,7 +136,8 @@ pub(crate) async fn rss_bench(
             .context("VmRSS")?;
         Ok(kb * 1024)
     };
-    let client = PlayoutClient::start(playout_exe()?, headless(2)).await?;
+    let client =
+        PlayoutClient::start_with(playout_exe()?, headless(2), confined(Vec::new())).await?;
     let pid = client.pid().await.context("playout pid")?;
     let mut rx = client.subscribe();
     // RSS after each switch. What is loaded at the moment of a sample (a 1080p decoder's frame pool,
@@ -223,7 +226,8 @@ pub(crate) async fn first_frame_bench(media: &Path, runs: usize) -> Result<()> {
     let uri = format!("file://{}", media.display());
     let gst = cold_gst_launch_ms(&uri, runs)?;
     let outputs = 4;
-    let client = PlayoutClient::start(playout_exe()?, headless(outputs)).await?;
+    let client =
+        PlayoutClient::start_with(playout_exe()?, headless(outputs), confined(Vec::new())).await?;
     let screens: Vec<String> = (1..=outputs).map(|i| format!("out{i}")).collect();
     let mut warm = Vec::new();
     let mut prerolled = Vec::new();
@@ -278,7 +282,8 @@ pub(crate) async fn restart_bench(media: &Path, runs: usize) -> Result<()> {
     let gst = cold_gst_launch_ms(&uri, runs)?;
     let outputs = 2;
     let screens: Vec<String> = (1..=outputs).map(|i| format!("out{i}")).collect();
-    let client = PlayoutClient::start(playout_exe()?, headless(outputs)).await?;
+    let client =
+        PlayoutClient::start_with(playout_exe()?, headless(outputs), confined(Vec::new())).await?;
     let mut restarted = Vec::new();
     let mut presented = Vec::new();
     for _ in 0..runs {
@@ -334,7 +339,9 @@ pub(crate) async fn restart_bench(media: &Path, runs: usize) -> Result<()> {
 pub(crate) async fn cpu_bench(media: &Path) -> Result<()> {
     let mut results = Vec::new();
     for outputs in [1usize, 4] {
-        let client = PlayoutClient::start(playout_exe()?, headless(outputs)).await?;
+        let client =
+            PlayoutClient::start_with(playout_exe()?, headless(outputs), confined(Vec::new()))
+                .await?;
         let pid = client.pid().await.context("pid")?;
         let mut rx = client.subscribe();
         client.request(load(media)).await?;

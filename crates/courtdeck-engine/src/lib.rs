@@ -16,6 +16,7 @@
 pub use courtdeck_playout::{placement, protocol};
 
 pub mod checks;
+pub mod confine;
 pub mod document;
 pub mod engine;
 pub mod fixtures;

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::engine::{Emit, Engine, Msg};
-use crate::protocol::{Event, PROTOCOL_VERSION, Request};
+use crate::protocol::{ConfinementStatus, Event, PROTOCOL_VERSION, Request};
+use gstreamer as gst;
 
 const TICK: Duration = Duration::from_millis(250);
 
@@ -31,9 +32,11 @@ pub fn main() -> ExitCode {
         [] => run(),
         ["monitors"] => print_json(crate::x11::Display::connect().and_then(|d| d.monitors())),
         ["demo-media", dir] => print_json(crate::fixtures::demo_media(std::path::Path::new(dir))),
+        ["confine-check", rest @ ..] => print_json(confine_check(rest)),
         _ => Err(anyhow::anyhow!(
             "usage: courtdeck-playout (the playout process, speaking the protocol on stdin/stdout) \
-             | courtdeck-playout monitors | courtdeck-playout demo-media DIR"
+             | courtdeck-playout monitors | courtdeck-playout demo-media DIR \
+             | courtdeck-playout confine-check [--connect PORT] PATH…"
         )),
     };
     match result {
@@ -81,7 +84,6 @@ fn limit_memory() {
 
 fn run() -> anyhow::Result<()> {
     limit_memory();
-    crate::x11::install_xlib_error_handler();
     let stdout = Arc::new(Mutex::new(std::io::stdout()));
     let emit: Emit = Arc::new(move |event: Event| {
         let mut out = stdout.lock().expect("stdout");
@@ -89,12 +91,26 @@ fn run() -> anyhow::Result<()> {
         let _ = out.write_all(event.to_line().as_bytes());
         let _ = out.flush();
     });
-    let (tx, rx) = mpsc::channel();
-    let mut engine = Engine::new(emit.clone(), tx.clone())?;
-    emit(Event::Hello {
+    // GStreamer reads (and may rebuild) its plugin registry before the process is confined; nothing
+    // is decoded before it is.
+    gst::init()?;
+    crate::media::prepare_registry();
+    let confinement = crate::confine::apply(&crate::confine::policy_from_env()?)?;
+    let hello = |confinement| Event::Hello {
         protocol_version: PROTOCOL_VERSION,
         pid: std::process::id(),
-    });
+        confinement,
+    };
+    if confinement.status == ConfinementStatus::Refused {
+        let why = confinement.detail.clone();
+        emit(hello(confinement));
+        anyhow::bail!("not confined, so not started: {why}");
+    }
+    tracing::info!(status = ?confinement.status, "{}", confinement.detail);
+    crate::x11::install_xlib_error_handler();
+    let (tx, rx) = mpsc::channel();
+    let mut engine = Engine::new(emit.clone(), tx.clone())?;
+    emit(hello(confinement));
 
     let reader_tx = tx.clone();
     let reader_emit = emit.clone();
@@ -158,4 +174,46 @@ fn run() -> anyhow::Result<()> {
     }
     engine.shutdown();
     Ok(())
+}
+
+/// What this process can open once confined as the app would confine it (`CONFINE_ENV`): each path
+/// opened for reading and for appending (nothing is written), a program run, and with `--connect
+/// PORT` a TCP connection to it on this machine. The tests' way to show what a decoder exploit
+/// could not reach; it decodes nothing.
+fn confine_check(args: &[&str]) -> anyhow::Result<serde_json::Value> {
+    let (port, paths) = match args {
+        ["--connect", port, rest @ ..] => (Some(port.parse::<u16>()?), rest),
+        rest => (None, rest),
+    };
+    gst::init()?;
+    let confinement = crate::confine::apply(&crate::confine::policy_from_env()?)?;
+    let outcome = |r: std::io::Result<()>| match r {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => match e.raw_os_error() {
+            Some(13) => "EACCES".to_owned(),
+            Some(1) => "EPERM".to_owned(),
+            Some(2) => "ENOENT".to_owned(),
+            Some(111) => "ECONNREFUSED".to_owned(),
+            _ => e.to_string(),
+        },
+    };
+    let opened: Vec<serde_json::Value> = paths
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "path": p,
+                "read": outcome(std::fs::File::open(p).map(drop)),
+                "write": outcome(std::fs::OpenOptions::new().append(true).open(p).map(drop)),
+            })
+        })
+        .collect();
+    let exec = outcome(std::process::Command::new("/bin/true").status().map(drop));
+    let connect =
+        port.map(|port| outcome(std::net::TcpStream::connect(("127.0.0.1", port)).map(drop)));
+    Ok(serde_json::json!({
+        "confinement": confinement,
+        "paths": opened,
+        "exec": exec,
+        "connect": connect,
+    }))
 }

@@ -18,8 +18,8 @@ use tokio::process::{Child, ChildStdin, Command as ProcessCommand};
 use tokio::sync::{Mutex, broadcast, oneshot};
 
 use crate::protocol::{
-    Command, DemoFile, Event, Monitor, OutputSpec, PROTOCOL_VERSION, Request, RoomSound,
-    ScreenStats, WireError,
+    Command, Confinement, ConfinementStatus, DemoFile, Event, Monitor, OutputSpec,
+    PROTOCOL_VERSION, Request, RoomSound, ScreenStats, WireError,
 };
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
@@ -78,6 +78,7 @@ struct Live {
     /// mid-write can therefore never leave half a line that corrupts the next request.
     lines: tokio::sync::mpsc::UnboundedSender<String>,
     pid: u32,
+    confinement: Confinement,
 }
 
 #[derive(Debug)]
@@ -255,6 +256,16 @@ impl PlayoutClient {
         self.inner.live.lock().await.as_ref().map(|l| l.pid)
     }
 
+    /// How the running playout process is confined (from its `Hello`); `None` while none runs.
+    pub async fn confinement(&self) -> Option<Confinement> {
+        self.inner
+            .live
+            .lock()
+            .await
+            .as_ref()
+            .map(|l| l.confinement.clone())
+    }
+
     /// Sends a command and waits for its reply.
     ///
     /// A blank is remembered even when the engine is restarting (blanking is always honoured: the new
@@ -399,6 +410,9 @@ impl PlayoutClient {
             // Two malloc arenas, not one per streaming thread: with `malloc_trim` after each
             // teardown this keeps a day of exhibit switches from growing the process (BENCHMARKS.md).
             .env("MALLOC_ARENA_MAX", "2")
+            // The session bus is how the keyring is reached, and Landlock cannot close a socket
+            // reached by its path: playout is not told where it is.
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .envs(self.inner.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -413,11 +427,20 @@ impl PlayoutClient {
             .map_err(|_| unavailable("the playout engine did not start in time".into()))?
             .map_err(|e| unavailable(e.to_string()))?
             .ok_or_else(|| unavailable("the playout engine exited at start; see its log".into()))?;
-        let pid = match serde_json::from_str::<Event>(&hello) {
+        let (pid, confinement) = match serde_json::from_str::<Event>(&hello) {
             Ok(Event::Hello {
                 protocol_version,
                 pid,
-            }) if protocol_version == PROTOCOL_VERSION => pid,
+                confinement,
+            }) if protocol_version == PROTOCOL_VERSION => {
+                if confinement.status == ConfinementStatus::Refused {
+                    return Err(unavailable(format!(
+                        "the playout engine will not run unconfined: {}",
+                        confinement.detail
+                    )));
+                }
+                (pid, confinement)
+            }
             Ok(Event::Hello {
                 protocol_version, ..
             }) => {
@@ -431,6 +454,14 @@ impl PlayoutClient {
                 )));
             }
         };
+        match confinement.status {
+            ConfinementStatus::Full => {
+                tracing::info!(pid, "playout confined: {}", confinement.detail)
+            }
+            _ => {
+                tracing::warn!(pid, status = ?confinement.status, "playout confinement: {}", confinement.detail)
+            }
+        }
         let (to_stdin, mut queue) = tokio::sync::mpsc::unbounded_channel::<String>();
         let mut stdin: ChildStdin = stdin;
         tokio::spawn(async move {
@@ -443,6 +474,7 @@ impl PlayoutClient {
         *self.inner.live.lock().await = Some(Live {
             lines: to_stdin,
             pid,
+            confinement,
         });
         let inner = self.inner.clone();
         tokio::spawn(async move {

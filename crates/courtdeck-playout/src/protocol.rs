@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// The room's exhibit sound: the level (0.0 to 1.5, 1.0 as recorded) and the advocate's mute.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -497,12 +497,78 @@ pub struct ScreenStats {
     pub ambiguous: Option<String>,
 }
 
+/// The environment variable that carries a `ConfinePolicy` (JSON) to the playout process. Absent, the
+/// process is confined with nothing to read beyond the system's own files: it fails closed.
+pub const CONFINE_ENV: &str = "COURTDECK_CONFINE";
+
+/// What the playout process may read beyond the system's own files (libraries, GStreamer's plugins,
+/// fonts, the monitors' EDIDs), and whether it may run where the kernel cannot confine it. Sent by
+/// the app in `CONFINE_ENV`; the process confines itself with it before it decodes anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfinePolicy {
+    /// Folders (or files) it may read, never write: the verified cache's blobs, or the one file a
+    /// probe opens. One that does not exist when the process starts stays unreadable.
+    #[serde(default)]
+    pub read: Vec<std::path::PathBuf>,
+    /// Folders it may write files in. The app gives none (playout keeps no state of its own); a
+    /// test or benchmark that captures the sound to a file gives that file's folder.
+    #[serde(default)]
+    pub write: Vec<std::path::PathBuf>,
+    /// Set (`[playout] unconfined_reason`), the process starts even where the kernel cannot confine
+    /// it, and says why; unset, it refuses to start there.
+    #[serde(default)]
+    pub unconfined_reason: Option<String>,
+}
+
+impl ConfinePolicy {
+    /// A policy that reads `paths`.
+    pub fn reading(paths: impl IntoIterator<Item = impl Into<std::path::PathBuf>>) -> Self {
+        ConfinePolicy {
+            read: paths.into_iter().map(Into::into).collect(),
+            ..ConfinePolicy::default()
+        }
+    }
+
+    /// The environment variable that gives it to a playout process.
+    pub fn env(&self) -> (String, String) {
+        (
+            CONFINE_ENV.to_owned(),
+            serde_json::to_string(self).expect("a policy serialises"),
+        )
+    }
+}
+
+/// How the playout process is confined (in `Event::Hello`; the setup checks show it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confinement {
+    pub status: ConfinementStatus,
+    /// The kernel's Landlock ABI version; 0 where it has none.
+    pub abi: u32,
+    /// What is and is not confined, in the clerk's words.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfinementStatus {
+    /// Every rule is enforced.
+    Full,
+    /// Enforced, but the kernel (or the display) left some rule out: `detail` names it.
+    Partial,
+    /// Not confined, and the configuration allows it (`detail` gives its reason).
+    Off,
+    /// Not confined, and the configuration does not allow it: the process exits.
+    Refused,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// The first line. With `confinement.status` `refused` it is also the last: the process exits.
     Hello {
         protocol_version: u32,
         pid: u32,
+        confinement: Confinement,
     },
     Reply {
         id: u64,
@@ -517,9 +583,7 @@ pub enum Event {
     /// The monitors changed (one unplugged, plugged back, moved, swapped) and the screens were placed
     /// again: what each screen is now. Sent after the windows were moved, so a screen reported
     /// connected shows what it should.
-    Screens {
-        screens: Vec<ScreenStats>,
-    },
+    Screens { screens: Vec<ScreenStats> },
     /// A loaded exhibit reached its first frame (paused, invisible).
     Prerolled {
         exhibit: String,
@@ -542,25 +606,14 @@ pub enum Event {
     },
     /// The on-air exhibit's sound level as it leaves for the speakers (after volume and mute), about
     /// ten times a second while it plays: the loudest channel's RMS in dBFS (-inf as -120).
-    Level {
-        exhibit: String,
-        rms_db: f64,
-    },
+    Level { exhibit: String, rms_db: f64 },
     /// A confidence thumbnail of an exhibit's picture: 192x108 JPEG, base64.
-    Thumbnail {
-        exhibit: String,
-        jpeg: String,
-    },
+    Thumbnail { exhibit: String, jpeg: String },
     /// Playback reached the end (or a clip's out point) and holds the last frame.
-    Eos {
-        exhibit: String,
-    },
+    Eos { exhibit: String },
     /// Something the court must know that does not stop the exhibit: a stretch of a video that could
     /// not be decoded and reached no screen (the decoder skipped it). The exhibit stays on air.
-    Warning {
-        exhibit: String,
-        error: WireError,
-    },
+    Warning { exhibit: String, error: WireError },
     /// Something failed; `exhibit` names it when it is about one exhibit. Other exhibits go on.
     Error {
         exhibit: Option<String>,

@@ -94,10 +94,10 @@ async fn start(xvfb: &Xvfb) -> PlayoutClient {
             OutputSpec::window("witness", "witness", "WITNESS"),
             OutputSpec::window("public", "public_gallery", "PUBLIC"),
         ],
-        vec![
+        courtdeck_testkit::playout::confined(vec![
             ("DISPLAY".into(), xvfb.display.clone()),
             ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ],
+        ]),
     )
     .await
     .unwrap()

@@ -20,7 +20,10 @@ async fn start() -> PlayoutClient {
             .iter()
             .map(|id| OutputSpec::headless(id, "bench"))
             .collect(),
-        vec![("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into())],
+        courtdeck_testkit::playout::confined(vec![(
+            "COURTDECK_AUDIO_SINK".into(),
+            "fakesink sync=true".into(),
+        )]),
     )
     .await
     .unwrap()

@@ -72,10 +72,10 @@ async fn start() -> (Xvfb, PlayoutClient) {
             window("witness", "witness", "WITNESS"),
             window("public", "public_gallery", "PUBLIC"),
         ],
-        vec![
+        courtdeck_testkit::playout::confined(vec![
             ("DISPLAY".into(), xvfb.display.clone()),
             ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ],
+        ]),
     )
     .await
     .unwrap();

@@ -19,7 +19,10 @@ async fn every_listed_format_plays_on_every_screen() {
     let client = PlayoutClient::start_with(
         courtdeck_testkit::playout::exe(),
         vec![headless("a"), headless("b")],
-        vec![("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into())],
+        courtdeck_testkit::playout::confined(vec![(
+            "COURTDECK_AUDIO_SINK".into(),
+            "fakesink sync=true".into(),
+        )]),
     )
     .await
     .unwrap();

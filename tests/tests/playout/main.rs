@@ -5,6 +5,7 @@
 //! `courtdeck-testdata` (ffmpeg, Ghostscript, qpdf) and the demo store.
 
 mod captions;
+mod confinement;
 mod corpus;
 mod document_corpus;
 mod documents;

@@ -100,10 +100,10 @@ async fn start_on_xvfb() -> (Xvfb, PlayoutClient) {
             window("bench", "bench", "BENCH"),
             window("public", "public_gallery", "PUBLIC"),
         ],
-        vec![
+        courtdeck_testkit::playout::confined(vec![
             ("DISPLAY".into(), xvfb.display.clone()),
             ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ],
+        ]),
     )
     .await
     .unwrap();

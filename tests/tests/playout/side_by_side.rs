@@ -162,10 +162,10 @@ async fn two_recordings_side_by_side_stay_in_step_and_a_no_public_one_never_reac
             OutputSpec::window("bench", "bench", "BENCH"),
             OutputSpec::window("public", "public_gallery", "PUBLIC"),
         ],
-        vec![
+        courtdeck_testkit::playout::confined(vec![
             ("DISPLAY".into(), xvfb.display.clone()),
             ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ],
+        ]),
     )
     .await
     .unwrap();

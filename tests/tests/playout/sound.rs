@@ -128,11 +128,16 @@ async fn position_after_eos(rx: &mut Receiver<ClientEvent>, exhibit: &str) -> u6
 async fn clips_stop_at_their_out_point_and_speed_keeps_the_pitch() {
     let (dir, files) = media();
     let out = dir.path().join("speakers.wav");
-    let client = PlayoutClient::start_with(
-        exe(),
-        vec![headless("bench", "bench")],
-        audio_sink(&format!("wavenc ! filesink location=\"{}\"", out.display())),
-    )
+    let client = PlayoutClient::start_with(exe(), vec![headless("bench", "bench")], {
+        // The one test whose playout writes a file: the sound it played, in its own folder.
+        let mut env = audio_sink(&format!("wavenc ! filesink location=\"{}\"", out.display()));
+        let mut policy = courtdeck_testkit::playout::test_policy();
+        policy
+            .write
+            .push(out.parent().unwrap().canonicalize().unwrap());
+        env.push(policy.env());
+        env
+    })
     .await
     .unwrap();
     let mut rx = client.subscribe();
@@ -221,7 +226,9 @@ async fn no_sound_output_the_picture_plays_and_the_court_is_told() {
     let client = PlayoutClient::start_with(
         exe(),
         vec![headless("bench", "bench"), headless("witness", "witness")],
-        audio_sink("pulsesink server=unix:/nonexistent/courtdeck-test/pulse"),
+        courtdeck_testkit::playout::confined(audio_sink(
+            "pulsesink server=unix:/nonexistent/courtdeck-test/pulse",
+        )),
     )
     .await
     .unwrap();

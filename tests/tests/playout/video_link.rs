@@ -88,7 +88,10 @@ async fn the_video_link_shows_what_the_court_sends_black_when_blanked_never_benc
             OutputSpec::headless("bench", "bench"),
             OutputSpec::stream("link", "video_link", &format!("127.0.0.1:{port}"), 640, 360),
         ],
-        vec![("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into())],
+        courtdeck_testkit::playout::confined(vec![(
+            "COURTDECK_AUDIO_SINK".into(),
+            "fakesink sync=true".into(),
+        )]),
     )
     .await
     .unwrap();

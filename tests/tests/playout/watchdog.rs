@@ -244,10 +244,10 @@ async fn start_freezing_at_1s() -> PlayoutClient {
     PlayoutClient::start_with(
         exe(),
         vec![headless("bench", "bench")],
-        vec![
+        courtdeck_testkit::playout::confined(vec![
             ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
             ("COURTDECK_FAULT_FREEZE_AT_MS".into(), "1000".into()),
-        ],
+        ]),
     )
     .await
     .unwrap()

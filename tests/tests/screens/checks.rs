@@ -166,6 +166,7 @@ fn the_demo_kiosk_passes_and_every_failure_is_named() {
         "clock",
         "disk",
         "plugins",
+        "confinement",
         "audit",
     ] {
         assert_eq!(status(&report, id), "pass", "{id}: {}", detail(&report, id));

@@ -252,14 +252,14 @@ async fn no_hot_plug_swap_or_stranger_puts_a_restricted_exhibit_on_the_wrong_mon
             pinned("public", "public_gallery", hdmi2, id(&public_edid)),
             pinned("witness", "witness", hdmi3, id(&witness_edid)),
         ],
-        vec![
+        courtdeck_testkit::playout::confined(vec![
             ("DISPLAY".into(), xvfb.display.clone()),
             ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
             (
                 "COURTDECK_DRM_ROOT".into(),
                 drm.root.path().display().to_string(),
             ),
-        ],
+        ]),
     )
     .await
     .unwrap();

@@ -151,6 +151,7 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     pub fn new(emit: Emit, tx: Sender<Msg>) -> anyhow::Result<Engine> {
+        // Idempotent: `server::run` has done both before confining the process.
         gst::init()?;
         media::prepare_registry();
         let audio_sink =

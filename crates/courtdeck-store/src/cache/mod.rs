@@ -204,9 +204,14 @@ impl Cache {
         &self.root
     }
 
+    /// The folder of every verified blob (`path_of` is beneath it): what the playout process may read.
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.root.join("sha256")
+    }
+
     pub fn path_of(&self, digest: &Sha256Digest) -> PathBuf {
         let hex = digest.to_hex();
-        self.root.join("sha256").join(&hex[..2]).join(hex)
+        self.blobs_dir().join(&hex[..2]).join(hex)
     }
 
     /// The exclusive lock on one blob's sidecar file (`tmp/<hex>.lock`), held while the returned file
