@@ -14,6 +14,7 @@ pub mod playout;
 pub mod s3;
 pub mod servers;
 pub mod srt_client;
+pub mod srt_sender;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -187,6 +188,18 @@ impl Xvfb {
             )
         })?;
         xvfb.display = format!(":{n}");
+        // This server listens on no abstract socket, and clients try the abstract one first: if
+        // another server holds `@/tmp/.X11-unix/X{n}` (one whose lock file went), they would reach
+        // that one instead.
+        let abstract_socket = format!("@/tmp/.X11-unix/X{n}");
+        if std::fs::read_to_string("/proc/net/unix")
+            .is_ok_and(|t| t.lines().any(|l| l.ends_with(&abstract_socket)))
+        {
+            bail!(
+                "display :{n} is also another X server's abstract socket ({abstract_socket}, a \
+                 server whose lock file is gone): clients would reach that server; stop it"
+            );
+        }
         set_monitors(&xvfb.display, monitors)?;
         Ok(xvfb)
     }

@@ -151,6 +151,27 @@ pub enum Command {
         #[serde(default)]
         sound: RoomSound,
     },
+    /// Opens a live source (a laptop calling over SRT; a test pattern in tests) in the cue, playing
+    /// and invisible until it is presented: no preroll, since a live picture has no first frame to
+    /// wait for. Its picture comes and goes with the signal (`Event::Signal`); without one, the
+    /// screens it is presented on show `Slate::NoSignal`. `source` stands where an exhibit's
+    /// reference does in every other command (Present, Blank, Withdraw, Zoom…).
+    LoadLive {
+        source: String,
+        /// The court's name for it ("Defence laptop"), from the configuration: the slate says it.
+        label: String,
+        input: LiveInput,
+        /// `open`, `no_public` or `bench_only`.
+        restriction: String,
+        /// The roles that may ever see it (`bench`, `witness`…); a screen of another role gets no
+        /// branch for it, whatever the restriction allows.
+        roles: Vec<String>,
+    },
+    /// Freezes the live source on air on its current frame (`hold`), or lets it run live again.
+    /// Zoom and strokes work on a held frame; a held frame stays up if the signal goes.
+    Hold {
+        hold: bool,
+    },
     /// Prerolls an exhibit from the verified cache: paused on its first frame, invisible.
     Load {
         exhibit: String,
@@ -452,7 +473,7 @@ pub struct Inventory {
     pub plugins: usize,
 }
 
-/// The neutral pictures a screen shows instead of black. Neither names an exhibit: a restricted
+/// The neutral pictures a screen shows instead of black. None names an exhibit: a restricted
 /// exhibit's reference must not reach the public gallery even in an error. `as_str` is the wire
 /// spelling (`ScreenStats::slate`); the surface's `Slate` union is generated from `ALL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -461,15 +482,19 @@ pub enum Slate {
     Standby,
     /// The exhibit on this screen failed while on air (damaged file, lost decoder).
     Unavailable,
+    /// The live source presented here has no signal (its caller left, its cable is out): it names
+    /// the source ("No signal from Defence laptop"), a name the court gave it, never an exhibit's.
+    NoSignal,
 }
 
 impl Slate {
-    pub const ALL: [Slate; 2] = [Slate::Standby, Slate::Unavailable];
+    pub const ALL: [Slate; 3] = [Slate::Standby, Slate::Unavailable, Slate::NoSignal];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Slate::Standby => "standby",
             Slate::Unavailable => "unavailable",
+            Slate::NoSignal => "no_signal",
         }
     }
 }
@@ -483,7 +508,7 @@ pub struct ScreenStats {
     pub blanked: bool,
     /// The exhibit the screen shows now, if any.
     pub showing: Option<String>,
-    /// `standby` or `unavailable` when the screen shows a slate instead of black.
+    /// `standby`, `unavailable` or `no_signal` when the screen shows a slate instead of black.
     #[serde(default)]
     pub slate: Option<String>,
     /// When the screen's connector carries another monitor than the one it names: which (its
@@ -495,6 +520,41 @@ pub struct ScreenStats {
     /// words ("BENCH and PUBLIC both match AOP-06A5 (no serial): pin them by connector as well").
     #[serde(default)]
     pub ambiguous: Option<String>,
+}
+
+/// Where a live source's picture comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveInput {
+    /// An SRT listener (`HOST:PORT`) that a laptop calls, H.264 or H.265 with AAC in MPEG-TS.
+    Srt {
+        listen: String,
+        /// SRT's receive latency in milliseconds.
+        latency_ms: u32,
+        /// Encryption's passphrase (10 to 64 characters), from the keyring; none: unencrypted.
+        #[serde(default)]
+        passphrase: Option<WireSecret>,
+    },
+    /// A live test pattern with a tone, clocked like a capture device: what stands in for the
+    /// capture card where there is none (the tests). `pattern` is videotestsrc's (`smpte`, `ball`,
+    /// `red`…).
+    TestPattern {
+        pattern: String,
+        width: u32,
+        height: u32,
+        fps: u32,
+    },
+}
+
+/// A secret on the wire (a live source's passphrase): it never prints.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WireSecret(pub String);
+
+impl std::fmt::Debug for WireSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// The environment variable that carries a `ConfinePolicy` (JSON) to the playout process. Absent, the
@@ -584,6 +644,14 @@ pub enum Event {
     /// again: what each screen is now. Sent after the windows were moved, so a screen reported
     /// connected shows what it should.
     Screens { screens: Vec<ScreenStats> },
+    /// A live source's picture came (`present`) or went: a caller connected or left, a cable, a
+    /// stream that stopped. `detail` says what was seen ("the caller left", "no picture for 1 s").
+    Signal {
+        source: String,
+        present: bool,
+        #[serde(default)]
+        detail: Option<String>,
+    },
     /// A loaded exhibit reached its first frame (paused, invisible).
     Prerolled {
         exhibit: String,

@@ -10,6 +10,7 @@ mod corpus;
 mod document_corpus;
 mod documents;
 mod formats;
+mod live;
 mod outputs;
 mod probe;
 mod process;

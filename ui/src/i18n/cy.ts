@@ -127,6 +127,7 @@ export const cy: Catalogue = {
     "screen.wrongMonitor": "monitor anghywir",
     "screen.standby": "cerdyn aros",
     "screen.unavailable": "“arddangosyn ddim ar gael”",
+    "screen.noSignal": "“dim signal” (ffynhonnell fyw)",
     "screen.blank": "gwag",
     "screen.black": "du",
 

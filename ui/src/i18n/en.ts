@@ -63,6 +63,7 @@ const messages = {
   "screen.wrongMonitor": "wrong monitor",
   "screen.standby": "standby slate",
   "screen.unavailable": "“exhibit unavailable”",
+  "screen.noSignal": "“no signal” (a live source)",
   "screen.blank": "blank",
   "screen.black": "black",
 

@@ -91,6 +91,8 @@ export function screenWords(status: ReturnType<typeof screenStatus>, showing: st
       return t("screen.standby");
     case "unavailable":
       return t("screen.unavailable");
+    case "no_signal":
+      return t("screen.noSignal");
     case "blank":
       return t("screen.blank");
     case "black":

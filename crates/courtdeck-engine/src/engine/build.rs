@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use courtdeck_core::{ErrorCode, ExhibitKind, Restriction, may_show};
+use courtdeck_core::{ErrorCode, ExhibitKind, OutputRole, Restriction, may_show};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
@@ -31,15 +31,16 @@ use super::parts::beside;
 use super::parts::captions::keep_captions;
 use super::parts::document::DocumentFeed;
 use super::parts::graph::{
-    BranchTarget, GapReport, LinkTarget, PendingFirstFrames, Sound, Thumbs, audio_chain,
+    BranchTarget, GapReport, LinkTarget, PendingFirstFrames, Picture, Sound, Thumbs, audio_chain,
     video_fanout, watch_for_gaps,
 };
+use super::parts::live::{self as live_parts, Hold, LiveSpec, SignalWatch};
 use super::parts::program::{Built, Program, Rebuild, Resume, Slot, Source};
 use super::parts::slate::{Slate, slate_source};
 use super::{Engine, MAX_REBUILDS, Msg, SILENT_SINK};
 use crate::media;
 use crate::placement::Placement;
-use crate::protocol::{Event, OutputKind, WireError};
+use crate::protocol::{Event, LiveInput, OutputKind, WireError};
 
 /// Hands memory freed by a torn-down pipeline back to the system. Decoders allocate large frame
 /// pools on GStreamer's streaming threads; glibc keeps freed blocks in per-thread arenas, so without
@@ -125,8 +126,73 @@ impl Engine {
             page,
             captions: (captions && kind.has_timeline()).then(Default::default),
             beside: None,
+            live: None,
         };
         self.build(exhibit, source, 0, None, Slot::Cue)
+    }
+
+    /// `Command::LoadLive`: a live source into the cue, playing and invisible (no preroll: a live
+    /// picture has no first frame to wait for).
+    pub(super) fn load_live(
+        &mut self,
+        id: String,
+        label: String,
+        input: LiveInput,
+        restriction: &str,
+        roles: &[String],
+    ) -> Result<(), WireError> {
+        let restriction = Restriction::parse(restriction)
+            .map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
+        let roles = roles
+            .iter()
+            .map(|r| OutputRole::parse(r))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| err(ErrorCode::InvalidState, e.to_string()))?;
+        if let LiveInput::Srt {
+            listen, passphrase, ..
+        } = &input
+        {
+            if listen
+                .rsplit_once(':')
+                .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+            {
+                return Err(err(
+                    ErrorCode::InvalidState,
+                    format!("{label}: listen on HOST:PORT, not {listen:?}"),
+                ));
+            }
+            if passphrase
+                .as_ref()
+                .is_some_and(|p| !(10..=64).contains(&p.0.chars().count()))
+            {
+                return Err(err(
+                    ErrorCode::InvalidState,
+                    format!("{label}: an SRT passphrase has 10 to 64 characters"),
+                ));
+            }
+        }
+        if let Some(stale) = self.deck.take_cue() {
+            self.teardown(stale);
+        }
+        if self.deck.is_on_air(&id) {
+            return Ok(());
+        }
+        let source = Source {
+            title: label.clone(),
+            path: std::path::PathBuf::new(),
+            kind: ExhibitKind::Video,
+            restriction,
+            pages: Vec::new(),
+            page: 1,
+            captions: None,
+            beside: None,
+            live: Some(LiveSpec {
+                label,
+                input,
+                roles,
+            }),
+        };
+        self.build(id, source, 0, None, Slot::Cue)
     }
 
     /// Builds and prerolls the pipeline of `exhibit` into the deck's `slot` (the second half of
@@ -178,7 +244,8 @@ impl Engine {
         // thread, and handed to the streaming thread that builds the sinks.
         let mut targets = Vec::new();
         for o in &self.outputs {
-            if !o.may_show(restriction) {
+            // A live source also goes only to the roles the court gave it.
+            if !o.may_show(restriction) || source.live.as_ref().is_some_and(|l| !l.admits(o.role)) {
                 continue;
             }
             let child = match (&self.display, o.window) {
@@ -223,6 +290,16 @@ impl Engine {
                 });
             })
         };
+        let signal = source.live.as_ref().map(|_| {
+            let tx = Mutex::new(self.tx.clone());
+            SignalWatch::new(Arc::new(move || {
+                let _ = tx
+                    .lock()
+                    .expect("signal sender")
+                    .send(Msg::Signal { program: seq });
+            }))
+        });
+        let live = source.live.clone();
         let thumbs = Thumbs {
             exhibit: exhibit.clone(),
             enabled: self.thumbnails.clone(),
@@ -262,13 +339,14 @@ impl Engine {
         let decode = std::cell::OnceCell::new();
         let slate_src = std::cell::OnceCell::new();
         let crop: Arc<OnceLock<gst::Element>> = Default::default();
-        let fanout_here = || {
+        let hold: Arc<OnceLock<Hold>> = Default::default();
+        let fanout_here = |picture| {
             video_fanout(
                 &pipeline,
                 &targets,
                 &branches,
                 &frame_duration,
-                false,
+                picture,
                 &thumbs,
                 None,
                 &layer,
@@ -276,15 +354,57 @@ impl Engine {
             )
             .map(|f| {
                 let _ = crop.set(f.crop);
+                if let Some(h) = f.hold {
+                    let _ = hold.set(h);
+                }
                 f.head
             })
         };
+        let audio_sink = if self.no_sound.is_some() {
+            SILENT_SINK.to_owned()
+        } else {
+            self.audio_sink.clone()
+        };
+        let links: Vec<(String, String)> = targets
+            .iter()
+            .filter_map(|t| {
+                t.link
+                    .as_ref()
+                    .map(|l| (t.screen.clone(), l.channel.clone()))
+            })
+            .collect();
         let build = || -> Result<(), anyhow::Error> {
+            if let (
+                Some(LiveSpec {
+                    input:
+                        LiveInput::TestPattern {
+                            pattern,
+                            width,
+                            height,
+                            fps,
+                        },
+                    ..
+                }),
+                Some(signal),
+            ) = (&live, &signal)
+            {
+                // The capture card's stand-in: raw picture and sound, no decoder.
+                let (video, audio) =
+                    live_parts::test_pattern(&pipeline, pattern, (*width, *height, *fps))?;
+                let out = video.static_pad("src").expect("caps src");
+                signal.watch(&out);
+                video.link(&fanout_here(Picture::Live)?)?;
+                video_linked.store(true, Ordering::SeqCst);
+                let pad = audio.static_pad("src").expect("audiotestsrc src");
+                audio_chain(&pipeline, &pad, &audio_sink, &sound, &links)?;
+                has_audio.store(true, Ordering::SeqCst);
+                return Ok(());
+            }
             if let Some(feed) = &document {
                 // A document: its pages, drawn by poppler on their own thread, pushed as stills.
                 let src = feed.source()?;
                 pipeline.add(&src)?;
-                let tee = fanout_here()?;
+                let tee = fanout_here(Picture::Moving)?;
                 src.link(&tee)?;
                 video_linked.store(true, Ordering::SeqCst);
                 expected.store(media::VIDEO, Ordering::SeqCst);
@@ -296,20 +416,37 @@ impl Engine {
                 Some(b) if kind.capabilities().moving_picture => {
                     let c = beside::composite(&pipeline)?;
                     b.decoder(&pipeline, &c.sides[1])?;
-                    c.output.link(&fanout_here()?)?;
+                    c.output.link(&fanout_here(Picture::Moving)?)?;
                     watch_for_gaps(&c.sides[0], gaps.clone());
                     Some(c.sides[0].clone())
                 }
                 _ => None,
             };
-            let uri = gst::glib::filename_to_uri(path, None)?;
-            let decoder = gst::ElementFactory::make(media::decodebin())
-                .name("decode")
-                .property("uri", uri.as_str())
-                .build()?;
+            let decoder = match &live {
+                Some(LiveSpec {
+                    input:
+                        LiveInput::Srt {
+                            listen,
+                            latency_ms,
+                            passphrase,
+                        },
+                    ..
+                }) => live_parts::srt_decoder(
+                    listen,
+                    *latency_ms,
+                    passphrase.as_ref().map(|p| p.0.clone()),
+                )?,
+                _ => {
+                    let uri = gst::glib::filename_to_uri(path, None)?;
+                    gst::ElementFactory::make(media::decodebin())
+                        .name("decode")
+                        .property("uri", uri.as_str())
+                        .build()?
+                }
+            };
             pipeline.add(&decoder)?;
             let _ = decode.set(decoder.clone());
-            if media::decodebin() == "uridecodebin3" {
+            if live.is_none() && media::decodebin() == "uridecodebin3" {
                 media::select_one_of_each(&decoder, kind.capabilities().picture, expected.clone());
             }
             let refuse = Mutex::new(self.tx.clone());
@@ -337,7 +474,7 @@ impl Engine {
                     let _ = slate_src.set(src.downgrade());
                 }
                 pipeline.add(&slate)?;
-                let tee = fanout_here()?;
+                let tee = fanout_here(Picture::Moving)?;
                 slate.link(&tee)?;
                 video_linked.store(true, Ordering::SeqCst);
             }
@@ -348,18 +485,18 @@ impl Engine {
             let has_audio = has_audio.clone();
             let video_linked = video_linked.clone();
             let frame_duration = frame_duration.clone();
-            let audio_sink = if self.no_sound.is_some() {
-                SILENT_SINK.to_owned()
-            } else {
-                self.audio_sink.clone()
-            };
+            let audio_sink = audio_sink.clone();
             let sound = sound.clone();
+            let links = links.clone();
+            let signal = signal.clone();
+            let is_live = live.is_some();
             let gaps = gaps.clone();
             let layer = layer.clone();
             let captions = captions.clone();
             let is_image = kind.capabilities().still;
             let wants_video = kind.capabilities().picture;
             let crop = crop.clone();
+            let hold = hold.clone();
             decoder.connect_pad_added(move |_, pad| {
                 let Some(pipeline) = pipeline_weak.upgrade() else {
                     return;
@@ -406,32 +543,36 @@ impl Engine {
                         .map(|_| ())
                         .map_err(anyhow::Error::from)
                 } else if is_video && wants_video && !video_linked.swap(true, Ordering::SeqCst) {
+                    if let Some(signal) = &signal {
+                        signal.watch(pad);
+                    }
                     video_fanout(
                         &pipeline,
                         &targets,
                         &branches,
                         &frame_duration,
-                        is_image,
+                        if is_live {
+                            Picture::Live
+                        } else if is_image {
+                            Picture::Still
+                        } else {
+                            Picture::Moving
+                        },
                         &thumbs,
-                        (!is_image).then(|| gaps.clone()),
+                        (!is_image && !is_live).then(|| gaps.clone()),
                         &layer,
                         captions.as_ref(),
                     )
                     .and_then(|f| {
                         let _ = crop.set(f.crop);
+                        if let Some(h) = f.hold {
+                            let _ = hold.set(h);
+                        }
                         let sink = f.head.static_pad("sink").expect("head has a sink pad");
                         pad.link(&sink)?;
                         Ok(())
                     })
                 } else if is_audio && !has_audio.swap(true, Ordering::SeqCst) {
-                    let links: Vec<(String, String)> = targets
-                        .iter()
-                        .filter_map(|t| {
-                            t.link
-                                .as_ref()
-                                .map(|l| (t.screen.clone(), l.channel.clone()))
-                        })
-                        .collect();
                     audio_chain(&pipeline, pad, &audio_sink, &sound, &links)
                 } else {
                     Ok(())
@@ -456,7 +597,13 @@ impl Engine {
         }
 
         self.forward_bus(&pipeline, seq);
-        if pipeline.set_state(gst::State::Paused).is_err() {
+        // A live source plays at once (it never prerolls: PAUSED has no frame for it).
+        let state = if live.is_some() {
+            gst::State::Playing
+        } else {
+            gst::State::Paused
+        };
+        if pipeline.set_state(state).is_err() {
             // The bus carries the reason; it arrives as an Error and tears the program down.
             tracing::warn!(exhibit, "pipeline refused to pause");
         }
@@ -468,6 +615,7 @@ impl Engine {
             decode: decode.into_inner(),
             slate: slate_src.into_inner(),
             crop,
+            hold,
             branches,
             allowed: targets.iter().map(|t| t.screen.clone()).collect(),
             pending_first_frames: pending,
@@ -487,8 +635,15 @@ impl Engine {
             sound,
             expected,
             silent: self.no_sound.is_some(),
+            signal,
         };
-        let program = Program::new(built, source.clone(), resume);
+        let is_live = live.is_some();
+        let mut program = Program::new(built, source.clone(), resume.filter(|_| !is_live));
+        if is_live {
+            // Nothing to wait for: it shows when its signal comes.
+            program.mark_prerolled();
+            program.set_playing(true);
+        }
         if let Some(replaced) = self.deck.put(slot, program) {
             self.teardown(replaced);
         }
@@ -509,8 +664,8 @@ impl Engine {
         };
         let allowed = match why {
             Rebuild::Preroll => p.attempt == 0,
-            Rebuild::Stall | Rebuild::Sound => p.rebuilds() < MAX_REBUILDS,
-            Rebuild::Screens | Rebuild::Beside => true,
+            Rebuild::Stall | Rebuild::Sound | Rebuild::Source => p.rebuilds() < MAX_REBUILDS,
+            Rebuild::Screens | Rebuild::Beside | Rebuild::Signal => true,
         };
         if !allowed {
             return false;
@@ -523,7 +678,8 @@ impl Engine {
             Rebuild::Beside => asked().or(p.progress().map(|(at, _)| at)),
             _ => p.progress().map(|(at, _)| at).or_else(asked),
         };
-        let resume = (why != Rebuild::Preroll || p.playing()).then(|| Resume {
+        // A live source starts again from now: it has no position to resume.
+        let resume = (!p.is_live() && (why != Rebuild::Preroll || p.playing())).then(|| Resume {
             position: position.unwrap_or(gst::ClockTime::ZERO),
             playing: p.playing(),
             rate: p.rate(),
@@ -536,7 +692,11 @@ impl Engine {
             p.fit_width(),
         );
         let strokes = p.layer.lock().expect("annotation layer").strokes();
-        let rebuilds = p.rebuilds() + u32::from(matches!(why, Rebuild::Stall | Rebuild::Sound));
+        let rebuilds = p.rebuilds()
+            + u32::from(matches!(
+                why,
+                Rebuild::Stall | Rebuild::Sound | Rebuild::Source
+            ));
         let attempt = if why == Rebuild::Preroll {
             1
         } else {
@@ -544,7 +704,11 @@ impl Engine {
         };
         let on_air = self.deck.is_on_air(exhibit);
         let slot = if on_air { Slot::OnAir } else { Slot::Cue };
-        tracing::warn!(exhibit, ?why, ?resume, "rebuilding the pipeline");
+        if why == Rebuild::Signal {
+            tracing::info!(exhibit, "a fresh listener for the next caller");
+        } else {
+            tracing::warn!(exhibit, ?why, ?resume, "rebuilding the pipeline");
+        }
         self.remove_program(exhibit);
         if let Err(e) = self.build(exhibit.to_owned(), source, attempt, resume, slot) {
             // Handled here: the program is gone, so the court must hear of it now.
@@ -580,7 +744,10 @@ impl Engine {
                         format!("there is no screen called {s}"),
                     )
                 })?;
-            if !may_show(self.deck[idx].source().restriction(), output.role) {
+            let source = self.deck[idx].source();
+            if !may_show(source.restriction(), output.role)
+                || source.live.as_ref().is_some_and(|l| !l.admits(output.role))
+            {
                 return Err(err(
                     ErrorCode::RestrictedRoute,
                     format!(
@@ -631,7 +798,7 @@ impl Engine {
         self.apply_visibility();
         // A prerolled exhibit is on screen as soon as its windows are mapped and exposed.
         let p = &self.deck[Slot::OnAir];
-        if p.prerolled() {
+        if p.prerolled() && p.has_picture() {
             let latency_us = now.elapsed().as_micros() as u64;
             for s in p.route() {
                 (self.emit)(Event::FirstFrame {

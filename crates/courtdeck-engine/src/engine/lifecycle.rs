@@ -10,6 +10,7 @@ use gstreamer::prelude::*;
 
 use super::parts::base::{GAP, err};
 use super::parts::graph::{Branch, loudest_rms};
+use super::parts::live;
 use super::parts::program::{Rebuild, Slot, apply_zoom, not_a_recording, seek};
 use super::{Engine, PREROLL_TIMEOUT, RETRY_AFTER, STALL_AFTER};
 use crate::media;
@@ -21,6 +22,51 @@ impl Engine {
             return;
         };
         use gst::MessageView;
+        if self.deck[idx].is_live() {
+            let exhibit = self.deck[idx].exhibit.clone();
+            // A caller that hung up, a stream that ended: a fresh listener for the next caller.
+            let left = live::caller_left(message) || matches!(message.view(), MessageView::Eos(_));
+            if left && self.deck[idx].held() {
+                // The held frame stays up; the fresh listener comes when it is released.
+                self.deck[idx].mark_stale();
+                (self.emit)(Event::Signal {
+                    source: exhibit,
+                    present: false,
+                    detail: Some("the caller hung up".into()),
+                });
+                return;
+            }
+            if left {
+                // Built again first, so that when the court hears of it a fresh listener is
+                // already waiting for the laptop to call again.
+                self.rebuild(&exhibit, Rebuild::Signal);
+                (self.emit)(Event::Signal {
+                    source: exhibit,
+                    present: false,
+                    detail: Some("the caller hung up".into()),
+                });
+                self.apply_visibility();
+                return;
+            }
+            if let MessageView::Error(e) = message.view() {
+                // What a laptop sends may be broken, and a port may be taken: never the end of the
+                // source while it is rebuilt, until it fails `MAX_REBUILDS` times in a row.
+                let why = e.error().to_string();
+                tracing::warn!(exhibit, src = ?e.src().map(|s| s.name()), error = %why, debug = ?e.debug(), "live source error");
+                self.signal_changed(seq, false, Some(why.clone()));
+                if !self.rebuild(&exhibit, Rebuild::Source) {
+                    self.give_up(
+                        &exhibit,
+                        ErrorCode::MediaCorrupt,
+                        format!(
+                            "{exhibit} cannot be shown: {}. Check the laptop's sender settings, or that nothing else uses its port, then select it again.",
+                            why.trim_end_matches('.')
+                        ),
+                    );
+                }
+                return;
+            }
+        }
         match message.view() {
             MessageView::AsyncDone(_) => {
                 let p = &mut self.deck[idx];
@@ -258,6 +304,35 @@ impl Engine {
         }
     }
 
+    /// A live source's picture came or went (`seq` is its program): the court is told, its windows
+    /// follow (`apply_visibility`), and the screens it is presented on show "no signal" while it is
+    /// gone (`draw_slates`). The signal watch has already changed (the probe, `lost_by_now`, `lose`).
+    pub(super) fn signal_changed(&mut self, seq: u64, present: bool, detail: Option<String>) {
+        let Some(idx) = self.deck.slot_of_seq(seq) else {
+            return;
+        };
+        let p = &self.deck[idx];
+        if !present && let Some(s) = &p.signal {
+            s.lose();
+        }
+        tracing::info!(source = p.exhibit, present, ?detail, "signal");
+        (self.emit)(Event::Signal {
+            source: p.exhibit.clone(),
+            present,
+            detail,
+        });
+        if present && self.deck.is_on_air(&p.exhibit) {
+            for screen in p.route() {
+                (self.emit)(Event::FirstFrame {
+                    exhibit: p.exhibit.clone(),
+                    screen: screen.clone(),
+                    latency_us: 0,
+                });
+            }
+        }
+        self.apply_visibility();
+    }
+
     /// A damaged stretch: say so, with where it is; the exhibit plays on (what is left is evidence).
     pub(super) fn gap(&mut self, seq: u64, from: gst::ClockTime, to: Option<gst::ClockTime>) {
         let Some(p) = self.deck.iter().find(|p| p.seq == seq) else {
@@ -318,9 +393,19 @@ impl Engine {
             );
             self.give_up(&exhibit, ErrorCode::MediaCorrupt, message);
         }
+        let stopped: Vec<u64> = self
+            .deck
+            .iter()
+            .filter(|p| p.signal.as_ref().is_some_and(|s| s.lost_by_now()))
+            .map(|p| p.seq)
+            .collect();
+        for seq in stopped {
+            let detail = format!("no picture for {} ms", live::LOST_AFTER.as_millis());
+            self.signal_changed(seq, false, Some(detail));
+        }
         self.watch_playback();
         let Ok(p) = self.on_air_program() else { return };
-        if !p.prerolled() || !p.source().kind.has_timeline() {
+        if !p.prerolled() || !p.source().kind.has_timeline() || p.is_live() {
             return;
         }
         let pos = match p.clip_end() {
@@ -349,7 +434,12 @@ impl Engine {
         let Ok(p) = self.on_air_program_mut() else {
             return;
         };
-        if !p.prerolled() || !p.playing() || !p.source().kind.has_timeline() || p.resuming() {
+        if !p.prerolled()
+            || !p.playing()
+            || !p.source().kind.has_timeline()
+            || p.resuming()
+            || p.is_live()
+        {
             p.set_progress(None);
             return;
         }

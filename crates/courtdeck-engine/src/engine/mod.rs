@@ -55,7 +55,9 @@ pub use self::parts::base::Emit;
 use self::parts::base::{HEADLESS_SIZE, err};
 use self::parts::output::Output;
 use self::parts::program::{Deck, millis, seek};
-pub use self::parts::slate::{SLATE_STANDBY_ARGB, SLATE_UNAVAILABLE_ARGB, Slate};
+pub use self::parts::slate::{
+    SLATE_NO_SIGNAL_ARGB, SLATE_STANDBY_ARGB, SLATE_UNAVAILABLE_ARGB, Slate,
+};
 
 /// How long a loaded exhibit may take to reach its first frame before it is declared unplayable.
 const PREROLL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -96,6 +98,10 @@ pub enum Msg {
     Refuse {
         program: u64,
         reason: String,
+    },
+    /// A live source's picture arrived after none (its signal probe, on a streaming thread).
+    Signal {
+        program: u64,
     },
     /// The monitors may have changed (`x11::watch_monitors`): place the screens again.
     Monitors,
@@ -225,6 +231,11 @@ impl Engine {
                 }
                 true
             }
+            Msg::Signal { program } => {
+                self.signal_changed(program, true, None);
+                self.draw_slates();
+                true
+            }
             Msg::Monitors => {
                 self.place_screens(false);
                 self.draw_slates();
@@ -259,7 +270,10 @@ impl Engine {
                 Ok(()) => return true,
                 Err(e) => (Some(e), None),
             },
-            Command::Pause => match self.pause() {
+            Command::Pause => match self
+                .timeline_refused(&Command::Pause)
+                .map_or_else(|| self.pause(), Err)
+            {
                 Ok(Some(seq)) => {
                     self.pausing.push((id, seq, std::time::Instant::now()));
                     return true;
@@ -329,7 +343,36 @@ impl Engine {
         }
     }
 
+    /// A command for a recording's timeline (or pages, captions, a second recording) while a live
+    /// source is on air: refused, saying why.
+    fn timeline_refused(&self, command: &Command) -> Option<WireError> {
+        let timeline = matches!(
+            command,
+            Command::Play
+                | Command::Pause
+                | Command::Seek { .. }
+                | Command::Step { .. }
+                | Command::SetRate { .. }
+                | Command::PlayClip { .. }
+                | Command::Page { .. }
+                | Command::FitWidth { .. }
+                | Command::Captions { .. }
+                | Command::Beside { .. }
+        );
+        let p = self.deck.on_air().filter(|p| timeline && p.is_live())?;
+        Some(err(
+            ErrorCode::InvalidState,
+            format!(
+                "{} is live: it has no recording to pause, seek, step, slow or page through",
+                p.exhibit
+            ),
+        ))
+    }
+
     fn command(&mut self, command: Command) -> Result<(), WireError> {
+        if let Some(e) = self.timeline_refused(&command) {
+            return Err(e);
+        }
         match command {
             Command::Configure {
                 outputs,
@@ -348,6 +391,34 @@ impl Engine {
                 }
                 Ok(())
             }
+            Command::Hold { hold } => {
+                let p = self.on_air_program_mut()?;
+                if !p.is_live() {
+                    return Err(err(
+                        ErrorCode::InvalidState,
+                        format!(
+                            "{} is a recording: pause it to stay on a frame; only a live source is held",
+                            p.exhibit
+                        ),
+                    ));
+                }
+                let stale = p
+                    .set_held(hold)
+                    .map_err(|m| err(ErrorCode::InvalidState, m))?;
+                let exhibit = p.exhibit.clone();
+                if stale {
+                    self.rebuild(&exhibit, parts::program::Rebuild::Signal);
+                }
+                self.apply_visibility();
+                Ok(())
+            }
+            Command::LoadLive {
+                source,
+                label,
+                input,
+                restriction,
+                roles,
+            } => self.load_live(source, label, input, &restriction, &roles),
             Command::Load {
                 exhibit,
                 title,

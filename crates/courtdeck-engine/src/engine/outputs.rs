@@ -265,9 +265,12 @@ impl Engine {
         // routed), the room hears nothing either. Blank All silences the courtroom. Only the exhibit
         // on air ever plays; the others (cued, paused) hold the room's level, so the sound their
         // preroll already processed is right when they play.
+        // A live source without its signal is shown nowhere (its screens show "no signal"): never a
+        // frozen last frame.
         for p in self.deck.iter() {
             let on_air = self.deck.is_on_air(&p.exhibit);
-            let hidden = on_air && !self.outputs.iter().any(|o| o.shows(on_air, p.route()));
+            let hidden = on_air
+                && (!p.has_picture() || !self.outputs.iter().any(|o| o.shows(on_air, p.route())));
             p.sound
                 .lock()
                 .expect("sound")
@@ -276,7 +279,7 @@ impl Engine {
         self.show_on_links();
         let Some(display) = &self.display else { return };
         for p in self.deck.iter() {
-            let on_air = self.deck.is_on_air(&p.exhibit);
+            let on_air = self.deck.is_on_air(&p.exhibit) && p.has_picture();
             let branches = p.branches.lock().expect("branches");
             for (screen, b) in branches.iter() {
                 let Some(child) = b.child else { continue };
@@ -316,7 +319,10 @@ impl Engine {
             }
             let mut visible_seq = None;
             for p in self.deck.iter() {
-                let visible = o.shows(self.deck.is_on_air(&p.exhibit), p.route());
+                let visible = o.shows(
+                    self.deck.is_on_air(&p.exhibit) && p.has_picture(),
+                    p.route(),
+                );
                 if let Some(valve) = p
                     .branches
                     .lock()

@@ -15,7 +15,7 @@ export type Tool = "pen" | "arrow" | "rectangle" | "highlighter" | "callout";
 
 export type ZoomStep = "in" | "out" | "left" | "right" | "up" | "down" | "whole" | "fit_width";
 
-export type Slate = "standby" | "unavailable";
+export type Slate = "standby" | "unavailable" | "no_signal";
 
 export type ApiError = {
   code: ErrorCode,

@@ -54,6 +54,19 @@ pub(in crate::engine) struct Fanout {
     pub(in crate::engine) head: gst::Element,
     /// The zoom's `videocrop`, for the program to hold (`Program::crop`).
     pub(in crate::engine) crop: gst::Element,
+    /// A live picture's hold (`Picture::Live`).
+    pub(in crate::engine) hold: Option<super::live::Hold>,
+}
+
+/// What kind of picture a fan-out carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::engine) enum Picture {
+    /// A recording's frames.
+    Moving,
+    /// A still: one frame, repeated (`imagefreeze`) so that every screen and zoom gets frames.
+    Still,
+    /// A live source: its frames, and a hold block that can freeze one.
+    Live,
 }
 
 /// Builds `videoconvert ! videoflip ! [imagefreeze] ! overlaycomposition ! videocrop ! tee` and one
@@ -65,7 +78,7 @@ pub(in crate::engine) fn video_fanout(
     targets: &[BranchTarget],
     branches: &Arc<Mutex<BTreeMap<String, Branch>>>,
     frame_duration: &Arc<Mutex<Duration>>,
-    is_image: bool,
+    picture: Picture,
     thumbs: &Thumbs,
     gaps: Option<GapReport>,
     layer: &super::annotate::SharedLayer,
@@ -80,19 +93,39 @@ pub(in crate::engine) fn video_fanout(
         .property("allow-not-linked", true)
         .build()?;
     let mut chain = vec![convert.clone(), flip];
-    if is_image {
+    if picture == Picture::Still {
         chain.push(gst::ElementFactory::make("imagefreeze").build()?);
     }
     // The telestrator's strokes, in the picture's own coordinates: before the crop, so they follow
-    // zoom and pan; before the tee, so they reach exactly the screens the picture does.
-    chain.push(super::annotate::overlay(layer)?);
+    // zoom and pan; before the tee, so they reach exactly the screens the picture does. A live
+    // picture's hold comes before both: zoom and strokes work on a held frame.
+    let mut hold = None;
+    // Everything made here, to start with the pipeline once linked.
+    let mut made = Vec::new();
+    if picture == Picture::Live {
+        let (into, out, h) = super::live::Hold::build(pipeline)?;
+        pipeline.add_many(&chain)?;
+        gst::Element::link_many(&chain)?;
+        chain.last().expect("flip").link(&into)?;
+        made.append(&mut chain);
+        made.extend(h.elements());
+        chain.push(out);
+        hold = Some(h);
+    }
+    let overlay = super::annotate::overlay(layer)?;
+    chain.push(overlay);
     // Zoom and pan (`Command::Zoom`); passes frames through untouched while nothing is cropped.
     let crop = gst::ElementFactory::make("videocrop")
         .name("zoom")
         .build()?;
     chain.push(crop.clone());
     chain.push(tee.clone());
-    pipeline.add_many(&chain)?;
+    // (After a hold block, its selector is already in the pipeline.)
+    for e in &chain {
+        if e.parent().is_none() {
+            pipeline.add(e)?;
+        }
+    }
     gst::Element::link_many(&chain)?;
 
     // Learn the frame duration for stepping back.
@@ -259,12 +292,13 @@ pub(in crate::engine) fn video_fanout(
     }
     drop(map);
     thumbnail_branch(pipeline, &tee, thumbs)?;
-    for e in &chain {
+    for e in made.iter().chain(&chain) {
         e.sync_state_with_parent()?;
     }
     Ok(Fanout {
         head: convert,
         crop,
+        hold,
     })
 }
 
@@ -603,7 +637,7 @@ mod tests {
             &targets,
             &branches,
             &Arc::new(Mutex::new(Duration::ZERO)),
-            false,
+            Picture::Moving,
             &thumbs,
             None,
             &Arc::new(Mutex::new(Default::default())),

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The parts from the leaf up: each may import only those before it.
-const ORDER: [&str; 10] = [
-    "base", "link", "annotate", "slate", "document", "captions", "beside", "graph", "output",
-    "program",
+const ORDER: [&str; 11] = [
+    "base", "link", "annotate", "slate", "document", "captions", "live", "beside", "graph",
+    "output", "program",
 ];
 
 /// The modules above the parts (`impl Engine`, the loop) that a part's `super::` could name. (The

@@ -6,9 +6,9 @@
 //! `layers::parts_import_only_the_parts_below_them` checks it):
 //!
 //! 1. `base`: the error constructor, the event sink, shared settings.
-//! 2. `link`, `annotate`, `slate`, `document`, `captions`: components owning their elements and
-//!    state (a video link's pipeline, the telestrator's layer, the slates, a document's page feed,
-//!    a recording's captions).
+//! 2. `link`, `annotate`, `slate`, `document`, `captions`, `live`: components owning their elements
+//!    and state (a video link's pipeline, the telestrator's layer, the slates, a document's page
+//!    feed, a recording's captions, a live source and its signal).
 //! 3. `beside`: the side-by-side composite and its shifted decoder.
 //! 4. `graph`: pure builders of pipeline pieces (fan-out, audio chain, thumbnails, gap probe).
 //! 5. `output`, `program`: the state the engine keeps per screen and per loaded exhibit.
@@ -19,6 +19,7 @@ pub(in crate::engine) mod annotate;
 pub(in crate::engine) mod captions;
 pub(in crate::engine) mod document;
 pub(in crate::engine) mod link;
+pub(in crate::engine) mod live;
 pub(in crate::engine) mod slate;
 
 pub(in crate::engine) mod beside;

@@ -28,6 +28,8 @@ pub(in crate::engine) struct Built {
     /// The zoom's `videocrop`: set once its picture's fan-out is built (for a file, on the streaming
     /// thread that finds its picture).
     pub(in crate::engine) crop: Arc<OnceLock<gst::Element>>,
+    /// A live source's hold block: set once its picture's fan-out is built.
+    pub(in crate::engine) hold: Arc<OnceLock<super::live::Hold>>,
     pub(in crate::engine) branches: Arc<Mutex<BTreeMap<String, Branch>>>,
     /// Screens the restriction rule allowed when it was (re)built; the only ones it can be routed to.
     pub(in crate::engine) allowed: Vec<String>,
@@ -55,6 +57,8 @@ pub(in crate::engine) struct Built {
     pub(in crate::engine) expected: Arc<AtomicU8>,
     /// Built with `SILENT_SINK` (the room had no sound output then).
     pub(in crate::engine) silent: bool,
+    /// A live source's signal (`None` for an exhibit).
+    pub(in crate::engine) signal: Option<super::live::SignalWatch>,
 }
 
 /// One loaded exhibit: what its build made (`Built`, read-only), and the state the engine changes
@@ -88,6 +92,10 @@ pub(in crate::engine) struct Program {
     rebuilds: u32,
     /// The playback watchdog: the last position seen to move, and when.
     progress: Option<(gst::ClockTime, Instant)>,
+    /// A live source frozen on a frame (`Command::Hold`).
+    held: bool,
+    /// A live source whose caller hung up while it was held: it gets its fresh listener on release.
+    stale: bool,
 }
 
 impl std::ops::Deref for Program {
@@ -117,6 +125,8 @@ impl Program {
             resume,
             rebuilds: 0,
             progress: None,
+            held: false,
+            stale: false,
         }
     }
 
@@ -282,6 +292,10 @@ pub(in crate::engine) enum Rebuild {
     /// A recording was put beside it or taken away (`Command::Beside`): the picture is composed
     /// again. Not a fault either.
     Beside,
+    /// A live source's caller hung up: a fresh listener for the next one. Not a fault.
+    Signal,
+    /// A live source failed (a stream it could not read or decode): counts towards `MAX_REBUILDS`.
+    Source,
 }
 
 /// The Load parameters of a program.
@@ -300,6 +314,9 @@ pub(in crate::engine) struct Source {
     pub(in crate::engine) captions: Option<super::captions::SharedCaptions>,
     /// Side by side: the recording shown beside it.
     pub(in crate::engine) beside: Option<super::beside::BesideSource>,
+    /// A live source (`Command::LoadLive`): where its picture comes from, who may see it. Its
+    /// `path` is empty and its `kind` a video's; it has no timeline to seek, step or pause.
+    pub(in crate::engine) live: Option<super::live::LiveSpec>,
 }
 
 impl Source {
@@ -313,6 +330,41 @@ impl Source {
 }
 
 impl Program {
+    /// Whether it is a live source, not an exhibit from the cache.
+    pub(in crate::engine) fn is_live(&self) -> bool {
+        self.source.live.is_some()
+    }
+
+    /// Whether it has a picture to show: always for an exhibit; for a live source, while its
+    /// signal is there or a frame is held. Without one its windows stay unmapped, its links dark and
+    /// its sound silent.
+    pub(in crate::engine) fn has_picture(&self) -> bool {
+        self.held || self.built.signal.as_ref().is_none_or(|s| s.present())
+    }
+
+    pub(in crate::engine) fn held(&self) -> bool {
+        self.held
+    }
+
+    /// Freezes a live picture on its current frame, or releases it. Returns whether its caller
+    /// hung up while it was held (it then needs a fresh listener).
+    pub(in crate::engine) fn set_held(&mut self, held: bool) -> Result<bool, String> {
+        let Some(hold) = self.built.hold.get() else {
+            return Err(format!(
+                "{} has shown no picture yet: nothing to hold",
+                self.exhibit
+            ));
+        };
+        hold.set(held);
+        self.held = held;
+        Ok(!held && std::mem::take(&mut self.stale))
+    }
+
+    /// Its caller hung up while it was held: the held frame stays until released.
+    pub(in crate::engine) fn mark_stale(&mut self) {
+        self.stale = true;
+    }
+
     /// The media's duration, asked of the decoder (an audio exhibit's slate source has none).
     pub(in crate::engine) fn duration(&self) -> Option<u64> {
         self.decode

@@ -1,5 +1,5 @@
 //! Slates: the neutral pictures a screen shows instead of black (standby after a restart, "exhibit
-//! unavailable" after an on-air failure), rendered once with GStreamer and painted by the X server as
+//! unavailable" after an on-air failure, "no signal" from a live source), rendered once with GStreamer and painted by the X server as
 //! the window's background.
 
 use gstreamer as gst;
@@ -9,13 +9,21 @@ use gstreamer::prelude::*;
 /// surface sees); how each looks is decided here.
 pub use crate::protocol::Slate;
 
-/// Background colour (ARGB) and the text of `slate`, given the screen's label.
-pub(in crate::engine) fn look(slate: Slate, label: &str) -> (u32, String) {
+/// Background colour (ARGB) and the text of `slate`, given the screen's label and, for `NoSignal`,
+/// the live source's (both names the court gave, never an exhibit's).
+pub(in crate::engine) fn look(slate: Slate, label: &str, source: Option<&str>) -> (u32, String) {
     match slate {
         Slate::Standby => (SLATE_STANDBY_ARGB, format!("{label}\nNo exhibit on screen")),
         Slate::Unavailable => (
             SLATE_UNAVAILABLE_ARGB,
             "Exhibit unavailable\nThe advocate has been told why".to_owned(),
+        ),
+        Slate::NoSignal => (
+            SLATE_NO_SIGNAL_ARGB,
+            format!(
+                "No signal from {}\nIt shows again when the signal returns",
+                source.unwrap_or("the live source")
+            ),
         ),
     }
 }
@@ -23,16 +31,17 @@ pub(in crate::engine) fn look(slate: Slate, label: &str) -> (u32, String) {
 /// The slates' background colours; tests read them back from the screens.
 pub const SLATE_STANDBY_ARGB: u32 = 0xff1c2733;
 pub const SLATE_UNAVAILABLE_ARGB: u32 = 0xff3a2a1c;
+pub const SLATE_NO_SIGNAL_ARGB: u32 = 0xff2a1c3a;
 
 /// Draws `slate` for a `width` x `height` screen as BGRx rows: one frame of a solid colour with
 /// centred text, made by GStreamer (Pango) once when the slate goes up.
 pub(in crate::engine) fn render_slate(
     slate: Slate,
-    label: &str,
+    (label, source): (&str, Option<&str>),
     width: u16,
     height: u16,
 ) -> anyhow::Result<Vec<u8>> {
-    let (argb, text) = look(slate, label);
+    let (argb, text) = look(slate, label, source);
     let pipeline = gst::parse::launch(&format!(
         "videotestsrc num-buffers=1 pattern=solid-color foreground-color={argb} ! \
          video/x-raw,format=BGRx,width={width},height={height},framerate=1/1 ! \
