@@ -4,7 +4,10 @@
 
 use std::path::PathBuf;
 
-use courtdeck_core::{ErrorCode, MonitorIdentity, OutputRole, Screen, ScreenId};
+use courtdeck_core::{
+    ErrorCode, LiveKind, LiveSource, MonitorIdentity, OutputRole, Restriction, Screen, ScreenId,
+    SourceId,
+};
 use courtdeck_playout::protocol::{OutputKind, OutputSpec, StreamSpec};
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +30,9 @@ pub struct Config {
     pub reports_dir: Option<PathBuf>,
     #[serde(rename = "screen")]
     pub screens: Vec<ScreenConfig>,
+    /// Live sources (an advocate's laptop over SRT, a capture card or document camera): `[[source]]`.
+    #[serde(rename = "source")]
+    pub sources: Vec<SourceConfig>,
     /// How screens are known: `[screens]`.
     #[serde(rename = "screens")]
     pub screen_identity: ScreensConfig,
@@ -346,6 +352,74 @@ pub struct AudioConfig {
     pub sink: String,
 }
 
+/// A live source (`[[source]]`): a picture that does not come from the evidence store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Its identifier (`defence-laptop`): commands and the custody log use it.
+    pub id: String,
+    /// The court's name for it ("Defence laptop"): the surface and the "no signal" slate say it.
+    pub label: String,
+    /// `stream` (an SRT listener a laptop calls) or `capture` (a V4L2 device).
+    pub kind: String,
+    /// A capture source's device: its stable path (`/dev/v4l/by-id/usb-…-video-index0`) or
+    /// `usb:VVVV:PPPP[:SERIAL]`; never `/dev/videoN`, whose number changes with the order devices
+    /// are found.
+    pub device: Option<String>,
+    /// A stream's `HOST:PORT` (UDP) to listen on.
+    pub listen: Option<String>,
+    /// `open`, `no_public` (the default: the court decides otherwise) or `bench_only`.
+    pub restriction: Option<String>,
+    /// The roles that may ever see it (default: every role the restriction allows).
+    pub roles: Option<Vec<String>>,
+    /// A stream's SRT latency, in milliseconds (20 to 8000).
+    #[serde(default = "source_latency")]
+    pub latency_ms: u32,
+}
+
+fn source_latency() -> u32 {
+    120
+}
+
+/// A live source as configured and validated: what it is, and where its picture comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredSource {
+    pub source: LiveSource,
+    pub input: SourceInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceInput {
+    Stream {
+        listen: std::net::SocketAddr,
+        latency_ms: u32,
+    },
+    Capture {
+        device: String,
+    },
+}
+
+/// A capture device as configured: a stable `/dev/v4l/by-id/` (or `by-path`) name, or
+/// `usb:VVVV:PPPP[:SERIAL]`. `/dev/videoN` is refused: its number is the order devices were found.
+fn capture_device(device: &str) -> Result<String, String> {
+    if let Some(usb) = device.strip_prefix("usb:") {
+        let parts: Vec<&str> = usb.split(':').collect();
+        let hex4 = |s: &str| s.len() == 4 && s.chars().all(|c| c.is_ascii_hexdigit());
+        return match parts.as_slice() {
+            [v, p] | [v, p, _] if hex4(v) && hex4(p) => Ok(device.to_owned()),
+            _ => Err(format!(
+                "device {device:?} is not usb:VVVV:PPPP[:SERIAL] (vendor and product in hex, as lsusb shows them)"
+            )),
+        };
+    }
+    if device.starts_with("/dev/v4l/by-id/") || device.starts_with("/dev/v4l/by-path/") {
+        return Ok(device.to_owned());
+    }
+    Err(format!(
+        "device {device:?} is not a stable name: use its /dev/v4l/by-id/… path or usb:VVVV:PPPP (a /dev/videoN number changes with the order devices are found)"
+    ))
+}
+
 /// The playout process.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -409,6 +483,7 @@ impl Default for Config {
                 screen("witness", "WITNESS", "witness", 2),
                 screen("public", "PUBLIC", "public_gallery", 3),
             ],
+            sources: Vec::new(),
             screen_identity: ScreensConfig::default(),
             audio: AudioConfig::default(),
             control: ControlConfig::default(),
@@ -471,8 +546,86 @@ impl Config {
         let config: Config = toml::from_str(text)
             .map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e.to_string()))?;
         config.screens()?;
+        config.live_sources()?;
         config.lists.room_mappings()?;
         Ok(config)
+    }
+
+    /// The configured live sources (validated: unique ids, a displayable label, a known kind with its
+    /// own input, a restriction and roles the rule allows, a port no screen's stream uses).
+    pub fn live_sources(&self) -> ApiResult<Vec<ConfiguredSource>> {
+        let invalid =
+            |m: String| ApiError::new(ErrorCode::ConfigInvalid, format!("[[source]] {m}"));
+        let mut out: Vec<ConfiguredSource> = Vec::new();
+        for s in &self.sources {
+            let id = SourceId::parse(&s.id).map_err(|e| invalid(e.to_string()))?;
+            if out.iter().any(|o| o.source.id == id) {
+                return Err(invalid(format!("{id} is configured twice")));
+            }
+            let kind = LiveKind::parse(&s.kind).map_err(|e| invalid(format!("{id}: {e}")))?;
+            let restriction = Restriction::parse(s.restriction.as_deref().unwrap_or("no_public"))
+                .map_err(|e| invalid(format!("{id}: {e}")))?;
+            let roles = match &s.roles {
+                None => None,
+                Some(r) => Some(
+                    r.iter()
+                        .map(|r| OutputRole::parse(r))
+                        .collect::<Result<_, _>>()
+                        .map_err(|e| invalid(format!("{id}: {e}")))?,
+                ),
+            };
+            let source = LiveSource::new(id.clone(), &s.label, kind, restriction, roles)
+                .map_err(|e| invalid(format!("{id}: {e}")))?;
+            let input = match (kind, &s.device, &s.listen) {
+                (LiveKind::Stream, None, Some(listen)) => {
+                    let addr = listen.parse::<std::net::SocketAddr>().map_err(|_| {
+                        invalid(format!(
+                            "{id}: listen {listen:?} is not host:port (like 0.0.0.0:9720)"
+                        ))
+                    })?;
+                    // The UDP ports already served: the video links', and the sources' so far.
+                    let links = self.screens.iter().filter_map(|s| {
+                        let link = s.stream.as_ref()?;
+                        link.listen
+                            .parse::<std::net::SocketAddr>()
+                            .ok()
+                            .map(|a| a.port())
+                    });
+                    let sources = out.iter().filter_map(|o| match o.input {
+                        SourceInput::Stream { listen, .. } => Some(listen.port()),
+                        SourceInput::Capture { .. } => None,
+                    });
+                    if links.chain(sources).any(|port| port == addr.port()) {
+                        return Err(invalid(format!(
+                            "{id}: port {} is already a video link's or another source's",
+                            addr.port()
+                        )));
+                    }
+                    if !(20..=8_000).contains(&s.latency_ms) {
+                        return Err(invalid(format!("{id}: latency_ms is from 20 to 8000")));
+                    }
+                    SourceInput::Stream {
+                        listen: addr,
+                        latency_ms: s.latency_ms,
+                    }
+                }
+                (LiveKind::Capture, Some(device), None) => SourceInput::Capture {
+                    device: capture_device(device).map_err(|m| invalid(format!("{id}: {m}")))?,
+                },
+                (LiveKind::Stream, _, _) => {
+                    return Err(invalid(format!(
+                        "{id}: a stream has `listen = \"HOST:PORT\"` and no `device`"
+                    )));
+                }
+                (LiveKind::Capture, _, _) => {
+                    return Err(invalid(format!(
+                        "{id}: a capture source has `device` (its /dev/v4l/by-id/… path, or usb:VVVV:PPPP) and no `listen`"
+                    )));
+                }
+            };
+            out.push(ConfiguredSource { source, input });
+        }
+        Ok(out)
     }
 
     /// The configured screens as domain values (validated: unique ids, known roles).
@@ -691,6 +844,80 @@ mod tests {
             ("0.0.0.0:9710", 1920, 1080, 6000, 60)
         );
         assert_eq!(c.screens().unwrap()[1].role, OutputRole::VideoLink);
+    }
+
+    #[test]
+    fn live_sources_parse_with_their_defaults() {
+        let c = Config::parse(
+            "[[screen]]\nid='link'\nlabel='LINK'\nrole='video_link'\n[screen.stream]\nlisten='0.0.0.0:9710'\n\
+             [[source]]\nid='defence-laptop'\nlabel='Defence laptop'\nkind='stream'\nlisten='0.0.0.0:9720'\n\
+             [[source]]\nid='visualiser'\nlabel='Visualiser'\nkind='capture'\n\
+             device='/dev/v4l/by-id/usb-Acme_DocCam_123-video-index0'\nrestriction='open'\nroles=['bench', 'witness']\n",
+        )
+        .unwrap();
+        let sources = c.live_sources().unwrap();
+        let laptop = &sources[0];
+        assert_eq!(laptop.source.label, "Defence laptop");
+        assert_eq!(
+            laptop.source.restriction,
+            Restriction::NoPublic,
+            "no_public unless the court says"
+        );
+        assert!(!laptop.source.roles().contains(&OutputRole::PublicGallery));
+        assert!(laptop.source.roles().contains(&OutputRole::VideoLink));
+        assert_eq!(
+            laptop.input,
+            SourceInput::Stream {
+                listen: "0.0.0.0:9720".parse().unwrap(),
+                latency_ms: 120
+            }
+        );
+        let camera = &sources[1];
+        assert_eq!(camera.source.kind, LiveKind::Capture);
+        assert_eq!(
+            camera.source.roles().iter().copied().collect::<Vec<_>>(),
+            [OutputRole::Bench, OutputRole::Witness]
+        );
+    }
+
+    #[test]
+    fn bad_sources_name_the_problem() {
+        let stream = "[[source]]\nid='laptop'\nlabel='Laptop'\nkind='stream'\n";
+        for (text, expect) in [
+            (format!("{stream}listen='0.0.0.0:9720'\nroles=['public_gallery']"), "may never be seen on a public_gallery screen"),
+            (format!("{stream}device='/dev/video0'"), "no `device`"),
+            (format!("{stream}listen='9720'"), "is not host:port"),
+            (format!("{stream}listen='0.0.0.0:9720'\nlatency_ms=5"), "latency_ms"),
+            (format!("{stream}listen='0.0.0.0:9720'\n{stream}listen='0.0.0.0:9721'"), "configured twice"),
+            (
+                format!("[[screen]]\nid='l'\nlabel='L'\nrole='video_link'\n[screen.stream]\nlisten='0.0.0.0:9720'\n{stream}listen='0.0.0.0:9720'"),
+                "port 9720 is already",
+            ),
+            (
+                "[[source]]\nid='cam'\nlabel='Camera'\nkind='capture'\ndevice='/dev/video0'".into(),
+                "not a stable name",
+            ),
+            (
+                "[[source]]\nid='cam'\nlabel='Camera'\nkind='capture'\ndevice='usb:46d:82'".into(),
+                "usb:VVVV:PPPP",
+            ),
+            ("[[source]]\nid='cam'\nlabel='Camera'\nkind='webcam'".into(), "not capture or stream"),
+            ("[[source]]\nid='cam'\nlabel='\u{202e}Camera'\nkind='capture'\ndevice='usb:046d:0825'".into(), "invisible"),
+        ] {
+            let e = Config::parse(&text).unwrap_err();
+            assert_eq!(e.code, ErrorCode::ConfigInvalid);
+            assert!(e.message.contains(expect), "{text}: {}", e.message);
+        }
+        let usb = Config::parse(
+            "[[source]]\nid='cam'\nlabel='Camera'\nkind='capture'\ndevice='usb:046d:0825:ABC123'",
+        )
+        .unwrap();
+        assert_eq!(
+            usb.live_sources().unwrap()[0].input,
+            SourceInput::Capture {
+                device: "usb:046d:0825:ABC123".into()
+            }
+        );
     }
 
     #[test]

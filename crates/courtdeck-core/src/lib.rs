@@ -13,6 +13,7 @@ mod edid;
 mod error;
 mod exhibit;
 mod hearing;
+mod live;
 mod presentation;
 mod routing;
 pub mod text;
@@ -28,6 +29,7 @@ pub use exhibit::{
     MAX_PAGES, PageSize, Provenance, Restriction, Sha256Digest,
 };
 pub use hearing::{CaseManifest, CourtId, CourtList, Hearing, ManifestError};
+pub use live::{LiveKind, LiveSource, SourceId, may_show_live};
 pub use presentation::{
     Beside, MAX_BESIDE_OFFSET_MS, OnAir, PageTurn, Presentation, PresentationError,
     PresentationState, Speed, Transport,

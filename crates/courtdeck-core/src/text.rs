@@ -44,3 +44,28 @@ pub fn visible(s: &str) -> String {
         })
         .collect()
 }
+
+/// The most characters a name the court configures may have (a source's label).
+pub const MAX_LABEL_CHARS: usize = 80;
+
+/// A name shown to the court (`field` names it in the error): trimmed, 1 to `MAX_LABEL_CHARS`
+/// characters, none of them a control or invisible format character.
+pub fn displayable(field: &'static str, s: &str) -> Result<String, crate::InvalidValue> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > MAX_LABEL_CHARS {
+        return Err(crate::InvalidValue::new(
+            field,
+            format!("must be 1-{MAX_LABEL_CHARS} characters"),
+        ));
+    }
+    if t.chars().any(|c| c.is_control() || is_invisible_format(c)) {
+        return Err(crate::InvalidValue::new(
+            field,
+            format!(
+                "{} holds a control or invisible character, which can make it read as something else",
+                visible(t)
+            ),
+        ));
+    }
+    Ok(t.to_owned())
+}
