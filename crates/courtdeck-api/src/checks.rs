@@ -1,7 +1,7 @@
 //! The clerk's setup checks (`courtdeck check`, the Setup view): every screen present, identify card,
 //! test card read back, test tone on the level meter, store reachable, credential accepted, clock skew,
 //! free disk for the day, every exhibit of today's list cached + hash-verified + decodable, GStreamer
-//! inventory, the playout process's confinement. One report (pass / warn / fail per check), saved as JSON and HTML and recorded in the
+//! inventory, the playout process's confinement, each live source's signal. One report (pass / warn / fail per check), saved as JSON and HTML and recorded in the
 //! audit log. `only` re-runs a subset (the ids of what failed).
 
 use courtdeck_audit::CustodyEvent;
@@ -23,6 +23,9 @@ pub use report::report_html;
 /// Clock skew against the store that is worth a warning, and that fails the check.
 const SKEW_WARN_S: i64 = 30;
 const SKEW_FAIL_S: i64 = 300;
+
+/// How long the setup checks give each live source to show a picture.
+const LIVE_SOURCE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 struct Run {
     only: Option<Vec<String>>,
@@ -86,6 +89,7 @@ impl Courtdeck {
         }
         self.check_plugins(&mut run).await;
         self.check_confinement(&mut run).await;
+        self.check_live_sources(&mut run).await;
         self.check_audit(&mut run);
 
         let overall = run
@@ -567,6 +571,49 @@ impl Courtdeck {
 }
 
 impl Courtdeck {
+    /// Each configured live source (`source:<id>`): opened for a few seconds in a playout process of
+    /// its own. A picture passes; none warns (a laptop may simply not be casting yet), with why.
+    async fn check_live_sources(&self, run: &mut Run) {
+        let ids: Vec<String> = self
+            .config
+            .sources
+            .iter()
+            .map(|s| format!("source:{}", s.id))
+            .filter(|id| run.wants(id) || run.wants("sources"))
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        let t0 = Instant::now();
+        match Courtdeck::check_sources(&self.config, LIVE_SOURCE_WAIT).await {
+            Ok(checks) => {
+                for c in checks {
+                    let id = format!("source:{}", c.id);
+                    if !ids.contains(&id) {
+                        continue;
+                    }
+                    let (status, detail) = match (c.signal, c.width.zip(c.height)) {
+                        (true, Some((w, h))) => (
+                            CheckStatus::Pass,
+                            format!("{}: a picture, {w}x{h}", c.label),
+                        ),
+                        (true, None) => (CheckStatus::Pass, format!("{}: a picture", c.label)),
+                        (false, _) => (
+                            CheckStatus::Warn,
+                            format!("{}: no signal: {}", c.label, c.problem.unwrap_or_default()),
+                        ),
+                    };
+                    run.add(&id, "Live source", status, detail, t0);
+                }
+            }
+            Err(e) => {
+                for id in ids {
+                    run.add(&id, "Live source", CheckStatus::Fail, e.message.clone(), t0);
+                }
+            }
+        }
+    }
+
     /// How the playout process is confined, as it said when it started: fully passes; partly, or
     /// off by the configuration's leave, warns (the detail names what is not confined).
     async fn check_confinement(&self, run: &mut Run) {

@@ -87,3 +87,24 @@ pub fn load_push_client(client_id: &str) -> ApiResult<Option<Secret>> {
         Err(e) => Err(keyring_error(e)),
     }
 }
+
+/// The keyring entry of a live source's SRT passphrase (`courtdeck sources passphrase ID`).
+fn source_entry(id: &str) -> ApiResult<keyring::Entry> {
+    keyring::Entry::new("courtdeck-live-source", id).map_err(keyring_error)
+}
+
+/// Saves the passphrase a laptop must give to cast to source `id`, replacing any earlier one.
+pub fn save_source_passphrase(id: &str, secret: &Secret) -> ApiResult<()> {
+    source_entry(id)?
+        .set_password(secret.expose())
+        .map_err(keyring_error)
+}
+
+/// Source `id`'s passphrase, `None` when none was saved.
+pub fn load_source_passphrase(id: &str) -> ApiResult<Option<Secret>> {
+    match source_entry(id)?.get_password() {
+        Ok(v) => Ok(Some(Secret::new(v))),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(keyring_error(e)),
+    }
+}

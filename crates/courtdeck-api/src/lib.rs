@@ -24,6 +24,7 @@ mod fetch;
 mod hearing;
 pub mod json;
 mod listing;
+pub mod live;
 pub mod logging;
 mod media;
 mod posters;

@@ -127,6 +127,20 @@ pub(crate) enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The live sources of `[[source]]` (a laptop casting over SRT, a capture device): each one's
+    /// `id`, `kind`, and with `--check` whether it has a signal and its picture's `width` and
+    /// `height`, each opened in turn in a playout process of its own for up to `--wait` seconds.
+    Sources {
+        #[command(subcommand)]
+        command: Option<SourcesCmd>,
+        #[arg(long)]
+        check: bool,
+        /// With --check: how long to wait for each source's picture, in seconds.
+        #[arg(long, default_value_t = 5.0)]
+        wait: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Prints a day's court list with each hearing's readiness.
     /// The week ahead: this courtroom's next days' hearings (today first), each exhibit judged as
     /// the setup check judges today's, and a printable readiness report per hearing.
@@ -232,6 +246,18 @@ pub(crate) enum StoreCmd {
         store: StoreArgs,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum SourcesCmd {
+    /// Saves the passphrase a laptop must give to cast to source ID in the OS keyring (read from
+    /// stdin, hidden at a terminal; 10 to 64 characters). With --generate, a new one is made and
+    /// printed once, for the clerk to give the advocate.
+    Passphrase {
+        id: String,
+        #[arg(long)]
+        generate: bool,
     },
 }
 
@@ -394,6 +420,11 @@ impl StoreArgs {
 
 /// One line from stdin: hidden when typed at a terminal, piped otherwise. Never an argument, which
 /// would land in shell history and `ps`.
+/// A live source's SRT passphrase from stdin.
+pub(crate) fn read_passphrase() -> anyhow::Result<courtdeck_store::Secret> {
+    read_line_secret("SRT passphrase, 10 to 64 characters (input hidden): ")
+}
+
 pub(crate) fn read_secret() -> anyhow::Result<courtdeck_store::Secret> {
     read_line_secret("Store token or password (input hidden): ")
 }

@@ -13,7 +13,9 @@ use courtdeck_api::config::StoreConfig;
 use courtdeck_api::json::UiEvent;
 use courtdeck_api::{ApiError, Config, Courtdeck, Publisher};
 
-use args::{AuditCmd, CacheCmd, Cli, Cmd, StoreCmd, read_s3_key, read_secret};
+use args::{
+    AuditCmd, CacheCmd, Cli, Cmd, SourcesCmd, StoreCmd, read_passphrase, read_s3_key, read_secret,
+};
 use print::{print_probe, print_screens};
 
 fn main() -> ExitCode {
@@ -617,6 +619,99 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Sources {
+            command: Some(SourcesCmd::Passphrase { id, generate }),
+            ..
+        } => {
+            let secret = if *generate {
+                new_passphrase()?
+            } else {
+                read_passphrase()?
+            };
+            let shown = generate.then(|| secret.expose().to_owned());
+            Courtdeck::save_source_passphrase(&config()?, id, secret).await?;
+            match shown {
+                // Printed once, here, for the clerk to give the advocate: never logged.
+                Some(p) => println!("{id}: passphrase saved in the keyring: {p}"),
+                None => println!("{id}: passphrase saved in the keyring"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Sources {
+            command: None,
+            check,
+            wait,
+            json,
+        } => {
+            let config = config()?;
+            if !*check {
+                let sources: Vec<serde_json::Value> = config
+                    .live_sources()?
+                    .iter()
+                    .map(|s| {
+                        serde_json::json!({
+                            "id": s.source.id.as_str(),
+                            "label": s.source.label,
+                            "kind": s.source.kind.as_str(),
+                            "restriction": s.source.restriction.as_str(),
+                            "roles": s.source.roles().iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                            "input": match &s.input {
+                                courtdeck_api::config::SourceInput::Stream { listen, .. } => format!("srt://{listen}"),
+                                courtdeck_api::config::SourceInput::Capture { device } => device.clone(),
+                            },
+                        })
+                    })
+                    .collect();
+                if *json {
+                    println!("{}", serde_json::to_string_pretty(&sources)?);
+                } else if sources.is_empty() {
+                    println!("no live sources are configured ([[source]] in config.toml)");
+                } else {
+                    for s in &sources {
+                        println!(
+                            "{}  {}  {}  {}  ({}; {})",
+                            s["id"].as_str().unwrap_or(""),
+                            s["kind"].as_str().unwrap_or(""),
+                            s["label"].as_str().unwrap_or(""),
+                            s["input"].as_str().unwrap_or(""),
+                            s["restriction"].as_str().unwrap_or(""),
+                            s["roles"]
+                                .as_array()
+                                .map(|r| r
+                                    .iter()
+                                    .filter_map(|v| v.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "))
+                                .unwrap_or_default(),
+                        );
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let wait = std::time::Duration::from_secs_f64(wait.clamp(0.5, 120.0));
+            let checks = Courtdeck::check_sources(&config, wait).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&checks)?);
+            } else {
+                for c in &checks {
+                    match (c.signal, c.width.zip(c.height)) {
+                        (true, Some((w, h))) => {
+                            println!("{}  {}  signal  {w}x{h}  ({})", c.id, c.kind, c.label)
+                        }
+                        (true, None) => println!("{}  {}  signal  ({})", c.id, c.kind, c.label),
+                        (false, _) => println!(
+                            "{}  {}  NO SIGNAL  ({}): {}",
+                            c.id,
+                            c.kind,
+                            c.label,
+                            c.problem.as_deref().unwrap_or("no picture")
+                        ),
+                    }
+                }
+            }
+            // No signal is not a failure of the command: a laptop may simply not be casting yet.
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Probe { file, json, poster } => {
             let report = publisher()?.probe(file, poster.as_deref()).await?;
             if *json {
@@ -645,4 +740,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// A new SRT passphrase: 24 characters from an alphabet without look-alikes (no 0/O, 1/l/I), for a
+/// clerk to read out or type.
+fn new_passphrase() -> anyhow::Result<courtdeck_store::Secret> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    // Bytes past the last whole multiple of the alphabet are thrown away, so every character is as
+    // likely as any other.
+    let limit = (256 / ALPHABET.len() * ALPHABET.len()) as u8;
+    let mut out = String::with_capacity(24);
+    while out.len() < 24 {
+        let mut raw = [0u8; 32];
+        getrandom::fill(&mut raw)
+            .map_err(|e| anyhow::anyhow!("no randomness for a passphrase: {e}"))?;
+        out.extend(
+            raw.iter()
+                .filter(|b| **b < limit)
+                .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+                .take(24 - out.len()),
+        );
+    }
+    Ok(courtdeck_store::Secret::new(out))
 }

@@ -651,6 +651,11 @@ pub enum Event {
         present: bool,
         #[serde(default)]
         detail: Option<String>,
+        /// The picture's size as it arrives (with `present`).
+        #[serde(default)]
+        width: Option<u32>,
+        #[serde(default)]
+        height: Option<u32>,
     },
     /// A loaded exhibit reached its first frame (paused, invisible).
     Prerolled {

@@ -105,14 +105,21 @@ fn load_live(
     }
 }
 
-/// Waits for the signal of `source` to come (`present`) or go; returns its detail.
-async fn signal(rx: &mut Receiver<ClientEvent>, source: &str, present: bool) -> Option<String> {
+/// Waits for the signal of `source` to come (`present`) or go; returns its detail and, when it
+/// comes, the picture's size.
+async fn signal(
+    rx: &mut Receiver<ClientEvent>,
+    source: &str,
+    present: bool,
+) -> (Option<String>, Option<(u32, u32)>) {
     wait_for(rx, |e| match e {
         ClientEvent::Playout(Event::Signal {
             source: s,
             present: p,
             detail,
-        }) if s == source && *p == present => Some(detail.clone()),
+            width,
+            height,
+        }) if s == source && *p == present => Some((detail.clone(), width.zip(*height))),
         _ => None,
     })
     .await
@@ -125,6 +132,7 @@ async fn hung_up(rx: &mut Receiver<ClientEvent>, source: &str) -> Option<String>
             source: s,
             present: false,
             detail,
+            ..
         }) if s == source && detail.as_deref() == Some("the caller hung up") => {
             Some(detail.clone())
         }
@@ -163,7 +171,12 @@ async fn a_live_source_goes_only_where_its_rules_allow_blanks_and_has_no_timelin
         .request(present("LIVE-1", &["bench", "witness"]))
         .await
         .unwrap();
-    signal(&mut rx, "LIVE-1", true).await;
+    let (_, size) = signal(&mut rx, "LIVE-1", true).await;
+    assert_eq!(
+        size,
+        Some((640, 360)),
+        "the picture's size comes with its signal"
+    );
     for m in [BENCH, WITNESS] {
         wait_screen(
             &format!("the live picture on {}", m.name),
@@ -358,7 +371,8 @@ async fn a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself() {
 
     // The right passphrase: its picture, on both screens, by itself.
     let mut laptop = ffmpeg_sender(port, "red", Some(PASSPHRASE)).unwrap();
-    signal(&mut rx, "LAPTOP", true).await;
+    let (_, size) = signal(&mut rx, "LAPTOP", true).await;
+    assert_eq!(size, Some((640, 360)), "the laptop's picture size");
     for m in [BENCH, WITNESS] {
         wait_screen(
             &format!("the laptop's picture on {}", m.name),
@@ -422,7 +436,7 @@ async fn a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself() {
     // It vanishes (the cable, a crash: no goodbye): the picture stops, so "no signal".
     let t0 = Instant::now();
     laptop.signal_group(rustix::process::Signal::KILL);
-    let detail = signal(&mut rx, "LAPTOP", false).await;
+    let (detail, _) = signal(&mut rx, "LAPTOP", false).await;
     wait_screen(
         "no signal after the caller vanished",
         || is_no_signal(corner(&xvfb, BENCH)),

@@ -5,3 +5,4 @@
 mod checks;
 mod hotplug;
 mod pinned;
+mod sources;

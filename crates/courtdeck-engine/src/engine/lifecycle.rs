@@ -33,6 +33,8 @@ impl Engine {
                     source: exhibit,
                     present: false,
                     detail: Some("the caller hung up".into()),
+                    width: None,
+                    height: None,
                 });
                 return;
             }
@@ -44,6 +46,8 @@ impl Engine {
                     source: exhibit,
                     present: false,
                     detail: Some("the caller hung up".into()),
+                    width: None,
+                    height: None,
                 });
                 self.apply_visibility();
                 return;
@@ -316,10 +320,13 @@ impl Engine {
             s.lose();
         }
         tracing::info!(source = p.exhibit, present, ?detail, "signal");
+        let size = p.signal.as_ref().and_then(|s| s.size()).filter(|_| present);
         (self.emit)(Event::Signal {
             source: p.exhibit.clone(),
             present,
             detail,
+            width: size.map(|s| s.0),
+            height: size.map(|s| s.1),
         });
         if present && self.deck.is_on_air(&p.exhibit) {
             for screen in p.route() {

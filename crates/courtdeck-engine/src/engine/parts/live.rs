@@ -54,6 +54,8 @@ pub(in crate::engine) struct SignalWatch {
     /// When the last frame passed, in ms since `epoch`.
     last_ms: Arc<AtomicU64>,
     present: Arc<AtomicBool>,
+    /// The picture's size, from the caps of its latest frame (`width << 32 | height`; 0: none yet).
+    size: Arc<AtomicU64>,
     /// Told when the picture comes (from the streaming thread).
     on_signal: Arc<dyn Fn() + Send + Sync>,
 }
@@ -64,6 +66,7 @@ impl SignalWatch {
             epoch: Instant::now(),
             last_ms: Arc::new(AtomicU64::new(0)),
             present: Arc::new(AtomicBool::new(false)),
+            size: Arc::new(AtomicU64::new(0)),
             on_signal,
         }
     }
@@ -72,15 +75,28 @@ impl SignalWatch {
     /// none calls `on_signal`.
     pub(in crate::engine) fn watch(&self, pad: &gst::Pad) {
         let watch = self.clone();
-        pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        pad.add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
             watch
                 .last_ms
                 .store(watch.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+            if !watch.present.load(Ordering::SeqCst)
+                && let Some(s) = pad.current_caps().as_ref().and_then(|c| c.structure(0))
+                && let (Ok(w), Ok(h)) = (s.get::<i32>("width"), s.get::<i32>("height"))
+            {
+                let size = (u64::from(w.max(0) as u32) << 32) | u64::from(h.max(0) as u32);
+                watch.size.store(size, Ordering::SeqCst);
+            }
             if !watch.present.swap(true, Ordering::SeqCst) {
                 (watch.on_signal)();
             }
             gst::PadProbeReturn::Ok
         });
+    }
+
+    /// The picture's width and height, once a frame has come.
+    pub(in crate::engine) fn size(&self) -> Option<(u32, u32)> {
+        let size = self.size.load(Ordering::SeqCst);
+        (size != 0).then_some(((size >> 32) as u32, size as u32))
     }
 
     pub(in crate::engine) fn present(&self) -> bool {
@@ -301,6 +317,7 @@ mod tests {
         }
         assert!(watch.present(), "no frame in 10 s");
         assert_eq!(came.load(Ordering::SeqCst), 1);
+        assert_eq!(watch.size(), Some((64, 36)));
         assert!(!watch.lost_by_now(), "frames are flowing");
         pipeline.set_state(gst::State::Paused).unwrap();
         // Waited for, not timed: the watch calls it lost once no frame came for LOST_AFTER.
