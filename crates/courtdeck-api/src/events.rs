@@ -17,9 +17,17 @@ use crate::screens::apply_screen_states;
 /// confined (`read`: the verified cache, or the one file a probe opens; nothing else of the app's),
 /// the audio output, its memory limit, where the kernel's monitor EDIDs are.
 pub(crate) fn playout_env(config: &Config, read: Vec<PathBuf>) -> Vec<(String, String)> {
+    // A capture device's node is made again by udev when it is plugged back: the whole of /dev,
+    // and only when a capture source is configured.
+    let capture = config.sources.iter().any(|s| s.kind == "capture");
     let policy = ConfinePolicy {
         read,
         write: Vec::new(),
+        devices: if capture {
+            vec![PathBuf::from("/dev")]
+        } else {
+            Vec::new()
+        },
         unconfined_reason: config.playout.unconfined_reason.clone(),
     };
     let mut env = vec![

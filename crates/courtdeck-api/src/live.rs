@@ -83,8 +83,8 @@ impl Courtdeck {
 
     /// Checks every configured source in a headless playout process of its own: each is opened in
     /// turn and given `wait` for a picture. A stream without a passphrase in the keyring is not
-    /// opened (it would take a caller without one). A port the running kiosk holds is reported, as
-    /// is a capture device, which this version cannot open yet.
+    /// opened (it would take a caller without one). A port the running kiosk holds is reported, as is
+    /// a capture device that is not plugged in.
     pub async fn check_sources(config: &Config, wait: Duration) -> ApiResult<Vec<SourceCheck>> {
         let sources = config.live_sources()?;
         if sources.is_empty() {
@@ -115,46 +115,46 @@ async fn check_one(client: &PlayoutClient, s: &ConfiguredSource, wait: Duration)
         height: None,
         problem: None,
     };
-    let (listen, latency_ms) = match &s.input {
-        SourceInput::Stream { listen, latency_ms } => (*listen, *latency_ms),
-        SourceInput::Capture { device } => {
-            report.problem = Some(format!(
-                "capture devices ({device}) cannot be opened by this version of Courtdeck yet; only network streams"
-            ));
-            return report;
-        }
-    };
     let id = report.id.clone();
-    let passphrase = {
-        let id = id.clone();
-        tokio::task::spawn_blocking(move || crate::credentials::load_source_passphrase(&id)).await
-    };
-    let passphrase = match passphrase {
-        Ok(Ok(Some(p))) => p,
-        Ok(Ok(None)) => {
-            report.problem = Some(format!(
-                "no passphrase in the keyring: run `courtdeck sources passphrase {id}` (it is not opened without one)"
-            ));
-            return report;
-        }
-        Ok(Err(e)) => {
-            report.problem = Some(e.message);
-            return report;
-        }
-        Err(e) => {
-            report.problem = Some(e.to_string());
-            return report;
+    let input = match &s.input {
+        SourceInput::Capture { device } => LiveInput::Capture {
+            device: device.clone(),
+        },
+        SourceInput::Stream { listen, latency_ms } => {
+            let passphrase = {
+                let id = id.clone();
+                tokio::task::spawn_blocking(move || crate::credentials::load_source_passphrase(&id))
+                    .await
+            };
+            let passphrase = match passphrase {
+                Ok(Ok(Some(p))) => p,
+                Ok(Ok(None)) => {
+                    report.problem = Some(format!(
+                        "no passphrase in the keyring: run `courtdeck sources passphrase {id}` (it is not opened without one)"
+                    ));
+                    return report;
+                }
+                Ok(Err(e)) => {
+                    report.problem = Some(e.message);
+                    return report;
+                }
+                Err(e) => {
+                    report.problem = Some(e.to_string());
+                    return report;
+                }
+            };
+            LiveInput::Srt {
+                listen: listen.to_string(),
+                latency_ms: *latency_ms,
+                passphrase: Some(WireSecret(passphrase.expose().to_owned())),
+            }
         }
     };
     let mut rx = client.subscribe();
     let load = Command::LoadLive {
         source: id.clone(),
         label: report.label.clone(),
-        input: LiveInput::Srt {
-            listen: listen.to_string(),
-            latency_ms,
-            passphrase: Some(WireSecret(passphrase.expose().to_owned())),
-        },
+        input,
         restriction: s.source.restriction.as_str().to_owned(),
         roles: s
             .source
@@ -204,10 +204,16 @@ async fn check_one(client: &PlayoutClient, s: &ConfiguredSource, wait: Duration)
         Err(_) => {
             report.problem = Some(match last_detail {
                 Some(d) => format!("no picture within {} s: {d}", wait.as_secs_f64()),
-                None => format!(
-                    "no laptop called {listen} within {} s: check it sends there with the court's passphrase",
-                    wait.as_secs_f64()
-                ),
+                None => match &s.input {
+                    SourceInput::Stream { listen, .. } => format!(
+                        "no laptop called {listen} within {} s: check it sends there with the court's passphrase",
+                        wait.as_secs_f64()
+                    ),
+                    SourceInput::Capture { device } => format!(
+                        "no picture from {device} within {} s: check its cable and what is plugged into it",
+                        wait.as_secs_f64()
+                    ),
+                },
             })
         }
     }

@@ -173,6 +173,9 @@ pub fn apply(policy: &ConfinePolicy) -> anyhow::Result<Confinement> {
     for path in &policy.write {
         ruleset = add(ruleset, path, WRITE)?;
     }
+    for path in &policy.devices {
+        ruleset = add(ruleset, path, DEVICE)?;
+    }
     if !missing.is_empty() {
         tracing::warn!(
             "not readable while this process runs (they did not exist when it started): {}",

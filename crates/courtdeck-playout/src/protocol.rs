@@ -535,6 +535,10 @@ pub enum LiveInput {
         #[serde(default)]
         passphrase: Option<WireSecret>,
     },
+    /// A V4L2 capture device (an HDMI-to-USB adapter, a document camera): its stable path
+    /// (`/dev/v4l/by-id/…`) or `usb:VVVV:PPPP[:SERIAL]`, found among `/sys/class/video4linux`. The
+    /// mode is chosen from what it offers (1080p first, MJPEG or raw, at 25 fps or more).
+    Capture { device: String },
     /// A live test pattern with a tone, clocked like a capture device: what stands in for the
     /// capture card where there is none (the tests). `pattern` is videotestsrc's (`smpte`, `ball`,
     /// `red`…).
@@ -574,6 +578,10 @@ pub struct ConfinePolicy {
     /// test or benchmark that captures the sound to a file gives that file's folder.
     #[serde(default)]
     pub write: Vec<std::path::PathBuf>,
+    /// Device folders it may open, read, write and control (a capture device's `/dev`): given only
+    /// when a capture source is configured.
+    #[serde(default)]
+    pub devices: Vec<std::path::PathBuf>,
     /// Set (`[playout] unconfined_reason`), the process starts even where the kernel cannot confine
     /// it, and says why; unset, it refuses to start there.
     #[serde(default)]

@@ -1,7 +1,7 @@
 //! `courtdeck sources`: the live sources of `[[source]]` as the clerk sees them, their passphrases
 //! in a real gnome-keyring, and `--check` with ffmpeg casting to one of them (a sender nobody here
 //! wrote): it has a signal and its picture's size; one without a passphrase is not opened; a capture
-//! device is said not to be supported yet.
+//! device that is not plugged in is named (no V4L2 device exists on these machines).
 
 use std::process::Stdio;
 

@@ -400,6 +400,23 @@ impl Engine {
                 has_audio.store(true, Ordering::SeqCst);
                 return Ok(());
             }
+            if let (
+                Some(LiveSpec {
+                    input: LiveInput::Capture { device },
+                    ..
+                }),
+                Some(signal),
+            ) = (&live, &signal)
+            {
+                // A capture card or document camera: only this source differs from the test
+                // pattern's (its sound is not taken yet).
+                let (video, mode) = live_parts::capture(&pipeline, device)?;
+                tracing::info!(exhibit, device, mode = mode.describe(), "capturing");
+                signal.watch(&video.static_pad("src").expect("capture src"));
+                video.link(&fanout_here(Picture::Live)?)?;
+                video_linked.store(true, Ordering::SeqCst);
+                return Ok(());
+            }
             if let Some(feed) = &document {
                 // A document: its pages, drawn by poppler on their own thread, pushed as stills.
                 let src = feed.source()?;

@@ -281,6 +281,193 @@ pub(in crate::engine) fn test_pattern(
     Ok((caps, audio))
 }
 
+/// One mode a capture device offers: its format (`image/jpeg`, or a raw format such as `YUY2`),
+/// size and frame rate.
+#[derive(Debug, Clone, PartialEq)]
+pub(in crate::engine) struct Mode {
+    pub(in crate::engine) format: String,
+    pub(in crate::engine) width: u32,
+    pub(in crate::engine) height: u32,
+    pub(in crate::engine) fps: f64,
+}
+
+impl Mode {
+    fn is_jpeg(&self) -> bool {
+        self.format == "image/jpeg"
+    }
+
+    /// `1920x1080 MJPEG 30 fps`.
+    pub(in crate::engine) fn describe(&self) -> String {
+        let format = if self.is_jpeg() {
+            "MJPEG"
+        } else {
+            &self.format
+        };
+        format!(
+            "{}x{} {format} {:.0} fps",
+            self.width, self.height, self.fps
+        )
+    }
+}
+
+/// The mode to capture in: 1080p at 25 fps or more, MJPEG first (a USB 2 grabber sends 1080p30 only
+/// compressed), then raw; else the largest picture up to 1080p at 25 fps or more; else the largest
+/// of all. Formats other than MJPEG and the common raw ones are never chosen.
+pub(in crate::engine) fn choose_mode(modes: &[Mode]) -> Option<Mode> {
+    const RAW: [&str; 4] = ["YUY2", "NV12", "UYVY", "I420"];
+    let usable: Vec<&Mode> = modes
+        .iter()
+        .filter(|m| m.is_jpeg() || RAW.contains(&m.format.as_str()))
+        .collect();
+    let area = |m: &Mode| u64::from(m.width) * u64::from(m.height);
+    usable
+        .iter()
+        .filter(|m| m.width == 1920 && m.height == 1080 && m.fps >= 25.0)
+        .min_by_key(|m| (!m.is_jpeg(), -(m.fps as i64)))
+        .or_else(|| {
+            usable
+                .iter()
+                .filter(|m| m.fps >= 25.0 && m.height <= 1080 && m.width <= 1920)
+                .max_by_key(|m| (area(m), m.is_jpeg(), m.fps as i64))
+        })
+        .or_else(|| usable.iter().max_by_key(|m| (area(m), m.fps as i64)))
+        .map(|m| (*m).clone())
+}
+
+/// The modes in a capture device's caps (fixed values and lists; a frame rate range counts at its
+/// top).
+pub(in crate::engine) fn modes_of(caps: &gst::Caps) -> Vec<Mode> {
+    let mut out = Vec::new();
+    for s in caps.iter() {
+        let format = if s.name() == "image/jpeg" {
+            "image/jpeg".to_owned()
+        } else if s.name() == "video/x-raw" {
+            match s.get::<String>("format") {
+                Ok(f) => f,
+                Err(_) => continue,
+            }
+        } else {
+            continue;
+        };
+        let (Ok(width), Ok(height)) = (s.get::<i32>("width"), s.get::<i32>("height")) else {
+            continue;
+        };
+        let rates: Vec<f64> = match s.value("framerate") {
+            Ok(v) => {
+                if let Ok(f) = v.get::<gst::Fraction>() {
+                    vec![f64::from(f.numer()) / f64::from(f.denom().max(1))]
+                } else if let Ok(list) = v.get::<gst::List>() {
+                    list.iter()
+                        .filter_map(|x| x.get::<gst::Fraction>().ok())
+                        .map(|f| f64::from(f.numer()) / f64::from(f.denom().max(1)))
+                        .collect()
+                } else if let Ok(range) = v.get::<gst::FractionRange>() {
+                    let f = range.max();
+                    vec![f64::from(f.numer()) / f64::from(f.denom().max(1))]
+                } else {
+                    Vec::new()
+                }
+            }
+            Err(_) => Vec::new(),
+        };
+        for fps in rates {
+            out.push(Mode {
+                format: format.clone(),
+                width: width.max(0) as u32,
+                height: height.max(0) as u32,
+                fps,
+            });
+        }
+    }
+    out
+}
+
+/// The device node for a configured capture device: a `/dev/v4l/…` path as it is, or for
+/// `usb:VVVV:PPPP[:SERIAL]` the first capture node (`index` 0) among `sysfs/class/video4linux` whose
+/// USB device has that vendor, product (and serial).
+pub(in crate::engine) fn resolve_device(
+    device: &str,
+    sysfs: &std::path::Path,
+) -> anyhow::Result<String> {
+    let Some(usb) = device.strip_prefix("usb:") else {
+        return Ok(device.to_owned());
+    };
+    let want: Vec<&str> = usb.split(':').collect();
+    let read = |p: std::path::PathBuf| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let mut nodes: Vec<_> = std::fs::read_dir(sysfs.join("class/video4linux"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    nodes.sort();
+    for node in nodes {
+        if read(node.join("index")) != "0" {
+            continue; // a metadata node, not the picture
+        }
+        // `device` is the USB interface; its parent is the USB device with the ids.
+        let usb_dev = node.join("device/..");
+        let matches = read(usb_dev.join("idVendor")).eq_ignore_ascii_case(want[0])
+            && read(usb_dev.join("idProduct"))
+                .eq_ignore_ascii_case(want.get(1).copied().unwrap_or(""))
+            && want
+                .get(2)
+                .is_none_or(|serial| read(usb_dev.join("serial")) == *serial);
+        if matches && let Some(name) = node.file_name() {
+            return Ok(format!("/dev/{}", name.to_string_lossy()));
+        }
+    }
+    anyhow::bail!("no capture device {device} is plugged in")
+}
+
+/// A capture device's picture: `v4l2src` in the chosen mode, decoded if it is MJPEG. Returns the
+/// element the picture leaves from, and the mode.
+pub(in crate::engine) fn capture(
+    pipeline: &gst::Pipeline,
+    device: &str,
+) -> anyhow::Result<(gst::Element, Mode)> {
+    let node = resolve_device(device, std::path::Path::new("/sys"))?;
+    let src = gst::ElementFactory::make("v4l2src")
+        .name("live-capture")
+        .property("device", &node)
+        .build()?;
+    // The device's modes: asked of the source in READY (the device is open then).
+    src.set_state(gst::State::Ready)
+        .map_err(|_| anyhow::anyhow!("{device} ({node}) cannot be opened"))?;
+    let caps = src
+        .static_pad("src")
+        .map(|p| p.query_caps(None))
+        .unwrap_or_else(gst::Caps::new_empty);
+    let _ = src.set_state(gst::State::Null);
+    let mode = choose_mode(&modes_of(&caps)).ok_or_else(|| {
+        anyhow::anyhow!("{device} offers no picture mode Courtdeck can use: {caps}")
+    })?;
+    let fps = gst::Fraction::approximate_f64(mode.fps).unwrap_or(gst::Fraction::new(30, 1));
+    let wanted = if mode.is_jpeg() {
+        gst::Caps::builder("image/jpeg")
+    } else {
+        gst::Caps::builder("video/x-raw").field("format", mode.format.as_str())
+    }
+    .field("width", mode.width as i32)
+    .field("height", mode.height as i32)
+    .field("framerate", fps)
+    .build();
+    let filter = gst::ElementFactory::make("capsfilter")
+        .property("caps", wanted)
+        .build()?;
+    pipeline.add_many([&src, &filter])?;
+    src.link(&filter)?;
+    if !mode.is_jpeg() {
+        return Ok((filter, mode));
+    }
+    let parse = gst::ElementFactory::make("jpegparse").build()?;
+    let decode = gst::ElementFactory::make("jpegdec").build()?;
+    pipeline.add_many([&parse, &decode])?;
+    gst::Element::link_many([&filter, &parse, &decode])?;
+    Ok((decode, mode))
+}
+
 /// Whether `message` says the SRT caller hung up (srtsrc with `keep-listening`).
 pub(in crate::engine) fn caller_left(message: &gst::Message) -> bool {
     matches!(message.view(), gst::MessageView::Element(e)
@@ -290,8 +477,114 @@ pub(in crate::engine) fn caller_left(message: &gst::Message) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     /// The probe notices the first frame, and the watch calls a picture that stopped lost.
+    fn mode(format: &str, width: u32, height: u32, fps: f64) -> Mode {
+        Mode {
+            format: format.into(),
+            width,
+            height,
+            fps,
+        }
+    }
+
+    /// What common devices offer (from their `v4l2-ctl --list-formats-ext`, written as caps).
+    #[test]
+    fn the_mode_is_1080p_mjpeg_first_then_raw_then_the_largest_smooth_one() {
+        gst::init().unwrap();
+        // A USB 2 HDMI grabber: 1080p30 only as MJPEG; raw 1080p at 5 fps.
+        let grabber = gst::Caps::from_str(
+            "image/jpeg, width=1920, height=1080, framerate={ 30/1, 25/1 }; \
+             image/jpeg, width=1280, height=720, framerate=60/1; \
+             video/x-raw, format=YUY2, width=1920, height=1080, framerate=5/1; \
+             video/x-raw, format=YUY2, width=640, height=480, framerate=30/1",
+        )
+        .unwrap();
+        let modes = modes_of(&grabber);
+        assert_eq!(modes.len(), 5, "{modes:?}");
+        assert_eq!(
+            choose_mode(&modes),
+            Some(mode("image/jpeg", 1920, 1080, 30.0))
+        );
+        // A USB 3 device: raw 1080p60 and MJPEG 1080p30: MJPEG is preferred at 1080p.
+        let usb3 = [
+            mode("NV12", 1920, 1080, 60.0),
+            mode("image/jpeg", 1920, 1080, 30.0),
+        ];
+        assert_eq!(
+            choose_mode(&usb3),
+            Some(mode("image/jpeg", 1920, 1080, 30.0))
+        );
+        // Raw 1080p only.
+        assert_eq!(
+            choose_mode(&[
+                mode("YUY2", 1920, 1080, 30.0),
+                mode("YUY2", 1280, 720, 30.0)
+            ]),
+            Some(mode("YUY2", 1920, 1080, 30.0))
+        );
+        // A document camera without 1080p: its largest smooth mode, not its slow 4K still mode.
+        assert_eq!(
+            choose_mode(&[
+                mode("image/jpeg", 3840, 2160, 5.0),
+                mode("image/jpeg", 1600, 1200, 15.0),
+                mode("image/jpeg", 1280, 960, 30.0),
+                mode("YUY2", 640, 480, 30.0),
+            ]),
+            Some(mode("image/jpeg", 1280, 960, 30.0))
+        );
+        // Nothing smooth at all: the largest.
+        assert_eq!(
+            choose_mode(&[mode("YUY2", 640, 480, 15.0), mode("YUY2", 320, 240, 15.0)]),
+            Some(mode("YUY2", 640, 480, 15.0))
+        );
+        // A format it cannot use is never chosen.
+        assert_eq!(choose_mode(&[mode("H264", 1920, 1080, 30.0)]), None);
+        assert_eq!(
+            mode("image/jpeg", 1920, 1080, 30.0).describe(),
+            "1920x1080 MJPEG 30 fps"
+        );
+    }
+
+    /// `usb:VVVV:PPPP[:SERIAL]` found in a sysfs tree laid out as the kernel does (a capture node and
+    /// its metadata node per device).
+    #[test]
+    fn a_usb_device_is_found_by_its_ids_and_serial() {
+        let root = tempfile::tempdir().unwrap();
+        let sys = root.path();
+        let device = |n: u32, index: &str, vendor: &str, product: &str, serial: &str| {
+            let usb = sys.join(format!("devices/usb1/1-{n}"));
+            let intf = usb.join(format!("1-{n}:1.0"));
+            std::fs::create_dir_all(&intf).unwrap();
+            std::fs::write(usb.join("idVendor"), format!("{vendor}\n")).unwrap();
+            std::fs::write(usb.join("idProduct"), format!("{product}\n")).unwrap();
+            std::fs::write(usb.join("serial"), format!("{serial}\n")).unwrap();
+            let node = sys.join(format!(
+                "class/video4linux/video{}",
+                n * 2 + u32::from(index == "1")
+            ));
+            std::fs::create_dir_all(&node).unwrap();
+            std::fs::write(node.join("index"), format!("{index}\n")).unwrap();
+            std::os::unix::fs::symlink(&intf, node.join("device")).unwrap();
+        };
+        device(1, "0", "046d", "0825", "AAA");
+        device(1, "1", "046d", "0825", "AAA");
+        device(2, "0", "046d", "0825", "BBB");
+        device(3, "0", "534d", "2109", "");
+        assert_eq!(
+            resolve_device("usb:046d:0825:BBB", sys).unwrap(),
+            "/dev/video4"
+        );
+        assert_eq!(resolve_device("usb:046D:0825", sys).unwrap(), "/dev/video2");
+        assert_eq!(resolve_device("usb:534d:2109", sys).unwrap(), "/dev/video6");
+        assert!(resolve_device("usb:1234:5678", sys).is_err());
+        assert_eq!(
+            resolve_device("/dev/v4l/by-id/usb-x-video-index0", sys).unwrap(),
+            "/dev/v4l/by-id/usb-x-video-index0"
+        );
+    }
+
     #[test]
     fn the_signal_comes_with_the_picture_and_goes_when_it_stops() {
         gst::init().unwrap();
