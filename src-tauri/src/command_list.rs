@@ -15,6 +15,7 @@ macro_rules! app_commands {
             stage,
             select,
             present,
+            hold,
             play,
             pause,
             seek,

@@ -156,6 +156,11 @@ pub async fn present(deck: Deck<'_>, screens: Vec<String>) -> ApiResult<StageDto
 }
 
 #[tauri::command]
+pub async fn hold(deck: Deck<'_>, hold: bool) -> ApiResult<StageDto> {
+    deck.hold(hold).await
+}
+
+#[tauri::command]
 pub async fn play(deck: Deck<'_>) -> ApiResult<StageDto> {
     deck.play().await
 }

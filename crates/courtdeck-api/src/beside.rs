@@ -25,7 +25,7 @@ fn on_air_recording(session: &Session) -> ApiResult<Exhibit> {
             "Nothing is on the screens. Present a recording first, then choose what goes beside it.",
         )
     })?;
-    Ok(find_exhibit(open_hearing(session)?, &on.exhibit.to_string())?.clone())
+    Ok(crate::hearing::exhibit_of(session, on)?.clone())
 }
 
 impl Courtdeck {
@@ -44,7 +44,7 @@ impl Courtdeck {
         let recomposed = {
             let session = self.session.lock().await;
             let on = session.presentation.on_air();
-            on.map(|o| o.exhibit.to_string()).filter(|_| {
+            on.map(|o| o.shown.to_string()).filter(|_| {
                 on.and_then(|o| o.beside.as_ref())
                     .map(|b| b.exhibit.to_string())
                     != reference.map(str::to_owned)
@@ -167,12 +167,12 @@ impl Courtdeck {
     /// The hearing's recordings that may go beside `on`: its other videos, verified in the cache,
     /// that every screen it is on may show. None unless a video is on air.
     pub(crate) fn beside_candidates(&self, session: &Session, on: &OnAir) -> Vec<String> {
-        let Some(open) = session.open.as_ref() else {
+        let (Some(open), Some(exhibit)) = (session.open.as_ref(), on.exhibit()) else {
             return Vec::new();
         };
         if open
             .manifest
-            .exhibit(&on.exhibit)
+            .exhibit(exhibit)
             .is_none_or(|e| !e.kind.capabilities().moving_picture)
         {
             return Vec::new();
@@ -180,7 +180,7 @@ impl Courtdeck {
         open.manifest
             .exhibits()
             .iter()
-            .filter(|e| e.kind.capabilities().moving_picture && e.reference != on.exhibit)
+            .filter(|e| e.kind.capabilities().moving_picture && &e.reference != exhibit)
             .filter(|e| open.paths.contains_key(&e.reference))
             .filter(|e| {
                 self.screens

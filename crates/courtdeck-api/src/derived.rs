@@ -16,7 +16,7 @@ use courtdeck_store::{DirStore, blob_path};
 
 use crate::Courtdeck;
 use crate::error::{ApiError, ApiResult};
-use crate::hearing::{find_exhibit, open_hearing};
+use crate::hearing::open_hearing;
 use crate::json::HearingDto;
 
 impl Courtdeck {
@@ -43,11 +43,11 @@ impl Courtdeck {
                     ErrorCode::InvalidState,
                     format!(
                         "A still of two exhibits side by side cannot be kept: show {} alone (without {}) to keep a still of it.",
-                        on.exhibit, b.exhibit
+                        on.shown, b.exhibit
                     ),
                 ));
             }
-            let source = find_exhibit(open_hearing(&session)?, &on.exhibit.to_string())?.clone();
+            let source = crate::hearing::exhibit_of(&session, &on)?.clone();
             let derivation = Derivation {
                 source: source.reference.clone(),
                 source_sha256: source.sha256,

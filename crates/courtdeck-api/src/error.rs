@@ -73,6 +73,7 @@ impl From<PresentationError> for ApiError {
     fn from(e: PresentationError) -> Self {
         let code = match &e {
             PresentationError::Refused(RouteRefused::Restricted { .. })
+            | PresentationError::Refused(RouteRefused::LiveRefused { .. })
             | PresentationError::CaptionsRefused { .. }
             | PresentationError::BesideRefused { .. } => ErrorCode::RestrictedRoute,
             PresentationError::Refused(RouteRefused::UnknownScreen(_)) => ErrorCode::ScreenMissing,

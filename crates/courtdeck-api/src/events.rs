@@ -96,8 +96,15 @@ pub(crate) async fn forward_playout_events(
                 deck.audit(CustodyEvent::PlayoutCrashed {
                     reason: reason.clone(),
                 });
+                if let Some(source) = session.presentation.on_air().and_then(|o| o.shown.live()) {
+                    deck.audit(CustodyEvent::LiveEnded {
+                        source: source.to_string(),
+                        reason: format!("the playout process stopped: {reason}"),
+                    });
+                }
                 session.presentation.playout_lost();
                 session.prerolled.clear();
+                session.signals.clear();
                 session.playout = PlayoutStatus::Restarting;
                 let _ = deck.events.send(UiEvent::Notice {
                     error: ApiError::new(
@@ -129,7 +136,7 @@ pub(crate) async fn forward_playout_events(
                 if session
                     .presentation
                     .on_air()
-                    .is_some_and(|o| o.exhibit.to_string() == exhibit)
+                    .is_some_and(|o| o.shown.to_string() == exhibit)
                 {
                     let _ = session.presentation.set_transport(Transport::Paused);
                 }
@@ -183,7 +190,7 @@ pub(crate) async fn forward_playout_events(
                     if session
                         .presentation
                         .on_air()
-                        .is_some_and(|o| &o.exhibit.to_string() == x)
+                        .is_some_and(|o| &o.shown.to_string() == x)
                     {
                         let _ = session.presentation.withdraw();
                     }
@@ -206,6 +213,47 @@ pub(crate) async fn forward_playout_events(
                     drop(session);
                     deck.refresh_connected_screens().await;
                 }
+            }
+            ClientEvent::Playout(Event::Signal {
+                source,
+                present,
+                detail,
+                width,
+                height,
+            }) => {
+                let was = session.signals.get(&source).map(|g| g.present);
+                session.signals.insert(
+                    source.clone(),
+                    crate::live::Signal {
+                        present,
+                        detail: detail.clone(),
+                        width,
+                        height,
+                    },
+                );
+                let on_air = session
+                    .presentation
+                    .on_air()
+                    .filter(|o| o.shown.to_string() == source)
+                    .and_then(|o| o.shown.live().cloned());
+                if let Some(id) = on_air.filter(|_| was != Some(present)) {
+                    // The court's record says when the screens showed "No signal", and why.
+                    deck.audit(CustodyEvent::LiveSignal {
+                        source: id.to_string(),
+                        present,
+                        detail,
+                    });
+                    if !present && let Ok(s) = deck.find_source(&id) {
+                        let _ = deck.events.send(UiEvent::Notice {
+                            error: ApiError::new(
+                                ErrorCode::NoSignal,
+                                crate::live::what_to_check(s),
+                            ),
+                            exhibit: Some(source),
+                        });
+                    }
+                }
+                deck.emit_stage(&session);
             }
             ClientEvent::Playout(Event::Screens { screens }) => {
                 // A monitor went, came back, moved or was swapped: the custody record says which

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use courtdeck_core::{
-    ErrorCode, Exhibit, ExhibitRef, Hearing, Presentation, Screen, ScreenId, Transport,
-    default_route, may_show,
+    ErrorCode, Exhibit, ExhibitRef, Hearing, Item, OnAir, Presentation, Screen, ScreenId, Shown,
+    Transport, default_live_route, default_route, may_show,
 };
 use courtdeck_playout::protocol::Command;
 
@@ -55,6 +55,18 @@ pub(crate) fn find_exhibit<'a>(open: &'a OpenHearing, reference: &str) -> ApiRes
     })
 }
 
+/// The exhibit `on` shows, as the hearing's manifest says. A live source is none: it has no
+/// timeline, pages, clips, transcript or side by side.
+pub(crate) fn exhibit_of<'a>(session: &'a Session, on: &OnAir) -> ApiResult<&'a Exhibit> {
+    match &on.shown {
+        Shown::Exhibit(r) => find_exhibit(open_hearing(session)?, &r.to_string()),
+        Shown::Live(_) => Err(ApiError::new(
+            ErrorCode::InvalidState,
+            "A live picture is on the screens: it cannot be paused, sought or slowed, and has no pages, clips or transcript. Hold freezes it; Withdraw ends it.",
+        )),
+    }
+}
+
 /// An exhibit on air that is not in the open hearing (cannot happen: present takes it from there).
 const NO_CONTROLS: ControlsDto = ControlsDto {
     transport: false,
@@ -85,9 +97,52 @@ pub(crate) struct Change<'a> {
 
 pub(crate) type ReplySlot = std::sync::Arc<std::sync::Mutex<Option<serde_json::Value>>>;
 
-/// The exhibit a Present acts on: the cued one, else the one on air.
-fn presenting(p: &Presentation) -> Option<ExhibitRef> {
-    p.cued().or(p.on_air().map(|o| &o.exhibit)).cloned()
+/// What a Present acts on: the cued exhibit or source, else the one on air.
+fn presenting(p: &Presentation) -> Option<Shown> {
+    p.cued().or(p.on_air().map(|o| &o.shown)).cloned()
+}
+
+/// The controls a live source on air offers: zoom always; strokes once held; its sound when it
+/// carries some (a laptop's stream; a capture card's sound is not taken yet).
+fn live_controls(kind: courtdeck_core::LiveKind, held: bool) -> ControlsDto {
+    ControlsDto {
+        zoom: true,
+        annotate: held,
+        sound: kind == courtdeck_core::LiveKind::Stream,
+        ..NO_CONTROLS
+    }
+}
+
+/// What a Present acts on, as the hearing or the configuration describes it (owned: it goes into
+/// the change that playout applies).
+pub(crate) enum Showing {
+    Exhibit(Box<Exhibit>),
+    Live(crate::config::ConfiguredSource),
+}
+
+impl Courtdeck {
+    /// What is on air, as the hearing or the configuration describes it.
+    pub(crate) fn on_air_item(&self, session: &Session) -> ApiResult<Showing> {
+        let on = session.presentation.on_air().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidState,
+                "Nothing is on the screens. Present an exhibit first.",
+            )
+        })?;
+        Ok(match &on.shown {
+            Shown::Exhibit(_) => Showing::Exhibit(Box::new(exhibit_of(session, on)?.clone())),
+            Shown::Live(id) => Showing::Live(self.find_source(id)?.clone()),
+        })
+    }
+}
+
+impl Showing {
+    pub(crate) fn item(&self) -> Item<'_> {
+        match self {
+            Showing::Exhibit(e) => Item::Exhibit(e),
+            Showing::Live(s) => Item::Live(&s.source),
+        }
+    }
 }
 
 pub(crate) fn screen_dto(s: &Screen) -> ScreenDto {
@@ -129,7 +184,13 @@ impl Courtdeck {
         if let Some(on) = on_air {
             // A new hearing starts with clear screens.
             let _ = self.playout()?.request(Command::Withdraw).await;
-            tracing::info!(exhibit = %on.exhibit, "withdrawn for a new hearing");
+            tracing::info!(exhibit = %on.shown, "withdrawn for a new hearing");
+            if let Some(source) = on.shown.live() {
+                self.audit(CustodyEvent::LiveEnded {
+                    source: source.to_string(),
+                    reason: format!("case {case_id} was launched"),
+                });
+            }
         }
         let mut session = self.session.lock().await;
         session.presentation = Presentation::default();
@@ -262,8 +323,12 @@ impl Courtdeck {
         Ok(())
     }
 
-    /// Selects an exhibit: it prerolls, paused on its first frame, invisible.
+    /// Selects an exhibit: it prerolls, paused on its first frame, invisible. `live:<id>` selects a
+    /// live source instead (`select_live`).
     pub async fn select(&self, reference: &str) -> ApiResult<StageDto> {
+        if let Ok(Shown::Live(id)) = Shown::parse(reference) {
+            return self.select_live(id).await;
+        }
         self.check_before_playing(reference).await?;
         let reference = reference.to_owned();
         self.commit(move |session| {
@@ -290,8 +355,9 @@ impl Courtdeck {
                 apply: Box::new(move |session| {
                     // Still the hearing it was chosen in (a launch waits for this change's turn).
                     find_exhibit(open_hearing(session)?, &reference)?;
-                    let on_air = session.presentation.on_air().map(|o| o.exhibit.to_string());
+                    let on_air = session.presentation.on_air().map(|o| o.shown.to_string());
                     session.prerolled.retain(|e| Some(e) == on_air.as_ref());
+                    session.signals.retain(|k, _| Some(k) == on_air.as_ref());
                     session.presentation.select(exhibit.reference);
                     Ok(())
                 }),
@@ -379,10 +445,15 @@ impl Courtdeck {
             let target = presenting(&session.presentation).ok_or_else(|| {
                 ApiError::new(ErrorCode::InvalidState, "Choose an exhibit first.")
             })?;
-            let exhibit = find_exhibit(open_hearing(session)?, &target.to_string())?.clone();
+            let shown = match &target {
+                Shown::Exhibit(r) => {
+                    Showing::Exhibit(Box::new(find_exhibit(open_hearing(session)?, &r.to_string())?.clone()))
+                }
+                Shown::Live(id) => Showing::Live(self.find_source(id)?.clone()),
+            };
             // A restricted exhibit is not sent to a screen that is not pinned to its monitor (under
             // `[screens] require_identity`: playout would refuse the whole request); the others show it.
-            let unpinned = self.unpinned_screens(exhibit.restriction);
+            let unpinned = self.unpinned_screens(shown.item().restriction());
             if let Some(labels) = self.drop_screens(&mut requested, |s| unpinned.contains(s)) {
                 let _ = self.events.send(UiEvent::Notice {
                     error: ApiError::new(
@@ -396,7 +467,7 @@ impl Courtdeck {
             }
             // The core decides; only an accepted route is sent on.
             let route = match session.presentation.clone().present(
-                &exhibit,
+                shown.item(),
                 &requested,
                 &self.screens,
             ) {
@@ -405,7 +476,7 @@ impl Courtdeck {
                     if matches!(e, courtdeck_core::PresentationError::Refused(_)) {
                         self.audit(CustodyEvent::RouteRefused {
                             exhibit: target.to_string(),
-                            restriction: exhibit.restriction.as_str().into(),
+                            restriction: shown.item().restriction().as_str().into(),
                             requested: Some(requested.iter().map(|s| s.to_string()).collect()),
                             beside: None,
                             reason: e.to_string(),
@@ -429,11 +500,45 @@ impl Courtdeck {
                             format!("Exhibit {target} could not be presented: see the notice."),
                         ));
                     }
+                    let before = session.presentation.on_air().map(|o| o.shown.clone());
                     session
                         .presentation
-                        .present(&exhibit, &requested, &self.screens)?;
-                    tracing::info!(exhibit = %target, sha256 = %exhibit.sha256, screens = ?route, "presented");
+                        .present(shown.item(), &requested, &self.screens)?;
                     let case = session.open.as_ref().map(|o| o.hearing.case_id.to_string());
+                    if let Some(Shown::Live(was)) = before.filter(|b| b != &target) {
+                        self.audit_for(
+                            case.as_deref(),
+                            CustodyEvent::LiveEnded {
+                                source: was.to_string(),
+                                reason: format!("{target} was presented in its place"),
+                            },
+                        );
+                    }
+                    let screens_shown = self
+                        .screens
+                        .iter()
+                        .filter(|s| route.contains(&s.id))
+                        .map(crate::audit::screen_shown)
+                        .collect();
+                    let exhibit = match shown {
+                        Showing::Exhibit(e) => e,
+                        Showing::Live(s) => {
+                            tracing::info!(source = %s.source.id, screens = ?route, "live source presented");
+                            self.audit_for(
+                                case.as_deref(),
+                                CustodyEvent::LiveShown {
+                                    source: s.source.id.to_string(),
+                                    label: s.source.label.clone(),
+                                    kind: s.source.kind.as_str().into(),
+                                    origin: crate::live::origin(&s),
+                                    restriction: s.source.restriction.as_str().into(),
+                                    screens: screens_shown,
+                                },
+                            );
+                            return Ok(());
+                        }
+                    };
+                    tracing::info!(exhibit = %target, sha256 = %exhibit.sha256, screens = ?route, "presented");
                     self.audit_for(
                         case.as_deref(),
                         CustodyEvent::ExhibitPresented {
@@ -449,12 +554,7 @@ impl Courtdeck {
                                     source_digests: p.source_digests.iter().cloned().collect(),
                                 }
                             }),
-                            screens: self
-                                .screens
-                                .iter()
-                                .filter(|s| route.contains(&s.id))
-                                .map(crate::audit::screen_shown)
-                                .collect(),
+                            screens: screens_shown,
                         },
                     );
                     Ok(())
@@ -549,11 +649,18 @@ impl Courtdeck {
                 reply: None,
                 apply: Box::new(|session| {
                     // Gone already if playout reported it failed meanwhile: the screens are black.
-                    if let Ok(exhibit) = session.presentation.withdraw() {
-                        session.prerolled.remove(&exhibit.to_string());
-                        tracing::info!(exhibit = %exhibit, "withdrawn");
-                        self.audit(CustodyEvent::ExhibitWithdrawn {
-                            exhibit: exhibit.to_string(),
+                    if let Ok(shown) = session.presentation.withdraw() {
+                        session.prerolled.remove(&shown.to_string());
+                        session.signals.remove(&shown.to_string());
+                        tracing::info!(exhibit = %shown, "withdrawn");
+                        self.audit(match &shown {
+                            Shown::Exhibit(exhibit) => CustodyEvent::ExhibitWithdrawn {
+                                exhibit: exhibit.to_string(),
+                            },
+                            Shown::Live(source) => CustodyEvent::LiveEnded {
+                                source: source.to_string(),
+                                reason: "withdrawn".into(),
+                            },
                         });
                     }
                     Ok(())
@@ -610,11 +717,13 @@ impl Courtdeck {
         StageDto {
             case_id: session.open.as_ref().map(|o| o.hearing.case_id.to_string()),
             cued: p.cued().map(|e| e.to_string()),
-            cued_ready: p
-                .cued()
-                .is_some_and(|e| session.prerolled.contains(&e.to_string())),
+            cued_ready: p.cued().is_some_and(|e| {
+                let key = e.to_string();
+                session.prerolled.contains(&key)
+                    || session.signals.get(&key).is_some_and(|g| g.present)
+            }),
             default_targets: presenting(p)
-                .and_then(|r| session.open.as_ref()?.manifest.exhibit(&r))
+                .and_then(|r| session.open.as_ref()?.manifest.exhibit(r.exhibit()?))
                 .map(|e| {
                     // Re-routing side by side: what both may reach.
                     let restriction = match p.on_air() {
@@ -628,9 +737,23 @@ impl Courtdeck {
                         .filter(|s| !session.missing_screens.contains(s) && !unpinned.contains(s))
                         .collect()
                 })
+                .or_else(|| {
+                    let id = presenting(p)?.live()?.clone();
+                    let s = self.find_source(&id).ok()?;
+                    let unpinned = self.unpinned_screens(s.source.restriction);
+                    Some(
+                        default_live_route(&s.source, &self.screens)
+                            .into_iter()
+                            .map(|s| s.to_string())
+                            .filter(|s| {
+                                !session.missing_screens.contains(s) && !unpinned.contains(s)
+                            })
+                            .collect(),
+                    )
+                })
                 .unwrap_or_default(),
             on_air: p.on_air().map(|o| OnAirDto {
-                exhibit: o.exhibit.to_string(),
+                exhibit: o.shown.to_string(),
                 screens: o.screens.iter().map(|s| s.to_string()).collect(),
                 playing: o.transport == Transport::Playing,
                 zoom: o.zoom.factor(),
@@ -638,14 +761,21 @@ impl Courtdeck {
                 controls: session
                     .open
                     .as_ref()
-                    .and_then(|h| h.manifest.exhibit(&o.exhibit))
+                    .and_then(|h| h.manifest.exhibit(o.exhibit()?))
                     .map(|e| e.kind.controls().into())
+                    .or_else(|| {
+                        let id = o.shown.live()?;
+                        Some(live_controls(
+                            self.find_source(id).ok()?.source.kind,
+                            o.held,
+                        ))
+                    })
                     .unwrap_or(NO_CONTROLS),
                 page: o.page,
                 pages: session
                     .open
                     .as_ref()
-                    .and_then(|h| h.manifest.exhibit(&o.exhibit))
+                    .and_then(|h| h.manifest.exhibit(o.exhibit()?))
                     .map_or(1, |e| (e.pages.len() as u32).max(1)),
                 fit_width: o.zoom.is_fit_width(),
                 strokes: o.strokes.len() as u32,
@@ -653,7 +783,7 @@ impl Courtdeck {
                 caption_screens: session
                     .open
                     .as_ref()
-                    .and_then(|h| h.manifest.exhibit(&o.exhibit))
+                    .and_then(|h| h.manifest.exhibit(o.exhibit()?))
                     .and_then(|e| e.transcript)
                     .map(|t| {
                         self.screens
@@ -670,6 +800,7 @@ impl Courtdeck {
                     offset_ms: b.offset_ms,
                 }),
                 beside_candidates: self.beside_candidates(session, o),
+                live: o.shown.live().map(|_| LiveOnAirDto { held: o.held }),
             }),
             screens: self
                 .screens
@@ -689,6 +820,7 @@ impl Courtdeck {
                 muted: session.sound.muted,
             },
             custody: self.custody_problem(),
+            sources: self.sources_dto(session),
         }
     }
 

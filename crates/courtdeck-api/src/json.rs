@@ -257,6 +257,7 @@ pub struct HearingDto {
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct OnAirDto {
+    /// What is on air: an exhibit's reference (`JS/3`), or a live source (`live:defence-laptop`).
     pub exhibit: String,
     pub screens: Vec<String>,
     pub playing: bool,
@@ -283,6 +284,38 @@ pub struct OnAirDto {
     /// The recordings that may go beside it: the hearing's other videos, cached, that every screen
     /// it is on may show (none for anything but a video).
     pub beside_candidates: Vec<String>,
+    /// A live source on air: not from the evidence store. `None` for an exhibit.
+    pub live: Option<LiveOnAirDto>,
+}
+
+/// A live source on air, beyond what every picture has.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveOnAirDto {
+    /// Frozen on a frame (Hold): zoom and strokes work on it, and Keep keeps it as an exhibit.
+    pub held: bool,
+}
+
+/// A live source the court configured, as the surface lists it beside the hearing's exhibits.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveSourceDto {
+    /// What selecting it names: `live:<id>`.
+    pub id: String,
+    pub label: String,
+    /// `stream` or `capture`.
+    pub kind: &'static str,
+    #[cfg_attr(test, ts(type = "Restriction"))]
+    pub restriction: &'static str,
+    /// The screens it may ever reach (its roles and its restriction).
+    pub allowed_screens: Vec<String>,
+    /// Whether its picture is arriving (as far as playout has said: only while it is loaded).
+    pub signal: bool,
+    /// The picture's size when it has a signal.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Without a signal: what to check, in the advocate's words.
+    pub problem: Option<String>,
 }
 
 /// The recording beside the one on air: at the program's position `t` it shows its own
@@ -415,6 +448,8 @@ pub struct StageDto {
     pub sound: SoundDto,
     /// As `TodayDto::custody`.
     pub custody: Option<ApiError>,
+    /// The court's live sources, whatever hearing is open, with their signal.
+    pub sources: Vec<LiveSourceDto>,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS))]

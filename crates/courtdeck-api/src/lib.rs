@@ -90,12 +90,17 @@ struct Session {
     /// The room's exhibit sound as the engine accepted it. The supervisor gives a restarted engine
     /// the same (`Command::Configure`), so this stays true across a restart.
     sound: RoomSound,
+    /// The live sources' signal as playout last reported it, by what playout calls them
+    /// (`live:<id>`); a source not loaded has none.
+    signals: HashMap<String, live::Signal>,
 }
 
 #[derive(Debug)]
 pub struct Courtdeck {
     config: Config,
     screens: Vec<Screen>,
+    /// The court's live sources (`[[source]]`), validated at start.
+    sources: Vec<config::ConfiguredSource>,
     store: Arc<dyn EvidenceStore>,
     cache: Cache,
     playout: Option<PlayoutClient>,
@@ -179,6 +184,7 @@ impl Courtdeck {
     /// As `open`, optionally without the playout process (for store-only CLI commands).
     pub async fn open_with(config: Config, start_playout: bool) -> ApiResult<Arc<Courtdeck>> {
         let screens = config.screens()?;
+        let sources = config.live_sources()?;
         if matches!(config.store, config::StoreConfig::Demo) {
             let dir = config.store_dir();
             let today = today();
@@ -252,6 +258,7 @@ impl Courtdeck {
             position_ms: std::sync::atomic::AtomicU64::new(0),
             transcripts: Default::default(),
             screens,
+            sources,
             store,
             cache,
             session: Mutex::new(Session {
@@ -268,6 +275,7 @@ impl Courtdeck {
                 ambiguous_screens: HashMap::new(),
                 slates: HashMap::new(),
                 sound: RoomSound::default(),
+                signals: HashMap::new(),
             }),
             playout,
             playout_error,

@@ -39,7 +39,7 @@ fn on_air(session: &Session) -> ApiResult<Exhibit> {
             "Nothing is on the screens. Present the recording first.",
         )
     })?;
-    Ok(find_exhibit(open_hearing(session)?, &on.exhibit.to_string())?.clone())
+    Ok(crate::hearing::exhibit_of(session, on)?.clone())
 }
 
 impl Courtdeck {

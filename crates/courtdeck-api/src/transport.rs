@@ -7,7 +7,6 @@ use courtdeck_playout::protocol::{Annotated, Command, WireStroke};
 
 use crate::error::{ApiError, ApiResult};
 use crate::hearing::{Apply, Change};
-use crate::hearing::{find_exhibit, open_hearing};
 use crate::json::*;
 use crate::{Courtdeck, Session};
 
@@ -20,7 +19,7 @@ fn on_air_exhibit(session: &Session) -> ApiResult<courtdeck_core::Exhibit> {
             "Nothing is on the screens. Present an exhibit first.",
         )
     })?;
-    Ok(find_exhibit(open_hearing(session)?, &on.exhibit.to_string())?.clone())
+    Ok(crate::hearing::exhibit_of(session, on)?.clone())
 }
 
 fn played(session: &mut Session, transport: Transport) -> ApiResult<()> {
@@ -75,7 +74,7 @@ impl Courtdeck {
             let on = session.presentation.on_air().ok_or_else(|| {
                 ApiError::new(ErrorCode::InvalidState, "Present the exhibit first.")
             })?;
-            let exhibit = find_exhibit(open_hearing(session)?, &on.exhibit.to_string())?;
+            let exhibit = crate::hearing::exhibit_of(session, on)?;
             let clip = exhibit
                 .clips
                 .iter()
@@ -163,7 +162,7 @@ impl Courtdeck {
         let slot: crate::hearing::ReplySlot = Default::default();
         let reply = slot.clone();
         self.commit(|session| {
-            let exhibit = on_air_exhibit(session)?;
+            let showing = self.on_air_item(session)?;
             // The core's rules first (a paused recording, at most so many strokes with those on it).
             let mut all = if append {
                 session
@@ -175,7 +174,7 @@ impl Courtdeck {
                 Vec::new()
             };
             all.extend(preview.iter().cloned());
-            session.presentation.clone().annotate(&exhibit, all)?;
+            session.presentation.clone().annotate(showing.item(), all)?;
             let wire = preview
                 .iter()
                 .map(|s| WireStroke {
@@ -191,7 +190,7 @@ impl Courtdeck {
                 sync_screens: false,
                 reply: Some(slot),
                 apply: Box::new(move |session| {
-                    let exhibit = on_air_exhibit(session)?;
+                    let showing = self.on_air_item(session)?;
                     let data = reply.lock().expect("reply slot").take().unwrap_or_default();
                     let drawn: Annotated = serde_json::from_value(data).map_err(|e| {
                         ApiError::new(
@@ -207,11 +206,24 @@ impl Courtdeck {
                     let on = session.presentation.on_air().cloned();
                     session
                         .presentation
-                        .annotate(&exhibit, on_picture.clone())?;
-                    let can = exhibit.kind.capabilities();
+                        .annotate(showing.item(), on_picture.clone())?;
+                    // A live source's held frame: nothing of it is hashed, and it has no page or
+                    // position.
+                    let (shown, sha256, can) = match &showing {
+                        crate::hearing::Showing::Exhibit(e) => (
+                            e.reference.to_string(),
+                            e.sha256.to_hex(),
+                            e.kind.capabilities(),
+                        ),
+                        crate::hearing::Showing::Live(s) => (
+                            crate::live::playout_key(&s.source.id),
+                            String::new(),
+                            courtdeck_core::ExhibitKind::Image.capabilities(),
+                        ),
+                    };
                     let record = courtdeck_audit::Annotation {
-                        exhibit: exhibit.reference.to_string(),
-                        sha256: exhibit.sha256.to_hex(),
+                        exhibit: shown,
+                        sha256,
                         screens: on
                             .as_ref()
                             .map(|o| o.screens.iter().map(|s| s.to_string()).collect()),
@@ -235,17 +247,25 @@ impl Courtdeck {
     }
 
     /// A change that needs an exhibit on air.
+    /// A change to the timeline of the recording on air (play, pause, seek, step, speed): the core
+    /// refuses it for a live source before playout is asked.
     async fn on_air_change<'a>(
         &'a self,
         command: Command,
         apply: Apply<'a>,
     ) -> ApiResult<StageDto> {
         self.commit(|session| {
-            if session.presentation.on_air().is_none() {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidState,
-                    "Nothing is on the screens. Present an exhibit first.",
-                ));
+            match session.presentation.on_air() {
+                None => {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidState,
+                        "Nothing is on the screens. Present an exhibit first.",
+                    ));
+                }
+                Some(on) if on.shown.live().is_some() => {
+                    return Err(courtdeck_core::PresentationError::LiveHasNoTimeline.into());
+                }
+                Some(_) => {}
             }
             Ok(Change {
                 command,
@@ -312,7 +332,7 @@ impl Courtdeck {
                 reply: None,
                 apply: Box::new(move |session| {
                     let zoom = session.presentation.zoom(step)?;
-                    let exhibit = session.presentation.on_air().map(|o| o.exhibit.to_string());
+                    let exhibit = session.presentation.on_air().map(|o| o.shown.to_string());
                     tracing::info!(exhibit, factor = zoom.factor(), x, y, width, "zoomed");
                     let fit_width = zoom.is_fit_width();
                     self.audit(CustodyEvent::ExhibitZoomed {

@@ -148,6 +148,35 @@ pub enum CustodyEvent {
     },
     /// The exhibit on air was taken down.
     ExhibitWithdrawn { exhibit: String },
+
+    // ---- Live sources ----
+    /// A live source (a laptop casting, a capture device) was put on screens. It is not evidence
+    /// from the store: nothing of it is verified or kept unless a held frame is kept as an exhibit.
+    LiveShown {
+        /// Its id in the configuration.
+        source: String,
+        label: String,
+        /// `stream` or `capture`.
+        kind: String,
+        /// Where its picture comes in: the SRT listener's address, or the capture device's name.
+        origin: String,
+        restriction: String,
+        screens: Vec<ScreenShown>,
+    },
+    /// A live source was taken off the screens: withdrawn, replaced, or the playout process
+    /// restarted.
+    LiveEnded { source: String, reason: String },
+    /// The picture of a live source on air stopped (`present` false: the screens show "No signal")
+    /// or came back.
+    LiveSignal {
+        source: String,
+        present: bool,
+        detail: Option<String>,
+    },
+    /// The live source on air was frozen on its current frame.
+    LiveHeld { source: String },
+    /// The held live source runs live again.
+    LiveReleased { source: String },
     /// A clip of the exhibit on air was played.
     ClipPlayed {
         clip: String,
@@ -387,7 +416,9 @@ pub struct Region {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Annotation {
+    /// The exhibit marked, or `live:<source>` for a live source's held frame.
     pub exhibit: String,
+    /// The exhibit's SHA-256; empty for a live source's held frame (nothing of it is hashed).
     pub sha256: String,
     pub screens: Option<Vec<String>>,
     pub strokes: Vec<StrokeRecord>,

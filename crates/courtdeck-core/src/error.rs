@@ -58,12 +58,15 @@ pub enum ErrorCode {
     ConfigInvalid,
     /// The custody (audit) log cannot be written: what the court does is not being recorded.
     AuditUnavailable,
+    /// A live source has no picture (its laptop stopped casting, its cable came out): its screens
+    /// show "No signal from …" until it comes back; the message says what to check.
+    NoSignal,
     /// Anything else; the message says what.
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::StoreUnreachable,
         ErrorCode::NotAuthorised,
         ErrorCode::LinkRefused,
@@ -88,6 +91,7 @@ impl ErrorCode {
         ErrorCode::NotCached,
         ErrorCode::ConfigInvalid,
         ErrorCode::AuditUnavailable,
+        ErrorCode::NoSignal,
         ErrorCode::Internal,
     ];
 
@@ -117,6 +121,7 @@ impl ErrorCode {
             ErrorCode::NotCached => "not_cached",
             ErrorCode::ConfigInvalid => "config_invalid",
             ErrorCode::AuditUnavailable => "audit_unavailable",
+            ErrorCode::NoSignal => "no_signal",
             ErrorCode::Internal => "internal",
         }
     }

@@ -29,10 +29,12 @@ pub use exhibit::{
     MAX_PAGES, PageSize, Provenance, Restriction, Sha256Digest,
 };
 pub use hearing::{CaseManifest, CourtId, CourtList, Hearing, ManifestError};
-pub use live::{LiveKind, LiveSource, SourceId, may_show_live};
+pub use live::{
+    LiveKind, LiveSource, SourceId, default_live_route, may_show_live, plan_live_route,
+};
 pub use presentation::{
-    Beside, MAX_BESIDE_OFFSET_MS, OnAir, PageTurn, Presentation, PresentationError,
-    PresentationState, Speed, Transport,
+    Beside, Item, MAX_BESIDE_OFFSET_MS, OnAir, PageTurn, Presentation, PresentationError,
+    PresentationState, Shown, Speed, Transport,
 };
 pub use routing::{
     OutputRole, RouteRefused, Screen, ScreenId, default_route, may_show, plan_route,

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use crate::exhibit::{InvalidValue, Restriction, safe_segment};
-use crate::routing::{OutputRole, may_show};
+use crate::routing::{OutputRole, RouteRefused, Screen, ScreenId, may_show};
 use crate::text::displayable;
 
 /// Where a live picture comes from.
@@ -133,6 +133,43 @@ impl LiveSource {
 /// gave it, both.
 pub fn may_show_live(source: &LiveSource, role: OutputRole) -> bool {
     source.roles.contains(&role) && may_show(source.restriction, role)
+}
+
+/// Checks a request to show `source` on `requested` screens, like `plan_route` for an exhibit: every
+/// screen must be one `may_show_live` allows, or the request is refused whole, naming the others.
+pub fn plan_live_route(
+    source: &LiveSource,
+    requested: &BTreeSet<ScreenId>,
+    screens: &[Screen],
+) -> Result<BTreeSet<ScreenId>, RouteRefused> {
+    let mut refused = Vec::new();
+    for id in requested {
+        let screen = screens
+            .iter()
+            .find(|s| &s.id == id)
+            .ok_or_else(|| RouteRefused::UnknownScreen(id.to_string()))?;
+        if !may_show_live(source, screen.role) {
+            refused.push(screen.label.clone());
+        }
+    }
+    if refused.is_empty() {
+        Ok(requested.clone())
+    } else {
+        Err(RouteRefused::LiveRefused {
+            label: source.label.clone(),
+            restriction: source.restriction.as_str(),
+            screens: refused,
+        })
+    }
+}
+
+/// The screens ticked by default when a live source is selected: every screen that may show it.
+pub fn default_live_route(source: &LiveSource, screens: &[Screen]) -> BTreeSet<ScreenId> {
+    screens
+        .iter()
+        .filter(|s| may_show_live(source, s.role))
+        .map(|s| s.id.clone())
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,18 +1,126 @@
 //! What is on the courtroom's screens: the pure state machine behind the control surface.
 //!
-//! Per exhibit: `idle -> prerolled (cued: paused on its first frame, not visible) -> presented (on air:
+//! Per exhibit (and per live source, `Shown`): `idle -> prerolled (cued: paused on its first frame, not visible) -> presented (on air:
 //! visible on chosen screens, playing or paused) -> withdrawn (its screens back to black)`. One exhibit
 //! is on air at a time and another may be cued behind it, so that Present switches within a frame.
 //!
 //! Blanking is per screen and orthogonal: a blanked screen stays black until it is unblanked, even when a
 //! new exhibit is presented. A playout crash resets to idle (screens on the standby slate, blanked ones
 //! black), and nothing comes back by itself.
+//!
+//! A live source (`Shown::Live`) is shown under the same rules, narrowed to the roles the court gave
+//! it (`plan_live_route`). It has no timeline (no pause, seek, speed, pages, captions or side by
+//! side); instead it can be **held**: frozen on a frame, which zoom and strokes then work on.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use crate::annotation::{Stroke, check_strokes};
-use crate::exhibit::{Exhibit, ExhibitRef, Restriction};
+use crate::exhibit::{Exhibit, ExhibitRef, InvalidValue, Restriction};
+use crate::live::{LiveSource, SourceId, plan_live_route};
 use crate::routing::{RouteRefused, Screen, ScreenId, plan_route};
+
+/// What is cued or on air: an exhibit of the hearing, or a live source the court configured. Its
+/// text form (`JS/3`, `live:defence-laptop`) is what the surface, the CLI and playout call it; the
+/// two can never be confused (an exhibit reference has a slash, a source id never does).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Shown {
+    Exhibit(ExhibitRef),
+    Live(SourceId),
+}
+
+impl Shown {
+    pub const LIVE_PREFIX: &'static str = "live:";
+
+    /// `live:ID` is a live source; anything else must be an exhibit reference.
+    pub fn parse(s: &str) -> Result<Shown, InvalidValue> {
+        match s.strip_prefix(Self::LIVE_PREFIX) {
+            Some(id) => SourceId::parse(id).map(Shown::Live),
+            None => ExhibitRef::parse(s).map(Shown::Exhibit),
+        }
+    }
+
+    pub fn exhibit(&self) -> Option<&ExhibitRef> {
+        match self {
+            Shown::Exhibit(r) => Some(r),
+            Shown::Live(_) => None,
+        }
+    }
+
+    pub fn live(&self) -> Option<&SourceId> {
+        match self {
+            Shown::Live(id) => Some(id),
+            Shown::Exhibit(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Shown::Exhibit(r) => r.fmt(f),
+            Shown::Live(id) => write!(f, "{}{id}", Self::LIVE_PREFIX),
+        }
+    }
+}
+
+impl From<ExhibitRef> for Shown {
+    fn from(r: ExhibitRef) -> Shown {
+        Shown::Exhibit(r)
+    }
+}
+
+impl PartialEq<ExhibitRef> for Shown {
+    fn eq(&self, other: &ExhibitRef) -> bool {
+        self.exhibit() == Some(other)
+    }
+}
+
+/// What a Present or a mark acts on, as the hearing's manifest or the configuration describes it.
+#[derive(Debug, Clone, Copy)]
+pub enum Item<'a> {
+    Exhibit(&'a Exhibit),
+    Live(&'a LiveSource),
+}
+
+impl Item<'_> {
+    pub fn shown(&self) -> Shown {
+        match self {
+            Item::Exhibit(e) => Shown::Exhibit(e.reference.clone()),
+            Item::Live(s) => Shown::Live(s.id.clone()),
+        }
+    }
+
+    pub fn restriction(&self) -> Restriction {
+        match self {
+            Item::Exhibit(e) => e.restriction,
+            Item::Live(s) => s.restriction,
+        }
+    }
+
+    fn plan_route(
+        &self,
+        requested: &BTreeSet<ScreenId>,
+        screens: &[Screen],
+    ) -> Result<BTreeSet<ScreenId>, RouteRefused> {
+        match self {
+            Item::Exhibit(e) => plan_route(e.restriction, requested, screens),
+            Item::Live(s) => plan_live_route(s, requested, screens),
+        }
+    }
+}
+
+impl<'a> From<&'a Exhibit> for Item<'a> {
+    fn from(e: &'a Exhibit) -> Item<'a> {
+        Item::Exhibit(e)
+    }
+}
+
+impl<'a> From<&'a LiveSource> for Item<'a> {
+    fn from(s: &'a LiveSource) -> Item<'a> {
+        Item::Live(s)
+    }
+}
 use crate::zoom::{Zoom, ZoomStep};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +160,7 @@ impl Default for Speed {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnAir {
-    pub exhibit: ExhibitRef,
+    pub shown: Shown,
     pub screens: BTreeSet<ScreenId>,
     pub transport: Transport,
     /// The part of the picture shown; kept while the same exhibit is re-routed.
@@ -70,9 +178,16 @@ pub struct OnAir {
     pub captions: BTreeSet<ScreenId>,
     /// A second recording shown beside this one on the same screens, in step with it.
     pub beside: Option<Beside>,
+    /// A live source frozen on a frame (`Presentation::hold`); always false for an exhibit.
+    pub held: bool,
 }
 
 impl OnAir {
+    /// The exhibit on air, or `None` for a live source.
+    pub fn exhibit(&self) -> Option<&ExhibitRef> {
+        self.shown.exhibit()
+    }
+
     /// The restriction its screens must allow: the exhibit's own (`restriction`), or the stricter of
     /// it and the one beside it.
     pub fn restriction(&self, own: Restriction) -> Restriction {
@@ -161,6 +276,12 @@ pub enum PresentationError {
     },
     #[error("{0}")]
     SideBySide(String),
+    #[error(
+        "a live picture has no timeline: it cannot be paused, sought or slowed (Hold freezes it)"
+    )]
+    LiveHasNoTimeline,
+    #[error("only a live picture can be held: pause a recording instead")]
+    NotLive,
     #[error("exhibit {exhibit} is {restriction} and may not be shown side by side on {}", screens.join(", "))]
     BesideRefused {
         exhibit: String,
@@ -171,14 +292,14 @@ pub enum PresentationError {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Presentation {
-    cued: Option<ExhibitRef>,
+    cued: Option<Shown>,
     on_air: Option<OnAir>,
-    withdrawn: Option<ExhibitRef>,
+    withdrawn: Option<Shown>,
     blanked: BTreeSet<ScreenId>,
 }
 
 impl Presentation {
-    pub fn cued(&self) -> Option<&ExhibitRef> {
+    pub fn cued(&self) -> Option<&Shown> {
         self.cued.as_ref()
     }
 
@@ -196,24 +317,26 @@ impl Presentation {
         &self.blanked
     }
 
-    pub fn state_of(&self, exhibit: &ExhibitRef) -> PresentationState {
+    pub fn state_of(&self, exhibit: &Shown) -> PresentationState {
         match &self.on_air {
-            Some(on) if &on.exhibit == exhibit => PresentationState::Presented(on.transport),
+            Some(on) if &on.shown == exhibit => PresentationState::Presented(on.transport),
             _ if self.cued.as_ref() == Some(exhibit) => PresentationState::Prerolled,
             _ if self.withdrawn.as_ref() == Some(exhibit) => PresentationState::Withdrawn,
             _ => PresentationState::Idle,
         }
     }
 
-    /// What `screen` shows right now: the on-air exhibit, unless the screen is blanked or not routed.
-    pub fn showing(&self, screen: &ScreenId) -> Option<&ExhibitRef> {
+    /// What `screen` shows right now: what is on air, unless the screen is blanked or not routed.
+    pub fn showing(&self, screen: &ScreenId) -> Option<&Shown> {
         let on = self.on_air.as_ref()?;
-        (on.screens.contains(screen) && !self.blanked.contains(screen)).then_some(&on.exhibit)
+        (on.screens.contains(screen) && !self.blanked.contains(screen)).then_some(&on.shown)
     }
 
-    /// Selecting an exhibit cues it (prerolled, invisible). What is on air stays on air.
-    pub fn select(&mut self, exhibit: ExhibitRef) {
-        if self.on_air.as_ref().is_some_and(|on| on.exhibit == exhibit) {
+    /// Selecting an exhibit or a live source cues it (prerolled, invisible). What is on air stays on
+    /// air.
+    pub fn select(&mut self, exhibit: impl Into<Shown>) {
+        let exhibit = exhibit.into();
+        if self.on_air.as_ref().is_some_and(|on| on.shown == exhibit) {
             self.cued = None;
         } else {
             self.cued = Some(exhibit);
@@ -226,58 +349,63 @@ impl Presentation {
     }
 
     /// Puts the cued exhibit (or, with nothing cued, the one on air) on `requested` screens, paused on
-    /// its first frame. The route is checked against the restriction rule first and refused whole.
-    pub fn present(
+    /// its first frame; a live source plays. The route is checked against the restriction rule (for
+    /// a live source, its roles too) first and refused whole.
+    pub fn present<'a>(
         &mut self,
-        exhibit: &Exhibit,
+        item: impl Into<Item<'a>>,
         requested: &BTreeSet<ScreenId>,
         screens: &[Screen],
     ) -> Result<&OnAir, PresentationError> {
+        let item = item.into();
         let target = match (&self.cued, &self.on_air) {
             (Some(cued), _) => cued.clone(),
-            (None, Some(on)) => on.exhibit.clone(),
+            (None, Some(on)) => on.shown.clone(),
             (None, None) => return Err(PresentationError::NothingSelected),
         };
-        assert_eq!(
-            target, exhibit.reference,
-            "present() was given the wrong exhibit"
-        );
+        assert_eq!(target, item.shown(), "present() was given the wrong item");
         if requested.is_empty() {
             return Err(PresentationError::NoScreens);
         }
         // Re-routing what is on air side by side: every screen must be allowed both.
         let beside = match &self.on_air {
-            Some(on) if on.exhibit == target => on.beside.clone(),
+            Some(on) if on.shown == target => on.beside.clone(),
             _ => None,
         };
         if let Some(b) = &beside {
             plan_route(b.restriction, requested, screens).map_err(|e| beside_refused(b, e))?;
         }
-        let screens = plan_route(exhibit.restriction, requested, screens)?;
-        let (transport, zoom, speed, page, strokes, captions) = match &self.on_air {
-            Some(on) if on.exhibit == target => (
+        let screens = item.plan_route(requested, screens)?;
+        let (transport, zoom, speed, page, strokes, captions, held) = match &self.on_air {
+            Some(on) if on.shown == target => (
                 on.transport,
                 on.zoom,
                 on.speed,
                 on.page,
                 on.strokes.clone(),
                 on.captions.intersection(&screens).cloned().collect(),
+                on.held,
             ),
             _ => (
-                Transport::Paused,
+                // A live picture is live from the moment it is on air.
+                match item {
+                    Item::Exhibit(_) => Transport::Paused,
+                    Item::Live(_) => Transport::Playing,
+                },
                 Zoom::default(),
                 Speed::NORMAL,
                 1,
                 Vec::new(),
                 BTreeSet::new(),
+                false,
             ),
         };
-        if let Some(previous) = self.on_air.take().filter(|on| on.exhibit != target) {
-            self.withdrawn = Some(previous.exhibit);
+        if let Some(previous) = self.on_air.take().filter(|on| on.shown != target) {
+            self.withdrawn = Some(previous.shown);
         }
         self.cued = None;
         Ok(self.on_air.insert(OnAir {
-            exhibit: target,
+            shown: target,
             screens,
             transport,
             zoom,
@@ -286,7 +414,22 @@ impl Presentation {
             strokes,
             captions,
             beside,
+            held,
         }))
+    }
+
+    /// Freezes the live picture on air on its current frame (`hold`), or lets it run live again.
+    /// Releasing changes the frame, so the strokes go; holding twice changes nothing.
+    pub fn hold(&mut self, hold: bool) -> Result<(), PresentationError> {
+        let on = self.on_air_mut()?;
+        if on.shown.live().is_none() {
+            return Err(PresentationError::NotLive);
+        }
+        if on.held && !hold {
+            on.strokes.clear();
+        }
+        on.held = hold;
+        Ok(())
     }
 
     /// Shows `beside` (a second recording, with the offset of its clock) side by side with the
@@ -302,7 +445,7 @@ impl Presentation {
     ) -> Result<(), PresentationError> {
         let on = self.on_air_mut()?;
         assert_eq!(
-            on.exhibit, exhibit.reference,
+            on.shown, exhibit.reference,
             "set_beside() was given the wrong exhibit"
         );
         let Some((other, offset_ms)) = beside else {
@@ -362,7 +505,7 @@ impl Presentation {
     ) -> Result<(), PresentationError> {
         let on = self.on_air_mut()?;
         assert_eq!(
-            on.exhibit, exhibit.reference,
+            on.shown, exhibit.reference,
             "set_captions() was given the wrong exhibit"
         );
         if requested.is_empty() {
@@ -400,27 +543,42 @@ impl Presentation {
     }
 
     /// Puts `strokes` (points of the picture) on the picture on air in place of any before; none
-    /// clears them. A recording must be paused: strokes mark a still frame.
-    pub fn annotate(
+    /// clears them. A recording must be paused, a live picture held: strokes mark a still frame.
+    pub fn annotate<'a>(
         &mut self,
-        exhibit: &Exhibit,
+        item: impl Into<Item<'a>>,
         strokes: Vec<Stroke>,
     ) -> Result<(), PresentationError> {
+        let item = item.into();
         let on = self.on_air_mut()?;
         assert_eq!(
-            on.exhibit, exhibit.reference,
-            "annotate() was given the wrong exhibit"
+            on.shown,
+            item.shown(),
+            "annotate() was given the wrong item"
         );
-        if !exhibit.kind.capabilities().picture {
-            return Err(PresentationError::Annotation(
-                "a sound recording has no picture to draw on".into(),
-            ));
-        }
-        if exhibit.kind.has_timeline() && on.transport == Transport::Playing && !strokes.is_empty()
-        {
-            return Err(PresentationError::Annotation(
-                "pause the recording first: strokes mark a still frame".into(),
-            ));
+        match item {
+            Item::Exhibit(exhibit) => {
+                if !exhibit.kind.capabilities().picture {
+                    return Err(PresentationError::Annotation(
+                        "a sound recording has no picture to draw on".into(),
+                    ));
+                }
+                if exhibit.kind.has_timeline()
+                    && on.transport == Transport::Playing
+                    && !strokes.is_empty()
+                {
+                    return Err(PresentationError::Annotation(
+                        "pause the recording first: strokes mark a still frame".into(),
+                    ));
+                }
+            }
+            Item::Live(_) => {
+                if !on.held && !strokes.is_empty() {
+                    return Err(PresentationError::Annotation(
+                        "hold the live picture first: strokes mark a still frame".into(),
+                    ));
+                }
+            }
         }
         check_strokes(&strokes).map_err(|e| PresentationError::Annotation(e.to_string()))?;
         on.strokes = strokes;
@@ -445,7 +603,7 @@ impl Presentation {
     ) -> Result<(u32, Zoom), PresentationError> {
         let on = self.on_air_mut()?;
         assert_eq!(
-            on.exhibit, exhibit.reference,
+            on.shown, exhibit.reference,
             "turn_page() was given the wrong exhibit"
         );
         if !exhibit.kind.capabilities().pages {
@@ -477,6 +635,9 @@ impl Presentation {
 
     pub fn set_transport(&mut self, transport: Transport) -> Result<(), PresentationError> {
         let on = self.on_air_mut()?;
+        if on.shown.live().is_some() {
+            return Err(PresentationError::LiveHasNoTimeline);
+        }
         if transport == Transport::Playing {
             on.strokes.clear();
         }
@@ -486,18 +647,21 @@ impl Presentation {
 
     pub fn set_speed(&mut self, speed: Speed) -> Result<(), PresentationError> {
         let on = self.on_air_mut()?;
+        if on.shown.live().is_some() {
+            return Err(PresentationError::LiveHasNoTimeline);
+        }
         on.speed = speed;
         Ok(())
     }
 
-    /// Takes the on-air exhibit off every screen; they go black.
-    pub fn withdraw(&mut self) -> Result<ExhibitRef, PresentationError> {
+    /// Takes what is on air off every screen; they go black. A live source is ended.
+    pub fn withdraw(&mut self) -> Result<Shown, PresentationError> {
         let on = self
             .on_air
             .take()
             .ok_or(PresentationError::NothingPresented)?;
-        self.withdrawn = Some(on.exhibit.clone());
-        Ok(on.exhibit)
+        self.withdrawn = Some(on.shown.clone());
+        Ok(on.shown)
     }
 
     pub fn set_blank(&mut self, screen: ScreenId, blank: bool) {

@@ -128,6 +128,14 @@ pub enum RouteRefused {
     },
     #[error("there is no screen called {0}")]
     UnknownScreen(String),
+    /// A live source asked for a screen the court did not give it (its roles), or its restriction
+    /// refuses.
+    #[error("{label} is live ({restriction}) and may not be shown on {}: the court has not allowed it there", screens.join(", "))]
+    LiveRefused {
+        label: String,
+        restriction: &'static str,
+        screens: Vec<String>,
+    },
 }
 
 /// Checks a request to show an exhibit with `restriction` on `requested` screens out of `screens`.

@@ -1,14 +1,16 @@
 //! Property tests of the restriction rule: random courtrooms (any mix of screen roles), random
-//! manifests (any restrictions) and random sequences of what an advocate (or a forged request) can do.
-//! After every step, no screen shows an exhibit its role may not see. Cases: `PROPTEST_CASES` (default
+//! manifests (any restrictions), random live sources (any restriction, any roles the court gave them)
+//! and random sequences of what an advocate (or a forged request) can do. After every step, no screen
+//! shows an exhibit its role may not see, nor a live source its role was not given. Cases: `PROPTEST_CASES` (default
 //! 2000 sequences of up to 40 steps).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use courtdeck_core::{
-    Exhibit, ExhibitKind, ExhibitRef, OutputRole, Presentation, Restriction, Screen, ScreenId,
-    Sha256Digest, Transport, may_show, plan_route,
+    Exhibit, ExhibitKind, ExhibitRef, Item, LiveKind, LiveSource, OutputRole, Presentation,
+    Restriction, Screen, ScreenId, Sha256Digest, Shown, SourceId, Transport, may_show,
+    may_show_live, plan_route,
 };
 use proptest::prelude::*;
 
@@ -33,6 +35,7 @@ enum Step {
     BlankAll,
     Withdraw,
     Play,
+    Hold(bool),
     PlayoutLost,
 }
 
@@ -44,6 +47,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::BlankAll),
         1 => Just(Step::Withdraw),
         1 => Just(Step::Play),
+        1 => any::<bool>().prop_map(Step::Hold),
         1 => Just(Step::PlayoutLost),
     ]
 }
@@ -66,6 +70,25 @@ fn exhibit(i: usize, restriction: Restriction) -> Exhibit {
     }
 }
 
+/// A live source with `restriction` and the roles whose bits are set in `roles` that the restriction
+/// allows (none of them: every role it allows).
+fn source(i: usize, restriction: Restriction, roles: u8) -> LiveSource {
+    let given: BTreeSet<OutputRole> = OutputRole::ALL
+        .into_iter()
+        .enumerate()
+        .filter(|(b, r)| roles & (1 << b) != 0 && may_show(restriction, *r))
+        .map(|(_, r)| r)
+        .collect();
+    LiveSource::new(
+        SourceId::parse(&format!("source-{i}")).unwrap(),
+        &format!("Source {i}"),
+        LiveKind::Stream,
+        restriction,
+        (!given.is_empty()).then_some(given),
+    )
+    .unwrap()
+}
+
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
@@ -80,6 +103,7 @@ proptest! {
     fn no_sequence_of_requests_puts_an_exhibit_on_a_screen_that_may_not_see_it(
         roles in prop::collection::vec(role(), 1..8),
         restrictions in prop::collection::vec(restriction(), 1..8),
+        live in prop::collection::vec((restriction(), any::<u8>()), 0..3),
         steps in prop::collection::vec(step(), 1..40),
     ) {
         let screens: Vec<Screen> = roles
@@ -96,12 +120,30 @@ proptest! {
             .enumerate()
             .map(|(i, &r)| exhibit(i, r))
             .collect();
+        let sources: Vec<LiveSource> = live
+            .iter()
+            .enumerate()
+            .map(|(i, &(r, roles))| source(i, r, roles))
+            .collect();
+        let item = |shown: &Shown| -> Item<'_> {
+            match shown {
+                Shown::Exhibit(r) => Item::Exhibit(exhibits.iter().find(|e| &e.reference == r).unwrap()),
+                Shown::Live(id) => Item::Live(sources.iter().find(|s| &s.id == id).unwrap()),
+            }
+        };
+        let allowed_on = |item: Item<'_>, role: OutputRole| match item {
+            Item::Exhibit(e) => may_show(e.restriction, role),
+            Item::Live(s) => may_show_live(s, role),
+        };
         let mut p = Presentation::default();
         for step in steps {
             match step {
                 Step::Select(i) => {
-                    let i = i % exhibits.len();
-                    p.select(exhibits[i].reference.clone());
+                    let i = i % (exhibits.len() + sources.len());
+                    match exhibits.get(i) {
+                        Some(e) => p.select(e.reference.clone()),
+                        None => p.select(Shown::Live(sources[i - exhibits.len()].id.clone())),
+                    }
                 }
                 Step::Present(bits) => {
                     let requested: BTreeSet<ScreenId> = screens
@@ -110,11 +152,11 @@ proptest! {
                         .filter(|(i, _)| bits & (1 << i) != 0)
                         .map(|(_, s)| s.id.clone())
                         .collect();
-                    let target = p.cued().or(p.on_air().map(|o| &o.exhibit)).cloned();
+                    let target = p.cued().or(p.on_air().map(|o| &o.shown)).cloned();
                     if let Some(t) = target {
-                        let e = exhibits.iter().find(|e| e.reference == t).unwrap();
+                        let e = item(&t);
                         let allowed = requested.iter().all(|id| {
-                            may_show(e.restriction, screens.iter().find(|s| &s.id == id).unwrap().role)
+                            allowed_on(e, screens.iter().find(|s| &s.id == id).unwrap().role)
                         });
                         let result = p.present(e, &requested, &screens).map(|o| o.screens.clone());
                         // Accepted exactly when every requested screen may show it; never trimmed.
@@ -135,14 +177,17 @@ proptest! {
                 Step::Play => {
                     let _ = p.set_transport(Transport::Playing);
                 }
+                Step::Hold(h) => {
+                    let _ = p.hold(h);
+                }
                 Step::PlayoutLost => p.playout_lost(),
             }
             for s in &screens {
                 if let Some(shown) = p.showing(&s.id) {
-                    let e = exhibits.iter().find(|e| &e.reference == shown).unwrap();
+                    let e = item(shown);
                     prop_assert!(
-                        may_show(e.restriction, s.role),
-                        "{} ({}) shows {} ({})", s.label, s.role.as_str(), shown, e.restriction.as_str()
+                        allowed_on(e, s.role),
+                        "{} ({}) shows {} ({})", s.label, s.role.as_str(), shown, e.restriction().as_str()
                     );
                 }
             }

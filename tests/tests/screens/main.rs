@@ -4,5 +4,6 @@
 
 mod checks;
 mod hotplug;
+mod live_hearing;
 mod pinned;
 mod sources;

@@ -56,6 +56,8 @@ export const api = {
   blank: (screen: string, blank: boolean) => call("blank", { screen, blank }),
   blankAll: () => call("blank_all"),
   withdraw: () => ordered("withdraw"),
+  /** Freezes the live source on air on its current frame (true), or lets it run live again. */
+  hold: (hold: boolean) => ordered("hold", { hold }),
   setThumbnails: (enabled: boolean) => call("set_thumbnails", { enabled }),
   setVolume: (volume: number) => ordered("set_volume", { volume }),
   setMute: (mute: boolean) => ordered("set_mute", { mute }),

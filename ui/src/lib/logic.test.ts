@@ -90,10 +90,10 @@ describe("time and rate", () => {
 describe("screen status comes from the stage", () => {
   const stage: Stage = {
     custody: null,
-    case_id: "JS-1", cued: null, cued_ready: false, playout: "ready", default_targets: ["bench", "public"],
+    case_id: "JS-1", sources: [], cued: null, cued_ready: false, playout: "ready", default_targets: ["bench", "public"],
     sound: { volume: 1, muted: false },
     on_air: {
-      exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1, rate: 1, page: 1, pages: 1, fit_width: false, strokes: 0, captions: [], caption_screens: [], beside: null, beside_candidates: [],
+      exhibit: "JS/1", screens: ["bench", "public"], playing: true, zoom: 1, rate: 1, page: 1, pages: 1, fit_width: false, strokes: 0, captions: [], caption_screens: [], beside: null, beside_candidates: [], live: null,
       controls: { transport: true, step: true, speed: true, sound: true, seek: true, zoom: true, pages: false, annotate: true },
     },
     screens: [

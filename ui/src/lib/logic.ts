@@ -23,7 +23,7 @@ export function restrictionBadge(r: Restriction, t: Translate): string | null {
 }
 
 /** Toggling a screen the exhibit may not be shown on does nothing: the core would refuse it anyway. */
-export function toggleTarget(targets: Set<string>, exhibit: Exhibit, screen: string): Set<string> {
+export function toggleTarget(targets: Set<string>, exhibit: Pick<Exhibit, "allowed_screens">, screen: string): Set<string> {
   if (!exhibit.allowed_screens.includes(screen)) return targets;
   const next = new Set(targets);
   if (next.has(screen)) next.delete(screen);

@@ -25,6 +25,7 @@ import type {
   DayAheadDto,
   HearingAheadDto,
   ExhibitReadinessDto,
+  LiveSourceDto,
 } from "./generated/dto";
 
 export type { ErrorCode } from "./generated/error-codes";
@@ -53,3 +54,4 @@ export type WeekAhead = WeekAheadDto;
 export type DayAhead = DayAheadDto;
 export type HearingAhead = HearingAheadDto;
 export type ExhibitReadiness = ExhibitReadinessDto;
+export type LiveSource = LiveSourceDto;

@@ -54,6 +54,8 @@ fn render() -> String {
         DigestDto::decl(&cfg),
         OnAirDto::decl(&cfg),
         BesideDto::decl(&cfg),
+        LiveOnAirDto::decl(&cfg),
+        LiveSourceDto::decl(&cfg),
         ControlsDto::decl(&cfg),
         StrokeDto::decl(&cfg),
         PagePosterDto::decl(&cfg),

@@ -366,7 +366,7 @@ fn select_present_switch_withdraw() {
     ));
 
     p.select(js1.reference.clone());
-    assert_eq!(p.state_of(&js1.reference), PresentationState::Prerolled);
+    assert_eq!(p.state_of(&shown(&js1)), PresentationState::Prerolled);
     assert_eq!(
         p.showing(&ids(&["bench"]).pop_first().unwrap()),
         None,
@@ -376,7 +376,7 @@ fn select_present_switch_withdraw() {
     p.present(&js1, &ids(&["bench", "public"]), &screens())
         .unwrap();
     assert_eq!(
-        p.state_of(&js1.reference),
+        p.state_of(&shown(&js1)),
         PresentationState::Presented(Transport::Paused)
     );
     p.set_transport(Transport::Playing).unwrap();
@@ -385,10 +385,10 @@ fn select_present_switch_withdraw() {
     p.select(js2.reference.clone());
     assert_eq!(
         p.showing(&ScreenId::parse("public").unwrap()),
-        Some(&js1.reference)
+        Some(&shown(&js1))
     );
     p.present(&js2, &ids(&["bench"]), &screens()).unwrap();
-    assert_eq!(p.state_of(&js1.reference), PresentationState::Withdrawn);
+    assert_eq!(p.state_of(&shown(&js1)), PresentationState::Withdrawn);
     assert_eq!(p.showing(&ScreenId::parse("public").unwrap()), None);
 
     assert_eq!(p.withdraw().unwrap(), js2.reference);
@@ -411,10 +411,10 @@ fn a_blanked_screen_stays_blank_across_presentations() {
     assert_eq!(p.showing(&public), None);
     assert_eq!(
         p.showing(&ScreenId::parse("bench").unwrap()),
-        Some(&js1.reference)
+        Some(&shown(&js1))
     );
     p.set_blank(public.clone(), false);
-    assert_eq!(p.showing(&public), Some(&js1.reference));
+    assert_eq!(p.showing(&public), Some(&shown(&js1)));
 }
 
 #[test]
@@ -430,7 +430,7 @@ fn restricted_exhibits_never_reach_public() {
         PresentationError::Refused(RouteRefused::Restricted { .. })
     ));
     assert_eq!(p.on_air(), None, "a refused route changes nothing");
-    assert_eq!(p.state_of(&abe.reference), PresentationState::Prerolled);
+    assert_eq!(p.state_of(&shown(&abe)), PresentationState::Prerolled);
 }
 
 #[test]
@@ -442,7 +442,7 @@ fn playout_loss_goes_idle_and_keeps_the_blanks() {
     let public = ids(&["public"]).into_iter().next().unwrap();
     p.set_blank(public.clone(), true);
     p.playout_lost();
-    assert_eq!(p.state_of(&js1.reference), PresentationState::Idle);
+    assert_eq!(p.state_of(&shown(&js1)), PresentationState::Idle);
     assert_eq!(p.on_air(), None, "nothing resumes by itself");
     assert_eq!(p.blanked().iter().collect::<Vec<_>>(), vec![&public]);
 }
@@ -468,4 +468,120 @@ fn zoom_is_kept_when_rerouted_and_reset_for_another_exhibit() {
     p.select(js2.reference.clone());
     p.present(&js2, &ids(&["bench"]), &screens()).unwrap();
     assert!(p.on_air().unwrap().zoom.is_whole());
+}
+
+fn shown(e: &Exhibit) -> Shown {
+    Shown::Exhibit(e.reference.clone())
+}
+
+fn laptop(restriction: Restriction, roles: Option<&[OutputRole]>) -> crate::LiveSource {
+    crate::LiveSource::new(
+        SourceId::parse("defence-laptop").unwrap(),
+        "Defence laptop",
+        crate::LiveKind::Stream,
+        restriction,
+        roles.map(|r| r.iter().copied().collect()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_live_source_is_shown_under_its_roles_and_refused_whole_beyond_them() {
+    let bench_only = laptop(Restriction::Open, Some(&[OutputRole::Bench]));
+    let mut p = Presentation::default();
+    p.select(Shown::Live(bench_only.id.clone()));
+    assert_eq!(
+        p.state_of(&Shown::parse("live:defence-laptop").unwrap()),
+        PresentationState::Prerolled
+    );
+    // Open by restriction, but the court gave it the bench alone: public is refused, nothing moves.
+    let e = p
+        .present(&bench_only, &ids(&["bench", "public"]), &screens())
+        .unwrap_err();
+    assert!(
+        matches!(&e, PresentationError::Refused(RouteRefused::LiveRefused { screens, .. }) if screens == &["PUBLIC"]),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("Defence laptop"), "{e}");
+    assert_eq!(p.on_air(), None);
+
+    let on = p
+        .present(&bench_only, &ids(&["bench"]), &screens())
+        .unwrap();
+    assert_eq!(on.transport, Transport::Playing, "live is live at once");
+    assert_eq!(on.exhibit(), None);
+    assert_eq!(
+        p.showing(&ScreenId::parse("bench").unwrap())
+            .map(|s| s.to_string()),
+        Some("live:defence-laptop".into())
+    );
+    // No timeline.
+    assert_eq!(
+        p.set_transport(Transport::Paused),
+        Err(PresentationError::LiveHasNoTimeline)
+    );
+    assert_eq!(
+        p.set_speed(Speed::SLOWEST),
+        Err(PresentationError::LiveHasNoTimeline)
+    );
+    assert_eq!(p.withdraw().unwrap(), Shown::Live(bench_only.id.clone()));
+}
+
+#[test]
+fn a_held_live_frame_takes_strokes_and_releasing_it_clears_them() {
+    let src = laptop(Restriction::NoPublic, None);
+    let js1 = exhibit("JS/1", Restriction::Open);
+    let stroke =
+        vec![Stroke::new(crate::annotation::Tool::Pen, vec![(100, 100), (200, 200)]).unwrap()];
+    let mut p = Presentation::default();
+    assert_eq!(p.hold(true), Err(PresentationError::NothingPresented));
+    p.select(js1.reference.clone());
+    p.present(&js1, &ids(&["bench"]), &screens()).unwrap();
+    assert_eq!(p.hold(true), Err(PresentationError::NotLive));
+
+    p.select(Shown::Live(src.id.clone()));
+    p.present(&src, &ids(&["bench"]), &screens()).unwrap();
+    assert_eq!(p.state_of(&shown(&js1)), PresentationState::Withdrawn);
+    assert!(
+        matches!(p.annotate(&src, stroke.clone()), Err(PresentationError::Annotation(m)) if m.contains("hold")),
+        "a moving live picture takes no strokes"
+    );
+    p.hold(true).unwrap();
+    p.annotate(&src, stroke.clone()).unwrap();
+    p.zoom(ZoomStep::In).unwrap();
+    // Re-routing keeps the held frame, its strokes and its zoom.
+    let on = p
+        .present(&src, &ids(&["bench"]), &screens())
+        .unwrap()
+        .clone();
+    assert!(on.held && on.strokes.len() == 1 && on.zoom != Zoom::default());
+    p.hold(true).unwrap();
+    assert_eq!(
+        p.on_air().unwrap().strokes.len(),
+        1,
+        "holding again changes nothing"
+    );
+    p.hold(false).unwrap();
+    assert!(!p.on_air().unwrap().held);
+    assert!(
+        p.on_air().unwrap().strokes.is_empty(),
+        "a moving picture drops its marks"
+    );
+}
+
+#[test]
+fn shown_parses_back_and_never_confuses_a_source_with_an_exhibit() {
+    for text in ["JS/3", "live:defence-laptop", "live:JS3"] {
+        assert_eq!(Shown::parse(text).unwrap().to_string(), text);
+    }
+    assert!(
+        Shown::parse("live:JS/3").is_err(),
+        "a source id has no slash"
+    );
+    assert!(Shown::parse("live:").is_err());
+    assert!(
+        Shown::parse("defence-laptop").is_err(),
+        "a bare id is not an exhibit"
+    );
+    assert!(Shown::parse("JS/3").unwrap().live().is_none());
 }

@@ -402,10 +402,15 @@ impl Engine {
                         ),
                     ));
                 }
+                let released = p.held() && !hold;
                 let stale = p
                     .set_held(hold)
                     .map_err(|m| err(ErrorCode::InvalidState, m))?;
                 let exhibit = p.exhibit.clone();
+                if released {
+                    // A moving picture: the marks of the held frame no longer mark anything.
+                    self.clear_strokes(false);
+                }
                 if stale {
                     self.rebuild(&exhibit, parts::program::Rebuild::Signal);
                 }

@@ -278,7 +278,14 @@ impl Engine {
                 format!("exhibit {} has no picture to draw on", p.exhibit),
             ));
         }
-        if p.playing() && p.source().kind.has_timeline() {
+        if p.is_live() {
+            if !p.held() && !parsed.is_empty() {
+                return Err(err(
+                    ErrorCode::InvalidState,
+                    "hold the live picture first: strokes mark a still frame",
+                ));
+            }
+        } else if p.playing() && p.source().kind.has_timeline() {
             return Err(err(
                 ErrorCode::InvalidState,
                 "pause the recording first: strokes mark a still frame",

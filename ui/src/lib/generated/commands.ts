@@ -44,6 +44,7 @@ export type Commands = {
   stage: { args: Record<string, never>; returns: StageDto };
   select: { args: { reference: string }; returns: StageDto };
   present: { args: { screens: string[] }; returns: StageDto };
+  hold: { args: { hold: boolean }; returns: StageDto };
   play: { args: Record<string, never>; returns: StageDto };
   pause: { args: Record<string, never>; returns: StageDto };
   seek: { args: { positionMs: number }; returns: StageDto };

@@ -202,6 +202,9 @@ export type DigestDto = {
 };
 
 export type OnAirDto = {
+  /**
+   * What is on air: an exhibit's reference (`JS/3`), or a live source (`live:defence-laptop`).
+   */
   exhibit: string,
   screens: Array<string>,
   playing: boolean,
@@ -248,11 +251,52 @@ export type OnAirDto = {
    * it is on may show (none for anything but a video).
    */
   beside_candidates: Array<string>,
+  /**
+   * A live source on air: not from the evidence store. `None` for an exhibit.
+   */
+  live: LiveOnAirDto | null,
 };
 
 export type BesideDto = {
   exhibit: string,
   offset_ms: number,
+};
+
+export type LiveOnAirDto = {
+  /**
+   * Frozen on a frame (Hold): zoom and strokes work on it, and Keep keeps it as an exhibit.
+   */
+  held: boolean,
+};
+
+export type LiveSourceDto = {
+  /**
+   * What selecting it names: `live:<id>`.
+   */
+  id: string,
+  label: string,
+  /**
+   * `stream` or `capture`.
+   */
+  kind: string,
+  restriction: Restriction,
+  /**
+   * The screens it may ever reach (its roles and its restriction).
+   */
+  allowed_screens: Array<string>,
+  /**
+   * Whether its picture is arriving (as far as playout has said: only while it is loaded).
+   */
+  signal: boolean,
+  /**
+   * The picture's size when it has a signal.
+   */
+  width: number | null,
+  height: number | null,
+  /**
+   * Without a signal: what to check, in the advocate's words.
+   */
+  problem: string | null,
 };
 
 export type ControlsDto = {
@@ -348,6 +392,10 @@ export type StageDto = {
    * As `TodayDto::custody`.
    */
   custody: ApiError | null,
+  /**
+   * The court's live sources, whatever hearing is open, with their signal.
+   */
+  sources: Array<LiveSourceDto>,
 };
 
 export type UiEvent = {

@@ -28,6 +28,7 @@ export type ErrorCode =
   | "not_cached"
   | "config_invalid"
   | "audit_unavailable"
+  | "no_signal"
   | "internal";
 
 /** Every error code, in the order of `ErrorCode::ALL`. */
@@ -56,5 +57,6 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "not_cached",
   "config_invalid",
   "audit_unavailable",
+  "no_signal",
   "internal",
 ];
