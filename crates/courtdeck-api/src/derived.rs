@@ -9,21 +9,32 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use courtdeck_core::annotation::Derivation;
+use courtdeck_core::annotation::{Derivation, DerivedSource};
 use courtdeck_core::{CaseManifest, ErrorCode, Exhibit, ExhibitKind, Sha256Digest};
 use courtdeck_playout::protocol::{Command, Snapshot};
 use courtdeck_store::{DirStore, blob_path};
 
 use crate::Courtdeck;
 use crate::error::{ApiError, ApiResult};
-use crate::hearing::open_hearing;
+use crate::hearing::{Showing, open_hearing};
 use crate::json::HearingDto;
+
+/// The initials of a still kept from a live source (`LIVE/1`): it is the court's, not a party's.
+const LIVE_INITIALS: &str = "LIVE";
+
+/// What a kept still will be, decided under the session before the picture is taken.
+struct Kept {
+    derivation: Derivation,
+    restriction: courtdeck_core::Restriction,
+    initials: String,
+    title: String,
+}
 
 impl Courtdeck {
     /// Keeps the marked picture on air as a new still exhibit (see the module's documentation) and
     /// returns the hearing with it. Refused with nothing on air or no strokes on it.
     pub async fn keep_marked(&self) -> ApiResult<HearingDto> {
-        let (source, derivation) = {
+        let kept = {
             let session = self.session.lock().await;
             let on = session.presentation.on_air().cloned().ok_or_else(|| {
                 ApiError::new(
@@ -31,34 +42,89 @@ impl Courtdeck {
                     "Nothing is on the screens. Present an exhibit and mark it first.",
                 )
             })?;
-            if on.strokes.is_empty() {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidState,
-                    "There are no marks on the picture to keep. Draw on it first.",
-                ));
+            match self.on_air_item(&session)? {
+                // A live source's held frame is kept with or without marks: what the bench saw.
+                Showing::Live(s) => {
+                    if !on.held {
+                        return Err(ApiError::new(
+                            ErrorCode::InvalidState,
+                            format!(
+                                "Hold the picture from {} first: only a held frame can be kept.",
+                                s.source.label
+                            ),
+                        ));
+                    }
+                    let taken_at = jiff::Timestamp::now();
+                    Kept {
+                        derivation: Derivation {
+                            source: DerivedSource::Live {
+                                source: s.source.id.clone(),
+                                label: s.source.label.clone(),
+                                taken_at,
+                            },
+                            page: None,
+                            position_ms: None,
+                            strokes: on.strokes.clone(),
+                        },
+                        restriction: s.source.restriction,
+                        initials: LIVE_INITIALS.to_owned(),
+                        title: format!(
+                            "{}, live, frame held at {}{}",
+                            s.source.label,
+                            taken_at
+                                .to_zoned(jiff::tz::TimeZone::system())
+                                .strftime("%H:%M:%S"),
+                            if on.strokes.is_empty() {
+                                ""
+                            } else {
+                                ", marked in court"
+                            }
+                        ),
+                    }
+                }
+                Showing::Exhibit(source) => {
+                    if on.strokes.is_empty() {
+                        return Err(ApiError::new(
+                            ErrorCode::InvalidState,
+                            "There are no marks on the picture to keep. Draw on it first.",
+                        ));
+                    }
+                    if let Some(b) = &on.beside {
+                        // A kept still names one source: a picture of two would claim to be from one.
+                        return Err(ApiError::new(
+                            ErrorCode::InvalidState,
+                            format!(
+                                "A still of two exhibits side by side cannot be kept: show {} alone (without {}) to keep a still of it.",
+                                on.shown, b.exhibit
+                            ),
+                        ));
+                    }
+                    let page = source.kind.capabilities().pages.then_some(on.page);
+                    let position_ms = source
+                        .kind
+                        .has_timeline()
+                        .then(|| self.position_ms.load(std::sync::atomic::Ordering::Relaxed));
+                    let where_ = match (page, position_ms) {
+                        (Some(page), _) => format!(", page {page}"),
+                        (None, Some(ms)) => format!(", at {}:{:02}", ms / 60_000, ms / 1000 % 60),
+                        (None, None) => String::new(),
+                    };
+                    Kept {
+                        derivation: Derivation {
+                            source: DerivedSource::Exhibit {
+                                reference: source.reference.clone(),
+                                sha256: source.sha256,
+                            },
+                            page,
+                            position_ms,
+                            strokes: on.strokes.clone(),
+                        },
+                        restriction: source.restriction,
+                        initials: source.reference.initials().to_owned(),
+                        title: format!("{}{where_}, marked in court", source.reference),
+                    }
+                }
             }
-            if let Some(b) = &on.beside {
-                // A kept still names one source: a picture of two would claim to be from one.
-                return Err(ApiError::new(
-                    ErrorCode::InvalidState,
-                    format!(
-                        "A still of two exhibits side by side cannot be kept: show {} alone (without {}) to keep a still of it.",
-                        on.shown, b.exhibit
-                    ),
-                ));
-            }
-            let source = crate::hearing::exhibit_of(&session, &on)?.clone();
-            let derivation = Derivation {
-                source: source.reference.clone(),
-                source_sha256: source.sha256,
-                page: source.kind.capabilities().pages.then_some(on.page),
-                position_ms: source
-                    .kind
-                    .has_timeline()
-                    .then(|| self.position_ms.load(std::sync::atomic::Ordering::Relaxed)),
-                strokes: on.strokes.clone(),
-            };
-            (source, derivation)
         };
         let snapshot: Snapshot = self.playout()?.request_data(Command::Snapshot).await?;
         let png = {
@@ -116,30 +182,25 @@ impl Courtdeck {
         })?;
         let reference = open
             .manifest
-            .next_reference(&source.reference)
+            .next_reference_with(&kept.initials)
             .ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::InvalidState,
-                    format!("The case has no free reference after {}.", source.reference),
+                    format!("The case has no free reference for {}.", kept.initials),
                 )
             })?;
-        let where_ = match (derivation.page, derivation.position_ms) {
-            (Some(page), _) => format!(", page {page}"),
-            (None, Some(ms)) => format!(", at {}:{:02}", ms / 60_000, ms / 1000 % 60),
-            (None, None) => String::new(),
-        };
         let exhibit = Exhibit {
             reference: reference.clone(),
-            title: format!("{}{where_}, marked in court", source.reference),
+            title: kept.title,
             kind: ExhibitKind::Image,
             media_type: "image/png".into(),
             size: png.len() as u64,
             sha256,
-            restriction: source.restriction,
+            restriction: kept.restriction,
             duration: None,
             clips: Vec::new(),
             pages: Vec::new(),
-            derived_from: Some(Box::new(derivation)),
+            derived_from: Some(Box::new(kept.derivation)),
             transcript: None,
             provenance: None,
         };
@@ -168,15 +229,22 @@ impl Courtdeck {
             restriction: exhibit.restriction.as_str().into(),
             size: exhibit.size,
             source: courtdeck_audit::DerivedFrom {
-                exhibit: d.source.to_string(),
-                sha256: d.source_sha256.to_hex(),
+                exhibit: d.source.name(),
+                sha256: match &d.source {
+                    DerivedSource::Exhibit { sha256, .. } => sha256.to_hex(),
+                    DerivedSource::Live { .. } => String::new(),
+                },
                 page: d.page,
                 position_ms: d.position_ms,
+                taken_at: match &d.source {
+                    DerivedSource::Live { taken_at, .. } => Some(taken_at.to_string()),
+                    DerivedSource::Exhibit { .. } => None,
+                },
             },
             strokes: crate::audit::stroke_records(&d.strokes),
             record: record.display().to_string(),
         });
-        tracing::info!(exhibit = %reference, source = %source.reference, "marked picture kept");
+        tracing::info!(exhibit = %reference, source = %d.source.name(), "marked picture kept");
         let hearing = self.hearing_dto(open_hearing(&session)?);
         drop(session);
         self.make_poster(&exhibit).await;

@@ -446,10 +446,15 @@ pub struct StrokeRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct DerivedFrom {
+    /// The exhibit it was made of, or `live:<source>` for a live source's held frame.
     pub exhibit: String,
+    /// The exhibit's SHA-256; empty for a live source (nothing of it is hashed).
     pub sha256: String,
     pub page: Option<u32>,
     pub position_ms: Option<u64>,
+    /// When a live source's frame was kept (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
 }
 
 /// An exhibit of an imported bag.

@@ -117,17 +117,44 @@ impl Stroke {
 }
 
 /// Where a derived exhibit (a marked page or frame kept as a still) came from: the exhibit it was
-/// made of, by reference and SHA-256, the page or the position, and the strokes on it, so the court
-/// record shows what was marked while the original stays untouched.
+/// made of, by reference and SHA-256 (or the live source whose held frame it is, and when), the page
+/// or the position, and the strokes on it, so the court record shows what was marked while the
+/// original stays untouched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Derivation {
-    pub source: crate::ExhibitRef,
-    pub source_sha256: crate::Sha256Digest,
+    pub source: DerivedSource,
     /// A document's page (from 1).
     pub page: Option<u32>,
     /// A recording's position.
     pub position_ms: Option<u64>,
     pub strokes: Vec<Stroke>,
+}
+
+/// What a derived still was made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DerivedSource {
+    /// An exhibit of the case, by reference and SHA-256.
+    Exhibit {
+        reference: crate::ExhibitRef,
+        sha256: crate::Sha256Digest,
+    },
+    /// A live source's held frame: not from the evidence store, so what it is is the still's own
+    /// hash; where it came from is the source (its id and the court's name for it) and when.
+    Live {
+        source: crate::SourceId,
+        label: String,
+        taken_at: jiff::Timestamp,
+    },
+}
+
+impl DerivedSource {
+    /// How the record names it: `JS/3`, or `live:defence-laptop`.
+    pub fn name(&self) -> String {
+        match self {
+            DerivedSource::Exhibit { reference, .. } => reference.to_string(),
+            DerivedSource::Live { source, .. } => crate::Shown::Live(source.clone()).to_string(),
+        }
+    }
 }
 
 /// Checks a whole set of strokes (what one picture carries).

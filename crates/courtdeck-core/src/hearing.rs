@@ -200,6 +200,18 @@ impl CaseManifest {
 
     /// The next free reference with `like`'s initials: one more than the highest number the case
     /// has with them (`JS/7` in a case up to `JS/7` gives `JS/8`).
+    /// The next reference with `initials` (`LIVE/1` when the case has none yet).
+    pub fn next_reference_with(&self, initials: &str) -> Option<ExhibitRef> {
+        let highest = self
+            .exhibits
+            .iter()
+            .filter(|e| e.reference.initials() == initials)
+            .map(|e| e.reference.number())
+            .max()
+            .unwrap_or(0);
+        ExhibitRef::parse(&format!("{initials}/{}", highest + 1)).ok()
+    }
+
     pub fn next_reference(&self, like: &ExhibitRef) -> Option<ExhibitRef> {
         let highest = self
             .exhibits

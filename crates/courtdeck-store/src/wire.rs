@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use courtdeck_core::annotation::{Derivation, Stroke, check_strokes};
+use courtdeck_core::annotation::{Derivation, DerivedSource, Stroke, check_strokes};
 use courtdeck_core::transcript::TranscriptRef;
 use courtdeck_core::{
     CaseId, CaseManifest, Clip, CourtId, CourtList, Exhibit, ExhibitKind, ExhibitRef, Hearing,
@@ -192,8 +192,18 @@ fn bench_only() -> String {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DerivationDoc {
+    /// The exhibit it was made of (`JS/7`), or the live source whose held frame it is
+    /// (`live:defence-laptop`).
     pub source: String,
-    pub source_sha256: String,
+    /// The exhibit's SHA-256 (absent for a live source: nothing of it was hashed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_sha256: Option<String>,
+    /// A live source's name in the court ("Defence laptop").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_label: Option<String>,
+    /// When a live source's frame was kept (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,9 +221,17 @@ pub struct StrokeDoc {
 
 impl DerivationDoc {
     pub fn from_core(d: &Derivation) -> DerivationDoc {
+        let (source_sha256, source_label, taken_at) = match &d.source {
+            DerivedSource::Exhibit { sha256, .. } => (Some(sha256.to_hex()), None, None),
+            DerivedSource::Live {
+                label, taken_at, ..
+            } => (None, Some(label.clone()), Some(taken_at.to_string())),
+        };
         DerivationDoc {
-            source: d.source.to_string(),
-            source_sha256: d.source_sha256.to_hex(),
+            source: d.source.name(),
+            source_sha256,
+            source_label,
+            taken_at,
             page: d.page,
             position_ms: d.position_ms,
             strokes: d
@@ -234,9 +252,41 @@ impl DerivationDoc {
             .map(|s| Stroke::parse(&s.tool, s.points.iter().map(|p| (p[0], p[1])).collect()))
             .collect::<Result<Vec<_>, _>>()?;
         check_strokes(&strokes)?;
+        let invalid = |m: &str| courtdeck_core::InvalidValue::new("derived_from", m.to_owned());
+        let source = match (
+            courtdeck_core::Shown::parse(&self.source)?,
+            &self.source_sha256,
+            &self.source_label,
+            &self.taken_at,
+        ) {
+            (courtdeck_core::Shown::Exhibit(reference), Some(sha256), None, None) => {
+                DerivedSource::Exhibit {
+                    reference,
+                    sha256: Sha256Digest::from_hex(sha256)?,
+                }
+            }
+            (courtdeck_core::Shown::Live(source), None, Some(label), Some(taken_at)) => {
+                DerivedSource::Live {
+                    source,
+                    label: courtdeck_core::text::displayable("source_label", label)?,
+                    taken_at: taken_at
+                        .parse()
+                        .map_err(|_| invalid("taken_at is not an RFC 3339 time"))?,
+                }
+            }
+            (courtdeck_core::Shown::Exhibit(_), ..) => {
+                return Err(invalid(
+                    "an exhibit's still names its source_sha256, and no source_label or taken_at",
+                ));
+            }
+            (courtdeck_core::Shown::Live(_), ..) => {
+                return Err(invalid(
+                    "a live source's frame names its source_label and taken_at, and no source_sha256",
+                ));
+            }
+        };
         Ok(Derivation {
-            source: ExhibitRef::parse(&self.source)?,
-            source_sha256: Sha256Digest::from_hex(&self.source_sha256)?,
+            source,
             page: self.page,
             position_ms: self.position_ms,
             strokes,

@@ -199,6 +199,22 @@ async fn in_court() {
     };
     let stage = deck.annotate(vec![stroke]).await.unwrap();
     assert_eq!(stage.on_air.unwrap().strokes, 1);
+    // Kept as an exhibit: a still of the case, hashed into the cache, saying it was live.
+    let hearing = deck.keep_marked().await.unwrap();
+    let kept = hearing
+        .exhibits
+        .iter()
+        .find(|e| e.reference == "LIVE/1")
+        .expect("the held frame is exhibit LIVE/1");
+    assert!(kept.cached, "verified into the cache");
+    assert_eq!((kept.kind, kept.restriction), ("image", "no_public"));
+    assert!(
+        kept.title
+            .starts_with("Defence laptop, live, frame held at")
+            && kept.title.ends_with("marked in court"),
+        "{}",
+        kept.title
+    );
     let stage = deck.hold(false).await.unwrap();
     let on = stage.on_air.unwrap();
     assert!(!on.live.unwrap().held);
@@ -258,6 +274,17 @@ async fn in_court() {
         })
         .map(|r| (r["event"].as_str().unwrap().to_owned(), r["fields"].clone()))
         .collect();
+    let derived = records
+        .iter()
+        .find(|r| r["event"] == "exhibit_derived")
+        .expect("exhibit_derived");
+    assert_eq!(derived["fields"]["exhibit"], "LIVE/1");
+    assert_eq!(derived["fields"]["source"]["exhibit"], LAPTOP);
+    assert!(
+        derived["fields"]["source"]["taken_at"].is_string(),
+        "{derived}"
+    );
+    assert_eq!(derived["fields"]["strokes"].as_array().unwrap().len(), 1);
     let names: Vec<&str> = live.iter().map(|(e, _)| e.as_str()).collect();
     assert_eq!(
         names,

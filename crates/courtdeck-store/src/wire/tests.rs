@@ -34,9 +34,20 @@ fn documents_and_derived_stills_round_trip_and_bad_ones_are_refused() {
     let derived = format!(
         r#"{{"reference":"JS/8","title":"JS/7, page 1, marked in court","kind":"image","media_type":"image/png","size":10,"sha256":"{HASH}","restriction":"no_public","derived_from":{{"source":"JS/7","source_sha256":"{HASH}","page":1,"strokes":[{{"tool":"arrow","points":[[2485,5000],[7515,5000]]}}]}}}}"#
     );
-    let m = parse_manifest(manifest(&format!("{doc},{derived}")).as_bytes()).unwrap();
+    // A live source's held frame, kept: its source is the court's live source, with when.
+    let live = format!(
+        r#"{{"reference":"LIVE/1","title":"Defence laptop, live, frame held at 14:32:05","kind":"image","media_type":"image/png","size":10,"sha256":"{HASH}","restriction":"no_public","derived_from":{{"source":"live:defence-laptop","source_label":"Defence laptop","taken_at":"2026-12-07T14:32:05Z","strokes":[]}}}}"#
+    );
+    let m = parse_manifest(manifest(&format!("{doc},{derived},{live}")).as_bytes()).unwrap();
+    let held = m.exhibits()[2].derived_from.as_deref().unwrap();
+    assert!(
+        matches!(&held.source, courtdeck_core::annotation::DerivedSource::Live { label, taken_at, .. }
+            if label == "Defence laptop" && taken_at.to_string() == "2026-12-07T14:32:05Z"),
+        "{held:?}"
+    );
+    assert_eq!(held.source.name(), "live:defence-laptop");
     let d = m.exhibits()[1].derived_from.as_deref().unwrap();
-    assert_eq!((d.source.to_string(), d.page), ("JS/7".into(), Some(1)));
+    assert_eq!((d.source.name(), d.page), ("JS/7".into(), Some(1)));
     assert_eq!(m.exhibits()[0].pages.len(), 2);
     let again = serde_json::to_vec(&manifest_doc(&m)).unwrap();
     assert_eq!(parse_manifest(&again).unwrap(), m);
@@ -56,6 +67,31 @@ fn documents_and_derived_stills_round_trip_and_bad_ones_are_refused() {
         (
             derived.replace("7515,5000", "17515,5000"),
             "outside the picture",
+        ),
+        (
+            live.replace(r#","taken_at":"2026-12-07T14:32:05Z""#, ""),
+            "taken_at",
+        ),
+        (
+            live.replace(
+                r#""source":"live:defence-laptop""#,
+                &format!(r#""source":"live:defence-laptop","source_sha256":"{HASH}""#),
+            ),
+            "no source_sha256",
+        ),
+        (
+            derived.replace(
+                r#""page":1"#,
+                r#""page":1,"taken_at":"2026-12-07T14:32:05Z""#,
+            ),
+            "no source_label or taken_at",
+        ),
+        (
+            live.replace(
+                r#""source_label":"Defence laptop""#,
+                r#""source_label":"Defence\u202elaptop""#,
+            ),
+            "source_label",
         ),
     ] {
         let err = parse_manifest(manifest(&bad).as_bytes())
