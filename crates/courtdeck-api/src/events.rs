@@ -252,6 +252,11 @@ pub(crate) async fn forward_playout_events(
                             exhibit: Some(source),
                         });
                     }
+                    // Its screens went to the "no signal" slate or back to the picture: the
+                    // surface reads which from playout, as it does every slate.
+                    drop(session);
+                    deck.refresh_connected_screens().await;
+                    continue;
                 }
                 deck.emit_stage(&session);
             }

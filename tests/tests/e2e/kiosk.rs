@@ -58,6 +58,20 @@ pub(crate) fn start_kiosk_in(
     monitors: &[Mon],
     config: &str,
 ) -> Kiosk {
+    start_kiosk_with(home, width, height, monitors, config, "", &[])
+}
+
+/// As `start_kiosk_in`, with `tables` (`[[source]]`…) after the e2e screens and `env` for the app
+/// (the Secret Service's bus).
+pub(crate) fn start_kiosk_with(
+    home: tempfile::TempDir,
+    width: u16,
+    height: u16,
+    monitors: &[Mon],
+    config: &str,
+    tables: &str,
+    env: &[(&str, &Path)],
+) -> Kiosk {
     let app = target_dir().join("courtdeck-app");
     assert!(
         app.exists(),
@@ -85,7 +99,7 @@ id = "public"
 label = "PUBLIC"
 role = "public_gallery"
 monitor = "PUBLIC"
-"#,
+"# + tables,
     )
     .unwrap();
     let xvfb = Xvfb::start(width, height, monitors).unwrap();
@@ -96,17 +110,15 @@ monitor = "PUBLIC"
         h.join(".cache"),
         h.join(".local/state"),
     );
-    let driver = TauriDriver::start(
-        &xvfb.display,
-        &[
-            ("HOME", h),
-            ("XDG_CONFIG_HOME", &config),
-            ("XDG_DATA_HOME", &data),
-            ("XDG_CACHE_HOME", &cache),
-            ("XDG_STATE_HOME", &state),
-        ],
-    )
-    .unwrap();
+    let mut vars: Vec<(&str, &Path)> = vec![
+        ("HOME", h),
+        ("XDG_CONFIG_HOME", &config),
+        ("XDG_DATA_HOME", &data),
+        ("XDG_CACHE_HOME", &cache),
+        ("XDG_STATE_HOME", &state),
+    ];
+    vars.extend_from_slice(env);
+    let driver = TauriDriver::start(&xvfb.display, &vars).unwrap();
     let wd = WebDriver::new_session(&driver, &app).unwrap();
     let shots = std::env::var_os("COURTDECK_SHOTS")
         .map(PathBuf::from)

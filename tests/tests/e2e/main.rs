@@ -9,6 +9,7 @@ use courtdeck_testkit::pages::mark_on;
 
 mod kiosk;
 mod lists;
+mod live;
 
 use kiosk::{
     BENCH, Kiosk, PUBLIC, drag_on_pad, grab, save_manifest, start_kiosk, start_kiosk_on, tap,

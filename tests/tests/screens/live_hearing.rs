@@ -238,9 +238,17 @@ async fn in_court() {
         "{}",
         notice.message
     );
-    let stage = stage_where(&mut events, "the laptop lost its signal", |s| {
-        !laptop(s).signal
-    })
+    // Its screens show the "no signal" slate, as playout says (read back after the change).
+    let stage = stage_where(
+        &mut events,
+        "the laptop lost its signal on BENCH and WITNESS",
+        |s| {
+            !laptop(s).signal
+                && s.screens
+                    .iter()
+                    .all(|t| (t.screen.id == "public") == (t.slate.as_deref() != Some("no_signal")))
+        },
+    )
     .await;
     assert!(laptop(&stage).problem.is_some());
     assert_eq!(

@@ -114,6 +114,16 @@ describe("screen status comes from the stage", () => {
     const blanked: Stage = { ...stage, screens: stage.screens.map((s) => ({ ...s, blanked: true })) };
     expect(screenStatus(blanked, "defence")).toBe("blank");
   });
+  it("says a screen showing a live source without a picture has no signal, and a blank beats it", () => {
+    const live: Stage = {
+      ...stage,
+      screens: stage.screens.map((s) => (s.id === "bench" ? { ...s, showing: "live:defence-laptop", slate: "no_signal" } : s)),
+    };
+    expect(screenStatus(live, "bench")).toBe("no_signal");
+    expect(screenStatus(stage, "bench")).toBe("live");
+    const blanked: Stage = { ...live, screens: live.screens.map((s) => ({ ...s, blanked: true })) };
+    expect(screenStatus(blanked, "bench")).toBe("blank");
+  });
   it("says when a screen has the wrong monitor on it", () => {
     expect(screenStatus(stage, "legal")).toBe("wrong_monitor");
     expect(screenWords("wrong_monitor", null, english)).toBe("wrong monitor");

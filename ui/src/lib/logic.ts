@@ -74,7 +74,8 @@ export function screenStatus(
   if (s?.wrong_monitor) return "wrong_monitor";
   if (!s || !s.connected) return "missing";
   if (s.blanked) return "blank";
-  if (s.showing) return "live";
+  // A live source on air without a picture: its screens show the "no signal" slate, not the picture.
+  if (s.showing) return s.slate === "no_signal" ? "no_signal" : "live";
   return s.slate ?? "black";
 }
 
