@@ -14,6 +14,7 @@ mod decodebin;
 mod documents;
 mod link;
 mod lists;
+mod live;
 mod playout;
 mod renderers;
 mod store;
@@ -72,11 +73,11 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    // `--only store|fetch|lists|bags|checks|playout|rss|decodebin|windows|documents|captions|link|beside|renderers` runs one group (rss:
+    // `--only store|fetch|lists|bags|checks|playout|rss|decodebin|windows|live|documents|captions|link|beside|renderers` runs one group (rss:
     // the playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
-    // windows under Xvfb; documents: page turns under Xvfb; captions: captions switched on a paused
+    // windows under Xvfb; live: a laptop over SRT on 3 windows against ffplay; documents: page turns under Xvfb; captions: captions switched on a paused
     // recording under Xvfb; link: the video link over SRT on loopback; beside: side by side, headless;
-    // renderers: poppler against hayro on the PDF corpus. The last seven are not part of a full run).
+    // renderers: poppler against hayro on the PDF corpus. The last eight are not part of a full run).
     let args: Vec<String> = std::env::args().collect();
     let only = args
         .iter()
@@ -152,6 +153,19 @@ fn main() -> Result<()> {
     }
     if wants_alone("windows") {
         rt.block_on(windows_bench(work.path(), arg_or("--seconds", 30, 3)))?;
+    }
+    if wants_alone("live") {
+        // 1080p30 in a full run; 640x360 for a few seconds under --short.
+        let size = if arg_or("--seconds", 20, 3) > 5 {
+            (1920, 1080)
+        } else {
+            (640, 360)
+        };
+        rt.block_on(live::live_bench(
+            work.path(),
+            arg_or("--seconds", 20, 3),
+            size,
+        ))?;
     }
     if wants_alone("documents") {
         rt.block_on(documents::documents_bench(

@@ -1,0 +1,311 @@
+//! A laptop casting over SRT, shown on real windows under Xvfb: glass-to-glass latency against
+//! `ffplay` of the same stream in the same run, and the CPU of one live source on three windows.
+//!
+//! The sender is ffmpeg (the laptop of the issue): `testsrc2` with the frame number burnt into the
+//! top left as 16 black or white boxes (bit k of the number in box k), H.264 zero-latency, sent to
+//! two SRT listeners at once (`tee`): Courtdeck's playout (a live source presented on three windows)
+//! and `ffplay` (one window). ffmpeg reports every 0.1 s how many frames it has sent; at each sample
+//! both windows are grabbed and their boxes read back: latency = (frames sent by now − frame on the
+//! window) / frame rate. This misses the laptop's own capture and encode, which both receivers share.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use courtdeck_playout::protocol::{Command as Cmd, Event, LiveInput, OutputSpec, WireSecret};
+use courtdeck_testkit::srt_client::free_udp_port;
+use courtdeck_testkit::srt_sender::{PASSPHRASE, wait_udp_listening};
+use courtdeck_testkit::{Mon, Xvfb, playout::playout_on};
+
+use crate::{cpu_seconds, median, wait};
+
+const FPS: f64 = 30.0;
+/// Boxes of the frame number: 16 bits, each `BOX` pixels square, along the top left.
+const BITS: u32 = 16;
+
+/// Frames ffmpeg has sent, and when it said so.
+type Sent = Arc<Mutex<Option<(Instant, u64)>>>;
+
+pub(crate) async fn live_bench(_dir: &Path, seconds: u64, size: (u16, u16)) -> Result<()> {
+    let (w, h) = size;
+    let cell = (w / 20).max(16);
+    let names = ["BENCH", "WITNESS", "PUBLIC", "FFPLAY"];
+    let mons: Vec<Mon> = names
+        .iter()
+        .zip(0i16..)
+        .map(|(name, i)| Mon {
+            name,
+            x: w as i16 * i,
+            y: 0,
+            w,
+            h,
+        })
+        .collect();
+    let xvfb = Xvfb::start(w * names.len() as u16, h, &mons)?;
+    println!(
+        "\n## A live source over SRT: {w}x{h} at 30 fps from ffmpeg, {seconds} s, on 3 windows under Xvfb, against ffplay of the same stream on one"
+    );
+
+    // Courtdeck: the live source on three windows.
+    let outputs: Vec<OutputSpec> = mons[..3]
+        .iter()
+        .map(|m| OutputSpec {
+            label: m.name.into(),
+            ..OutputSpec::window(&m.name.to_lowercase(), "bench", m.name)
+        })
+        .collect();
+    let client = playout_on(&xvfb, outputs).await?;
+    let pid = client.pid().await.context("playout pid")?;
+    let mut rx = client.subscribe();
+    let (ours, theirs) = (free_udp_port(), free_udp_port());
+    client
+        .request(Cmd::LoadLive {
+            source: "live:laptop".into(),
+            label: "Laptop".into(),
+            input: LiveInput::Srt {
+                listen: format!("127.0.0.1:{ours}"),
+                latency_ms: 120,
+                passphrase: Some(WireSecret(PASSPHRASE.into())),
+            },
+            restriction: "open".into(),
+            roles: vec!["bench".into()],
+        })
+        .await?;
+    client
+        .request(Cmd::Present {
+            exhibit: "live:laptop".into(),
+            screens: vec!["bench".into(), "witness".into(), "public".into()],
+        })
+        .await?;
+    wait_udp_listening(ours)?;
+
+    // The reference: ffplay, low-delay flags, listening likewise.
+    let ff = &mons[3];
+    let mut ffplay = Command::new("ffplay")
+        .args(["-hide_banner", "-loglevel", "error", "-an", "-noborder"])
+        .args(["-fflags", "nobuffer", "-flags", "low_delay", "-framedrop"])
+        .args(["-probesize", "32", "-analyzeduration", "0", "-sync", "ext"])
+        .args(["-left", &ff.x.to_string(), "-top", "0"])
+        .args(["-x", &w.to_string(), "-y", &h.to_string()])
+        .arg(format!(
+            "srt://127.0.0.1:{theirs}?mode=listener&latency=120000&passphrase={PASSPHRASE}"
+        ))
+        .env("DISPLAY", &xvfb.display)
+        .env("SDL_AUDIODRIVER", "dummy")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("ffplay")?;
+    wait_udp_listening(theirs)?;
+
+    // The laptop.
+    let mut boxes = format!(
+        "drawbox=x=0:y=0:w={}:h={cell}:c=black:t=fill",
+        cell * BITS as u16
+    );
+    for k in 0..BITS {
+        boxes.push_str(&format!(
+            ",drawbox=x={}:y=0:w={cell}:h={cell}:c=white:t=fill:enable='mod(floor(n/{}),2)'",
+            k as u16 * cell,
+            1u64 << k
+        ));
+    }
+    let to = |port: u16| {
+        format!(
+            "[f=mpegts:onfail=ignore]srt://127.0.0.1:{port}?mode=caller&latency=120000&passphrase={PASSPHRASE}"
+        )
+    };
+    let mut sender = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
+        .args(["-progress", "pipe:1", "-stats_period", "0.1", "-re"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=size={w}x{h}:rate=30"),
+        ])
+        .args(["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000"])
+        .args(["-vf", &boxes])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+        ])
+        .args(["-g", "30", "-bf", "0", "-pix_fmt", "yuv420p", "-c:a", "aac"])
+        .args([
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-muxdelay",
+            "0",
+            "-muxpreload",
+            "0",
+        ])
+        .args(["-f", "tee"])
+        .arg(format!("{}|{}", to(ours), to(theirs)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("ffmpeg")?;
+    let sent: Sent = Arc::default();
+    {
+        let sent = sent.clone();
+        let out = sender.stdout.take().context("ffmpeg's progress")?;
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Some(n) = line
+                    .strip_prefix("frame=")
+                    .and_then(|n| n.trim().parse().ok())
+                {
+                    *sent.lock().expect("sent") = Some((Instant::now(), n));
+                }
+            }
+        });
+    }
+    let result = measure(&xvfb, &mons, cell, seconds, &sent, pid, &mut rx).await;
+    let _ = sender.kill();
+    let _ = sender.wait();
+    let ref_cpu = cpu_seconds(ffplay.id()).unwrap_or(0.0);
+    let _ = ffplay.kill();
+    let _ = ffplay.wait();
+    client.shutdown().await;
+    let (ours_ms, theirs_ms, cpu, wall) = result?;
+    if ours_ms.is_empty() || theirs_ms.is_empty() {
+        bail!("no frame number could be read back from the windows");
+    }
+    let p90 = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[(v.len() * 9 / 10).min(v.len() - 1)]
+    };
+    println!("| receiver | samples | latency median, ms | p90, ms | CPU over the run |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| courtdeck-playout, 3 windows | {} | {:.0} | {:.0} | {:.0}% of a core |",
+        ours_ms.len(),
+        median(ours_ms.clone()),
+        p90(&ours_ms),
+        cpu / wall * 100.0
+    );
+    println!(
+        "| reference: ffplay, low-delay flags (nobuffer, low_delay, -probesize 32, -sync ext), 1 window | {} | {:.0} | {:.0} | {:.0}% of a core |",
+        theirs_ms.len(),
+        median(theirs_ms.clone()),
+        p90(&theirs_ms),
+        ref_cpu / wall * 100.0
+    );
+    println!(
+        "latency ratio courtdeck / ffplay (medians): **{:.2}x**; both at SRT latency 120 ms",
+        median(ours_ms) / median(theirs_ms).max(1.0)
+    );
+    Ok(())
+}
+
+/// Samples both receivers' windows for `seconds` once the picture is on them: latencies (ms) of
+/// Courtdeck and of the reference, Courtdeck's CPU seconds and the wall time they were taken over.
+async fn measure(
+    xvfb: &Xvfb,
+    mons: &[Mon],
+    cell: u16,
+    seconds: u64,
+    sent: &Sent,
+    pid: u32,
+    rx: &mut tokio::sync::broadcast::Receiver<courtdeck_playout::client::ClientEvent>,
+) -> Result<(Vec<f64>, Vec<f64>, f64, f64)> {
+    wait(rx, |e| match e {
+        Event::Signal { present: true, .. } => Some(()),
+        _ => None,
+    })
+    .await
+    .context("the live source's signal")?;
+    // Both receivers show frame numbers near what was sent (ffplay probes the stream first).
+    let settled = Instant::now();
+    loop {
+        let near = |m: &Mon| {
+            let (Some(f), Some((at, n))) = (frame_on(xvfb, m, cell), *sent.lock().expect("sent"))
+            else {
+                return false;
+            };
+            let by_now = n as f64 + at.elapsed().as_secs_f64() * FPS;
+            (0.0..=60.0).contains(&(by_now - f as f64))
+        };
+        if near(&mons[0]) && near(&mons[3]) {
+            break;
+        }
+        if settled.elapsed() > Duration::from_secs(30) {
+            bail!(
+                "no frame number on {} and {} within 30 s of the signal",
+                mons[0].name,
+                mons[3].name
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // What the windows show, for a look when no frame number can be read (`BENCH_SHOT=file.png`).
+    if let Some(path) = std::env::var_os("BENCH_SHOT") {
+        xvfb.grab(0, 0, xvfb.width, xvfb.height)?
+            .save_png(Path::new(&path))?;
+    }
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let cpu0 = cpu_seconds(pid)?;
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(seconds) {
+        let now = Instant::now();
+        let a = frame_on(xvfb, &mons[0], cell);
+        let b = frame_on(xvfb, &mons[3], cell);
+        let Some((at, n)) = *sent.lock().expect("sent") else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        // Frames sent by `now`, from ffmpeg's last report and the frame rate since.
+        let by_now = n as f64 + now.saturating_duration_since(at).as_secs_f64() * FPS;
+        for (shown, into) in [(a, &mut ours), (b, &mut theirs)] {
+            // A frame number read wrong (a box mid-change) is one far from what was sent.
+            if let Some(f) = shown
+                && (0.0..=60.0).contains(&(by_now - f as f64))
+            {
+                into.push((by_now - f as f64) / FPS * 1e3);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(137)).await;
+    }
+    Ok((
+        ours,
+        theirs,
+        cpu_seconds(pid)? - cpu0,
+        t0.elapsed().as_secs_f64(),
+    ))
+}
+
+/// The frame number burnt into the picture on monitor `m`, read from the centres of its boxes.
+fn frame_on(xvfb: &Xvfb, m: &Mon, cell: u16) -> Option<u64> {
+    let rgb = xvfb.grab(m.x, m.y, cell * BITS as u16, cell).ok()?;
+    let mut n = 0u64;
+    for k in 0..BITS {
+        let (x, y) = (k * cell as u32 + cell as u32 / 2, cell as u32 / 2);
+        let i = ((y * rgb.w + x) * 3) as usize;
+        let luma = rgb
+            .data
+            .get(i..i + 3)?
+            .iter()
+            .map(|&c| u32::from(c))
+            .sum::<u32>()
+            / 3;
+        match luma {
+            0..=60 => {}
+            200.. => n |= 1 << k,
+            // Neither black nor white: not the boxes (a slate, a window not drawn yet).
+            _ => return None,
+        }
+    }
+    Some(n)
+}
