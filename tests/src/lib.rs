@@ -208,6 +208,20 @@ impl Xvfb {
     pub fn grab(&self, x: i16, y: i16, w: u16, h: u16) -> Result<Rgb> {
         grab(&self.display, x, y, w, h)
     }
+
+    /// The average colour of a 16x16 square near the top left of monitor `m` (clear of a slate's
+    /// text): what colour the screen is.
+    pub fn corner(&self, m: Mon) -> (u8, u8, u8) {
+        let rgb = self.grab(m.x + 16, m.y + 16, 16, 16).expect("grab");
+        let n = (rgb.data.len() / 3).max(1) as u64;
+        let sum = rgb.data.chunks_exact(3).fold([0u64; 3], |mut s, p| {
+            for i in 0..3 {
+                s[i] += u64::from(p[i]);
+            }
+            s
+        });
+        ((sum[0] / n) as u8, (sum[1] / n) as u8, (sum[2] / n) as u8)
+    }
 }
 
 /// Grabs a region of `display`'s framebuffer as RGB (from any thread).

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use crate::exhibit::{InvalidValue, Restriction, safe_segment};
-use crate::routing::{OutputRole, RouteRefused, Screen, ScreenId, may_show};
+use crate::routing::{OutputRole, RouteRefused, Screen, ScreenId, may_show, plan_route_by};
 use crate::text::displayable;
 
 /// Where a live picture comes from.
@@ -142,25 +142,16 @@ pub fn plan_live_route(
     requested: &BTreeSet<ScreenId>,
     screens: &[Screen],
 ) -> Result<BTreeSet<ScreenId>, RouteRefused> {
-    let mut refused = Vec::new();
-    for id in requested {
-        let screen = screens
-            .iter()
-            .find(|s| &s.id == id)
-            .ok_or_else(|| RouteRefused::UnknownScreen(id.to_string()))?;
-        if !may_show_live(source, screen.role) {
-            refused.push(screen.label.clone());
-        }
-    }
-    if refused.is_empty() {
-        Ok(requested.clone())
-    } else {
-        Err(RouteRefused::LiveRefused {
+    plan_route_by(
+        requested,
+        screens,
+        |role| may_show_live(source, role),
+        |screens| RouteRefused::LiveRefused {
             label: source.label.clone(),
             restriction: source.restriction.as_str(),
-            screens: refused,
-        })
-    }
+            screens,
+        },
+    )
 }
 
 /// The screens ticked by default when a live source is selected: every screen that may show it.

@@ -146,23 +146,39 @@ pub fn plan_route(
     requested: &BTreeSet<ScreenId>,
     screens: &[Screen],
 ) -> Result<BTreeSet<ScreenId>, RouteRefused> {
-    let mut refused = Vec::new();
+    plan_route_by(
+        requested,
+        screens,
+        |role| may_show(restriction, role),
+        |screens| RouteRefused::Restricted {
+            restriction: restriction.as_str(),
+            screens,
+        },
+    )
+}
+
+/// The one shape of every route check: each requested screen must exist and have a role `allowed`
+/// lets see it, or the request is refused whole with the labels of the others (`refused`).
+pub(crate) fn plan_route_by(
+    requested: &BTreeSet<ScreenId>,
+    screens: &[Screen],
+    allowed: impl Fn(OutputRole) -> bool,
+    refused: impl FnOnce(Vec<String>) -> RouteRefused,
+) -> Result<BTreeSet<ScreenId>, RouteRefused> {
+    let mut forbidden = Vec::new();
     for id in requested {
         let screen = screens
             .iter()
             .find(|s| &s.id == id)
             .ok_or_else(|| RouteRefused::UnknownScreen(id.to_string()))?;
-        if !may_show(restriction, screen.role) {
-            refused.push(screen.label.clone());
+        if !allowed(screen.role) {
+            forbidden.push(screen.label.clone());
         }
     }
-    if refused.is_empty() {
+    if forbidden.is_empty() {
         Ok(requested.clone())
     } else {
-        Err(RouteRefused::Restricted {
-            restriction: restriction.as_str(),
-            screens: refused,
-        })
+        Err(refused(forbidden))
     }
 }
 

@@ -11,24 +11,10 @@ use courtdeck_engine::engine::SLATE_NO_SIGNAL_ARGB;
 use courtdeck_testkit::servers::SecretService;
 use courtdeck_testkit::srt_client::free_udp_port;
 use courtdeck_testkit::srt_sender::{PASSPHRASE, ffmpeg_sender, wait_udp_listening};
-use courtdeck_testkit::{Mon, Xvfb};
 
 use crate::kiosk::{BENCH, CONTROL, PUBLIC, start_kiosk_with, tap};
 
 const SOURCE: &str = "[data-testid=live-source][data-source='live:defence-laptop']";
-
-/// The average colour of a 16x16 square near the top left of `m` (clear of a slate's text).
-fn corner(xvfb: &Xvfb, m: Mon) -> (u8, u8, u8) {
-    let rgb = xvfb.grab(m.x + 16, m.y + 16, 16, 16).expect("grab");
-    let n = (rgb.data.len() / 3).max(1) as u64;
-    let sum = rgb.data.chunks_exact(3).fold([0u64; 3], |mut s, p| {
-        for i in 0..3 {
-            s[i] += u64::from(p[i]);
-        }
-        s
-    });
-    ((sum[0] / n) as u8, (sum[1] / n) as u8, (sum[2] / n) as u8)
-}
 
 fn close(a: (u8, u8, u8), b: (u8, u8, u8), by: u8) -> bool {
     a.0.abs_diff(b.0) <= by && a.1.abs_diff(b.1) <= by && a.2.abs_diff(b.2) <= by
@@ -125,7 +111,7 @@ fn an_advocate_presents_a_laptop_from_the_surface_and_sees_its_no_signal_slate()
     )
     .unwrap();
     k.wd.wait_until("BENCH to show the laptop", Duration::from_secs(30), |_| {
-        Ok(close(corner(&k.xvfb, BENCH), (254, 0, 0), 30))
+        Ok(close(k.xvfb.corner(BENCH), (254, 0, 0), 30))
     })
     .unwrap();
     k.wait_black(PUBLIC);
@@ -140,7 +126,7 @@ fn an_advocate_presents_a_laptop_from_the_surface_and_sees_its_no_signal_slate()
         SLATE_NO_SIGNAL_ARGB as u8,
     );
     k.wd.wait_until("BENCH's no-signal slate", Duration::from_secs(10), |_| {
-        Ok(close(corner(&k.xvfb, BENCH), want, 10))
+        Ok(close(k.xvfb.corner(BENCH), want, 10))
     })
     .unwrap();
     let problem =

@@ -60,19 +60,6 @@ async fn start_on_xvfb() -> (Xvfb, PlayoutClient) {
     (xvfb, client)
 }
 
-/// The average colour of a 16x16 square near the top left of `m` (clear of a slate's text).
-fn corner(xvfb: &Xvfb, m: Mon) -> (u8, u8, u8) {
-    let rgb = xvfb.grab(m.x + 16, m.y + 16, 16, 16).expect("grab");
-    let n = (rgb.data.len() / 3).max(1) as u64;
-    let sum = rgb.data.chunks_exact(3).fold([0u64; 3], |mut s, p| {
-        for i in 0..3 {
-            s[i] += u64::from(p[i]);
-        }
-        s
-    });
-    ((sum[0] / n) as u8, (sum[1] / n) as u8, (sum[2] / n) as u8)
-}
-
 fn is_no_signal(rgb: (u8, u8, u8)) -> bool {
     let want = (
         (SLATE_NO_SIGNAL_ARGB >> 16) as u8,
@@ -180,15 +167,11 @@ async fn a_live_source_goes_only_where_its_rules_allow_blanks_and_has_no_timelin
     for m in [BENCH, WITNESS] {
         wait_screen(
             &format!("the live picture on {}", m.name),
-            || is_red(corner(&xvfb, m)),
-            || format!("{:?}", corner(&xvfb, m)),
+            || is_red(xvfb.corner(m)),
+            || format!("{:?}", xvfb.corner(m)),
         );
     }
-    assert!(
-        is_black(corner(&xvfb, PUBLIC)),
-        "{:?}",
-        corner(&xvfb, PUBLIC)
-    );
+    assert!(is_black(xvfb.corner(PUBLIC)), "{:?}", xvfb.corner(PUBLIC));
 
     // No timeline: pausing, seeking, stepping a live picture is refused, and it plays on.
     for command in [
@@ -210,10 +193,10 @@ async fn a_live_source_goes_only_where_its_rules_allow_blanks_and_has_no_timelin
         .unwrap();
     wait_screen(
         "WITNESS blanked",
-        || is_black(corner(&xvfb, WITNESS)),
-        || format!("{:?}", corner(&xvfb, WITNESS)),
+        || is_black(xvfb.corner(WITNESS)),
+        || format!("{:?}", xvfb.corner(WITNESS)),
     );
-    assert!(is_red(corner(&xvfb, BENCH)));
+    assert!(is_red(xvfb.corner(BENCH)));
     client
         .request(Command::Blank {
             screen: "witness".into(),
@@ -223,8 +206,8 @@ async fn a_live_source_goes_only_where_its_rules_allow_blanks_and_has_no_timelin
         .unwrap();
     wait_screen(
         "WITNESS back",
-        || is_red(corner(&xvfb, WITNESS)),
-        || format!("{:?}", corner(&xvfb, WITNESS)),
+        || is_red(xvfb.corner(WITNESS)),
+        || format!("{:?}", xvfb.corner(WITNESS)),
     );
 
     // A source the court gave the bench alone never reaches the witness, though it is open.
@@ -261,9 +244,9 @@ async fn a_live_source_goes_only_where_its_rules_allow_blanks_and_has_no_timelin
         || {
             let a = grab(BENCH);
             std::thread::sleep(Duration::from_millis(200));
-            a != grab(BENCH) && !is_black(corner(&xvfb, BENCH))
+            a != grab(BENCH) && !is_black(xvfb.corner(BENCH))
         },
-        || format!("{:?}", corner(&xvfb, BENCH)),
+        || format!("{:?}", xvfb.corner(BENCH)),
     );
     client.request(Command::Hold { hold: true }).await.unwrap();
     wait_screen(
@@ -310,8 +293,8 @@ async fn a_live_source_goes_only_where_its_rules_allow_blanks_and_has_no_timelin
     for m in [BENCH, WITNESS, PUBLIC] {
         wait_screen(
             &format!("{} black after withdraw", m.name),
-            || is_black(corner(&xvfb, m)),
-            || format!("{:?}", corner(&xvfb, m)),
+            || is_black(xvfb.corner(m)),
+            || format!("{:?}", xvfb.corner(m)),
         );
     }
     client.shutdown().await;
@@ -349,11 +332,11 @@ async fn a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself() {
     for m in [BENCH, WITNESS] {
         wait_screen(
             &format!("no signal on {}", m.name),
-            || is_no_signal(corner(&xvfb, m)),
-            || format!("{:?}", corner(&xvfb, m)),
+            || is_no_signal(xvfb.corner(m)),
+            || format!("{:?}", xvfb.corner(m)),
         );
     }
-    assert!(is_black(corner(&xvfb, PUBLIC)));
+    assert!(is_black(xvfb.corner(PUBLIC)));
     wait_udp_listening(port).unwrap();
 
     // A laptop with the wrong passphrase is refused (ffmpeg says so and gives up); nothing shows.
@@ -367,7 +350,7 @@ async fn a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself() {
         "{}",
         wrong.log()
     );
-    assert!(is_no_signal(corner(&xvfb, BENCH)));
+    assert!(is_no_signal(xvfb.corner(BENCH)));
 
     // The right passphrase: its picture, on both screens, by itself.
     let mut laptop = ffmpeg_sender(port, "red", Some(PASSPHRASE)).unwrap();
@@ -376,11 +359,11 @@ async fn a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself() {
     for m in [BENCH, WITNESS] {
         wait_screen(
             &format!("the laptop's picture on {}", m.name),
-            || is_red(corner(&xvfb, m)),
-            || format!("{:?} {}", corner(&xvfb, m), laptop.log_tail(5)),
+            || is_red(xvfb.corner(m)),
+            || format!("{:?} {}", xvfb.corner(m), laptop.log_tail(5)),
         );
     }
-    assert!(is_black(corner(&xvfb, PUBLIC)));
+    assert!(is_black(xvfb.corner(PUBLIC)));
 
     // Held, it hangs up: the held frame stays (a deliberate still); released, "no signal".
     client.request(Command::Hold { hold: true }).await.unwrap();
@@ -388,24 +371,24 @@ async fn a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself() {
     hung_up(&mut rx, "LAPTOP").await;
     std::thread::sleep(Duration::from_millis(700));
     assert!(
-        is_red(corner(&xvfb, BENCH)),
+        is_red(xvfb.corner(BENCH)),
         "the held frame went: {:?}",
-        corner(&xvfb, BENCH)
+        xvfb.corner(BENCH)
     );
     laptop.stop();
     client.request(Command::Hold { hold: false }).await.unwrap();
     wait_screen(
         "no signal once released",
-        || is_no_signal(corner(&xvfb, BENCH)),
-        || format!("{:?}", corner(&xvfb, BENCH)),
+        || is_no_signal(xvfb.corner(BENCH)),
+        || format!("{:?}", xvfb.corner(BENCH)),
     );
     wait_udp_listening(port).unwrap();
     let mut laptop = ffmpeg_sender(port, "red", Some(PASSPHRASE)).unwrap();
     signal(&mut rx, "LAPTOP", true).await;
     wait_screen(
         "the laptop's picture again",
-        || is_red(corner(&xvfb, BENCH)),
-        || format!("{:?} {}", corner(&xvfb, BENCH), laptop.log_tail(5)),
+        || is_red(xvfb.corner(BENCH)),
+        || format!("{:?} {}", xvfb.corner(BENCH), laptop.log_tail(5)),
     );
 
     // It hangs up: "no signal" at once, never its last frame.
@@ -414,8 +397,8 @@ async fn a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself() {
     let detail = hung_up(&mut rx, "LAPTOP").await;
     let slate = wait_screen(
         "no signal after the caller hung up",
-        || is_no_signal(corner(&xvfb, BENCH)),
-        || format!("{:?}", corner(&xvfb, BENCH)),
+        || is_no_signal(xvfb.corner(BENCH)),
+        || format!("{:?}", xvfb.corner(BENCH)),
     );
     println!(
         "hung up: {detail:?}; the slate up {:.0} ms after SIGINT",
@@ -429,8 +412,8 @@ async fn a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself() {
     signal(&mut rx, "LAPTOP", true).await;
     wait_screen(
         "the laptop back, blue",
-        || is_blue(corner(&xvfb, BENCH)),
-        || format!("{:?} {}", corner(&xvfb, BENCH), laptop.log_tail(5)),
+        || is_blue(xvfb.corner(BENCH)),
+        || format!("{:?} {}", xvfb.corner(BENCH), laptop.log_tail(5)),
     );
 
     // It vanishes (the cable, a crash: no goodbye): the picture stops, so "no signal".
@@ -439,8 +422,8 @@ async fn a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself() {
     let (detail, _) = signal(&mut rx, "LAPTOP", false).await;
     wait_screen(
         "no signal after the caller vanished",
-        || is_no_signal(corner(&xvfb, BENCH)),
-        || format!("{:?}", corner(&xvfb, BENCH)),
+        || is_no_signal(xvfb.corner(BENCH)),
+        || format!("{:?}", xvfb.corner(BENCH)),
     );
     println!(
         "vanished: {detail:?}; the slate up {:.0} ms after SIGKILL",
@@ -453,10 +436,10 @@ async fn a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself() {
     let _laptop = ffmpeg_sender(port, "red", Some(PASSPHRASE)).unwrap();
     wait_screen(
         "the laptop back after vanishing",
-        || is_red(corner(&xvfb, BENCH)),
-        || format!("{:?}", corner(&xvfb, BENCH)),
+        || is_red(xvfb.corner(BENCH)),
+        || format!("{:?}", xvfb.corner(BENCH)),
     );
-    assert!(is_black(corner(&xvfb, PUBLIC)));
+    assert!(is_black(xvfb.corner(PUBLIC)));
     client.shutdown().await;
     println!(
         "RELIABILITY|playout|a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself|ffmpeg over SRT (encrypted): no-signal slate before a call, a wrong passphrase refused, the picture on 2 screens, no signal at once on hang-up and on a vanished caller, back by itself on a new call; the public gallery black throughout|{}",
