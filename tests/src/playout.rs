@@ -253,13 +253,23 @@ pub async fn playout_on(
     xvfb: &Xvfb,
     screens: Vec<OutputSpec>,
 ) -> Result<PlayoutClient, courtdeck_playout::client::ClientError> {
+    playout_on_reading(xvfb, screens, test_policy()).await
+}
+
+/// As `playout_on`, confined to `policy` (a benchmark reads its own work folder).
+pub async fn playout_on_reading(
+    xvfb: &Xvfb,
+    screens: Vec<OutputSpec>,
+    policy: ConfinePolicy,
+) -> Result<PlayoutClient, courtdeck_playout::client::ClientError> {
     PlayoutClient::start_with(
         courtdeck_playout::client::locate_playout_binary()?,
         screens,
-        confined(vec![
+        vec![
             ("DISPLAY".into(), xvfb.display.clone()),
             ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ]),
+            policy.env(),
+        ],
     )
     .await
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::{full_hd_monitors, median, wait};
 use anyhow::Result;
 use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec, WireCue};
-use courtdeck_testkit::playout::playout_on;
+use courtdeck_testkit::playout::playout_on_reading;
 use courtdeck_testkit::{Mon, Rgb};
 
 pub(crate) async fn captions_bench(dir: &Path, runs: usize) -> Result<()> {
@@ -28,12 +28,13 @@ pub(crate) async fn captions_bench(dir: &Path, runs: usize) -> Result<()> {
         &video,
     )?;
     let (xvfb, mons) = full_hd_monitors(&["BENCH", "LEGAL"])?;
-    let client = playout_on(
+    let client = playout_on_reading(
         &xvfb,
         vec![
             OutputSpec::window("bench", "bench", "BENCH"),
             OutputSpec::window("legal", "legal_adviser", "LEGAL"),
         ],
+        crate::bench_policy(),
     )
     .await?;
     let mut rx = client.subscribe();

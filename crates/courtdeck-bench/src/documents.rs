@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
 use courtdeck_testkit::Mon;
 use courtdeck_testkit::pages::mark_on;
-use courtdeck_testkit::playout::playout_on;
+use courtdeck_testkit::playout::playout_on_reading;
 
 /// Turns pages of the corpus's 200-page report on two 1920x1080 windows: a jump to a page not drawn
 /// ahead (the page is drawn, then shown) and the next page (drawn ahead while the last one was on
@@ -23,12 +23,13 @@ pub(crate) async fn documents_bench(dir: &Path, runs: usize) -> Result<()> {
         .find(|f| f.name == "download-report.pdf")
         .context("the report")?;
     let (xvfb, mons) = full_hd_monitors(&["BENCH", "WITNESS"])?;
-    let client = playout_on(
+    let client = playout_on_reading(
         &xvfb,
         vec![
             OutputSpec::window("bench", "bench", "BENCH"),
             OutputSpec::window("witness", "witness", "WITNESS"),
         ],
+        crate::bench_policy(),
     )
     .await?;
     let mut rx = client.subscribe();

@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use courtdeck_playout::protocol::{Command as Cmd, Event, LiveInput, OutputSpec, WireSecret};
 use courtdeck_testkit::srt_client::free_udp_port;
 use courtdeck_testkit::srt_sender::{PASSPHRASE, wait_udp_listening};
-use courtdeck_testkit::{Mon, Xvfb, playout::playout_on};
+use courtdeck_testkit::{Mon, Xvfb, playout::playout_on_reading};
 
 use crate::{cpu_seconds, median, wait};
 
@@ -57,7 +57,7 @@ pub(crate) async fn live_bench(_dir: &Path, seconds: u64, size: (u16, u16)) -> R
             ..OutputSpec::window(&m.name.to_lowercase(), "bench", m.name)
         })
         .collect();
-    let client = playout_on(&xvfb, outputs).await?;
+    let client = playout_on_reading(&xvfb, outputs, crate::bench_policy()).await?;
     let pid = client.pid().await.context("playout pid")?;
     let mut rx = client.subscribe();
     let (ours, theirs) = (free_udp_port(), free_udp_port());

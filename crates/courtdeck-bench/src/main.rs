@@ -237,11 +237,17 @@ fn full_hd_monitors(
 /// `env` and the confinement a benchmark's playout process runs under: it reads the benchmarks' work
 /// folders (`BENCH_DIR`, else /var/tmp, and the temp folder) as a kiosk's reads its verified cache.
 fn confined(mut env: Vec<(String, String)>) -> Vec<(String, String)> {
+    env.push(bench_policy().env());
+    env
+}
+
+/// What a benchmark's playout process may read: the work folders (`BENCH_DIR`, else /var/tmp, and
+/// the temp folder), as a kiosk's reads its verified cache.
+fn bench_policy() -> courtdeck_playout::protocol::ConfinePolicy {
     let work =
         std::env::var_os("BENCH_DIR").map_or_else(|| PathBuf::from("/var/tmp"), PathBuf::from);
     let read = [work, std::env::temp_dir()].map(|p| p.canonicalize().unwrap_or(p));
-    env.push(courtdeck_playout::protocol::ConfinePolicy::reading(read).env());
-    env
+    courtdeck_playout::protocol::ConfinePolicy::reading(read)
 }
 
 fn playout_exe() -> Result<PathBuf> {

@@ -9,7 +9,7 @@ use crate::wait;
 use anyhow::{Context, Result};
 use courtdeck_playout::client::ClientEvent;
 use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
-use courtdeck_testkit::playout::playout_on;
+use courtdeck_testkit::playout::playout_on_reading;
 
 /// Playing to three real 1920x1080 windows under Xvfb for `seconds`: frames each window's sink got
 /// against the frames in the file (the rest were dropped, late, by QoS), and the playout process's
@@ -60,7 +60,7 @@ pub(crate) async fn windows_bench(dir: &Path, seconds: u64) -> Result<()> {
                 ..OutputSpec::window(&m.name.to_lowercase(), "bench", m.name)
             })
             .collect();
-        let client = playout_on(&xvfb, outputs.clone()).await?;
+        let client = playout_on_reading(&xvfb, outputs.clone(), crate::bench_policy()).await?;
         let pid = client.pid().await.context("playout pid")?;
         let mut rx = client.subscribe();
         client
