@@ -195,6 +195,7 @@ impl Courtdeck {
         let mut session = self.session.lock().await;
         session.presentation = Presentation::default();
         session.prerolled.clear();
+        session.signals.clear();
         let to_check: Vec<Exhibit> = manifest
             .exhibits()
             .iter()
