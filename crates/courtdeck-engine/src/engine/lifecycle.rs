@@ -72,6 +72,10 @@ impl Engine {
             }
         }
         match message.view() {
+            // A live source found itself later than it said (`live::SourceLateness`).
+            MessageView::Latency(_) => {
+                let _ = self.deck[idx].pipeline.recalculate_latency();
+            }
             MessageView::AsyncDone(_) => {
                 let p = &mut self.deck[idx];
                 // decodebin3 exposes the chosen streams one at a time, and the pipeline prerolls as

@@ -225,6 +225,9 @@ pub(in crate::engine) fn srt_decoder(
         if let Some(p) = &passphrase {
             src.set_property("passphrase", p);
         }
+        if let Some(pad) = src.static_pad("src") {
+            SourceLateness::default().correct(&src, &pad);
+        }
         None
     });
     if let Ok(bin) = decoder.clone().dynamic_cast::<gst::Bin>() {
@@ -238,6 +241,74 @@ pub(in crate::engine) fn srt_decoder(
         });
     }
     Ok(decoder)
+}
+
+/// What `srtsrc` says its latency is, made true: how late its buffers really are against their
+/// timestamps.
+///
+/// srtsrc answers the latency query with the SRT latency (120 ms by default) and back-dates each
+/// buffer by the delay libsrt reports (now − the packet's `srctime`), so that the sinks wait out
+/// the SRT latency once. With Debian 12's GStreamer 1.22.0 and libsrt 1.5.1 that delay is 0–8 ms
+/// (measured, `GST_DEBUG=srtsrc:6`): libsrt has already held each packet for the SRT latency
+/// before srtsrc gets it, the buffer is stamped "now", and the sinks wait the SRT latency a second
+/// time (120 ms more glass to glass than the sender asked for; BENCHMARKS.md).
+///
+/// So the source's latency is what is observed: the most any buffer has been late (running time
+/// on the clock − its timestamp; 0–11 ms here), 0 before the first one. A buffer later than what
+/// was last reported posts a `Latency` message and the pipeline asks again (`Engine::bus`); a
+/// srtsrc that back-dates properly is thus reported at its full latency within a frame or two.
+///
+/// What is left after this is real waiting: tsdemux hands on a picture when the next one starts
+/// (ffmpeg and OBS leave a video PES's length open) and h264parse closes an access unit when it
+/// sees the next; decoded pictures are 67–79 ms behind their timestamps at 30 fps, within the 83 ms
+/// tsdemux and h264parse report.
+#[derive(Clone, Default)]
+struct SourceLateness {
+    /// The most any buffer has been late, in ns.
+    observed: Arc<AtomicU64>,
+    /// What the last latency query was told, in ns.
+    reported: Arc<AtomicU64>,
+}
+
+impl SourceLateness {
+    /// Lateness worth a new latency query: jitter below it is the sinks' own slack.
+    const MARGIN: u64 = 5_000_000;
+
+    fn correct(self, src: &gst::Element, pad: &gst::Pad) {
+        let watch = self.clone();
+        let element = src.downgrade();
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let (Some(element), Some(pts)) =
+                (element.upgrade(), info.buffer().and_then(|b| b.pts()))
+            else {
+                return gst::PadProbeReturn::Ok;
+            };
+            let Some(now) = element.current_running_time() else {
+                return gst::PadProbeReturn::Ok;
+            };
+            let late = now.saturating_sub(pts).nseconds();
+            let before = watch.observed.fetch_max(late, Ordering::SeqCst);
+            if late > before && late > watch.reported.load(Ordering::SeqCst) + Self::MARGIN {
+                let _ =
+                    element.post_message(gst::message::Latency::builder().src(&element).build());
+            }
+            gst::PadProbeReturn::Ok
+        });
+        pad.add_probe(
+            gst::PadProbeType::QUERY_UPSTREAM | gst::PadProbeType::PULL,
+            move |_, info| {
+                if let Some(gst::QueryViewMut::Latency(q)) = info.query_mut().map(|q| q.view_mut())
+                {
+                    let (live, _, max) = q.result();
+                    let observed = self.observed.load(Ordering::SeqCst) + Self::MARGIN;
+                    self.reported.store(observed, Ordering::SeqCst);
+                    let min = gst::ClockTime::from_nseconds(observed);
+                    q.set(live, min, max.map(|m| m.max(min)));
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+    }
 }
 
 /// A live test pattern and tone: videotestsrc and audiotestsrc, live and clocked as a capture card
