@@ -132,76 +132,79 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
-    /// Starts `Xvfb` on a display number it picks itself (`-displayfd`: the server takes the first
-    /// free number under its own lock and writes it back once it listens), with one screen of
-    /// `width`x`height` and `monitors`. Choosing the number here (the first without a lock file)
-    /// let two tests started together choose the same one: the second server exited, and its test
-    /// set its monitors on the first's server (RandR's BadValue for a monitor already there).
+    /// Starts `Xvfb` on the first free display number from `:10`, with one screen of
+    /// `width`x`height` and `monitors`.
+    ///
+    /// Free is decided by the server's own lock (`/tmp/.X{n}-lock`, made atomically): a second
+    /// server on a number already locked exits ("Server is already active"), and the next number
+    /// is tried. `-displayfd` cannot be used for this: with it Xvfb takes no lock, and since these
+    /// servers listen on their path socket only (no abstract socket to collide on), a second one
+    /// silently took over the first's display: two servers in one run (the capture benchmark's
+    /// reference beside the playout's) and the first one's clients reached the second. Ready is
+    /// when the lock names our server and a client can connect.
     pub fn start(width: u16, height: u16, monitors: &[Mon]) -> Result<Xvfb> {
-        use std::io::BufRead as _;
-        let (reader, writer) = std::io::pipe().context("a pipe for Xvfb's display number")?;
-        let mut cmd = Command::new("Xvfb");
-        cmd.args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            &format!("{width}x{height}x24"),
-            "+extension",
-            "RANDR",
-            "-nolisten",
-            "tcp",
-            // Its path socket only, as a kiosk's X server: a confined playout process may not reach
-            // an abstract socket, and libxcb tries that first and gives up on the refusal.
-            "-nolisten",
-            "local",
-            // Without it the server resets (and forgets the monitors) when its last client leaves.
-            "-noreset",
-        ])
-        .stdout(writer);
-        let server = Helper::spawn_with("Xvfb", cmd, helper::Stdout::AsSet)
-            .context("starting Xvfb (apt-get install xvfb)")?;
-        // The only writer left is the server's: a server that exits before listening ends the read;
-        // one that hangs is given 20 s (and killed by `Drop`).
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let read = std::io::BufReader::new(reader).read_line(&mut line);
-            let _ = tx.send(read.map(|_| line));
-        });
-        let waited = rx.recv_timeout(Duration::from_secs(20));
-        let mut xvfb = Xvfb {
-            server,
-            display: String::new(),
-            width,
-            height,
-        };
-        let line = match waited {
-            Ok(read) => read.context("reading Xvfb's display number")?,
-            Err(_) => bail!("Xvfb gave no display number within 20 s"),
-        };
-        let n: u32 = line.trim().parse().map_err(|_| {
-            let status = xvfb.server.try_wait();
-            anyhow!(
-                "Xvfb gave no display number ({line:?}; exit status {status:?})\n{}",
-                xvfb.server.log_tail(20)
-            )
-        })?;
-        xvfb.display = format!(":{n}");
-        // This server listens on no abstract socket, and clients try the abstract one first: if
-        // another server holds `@/tmp/.X11-unix/X{n}` (one whose lock file went), they would reach
-        // that one instead.
-        let abstract_socket = format!("@/tmp/.X11-unix/X{n}");
-        if std::fs::read_to_string("/proc/net/unix")
-            .is_ok_and(|t| t.lines().any(|l| l.ends_with(&abstract_socket)))
-        {
-            bail!(
-                "display :{n} is also another X server's abstract socket ({abstract_socket}, a \
-                 server whose lock file is gone): clients would reach that server; stop it"
-            );
+        for n in 10u32..200 {
+            // A server whose lock file went may still hold the number's abstract socket, which
+            // clients try first: not that number either.
+            let abstract_socket = format!("@/tmp/.X11-unix/X{n}");
+            if Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                || std::fs::read_to_string("/proc/net/unix")
+                    .is_ok_and(|t| t.lines().any(|l| l.ends_with(&abstract_socket)))
+            {
+                continue;
+            }
+            let mut cmd = Command::new("Xvfb");
+            cmd.args([
+                &format!(":{n}"),
+                "-screen",
+                "0",
+                &format!("{width}x{height}x24"),
+                "+extension",
+                "RANDR",
+                "-nolisten",
+                "tcp",
+                // Its path socket only, as a kiosk's X server: a confined playout process may not
+                // reach an abstract socket, and libxcb tries that first and gives up on the refusal.
+                "-nolisten",
+                "local",
+                // Without it the server resets (and forgets the monitors) when its last client
+                // leaves.
+                "-noreset",
+            ]);
+            let server =
+                Helper::spawn("Xvfb", cmd).context("starting Xvfb (apt-get install xvfb)")?;
+            let mut xvfb = Xvfb {
+                server,
+                display: format!(":{n}"),
+                width,
+                height,
+            };
+            let started = std::time::Instant::now();
+            let ready = loop {
+                if xvfb.server.try_wait().is_some() {
+                    break false; // another server has this number (or had it a moment ago)
+                }
+                let ours = std::fs::read_to_string(format!("/tmp/.X{n}-lock"))
+                    .is_ok_and(|pid| pid.trim() == xvfb.server.id().to_string());
+                if ours && x11rb::connect(Some(&xvfb.display)).is_ok() {
+                    break true;
+                }
+                if started.elapsed() > Duration::from_secs(20) {
+                    bail!(
+                        "Xvfb on {} was not ready within 20 s\n{}",
+                        xvfb.display,
+                        xvfb.server.log_tail(20)
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            if !ready {
+                continue;
+            }
+            set_monitors(&xvfb.display, monitors)?;
+            return Ok(xvfb);
         }
-        set_monitors(&xvfb.display, monitors)?;
-        Ok(xvfb)
+        bail!("no free X display number from :10 to :199 (every /tmp/.X{{n}}-lock is taken)")
     }
 
     /// Grabs a region of the framebuffer as RGB.

@@ -309,3 +309,187 @@ fn frame_on(xvfb: &Xvfb, m: &Mon, cell: u16) -> Option<u64> {
     }
     Some(n)
 }
+
+/// The capture path, with the live test source standing in for the card (there is none here): a
+/// ball that sweeps once a second at the wall clock's time (`pattern: "clock"`, videotestsrc's
+/// `ball`, `motion=sweep`, `animation-mode=wall-time`), on three windows, against `gst-launch-1.0`
+/// of the same source straight into one `ximagesink` on a display of its own. Each sample grabs
+/// the window and reads the ball's angle back (the full-width line through its centre and the
+/// full-height one): latency = the wall clock at the grab − the time the angle says, modulo 1 s.
+///
+/// Behind a queue videotestsrc draws a frame as soon as the one before has left and then waits for
+/// its time: both figures include that wait (up to a frame), which a card cannot have (it hands a
+/// frame over once it is whole, stamped with when it was captured).
+pub(crate) async fn capture_bench(seconds: u64, size: (u16, u16)) -> Result<()> {
+    let (w, h) = size;
+    let names = ["BENCH", "WITNESS", "PUBLIC"];
+    let mons: Vec<Mon> = names
+        .iter()
+        .zip(0i16..)
+        .map(|(name, i)| Mon {
+            name,
+            x: w as i16 * i,
+            y: 0,
+            w,
+            h,
+        })
+        .collect();
+    let xvfb = Xvfb::start(w * names.len() as u16, h, &mons)?;
+    let reference_mon = [Mon {
+        name: "GST",
+        x: 0,
+        y: 0,
+        w,
+        h,
+    }];
+    // The reference's display: its own, where ximagesink's window opens at the top left.
+    let reference_x = Xvfb::start(w, h, &reference_mon)?;
+    println!(
+        "\n## The capture path: the live test source at {w}x{h} 30 fps, {seconds} s, on 3 windows under Xvfb, against gst-launch-1.0 of the same source into one ximagesink"
+    );
+    let outputs: Vec<OutputSpec> = mons
+        .iter()
+        .map(|m| OutputSpec {
+            label: m.name.into(),
+            ..OutputSpec::window(&m.name.to_lowercase(), "bench", m.name)
+        })
+        .collect();
+    let client = playout_on_reading(&xvfb, outputs, crate::bench_policy()).await?;
+    let pid = client.pid().await.context("playout pid")?;
+    let mut rx = client.subscribe();
+    client
+        .request(Cmd::LoadLive {
+            source: "live:camera".into(),
+            label: "Visualiser".into(),
+            input: LiveInput::TestPattern {
+                pattern: "clock".into(),
+                width: u32::from(w),
+                height: u32::from(h),
+                fps: 30,
+            },
+            restriction: "open".into(),
+            roles: vec!["bench".into()],
+        })
+        .await?;
+    client
+        .request(Cmd::Present {
+            exhibit: "live:camera".into(),
+            screens: vec!["bench".into(), "witness".into(), "public".into()],
+        })
+        .await?;
+    wait(&mut rx, |e| match e {
+        Event::Signal { present: true, .. } => Some(()),
+        _ => None,
+    })
+    .await
+    .context("the test source's signal")?;
+    let mut reference = Command::new("gst-launch-1.0")
+        .args(["-q", "videotestsrc", "is-live=true", "pattern=ball"])
+        .args(["motion=sweep", "animation-mode=wall-time", "!"])
+        .arg(format!("video/x-raw,width={w},height={h},framerate=30/1"))
+        // A queue after the source, as in Courtdeck: the source then draws each frame as soon as
+        // the one before has left, up to a frame before its time, in both.
+        .args(["!", "queue", "!", "videoconvert", "!", "ximagesink"])
+        .env("DISPLAY", &reference_x.display)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("gst-launch-1.0")?;
+    let settled = Instant::now();
+    while ball_latency(&xvfb, &mons[0]).is_none()
+        || ball_latency(&reference_x, &reference_mon[0]).is_none()
+    {
+        if settled.elapsed() > Duration::from_secs(20) {
+            let _ = reference.kill();
+            bail!("no ball could be read back from the windows within 20 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let cpu0 = cpu_seconds(pid)?;
+    let ref_cpu0 = cpu_seconds(reference.id())?;
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(seconds) {
+        ours.extend(ball_latency(&xvfb, &mons[0]));
+        theirs.extend(ball_latency(&reference_x, &reference_mon[0]));
+        tokio::time::sleep(Duration::from_millis(97)).await;
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid)? - cpu0;
+    let ref_cpu = cpu_seconds(reference.id()).unwrap_or(ref_cpu0) - ref_cpu0;
+    let _ = reference.kill();
+    let _ = reference.wait();
+    client.shutdown().await;
+    if ours.is_empty() || theirs.is_empty() {
+        bail!("no ball could be read back from the windows");
+    }
+    let p90 = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[(v.len() * 9 / 10).min(v.len() - 1)]
+    };
+    println!("| receiver | samples | latency median, ms | p90, ms | CPU over the run |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| courtdeck-playout, 3 windows | {} | {:.0} | {:.0} | {:.0}% of a core |",
+        ours.len(),
+        median(ours.clone()),
+        p90(&ours),
+        cpu / wall * 100.0
+    );
+    println!(
+        "| reference: gst-launch-1.0 videotestsrc ! queue ! videoconvert ! ximagesink, 1 window | {} | {:.0} | {:.0} | {:.0}% of a core |",
+        theirs.len(),
+        median(theirs.clone()),
+        p90(&theirs),
+        ref_cpu / wall * 100.0
+    );
+    println!(
+        "latency ratio courtdeck / gst-launch (medians): **{:.2}x**; a frame is 33 ms",
+        median(ours) / median(theirs).max(1.0)
+    );
+    Ok(())
+}
+
+/// How long ago (ms) the ball now on monitor `m` was drawn: the wall clock at the grab against the
+/// time its angle says (videotestsrc's sweep: the angle is 2π × the wall clock's seconds, the
+/// centre at `w/2 + R sin`, `h/2 − R cos`, R = min(w, h)/4). `None` when no ball can be read.
+fn ball_latency(xvfb: &Xvfb, m: &Mon) -> Option<f64> {
+    let before = std::time::SystemTime::now();
+    let rgb = xvfb.grab(m.x, m.y, m.w, m.h).ok()?;
+    let after = std::time::SystemTime::now();
+    let grabbed = before + after.duration_since(before).ok()? / 2;
+    let (w, h) = (rgb.w as usize, rgb.h as usize);
+    let bright = |x: usize, y: usize| {
+        let i = (y * w + x) * 3;
+        rgb.data[i..i + 3].iter().all(|&c| c > 160)
+    };
+    // The lines through the ball's centre: a full row and a full column, besides the middle ones.
+    let full_rows: Vec<usize> = (0..h).filter(|&y| (0..w).all(|x| bright(x, y))).collect();
+    let full_cols: Vec<usize> = (0..w).filter(|&x| (0..h).all(|y| bright(x, y))).collect();
+    let pick = |lines: &[usize], middle: usize| -> Option<f64> {
+        let off: Vec<usize> = lines
+            .iter()
+            .copied()
+            .filter(|&l| l.abs_diff(middle) > 1)
+            .collect();
+        match (off.is_empty(), lines.is_empty()) {
+            (true, false) => Some(middle as f64),
+            (false, _) => Some(off.iter().sum::<usize>() as f64 / off.len() as f64),
+            (true, true) => None,
+        }
+    };
+    let cx = pick(&full_cols, w / 2)?;
+    let cy = pick(&full_rows, h / 2)?;
+    let (dx, dy) = (cx - w as f64 / 2.0, h as f64 / 2.0 - cy);
+    if dx.hypot(dy) < (w.min(h) / 8) as f64 {
+        return None; // both lines on the middle: not the sweep (a slate, a window not drawn yet)
+    }
+    let turn = dx.atan2(dy).rem_euclid(std::f64::consts::TAU) / std::f64::consts::TAU;
+    let now = grabbed
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    Some((now - turn).rem_euclid(1.0) * 1e3)
+}

@@ -73,7 +73,7 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         work.path().display()
     );
-    // `--only store|fetch|lists|bags|checks|playout|rss|decodebin|windows|live|documents|captions|link|beside|renderers` runs one group (rss:
+    // `--only store|fetch|lists|bags|checks|playout|rss|decodebin|windows|live|capture|documents|captions|link|beside|renderers` runs one group (rss:
     // the playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
     // windows under Xvfb; live: a laptop over SRT on 3 windows against ffplay; documents: page turns under Xvfb; captions: captions switched on a paused
     // recording under Xvfb; link: the video link over SRT on loopback; beside: side by side, headless;
@@ -166,6 +166,14 @@ fn main() -> Result<()> {
             arg_or("--seconds", 20, 3),
             size,
         ))?;
+    }
+    if wants_alone("capture") {
+        let size = if arg_or("--seconds", 20, 3) > 5 {
+            (1920, 1080)
+        } else {
+            (640, 360)
+        };
+        rt.block_on(live::capture_bench(arg_or("--seconds", 20, 3), size))?;
     }
     if wants_alone("documents") {
         rt.block_on(documents::documents_bench(

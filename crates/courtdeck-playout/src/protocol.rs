@@ -540,8 +540,9 @@ pub enum LiveInput {
     /// mode is chosen from what it offers (1080p first, MJPEG or raw, at 25 fps or more).
     Capture { device: String },
     /// A live test pattern with a tone, clocked like a capture device: what stands in for the
-    /// capture card where there is none (the tests). `pattern` is videotestsrc's (`smpte`, `ball`,
-    /// `red`…).
+    /// capture card where there is none (the tests). `pattern` is videotestsrc's (`smpte`, `red`…);
+    /// `clock` is a ball sweeping once a second at the wall clock's time (the capture latency
+    /// benchmark reads it back).
     TestPattern {
         pattern: String,
         width: u32,

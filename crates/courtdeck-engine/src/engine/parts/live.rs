@@ -318,7 +318,11 @@ pub(in crate::engine) fn test_pattern(
     pattern: &str,
     (width, height, fps): (u32, u32, u32),
 ) -> anyhow::Result<(gst::Element, gst::Element)> {
+    let clock = pattern == "clock";
     let (pattern, colour) = match pattern {
+        // A ball sweeping once a second, where the wall clock says when the frame was drawn (the
+        // capture path's latency benchmark reads it back from the windows).
+        "clock" => ("ball", None),
         "red" => ("solid-color", Some(0xffff0000u32)),
         "green" => ("solid-color", Some(0xff00ff00)),
         "blue" => ("solid-color", Some(0xff0000ff)),
@@ -330,6 +334,11 @@ pub(in crate::engine) fn test_pattern(
         .property_from_str("pattern", pattern);
     if let Some(c) = colour {
         video = video.property("foreground-color", c);
+    }
+    if clock {
+        video = video
+            .property_from_str("motion", "sweep")
+            .property_from_str("animation-mode", "wall-time");
     }
     let video = video.build()?;
     let caps = gst::ElementFactory::make("capsfilter")
