@@ -14,20 +14,26 @@ pub fn headless_kiosk(store: StoreConfig, dir: &Path) -> Config {
         store,
         cache_dir: Some(dir.join("cache")),
         audit_file: Some(dir.join("audit.jsonl")),
-        screens: vec![ScreenConfig {
-            id: "bench".into(),
-            label: "BENCH".into(),
-            role: "bench".into(),
-            monitor: None,
-            monitor_index: None,
-            headless: true,
-            identity: None,
-            stream: None,
-        }],
+        screens: vec![headless_screen("bench", "bench")],
         audio: AudioConfig {
             sink: "fakesink sync=true".into(),
         },
         ..Config::default()
+    }
+}
+
+/// A headless screen `id` (its label `id` in capitals) of `role`: playout decodes and counts its
+/// frames but draws them nowhere.
+pub fn headless_screen(id: &str, role: &str) -> ScreenConfig {
+    ScreenConfig {
+        id: id.into(),
+        label: id.to_uppercase(),
+        role: role.into(),
+        monitor: None,
+        monitor_index: None,
+        headless: true,
+        identity: None,
+        stream: None,
     }
 }
 

@@ -39,6 +39,28 @@ pub struct Mon {
     pub h: u16,
 }
 
+impl Mon {
+    /// The `index`th (from 0) of a row of `w`x`h` monitors, left to right from the top left.
+    pub const fn in_row(name: &'static str, index: i16, w: u16, h: u16) -> Mon {
+        Mon {
+            name,
+            x: w as i16 * index,
+            y: 0,
+            w,
+            h,
+        }
+    }
+
+    /// A row of `w`x`h` monitors named `names`, left to right.
+    pub fn row(names: &[&'static str], w: u16, h: u16) -> Vec<Mon> {
+        names
+            .iter()
+            .zip(0i16..)
+            .map(|(name, i)| Mon::in_row(name, i, w, h))
+            .collect()
+    }
+}
+
 /// Sets RandR 1.5 monitors on `display` (`xrandr --setmonitor` silently does nothing on Debian 12's Xvfb;
 /// the protocol request works).
 pub fn set_monitors(display: &str, monitors: &[Mon]) -> Result<()> {

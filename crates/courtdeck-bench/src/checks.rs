@@ -17,7 +17,7 @@ pub(crate) async fn checks_bench(
     media: &[courtdeck_engine::fixtures::DemoFile],
     hearings: usize,
 ) -> Result<()> {
-    use courtdeck_api::config::{AudioConfig, ScreenConfig, StoreConfig};
+    use courtdeck_api::config::{AudioConfig, StoreConfig};
     let store_dir = dir.join("checks-store");
     let date = courtdeck_api::today();
     let mut files = Vec::new();
@@ -53,16 +53,7 @@ pub(crate) async fn checks_bench(
         let desc: courtdeck_store::BundleDescription = toml::from_str(&toml)?;
         courtdeck_store::bundle(&DirStore::new(&store_dir), &m, &desc)?;
     }
-    let screen = |id: &str, role: &str| ScreenConfig {
-        id: id.into(),
-        label: id.to_uppercase(),
-        role: role.into(),
-        monitor: None,
-        monitor_index: None,
-        headless: true,
-        identity: None,
-        stream: None,
-    };
+    let screen = courtdeck_testkit::kiosk::headless_screen;
     let config = courtdeck_api::Config {
         court: "bench-court".into(),
         store: StoreConfig::Dir { path: store_dir },

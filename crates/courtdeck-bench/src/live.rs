@@ -33,17 +33,7 @@ pub(crate) async fn live_bench(_dir: &Path, seconds: u64, size: (u16, u16)) -> R
     let (w, h) = size;
     let cell = (w / 20).max(16);
     let names = ["BENCH", "WITNESS", "PUBLIC", "FFPLAY"];
-    let mons: Vec<Mon> = names
-        .iter()
-        .zip(0i16..)
-        .map(|(name, i)| Mon {
-            name,
-            x: w as i16 * i,
-            y: 0,
-            w,
-            h,
-        })
-        .collect();
+    let mons = Mon::row(&names, w, h);
     let xvfb = Xvfb::start(w * names.len() as u16, h, &mons)?;
     println!(
         "\n## A live source over SRT: {w}x{h} at 30 fps from ffmpeg, {seconds} s, on 3 windows under Xvfb, against ffplay of the same stream on one"
@@ -323,25 +313,9 @@ fn frame_on(xvfb: &Xvfb, m: &Mon, cell: u16) -> Option<u64> {
 pub(crate) async fn capture_bench(seconds: u64, size: (u16, u16)) -> Result<()> {
     let (w, h) = size;
     let names = ["BENCH", "WITNESS", "PUBLIC"];
-    let mons: Vec<Mon> = names
-        .iter()
-        .zip(0i16..)
-        .map(|(name, i)| Mon {
-            name,
-            x: w as i16 * i,
-            y: 0,
-            w,
-            h,
-        })
-        .collect();
+    let mons = Mon::row(&names, w, h);
     let xvfb = Xvfb::start(w * names.len() as u16, h, &mons)?;
-    let reference_mon = [Mon {
-        name: "GST",
-        x: 0,
-        y: 0,
-        w,
-        h,
-    }];
+    let reference_mon = [Mon::in_row("GST", 0, w, h)];
     // The reference's display: its own, where ximagesink's window opens at the top left.
     let reference_x = Xvfb::start(w, h, &reference_mon)?;
     println!(

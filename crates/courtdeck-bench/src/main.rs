@@ -227,17 +227,7 @@ fn headless(n: usize) -> Vec<OutputSpec> {
 fn full_hd_monitors(
     names: &[&'static str],
 ) -> Result<(courtdeck_testkit::Xvfb, Vec<courtdeck_testkit::Mon>)> {
-    let mons: Vec<courtdeck_testkit::Mon> = names
-        .iter()
-        .zip(0i16..)
-        .map(|(name, i)| courtdeck_testkit::Mon {
-            name,
-            x: 1920 * i,
-            y: 0,
-            w: 1920,
-            h: 1080,
-        })
-        .collect();
+    let mons = courtdeck_testkit::Mon::row(names, 1920, 1080);
     let xvfb = courtdeck_testkit::Xvfb::start(1920 * mons.len() as u16, 1080, &mons)?;
     Ok((xvfb, mons))
 }

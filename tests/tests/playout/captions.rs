@@ -11,27 +11,9 @@ use courtdeck_playout::protocol::{Command, OutputSpec, WireCue};
 use courtdeck_testkit::playout::{is_black, prerolled, wait_for, wait_screen};
 use courtdeck_testkit::{Mon, Xvfb};
 
-const BENCH: Mon = Mon {
-    name: "BENCH",
-    x: 0,
-    y: 0,
-    w: 640,
-    h: 360,
-};
-const WITNESS: Mon = Mon {
-    name: "WITNESS",
-    x: 640,
-    y: 0,
-    w: 640,
-    h: 360,
-};
-const PUBLIC: Mon = Mon {
-    name: "PUBLIC",
-    x: 1280,
-    y: 0,
-    w: 640,
-    h: 360,
-};
+const BENCH: Mon = Mon::in_row("BENCH", 0, 640, 360);
+const WITNESS: Mon = Mon::in_row("WITNESS", 1, 640, 360);
+const PUBLIC: Mon = Mon::in_row("PUBLIC", 2, 640, 360);
 
 /// The short caption, the long one, and where neither is.
 const SHORT: (u64, u64) = (0, 3_000);

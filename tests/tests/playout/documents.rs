@@ -14,13 +14,7 @@ use courtdeck_testkit::pages::{dark_at, mark_on, placed};
 use courtdeck_testkit::playout::{is_black, prerolled, wait_for, wait_screen};
 use courtdeck_testkit::{Mon, Xvfb};
 
-const BENCH: Mon = Mon {
-    name: "BENCH",
-    x: 0,
-    y: 0,
-    w: 640,
-    h: 360,
-};
+const BENCH: Mon = Mon::in_row("BENCH", 0, 640, 360);
 const WITNESS: Mon = Mon {
     name: "WITNESS",
     x: 640,

@@ -18,27 +18,9 @@ use courtdeck_testkit::srt_sender::{PASSPHRASE, ffmpeg_sender, wait_udp_listenin
 use courtdeck_testkit::{Mon, Xvfb};
 use tokio::sync::broadcast::Receiver;
 
-const BENCH: Mon = Mon {
-    name: "BENCH",
-    x: 0,
-    y: 0,
-    w: 640,
-    h: 360,
-};
-const WITNESS: Mon = Mon {
-    name: "WITNESS",
-    x: 640,
-    y: 0,
-    w: 640,
-    h: 360,
-};
-const PUBLIC: Mon = Mon {
-    name: "PUBLIC",
-    x: 1280,
-    y: 0,
-    w: 640,
-    h: 360,
-};
+const BENCH: Mon = Mon::in_row("BENCH", 0, 640, 360);
+const WITNESS: Mon = Mon::in_row("WITNESS", 1, 640, 360);
+const PUBLIC: Mon = Mon::in_row("PUBLIC", 2, 640, 360);
 const ALL_ROLES: [&str; 3] = ["bench", "witness", "public_gallery"];
 
 async fn start_on_xvfb() -> (Xvfb, PlayoutClient) {

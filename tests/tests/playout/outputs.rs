@@ -13,20 +13,8 @@ use courtdeck_playout::protocol::{Command, Event, OutputSpec};
 use courtdeck_testkit::playout::{is_black, load, show, wait_for, wait_screen};
 use courtdeck_testkit::{Mon, Rgb, Xvfb};
 
-const BENCH: Mon = Mon {
-    name: "BENCH",
-    x: 0,
-    y: 0,
-    w: 640,
-    h: 360,
-};
-const PUBLIC: Mon = Mon {
-    name: "PUBLIC",
-    x: 640,
-    y: 0,
-    w: 640,
-    h: 360,
-};
+const BENCH: Mon = Mon::in_row("BENCH", 0, 640, 360);
+const PUBLIC: Mon = Mon::in_row("PUBLIC", 1, 640, 360);
 
 fn window(id: &str, role: &str, monitor: &str) -> OutputSpec {
     OutputSpec::window(id, role, monitor)

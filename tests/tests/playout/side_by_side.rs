@@ -13,20 +13,8 @@ use courtdeck_playout::protocol::{BesideSpec, Command, OutputSpec};
 use courtdeck_testkit::playout::{is_black, prerolled, wait_screen};
 use courtdeck_testkit::{Mon, Rgb, Xvfb};
 
-const BENCH: Mon = Mon {
-    name: "BENCH",
-    x: 0,
-    y: 0,
-    w: 960,
-    h: 540,
-};
-const PUBLIC: Mon = Mon {
-    name: "PUBLIC",
-    x: 960,
-    y: 0,
-    w: 960,
-    h: 540,
-};
+const BENCH: Mon = Mon::in_row("BENCH", 0, 960, 540);
+const PUBLIC: Mon = Mon::in_row("PUBLIC", 1, 960, 540);
 
 /// The recordings: 320x180 at 25 fps, 45 s; frame number `n` in bits 0..11 as cells 28 px wide along
 /// the top 60 px (white is 1), and a coloured band below (red on the left one, blue on the right).

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use courtdeck_api::config::{AudioConfig, ScreenConfig, SourceConfig, StoreConfig};
+use courtdeck_api::config::{AudioConfig, SourceConfig, StoreConfig};
 use courtdeck_api::json::{StageDto, UiEvent};
 use courtdeck_api::{Config, Courtdeck};
 use courtdeck_core::ErrorCode;
@@ -80,16 +80,7 @@ async fn in_court() {
     let media = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-media");
     courtdeck_api::demo::ensure_demo_store_from(&store, &media, courtdeck_api::today()).unwrap();
     let port = free_udp_port();
-    let screen = |id: &str, role: &str| ScreenConfig {
-        id: id.into(),
-        label: id.to_uppercase(),
-        role: role.into(),
-        monitor: None,
-        monitor_index: None,
-        headless: true,
-        identity: None,
-        stream: None,
-    };
+    let screen = courtdeck_testkit::kiosk::headless_screen;
     let audit = work.path().join("audit.jsonl");
     let config = Config {
         store: StoreConfig::Dir { path: store },

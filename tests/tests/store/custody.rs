@@ -168,7 +168,7 @@ fn a_kiosk_that_trusts_a_publisher_refuses_every_other_manifest() {
 /// `courtdeck audit verify` on its log, before and after a one-byte edit.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_audit_of_a_real_hearing_exports_and_catches_a_one_byte_edit() {
-    use courtdeck_api::config::{AudioConfig, ScreenConfig, StoreConfig};
+    use courtdeck_api::config::{AudioConfig, StoreConfig};
     use courtdeck_api::{Config, Courtdeck};
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -176,16 +176,7 @@ async fn the_audit_of_a_real_hearing_exports_and_catches_a_one_byte_edit() {
     let media = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-media");
     courtdeck_api::demo::ensure_demo_store_from(&store, &media, courtdeck_api::today()).unwrap();
     let audit = d.join("audit.jsonl");
-    let screen = |id: &str, role: &str| ScreenConfig {
-        id: id.into(),
-        label: id.to_uppercase(),
-        role: role.into(),
-        monitor: None,
-        monitor_index: None,
-        headless: true,
-        identity: None,
-        stream: None,
-    };
+    let screen = courtdeck_testkit::kiosk::headless_screen;
     let config = Config {
         store: StoreConfig::Dir { path: store },
         cache_dir: Some(d.join("cache")),

@@ -250,13 +250,13 @@ pub(in crate::engine) fn srt_decoder(
 /// buffer by the delay libsrt reports (now − the packet's `srctime`), so that the sinks wait out
 /// the SRT latency once. With Debian 12's GStreamer 1.22.0 and libsrt 1.5.1 that delay is 0–8 ms
 /// (measured, `GST_DEBUG=srtsrc:6`): libsrt has already held each packet for the SRT latency
-/// before srtsrc gets it, the buffer is stamped "now", and the sinks wait the SRT latency a second
-/// time (120 ms more glass to glass than the sender asked for; BENCHMARKS.md).
+/// before srtsrc gets it, the buffer is stamped "now", and the sinks waited the SRT latency a
+/// second time (120 ms more glass to glass than the sender asked for; BENCHMARKS.md).
 ///
-/// So the source's latency is what is observed: the most any buffer has been late (running time
-/// on the clock − its timestamp; 0–11 ms here), 0 before the first one. A buffer later than what
-/// was last reported posts a `Latency` message and the pipeline asks again (`Engine::bus`); a
-/// srtsrc that back-dates properly is thus reported at its full latency within a frame or two.
+/// So the source's latency is what is observed (`Lateness`): how late its buffers typically are
+/// (running time on the clock − timestamp; 0–12 ms here at 640x360, up to 41 ms at 1080p). When
+/// that rises the pad posts a `Latency` message and the pipeline asks again (`Engine::bus`); a
+/// srtsrc that back-dates properly is thus reported at its full latency within a few seconds.
 ///
 /// What is left after this is real waiting: tsdemux hands on a picture when the next one starts
 /// (ffmpeg and OBS leave a video PES's length open) and h264parse closes an access unit when it
@@ -264,16 +264,12 @@ pub(in crate::engine) fn srt_decoder(
 /// tsdemux and h264parse report.
 #[derive(Clone, Default)]
 struct SourceLateness {
-    /// The most any buffer has been late, in ns.
-    observed: Arc<AtomicU64>,
-    /// What the last latency query was told, in ns.
-    reported: Arc<AtomicU64>,
+    windows: Arc<std::sync::Mutex<Lateness>>,
+    /// What the latency query is told, in ns (before `Lateness::MARGIN`).
+    typical: Arc<AtomicU64>,
 }
 
 impl SourceLateness {
-    /// Lateness worth a new latency query: jitter below it is the sinks' own slack.
-    const MARGIN: u64 = 5_000_000;
-
     fn correct(self, src: &gst::Element, pad: &gst::Pad) {
         let watch = self.clone();
         let element = src.downgrade();
@@ -287,8 +283,13 @@ impl SourceLateness {
                 return gst::PadProbeReturn::Ok;
             };
             let late = now.saturating_sub(pts).nseconds();
-            let before = watch.observed.fetch_max(late, Ordering::SeqCst);
-            if late > before && late > watch.reported.load(Ordering::SeqCst) + Self::MARGIN {
+            let rose = watch
+                .windows
+                .lock()
+                .expect("lateness")
+                .note(now.nseconds(), late);
+            if let Some(typical) = rose {
+                watch.typical.store(typical, Ordering::SeqCst);
                 let _ =
                     element.post_message(gst::message::Latency::builder().src(&element).build());
             }
@@ -300,14 +301,61 @@ impl SourceLateness {
                 if let Some(gst::QueryViewMut::Latency(q)) = info.query_mut().map(|q| q.view_mut())
                 {
                     let (live, _, max) = q.result();
-                    let observed = self.observed.load(Ordering::SeqCst) + Self::MARGIN;
-                    self.reported.store(observed, Ordering::SeqCst);
-                    let min = gst::ClockTime::from_nseconds(observed);
+                    let min = gst::ClockTime::from_nseconds(
+                        self.typical.load(Ordering::SeqCst) + Lateness::MARGIN,
+                    );
                     q.set(live, min, max.map(|m| m.max(min)));
                 }
                 gst::PadProbeReturn::Ok
             },
         );
+    }
+}
+
+/// How late a live source's buffers typically are: the most in each half second, and the median
+/// of the last eight such (four seconds). A stall (the pipeline linking a new screen's branch in
+/// the streaming thread: 100–200 ms, once) is one window and moves the median nowhere; lateness
+/// that lasts does. The typical figure only rises: lowering the latency while playing would drop
+/// pictures to catch up.
+#[derive(Debug, Default)]
+pub(in crate::engine) struct Lateness {
+    window_start: Option<u64>,
+    window_max: u64,
+    maxima: std::collections::VecDeque<u64>,
+    typical: u64,
+}
+
+impl Lateness {
+    const WINDOW: u64 = 500_000_000;
+    const WINDOWS: usize = 8;
+    /// Windows needed before any figure is believed: the first holds the start's own transients.
+    const SETTLED: usize = 3;
+    /// Added to the typical lateness, and the least rise worth a new latency query.
+    pub(in crate::engine) const MARGIN: u64 = 5_000_000;
+
+    /// Notes a buffer `late` ns late at running time `now`; the new typical lateness if it rose by
+    /// more than `MARGIN`.
+    pub(in crate::engine) fn note(&mut self, now: u64, late: u64) -> Option<u64> {
+        let start = *self.window_start.get_or_insert(now);
+        self.window_max = self.window_max.max(late);
+        if now.saturating_sub(start) < Self::WINDOW {
+            return None;
+        }
+        self.maxima.push_back(std::mem::take(&mut self.window_max));
+        if self.maxima.len() > Self::WINDOWS {
+            self.maxima.pop_front();
+        }
+        self.window_start = Some(now);
+        if self.maxima.len() < Self::SETTLED {
+            return None;
+        }
+        let mut sorted: Vec<u64> = self.maxima.iter().copied().collect();
+        sorted.sort_unstable();
+        let median = sorted[sorted.len() / 2];
+        (median > self.typical + Self::MARGIN).then(|| {
+            self.typical = median;
+            median
+        })
     }
 }
 
@@ -558,6 +606,47 @@ pub(in crate::engine) fn caller_left(message: &gst::Message) -> bool {
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    const MS: u64 = 1_000_000;
+
+    /// Feeds `Lateness` a buffer every 2 ms for `secs` seconds from `from` ms, `late(t)` ms late.
+    fn feed(l: &mut Lateness, from: u64, secs: u64, late: impl Fn(u64) -> u64) -> Vec<u64> {
+        (0..secs * 500)
+            .filter_map(|i| {
+                let t = from + i * 2;
+                l.note(t * MS, late(t) * MS)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lateness_that_lasts_raises_the_latency_and_a_stall_does_not() {
+        let mut l = Lateness::default();
+        // Steady at 8 ms but for a 200 ms stall at the start and another at 6 s.
+        let stall = |t: u64| {
+            if (300..500).contains(&t) || (6000..6200).contains(&t) {
+                200
+            } else {
+                8
+            }
+        };
+        let rises = feed(&mut l, 0, 10, stall);
+        assert_eq!(rises, vec![8 * MS], "only the steady lateness counts");
+        // Lasting lateness (a bigger picture, a busier machine) raises it within a few seconds.
+        let rises = feed(&mut l, 10_000, 5, |_| 30);
+        assert_eq!(rises, vec![30 * MS]);
+        // And it never comes down while playing.
+        assert!(feed(&mut l, 15_000, 10, |_| 1).is_empty());
+    }
+
+    #[test]
+    fn no_figure_before_the_start_has_settled() {
+        let mut l = Lateness::default();
+        assert!(
+            feed(&mut l, 0, 1, |_| 50).is_empty(),
+            "two windows are not enough"
+        );
+    }
 
     /// The probe notices the first frame, and the watch calls a picture that stopped lost.
     fn mode(format: &str, width: u32, height: u32, fps: f64) -> Mode {
