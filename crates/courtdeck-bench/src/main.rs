@@ -75,9 +75,10 @@ fn main() -> Result<()> {
     );
     // `--only store|fetch|lists|bags|checks|playout|rss|decodebin|windows|live|capture|documents|captions|link|beside|renderers` runs one group (rss:
     // the playout RSS benchmark alone; decodebin: uridecodebin against uridecodebin3; windows: real
-    // windows under Xvfb; live: a laptop over SRT on 3 windows against ffplay; documents: page turns under Xvfb; captions: captions switched on a paused
+    // windows under Xvfb; live: a laptop over SRT on 3 windows against ffplay; capture: the live test source on 3
+    // windows against gst-launch-1.0; documents: page turns under Xvfb; captions: captions switched on a paused
     // recording under Xvfb; link: the video link over SRT on loopback; beside: side by side, headless;
-    // renderers: poppler against hayro on the PDF corpus. The last eight are not part of a full run).
+    // renderers: poppler against hayro on the PDF corpus. The last nine are not part of a full run).
     let args: Vec<String> = std::env::args().collect();
     let only = args
         .iter()
