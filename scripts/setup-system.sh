@@ -11,6 +11,8 @@ PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x gstreamer1.0-gl
+  # ALSA: a capture card's own sound (alsasrc), and sound out where there is no sound server
+  gstreamer1.0-alsa
   # A display, a WebDriver and screenshots for the end-to-end tests
   xvfb x11-xserver-utils x11-utils webkit2gtk-driver imagemagick
   # Secret Service for keyring tests

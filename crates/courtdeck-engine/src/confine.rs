@@ -74,6 +74,10 @@ const SYSTEM_READ: &[&str] = &[
     // The monitors' EDIDs: /sys/class/drm's entries are links into /sys/devices, and a rule holds
     // for the file a link leads to.
     "/sys/class/drm",
+    // A capture card found by its USB ids, and its sound card on the same USB device
+    // (`live::resolve_device`, `live::sound_of`).
+    "/sys/class/video4linux",
+    "/sys/class/sound",
     "/sys/devices",
     "/sys/dev",
 ];

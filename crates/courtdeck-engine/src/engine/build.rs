@@ -408,13 +408,25 @@ impl Engine {
                 Some(signal),
             ) = (&live, &signal)
             {
-                // A capture card or document camera: only this source differs from the test
-                // pattern's (its sound is not taken yet).
-                let (video, mode) = live_parts::capture(&pipeline, device)?;
-                tracing::info!(exhibit, device, mode = mode.describe(), "capturing");
+                // A capture card or document camera: only these sources differ from the test
+                // pattern's (its sound, where it has one, from the card on the same USB device).
+                let (video, mode, node) = live_parts::capture(&pipeline, device)?;
+                let card = live_parts::capture_sound(&pipeline, &node);
+                tracing::info!(
+                    exhibit,
+                    device,
+                    mode = mode.describe(),
+                    sound = card.as_ref().map(|s| s.property::<String>("device")),
+                    "capturing"
+                );
                 signal.watch(&video.static_pad("src").expect("capture src"));
                 video.link(&fanout_here(Picture::Live)?)?;
                 video_linked.store(true, Ordering::SeqCst);
+                if let Some(card) = card {
+                    let pad = card.static_pad("src").expect("alsasrc src");
+                    audio_chain(&pipeline, &pad, &audio_sink, &sound, &links)?;
+                    has_audio.store(true, Ordering::SeqCst);
+                }
                 return Ok(());
             }
             if let Some(feed) = &document {

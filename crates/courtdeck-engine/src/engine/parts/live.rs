@@ -549,12 +549,59 @@ pub(in crate::engine) fn resolve_device(
     anyhow::bail!("no capture device {device} is plugged in")
 }
 
+/// The ALSA card of the same USB device as capture node `node` (`/dev/videoN`, or a `/dev/v4l/…`
+/// name of one), as `hw:CARD=<id>`: a UVC grabber's or camera's sound is a USB audio interface beside
+/// its video one. `None` when it has none (most document cameras), or the node is not a USB one.
+pub(in crate::engine) fn sound_of(node: &str, sysfs: &std::path::Path) -> Option<String> {
+    let node = std::fs::canonicalize(node).unwrap_or_else(|_| node.into());
+    let name = node.file_name()?.to_string_lossy().into_owned();
+    // A node's and a card's `device` is their USB interface; its parent is the USB device.
+    let usb_of = |class_dir: std::path::PathBuf| std::fs::canonicalize(class_dir.join("device/.."));
+    let usb = usb_of(sysfs.join("class/video4linux").join(&name)).ok()?;
+    let mut cards: Vec<_> = std::fs::read_dir(sysfs.join("class/sound"))
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("card"))
+        })
+        .collect();
+    cards.sort();
+    cards.into_iter().find_map(|card| {
+        (usb_of(card.clone()).ok()? == usb).then(|| {
+            let id = std::fs::read_to_string(card.join("id")).ok()?;
+            Some(format!("hw:CARD={}", id.trim()))
+        })?
+    })
+}
+
+/// A capture device's sound: `alsasrc` on its card (`sound_of`), live. `None` (and the reason
+/// logged) when the device has no sound or the ALSA plugin is missing: the picture goes on alone.
+pub(in crate::engine) fn capture_sound(
+    pipeline: &gst::Pipeline,
+    node: &str,
+) -> Option<gst::Element> {
+    let card = sound_of(node, std::path::Path::new("/sys"))?;
+    match gst::ElementFactory::make("alsasrc")
+        .name("live-capture-sound")
+        .property("device", &card)
+        .build()
+    {
+        Ok(src) => pipeline.add(&src).ok().map(|_| src),
+        Err(e) => {
+            tracing::warn!(card, error = %e, "the capture device's sound is not taken: no alsasrc (gstreamer1.0-alsa)");
+            None
+        }
+    }
+}
+
 /// A capture device's picture: `v4l2src` in the chosen mode, decoded if it is MJPEG. Returns the
-/// element the picture leaves from, and the mode.
+/// element the picture leaves from, the mode, and the device node.
 pub(in crate::engine) fn capture(
     pipeline: &gst::Pipeline,
     device: &str,
-) -> anyhow::Result<(gst::Element, Mode)> {
+) -> anyhow::Result<(gst::Element, Mode, String)> {
     let node = resolve_device(device, std::path::Path::new("/sys"))?;
     let src = gst::ElementFactory::make("v4l2src")
         .name("live-capture")
@@ -587,13 +634,13 @@ pub(in crate::engine) fn capture(
     pipeline.add_many([&src, &filter])?;
     src.link(&filter)?;
     if !mode.is_jpeg() {
-        return Ok((filter, mode));
+        return Ok((filter, mode, node));
     }
     let parse = gst::ElementFactory::make("jpegparse").build()?;
     let decode = gst::ElementFactory::make("jpegdec").build()?;
     pipeline.add_many([&parse, &decode])?;
     gst::Element::link_many([&filter, &parse, &decode])?;
-    Ok((decode, mode))
+    Ok((decode, mode, node))
 }
 
 /// Whether `message` says the SRT caller hung up (srtsrc with `keep-listening`).
@@ -752,6 +799,46 @@ mod tests {
             resolve_device("/dev/v4l/by-id/usb-x-video-index0", sys).unwrap(),
             "/dev/v4l/by-id/usb-x-video-index0"
         );
+    }
+
+    /// A grabber's sound card is the one on the same USB device as its capture node; a camera
+    /// without sound, and a node that is not USB, have none.
+    #[test]
+    fn a_capture_devices_sound_is_the_card_on_the_same_usb_device() {
+        let root = tempfile::tempdir().unwrap();
+        let sys = root.path();
+        let usb = |n: u32| sys.join(format!("devices/usb1/1-{n}"));
+        let link = |class: &str, node: &str, target: std::path::PathBuf| {
+            std::fs::create_dir_all(&target).unwrap();
+            let dir = sys.join("class").join(class).join(node);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::os::unix::fs::symlink(&target, dir.join("device")).unwrap();
+            dir
+        };
+        // 1-1: a grabber (video and sound); 1-2: a document camera (video only); card0 is the
+        // machine's own sound; video9 is no USB device.
+        link("video4linux", "video0", usb(1).join("1-1:1.0"));
+        link("video4linux", "video2", usb(2).join("1-2:1.0"));
+        link(
+            "video4linux",
+            "video9",
+            sys.join("devices/platform/vivid.0"),
+        );
+        let card0 = link(
+            "sound",
+            "card0",
+            sys.join("devices/pci0000:00/0000:00:1f.3"),
+        );
+        std::fs::write(card0.join("id"), "PCH\n").unwrap();
+        let card1 = link("sound", "card1", usb(1).join("1-1:1.2"));
+        std::fs::write(card1.join("id"), "MS2109\n").unwrap();
+        assert_eq!(
+            sound_of("/dev/video0", sys).as_deref(),
+            Some("hw:CARD=MS2109")
+        );
+        assert_eq!(sound_of("/dev/video2", sys), None);
+        assert_eq!(sound_of("/dev/video9", sys), None);
+        assert_eq!(sound_of("/dev/video7", sys), None, "no such node");
     }
 
     #[test]
