@@ -5,7 +5,9 @@
 //!   withdraw, and no timeline commands;
 //! - a laptop casting over SRT, played by ffmpeg: "no signal" before it calls, a wrong passphrase
 //!   refused, its picture when it calls, "no signal" at once when it hangs up or vanishes, and its
-//!   picture back by itself when it calls again.
+//!   picture back by itself when it calls again;
+//! - a capture card that is not plugged in: "no signal" (not a failed load), and the moment its
+//!   device appears playout opens it by itself (here a file that is no capture device: it says so).
 
 use std::time::{Duration, Instant};
 
@@ -427,4 +429,46 @@ async fn a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself() {
         "RELIABILITY|playout|a_laptop_over_srt_shows_goes_to_no_signal_and_comes_back_by_itself|ffmpeg over SRT (encrypted): no-signal slate before a call, a wrong passphrase refused, the picture on 2 screens, no signal at once on hang-up and on a vanished caller, back by itself on a new call; the public gallery black throughout|{}",
         1
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_capture_card_not_plugged_in_waits_for_it_and_is_opened_when_it_appears() {
+    let (xvfb, client) = start_on_xvfb().await;
+    let mut rx = client.subscribe();
+    let dir = tempfile::tempdir().unwrap();
+    let device = dir.path().join("usb-Grabber-video-index0");
+    let input = LiveInput::Capture {
+        device: device.display().to_string(),
+    };
+    client
+        .request(load_live("CAMERA", "Visualiser", input, "open", &ALL_ROLES))
+        .await
+        .expect("an unplugged card loads: it waits for its device");
+    client
+        .request(present("CAMERA", &["bench"]))
+        .await
+        .unwrap();
+    wait_screen(
+        "no signal on BENCH while the card is unplugged",
+        || is_no_signal(xvfb.corner(BENCH)),
+        || format!("{:?}", xvfb.corner(BENCH)),
+    );
+    // Its device appears (a file standing in: no card here). Playout notices by itself once the
+    // node has settled, tries it, and says it is not a capture device it can open.
+    std::fs::write(&device, b"not a capture device").unwrap();
+    let error = wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::Error {
+            exhibit: Some(x),
+            error,
+            ..
+        }) if x == "CAMERA" => Some(error.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(
+        error.message.contains(&device.display().to_string())
+            && error.message.contains("cannot be opened"),
+        "{error:?}"
+    );
+    client.shutdown().await;
 }

@@ -410,7 +410,11 @@ impl Engine {
             {
                 // A capture card or document camera: only these sources differ from the test
                 // pattern's (its sound, where it has one, from the card on the same USB device).
-                let (video, mode, node) = live_parts::capture(&pipeline, device)?;
+                let Some((video, mode, node)) = live_parts::capture(&pipeline, device)? else {
+                    // Unplugged: "no signal" until it is plugged in (`Engine::tick` looks).
+                    tracing::info!(exhibit, device, "waiting for the capture device");
+                    return Ok(());
+                };
                 let card = live_parts::capture_sound(&pipeline, &node);
                 tracing::info!(
                     exhibit,

@@ -52,6 +52,19 @@ impl Engine {
                 self.apply_visibility();
                 return;
             }
+            if matches!(message.view(), MessageView::Error(_))
+                && let Some(device) = self.deck[idx].capture_device()
+                && live::plugged_in(device).is_none()
+            {
+                // A capture device unplugged: not a fault. "No signal" until it is back
+                // (`Engine::tick` builds it again then).
+                let detail = format!("{device} was unplugged");
+                tracing::info!(exhibit, device, "capture device unplugged");
+                self.signal_changed(seq, false, Some(detail));
+                self.rebuild(&exhibit, Rebuild::Signal);
+                self.apply_visibility();
+                return;
+            }
             if let MessageView::Error(e) = message.view() {
                 // What a laptop sends may be broken, and a port may be taken: never the end of the
                 // source while it is rebuilt, until it fails `MAX_REBUILDS` times in a row.
@@ -413,6 +426,23 @@ impl Engine {
         for seq in stopped {
             let detail = format!("no picture for {} ms", live::LOST_AFTER.as_millis());
             self.signal_changed(seq, false, Some(detail));
+        }
+        // A capture device that was not plugged in, plugged in now: its source is built again and
+        // the picture comes by itself (a stat and a sysfs listing a tick).
+        let plugged: Vec<String> = self
+            .deck
+            .iter()
+            .filter(|p| {
+                p.capture_device().is_some_and(|d| {
+                    p.pipeline.by_name("live-capture").is_none() && live::plugged_in(d).is_some()
+                })
+            })
+            .map(|p| p.exhibit.clone())
+            .collect();
+        for exhibit in plugged {
+            tracing::info!(exhibit, "the capture device is plugged in");
+            self.rebuild(&exhibit, Rebuild::Signal);
+            self.apply_visibility();
         }
         self.watch_playback();
         let Ok(p) = self.on_air_program() else { return };

@@ -596,13 +596,32 @@ pub(in crate::engine) fn capture_sound(
     }
 }
 
+/// The device node of capture device `device` if it is plugged in now (a `/dev/v4l/by-id` name
+/// comes and goes with the device; a `usb:` one is found through sysfs) and has settled: udev gives
+/// a new node its group a moment after the kernel makes it, and opening it before then is refused.
+pub(in crate::engine) fn plugged_in(device: &str) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    const SETTLE: Duration = Duration::from_secs(1);
+    let node = resolve_device(device, std::path::Path::new("/sys")).ok()?;
+    let changed = std::fs::metadata(&node).ok().map(|m| {
+        std::time::UNIX_EPOCH + Duration::new(m.ctime().max(0) as u64, m.ctime_nsec().max(0) as u32)
+    })?;
+    std::time::SystemTime::now()
+        .duration_since(changed)
+        .is_ok_and(|age| age >= SETTLE)
+        .then_some(node)
+}
+
 /// A capture device's picture: `v4l2src` in the chosen mode, decoded if it is MJPEG. Returns the
-/// element the picture leaves from, the mode, and the device node.
+/// element the picture leaves from, the mode, and the device node; `None` when the device is not
+/// plugged in (the source then waits for it: `Engine::tick` looks again).
 pub(in crate::engine) fn capture(
     pipeline: &gst::Pipeline,
     device: &str,
-) -> anyhow::Result<(gst::Element, Mode, String)> {
-    let node = resolve_device(device, std::path::Path::new("/sys"))?;
+) -> anyhow::Result<Option<(gst::Element, Mode, String)>> {
+    let Some(node) = plugged_in(device) else {
+        return Ok(None);
+    };
     let src = gst::ElementFactory::make("v4l2src")
         .name("live-capture")
         .property("device", &node)
@@ -634,13 +653,13 @@ pub(in crate::engine) fn capture(
     pipeline.add_many([&src, &filter])?;
     src.link(&filter)?;
     if !mode.is_jpeg() {
-        return Ok((filter, mode, node));
+        return Ok(Some((filter, mode, node)));
     }
     let parse = gst::ElementFactory::make("jpegparse").build()?;
     let decode = gst::ElementFactory::make("jpegdec").build()?;
     pipeline.add_many([&parse, &decode])?;
     gst::Element::link_many([&filter, &parse, &decode])?;
-    Ok((decode, mode, node))
+    Ok(Some((decode, mode, node)))
 }
 
 /// Whether `message` says the SRT caller hung up (srtsrc with `keep-listening`).

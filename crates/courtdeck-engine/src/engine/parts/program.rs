@@ -237,6 +237,14 @@ impl Program {
     }
 
     /// How many times it was rebuilt while on air.
+    /// A capture source's configured device (`LiveInput::Capture`).
+    pub(in crate::engine) fn capture_device(&self) -> Option<&str> {
+        match &self.source().live.as_ref()?.input {
+            crate::protocol::LiveInput::Capture { device } => Some(device),
+            _ => None,
+        }
+    }
+
     pub(in crate::engine) fn rebuilds(&self) -> u32 {
         self.rebuilds
     }
