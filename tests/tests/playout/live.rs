@@ -444,10 +444,7 @@ async fn a_capture_card_not_plugged_in_waits_for_it_and_is_opened_when_it_appear
         .request(load_live("CAMERA", "Visualiser", input, "open", &ALL_ROLES))
         .await
         .expect("an unplugged card loads: it waits for its device");
-    client
-        .request(present("CAMERA", &["bench"]))
-        .await
-        .unwrap();
+    client.request(present("CAMERA", &["bench"])).await.unwrap();
     wait_screen(
         "no signal on BENCH while the card is unplugged",
         || is_no_signal(xvfb.corner(BENCH)),

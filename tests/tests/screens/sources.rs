@@ -116,7 +116,10 @@ fn the_clerk_lists_keys_and_checks_the_live_sources() {
     let visualiser = by_id("visualiser");
     assert_eq!(visualiser["signal"], false);
     assert!(
-        visualiser["problem"].as_str().unwrap().contains("capture"),
+        visualiser["problem"]
+            .as_str()
+            .unwrap()
+            .contains("is not plugged in"),
         "{visualiser:#}"
     );
     // The clerk's setup checks name each source; with no laptop casting now, a warning that says so.

@@ -677,6 +677,18 @@ impl Engine {
             program.mark_prerolled();
             program.set_playing(true);
         }
+        if let Some(device) = program.capture_device()
+            && program.pipeline.by_name("live-capture").is_none()
+        {
+            // Waiting for its card: the court (and the clerk's check) hear why there is no signal.
+            (self.emit)(Event::Signal {
+                source: program.exhibit.clone(),
+                present: false,
+                detail: Some(format!("the capture device {device} is not plugged in")),
+                width: None,
+                height: None,
+            });
+        }
         if let Some(replaced) = self.deck.put(slot, program) {
             self.teardown(replaced);
         }
