@@ -234,6 +234,31 @@ impl Xvfb {
         grab(&self.display, x, y, w, h)
     }
 
+    /// Types the key `keysym` (pressed and released) as a keyboard would, through the XTEST
+    /// extension: what a USB button or foot pedal does.
+    pub fn press_key(&self, keysym: u32) -> Result<()> {
+        use x11rb::protocol::xproto::{KEY_PRESS_EVENT, KEY_RELEASE_EVENT};
+        use x11rb::protocol::xtest::ConnectionExt as _;
+        let (conn, n) = x11rb::connect(Some(&self.display))?;
+        let root = conn.setup().roots[n].root;
+        let (min, max) = (conn.setup().min_keycode, conn.setup().max_keycode);
+        let map = conn.get_keyboard_mapping(min, max - min + 1)?.reply()?;
+        let per = usize::from(map.keysyms_per_keycode.max(1));
+        let code = map
+            .keysyms
+            .chunks(per)
+            .zip(min..=max)
+            .find(|(syms, _)| syms.contains(&keysym))
+            .map(|(_, code)| code)
+            .with_context(|| format!("no key types keysym {keysym:#x}"))?;
+        for kind in [KEY_PRESS_EVENT, KEY_RELEASE_EVENT] {
+            conn.xtest_fake_input(kind, code, 0, root, 0, 0, 0)?
+                .check()?;
+        }
+        conn.get_input_focus()?.reply()?;
+        Ok(())
+    }
+
     /// The average colour of a 16x16 square near the top left of monitor `m` (clear of a slate's
     /// text): what colour the screen is.
     pub fn corner(&self, m: Mon) -> (u8, u8, u8) {

@@ -433,6 +433,11 @@ pub struct PlayoutConfig {
     /// what any party serves and what a laptop sends, and confined, a decoder exploit cannot reach
     /// the custody log, the configuration or the network. Where Landlock exists it is always used.
     pub unconfined_reason: Option<String>,
+    /// The hardware blank key: a USB button or foot pedal that types this key blanks every screen
+    /// through the playout process itself (an X11 grab), so it works while the control surface is
+    /// busy, frozen or restarting. `F1`…`F24`, `Pause`, `Scroll_Lock`, `Print`, `Insert` or `Menu`;
+    /// empty for none. It only blanks; the surface unblanks.
+    pub blank_key: String,
 }
 
 impl Default for PlayoutConfig {
@@ -440,6 +445,7 @@ impl Default for PlayoutConfig {
         PlayoutConfig {
             memory_limit_mb: 6144,
             unconfined_reason: None,
+            blank_key: "F12".into(),
         }
     }
 }

@@ -34,6 +34,10 @@ pub(crate) fn playout_env(config: &Config, read: Vec<PathBuf>) -> Vec<(String, S
         policy.env(),
         ("COURTDECK_AUDIO_SINK".into(), config.audio.sink.clone()),
         (
+            "COURTDECK_BLANK_KEY".into(),
+            config.playout.blank_key.clone(),
+        ),
+        (
             "COURTDECK_MEMORY_LIMIT_MB".into(),
             config.playout.memory_limit_mb.to_string(),
         ),
@@ -259,6 +263,14 @@ pub(crate) async fn forward_playout_events(
                     continue;
                 }
                 deck.emit_stage(&session);
+            }
+            ClientEvent::Playout(Event::BlankedByKey { key }) => {
+                // Playout blanked every screen itself: the record and the surface follow.
+                deck.audit(CustodyEvent::BlankKey { key });
+                session.presentation.blank_all(&deck.screens);
+                drop(session);
+                deck.refresh_connected_screens().await;
+                continue;
             }
             ClientEvent::Playout(Event::Screens { screens }) => {
                 // A monitor went, came back, moved or was swapped: the custody record says which

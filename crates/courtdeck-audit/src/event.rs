@@ -65,6 +65,9 @@ pub enum CustodyEvent {
     ScreenUnblanked { screen: String },
     /// Every screen was blanked at once.
     BlankAll {},
+    /// Every screen was blanked by the hardware blank key (`key`, grabbed by the playout process
+    /// itself), whatever the control surface was doing.
+    BlankKey { key: String },
     /// The slates (titles shown between exhibits) were cleared from every screen.
     SlatesCleared {},
 

@@ -344,6 +344,79 @@ pub fn watch_monitors(on_change: impl Fn() + Send + 'static) -> Result<()> {
     Ok(())
 }
 
+/// The keysym of a key a USB button or foot pedal can be set to type: `F1`…`F24`, `Pause`,
+/// `Scroll_Lock`, `Print`, `Insert` or `Menu` (keys nothing else in the kiosk uses).
+pub fn keysym(name: &str) -> Option<u32> {
+    match name {
+        "Pause" => Some(0xff13),
+        "Scroll_Lock" => Some(0xff14),
+        "Print" => Some(0xff61),
+        "Insert" => Some(0xff63),
+        "Menu" => Some(0xff67),
+        _ => name
+            .strip_prefix('F')?
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=24).contains(n))
+            .map(|n| 0xffbe + n - 1),
+    }
+}
+
+/// Grabs the key `name` (`keysym`) on the root window, with any modifiers, for this process (an X11
+/// passive grab: a press comes here whichever window has the focus, the control surface's too, and
+/// whether or not the app answers) and calls `on_press` for each press, on a thread of its own with
+/// a connection of its own. Fails when the keyboard map has no such key or another client holds it.
+pub fn watch_key(name: &str, on_press: impl Fn() + Send + 'static) -> Result<()> {
+    use x11rb::protocol::Event;
+    use x11rb::protocol::xproto::{GrabMode, ModMask};
+    let sym = keysym(name).with_context(|| {
+        format!("{name} is not a key that can be grabbed (F1-F24, Pause, Scroll_Lock, Print, Insert, Menu)")
+    })?;
+    let (conn, screen_num) = x11rb::connect(None).context("cannot open the X display")?;
+    let root = conn.setup().roots[screen_num].root;
+    let (min, max) = (conn.setup().min_keycode, conn.setup().max_keycode);
+    let map = conn.get_keyboard_mapping(min, max - min + 1)?.reply()?;
+    let per = usize::from(map.keysyms_per_keycode.max(1));
+    let codes: Vec<u8> = map
+        .keysyms
+        .chunks(per)
+        .zip(min..=max)
+        .filter(|(syms, _)| syms.contains(&sym))
+        .map(|(_, code)| code)
+        .collect();
+    anyhow::ensure!(
+        !codes.is_empty(),
+        "no key of this keyboard map types {name}"
+    );
+    for code in &codes {
+        conn.grab_key(
+            false,
+            root,
+            ModMask::ANY,
+            *code,
+            GrabMode::ASYNC,
+            GrabMode::ASYNC,
+        )?
+        .check()
+        .with_context(|| format!("{name} is already grabbed by another program"))?;
+    }
+    std::thread::Builder::new()
+        .name("blank key".into())
+        .spawn(move || {
+            loop {
+                match conn.wait_for_event() {
+                    Ok(Event::KeyPress(_)) => on_press(),
+                    Ok(_) => {}
+                    Err(_) => {
+                        tracing::warn!("the display is gone: the blank key is no longer watched");
+                        return;
+                    }
+                }
+            }
+        })?;
+    Ok(())
+}
+
 /// X errors raised inside the video sinks' own Xlib connections since the process started.
 pub static XLIB_ERRORS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -397,5 +470,23 @@ pub fn install_xlib_error_handler() {
     // SAFETY: XSetErrorHandler only swaps a process-wide function pointer; `on_error` never calls Xlib.
     unsafe {
         XSetErrorHandler(Some(on_error));
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::keysym;
+
+    /// The keysyms X11 gives these keys (X11/keysymdef.h).
+    #[test]
+    fn the_blank_key_names_are_x11s_keysyms() {
+        assert_eq!(keysym("F1"), Some(0xffbe));
+        assert_eq!(keysym("F12"), Some(0xffc9));
+        assert_eq!(keysym("F24"), Some(0xffd5));
+        assert_eq!(keysym("Pause"), Some(0xff13));
+        assert_eq!(keysym("Scroll_Lock"), Some(0xff14));
+        for bad in ["F0", "F25", "f12", "B", "", "Escape"] {
+            assert_eq!(keysym(bad), None, "{bad}");
+        }
     }
 }

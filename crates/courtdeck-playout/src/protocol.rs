@@ -649,6 +649,9 @@ pub enum Event {
         #[serde(default)]
         data: Option<serde_json::Value>,
     },
+    /// The hardware blank key (`COURTDECK_BLANK_KEY`, grabbed by playout itself) was pressed: every
+    /// screen was blanked, without the app asking.
+    BlankedByKey { key: String },
     /// The monitors changed (one unplugged, plugged back, moved, swapped) and the screens were placed
     /// again: what each screen is now. Sent after the windows were moved, so a screen reported
     /// connected shows what it should.

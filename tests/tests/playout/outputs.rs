@@ -1,8 +1,9 @@
 //! The playout process drawing into real output windows on Xvfb with two virtual monitors, BENCH and
 //! PUBLIC, every claim read back from the framebuffer: blanking one screen, the aspect ratio of
 //! anamorphic CCTV, a phone video's rotation, zoom and pan on a still (and its thumbnail while paused),
-//! the "exhibit unavailable" slate when an exhibit on air fails, and the standby slate after the
-//! process is killed.
+//! the "exhibit unavailable" slate when an exhibit on air fails, the standby slate after the
+//! process is killed, and the hardware blank key (typed through XTEST) blanking every screen with no
+//! word from the app.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -634,4 +635,90 @@ async fn exif_portrait_upright_and_a_vanished_window_is_not_an_exit() {
     println!(
         "RELIABILITY|playout|exif_portrait_upright_and_a_vanished_window_is_not_an_exit|read back from Xvfb: an EXIF-rotated portrait JPEG and a TIFF scan (ffmpeg), a playing sink's window destroyed by another X client (the process lives and plays on, the next exhibit shows on both screens)|{checked}"
     );
+}
+
+/// The hardware blank key: a pedal's F12, typed through XTEST while this side sends nothing, blanks
+/// both screens by playout's own grab; held (a repeat) it is one blank; only the surface unblanks.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_blank_key_blanks_every_screen_through_playout_itself() {
+    let demo = courtdeck_engine::fixtures::demo_media(&shared("demo-media")).unwrap();
+    let xvfb = Xvfb::start(1280, 360, &[BENCH, PUBLIC]).unwrap();
+    let client = PlayoutClient::start_with(
+        courtdeck_testkit::target_dir().join("courtdeck-playout"),
+        vec![
+            window("bench", "bench", "BENCH"),
+            window("public", "public_gallery", "PUBLIC"),
+        ],
+        courtdeck_testkit::playout::confined(vec![
+            ("DISPLAY".into(), xvfb.display.clone()),
+            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
+            ("COURTDECK_BLANK_KEY".into(), "F12".into()),
+        ]),
+    )
+    .await
+    .unwrap();
+    let mut rx = client.subscribe();
+    show(
+        &client,
+        &mut rx,
+        "JS/1",
+        &demo[0].path,
+        "video",
+        &["bench", "public"],
+    )
+    .await;
+    client.request(Command::Play).await.unwrap();
+    let lit = |m: Mon| xvfb.grab(m.x, m.y, m.w, m.h).unwrap().lit_fraction() > 0.3;
+    wait_screen(
+        "CCTV on both screens",
+        || lit(BENCH) && lit(PUBLIC),
+        || "a screen stayed dark".into(),
+    );
+
+    // F12 twice in quick succession (a key held down repeats): both screens black, one blank told.
+    const F12: u32 = 0xffc9;
+    xvfb.press_key(F12).unwrap();
+    xvfb.press_key(F12).unwrap();
+    let key = wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::BlankedByKey { key }) => Some(key.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(key, "F12");
+    wait_screen(
+        "both screens black after the blank key",
+        || is_black(&xvfb, BENCH) && is_black(&xvfb, PUBLIC),
+        || "a screen is still lit".into(),
+    );
+    // The second press came within the repeat time: no second blank follows the first.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let repeats = std::iter::from_fn(|| rx.try_recv().ok())
+        .filter(|e| matches!(e, ClientEvent::Playout(Event::BlankedByKey { .. })))
+        .count();
+    assert_eq!(repeats, 0, "a key held down blanked twice");
+
+    // Pressing it again keeps them blank: the key never unblanks. The surface does.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    xvfb.press_key(F12).unwrap();
+    wait_for(&mut rx, |e| match e {
+        ClientEvent::Playout(Event::BlankedByKey { .. }) => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(is_black(&xvfb, BENCH) && is_black(&xvfb, PUBLIC));
+    for screen in ["bench", "public"] {
+        client
+            .request(Command::Blank {
+                screen: screen.into(),
+                blank: false,
+            })
+            .await
+            .unwrap();
+    }
+    wait_screen(
+        "CCTV back on both screens when the surface unblanks",
+        || lit(BENCH) && lit(PUBLIC),
+        || "a screen stayed dark".into(),
+    );
+    client.shutdown().await;
 }

@@ -105,6 +105,8 @@ pub enum Msg {
     },
     /// The monitors may have changed (`x11::watch_monitors`): place the screens again.
     Monitors,
+    /// The hardware blank key was pressed (`x11::watch_key`).
+    BlankKey,
     /// stdin closed: the supervisor is gone.
     Hangup,
 }
@@ -137,6 +139,10 @@ pub struct Engine {
     no_sound: Option<String>,
     /// Whether exhibits send confidence thumbnails (`Command::Thumbnails`).
     thumbnails: Arc<std::sync::atomic::AtomicBool>,
+    /// The hardware blank key (`COURTDECK_BLANK_KEY`: `F12`, `Pause`…; unset or empty: none), and
+    /// when it last blanked (a held key repeats).
+    blank_key: Option<String>,
+    blank_key_at: Option<std::time::Instant>,
     /// The room's exhibit sound level and the advocate's mute (`SetVolume`, `SetMute`).
     volume: f64,
     muted: bool,
@@ -174,6 +180,10 @@ impl Engine {
             deck: Deck::default(),
             next_seq: 1,
             thumbnails: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            blank_key: std::env::var("COURTDECK_BLANK_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
+            blank_key_at: None,
             volume: 1.0,
             muted: false,
             card: None,
@@ -239,6 +249,10 @@ impl Engine {
             Msg::Monitors => {
                 self.place_screens(false);
                 self.draw_slates();
+                true
+            }
+            Msg::BlankKey => {
+                self.blank_by_key();
                 true
             }
             Msg::Hangup => false,
@@ -367,6 +381,26 @@ impl Engine {
                 p.exhibit
             ),
         ))
+    }
+
+    /// The hardware blank key: every screen blanked by playout itself, whatever the app is doing
+    /// (frozen, restarting, stopped), then the app is told. It only blanks: the surface unblanks. A
+    /// press within `REPEAT` of the last is the key held down, not a new press.
+    fn blank_by_key(&mut self) {
+        const REPEAT: std::time::Duration = std::time::Duration::from_millis(500);
+        let now = std::time::Instant::now();
+        if self.blank_key_at.is_some_and(|at| now - at < REPEAT) {
+            return;
+        }
+        self.blank_key_at = Some(now);
+        let key = self.blank_key.clone().unwrap_or_default();
+        tracing::info!(key, "the blank key was pressed: every screen blanked");
+        self.stop_card("the blank key was pressed");
+        self.clear_strokes(true);
+        if let Err(e) = self.command(Command::BlankAll) {
+            tracing::error!("the blank key could not blank: {}", e.message);
+        }
+        (self.emit)(Event::BlankedByKey { key });
     }
 
     fn command(&mut self, command: Command) -> Result<(), WireError> {

@@ -43,6 +43,15 @@ impl Engine {
                     }) {
                         tracing::error!("monitor changes will not be seen: {e:#}");
                     }
+                    if let Some(key) = &self.blank_key {
+                        let tx = std::sync::Mutex::new(self.tx.clone());
+                        match x11::watch_key(key, move || {
+                            let _ = tx.lock().expect("blank key sender").send(Msg::BlankKey);
+                        }) {
+                            Ok(()) => tracing::info!(key, "the blank key blanks every screen"),
+                            Err(e) => tracing::error!("the blank key will not work: {e:#}"),
+                        }
+                    }
                 }
                 Err(e) => tracing::error!("no display for the courtroom screens: {e:#}"),
             }
