@@ -516,6 +516,23 @@ impl WebDriver {
         Ok(())
     }
 
+    /// Presses and releases `key` on the keyboard (WebDriver's actions: real key events, as a
+    /// keyboard or a presenter's clicker sends them). `key` is a character or a WebDriver key code
+    /// (`PAGE_DOWN` is "\u{E00F}", `PAGE_UP` "\u{E00E}").
+    pub fn press(&self, key: &str) -> Result<()> {
+        self.call(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{
+                "type": "key",
+                "id": "keyboard",
+                "actions": [{"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}],
+            }]})),
+        )?;
+        self.call(reqwest::Method::DELETE, "/actions", None)?;
+        Ok(())
+    }
+
     pub fn text(&self, element: &str) -> Result<String> {
         Ok(self
             .call(

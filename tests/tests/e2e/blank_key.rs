@@ -1,7 +1,11 @@
-//! The hardware blank key in the real app: with the app's process stopped (SIGSTOP, a frozen
-//! surface), a pedal's F12 typed through XTEST blanks every screen by the playout process's own grab,
-//! read back from the monitors' pixels; once the app runs again its tiles say blank and its custody
-//! log has `blank_key`.
+//! The keys a courtroom presses, in the real app, as real key events:
+//! - the hardware blank key: with the app's process stopped (SIGSTOP, a frozen surface), a pedal's
+//!   F12 typed through XTEST blanks every screen by the playout process's own grab, read back from
+//!   the monitors' pixels; once the app runs again its tiles say blank and its custody log has
+//!   `blank_key`;
+//! - a presenter's clicker (WebDriver key actions): "." shows the screens again when all are blank
+//!   and blanks them otherwise; Page Down pauses a playing recording, then steps it a frame; Page
+//!   Down / Page Up turn a document's pages; "?" shows the keys and Escape hides them.
 
 use std::path::Path;
 use std::time::Duration;
@@ -34,7 +38,7 @@ impl Drop for Stopped {
 }
 
 #[test]
-fn the_blank_key_blanks_every_screen_while_the_app_is_stopped() {
+fn the_blank_key_blanks_while_the_app_is_stopped_and_a_clicker_drives_the_surface() {
     let k = start_kiosk();
     k.wd.wait_for(
         "[data-testid=hearing-card][data-case=JS-2026-0142] [data-testid=launch]",
@@ -100,8 +104,68 @@ fn the_blank_key_blanks_every_screen_while_the_app_is_stopped() {
         )),
         "no blank_key record"
     );
+
+    // A clicker's "." with every screen blank shows them again; again, it blanks them all.
+    const PAGE_DOWN: &str = "\u{E00F}";
+    const PAGE_UP: &str = "\u{E00E}";
+    k.wd.press(".").unwrap();
+    k.wait_tile("bench", "live");
+    k.wait_tile("public", "live");
+    k.wait_moving(BENCH);
+    k.wd.press(".").unwrap();
+    k.wait_tile("bench", "blank");
+    k.wait_tile("public", "blank");
+    k.wait_black(BENCH);
+    k.wd.press(".").unwrap();
+    k.wait_tile("bench", "live");
+
+    // Page Down on the playing recording pauses it; on the paused one it steps a frame.
+    k.wd.press(PAGE_DOWN).unwrap();
+    k.wd.wait_until("paused by Page Down", Duration::from_secs(10), |wd| {
+        let b = wd.wait_for("[data-testid=play-pause]", Duration::from_secs(5))?;
+        Ok(wd.text(&b)?.contains("Play"))
+    })
+    .unwrap();
+    let held = k.wait_still(BENCH);
+    k.wd.press(PAGE_DOWN).unwrap();
+    k.wd.wait_until(
+        "a frame stepped by Page Down",
+        Duration::from_secs(10),
+        |_| Ok(held.changed_fraction(&crate::kiosk::grab(&k.xvfb, BENCH)) > 0.0),
+    )
+    .unwrap();
+
+    // "?" lists the keys; Escape puts them away.
+    k.wd.press("?").unwrap();
+    let help =
+        k.wd.wait_for("[data-testid=help]", Duration::from_secs(5))
+            .unwrap();
+    assert!(k.wd.text(&help).unwrap().contains("Page Down"));
+    std::thread::sleep(Duration::from_millis(1500));
+    k.shot("keys-help");
+    k.wd.press("\u{E00C}").unwrap();
+    k.wd.wait_until("the keys put away", Duration::from_secs(5), |wd| {
+        Ok(wd.find_all("[data-testid=help]")?.is_empty())
+    })
+    .unwrap();
+
+    // The statement (JS/7, three pages) on BENCH: Page Down, page 2; Page Up, page 1.
+    tap(&k, "[data-testid=exhibit][data-ref='JS/7']", &mut taps);
+    tap(&k, "[data-testid=present]", &mut taps);
+    let page_is = |what: &str, page: &str| {
+        k.wd.wait_until(what, Duration::from_secs(20), |wd| {
+            let el = wd.wait_for("[data-testid=page-number]", Duration::from_secs(5))?;
+            Ok(wd.attribute(&el, "data-page")?.as_deref() == Some(page))
+        })
+        .unwrap();
+    };
+    page_is("the statement on air at page 1", "1");
+    k.wd.press(PAGE_DOWN).unwrap();
+    page_is("page 2 after Page Down", "2");
+    k.wd.press(PAGE_UP).unwrap();
+    page_is("page 1 after Page Up", "1");
     println!(
-        "RELIABILITY|screens|the_blank_key_blanks_every_screen_while_the_app_is_stopped|the hardware blank key (F12 through XTEST) blanks BENCH and PUBLIC while the app is SIGSTOPped; tiles and custody follow|{}",
+        "RELIABILITY|screens|the_blank_key_blanks_while_the_app_is_stopped_and_a_clicker_drives_the_surface|the hardware blank key (F12 through XTEST) blanks BENCH and PUBLIC while the app is SIGSTOPped, tiles and custody follow; a clicker's ., Page Down/Up and ? as real key events|{}",
         3
     );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KIND_ICON, kindDetail, problemText, addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint, cueAt, searchCues, markDesignation, toggleCaption, nudgeOffset, offsetLabel, BESIDE_FRAME_MS, MAX_BESIDE_OFFSET_MS } from "./logic";
+import { KIND_ICON, kindDetail, problemText, addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint, cueAt, searchCues, markDesignation, toggleCaption, nudgeOffset, offsetLabel, BESIDE_FRAME_MS, MAX_BESIDE_OFFSET_MS, clickerAction, blankKeyUnblanks } from "./logic";
 import { ERROR_CODES } from "./generated/error-codes";
 import { CATALOGUES, translator } from "../i18n";
 import type { CheckReport, Exhibit, Stage } from "./types";
@@ -256,5 +256,33 @@ describe("side by side", () => {
     expect(nudgeOffset(40, -1000)).toBe(-960);
     expect(nudgeOffset(MAX_BESIDE_OFFSET_MS - 10, 1000)).toBe(MAX_BESIDE_OFFSET_MS);
     expect(nudgeOffset(-MAX_BESIDE_OFFSET_MS, -BESIDE_FRAME_MS)).toBe(-MAX_BESIDE_OFFSET_MS);
+  });
+});
+
+describe("the presenter's clicker", () => {
+  const doc = { controls: { pages: true, step: false }, playing: false };
+  const video = (playing: boolean) => ({ controls: { pages: false, step: true }, playing });
+  const still = { controls: { pages: false, step: false }, playing: false };
+  it("turns a document's pages", () => {
+    expect(clickerAction("PageDown", doc)).toBe("next-page");
+    expect(clickerAction("PageUp", doc)).toBe("previous-page");
+  });
+  it("steps a paused recording and pauses a playing one first", () => {
+    expect(clickerAction("PageDown", video(false))).toBe("step-forward");
+    expect(clickerAction("PageUp", video(false))).toBe("step-back");
+    expect(clickerAction("PageDown", video(true))).toBe("pause");
+    expect(clickerAction("PageUp", video(true))).toBe("pause");
+  });
+  it("does nothing to a still, with nothing on air, or for other keys", () => {
+    expect(clickerAction("PageDown", still)).toBeNull();
+    expect(clickerAction("PageDown", null)).toBeNull();
+    expect(clickerAction("ArrowDown", doc)).toBeNull();
+  });
+  it("unblanks with the blank key only when every connected screen is blank", () => {
+    const s = (blanked: boolean, connected = true) => ({ blanked, connected });
+    expect(blankKeyUnblanks([s(true), s(true)])).toBe(true);
+    expect(blankKeyUnblanks([s(true), s(false)])).toBe(false);
+    expect(blankKeyUnblanks([s(true), s(false, false)])).toBe(true);
+    expect(blankKeyUnblanks([])).toBe(false);
   });
 });

@@ -157,6 +157,46 @@ export function nextRate(rate: number, dir: 1 | -1): number {
   return RATES[j] ?? 1;
 }
 
+/**
+ * What a presenter's clicker key does to the exhibit on air (a clicker sends Page Down / Page Up;
+ * B and "." blank, handled with Blank All). A document turns its pages; a paused recording steps a
+ * frame; a playing one pauses first (the advocate stops the picture where it is, then steps). Nothing
+ * for other keys or what has neither pages nor frames (a still, a live source).
+ */
+export type ClickerAction = "next-page" | "previous-page" | "step-forward" | "step-back" | "pause";
+
+export function clickerAction(
+  key: string,
+  on: { controls: { pages: boolean; step: boolean }; playing: boolean } | null,
+): ClickerAction | null {
+  const dir = key === "PageDown" ? 1 : key === "PageUp" ? -1 : 0;
+  if (dir === 0 || !on) return null;
+  if (on.controls.pages) return dir > 0 ? "next-page" : "previous-page";
+  if (!on.controls.step) return null;
+  if (on.playing) return "pause";
+  return dir > 0 ? "step-forward" : "step-back";
+}
+
+/** Whether a key press is typing into a field (a page number, a search): no shortcut takes it. */
+export function isTextEntry(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el || typeof el.tagName !== "string") return false;
+  const tag = el.tagName.toLowerCase();
+  if (tag === "textarea" || tag === "select" || el.isContentEditable) return true;
+  if (tag !== "input") return false;
+  const type = ((el as HTMLInputElement).type || "text").toLowerCase();
+  return !["range", "checkbox", "radio", "button", "submit"].includes(type);
+}
+
+/** The keys that blank every screen (and, when every screen is already blank, bring them back). */
+export const BLANK_KEYS = ["b", "B", "."] as const;
+
+/** Whether a blank key should unblank: every connected screen is blank already. */
+export function blankKeyUnblanks(screens: { blanked: boolean; connected: boolean }[]): boolean {
+  const connected = screens.filter((s) => s.connected);
+  return connected.length > 0 && connected.every((s) => s.blanked);
+}
+
 /** Download progress per case, from per-exhibit events (several exhibits download at once). */
 export type FetchState = Record<string, Record<string, { done: number; total: number }>>;
 
