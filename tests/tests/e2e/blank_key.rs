@@ -94,7 +94,7 @@ fn the_blank_key_blanks_while_the_app_is_stopped_and_a_clicker_drives_the_surfac
     )
     .unwrap();
     std::thread::sleep(Duration::from_secs(1));
-    k.shot("blank-key");
+    k.shot("12-blank-key");
     let log_path = k._home.path().join(".local/state/courtdeck/audit.jsonl");
     let records = wait_for_record(&log_path);
     assert!(
@@ -142,7 +142,7 @@ fn the_blank_key_blanks_while_the_app_is_stopped_and_a_clicker_drives_the_surfac
             .unwrap();
     assert!(k.wd.text(&help).unwrap().contains("Page Down"));
     std::thread::sleep(Duration::from_millis(1500));
-    k.shot("keys-help");
+    k.shot("12b-keys-help");
     k.wd.press("\u{E00C}").unwrap();
     k.wd.wait_until("the keys put away", Duration::from_secs(5), |wd| {
         Ok(wd.find_all("[data-testid=help]")?.is_empty())
