@@ -573,6 +573,35 @@ impl WebDriver {
         )
     }
 
+    /// Runs axe-core (Deque's accessibility engine, from the UI's locked devDependencies) inside
+    /// the page as it is now, with WCAG 2.0, 2.1 and 2.2 A and AA rules: each violation as `rule
+    /// (impact): help — the first elements it names`. Empty when the page passes.
+    pub fn axe(&self) -> Result<Vec<String>> {
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ui/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(&source)
+            .with_context(|| format!("{} (npm ci in ui/)", source.display()))?;
+        if self.execute("return typeof window.axe === 'object';")? != Value::Bool(true) {
+            self.execute(&format!("{axe}\nreturn true;"))?;
+        }
+        let found = self.execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.axe
+               .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'] })
+               .then((r) => done(r.violations.map((v) =>
+                 `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} ${n.html.slice(0, 160)} ${(n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 240)}`).join('; ')}`)))
+               .catch((e) => done([`axe failed: ${e}`]));",
+        )?;
+        Ok(found
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// Waits until `f` holds, polling.
     pub fn wait_until(
         &self,

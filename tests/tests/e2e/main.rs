@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use courtdeck_testkit::Mon;
 use courtdeck_testkit::pages::mark_on;
 
+mod accessibility;
 mod blank_key;
 mod kiosk;
 mod lists;

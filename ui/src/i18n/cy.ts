@@ -96,6 +96,13 @@ export const cy: Catalogue = {
     "help.blankKey": "Mae botwm neu bedal gwagio'r llys (F12 oni bai bod y ciosg wedi'i osod fel arall) yn gwagio pob sgrin hyd yn oed pan nad yw'r sgrin reoli hon yn ateb",
     "help.help": "Dangos neu guddio'r bysellau hyn",
     "help.close": "Cau",
+    "help.keysBlank": "B neu .",
+    "help.keysPages": "Page Down, Page Up",
+    "help.keysPlay": "Bylchwr",
+    "help.keysStep": "← →",
+    "help.keysSpeed": "J K L",
+    "help.keysBlankKey": "F12",
+    "help.keysHelp": "?",
 
     "playout.ready": "barod",
     "playout.restarting": "yn ailgychwyn",
@@ -261,7 +268,6 @@ export const cy: Catalogue = {
     "transcript.designateTitle": "Tapiwch y llinell gyntaf a'r olaf i'w chwarae",
     "transcript.playDesignation": "▶ Chwarae llinellau {first}–{last}",
     "transcript.pickLast": "Nawr tapiwch y llinell olaf",
-    "transcript.line": "Llinell {line}",
     "hearing.drawHere": "Lluniwch ar y llun sydd ar yr awyr",
   },
 };

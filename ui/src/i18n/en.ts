@@ -31,6 +31,13 @@ const messages = {
   "help.blankKey": "The court's blank button or pedal (F12 unless the kiosk is set otherwise) blanks every screen even when this surface does not answer",
   "help.help": "Show or hide these keys",
   "help.close": "Close",
+  "help.keysBlank": "B or .",
+  "help.keysPages": "Page Down, Page Up",
+  "help.keysPlay": "Space",
+  "help.keysStep": "← →",
+  "help.keysSpeed": "J K L",
+  "help.keysBlankKey": "F12",
+  "help.keysHelp": "?",
 
   "playout.ready": "ready",
   "playout.restarting": "restarting",
@@ -195,7 +202,6 @@ const messages = {
   "transcript.designateTitle": "Tap the first and the last line to play",
   "transcript.playDesignation": "▶ Play lines {first}–{last}",
   "transcript.pickLast": "Now tap the last line",
-  "transcript.line": "Line {line}",
 } as const satisfies Record<string, Message>;
 
 /** Every key of the surface's messages. */
