@@ -172,26 +172,14 @@ pub(crate) async fn live_bench(_dir: &Path, seconds: u64, size: (u16, u16)) -> R
     if ours_ms.is_empty() || theirs_ms.is_empty() {
         bail!("no frame number could be read back from the windows");
     }
-    let p90 = |v: &[f64]| {
-        let mut v = v.to_vec();
-        v.sort_by(|a, b| a.total_cmp(b));
-        v[(v.len() * 9 / 10).min(v.len() - 1)]
-    };
-    println!("| receiver | samples | latency median, ms | p90, ms | CPU over the run |");
-    println!("|---|---:|---:|---:|---:|");
-    println!(
-        "| courtdeck-playout, 3 windows | {} | {:.0} | {:.0} | {:.0}% of a core |",
-        ours_ms.len(),
-        median(ours_ms.clone()),
-        p90(&ours_ms),
-        cpu / wall * 100.0
-    );
-    println!(
-        "| reference: ffplay, low-delay flags (nobuffer, low_delay, -probesize 32, -sync ext), 1 window | {} | {:.0} | {:.0} | {:.0}% of a core |",
-        theirs_ms.len(),
-        median(theirs_ms.clone()),
-        p90(&theirs_ms),
-        ref_cpu / wall * 100.0
+    print_latencies(
+        (&ours_ms, cpu),
+        (
+            "ffplay, low-delay flags (nobuffer, low_delay, -probesize 32, -sync ext), 1 window",
+            &theirs_ms,
+            ref_cpu,
+        ),
+        wall,
     );
     println!(
         "latency ratio courtdeck / ffplay (medians): **{:.2}x**; both at SRT latency 120 ms",
@@ -398,26 +386,14 @@ pub(crate) async fn capture_bench(seconds: u64, size: (u16, u16)) -> Result<()> 
     if ours.is_empty() || theirs.is_empty() {
         bail!("no ball could be read back from the windows");
     }
-    let p90 = |v: &[f64]| {
-        let mut v = v.to_vec();
-        v.sort_by(|a, b| a.total_cmp(b));
-        v[(v.len() * 9 / 10).min(v.len() - 1)]
-    };
-    println!("| receiver | samples | latency median, ms | p90, ms | CPU over the run |");
-    println!("|---|---:|---:|---:|---:|");
-    println!(
-        "| courtdeck-playout, 3 windows | {} | {:.0} | {:.0} | {:.0}% of a core |",
-        ours.len(),
-        median(ours.clone()),
-        p90(&ours),
-        cpu / wall * 100.0
-    );
-    println!(
-        "| reference: gst-launch-1.0 videotestsrc ! queue ! videoconvert ! ximagesink, 1 window | {} | {:.0} | {:.0} | {:.0}% of a core |",
-        theirs.len(),
-        median(theirs.clone()),
-        p90(&theirs),
-        ref_cpu / wall * 100.0
+    print_latencies(
+        (&ours, cpu),
+        (
+            "gst-launch-1.0 videotestsrc ! queue ! videoconvert ! ximagesink, 1 window",
+            &theirs,
+            ref_cpu,
+        ),
+        wall,
     );
     println!(
         "latency ratio courtdeck / gst-launch (medians): **{:.2}x**; a frame is 33 ms",
@@ -466,4 +442,32 @@ fn ball_latency(xvfb: &Xvfb, m: &Mon) -> Option<f64> {
         .ok()?
         .as_secs_f64();
     Some((now - turn).rem_euclid(1.0) * 1e3)
+}
+
+/// The latency table of a live section: Courtdeck's samples (ms) and CPU seconds, the reference's
+/// (what it is, samples, CPU seconds), over `wall` seconds.
+fn print_latencies(ours: (&[f64], f64), reference: (&str, &[f64], f64), wall: f64) {
+    let p90 = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[(v.len() * 9 / 10).min(v.len() - 1)]
+    };
+    println!("| receiver | samples | latency median, ms | p90, ms | CPU over the run |");
+    println!("|---|---:|---:|---:|---:|");
+    for (what, samples, cpu) in [
+        ("courtdeck-playout, 3 windows".to_owned(), ours.0, ours.1),
+        (
+            format!("reference: {}", reference.0),
+            reference.1,
+            reference.2,
+        ),
+    ] {
+        println!(
+            "| {what} | {} | {:.0} | {:.0} | {:.0}% of a core |",
+            samples.len(),
+            median(samples.to_vec()),
+            p90(samples),
+            cpu / wall * 100.0
+        );
+    }
 }

@@ -8,8 +8,11 @@ use crate::kiosk::{start_kiosk, tap};
 #[test]
 fn every_view_and_every_kind_on_air_passes_axe() {
     let k = start_kiosk();
-    let launch = "[data-testid=hearing-card][data-case=JS-2026-0142] [data-testid=launch]";
-    k.wd.wait_for(launch, Duration::from_secs(180)).unwrap();
+    k.wd.wait_for(
+        "[data-testid=hearing-card][data-case=JS-2026-0142]",
+        Duration::from_secs(180),
+    )
+    .unwrap();
     let mut found: Vec<String> = Vec::new();
     let mut check = |view: &str| {
         let v = k.wd.axe().unwrap();
@@ -18,12 +21,7 @@ fn every_view_and_every_kind_on_air_passes_axe() {
     };
     check("today's list");
     let mut taps = 0;
-    tap(&k, launch, &mut taps);
-    k.wd.wait_for(
-        "[data-testid=exhibit][data-ref='JS/1']",
-        Duration::from_secs(120),
-    )
-    .unwrap();
+    k.launch_demo_hearing(&mut taps);
     check("a hearing, nothing on air");
     for (exhibit, kind) in [
         ("JS/1", "video"),
@@ -31,17 +29,7 @@ fn every_view_and_every_kind_on_air_passes_axe() {
         ("JS/4", "still"),
         ("JS/7", "document"),
     ] {
-        tap(
-            &k,
-            &format!("[data-testid=exhibit][data-ref='{exhibit}']"),
-            &mut taps,
-        );
-        k.wd.wait_until("the cue to be ready", Duration::from_secs(30), |wd| {
-            let b = wd.wait_for("[data-testid=present]", Duration::from_secs(10))?;
-            Ok(wd.text(&b)? == "Present")
-        })
-        .unwrap();
-        tap(&k, "[data-testid=present]", &mut taps);
+        k.present(exhibit, &mut taps);
         k.wait_tile("bench", "live");
         check(&format!("{exhibit} ({kind}) on air"));
     }

@@ -40,29 +40,9 @@ impl Drop for Stopped {
 #[test]
 fn the_blank_key_blanks_while_the_app_is_stopped_and_a_clicker_drives_the_surface() {
     let k = start_kiosk();
-    k.wd.wait_for(
-        "[data-testid=hearing-card][data-case=JS-2026-0142] [data-testid=launch]",
-        Duration::from_secs(180),
-    )
-    .unwrap();
     let mut taps = 0;
-    tap(
-        &k,
-        "[data-testid=hearing-card][data-case=JS-2026-0142] [data-testid=launch]",
-        &mut taps,
-    );
-    k.wd.wait_for(
-        "[data-testid=exhibit][data-ref='JS/1']",
-        Duration::from_secs(120),
-    )
-    .unwrap();
-    tap(&k, "[data-testid=exhibit][data-ref='JS/1']", &mut taps);
-    k.wd.wait_until("the cue to be ready", Duration::from_secs(30), |wd| {
-        let b = wd.wait_for("[data-testid=present]", Duration::from_secs(10))?;
-        Ok(wd.text(&b)? == "Present")
-    })
-    .unwrap();
-    tap(&k, "[data-testid=present]", &mut taps);
+    k.launch_demo_hearing(&mut taps);
+    k.present("JS/1", &mut taps);
     k.wait_tile("bench", "live");
     k.wait_tile("public", "live");
     tap(&k, "[data-testid=play-pause]", &mut taps);
@@ -150,8 +130,7 @@ fn the_blank_key_blanks_while_the_app_is_stopped_and_a_clicker_drives_the_surfac
     .unwrap();
 
     // The statement (JS/7, three pages) on BENCH: Page Down, page 2; Page Up, page 1.
-    tap(&k, "[data-testid=exhibit][data-ref='JS/7']", &mut taps);
-    tap(&k, "[data-testid=present]", &mut taps);
+    k.present("JS/7", &mut taps);
     let page_is = |what: &str, page: &str| {
         k.wd.wait_until(what, Duration::from_secs(20), |wd| {
             let el = wd.wait_for("[data-testid=page-number]", Duration::from_secs(5))?;

@@ -169,6 +169,36 @@ impl Kiosk {
             .unwrap();
     }
 
+    /// The usher's tap: launches the demo hearing (JS-2026-0142) from today's list, waiting for the
+    /// list (generated on first run) and then for its exhibits.
+    pub(crate) fn launch_demo_hearing(&self, taps: &mut u32) {
+        let launch = "[data-testid=hearing-card][data-case=JS-2026-0142] [data-testid=launch]";
+        self.wd.wait_for(launch, Duration::from_secs(180)).unwrap();
+        tap(self, launch, taps);
+        self.wd
+            .wait_for(
+                "[data-testid=exhibit][data-ref='JS/1']",
+                Duration::from_secs(120),
+            )
+            .unwrap();
+    }
+
+    /// The advocate's two taps: the exhibit (it is cued and prerolls), then Present once it is ready.
+    pub(crate) fn present(&self, exhibit: &str, taps: &mut u32) {
+        tap(
+            self,
+            &format!("[data-testid=exhibit][data-ref='{exhibit}']"),
+            taps,
+        );
+        self.wd
+            .wait_until("the cue to be ready", Duration::from_secs(30), |wd| {
+                let b = wd.wait_for("[data-testid=present]", Duration::from_secs(10))?;
+                Ok(wd.text(&b)? == "Present")
+            })
+            .unwrap();
+        tap(self, "[data-testid=present]", taps);
+    }
+
     pub(crate) fn tile_status(&self, screen: &str) -> String {
         let el = self
             .wd

@@ -64,16 +64,7 @@ fn an_advocate_presents_a_laptop_from_the_surface_and_sees_its_no_signal_slate()
         &[("DBUS_SESSION_BUS_ADDRESS", &bus)],
     );
     let mut taps = 0;
-    tap(
-        &k,
-        "[data-testid=hearing-card][data-case=JS-2026-0142] [data-testid=launch]",
-        &mut taps,
-    );
-    k.wd.wait_for(
-        "[data-testid=exhibit][data-ref='JS/1']",
-        Duration::from_secs(120),
-    )
-    .unwrap();
+    k.launch_demo_hearing(&mut taps);
     let el = k.wd.wait_for(SOURCE, Duration::from_secs(10)).unwrap();
     assert_eq!(
         k.wd.attribute(&el, "data-signal").unwrap().as_deref(),

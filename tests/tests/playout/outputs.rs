@@ -82,17 +82,24 @@ fn exhibit_windows(display: &str) -> Vec<usize> {
 /// Xvfb with BENCH and PUBLIC, and the playout process drawing on them (BENCH a bench screen,
 /// PUBLIC the public gallery).
 async fn start_on_xvfb() -> (Xvfb, PlayoutClient) {
+    start_on_xvfb_with(Vec::new()).await
+}
+
+/// As `start_on_xvfb`, with `env` for the playout process besides its display and sound.
+async fn start_on_xvfb_with(env: Vec<(String, String)>) -> (Xvfb, PlayoutClient) {
     let xvfb = Xvfb::start(1280, 360, &[BENCH, PUBLIC]).unwrap();
+    let mut env = env;
+    env.extend([
+        ("DISPLAY".into(), xvfb.display.clone()),
+        ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
+    ]);
     let client = PlayoutClient::start_with(
         courtdeck_testkit::target_dir().join("courtdeck-playout"),
         vec![
             window("bench", "bench", "BENCH"),
             window("public", "public_gallery", "PUBLIC"),
         ],
-        courtdeck_testkit::playout::confined(vec![
-            ("DISPLAY".into(), xvfb.display.clone()),
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ]),
+        courtdeck_testkit::playout::confined(env),
     )
     .await
     .unwrap();
@@ -642,21 +649,8 @@ async fn exif_portrait_upright_and_a_vanished_window_is_not_an_exit() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_blank_key_blanks_every_screen_through_playout_itself() {
     let demo = courtdeck_engine::fixtures::demo_media(&shared("demo-media")).unwrap();
-    let xvfb = Xvfb::start(1280, 360, &[BENCH, PUBLIC]).unwrap();
-    let client = PlayoutClient::start_with(
-        courtdeck_testkit::target_dir().join("courtdeck-playout"),
-        vec![
-            window("bench", "bench", "BENCH"),
-            window("public", "public_gallery", "PUBLIC"),
-        ],
-        courtdeck_testkit::playout::confined(vec![
-            ("DISPLAY".into(), xvfb.display.clone()),
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-            ("COURTDECK_BLANK_KEY".into(), "F12".into()),
-        ]),
-    )
-    .await
-    .unwrap();
+    let (xvfb, client) =
+        start_on_xvfb_with(vec![("COURTDECK_BLANK_KEY".into(), "F12".into())]).await;
     let mut rx = client.subscribe();
     show(
         &client,
