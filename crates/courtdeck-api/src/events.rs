@@ -191,11 +191,28 @@ pub(crate) async fn forward_playout_events(
                 // Playout tore the failed exhibit down; reflect it, so the surface never claims a screen
                 // shows something it does not.
                 if let Some(x) = &exhibit {
-                    if session
+                    let on_air = session
                         .presentation
                         .on_air()
-                        .is_some_and(|o| &o.shown.to_string() == x)
-                    {
+                        .is_some_and(|o| &o.shown.to_string() == x);
+                    let cued = session
+                        .presentation
+                        .cued()
+                        .is_some_and(|c| &c.to_string() == x);
+                    if on_air || cued {
+                        tracing::warn!(
+                            exhibit = x,
+                            code = error.code.as_str(),
+                            "{}",
+                            error.message
+                        );
+                        deck.audit(CustodyEvent::ExhibitFailed {
+                            exhibit: x.clone(),
+                            code: error.code.as_str().to_owned(),
+                            message: error.message.clone(),
+                        });
+                    }
+                    if on_air {
                         let _ = session.presentation.withdraw();
                     }
                     if session

@@ -270,6 +270,13 @@ pub enum CustodyEvent {
     SoundUnavailable { exhibit: String, message: String },
     /// The exhibit on air is damaged (part of it could not be decoded).
     ExhibitDamaged { exhibit: String, message: String },
+    /// Playout could not go on showing the exhibit on air (or cued) and took it down: its screens
+    /// show the "unavailable" slate. `code` is the error code, `message` says why in words.
+    ExhibitFailed {
+        exhibit: String,
+        code: String,
+        message: String,
+    },
 
     // ---- The publisher's side ----
     /// A case's evidence was published to a store.

@@ -344,3 +344,89 @@ async fn two_recordings_side_by_side_stay_in_step_and_a_no_public_one_never_reac
         "RELIABILITY|screens|two_recordings_side_by_side_stay_in_step_and_a_no_public_one_never_reaches_public|two ffmpeg recordings (H.264 MP4, MJPEG AVI) composited on BENCH with a 2 s offset: both frame numbers read back from the pixels {samples} times over 30 s of play, never more than {worst} frame from the offset; steps, a seek, a new offset (-1 s, black before its start) move both; a no_public one is refused beside a route with PUBLIC, and PUBLIC stays black|ok"
     );
 }
+
+/// A DVD-style MPEG-2 programme stream with MP2 sound (the demo's ABE interview) with an H.264 MP4
+/// beside it: both halves show and keep playing, and no error comes. (The ABE interview beside the
+/// other angle on four screens failed with "Internal data stream error" in the e2e layout test.)
+#[tokio::test(flavor = "multi_thread")]
+async fn an_mpeg2_programme_stream_takes_an_h264_recording_beside() {
+    let (_tmp, media) = courtdeck_testkit::playout::media();
+    let file = |name: &str| {
+        media
+            .iter()
+            .find(|f| f.path.file_name().is_some_and(|n| n == name))
+            .unwrap()
+            .path
+            .clone()
+    };
+    let (abe, cam4) = (file("abe-interview.mpg"), file("cctv-high-st-cam4.mp4"));
+    let xvfb = Xvfb::start(1920, 540, &[BENCH, PUBLIC]).unwrap();
+    let client = PlayoutClient::start_with(
+        courtdeck_testkit::target_dir().join("courtdeck-playout"),
+        vec![
+            OutputSpec::window("bench", "bench", "BENCH"),
+            OutputSpec::window("witness", "witness", "PUBLIC"),
+        ],
+        courtdeck_testkit::playout::confined(vec![
+            ("DISPLAY".into(), xvfb.display.clone()),
+            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
+        ]),
+    )
+    .await
+    .unwrap();
+    let mut rx = client.subscribe();
+    courtdeck_testkit::playout::show(
+        &client,
+        &mut rx,
+        "JS/3",
+        &abe,
+        "video",
+        &["bench", "witness"],
+    )
+    .await;
+    client.request(Command::Play).await.unwrap();
+    client
+        .request(Command::Beside {
+            beside: Some(BesideSpec {
+                exhibit: "JS/8".into(),
+                path: cam4.display().to_string(),
+                restriction: "open".into(),
+                offset_ms: 0,
+            }),
+        })
+        .await
+        .unwrap();
+    // Five seconds of play with both beside each other: no error.
+    let error = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match rx.recv().await {
+                Ok(courtdeck_playout::client::ClientEvent::Playout(
+                    courtdeck_playout::protocol::Event::Error { error, .. },
+                )) => return error,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("event stream: {e}"),
+            }
+        }
+    })
+    .await;
+    if let Ok(error) = error {
+        panic!("side by side failed: {}", error.message);
+    }
+    for m in [BENCH, PUBLIC] {
+        let rgb = grab(&xvfb, m);
+        let lit = |x0: u16, x1: u16| {
+            (0..rgb.h as usize).any(|y| {
+                (x0 as usize..x1 as usize).any(|x| {
+                    rgb.data[(y * rgb.w as usize + x) * 3..][..3]
+                        .iter()
+                        .any(|&c| c > 60)
+                })
+            })
+        };
+        assert!(
+            lit(0, m.w / 2 - 10) && lit(m.w / 2 + 10, m.w),
+            "{} shows both halves",
+            m.name
+        );
+    }
+}

@@ -2,9 +2,9 @@
 //! same screens, in step with it.
 //!
 //! ```text
-//! uridecodebin "decode"        ─video▶ videoconvert ▶ videoflip(auto) ▶ queue ▶ compositor.sink_0 (left)
+//! uridecodebin "decode"        ─video▶ videoconvert ▶ deinterlace ▶ videoflip(auto) ▶ queue ▶ compositor.sink_0 (left)
 //!   └audio▶ the room's audio chain (the one on air keeps the sound)
-//! uridecodebin "decode-beside" ─video▶ videoconvert ▶ videoflip(auto) ▶ queue ▶ compositor.sink_1 (right)
+//! uridecodebin "decode-beside" ─video▶ videoconvert ▶ deinterlace ▶ videoflip(auto) ▶ queue ▶ compositor.sink_1 (right)
 //!   └audio▶ fakesink
 //! compositor (black, 1920x1080, each side fitted into its half) ▶ `graph::video_fanout` (strokes,
 //!   zoom, one branch per screen allowed *both*, thumbnails, captions)
@@ -111,6 +111,20 @@ pub(in crate::engine) fn composite(pipeline: &gst::Pipeline) -> anyhow::Result<C
         let convert = gst::ElementFactory::make("videoconvert")
             .name(format!("beside-convert-{i}"))
             .build()?;
+        // The compositor takes one interlace mode on all its inputs: a DVD-style MPEG-2 export
+        // (interlaced, or mixed) beside a progressive recording was refused (not-negotiated).
+        // Both sides are made progressive; a progressive side passes through untouched.
+        let deinterlace = gst::ElementFactory::make("deinterlace")
+            .property_from_str("mode", "auto")
+            .build()?;
+        let progressive = gst::ElementFactory::make("capsfilter")
+            .property(
+                "caps",
+                gst::Caps::builder("video/x-raw")
+                    .field("interlace-mode", "progressive")
+                    .build(),
+            )
+            .build()?;
         // Phone video carries rotation tags; `automatic` honours them, side by side too.
         let flip = gst::ElementFactory::make("videoflip")
             .property_from_str("video-direction", "auto")
@@ -120,8 +134,8 @@ pub(in crate::engine) fn composite(pipeline: &gst::Pipeline) -> anyhow::Result<C
             .property("max-size-bytes", 0u32)
             .property("max-size-time", 0u64)
             .build()?;
-        pipeline.add_many([&convert, &flip, &queue])?;
-        gst::Element::link_many([&convert, &flip, &queue])?;
+        pipeline.add_many([&convert, &deinterlace, &progressive, &flip, &queue])?;
+        gst::Element::link_many([&convert, &deinterlace, &progressive, &flip, &queue])?;
         let pad = compositor
             .request_pad_simple("sink_%u")
             .ok_or_else(|| anyhow::anyhow!("the compositor gave no input"))?;
