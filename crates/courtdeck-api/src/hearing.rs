@@ -716,6 +716,10 @@ impl Courtdeck {
     pub(crate) fn stage_dto(&self, session: &Session) -> StageDto {
         let p = &session.presentation;
         StageDto {
+            version: self
+                .stage_version
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                + 1,
             case_id: session.open.as_ref().map(|o| o.hearing.case_id.to_string()),
             cued: p.cued().map(|e| e.to_string()),
             cued_ready: p.cued().is_some_and(|e| {

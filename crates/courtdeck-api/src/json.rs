@@ -434,6 +434,11 @@ pub enum PlayoutStatus {
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct StageDto {
+    /// Counts up with every stage the facade makes, in the order of the changes they describe (each
+    /// is made under the session's lock). A command's reply and a stage event can reach the surface in
+    /// either order: the surface keeps the newest, so an older stage never hides a newer one (a cue
+    /// that became ready while its own select's reply was on the way).
+    pub version: u64,
     pub case_id: Option<String>,
     pub cued: Option<String>,
     /// The cued exhibit has reached its first frame and Present will be instant.

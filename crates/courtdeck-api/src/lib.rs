@@ -131,6 +131,8 @@ pub struct Courtdeck {
     position_ms: std::sync::atomic::AtomicU64,
     /// Transcripts read and parsed this run, by their blob's digest.
     transcripts: transcripts::Transcripts,
+    /// The number of the last stage made (`StageDto::version`).
+    stage_version: std::sync::atomic::AtomicU64,
 }
 
 /// The custody log as the facade holds it. `problem` stays set once a record was lost, so the court is
@@ -256,6 +258,7 @@ impl Courtdeck {
             trust: Arc::new(trust),
             thumbnails: AtomicBool::new(false),
             position_ms: std::sync::atomic::AtomicU64::new(0),
+            stage_version: std::sync::atomic::AtomicU64::new(0),
             transcripts: Default::default(),
             screens,
             sources,

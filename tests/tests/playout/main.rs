@@ -12,6 +12,7 @@ mod documents;
 mod formats;
 mod live;
 mod outputs;
+mod paused;
 mod probe;
 mod process;
 mod side_by_side;

@@ -114,7 +114,9 @@ impl Engine {
                     );
                     return;
                 }
-                if !p.prerolled() {
+                if p.prerolled() {
+                    p.realign();
+                } else {
                     p.mark_prerolled();
                     let duration = if !p.source().kind.has_timeline() {
                         None

@@ -210,7 +210,14 @@ impl Engine {
                 }
                 self.bus(program, &message);
                 if let gst::MessageView::AsyncDone(_) = message.view() {
-                    self.answer_paused(|_, seq, _| seq == program);
+                    // Answered once its screens agree on the frame (`Program::realign`).
+                    self.answer_paused(|deck, seq, _| {
+                        seq == program
+                            && deck
+                                .iter()
+                                .find(|p| p.seq == seq)
+                                .is_none_or(|p| !p.realigning())
+                    });
                 }
                 self.draw_slates();
                 true

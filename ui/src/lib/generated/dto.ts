@@ -370,6 +370,13 @@ export type ScreenStateDto = {
 export type PlayoutStatus = "ready" | "restarting" | "unavailable";
 
 export type StageDto = {
+  /**
+   * Counts up with every stage the facade makes, in the order of the changes they describe (each
+   * is made under the session's lock). A command's reply and a stage event can reach the surface in
+   * either order: the surface keeps the newest, so an older stage never hides a newer one (a cue
+   * that became ready while its own select's reply was on the way).
+   */
+  version: number,
   case_id: string | null,
   cued: string | null,
   /**

@@ -96,6 +96,9 @@ pub(in crate::engine) struct Program {
     held: bool,
     /// A live source whose caller hung up while it was held: it gets its fresh listener on release.
     stale: bool,
+    /// Paused with its screens holding different frames, it was sought to the earliest of them
+    /// (`realign`): the pause is answered once that seek has landed.
+    realigning: bool,
 }
 
 impl std::ops::Deref for Program {
@@ -127,6 +130,7 @@ impl Program {
             progress: None,
             held: false,
             stale: false,
+            realigning: false,
         }
     }
 
@@ -398,19 +402,68 @@ impl Program {
             .or_else(|| self.pipeline.query_position::<gst::ClockTime>())
     }
 
-    /// The stream time of the frame its screens hold (the earliest, should they differ): each
-    /// sink's `last-sample`, in its own segment. Only up to date once a seek or step has landed.
+    /// The stream time of the frame its screens hold (the earliest, should they differ).
     fn frame_on_screen(&self) -> Option<gst::ClockTime> {
+        self.frames_on_screens().into_iter().min()
+    }
+
+    /// The stream time of the frame each screen holds: each window's (or headless screen's)
+    /// sink's `last-sample`, in its own segment. A video link's sink is left out: its valve stops
+    /// its frames while the link shows something else.
+    fn frames_on_screens(&self) -> Vec<gst::ClockTime> {
         let branches = self.branches.lock().expect("branches");
         branches
             .values()
+            .filter(|b| b.valve.is_none())
             .filter_map(|b| b.sink.property::<Option<gst::Sample>>("last-sample"))
             .filter_map(|sample| {
                 let pts = sample.buffer()?.pts()?;
                 let segment = sample.segment()?.downcast_ref::<gst::ClockTime>()?;
                 segment.to_stream_time(pts)
             })
-            .min()
+            .collect()
+    }
+
+    /// Paused (its AsyncDone came), every screen must hold the same frame: a recording paused
+    /// while playing stops each screen on the frame its own queue held, and these can be a frame
+    /// or two apart (a larger screen's scaler is slower). If they differ, an accurate seek to the
+    /// earliest makes every sink preroll that one frame; a step then moves them all together. Once
+    /// per pause: the seek's own AsyncDone ends it (`realigning`), and a pause is answered only
+    /// then. Returns whether it sought.
+    pub(in crate::engine) fn realign(&mut self) -> bool {
+        if std::mem::take(&mut self.realigning) {
+            let frames = self.frames_on_screens();
+            if frames.iter().min() != frames.iter().max() {
+                tracing::warn!(
+                    exhibit = self.exhibit,
+                    ?frames,
+                    "screens still hold different frames"
+                );
+            }
+            return false;
+        }
+        if self.playing || !self.source.kind.capabilities().moving_picture {
+            return false;
+        }
+        let frames = self.frames_on_screens();
+        let (Some(&first), Some(&last)) = (frames.iter().min(), frames.iter().max()) else {
+            return false;
+        };
+        if first == last {
+            return false;
+        }
+        tracing::info!(
+            exhibit = self.exhibit,
+            ?frames,
+            "paused screens differ; all to the earliest"
+        );
+        self.realigning = seek(self, self.rate, first).is_ok();
+        self.realigning
+    }
+
+    /// A realigning seek is in flight: its pause is not answered yet.
+    pub(in crate::engine) fn realigning(&self) -> bool {
+        self.realigning
     }
 
     /// The size of the picture going into the zoom's crop: a document's page as drawn (known before
