@@ -199,6 +199,36 @@ impl Kiosk {
         tap(self, "[data-testid=present]", taps);
     }
 
+    /// The advocate's tap on a tab of the tools beside the transport (pages, clips, transcript,
+    /// sound, beside, marks, zoom): waits until its group is the one shown.
+    pub(crate) fn tools(&self, group: &str, taps: &mut u32) {
+        tap(
+            self,
+            &format!("[data-testid=tool-tab][data-group={group}]"),
+            taps,
+        );
+        self.wd
+            .wait_for(
+                &format!("[data-testid=tools][data-group={group}]"),
+                Duration::from_secs(10),
+            )
+            .unwrap();
+    }
+
+    /// The groups of tools the kind on air offers, as their tabs say.
+    pub(crate) fn tool_groups(&self) -> Vec<String> {
+        self.wd
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=tool-tab]')].map(t => t.dataset.group);",
+            )
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap().to_owned())
+            .collect()
+    }
+
     pub(crate) fn tile_status(&self, screen: &str) -> String {
         let el = self
             .wd

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KIND_ICON, kindDetail, problemText, addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint, cueAt, searchCues, markDesignation, toggleCaption, nudgeOffset, offsetLabel, BESIDE_FRAME_MS, MAX_BESIDE_OFFSET_MS, clickerAction, blankKeyUnblanks } from "./logic";
+import { KIND_ICON, kindDetail, problemText, addFetchProgress, asApiError, custodyProblem, caseProgress, failedChecks, levelPercent, mergeChecks, restrictionBadge, formatTime, nextRate, screenStatus, screenWords, toggleTarget, zoomLabel, pageStrip, addPoint, cueAt, searchCues, markDesignation, toggleCaption, nudgeOffset, offsetLabel, BESIDE_FRAME_MS, MAX_BESIDE_OFFSET_MS, clickerAction, blankKeyUnblanks, toolGroups, shownGroup, newerStage } from "./logic";
 import { ERROR_CODES } from "./generated/error-codes";
 import { CATALOGUES, translator } from "../i18n";
 import type { CheckReport, Exhibit, Stage } from "./types";
@@ -89,6 +89,7 @@ describe("time and rate", () => {
 
 describe("screen status comes from the stage", () => {
   const stage: Stage = {
+    version: 1,
     custody: null,
     case_id: "JS-1", sources: [], cued: null, cued_ready: false, playout: "ready", default_targets: ["bench", "public"],
     sound: { volume: 1, muted: false },
@@ -284,5 +285,51 @@ describe("the presenter's clicker", () => {
     expect(blankKeyUnblanks([s(true), s(false)])).toBe(false);
     expect(blankKeyUnblanks([s(true), s(false, false)])).toBe(true);
     expect(blankKeyUnblanks([])).toBe(false);
+  });
+});
+
+describe("the tools beside the transport", () => {
+  const controls = (c: Partial<Record<"transport" | "step" | "speed" | "sound" | "seek" | "zoom" | "pages" | "annotate", boolean>>) => ({
+    transport: false, step: false, speed: false, sound: false, seek: false, zoom: false, pages: false, annotate: false, ...c,
+  });
+  const video = controls({ transport: true, step: true, speed: true, sound: true, seek: true, zoom: true, annotate: true });
+  const on = (c: ReturnType<typeof controls>, besides: string[] = []) => ({ controls: c, beside: null, beside_candidates: besides });
+  const exhibit = (clips: number, transcript: boolean) => ({ clips: Array(clips).fill({}), transcript: transcript ? {} : null });
+
+  it("a document opens on its pages, then marks and zoom; nothing of a recording", () => {
+    expect(toolGroups(on(controls({ pages: true, zoom: true, annotate: true })), exhibit(0, false))).toEqual(["pages", "marks", "zoom"]);
+  });
+  it("a recording opens on its clips, and offers only what it has", () => {
+    expect(toolGroups(on(video, ["JS/6"]), exhibit(2, true))).toEqual(["clips", "transcript", "sound", "beside", "marks", "zoom"]);
+    expect(toolGroups(on(video), exhibit(0, false))).toEqual(["sound", "marks", "zoom"]);
+  });
+  it("a sound recording has no picture to mark or zoom", () => {
+    expect(toolGroups(on(controls({ transport: true, step: true, speed: true, sound: true, seek: true })), exhibit(1, true)))
+      .toEqual(["clips", "transcript", "sound"]);
+  });
+  it("a still, and a live source before and after its frame is held", () => {
+    expect(toolGroups(on(controls({ zoom: true, annotate: true })), exhibit(0, false))).toEqual(["marks", "zoom"]);
+    expect(toolGroups(on(controls({ zoom: true, sound: true })), undefined)).toEqual(["sound", "zoom"]);
+    expect(toolGroups(on(controls({ zoom: true, sound: true, annotate: true })), undefined)).toEqual(["sound", "marks", "zoom"]);
+  });
+  it("nothing on air, no tools", () => {
+    expect(toolGroups(null, undefined)).toEqual([]);
+  });
+  it("the chosen group stays while offered, else the first is shown", () => {
+    expect(shownGroup(["pages", "marks", "zoom"], "zoom")).toBe("zoom");
+    expect(shownGroup(["pages", "marks", "zoom"], "clips")).toBe("pages");
+    expect(shownGroup(["pages", "marks"], null)).toBe("pages");
+    expect(shownGroup([], "pages")).toBeNull();
+  });
+});
+
+describe("the stage shown", () => {
+  it("a reply older than the event that came before it does not hide it", () => {
+    const ready = { version: 8, cued_ready: true };
+    const reply = { version: 7, cued_ready: false };
+    expect(newerStage(ready, reply)).toBe(ready);
+    expect(newerStage(reply, ready)).toBe(ready);
+    expect(newerStage(null, reply)).toBe(reply);
+    expect(newerStage(ready, ready)).toBe(ready);
   });
 });

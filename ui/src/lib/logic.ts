@@ -277,3 +277,48 @@ export function markDesignation(
 export function toggleCaption(on: readonly string[], screen: string): string[] {
   return on.includes(screen) ? on.filter((s) => s !== screen) : [...on, screen];
 }
+
+/**
+ * The groups of tools beside the transport, one shown at a time under its tab, in the order of the
+ * tabs; the first is where the surface opens for what has just gone on air. Only what the kind on air
+ * offers is listed: a document its pages, marks and zoom; a recording its clips, transcript, sound,
+ * side by side, marks (drawn when paused) and zoom; a still its marks and zoom; a live source its
+ * marks (on a held frame), zoom and sound.
+ */
+export type ToolGroup = "pages" | "clips" | "transcript" | "sound" | "beside" | "marks" | "zoom";
+
+export function toolGroups(
+  on: {
+    controls: { pages: boolean; seek: boolean; sound: boolean; zoom: boolean; annotate: boolean };
+    beside: unknown | null;
+    beside_candidates: readonly string[];
+  } | null,
+  exhibit: { clips: readonly unknown[]; transcript: unknown | null } | undefined,
+): ToolGroup[] {
+  if (!on) return [];
+  const c = on.controls;
+  const offered: [ToolGroup, boolean][] = [
+    ["pages", c.pages],
+    ["clips", c.seek && (exhibit?.clips.length ?? 0) > 0],
+    ["transcript", exhibit?.transcript != null],
+    ["sound", c.sound],
+    ["beside", on.beside != null || on.beside_candidates.length > 0],
+    ["marks", c.annotate],
+    ["zoom", c.zoom],
+  ];
+  return offered.filter(([, yes]) => yes).map(([g]) => g);
+}
+
+/** The group shown: the one chosen while it is still offered, else the first. */
+export function shownGroup(groups: readonly ToolGroup[], chosen: ToolGroup | null): ToolGroup | null {
+  return chosen && groups.includes(chosen) ? chosen : (groups[0] ?? null);
+}
+
+/**
+ * The stage to show: the newer of the one shown and one just come (a command's reply or a stage
+ * event; they can arrive in either order). An older one never hides a newer (a cue that became ready
+ * while the reply to its own select was on the way would otherwise say "Loading" for ever).
+ */
+export function newerStage<S extends { version: number }>(shown: S | null, come: S): S {
+  return shown && shown.version > come.version ? shown : come;
+}
