@@ -190,13 +190,16 @@ impl Kiosk {
             &format!("[data-testid=exhibit][data-ref='{exhibit}']"),
             taps,
         );
+        // Cued and prerolled (in any language): Present is instant.
+        let ready = format!("[data-testid=present][data-cued='{exhibit}'][data-ready=true]");
+        self.wd.wait_for(&ready, Duration::from_secs(30)).unwrap();
+        tap(self, &ready, taps);
         self.wd
-            .wait_until("the cue to be ready", Duration::from_secs(30), |wd| {
-                let b = wd.wait_for("[data-testid=present]", Duration::from_secs(10))?;
-                Ok(wd.text(&b)? == "Present")
-            })
+            .wait_for(
+                &format!("[data-testid=exhibit][data-ref='{exhibit}'].onair"),
+                Duration::from_secs(30),
+            )
             .unwrap();
-        tap(self, "[data-testid=present]", taps);
     }
 
     /// The advocate's tap on a tab of the tools beside the transport (pages, clips, transcript,

@@ -135,13 +135,7 @@ fn every_on_air_control_fits_1280x800_and_1920x1080_with_five_screens() {
         k.tools("pages", &mut taps);
         k.shot(&format!("13-{w}x{h}-JS7-cy"));
         size.every_group(&k, &mut taps, "JS/7 (document) on air, Cymraeg");
-        tap(&k, "[data-testid=exhibit][data-ref='JS/3']", &mut taps);
-        k.wd.wait_until("the cue to be ready", Duration::from_secs(30), |wd| {
-            let b = wd.wait_for("[data-testid=present]", Duration::from_secs(10))?;
-            Ok(wd.attribute(&b, "data-ready")?.as_deref() == Some("true"))
-        })
-        .unwrap();
-        tap(&k, "[data-testid=present]", &mut taps);
+        k.present("JS/3", &mut taps);
         k.wait_tile("bench", "live");
         size.every_group(
             &k,
