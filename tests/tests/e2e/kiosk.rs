@@ -327,6 +327,18 @@ pub(crate) fn drag_on_pad(k: &Kiosk, from: (f64, f64), via: (f64, f64), to: (f64
     .unwrap();
 }
 
+/// A tap on an item of a list that scrolls (a transcript's lines): scrolled to first, as a finger
+/// would, then tapped.
+#[track_caller]
+pub(crate) fn tap_in_list(k: &Kiosk, css: &str, taps: &mut u32) {
+    k.wd.wait_for(css, Duration::from_secs(120)).unwrap();
+    k.wd.execute(&format!(
+        "document.querySelector(\"{css}\").scrollIntoView({{ block: 'nearest' }}); return true;"
+    ))
+    .unwrap();
+    tap(k, css, taps);
+}
+
 #[track_caller]
 pub(crate) fn tap(k: &Kiosk, css: &str, taps: &mut u32) {
     let el = k.wd.wait_for(css, Duration::from_secs(120)).unwrap();

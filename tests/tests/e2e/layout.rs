@@ -3,7 +3,8 @@
 //! sideways, every button is a touch target of at least 44 px, Blank All is in view, and with each
 //! kind on air every control for it (the transport, the screens, and each group of tools under its
 //! tab) lies inside the viewport, uncovered and uncut, in English and in Welsh. Only lists may
-//! scroll (the exhibits, a transcript's lines, a document's page strip).
+//! scroll (the exhibits, a transcript's lines, a document's page strip), and a transcript shows at
+//! least two of its lines.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -38,6 +39,8 @@ for (const el of controls) {
   if (el.tagName === 'BUTTON' && el.scrollWidth > el.clientWidth + 1) bad.push(`${where}: its words overflow it`);
 }
 if (column && column.scrollHeight > column.clientHeight + 1) bad.push(`the on-air column is cut: ${column.scrollHeight} > ${column.clientHeight}`);
+const lines = document.querySelector('[data-testid=transcript] ol');
+if (lines && lines.clientHeight < 100) bad.push(`the transcript shows ${lines.clientHeight} px of its lines: fewer than two`);
 const small = [...document.querySelectorAll('button')]
   .map(b => [b.textContent.trim(), b.getBoundingClientRect()])
   .filter(([, r]) => r.width > 0 && (r.width < 44 || r.height < 44))

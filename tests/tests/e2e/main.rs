@@ -16,6 +16,7 @@ mod live;
 
 use kiosk::{
     BENCH, Kiosk, PUBLIC, drag_on_pad, grab, save_manifest, start_kiosk, start_kiosk_on, tap,
+    tap_in_list,
 };
 
 #[test]
@@ -338,7 +339,7 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
         |wd| Ok(wd.find_all("[data-testid=cue]")?.len() == 4),
     )
     .unwrap();
-    tap(&k, "[data-testid=cue][data-index='2']", &mut extra);
+    tap_in_list(&k, "[data-testid=cue][data-index='2']", &mut extra);
     let line3 =
         k.wd.wait_for("[data-testid=cue][data-index='2']", Duration::from_secs(5))
             .unwrap();
@@ -403,8 +404,8 @@ fn usher_launches_advocate_presents_blanks_and_restricted_stays_off_public() {
     assert_eq!(k.wd.text(&found).unwrap(), "1 found");
     // A designation: lines 1 and 2, played as a clip.
     tap(&k, "[data-testid=designate]", &mut extra);
-    tap(&k, "[data-testid=cue][data-index='0']", &mut extra);
-    tap(&k, "[data-testid=cue][data-index='1']", &mut extra);
+    tap_in_list(&k, "[data-testid=cue][data-index='0']", &mut extra);
+    tap_in_list(&k, "[data-testid=cue][data-index='1']", &mut extra);
     tap(&k, "[data-testid=play-designation]", &mut extra);
     k.wd.wait_until("line 1 playing", Duration::from_secs(20), |wd| {
         let el = wd.wait_for("[data-testid=cue][data-index='0']", Duration::from_secs(5))?;
