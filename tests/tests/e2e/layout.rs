@@ -191,43 +191,8 @@ struct Size<'a> {
 impl Size<'_> {
     /// Runs `FITS` on what the surface shows now; returns the tabs of the tools on show.
     fn fits(&self, k: &Kiosk, view: &str) -> Vec<String> {
-        let (w, h) = (self.w, self.h);
-        let v = k.wd.execute(FITS).unwrap();
-        println!(
-            "{w}x{h} {view}: {} controls, tabs {}",
-            v["checked"], v["tabs"]
-        );
         self.checked.set(self.checked.get() + 1);
-        assert_eq!(
-            v["w"].as_u64(),
-            Some(w as u64),
-            "the window fills CONTROL: {v}"
-        );
-        assert_eq!(
-            v["h"].as_u64(),
-            Some(h as u64),
-            "the window fills CONTROL: {v}"
-        );
-        assert!(
-            v["scroll"].as_u64().unwrap() <= w as u64,
-            "{view}: no sideways scrolling: {v}"
-        );
-        assert!(
-            v["small"].as_array().unwrap().is_empty(),
-            "{view}: touch targets: {}",
-            v["small"]
-        );
-        assert!(
-            v["bad"].as_array().unwrap().is_empty(),
-            "{w}x{h} {view}: controls out of reach:\n{}",
-            v["bad"]
-        );
-        v["tabs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t.as_str().unwrap().to_owned())
-            .collect()
+        fits(k, self.w, self.h, view)
     }
 
     /// The kind on air, and each group of its tools in turn, with what a group grows to: a tool in
@@ -288,4 +253,44 @@ fn choose_beside(k: &Kiosk, exhibit: &str) {
          s.value = '{exhibit}'; s.dispatchEvent(new Event('change', {{ bubbles: true }})); return true;"
     ))
     .unwrap();
+}
+
+/// Every control of the on-air column and the header inside a `w`x`h` window, uncovered, uncut
+/// (`FITS`); returns the tabs of the tools on show.
+pub(crate) fn fits(k: &Kiosk, w: u16, h: u16, view: &str) -> Vec<String> {
+    let v = k.wd.execute(FITS).unwrap();
+    println!(
+        "{w}x{h} {view}: {} controls, tabs {}",
+        v["checked"], v["tabs"]
+    );
+    assert_eq!(
+        v["w"].as_u64(),
+        Some(w as u64),
+        "the window fills CONTROL: {v}"
+    );
+    assert_eq!(
+        v["h"].as_u64(),
+        Some(h as u64),
+        "the window fills CONTROL: {v}"
+    );
+    assert!(
+        v["scroll"].as_u64().unwrap() <= w as u64,
+        "{view}: no sideways scrolling: {v}"
+    );
+    assert!(
+        v["small"].as_array().unwrap().is_empty(),
+        "{view}: touch targets: {}",
+        v["small"]
+    );
+    assert!(
+        v["bad"].as_array().unwrap().is_empty(),
+        "{w}x{h} {view}: controls out of reach:\n{}",
+        v["bad"]
+    );
+    v["tabs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect()
 }

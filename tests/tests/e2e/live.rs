@@ -107,6 +107,19 @@ fn an_advocate_presents_a_laptop_from_the_surface_and_sees_its_no_signal_slate()
     .unwrap();
     k.wait_black(PUBLIC);
     k.shot("11-live-on-air");
+    // Everything for it on one screen; held, its marks and zoom too.
+    crate::layout::fits(&k, CONTROL.w, CONTROL.h, "a laptop on air");
+    tap(&k, "[data-testid=hold]", &mut taps);
+    k.tools("marks", &mut taps);
+    crate::layout::fits(&k, CONTROL.w, CONTROL.h, "a laptop's frame held, marks");
+    k.tools("zoom", &mut taps);
+    crate::layout::fits(&k, CONTROL.w, CONTROL.h, "a laptop's frame held, zoom");
+    tap(&k, "[data-testid=hold][aria-pressed=true]", &mut taps);
+    k.wd.wait_for(
+        "[data-testid=hold][aria-pressed=false]",
+        Duration::from_secs(10),
+    )
+    .unwrap();
 
     // The laptop stops: BENCH says so at once, and the surface says what to check.
     laptop.stop();
