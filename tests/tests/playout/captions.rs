@@ -69,17 +69,13 @@ fn lit(xvfb: &Xvfb, m: Mon) -> bool {
 }
 
 async fn start(xvfb: &Xvfb) -> PlayoutClient {
-    PlayoutClient::start_with(
-        courtdeck_testkit::target_dir().join("courtdeck-playout"),
+    courtdeck_testkit::playout::playout_on(
+        &xvfb,
         vec![
             OutputSpec::window("bench", "bench", "BENCH"),
             OutputSpec::window("witness", "witness", "WITNESS"),
             OutputSpec::window("public", "public_gallery", "PUBLIC"),
         ],
-        courtdeck_testkit::playout::confined(vec![
-            ("DISPLAY".into(), xvfb.display.clone()),
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ]),
     )
     .await
     .unwrap()

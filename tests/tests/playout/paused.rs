@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use courtdeck_playout::client::PlayoutClient;
 use courtdeck_playout::protocol::{Command, OutputSpec};
 use courtdeck_testkit::playout::{show, wait_screen};
 use courtdeck_testkit::{Mon, Rgb, Xvfb};
@@ -82,17 +81,13 @@ async fn paused_every_screen_holds_the_same_frame_and_a_step_moves_them_together
     let video = dir.path().join("counter.mp4");
     counter_video(&video);
     let xvfb = Xvfb::start(1920, 540, &[BENCH, WITNESS, PUBLIC]).unwrap();
-    let client = PlayoutClient::start_with(
-        courtdeck_testkit::target_dir().join("courtdeck-playout"),
+    let client = courtdeck_testkit::playout::playout_on(
+        &xvfb,
         vec![
             OutputSpec::window("bench", "bench", "BENCH"),
             OutputSpec::window("witness", "witness", "WITNESS"),
             OutputSpec::window("public", "public_gallery", "PUBLIC"),
         ],
-        courtdeck_testkit::playout::confined(vec![
-            ("DISPLAY".into(), xvfb.display.clone()),
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ]),
     )
     .await
     .unwrap();

@@ -8,7 +8,6 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use courtdeck_playout::client::PlayoutClient;
 use courtdeck_playout::protocol::{BesideSpec, Command, OutputSpec};
 use courtdeck_testkit::playout::{is_black, prerolled, wait_screen};
 use courtdeck_testkit::{Mon, Rgb, Xvfb};
@@ -144,16 +143,12 @@ async fn two_recordings_side_by_side_stay_in_step_and_a_no_public_one_never_reac
         &["-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "3"],
     );
     let xvfb = Xvfb::start(1920, 540, &[BENCH, PUBLIC]).unwrap();
-    let client = PlayoutClient::start_with(
-        courtdeck_testkit::target_dir().join("courtdeck-playout"),
+    let client = courtdeck_testkit::playout::playout_on(
+        &xvfb,
         vec![
             OutputSpec::window("bench", "bench", "BENCH"),
             OutputSpec::window("public", "public_gallery", "PUBLIC"),
         ],
-        courtdeck_testkit::playout::confined(vec![
-            ("DISPLAY".into(), xvfb.display.clone()),
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ]),
     )
     .await
     .unwrap();
@@ -361,16 +356,12 @@ async fn an_mpeg2_programme_stream_takes_an_h264_recording_beside() {
     };
     let (abe, cam4) = (file("abe-interview.mpg"), file("cctv-high-st-cam4.mp4"));
     let xvfb = Xvfb::start(1920, 540, &[BENCH, PUBLIC]).unwrap();
-    let client = PlayoutClient::start_with(
-        courtdeck_testkit::target_dir().join("courtdeck-playout"),
+    let client = courtdeck_testkit::playout::playout_on(
+        &xvfb,
         vec![
             OutputSpec::window("bench", "bench", "BENCH"),
             OutputSpec::window("witness", "witness", "PUBLIC"),
         ],
-        courtdeck_testkit::playout::confined(vec![
-            ("DISPLAY".into(), xvfb.display.clone()),
-            ("COURTDECK_AUDIO_SINK".into(), "fakesink sync=true".into()),
-        ]),
     )
     .await
     .unwrap();
