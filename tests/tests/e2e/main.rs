@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use courtdeck_testkit::Mon;
 use courtdeck_testkit::pages::mark_on;
 
 mod accessibility;
@@ -15,8 +14,7 @@ mod lists;
 mod live;
 
 use kiosk::{
-    BENCH, Kiosk, PUBLIC, drag_on_pad, grab, save_manifest, start_kiosk, start_kiosk_on, tap,
-    tap_in_list,
+    BENCH, Kiosk, PUBLIC, drag_on_pad, grab, save_manifest, start_kiosk, tap, tap_in_list,
 };
 
 #[test]

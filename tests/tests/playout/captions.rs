@@ -70,7 +70,7 @@ fn lit(xvfb: &Xvfb, m: Mon) -> bool {
 
 async fn start(xvfb: &Xvfb) -> PlayoutClient {
     courtdeck_testkit::playout::playout_on(
-        &xvfb,
+        xvfb,
         vec![
             OutputSpec::window("bench", "bench", "BENCH"),
             OutputSpec::window("witness", "witness", "WITNESS"),
