@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use courtdeck_playout::protocol::{Command as Cmd, Event, LiveInput, OutputSpec, WireSecret};
+use courtdeck_playout::protocol::{Command as Cmd, Event, LiveInput, WireSecret};
 use courtdeck_testkit::srt_client::free_udp_port;
 use courtdeck_testkit::srt_sender::{PASSPHRASE, wait_udp_listening};
-use courtdeck_testkit::{Mon, Xvfb, playout::playout_on_reading};
+use courtdeck_testkit::{Mon, Xvfb};
 
 use crate::{cpu_seconds, median, wait};
 
@@ -40,36 +40,21 @@ pub(crate) async fn live_bench(_dir: &Path, seconds: u64, size: (u16, u16)) -> R
     );
 
     // Courtdeck: the live source on three windows.
-    let outputs: Vec<OutputSpec> = mons[..3]
-        .iter()
-        .map(|m| OutputSpec {
-            label: m.name.into(),
-            ..OutputSpec::window(&m.name.to_lowercase(), "bench", m.name)
-        })
-        .collect();
-    let client = playout_on_reading(&xvfb, outputs, crate::bench_policy()).await?;
+    let client = crate::playout_on_windows(&xvfb, &mons[..3]).await?;
     let pid = client.pid().await.context("playout pid")?;
     let mut rx = client.subscribe();
     let (ours, theirs) = (free_udp_port(), free_udp_port());
-    client
-        .request(Cmd::LoadLive {
-            source: "live:laptop".into(),
-            label: "Laptop".into(),
-            input: LiveInput::Srt {
-                listen: format!("127.0.0.1:{ours}"),
-                latency_ms: 120,
-                passphrase: Some(WireSecret(PASSPHRASE.into())),
-            },
-            restriction: "open".into(),
-            roles: vec!["bench".into()],
-        })
-        .await?;
-    client
-        .request(Cmd::Present {
-            exhibit: "live:laptop".into(),
-            screens: vec!["bench".into(), "witness".into(), "public".into()],
-        })
-        .await?;
+    show_live(
+        &client,
+        "laptop",
+        "Laptop",
+        LiveInput::Srt {
+            listen: format!("127.0.0.1:{ours}"),
+            latency_ms: 120,
+            passphrase: Some(WireSecret(PASSPHRASE.into())),
+        },
+    )
+    .await?;
     wait_udp_listening(ours)?;
 
     // The reference: ffplay, low-delay flags, listening likewise.
@@ -190,6 +175,33 @@ pub(crate) async fn live_bench(_dir: &Path, seconds: u64, size: (u16, u16)) -> R
 
 /// Samples both receivers' windows for `seconds` once the picture is on them: latencies (ms) of
 /// Courtdeck and of the reference, Courtdeck's CPU seconds and the wall time they were taken over.
+/// Loads the live source `id` (open, for the bench's role) and presents it on BENCH, WITNESS and
+/// PUBLIC.
+async fn show_live(
+    client: &courtdeck_playout::client::PlayoutClient,
+    id: &str,
+    label: &str,
+    input: LiveInput,
+) -> Result<()> {
+    let source = format!("live:{id}");
+    client
+        .request(Cmd::LoadLive {
+            source: source.clone(),
+            label: label.into(),
+            input,
+            restriction: "open".into(),
+            roles: vec!["bench".into()],
+        })
+        .await?;
+    client
+        .request(Cmd::Present {
+            exhibit: source,
+            screens: vec!["bench".into(), "witness".into(), "public".into()],
+        })
+        .await?;
+    Ok(())
+}
+
 async fn measure(
     xvfb: &Xvfb,
     mons: &[Mon],
@@ -309,36 +321,21 @@ pub(crate) async fn capture_bench(seconds: u64, size: (u16, u16)) -> Result<()> 
     println!(
         "\n## The capture path: the live test source at {w}x{h} 30 fps, {seconds} s, on 3 windows under Xvfb, against gst-launch-1.0 of the same source into one ximagesink"
     );
-    let outputs: Vec<OutputSpec> = mons
-        .iter()
-        .map(|m| OutputSpec {
-            label: m.name.into(),
-            ..OutputSpec::window(&m.name.to_lowercase(), "bench", m.name)
-        })
-        .collect();
-    let client = playout_on_reading(&xvfb, outputs, crate::bench_policy()).await?;
+    let client = crate::playout_on_windows(&xvfb, &mons).await?;
     let pid = client.pid().await.context("playout pid")?;
     let mut rx = client.subscribe();
-    client
-        .request(Cmd::LoadLive {
-            source: "live:camera".into(),
-            label: "Visualiser".into(),
-            input: LiveInput::TestPattern {
-                pattern: "clock".into(),
-                width: u32::from(w),
-                height: u32::from(h),
-                fps: 30,
-            },
-            restriction: "open".into(),
-            roles: vec!["bench".into()],
-        })
-        .await?;
-    client
-        .request(Cmd::Present {
-            exhibit: "live:camera".into(),
-            screens: vec!["bench".into(), "witness".into(), "public".into()],
-        })
-        .await?;
+    show_live(
+        &client,
+        "camera",
+        "Visualiser",
+        LiveInput::TestPattern {
+            pattern: "clock".into(),
+            width: u32::from(w),
+            height: u32::from(h),
+            fps: 30,
+        },
+    )
+    .await?;
     wait(&mut rx, |e| match e {
         Event::Signal { present: true, .. } => Some(()),
         _ => None,

@@ -242,6 +242,26 @@ fn confined(mut env: Vec<(String, String)>) -> Vec<(String, String)> {
 
 /// What a benchmark's playout process may read: the work folders (`BENCH_DIR`, else /var/tmp, and
 /// the temp folder), as a kiosk's reads its verified cache.
+/// A confined playout process (`bench_policy`) with one window per monitor: its id the monitor's
+/// name in lower case, its role the bench's.
+async fn playout_on_windows(
+    xvfb: &courtdeck_testkit::Xvfb,
+    mons: &[courtdeck_testkit::Mon],
+) -> Result<courtdeck_playout::client::PlayoutClient> {
+    let outputs = mons
+        .iter()
+        .map(|m| courtdeck_playout::protocol::OutputSpec {
+            label: m.name.into(),
+            ..courtdeck_playout::protocol::OutputSpec::window(
+                &m.name.to_lowercase(),
+                "bench",
+                m.name,
+            )
+        })
+        .collect();
+    Ok(courtdeck_testkit::playout::playout_on_reading(xvfb, outputs, bench_policy()).await?)
+}
+
 fn bench_policy() -> courtdeck_playout::protocol::ConfinePolicy {
     let work =
         std::env::var_os("BENCH_DIR").map_or_else(|| PathBuf::from("/var/tmp"), PathBuf::from);

@@ -8,8 +8,7 @@ use crate::full_hd_monitors;
 use crate::wait;
 use anyhow::{Context, Result};
 use courtdeck_playout::client::ClientEvent;
-use courtdeck_playout::protocol::{Command as Cmd, Event, OutputSpec};
-use courtdeck_testkit::playout::playout_on_reading;
+use courtdeck_playout::protocol::{Command as Cmd, Event};
 
 /// Playing to three real 1920x1080 windows under Xvfb for `seconds`: frames each window's sink got
 /// against the frames in the file (the rest were dropped, late, by QoS), and the playout process's
@@ -53,14 +52,7 @@ pub(crate) async fn windows_bench(dir: &Path, seconds: u64) -> Result<()> {
         }
         let expected = seconds * 25;
         // Courtdeck: three window outputs, one exhibit on all three.
-        let outputs: Vec<OutputSpec> = mons
-            .iter()
-            .map(|m| OutputSpec {
-                label: m.name.into(),
-                ..OutputSpec::window(&m.name.to_lowercase(), "bench", m.name)
-            })
-            .collect();
-        let client = playout_on_reading(&xvfb, outputs.clone(), crate::bench_policy()).await?;
+        let client = crate::playout_on_windows(&xvfb, &mons).await?;
         let pid = client.pid().await.context("playout pid")?;
         let mut rx = client.subscribe();
         client
@@ -82,7 +74,7 @@ pub(crate) async fn windows_bench(dir: &Path, seconds: u64) -> Result<()> {
         client
             .request(Cmd::Present {
                 exhibit: "W/1".into(),
-                screens: outputs.iter().map(|o| o.id.clone()).collect(),
+                screens: mons.iter().map(|m| m.name.to_lowercase()).collect(),
             })
             .await?;
         let before = cpu_seconds(pid)?;
