@@ -106,6 +106,23 @@ async fn start_on_xvfb_with(env: Vec<(String, String)>) -> (Xvfb, PlayoutClient)
     (xvfb, client)
 }
 
+/// The CCTV `path` as JS/1 on BENCH and PUBLIC, playing, both lit.
+async fn cctv_playing(
+    client: &PlayoutClient,
+    rx: &mut tokio::sync::broadcast::Receiver<ClientEvent>,
+    xvfb: &Xvfb,
+    path: &std::path::Path,
+) {
+    show(client, rx, "JS/1", path, "video", &["bench", "public"]).await;
+    client.request(Command::Play).await.unwrap();
+    let lit = |m: Mon| xvfb.grab(m.x, m.y, m.w, m.h).unwrap().lit_fraction() > 0.3;
+    wait_screen(
+        "CCTV on both screens",
+        || lit(BENCH) && lit(PUBLIC),
+        || "a screen stayed dark".into(),
+    );
+}
+
 fn shared(dir: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(dir)
 }
@@ -142,22 +159,8 @@ async fn pictures_on_real_windows_blank_zoom_rotation_aspect_and_slates() {
     );
 
     // CCTV on both, playing; blank PUBLIC: it goes black while BENCH plays on.
-    show(
-        &client,
-        &mut rx,
-        "JS/1",
-        &cctv,
-        "video",
-        &["bench", "public"],
-    )
-    .await;
-    client.request(Command::Play).await.unwrap();
+    cctv_playing(&client, &mut rx, &xvfb, &cctv).await;
     let lit = |m: Mon| xvfb.grab(m.x, m.y, m.w, m.h).unwrap().lit_fraction() > 0.3;
-    wait_screen(
-        "CCTV on both screens",
-        || lit(BENCH) && lit(PUBLIC),
-        || "a screen stayed dark".into(),
-    );
     client
         .request(Command::Blank {
             screen: "public".into(),
@@ -652,22 +655,8 @@ async fn the_blank_key_blanks_every_screen_through_playout_itself() {
     let (xvfb, client) =
         start_on_xvfb_with(vec![("COURTDECK_BLANK_KEY".into(), "F12".into())]).await;
     let mut rx = client.subscribe();
-    show(
-        &client,
-        &mut rx,
-        "JS/1",
-        &demo[0].path,
-        "video",
-        &["bench", "public"],
-    )
-    .await;
-    client.request(Command::Play).await.unwrap();
+    cctv_playing(&client, &mut rx, &xvfb, &demo[0].path).await;
     let lit = |m: Mon| xvfb.grab(m.x, m.y, m.w, m.h).unwrap().lit_fraction() > 0.3;
-    wait_screen(
-        "CCTV on both screens",
-        || lit(BENCH) && lit(PUBLIC),
-        || "a screen stayed dark".into(),
-    );
 
     // F12 twice in quick succession (a key held down repeats): both screens black, one blank told.
     const F12: u32 = 0xffc9;
