@@ -246,6 +246,16 @@ pub fn audio_sink(description: &str) -> Vec<(String, String)> {
     vec![("COURTDECK_AUDIO_SINK".into(), description.into())]
 }
 
+/// Windows for BENCH, WITNESS and PUBLIC (roles bench, witness, public gallery), on monitors of
+/// those names.
+pub fn bench_witness_public() -> Vec<OutputSpec> {
+    vec![
+        OutputSpec::window("bench", "bench", "BENCH"),
+        OutputSpec::window("witness", "witness", "WITNESS"),
+        OutputSpec::window("public", "public_gallery", "PUBLIC"),
+    ]
+}
+
 /// A playout process with `screens` on `xvfb`'s display (window screens on its monitors), its sound
 /// to a fakesink. The binary beside the caller's (`locate_playout_binary`: the release benchmark gets
 /// the release playout).

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
-use courtdeck_playout::protocol::{Command, OutputSpec, WireCue};
+use courtdeck_playout::protocol::{Command, WireCue};
 use courtdeck_testkit::playout::{is_black, prerolled, wait_for, wait_screen};
 use courtdeck_testkit::{Mon, Xvfb};
 
@@ -69,16 +69,9 @@ fn lit(xvfb: &Xvfb, m: Mon) -> bool {
 }
 
 async fn start(xvfb: &Xvfb) -> PlayoutClient {
-    courtdeck_testkit::playout::playout_on(
-        xvfb,
-        vec![
-            OutputSpec::window("bench", "bench", "BENCH"),
-            OutputSpec::window("witness", "witness", "WITNESS"),
-            OutputSpec::window("public", "public_gallery", "PUBLIC"),
-        ],
-    )
-    .await
-    .unwrap()
+    courtdeck_testkit::playout::playout_on(xvfb, courtdeck_testkit::playout::bench_witness_public())
+        .await
+        .unwrap()
 }
 
 async fn show(client: &PlayoutClient, path: &Path) {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use courtdeck_engine::engine::SLATE_NO_SIGNAL_ARGB;
 use courtdeck_playout::client::{ClientEvent, PlayoutClient};
-use courtdeck_playout::protocol::{Command, Event, LiveInput, OutputSpec, WireSecret};
+use courtdeck_playout::protocol::{Command, Event, LiveInput, WireSecret};
 use courtdeck_testkit::playout::{wait_for, wait_screen};
 use courtdeck_testkit::srt_client::{free_udp_port, is_black, is_blue, is_red};
 use courtdeck_testkit::srt_sender::{PASSPHRASE, ffmpeg_sender, wait_udp_listening};
@@ -29,11 +29,7 @@ async fn start_on_xvfb() -> (Xvfb, PlayoutClient) {
     let xvfb = Xvfb::start(1920, 360, &[BENCH, WITNESS, PUBLIC]).unwrap();
     let client = courtdeck_testkit::playout::playout_on(
         &xvfb,
-        vec![
-            OutputSpec::window("bench", "bench", "BENCH"),
-            OutputSpec::window("witness", "witness", "WITNESS"),
-            OutputSpec::window("public", "public_gallery", "PUBLIC"),
-        ],
+        courtdeck_testkit::playout::bench_witness_public(),
     )
     .await
     .unwrap();

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use courtdeck_playout::protocol::{Command, OutputSpec};
+use courtdeck_playout::protocol::Command;
 use courtdeck_testkit::playout::{show, wait_screen};
 use courtdeck_testkit::{Mon, Rgb, Xvfb};
 
@@ -83,11 +83,7 @@ async fn paused_every_screen_holds_the_same_frame_and_a_step_moves_them_together
     let xvfb = Xvfb::start(1920, 540, &[BENCH, WITNESS, PUBLIC]).unwrap();
     let client = courtdeck_testkit::playout::playout_on(
         &xvfb,
-        vec![
-            OutputSpec::window("bench", "bench", "BENCH"),
-            OutputSpec::window("witness", "witness", "WITNESS"),
-            OutputSpec::window("public", "public_gallery", "PUBLIC"),
-        ],
+        courtdeck_testkit::playout::bench_witness_public(),
     )
     .await
     .unwrap();
